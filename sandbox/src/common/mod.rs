@@ -1,0 +1,2 @@
+//! common sandbox module (placeholder; being built).
+//! Owned by its issue.

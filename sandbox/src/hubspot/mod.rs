@@ -1,0 +1,2 @@
+//! hubspot sandbox module (placeholder; being built).
+//! Owned by its issue.

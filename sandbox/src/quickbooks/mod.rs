@@ -1,0 +1,2 @@
+//! quickbooks sandbox module (placeholder; being built).
+//! Owned by its issue.

@@ -1,0 +1,2 @@
+//! adapters (placeholder; being built).
+//! Owned by its issue.

@@ -1,0 +1,2 @@
+//! engine (placeholder; being built).
+//! Owned by its issue.

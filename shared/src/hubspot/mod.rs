@@ -1,0 +1,2 @@
+//! hubspot (placeholder; being built).
+//! Owned by its issue.

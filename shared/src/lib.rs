@@ -1,0 +1,11 @@
+//! HQSync core library: everything the Lambda functions, the CLI and the tests share.
+//! Dependencies point inward: vendor clients and adapters serve the engine through `ports`.
+
+pub mod adapters;
+pub mod engine;
+pub mod http;
+pub mod hubspot;
+pub mod mapping;
+pub mod model;
+pub mod ports;
+pub mod quickbooks;

@@ -1,0 +1,2 @@
+//! mapping (placeholder; being built).
+//! Owned by its issue.

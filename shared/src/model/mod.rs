@@ -1,0 +1,2 @@
+//! model (placeholder; being built).
+//! Owned by its issue.

@@ -1,0 +1,2 @@
+//! ports (placeholder; being built).
+//! Owned by its issue.

@@ -1,0 +1,2 @@
+//! quickbooks (placeholder; being built).
+//! Owned by its issue.

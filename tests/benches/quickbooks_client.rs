@@ -1,0 +1,3 @@
+//! Benchmark: quickbooks_client against the sandbox (prints numbers; no pass/fail).
+//! (being built)
+fn main() {}

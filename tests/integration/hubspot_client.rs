@@ -1,0 +1,2 @@
+//! hubspot_client integration tests.
+//! (being built)

@@ -1,0 +1,2 @@
+//! hubspot_sandbox integration tests.
+//! (being built)

@@ -1,0 +1,2 @@
+//! quickbooks_client integration tests.
+//! (being built)

@@ -1,0 +1,2 @@
+//! quickbooks_sandbox integration tests.
+//! (being built)

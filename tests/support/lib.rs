@@ -1,0 +1,6 @@
+//! Shared support for the integration tests and benchmarks: starting sandboxes on free ports,
+//! loading the recorded vendor fixtures.
+
+pub mod fixtures;
+pub mod hubspot;
+pub mod quickbooks;
