@@ -1,2 +1,4 @@
-//! engine (placeholder; being built).
-//! Owned by its issue.
+//! The sync engine: the pure planner (`plan`) and, alongside it, the I/O that applies plans.
+//! One `pub mod` line per part; each part owns its own folder.
+
+pub mod plan;

@@ -1,2 +1,18 @@
-//! model (placeholder; being built).
-//! Owned by its issue.
+//! The core model of DESIGN §4: identifiers, records, canonical values, links and settings.
+//! Plain data with validation only; no I/O lives here.
+
+pub mod canonical;
+pub mod ids;
+pub mod link;
+pub mod record;
+pub mod settings;
+
+pub use canonical::{CanonicalValue, CanonicalValues};
+pub use ids::{ConnectionId, InvalidConnectionId, ObjectKind, Side, UnknownName};
+pub use link::Link;
+pub use record::{NativeValues, Record};
+pub use settings::{
+    ConflictPolicy, ConflictWinner, Connection, ConnectionSettings, CustomMapping, DeletionPolicy,
+    Direction, EntryFilters, FilterOp, NameSuffixRule, NewItemSettings, NewItemType,
+    ObjectSettings, PropertyCondition, SettingsError, SyncState, TransformKind,
+};

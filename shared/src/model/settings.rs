@@ -1,0 +1,594 @@
+//! Connection settings: one typed serde struct, identical in `hqsync.toml` and in the DynamoDB
+//! connection item. Serde defaults make an empty document mean the documented defaults.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::ids::{ConnectionId, ObjectKind, Side};
+use super::record::NativeValues;
+
+/// A connection: one HubSpot portal ⇄ one QBO company, with its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub hubspot_portal_id: String,
+    pub qbo_realm_id: String,
+    #[serde(default)]
+    pub settings: ConnectionSettings,
+}
+
+/// Everything a user can configure for one connection.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionSettings {
+    /// HubSpot contacts ⇄ QBO customers.
+    pub contact: ObjectSettings,
+    /// HubSpot products ⇄ QBO items.
+    pub product: ObjectSettings,
+    /// How QBO items created from HubSpot products are set up.
+    pub new_items: NewItemSettings,
+}
+
+/// Per object kind: whether and how it syncs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObjectSettings {
+    pub state: SyncState,
+    pub direction: Direction,
+    pub conflict: ConflictPolicy,
+    pub deletion: DeletionPolicy,
+    pub entry_filters: EntryFilters,
+    pub custom_mappings: Vec<CustomMapping>,
+    /// How a new QBO customer's DisplayName / item's Name is made unique after a 6240 collision.
+    pub name_suffix: NameSuffixRule,
+}
+
+/// Whether an object kind syncs. `Deleted` also forgets links and cursors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    #[default]
+    Enabled,
+    Disabled,
+    Deleted,
+}
+
+/// Which way data flows: for an object kind as a whole, and for each mapping row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    TwoWay,
+    ToQuickbooks,
+    ToHubspot,
+}
+
+impl Direction {
+    /// Whether data may be written to `side` under this direction.
+    pub fn writes_to(self, side: Side) -> bool {
+        match self {
+            Direction::TwoWay => true,
+            Direction::ToQuickbooks => side == Side::Quickbooks,
+            Direction::ToHubspot => side == Side::Hubspot,
+        }
+    }
+
+    /// The direction allowed by both `self` and `other` (`None` if they point opposite ways).
+    pub fn intersect(self, other: Direction) -> Option<Direction> {
+        match (self, other) {
+            (Direction::TwoWay, d) | (d, Direction::TwoWay) => Some(d),
+            (a, b) if a == b => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// Who wins a field changed on both sides to different values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictWinner {
+    /// The side whose record was modified last (by `modified_at`); HubSpot on a tie.
+    #[default]
+    NewestWins,
+    HubspotWins,
+    QuickbooksWins,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConflictPolicy {
+    pub default: ConflictWinner,
+    /// Overrides by canonical field name (the HubSpot property name of the mapping row).
+    pub per_field: BTreeMap<String, ConflictWinner>,
+}
+
+impl ConflictPolicy {
+    pub fn winner_for(&self, field: &str) -> ConflictWinner {
+        self.per_field.get(field).copied().unwrap_or(self.default)
+    }
+}
+
+/// What a deletion on one side does to the linked record on the other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeletionPolicy {
+    /// HubSpot archive -> QBO `Active=false` (QBO never deletes customers or items). Default on.
+    pub hubspot_archive_deactivates_qbo: bool,
+    /// QBO `Active=false` -> HubSpot archive. Default off.
+    pub qbo_inactive_archives_hubspot: bool,
+}
+
+impl Default for DeletionPolicy {
+    fn default() -> Self {
+        Self {
+            hubspot_archive_deactivates_qbo: true,
+            qbo_inactive_archives_hubspot: false,
+        }
+    }
+}
+
+impl DeletionPolicy {
+    /// Whether an inactive record on `side` propagates to the other side.
+    pub fn propagates_from(&self, side: Side) -> bool {
+        match side {
+            Side::Hubspot => self.hubspot_archive_deactivates_qbo,
+            Side::Quickbooks => self.qbo_inactive_archives_hubspot,
+        }
+    }
+}
+
+/// Conditions a record must meet before it first enters the sync (as HubSpot's data sync does:
+/// they gate only the first entry; a linked record keeps syncing). All conditions of a side must
+/// hold. HubSpot conditions name a property; QBO conditions a field path (`"CustomerTypeRef.value"`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EntryFilters {
+    pub hubspot: Vec<PropertyCondition>,
+    pub quickbooks: Vec<PropertyCondition>,
+}
+
+impl EntryFilters {
+    pub fn for_side(&self, side: Side) -> &[PropertyCondition] {
+        match side {
+            Side::Hubspot => &self.hubspot,
+            Side::Quickbooks => &self.quickbooks,
+        }
+    }
+
+    /// The first condition of `side` the values fail, if any.
+    pub fn first_failing(&self, side: Side, values: &NativeValues) -> Option<&PropertyCondition> {
+        self.for_side(side).iter().find(|c| !c.matches(values))
+    }
+}
+
+/// One property condition. Values compare as trimmed, case-insensitive text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropertyCondition {
+    pub property: String,
+    pub op: FilterOp,
+    /// For `equals` / `not_equals`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// For `in` / `not_in`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterOp {
+    Equals,
+    NotEquals,
+    In,
+    NotIn,
+    IsSet,
+    IsNotSet,
+}
+
+impl PropertyCondition {
+    pub fn matches(&self, values: &NativeValues) -> bool {
+        let actual = values.get(&self.property).and_then(native_text);
+        let same = |expected: &str| {
+            actual
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(expected.trim()))
+        };
+        match self.op {
+            FilterOp::IsSet => actual.is_some(),
+            FilterOp::IsNotSet => actual.is_none(),
+            FilterOp::Equals => self.value.as_deref().is_some_and(same),
+            FilterOp::NotEquals => !self.value.as_deref().is_some_and(same),
+            FilterOp::In => self.values.iter().any(|v| same(v)),
+            FilterOp::NotIn => !self.values.iter().any(|v| same(v)),
+        }
+    }
+
+    fn validate(&self, at: &str) -> Result<(), SettingsError> {
+        let invalid = |reason: &str| Err(SettingsError::invalid(at, reason));
+        if self.property.trim().is_empty() {
+            return invalid("`property` must not be empty");
+        }
+        match self.op {
+            FilterOp::Equals | FilterOp::NotEquals if self.value.is_none() => {
+                invalid("this `op` needs a `value`")
+            }
+            FilterOp::In | FilterOp::NotIn if self.values.is_empty() => {
+                invalid("this `op` needs a non-empty `values` list")
+            }
+            FilterOp::IsSet | FilterOp::IsNotSet
+                if self.value.is_some() || !self.values.is_empty() =>
+            {
+                invalid("`is_set` / `is_not_set` take no `value` or `values`")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A native value as trimmed text for filter comparisons; `None` for null/empty.
+fn native_text(value: &serde_json::Value) -> Option<String> {
+    let text = match value {
+        serde_json::Value::Null => return None,
+        serde_json::Value::String(s) => s.trim().to_owned(),
+        other => other.to_string(),
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// How a mapping row converts between native and canonical values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformKind {
+    Text,
+    Email,
+    /// A number (kept as a decimal: never f64).
+    Number,
+    /// Money and other exact decimals.
+    Decimal,
+    Date,
+    Boolean,
+    /// Through a table of HubSpot option value -> QBO value (`CustomMapping::values`).
+    Enumeration,
+    Phone,
+}
+
+/// A user-defined mapping row: any HubSpot property ⇄ a QBO field path of the kind's entity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomMapping {
+    pub hubspot_property: String,
+    /// Dotted QBO field path, e.g. `"Notes"` or `"ShipAddr.City"`.
+    pub qbo_field: String,
+    pub transform: TransformKind,
+    #[serde(default)]
+    pub direction: Direction,
+    /// Enumeration table, HubSpot option value -> QBO value (only for `transform = "enumeration"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
+}
+
+impl CustomMapping {
+    fn validate(&self, at: &str) -> Result<(), SettingsError> {
+        let invalid = |reason: String| Err(SettingsError::invalid(at, reason));
+        if self.hubspot_property.trim().is_empty() {
+            return invalid("`hubspot_property` must not be empty".into());
+        }
+        if self.qbo_field.trim().is_empty() {
+            return invalid("`qbo_field` must not be empty".into());
+        }
+        match self.transform {
+            TransformKind::Enumeration if self.values.is_empty() => invalid(
+                "an `enumeration` transform needs a `values` table (HubSpot value -> QBO value)"
+                    .into(),
+            ),
+            TransformKind::Enumeration => {
+                let mut seen = BTreeMap::new();
+                for (hubspot, qbo) in &self.values {
+                    if let Some(first) = seen.insert(qbo.to_lowercase(), hubspot) {
+                        return invalid(format!(
+                            "QBO value {qbo:?} appears for both {first:?} and {hubspot:?}; \
+                             each QBO value must map back to one HubSpot value"
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            _ if !self.values.is_empty() => {
+                invalid("`values` is only allowed with `transform = \"enumeration\"`".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Suffix rule for a name QBO already uses (6240): `number` -> "Ada Lovelace (2)";
+/// `match_key` -> "Ada Lovelace (ada@analytical.example)" (the email, or the item's SKU).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameSuffixRule {
+    #[default]
+    Number,
+    MatchKey,
+}
+
+/// QBO item type for items created from HubSpot products. Inventory items need stock accounts
+/// and quantities HubSpot does not have, so they are not offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NewItemType {
+    #[default]
+    Service,
+    NonInventory,
+}
+
+impl NewItemType {
+    /// The QBO `Type` value.
+    pub fn qbo_type(self) -> &'static str {
+        match self {
+            NewItemType::Service => "Service",
+            NewItemType::NonInventory => "NonInventory",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewItemSettings {
+    pub item_type: NewItemType,
+    /// QBO Account `Id` for `IncomeAccountRef`; `None` = the engine picks the company's first
+    /// active income account.
+    pub income_account_id: Option<String>,
+    /// QBO Account `Id` for `ExpenseAccountRef` (used for `non_inventory` items when set).
+    pub expense_account_id: Option<String>,
+}
+
+/// A settings document that cannot be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("settings are not valid TOML for HQSync: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("settings are not valid JSON for HQSync: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("settings: `{at}`: {reason}")]
+    Invalid { at: String, reason: String },
+}
+
+impl SettingsError {
+    pub fn invalid(at: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            at: at.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl ConnectionSettings {
+    /// Parses and validates a TOML settings document (an empty one means all defaults).
+    pub fn from_toml_str(text: &str) -> Result<Self, SettingsError> {
+        let settings: Self = toml::from_str(text)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Parses and validates the JSON form stored in the connection item.
+    pub fn from_json_str(text: &str) -> Result<Self, SettingsError> {
+        let settings: Self = serde_json::from_str(text)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn object(&self, kind: ObjectKind) -> &ObjectSettings {
+        match kind {
+            ObjectKind::Contact => &self.contact,
+            ObjectKind::Product => &self.product,
+        }
+    }
+
+    pub fn object_mut(&mut self, kind: ObjectKind) -> &mut ObjectSettings {
+        match kind {
+            ObjectKind::Contact => &mut self.contact,
+            ObjectKind::Product => &mut self.product,
+        }
+    }
+
+    /// Checks everything that can be checked without the mapping tables: filter conditions,
+    /// custom-mapping shapes, account ids. `mapping::MappingSet::build` checks field names.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        for kind in ObjectKind::ALL {
+            let object = self.object(kind);
+            for side in Side::BOTH {
+                for (i, condition) in object.entry_filters.for_side(side).iter().enumerate() {
+                    condition.validate(&format!("{kind}.entry_filters.{side}[{i}]"))?;
+                }
+            }
+            for (i, mapping) in object.custom_mappings.iter().enumerate() {
+                mapping.validate(&format!("{kind}.custom_mappings[{i}]"))?;
+            }
+            for field in object.conflict.per_field.keys() {
+                if field.trim().is_empty() {
+                    return Err(SettingsError::invalid(
+                        format!("{kind}.conflict.per_field"),
+                        "field names must not be empty",
+                    ));
+                }
+            }
+        }
+        for (name, id) in [
+            ("income_account_id", &self.new_items.income_account_id),
+            ("expense_account_id", &self.new_items.expense_account_id),
+        ] {
+            if let Some(id) = id
+                && (id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(SettingsError::invalid(
+                    format!("new_items.{name}"),
+                    format!("{id:?} is not a QBO account Id (digits, e.g. \"79\")"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_document_means_the_documented_defaults() {
+        let settings = ConnectionSettings::from_toml_str("").unwrap();
+        for kind in ObjectKind::ALL {
+            let object = settings.object(kind);
+            assert_eq!(object.state, SyncState::Enabled);
+            assert_eq!(object.direction, Direction::TwoWay);
+            assert_eq!(
+                object.conflict.winner_for("email"),
+                ConflictWinner::NewestWins
+            );
+            assert!(object.deletion.hubspot_archive_deactivates_qbo);
+            assert!(!object.deletion.qbo_inactive_archives_hubspot);
+            assert!(object.entry_filters.hubspot.is_empty());
+            assert!(object.custom_mappings.is_empty());
+            assert_eq!(object.name_suffix, NameSuffixRule::Number);
+        }
+        assert_eq!(settings.new_items.item_type, NewItemType::Service);
+        assert_eq!(settings.new_items.income_account_id, None);
+    }
+
+    const FULL: &str = r#"
+        [contact]
+        direction = "to_quickbooks"
+        name_suffix = "match_key"
+        [contact.conflict]
+        default = "hubspot_wins"
+        per_field = { phone = "quickbooks_wins" }
+        [contact.deletion]
+        qbo_inactive_archives_hubspot = true
+        [[contact.entry_filters.hubspot]]
+        property = "lifecyclestage"
+        op = "in"
+        values = ["customer", "evangelist"]
+        [[contact.custom_mappings]]
+        hubspot_property = "tier"
+        qbo_field = "CustomerTypeRef.value"
+        transform = "enumeration"
+        values = { gold = "1", silver = "2" }
+        [product]
+        state = "disabled"
+        [new_items]
+        item_type = "non_inventory"
+        income_account_id = "79"
+    "#;
+
+    #[test]
+    fn a_full_document_parses_and_survives_json_and_toml_round_trips() {
+        let settings = ConnectionSettings::from_toml_str(FULL).unwrap();
+        assert_eq!(settings.contact.direction, Direction::ToQuickbooks);
+        assert_eq!(
+            settings.contact.conflict.winner_for("phone"),
+            ConflictWinner::QuickbooksWins
+        );
+        assert_eq!(
+            settings.contact.conflict.winner_for("email"),
+            ConflictWinner::HubspotWins
+        );
+        assert!(settings.contact.deletion.hubspot_archive_deactivates_qbo);
+        assert!(settings.contact.deletion.qbo_inactive_archives_hubspot);
+        assert_eq!(settings.product.state, SyncState::Disabled);
+        assert_eq!(settings.new_items.income_account_id.as_deref(), Some("79"));
+
+        let json = serde_json::to_string(&settings).unwrap();
+        assert_eq!(ConnectionSettings::from_json_str(&json).unwrap(), settings);
+        let toml_text = toml::to_string(&settings).unwrap();
+        assert_eq!(
+            ConnectionSettings::from_toml_str(&toml_text).unwrap(),
+            settings
+        );
+    }
+
+    #[test]
+    fn bad_documents_get_errors_that_say_where_and_why() {
+        let cases = [
+            ("[contact]\ndirection = \"sideways\"", "sideways"),
+            ("[contatc]\nstate = \"enabled\"", "contatc"),
+            (
+                "[[product.entry_filters.quickbooks]]\nproperty = \"Type\"\nop = \"equals\"",
+                "product.entry_filters.quickbooks[0]",
+            ),
+            (
+                "[[contact.custom_mappings]]\nhubspot_property = \"tier\"\nqbo_field = \"Notes\"\ntransform = \"enumeration\"",
+                "contact.custom_mappings[0]",
+            ),
+            (
+                "[[contact.custom_mappings]]\nhubspot_property = \"t\"\nqbo_field = \"Notes\"\ntransform = \"enumeration\"\nvalues = { a = \"x\", b = \"X\" }",
+                "each QBO value",
+            ),
+            (
+                "[[contact.custom_mappings]]\nhubspot_property = \"t\"\nqbo_field = \"Notes\"\ntransform = \"text\"\nvalues = { a = \"x\" }",
+                "only allowed",
+            ),
+            (
+                "[new_items]\nincome_account_id = \"Sales\"",
+                "new_items.income_account_id",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = ConnectionSettings::from_toml_str(text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{text:?} gave {err:?}");
+        }
+    }
+
+    #[test]
+    fn filter_conditions_compare_trimmed_text_ignoring_case() {
+        let values: NativeValues = [
+            ("lifecyclestage".to_owned(), serde_json::json!(" Customer ")),
+            ("Active".to_owned(), serde_json::json!(true)),
+            ("empty".to_owned(), serde_json::json!("")),
+        ]
+        .into();
+        let cond = |property: &str, op, value: Option<&str>, values: &[&str]| PropertyCondition {
+            property: property.into(),
+            op,
+            value: value.map(Into::into),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        };
+        assert!(cond("lifecyclestage", FilterOp::Equals, Some("customer"), &[]).matches(&values));
+        assert!(cond("lifecyclestage", FilterOp::In, None, &["lead", "CUSTOMER"]).matches(&values));
+        assert!(!cond("lifecyclestage", FilterOp::NotIn, None, &["customer"]).matches(&values));
+        assert!(cond("Active", FilterOp::Equals, Some("true"), &[]).matches(&values));
+        assert!(cond("empty", FilterOp::IsNotSet, None, &[]).matches(&values));
+        assert!(cond("missing", FilterOp::NotEquals, Some("x"), &[]).matches(&values));
+        assert!(!cond("missing", FilterOp::IsSet, None, &[]).matches(&values));
+
+        let filters = EntryFilters {
+            hubspot: vec![
+                cond("lifecyclestage", FilterOp::IsSet, None, &[]),
+                cond("lifecyclestage", FilterOp::Equals, Some("lead"), &[]),
+            ],
+            quickbooks: vec![],
+        };
+        assert_eq!(
+            filters.first_failing(Side::Hubspot, &values).map(|c| c.op),
+            Some(FilterOp::Equals)
+        );
+        assert!(filters.first_failing(Side::Quickbooks, &values).is_none());
+    }
+
+    #[test]
+    fn directions_say_where_writes_may_go() {
+        assert!(Direction::TwoWay.writes_to(Side::Hubspot));
+        assert!(!Direction::ToQuickbooks.writes_to(Side::Hubspot));
+        assert!(Direction::ToHubspot.writes_to(Side::Hubspot));
+        assert_eq!(
+            Direction::TwoWay.intersect(Direction::ToHubspot),
+            Some(Direction::ToHubspot)
+        );
+        assert_eq!(
+            Direction::ToQuickbooks.intersect(Direction::ToHubspot),
+            None
+        );
+    }
+}
