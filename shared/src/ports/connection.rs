@@ -1,0 +1,35 @@
+//! What the link store keeps about a connection (one HubSpot portal ⇄ one QBO company): ids
+//! for webhook routing, the QBO environment, the typed settings and the connection's status.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Connection, ConnectionId};
+
+/// Whether the pipeline should work on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionStatus {
+    #[default]
+    Active,
+    Paused,
+    /// A token could not be refreshed; the user must reconnect. Jobs are not processed.
+    ReconnectRequired,
+}
+
+/// One stored connection (DESIGN §10 `CONN#{c}` / `META`). Putting it also writes the routing
+/// entries `PORTAL#{hubspot_portal_id}` and `REALM#{qbo_realm_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionRecord {
+    /// Ids of both accounts and the typed settings.
+    pub connection: Connection,
+    /// QBO environment: "production", "sandbox", or "local" for the built-in sandbox.
+    pub environment: String,
+    #[serde(default)]
+    pub status: ConnectionStatus,
+}
+
+impl ConnectionRecord {
+    pub fn id(&self) -> &ConnectionId {
+        &self.connection.id
+    }
+}

@@ -1,0 +1,150 @@
+//! The `JobQueue` port and the job message (DESIGN §10): a job is a signal that a record may
+//! have changed, never a payload to trust; live and bulk lanes, delays, receive/ack/retry.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ConnectionId, ObjectKind, Side};
+
+/// The message format version this code writes and reads.
+pub const JOB_VERSION: u8 = 1;
+
+/// What produced a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobReason {
+    Webhook,
+    Poll,
+    Backfill,
+    Retry,
+    Action,
+}
+
+/// "Record `id` of `kind` on `side` of `connection` may have changed."
+/// Serialises exactly as DESIGN §10: `{"v":1,"connection","kind","side","id","reason","seen_at"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub v: u8,
+    pub connection: ConnectionId,
+    pub kind: ObjectKind,
+    pub side: Side,
+    pub id: String,
+    pub reason: JobReason,
+    pub seen_at: DateTime<Utc>,
+}
+
+impl Job {
+    pub fn new(
+        connection: ConnectionId,
+        kind: ObjectKind,
+        side: Side,
+        id: impl Into<String>,
+        reason: JobReason,
+        seen_at: DateTime<Utc>,
+    ) -> Self {
+        Job {
+            v: JOB_VERSION,
+            connection,
+            kind,
+            side,
+            id: id.into(),
+            reason,
+            seen_at,
+        }
+    }
+
+    /// Identity of the signal: two jobs with the same subject ask for the same work.
+    pub fn subject(&self) -> (&ConnectionId, ObjectKind, Side, &str) {
+        (&self.connection, self.kind, self.side, &self.id)
+    }
+}
+
+/// Drops repeated signals for the same record, keeping the first position of each subject and
+/// the earliest `seen_at` (so "changed since" reasoning stays conservative).
+pub fn dedup_jobs(jobs: Vec<Job>) -> Vec<Job> {
+    let mut first: BTreeMap<(String, ObjectKind, Side, String), usize> = BTreeMap::new();
+    let mut out: Vec<Job> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let key = (
+            job.connection.to_string(),
+            job.kind,
+            job.side,
+            job.id.clone(),
+        );
+        match first.get(&key) {
+            Some(&at) => {
+                if job.seen_at < out[at].seen_at {
+                    out[at].seen_at = job.seen_at;
+                }
+            }
+            None => {
+                first.insert(key, out.len());
+                out.push(job);
+            }
+        }
+    }
+    out
+}
+
+/// Live jobs (webhooks, polls, retries) are kept apart from bulk backfills so a backfill never
+/// delays a user's edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    Live,
+    Bulk,
+}
+
+/// Handle of a received job, for `ack` / `retry_later`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Receipt(pub String);
+
+/// A job handed to a worker; invisible to other receivers until acked, retried or timed out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub receipt: Receipt,
+    pub job: Job,
+    /// How many times this message was received, this time included.
+    pub receive_count: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("unknown or expired receipt {0:?}")]
+    UnknownReceipt(String),
+    #[error("a queued message could not be read: {0}")]
+    Corrupt(String),
+    #[error("job queue backend failed: {0}")]
+    Backend(String),
+}
+
+/// Where jobs wait. SQS on AWS (where Lambda receives and deletes natively), SQLite or memory
+/// locally, where the local runtime drives `receive`/`ack`/`retry_later` itself.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Enqueues `jobs` (deduplicated first, see [`dedup_jobs`]), visible after `delay`.
+    /// Returns how many messages were actually written.
+    async fn enqueue(
+        &self,
+        lane: Lane,
+        jobs: Vec<Job>,
+        delay: Option<Duration>,
+    ) -> Result<usize, QueueError>;
+
+    /// Up to `max` visible jobs, oldest first; each stays invisible for the queue's visibility
+    /// timeout (a crashed worker's jobs come back).
+    async fn receive(&self, lane: Lane, max: usize) -> Result<Vec<Delivery>, QueueError>;
+
+    /// Done with these jobs: delete them.
+    async fn ack(&self, receipts: &[Receipt]) -> Result<(), QueueError>;
+
+    /// Make the job visible again after `delay` (partial-batch failure, throttling).
+    async fn retry_later(&self, receipt: &Receipt, delay: Duration) -> Result<(), QueueError>;
+
+    /// Jobs waiting (visible or delayed, not in flight) on a lane.
+    async fn pending(&self, lane: Lane) -> Result<usize, QueueError>;
+}

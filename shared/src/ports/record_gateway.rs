@@ -1,0 +1,200 @@
+//! The `RecordGateway` port: vendor-neutral record I/O over `model::Record` that the HubSpot
+//! and QBO adapters implement (batched reads and writes, matching lookups, enumeration, changes).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::http::{ClassifyRetry, RetryClass};
+use crate::model::{NativeValues, ObjectKind, Record, Side};
+
+/// Create one record. `idempotency_key` is deterministic (≤ 36 chars, a UUID v5 derived from
+/// connection, kind, source record and its version) so a retried create replays: QBO sends it
+/// as `requestid`; HubSpot products as `objectWriteTraceId` (contacts upsert by email).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateRequest {
+    pub idempotency_key: String,
+    pub values: NativeValues,
+}
+
+/// Change some fields of one record (sparse: only `values` are written). `expected_version`
+/// is the version read (QBO SyncToken); a mismatch answers `RecordErrorKind::Stale`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateRequest {
+    pub id: String,
+    pub expected_version: String,
+    pub values: NativeValues,
+}
+
+/// Archive (HubSpot) / make inactive (QBO `Active=false`) one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeactivateRequest {
+    pub id: String,
+    pub expected_version: String,
+}
+
+/// What went wrong with one record of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordErrorKind {
+    /// QBO 6240: DisplayName / Name already used (by a customer, vendor or employee).
+    DuplicateName,
+    /// The vendor rejected a value.
+    Validation,
+    NotFound,
+    /// The version we sent is not the current one (QBO 5010): re-read and re-plan.
+    Stale,
+    /// A record with the same unique key already exists (e.g. HubSpot 409 "Existing ID").
+    Conflict {
+        existing_id: String,
+    },
+    Other,
+}
+
+/// A per-record failure, with the vendor's code and words and what the user can do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind:?} ({code:?}): {message}")]
+pub struct RecordError {
+    pub kind: RecordErrorKind,
+    pub code: Option<String>,
+    pub message: String,
+    pub suggested_fix: Option<String>,
+    /// Whether trying the same write again later may succeed.
+    pub retryable: bool,
+}
+
+impl RecordError {
+    pub fn new(kind: RecordErrorKind, message: impl Into<String>) -> Self {
+        RecordError {
+            kind,
+            code: None,
+            message: message.into(),
+            suggested_fix: None,
+            retryable: false,
+        }
+    }
+
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.suggested_fix = Some(fix.into());
+        self
+    }
+
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+}
+
+/// A whole call failed (nothing in it is known to have happened, except for creates, which
+/// the idempotency key makes safe to repeat).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// Rate limited: requeue the work after `wait`; never a record failure.
+    #[error("throttled by the vendor; retry after {wait:?}")]
+    Throttled { wait: Duration },
+    #[error("temporary vendor failure: {message}")]
+    Transient { message: String },
+    /// Tokens are invalid or revoked: the connection needs reconnecting.
+    #[error("not authorized: {message}")]
+    Unauthorized { message: String },
+    #[error("vendor call failed: {message}")]
+    Other { message: String },
+}
+
+impl ClassifyRetry for GatewayError {
+    fn retry_class(&self) -> RetryClass {
+        match self {
+            GatewayError::Throttled { wait } => RetryClass::Throttled { wait: *wait },
+            GatewayError::Transient { .. } => RetryClass::Transient { retry_after: None },
+            GatewayError::Unauthorized { .. } | GatewayError::Other { .. } => RetryClass::Permanent,
+        }
+    }
+}
+
+/// One page of an enumeration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// Pass to the next `list_page`; `None` after the last page.
+    pub next: Option<String>,
+}
+
+/// What changed since a watermark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changes {
+    /// Changed records, inactive/archived ones included with `active == false`.
+    pub records: Vec<Record>,
+    /// Records deleted outright (QBO CDC `status: Deleted`), when the vendor tells.
+    pub deleted_ids: Vec<String>,
+    /// The next watermark: the vendor's response time or the newest change seen.
+    pub watermark: DateTime<Utc>,
+}
+
+/// Record I/O on one vendor for the kinds it supports. All batch answers are in request order.
+/// Whole-call failures are `GatewayError`s; per-record failures are `RecordError`s.
+#[async_trait]
+pub trait RecordGateway: Send + Sync {
+    /// Which side this gateway talks to.
+    fn side(&self) -> Side;
+
+    /// Prepares the account once per connection before syncing `kinds` (HubSpot: creates the
+    /// `qbo_customer_id` / `qbo_item_id` unique properties if missing; QBO: nothing, or caches
+    /// the default income account). Idempotent.
+    async fn ensure_schema(&self, kinds: &[ObjectKind]) -> Result<(), GatewayError>;
+
+    /// Reads records by id in as few calls as the API allows. Missing ids are absent from the
+    /// answer; inactive/archived records are included with `active == false`.
+    async fn read(&self, kind: ObjectKind, ids: &[String]) -> Result<Vec<Record>, GatewayError>;
+
+    /// Records whose native field `field_path` equals one of `values` (match keys: email, SKU,
+    /// name; compared case-insensitively where the vendor does). Inactive records included.
+    async fn find_by_field(
+        &self,
+        kind: ObjectKind,
+        field_path: &str,
+        values: &[String],
+    ) -> Result<Vec<Record>, GatewayError>;
+
+    /// Creates records; one result per request, in order. A replayed idempotency key answers
+    /// the record created the first time. QBO items created without `IncomeAccountRef.value`
+    /// get the company's default income account.
+    async fn create(
+        &self,
+        kind: ObjectKind,
+        requests: Vec<CreateRequest>,
+    ) -> Result<Vec<Result<Record, RecordError>>, GatewayError>;
+
+    /// Sparse updates; one result per request, in order, with the record as written.
+    async fn update(
+        &self,
+        kind: ObjectKind,
+        requests: Vec<UpdateRequest>,
+    ) -> Result<Vec<Result<Record, RecordError>>, GatewayError>;
+
+    /// Archives (HubSpot) or makes inactive (QBO); one result per request, in order.
+    async fn deactivate(
+        &self,
+        kind: ObjectKind,
+        requests: Vec<DeactivateRequest>,
+    ) -> Result<Vec<Result<(), RecordError>>, GatewayError>;
+
+    /// One page of all records of `kind` (active and inactive); start with `cursor = None`.
+    async fn list_page(
+        &self,
+        kind: ObjectKind,
+        cursor: Option<String>,
+    ) -> Result<Page, GatewayError>;
+
+    /// Records changed at or after `since` (QBO CDC; HubSpot search on last-modified with a
+    /// cursor that survives the 10k search cap).
+    async fn changed_since(
+        &self,
+        kind: ObjectKind,
+        since: DateTime<Utc>,
+    ) -> Result<Changes, GatewayError>;
+}

@@ -1,0 +1,90 @@
+//! Per-record sync outcomes: the last status of each record (what `hqsync status` shows and
+//! what "needs attention" means) and the entries of the bounded sync log history.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ObjectKind, Side};
+
+/// A conflict the planner settled, with both values as the user would read them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictNote {
+    /// Canonical field name, e.g. "email".
+    pub field: String,
+    pub hubspot_value: Option<String>,
+    pub quickbooks_value: Option<String>,
+    /// The side whose value was kept.
+    pub winner: Side,
+    /// Why that side won (e.g. "newest wins", "HubSpot wins for phone").
+    pub rule: String,
+}
+
+/// Why a record failed to sync, in the vendor's words plus what the user can do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureDetail {
+    /// Vendor error code (QBO fault code like "6240", HubSpot category), if any.
+    pub code: Option<String>,
+    pub message: String,
+    pub suggested_fix: Option<String>,
+}
+
+/// The result of the last attempt to sync one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SyncOutcome {
+    /// Both sides agree (possibly after writes). `note` tells about anything worth knowing,
+    /// e.g. a DisplayName suffix added after a collision.
+    Synced {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Not synced because an entry filter or the settings exclude it.
+    Excluded { filter: String },
+    /// Synced after settling conflicts; the notes carry both values.
+    Conflict { conflicts: Vec<ConflictNote> },
+    /// The attempt failed; retried with backoff until `SyncStatus::needs_attention`.
+    Failed(FailureDetail),
+}
+
+impl SyncOutcome {
+    /// A short stable label for counts and tables: synced, excluded, conflict, failed.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SyncOutcome::Synced { .. } => "synced",
+            SyncOutcome::Excluded { .. } => "excluded",
+            SyncOutcome::Conflict { .. } => "conflict",
+            SyncOutcome::Failed(_) => "failed",
+        }
+    }
+}
+
+/// The last known sync state of one record (DESIGN §10 `STATUS#{side}#{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub kind: ObjectKind,
+    pub side: Side,
+    pub id: String,
+    /// The linked record on the other side, when there is one.
+    pub counterpart_id: Option<String>,
+    pub outcome: SyncOutcome,
+    /// Consecutive failed attempts (0 after a success).
+    pub attempts: u32,
+    /// When the next automatic retry is due, for failures that will be retried.
+    pub next_retry_at: Option<DateTime<Utc>>,
+    /// Failed too often: no more automatic retries until the record changes again.
+    pub needs_attention: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of the sync log history (DESIGN §10 `CONN#{c}#LOG#{day}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncLogEntry {
+    pub at: DateTime<Utc>,
+    pub kind: ObjectKind,
+    pub side: Side,
+    pub id: String,
+    pub counterpart_id: Option<String>,
+    pub outcome: SyncOutcome,
+    /// What was done, e.g. "created QBO customer 58", "updated HubSpot: phone".
+    pub action: String,
+}
