@@ -392,8 +392,8 @@ impl ConnectionSettings {
         }
     }
 
-    /// Checks everything that can be checked without the mapping tables: filter conditions,
-    /// custom-mapping shapes, account ids. `mapping::MappingSet::build` checks field names.
+    /// Checks the whole document: filter conditions, custom-mapping shapes and their fields
+    /// (through `mapping::MappingSet::build`), conflict overrides and account ids.
     pub fn validate(&self) -> Result<(), SettingsError> {
         for kind in ObjectKind::ALL {
             let object = self.object(kind);
@@ -405,14 +405,7 @@ impl ConnectionSettings {
             for (i, mapping) in object.custom_mappings.iter().enumerate() {
                 mapping.validate(&format!("{kind}.custom_mappings[{i}]"))?;
             }
-            for field in object.conflict.per_field.keys() {
-                if field.trim().is_empty() {
-                    return Err(SettingsError::invalid(
-                        format!("{kind}.conflict.per_field"),
-                        "field names must not be empty",
-                    ));
-                }
-            }
+            crate::mapping::MappingSet::build(kind, object)?;
         }
         for (name, id) in [
             ("income_account_id", &self.new_items.income_account_id),

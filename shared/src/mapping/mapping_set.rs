@@ -1,0 +1,472 @@
+//! A kind's effective mapping: the default rows plus the connection's validated custom rows, and
+//! the conversions native <-> canonical per side and the record's match keys derived from them.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+use super::default_rows::default_rows;
+use super::match_key::MatchKey;
+use super::qbo_fields::{QboField, forbids_separators, qbo_field, qbo_fields};
+use super::transform::{Transform, TransformError};
+use crate::model::{
+    CanonicalValue, CanonicalValues, Direction, NativeValues, ObjectKind, ObjectSettings, Record,
+    SettingsError, Side,
+};
+
+/// One mapping row, ready to use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldMapping {
+    /// Canonical field name: the HubSpot property name.
+    pub field: String,
+    pub hubspot_property: String,
+    pub qbo_field: &'static QboField,
+    pub transform: Transform,
+    /// Row direction narrowed by the object kind's direction.
+    pub direction: Direction,
+    /// Rank among match keys (1 first); `None` = not a match key.
+    pub match_rank: Option<u8>,
+    pub custom: bool,
+}
+
+impl FieldMapping {
+    /// The native key of this row on `side` (property name or QBO field path).
+    pub fn native_key(&self, side: Side) -> &str {
+        match side {
+            Side::Hubspot => &self.hubspot_property,
+            Side::Quickbooks => self.qbo_field.path,
+        }
+    }
+
+    /// Native -> canonical for this row, reading `values` of `side`.
+    pub fn read(
+        &self,
+        side: Side,
+        values: &NativeValues,
+    ) -> Result<Option<CanonicalValue>, TransformError> {
+        self.transform
+            .to_canonical(side, values.get(self.native_key(side)))
+    }
+
+    /// Canonical -> native for this row on `side`, checked against QBO's limits.
+    pub fn write(
+        &self,
+        side: Side,
+        value: Option<&CanonicalValue>,
+    ) -> Result<Value, TransformError> {
+        let native = self.transform.to_native(side, self.qbo_field.ty, value)?;
+        if side == Side::Quickbooks
+            && let Value::String(text) = &native
+        {
+            let len = text.chars().count();
+            if let Some(max) = self.qbo_field.max_len
+                && len > max
+            {
+                return Err(TransformError::TooLong { len, max });
+            }
+            if forbids_separators(self.qbo_field.path) && text.contains([':', '\t', '\n', '\r']) {
+                return Err(TransformError::ForbiddenCharacter);
+            }
+        }
+        Ok(native)
+    }
+}
+
+/// A field whose value could not be converted; the field is left alone and this is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: String,
+    /// The side whose value could not be read, or could not be written.
+    pub side: Side,
+    pub error: TransformError,
+}
+
+/// Canonical values read from one record, plus the fields that could not be read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Canonicalized {
+    pub values: CanonicalValues,
+    pub problems: Vec<FieldProblem>,
+}
+
+/// The effective mapping rows of one object kind for one connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappingSet {
+    kind: ObjectKind,
+    rows: Vec<FieldMapping>,
+}
+
+impl MappingSet {
+    /// The default rows only, two-way.
+    pub fn defaults(kind: ObjectKind) -> Self {
+        Self::build(kind, &ObjectSettings::default()).expect("the default rows are valid")
+    }
+
+    /// Default rows plus `settings.custom_mappings`, validated: QBO paths must exist on the
+    /// kind's entity, transforms must fit the field's type, nothing may be mapped twice, and
+    /// conflict overrides must name mapped fields.
+    pub fn build(kind: ObjectKind, settings: &ObjectSettings) -> Result<Self, SettingsError> {
+        let mut rows = Vec::new();
+        for row in default_rows(kind) {
+            rows.push(FieldMapping {
+                field: row.hubspot_property.to_owned(),
+                hubspot_property: row.hubspot_property.to_owned(),
+                qbo_field: qbo_field(kind, row.qbo_field)
+                    .expect("default rows use known QBO fields"),
+                transform: Transform::simple(row.transform),
+                direction: settings.direction,
+                match_rank: row.match_rank,
+                custom: false,
+            });
+        }
+        let entity = kind.vendor_name(Side::Quickbooks);
+        for (i, custom) in settings.custom_mappings.iter().enumerate() {
+            let at = format!("{kind}.custom_mappings[{i}]");
+            let invalid = |reason: String| SettingsError::invalid(&at, reason);
+            let Some(field) = qbo_field(kind, &custom.qbo_field) else {
+                let known: Vec<&str> = qbo_fields(kind).iter().map(|f| f.path).collect();
+                return Err(invalid(format!(
+                    "unknown QBO {entity} field path {:?}; writable paths are: {}",
+                    custom.qbo_field,
+                    known.join(", ")
+                )));
+            };
+            let transform = Transform::new(custom.transform, custom.values.clone());
+            if !transform.fits_qbo(field.ty) {
+                return Err(invalid(format!(
+                    "transform {:?} cannot write QBO {entity}.{} (a {:?} field)",
+                    custom.transform, field.path, field.ty
+                )));
+            }
+            if let Some(taken) = rows
+                .iter()
+                .find(|r| r.hubspot_property == custom.hubspot_property)
+            {
+                return Err(invalid(format!(
+                    "HubSpot property {:?} is already mapped (to {})",
+                    custom.hubspot_property, taken.qbo_field.path
+                )));
+            }
+            if let Some(taken) = rows.iter().find(|r| r.qbo_field.path == field.path) {
+                return Err(invalid(format!(
+                    "QBO field {} is already mapped (to HubSpot property {:?})",
+                    field.path, taken.hubspot_property
+                )));
+            }
+            let Some(direction) = custom.direction.intersect(settings.direction) else {
+                return Err(invalid(format!(
+                    "direction {:?} contradicts the {kind} direction {:?}",
+                    custom.direction, settings.direction
+                )));
+            };
+            rows.push(FieldMapping {
+                field: custom.hubspot_property.clone(),
+                hubspot_property: custom.hubspot_property.clone(),
+                qbo_field: field,
+                transform,
+                direction,
+                match_rank: None,
+                custom: true,
+            });
+        }
+        let set = Self { kind, rows };
+        for field in settings.conflict.per_field.keys() {
+            if set.row(field).is_none() {
+                return Err(SettingsError::invalid(
+                    format!("{kind}.conflict.per_field.{field}"),
+                    format!(
+                        "{field:?} is not a mapped field; mapped: {}",
+                        set.field_names().join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(set)
+    }
+
+    pub fn kind(&self) -> ObjectKind {
+        self.kind
+    }
+
+    pub fn rows(&self) -> &[FieldMapping] {
+        &self.rows
+    }
+
+    pub fn row(&self, field: &str) -> Option<&FieldMapping> {
+        self.rows.iter().find(|r| r.field == field)
+    }
+
+    pub fn field_names(&self) -> Vec<&str> {
+        self.rows.iter().map(|r| r.field.as_str()).collect()
+    }
+
+    /// The native keys a gateway must read on `side` (HubSpot properties / QBO paths).
+    pub fn native_keys(&self, side: Side) -> BTreeSet<&str> {
+        self.rows.iter().map(|r| r.native_key(side)).collect()
+    }
+
+    /// Native values of `side` -> canonical values; unreadable fields are reported, not guessed.
+    pub fn to_canonical(&self, side: Side, native: &NativeValues) -> Canonicalized {
+        let mut out = Canonicalized::default();
+        for row in &self.rows {
+            match row.read(side, native) {
+                Ok(Some(value)) => {
+                    out.values.insert(row.field.clone(), value);
+                }
+                Ok(None) => {}
+                Err(error) => out.problems.push(FieldProblem {
+                    field: row.field.clone(),
+                    side,
+                    error,
+                }),
+            }
+        }
+        out
+    }
+
+    /// Canonical values -> native values for `side`, for the rows whose direction allows
+    /// writing to `side`. Fields absent from `canonical` become `null` (clear) only when
+    /// `include_clears` is set (updates); creates leave them out.
+    pub fn to_native(
+        &self,
+        side: Side,
+        canonical: &CanonicalValues,
+        include_clears: bool,
+    ) -> (NativeValues, Vec<FieldProblem>) {
+        let mut native = NativeValues::new();
+        let mut problems = Vec::new();
+        for row in self.rows.iter().filter(|r| r.direction.writes_to(side)) {
+            let value = canonical.get(&row.field);
+            if value.is_none() && !include_clears {
+                continue;
+            }
+            match row.write(side, value) {
+                Ok(v) => {
+                    native.insert(row.native_key(side).to_owned(), v);
+                }
+                Err(error) => problems.push(FieldProblem {
+                    field: row.field.clone(),
+                    side,
+                    error,
+                }),
+            }
+        }
+        (native, problems)
+    }
+
+    /// The match keys present in `canonical`, strongest first.
+    pub fn match_keys(&self, canonical: &CanonicalValues) -> Vec<MatchKey> {
+        let mut keys: Vec<MatchKey> = self
+            .rows
+            .iter()
+            .filter_map(|row| {
+                let rank = row.match_rank?;
+                MatchKey::new(
+                    row.field.clone(),
+                    &canonical.get(&row.field)?.as_text(),
+                    rank,
+                )
+            })
+            .collect();
+        keys.sort_by_key(|k| k.rank);
+        keys
+    }
+
+    /// The match key fields of this kind, strongest first.
+    pub fn match_fields(&self) -> Vec<&str> {
+        let mut rows: Vec<&FieldMapping> = self
+            .rows
+            .iter()
+            .filter(|r| r.match_rank.is_some())
+            .collect();
+        rows.sort_by_key(|r| r.match_rank);
+        rows.into_iter().map(|r| r.field.as_str()).collect()
+    }
+
+    /// Match keys of a record read from either side.
+    pub fn record_match_keys(&self, record: &Record) -> Vec<MatchKey> {
+        self.match_keys(&self.to_canonical(record.side, &record.values).values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ConnectionSettings, CustomMapping, TransformKind};
+    use serde_json::json;
+
+    fn native(pairs: &[(&str, Value)]) -> NativeValues {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn default_contact_rows_read_both_sides_to_the_same_canonical_values() {
+        let set = MappingSet::defaults(ObjectKind::Contact);
+        let hubspot = native(&[
+            ("email", json!("Ada@Analytical.example ")),
+            ("firstname", json!("Ada")),
+            ("phone", json!("(415) 555-0100")),
+            ("zip", json!("")),
+        ]);
+        let qbo = native(&[
+            ("PrimaryEmailAddr.Address", json!("ada@analytical.example")),
+            ("GivenName", json!("Ada")),
+            ("PrimaryPhone.FreeFormNumber", json!("+1 415 555 0100")),
+            ("DisplayName", json!("Ada")),
+        ]);
+        let from_hubspot = set.to_canonical(Side::Hubspot, &hubspot);
+        let from_qbo = set.to_canonical(Side::Quickbooks, &qbo);
+        assert!(from_hubspot.problems.is_empty() && from_qbo.problems.is_empty());
+        assert_eq!(from_hubspot.values, from_qbo.values);
+        assert_eq!(from_hubspot.values.len(), 3);
+        assert_eq!(
+            set.match_keys(&from_qbo.values),
+            vec![MatchKey::new("email", "ada@analytical.example", 1).unwrap()]
+        );
+    }
+
+    #[test]
+    fn product_rows_write_typed_qbo_values_and_have_two_ranked_match_keys() {
+        let set = MappingSet::defaults(ObjectKind::Product);
+        let canonical = set
+            .to_canonical(
+                Side::Hubspot,
+                &native(&[
+                    ("hs_sku", json!("CONS-1")),
+                    ("name", json!("Consulting Hour")),
+                    ("price", json!("150.00")),
+                ]),
+            )
+            .values;
+        let (qbo, problems) = set.to_native(Side::Quickbooks, &canonical, false);
+        assert!(problems.is_empty());
+        assert_eq!(qbo["UnitPrice"].to_string(), "150");
+        assert_eq!(qbo["Sku"], json!("CONS-1"));
+        assert!(!qbo.contains_key("Description"));
+        let (with_clears, _) = set.to_native(Side::Quickbooks, &canonical, true);
+        assert_eq!(with_clears["Description"], Value::Null);
+        let keys = set.match_keys(&canonical);
+        assert_eq!(
+            keys.iter().map(|k| k.field.as_str()).collect::<Vec<_>>(),
+            ["hs_sku", "name"]
+        );
+        assert_eq!(keys[0].value, "cons-1");
+    }
+
+    #[test]
+    fn qbo_limits_become_field_problems_not_writes() {
+        let set = MappingSet::defaults(ObjectKind::Contact);
+        let canonical: CanonicalValues = [
+            (
+                "firstname".to_owned(),
+                CanonicalValue::text("Ada: the first").unwrap(),
+            ),
+            (
+                "zip".to_owned(),
+                CanonicalValue::text(&"9".repeat(31)).unwrap(),
+            ),
+            ("city".to_owned(), CanonicalValue::text("London").unwrap()),
+        ]
+        .into();
+        let (qbo, problems) = set.to_native(Side::Quickbooks, &canonical, false);
+        assert_eq!(qbo.keys().collect::<Vec<_>>(), ["BillAddr.City"]);
+        let errors: Vec<_> = problems
+            .iter()
+            .map(|p| (p.field.as_str(), p.error.clone()))
+            .collect();
+        assert!(errors.contains(&("firstname", TransformError::ForbiddenCharacter)));
+        assert!(errors.contains(&("zip", TransformError::TooLong { len: 31, max: 30 })));
+        // HubSpot has no such limits.
+        assert_eq!(set.to_native(Side::Hubspot, &canonical, false).1, vec![]);
+    }
+
+    fn custom(hubspot: &str, qbo: &str, transform: TransformKind) -> CustomMapping {
+        CustomMapping {
+            hubspot_property: hubspot.into(),
+            qbo_field: qbo.into(),
+            transform,
+            direction: Direction::TwoWay,
+            values: Default::default(),
+        }
+    }
+
+    #[test]
+    fn custom_mappings_are_validated_with_clear_errors() {
+        let cases = [
+            (
+                custom("notes", "Memo", TransformKind::Text),
+                "unknown QBO Customer field path \"Memo\"",
+            ),
+            (custom("vip", "Notes", TransformKind::Text), ""),
+            (
+                custom("taxable", "Taxable", TransformKind::Text),
+                "cannot write QBO Customer.Taxable",
+            ),
+            (
+                custom("email", "Notes", TransformKind::Text),
+                "\"email\" is already mapped",
+            ),
+            (
+                custom("other", "GivenName", TransformKind::Text),
+                "GivenName is already mapped",
+            ),
+            (
+                CustomMapping {
+                    direction: Direction::ToHubspot,
+                    ..custom("vip", "Notes", TransformKind::Text)
+                },
+                "contradicts",
+            ),
+        ];
+        for (mapping, expected) in cases {
+            let mut settings = ConnectionSettings::default();
+            settings.contact.direction = if expected == "contradicts" {
+                Direction::ToQuickbooks
+            } else {
+                Direction::TwoWay
+            };
+            settings.contact.custom_mappings.push(mapping);
+            let result = settings.validate();
+            if expected.is_empty() {
+                assert!(result.is_ok(), "{result:?}");
+            } else {
+                let err = result.unwrap_err().to_string();
+                assert!(
+                    err.contains(expected) && err.contains("contact.custom_mappings[0]"),
+                    "{err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn custom_rows_join_the_set_and_conflict_overrides_must_name_mapped_fields() {
+        let mut settings = ConnectionSettings::default();
+        settings
+            .product
+            .custom_mappings
+            .push(custom("taxable", "Taxable", TransformKind::Boolean));
+        settings
+            .product
+            .conflict
+            .per_field
+            .insert("taxable".into(), Default::default());
+        let set = MappingSet::build(ObjectKind::Product, &settings.product).unwrap();
+        let canonical = set
+            .to_canonical(Side::Hubspot, &native(&[("taxable", json!("true"))]))
+            .values;
+        assert_eq!(
+            set.to_native(Side::Quickbooks, &canonical, false).0["Taxable"],
+            json!(true)
+        );
+
+        settings
+            .product
+            .conflict
+            .per_field
+            .insert("colour".into(), Default::default());
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("product.conflict.per_field.colour"), "{err}");
+    }
+}

@@ -1,0 +1,128 @@
+//! The QBO field paths a mapping row may read and write, per entity, with their JSON type and
+//! length limit (quickbooks-api.md §4.1 Customer, §4.2 Item). Custom mappings are checked here.
+
+use crate::model::ObjectKind;
+
+/// The JSON type QBO uses for a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QboFieldType {
+    /// JSON string (names, addresses, reference ids, enumerations).
+    Text,
+    /// JSON number, decimal (amounts: never f64).
+    Decimal,
+    /// JSON boolean.
+    Bool,
+    /// JSON string `YYYY-MM-DD`.
+    Date,
+}
+
+/// One writable QBO field path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QboField {
+    pub path: &'static str,
+    pub ty: QboFieldType,
+    /// Maximum length in characters for text fields (over-length writes fail with 2050).
+    pub max_len: Option<usize>,
+}
+
+const fn text(path: &'static str, max_len: usize) -> QboField {
+    QboField {
+        path,
+        ty: QboFieldType::Text,
+        max_len: Some(max_len),
+    }
+}
+
+const fn typed(path: &'static str, ty: QboFieldType) -> QboField {
+    QboField {
+        path,
+        ty,
+        max_len: None,
+    }
+}
+
+/// Writable Customer fields. `Active` (deletion policy), `Balance` and `CurrencyRef` (create-only)
+/// are deliberately absent; `DisplayName` is derived on create (mapping::naming).
+const CUSTOMER_FIELDS: &[QboField] = &[
+    text("DisplayName", 500),
+    text("Title", 16),
+    text("GivenName", 100),
+    text("MiddleName", 100),
+    text("FamilyName", 100),
+    text("Suffix", 16),
+    text("CompanyName", 100),
+    text("PrintOnCheckName", 110),
+    text("PrimaryEmailAddr.Address", 100),
+    text("PrimaryPhone.FreeFormNumber", 30),
+    text("Mobile.FreeFormNumber", 30),
+    text("AlternatePhone.FreeFormNumber", 30),
+    text("Fax.FreeFormNumber", 30),
+    text("BillAddr.Line1", 500),
+    text("BillAddr.Line2", 500),
+    text("BillAddr.Line3", 500),
+    text("BillAddr.Line4", 500),
+    text("BillAddr.Line5", 500),
+    text("BillAddr.City", 255),
+    text("BillAddr.CountrySubDivisionCode", 255),
+    text("BillAddr.PostalCode", 30),
+    text("BillAddr.Country", 255),
+    text("ShipAddr.Line1", 500),
+    text("ShipAddr.Line2", 500),
+    text("ShipAddr.Line3", 500),
+    text("ShipAddr.Line4", 500),
+    text("ShipAddr.Line5", 500),
+    text("ShipAddr.City", 255),
+    text("ShipAddr.CountrySubDivisionCode", 255),
+    text("ShipAddr.PostalCode", 30),
+    text("ShipAddr.Country", 255),
+    text("Notes", 1024), // docs say 2000, the XSD 1024: take the smaller
+    text("WebAddr.URI", 1000),
+    typed("Taxable", QboFieldType::Bool),
+    text("PreferredDeliveryMethod", 20),
+    text("SalesTermRef.value", 20),
+    text("PaymentMethodRef.value", 20),
+    text("CustomerTypeRef.value", 20),
+];
+
+/// Writable Item fields. `Type` and the account refs come from `NewItemSettings` on create.
+const ITEM_FIELDS: &[QboField] = &[
+    text("Name", 100),
+    text("Sku", 100),
+    text("Description", 4000),
+    text("PurchaseDesc", 1000),
+    typed("UnitPrice", QboFieldType::Decimal),
+    typed("PurchaseCost", QboFieldType::Decimal),
+    typed("Taxable", QboFieldType::Bool),
+    text("SalesTaxCodeRef.value", 20),
+    text("ClassRef.value", 20),
+];
+
+/// The writable fields of the QBO entity that `kind` maps to.
+pub fn qbo_fields(kind: ObjectKind) -> &'static [QboField] {
+    match kind {
+        ObjectKind::Contact => CUSTOMER_FIELDS,
+        ObjectKind::Product => ITEM_FIELDS,
+    }
+}
+
+/// Name fields where QBO forbids `:`, tab and newline (quickbooks-api.md §4.1; the error QBO
+/// returns is UNVERIFIED, so we refuse such values before writing).
+const NO_SEPARATOR_FIELDS: &[&str] = &[
+    "DisplayName",
+    "Title",
+    "GivenName",
+    "MiddleName",
+    "FamilyName",
+    "Suffix",
+    "PrintOnCheckName",
+];
+
+/// Whether QBO rejects `:`, tab and newline in the field at `path`.
+pub fn forbids_separators(path: &str) -> bool {
+    NO_SEPARATOR_FIELDS.contains(&path)
+}
+
+/// The field at `path` (exact, case-sensitive as QBO's JSON is) of `kind`'s QBO entity.
+pub fn qbo_field(kind: ObjectKind, path: &str) -> Option<&'static QboField> {
+    qbo_fields(kind).iter().find(|f| f.path == path)
+}
