@@ -1,0 +1,179 @@
+//! An in-memory `JobQueue` with SQS-like behaviour: delays, a visibility timeout (a crashed
+//! worker's jobs come back), receive counts, and coalescing of identical waiting signals.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::ports::{Clock, Delivery, Job, JobQueue, Lane, QueueError, Receipt, dedup_jobs};
+
+/// How long a received job stays invisible unless acked or retried (SQS's default is 30 s).
+pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Message {
+    lane: Lane,
+    job: Job,
+    visible_at: DateTime<Utc>,
+    receive_count: u32,
+    /// Set while a worker holds the message.
+    receipt: Option<String>,
+}
+
+pub struct MemoryJobQueue {
+    clock: Arc<dyn Clock>,
+    visibility_timeout: Duration,
+    state: Mutex<(u64, BTreeMap<u64, Message>)>,
+}
+
+impl MemoryJobQueue {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self::with_visibility_timeout(clock, DEFAULT_VISIBILITY_TIMEOUT)
+    }
+
+    pub fn with_visibility_timeout(clock: Arc<dyn Clock>, visibility_timeout: Duration) -> Self {
+        MemoryJobQueue {
+            clock,
+            visibility_timeout,
+            state: Mutex::new((0, BTreeMap::new())),
+        }
+    }
+
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, (u64, BTreeMap<u64, Message>)> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn after(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
+}
+
+fn parse_receipt(receipt: &Receipt) -> Result<u64, QueueError> {
+    receipt
+        .0
+        .split_once(':')
+        .and_then(|(id, _)| id.parse().ok())
+        .ok_or_else(|| QueueError::UnknownReceipt(receipt.0.clone()))
+}
+
+#[async_trait]
+impl JobQueue for MemoryJobQueue {
+    async fn enqueue(
+        &self,
+        lane: Lane,
+        jobs: Vec<Job>,
+        delay: Option<Duration>,
+    ) -> Result<usize, QueueError> {
+        let now = self.clock.now();
+        let visible_at = after(now, delay.unwrap_or_default());
+        let mut state = self.lock_state();
+        let (next_id, messages) = &mut *state;
+        let mut written = 0;
+        for job in dedup_jobs(jobs) {
+            // Coalesce with a waiting (not in-flight) message for the same record.
+            if let Some(waiting) = messages
+                .values_mut()
+                .find(|m| m.lane == lane && m.receipt.is_none() && m.job.subject() == job.subject())
+            {
+                waiting.visible_at = waiting.visible_at.min(visible_at);
+                waiting.job.seen_at = waiting.job.seen_at.min(job.seen_at);
+                continue;
+            }
+            *next_id += 1;
+            messages.insert(
+                *next_id,
+                Message {
+                    lane,
+                    job,
+                    visible_at,
+                    receive_count: 0,
+                    receipt: None,
+                },
+            );
+            written += 1;
+        }
+        Ok(written)
+    }
+
+    async fn receive(&self, lane: Lane, max: usize) -> Result<Vec<Delivery>, QueueError> {
+        let now = self.clock.now();
+        let mut state = self.lock_state();
+        let mut out = Vec::new();
+        for (id, message) in state.1.iter_mut() {
+            if out.len() >= max {
+                break;
+            }
+            if message.lane != lane || message.visible_at > now {
+                continue;
+            }
+            message.receive_count += 1;
+            let receipt = format!("{id}:{}", message.receive_count);
+            message.receipt = Some(receipt.clone());
+            message.visible_at = after(now, self.visibility_timeout);
+            out.push(Delivery {
+                receipt: Receipt(receipt),
+                job: message.job.clone(),
+                receive_count: message.receive_count,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn ack(&self, receipts: &[Receipt]) -> Result<(), QueueError> {
+        let mut state = self.lock_state();
+        for receipt in receipts {
+            let id = parse_receipt(receipt)?;
+            // Acking a message whose receipt expired (redelivered since) is ignored, as SQS does
+            // for stale receipt handles of already-deleted messages.
+            if state.1.get(&id).and_then(|m| m.receipt.as_deref()) == Some(receipt.0.as_str()) {
+                state.1.remove(&id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn retry_later(&self, receipt: &Receipt, delay: Duration) -> Result<(), QueueError> {
+        let now = self.clock.now();
+        let mut state = self.lock_state();
+        let id = parse_receipt(receipt)?;
+        match state.1.get_mut(&id) {
+            Some(message) if message.receipt.as_deref() == Some(receipt.0.as_str()) => {
+                message.receipt = None;
+                message.visible_at = after(now, delay);
+                Ok(())
+            }
+            _ => Err(QueueError::UnknownReceipt(receipt.0.clone())),
+        }
+    }
+
+    async fn pending(&self, lane: Lane) -> Result<usize, QueueError> {
+        let state = self.lock_state();
+        Ok(state
+            .1
+            .values()
+            .filter(|m| m.lane == lane && m.receipt.is_none())
+            .count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::ManualClock;
+    use crate::ports::contract::job_queue as contract;
+
+    #[test]
+    fn jobs_have_the_documented_wire_format() {
+        contract::job_wire_format();
+    }
+
+    #[tokio::test]
+    async fn passes_the_job_queue_contract() {
+        let clock = Arc::new(ManualClock::fixed());
+        let visibility = Duration::from_secs(45);
+        let queue = MemoryJobQueue::with_visibility_timeout(clock.clone(), visibility);
+        contract::delivery(&queue, &|by| clock.advance(by), visibility).await;
+    }
+}

@@ -1,0 +1,2 @@
+//! SQLite adapters for the local runtime (being built): link store, job queue and token vault
+//! in one database file under `.hqsync/`.
