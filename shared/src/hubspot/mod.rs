@@ -1,2 +1,30 @@
-//! hubspot (placeholder; being built).
-//! Owned by its issue.
+//! HubSpot vendor layer: a typed client for the date-based CRM API (objects, batch, search,
+//! associations, properties, OAuth) and inbound webhook verification/parsing (hubspot-api.md).
+
+pub mod associations;
+pub mod batch;
+pub mod client;
+pub mod error;
+pub mod limits;
+pub mod oauth;
+pub mod objects;
+pub mod properties;
+pub mod search;
+pub mod values;
+pub mod version;
+pub mod webhook;
+
+pub use associations::{AssociationInput, AssociationSpec, InlineAssociation, type_ids};
+pub use batch::{
+    BatchItem, BatchItemError, BatchReadOptions, BatchReadOutcome, BatchWriteOutcome, ItemOutcome,
+    UpdateInput, UpsertInput,
+};
+pub use client::HubspotClient;
+pub use error::{ApiErrorBody, HubspotError, RateLimitPolicy};
+pub use limits::HubspotBudgets;
+pub use oauth::{OAuthApp, TokenSet};
+pub use objects::{
+    CreateInput, GetOptions, HubspotObject, ListOptions, ObjectType, Page, PropertyWrites,
+};
+pub use properties::{PropertyDefinition, PropertyGroup};
+pub use search::{Filter, FilterGroup, Operator, SearchRequest, SearchScan};
