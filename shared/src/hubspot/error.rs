@@ -245,7 +245,10 @@ pub enum HubspotError {
     },
     /// Any other non-success status.
     #[error("HubSpot answered {status}: {}", body.message())]
-    Api { status: u16, body: Box<ApiErrorBody> },
+    Api {
+        status: u16,
+        body: Box<ApiErrorBody>,
+    },
     /// The OAuth token endpoint refused (RFC 6749 `error`, §1.3).
     #[error("HubSpot OAuth error {error}: {description}")]
     OAuth { error: String, description: String },
