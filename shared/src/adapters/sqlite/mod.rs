@@ -1,2 +1,13 @@
-//! SQLite adapters for the local runtime (being built): link store, job queue and token vault
-//! in one database file under `.hqsync/`.
+//! SQLite adapters for the local runtime: link store, job queue and token vault sharing one
+//! database file (by default `.hqsync/hqsync.sqlite3`), schema created on open.
+
+pub mod db;
+pub mod job_queue;
+pub mod link_store;
+pub mod schema;
+pub mod token_vault;
+
+pub use db::{SqliteDb, SqliteError};
+pub use job_queue::SqliteJobQueue;
+pub use link_store::SqliteLinkStore;
+pub use token_vault::SqliteTokenVault;

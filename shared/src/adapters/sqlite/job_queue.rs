@@ -1,0 +1,232 @@
+//! The local durable `JobQueue` on SQLite: the same delivery rules as SQS (delay, visibility
+//! timeout, receive count, receipts), so jobs survive a restart of `hqsync dev`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::db::{SqliteDb, SqliteError, from_json, to_json};
+use crate::ports::{Clock, Delivery, Job, JobQueue, Lane, QueueError, Receipt, dedup_jobs};
+
+/// How long a received job stays invisible unless acked or retried.
+pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl From<SqliteError> for QueueError {
+    fn from(error: SqliteError) -> Self {
+        match error {
+            SqliteError::Corrupt(message) => QueueError::Corrupt(message),
+            other => QueueError::Backend(other.to_string()),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for QueueError {
+    fn from(error: rusqlite::Error) -> Self {
+        QueueError::Backend(error.to_string())
+    }
+}
+
+pub struct SqliteJobQueue {
+    db: SqliteDb,
+    clock: Arc<dyn Clock>,
+    visibility_timeout: Duration,
+}
+
+impl SqliteJobQueue {
+    pub fn new(db: SqliteDb, clock: Arc<dyn Clock>) -> Self {
+        Self::with_visibility_timeout(db, clock, DEFAULT_VISIBILITY_TIMEOUT)
+    }
+
+    pub fn with_visibility_timeout(
+        db: SqliteDb,
+        clock: Arc<dyn Clock>,
+        visibility_timeout: Duration,
+    ) -> Self {
+        SqliteJobQueue {
+            db,
+            clock,
+            visibility_timeout,
+        }
+    }
+}
+
+fn lane_name(lane: Lane) -> &'static str {
+    match lane {
+        Lane::Live => "live",
+        Lane::Bulk => "bulk",
+    }
+}
+
+fn millis_after(now: DateTime<Utc>, delay: Duration) -> i64 {
+    let delay = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+    now.timestamp_millis().saturating_add(delay)
+}
+
+/// The identity of a signal (same record, same work), for coalescing.
+fn subject(job: &Job) -> String {
+    format!("{}|{}|{}|{}", job.connection, job.kind, job.side, job.id)
+}
+
+fn parse_receipt(receipt: &Receipt) -> Result<i64, QueueError> {
+    receipt
+        .0
+        .split_once(':')
+        .and_then(|(id, _)| id.parse().ok())
+        .ok_or_else(|| QueueError::UnknownReceipt(receipt.0.clone()))
+}
+
+#[async_trait]
+impl JobQueue for SqliteJobQueue {
+    async fn enqueue(
+        &self,
+        lane: Lane,
+        jobs: Vec<Job>,
+        delay: Option<Duration>,
+    ) -> Result<usize, QueueError> {
+        let visible_at = millis_after(self.clock.now(), delay.unwrap_or_default());
+        let jobs = dedup_jobs(jobs);
+        self.db
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                let mut written = 0;
+                for job in jobs {
+                    let subject = subject(&job);
+                    // Coalesce with a waiting (not in-flight) message for the same record.
+                    let waiting: Option<(i64, String, i64)> = tx
+                        .query_row(
+                            "SELECT id, body, visible_at_ms FROM jobs WHERE lane = ?1 AND subject = ?2 AND receipt IS NULL LIMIT 1",
+                            params![lane_name(lane), subject],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                        )
+                        .optional()?;
+                    if let Some((id, body, waiting_visible_at)) = waiting {
+                        let mut waiting_job: Job = from_json(&body)?;
+                        waiting_job.seen_at = waiting_job.seen_at.min(job.seen_at);
+                        tx.execute(
+                            "UPDATE jobs SET body = ?2, visible_at_ms = ?3 WHERE id = ?1",
+                            params![id, to_json(&waiting_job)?, waiting_visible_at.min(visible_at)],
+                        )?;
+                        continue;
+                    }
+                    tx.execute(
+                        "INSERT INTO jobs (lane, subject, body, visible_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                        params![lane_name(lane), subject, to_json(&job)?, visible_at],
+                    )?;
+                    written += 1;
+                }
+                tx.commit()?;
+                Ok(written)
+            })
+            .await
+    }
+
+    async fn receive(&self, lane: Lane, max: usize) -> Result<Vec<Delivery>, QueueError> {
+        let now = self.clock.now();
+        let hidden_until = millis_after(now, self.visibility_timeout);
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        self.db
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                let due: Vec<(i64, String, u32)> = {
+                    let mut stmt = tx.prepare(
+                        "SELECT id, body, receive_count FROM jobs WHERE lane = ?1 AND visible_at_ms <= ?2 ORDER BY id LIMIT ?3",
+                    )?;
+                    stmt.query_map(params![lane_name(lane), now.timestamp_millis(), max], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?
+                    .collect::<Result<_, _>>()?
+                };
+                let mut out = Vec::with_capacity(due.len());
+                for (id, body, count) in due {
+                    let receive_count = count + 1;
+                    let receipt = format!("{id}:{receive_count}");
+                    tx.execute(
+                        "UPDATE jobs SET receive_count = ?2, receipt = ?3, visible_at_ms = ?4 WHERE id = ?1",
+                        params![id, receive_count, receipt, hidden_until],
+                    )?;
+                    out.push(Delivery {
+                        receipt: Receipt(receipt),
+                        job: from_json(&body)?,
+                        receive_count,
+                    });
+                }
+                tx.commit()?;
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn ack(&self, receipts: &[Receipt]) -> Result<(), QueueError> {
+        let receipts = receipts
+            .iter()
+            .map(|r| Ok((parse_receipt(r)?, r.0.clone())))
+            .collect::<Result<Vec<_>, QueueError>>()?;
+        self.db
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                for (id, receipt) in receipts {
+                    // A stale receipt (redelivered since) deletes nothing, like SQS.
+                    tx.execute(
+                        "DELETE FROM jobs WHERE id = ?1 AND receipt = ?2",
+                        params![id, receipt],
+                    )?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn retry_later(&self, receipt: &Receipt, delay: Duration) -> Result<(), QueueError> {
+        let id = parse_receipt(receipt)?;
+        let receipt = receipt.0.clone();
+        let visible_at = millis_after(self.clock.now(), delay);
+        self.db
+            .run(move |conn| {
+                let changed = conn.execute(
+                    "UPDATE jobs SET receipt = NULL, visible_at_ms = ?3 WHERE id = ?1 AND receipt = ?2",
+                    params![id, receipt, visible_at],
+                )?;
+                if changed == 0 {
+                    return Err(QueueError::UnknownReceipt(receipt));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn pending(&self, lane: Lane) -> Result<usize, QueueError> {
+        self.db
+            .run(move |conn| {
+                let count: i64 = conn.query_row(
+                    "SELECT COUNT(*) FROM jobs WHERE lane = ?1 AND receipt IS NULL",
+                    params![lane_name(lane)],
+                    |r| r.get(0),
+                )?;
+                Ok(usize::try_from(count).unwrap_or(0))
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::ManualClock;
+    use crate::ports::contract::job_queue as contract;
+
+    #[tokio::test]
+    async fn passes_the_job_queue_contract() {
+        let clock = Arc::new(ManualClock::fixed());
+        let visibility = Duration::from_secs(45);
+        let queue = SqliteJobQueue::with_visibility_timeout(
+            SqliteDb::open_in_memory().expect("open"),
+            clock.clone(),
+            visibility,
+        );
+        contract::delivery(&queue, &|by| clock.advance(by), visibility).await;
+    }
+}
