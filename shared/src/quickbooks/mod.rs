@@ -1,2 +1,28 @@
-//! quickbooks (placeholder; being built).
-//! Owned by its issue.
+//! QuickBooks Online: the typed Accounting API client (entities, query, CDC, batch, OAuth) and
+//! webhook verification and parsing. Facts follow `quickbooks-api.md`; sections cited inline.
+
+pub mod batch;
+pub mod cdc;
+pub mod client;
+pub mod entities;
+pub mod environment;
+pub mod error;
+pub mod limits;
+pub mod oauth;
+pub mod query;
+pub mod request_id;
+pub mod webhook;
+
+pub use batch::{BatchItem, BatchItemResult, BatchOperation, BatchPayload, BatchValue};
+pub use cdc::{CdcChanges, CdcDeletion, Deleted};
+pub use client::{QboClient, QueryPage, RealmId};
+pub use entities::{
+    Account, CompanyInfo, Customer, Entity, Invoice, Item, NameListEntity, Payment, Preferences,
+    TaxCode,
+};
+pub use environment::QboEnvironment;
+pub use error::{ApiFault, FaultError, QboError};
+pub use limits::CompanyBudgets;
+pub use oauth::{OAuthClient, OAuthError, TokenSet};
+pub use query::Query;
+pub use request_id::RequestId;
