@@ -1,0 +1,186 @@
+//! The per-field three-way merge of DESIGN §4: each mapped field's value on both sides against
+//! the baseline; one-sided changes are copied, two-sided ones settled by the conflict policy.
+
+use std::collections::BTreeMap;
+
+use super::plan_types::{Conflict, SideValues};
+use crate::mapping::{FieldProblem, MappingSet};
+use crate::model::{
+    CanonicalValue, CanonicalValues, ConflictPolicy, ConflictWinner, Direction, NativeValues, Side,
+};
+
+/// The merge of all mapped fields of a record pair.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct FieldMerge {
+    /// The merged value of every field (absent = no value): the new baseline's fields.
+    pub merged: CanonicalValues,
+    /// Native values to write, per side (only fields whose value there must change).
+    pub hubspot_writes: NativeValues,
+    pub qbo_writes: NativeValues,
+    pub conflicts: Vec<Conflict>,
+    pub problems: Vec<FieldProblem>,
+}
+
+impl FieldMerge {
+    pub fn writes(&self, side: Side) -> &NativeValues {
+        match side {
+            Side::Hubspot => &self.hubspot_writes,
+            Side::Quickbooks => &self.qbo_writes,
+        }
+    }
+}
+
+/// Merges every row of `mappings`. `baseline` is empty for a first link or a create (then
+/// a value on one side only is copied, so an empty value never overwrites a non-empty one).
+pub(super) fn merge_fields(
+    mappings: &MappingSet,
+    policy: &ConflictPolicy,
+    baseline: &CanonicalValues,
+    hubspot: &SideValues,
+    qbo: &SideValues,
+) -> FieldMerge {
+    let mut out = FieldMerge::default();
+    for row in mappings.rows() {
+        let field = row.field.as_str();
+        let base = baseline.get(field);
+        if hubspot.unreadable.contains(field) || qbo.unreadable.contains(field) {
+            keep(&mut out.merged, field, base); // reported by the caller already
+            continue;
+        }
+        let hs = hubspot.values.get(field);
+        let qb = qbo.values.get(field);
+        let decision = decide(
+            row.direction,
+            policy.winner_for(field),
+            hs,
+            qb,
+            base,
+            hubspot,
+            qbo,
+            field,
+        );
+        let merged = decision.merged.cloned();
+
+        // Convert the writes first: a value one side cannot take leaves the field alone.
+        let mut natives = BTreeMap::new();
+        let mut failed = None;
+        for (side, current) in [(Side::Hubspot, hs), (Side::Quickbooks, qb)] {
+            if decision.write_to(side) && current != merged.as_ref() {
+                match row.write(side, merged.as_ref()) {
+                    Ok(native) => {
+                        natives.insert(side, native);
+                    }
+                    Err(error) => {
+                        failed = Some(FieldProblem {
+                            field: field.to_owned(),
+                            side,
+                            error,
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(problem) = failed {
+            out.problems.push(problem);
+            keep(&mut out.merged, field, base);
+            continue;
+        }
+        for (side, native) in natives {
+            let key = row.native_key(side).to_owned();
+            match side {
+                Side::Hubspot => out.hubspot_writes.insert(key, native),
+                Side::Quickbooks => out.qbo_writes.insert(key, native),
+            };
+        }
+        if let Some(conflict) = decision.conflict {
+            out.conflicts.push(conflict);
+        }
+        keep(&mut out.merged, field, merged.as_ref());
+    }
+    out
+}
+
+fn keep(merged: &mut CanonicalValues, field: &str, value: Option<&CanonicalValue>) {
+    if let Some(value) = value {
+        merged.insert(field.to_owned(), value.clone());
+    }
+}
+
+struct Decision<'v> {
+    merged: Option<&'v CanonicalValue>,
+    write_hubspot: bool,
+    write_qbo: bool,
+    conflict: Option<Conflict>,
+}
+
+impl Decision<'_> {
+    fn write_to(&self, side: Side) -> bool {
+        match side {
+            Side::Hubspot => self.write_hubspot,
+            Side::Quickbooks => self.write_qbo,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one decision needs all of these; a struct would only rename them
+fn decide<'v>(
+    direction: Direction,
+    rule: ConflictWinner,
+    hs: Option<&'v CanonicalValue>,
+    qb: Option<&'v CanonicalValue>,
+    base: Option<&'v CanonicalValue>,
+    hubspot: &SideValues,
+    qbo: &SideValues,
+    field: &str,
+) -> Decision<'v> {
+    let source_only = |source: Option<&'v CanonicalValue>, target: Side| {
+        // One-way row: the source's value is the truth; it is written when it changed since
+        // the baseline, so edits made on the target side survive until the source changes.
+        let changed = source != base;
+        Decision {
+            merged: source,
+            write_hubspot: changed && target == Side::Hubspot,
+            write_qbo: changed && target == Side::Quickbooks,
+            conflict: None,
+        }
+    };
+    match direction {
+        Direction::ToQuickbooks => source_only(hs, Side::Quickbooks),
+        Direction::ToHubspot => source_only(qb, Side::Hubspot),
+        Direction::TwoWay => {
+            let both = |merged| Decision {
+                merged,
+                write_hubspot: true,
+                write_qbo: true,
+                conflict: None,
+            };
+            if hs == qb || qb == base {
+                both(hs)
+            } else if hs == base {
+                both(qb)
+            } else {
+                let winner = match rule {
+                    ConflictWinner::HubspotWins => Side::Hubspot,
+                    ConflictWinner::QuickbooksWins => Side::Quickbooks,
+                    // Ties go to HubSpot, so the result never depends on argument order.
+                    ConflictWinner::NewestWins if qbo.modified_at > hubspot.modified_at => {
+                        Side::Quickbooks
+                    }
+                    ConflictWinner::NewestWins => Side::Hubspot,
+                };
+                let merged = if winner == Side::Hubspot { hs } else { qb };
+                Decision {
+                    conflict: Some(Conflict {
+                        field: field.to_owned(),
+                        hubspot: hs.cloned(),
+                        quickbooks: qb.cloned(),
+                        winner,
+                        rule,
+                    }),
+                    ..both(merged)
+                }
+            }
+        }
+    }
+}
