@@ -8,7 +8,9 @@ rust-aws-notes.md). Then it checks the transformed stack against rules this proj
   * every SQS event source reports partial batch failures (a typo such as
     `FunctionResponseType` passes cfn-lint but would silently retry whole batches);
   * every queue a function consumes has a DLQ (RedrivePolicy) and a visibility timeout of at
-    least 6x the consuming function's timeout.
+    least 6x the consuming function's timeout;
+  * every dashboard body is valid JSON with a list of widgets (CloudFormation only finds out
+    at deploy time).
 
 Usage: sam_translate.py [TEMPLATE] [--out FILE]. Exit status 0 when all is well, 1 otherwise.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -128,6 +131,38 @@ def check_transformed(cfn: dict[str, Any]) -> list[str]:
     return errors
 
 
+SUB_VARIABLE = re.compile(r"\$\{[^}!]+\}")
+
+
+def check_dashboards(cfn: dict[str, Any]) -> list[str]:
+    """Dashboard bodies: `${...}` of a Sub replaced by a plain word, the rest must be JSON."""
+    errors = []
+    for name, res in cfn.get("Resources", {}).items():
+        if res.get("Type") != "AWS::CloudWatch::Dashboard":
+            continue
+        body = res.get("Properties", {}).get("DashboardBody")
+        if isinstance(body, dict) and "Fn::Sub" in body:
+            body = body["Fn::Sub"]
+            body = body[0] if isinstance(body, list) else body
+        if not isinstance(body, str):
+            errors.append(f"{name}: DashboardBody must be a string or a Fn::Sub of one")
+            continue
+        try:
+            doc = json.loads(SUB_VARIABLE.sub("placeholder", body))
+        except json.JSONDecodeError as e:
+            errors.append(f"{name}: DashboardBody is not valid JSON: {e}")
+            continue
+        widgets = doc.get("widgets") if isinstance(doc, dict) else None
+        if not isinstance(widgets, list) or not widgets:
+            errors.append(f"{name}: DashboardBody needs a non-empty widgets list")
+            continue
+        for i, widget in enumerate(widgets):
+            props = widget.get("properties", {}) if isinstance(widget, dict) else {}
+            if widget.get("type") == "metric" and not isinstance(props.get("metrics"), list):
+                errors.append(f"{name}: widget {i} ({props.get('title')!r}) has no metrics list")
+    return errors
+
+
 def main() -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -151,6 +186,7 @@ def main() -> int:
         return 1
 
     errors += check_transformed(cfn)
+    errors += check_dashboards(cfn)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(cfn, f, indent=2, sort_keys=True)
