@@ -1,0 +1,102 @@
+//! QBO-specific control routes next to the shared `/_sandbox/` API: runtime knobs, the
+//! CustomTxnNumbers toggle (§12), and OAuth helpers (mint a connection, a code, expire tokens).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::quickbooks::app::{App, Knobs, json_response};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/_sandbox/quickbooks", get(get_knobs).put(put_knobs))
+        .route("/_sandbox/preferences", post(preferences))
+        .route("/_sandbox/oauth/connect", post(connect))
+        .route("/_sandbox/oauth/code", post(code))
+        .route("/_sandbox/oauth/expire", post(expire))
+}
+
+fn bad_request(message: String) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        json!({"status": "error", "message": message}),
+    )
+}
+
+async fn get_knobs(State(app): State<App>) -> Response {
+    json_response(
+        StatusCode::OK,
+        serde_json::to_value(app.knobs()).unwrap_or_default(),
+    )
+}
+
+/// Merges a partial knobs object into the current one.
+async fn put_knobs(State(app): State<App>, body: Bytes) -> Response {
+    let patch: Value = match serde_json::from_slice(&body) {
+        Ok(Value::Object(m)) => Value::Object(m),
+        _ => return bad_request("expected a JSON object".into()),
+    };
+    let mut merged = serde_json::to_value(app.knobs()).unwrap_or_default();
+    for (k, v) in patch.as_object().into_iter().flatten() {
+        if k == "limits"
+            && let (Some(current), Some(partial)) = (merged[k].as_object_mut(), v.as_object())
+        {
+            for (lk, lv) in partial {
+                current.insert(lk.clone(), lv.clone());
+            }
+            continue;
+        }
+        merged[k] = v.clone();
+    }
+    match serde_json::from_value::<Knobs>(merged) {
+        Ok(knobs) => {
+            app.set_knobs(knobs);
+            get_knobs(State(app)).await
+        }
+        Err(e) => bad_request(format!("invalid settings: {e}")),
+    }
+}
+
+/// `{"customTxnNumbers": bool}` switches `Preferences.SalesFormsPrefs.CustomTxnNumbers`.
+async fn preferences(State(app): State<App>, body: Bytes) -> Response {
+    let Some(on) = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("customTxnNumbers")?.as_bool())
+    else {
+        return bad_request("expected {\"customTxnNumbers\": true|false}".into());
+    };
+    app.with_company(|c, now| c.set_custom_txn_numbers(on, now));
+    let prefs = app.company.lock().expect("company lock").preferences();
+    json_response(StatusCode::OK, json!({"Preferences": prefs}))
+}
+
+/// A new connection's token pair (as after consent + code exchange), plus `realmId`.
+async fn connect(State(app): State<App>) -> Response {
+    let now = app.now_ms();
+    let mut body = app.tokens.lock().expect("tokens lock").connect(now, true);
+    body["realmId"] = app.config.realm_id.clone().into();
+    json_response(StatusCode::OK, body)
+}
+
+/// A one-time authorization code for `grant_type=authorization_code` (§2.3).
+async fn code(State(app): State<App>) -> Response {
+    let code = app.tokens.lock().expect("tokens lock").new_code();
+    json_response(
+        StatusCode::OK,
+        json!({"code": code, "realmId": app.config.realm_id}),
+    )
+}
+
+/// Expires every issued access token now (the dev token keeps working).
+async fn expire(State(app): State<App>) -> Response {
+    let now = app.now_ms();
+    app.tokens
+        .lock()
+        .expect("tokens lock")
+        .expire_access_tokens(now);
+    json_response(StatusCode::OK, json!({"ok": true}))
+}

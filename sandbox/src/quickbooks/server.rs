@@ -1,0 +1,135 @@
+//! Starting and stopping the QuickBooks sandbox: wires the company, the shared clock, fault,
+//! stats and webhook machinery, the QBO routes and the `/_sandbox/` control API.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::middleware;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+
+use super::app::App;
+use super::config::QuickbooksSandboxConfig;
+use super::fault::FaultResponse;
+use super::routes;
+use super::webhooks::{EventStyle, QboWebhookFormat, RETRY_SCHEDULE_SECONDS};
+use crate::common::{
+    ClockSettings, ControlPlane, DeliveryConfig, FaultInjector, RequestStats, SandboxClock,
+    ServerHandle, WebhookDelivery, control_router, serve,
+};
+
+/// A running QuickBooks Online sandbox.
+pub struct QuickbooksSandbox {
+    config: QuickbooksSandboxConfig,
+    server: ServerHandle,
+    app: App,
+}
+
+impl std::fmt::Debug for QuickbooksSandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuickbooksSandbox")
+            .field("base_url", &self.base_url())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// The delivery settings of §11.4/§11.5 for `config`.
+fn delivery_config(config: &QuickbooksSandboxConfig) -> DeliveryConfig {
+    DeliveryConfig {
+        target_url: config.webhook_url.clone(),
+        max_batch: config.webhook_max_batch.clamp(1, 100),
+        delay_ms: config.webhook_delay_ms,
+        retry_schedule_ms: RETRY_SCHEDULE_SECONDS.iter().map(|s| s * 1000).collect(),
+        // §11.5: the endpoint must answer within 3 seconds.
+        timeout_ms: 3_000,
+        ..DeliveryConfig::default()
+    }
+}
+
+impl QuickbooksSandbox {
+    /// Serves the sandbox on `listener` (in a background task) until [`Self::shutdown`].
+    pub async fn start(
+        listener: TcpListener,
+        config: QuickbooksSandboxConfig,
+    ) -> anyhow::Result<Self> {
+        let clock = SandboxClock::new(ClockSettings {
+            time_scale: config.time_scale,
+            offset_ms: 0,
+        });
+        let style = Arc::new(Mutex::new(EventStyle {
+            format: config.webhook_format,
+            inactive_event: config.inactive_event,
+            void_operation: config.void_event_operation.clone(),
+        }));
+        // §11.5: later events wait while one delivery is failing, so one batch in flight.
+        let webhooks = WebhookDelivery::start(
+            clock.clone(),
+            Arc::new(QboWebhookFormat {
+                style: style.clone(),
+            }),
+            delivery_config(&config),
+            SecretString::from(config.verifier_token.clone()),
+            1,
+            config.rng_seed,
+        );
+        let app = App::new(config.clone(), clock.clone(), webhooks.clone(), style);
+        let responder_app = app.clone();
+        let faults = FaultInjector::new(Arc::new(move |status| {
+            use axum::response::IntoResponse;
+            FaultResponse {
+                fault: routes::injected_fault(status),
+                time_text: responder_app.time_text(),
+                time_ms: responder_app.now_ms(),
+            }
+            .into_response()
+        }));
+        let stats = RequestStats::default();
+        let plane = ControlPlane {
+            clock,
+            faults: faults.clone(),
+            stats: stats.clone(),
+            webhooks: Some(webhooks),
+            store: Arc::new(app.clone()),
+            default_seed: config.seed,
+        };
+        let router = routes::api_router(app.clone())
+            .layer(middleware::from_fn_with_state(
+                faults,
+                FaultInjector::middleware,
+            ))
+            .layer(middleware::from_fn_with_state(
+                stats,
+                RequestStats::middleware,
+            ))
+            .merge(control_router(plane))
+            .layer(middleware::from_fn(routes::intuit_tid));
+        let server = serve(listener, router)?;
+        Ok(Self {
+            config,
+            server,
+            app,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// The configuration it was started with.
+    pub fn config(&self) -> &QuickbooksSandboxConfig {
+        &self.config
+    }
+
+    /// Waits (real time) until queued webhooks are sent or `timeout` passes; `false` on timeout.
+    pub async fn wait_webhooks_idle(&self, timeout: Duration) -> bool {
+        self.app.webhooks.wait_idle(timeout).await
+    }
+
+    /// Stops webhook delivery and the server (in-flight requests finish).
+    pub async fn shutdown(self) {
+        self.app.webhooks.stop();
+        self.server.shutdown().await;
+    }
+}

@@ -1,0 +1,443 @@
+//! The in-memory QBO company: entity tables, Ids, `SyncToken`s, `MetaData` times in the
+//! company's offset, deletions (for CDC) and the change log that drives webhooks.
+
+mod customers;
+pub mod fields;
+mod invoices;
+mod items;
+mod payments;
+mod reference;
+mod seed;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::Seed;
+use crate::quickbooks::entity_kind::{EntityKind, IdKey};
+use crate::quickbooks::fault::Fault;
+
+/// One stored entity: its full JSON as served (with `Id`, `SyncToken`, `MetaData`) and its
+/// last update time in epoch millis (for CDC, ordering and time filters).
+#[derive(Debug, Clone)]
+pub struct StoredEntity {
+    pub body: Map<String, Value>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A deleted transaction, kept for CDC (`status: Deleted`, quickbooks-api.md §7).
+#[derive(Debug, Clone)]
+pub struct Tombstone {
+    pub kind: EntityKind,
+    pub id: IdKey,
+    pub deleted_ms: i64,
+}
+
+/// What happened to an entity (webhook operations, quickbooks-api.md §11.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOp {
+    Create,
+    Update,
+    Delete,
+    Void,
+    /// A customer or item made inactive; the webhook layer maps it to Update or Delete (§11.6).
+    Deactivate,
+}
+
+/// One change, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub kind: EntityKind,
+    pub id: String,
+    pub op: ChangeOp,
+    pub at_ms: i64,
+}
+
+/// How a write arrived (URL `operation=` / `include=`, batch `operation`, §5.5, §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOp {
+    /// Create without `Id`, update with `Id` (+ `SyncToken`).
+    Upsert,
+    Delete,
+    /// Invoice void (`operation=void`).
+    Void,
+    /// Payment void (`operation=update&include=void`, sparse).
+    UpdateVoid,
+}
+
+/// `include=` options that change a write (§5.7).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    pub allow_duplicate_doc_number: bool,
+}
+
+/// The company.
+#[derive(Debug, Clone)]
+pub struct Company {
+    pub realm_id: String,
+    offset: FixedOffset,
+    tables: BTreeMap<EntityKind, BTreeMap<IdKey, StoredEntity>>,
+    next_ids: BTreeMap<EntityKind, u64>,
+    tombstones: Vec<Tombstone>,
+    next_doc_number: u64,
+    next_addr_id: u64,
+    changes: Vec<Change>,
+}
+
+impl Company {
+    /// A company holding `seed` (`Empty` still has accounts, tax codes, preferences, company
+    /// info, vendors and employees, §4.3, §4.6).
+    pub fn new(realm_id: &str, offset_minutes: i32, seed: Seed, now_ms: i64) -> Self {
+        let offset = FixedOffset::east_opt(offset_minutes * 60)
+            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
+        let mut company = Company {
+            realm_id: realm_id.to_owned(),
+            offset,
+            tables: BTreeMap::new(),
+            next_ids: BTreeMap::new(),
+            tombstones: Vec::new(),
+            next_doc_number: 1001,
+            next_addr_id: 1,
+            changes: Vec::new(),
+        };
+        seed::apply(&mut company, seed, now_ms);
+        company.changes.clear();
+        company
+    }
+
+    // ----- time (quickbooks-api.md §1: company offset; `time` with millis) -----
+
+    fn at(&self, ms: i64) -> DateTime<FixedOffset> {
+        Utc.timestamp_millis_opt(ms)
+            .single()
+            .unwrap_or_else(Utc::now)
+            .with_timezone(&self.offset)
+    }
+
+    /// `MetaData` time text: `2015-07-23T10:58:12-07:00`.
+    pub fn meta_time(&self, ms: i64) -> String {
+        self.at(ms).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
+
+    /// Response `time` text: `2015-07-23T10:58:12.099-07:00`.
+    pub fn response_time(&self, ms: i64) -> String {
+        self.at(ms).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+    }
+
+    /// The company's local date.
+    pub fn today(&self, ms: i64) -> NaiveDate {
+        self.at(ms).date_naive()
+    }
+
+    /// The company's UTC offset.
+    pub fn offset(&self) -> FixedOffset {
+        self.offset
+    }
+
+    // ----- storage -----
+
+    pub fn table(&self, kind: EntityKind) -> impl Iterator<Item = (&IdKey, &StoredEntity)> {
+        self.tables.get(&kind).into_iter().flat_map(|t| t.iter())
+    }
+
+    pub fn count(&self, kind: EntityKind) -> usize {
+        self.tables.get(&kind).map_or(0, BTreeMap::len)
+    }
+
+    pub fn get(&self, kind: EntityKind, id: &str) -> Option<&StoredEntity> {
+        self.tables.get(&kind)?.get(&IdKey::parse(id))
+    }
+
+    fn get_mut(&mut self, kind: EntityKind, id: &str) -> Option<&mut StoredEntity> {
+        self.tables.get_mut(&kind)?.get_mut(&IdKey::parse(id))
+    }
+
+    pub fn tombstones(&self) -> &[Tombstone] {
+        &self.tombstones
+    }
+
+    /// Takes the changes made since the last call.
+    pub fn drain_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
+    }
+
+    fn next_id(&mut self, kind: EntityKind) -> u64 {
+        let next = self.next_ids.entry(kind).or_insert(1);
+        let id = *next;
+        *next += 1;
+        id
+    }
+
+    fn next_address_id(&mut self) -> String {
+        let id = self.next_addr_id;
+        self.next_addr_id += 1;
+        id.to_string()
+    }
+
+    /// Stores a new entity with system fields (`Id`, `SyncToken` "0", `MetaData`, `domain`,
+    /// `sparse`) and records a Create. `id` overrides the sequence (seeded pseudo tax codes).
+    fn insert_new(
+        &mut self,
+        kind: EntityKind,
+        id: Option<IdKey>,
+        mut body: Map<String, Value>,
+        now_ms: i64,
+    ) -> Value {
+        let id = id.unwrap_or_else(|| IdKey::Num(self.next_id(kind)));
+        if let IdKey::Num(n) = id {
+            let next = self.next_ids.entry(kind).or_insert(1);
+            *next = (*next).max(n + 1);
+        }
+        let meta = self.meta_time(now_ms);
+        body.insert("domain".into(), "QBO".into());
+        body.insert("sparse".into(), false.into());
+        body.insert("Id".into(), id.to_string().into());
+        body.insert("SyncToken".into(), "0".into());
+        body.insert(
+            "MetaData".into(),
+            json!({"CreateTime": meta, "LastUpdatedTime": meta}),
+        );
+        let rendered = Value::Object(body.clone());
+        self.changes.push(Change {
+            kind,
+            id: id.to_string(),
+            op: ChangeOp::Create,
+            at_ms: now_ms,
+        });
+        self.tables.entry(kind).or_default().insert(
+            id,
+            StoredEntity {
+                body,
+                created_ms: now_ms,
+                updated_ms: now_ms,
+            },
+        );
+        rendered
+    }
+
+    /// Replaces an entity's body, bumping `SyncToken` and `LastUpdatedTime` (§3, §5.4), and
+    /// records the change.
+    fn replace(
+        &mut self,
+        kind: EntityKind,
+        id: &str,
+        mut body: Map<String, Value>,
+        op: ChangeOp,
+        now_ms: i64,
+    ) -> Value {
+        let meta = self.meta_time(now_ms);
+        let Some(stored) = self.get_mut(kind, id) else {
+            return Value::Null;
+        };
+        let token = sync_token(&stored.body) + 1;
+        let create_time = stored
+            .body
+            .get("MetaData")
+            .and_then(|m| m.get("CreateTime"))
+            .cloned()
+            .unwrap_or_else(|| meta.clone().into());
+        body.insert("domain".into(), "QBO".into());
+        body.insert("sparse".into(), false.into());
+        body.insert("Id".into(), id.into());
+        body.insert("SyncToken".into(), token.to_string().into());
+        body.insert(
+            "MetaData".into(),
+            json!({"CreateTime": create_time, "LastUpdatedTime": meta}),
+        );
+        stored.body = body;
+        stored.updated_ms = now_ms;
+        let rendered = Value::Object(stored.body.clone());
+        self.changes.push(Change {
+            kind,
+            id: id.to_owned(),
+            op,
+            at_ms: now_ms,
+        });
+        rendered
+    }
+
+    /// Changes derived fields without a new version (e.g. a customer's open `Balance`).
+    fn patch_silently(&mut self, kind: EntityKind, id: &str, field: &str, value: Value) {
+        if let Some(stored) = self.get_mut(kind, id) {
+            stored.body.insert(field.to_owned(), value);
+        }
+    }
+
+    /// Removes a transaction and keeps a tombstone for CDC (§5.5, §7).
+    fn remove(&mut self, kind: EntityKind, id: &str, now_ms: i64) {
+        let key = IdKey::parse(id);
+        if let Some(table) = self.tables.get_mut(&kind) {
+            table.remove(&key);
+        }
+        self.tombstones.push(Tombstone {
+            kind,
+            id: key,
+            deleted_ms: now_ms,
+        });
+        self.changes.push(Change {
+            kind,
+            id: id.to_owned(),
+            op: ChangeOp::Delete,
+            at_ms: now_ms,
+        });
+    }
+
+    // ----- API operations -----
+
+    /// `GET /{entity}/{id}` (§5.1): 610 when missing or deleted.
+    pub fn read(&self, kind: EntityKind, id: &str) -> Result<Value, Fault> {
+        self.get(kind, id)
+            .map(|s| Value::Object(s.body.clone()))
+            .ok_or_else(Fault::object_not_found)
+    }
+
+    /// A write (create, update, delete, void). Validation happens before any change, so a
+    /// fault leaves the company untouched.
+    pub fn write(
+        &mut self,
+        kind: EntityKind,
+        op: WriteOp,
+        body: Value,
+        options: WriteOptions,
+        now_ms: i64,
+    ) -> Result<Value, Fault> {
+        let Value::Object(body) = body else {
+            return Err(Fault::invalid_property(
+                "failed to parse json object; a property specified is unsupported or invalid",
+            ));
+        };
+        let body = fields::without_nulls(body);
+        match (kind, op) {
+            (EntityKind::Customer | EntityKind::Item, WriteOp::Delete | WriteOp::Void) => {
+                // §5.5: name lists cannot be deleted, only made inactive.
+                Err(Fault::unsupported_operation(op_name(op)))
+            }
+            (EntityKind::Customer, WriteOp::Upsert) => customers::upsert(self, body, now_ms),
+            (EntityKind::Item, WriteOp::Upsert) => items::upsert(self, body, now_ms),
+            (EntityKind::Invoice, WriteOp::Upsert) => invoices::upsert(self, body, options, now_ms),
+            (EntityKind::Invoice, WriteOp::Delete) => invoices::delete(self, body, now_ms),
+            (EntityKind::Invoice, WriteOp::Void) => invoices::void(self, body, now_ms),
+            (EntityKind::Payment, WriteOp::Upsert) => payments::upsert(self, body, now_ms),
+            (EntityKind::Payment, WriteOp::Delete) => payments::delete(self, body, now_ms),
+            (EntityKind::Payment, WriteOp::UpdateVoid) => payments::void(self, body, now_ms),
+            (EntityKind::Preferences, WriteOp::Upsert) => {
+                reference::update_preferences(self, body, now_ms)
+            }
+            _ => Err(Fault::unsupported_operation(op_name(op))),
+        }
+    }
+
+    /// `Preferences.SalesFormsPrefs.CustomTxnNumbers` (§12).
+    pub fn custom_txn_numbers(&self) -> bool {
+        reference::custom_txn_numbers(self)
+    }
+
+    /// Switches `CustomTxnNumbers` (control API), recorded as a Preferences Update (§11.6).
+    pub fn set_custom_txn_numbers(&mut self, on: bool, now_ms: i64) {
+        reference::set_custom_txn_numbers(self, on, now_ms);
+    }
+
+    /// The singleton `Preferences` entity.
+    pub fn preferences(&self) -> Value {
+        reference::singleton(self, EntityKind::Preferences)
+    }
+
+    /// The singleton `CompanyInfo` entity.
+    pub fn company_info(&self) -> Value {
+        reference::singleton(self, EntityKind::CompanyInfo)
+    }
+
+    /// Entity counts (for `/_sandbox/stats`).
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        EntityKind::ALL
+            .into_iter()
+            .map(|k| (k.name(), self.count(k)))
+            .collect()
+    }
+}
+
+fn op_name(op: WriteOp) -> &'static str {
+    match op {
+        WriteOp::Upsert => "Update",
+        WriteOp::Delete => "Delete",
+        WriteOp::Void | WriteOp::UpdateVoid => "Void",
+    }
+}
+
+/// The stored `SyncToken` as a number.
+pub fn sync_token(body: &Map<String, Value>) -> u64 {
+    body.get("SyncToken")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The common update preamble (§5.2–5.4): the entity must exist (610), the body must carry
+/// `SyncToken` (2020) equal to the current one (5010). Returns the current body.
+fn check_update(
+    company: &Company,
+    kind: EntityKind,
+    id: &str,
+    body: &Map<String, Value>,
+) -> Result<Map<String, Value>, Fault> {
+    let current = company
+        .get(kind, id)
+        .ok_or_else(Fault::object_not_found)?
+        .body
+        .clone();
+    let given = match body.get("SyncToken") {
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(Fault::required_param("SyncToken")),
+    };
+    if given != sync_token(&current).to_string() {
+        return Err(Fault::stale_object());
+    }
+    Ok(current)
+}
+
+/// System fields clients send back but never write.
+const SYSTEM_FIELDS: &[&str] = &["Id", "SyncToken", "MetaData", "domain", "sparse", "status"];
+
+/// The body an update produces (§5.2, §5.3): sparse keeps every field not sent; full keeps
+/// only `keep` (read-only/derived fields) from the current body and takes writable fields
+/// from the request, so omitted writable fields become absent (null).
+fn merge_update(
+    current: &Map<String, Value>,
+    incoming: &Map<String, Value>,
+    sparse: bool,
+    keep: &[&str],
+) -> Map<String, Value> {
+    let mut merged = if sparse {
+        current.clone()
+    } else {
+        current
+            .iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()) || SYSTEM_FIELDS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    for (k, v) in incoming {
+        if SYSTEM_FIELDS.contains(&k.as_str()) || keep.contains(&k.as_str()) {
+            continue;
+        }
+        merged.insert(k.clone(), v.clone());
+    }
+    merged
+}
+
+/// `"sparse": true` in the request body.
+fn is_sparse(body: &Map<String, Value>) -> bool {
+    matches!(body.get("sparse"), Some(Value::Bool(true)))
+}
+
+/// The `Id` a write targets, if any.
+fn body_id(body: &Map<String, Value>) -> Option<String> {
+    match body.get("Id")? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
