@@ -341,10 +341,11 @@ impl HubspotClient {
         } else {
             limits::BATCH_SIZE_WITH_HISTORY
         };
-        let chunks: Vec<&[String]> = ids.chunks(size).collect();
+        // Owned chunks: futures that borrow a chunk are not `Send` for every lifetime.
+        let chunks: Vec<Vec<String>> = ids.chunks(size).map(<[String]>::to_vec).collect();
         let requests = chunks.len();
         let parts: Vec<(Vec<String>, BatchResponse)> = stream::iter(chunks)
-            .map(|chunk| async move {
+            .map(|chunk: Vec<String>| async move {
                 let mut body = json!({
                     "inputs": chunk.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
                     "properties": options.properties,
@@ -363,11 +364,11 @@ impl HubspotClient {
                     call = call.query("archived", "true");
                 }
                 match self.send::<BatchResponse>(call).await {
-                    Ok(response) => Ok((chunk.to_vec(), response)),
+                    Ok(response) => Ok((chunk, response)),
                     // Whether an all-miss read answers 207 or 404 is unconfirmed (§2.2): both
                     // mean "none of these exist".
                     Err(HubspotError::NotFound { .. }) => Ok((
-                        chunk.to_vec(),
+                        chunk.clone(),
                         BatchResponse {
                             errors: vec![ApiErrorBody {
                                 category: Some("OBJECT_NOT_FOUND".into()),
