@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README's quick start runs it and CI runs it (.ci/run):
+# formatting, lints, then every unit, contract, integration and end-to-end test.
+# It installs and starts what the tests need and stops it afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "python tools (local venv: cfn-lint, SAM translator, moto)"
+./infra/scripts/python-tools.sh
+
+step "template.yaml: cfn-lint + SAM transform"
+./infra/scripts/validate-template.sh
+
+step "cargo test (workspace)"
+cargo test --workspace --no-fail-fast
