@@ -7,5 +7,6 @@ pub mod http;
 pub mod hubspot;
 pub mod mapping;
 pub mod model;
+pub mod observability;
 pub mod ports;
 pub mod quickbooks;

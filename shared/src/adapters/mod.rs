@@ -1,6 +1,12 @@
 //! Adapters: concrete implementations of the `ports` traits. `memory` for tests, `sqlite` for
 //! the local runtime (state kept between runs under `.hqsync/`); vendor gateways sit beside them.
 
+#[cfg(feature = "aws")]
+pub mod dynamodb;
 pub mod hubspot_gateway;
 pub mod memory;
+#[cfg(feature = "aws")]
+pub mod secretsmanager;
+#[cfg(feature = "aws")]
+pub mod sqs;
 pub mod sqlite;

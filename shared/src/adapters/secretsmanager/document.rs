@@ -1,0 +1,175 @@
+//! The JSON shapes of the secrets (infra/DEPLOY.md §5 and §6.4): the app secret and one secret
+//! per connection. Secret strings become `SecretString` as soon as they are parsed; these
+//! structs deliberately have no `Debug`, and unknown members are kept when rewriting.
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::model::Side;
+use crate::ports::{AppCredentials, SideTokens};
+
+/// `{"hubspot": {"app_id", "client_id", "client_secret"}, "quickbooks": {"client_id",
+/// "client_secret", "webhook_verifier_token"}}`; empty strings count as absent.
+#[derive(Deserialize, Default)]
+pub(super) struct AppSecretDocument {
+    #[serde(default)]
+    hubspot: AppSide,
+    #[serde(default)]
+    quickbooks: AppSide,
+}
+
+#[derive(Deserialize, Default)]
+struct AppSide {
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    webhook_verifier_token: Option<String>,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+fn secret(value: Option<String>) -> Option<SecretString> {
+    non_empty(value).map(SecretString::from)
+}
+
+impl AppSecretDocument {
+    pub(super) fn into_credentials(self) -> AppCredentials {
+        AppCredentials {
+            hubspot_client_id: non_empty(self.hubspot.client_id),
+            hubspot_client_secret: secret(self.hubspot.client_secret),
+            quickbooks_client_id: non_empty(self.quickbooks.client_id),
+            quickbooks_client_secret: secret(self.quickbooks.client_secret),
+            quickbooks_webhook_verifier: secret(self.quickbooks.webhook_verifier_token),
+        }
+    }
+}
+
+/// `{"hubspot": {...}, "quickbooks": {...}}`, each side optional.
+#[derive(Serialize, Deserialize, Default, Clone)]
+pub(super) struct ConnectionSecretDocument {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hubspot: Option<SideDocument>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quickbooks: Option<SideDocument>,
+    /// Members we do not know, written back unchanged.
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct SideDocument {
+    access_token: String,
+    refresh_token: String,
+    /// When the access token expires.
+    expires_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_expires_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+impl ConnectionSecretDocument {
+    fn slot(&self, side: Side) -> &Option<SideDocument> {
+        match side {
+            Side::Hubspot => &self.hubspot,
+            Side::Quickbooks => &self.quickbooks,
+        }
+    }
+
+    fn slot_mut(&mut self, side: Side) -> &mut Option<SideDocument> {
+        match side {
+            Side::Hubspot => &mut self.hubspot,
+            Side::Quickbooks => &mut self.quickbooks,
+        }
+    }
+
+    pub(super) fn tokens(&self, side: Side) -> Option<SideTokens> {
+        self.slot(side).as_ref().map(|doc| SideTokens {
+            access_token: SecretString::from(doc.access_token.clone()),
+            refresh_token: SecretString::from(doc.refresh_token.clone()),
+            access_expires_at: doc.expires_at,
+            refresh_expires_at: doc.refresh_expires_at,
+        })
+    }
+
+    pub(super) fn set_tokens(&mut self, side: Side, tokens: &SideTokens) {
+        let other = self
+            .slot(side)
+            .as_ref()
+            .map(|doc| doc.other.clone())
+            .unwrap_or_default();
+        *self.slot_mut(side) = Some(SideDocument {
+            access_token: tokens.access_token.expose_secret().to_owned(),
+            refresh_token: tokens.refresh_token.expose_secret().to_owned(),
+            expires_at: tokens.access_expires_at,
+            refresh_expires_at: tokens.refresh_expires_at,
+            other,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_secret_reads_the_documented_shape_and_treats_empty_as_absent() {
+        let doc: AppSecretDocument = serde_json::from_str(
+            r#"{"hubspot": {"app_id": "1234567", "client_id": "hs-id", "client_secret": "hs-secret"},
+                "quickbooks": {"client_id": "qb-id", "client_secret": "qb-secret",
+                               "webhook_verifier_token": ""}}"#,
+        )
+        .unwrap();
+        let app = doc.into_credentials();
+        assert_eq!(app.hubspot_client_id.as_deref(), Some("hs-id"));
+        assert_eq!(
+            app.hubspot_client_secret
+                .as_ref()
+                .map(|s| s.expose_secret()),
+            Some("hs-secret")
+        );
+        assert_eq!(app.quickbooks_client_id.as_deref(), Some("qb-id"));
+        assert!(app.quickbooks_webhook_verifier.is_none());
+        let debug = format!("{app:?}");
+        assert!(!debug.contains("hs-secret") && !debug.contains("qb-secret"));
+    }
+
+    #[test]
+    fn connection_secret_round_trips_one_side_and_keeps_the_other_and_unknown_members() {
+        let mut doc: ConnectionSecretDocument = serde_json::from_str(
+            r#"{"hubspot": {"access_token": "a1", "refresh_token": "r1",
+                            "expires_at": "2026-11-27T12:30:00Z", "scope": "crm"},
+                "note": "seeded by hand"}"#,
+        )
+        .unwrap();
+        assert!(doc.tokens(Side::Quickbooks).is_none());
+        let hubspot = doc.tokens(Side::Hubspot).unwrap();
+        assert_eq!(hubspot.access_token.expose_secret(), "a1");
+        assert_eq!(hubspot.refresh_expires_at, None);
+
+        let qbo = SideTokens {
+            access_token: SecretString::from("a2"),
+            refresh_token: SecretString::from("r2"),
+            access_expires_at: "2026-11-27T13:00:00Z".parse().unwrap(),
+            refresh_expires_at: Some("2027-03-07T12:00:00Z".parse().unwrap()),
+        };
+        doc.set_tokens(Side::Quickbooks, &qbo);
+        let json: Value = serde_json::to_value(&doc).unwrap();
+        assert_eq!(json["note"], "seeded by hand");
+        assert_eq!(json["hubspot"]["scope"], "crm");
+        assert_eq!(json["hubspot"]["refresh_token"], "r1");
+        assert_eq!(json["quickbooks"]["refresh_token"], "r2");
+        assert_eq!(json["quickbooks"]["expires_at"], "2026-11-27T13:00:00Z");
+        assert_eq!(
+            json["quickbooks"]["refresh_expires_at"],
+            "2027-03-07T12:00:00Z"
+        );
+        assert!(json["hubspot"].get("refresh_expires_at").is_none());
+    }
+}

@@ -1,0 +1,241 @@
+//! Refreshing expiring OAuth tokens safely across containers (DESIGN §7): under a per-connection
+//! lease, re-read the stored tokens, refresh once, store the rotated refresh token before the
+//! new access token is handed out; `invalid_grant` marks the connection "reconnect required".
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use crate::model::{ConnectionId, Side};
+use crate::observability::Metrics;
+use crate::ports::{
+    AppCredentials, Clock, ConnectionStatus, LinkStore, SideTokens, StoreError, TokenVault,
+    VaultError,
+};
+
+/// Tokens expiring within this margin are refreshed before use.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+/// How long a refresh lease is held at most (a refresh call takes well under a second).
+pub const REFRESH_LEASE_TTL: Duration = Duration::from_secs(30);
+/// How long to wait for another container's refresh before giving up on this attempt.
+const WAIT_FOR_OTHER_REFRESH: Duration = Duration::from_secs(5);
+const WAIT_STEP: Duration = Duration::from_millis(250);
+/// Attempts at storing refreshed tokens (the write is idempotent, see the vault).
+const STORE_ATTEMPTS: usize = 3;
+
+/// Why a vendor's token endpoint did not give new tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshFailure {
+    /// The refresh token is expired, revoked or rotated away: only the user can fix it.
+    #[error("the refresh token was rejected (invalid_grant)")]
+    InvalidGrant,
+    /// Worth trying again later (network, 5xx, 429).
+    #[error("temporary failure refreshing tokens: {0}")]
+    Transient(String),
+    #[error("refreshing tokens failed: {0}")]
+    Other(String),
+}
+
+/// One vendor's OAuth refresh (the HubSpot and QBO clients implement it in the functions).
+#[async_trait]
+pub trait OAuthRefresh: Send + Sync {
+    async fn refresh(
+        &self,
+        side: Side,
+        refresh_token: &SecretString,
+        app: &AppCredentials,
+    ) -> Result<SideTokens, RefreshFailure>;
+}
+
+/// Why [`TokenRefresher::tokens`] could not give usable tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("connection {connection} has no {side} tokens")]
+    Missing {
+        connection: ConnectionId,
+        side: Side,
+    },
+    /// The vendor rejected the refresh token; the connection was marked reconnect-required.
+    #[error("connection {connection} must be reconnected to {side}")]
+    ReconnectRequired {
+        connection: ConnectionId,
+        side: Side,
+    },
+    /// Another container is refreshing and did not finish in time: retry the job later.
+    #[error("another worker is refreshing the {side} tokens of {connection}")]
+    Busy {
+        connection: ConnectionId,
+        side: Side,
+    },
+    #[error(transparent)]
+    Vendor(RefreshFailure),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Hands out unexpired tokens, refreshing them at most once across all containers.
+pub struct TokenRefresher {
+    vault: Arc<dyn TokenVault>,
+    store: Arc<dyn LinkStore>,
+    oauth: Arc<dyn OAuthRefresh>,
+    clock: Arc<dyn Clock>,
+    metrics: Metrics,
+    /// Identifies this container as lease holder.
+    holder: String,
+}
+
+impl TokenRefresher {
+    pub fn new(
+        vault: Arc<dyn TokenVault>,
+        store: Arc<dyn LinkStore>,
+        oauth: Arc<dyn OAuthRefresh>,
+        clock: Arc<dyn Clock>,
+        metrics: Metrics,
+    ) -> Self {
+        TokenRefresher {
+            vault,
+            store,
+            oauth,
+            clock,
+            metrics,
+            holder: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    fn is_fresh(&self, tokens: &SideTokens) -> bool {
+        let margin = chrono::Duration::from_std(REFRESH_MARGIN).unwrap_or(chrono::Duration::zero());
+        tokens.access_expires_at > self.clock.now() + margin
+    }
+
+    /// Tokens for `side` of `connection` whose access token is good for at least
+    /// [`REFRESH_MARGIN`], refreshing them if needed.
+    pub async fn tokens(
+        &self,
+        connection: &ConnectionId,
+        side: Side,
+    ) -> Result<SideTokens, RefreshError> {
+        let missing = || RefreshError::Missing {
+            connection: connection.clone(),
+            side,
+        };
+        let current = self
+            .vault
+            .tokens(connection, side)
+            .await?
+            .ok_or_else(missing)?;
+        if self.is_fresh(&current) {
+            return Ok(current);
+        }
+        let lease = format!("token-refresh-{side}");
+        let mut waited = Duration::ZERO;
+        loop {
+            let taken = self
+                .store
+                .acquire_lease(
+                    connection,
+                    &lease,
+                    &self.holder,
+                    REFRESH_LEASE_TTL,
+                    self.clock.now(),
+                )
+                .await?;
+            if taken.is_some() {
+                break;
+            }
+            // Someone else is refreshing: wait for their result rather than refreshing twice
+            // (a second QBO refresh would rotate away the token they are about to store).
+            if waited >= WAIT_FOR_OTHER_REFRESH {
+                return Err(RefreshError::Busy {
+                    connection: connection.clone(),
+                    side,
+                });
+            }
+            tokio::time::sleep(WAIT_STEP).await;
+            waited += WAIT_STEP;
+            if let Some(tokens) = self.vault.tokens(connection, side).await?
+                && self.is_fresh(&tokens)
+            {
+                return Ok(tokens);
+            }
+        }
+        let result = self.refresh_under_lease(connection, side).await;
+        if let Err(err) = self
+            .store
+            .release_lease(connection, &lease, &self.holder)
+            .await
+        {
+            // The lease expires by itself; the tokens are what matter.
+            tracing::warn!(connection = %connection, %side, error = %err, "could not release the token refresh lease");
+        }
+        result
+    }
+
+    async fn refresh_under_lease(
+        &self,
+        connection: &ConnectionId,
+        side: Side,
+    ) -> Result<SideTokens, RefreshError> {
+        // Re-read after taking the lease: a refresh that finished meanwhile wins.
+        let current =
+            self.vault
+                .tokens(connection, side)
+                .await?
+                .ok_or_else(|| RefreshError::Missing {
+                    connection: connection.clone(),
+                    side,
+                })?;
+        if self.is_fresh(&current) {
+            return Ok(current);
+        }
+        let app = self.vault.app_credentials().await?;
+        let fresh = match self.oauth.refresh(side, &current.refresh_token, &app).await {
+            Ok(fresh) => fresh,
+            Err(RefreshFailure::InvalidGrant) => {
+                self.mark_reconnect_required(connection, side).await?;
+                return Err(RefreshError::ReconnectRequired {
+                    connection: connection.clone(),
+                    side,
+                });
+            }
+            Err(other) => return Err(RefreshError::Vendor(other)),
+        };
+        // Store before use: QBO has already rotated the refresh token, and the new one exists
+        // only in `fresh` until this write succeeds.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self
+                .vault
+                .store_tokens(connection, side, fresh.clone())
+                .await
+            {
+                Ok(()) => break,
+                Err(err) if attempt < STORE_ATTEMPTS => {
+                    tracing::warn!(connection = %connection, %side, attempt, error = %err, "storing refreshed tokens failed; retrying");
+                    tokio::time::sleep(WAIT_STEP * attempt as u32).await;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        tracing::info!(connection = %connection, %side, expires_at = %fresh.access_expires_at, "refreshed tokens");
+        Ok(fresh)
+    }
+
+    async fn mark_reconnect_required(
+        &self,
+        connection: &ConnectionId,
+        side: Side,
+    ) -> Result<(), RefreshError> {
+        self.metrics.reconnect_required(side);
+        tracing::error!(connection = %connection, %side, status = "reconnect-required", "the vendor rejected the refresh token; the connection is paused until reconnected");
+        if let Some(mut record) = self.store.get_connection(connection).await? {
+            record.status = ConnectionStatus::ReconnectRequired;
+            self.store.put_connection(&record).await?;
+        }
+        Ok(())
+    }
+}
