@@ -5,8 +5,9 @@
 pub mod dynamodb;
 pub mod hubspot_gateway;
 pub mod memory;
+pub mod quickbooks_gateway;
 #[cfg(feature = "aws")]
 pub mod secretsmanager;
+pub mod sqlite;
 #[cfg(feature = "aws")]
 pub mod sqs;
-pub mod sqlite;
