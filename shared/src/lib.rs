@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod engine;
 pub mod http;
 pub mod hubspot;
+pub mod intake;
 pub mod mapping;
 pub mod model;
 pub mod observability;
