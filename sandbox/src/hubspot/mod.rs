@@ -1,2 +1,25 @@
-//! hubspot sandbox module (placeholder; being built).
-//! Owned by its issue.
+//! A stateful local stand-in for `api.hubapi.com` (CRM objects, batch, search, associations,
+//! properties, OAuth, signed webhooks), each behaviour citing hubspot-api.md.
+
+mod app;
+pub mod association_types;
+mod auth;
+mod config;
+mod demo_seed;
+pub mod errors;
+mod invoicing;
+mod links;
+pub mod object_types;
+mod rate_limit;
+mod record;
+mod routes;
+mod sandbox;
+pub mod schema;
+pub mod search;
+mod store;
+pub mod webhook_events;
+
+pub use auth::ACTOR_HEADER;
+pub use config::{DEFAULT_WEBHOOK_RETRY_MINUTES, HubspotSandboxConfig};
+pub use routes::API_VERSION;
+pub use sandbox::HubspotSandbox;

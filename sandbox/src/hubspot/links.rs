@@ -1,0 +1,275 @@
+//! Associations between records (hubspot-api.md §3) and contact merges (§2.5): adding and
+//! removing edges in both directions, listing them, and the one-parent rule for line items.
+
+use std::collections::BTreeMap;
+
+use super::errors::ApiError;
+use super::object_types::ObjectKind;
+use super::store::{Change, Store, WriteCtx};
+
+/// Kinds a line item can belong to; hubspot-api.md §2.6: "A line item belongs to exactly one
+/// parent (deal, quote, invoice, ...)".
+const LINE_ITEM_PARENTS: [ObjectKind; 2] = [ObjectKind::Deal, ObjectKind::Invoice];
+
+impl Store {
+    fn live(&self, kind: ObjectKind, id: u64) -> Result<u64, ApiError> {
+        self.record(kind, id)
+            .filter(|r| !r.is_archived())
+            .map(|r| r.id)
+            .ok_or_else(|| ApiError::object_not_found(&id.to_string()))
+    }
+
+    /// Checks an association of `type_ids` from one record to another could be added.
+    pub fn check_associate(
+        &self,
+        from: ObjectKind,
+        from_id: u64,
+        to: ObjectKind,
+        to_id: u64,
+        type_ids: &[u32],
+    ) -> Result<(), ApiError> {
+        let from_id = self.live(from, from_id)?;
+        let to_id = self.live(to, to_id)?;
+        for type_id in type_ids {
+            if self.catalog.get(from, to, *type_id).is_none() {
+                // UNVERIFIED wording.
+                return Err(ApiError::bad_request(format!(
+                    "{type_id} is not a valid association type id between {} and {}",
+                    from.path_name(),
+                    to.path_name()
+                )));
+            }
+        }
+        let (line_item, parent_kind, parent_id) = match (from, to) {
+            (ObjectKind::LineItem, p) if LINE_ITEM_PARENTS.contains(&p) => (from_id, p, to_id),
+            (p, ObjectKind::LineItem) if LINE_ITEM_PARENTS.contains(&p) => (to_id, p, from_id),
+            _ => return Ok(()),
+        };
+        let other_parent = LINE_ITEM_PARENTS.iter().find_map(|k| {
+            self.associated_ids(ObjectKind::LineItem, line_item, *k)
+                .into_iter()
+                .find(|p| !(*k == parent_kind && *p == parent_id))
+                .map(|p| (k, p))
+        });
+        if let Some((k, p)) = other_parent {
+            // hubspot-api.md §2.6 rule; UNVERIFIED wording and status.
+            return Err(ApiError::bad_request(format!(
+                "Line item {line_item} already belongs to {} {p}; line items belong to one single parent object",
+                k.path_name()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Adds the association types (and their reverses); already-present edges are kept as is.
+    pub fn associate(
+        &mut self,
+        from: ObjectKind,
+        from_id: u64,
+        to: ObjectKind,
+        to_id: u64,
+        type_ids: &[u32],
+        ctx: &mut WriteCtx,
+    ) -> Result<(), ApiError> {
+        self.check_associate(from, from_id, to, to_id, type_ids)?;
+        let from_id = self.live(from, from_id)?;
+        let to_id = self.live(to, to_id)?;
+        for type_id in type_ids {
+            let t = self
+                .catalog
+                .get(from, to, *type_id)
+                .expect("checked")
+                .clone();
+            let inserted = self.edges.insert((from, from_id, to, to_id, t.type_id));
+            self.edges.insert((to, to_id, from, from_id, t.reverse_id));
+            if inserted {
+                ctx.record(Change::Association {
+                    from,
+                    from_id,
+                    to,
+                    to_id,
+                    type_id: t.type_id,
+                    type_name: t.name.clone(),
+                    removed: false,
+                });
+            }
+        }
+        self.after_association_change(from, from_id, to, to_id, ctx);
+        Ok(())
+    }
+
+    /// Removes every association between two records (hubspot-api.md §3 DELETE).
+    pub fn dissociate_all(
+        &mut self,
+        from: ObjectKind,
+        from_id: u64,
+        to: ObjectKind,
+        to_id: u64,
+        ctx: &mut WriteCtx,
+    ) {
+        self.dissociate(from, from_id, to, to_id, None, ctx);
+    }
+
+    /// Removes the given types between two records; removing the unlabeled (default) type
+    /// removes the labeled ones too (hubspot-api.md §3 `batch/labels/archive`).
+    pub fn dissociate(
+        &mut self,
+        from: ObjectKind,
+        from_id: u64,
+        to: ObjectKind,
+        to_id: u64,
+        type_ids: Option<&[u32]>,
+        ctx: &mut WriteCtx,
+    ) {
+        let removes_all = type_ids.is_none_or(|ids| {
+            ids.iter().any(|id| {
+                self.catalog
+                    .get(from, to, *id)
+                    .is_some_and(|t| t.is_default)
+            })
+        });
+        let doomed: Vec<_> = self
+            .edges
+            .range((from, from_id, to, to_id, 0)..=(from, from_id, to, to_id, u32::MAX))
+            .filter(|e| removes_all || type_ids.is_some_and(|ids| ids.contains(&e.4)))
+            .copied()
+            .collect();
+        for (f, fid, t, tid, type_id) in doomed {
+            self.edges.remove(&(f, fid, t, tid, type_id));
+            if let Some(at) = self.catalog.get(f, t, type_id).cloned() {
+                self.edges.remove(&(t, tid, f, fid, at.reverse_id));
+                ctx.record(Change::Association {
+                    from: f,
+                    from_id: fid,
+                    to: t,
+                    to_id: tid,
+                    type_id,
+                    type_name: at.name,
+                    removed: true,
+                });
+            }
+        }
+        self.after_association_change(from, from_id, to, to_id, ctx);
+    }
+
+    /// Ids of live `to` records associated with a record, ascending.
+    pub fn associated_ids(&self, from: ObjectKind, from_id: u64, to: ObjectKind) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.associations(from, from_id, to).into_keys().collect();
+        ids.dedup();
+        ids
+    }
+
+    /// Live `to` records associated with a record, with the type ids of each.
+    pub fn associations(
+        &self,
+        from: ObjectKind,
+        from_id: u64,
+        to: ObjectKind,
+    ) -> BTreeMap<u64, Vec<u32>> {
+        let mut out: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
+        for (_, _, _, to_id, type_id) in self
+            .edges
+            .range((from, from_id, to, 0, 0)..=(from, from_id, to, u64::MAX, u32::MAX))
+        {
+            if self.record(to, *to_id).is_some_and(|r| !r.is_archived()) {
+                out.entry(*to_id).or_default().push(*type_id);
+            }
+        }
+        out
+    }
+
+    /// hubspot-api.md §2.5 merge: the primary keeps its id and values, takes the secondary's
+    /// values where it has none, and inherits its associations; the secondary is archived and
+    /// its id resolves to the primary from then on. Returns the primary's id.
+    pub fn merge_contacts(
+        &mut self,
+        primary: u64,
+        secondary: u64,
+        ctx: &mut WriteCtx,
+    ) -> Result<u64, ApiError> {
+        let kind = ObjectKind::Contact;
+        let primary = self.live(kind, primary)?;
+        let secondary = self.live(kind, secondary)?;
+        if primary == secondary {
+            // UNVERIFIED wording.
+            return Err(ApiError::bad_request("Cannot merge a contact with itself"));
+        }
+        let sec = self.record(kind, secondary).expect("live").clone();
+        let skip = [
+            "hs_object_id",
+            "createdate",
+            "lastmodifieddate",
+            "hs_all_contact_vids",
+            "hs_merged_object_ids",
+            "email",
+            "hs_object_source",
+            "hs_object_source_id",
+            "hs_object_source_label",
+        ];
+        let mut moved = 0;
+        let delay = self.search_delay_ms;
+        {
+            let rec = self.record_mut(kind, primary).expect("live");
+            for (name, value) in &sec.properties {
+                if !skip.contains(&name.as_str()) && !rec.properties.contains_key(name) {
+                    rec.properties.insert(name.clone(), value.clone());
+                    moved += 1;
+                }
+            }
+            if let Some(email) = sec.properties.get("email") {
+                let extra = match rec.properties.get("hs_additional_emails") {
+                    Some(list) if !list.is_empty() => format!("{list};{email}"),
+                    _ => email.clone(),
+                };
+                rec.properties.insert("hs_additional_emails".into(), extra);
+            }
+            let merged = match rec.properties.get("hs_merged_object_ids") {
+                Some(list) if !list.is_empty() => format!("{list};{secondary}"),
+                _ => secondary.to_string(),
+            };
+            rec.properties.insert("hs_merged_object_ids".into(), merged);
+            let vids = format!(
+                "{};{}",
+                rec.properties
+                    .get("hs_all_contact_vids")
+                    .cloned()
+                    .unwrap_or_else(|| primary.to_string()),
+                secondary
+            );
+            rec.properties.insert("hs_all_contact_vids".into(), vids);
+            rec.updated_at_ms = ctx.now_ms;
+            rec.properties.insert(
+                kind.last_modified_property().into(),
+                super::record::iso_ms(ctx.now_ms),
+            );
+            rec.reindex(ctx.now_ms, delay);
+        }
+        // Move the secondary's associations to the primary.
+        let moved_edges: Vec<_> = self
+            .edges
+            .iter()
+            .filter(|e| e.0 == kind && e.1 == secondary)
+            .copied()
+            .collect();
+        for (f, _, t, tid, type_id) in moved_edges {
+            if let Some(at) = self.catalog.get(f, t, type_id).cloned() {
+                self.edges.remove(&(f, secondary, t, tid, type_id));
+                self.edges.remove(&(t, tid, f, secondary, at.reverse_id));
+                self.edges.insert((f, primary, t, tid, type_id));
+                self.edges.insert((t, tid, f, primary, at.reverse_id));
+            }
+        }
+        if let Some(r) = self.record_mut(kind, secondary) {
+            r.archived_at_ms = Some(ctx.now_ms);
+            r.reindex(ctx.now_ms, 0);
+        }
+        self.merged_into.insert((kind, secondary), primary);
+        ctx.record(Change::Merged {
+            kind,
+            primary,
+            merged: secondary,
+            moved,
+        });
+        Ok(primary)
+    }
+}
