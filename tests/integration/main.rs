@@ -1,6 +1,10 @@
 //! The one integration-test binary: vendor clients against the sandboxes, sandbox contract
 //! suites, and end-to-end sync scenarios.
 
+mod aws_dynamodb;
+mod aws_moto;
+mod aws_secretsmanager;
+mod aws_sqs;
 mod hubspot_client;
 mod hubspot_sandbox;
 mod quickbooks_client;
