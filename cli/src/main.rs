@@ -1,4 +1,36 @@
-//! `hqsync`: the command-line entry point; wires subcommands to the library crates.
-//! Each subcommand lives in its own module; this file only parses and dispatches.
+//! `hqsync`: the command-line entry point; parses arguments and dispatches to one module per
+//! subcommand. All logic lives in the subcommand modules and the library crates.
 
-fn main() {}
+mod commands;
+mod sandbox_flags;
+
+use clap::{Parser, Subcommand};
+
+/// HQSync: HubSpot ⇄ QuickBooks Online sync. Runs locally against built-in sandboxes or real
+/// accounts; deploys to AWS with `sam deploy`.
+#[derive(Debug, Parser)]
+#[command(name = "hqsync", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the local HubSpot and/or QuickBooks sandbox APIs.
+    Sandbox(commands::sandbox::SandboxArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HQSYNC_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Sandbox(args) => commands::sandbox::run(args).await,
+    }
+}

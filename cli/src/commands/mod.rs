@@ -1,0 +1,4 @@
+//! One module per `hqsync` subcommand.
+//! Each exposes an `Args` struct (clap) and an async `run`.
+
+pub mod sandbox;
