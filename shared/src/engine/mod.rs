@@ -2,3 +2,19 @@
 //! One `pub mod` line per part; each part owns its own folder.
 
 pub mod plan;
+
+mod apply;
+pub mod gateways;
+pub mod idempotency;
+mod prepare;
+pub mod record_source;
+pub mod retry_schedule;
+mod session;
+mod sync_log;
+mod unit;
+pub mod worker;
+
+#[cfg(test)]
+mod test_harness;
+#[cfg(test)]
+mod worker_tests;

@@ -1,0 +1,403 @@
+//! The first half of a round: find each unit's link, read both sides in batches, match unlinked
+//! records against the other side (batched lookups, then `choose_match`), and plan each pair.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::engine::plan::{Action, MatchChoice, Plan, PlanInput, choose_match, plan_record_sync};
+use crate::mapping::MatchKey;
+use crate::model::{Link, Record, Side};
+use crate::ports::{FailureDetail, RecordRef};
+
+use super::record_source::RecordSource;
+use super::session::{Session, failed, gateway_failure, store_failure};
+use super::unit::{Step, Unit};
+
+/// Most values per vendor lookup call (keeps QBO `IN (...)` queries and HubSpot filters small).
+const LOOKUP_CHUNK: usize = 50;
+
+/// A unit ready to apply: its link (as read), both records (as read) and its plan.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub unit: Unit,
+    pub link: Option<Link>,
+    pub hubspot: Option<Record>,
+    pub quickbooks: Option<Record>,
+    pub plan: Plan,
+}
+
+impl Prepared {
+    pub fn record(&self, side: Side) -> Option<&Record> {
+        match side {
+            Side::Hubspot => self.hubspot.as_ref(),
+            Side::Quickbooks => self.quickbooks.as_ref(),
+        }
+    }
+
+    /// The single create action of the plan, if any.
+    pub fn create(&self) -> Option<&Action> {
+        self.plan
+            .actions
+            .iter()
+            .find(|a| matches!(a, Action::Create { .. }))
+    }
+}
+
+/// What preparing gave for one unit.
+// Built and consumed once per unit and round, moved twice: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum PrepareResult {
+    Ready(Prepared),
+    Done(Step),
+    /// The unit's record was already paired earlier in this session (a preview).
+    AlreadyPaired,
+}
+
+/// Prepares `units`; every input unit ends in exactly one result (merged units in the unit
+/// that absorbed them).
+pub(crate) async fn prepare(
+    session: &mut Session<'_>,
+    units: Vec<Unit>,
+    source: RecordSource<'_>,
+) -> Vec<PrepareResult> {
+    let mut out = Vec::new();
+
+    // 1. Links of every anchor and counterpart, in one batch per side.
+    let links = match load_links(session, &units).await {
+        Ok(links) => links,
+        Err(error) => {
+            return units
+                .into_iter()
+                .map(|u| PrepareResult::Done(store_failure(u, &error)))
+                .collect();
+        }
+    };
+    let mut pairs: Vec<(Unit, Option<Link>)> = Vec::new();
+    let mut by_link: HashMap<String, usize> = HashMap::new();
+    for mut unit in units {
+        let link = unit.anchors.iter().find_map(|a| links.get(a).cloned());
+        if let Some(link) = &link {
+            unit.counterpart = None;
+            if let Some(&at) = by_link.get(&link.hubspot_id) {
+                pairs[at].0.absorb(unit);
+                continue;
+            }
+            by_link.insert(link.hubspot_id.clone(), pairs.len());
+        } else if session.paired_elsewhere(unit.primary(), unit.primary()) {
+            out.push(PrepareResult::AlreadyPaired);
+            continue;
+        } else if let Some(counterpart) = unit.counterpart.clone()
+            && let Some(taken) = links.get(&counterpart)
+        {
+            let detail = FailureDetail {
+                code: None,
+                message: format!(
+                    "the {} record {} that matches this one is already linked to {} record {}",
+                    counterpart.side,
+                    counterpart.id,
+                    counterpart.side.other(),
+                    taken.id(counterpart.side.other())
+                ),
+                suggested_fix: Some(
+                    "Two records on one side share the natural key; merge or change one of them"
+                        .into(),
+                ),
+            };
+            out.push(PrepareResult::Done(failed(unit, detail, false)));
+            continue;
+        }
+        pairs.push((unit, link));
+    }
+
+    // 2. Both sides' records, one read per side.
+    let mut wanted: BTreeMap<Side, Vec<String>> = BTreeMap::new();
+    for (unit, link) in &pairs {
+        let refs: Vec<RecordRef> = match link {
+            Some(link) => Side::BOTH
+                .iter()
+                .map(|&s| RecordRef::new(s, link.id(s)))
+                .collect(),
+            None => unit
+                .anchors
+                .iter()
+                .take(1)
+                .chain(unit.counterpart.as_ref())
+                .cloned()
+                .collect(),
+        };
+        for r in refs {
+            let ids = wanted.entry(r.side).or_default();
+            if !ids.contains(&r.id) {
+                ids.push(r.id);
+            }
+        }
+    }
+    let mut records: HashMap<RecordRef, Record> = HashMap::new();
+    for (side, ids) in &wanted {
+        match source.read(session.kind, *side, ids).await {
+            Ok(found) => {
+                for record in found {
+                    records.insert(RecordRef::new(record.side, record.id.clone()), record);
+                }
+            }
+            Err(error) => {
+                out.extend(
+                    pairs
+                        .into_iter()
+                        .map(|(u, _)| PrepareResult::Done(gateway_failure(u, &error))),
+                );
+                return out;
+            }
+        }
+    }
+
+    // 3. Matching for unlinked records without a known counterpart.
+    if let Err(steps) = match_unlinked(session, &mut pairs, &mut records, source).await {
+        out.extend(steps.into_iter().map(PrepareResult::Done));
+        return out;
+    }
+
+    // 4. Plan each pair.
+    let settings = &session.connection.connection.settings;
+    for (unit, link) in pairs {
+        let pick = |side: Side| -> Option<&Record> {
+            let id = match &link {
+                Some(link) => link.id(side).to_owned(),
+                None => unit
+                    .anchors
+                    .iter()
+                    .take(1)
+                    .chain(unit.counterpart.as_ref())
+                    .find(|r| r.side == side)?
+                    .id
+                    .clone(),
+            };
+            records.get(&RecordRef::new(side, id))
+        };
+        let hubspot = pick(Side::Hubspot).cloned();
+        let quickbooks = pick(Side::Quickbooks).cloned();
+        let input = PlanInput {
+            settings,
+            mappings: session.mappings,
+            link: link.as_ref(),
+            hubspot: hubspot.as_ref(),
+            quickbooks: quickbooks.as_ref(),
+        };
+        match plan_record_sync(&input) {
+            Ok(mut plan) => {
+                apply_name_attempt(&mut plan, unit.name_attempt);
+                out.push(PrepareResult::Ready(Prepared {
+                    unit,
+                    link,
+                    hubspot,
+                    quickbooks,
+                    plan,
+                }));
+            }
+            Err(error) => {
+                let detail = FailureDetail {
+                    code: None,
+                    message: format!("internal planning error: {error}"),
+                    suggested_fix: None,
+                };
+                out.push(PrepareResult::Done(failed(unit, detail, false)));
+            }
+        }
+    }
+    out
+}
+
+/// Links of all anchors and counterparts, keyed by the record they were found for.
+async fn load_links(
+    session: &Session<'_>,
+    units: &[Unit],
+) -> Result<HashMap<RecordRef, Link>, crate::ports::StoreError> {
+    let mut ids: BTreeMap<Side, Vec<String>> = BTreeMap::new();
+    for unit in units {
+        for r in unit.anchors.iter().chain(unit.counterpart.as_ref()) {
+            ids.entry(r.side).or_default().push(r.id.clone());
+        }
+    }
+    let mut out = HashMap::new();
+    for (side, ids) in ids {
+        let links = session
+            .store
+            .get_links(session.connection_id(), session.kind, side, &ids)
+            .await?;
+        for link in links {
+            out.insert(RecordRef::new(side, link.id(side)), link);
+        }
+    }
+    Ok(out)
+}
+
+/// Puts the unique-name candidate of `attempt` into a QBO create.
+fn apply_name_attempt(plan: &mut Plan, attempt: u32) {
+    if attempt == 0 {
+        return;
+    }
+    for action in &mut plan.actions {
+        if let Action::Create {
+            values,
+            unique_name: Some(name),
+            ..
+        } = action
+        {
+            values.insert(
+                name.field.clone(),
+                serde_json::Value::String(name.candidate(attempt)),
+            );
+        }
+    }
+}
+
+/// Finds counterparts for unlinked, active records by their match keys: one lookup per match
+/// field and side (chunked), candidates already linked or paired removed, then `choose_match`.
+async fn match_unlinked(
+    session: &mut Session<'_>,
+    pairs: &mut Vec<(Unit, Option<Link>)>,
+    records: &mut HashMap<RecordRef, Record>,
+    source: RecordSource<'_>,
+) -> Result<(), Vec<Step>> {
+    // Which units look for a match, with their keys.
+    let mut seekers: Vec<(usize, Vec<MatchKey>)> = Vec::new();
+    let mut lookups: BTreeMap<(Side, String), Vec<String>> = BTreeMap::new();
+    for (i, (unit, link)) in pairs.iter().enumerate() {
+        if link.is_some() || unit.counterpart.is_some() {
+            continue;
+        }
+        let Some(record) = records.get(unit.primary()).filter(|r| r.active) else {
+            continue;
+        };
+        let keys = session.mappings.record_match_keys(record);
+        if keys.is_empty() {
+            continue;
+        }
+        let other = record.side.other();
+        for key in &keys {
+            if let Some(row) = session.mappings.row(&key.field) {
+                let values = lookups
+                    .entry((other, row.native_key(other).to_owned()))
+                    .or_default();
+                if !values.contains(&key.value) {
+                    values.push(key.value.clone());
+                }
+            }
+        }
+        seekers.push((i, keys));
+    }
+    if seekers.is_empty() {
+        return Ok(());
+    }
+
+    let mut pool: HashMap<RecordRef, Record> = HashMap::new();
+    for ((side, field), values) in &lookups {
+        for chunk in values.chunks(LOOKUP_CHUNK) {
+            match source.find(session.kind, *side, field, chunk).await {
+                Ok(found) => {
+                    for record in found {
+                        pool.insert(RecordRef::new(record.side, record.id.clone()), record);
+                    }
+                }
+                Err(error) => {
+                    let steps = std::mem::take(pairs)
+                        .into_iter()
+                        .map(|(u, _)| gateway_failure(u, &error))
+                        .collect();
+                    return Err(steps);
+                }
+            }
+        }
+    }
+    // Candidates already linked are not available.
+    let mut by_side: BTreeMap<Side, Vec<String>> = BTreeMap::new();
+    for r in pool.keys() {
+        by_side.entry(r.side).or_default().push(r.id.clone());
+    }
+    let mut linked: HashSet<RecordRef> = HashSet::new();
+    for (side, ids) in by_side {
+        match session
+            .store
+            .get_links(session.connection_id(), session.kind, side, &ids)
+            .await
+        {
+            Ok(links) => linked.extend(links.iter().map(|l| RecordRef::new(side, l.id(side)))),
+            Err(error) => {
+                let steps = std::mem::take(pairs)
+                    .into_iter()
+                    .map(|(u, _)| store_failure(u, &error))
+                    .collect();
+                return Err(steps);
+            }
+        }
+    }
+    // Index the pool by (canonical field, normalised key value) for small candidate lists.
+    let mut index: HashMap<(String, String), Vec<RecordRef>> = HashMap::new();
+    for (r, record) in &pool {
+        for key in session.mappings.record_match_keys(record) {
+            index
+                .entry((key.field, key.value))
+                .or_default()
+                .push(r.clone());
+        }
+    }
+
+    let mut absorbed: Vec<usize> = Vec::new();
+    for (i, keys) in seekers {
+        let primary = pairs[i].0.primary().clone();
+        if session.paired_elsewhere(&primary, &primary) {
+            continue; // paired as another unit's counterpart in this batch
+        }
+        let mut candidate_refs: Vec<&RecordRef> = keys
+            .iter()
+            .flat_map(|k| {
+                index
+                    .get(&(k.field.clone(), k.value.clone()))
+                    .into_iter()
+                    .flatten()
+            })
+            .filter(|r| !linked.contains(*r) && !session.paired_elsewhere(r, &primary))
+            .collect();
+        candidate_refs.sort();
+        candidate_refs.dedup();
+        let candidates: Vec<Record> = candidate_refs
+            .iter()
+            .filter_map(|r| pool.get(*r).cloned())
+            .collect();
+        let choice = choose_match(session.mappings, &keys, &candidates);
+        let Some(chosen) = choice.chosen() else {
+            continue;
+        };
+        let chosen_ref = RecordRef::new(chosen.side, chosen.id.clone());
+        if let MatchChoice::Ambiguous { others, key, .. } = &choice {
+            let ids: Vec<&str> = others.iter().map(|r| r.id.as_str()).collect();
+            pairs[i].0.notes.push(format!(
+                "several {} records share {key}: linked {}, not {}",
+                chosen.side,
+                chosen.id,
+                ids.join(", ")
+            ));
+        }
+        records.insert(chosen_ref.clone(), chosen.clone());
+        session.consumed.insert(primary.clone(), primary);
+        session
+            .consumed
+            .insert(chosen_ref.clone(), pairs[i].0.primary().clone());
+        pairs[i].0.counterpart = Some(chosen_ref.clone());
+        // A unit in this batch anchored on the chosen record joins this one.
+        if let Some(j) = pairs
+            .iter()
+            .position(|(u, l)| l.is_none() && *u.primary() == chosen_ref)
+            && j != i
+        {
+            let other = pairs[j].0.clone();
+            pairs[i].0.absorb(other);
+            absorbed.push(j);
+        }
+    }
+    absorbed.sort_unstable();
+    for j in absorbed.into_iter().rev() {
+        pairs.remove(j);
+    }
+    Ok(())
+}

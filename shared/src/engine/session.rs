@@ -1,0 +1,108 @@
+//! A sync session: one connection and object kind, with its mapping, store and gateways, and
+//! the classification of vendor call failures into what happens to the units they hit.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::mapping::MappingSet;
+use crate::model::{ConnectionId, ObjectKind};
+use crate::ports::{
+    ConnectionRecord, FailureDetail, GatewayError, LinkStore, RecordRef, StoreError,
+};
+
+use super::gateways::GatewayPair;
+use super::retry_schedule::{STORE_RETRY, TRANSIENT_RETRY, UNAUTHORIZED_RETRY};
+use super::unit::{Step, Unit, UnitReport, UnitResult};
+
+/// Everything a round needs about one connection and kind.
+pub(crate) struct Session<'a> {
+    pub connection: &'a ConnectionRecord,
+    pub kind: ObjectKind,
+    pub mappings: &'a MappingSet,
+    pub store: &'a dyn LinkStore,
+    pub gateways: &'a GatewayPair,
+    pub now: DateTime<Utc>,
+    /// Records already paired in this session, with the primary record of the unit that paired
+    /// them (so a preview does not pair a record twice and a batch does not match one record
+    /// to two).
+    pub consumed: HashMap<RecordRef, RecordRef>,
+}
+
+impl Session<'_> {
+    /// Whether `record` was paired by a unit other than the one of `owner`.
+    pub fn paired_elsewhere(&self, record: &RecordRef, owner: &RecordRef) -> bool {
+        self.consumed.get(record).is_some_and(|o| o != owner)
+    }
+
+    pub fn connection_id(&self) -> &ConnectionId {
+        self.connection.id()
+    }
+}
+
+/// What a whole-call vendor failure means for the units of that call: throttling and transient
+/// faults hand the job back (never a record failure); other errors fail the records.
+pub(crate) fn gateway_failure(unit: Unit, error: &GatewayError) -> Step {
+    match error {
+        GatewayError::Throttled { wait } => Step::Retry {
+            unit,
+            delay: *wait,
+            reason: error.to_string(),
+        },
+        GatewayError::Transient { .. } => Step::Retry {
+            unit,
+            delay: TRANSIENT_RETRY,
+            reason: error.to_string(),
+        },
+        GatewayError::Unauthorized { .. } => Step::Retry {
+            unit,
+            delay: UNAUTHORIZED_RETRY,
+            reason: error.to_string(),
+        },
+        GatewayError::Other { message } => failed(
+            unit,
+            FailureDetail {
+                code: None,
+                message: message.clone(),
+                suggested_fix: None,
+            },
+            true,
+        ),
+    }
+}
+
+/// A store failure: the job comes back later (condition failures are handled by the caller).
+pub(crate) fn store_failure(unit: Unit, error: &StoreError) -> Step {
+    Step::Retry {
+        unit,
+        delay: STORE_RETRY,
+        reason: error.to_string(),
+    }
+}
+
+/// A finished unit that failed, with ids taken from its primary anchor.
+pub(crate) fn failed(unit: Unit, detail: FailureDetail, retry: bool) -> Step {
+    let (hubspot_id, qbo_id) = ids_of(&unit);
+    Step::Finished(UnitReport {
+        unit,
+        hubspot_id,
+        qbo_id,
+        result: UnitResult::Failed { detail, retry },
+        actions: Vec::new(),
+    })
+}
+
+fn ids_of(unit: &Unit) -> (Option<String>, Option<String>) {
+    let mut hubspot = None;
+    let mut qbo = None;
+    for r in unit.anchors.iter().chain(unit.counterpart.as_ref()) {
+        let slot = match r.side {
+            crate::model::Side::Hubspot => &mut hubspot,
+            crate::model::Side::Quickbooks => &mut qbo,
+        };
+        if slot.is_none() {
+            *slot = Some(r.id.clone());
+        }
+    }
+    (hubspot, qbo)
+}

@@ -1,0 +1,471 @@
+//! Engine tests on memory adapters and fake vendors: creates on each side, updates, echoes,
+//! conflicts, name collisions, deletions, duplicate and reordered jobs, crashes, throttling.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::test_harness::{Harness, values};
+use super::worker::Disposition;
+use crate::adapters::memory::gateway::FaultTarget;
+use crate::model::{ObjectKind, Side};
+use crate::ports::{
+    GatewayError, JobQueue, Lane, LinkStore, RecordError, RecordErrorKind, SyncOutcome,
+};
+
+const CONTACT: ObjectKind = ObjectKind::Contact;
+const PRODUCT: ObjectKind = ObjectKind::Product;
+
+#[tokio::test]
+async fn a_new_hubspot_contact_creates_a_linked_qbo_customer() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("Ada@Analytical.example", "Ada", "Lovelace");
+    let result = h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    assert_eq!(result.disposition, Disposition::Done);
+
+    let customers = h.qbo.records(CONTACT);
+    assert_eq!(customers.len(), 1);
+    let customer = &customers[0];
+    assert_eq!(customer.values["DisplayName"], json!("Ada Lovelace"));
+    assert_eq!(customer.values["GivenName"], json!("Ada"));
+    assert_eq!(
+        customer.values["PrimaryEmailAddr.Address"],
+        json!("ada@analytical.example")
+    );
+
+    let links = h.links(CONTACT).await;
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        (links[0].hubspot_id.as_str(), links[0].qbo_id.as_str()),
+        (ada.id.as_str(), customer.id.as_str())
+    );
+    // The QBO id is written back to the HubSpot contact.
+    let contact = h.hubspot.get(CONTACT, &ada.id).unwrap();
+    assert_eq!(contact.values["qbo_customer_id"], json!(customer.id));
+    assert_eq!(links[0].hubspot_version, contact.version);
+
+    let status = h.status(CONTACT, Side::Hubspot, &ada.id).await.unwrap();
+    assert!(
+        matches!(status.outcome, SyncOutcome::Synced { .. }),
+        "{status:?}"
+    );
+    assert_eq!(status.counterpart_id.as_deref(), Some(customer.id.as_str()));
+    let log = h.store.recent_log(&h.conn, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert!(
+        log[0].action.contains("created quickbooks Customer"),
+        "{}",
+        log[0].action
+    );
+}
+
+#[tokio::test]
+async fn a_new_qbo_customer_creates_a_linked_hubspot_contact_carrying_the_qbo_id() {
+    let h = Harness::new().await;
+    let grace = h.qbo_customer("grace@navy.example", "Grace", "Hopper");
+    let result = h.sync(CONTACT, Side::Quickbooks, &grace.id).await;
+    assert_eq!(result.disposition, Disposition::Done);
+    let contacts = h.hubspot.records(CONTACT);
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0].values["email"], json!("grace@navy.example"));
+    assert_eq!(contacts[0].values["lastname"], json!("Hopper"));
+    assert_eq!(contacts[0].values["qbo_customer_id"], json!(grace.id));
+    assert_eq!(h.links(CONTACT).await.len(), 1);
+    // One create, no extra update for the id.
+    assert_eq!(h.hubspot.calls().update, 0);
+}
+
+#[tokio::test]
+async fn existing_records_with_the_same_key_are_linked_not_duplicated() {
+    let h = Harness::new().await;
+    let ada_hs = h.hubspot_contact("ada@analytical.example", "Ada", "");
+    let ada_qb = h.qbo_customer("ADA@analytical.example ", "Ada", "Lovelace");
+    h.sync(CONTACT, Side::Hubspot, &ada_hs.id).await;
+    assert_eq!(h.qbo.records(CONTACT).len(), 1);
+    assert_eq!(h.hubspot.records(CONTACT).len(), 1);
+    let links = h.links(CONTACT).await;
+    assert_eq!(
+        (links[0].hubspot_id.clone(), links[0].qbo_id.clone()),
+        (ada_hs.id.clone(), ada_qb.id.clone())
+    );
+    // First link: the empty HubSpot last name is filled from QBO, never the other way round.
+    let contact = h.hubspot.get(CONTACT, &ada_hs.id).unwrap();
+    assert_eq!(contact.values["lastname"], json!("Lovelace"));
+    assert_eq!(contact.values["qbo_customer_id"], json!(ada_qb.id));
+    assert_eq!(
+        h.qbo.get(CONTACT, &ada_qb.id).unwrap().values["FamilyName"],
+        json!("Lovelace")
+    );
+}
+
+#[tokio::test]
+async fn an_edit_is_copied_and_its_echo_writes_nothing() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    let qbo_id = h.links(CONTACT).await[0].qbo_id.clone();
+
+    h.clock.advance(Duration::from_secs(60));
+    h.hubspot.edit(
+        CONTACT,
+        &ada.id,
+        values(&[("phone", json!("+1 415 555 0100"))]),
+    );
+    h.qbo.reset_calls();
+    h.hubspot.reset_calls();
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    let customer = h.qbo.get(CONTACT, &qbo_id).unwrap();
+    assert_eq!(
+        customer.values["PrimaryPhone.FreeFormNumber"],
+        json!("+14155550100")
+    );
+    assert_eq!(h.qbo.calls().update, 1);
+    assert_eq!(h.links(CONTACT).await[0].revision, 2);
+
+    // The QBO webhook for our own write, and a duplicate HubSpot one: no writes at all.
+    h.qbo.reset_calls();
+    h.hubspot.reset_calls();
+    let results = h
+        .run(vec![
+            h.job(CONTACT, Side::Quickbooks, &qbo_id),
+            h.job(CONTACT, Side::Hubspot, &ada.id),
+        ])
+        .await;
+    assert!(results.iter().all(|r| r.disposition == Disposition::Done));
+    assert_eq!(h.qbo.calls().update + h.hubspot.calls().update, 0);
+    assert_eq!(h.qbo.calls().create + h.hubspot.calls().create, 0);
+    // Both jobs were answered with one read per side.
+    assert_eq!((h.hubspot.calls().read, h.qbo.calls().read), (1, 1));
+}
+
+#[tokio::test]
+async fn a_conflict_is_settled_newest_wins_and_reported_with_both_values() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    let qbo_id = h.links(CONTACT).await[0].qbo_id.clone();
+
+    h.clock.advance(Duration::from_secs(60));
+    h.hubspot
+        .edit(CONTACT, &ada.id, values(&[("city", json!("London"))]));
+    h.clock.advance(Duration::from_secs(60));
+    h.qbo.edit(
+        CONTACT,
+        &qbo_id,
+        values(&[("BillAddr.City", json!("Paris"))]),
+    );
+    h.run(vec![
+        h.job(CONTACT, Side::Hubspot, &ada.id),
+        h.job(CONTACT, Side::Quickbooks, &qbo_id),
+    ])
+    .await;
+
+    assert_eq!(
+        h.hubspot.get(CONTACT, &ada.id).unwrap().values["city"],
+        json!("Paris")
+    );
+    assert_eq!(
+        h.qbo.get(CONTACT, &qbo_id).unwrap().values["BillAddr.City"],
+        json!("Paris")
+    );
+    let status = h.status(CONTACT, Side::Hubspot, &ada.id).await.unwrap();
+    match status.outcome {
+        SyncOutcome::Conflict { conflicts } => {
+            assert_eq!(conflicts.len(), 1);
+            assert_eq!(conflicts[0].field, "city");
+            assert_eq!(conflicts[0].hubspot_value.as_deref(), Some("London"));
+            assert_eq!(conflicts[0].quickbooks_value.as_deref(), Some("Paris"));
+            assert_eq!(conflicts[0].winner, Side::Quickbooks);
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_display_name_collision_gets_a_deterministic_suffix_and_is_reported() {
+    let h = Harness::new().await;
+    // Another Ada Lovelace (different email) already holds the DisplayName in QBO.
+    h.qbo_customer("other@example.com", "Ada", "Lovelace");
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    let result = h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    assert_eq!(result.disposition, Disposition::Done);
+    let created: Vec<_> = h
+        .qbo
+        .records(CONTACT)
+        .into_iter()
+        .filter(|r| r.values["PrimaryEmailAddr.Address"] == json!("ada@analytical.example"))
+        .collect();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].values["DisplayName"], json!("Ada Lovelace (2)"));
+    let status = h.status(CONTACT, Side::Hubspot, &ada.id).await.unwrap();
+    match &status.outcome {
+        SyncOutcome::Synced { note: Some(note) } => {
+            assert!(note.contains("Ada Lovelace (2)"), "{note}")
+        }
+        other => panic!("expected a note about the rename, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn archiving_in_hubspot_deactivates_the_qbo_customer() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    let qbo_id = h.links(CONTACT).await[0].qbo_id.clone();
+    h.clock.advance(Duration::from_secs(60));
+    h.hubspot.set_active(CONTACT, &ada.id, false);
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    assert!(!h.qbo.get(CONTACT, &qbo_id).unwrap().active);
+    // The echo of the deactivation plans nothing.
+    h.qbo.reset_calls();
+    h.sync(CONTACT, Side::Quickbooks, &qbo_id).await;
+    assert_eq!(h.qbo.calls().deactivate + h.qbo.calls().update, 0);
+    assert!(h.hubspot.get(CONTACT, &ada.id).is_some_and(|r| !r.active));
+}
+
+#[tokio::test]
+async fn duplicate_and_reordered_jobs_create_exactly_once() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    let babbage = h.qbo_customer("charles@engines.example", "Charles", "Babbage");
+    let jobs = vec![
+        h.job(CONTACT, Side::Quickbooks, &babbage.id),
+        h.job(CONTACT, Side::Hubspot, &ada.id),
+        h.job(CONTACT, Side::Hubspot, &ada.id),
+        h.job(CONTACT, Side::Quickbooks, &babbage.id),
+    ];
+    let results = h.run(jobs.clone()).await;
+    assert!(results.iter().all(|r| r.disposition == Disposition::Done));
+    // Later, the same signals again in another order.
+    let mut reordered = jobs;
+    reordered.reverse();
+    h.run(reordered).await;
+    assert_eq!(h.hubspot.records(CONTACT).len(), 2);
+    assert_eq!(h.qbo.records(CONTACT).len(), 2);
+    assert_eq!(h.links(CONTACT).await.len(), 2);
+    assert_eq!(
+        h.hubspot.calls().records_created + h.qbo.calls().records_created,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_crash_between_create_and_link_does_not_duplicate_on_retry() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.store.fail_next_link_writes(1);
+    let first = h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    assert!(
+        matches!(first.disposition, Disposition::RetryAfter { .. }),
+        "{first:?}"
+    );
+    assert_eq!(h.qbo.records(CONTACT).len(), 1);
+    assert!(h.links(CONTACT).await.is_empty());
+
+    let again = h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    assert_eq!(again.disposition, Disposition::Done);
+    assert_eq!(h.qbo.records(CONTACT).len(), 1, "no second customer");
+    assert_eq!(h.links(CONTACT).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_crash_before_linking_a_keyless_record_relinks_it_through_its_claim() {
+    // No email: nothing to find it by, so only the claim remembers what was created.
+    let h = Harness::new().await;
+    let anon = h.hubspot.insert(
+        CONTACT,
+        values(&[
+            ("firstname", json!("Anon")),
+            ("company", json!("Nowhere Ltd")),
+        ]),
+    );
+    h.store.fail_next_link_writes(1);
+    h.sync(CONTACT, Side::Hubspot, &anon.id).await;
+    assert_eq!(h.qbo.records(CONTACT).len(), 1);
+    let again = h.sync(CONTACT, Side::Hubspot, &anon.id).await;
+    assert_eq!(again.disposition, Disposition::Done);
+    assert_eq!(h.qbo.records(CONTACT).len(), 1, "no second customer");
+    let links = h.links(CONTACT).await;
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].qbo_id, h.qbo.records(CONTACT)[0].id);
+}
+
+#[tokio::test]
+async fn a_lost_create_response_replays_instead_of_duplicating() {
+    let h = Harness::new().await;
+    let product = h.hubspot.insert(
+        PRODUCT,
+        values(&[
+            ("hs_sku", json!("CONS-1")),
+            ("name", json!("Consulting")),
+            ("price", json!("150.00")),
+        ]),
+    );
+    h.qbo.lose_next_create_responses(1);
+    let first = h.sync(PRODUCT, Side::Hubspot, &product.id).await;
+    assert!(
+        matches!(first.disposition, Disposition::RetryAfter { .. }),
+        "{first:?}"
+    );
+    let again = h.sync(PRODUCT, Side::Hubspot, &product.id).await;
+    assert_eq!(again.disposition, Disposition::Done);
+    let items = h.qbo.records(PRODUCT);
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].values["Type"], json!("Service"));
+    assert_eq!(items[0].values["Sku"], json!("CONS-1"));
+    assert_eq!(
+        h.hubspot.get(PRODUCT, &product.id).unwrap().values["qbo_item_id"],
+        json!(items[0].id)
+    );
+}
+
+#[tokio::test]
+async fn throttling_requeues_the_job_and_is_not_a_record_failure() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.qbo.fail_next_calls([GatewayError::Throttled {
+        wait: Duration::from_secs(60),
+    }]);
+    let result = h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    match result.disposition {
+        Disposition::RetryAfter { delay, .. } => assert_eq!(delay, Duration::from_secs(60)),
+        other => panic!("expected a requeue, got {other:?}"),
+    }
+    assert!(h.status(CONTACT, Side::Hubspot, &ada.id).await.is_none());
+    assert!(h.qbo.records(CONTACT).is_empty());
+
+    // Through the queue: handed back with the delay, then synced.
+    h.queue
+        .enqueue(
+            Lane::Live,
+            vec![h.job(CONTACT, Side::Hubspot, &ada.id)],
+            None,
+        )
+        .await
+        .unwrap();
+    h.qbo.fail_next_calls([GatewayError::Throttled {
+        wait: Duration::from_secs(60),
+    }]);
+    let run = h.drain(10).await;
+    assert_eq!(run.retried, 1);
+    assert_eq!(h.qbo.records(CONTACT).len(), 1);
+    assert!(matches!(
+        h.status(CONTACT, Side::Hubspot, &ada.id)
+            .await
+            .unwrap()
+            .outcome,
+        SyncOutcome::Synced { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_stale_version_is_re_read_and_re_planned() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    let qbo_id = h.links(CONTACT).await[0].qbo_id.clone();
+    h.clock.advance(Duration::from_secs(60));
+    h.hubspot.edit(
+        CONTACT,
+        &ada.id,
+        values(&[("company", json!("Analytical Engines"))]),
+    );
+    let stale = RecordError::new(RecordErrorKind::Stale, "Stale Object Error").with_code("5010");
+    h.qbo
+        .fail_record_writes(CONTACT, FaultTarget::Id(qbo_id.clone()), stale, 1);
+    h.qbo.reset_calls();
+    let result = h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    assert_eq!(result.disposition, Disposition::Done);
+    assert_eq!(
+        h.qbo.get(CONTACT, &qbo_id).unwrap().values["CompanyName"],
+        json!("Analytical Engines")
+    );
+    assert_eq!(h.qbo.calls().update, 2);
+    assert_eq!(h.qbo.calls().read, 2);
+}
+
+#[tokio::test]
+async fn vendor_rejections_retry_with_backoff_then_need_attention() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    let invalid = RecordError::new(RecordErrorKind::Validation, "Invalid postal code")
+        .with_code("2050")
+        .with_fix("Fix the ZIP code in HubSpot");
+    h.qbo.fail_record_writes(
+        CONTACT,
+        FaultTarget::Field {
+            path: "PrimaryEmailAddr.Address".into(),
+            value: "ada@analytical.example".into(),
+        },
+        invalid,
+        100,
+    );
+    let result = h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    assert_eq!(result.disposition, Disposition::Done);
+    let status = h.status(CONTACT, Side::Hubspot, &ada.id).await.unwrap();
+    match &status.outcome {
+        SyncOutcome::Failed(detail) => {
+            assert_eq!(detail.code.as_deref(), Some("2050"));
+            assert_eq!(
+                detail.suggested_fix.as_deref(),
+                Some("Fix the ZIP code in HubSpot")
+            );
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert_eq!(status.attempts, 1);
+    assert!(status.next_retry_at.is_some() && !status.needs_attention);
+    assert_eq!(
+        h.queue.pending(Lane::Live).await.unwrap(),
+        1,
+        "a retry job is scheduled"
+    );
+
+    h.drain(20).await;
+    let status = h.status(CONTACT, Side::Hubspot, &ada.id).await.unwrap();
+    assert_eq!(
+        status.attempts,
+        crate::engine::retry_schedule::MAX_RECORD_ATTEMPTS
+    );
+    assert!(status.needs_attention && status.next_retry_at.is_none());
+    assert_eq!(h.queue.pending(Lane::Live).await.unwrap(), 0);
+    assert!(h.qbo.records(CONTACT).is_empty());
+}
+
+#[tokio::test]
+async fn an_entry_filter_excludes_a_record_and_says_which_filter() {
+    let settings = crate::model::ConnectionSettings::from_toml_str(
+        r#"
+        [[contact.entry_filters.hubspot]]
+        property = "lifecyclestage"
+        op = "equals"
+        value = "customer"
+        "#,
+    )
+    .unwrap();
+    let h = Harness::with_settings(settings).await;
+    let lead = h.hubspot_contact("lead@example.com", "Lee", "Lead");
+    h.sync(CONTACT, Side::Hubspot, &lead.id).await;
+    assert!(h.qbo.records(CONTACT).is_empty());
+    match h
+        .status(CONTACT, Side::Hubspot, &lead.id)
+        .await
+        .unwrap()
+        .outcome
+    {
+        SyncOutcome::Excluded { filter } => assert!(filter.contains("lifecyclestage"), "{filter}"),
+        other => panic!("expected excluded, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unknown_connections_are_dropped_with_a_reason() {
+    let h = Harness::new().await;
+    let mut job = h.job(CONTACT, Side::Hubspot, "1");
+    job.connection = crate::model::ConnectionId::new("nobody").unwrap();
+    let result = h.run(vec![job]).await.remove(0);
+    assert!(
+        matches!(result.disposition, Disposition::Dropped { .. }),
+        "{result:?}"
+    );
+}
