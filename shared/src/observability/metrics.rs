@@ -103,6 +103,16 @@ impl Metrics {
         Self::default()
     }
 
+    /// Counts the outcomes of sync log entries: each entry is about a record on `entry.side`,
+    /// synced towards the other side.
+    pub fn record_log(&self, entries: &[crate::ports::SyncLogEntry]) {
+        for entry in entries {
+            if let Some(outcome) = Outcome::of(&entry.outcome) {
+                self.record(entry.kind, entry.side.other(), outcome);
+            }
+        }
+    }
+
     /// One record's outcome; `target` is the side written to (the Direction dimension is
     /// `to_hubspot` / `to_quickbooks`, the names the settings use).
     pub fn record(&self, kind: ObjectKind, target: Side, outcome: Outcome) {

@@ -20,6 +20,7 @@ use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 
 use crate::model::{ConnectionId, Link, ObjectKind, Side};
+use crate::observability::Metrics;
 use crate::ports::{
     ClaimOutcome, Clock, ConnectionRecord, Cursor, Lease, LinkStore, RecordRef, StoreError,
     SyncLogEntry, SyncStatus, SystemClock,
@@ -38,6 +39,8 @@ pub struct DynamoLinkStore {
     table: Arc<str>,
     /// Only used for TTLs of log entries (the engine passes `now` everywhere else).
     clock: Arc<dyn Clock>,
+    /// Where record outcomes are counted as they are logged (`RecordsSynced` etc.).
+    metrics: Option<Metrics>,
 }
 
 impl DynamoLinkStore {
@@ -46,7 +49,14 @@ impl DynamoLinkStore {
             client,
             table: Arc::from(table.into()),
             clock: Arc::new(SystemClock),
+            metrics: None,
         }
+    }
+
+    /// Counts the outcome of every appended sync log entry in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Uses `clock` for the expiry of log entries (tests with a manual clock).
@@ -194,7 +204,11 @@ impl LinkStore for DynamoLinkStore {
         connection: &ConnectionId,
         entries: &[SyncLogEntry],
     ) -> Result<(), StoreError> {
-        self.store_log(connection, entries).await
+        self.store_log(connection, entries).await?;
+        if let Some(metrics) = &self.metrics {
+            metrics.record_log(entries);
+        }
+        Ok(())
     }
 
     async fn recent_log(
