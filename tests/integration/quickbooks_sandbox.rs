@@ -1588,3 +1588,160 @@ async fn control_api_resets_and_injects_faults_with_qbo_bodies() {
     );
     qbo.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn documented_fault_variants_are_selectable() {
+    let qbo = Qbo::default().await;
+    qbo.create_customer("Taken").await;
+    qbo.control(
+        reqwest::Method::PUT,
+        "/_sandbox/quickbooks",
+        json!({"lowercaseDuplicateNameFault": true, "requestIdConflict": "reject", "xmlThrottleBody": true}),
+    )
+    .await;
+    // §10.1: the intermittent lowercase 6240 envelope.
+    let (_, lower) = qbo.post("/customer", json!({"DisplayName": "taken"})).await;
+    let fixture = fixtures::json(
+        "quickbooks",
+        "error-6240-duplicate-name-lowercase-variant.json",
+    );
+    assert!(missing_keys(&fixture, &lower).is_empty(), "{lower}");
+    assert_eq!(lower["fault"]["error"][0]["code"], "6240");
+    // §1: the same requestid with a different body, when set to reject: code 600.
+    qbo.ok(
+        "/customer?requestid=rid-600",
+        json!({"DisplayName": "First Body"}),
+    )
+    .await;
+    let (status, conflict) = qbo
+        .post(
+            "/customer?requestid=rid-600",
+            json!({"DisplayName": "Second Body"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(fault_code(&conflict), "600");
+    // §9: throttling as the captured XML body.
+    qbo.control(
+        reqwest::Method::PUT,
+        "/_sandbox/faults",
+        json!({"failNext": [429]}),
+    )
+    .await;
+    let r = qbo
+        .client
+        .get(format!("{}/customer/1", qbo.base))
+        .bearer_auth(DEFAULT_DEV_TOKEN)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.headers()["content-type"], "application/xml");
+    let xml = r.text().await.unwrap();
+    assert!(
+        xml.contains("<Error code=\"3001\">") && xml.contains("<Fault type=\"SERVICE\">"),
+        "{xml}"
+    );
+    qbo.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn deactivation_and_void_event_names_follow_the_knobs() {
+    let received = Received::default();
+    let url = start_receiver(received.clone()).await;
+    let qbo = Qbo::start(QuickbooksSandboxConfig {
+        webhook_url: Some(url),
+        limits: no_limits(),
+        ..QuickbooksSandboxConfig::default()
+    })
+    .await;
+    qbo.control(
+        reqwest::Method::PUT,
+        "/_sandbox/quickbooks",
+        json!({"inactiveEvent": "update", "voidEventOperation": "void"}),
+    )
+    .await;
+    let c = qbo.create_customer("Knob Customer").await;
+    let item = qbo.create_item("Knob Item", 3.0).await;
+    let inv = qbo.create_invoice(&c, &item, 1, 3.0).await;
+    qbo.ok(
+        "/item",
+        json!({"Id": item["Id"], "SyncToken": "0", "sparse": true, "Active": false}),
+    )
+    .await;
+    qbo.ok(
+        "/invoice?operation=void",
+        json!({"Id": inv["Id"], "SyncToken": "0"}),
+    )
+    .await;
+    assert!(qbo.sandbox.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let all = events(&received.posts.lock().unwrap());
+    let types: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "qbo.customer.created.v1",
+            "qbo.item.created.v1",
+            "qbo.invoice.created.v1",
+            "qbo.item.updated.v1",
+            "qbo.invoice.void.v1"
+        ]
+    );
+    let ids: Vec<&str> = all.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "every event has its own id");
+    qbo.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn bulk_records_spread_over_time_let_cdc_windows_narrow_below_the_cap() {
+    let qbo = Qbo::default().await;
+    let made = qbo
+        .control(
+            reqwest::Method::POST,
+            "/_sandbox/quickbooks/bulk",
+            json!({"customers": 2500, "spreadSeconds": 86_400}),
+        )
+        .await;
+    assert_eq!(made["customers"], 2500);
+    let (_, count) = qbo.query("SELECT COUNT(*) FROM Customer").await;
+    assert_eq!(count["QueryResponse"]["totalCount"], 2500);
+    let now = chrono::Utc::now();
+    let full = (now - chrono::Duration::days(2)).to_rfc3339();
+    let (_, cdc) = qbo
+        .get(&format!(
+            "/cdc?entities=Customer&changedSince={}",
+            urlencode(&full)
+        ))
+        .await;
+    assert_eq!(
+        cdc["CDCResponse"][0]["QueryResponse"][0]["maxResults"], 1000,
+        "saturated"
+    );
+    let recent = (now - chrono::Duration::hours(6)).to_rfc3339();
+    let (_, cdc) = qbo
+        .get(&format!(
+            "/cdc?entities=Customer&changedSince={}",
+            urlencode(&recent)
+        ))
+        .await;
+    let n = cdc["CDCResponse"][0]["QueryResponse"][0]["maxResults"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        (500..1000).contains(&n),
+        "a quarter of the day holds ~625: {n}"
+    );
+    let ids: Vec<String> = (1..=1000).map(|i| format!("'{i}'")).collect();
+    let (_, batch) = qbo
+        .query(&format!(
+            "SELECT * FROM Customer WHERE Id IN ({}) MAXRESULTS 1000",
+            ids.join(",")
+        ))
+        .await;
+    assert_eq!(batch["QueryResponse"]["maxResults"], 1000);
+    assert_eq!(batch["QueryResponse"]["Customer"][999]["Id"], "1000");
+    qbo.sandbox.shutdown().await;
+}

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::config::{
     InactiveEventKind, QboLimits, QuickbooksSandboxConfig, RequestIdConflict, WebhookPayloadFormat,
 };
-use super::fault::{Fault, FaultResponse};
+use super::fault::{Fault, FaultResponse, throttle_xml};
 use super::state::{Change, Company};
 use super::tokens::TokenStore;
 use super::webhooks::{EventStyle, event_for};
@@ -31,6 +31,7 @@ pub struct Knobs {
     pub void_event_operation: String,
     pub strict_refresh_rotation: bool,
     pub lowercase_duplicate_name_fault: bool,
+    pub xml_throttle_body: bool,
     pub request_id_conflict: RequestIdConflict,
     pub limits: QboLimits,
     /// Fault codes the next batch items answer with, one per item (`3001`, `5010`, `10000`,
@@ -111,6 +112,7 @@ impl App {
             void_event_operation: config.void_event_operation.clone(),
             strict_refresh_rotation: config.strict_refresh_rotation,
             lowercase_duplicate_name_fault: config.lowercase_duplicate_name_fault,
+            xml_throttle_body: config.xml_throttle_body,
             request_id_conflict: config.request_id_conflict,
             limits: config.limits,
             batch_item_fail_next: VecDeque::new(),
@@ -164,7 +166,16 @@ impl App {
 
     /// A fault as a response (with the lowercase 6240 variant when switched on, §10.1).
     pub fn fault(&self, fault: Fault) -> Response {
-        let fault = if fault.code() == "6240" && self.knobs().lowercase_duplicate_name_fault {
+        let knobs = self.knobs();
+        if fault.code() == "3001" && knobs.xml_throttle_body {
+            return (
+                fault.status,
+                [("content-type", "application/xml")],
+                throttle_xml(&self.time_text()),
+            )
+                .into_response();
+        }
+        let fault = if fault.code() == "6240" && knobs.lowercase_duplicate_name_fault {
             fault.lowercased()
         } else {
             fault

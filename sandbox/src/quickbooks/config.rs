@@ -107,6 +107,9 @@ pub struct QuickbooksSandboxConfig {
     /// Answer duplicate-name (6240) faults in the intermittently observed lowercase envelope
     /// (§10.1) instead of the usual one.
     pub lowercase_duplicate_name_fault: bool,
+    /// Answer throttling (3001) as the XML body QBO was captured sending even to JSON clients
+    /// (§9), instead of the JSON rendering.
+    pub xml_throttle_body: bool,
     /// Seed for the random webhook rates (reproducible runs).
     pub rng_seed: u64,
 }
@@ -167,6 +170,7 @@ impl Default for QuickbooksSandboxConfig {
             limits: QboLimits::default(),
             request_id_conflict: RequestIdConflict::Replay,
             lowercase_duplicate_name_fault: false,
+            xml_throttle_body: false,
             rng_seed: 7,
         }
     }

@@ -366,6 +366,19 @@ impl Fault {
     }
 }
 
+/// The throttle fault as QBO was captured sending it: XML, even to `Accept: application/json`
+/// (quickbooks-api.md §9, ruckus/quickbooks-ruby `too_many_requests_error.xml`).
+pub fn throttle_xml(time_text: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
+         <IntuitResponse time=\"{time_text}\" xmlns=\"http://schema.intuit.com/finance/v3\">\n\
+         <Fault type=\"SERVICE\">\n<Error code=\"3001\">\n\
+         <Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message>\n\
+         <Detail>The request limit was reached.  Try again later</Detail>\n\
+         </Error>\n</Fault>\n</IntuitResponse>\n"
+    )
+}
+
 /// A fault ready to answer, with its time already fixed.
 #[derive(Debug, Clone)]
 pub struct FaultResponse {

@@ -10,7 +10,6 @@ use tokio::net::TcpListener;
 
 use super::app::App;
 use super::config::QuickbooksSandboxConfig;
-use super::fault::FaultResponse;
 use super::routes;
 use super::webhooks::{EventStyle, QboWebhookFormat, RETRY_SCHEDULE_SECONDS};
 use crate::common::{
@@ -76,13 +75,7 @@ impl QuickbooksSandbox {
         let app = App::new(config.clone(), clock.clone(), webhooks.clone(), style);
         let responder_app = app.clone();
         let faults = FaultInjector::new(Arc::new(move |status| {
-            use axum::response::IntoResponse;
-            FaultResponse {
-                fault: routes::injected_fault(status),
-                time_text: responder_app.time_text(),
-                time_ms: responder_app.now_ms(),
-            }
-            .into_response()
+            responder_app.fault(routes::injected_fault(status))
         }));
         let stats = RequestStats::default();
         let plane = ControlPlane {

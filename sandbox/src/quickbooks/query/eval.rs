@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::parser::{Comparison, Literal, Operator, Projection, QueryError, Statement};
-use crate::quickbooks::entity_kind::EntityKind;
+use crate::quickbooks::entity_kind::{EntityKind, IdKey};
 use crate::quickbooks::fault::Fault;
 use crate::quickbooks::state::Company;
 
@@ -221,9 +221,29 @@ pub fn run(company: &Company, statement: &Statement) -> Result<Value, Fault> {
     // §6: name lists return active records only unless the query mentions Active.
     let active_only = kind.is_name_list() && !conditions.iter().any(|(_, p)| *p == "Active");
     let offset = company.offset();
-    let mut rows: Vec<&Map<String, Value>> = company
-        .table(kind)
-        .map(|(_, e)| &e.body)
+    // `Id = ` / `Id IN (...)` (the batch-read pattern) look records up instead of scanning.
+    let by_id = conditions
+        .iter()
+        .find(|(c, p)| *p == "Id" && matches!(c.op, Operator::Eq | Operator::In))
+        .map(|(c, _)| {
+            let mut ids: Vec<IdKey> = c
+                .values
+                .iter()
+                .map(|v| IdKey::parse(&v.as_text()))
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        });
+    let candidates: Box<dyn Iterator<Item = &Map<String, Value>>> = match by_id {
+        Some(ids) => Box::new(
+            ids.into_iter()
+                .filter_map(move |id| company.get(kind, &id.to_string()))
+                .map(|e| &e.body),
+        ),
+        None => Box::new(company.table(kind).map(|(_, e)| &e.body)),
+    };
+    let mut rows: Vec<&Map<String, Value>> = candidates
         .filter(|b| !active_only || !matches!(b.get("Active"), Some(Value::Bool(false))))
         .filter(|b| conditions.iter().all(|(c, p)| matches(b, c, p, offset)))
         .collect();

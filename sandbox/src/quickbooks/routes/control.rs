@@ -18,6 +18,33 @@ pub fn router() -> Router<App> {
         .route("/_sandbox/oauth/connect", post(connect))
         .route("/_sandbox/oauth/code", post(code))
         .route("/_sandbox/oauth/expire", post(expire))
+        .route("/_sandbox/quickbooks/bulk", post(bulk))
+}
+
+/// `{"customers": n, "items": m, "spreadSeconds": s}`: many records at once for benchmarks,
+/// created over the last `s` seconds (default one day) without webhooks.
+async fn bulk(State(app): State<App>, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return bad_request("expected a JSON object".into());
+    };
+    let count = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0) as usize;
+    let (customers, items) = (count("customers"), count("items"));
+    if customers + items > 200_000 {
+        return bad_request("at most 200000 records at once".into());
+    }
+    let spread_ms = v
+        .get("spreadSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(86_400)
+        .max(0)
+        * 1000;
+    let now = app.now_ms();
+    let (c, i) = app
+        .company
+        .lock()
+        .expect("company lock")
+        .bulk_create(customers, items, spread_ms, now);
+    json_response(StatusCode::OK, json!({"customers": c, "items": i}))
 }
 
 fn bad_request(message: String) -> Response {

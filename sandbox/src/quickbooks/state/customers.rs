@@ -7,7 +7,7 @@ use super::fields::{
     check_email, check_lengths, check_no_forbidden_chars, flag_or_true, money_field, money_value,
     text,
 };
-use super::{ChangeOp, Company, body_id, check_update, is_sparse, merge_update};
+use super::{ChangeOp, Company, NameSpace, body_id, check_update, is_sparse, merge_update};
 use crate::quickbooks::entity_kind::EntityKind;
 use crate::quickbooks::fault::Fault;
 
@@ -60,23 +60,9 @@ const KEEP_ON_UPDATE: &[&str] = &[
 /// Whether `name` is taken by a customer, vendor or employee other than `except`
 /// (§4.1: unique across all three; compared case-insensitively, UNVERIFIED exact rule).
 pub fn display_name_taken(company: &Company, name: &str, except: Option<&str>) -> bool {
-    let wanted = name.trim().to_lowercase();
-    [
-        EntityKind::Customer,
-        EntityKind::Vendor,
-        EntityKind::Employee,
-    ]
-    .into_iter()
-    .any(|kind| {
-        company.table(kind).any(|(id, e)| {
-            let same = kind == EntityKind::Customer && except == Some(id.to_string().as_str());
-            !same
-                && e.body
-                    .get("DisplayName")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.trim().to_lowercase() == wanted)
-        })
-    })
+    company
+        .name_owner(NameSpace::People, name)
+        .is_some_and(|(kind, id)| !(*kind == EntityKind::Customer && except == Some(id.as_str())))
 }
 
 /// §4.1: without `DisplayName`, QBO builds it from the name parts.

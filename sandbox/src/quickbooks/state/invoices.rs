@@ -211,6 +211,8 @@ fn create(
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .unwrap_or(today);
     body.insert("TxnDate".into(), txn_date.to_string().into());
+    // §4.4: DueDate defaults from the sales terms; the company default is Net 30 (Id 3).
+    body.entry("SalesTermRef").or_insert(json!({"value": "3"}));
     body.entry("DueDate").or_insert_with(|| {
         (txn_date + Duration::days(DEFAULT_TERMS_DAYS))
             .to_string()

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::fields::{
     check_lengths, check_no_forbidden_chars, flag_or_true, ref_id, ref_value, text,
 };
-use super::{ChangeOp, Company, body_id, check_update, is_sparse, merge_update};
+use super::{ChangeOp, Company, NameSpace, body_id, check_update, is_sparse, merge_update};
 use crate::quickbooks::entity_kind::EntityKind;
 use crate::quickbooks::fault::Fault;
 
@@ -25,14 +25,9 @@ const KEEP_ON_UPDATE: &[&str] = &["FullyQualifiedName"];
 
 /// Whether an item other than `except` already has `name` (case-insensitive).
 fn name_taken(company: &Company, name: &str, except: Option<&str>) -> bool {
-    let wanted = name.trim().to_lowercase();
-    company.table(EntityKind::Item).any(|(id, e)| {
-        except != Some(id.to_string().as_str())
-            && e.body
-                .get("Name")
-                .and_then(Value::as_str)
-                .is_some_and(|n| n.trim().to_lowercase() == wanted)
-    })
+    company
+        .name_owner(NameSpace::Items, name)
+        .is_some_and(|(_, id)| except != Some(id.as_str()))
 }
 
 /// Checks the type and its required references (§4.2) and fills reference names.

@@ -9,7 +9,7 @@ mod payments;
 mod reference;
 mod seed;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use serde_json::{Map, Value, json};
@@ -84,6 +84,32 @@ pub struct Company {
     next_doc_number: u64,
     next_addr_id: u64,
     changes: Vec<Change>,
+    /// Normalised unique names -> owner, so uniqueness checks stay O(1) with 10,000s of records.
+    names: HashMap<(NameSpace, String), (EntityKind, String)>,
+}
+
+/// Where a unique name lives: customer/vendor/employee `DisplayName` share one space (§4.1),
+/// item `Name` has its own (§4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameSpace {
+    People,
+    Items,
+}
+
+fn name_field(kind: EntityKind) -> Option<(NameSpace, &'static str)> {
+    match kind {
+        EntityKind::Customer | EntityKind::Vendor | EntityKind::Employee => {
+            Some((NameSpace::People, "DisplayName"))
+        }
+        EntityKind::Item => Some((NameSpace::Items, "Name")),
+        _ => None,
+    }
+}
+
+/// The normalised form names are compared in (trimmed, case-insensitive; the exact QBO rule
+/// is UNVERIFIED, §4.1).
+pub fn normalise_name(name: &str) -> String {
+    name.trim().to_lowercase()
 }
 
 impl Company {
@@ -101,6 +127,7 @@ impl Company {
             next_doc_number: 1001,
             next_addr_id: 1,
             changes: Vec::new(),
+            names: HashMap::new(),
         };
         seed::apply(&mut company, seed, now_ms);
         company.changes.clear();
@@ -163,6 +190,28 @@ impl Company {
         std::mem::take(&mut self.changes)
     }
 
+    /// The owner of a unique name in `space`, if any.
+    pub fn name_owner(&self, space: NameSpace, name: &str) -> Option<&(EntityKind, String)> {
+        self.names.get(&(space, normalise_name(name)))
+    }
+
+    fn unindex(&mut self, kind: EntityKind, body: &Map<String, Value>) {
+        if let Some((space, field)) = name_field(kind)
+            && let Some(name) = body.get(field).and_then(Value::as_str)
+        {
+            self.names.remove(&(space, normalise_name(name)));
+        }
+    }
+
+    fn index(&mut self, kind: EntityKind, id: &str, body: &Map<String, Value>) {
+        if let Some((space, field)) = name_field(kind)
+            && let Some(name) = body.get(field).and_then(Value::as_str)
+        {
+            self.names
+                .insert((space, normalise_name(name)), (kind, id.to_owned()));
+        }
+    }
+
     fn next_id(&mut self, kind: EntityKind) -> u64 {
         let next = self.next_ids.entry(kind).or_insert(1);
         let id = *next;
@@ -200,6 +249,7 @@ impl Company {
             json!({"CreateTime": meta, "LastUpdatedTime": meta}),
         );
         let rendered = Value::Object(body.clone());
+        self.index(kind, &id.to_string(), &body);
         self.changes.push(Change {
             kind,
             id: id.to_string(),
@@ -228,6 +278,10 @@ impl Company {
         now_ms: i64,
     ) -> Value {
         let meta = self.meta_time(now_ms);
+        if let Some(old) = self.get(kind, id).map(|s| s.body.clone()) {
+            self.unindex(kind, &old);
+        }
+        self.index(kind, id, &body);
         let Some(stored) = self.get_mut(kind, id) else {
             return Value::Null;
         };
@@ -347,6 +401,47 @@ impl Company {
     /// The singleton `CompanyInfo` entity.
     pub fn company_info(&self) -> Value {
         reference::singleton(self, EntityKind::CompanyInfo)
+    }
+
+    /// Creates `customers` customers and `items` service items at once (benchmarks), their
+    /// creation times spread evenly over the `spread_ms` before `now_ms` so CDC windows can be
+    /// narrowed below the 1000-object cap (§7). No webhooks. Returns how many were created.
+    pub fn bulk_create(
+        &mut self,
+        customers: usize,
+        items: usize,
+        spread_ms: i64,
+        now_ms: i64,
+    ) -> (usize, usize) {
+        let total = (customers + items).max(1) as i64;
+        let step = spread_ms / total;
+        let mut at = now_ms - spread_ms;
+        let mut made = (0, 0);
+        let base = self.count(EntityKind::Customer);
+        for i in 0..customers {
+            let n = base + i + 1;
+            let body = json!({
+                "DisplayName": format!("Bulk Customer {n:06}"),
+                "GivenName": "Bulk", "FamilyName": format!("Customer {n:06}"),
+                "PrimaryEmailAddr": {"Address": format!("bulk{n:06}@example.com")}
+            });
+            if customers::upsert(self, body.as_object().cloned().unwrap_or_default(), at).is_ok() {
+                made.0 += 1;
+            }
+            at += step;
+        }
+        let base = self.count(EntityKind::Item);
+        for i in 0..items {
+            let n = base + i + 1;
+            let body = json!({"Name": format!("Bulk Item {n:06}"), "Type": "Service",
+                              "UnitPrice": 10, "IncomeAccountRef": {"value": "1"}});
+            if items::upsert(self, body.as_object().cloned().unwrap_or_default(), at).is_ok() {
+                made.1 += 1;
+            }
+            at += step;
+        }
+        self.changes.clear();
+        made
     }
 
     /// Entity counts (for `/_sandbox/stats`).
