@@ -521,3 +521,1108 @@ mod scripted {
         assert_eq!(seen(&script).len(), 1, "an invalid scan is not sent");
     }
 }
+
+mod against_sandbox {
+    //! Every client endpoint against the HubSpot sandbox, success and error paths. Where the
+    //! sandbox and hubspot-api.md disagree, the docs win (see the test comments).
+
+    use std::time::Duration;
+
+    use hqsync::http::RetryPolicy;
+    use hqsync::hubspot::associations::{AssociationInput, AssociationSpec, InlineAssociation};
+    use hqsync::hubspot::oauth::OAuthApp;
+    use hqsync::hubspot::properties::{PropertyDefinition, PropertyGroup};
+    use hqsync::hubspot::search::{Direction, Sort};
+    use hqsync::hubspot::{
+        BatchReadOptions, CreateInput, Filter, FilterGroup, GetOptions, HubspotBudgets,
+        HubspotClient, HubspotError, ItemOutcome, ListOptions, ObjectType, Operator,
+        PropertyWrites, SearchRequest, UpdateInput, UpsertInput, type_ids,
+    };
+    use hqsync_sandbox::hubspot::{HubspotSandbox, HubspotSandboxConfig};
+    use hqsync_tests::hubspot::{start_default_hubspot_sandbox, start_hubspot_sandbox};
+    use secrecy::{ExposeSecret, SecretString};
+    use serde_json::{Value, json};
+
+    const FAST: RetryPolicy = RetryPolicy {
+        max_transient_retries: 3,
+        max_throttle_waits: 10,
+        min_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(50),
+    };
+
+    fn client_for(sandbox: &HubspotSandbox) -> HubspotClient {
+        HubspotClient::builder(SecretString::from(sandbox.config().dev_token.clone()))
+            .base_url(sandbox.base_url())
+            .retry_policy(FAST)
+            .build()
+            .unwrap()
+    }
+
+    fn props(pairs: &[(&str, &str)]) -> PropertyWrites {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    async fn control(
+        sandbox: &HubspotSandbox,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let http = reqwest::Client::new();
+        let mut request = http.request(method, format!("{}{path}", sandbox.base_url()));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Requests the sandbox counted for `method` on the route pattern `pattern`.
+    async fn requests_to(sandbox: &HubspotSandbox, method: &str, pattern: &str) -> u64 {
+        let stats = control(sandbox, reqwest::Method::GET, "/_sandbox/stats", None).await;
+        stats["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["method"] == method && r["path"] == pattern)
+            .map(|r| r["count"].as_u64().unwrap_or(0))
+            .sum()
+    }
+
+    async fn fail_next(sandbox: &HubspotSandbox, statuses: &[u16]) {
+        control(
+            sandbox,
+            reqwest::Method::PUT,
+            "/_sandbox/faults",
+            Some(json!({ "failNext": statuses })),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn contacts_round_trip_get_update_list_archive() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = client_for(&sandbox);
+        let created = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[("email", "ada@example.com"), ("firstname", "Ada")])),
+            )
+            .await
+            .unwrap();
+        assert_eq!(created.get("email"), Some("ada@example.com"));
+        assert!(
+            created.get("lastmodifieddate").is_some(),
+            "contacts carry lastmodifieddate (§2.3)"
+        );
+
+        let by_id = client
+            .get_object(
+                ObjectType::Contacts,
+                &created.id,
+                &GetOptions::properties(["email", "firstname", "lastname"]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_id.get("firstname"), Some("Ada"));
+        assert_eq!(
+            by_id.get("lastname"),
+            None,
+            "a named property without value is absent, not empty"
+        );
+
+        let by_email = client
+            .get_object(
+                ObjectType::Contacts,
+                "ada@example.com",
+                &GetOptions {
+                    id_property: Some("email".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_email.id, created.id);
+
+        let updated = client
+            .update_object(
+                ObjectType::Contacts,
+                &created.id,
+                &props(&[("lastname", "Lovelace")]),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.get("lastname"), Some("Lovelace"));
+        assert!(updated.updated_at >= created.updated_at);
+
+        let updated = client
+            .update_object(
+                ObjectType::Contacts,
+                "ada@example.com",
+                &props(&[("firstname", "Augusta")]),
+                Some("email"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.id, created.id);
+
+        for n in 0..4 {
+            client
+                .create_object(
+                    ObjectType::Contacts,
+                    &CreateInput::new(props(&[("email", &format!("p{n}@example.com"))])),
+                )
+                .await
+                .unwrap();
+        }
+        let first = client
+            .list_objects_page(
+                ObjectType::Contacts,
+                &ListOptions {
+                    limit: 2,
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.results.len(), 2);
+        assert!(first.next_after().is_some());
+        let all = client
+            .list_all_objects(
+                ObjectType::Contacts,
+                &ListOptions {
+                    properties: vec!["email".into()],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 5);
+
+        client
+            .archive_object(ObjectType::Contacts, &created.id)
+            .await
+            .unwrap();
+        let err = client
+            .get_object(ObjectType::Contacts, &created.id, &GetOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HubspotError::NotFound { .. }), "{err:?}");
+        let archived = client
+            .get_object(
+                ObjectType::Contacts,
+                &created.id,
+                &GetOptions {
+                    archived: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(archived.archived);
+        let after = client
+            .list_all_objects(ObjectType::Contacts, &ListOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(after.len(), 4);
+        let archived_list = client
+            .list_all_objects(
+                ObjectType::Contacts,
+                &ListOptions {
+                    archived: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(archived_list.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn error_paths_are_typed() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = client_for(&sandbox);
+        let first = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[("email", "dup@example.com")])),
+            )
+            .await
+            .unwrap();
+        let err = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[("email", "dup@example.com")])),
+            )
+            .await
+            .unwrap_err();
+        match &err {
+            HubspotError::Conflict { existing_id, .. } => {
+                assert_eq!(existing_id.as_deref(), Some(first.id.as_str()))
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = client
+            .update_object(
+                ObjectType::Contacts,
+                &first.id,
+                &props(&[("no_such_property", "x")]),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, HubspotError::Validation { .. }), "{err:?}");
+        let err = client
+            .get_object(ObjectType::Products, "999999999", &GetOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HubspotError::NotFound { .. }), "{err:?}");
+
+        let stranger = HubspotClient::builder(SecretString::from("not-a-token"))
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap();
+        let err = stranger
+            .get_object(ObjectType::Contacts, &first.id, &GetOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HubspotError::Unauthorized { .. }), "{err:?}");
+        assert!(
+            err.correlation_id().is_some(),
+            "the sandbox sends correlationId like HubSpot (§9.4)"
+        );
+    }
+
+    #[tokio::test]
+    async fn batches_read_create_update_upsert_archive_in_chunks() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = client_for(&sandbox);
+        let inputs: Vec<CreateInput> = (0..150)
+            .map(|n| {
+                CreateInput::new(props(&[
+                    ("name", &format!("Widget {n}")),
+                    ("price", "9.50"),
+                    ("hs_sku", &format!("W-{n}")),
+                ]))
+            })
+            .collect();
+        let created = client
+            .batch_create(ObjectType::Products, inputs, Some("hs_sku"))
+            .await;
+        assert_eq!(created.requests, 2);
+        assert!(
+            created.all_written(),
+            "{:?}",
+            created.failed().collect::<Vec<_>>()
+        );
+        let ids: Vec<String> = created.written().map(|(_, o)| o.id.clone()).collect();
+        let unique: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), 150);
+        for (n, (_, o)) in created.written().enumerate() {
+            assert_eq!(
+                o.get("hs_sku"),
+                Some(format!("W-{n}").as_str()),
+                "outcomes are in input order"
+            );
+        }
+
+        let mut wanted = ids.clone();
+        wanted.push("999999991".into());
+        wanted.push("999999992".into());
+        let read = client
+            .batch_read(
+                ObjectType::Products,
+                &wanted,
+                &BatchReadOptions {
+                    properties: vec!["name".into(), "price".into()],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(read.found.len(), 150);
+        assert_eq!(
+            read.missing,
+            vec!["999999991".to_owned(), "999999992".to_owned()]
+        );
+        assert!(read.found.iter().all(|o| o.get("price") == Some("9.50")));
+
+        let updates: Vec<UpdateInput> = ids
+            .iter()
+            .map(|id| UpdateInput {
+                id: id.clone(),
+                properties: props(&[("price", "11.00")]),
+            })
+            .chain(std::iter::once(UpdateInput {
+                id: "999999993".into(),
+                properties: props(&[("price", "1")]),
+            }))
+            .collect();
+        let outcome = client
+            .batch_update(ObjectType::Products, &updates, None)
+            .await;
+        assert_eq!(outcome.written().count(), 150);
+        let failed: Vec<_> = outcome.failed().collect();
+        assert_eq!(failed.len(), 1, "207: only the missing id fails");
+        assert_eq!(failed[0].0, "999999993");
+        assert_eq!(failed[0].1.category.as_deref(), Some("OBJECT_NOT_FOUND"));
+
+        let upserts = vec![
+            UpsertInput {
+                id: "u1@example.com".into(),
+                properties: props(&[("firstname", "One")]),
+            },
+            UpsertInput {
+                id: "u2@example.com".into(),
+                properties: props(&[("firstname", "Two")]),
+            },
+        ];
+        let first = client
+            .batch_upsert(ObjectType::Contacts, "email", &upserts)
+            .await;
+        assert!(first.all_written());
+        assert!(first.written().all(|(_, o)| o.new == Some(true)));
+        let again = client
+            .batch_upsert(ObjectType::Contacts, "email", &upserts)
+            .await;
+        let first_ids: Vec<_> = first.written().map(|(_, o)| o.id.clone()).collect();
+        let again_ids: Vec<_> = again.written().map(|(_, o)| o.id.clone()).collect();
+        assert_eq!(
+            first_ids, again_ids,
+            "an upsert replay finds, never duplicates"
+        );
+        assert!(again.written().all(|(_, o)| o.new == Some(false)));
+
+        assert_eq!(
+            client
+                .batch_archive(ObjectType::Products, &ids)
+                .await
+                .unwrap(),
+            2
+        );
+        let gone = client
+            .batch_read(ObjectType::Products, &ids, &BatchReadOptions::default())
+            .await
+            .unwrap();
+        assert!(gone.found.is_empty());
+        assert_eq!(gone.missing.len(), 150);
+    }
+
+    #[tokio::test]
+    async fn a_bad_input_fails_alone_in_a_traced_batch_create() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = client_for(&sandbox);
+        let inputs = vec![
+            CreateInput::new(props(&[("email", "ok@example.com")])),
+            CreateInput::new(props(&[("email", "bad@example.com"), ("missing", "1")])),
+            CreateInput::new(props(&[("email", "ok2@example.com")])),
+        ];
+        let outcome = client
+            .batch_create(ObjectType::Contacts, inputs, Some("email"))
+            .await;
+        assert_eq!(outcome.written().count(), 2);
+        match &outcome.items[1].outcome {
+            ItemOutcome::Failed(e) => {
+                assert_eq!(e.category.as_deref(), Some("VALIDATION_ERROR"));
+                assert_eq!(e.properties, vec!["missing".to_owned()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A duplicate email inside a traced batch create is that input's 409-style failure.
+        let outcome = client
+            .batch_create(
+                ObjectType::Contacts,
+                vec![CreateInput::new(props(&[("email", "ok@example.com")]))],
+                Some("email"),
+            )
+            .await;
+        match &outcome.items[0].outcome {
+            ItemOutcome::Failed(e) => assert!(e.existing_id.is_some(), "{e:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn search_filters_sorts_pages_and_respects_limits() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = client_for(&sandbox);
+        let inputs: Vec<UpsertInput> = (0..450)
+            .map(|n| UpsertInput {
+                id: format!("s{n:03}@example.com"),
+                properties: props(&[
+                    ("firstname", if n % 2 == 0 { "Even" } else { "Odd" }),
+                    ("lastname", &format!("L{n:03}")),
+                ]),
+            })
+            .collect();
+        assert!(
+            client
+                .batch_upsert(ObjectType::Contacts, "email", &inputs)
+                .await
+                .all_written()
+        );
+
+        let evens = SearchRequest {
+            filter_groups: vec![FilterGroup {
+                filters: vec![Filter::eq("firstname", "Even")],
+            }],
+            sorts: vec![Sort {
+                property_name: "lastname".into(),
+                direction: Direction::Descending,
+            }],
+            properties: vec!["lastname".into(), "email".into()],
+            limit: 10,
+            ..Default::default()
+        };
+        let page = client
+            .search_page(ObjectType::Contacts, &evens)
+            .await
+            .unwrap();
+        assert_eq!(page.total, Some(225));
+        assert_eq!(page.results.len(), 10);
+        assert_eq!(page.results[0].get("lastname"), Some("L448"));
+        assert_eq!(page.next_after(), Some("10"));
+
+        let either = SearchRequest {
+            filter_groups: vec![
+                FilterGroup {
+                    filters: vec![Filter::in_values(
+                        "email",
+                        ["s001@example.com", "s002@example.com"],
+                    )],
+                },
+                FilterGroup {
+                    filters: vec![Filter::compare("lastname", Operator::Eq, "L449")],
+                },
+            ],
+            ..Default::default()
+        };
+        let page = client
+            .search_page(ObjectType::Contacts, &either)
+            .await
+            .unwrap();
+        assert_eq!(page.results.len(), 3, "groups are ORed");
+
+        let all = SearchRequest {
+            filter_groups: vec![FilterGroup {
+                filters: vec![Filter::has_property("email")],
+            }],
+            ..Default::default()
+        };
+        let scan = client.search_all(ObjectType::Contacts, &all).await.unwrap();
+        assert_eq!(scan.results.len(), 450);
+        assert_eq!(scan.requests, 3);
+
+        // The sandbox enforces the documented limits too: 7 filters in a group is a 400.
+        let mut raw = SearchRequest {
+            filter_groups: vec![FilterGroup {
+                filters: (0..6)
+                    .map(|n| Filter::eq("firstname", n.to_string()))
+                    .collect(),
+            }],
+            ..Default::default()
+        };
+        client
+            .search_page(ObjectType::Contacts, &raw)
+            .await
+            .unwrap();
+        raw.filter_groups[0]
+            .filters
+            .push(Filter::eq("lastname", "x"));
+        assert!(matches!(
+            client
+                .search_page(ObjectType::Contacts, &raw)
+                .await
+                .unwrap_err(),
+            HubspotError::InvalidRequest(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn search_all_gets_past_the_10000_cap_against_the_sandbox() {
+        let sandbox = start_hubspot_sandbox(HubspotSandboxConfig {
+            search_index_delay: Duration::ZERO,
+            burst_limit: 0,
+            search_per_second: 0,
+            ..HubspotSandboxConfig::default()
+        })
+        .await;
+        let client = HubspotClient::builder(SecretString::from(sandbox.config().dev_token.clone()))
+            .base_url(sandbox.base_url())
+            .budgets(HubspotBudgets::unlimited())
+            .retry_policy(FAST)
+            .build()
+            .unwrap();
+        let inputs: Vec<UpsertInput> = (0..10_050)
+            .map(|n| UpsertInput {
+                id: format!("bulk{n}@example.com"),
+                properties: props(&[("firstname", "Bulk")]),
+            })
+            .collect();
+        let written = client
+            .batch_upsert(ObjectType::Contacts, "email", &inputs)
+            .await;
+        assert!(written.all_written());
+        let request = SearchRequest {
+            filter_groups: vec![FilterGroup {
+                filters: vec![Filter::eq("firstname", "Bulk")],
+            }],
+            ..Default::default()
+        };
+        // Paging by `after` alone hits the documented 400 past 10,000.
+        let past_cap = SearchRequest {
+            after: Some("10000".into()),
+            limit: 200,
+            ..request.clone()
+        };
+        let err = client
+            .search_page(ObjectType::Contacts, &past_cap)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                HubspotError::Validation { .. } | HubspotError::Api { status: 400, .. }
+            ),
+            "{err:?}"
+        );
+        let scan = client
+            .search_all(ObjectType::Contacts, &request)
+            .await
+            .unwrap();
+        let ids: std::collections::HashSet<_> = scan.results.iter().map(|o| o.id.clone()).collect();
+        assert_eq!(ids.len(), 10_050);
+        assert_eq!(scan.results.len(), 10_050);
+        assert!(scan.partitions >= 1);
+    }
+
+    #[tokio::test]
+    async fn associations_default_batch_create_and_read() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = client_for(&sandbox);
+        let deal = client
+            .create_object(
+                ObjectType::Deals,
+                &CreateInput::new(props(&[
+                    ("dealname", "Big deal"),
+                    ("dealstage", "appointmentscheduled"),
+                ])),
+            )
+            .await
+            .unwrap();
+        let product = client
+            .create_object(
+                ObjectType::Products,
+                &CreateInput::new(props(&[("name", "Widget"), ("price", "10")])),
+            )
+            .await
+            .unwrap();
+        let line = client
+            .create_object(
+                ObjectType::LineItems,
+                &CreateInput {
+                    properties: props(&[("hs_product_id", &product.id), ("quantity", "2")]),
+                    associations: vec![InlineAssociation::to(
+                        deal.id.clone(),
+                        type_ids::LINE_ITEM_TO_DEAL,
+                    )],
+                    object_write_trace_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        let listed = client
+            .list_associations(ObjectType::Deals, &deal.id, ObjectType::LineItems)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].to_object_id, line.id);
+        assert!(
+            listed[0]
+                .association_types
+                .iter()
+                .any(|t| t.type_id == type_ids::DEAL_TO_LINE_ITEM)
+        );
+
+        let contact = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[("email", "buyer@example.com")])),
+            )
+            .await
+            .unwrap();
+        let answer = client
+            .associate_default(
+                ObjectType::Deals,
+                &deal.id,
+                ObjectType::Contacts,
+                &contact.id,
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.results.len(), 2, "both directions (§3)");
+
+        let invoice = client
+            .create_object(
+                ObjectType::Invoices,
+                &CreateInput::new(props(&[
+                    ("hs_currency", "USD"),
+                    ("hs_invoice_billable", "false"),
+                ])),
+            )
+            .await
+            .unwrap();
+        let created = client
+            .batch_create_associations(
+                ObjectType::Invoices,
+                ObjectType::Contacts,
+                &[AssociationInput {
+                    from_id: invoice.id.clone(),
+                    to_id: contact.id.clone(),
+                    types: vec![AssociationSpec::hubspot_defined(
+                        type_ids::INVOICE_TO_CONTACT,
+                    )],
+                }],
+            )
+            .await
+            .unwrap();
+        assert!(created.errors.is_empty(), "{:?}", created.errors);
+        let read = client
+            .batch_read_associations(
+                ObjectType::Invoices,
+                ObjectType::Contacts,
+                &[invoice.id.clone()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].from.id, invoice.id);
+        assert_eq!(read[0].to[0].to_object_id, contact.id);
+
+        let with_assoc = client
+            .get_object(
+                ObjectType::Deals,
+                &deal.id,
+                &GetOptions {
+                    associations: vec!["line_items".into(), "contacts".into()],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            with_assoc.associated_ids("line_items"),
+            vec![line.id.as_str()]
+        );
+        assert_eq!(
+            with_assoc.associated_ids("contacts"),
+            vec![contact.id.as_str()]
+        );
+
+        let err = client
+            .associate_default(
+                ObjectType::Deals,
+                &deal.id,
+                ObjectType::Contacts,
+                "999999999",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                HubspotError::NotFound { .. } | HubspotError::Validation { .. }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn invoices_payments_notes_and_merge() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = client_for(&sandbox);
+        let contact = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[("email", "payer@example.com")])),
+            )
+            .await
+            .unwrap();
+        let invoice = client
+            .create_object(
+                ObjectType::Invoices,
+                &CreateInput {
+                    properties: props(&[("hs_currency", "USD")]),
+                    associations: vec![InlineAssociation::to(
+                        contact.id.clone(),
+                        type_ids::INVOICE_TO_CONTACT,
+                    )],
+                    object_write_trace_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(invoice.get("hs_invoice_status"), Some("draft"));
+        // Opening needs a line item (§2.8): without one the sandbox must refuse.
+        let err = client
+            .update_object(
+                ObjectType::Invoices,
+                &invoice.id,
+                &props(&[("hs_invoice_status", "open")]),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HubspotError::Validation { .. }), "{err:?}");
+        client
+            .create_object(
+                ObjectType::LineItems,
+                &CreateInput {
+                    properties: props(&[
+                        ("name", "Service"),
+                        ("price", "100.00"),
+                        ("quantity", "1"),
+                    ]),
+                    associations: vec![InlineAssociation::to(
+                        invoice.id.clone(),
+                        type_ids::LINE_ITEM_TO_INVOICE,
+                    )],
+                    object_write_trace_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        let open = client
+            .update_object(
+                ObjectType::Invoices,
+                &invoice.id,
+                &props(&[("hs_invoice_status", "open")]),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(open.get("hs_invoice_status"), Some("open"));
+
+        let payment = client
+            .create_object(
+                ObjectType::CommercePayments,
+                &CreateInput {
+                    properties: props(&[
+                        ("hs_initial_amount", "100.00"),
+                        ("hs_initiated_date", "2026-01-01T00:00:00Z"),
+                    ]),
+                    associations: vec![InlineAssociation::to(
+                        invoice.id.clone(),
+                        type_ids::PAYMENT_TO_INVOICE,
+                    )],
+                    object_write_trace_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(payment.get("hs_latest_status"), Some("processing"));
+
+        let deal = client
+            .create_object(
+                ObjectType::Deals,
+                &CreateInput::new(props(&[
+                    ("dealname", "D"),
+                    ("dealstage", "appointmentscheduled"),
+                ])),
+            )
+            .await
+            .unwrap();
+        let note = client
+            .create_object(
+                ObjectType::Notes,
+                &CreateInput {
+                    properties: props(&[
+                        ("hs_timestamp", "2026-01-01T00:00:00Z"),
+                        ("hs_note_body", "<p>QBO payment $100 received</p>"),
+                    ]),
+                    associations: vec![InlineAssociation::to(
+                        deal.id.clone(),
+                        type_ids::NOTE_TO_DEAL,
+                    )],
+                    object_write_trace_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        let notes = client
+            .list_associations(ObjectType::Deals, &deal.id, ObjectType::Notes)
+            .await
+            .unwrap();
+        assert_eq!(notes[0].to_object_id, note.id);
+
+        let other = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[("email", "payer2@example.com")])),
+            )
+            .await
+            .unwrap();
+        let merged = client.merge_contacts(&contact.id, &other.id).await.unwrap();
+        assert_eq!(merged.id, contact.id);
+        let err = client
+            .merge_contacts(&contact.id, "999999999")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                HubspotError::NotFound { .. } | HubspotError::Validation { .. }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn properties_are_ensured_idempotently_and_unique_ones_work_as_id_property() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = client_for(&sandbox);
+        let group = PropertyGroup {
+            name: "quickbooks".into(),
+            label: "QuickBooks".into(),
+            display_order: -1,
+        };
+        assert!(
+            client
+                .ensure_property_group(ObjectType::Deals, &group)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !client
+                .ensure_property_group(ObjectType::Deals, &group)
+                .await
+                .unwrap()
+        );
+
+        let unique = PropertyDefinition::text(
+            "qbo_customer_id",
+            "QuickBooks customer ID",
+            "contactinformation",
+        )
+        .unique();
+        let report = client
+            .ensure_properties(ObjectType::Contacts, std::slice::from_ref(&unique))
+            .await
+            .unwrap();
+        assert_eq!(report.created, vec!["qbo_customer_id".to_owned()]);
+        let report = client
+            .ensure_properties(ObjectType::Contacts, std::slice::from_ref(&unique))
+            .await
+            .unwrap();
+        assert_eq!(report.already_present, vec!["qbo_customer_id".to_owned()]);
+        let read = client
+            .get_property(ObjectType::Contacts, "qbo_customer_id")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(read.has_unique_value);
+        assert!(
+            client
+                .get_property(ObjectType::Contacts, "nope_nothing")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let all = client.list_properties(ObjectType::Contacts).await.unwrap();
+        assert!(all.iter().any(|p| p.name == "email"));
+
+        let clash = PropertyDefinition {
+            kind: "number".into(),
+            field_type: "number".into(),
+            ..unique.clone()
+        };
+        assert!(matches!(
+            client
+                .ensure_properties(ObjectType::Contacts, &[clash])
+                .await
+                .unwrap_err(),
+            HubspotError::InvalidRequest(_)
+        ));
+
+        let a = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[
+                    ("email", "q1@example.com"),
+                    ("qbo_customer_id", "58"),
+                ])),
+            )
+            .await
+            .unwrap();
+        let up = client
+            .batch_upsert(
+                ObjectType::Contacts,
+                "qbo_customer_id",
+                &[UpsertInput {
+                    id: "58".into(),
+                    properties: props(&[("firstname", "Linked")]),
+                }],
+            )
+            .await;
+        assert_eq!(up.written().next().unwrap().1.id, a.id);
+        let err = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[
+                    ("email", "q2@example.com"),
+                    ("qbo_customer_id", "58"),
+                ])),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, HubspotError::Conflict { existing_id: Some(id), .. } if *id == a.id),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn oauth_refresh_mints_a_token_the_api_accepts() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = HubspotClient::builder(SecretString::from("expired-or-unknown"))
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap();
+        let app = OAuthApp {
+            client_id: sandbox.config().client_id.clone(),
+            client_secret: SecretString::from(sandbox.config().client_secret.clone()),
+        };
+        let tokens = client
+            .refresh_tokens(
+                &app,
+                &SecretString::from(sandbox.config().refresh_token.clone()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(tokens.hub_id, Some(sandbox.config().portal_id));
+        assert_eq!(tokens.expires_in, Duration::from_secs(1800));
+        client.set_access_token(tokens.access_token.clone());
+        client
+            .list_objects_page(ObjectType::Contacts, &ListOptions::default(), None)
+            .await
+            .unwrap();
+        let err = client
+            .refresh_tokens(&app, &SecretString::from("not-a-refresh-token"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, HubspotError::OAuth { error, .. } if error == "invalid_grant"),
+            "{err:?}"
+        );
+        assert!(!tokens.refresh_token.expose_secret().is_empty());
+    }
+
+    #[tokio::test]
+    async fn injected_faults_retry_reads_but_never_resend_creates() {
+        const OBJECT_ROUTE: &str = "/crm/objects/2026-03/{object_type}/{id}";
+        const OBJECTS_ROUTE: &str = "/crm/objects/2026-03/{object_type}";
+        let sandbox = start_default_hubspot_sandbox().await;
+        let client = client_for(&sandbox);
+        let contact = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[("email", "f@example.com")])),
+            )
+            .await
+            .unwrap();
+        fail_next(&sandbox, &[503, 502]).await;
+        client
+            .get_object(ObjectType::Contacts, &contact.id, &GetOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            requests_to(&sandbox, "GET", OBJECT_ROUTE).await,
+            3,
+            "two faults then success"
+        );
+
+        fail_next(&sandbox, &[503]).await;
+        let before = requests_to(&sandbox, "POST", OBJECTS_ROUTE).await;
+        let err = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[("email", "g@example.com")])),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, HubspotError::Transient { status: 503, .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            requests_to(&sandbox, "POST", OBJECTS_ROUTE).await,
+            before + 1
+        );
+
+        fail_next(&sandbox, &[429]).await;
+        client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new(props(&[("email", "h@example.com")])),
+            )
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_sandbox_burst_limit_is_honoured_by_waiting_not_failing() {
+        let sandbox = start_hubspot_sandbox(HubspotSandboxConfig {
+            search_index_delay: Duration::ZERO,
+            burst_limit: 5,
+            burst_window: Duration::from_millis(500),
+            ..HubspotSandboxConfig::default()
+        })
+        .await;
+        // No client-side limiting: every request past 5 per 0.5 s meets a 429 and must wait.
+        let client = HubspotClient::builder(SecretString::from(sandbox.config().dev_token.clone()))
+            .base_url(sandbox.base_url())
+            .budgets(HubspotBudgets::unlimited())
+            .retry_policy(FAST)
+            .build()
+            .unwrap();
+        for n in 0..12 {
+            client
+                .create_object(
+                    ObjectType::Contacts,
+                    &CreateInput::new(props(&[("email", &format!("r{n}@example.com"))])),
+                )
+                .await
+                .unwrap();
+        }
+        let all = client
+            .list_all_objects(ObjectType::Contacts, &ListOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            all.len(),
+            12,
+            "throttled creates were resent exactly once each"
+        );
+        let stats = control(&sandbox, reqwest::Method::GET, "/_sandbox/stats", None).await;
+        let throttled: u64 = stats["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["byStatus"]["429"].as_u64())
+            .sum();
+        assert!(
+            throttled > 0,
+            "the test must actually meet the limit: {stats}"
+        );
+    }
+}

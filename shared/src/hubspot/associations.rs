@@ -102,6 +102,35 @@ pub struct AssociationBatchAnswer {
     pub errors: Vec<ApiErrorBody>,
 }
 
+/// One created pair in a v4 `batch/create` answer (`LabelsBetweenObjectPair` in the v4 spec:
+/// `{fromObjectTypeId, fromObjectId, toObjectTypeId, toObjectId, labels}`; hubspot-api.md §3
+/// gives only the status codes, so every field but the ids is optional).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociatedPair {
+    #[serde(default)]
+    pub from_object_type_id: Option<String>,
+    #[serde(deserialize_with = "id_string")]
+    pub from_object_id: String,
+    #[serde(default)]
+    pub to_object_type_id: Option<String>,
+    #[serde(deserialize_with = "id_string")]
+    pub to_object_id: String,
+    /// Labels of the pair's association types (`null` for unlabeled ones).
+    #[serde(default)]
+    pub labels: Vec<Option<String>>,
+}
+
+/// A v4 `batch/create` answer (201, or 207 with per-pair `errors`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AssociationCreateAnswer {
+    pub status: Option<String>,
+    pub results: Vec<AssociatedPair>,
+    pub num_errors: Option<u32>,
+    pub errors: Vec<ApiErrorBody>,
+}
+
 /// One associated record with its types (`{toObjectId, associationTypes}`, §3).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -182,8 +211,8 @@ impl HubspotClient {
         from_type: ObjectType,
         to_type: ObjectType,
         inputs: &[AssociationInput],
-    ) -> Result<AssociationBatchAnswer> {
-        let mut all = AssociationBatchAnswer::default();
+    ) -> Result<AssociationCreateAnswer> {
+        let mut all = AssociationCreateAnswer::default();
         for chunk in inputs.chunks(limits::BATCH_SIZE) {
             let body: Vec<_> = chunk
                 .iter()
@@ -195,7 +224,7 @@ impl HubspotClient {
                 version::associations_batch(from_type.path_name(), to_type.path_name(), "create"),
             )
             .json(json!({ "inputs": body }));
-            let answer: AssociationBatchAnswer = self.send(call).await?;
+            let answer: AssociationCreateAnswer = self.send(call).await?;
             all.status = answer.status;
             all.results.extend(answer.results);
             all.errors.extend(answer.errors);
@@ -306,6 +335,18 @@ mod tests {
         ] {
             assert_eq!(ids[name].as_u64(), Some(u64::from(id)), "{name}");
         }
+    }
+
+    #[test]
+    fn batch_create_pairs_parse_with_numeric_ids() {
+        let answer: AssociationCreateAnswer = serde_json::from_str(
+            r#"{"status":"COMPLETE","results":[{"fromObjectTypeId":"0-53","fromObjectId":1,"toObjectTypeId":"0-1","toObjectId":"2","labels":[null]}],
+                "startedAt":"2026-01-01T00:00:00Z","completedAt":"2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(answer.results[0].from_object_id, "1");
+        assert_eq!(answer.results[0].to_object_id, "2");
+        assert_eq!(answer.results[0].labels, vec![None]);
     }
 
     #[test]
