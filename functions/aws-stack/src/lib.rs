@@ -5,6 +5,7 @@ pub mod config;
 pub mod gateway_directory;
 pub mod stack;
 pub mod vendor_oauth;
+pub mod webhook_http;
 
 pub use config::{ConfigError, StackConfig, VendorEndpoints};
 pub use gateway_directory::AwsGateways;

@@ -82,6 +82,27 @@ impl SqsJobQueue {
         &self.client
     }
 
+    /// The lane of a Lambda SQS record, from its `eventSourceARN` (the queue name is the ARN's
+    /// last part and the URL's last path segment).
+    pub fn lane_of_source_arn(&self, arn: &str) -> Option<Lane> {
+        let name = arn.rsplit(':').next()?;
+        [Lane::Live, Lane::Bulk]
+            .into_iter()
+            .find(|lane| self.urls.lane(*lane).rsplit('/').next() == Some(name))
+    }
+
+    /// Hands a message received by Lambda back to its queue, visible again after `delay`
+    /// (a throttled job): the receipt handle comes from the SQS event record.
+    pub async fn return_after(
+        &self,
+        lane: Lane,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> Result<(), QueueError> {
+        self.retry_later(&encode_receipt(lane, receipt_handle), delay)
+            .await
+    }
+
     /// Sends job bodies (already JSON) to `url`, in batches of 10, visible after `delay`.
     async fn send_bodies(
         &self,
@@ -351,6 +372,34 @@ mod tests {
             decode_receipt(&Receipt("dlq|h".into())),
             Err(QueueError::UnknownReceipt(_))
         ));
+    }
+
+    #[test]
+    fn lambda_records_are_assigned_to_their_lane_by_queue_name() {
+        let conf = aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .build();
+        let queue = SqsJobQueue::new(
+            Client::from_conf(conf),
+            QueueUrls {
+                live: "https://sqs.us-east-1.amazonaws.com/123/hq-LiveQueue-1".into(),
+                bulk: "https://sqs.us-east-1.amazonaws.com/123/hq-BulkQueue-2".into(),
+                live_dead_letter: None,
+                bulk_dead_letter: None,
+            },
+        );
+        assert_eq!(
+            queue.lane_of_source_arn("arn:aws:sqs:us-east-1:123:hq-BulkQueue-2"),
+            Some(Lane::Bulk)
+        );
+        assert_eq!(
+            queue.lane_of_source_arn("arn:aws:sqs:us-east-1:123:hq-LiveQueue-1"),
+            Some(Lane::Live)
+        );
+        assert_eq!(
+            queue.lane_of_source_arn("arn:aws:sqs:us-east-1:123:other"),
+            None
+        );
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! The worker Lambda's logic, callable without Lambda: an SQS batch in, the engine run on its
+//! jobs, a partial-batch response out; throttled jobs go back with a delay, poison ones to the DLQ.
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use hqsync::adapters::sqs::parse_job;
+use hqsync::engine::worker::{Disposition, SyncContext, process_jobs};
+use hqsync::ports::{Job, Lane};
+use hqsync_aws::AwsStack;
+
+/// SQS record attribute with how many times the message was received.
+const RECEIVE_COUNT_ATTRIBUTE: &str = "ApproximateReceiveCount";
+
+/// Built once per cold start.
+pub struct WorkerState {
+    pub stack: AwsStack,
+    ctx: SyncContext,
+}
+
+impl WorkerState {
+    pub fn new(stack: AwsStack) -> Self {
+        let ctx = stack.sync_context();
+        WorkerState { stack, ctx }
+    }
+}
+
+/// What happened to each message of a batch (for logs, tests and the benchmark).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatchSummary {
+    pub done: usize,
+    pub dropped: usize,
+    /// Handed back with a delay (reported as failed items so SQS keeps them).
+    pub returned: usize,
+    /// Sent to the DLQ with their reason.
+    pub dead_lettered: usize,
+}
+
+struct Message<'a> {
+    record: &'a SqsMessage,
+    lane: Lane,
+    receive_count: u32,
+}
+
+impl Message<'_> {
+    fn id(&self) -> String {
+        self.record.message_id.clone().unwrap_or_default()
+    }
+
+    fn body(&self) -> &str {
+        self.record.body.as_deref().unwrap_or_default()
+    }
+}
+
+/// Handles one SQS batch; the response lists the messages SQS must keep.
+pub async fn handle_batch(state: &WorkerState, event: SqsEvent) -> SqsBatchResponse {
+    let (response, summary) = run_batch(state, &event).await;
+    tracing::info!(
+        received = event.records.len(),
+        done = summary.done,
+        dropped = summary.dropped,
+        returned = summary.returned,
+        dead_lettered = summary.dead_lettered,
+        "batch finished"
+    );
+    state.stack.flush_metrics();
+    response
+}
+
+/// [`handle_batch`] without flushing metrics, with a summary.
+pub async fn run_batch(state: &WorkerState, event: &SqsEvent) -> (SqsBatchResponse, BatchSummary) {
+    let queue = &state.stack.queue;
+    let mut response = SqsBatchResponse::default();
+    let mut summary = BatchSummary::default();
+    let mut messages = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
+    for record in &event.records {
+        let message = Message {
+            record,
+            lane: record
+                .event_source_arn
+                .as_deref()
+                .and_then(|arn| queue.lane_of_source_arn(arn))
+                .unwrap_or(Lane::Live),
+            receive_count: record
+                .attributes
+                .get(RECEIVE_COUNT_ATTRIBUTE)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1),
+        };
+        match parse_job(message.body()) {
+            Ok(job) => {
+                jobs.push(job);
+                messages.push(message);
+            }
+            // Never processable: straight to the DLQ with the reason, not retried.
+            Err(error) => {
+                let reason = error.to_string();
+                tracing::error!(message_id = %message.id(), %reason, "unreadable job message");
+                dead_letter(state, &message, &reason, &mut response, &mut summary).await;
+            }
+        }
+    }
+
+    let results = process_jobs(&state.ctx, jobs).await;
+    let now = state.stack.clock.now();
+    for (message, result) in messages.iter().zip(results) {
+        let job = &result.job;
+        match result.disposition {
+            Disposition::Done => {
+                summary.done += 1;
+                state.stack.metrics.sync_lag(job.kind, job.seen_at, now);
+                tracing::info!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, "job done");
+            }
+            Disposition::Dropped { reason } => {
+                summary.dropped += 1;
+                tracing::warn!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, %reason, "job dropped");
+            }
+            Disposition::RetryAfter { delay, reason } => {
+                let last_try = state
+                    .stack
+                    .config
+                    .max_receive_count
+                    .is_some_and(|max| message.receive_count >= max);
+                if last_try {
+                    let reason =
+                        format!("gave up after {} receives: {reason}", message.receive_count);
+                    tracing::error!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, %reason, "job dead-lettered");
+                    dead_letter(state, message, &reason, &mut response, &mut summary).await;
+                } else {
+                    tracing::info!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, %reason, delay_s = delay.as_secs(), "job handed back");
+                    hand_back(state, message, delay).await;
+                    response.add_failure(message.id());
+                    summary.returned += 1;
+                }
+            }
+        }
+    }
+    (response, summary)
+}
+
+/// Makes the message visible again after `delay` instead of the queue's visibility timeout.
+/// Failing that, SQS still returns it after the visibility timeout.
+async fn hand_back(state: &WorkerState, message: &Message<'_>, delay: Duration) {
+    let Some(handle) = message.record.receipt_handle.as_deref() else {
+        return;
+    };
+    if let Err(error) = state
+        .stack
+        .queue
+        .return_after(message.lane, handle, delay)
+        .await
+    {
+        tracing::warn!(message_id = %message.id(), %error, "could not set the retry delay");
+    }
+}
+
+/// Sends the message to its lane's DLQ with `reason`; if that fails, reports it as a failed
+/// item so SQS keeps it (and its redrive policy moves it later).
+async fn dead_letter(
+    state: &WorkerState,
+    message: &Message<'_>,
+    reason: &str,
+    response: &mut SqsBatchResponse,
+    summary: &mut BatchSummary,
+) {
+    match state
+        .stack
+        .queue
+        .dead_letter(message.lane, message.body(), reason)
+        .await
+    {
+        Ok(()) => summary.dead_lettered += 1,
+        Err(error) => {
+            tracing::error!(message_id = %message.id(), %error, "could not dead-letter a job; leaving it to the redrive policy");
+            response.add_failure(message.id());
+            summary.returned += 1;
+        }
+    }
+}
