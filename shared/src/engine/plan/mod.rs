@@ -10,6 +10,8 @@ pub mod record_sync;
 
 #[cfg(test)]
 mod record_sync_tests;
+#[cfg(test)]
+mod simulation_tests;
 
 pub use active_state::{active_key, is_state_key};
 pub use match_choice::{MatchChoice, choose_match};
