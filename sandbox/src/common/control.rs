@@ -49,7 +49,7 @@ pub struct ControlPlane {
 /// | `POST /_sandbox/seed` | `{"seed":"empty"\|"demo"}` | data replaced by the seed; nothing else changes |
 /// | `GET /_sandbox/stats` | | `{"ready":true,"total","routes":[{method,path,count,byStatus}],"faultsInjected","webhooks","store"}` |
 /// | `DELETE /_sandbox/stats` | | request counts zeroed |
-/// | `GET`/`PUT`/`DELETE /_sandbox/faults` | [`FaultConfig`] | read / replace / clear |
+/// | `GET`/`PUT`/`DELETE /_sandbox/faults` | [`FaultConfig`] | read / replace / clear (injected counts stay until reset) |
 /// | `GET`/`PUT /_sandbox/clock` | `{"timeScale"?,"offsetMs"?,"advanceMs"?}` | read (adds `nowMs`) / change |
 /// | `GET`/`PUT /_sandbox/webhooks` | partial [`DeliveryConfig`] plus `"secret"` | read (adds `counters`) / merge |
 ///
@@ -112,7 +112,7 @@ async fn reset(State(plane): State<ControlPlane>, body: Bytes) -> Response {
     }
     plane.store.reset(seed);
     plane.stats.clear();
-    plane.faults.clear();
+    plane.faults.reset();
     // The reset itself may have queued nothing, but clear again in case the store emits events.
     if let Some(w) = &plane.webhooks {
         w.clear();

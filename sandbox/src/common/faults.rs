@@ -84,9 +84,14 @@ impl FaultInjector {
         *self.config.lock().expect("faults lock") = config;
     }
 
-    /// Removes all faults and forgets the injected counts.
+    /// Removes all faults (the injected counts are kept).
     pub fn clear(&self) {
         self.set(FaultConfig::default());
+    }
+
+    /// Removes all faults and forgets the injected counts.
+    pub fn reset(&self) {
+        self.clear();
         self.injected.lock().expect("faults lock").clear();
     }
 

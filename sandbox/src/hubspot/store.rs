@@ -121,6 +121,8 @@ pub struct UniqueClaim {
     pub property: String,
     pub value: String,
     pub holder: u64,
+    /// The value is held as a secondary email (`hs_additional_emails`), not as `email`.
+    pub secondary: bool,
 }
 
 /// The whole portal.
@@ -230,6 +232,18 @@ impl Store {
             .map(|r| r.id)
     }
 
+    /// The live contact holding `email` as a secondary email (after a merge).
+    fn secondary_email_holder(&self, email: &str) -> Option<u64> {
+        self.records(ObjectKind::Contact)
+            .filter(|r| !r.is_archived())
+            .find(|r| {
+                r.properties
+                    .get("hs_additional_emails")
+                    .is_some_and(|list| list.split(';').any(|e| e.eq_ignore_ascii_case(email)))
+            })
+            .map(|r| r.id)
+    }
+
     /// Checks an `idProperty` names a property that can identify records.
     pub fn check_id_property(&self, kind: ObjectKind, id_property: &str) -> Result<(), ApiError> {
         let ok = id_property == "hs_object_id"
@@ -328,6 +342,19 @@ impl Store {
                     property,
                     value: value.clone(),
                     holder,
+                    secondary: false,
+                });
+            }
+            if property == "email"
+                && let Some(holder) = self
+                    .secondary_email_holder(value)
+                    .filter(|h| Some(*h) != record_id)
+            {
+                return Some(UniqueClaim {
+                    property,
+                    value: value.clone(),
+                    holder,
+                    secondary: true,
                 });
             }
         }
@@ -349,6 +376,7 @@ impl Store {
                     property,
                     value,
                     holder,
+                    secondary: false,
                 })
             })
             .collect()
@@ -370,7 +398,20 @@ impl Store {
         let mut writes = self.prepare_writes(kind, input)?;
         self.check_required_on_create(kind, &writes)?;
         if let Some(clash) = self.unique_clash(kind, None, &writes, pending) {
-            return Err(ApiError::already_exists(kind, clash.holder));
+            // hubspot-api.md §2.5: 409 for an existing email; the 400 form when the value is
+            // held as a secondary email on another record.
+            return Err(if clash.secondary {
+                ApiError::unique_value_taken(
+                    self.portal_id,
+                    kind,
+                    &clash.property,
+                    &clash.value,
+                    self.next_id,
+                    clash.holder,
+                )
+            } else {
+                ApiError::already_exists(kind, clash.holder)
+            });
         }
         if kind == ObjectKind::LineItem {
             self.inherit_from_product(&mut writes)?;
@@ -722,7 +763,9 @@ fn recalculate(record: &mut Record) {
                 let mut amount = gross - gross * pct / Decimal::from(100) - discount;
                 // Two decimals, like the captured line item ("amount": "123.00").
                 amount.rescale(2);
-                record.properties.insert("amount".into(), amount.to_string());
+                record
+                    .properties
+                    .insert("amount".into(), amount.to_string());
             } else {
                 record.properties.remove("amount");
             }
