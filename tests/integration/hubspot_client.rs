@@ -1201,7 +1201,7 @@ mod against_sandbox {
             .batch_read_associations(
                 ObjectType::Invoices,
                 ObjectType::Contacts,
-                &[invoice.id.clone()],
+                std::slice::from_ref(&invoice.id),
             )
             .await
             .unwrap();
