@@ -1745,3 +1745,26 @@ async fn bulk_records_spread_over_time_let_cdc_windows_narrow_below_the_cap() {
     assert_eq!(batch["QueryResponse"]["Customer"][999]["Id"], "1000");
     qbo.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn duplicated_deliveries_repeat_the_event_id() {
+    let received = Received::default();
+    let url = start_receiver(received.clone()).await;
+    let qbo = Qbo::start(QuickbooksSandboxConfig {
+        webhook_url: Some(url),
+        webhook_duplicate_rate: 1.0,
+        limits: no_limits(),
+        ..QuickbooksSandboxConfig::default()
+    })
+    .await;
+    qbo.create_customer("Twice").await;
+    wait_for_posts(&received, 1).await;
+    assert!(qbo.sandbox.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let all = events(&received.posts.lock().unwrap());
+    assert_eq!(all.len(), 2, "§11.5: events can be duplicated");
+    assert_eq!(
+        all[0]["id"], all[1]["id"],
+        "a duplicate keeps its id, so receivers can dedupe"
+    );
+    qbo.sandbox.shutdown().await;
+}

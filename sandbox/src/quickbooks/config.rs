@@ -93,6 +93,12 @@ pub struct QuickbooksSandboxConfig {
     pub webhook_max_batch: usize,
     /// Sandbox milliseconds an event waits before delivery (lets batches form).
     pub webhook_delay_ms: u64,
+    /// Probability an event is delivered twice (same CloudEvents `id`), §11.5 "duplicated".
+    pub webhook_duplicate_rate: f64,
+    /// Probability an event is sent out of order, §11.5 "out of order".
+    pub webhook_reorder_rate: f64,
+    /// Probability an event is never sent (missed events; CDC is the safety net, §11.5).
+    pub webhook_drop_rate: f64,
     /// Webhook operation for deactivated customers/items.
     pub inactive_event: InactiveEventKind,
     /// CloudEvents operation segment for voids: `voided` (default) or `void` (§11.4, UNVERIFIED).
@@ -164,6 +170,9 @@ impl Default for QuickbooksSandboxConfig {
             webhook_format: WebhookPayloadFormat::CloudEvents,
             webhook_max_batch: 100,
             webhook_delay_ms: 0,
+            webhook_duplicate_rate: 0.0,
+            webhook_reorder_rate: 0.0,
+            webhook_drop_rate: 0.0,
             inactive_event: InactiveEventKind::Delete,
             void_event_operation: "voided".to_owned(),
             strict_refresh_rotation: true,

@@ -39,10 +39,12 @@ fn delivery_config(config: &QuickbooksSandboxConfig) -> DeliveryConfig {
         target_url: config.webhook_url.clone(),
         max_batch: config.webhook_max_batch.clamp(1, 100),
         delay_ms: config.webhook_delay_ms,
+        duplicate_rate: config.webhook_duplicate_rate,
+        reorder_rate: config.webhook_reorder_rate,
+        drop_rate: config.webhook_drop_rate,
         retry_schedule_ms: RETRY_SCHEDULE_SECONDS.iter().map(|s| s * 1000).collect(),
         // §11.5: the endpoint must answer within 3 seconds.
         timeout_ms: 3_000,
-        ..DeliveryConfig::default()
     }
 }
 

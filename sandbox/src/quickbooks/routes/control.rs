@@ -11,6 +11,16 @@ use serde_json::{Value, json};
 
 use crate::quickbooks::app::{App, Knobs, json_response};
 
+/// | Route | Body | Effect |
+/// |---|---|---|
+/// | `GET`/`PUT /_sandbox/quickbooks` | partial [`Knobs`] (camelCase) | read / merge runtime knobs |
+/// | `POST /_sandbox/preferences` | `{"customTxnNumbers": bool}` | switch the preference (a Preferences Update) |
+/// | `POST /_sandbox/oauth/connect` | | a new token pair + `realmId` (as after consent) |
+/// | `POST /_sandbox/oauth/code` | | a one-time `code` for `grant_type=authorization_code` |
+/// | `POST /_sandbox/oauth/expire` | | every issued access token expires now |
+/// | `POST /_sandbox/quickbooks/bulk` | `{"customers","items","spreadSeconds"}` | many records, no webhooks |
+///
+/// The shared routes (reset, seed, stats, faults, clock, webhooks) come from `crate::common`.
 pub fn router() -> Router<App> {
     Router::new()
         .route("/_sandbox/quickbooks", get(get_knobs).put(put_knobs))
