@@ -7,6 +7,9 @@ use super::qbo_fields::qbo_field;
 use crate::model::{CanonicalValues, NameSuffixRule, ObjectKind};
 
 /// The unique name of a record about to be created in QBO, and how to vary it on collision.
+/// Customer `DisplayName` is not a mapped field, so a suffix stays in QBO. Item `Name` is mapped
+/// (HubSpot `name`): a suffixed name differs from the baseline after the create, so the next
+/// sync copies it to the HubSpot product (one write) and both sides converge on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UniqueName {
     /// QBO field path: `"DisplayName"` or `"Name"`.

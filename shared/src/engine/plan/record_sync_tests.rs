@@ -962,3 +962,52 @@ fn merges_re_point_a_link_to_the_survivor() {
     assert!(plan.relink.is_none());
     assert_eq!(plan.orphaned.len(), 3);
 }
+
+#[test]
+fn a_suffixed_item_name_flows_back_to_hubspot_once() {
+    let settings = ConnectionSettings::default();
+    let product = record(
+        Side::Hubspot,
+        ObjectKind::Product,
+        "p1",
+        1,
+        &[("name", json!("Widget")), ("hs_sku", json!("W-1"))],
+    );
+    let mut case = Case {
+        settings,
+        kind: ObjectKind::Product,
+        link: None,
+        hubspot: Some(product.clone()),
+        qbo: None,
+    };
+    let created = case.plan();
+    let Action::Create {
+        unique_name: Some(name),
+        ..
+    } = &created.actions[0]
+    else {
+        panic!("{created:?}")
+    };
+    // QBO answered 6240 once: the item was created as "Widget (2)".
+    let item = record(
+        Side::Quickbooks,
+        ObjectKind::Product,
+        "q1",
+        2,
+        &[("Name", json!(name.candidate(1))), ("Sku", json!("W-1"))],
+    );
+    case.link = Some(link(ObjectKind::Product, created.baseline.clone()));
+    case.link.as_mut().unwrap().hubspot_id = "p1".into();
+    case.qbo = Some(item.clone());
+    let next = case.plan();
+    assert_eq!(
+        update_values(&next, Side::Hubspot),
+        Some(&native(&[("name", json!("Widget (2)"))]))
+    );
+    // After that write both sides agree and nothing more is planned.
+    let mut renamed = product;
+    renamed.values.insert("name".into(), json!("Widget (2)"));
+    case.hubspot = Some(renamed);
+    case.link.as_mut().unwrap().baseline = next.baseline.clone();
+    assert!(case.plan().writes_nothing());
+}
