@@ -1768,3 +1768,63 @@ async fn duplicated_deliveries_repeat_the_event_id() {
     );
     qbo.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_per_minute_limit_runs_on_the_scaled_clock() {
+    let qbo = Qbo::start(QuickbooksSandboxConfig {
+        limits: QboLimits {
+            per_minute: 2,
+            per_second: 0,
+            batch_per_minute: 0,
+            core_plus_reads: 0,
+        },
+        // A sandbox minute passes in half a real second.
+        time_scale: 120.0,
+        ..QuickbooksSandboxConfig::default()
+    })
+    .await;
+    let statuses = [
+        qbo.query("select * from Item").await.0,
+        qbo.query("select * from Item").await.0,
+        qbo.query("select * from Item").await.0,
+    ];
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(qbo.query("select * from Item").await.0, StatusCode::OK);
+    qbo.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn metered_reads_over_the_cap_are_blocked_but_writes_are_not() {
+    let qbo = Qbo::start(QuickbooksSandboxConfig {
+        limits: QboLimits {
+            core_plus_reads: 2,
+            ..no_limits()
+        },
+        ..QuickbooksSandboxConfig::default()
+    })
+    .await;
+    let c = qbo.create_customer("Metered").await;
+    qbo.read("Customer", &c["Id"]).await;
+    assert_eq!(qbo.query("select * from Customer").await.0, StatusCode::OK);
+    let (status, blocked) = qbo.query("select * from Customer").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "§9: CorePlus calls blocked over the cap"
+    );
+    assert_eq!(fault_code(&blocked), "3001");
+    qbo.create_customer("Still Writable").await;
+    let stats = qbo
+        .control(reqwest::Method::GET, "/_sandbox/stats", json!({}))
+        .await;
+    assert_eq!(stats["store"]["corePlusReads"], 3);
+    qbo.sandbox.shutdown().await;
+}
