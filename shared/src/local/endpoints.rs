@@ -1,0 +1,117 @@
+//! Where the two vendor accounts of a local connection are and how to authenticate: base URLs,
+//! account ids, tokens and webhook secrets; and the gateway pair built from them.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use crate::adapters::hubspot_gateway::HubspotGateway;
+use crate::adapters::quickbooks_gateway::QuickbooksGateway;
+use crate::engine::gateways::GatewayPair;
+use crate::hubspot::HubspotClient;
+use crate::mapping::MappingSet;
+use crate::model::{ConnectionSettings, ObjectKind, Side};
+use crate::ports::Clock;
+use crate::quickbooks::{QboClient, QboEnvironment, RealmId};
+
+/// One HubSpot account.
+#[derive(Clone)]
+pub struct HubspotEndpoint {
+    /// `None` = the real `https://api.hubapi.com`.
+    pub base_url: Option<String>,
+    pub portal_id: String,
+    pub access_token: SecretString,
+    /// The app's client secret, which signs webhooks (needed only to serve webhooks).
+    pub client_secret: Option<SecretString>,
+}
+
+/// One QuickBooks Online company.
+#[derive(Clone)]
+pub struct QuickbooksEndpoint {
+    pub environment: QboEnvironment,
+    pub realm_id: String,
+    pub access_token: SecretString,
+    /// Kept in the vault with the access token; the local runtime does not refresh yet.
+    pub refresh_token: Option<SecretString>,
+    /// The webhook verifier token (needed only to serve webhooks).
+    pub verifier_token: Option<SecretString>,
+}
+
+/// Both accounts of a connection.
+#[derive(Clone)]
+pub struct VendorEndpoints {
+    pub hubspot: HubspotEndpoint,
+    pub quickbooks: QuickbooksEndpoint,
+}
+
+/// Errors building clients from endpoints (bad URL or realm id).
+#[derive(Debug, thiserror::Error)]
+#[error("{side} endpoint: {message}")]
+pub struct EndpointError {
+    pub side: Side,
+    pub message: String,
+}
+
+impl QuickbooksEndpoint {
+    /// The environment name stored with the connection: production, sandbox or local.
+    pub fn environment_name(&self) -> &'static str {
+        match self.environment {
+            QboEnvironment::Production => "production",
+            QboEnvironment::Sandbox => "sandbox",
+            QboEnvironment::Custom(_) => "local",
+        }
+    }
+}
+
+impl VendorEndpoints {
+    pub fn hubspot_client(&self) -> Result<HubspotClient, EndpointError> {
+        let mut builder = HubspotClient::builder(self.hubspot.access_token.clone());
+        if let Some(base) = &self.hubspot.base_url {
+            builder = builder.base_url(base.clone());
+        }
+        builder.build().map_err(|e| EndpointError {
+            side: Side::Hubspot,
+            message: e.to_string(),
+        })
+    }
+
+    pub fn quickbooks_client(&self) -> Result<QboClient, EndpointError> {
+        let error = |message: String| EndpointError {
+            side: Side::Quickbooks,
+            message,
+        };
+        let realm =
+            RealmId::new(self.quickbooks.realm_id.clone()).map_err(|e| error(e.to_string()))?;
+        QboClient::new(
+            &self.quickbooks.environment,
+            realm,
+            self.quickbooks.access_token.clone(),
+        )
+        .map_err(|e| error(e.to_string()))
+    }
+
+    /// The engine's gateways on both accounts, reading the properties `settings` map.
+    pub fn gateways(
+        &self,
+        settings: &ConnectionSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<GatewayPair, EndpointError> {
+        let mut hubspot = HubspotGateway::new(self.hubspot_client()?, clock.clone());
+        for kind in ObjectKind::ALL {
+            // Invalid settings are reported by the worker per job; defaults stay in place here.
+            if let Ok(mappings) = MappingSet::build(kind, settings.object(kind)) {
+                let keys = mappings
+                    .native_keys(Side::Hubspot)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                hubspot = hubspot.with_properties(kind, keys);
+            }
+        }
+        let mut quickbooks = QuickbooksGateway::new(self.quickbooks_client()?, clock);
+        if let Some(account) = &settings.new_items.income_account_id {
+            quickbooks = quickbooks.with_income_account(account.clone());
+        }
+        Ok(GatewayPair::new(Arc::new(hubspot), Arc::new(quickbooks)))
+    }
+}

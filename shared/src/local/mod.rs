@@ -1,0 +1,14 @@
+//! The local runtime (DESIGN §8): one process running the pipeline of `hqsync dev`, `demo` and
+//! `sync` (state store, local job queue, worker and poller loops, webhook server) on any endpoints.
+
+pub mod connection;
+pub mod endpoints;
+pub mod pipeline;
+pub mod stack;
+pub mod webhook_server;
+
+pub use connection::{LOCAL_CONNECTION_ID, local_connection};
+pub use endpoints::{HubspotEndpoint, QuickbooksEndpoint, VendorEndpoints};
+pub use pipeline::{Pipeline, PipelineOptions, PipelineStats};
+pub use stack::{LocalError, LocalStack, StateLocation};
+pub use webhook_server::{WebhookServer, WebhookServerOptions};

@@ -1,0 +1,208 @@
+//! The local pipeline's background loops: the worker (drains the live lane first, then the bulk
+//! lane, woken at once by the webhook server) and the poller (QBO CDC, HubSpot search) on a timer.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::engine::poller::poll_connection;
+use crate::engine::worker::{SyncContext, run_queue_once};
+use crate::model::ConnectionId;
+use crate::ports::Lane;
+
+/// How the loops run.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    /// Jobs per worker pass (the SQS batch size on AWS).
+    pub batch_size: usize,
+    /// How long the worker sleeps when both lanes are empty (delayed retries become visible
+    /// with time, so it must look again even when nobody wakes it).
+    pub idle_wait: Duration,
+    /// Time between polls; `None` = no poller.
+    pub poll_interval: Option<Duration>,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            batch_size: 10,
+            idle_wait: Duration::from_millis(250),
+            poll_interval: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+/// Counters of what the loops did, for `hqsync dev` output and tests.
+#[derive(Debug, Default)]
+pub struct PipelineStats {
+    pub jobs_done: AtomicU64,
+    pub jobs_retried: AtomicU64,
+    pub jobs_dropped: AtomicU64,
+    pub polls: AtomicU64,
+    pub poll_jobs: AtomicU64,
+    pub poll_failures: AtomicU64,
+}
+
+/// The running loops. Dropping it does not stop them: call [`Pipeline::shutdown`].
+pub struct Pipeline {
+    stop: watch::Sender<bool>,
+    paused: watch::Sender<bool>,
+    wake: Arc<Notify>,
+    stats: Arc<PipelineStats>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Pipeline {
+    /// Starts the worker loop and, if configured, the poller loop for `connection`.
+    pub fn start(ctx: SyncContext, connection: ConnectionId, options: PipelineOptions) -> Self {
+        let (stop, stop_rx) = watch::channel(false);
+        let (paused, paused_rx) = watch::channel(false);
+        let wake = Arc::new(Notify::new());
+        let stats = Arc::new(PipelineStats::default());
+        let mut tasks = vec![tokio::spawn(worker_loop(
+            ctx.clone(),
+            options.clone(),
+            wake.clone(),
+            stats.clone(),
+            stop_rx.clone(),
+            paused_rx,
+        ))];
+        if let Some(interval) = options.poll_interval {
+            tasks.push(tokio::spawn(poller_loop(
+                ctx,
+                connection,
+                interval,
+                wake.clone(),
+                stats.clone(),
+                stop_rx,
+            )));
+        }
+        Pipeline {
+            stop,
+            paused,
+            wake,
+            stats,
+            tasks,
+        }
+    }
+
+    /// Wakes the worker (call after enqueueing jobs).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    pub fn stats(&self) -> &PipelineStats {
+        &self.stats
+    }
+
+    /// Stops taking jobs after the current pass (jobs wait in the queue); the poller goes on.
+    pub fn pause(&self) {
+        let _ = self.paused.send(true);
+    }
+
+    pub fn resume(&self) {
+        let _ = self.paused.send(false);
+        self.wake.notify_one();
+    }
+
+    /// Stops both loops after their current pass and waits for them.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        self.wake.notify_waiters();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn worker_loop(
+    ctx: SyncContext,
+    options: PipelineOptions,
+    wake: Arc<Notify>,
+    stats: Arc<PipelineStats>,
+    mut stop: watch::Receiver<bool>,
+    mut paused: watch::Receiver<bool>,
+) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        if *paused.borrow() {
+            tokio::select! {
+                _ = paused.changed() => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let mut received = 0;
+        // Live first: a backfill never delays a user's edit.
+        for lane in [Lane::Live, Lane::Bulk] {
+            match run_queue_once(&ctx, lane, options.batch_size).await {
+                Ok(run) => {
+                    received += run.received;
+                    stats
+                        .jobs_done
+                        .fetch_add(run.done as u64, Ordering::Relaxed);
+                    stats
+                        .jobs_retried
+                        .fetch_add(run.retried as u64, Ordering::Relaxed);
+                    stats
+                        .jobs_dropped
+                        .fetch_add(run.dropped as u64, Ordering::Relaxed);
+                }
+                Err(error) => tracing::error!(%error, ?lane, "worker pass failed"),
+            }
+            if received > 0 {
+                break;
+            }
+        }
+        if received == 0 {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(options.idle_wait) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+async fn poller_loop(
+    ctx: SyncContext,
+    connection: ConnectionId,
+    interval: Duration,
+    wake: Arc<Notify>,
+    stats: Arc<PipelineStats>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        match poll_connection(&ctx, &connection).await {
+            Ok(report) => {
+                stats.polls.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .poll_jobs
+                    .fetch_add(report.jobs as u64, Ordering::Relaxed);
+                for (side, kind, error) in &report.failures {
+                    stats.poll_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(%side, %kind, %error, "poll failed; will try again");
+                }
+                if report.jobs > 0 {
+                    wake.notify_one();
+                }
+            }
+            Err(error) => {
+                stats.poll_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%error, "poll failed; will try again");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! `LocalStack`: assembles the local runtime for one connection (state store and queue, vault,
+//! connection record, gateways) and starts its initial sync, loops and webhook server on demand.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use super::connection::{local_connection, store_tokens};
+use super::endpoints::{EndpointError, VendorEndpoints};
+use super::pipeline::{Pipeline, PipelineOptions};
+use super::webhook_server::{WebhookServer, WebhookServerOptions};
+use crate::adapters::memory::{MemoryJobQueue, MemoryLinkStore, MemoryTokenVault};
+use crate::adapters::sqlite::{
+    SqliteDb, SqliteError, SqliteJobQueue, SqliteLinkStore, SqliteTokenVault,
+};
+use crate::engine::gateways::{FixedGateways, GatewayPair};
+use crate::engine::initial_sync::{
+    InitialSyncError, InitialSyncOptions, InitialSyncReport, SyncProgress, initial_sync,
+};
+use crate::engine::worker::SyncContext;
+use crate::model::{ConnectionId, ConnectionSettings};
+use crate::ports::{
+    AppCredentials, Clock, ConnectionRecord, JobQueue, LinkStore, StoreError, SystemClock,
+    TokenVault, VaultError,
+};
+
+/// Where the runtime keeps its state.
+#[derive(Debug, Clone)]
+pub enum StateLocation {
+    /// `{dir}/hqsync.sqlite3`, kept between runs.
+    Sqlite { dir: PathBuf },
+    /// Gone when the process ends (the demo, tests).
+    Memory,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("state database: {0}")]
+    Sqlite(#[from] SqliteError),
+    #[error("state store: {0}")]
+    Store(#[from] StoreError),
+    #[error("token vault: {0}")]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    #[error("invalid settings: {0}")]
+    Settings(String),
+    #[error("initial sync: {0}")]
+    InitialSync(#[from] InitialSyncError),
+    #[error("webhook server: {0}")]
+    Webhooks(std::io::Error),
+}
+
+/// The local runtime of one connection.
+pub struct LocalStack {
+    pub ctx: SyncContext,
+    pub connection: ConnectionRecord,
+    pub vault: Arc<dyn TokenVault>,
+    /// The engine's own gateways (also usable to read both sides for display).
+    pub gateways: GatewayPair,
+    pub endpoints: VendorEndpoints,
+    pipeline: Option<Pipeline>,
+    webhooks: Option<WebhookServer>,
+}
+
+impl LocalStack {
+    /// Opens the state, writes the connection (replacing a stored one with the same id) and
+    /// its tokens, and builds the gateways. Nothing runs yet.
+    pub async fn open(
+        id: ConnectionId,
+        endpoints: VendorEndpoints,
+        settings: ConnectionSettings,
+        state: &StateLocation,
+    ) -> Result<Self, LocalError> {
+        settings
+            .validate()
+            .map_err(|e| LocalError::Settings(e.to_string()))?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let app = AppCredentials {
+            hubspot_client_secret: endpoints.hubspot.client_secret.clone(),
+            quickbooks_webhook_verifier: endpoints.quickbooks.verifier_token.clone(),
+            ..AppCredentials::default()
+        };
+        let (store, queue, vault): (Arc<dyn LinkStore>, Arc<dyn JobQueue>, Arc<dyn TokenVault>) =
+            match state {
+                StateLocation::Sqlite { dir } => {
+                    let db = SqliteDb::open(&SqliteDb::default_path(dir))?;
+                    (
+                        Arc::new(SqliteLinkStore::new(db.clone())),
+                        Arc::new(SqliteJobQueue::new(db.clone(), clock.clone())),
+                        Arc::new(SqliteTokenVault::new(db, app)),
+                    )
+                }
+                StateLocation::Memory => (
+                    Arc::new(MemoryLinkStore::new()),
+                    Arc::new(MemoryJobQueue::new(clock.clone())),
+                    Arc::new(MemoryTokenVault::new(app)),
+                ),
+            };
+        let connection = local_connection(id, &endpoints, settings);
+        store.put_connection(&connection).await?;
+        store_tokens(vault.as_ref(), connection.id(), &endpoints, clock.now()).await?;
+        let gateways = endpoints.gateways(&connection.connection.settings, clock.clone())?;
+        let ctx = SyncContext {
+            store,
+            queue,
+            clock,
+            gateways: Arc::new(FixedGateways(gateways.clone())),
+        };
+        Ok(LocalStack {
+            ctx,
+            connection,
+            vault,
+            gateways,
+            endpoints,
+            pipeline: None,
+            webhooks: None,
+        })
+    }
+
+    pub fn connection_id(&self) -> &ConnectionId {
+        self.connection.id()
+    }
+
+    /// Runs (or with `options.dry_run` previews) the initial sync of every enabled kind.
+    pub async fn initial_sync(
+        &self,
+        options: &InitialSyncOptions,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    ) -> Result<InitialSyncReport, LocalError> {
+        Ok(initial_sync(&self.ctx, self.connection_id(), options, progress).await?)
+    }
+
+    /// Starts the worker and poller loops (once; later calls do nothing).
+    pub fn start_pipeline(&mut self, options: PipelineOptions) {
+        if self.pipeline.is_none() {
+            self.pipeline = Some(Pipeline::start(
+                self.ctx.clone(),
+                self.connection_id().clone(),
+                options,
+            ));
+        }
+    }
+
+    pub fn pipeline(&self) -> Option<&Pipeline> {
+        self.pipeline.as_ref()
+    }
+
+    /// Serves the webhook endpoints on `listener`; `public_base_url` is what the vendors were
+    /// told (e.g. `http://127.0.0.1:8080`). Start the pipeline first so deliveries wake it.
+    pub fn serve_webhooks(
+        &mut self,
+        listener: TcpListener,
+        public_base_url: String,
+    ) -> Result<&WebhookServer, LocalError> {
+        let wake = match &self.pipeline {
+            Some(pipeline) => pipeline.waker(),
+            None => Arc::new(tokio::sync::Notify::new()),
+        };
+        let server = WebhookServer::start(
+            listener,
+            WebhookServerOptions {
+                store: self.ctx.store.clone(),
+                queue: self.ctx.queue.clone(),
+                clock: self.ctx.clock.clone(),
+                hubspot_client_secret: self.endpoints.hubspot.client_secret.clone(),
+                quickbooks_verifier_token: self.endpoints.quickbooks.verifier_token.clone(),
+                public_base_url,
+                wake,
+            },
+        )
+        .map_err(LocalError::Webhooks)?;
+        Ok(self.webhooks.insert(server))
+    }
+
+    pub fn webhooks(&self) -> Option<&WebhookServer> {
+        self.webhooks.as_ref()
+    }
+
+    /// Stops the webhook server, then the loops (jobs left in a SQLite queue survive).
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.webhooks.take() {
+            server.shutdown().await;
+        }
+        if let Some(pipeline) = self.pipeline.take() {
+            pipeline.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The local webhook endpoints (`POST /webhooks/hubspot`, `POST /webhooks/quickbooks`,
+//! `GET /healthz`) on axum, running the same intake functions as the Lambdas.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, OriginalUri, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use secrecy::SecretString;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::hubspot::webhook::WebhookVerifier;
+use crate::intake::hubspot::hubspot_delivery;
+use crate::intake::quickbooks::quickbooks_delivery;
+use crate::intake::{InboundRequest, IntakeError, IntakeOutcome, MAX_BODY_BYTES};
+use crate::ports::{Clock, JobQueue, Lane, LinkStore};
+
+/// The paths the vendors are told to call, relative to the server's base URL.
+pub const HUBSPOT_WEBHOOK_PATH: &str = "/webhooks/hubspot";
+pub const QUICKBOOKS_WEBHOOK_PATH: &str = "/webhooks/quickbooks";
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// What the webhook server needs.
+pub struct WebhookServerOptions {
+    pub store: Arc<dyn LinkStore>,
+    pub queue: Arc<dyn JobQueue>,
+    pub clock: Arc<dyn Clock>,
+    /// Verifies HubSpot deliveries; `None` answers them 500 (not configured).
+    pub hubspot_client_secret: Option<SecretString>,
+    /// Verifies QBO deliveries; `None` answers them 500 (not configured).
+    pub quickbooks_verifier_token: Option<SecretString>,
+    /// The base URL the vendors were given (HubSpot signs the full URL it called).
+    pub public_base_url: String,
+    /// Notified after jobs are enqueued (wakes the worker).
+    pub wake: Arc<Notify>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    store: Arc<dyn LinkStore>,
+    queue: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+    hubspot: Option<WebhookVerifier>,
+    quickbooks: Option<SecretString>,
+    public_base_url: String,
+    wake: Arc<Notify>,
+    ready: Arc<AtomicBool>,
+}
+
+/// The running server. `GET /healthz` answers 503 until [`WebhookServer::set_ready`].
+pub struct WebhookServer {
+    addr: SocketAddr,
+    ready: Arc<AtomicBool>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl WebhookServer {
+    /// Serves on `listener` until [`WebhookServer::shutdown`].
+    pub fn start(listener: TcpListener, options: WebhookServerOptions) -> std::io::Result<Self> {
+        let addr = listener.local_addr()?;
+        let ready = Arc::new(AtomicBool::new(false));
+        let state = AppState {
+            store: options.store,
+            queue: options.queue,
+            clock: options.clock,
+            hubspot: options.hubspot_client_secret.map(WebhookVerifier::new),
+            quickbooks: options.quickbooks_verifier_token,
+            public_base_url: options.public_base_url.trim_end_matches('/').to_owned(),
+            wake: options.wake,
+            ready: ready.clone(),
+        };
+        let router = Router::new()
+            .route(HUBSPOT_WEBHOOK_PATH, post(hubspot))
+            .route(QUICKBOOKS_WEBHOOK_PATH, post(quickbooks))
+            .route(HEALTH_PATH, get(health))
+            // The intake answers 413 itself for anything over its limit; let such bodies in.
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES * 4))
+            .with_state(state);
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "webhook server stopped");
+            }
+        });
+        Ok(WebhookServer {
+            addr,
+            ready,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `GET /healthz` answers 200 from now on.
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = self.task.await;
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    if state.ready.load(Ordering::SeqCst) {
+        (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "starting"})),
+        )
+            .into_response()
+    }
+}
+
+/// The request's headers as `(name, value)` pairs (values that are not text are left out).
+fn header_pairs(headers: &HeaderMap) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
+        .collect()
+}
+
+async fn hubspot(
+    State(state): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(verifier) = &state.hubspot else {
+        return error(500, "no HubSpot client secret configured to verify deliveries");
+    };
+    let url = format!(
+        "{}{}",
+        state.public_base_url,
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("")
+    );
+    let pairs = header_pairs(&headers);
+    let request = InboundRequest {
+        method: method.as_str(),
+        url: &url,
+        headers: &pairs,
+        body: &body,
+    };
+    // No app id: with the sandbox (and a private app token) our writes and a user's API writes
+    // carry the same source id, so filtering "our own" events would drop users' edits too. Our
+    // echoes plan to nothing (DESIGN §4); they only cost a read.
+    let result = hubspot_delivery(
+        verifier,
+        None,
+        state.store.as_ref(),
+        &request,
+        state.clock.now(),
+    )
+    .await;
+    answer(&state, "hubspot", result).await
+}
+
+async fn quickbooks(
+    State(state): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(token) = &state.quickbooks else {
+        return error(500, "no QuickBooks verifier token configured to verify deliveries");
+    };
+    let url = format!("{}{}", state.public_base_url, uri.path());
+    let pairs = header_pairs(&headers);
+    let request = InboundRequest {
+        method: method.as_str(),
+        url: &url,
+        headers: &pairs,
+        body: &body,
+    };
+    let result = quickbooks_delivery(token, state.store.as_ref(), &request, state.clock.now()).await;
+    answer(&state, "quickbooks", result).await
+}
+
+/// Enqueues the outcome's jobs on the live lane and answers; intake errors answer their status.
+async fn answer(
+    state: &AppState,
+    vendor: &str,
+    result: Result<IntakeOutcome, IntakeError>,
+) -> Response {
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            tracing::warn!(vendor, error = %e, "webhook delivery refused");
+            return error(e.status(), &e.to_string());
+        }
+    };
+    for tenant in &outcome.unknown_tenants {
+        tracing::info!(vendor, tenant, "delivery for an account with no connection");
+    }
+    let jobs = outcome.jobs.len();
+    if jobs > 0 {
+        if let Err(e) = state.queue.enqueue(Lane::Live, outcome.jobs, None).await {
+            tracing::error!(vendor, error = %e, "could not enqueue webhook jobs");
+            // 500 so the vendor delivers again later: nothing is lost.
+            return error(500, "could not store the jobs; retry later");
+        }
+        state.wake.notify_one();
+    }
+    (
+        StatusCode::OK,
+        axum::Json(json!({
+            "jobs": jobs,
+            "ignored": outcome.ignored,
+            "unknownTenants": outcome.unknown_tenants,
+        })),
+    )
+        .into_response()
+}
+
+fn error(status: u16, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
