@@ -19,13 +19,13 @@ pub struct Moto {
     pub secrets: aws_sdk_secretsmanager::Client,
 }
 
-/// The moto server, or `None` (after printing why) when the test should be skipped.
+/// The moto endpoint, or `None` (after printing why) when the test should be skipped.
 /// Panics under `CI=true` when no endpoint is configured.
-pub async fn moto(test: &str) -> Option<Moto> {
-    let Some(endpoint) = std::env::var(MOTO_ENDPOINT_VAR)
+pub fn moto_endpoint(test: &str) -> Option<String> {
+    let endpoint = std::env::var(MOTO_ENDPOINT_VAR)
         .ok()
-        .filter(|v| !v.trim().is_empty())
-    else {
+        .filter(|v| !v.trim().is_empty());
+    if endpoint.is_none() {
         let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
         assert!(
             !in_ci,
@@ -35,8 +35,14 @@ pub async fn moto(test: &str) -> Option<Moto> {
         eprintln!(
             "SKIPPED {test}: {MOTO_ENDPOINT_VAR} is not set (run through infra/scripts/with-moto.sh)"
         );
-        return None;
-    };
+    }
+    endpoint
+}
+
+/// Clients of the moto server, or `None` when the test should be skipped (see
+/// [`moto_endpoint`]).
+pub async fn moto(test: &str) -> Option<Moto> {
+    let endpoint = moto_endpoint(test)?;
     let config = local_sdk_config(&endpoint).await;
     Some(Moto {
         dynamodb: aws_sdk_dynamodb::Client::new(&config),

@@ -2,6 +2,7 @@
 //! suites, and end-to-end sync scenarios.
 
 mod aws_dynamodb;
+mod aws_end_to_end;
 mod aws_moto;
 mod aws_secretsmanager;
 mod aws_sqs;

@@ -1,0 +1,470 @@
+//! End to end on the AWS code paths: both sandboxes send real signed webhooks to the webhook
+//! Lambda handlers, jobs travel through SQS on moto, the worker handler runs the engine against
+//! the sandboxes with state in DynamoDB and tokens in Secrets Manager (all on moto).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hqsync::engine::gateways::GatewayPair;
+use hqsync::hubspot::webhook::signature::{HEADER_TIMESTAMP, HEADER_V3, sign_v3};
+use hqsync::model::{ObjectKind, Record, Side};
+use hqsync::observability::MetricName;
+use hqsync::ports::{
+    ConnectionStatus, CreateRequest, Job, JobQueue, JobReason, Lane, LinkStore, UpdateRequest,
+};
+use hqsync::quickbooks::webhook::signature::{SIGNATURE_HEADER, sign};
+use hqsync_hubspot_webhook::HubspotWebhookState;
+use hqsync_quickbooks_webhook::QuickbooksWebhookState;
+use hqsync_tests::aws_stack::{HUBSPOT_PATH, LocalStack, QUICKBOOKS_PATH, start_local_stack};
+use hqsync_worker::{WorkerState, run_batch};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use super::aws_moto::moto_endpoint;
+
+async fn gateways(local: &LocalStack) -> GatewayPair {
+    let record = local
+        .stack
+        .store
+        .get_connection(&local.connection)
+        .await
+        .unwrap()
+        .unwrap();
+    local
+        .stack
+        .sync_context()
+        .gateways
+        .gateways(&record)
+        .await
+        .expect("gateways for the sandboxes")
+}
+
+/// Runs worker batches from the live queue until `done` holds (or `timeout`), like the event
+/// source mapping would; returns whether it held.
+async fn drain_until<F, Fut>(
+    local: &LocalStack,
+    worker: &WorkerState,
+    timeout: Duration,
+    mut done: F,
+) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let event = local.receive_event(Lane::Live).await;
+        if !event.records.is_empty() {
+            let (response, _) = run_batch(worker, &event).await;
+            local.settle(Lane::Live, &event, &response).await;
+        }
+        if done().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        if event.records.is_empty() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn text(record: &Record, path: &str) -> Option<String> {
+    record
+        .value(path)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn aws_stack_syncs_a_contact_both_ways_through_webhooks_sqs_and_the_worker() {
+    let Some(endpoint) =
+        moto_endpoint("aws_stack_syncs_a_contact_both_ways_through_webhooks_sqs_and_the_worker")
+    else {
+        return;
+    };
+    let local = start_local_stack(&endpoint).await;
+    let worker = WorkerState::new(local.stack.clone());
+    let pair = gateways(&local).await;
+    pair.hubspot
+        .ensure_schema(&[ObjectKind::Contact])
+        .await
+        .expect("HubSpot properties");
+
+    // 1. A contact is created in HubSpot: the sandbox's webhook reaches the handler, which
+    //    queues a job; the worker creates the QBO customer and links the pair.
+    let values = BTreeMap::from([
+        ("email".to_owned(), json!("ada@example.com")),
+        ("firstname".to_owned(), json!("Ada")),
+        ("lastname".to_owned(), json!("Lovelace")),
+    ]);
+    let created = pair
+        .hubspot
+        .create(
+            ObjectKind::Contact,
+            vec![CreateRequest {
+                idempotency_key: uuid::Uuid::new_v4().to_string(),
+                values,
+            }],
+        )
+        .await
+        .expect("create in HubSpot")
+        .remove(0)
+        .expect("contact created");
+    assert!(
+        local
+            .wait_for_jobs(Lane::Live, 1, Duration::from_secs(15))
+            .await,
+        "the HubSpot webhook never became a job on the live queue"
+    );
+    let linked = drain_until(&local, &worker, Duration::from_secs(30), || async {
+        local
+            .link_of(ObjectKind::Contact, Side::Hubspot, &created.id)
+            .await
+            .is_some()
+    })
+    .await;
+    assert!(linked, "the worker did not link the new contact");
+    let link = local
+        .link_of(ObjectKind::Contact, Side::Hubspot, &created.id)
+        .await
+        .unwrap();
+    let customer = pair
+        .quickbooks
+        .read(ObjectKind::Contact, std::slice::from_ref(&link.qbo_id))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        text(&customer, "PrimaryEmailAddr.Address").as_deref(),
+        Some("ada@example.com")
+    );
+    assert_eq!(text(&customer, "GivenName").as_deref(), Some("Ada"));
+    assert_eq!(text(&customer, "FamilyName").as_deref(), Some("Lovelace"));
+
+    // 2. The customer is edited in QBO: Intuit's webhook, the QBO handler, SQS, the worker,
+    //    and HubSpot shows the new name.
+    pair.quickbooks
+        .update(
+            ObjectKind::Contact,
+            vec![UpdateRequest {
+                id: customer.id.clone(),
+                expected_version: customer.version.clone(),
+                values: BTreeMap::from([("GivenName".to_owned(), json!("Adaline"))]),
+            }],
+        )
+        .await
+        .expect("update in QBO")
+        .remove(0)
+        .expect("customer updated");
+    let synced_back = drain_until(&local, &worker, Duration::from_secs(30), || async {
+        let contact = pair
+            .hubspot
+            .read(ObjectKind::Contact, std::slice::from_ref(&created.id))
+            .await
+            .unwrap();
+        contact
+            .first()
+            .and_then(|c| text(c, "firstname"))
+            .as_deref()
+            == Some("Adaline")
+    })
+    .await;
+    assert!(synced_back, "the QBO edit did not reach HubSpot");
+
+    // Outcomes and API calls were counted for the EMF metrics; the history is in DynamoDB.
+    let metrics = &local.stack.metrics;
+    assert!(
+        metrics.count(
+            MetricName::RecordsSynced,
+            &[("Kind", "contact"), ("Direction", "to_quickbooks")]
+        ) + metrics.count(
+            MetricName::RecordsSynced,
+            &[("Kind", "contact"), ("Direction", "to_hubspot")]
+        ) >= 2.0
+    );
+    assert!(metrics.count(MetricName::ApiCalls, &[("Vendor", "hubspot")]) > 0.0);
+    assert!(metrics.count(MetricName::ApiCalls, &[("Vendor", "quickbooks")]) > 0.0);
+    assert!(metrics.count(MetricName::SyncLag, &[("Kind", "contact")]) >= 2.0);
+    let log = local
+        .stack
+        .store
+        .recent_log(&local.connection, 50)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.id == created.id || e.id == link.qbo_id)
+    );
+    local.shutdown().await;
+}
+
+fn request(path: &str, headers: &[(&str, String)], body: Vec<u8>) -> lambda_http::Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(format!(
+            "https://abc.execute-api.us-east-1.amazonaws.com{path}"
+        ));
+    for (name, value) in headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    builder.body(lambda_http::Body::Binary(body)).unwrap()
+}
+
+fn status_and_body(response: lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[tokio::test]
+async fn aws_webhook_handlers_answer_401_400_413_and_200_for_unknown_tenants() {
+    let Some(endpoint) =
+        moto_endpoint("aws_webhook_handlers_answer_401_400_413_and_200_for_unknown_tenants")
+    else {
+        return;
+    };
+    let local = start_local_stack(&endpoint).await;
+    let hubspot = HubspotWebhookState {
+        stack: local.stack.clone(),
+    };
+    let quickbooks = QuickbooksWebhookState {
+        stack: local.stack.clone(),
+    };
+    let secret = SecretString::from(local.hubspot.config().client_secret.clone());
+    let url = format!("{}{HUBSPOT_PATH}", local.front_url);
+    let signed = |body: &[u8]| {
+        let timestamp = chrono::Utc::now().timestamp_millis().to_string();
+        vec![
+            (HEADER_V3, sign_v3(&secret, "POST", &url, body, &timestamp)),
+            (HEADER_TIMESTAMP, timestamp),
+            ("content-type", "application/json".to_owned()),
+        ]
+    };
+
+    // A forged signature.
+    let body = br#"[{"eventId":1,"subscriptionId":2,"portalId":62515,"occurredAt":1,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":5}]"#.to_vec();
+    let mut forged = signed(&body);
+    forged[0].1 = "AAAA".to_owned();
+    let (status, answer) = status_and_body(
+        hqsync_hubspot_webhook::handle(&hubspot, request(HUBSPOT_PATH, &forged, body.clone()))
+            .await,
+    );
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("signature"));
+
+    // Signed, but not HubSpot's event array.
+    let junk = b"this is not json".to_vec();
+    let (status, answer) = status_and_body(
+        hqsync_hubspot_webhook::handle(
+            &hubspot,
+            request(HUBSPOT_PATH, &signed(&junk), junk.clone()),
+        )
+        .await,
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert!(!answer["error"].as_str().unwrap().is_empty());
+
+    // Over 1 MB: refused before anything else.
+    let huge = vec![b' '; 1024 * 1024 + 1];
+    let (status, _) = status_and_body(
+        hqsync_hubspot_webhook::handle(
+            &hubspot,
+            request(HUBSPOT_PATH, &signed(&huge), huge.clone()),
+        )
+        .await,
+    );
+    assert_eq!(status, 413);
+
+    // A portal no connection belongs to: accepted (200) and ignored.
+    let other_portal = body
+        .iter()
+        .map(|b| *b as char)
+        .collect::<String>()
+        .replace("62515", "999")
+        .into_bytes();
+    let (status, answer) = status_and_body(
+        hqsync_hubspot_webhook::handle(
+            &hubspot,
+            request(HUBSPOT_PATH, &signed(&other_portal), other_portal.clone()),
+        )
+        .await,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["jobs"], 0);
+
+    // The connected portal: one job on the live queue.
+    let portal = local.hubspot.config().portal_id.to_string();
+    let ours = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("62515", &portal)
+        .into_bytes();
+    let (status, answer) = status_and_body(
+        hqsync_hubspot_webhook::handle(
+            &hubspot,
+            request(HUBSPOT_PATH, &signed(&ours), ours.clone()),
+        )
+        .await,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["jobs"], 1);
+
+    // QuickBooks: a bad intuit-signature is 401; an unknown realm is 200 with no jobs.
+    let verifier = SecretString::from(local.quickbooks.config().verifier_token.clone());
+    let cloud_event = |realm: &str| {
+        json!([{"specversion": "1.0", "id": uuid::Uuid::new_v4().to_string(),
+            "source": "intuit.dsnBgbseACLLRZNxo2dfc4evmEJdxde58xeeYcZliOU=",
+            "type": "qbo.customer.updated.v1", "datacontenttype": "application/json",
+            "time": "2026-11-27T10:00:00Z", "intuitentityid": "58", "intuitaccountid": realm,
+            "data": {}}])
+        .to_string()
+        .into_bytes()
+    };
+    let unknown = cloud_event("4620816365000000000");
+    let headers = |body: &[u8], signature: Option<String>| {
+        vec![
+            (
+                SIGNATURE_HEADER,
+                signature.unwrap_or_else(|| sign(&verifier, body)),
+            ),
+            (
+                "content-type",
+                "application/cloudevents-batch+json".to_owned(),
+            ),
+        ]
+    };
+    let (status, _) = status_and_body(
+        hqsync_quickbooks_webhook::handle(
+            &quickbooks,
+            request(
+                QUICKBOOKS_PATH,
+                &headers(&unknown, Some("bm90IGl0".to_owned())),
+                unknown.clone(),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(status, 401);
+    let (status, answer) = status_and_body(
+        hqsync_quickbooks_webhook::handle(
+            &quickbooks,
+            request(QUICKBOOKS_PATH, &headers(&unknown, None), unknown.clone()),
+        )
+        .await,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["jobs"], 0);
+    assert_eq!(
+        local.stack.queue.pending(Lane::Live).await.unwrap(),
+        1,
+        "only the connected portal's event was queued"
+    );
+    local.shutdown().await;
+}
+
+#[tokio::test]
+async fn aws_worker_hands_back_paused_jobs_and_dead_letters_poison_and_exhausted_ones() {
+    let Some(endpoint) = moto_endpoint(
+        "aws_worker_hands_back_paused_jobs_and_dead_letters_poison_and_exhausted_ones",
+    ) else {
+        return;
+    };
+    let local = start_local_stack(&endpoint).await;
+    let worker = WorkerState::new(local.stack.clone());
+    let store = &local.stack.store;
+    let mut record = store
+        .get_connection(&local.connection)
+        .await
+        .unwrap()
+        .unwrap();
+    record.status = ConnectionStatus::Paused;
+    store.put_connection(&record).await.unwrap();
+
+    let job = Job::new(
+        local.connection.clone(),
+        ObjectKind::Contact,
+        Side::Hubspot,
+        "101",
+        JobReason::Webhook,
+        chrono::Utc::now(),
+    );
+    local
+        .stack
+        .queue
+        .enqueue(Lane::Live, vec![job.clone()], None)
+        .await
+        .unwrap();
+    local
+        .sqs
+        .send_message()
+        .queue_url(&local.config.live_queue_url)
+        .message_body("this is not a job")
+        .send()
+        .await
+        .unwrap();
+
+    let event = local.receive_event(Lane::Live).await;
+    assert_eq!(event.records.len(), 2);
+    let (response, summary) = run_batch(&worker, &event).await;
+    local.settle(Lane::Live, &event, &response).await;
+    // The paused connection's job goes back (a failed item, visible again after the delay);
+    // the unreadable one is dead-lettered with its reason and deleted.
+    assert_eq!(summary.returned, 1);
+    assert_eq!(summary.dead_lettered, 1);
+    assert_eq!(response.batch_item_failures.len(), 1);
+    let returned_id = &response.batch_item_failures[0].item_identifier;
+    let job_record = event
+        .records
+        .iter()
+        .find(|r| r.message_id.as_ref() == Some(returned_id))
+        .unwrap();
+    assert_eq!(
+        job_record.body.as_deref(),
+        Some(&*hqsync::adapters::sqs::job_body(&job).unwrap())
+    );
+    let letters = local
+        .stack
+        .queue
+        .peek_dead_letters(Lane::Live, 10, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].body, "this is not a job");
+    assert!(
+        letters[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("not a job message")
+    );
+    // Handed back with the engine's delay, not the queue's visibility timeout: not visible now.
+    assert!(local.receive_event(Lane::Live).await.records.is_empty());
+
+    // On its last allowed receive a job that still cannot run is dead-lettered with the reason
+    // instead of being returned once more.
+    let mut last_try = event.clone();
+    last_try
+        .records
+        .retain(|r| r.message_id.as_ref() == Some(returned_id));
+    last_try.records[0]
+        .attributes
+        .insert("ApproximateReceiveCount".into(), "8".into());
+    let (response, summary) = run_batch(&worker, &last_try).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(summary.dead_lettered, 1);
+    let letters = local
+        .stack
+        .queue
+        .peek_dead_letters(Lane::Live, 10, Duration::ZERO)
+        .await
+        .unwrap();
+    let exhausted = letters
+        .iter()
+        .find(|l| l.body != "this is not a job")
+        .expect("the exhausted job in the DLQ");
+    let reason = exhausted.reason.as_deref().unwrap();
+    assert!(reason.contains("gave up after 8 receives"), "{reason}");
+    assert!(reason.contains("Paused"), "{reason}");
+    local.shutdown().await;
+}
