@@ -40,6 +40,9 @@ pub const QUICKBOOKS_PATH: &str = "/webhooks/quickbooks";
 pub struct LocalStack {
     pub stack: AwsStack,
     pub config: StackConfig,
+    /// The functions' environment (template.yaml names) for this stack, e.g. for a child
+    /// process that runs a handler on its own.
+    pub env: HashMap<String, String>,
     pub hubspot: HubspotSandbox,
     pub quickbooks: QuickbooksSandbox,
     pub sqs: aws_sdk_sqs::Client,
@@ -199,6 +202,7 @@ pub async fn start_local_stack(endpoint: &str) -> LocalStack {
     LocalStack {
         stack,
         config,
+        env: vars,
         hubspot,
         quickbooks,
         sqs,
@@ -268,61 +272,12 @@ impl LocalStack {
 
     /// Up to 10 messages of `lane` as the Lambda event source mapping would deliver them.
     pub async fn receive_event(&self, lane: Lane) -> SqsEvent {
-        let url = self.queue_url(lane);
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(0)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .expect("receive from SQS");
-        let queue_name = url.rsplit('/').next().unwrap_or_default();
-        let mut event = SqsEvent::default();
-        for message in out.messages.unwrap_or_default() {
-            let mut record = SqsMessage::default();
-            record.message_id = message.message_id.clone();
-            record.receipt_handle = message.receipt_handle.clone();
-            record.body = message.body.clone();
-            record.attributes = message
-                .attributes
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v))
-                .collect();
-            record.event_source = Some("aws:sqs".to_owned());
-            record.event_source_arn =
-                Some(format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}"));
-            event.records.push(record);
-        }
-        event
+        receive_lambda_event(&self.sqs, self.queue_url(lane)).await
     }
 
-    /// What the event source mapping does after the handler answered: delete every message
-    /// not listed as a batch item failure.
+    /// What the event source mapping does after the handler answered (see [`settle_batch`]).
     pub async fn settle(&self, lane: Lane, event: &SqsEvent, response: &SqsBatchResponse) {
-        let failed: Vec<&str> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect();
-        for record in &event.records {
-            let id = record.message_id.as_deref().unwrap_or_default();
-            if failed.contains(&id) {
-                continue;
-            }
-            if let Some(handle) = &record.receipt_handle {
-                self.sqs
-                    .delete_message()
-                    .queue_url(self.queue_url(lane))
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("delete a handled message");
-            }
-        }
+        settle_batch(&self.sqs, self.queue_url(lane), event, response).await
     }
 
     /// Waits until `lane` holds at least `count` jobs (visible or delayed), up to `timeout`.
@@ -359,5 +314,66 @@ impl LocalStack {
         self.front.abort();
         self.hubspot.shutdown().await;
         self.quickbooks.shutdown().await;
+    }
+}
+
+/// Up to 10 messages of the queue at `url`, as the Lambda event source mapping delivers them
+/// (system attributes, `eventSourceARN` naming the queue).
+pub async fn receive_lambda_event(sqs: &aws_sdk_sqs::Client, url: &str) -> SqsEvent {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(0)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .expect("receive from SQS");
+    let queue_name = url.rsplit('/').next().unwrap_or_default();
+    let mut event = SqsEvent::default();
+    for message in out.messages.unwrap_or_default() {
+        let mut record = SqsMessage::default();
+        record.message_id = message.message_id.clone();
+        record.receipt_handle = message.receipt_handle.clone();
+        record.body = message.body.clone();
+        record.attributes = message
+            .attributes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v))
+            .collect();
+        record.event_source = Some("aws:sqs".to_owned());
+        record.event_source_arn = Some(format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}"));
+        event.records.push(record);
+    }
+    event
+}
+
+/// What the event source mapping does after the handler answered: deletes every message of
+/// `event` not listed as a batch item failure.
+pub async fn settle_batch(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    event: &SqsEvent,
+    response: &SqsBatchResponse,
+) {
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    for record in &event.records {
+        let id = record.message_id.as_deref().unwrap_or_default();
+        if failed.contains(&id) {
+            continue;
+        }
+        if let Some(handle) = &record.receipt_handle {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .send()
+                .await
+                .expect("delete a handled message");
+        }
     }
 }
