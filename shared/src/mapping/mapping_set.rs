@@ -10,7 +10,7 @@ use super::qbo_fields::{QboField, forbids_separators, qbo_field, qbo_fields};
 use super::transform::{Transform, TransformError};
 use crate::model::{
     CanonicalValue, CanonicalValues, Direction, NativeValues, ObjectKind, ObjectSettings, Record,
-    SettingsError, Side,
+    SettingsError, Side, TransformKind,
 };
 
 /// One mapping row, ready to use.
@@ -66,6 +66,15 @@ impl FieldMapping {
             if forbids_separators(self.qbo_field.path) && text.contains([':', '\t', '\n', '\r']) {
                 return Err(TransformError::ForbiddenCharacter);
             }
+            // QBO rejects an email without '@' and '.' (quickbooks-api.md §4.1, code 2210 per
+            // a third-party KB): keep such a value out of QBO rather than fail the whole write.
+            if self.transform.kind() == TransformKind::Email
+                && !(text.contains('@') && text.contains('.'))
+            {
+                return Err(TransformError::InvalidEmail {
+                    value: text.clone(),
+                });
+            }
         }
         Ok(native)
     }
@@ -101,8 +110,9 @@ impl MappingSet {
     }
 
     /// Default rows plus `settings.custom_mappings`, validated: QBO paths must exist on the
-    /// kind's entity, transforms must fit the field's type, nothing may be mapped twice, and
-    /// conflict overrides must name mapped fields.
+    /// kind's entity, transforms must fit the field's type, nothing may be mapped twice (a
+    /// custom row repeating a default row's exact pair overrides its transform and direction),
+    /// and conflict overrides must name mapped fields.
     pub fn build(kind: ObjectKind, settings: &ObjectSettings) -> Result<Self, SettingsError> {
         let mut rows = Vec::new();
         for row in default_rows(kind) {
@@ -136,6 +146,24 @@ impl MappingSet {
                     custom.transform, field.path, field.ty
                 )));
             }
+            let Some(direction) = custom.direction.intersect(settings.direction) else {
+                return Err(invalid(format!(
+                    "direction {:?} contradicts the {kind} direction {:?}",
+                    custom.direction, settings.direction
+                )));
+            };
+            // A custom row naming exactly a default row's pair overrides its transform and
+            // direction (e.g. make `phone` one-way); it stays a match key if it was one.
+            if let Some(default) = rows.iter_mut().find(|r| {
+                !r.custom
+                    && r.hubspot_property == custom.hubspot_property
+                    && r.qbo_field.path == field.path
+            }) {
+                default.transform = transform;
+                default.direction = direction;
+                default.custom = true;
+                continue;
+            }
             if let Some(taken) = rows
                 .iter()
                 .find(|r| r.hubspot_property == custom.hubspot_property)
@@ -151,12 +179,6 @@ impl MappingSet {
                     field.path, taken.hubspot_property
                 )));
             }
-            let Some(direction) = custom.direction.intersect(settings.direction) else {
-                return Err(invalid(format!(
-                    "direction {:?} contradicts the {kind} direction {:?}",
-                    custom.direction, settings.direction
-                )));
-            };
             rows.push(FieldMapping {
                 field: custom.hubspot_property.clone(),
                 hubspot_property: custom.hubspot_property.clone(),
@@ -377,6 +399,17 @@ mod tests {
             .collect();
         assert!(errors.contains(&("firstname", TransformError::ForbiddenCharacter)));
         assert!(errors.contains(&("zip", TransformError::TooLong { len: 31, max: 30 })));
+        let bad_email: CanonicalValues = [(
+            "email".to_owned(),
+            CanonicalValue::email("ada at home").unwrap(),
+        )]
+        .into();
+        let (qbo, problems) = set.to_native(Side::Quickbooks, &bad_email, false);
+        assert!(qbo.is_empty());
+        assert!(matches!(
+            problems[0].error,
+            TransformError::InvalidEmail { .. }
+        ));
         // HubSpot has no such limits.
         assert_eq!(set.to_native(Side::Hubspot, &canonical, false).1, vec![]);
     }
@@ -438,6 +471,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_custom_row_on_a_default_pair_overrides_its_direction() {
+        let mut settings = ConnectionSettings::default();
+        settings.contact.custom_mappings.push(CustomMapping {
+            direction: Direction::ToHubspot,
+            ..custom("phone", "PrimaryPhone.FreeFormNumber", TransformKind::Text)
+        });
+        let set = MappingSet::build(ObjectKind::Contact, &settings.contact).unwrap();
+        let phone = set.row("phone").unwrap();
+        assert_eq!(phone.direction, Direction::ToHubspot);
+        assert_eq!(phone.transform.kind(), TransformKind::Text);
+        assert_eq!(
+            set.rows().len(),
+            MappingSet::defaults(ObjectKind::Contact).rows().len()
+        );
+        // Twice is an error.
+        settings
+            .contact
+            .custom_mappings
+            .push(settings.contact.custom_mappings[0].clone());
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("contact.custom_mappings[1]") && err.contains("already mapped"),
+            "{err}"
+        );
     }
 
     #[test]
