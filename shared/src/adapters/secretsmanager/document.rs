@@ -50,6 +50,31 @@ impl AppSecretDocument {
     }
 }
 
+/// The app secret document for `app` (the shape [`AppSecretDocument`] reads), for local
+/// stacks that create their own app secret. `app_id` is the HubSpot app id when known.
+pub(super) fn app_secret_json(app: &AppCredentials, hubspot_app_id: Option<&str>) -> String {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let secret = |value: &Option<SecretString>| {
+        value
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned())
+            .unwrap_or_default()
+    };
+    serde_json::json!({
+        "hubspot": {
+            "app_id": hubspot_app_id.unwrap_or_default(),
+            "client_id": text(&app.hubspot_client_id),
+            "client_secret": secret(&app.hubspot_client_secret),
+        },
+        "quickbooks": {
+            "client_id": text(&app.quickbooks_client_id),
+            "client_secret": secret(&app.quickbooks_client_secret),
+            "webhook_verifier_token": secret(&app.quickbooks_webhook_verifier),
+        },
+    })
+    .to_string()
+}
+
 /// `{"hubspot": {...}, "quickbooks": {...}}`, each side optional.
 #[derive(Serialize, Deserialize, Default, Clone)]
 pub(super) struct ConnectionSecretDocument {
@@ -138,6 +163,31 @@ mod tests {
         assert!(app.quickbooks_webhook_verifier.is_none());
         let debug = format!("{app:?}");
         assert!(!debug.contains("hs-secret") && !debug.contains("qb-secret"));
+    }
+
+    #[test]
+    fn app_secret_written_for_local_stacks_reads_back_the_same() {
+        let app = AppCredentials {
+            hubspot_client_id: Some("hs-id".into()),
+            hubspot_client_secret: Some(SecretString::from("hs-secret")),
+            quickbooks_client_id: Some("qb-id".into()),
+            quickbooks_client_secret: Some(SecretString::from("qb-secret")),
+            quickbooks_webhook_verifier: None,
+        };
+        let text = app_secret_json(&app, Some("42"));
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["hubspot"]["app_id"], "42");
+        let back = serde_json::from_str::<AppSecretDocument>(&text)
+            .unwrap()
+            .into_credentials();
+        assert_eq!(back.hubspot_client_id.as_deref(), Some("hs-id"));
+        assert_eq!(
+            back.quickbooks_client_secret
+                .as_ref()
+                .map(|s| s.expose_secret()),
+            Some("qb-secret")
+        );
+        assert!(back.quickbooks_webhook_verifier.is_none());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use self::document::{AppSecretDocument, ConnectionSecretDocument};
+use self::document::{AppSecretDocument, ConnectionSecretDocument, app_secret_json};
 use crate::model::{ConnectionId, Side};
 use crate::ports::{AppCredentials, SideTokens, TokenVault, VaultError};
 
@@ -188,6 +188,45 @@ impl SecretsManagerVault {
         self.lock()
             .connections
             .insert(connection.clone(), (Instant::now(), Some(document.clone())));
+        Ok(())
+    }
+
+    /// Writes the app secret (local stacks, `hqsync dev --aws-endpoint`; a deployed stack's
+    /// app secret is put by hand, infra/DEPLOY.md §5): creates it when absent.
+    pub async fn put_app_credentials(
+        &self,
+        app: &AppCredentials,
+        hubspot_app_id: Option<&str>,
+    ) -> Result<(), VaultError> {
+        let name = &self.names.app_secret;
+        let text = app_secret_json(app, hubspot_app_id);
+        let token = client_request_token(name, &text);
+        let created = self
+            .client
+            .create_secret()
+            .name(name)
+            .description("HQSync app credentials")
+            .secret_string(text.clone())
+            .client_request_token(token.clone())
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(err) => match err.into_service_error() {
+                CreateSecretError::ResourceExistsException(_) => {
+                    self.client
+                        .put_secret_value()
+                        .secret_id(name)
+                        .secret_string(text)
+                        .client_request_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| backend("PutSecretValue", name, e))?;
+                }
+                other => return Err(backend("CreateSecret", name, other)),
+            },
+        }
+        self.lock().app = Some((Instant::now(), app.clone()));
         Ok(())
     }
 
