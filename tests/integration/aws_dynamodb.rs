@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
-use hqsync::adapters::dynamodb::{DynamoLinkStore, LOG_RETENTION, ensure_table};
+use hqsync::adapters::dynamodb::{DynamoLinkStore, LOG_RETENTION, STATUS_RETENTION, ensure_table};
 use hqsync::model::{ConnectionId, Link, ObjectKind, Side};
 use hqsync::ports::contract::link_store as contract;
-use hqsync::ports::{LinkStore, StoreError, SyncLogEntry, SyncOutcome};
+use hqsync::ports::{FailureDetail, LinkStore, StoreError, SyncLogEntry, SyncOutcome, SyncStatus};
 
 use super::aws_moto::moto;
 
@@ -286,4 +286,59 @@ async fn dynamodb_ensure_table_is_idempotent_and_a_missing_table_is_a_backend_er
         }
         other => panic!("expected a backend error, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn dynamodb_statuses_of_synced_records_expire_but_failures_stay() {
+    let Some(moto) = moto("dynamodb_statuses_of_synced_records_expire_but_failures_stay").await
+    else {
+        return;
+    };
+    let store = moto.fresh_store().await;
+    let c = conn("acme");
+    let status = |id: &str, outcome: SyncOutcome| SyncStatus {
+        kind: ObjectKind::Contact,
+        side: Side::Hubspot,
+        id: id.into(),
+        counterpart_id: None,
+        outcome,
+        attempts: 0,
+        next_retry_at: None,
+        needs_attention: false,
+        updated_at: Utc::now(),
+    };
+    store
+        .put_status(&c, &status("h1", SyncOutcome::Synced { note: None }))
+        .await
+        .unwrap();
+    let failure = SyncOutcome::Failed(FailureDetail {
+        code: Some("6240".into()),
+        message: "Duplicate Name Exists Error".into(),
+        suggested_fix: None,
+    });
+    store.put_status(&c, &status("h2", failure)).await.unwrap();
+    let raw = |id: &'static str| {
+        let client = moto.dynamodb.clone();
+        let table = store.table_name().to_owned();
+        async move {
+            client
+                .get_item()
+                .table_name(table)
+                .key("pk", AttributeValue::S("CONN#acme#contact".into()))
+                .key("sk", AttributeValue::S(format!("STATUS#hubspot#{id}")))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .expect("status item under the documented key")
+        }
+    };
+    let synced = raw("h1").await;
+    let expires: i64 = synced["expires_at"].as_n().unwrap().parse().unwrap();
+    let retention = STATUS_RETENTION.as_secs() as i64;
+    assert!((expires - (Utc::now().timestamp() + retention)).abs() < 120);
+    assert_eq!(synced["outcome"].as_s().unwrap(), "synced");
+    let failed = raw("h2").await;
+    assert!(!failed.contains_key("expires_at"));
+    assert_eq!(failed["outcome"].as_s().unwrap(), "failed");
 }

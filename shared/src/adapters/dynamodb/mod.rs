@@ -31,6 +31,9 @@ pub use table::ensure_table;
 
 /// How long sync log entries are kept before DynamoDB's TTL removes them.
 pub const LOG_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How long the status of a synced (or excluded) record is kept after its last update.
+/// Failed and conflicted statuses have no expiry.
+pub const STATUS_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// The link store on one DynamoDB table. Cheap to clone (the SDK client is an `Arc` inside).
 #[derive(Clone)]

@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::DynamoLinkStore;
-use super::LOG_RETENTION;
 use super::item::{Item, get_json, get_opt_time, get_s, get_time, json, keyed, n, s, time};
 use super::keys::{self, EXPIRES_AT, PK, SK};
+use super::{LOG_RETENTION, STATUS_RETENTION};
 use crate::model::{ConnectionId, ObjectKind, Side};
-use crate::ports::{Cursor, StoreError, SyncLogEntry, SyncStatus};
+use crate::ports::{Cursor, StoreError, SyncLogEntry, SyncOutcome, SyncStatus};
 
 const WATERMARK: &str = "watermark";
 const LAST_FULL_SWEEP: &str = "last_full_sweep";
@@ -86,6 +86,17 @@ impl DynamoLinkStore {
         // Plain attributes too, for reading the table by hand.
         item.insert(OUTCOME.into(), s(status.outcome.label()));
         item.insert(UPDATED_AT.into(), time(status.updated_at));
+        // Statuses of records that are fine expire after a while (a record that changes gets
+        // a new status anyway); failures and conflicts stay until they are resolved.
+        if matches!(
+            status.outcome,
+            SyncOutcome::Synced { .. } | SyncOutcome::Excluded { .. }
+        ) {
+            item.insert(
+                EXPIRES_AT.into(),
+                n(self.expiry(status.updated_at, STATUS_RETENTION)),
+            );
+        }
         self.put_plain_item(item).await
     }
 
@@ -207,11 +218,16 @@ impl DynamoLinkStore {
             .map_err(|e| super::item::backend("PutItem", e))
     }
 
-    /// Epoch seconds when an entry written for `at` may be removed by TTL. Uses the later of
-    /// `at` and the store clock, so back-dated entries are not deleted on arrival.
+    /// Epoch seconds when a log entry written for `at` may be removed by TTL.
     fn log_expiry(&self, at: DateTime<Utc>) -> i64 {
+        self.expiry(at, LOG_RETENTION)
+    }
+
+    /// Epoch seconds `retention` after the later of `at` and the store clock, so back-dated
+    /// items are not deleted on arrival.
+    fn expiry(&self, at: DateTime<Utc>, retention: std::time::Duration) -> i64 {
         let base = at.max(self.clock.now());
-        let retention = chrono::Duration::from_std(LOG_RETENTION).unwrap_or(chrono::Duration::MAX);
+        let retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
         (base + retention).timestamp()
     }
 }
