@@ -17,7 +17,7 @@ use hqsync::ports::{CreateRequest, Lane, LinkStore, TokenVault};
 use hqsync::quickbooks::webhook::signature::{SIGNATURE_HEADER, sign};
 use hqsync_aws::{AwsStack, StackConfig};
 use hqsync_tests::aws_stack::{
-    HUBSPOT_PATH, QUICKBOOKS_PATH, receive_lambda_event, settle_batch, start_local_stack,
+    HUBSPOT_PATH, QUICKBOOKS_PATH, receive_lambda_event, settle_batch, start_aws_test_stack,
 };
 use serde_json::{Value, json};
 
@@ -218,7 +218,7 @@ async fn child(function: &str) -> Value {
 }
 
 async fn parent(endpoint: String) {
-    let local = start_local_stack(&endpoint).await;
+    let local = start_aws_test_stack(&endpoint).await;
     let record = local
         .stack
         .store

@@ -15,14 +15,14 @@ use hqsync::ports::{
 use hqsync::quickbooks::webhook::signature::{SIGNATURE_HEADER, sign};
 use hqsync_hubspot_webhook::HubspotWebhookState;
 use hqsync_quickbooks_webhook::QuickbooksWebhookState;
-use hqsync_tests::aws_stack::{HUBSPOT_PATH, LocalStack, QUICKBOOKS_PATH, start_local_stack};
+use hqsync_tests::aws_stack::{AwsTestStack, HUBSPOT_PATH, QUICKBOOKS_PATH, start_aws_test_stack};
 use hqsync_worker::{WorkerState, run_batch};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use super::aws_moto::moto_endpoint;
 
-async fn gateways(local: &LocalStack) -> GatewayPair {
+async fn gateways(local: &AwsTestStack) -> GatewayPair {
     let record = local
         .stack
         .store
@@ -42,7 +42,7 @@ async fn gateways(local: &LocalStack) -> GatewayPair {
 /// Runs worker batches from the live queue until `done` holds (or `timeout`), like the event
 /// source mapping would; returns whether it held.
 async fn drain_until<F, Fut>(
-    local: &LocalStack,
+    local: &AwsTestStack,
     worker: &WorkerState,
     timeout: Duration,
     mut done: F,
@@ -84,7 +84,7 @@ async fn aws_stack_syncs_a_contact_both_ways_through_webhooks_sqs_and_the_worker
     else {
         return;
     };
-    let local = start_local_stack(&endpoint).await;
+    let local = start_aws_test_stack(&endpoint).await;
     let worker = WorkerState::new(local.stack.clone());
     let pair = gateways(&local).await;
     pair.hubspot
@@ -225,7 +225,7 @@ async fn aws_webhook_handlers_answer_401_400_413_and_200_for_unknown_tenants() {
     else {
         return;
     };
-    let local = start_local_stack(&endpoint).await;
+    let local = start_aws_test_stack(&endpoint).await;
     let hubspot = HubspotWebhookState {
         stack: local.stack.clone(),
     };
@@ -370,7 +370,7 @@ async fn aws_worker_hands_back_paused_jobs_and_dead_letters_poison_and_exhausted
     ) else {
         return;
     };
-    let local = start_local_stack(&endpoint).await;
+    let local = start_aws_test_stack(&endpoint).await;
     let worker = WorkerState::new(local.stack.clone());
     let store = &local.stack.store;
     let mut record = store

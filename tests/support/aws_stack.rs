@@ -37,7 +37,7 @@ pub const HUBSPOT_PATH: &str = "/webhooks/hubspot";
 pub const QUICKBOOKS_PATH: &str = "/webhooks/quickbooks";
 
 /// Everything the stack runs on; dropping it leaves moto resources behind (unique names).
-pub struct LocalStack {
+pub struct AwsTestStack {
     pub stack: AwsStack,
     pub config: StackConfig,
     /// The functions' environment (template.yaml names) for this stack, e.g. for a child
@@ -67,7 +67,7 @@ pub fn unique(prefix: &str) -> String {
 
 /// Provisions moto at `endpoint`, starts both sandboxes and the webhook front, and stores the
 /// connection (ids of the sandboxes' accounts, environment `local`) and its tokens.
-pub async fn start_local_stack(endpoint: &str) -> LocalStack {
+pub async fn start_aws_test_stack(endpoint: &str) -> AwsTestStack {
     let sdk = local_sdk_config(endpoint).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -199,7 +199,7 @@ pub async fn start_local_stack(endpoint: &str) -> LocalStack {
         let _ = axum::serve(listener, router).await;
     });
 
-    LocalStack {
+    AwsTestStack {
         stack,
         config,
         env: vars,
@@ -262,7 +262,7 @@ async fn quickbooks_route(
     axum_response(hqsync_quickbooks_webhook::handle(&front.quickbooks, request).await)
 }
 
-impl LocalStack {
+impl AwsTestStack {
     fn queue_url(&self, lane: Lane) -> &str {
         match lane {
             Lane::Live => &self.config.live_queue_url,
