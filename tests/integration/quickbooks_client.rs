@@ -698,3 +698,722 @@ mod scripted {
         assert_eq!(seen[1].json()["TotalAmt"].to_string(), "55.00");
     }
 }
+
+mod against_sandbox {
+    //! Every client operation against the QBO sandbox: success and error paths, CDC, batch,
+    //! webhooks and token rotation. Where the sandbox and the docs disagree, the docs win.
+
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use chrono::Utc;
+    use hqsync::http::RetryPolicy;
+    use hqsync::quickbooks::entities::{Line, Ref, SalesItemLineDetail};
+    use hqsync::quickbooks::limits::{CompanyLimits, RETRY_POLICY};
+    use hqsync::quickbooks::oauth::{OAuthClient, OAuthError};
+    use hqsync::quickbooks::webhook::{Operation, PayloadFormat, parse_delivery, verify_signature};
+    use hqsync::quickbooks::{
+        Account, BatchItem, CompanyBudgets, Customer, Invoice, Item, ItemType, Payment, QboClient,
+        QboEnvironment, QboError, Query, RealmId, RequestId, TaxCode,
+    };
+    use hqsync_sandbox::quickbooks::WebhookPayloadFormat;
+    use hqsync_tests::quickbooks::{
+        QuickbooksSandbox, QuickbooksSandboxConfig, start_quickbooks_sandbox,
+    };
+    use rust_decimal::Decimal;
+    use secrecy::{ExposeSecret, SecretString};
+    use serde_json::{Value, json};
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn client_for(sandbox: &QuickbooksSandbox, token: &str) -> QboClient {
+        QboClient::new(
+            &QboEnvironment::Custom(reqwest::Url::parse(&sandbox.base_url()).unwrap()),
+            RealmId::new(sandbox.config().realm_id.clone()).unwrap(),
+            SecretString::from(token.to_string()),
+        )
+        .unwrap()
+        .with_budgets(CompanyBudgets::real())
+        .with_retry_policy(RetryPolicy {
+            max_throttle_waits: 0,
+            ..RETRY_POLICY
+        })
+    }
+
+    async fn start() -> (QuickbooksSandbox, QboClient) {
+        start_with(QuickbooksSandboxConfig::default()).await
+    }
+
+    async fn start_with(config: QuickbooksSandboxConfig) -> (QuickbooksSandbox, QboClient) {
+        let sandbox = start_quickbooks_sandbox(config).await;
+        let client = client_for(&sandbox, &sandbox.config().dev_token.clone());
+        (sandbox, client)
+    }
+
+    fn customer(name: &str, email: &str) -> Customer {
+        Customer {
+            display_name: Some(name.into()),
+            given_name: Some("Ada".into()),
+            primary_email_addr: Some(hqsync::quickbooks::entities::EmailAddress::new(email)),
+            ..Customer::default()
+        }
+    }
+
+    async fn income_account(client: &QboClient) -> String {
+        let accounts: Vec<Account> = client
+            .query_all(Query::select("Account").eq("AccountType", "Income"))
+            .await
+            .unwrap();
+        assert!(!accounts.is_empty(), "a new company has income accounts");
+        accounts[0].id.clone().unwrap()
+    }
+
+    async fn service_item(client: &QboClient, name: &str, price: &str) -> Item {
+        let item = Item {
+            name: Some(name.into()),
+            item_type: Some(ItemType::Service),
+            unit_price: Some(dec(price)),
+            sku: Some(format!("SKU-{name}")),
+            income_account_ref: Some(Ref::to(income_account(client).await)),
+            ..Item::default()
+        };
+        client.create_idempotent(&item).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn customer_lifecycle_create_replay_read_update_stale_deactivate() {
+        let (_sandbox, client) = start().await;
+        let new = customer("O'Brien Ltd", "ann@example.com");
+        let created = client.create_idempotent(&new).await.unwrap();
+        let id = created.id.clone().unwrap();
+        assert_eq!(created.sync_token.as_deref(), Some("0"));
+        assert!(
+            created
+                .meta_data
+                .as_ref()
+                .unwrap()
+                .last_updated_time
+                .is_some()
+        );
+
+        let replayed = client.create_idempotent(&new).await.unwrap();
+        assert_eq!(
+            replayed.id.as_deref(),
+            Some(id.as_str()),
+            "same requestid replays"
+        );
+        let all: Vec<Customer> = client.query_all(Query::select("Customer")).await.unwrap();
+        assert_eq!(all.len(), 1, "no duplicate from the replay");
+
+        let read: Customer = client.read(&id).await.unwrap();
+        assert_eq!(read.email(), Some("ann@example.com"));
+        let found: Vec<Customer> = client
+            .query_all(Query::select("Customer").eq("DisplayName", "O'Brien Ltd"))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "escaped quote matches");
+
+        let patch = Customer {
+            id: Some(id.clone()),
+            sync_token: read.sync_token.clone(),
+            primary_email_addr: Some(hqsync::quickbooks::entities::EmailAddress::new(
+                "new@example.com",
+            )),
+            ..Customer::default()
+        };
+        let updated = client.sparse_update(&patch).await.unwrap();
+        assert_eq!(updated.sync_token.as_deref(), Some("1"));
+        assert_eq!(updated.email(), Some("new@example.com"));
+        assert_eq!(
+            updated.given_name.as_deref(),
+            Some("Ada"),
+            "sparse keeps other fields"
+        );
+
+        let stale = Customer {
+            notes: Some("late".into()),
+            ..patch.clone()
+        };
+        let err = client.sparse_update(&stale).await.unwrap_err();
+        assert!(matches!(err, QboError::StaleObject(_)), "{err:?}");
+        assert!(err.intuit_tid().is_some(), "intuit_tid kept with the error");
+
+        let inactive: Customer = client.deactivate(&id, "1").await.unwrap();
+        assert_eq!(inactive.active, Some(false));
+        let active_only: Vec<Customer> = client.query_all(Query::select("Customer")).await.unwrap();
+        assert!(
+            active_only.is_empty(),
+            "queries hide inactive customers by default"
+        );
+        let with_inactive: Vec<Customer> = client
+            .query_all(Query::select("Customer").include_inactive())
+            .await
+            .unwrap();
+        assert_eq!(with_inactive.len(), 1);
+        let by_id: Vec<Customer> = client
+            .read_many(&[id.clone(), "999999".into()])
+            .await
+            .unwrap();
+        assert_eq!(
+            by_id.len(),
+            1,
+            "Id IN reads include inactive records, skip missing ids"
+        );
+
+        let missing = client.read::<Customer>("999999").await.unwrap_err();
+        assert!(matches!(missing, QboError::NotFound(_)), "{missing:?}");
+    }
+
+    #[tokio::test]
+    async fn duplicate_names_are_typed_in_both_fault_casings() {
+        for lowercase in [false, true] {
+            let (_sandbox, client) = start_with(QuickbooksSandboxConfig {
+                lowercase_duplicate_name_fault: lowercase,
+                ..QuickbooksSandboxConfig::default()
+            })
+            .await;
+            client
+                .create_idempotent(&customer("Acme", "a@example.com"))
+                .await
+                .unwrap();
+            let err = client
+                .create_idempotent(&customer("ACME", "b@example.com"))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, QboError::DuplicateName(_)),
+                "lowercase={lowercase}: {err:?}"
+            );
+            assert_eq!(err.code(), Some("6240"));
+        }
+    }
+
+    #[tokio::test]
+    async fn items_need_an_income_account_have_unique_names_and_deactivate() {
+        let (_sandbox, client) = start().await;
+        let item = service_item(&client, "Consulting Hour", "150").await;
+        assert_eq!(item.unit_price, Some(dec("150")));
+        assert_eq!(item.item_type, Some(ItemType::Service));
+
+        let no_account = Item {
+            name: Some("Orphan".into()),
+            item_type: Some(ItemType::Service),
+            ..Item::default()
+        };
+        let err = client.create_idempotent(&no_account).await.unwrap_err();
+        assert!(matches!(err, QboError::Validation(_)), "{err:?}");
+        assert_eq!(err.code(), Some("2020"));
+
+        let dup = Item {
+            sku: Some("OTHER".into()),
+            id: None,
+            sync_token: None,
+            meta_data: None,
+            ..item.clone()
+        };
+        let err = client.create_idempotent(&dup).await.unwrap_err();
+        assert!(matches!(err, QboError::DuplicateName(_)), "{err:?}");
+
+        let priced = client
+            .sparse_update(&Item {
+                id: item.id.clone(),
+                sync_token: item.sync_token.clone(),
+                unit_price: Some(dec("162.50")),
+                ..Item::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(priced.unit_price, Some(dec("162.50")));
+        let inactive: Item = client
+            .deactivate(
+                priced.id.as_deref().unwrap(),
+                priced.sync_token.as_deref().unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(inactive.active, Some(false));
+    }
+
+    #[tokio::test]
+    async fn invoices_and_payments_link_void_and_delete() {
+        let (_sandbox, client) = start().await;
+        let cust = client
+            .create_idempotent(&customer("Buyer", "buyer@example.com"))
+            .await
+            .unwrap();
+        let item = service_item(&client, "Widget", "150").await;
+        let invoice = Invoice {
+            customer_ref: cust.id.clone().map(Ref::to),
+            txn_date: Some("2026-03-01".parse().unwrap()),
+            private_note: Some("hubspot deal 42".into()),
+            line: vec![Line {
+                detail_type: Some("SalesItemLineDetail".into()),
+                amount: Some(dec("300.00")),
+                sales_item_line_detail: Some(SalesItemLineDetail {
+                    item_ref: item.id.clone().map(Ref::to),
+                    qty: Some(dec("2")),
+                    unit_price: Some(dec("150.00")),
+                    ..SalesItemLineDetail::default()
+                }),
+                ..Line::default()
+            }],
+            ..Invoice::default()
+        };
+        let inv = client.create_idempotent(&invoice).await.unwrap();
+        assert_eq!(inv.total_amt, Some(dec("300")));
+        assert_eq!(inv.balance, Some(dec("300")));
+        assert_eq!(inv.txn_date.unwrap().to_string(), "2026-03-01");
+        let inv_id = inv.id.clone().unwrap();
+
+        let payment = Payment {
+            customer_ref: cust.id.clone().map(Ref::to),
+            total_amt: Some(dec("100.00")),
+            line: vec![Line {
+                amount: Some(dec("100.00")),
+                linked_txn: vec![hqsync::quickbooks::entities::LinkedTxn {
+                    txn_id: inv_id.clone(),
+                    txn_type: "Invoice".into(),
+                    ..Default::default()
+                }],
+                ..Line::default()
+            }],
+            ..Payment::default()
+        };
+        let pay = client.create_idempotent(&payment).await.unwrap();
+        assert_eq!(
+            pay.applied_invoices().collect::<Vec<_>>(),
+            vec![(inv_id.as_str(), Some(dec("100.00")))]
+        );
+        let inv_after: Invoice = client.read(&inv_id).await.unwrap();
+        assert_eq!(inv_after.balance, Some(dec("200")));
+        assert_eq!(
+            inv_after.payment_ids().collect::<Vec<_>>(),
+            vec![pay.id.as_deref().unwrap()]
+        );
+
+        let voided_pay = client
+            .void_payment(
+                pay.id.as_deref().unwrap(),
+                pay.sync_token.as_deref().unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(voided_pay.total_amt, Some(Decimal::ZERO));
+        let inv_after: Invoice = client.read(&inv_id).await.unwrap();
+        assert_eq!(
+            inv_after.balance,
+            Some(dec("300")),
+            "voided payment no longer applied"
+        );
+
+        let voided = client
+            .void_invoice(&inv_id, inv_after.sync_token.as_deref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(voided.total_amt, Some(Decimal::ZERO));
+        assert!(voided.private_note.unwrap_or_default().contains("Voided"));
+
+        let second = client
+            .create_idempotent(&Invoice {
+                private_note: Some("to delete".into()),
+                ..invoice.clone()
+            })
+            .await
+            .unwrap();
+        let deleted = client
+            .delete_invoice(
+                second.id.as_deref().unwrap(),
+                second.sync_token.as_deref().unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(deleted.id, second.id.clone().unwrap());
+        let gone = client.read::<Invoice>(&deleted.id).await.unwrap_err();
+        assert!(matches!(gone, QboError::NotFound(_)), "{gone:?}");
+
+        let pay_read: Payment = client.read(pay.id.as_deref().unwrap()).await.unwrap();
+        let deleted_pay = client
+            .delete_payment(
+                pay.id.as_deref().unwrap(),
+                pay_read.sync_token.as_deref().unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(deleted_pay.entity, "Payment");
+
+        let bad_ref = client
+            .create_idempotent(&Invoice {
+                customer_ref: Some(Ref::to("987654")),
+                ..invoice
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                bad_ref,
+                QboError::InvalidReference(_) | QboError::NotFound(_)
+            ),
+            "{bad_ref:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn reference_reads_account_taxcode_preferences_companyinfo() {
+        let (_sandbox, client) = start().await;
+        let accounts: Vec<Account> = client.query_all(Query::select("Account")).await.unwrap();
+        let account: Account = client
+            .read(accounts[0].id.as_deref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(account.id, accounts[0].id);
+        let codes: Vec<TaxCode> = client.query_all(Query::select("TaxCode")).await.unwrap();
+        assert!(!codes.is_empty());
+        let code: TaxCode = client.read(codes[0].id.as_deref().unwrap()).await.unwrap();
+        assert_eq!(code.name, codes[0].name);
+        let prefs = client.preferences().await.unwrap();
+        assert!(prefs.sales_forms_prefs.is_some());
+        let info = client.company_info().await.unwrap();
+        assert!(info.company_name.is_some());
+        let count = client.count(&Query::count("Account")).await.unwrap();
+        assert_eq!(count as usize, accounts.len());
+    }
+
+    #[tokio::test]
+    async fn query_errors_are_validation_faults() {
+        let (_sandbox, client) = start().await;
+        let err = client
+            .query::<Customer>(&Query::select("Customer").eq("NoSuchProperty", "x"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, QboError::Validation(_)), "{err:?}");
+        assert_eq!(err.code(), Some("4001"));
+    }
+
+    /// Creates `n` customers with batch requests of 30.
+    async fn batch_create_customers(client: &QboClient, n: usize) -> Vec<String> {
+        let items: Vec<BatchItem> = (0..n)
+            .map(|i| {
+                BatchItem::create(&customer(
+                    &format!("Bulk {i:05}"),
+                    &format!("bulk{i}@example.com"),
+                ))
+                .unwrap()
+            })
+            .collect();
+        let results = client.batch(&items).await.unwrap();
+        results
+            .into_iter()
+            .map(|r| r.unwrap().entity::<Customer>().unwrap().id.unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn batches_paging_count_and_saturated_cdc_read_everything() {
+        // Batch limits off on both ends: this test is about paging and CDC, not pacing.
+        let (_sandbox, client) = start_with(QuickbooksSandboxConfig {
+            limits: hqsync_sandbox::quickbooks::QboLimits {
+                batch_per_minute: 0,
+                ..Default::default()
+            },
+            ..QuickbooksSandboxConfig::default()
+        })
+        .await;
+        let client = client.with_budgets(CompanyBudgets::new(CompanyLimits {
+            batch_requests_per_minute: 100_000,
+            ..CompanyLimits::REAL
+        }));
+        let since = (Utc::now() - chrono::Duration::minutes(5)).fixed_offset();
+        let ids = batch_create_customers(&client, 1050).await;
+        assert_eq!(ids.len(), 1050);
+
+        let all: Vec<Customer> = client.query_all(Query::select("Customer")).await.unwrap();
+        assert_eq!(all.len(), 1050, "paged past 1000");
+        let count = client.count(&Query::count("Customer")).await.unwrap();
+        assert_eq!(count, 1050);
+        let read: Vec<Customer> = client.read_many(&ids).await.unwrap();
+        assert_eq!(read.len(), 1050);
+
+        let changes = client.changes_since(&["Customer"], since).await.unwrap();
+        let mut seen: Vec<String> = changes.objects["Customer"]
+            .iter()
+            .map(|c| c["Id"].as_str().unwrap().to_string())
+            .collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(
+            seen.len(),
+            1050,
+            "a saturated CDC answer was narrowed, not trusted"
+        );
+        assert!(changes.cdc_requests >= 2);
+    }
+
+    #[tokio::test]
+    async fn batch_items_fail_alone_and_carry_options() {
+        let (_sandbox, client) = start().await;
+        client
+            .create_idempotent(&customer("Taken", "t@example.com"))
+            .await
+            .unwrap();
+        let items = vec![
+            BatchItem::create(&customer("Fresh", "f@example.com")).unwrap(),
+            BatchItem::create(&customer("Taken", "x@example.com")).unwrap(),
+            BatchItem::query(&Query::select("Customer").eq("DisplayName", "Taken")),
+            BatchItem::create(&customer("Opt", "o@example.com"))
+                .unwrap()
+                .with_options("allowduplicatedocnum"),
+        ];
+        let results = client.batch(&items).await.unwrap();
+        assert_eq!(results.len(), 4);
+        let fresh: Customer = results[0].as_ref().unwrap().entity().unwrap();
+        assert_eq!(fresh.display_name.as_deref(), Some("Fresh"));
+        assert!(
+            matches!(results[1], Err(QboError::DuplicateName(_))),
+            "{:?}",
+            results[1]
+        );
+        let page = results[2]
+            .as_ref()
+            .unwrap()
+            .query_page::<Customer>("Customer")
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert!(results[3].is_ok(), "{:?}", results[3]);
+    }
+
+    #[tokio::test]
+    async fn cdc_reports_changes_and_deletions() {
+        let (_sandbox, client) = start().await;
+        let since = (Utc::now() - chrono::Duration::minutes(5)).fixed_offset();
+        let cust = client
+            .create_idempotent(&customer("Cdc", "cdc@example.com"))
+            .await
+            .unwrap();
+        let item = service_item(&client, "CdcItem", "10").await;
+        let inv = client
+            .create_idempotent(&Invoice {
+                customer_ref: cust.id.clone().map(Ref::to),
+                line: vec![Line {
+                    detail_type: Some("SalesItemLineDetail".into()),
+                    amount: Some(dec("10")),
+                    sales_item_line_detail: Some(SalesItemLineDetail {
+                        item_ref: item.id.clone().map(Ref::to),
+                        qty: Some(dec("1")),
+                        unit_price: Some(dec("10")),
+                        ..Default::default()
+                    }),
+                    ..Line::default()
+                }],
+                ..Invoice::default()
+            })
+            .await
+            .unwrap();
+        client
+            .delete_invoice(
+                inv.id.as_deref().unwrap(),
+                inv.sync_token.as_deref().unwrap(),
+            )
+            .await
+            .unwrap();
+        let changes = client
+            .changes_since(&["Customer", "Item", "Invoice"], since)
+            .await
+            .unwrap();
+        assert_eq!(changes.changed::<Customer>().unwrap()[0].id, cust.id);
+        assert_eq!(changes.changed::<Item>().unwrap()[0].id, item.id);
+        assert!(
+            changes
+                .deleted
+                .iter()
+                .any(|d| d.entity == "Invoice" && Some(&d.id) == inv.id.as_ref()),
+            "{:?}",
+            changes.deleted
+        );
+        assert_eq!(changes.cdc_requests, 1);
+        assert!(changes.server_time.is_some());
+    }
+
+    #[tokio::test]
+    async fn throttling_is_a_typed_error_with_the_documented_wait() {
+        let (_sandbox, client) = start_with(QuickbooksSandboxConfig {
+            limits: hqsync_sandbox::quickbooks::QboLimits {
+                per_second: 2,
+                ..Default::default()
+            },
+            ..QuickbooksSandboxConfig::default()
+        })
+        .await;
+        let client = client.with_budgets(CompanyBudgets::unlimited());
+        let mut throttled = None;
+        for _ in 0..10 {
+            if let Err(e) = client.preferences().await {
+                throttled = Some(e);
+                break;
+            }
+        }
+        let err = throttled.expect("the sandbox throttles the third request in a second");
+        let QboError::Throttled { retry_after, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            *retry_after,
+            Duration::from_secs(60),
+            "no Retry-After: wait 60 s (§9)"
+        );
+        assert_eq!(err.code(), Some("3001"));
+    }
+
+    #[tokio::test]
+    async fn refresh_rotates_tokens_and_the_old_refresh_token_dies() {
+        let (sandbox, _) = start().await;
+        let http = reqwest::Client::new();
+        let base = sandbox.base_url();
+        let connected: Value = http
+            .post(format!("{base}/_sandbox/oauth/connect"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let access = connected["access_token"].as_str().unwrap();
+        let refresh1 = SecretString::from(connected["refresh_token"].as_str().unwrap().to_string());
+        let client = client_for(&sandbox, access);
+        client.preferences().await.unwrap();
+
+        let oauth = OAuthClient::with_token_url(
+            reqwest::Url::parse(&format!("{base}/oauth2/v1/tokens/bearer")).unwrap(),
+            sandbox.config().client_id.clone(),
+            SecretString::from(sandbox.config().client_secret.clone()),
+        );
+        http.post(format!("{base}/_sandbox/oauth/expire"))
+            .send()
+            .await
+            .unwrap();
+        let expired = client.preferences().await.unwrap_err();
+        assert!(
+            matches!(expired, QboError::Authentication(_)),
+            "{expired:?}"
+        );
+
+        let tokens = oauth.refresh(&refresh1).await.unwrap();
+        assert_ne!(
+            tokens.refresh_token.expose_secret(),
+            refresh1.expose_secret(),
+            "rotated"
+        );
+        assert_eq!(tokens.access_token_expires_in, Duration::from_secs(3600));
+        client.set_access_token(tokens.access_token.clone());
+        client.preferences().await.unwrap();
+
+        let old = oauth.refresh(&refresh1).await.unwrap_err();
+        assert!(matches!(old, OAuthError::InvalidGrant { .. }), "{old:?}");
+        let next = oauth.refresh(&tokens.refresh_token).await.unwrap();
+        assert!(next.refresh_token_expires_in.is_some());
+
+        let wrong_secret = OAuthClient::with_token_url(
+            reqwest::Url::parse(&format!("{base}/oauth2/v1/tokens/bearer")).unwrap(),
+            sandbox.config().client_id.clone(),
+            SecretString::from("wrong".to_string()),
+        );
+        let err = wrong_secret.refresh(&next.refresh_token).await.unwrap_err();
+        assert!(matches!(err, OAuthError::InvalidClient { .. }), "{err:?}");
+    }
+
+    /// Webhook deliveries received: `(intuit-signature, raw body)`.
+    type Deliveries = Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>>;
+
+    /// Collects webhook deliveries.
+    async fn webhook_receiver() -> (String, Deliveries) {
+        let got: Deliveries = Arc::default();
+        let store = got.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let store = store.clone();
+                    async move {
+                        let signature = headers
+                            .get("intuit-signature")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string);
+                        store.lock().unwrap().push((signature, body.to_vec()));
+                        "ok"
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, got)
+    }
+
+    #[tokio::test]
+    async fn signed_webhooks_verify_and_parse_in_both_formats() {
+        for format in [
+            WebhookPayloadFormat::CloudEvents,
+            WebhookPayloadFormat::Legacy,
+        ] {
+            let (url, got) = webhook_receiver().await;
+            let (sandbox, client) = start_with(QuickbooksSandboxConfig {
+                webhook_url: Some(url),
+                webhook_format: format,
+                ..QuickbooksSandboxConfig::default()
+            })
+            .await;
+            let created = client
+                .create_idempotent(&customer("Hooked", "h@example.com"))
+                .await
+                .unwrap();
+            assert!(sandbox.wait_webhooks_idle(Duration::from_secs(10)).await);
+            let deliveries = got.lock().unwrap().clone();
+            assert!(!deliveries.is_empty(), "{format:?}: no delivery");
+            let verifier = SecretString::from(sandbox.config().verifier_token.clone());
+            let mut changes = Vec::new();
+            for (signature, body) in &deliveries {
+                verify_signature(&verifier, body, signature.as_deref()).unwrap();
+                let parsed = parse_delivery(body).unwrap();
+                assert_eq!(
+                    parsed.format,
+                    match format {
+                        WebhookPayloadFormat::CloudEvents => PayloadFormat::CloudEvents,
+                        WebhookPayloadFormat::Legacy => PayloadFormat::Legacy,
+                    }
+                );
+                assert!(parsed.skipped.is_empty(), "{:?}", parsed.skipped);
+                changes.extend(parsed.changes);
+            }
+            let change = changes
+                .iter()
+                .find(|c| c.entity == "Customer")
+                .unwrap_or_else(|| panic!("{format:?}: {changes:?}"));
+            assert_eq!(Some(&change.entity_id), created.id.as_ref());
+            assert_eq!(change.operation, Operation::Created);
+            assert_eq!(change.realm_id, sandbox.config().realm_id);
+            assert!(change.occurred_at.is_some());
+            let wrong = SecretString::from("not-the-verifier".to_string());
+            let (signature, body) = &deliveries[0];
+            assert!(verify_signature(&wrong, body, signature.as_deref()).is_err());
+        }
+    }
+
+    #[tokio::test]
+    async fn explicit_request_ids_replay_across_clients() {
+        let (sandbox, client) = start().await;
+        let key = RequestId::from_key(&["contact", "hs-1", "rev-3"]);
+        let first = client
+            .create(&customer("Replay", "r@example.com"), &key)
+            .await
+            .unwrap();
+        let other_client = client_for(&sandbox, &sandbox.config().dev_token.clone());
+        let again = other_client
+            .create(&customer("Replay", "r@example.com"), &key)
+            .await
+            .unwrap();
+        assert_eq!(first.id, again.id);
+        let _ = json!({});
+    }
+}

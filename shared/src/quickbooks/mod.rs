@@ -17,8 +17,8 @@ pub use batch::{BatchItem, BatchItemResult, BatchOperation, BatchPayload, BatchV
 pub use cdc::{CdcChanges, CdcDeletion, Deleted};
 pub use client::{QboClient, QueryPage, RealmId};
 pub use entities::{
-    Account, CompanyInfo, Customer, Entity, Invoice, Item, NameListEntity, Payment, Preferences,
-    TaxCode,
+    Account, CompanyInfo, Customer, Entity, Invoice, Item, ItemType, NameListEntity, Payment,
+    Preferences, TaxCode,
 };
 pub use environment::QboEnvironment;
 pub use error::{ApiFault, FaultError, QboError};
