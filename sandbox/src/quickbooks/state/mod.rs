@@ -536,3 +536,153 @@ fn body_id(body: &Map<String, Value>) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_780_000_000_000;
+
+    fn company() -> Company {
+        Company::new("1", -480, Seed::Empty, NOW)
+    }
+
+    fn write(c: &mut Company, kind: EntityKind, body: Value) -> Result<Value, Fault> {
+        c.write(kind, WriteOp::Upsert, body, WriteOptions::default(), NOW)
+    }
+
+    #[test]
+    fn empty_seed_has_reference_data_and_no_changes_pending() {
+        let mut c = company();
+        assert!(c.count(EntityKind::Account) >= 5);
+        assert_eq!(c.count(EntityKind::Customer), 0);
+        assert_eq!(c.count(EntityKind::Vendor), 2);
+        assert!(c.drain_changes().is_empty());
+        assert!(!c.custom_txn_numbers());
+        assert_eq!(c.meta_time(NOW), "2026-05-28T12:26:40-08:00");
+    }
+
+    #[test]
+    fn a_rejected_payment_changes_nothing() {
+        let mut c = company();
+        let cust = write(&mut c, EntityKind::Customer, json!({"DisplayName": "A"})).unwrap();
+        let item = write(
+            &mut c,
+            EntityKind::Item,
+            json!({"Name": "I", "Type": "Service", "IncomeAccountRef": {"value": "1"}}),
+        )
+        .unwrap();
+        let inv = write(
+            &mut c,
+            EntityKind::Invoice,
+            json!({"CustomerRef": {"value": cust["Id"]}, "Line": [{"DetailType": "SalesItemLineDetail",
+                   "Amount": 10, "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}}}]}),
+        )
+        .unwrap();
+        c.drain_changes();
+        let before = c.read(EntityKind::Invoice, "1").unwrap();
+        let err = write(
+            &mut c,
+            EntityKind::Payment,
+            json!({"CustomerRef": {"value": cust["Id"]}, "TotalAmt": 5,
+                   "Line": [{"Amount": 11, "LinkedTxn": [{"TxnId": inv["Id"], "TxnType": "Invoice"}]}]}),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "6000");
+        assert_eq!(c.read(EntityKind::Invoice, "1").unwrap(), before);
+        assert_eq!(c.count(EntityKind::Payment), 0);
+        assert!(c.drain_changes().is_empty());
+    }
+
+    #[test]
+    fn deletes_leave_tombstones_and_changes_are_recorded_in_order() {
+        let mut c = company();
+        let cust = write(&mut c, EntityKind::Customer, json!({"DisplayName": "B"})).unwrap();
+        let item = write(
+            &mut c,
+            EntityKind::Item,
+            json!({"Name": "J", "Type": "NonInventory", "IncomeAccountRef": {"value": "79"}}),
+        )
+        .unwrap();
+        let inv = write(
+            &mut c,
+            EntityKind::Invoice,
+            json!({"CustomerRef": {"value": cust["Id"]}, "Line": [{"Amount": 4, "DetailType": "SalesItemLineDetail",
+                   "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}, "Qty": 2, "UnitPrice": 2}}]}),
+        )
+        .unwrap();
+        c.write(
+            EntityKind::Invoice,
+            WriteOp::Delete,
+            json!({"Id": inv["Id"], "SyncToken": "0"}),
+            WriteOptions::default(),
+            NOW + 1,
+        )
+        .unwrap();
+        assert_eq!(c.tombstones().len(), 1);
+        assert_eq!(c.tombstones()[0].deleted_ms, NOW + 1);
+        let ops: Vec<(EntityKind, ChangeOp)> = c
+            .drain_changes()
+            .into_iter()
+            .map(|ch| (ch.kind, ch.op))
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                (EntityKind::Customer, ChangeOp::Create),
+                (EntityKind::Item, ChangeOp::Create),
+                (EntityKind::Invoice, ChangeOp::Create),
+                (EntityKind::Invoice, ChangeOp::Delete),
+            ]
+        );
+        assert_eq!(c.read(EntityKind::Invoice, "1").unwrap_err().code(), "610");
+    }
+
+    #[test]
+    fn renaming_frees_the_old_name() {
+        let mut c = company();
+        let a = write(
+            &mut c,
+            EntityKind::Customer,
+            json!({"DisplayName": "Old Name"}),
+        )
+        .unwrap();
+        write(
+            &mut c,
+            EntityKind::Customer,
+            json!({"Id": a["Id"], "SyncToken": "0", "sparse": true, "DisplayName": "New Name"}),
+        )
+        .unwrap();
+        assert!(
+            write(
+                &mut c,
+                EntityKind::Customer,
+                json!({"DisplayName": "old name"})
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            write(
+                &mut c,
+                EntityKind::Customer,
+                json!({"DisplayName": "NEW NAME"})
+            )
+            .unwrap_err()
+            .code(),
+            "6240"
+        );
+    }
+
+    #[test]
+    fn bulk_creation_spreads_times_without_webhooks() {
+        let mut c = company();
+        assert_eq!(c.bulk_create(10, 2, 12_000, NOW), (10, 2));
+        let times: Vec<i64> = c
+            .table(EntityKind::Customer)
+            .map(|(_, e)| e.updated_ms)
+            .collect();
+        assert_eq!(times[0], NOW - 12_000);
+        assert!(times.windows(2).all(|w| w[1] - w[0] == 1000));
+        assert!(c.drain_changes().is_empty());
+    }
+}
