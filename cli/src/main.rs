@@ -2,7 +2,9 @@
 //! subcommand. All logic lives in the subcommand modules and the library crates.
 
 mod commands;
+mod render;
 mod sandbox_flags;
+mod sandbox_pair;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +21,10 @@ struct Cli {
 enum Command {
     /// Serve the local HubSpot and/or QuickBooks sandbox APIs.
     Sandbox(commands::sandbox::SandboxArgs),
+    /// Both sandboxes plus the whole sync pipeline and webhook endpoints, until Ctrl-C.
+    Dev(commands::dev::DevArgs),
+    /// Per object kind: records by sync outcome and the ones that need attention.
+    Status(commands::status::StatusArgs),
 }
 
 #[tokio::main]
@@ -32,5 +38,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Sandbox(args) => commands::sandbox::run(args).await,
+        Command::Dev(args) => commands::dev::run(args).await,
+        Command::Status(args) => commands::status::run(args).await,
     }
 }

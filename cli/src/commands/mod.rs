@@ -1,4 +1,6 @@
 //! One module per `hqsync` subcommand.
 //! Each exposes an `Args` struct (clap) and an async `run`.
 
+pub mod dev;
 pub mod sandbox;
+pub mod status;

@@ -63,7 +63,44 @@ impl QuickbooksEndpoint {
     }
 }
 
+/// The accounts of the built-in sandboxes (or any local stand-in), by plain values so the
+/// `hqsync` CLI and the tests build them the same way from the sandboxes' configurations.
+#[derive(Clone)]
+pub struct LocalSandboxAccounts {
+    pub hubspot_base_url: String,
+    pub portal_id: String,
+    pub hubspot_token: SecretString,
+    pub hubspot_client_secret: SecretString,
+    pub quickbooks_base_url: String,
+    pub realm_id: String,
+    pub quickbooks_token: SecretString,
+    pub quickbooks_verifier_token: SecretString,
+}
+
 impl VendorEndpoints {
+    /// Endpoints on local sandboxes: static dev tokens, webhook secrets for verification.
+    pub fn local(accounts: LocalSandboxAccounts) -> Result<Self, EndpointError> {
+        let url = url::Url::parse(&accounts.quickbooks_base_url).map_err(|e| EndpointError {
+            side: Side::Quickbooks,
+            message: format!("base URL {:?}: {e}", accounts.quickbooks_base_url),
+        })?;
+        Ok(VendorEndpoints {
+            hubspot: HubspotEndpoint {
+                base_url: Some(accounts.hubspot_base_url),
+                portal_id: accounts.portal_id,
+                access_token: accounts.hubspot_token,
+                client_secret: Some(accounts.hubspot_client_secret),
+            },
+            quickbooks: QuickbooksEndpoint {
+                environment: QboEnvironment::Custom(url),
+                realm_id: accounts.realm_id,
+                access_token: accounts.quickbooks_token,
+                refresh_token: None,
+                verifier_token: Some(accounts.quickbooks_verifier_token),
+            },
+        })
+    }
+
     pub fn hubspot_client(&self) -> Result<HubspotClient, EndpointError> {
         let mut builder = HubspotClient::builder(self.hubspot.access_token.clone());
         if let Some(base) = &self.hubspot.base_url {

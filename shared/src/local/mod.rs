@@ -8,7 +8,9 @@ pub mod stack;
 pub mod webhook_server;
 
 pub use connection::{LOCAL_CONNECTION_ID, local_connection};
-pub use endpoints::{HubspotEndpoint, QuickbooksEndpoint, VendorEndpoints};
+pub use endpoints::{
+    EndpointError, HubspotEndpoint, LocalSandboxAccounts, QuickbooksEndpoint, VendorEndpoints,
+};
 pub use pipeline::{Pipeline, PipelineOptions, PipelineStats};
 pub use stack::{LocalError, LocalStack, StateLocation};
 pub use webhook_server::{WebhookServer, WebhookServerOptions};

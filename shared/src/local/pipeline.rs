@@ -56,11 +56,16 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Starts the worker loop and, if configured, the poller loop for `connection`.
-    pub fn start(ctx: SyncContext, connection: ConnectionId, options: PipelineOptions) -> Self {
+    /// Starts the worker loop and, if configured, the poller loop for `connection`. `wake`
+    /// wakes the worker at once (the webhook server notifies it after enqueueing).
+    pub fn start(
+        ctx: SyncContext,
+        connection: ConnectionId,
+        options: PipelineOptions,
+        wake: Arc<Notify>,
+    ) -> Self {
         let (stop, stop_rx) = watch::channel(false);
         let (paused, paused_rx) = watch::channel(false);
-        let wake = Arc::new(Notify::new());
         let stats = Arc::new(PipelineStats::default());
         let mut tasks = vec![tokio::spawn(worker_loop(
             ctx.clone(),
@@ -87,11 +92,6 @@ impl Pipeline {
             stats,
             tasks,
         }
-    }
-
-    /// Wakes the worker (call after enqueueing jobs).
-    pub fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
     }
 
     pub fn stats(&self) -> &PipelineStats {

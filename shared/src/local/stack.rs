@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 use super::connection::{local_connection, store_tokens};
 use super::endpoints::{EndpointError, VendorEndpoints};
@@ -19,10 +20,10 @@ use crate::engine::initial_sync::{
     InitialSyncError, InitialSyncOptions, InitialSyncReport, SyncProgress, initial_sync,
 };
 use crate::engine::worker::SyncContext;
-use crate::model::{ConnectionId, ConnectionSettings};
+use crate::model::{ConnectionId, ConnectionSettings, ObjectKind};
 use crate::ports::{
-    AppCredentials, Clock, ConnectionRecord, JobQueue, LinkStore, StoreError, SystemClock,
-    TokenVault, VaultError,
+    AppCredentials, Clock, ConnectionRecord, JobQueue, Lane, LinkStore, QueueError, StoreError,
+    SystemClock, TokenVault, VaultError,
 };
 
 /// Where the runtime keeps its state.
@@ -48,6 +49,8 @@ pub enum LocalError {
     Settings(String),
     #[error("initial sync: {0}")]
     InitialSync(#[from] InitialSyncError),
+    #[error("job queue: {0}")]
+    Queue(#[from] QueueError),
     #[error("webhook server: {0}")]
     Webhooks(std::io::Error),
 }
@@ -60,6 +63,8 @@ pub struct LocalStack {
     /// The engine's own gateways (also usable to read both sides for display).
     pub gateways: GatewayPair,
     pub endpoints: VendorEndpoints,
+    /// Wakes the worker when jobs arrive (shared by the webhook server and the pipeline).
+    wake: Arc<Notify>,
     pipeline: Option<Pipeline>,
     webhooks: Option<WebhookServer>,
 }
@@ -114,6 +119,7 @@ impl LocalStack {
             vault,
             gateways,
             endpoints,
+            wake: Arc::new(Notify::new()),
             pipeline: None,
             webhooks: None,
         })
@@ -121,6 +127,31 @@ impl LocalStack {
 
     pub fn connection_id(&self) -> &ConnectionId {
         self.connection.id()
+    }
+
+    /// Forgets what a previous run stored for this connection: links, claims, cursors and
+    /// statuses of every kind, and the jobs waiting in the queue. For runs against sandboxes,
+    /// which start afresh, so old links would point at other records. Returns jobs dropped.
+    pub async fn forget_previous_run(&self) -> Result<usize, LocalError> {
+        for kind in ObjectKind::ALL {
+            self.ctx
+                .store
+                .forget_kind(self.connection_id(), kind)
+                .await?;
+        }
+        let mut dropped = 0;
+        for lane in [Lane::Live, Lane::Bulk] {
+            loop {
+                let deliveries = self.ctx.queue.receive(lane, 100).await?;
+                if deliveries.is_empty() {
+                    break;
+                }
+                dropped += deliveries.len();
+                let receipts: Vec<_> = deliveries.into_iter().map(|d| d.receipt).collect();
+                self.ctx.queue.ack(&receipts).await?;
+            }
+        }
+        Ok(dropped)
     }
 
     /// Runs (or with `options.dry_run` previews) the initial sync of every enabled kind.
@@ -139,6 +170,7 @@ impl LocalStack {
                 self.ctx.clone(),
                 self.connection_id().clone(),
                 options,
+                self.wake.clone(),
             ));
         }
     }
@@ -148,16 +180,14 @@ impl LocalStack {
     }
 
     /// Serves the webhook endpoints on `listener`; `public_base_url` is what the vendors were
-    /// told (e.g. `http://127.0.0.1:8080`). Start the pipeline first so deliveries wake it.
+    /// told (e.g. `http://127.0.0.1:8080`). Deliveries before the pipeline starts wait in
+    /// the queue.
     pub fn serve_webhooks(
         &mut self,
         listener: TcpListener,
         public_base_url: String,
     ) -> Result<&WebhookServer, LocalError> {
-        let wake = match &self.pipeline {
-            Some(pipeline) => pipeline.waker(),
-            None => Arc::new(tokio::sync::Notify::new()),
-        };
+        let wake = self.wake.clone();
         let server = WebhookServer::start(
             listener,
             WebhookServerOptions {

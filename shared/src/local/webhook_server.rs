@@ -149,7 +149,10 @@ async fn hubspot(
     body: Bytes,
 ) -> Response {
     let Some(verifier) = &state.hubspot else {
-        return error(500, "no HubSpot client secret configured to verify deliveries");
+        return error(
+            500,
+            "no HubSpot client secret configured to verify deliveries",
+        );
     };
     let url = format!(
         "{}{}",
@@ -185,7 +188,10 @@ async fn quickbooks(
     body: Bytes,
 ) -> Response {
     let Some(token) = &state.quickbooks else {
-        return error(500, "no QuickBooks verifier token configured to verify deliveries");
+        return error(
+            500,
+            "no QuickBooks verifier token configured to verify deliveries",
+        );
     };
     let url = format!("{}{}", state.public_base_url, uri.path());
     let pairs = header_pairs(&headers);
@@ -195,7 +201,8 @@ async fn quickbooks(
         headers: &pairs,
         body: &body,
     };
-    let result = quickbooks_delivery(token, state.store.as_ref(), &request, state.clock.now()).await;
+    let result =
+        quickbooks_delivery(token, state.store.as_ref(), &request, state.clock.now()).await;
     answer(&state, "quickbooks", result).await
 }
 

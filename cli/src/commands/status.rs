@@ -1,0 +1,50 @@
+//! `hqsync status`: reads the local state and prints, per connection and object kind, counts of
+//! records by outcome and the records that need attention (reason, vendor code/message, fix).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use hqsync::adapters::sqlite::{SqliteDb, SqliteLinkStore};
+use hqsync::model::ObjectKind;
+use hqsync::ports::LinkStore;
+
+use crate::render::status::{attention_table, counts_table};
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Directory of the SQLite state (`hqsync sync` uses `.hqsync`, `hqsync dev` `.hqsync/dev`).
+    #[arg(long, default_value = ".hqsync")]
+    pub state: PathBuf,
+}
+
+pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
+    let path = SqliteDb::default_path(&args.state);
+    if !path.exists() {
+        anyhow::bail!(
+            "no state at {} (run `hqsync sync` or `hqsync dev` first, or pass --state DIR)",
+            path.display()
+        );
+    }
+    let store = SqliteLinkStore::new(SqliteDb::open(&path)?);
+    let connections = store.list_connections().await?;
+    if connections.is_empty() {
+        println!("{}: no connections yet", path.display());
+    }
+    for connection in connections {
+        let c = &connection.connection;
+        println!(
+            "connection {} — HubSpot portal {} ⇄ QBO realm {} ({}, {:?})",
+            c.id, c.hubspot_portal_id, c.qbo_realm_id, connection.environment, connection.status
+        );
+        let mut by_kind = Vec::new();
+        for kind in ObjectKind::ALL {
+            by_kind.push((kind, store.list_statuses(&c.id, kind).await?));
+        }
+        println!("{}", counts_table(&by_kind));
+        match attention_table(&by_kind) {
+            Some(table) => println!("Records that failed or need attention:\n{table}"),
+            None => println!("No records need attention."),
+        }
+    }
+    Ok(())
+}
