@@ -1626,3 +1626,120 @@ mod against_sandbox {
         );
     }
 }
+
+mod sandbox_webhooks {
+    //! The sandbox's signed webhook deliveries verify with `WebhookVerifier` (v3, and the v1
+    //! header without v3) and parse with `parse_events`: two independent implementations of
+    //! hubspot-api.md §5.3/§5.5 agreeing.
+
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, Method, Uri};
+    use hqsync::hubspot::webhook::{
+        EventAction, SignatureVersion, SignedRequest, WebhookVerifier, parse_events,
+    };
+    use hqsync::hubspot::{CreateInput, HubspotClient, ObjectType};
+    use hqsync_sandbox::hubspot::HubspotSandboxConfig;
+    use hqsync_tests::hubspot::start_hubspot_sandbox;
+    use secrecy::SecretString;
+
+    type Deliveries = Arc<Mutex<Vec<(Method, Uri, HeaderMap, Bytes)>>>;
+
+    async fn receive(
+        State(got): State<Deliveries>,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> &'static str {
+        got.lock().unwrap().push((method, uri, headers, body));
+        "ok"
+    }
+
+    #[tokio::test]
+    async fn sandbox_deliveries_verify_and_parse() {
+        let got: Deliveries = Arc::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/hooks/hubspot?app=hqsync",
+            listener.local_addr().unwrap()
+        );
+        let app = axum::Router::new()
+            .fallback(receive)
+            .with_state(got.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let sandbox = start_hubspot_sandbox(HubspotSandboxConfig {
+            search_index_delay: Duration::ZERO,
+            webhook_url: Some(url.clone()),
+            webhook_delay: Duration::from_millis(50),
+            ..HubspotSandboxConfig::default()
+        })
+        .await;
+        let client = HubspotClient::builder(SecretString::from(sandbox.config().dev_token.clone()))
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap();
+        let contact = client
+            .create_object(
+                ObjectType::Contacts,
+                &CreateInput::new([("email".to_owned(), "hook@example.com".to_owned())].into()),
+            )
+            .await
+            .unwrap();
+
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while got.lock().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let deliveries = got.lock().unwrap().clone();
+        assert!(!deliveries.is_empty(), "the sandbox delivered nothing");
+
+        let verifier =
+            WebhookVerifier::new(SecretString::from(sandbox.config().client_secret.clone()));
+        let wrong = WebhookVerifier::new(SecretString::from("some-other-secret"));
+        let mut events = Vec::new();
+        for (method, _uri, headers, body) in &deliveries {
+            let pairs: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("")))
+                .collect();
+            let request = SignedRequest::from_headers(method.as_str(), &url, body, pairs.clone());
+            assert!(request.signature_v3.is_some());
+            assert_eq!(
+                verifier.verify(&request, chrono::Utc::now()),
+                Ok(SignatureVersion::V3)
+            );
+            assert!(wrong.verify(&request, chrono::Utc::now()).is_err());
+            // Without the v3 header the v1 fallback must hold too.
+            let legacy = SignedRequest {
+                signature_v3: None,
+                ..request
+            };
+            assert_eq!(
+                verifier.verify(&legacy, chrono::Utc::now()),
+                Ok(SignatureVersion::V1)
+            );
+            events.extend(parse_events(body).unwrap());
+        }
+        let created = events
+            .iter()
+            .find(|e| {
+                e.object_id.as_deref() == Some(contact.id.as_str())
+                    && e.action == EventAction::Creation
+            })
+            .unwrap_or_else(|| panic!("no creation event for {} in {events:?}", contact.id));
+        assert_eq!(created.object_type, Some(ObjectType::Contacts));
+        assert_eq!(
+            created.portal_id,
+            Some(sandbox.config().portal_id.to_string())
+        );
+        assert!(
+            created.written_by_app(&sandbox.config().app_id.to_string()),
+            "writes with the app's token come back as INTEGRATION from our app id (§5.3): {created:?}"
+        );
+    }
+}
