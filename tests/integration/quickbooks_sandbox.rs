@@ -1828,3 +1828,36 @@ async fn metered_reads_over_the_cap_are_blocked_but_writes_are_not() {
     assert_eq!(stats["store"]["corePlusReads"], 3);
     qbo.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn sending_an_invoice_marks_it_emailed() {
+    let received = Received::default();
+    let url = start_receiver(received.clone()).await;
+    let qbo = Qbo::start(QuickbooksSandboxConfig {
+        webhook_url: Some(url),
+        limits: no_limits(),
+        ..QuickbooksSandboxConfig::default()
+    })
+    .await;
+    let c = qbo.create_customer("Mailed").await;
+    let item = qbo.create_item("Mail Item", 7.0).await;
+    let inv = qbo.create_invoice(&c, &item, 1, 7.0).await;
+    let id = inv["Id"].as_str().unwrap();
+    let (status, no_address) = qbo.post(&format!("/invoice/{id}/send"), json!(null)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{no_address}");
+    let sent = qbo
+        .ok(
+            &format!("/invoice/{id}/send?sendTo=ap%40example.com"),
+            json!(null),
+        )
+        .await["Invoice"]
+        .clone();
+    assert_eq!(sent["EmailStatus"], "EmailSent");
+    assert_eq!(sent["BillEmail"]["Address"], "ap@example.com");
+    assert_eq!(sent["DeliveryInfo"]["DeliveryType"], "Email");
+    assert_eq!(sent["SyncToken"], "1");
+    assert!(qbo.sandbox.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let all = events(&received.posts.lock().unwrap());
+    assert_eq!(all.last().unwrap()["type"], "qbo.invoice.emailed.v1");
+    qbo.sandbox.shutdown().await;
+}

@@ -68,12 +68,9 @@ impl EntityKind {
         )
     }
 
-    /// CDC does not cover TaxCode (§7) nor the company singletons here.
+    /// CDC covers every entity here except TaxCode (§7 lists the unsupported ones).
     pub fn in_cdc(self) -> bool {
-        !matches!(
-            self,
-            EntityKind::TaxCode | EntityKind::Preferences | EntityKind::CompanyInfo
-        )
+        self != EntityKind::TaxCode
     }
 
     /// Properties a query `WHERE`/`ORDERBY` may use (the "filterable" traits listed in §6).

@@ -46,6 +46,7 @@ fn legacy_operation(op: ChangeOp, inactive: InactiveEventKind) -> &'static str {
         ChangeOp::Update => "Update",
         ChangeOp::Delete => "Delete",
         ChangeOp::Void => "Void",
+        ChangeOp::Emailed => "Emailed",
         ChangeOp::Deactivate => match inactive {
             InactiveEventKind::Update => "Update",
             InactiveEventKind::Delete => "Delete",
@@ -80,6 +81,8 @@ fn cloud_event(e: &Value, void_operation: &str) -> Value {
         "Delete" => "deleted",
         "Merge" => "merged",
         "Void" => void_operation,
+        // §11.4: UNVERIFIED; past tense like the confirmed operations.
+        "Emailed" => "emailed",
         _ => "updated",
     };
     json!({

@@ -42,29 +42,26 @@ pub fn changes(company: &Company, kinds: &[EntityKind], since_ms: i64) -> Vec<Va
     let mut budget = MAX_OBJECTS;
     let mut groups = Vec::new();
     for kind in kinds {
-        let mut live: Vec<(i64, Value)> = company
+        // Sort references and clone only what fits under the cap.
+        let mut live: Vec<(i64, &Map<String, Value>)> = company
             .table(*kind)
             .filter(|(_, e)| e.updated_ms >= since_ms)
-            .map(|(_, e)| (e.updated_ms, Value::Object(e.body.clone())))
+            .map(|(_, e)| (e.updated_ms, &e.body))
             .collect();
         live.sort_by_key(|(t, _)| *t);
-        let mut deleted: Vec<(i64, Value)> = company
+        let mut deleted: Vec<_> = company
             .tombstones()
             .iter()
             .filter(|t| t.kind == *kind && t.deleted_ms >= since_ms)
-            .map(|t| {
-                (
-                    t.deleted_ms,
-                    json!({"domain": "QBO", "status": "Deleted", "Id": t.id.to_string(),
-                           "MetaData": {"LastUpdatedTime": company.meta_time(t.deleted_ms)}}),
-                )
-            })
             .collect();
-        deleted.sort_by_key(|(t, _)| *t);
+        deleted.sort_by_key(|t| t.deleted_ms);
         let objects: Vec<Value> = live
             .into_iter()
-            .chain(deleted)
-            .map(|(_, v)| v)
+            .map(|(_, body)| Value::Object(body.clone()))
+            .chain(deleted.into_iter().map(|t| {
+                json!({"domain": "QBO", "status": "Deleted", "Id": t.id.to_string(),
+                       "MetaData": {"LastUpdatedTime": company.meta_time(t.deleted_ms)}})
+            }))
             .take(budget)
             .collect();
         budget -= objects.len();

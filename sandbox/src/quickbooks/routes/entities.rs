@@ -234,3 +234,24 @@ mod tests {
         assert!(!write_options(None).allow_duplicate_doc_number);
     }
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SendParams {
+    #[serde(rename = "sendTo")]
+    pub send_to: Option<String>,
+}
+
+/// `POST /v3/company/{realm}/invoice/{id}/send[?sendTo=]` (§5.6).
+pub async fn send(
+    State(app): State<App>,
+    Path((_realm, entity, id)): Path<(String, String, String)>,
+    Query(params): Query<SendParams>,
+) -> Response {
+    if path_kind(&entity) != Some(EntityKind::Invoice) {
+        return app.fault(unknown_resource());
+    }
+    match app.with_company(|c, now| c.send_invoice(&id, params.send_to.as_deref(), now)) {
+        Ok(v) => json_response(StatusCode::OK, app.wrapped("Invoice", v)),
+        Err(f) => app.fault(f),
+    }
+}

@@ -37,6 +37,10 @@ pub fn api_router(app: App) -> Router {
             "/v3/company/{realm}/{entity}/{id}",
             get(entities::get_entity),
         )
+        .route(
+            "/v3/company/{realm}/{entity}/{id}/send",
+            post(entities::send),
+        )
         .route_layer(middleware::from_fn_with_state(app.clone(), limits))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
     Router::new()

@@ -42,6 +42,8 @@ pub enum ChangeOp {
     Update,
     Delete,
     Void,
+    /// An invoice e-mailed through `/send` (§5.6; webhook operation `Emailed`, §11.3).
+    Emailed,
     /// A customer or item made inactive; the webhook layer maps it to Update or Delete (§11.6).
     Deactivate,
 }
@@ -381,6 +383,16 @@ impl Company {
             }
             _ => Err(Fault::unsupported_operation(op_name(op))),
         }
+    }
+
+    /// `POST /invoice/{id}/send[?sendTo=]` (§5.6).
+    pub fn send_invoice(
+        &mut self,
+        id: &str,
+        send_to: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Value, Fault> {
+        invoices::send(self, id, send_to, now_ms)
     }
 
     /// `Preferences.SalesFormsPrefs.CustomTxnNumbers` (§12).
