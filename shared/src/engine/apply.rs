@@ -396,8 +396,11 @@ async fn update_on(session: &Session<'_>, units: &mut [Working], side: Side) {
         let w = &mut units[i];
         match result {
             Ok(record) => {
-                w.actions
-                    .push(format!("updated {side} {}: {fields}", record.id));
+                w.actions.push(if writeback_only {
+                    format!("stored the QBO id on {side} {}", record.id)
+                } else {
+                    format!("updated {side} {}: {fields}", record.id)
+                });
                 w.written.insert(side, record);
             }
             Err(error) if writeback_only => {

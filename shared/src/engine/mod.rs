@@ -6,6 +6,8 @@ pub mod plan;
 mod apply;
 pub mod gateways;
 pub mod idempotency;
+pub mod initial_sync;
+pub mod poller;
 mod prepare;
 pub mod record_source;
 pub mod retry_schedule;
@@ -14,6 +16,8 @@ mod sync_log;
 mod unit;
 pub mod worker;
 
+#[cfg(test)]
+mod initial_sync_tests;
 #[cfg(test)]
 mod test_harness;
 #[cfg(test)]

@@ -185,7 +185,23 @@ pub(crate) async fn record_reports(
             if previous.as_ref().is_some_and(|p| same_status(p, &status)) {
                 continue;
             }
-            changed = true;
+            // Nothing happened (an echo, a repeated signal): keep the last real outcome unless
+            // it was a failure that this clean pass resolves.
+            let in_sync = matches!(
+                report.result,
+                UnitResult::Planned {
+                    outcome: Outcome::InSync,
+                    ..
+                }
+            );
+            let was_failed = previous
+                .as_ref()
+                .is_some_and(|p| matches!(p.outcome, SyncOutcome::Failed(_)));
+            if in_sync && previous.is_some() && !was_failed {
+                continue;
+            }
+            // A first status of a record already in sync is stored but not worth a log line.
+            changed |= !in_sync || was_failed;
             logged_outcome.get_or_insert(status.outcome.clone());
             store.put_status(connection, &status).await?;
         }

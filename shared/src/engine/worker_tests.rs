@@ -122,7 +122,9 @@ async fn an_edit_is_copied_and_its_echo_writes_nothing() {
     assert_eq!(h.qbo.calls().update, 1);
     assert_eq!(h.links(CONTACT).await[0].revision, 2);
 
-    // The QBO webhook for our own write, and a duplicate HubSpot one: no writes at all.
+    // The QBO webhook for our own write, and a duplicate HubSpot one: no writes at all, and
+    // nothing new in the log.
+    let log_before = h.store.recent_log(&h.conn, 100).await.unwrap().len();
     h.qbo.reset_calls();
     h.hubspot.reset_calls();
     let results = h
@@ -136,6 +138,10 @@ async fn an_edit_is_copied_and_its_echo_writes_nothing() {
     assert_eq!(h.qbo.calls().create + h.hubspot.calls().create, 0);
     // Both jobs were answered with one read per side.
     assert_eq!((h.hubspot.calls().read, h.qbo.calls().read), (1, 1));
+    assert_eq!(
+        h.store.recent_log(&h.conn, 100).await.unwrap().len(),
+        log_before
+    );
 }
 
 #[tokio::test]

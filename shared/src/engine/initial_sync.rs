@@ -1,0 +1,550 @@
+//! Initial sync (backfill): enumerate both sides, match, plan; a dry run returns a preview and
+//! writes nothing, a real run applies through the worker's path (`sync_units`) chunk by chunk.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use crate::engine::plan::{Action, LinkChange, Outcome};
+use crate::mapping::{MappingSet, normalise_key};
+use crate::model::{ConnectionId, ObjectKind, Record, Side, SyncState};
+use crate::ports::{Cursor, GatewayError, Job, JobReason, Lane, RecordRef, StoreError};
+
+use super::gateways::GatewayPair;
+use super::prepare::{PrepareResult, prepare};
+use super::record_source::Snapshot;
+use super::session::Session;
+use super::sync_log::describe_exclusion;
+use super::unit::{Step, Unit, UnitResult};
+use super::worker::{SyncContext, sync_units};
+
+/// How an initial sync runs.
+#[derive(Debug, Clone)]
+pub struct InitialSyncOptions {
+    /// Plan and report only; write nothing anywhere.
+    pub dry_run: bool,
+    /// Records per planning/apply chunk.
+    pub chunk_size: usize,
+    /// Examples kept per preview category.
+    pub samples: usize,
+}
+
+impl Default for InitialSyncOptions {
+    fn default() -> Self {
+        InitialSyncOptions {
+            dry_run: false,
+            chunk_size: 100,
+            samples: 5,
+        }
+    }
+}
+
+/// Progress reports for the CLI's bars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncProgress {
+    /// Records enumerated so far on one side.
+    Listing {
+        kind: ObjectKind,
+        side: Side,
+        records: usize,
+    },
+    /// Records planned (and applied, unless a dry run) so far.
+    Syncing {
+        kind: ObjectKind,
+        done: usize,
+        total: usize,
+    },
+}
+
+/// Counts and examples of what the sync of one kind does (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindPreview {
+    pub kind: Option<ObjectKind>,
+    pub hubspot_records: usize,
+    pub qbo_records: usize,
+    /// Pairs linked before this run.
+    pub already_linked: usize,
+    /// Existing records paired by match key.
+    pub new_links: usize,
+    pub creates: BTreeMap<Side, usize>,
+    pub updates: BTreeMap<Side, usize>,
+    pub deactivations: BTreeMap<Side, usize>,
+    /// Creates whose QBO name is already taken (they get a suffix).
+    pub collisions: usize,
+    /// Matches where several records share the key.
+    pub ambiguous: usize,
+    pub excluded: usize,
+    /// Records that cannot be created on the other side, or (real run) failed.
+    pub failed: usize,
+    /// Records handed back to the queue (throttling, claims held), real run only.
+    pub deferred: usize,
+    pub samples: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl KindPreview {
+    fn sample(&mut self, category: &'static str, max: usize, text: impl FnOnce() -> String) {
+        let list = self.samples.entry(category).or_default();
+        if list.len() < max {
+            list.push(text());
+        }
+    }
+}
+
+/// The result of an initial sync (or its preview) for every enabled kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InitialSyncReport {
+    pub dry_run: bool,
+    pub kinds: Vec<KindPreview>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitialSyncError {
+    #[error("unknown connection {0}")]
+    UnknownConnection(ConnectionId),
+    #[error("invalid settings: {0}")]
+    Settings(String),
+    #[error("listing {kind} records on {side} failed: {error}")]
+    Listing {
+        kind: ObjectKind,
+        side: Side,
+        error: GatewayError,
+    },
+    #[error("preparing the {side} account failed: {error}")]
+    Schema { side: Side, error: GatewayError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("gateways for the connection: {0}")]
+    Gateways(GatewayError),
+}
+
+/// Throttle waits tolerated per page while listing before giving up.
+const MAX_LIST_THROTTLES: u32 = 10;
+
+/// Prepares the vendor accounts of a connection for the kinds it syncs (HubSpot properties for
+/// the linked QBO ids). Idempotent; run before the first sync.
+pub async fn prepare_connection(
+    gateways: &GatewayPair,
+    kinds: &[ObjectKind],
+) -> Result<(), InitialSyncError> {
+    for side in Side::BOTH {
+        gateways
+            .side(side)
+            .ensure_schema(kinds)
+            .await
+            .map_err(|error| InitialSyncError::Schema { side, error })?;
+    }
+    Ok(())
+}
+
+/// Runs (or previews) the initial sync of every enabled kind of `connection_id`.
+pub async fn initial_sync(
+    ctx: &SyncContext,
+    connection_id: &ConnectionId,
+    options: &InitialSyncOptions,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<InitialSyncReport, InitialSyncError> {
+    let connection = ctx
+        .store
+        .get_connection(connection_id)
+        .await?
+        .ok_or_else(|| InitialSyncError::UnknownConnection(connection_id.clone()))?;
+    let gateways = ctx
+        .gateways
+        .gateways(&connection)
+        .await
+        .map_err(InitialSyncError::Gateways)?;
+    let settings = &connection.connection.settings;
+    let kinds: Vec<ObjectKind> = ObjectKind::ALL
+        .into_iter()
+        .filter(|k| settings.object(*k).state == SyncState::Enabled)
+        .collect();
+    if !options.dry_run {
+        prepare_connection(&gateways, &kinds).await?;
+    }
+    let mut report = InitialSyncReport {
+        dry_run: options.dry_run,
+        kinds: Vec::new(),
+    };
+    for kind in kinds {
+        let mappings = MappingSet::build(kind, settings.object(kind))
+            .map_err(|e| InitialSyncError::Settings(e.to_string()))?;
+        let started = ctx.clock.now();
+        let mut snapshot = Snapshot::default();
+        let mut preview = KindPreview {
+            kind: Some(kind),
+            ..KindPreview::default()
+        };
+        for side in Side::BOTH {
+            let records = list_all(&gateways, kind, side, progress).await?;
+            match side {
+                Side::Hubspot => preview.hubspot_records = records.len(),
+                Side::Quickbooks => preview.qbo_records = records.len(),
+            }
+            for record in records {
+                snapshot.insert(record);
+            }
+        }
+        for side in Side::BOTH {
+            for field in mappings.match_fields() {
+                if let Some(row) = mappings.row(field) {
+                    snapshot.index_field(side, row.native_key(side));
+                }
+            }
+        }
+        if let Some(field) = unique_name_field(kind) {
+            snapshot.index_field(Side::Quickbooks, field);
+        }
+
+        let mut session = Session {
+            connection: &connection,
+            kind,
+            mappings: &mappings,
+            store: ctx.store.as_ref(),
+            gateways: &gateways,
+            now: ctx.clock.now(),
+            consumed: HashMap::new(),
+        };
+        let anchors: Vec<RecordRef> = snapshot
+            .records()
+            .into_iter()
+            .map(|r| RecordRef::new(r.side, r.id.clone()))
+            .collect();
+        let total = anchors.len();
+        let mut handled: HashSet<RecordRef> = HashSet::new();
+        let mut names_taken: HashSet<String> = HashSet::new();
+        let mut done = 0;
+        for chunk in anchors.chunks(options.chunk_size.max(1)) {
+            done += chunk.len();
+            let units: Vec<Unit> = chunk
+                .iter()
+                .filter(|r| !handled.contains(*r))
+                .cloned()
+                .map(Unit::new)
+                .collect();
+            if options.dry_run {
+                let results = prepare(
+                    &mut session,
+                    units,
+                    super::record_source::RecordSource::Snapshot(&snapshot),
+                )
+                .await;
+                for result in results {
+                    count_planned(
+                        &mut preview,
+                        options.samples,
+                        &snapshot,
+                        &mut names_taken,
+                        &mut handled,
+                        result,
+                    );
+                }
+            } else {
+                session.now = ctx.clock.now();
+                let steps =
+                    sync_units(&mut session, ctx.queue.as_ref(), units, Some(&snapshot)).await;
+                let mut deferred = Vec::new();
+                for step in steps {
+                    count_applied(
+                        &mut preview,
+                        options.samples,
+                        &mut handled,
+                        &mut deferred,
+                        step,
+                    );
+                }
+                if !deferred.is_empty() {
+                    let jobs: Vec<Job> = deferred
+                        .into_iter()
+                        .map(|(r, _)| {
+                            Job::new(
+                                connection_id.clone(),
+                                kind,
+                                r.side,
+                                r.id,
+                                JobReason::Backfill,
+                                ctx.clock.now(),
+                            )
+                        })
+                        .collect();
+                    preview.deferred += jobs.len();
+                    if let Err(error) = ctx
+                        .queue
+                        .enqueue(Lane::Bulk, jobs, Some(Duration::from_secs(60)))
+                        .await
+                    {
+                        tracing::error!(%error, "could not queue deferred backfill records");
+                    }
+                }
+            }
+            progress(SyncProgress::Syncing { kind, done, total });
+        }
+        if !options.dry_run {
+            for side in Side::BOTH {
+                let existing = ctx.store.get_cursor(connection_id, side, kind).await?;
+                let cursor = Cursor {
+                    watermark: existing.map_or(started, |c| c.watermark.min(started)),
+                    last_full_sweep: Some(ctx.clock.now()),
+                };
+                ctx.store
+                    .put_cursor(connection_id, side, kind, &cursor)
+                    .await?;
+            }
+        }
+        report.kinds.push(preview);
+    }
+    Ok(report)
+}
+
+/// Every record of `kind` on `side`, page by page, waiting out throttling.
+async fn list_all(
+    gateways: &GatewayPair,
+    kind: ObjectKind,
+    side: Side,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<Vec<Record>, InitialSyncError> {
+    let mut records = Vec::new();
+    let mut cursor = None;
+    let mut throttles = 0;
+    loop {
+        match gateways.side(side).list_page(kind, cursor.clone()).await {
+            Ok(page) => {
+                records.extend(page.records);
+                progress(SyncProgress::Listing {
+                    kind,
+                    side,
+                    records: records.len(),
+                });
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => return Ok(records),
+                }
+            }
+            Err(GatewayError::Throttled { wait }) if throttles < MAX_LIST_THROTTLES => {
+                throttles += 1;
+                tokio::time::sleep(wait).await;
+            }
+            Err(error) => return Err(InitialSyncError::Listing { kind, side, error }),
+        }
+    }
+}
+
+/// The QBO field holding the unique name of new records of `kind`.
+fn unique_name_field(kind: ObjectKind) -> Option<&'static str> {
+    match kind {
+        ObjectKind::Contact => Some("DisplayName"),
+        ObjectKind::Product => Some("Name"),
+    }
+}
+
+fn label(side: Side) -> &'static str {
+    match side {
+        Side::Hubspot => "HubSpot",
+        Side::Quickbooks => "QBO",
+    }
+}
+
+/// Adds a planned (not applied) unit to the preview.
+fn count_planned(
+    preview: &mut KindPreview,
+    max: usize,
+    snapshot: &Snapshot,
+    names_taken: &mut HashSet<String>,
+    handled: &mut HashSet<RecordRef>,
+    result: PrepareResult,
+) {
+    let prepared = match result {
+        PrepareResult::Ready(prepared) => prepared,
+        PrepareResult::AlreadyPaired => return,
+        PrepareResult::Done(Step::Finished(report)) => {
+            preview.failed += 1;
+            if let UnitResult::Failed { detail, .. } = &report.result {
+                preview.sample("failed", max, || detail.message.clone());
+            }
+            return;
+        }
+        PrepareResult::Done(_) => {
+            preview.deferred += 1;
+            return;
+        }
+    };
+    for side in Side::BOTH {
+        if let Some(record) = prepared.record(side) {
+            handled.insert(RecordRef::new(side, record.id.clone()));
+        }
+    }
+    let describe = |side: Side| {
+        prepared
+            .record(side)
+            .map(|r| format!("{} {}", label(side), r.id))
+            .unwrap_or_default()
+    };
+    for note in &prepared.unit.notes {
+        preview.ambiguous += 1;
+        preview.sample("ambiguous", max, || note.clone());
+    }
+    match &prepared.plan.outcome {
+        Outcome::Excluded(exclusion) => {
+            preview.excluded += 1;
+            let who = describe(prepared.unit.primary().side);
+            preview.sample("excluded", max, || {
+                format!("{who}: {}", describe_exclusion(exclusion))
+            });
+        }
+        Outcome::Unsyncable { reason, .. } => {
+            preview.failed += 1;
+            let who = describe(prepared.unit.primary().side);
+            preview.sample("failed", max, || format!("{who}: {reason}"));
+        }
+        _ => {}
+    }
+    if prepared.link.is_some() {
+        preview.already_linked += 1;
+    } else if matches!(prepared.plan.link, LinkChange::Create { .. }) && prepared.create().is_none()
+    {
+        preview.new_links += 1;
+        let (hs, qb) = (describe(Side::Hubspot), describe(Side::Quickbooks));
+        preview.sample("links", max, || format!("{hs} ⇄ {qb}"));
+    }
+    for action in &prepared.plan.actions {
+        match action {
+            Action::Create {
+                side,
+                source_id,
+                unique_name,
+                ..
+            } => {
+                *preview.creates.entry(*side).or_default() += 1;
+                let source = label(side.other());
+                preview.sample(
+                    if *side == Side::Hubspot {
+                        "creates_hubspot"
+                    } else {
+                        "creates_qbo"
+                    },
+                    max,
+                    || format!("{source} {source_id}"),
+                );
+                if let Some(name) = unique_name {
+                    let wanted = normalise_key(&name.candidate(0));
+                    let existing = !snapshot
+                        .find(Side::Quickbooks, &name.field, std::slice::from_ref(&wanted))
+                        .is_empty();
+                    if existing || !names_taken.insert(wanted) {
+                        preview.collisions += 1;
+                        preview.sample("collisions", max, || {
+                            format!(
+                                "{:?} is taken; would try {:?}",
+                                name.candidate(0),
+                                name.candidate(1)
+                            )
+                        });
+                    }
+                }
+            }
+            Action::Update {
+                side, id, values, ..
+            } => {
+                *preview.updates.entry(*side).or_default() += 1;
+                let fields: Vec<&str> = values.keys().map(String::as_str).collect();
+                preview.sample(
+                    if *side == Side::Hubspot {
+                        "updates_hubspot"
+                    } else {
+                        "updates_qbo"
+                    },
+                    max,
+                    || format!("{} {id}: {}", label(*side), fields.join(", ")),
+                );
+            }
+            Action::Deactivate { side, .. } => {
+                *preview.deactivations.entry(*side).or_default() += 1;
+            }
+        }
+    }
+}
+
+/// Adds an applied unit to the report; units handed back are collected in `deferred`.
+fn count_applied(
+    preview: &mut KindPreview,
+    max: usize,
+    handled: &mut HashSet<RecordRef>,
+    deferred: &mut Vec<(RecordRef, String)>,
+    step: Step,
+) {
+    let report = match step {
+        Step::Finished(report) => report,
+        Step::Retry { unit, reason, .. } => {
+            deferred.push((unit.primary().clone(), reason));
+            return;
+        }
+        Step::Replan(unit) => {
+            deferred.push((unit.primary().clone(), "kept changing".into()));
+            return;
+        }
+    };
+    for side in Side::BOTH {
+        if let Some(id) = report.id(side) {
+            handled.insert(RecordRef::new(side, id.to_owned()));
+        }
+    }
+    for note in &report.unit.notes {
+        if note.contains("was taken in QBO") {
+            preview.collisions += 1;
+            preview.sample("collisions", max, || note.clone());
+        } else if note.starts_with("several") {
+            preview.ambiguous += 1;
+            preview.sample("ambiguous", max, || note.clone());
+        }
+    }
+    match &report.result {
+        UnitResult::Failed { detail, .. } => {
+            preview.failed += 1;
+            preview.sample("failed", max, || detail.message.clone());
+        }
+        UnitResult::Planned { outcome, .. } => match outcome {
+            Outcome::Created { side } => {
+                *preview.creates.entry(*side).or_default() += 1;
+                let text = report.actions.join("; ");
+                preview.sample(
+                    if *side == Side::Hubspot {
+                        "creates_hubspot"
+                    } else {
+                        "creates_qbo"
+                    },
+                    max,
+                    || text,
+                );
+            }
+            Outcome::Linked => {
+                preview.new_links += 1;
+                let text = format!(
+                    "HubSpot {} ⇄ QBO {}",
+                    report.hubspot_id.clone().unwrap_or_default(),
+                    report.qbo_id.clone().unwrap_or_default()
+                );
+                preview.sample("links", max, || text);
+            }
+            Outcome::Excluded(exclusion) => {
+                preview.excluded += 1;
+                let text = describe_exclusion(exclusion);
+                preview.sample("excluded", max, || text);
+            }
+            Outcome::Unsyncable { reason, .. } => {
+                preview.failed += 1;
+                preview.sample("failed", max, || reason.clone());
+            }
+            Outcome::Deactivated { side } => {
+                *preview.deactivations.entry(*side).or_default() += 1;
+            }
+            _ => {
+                preview.already_linked += 1;
+            }
+        },
+    }
+    for action in &report.actions {
+        for side in Side::BOTH {
+            if action.starts_with(&format!("updated {side}")) {
+                *preview.updates.entry(side).or_default() += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Initial sync tests: the dry-run preview (counts, collisions, samples) writes nothing; the
+//! real run links, creates in batches, sets watermarks, and a second run writes nothing.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::initial_sync::{InitialSyncOptions, SyncProgress, initial_sync};
+use super::poller::poll_connection;
+use super::test_harness::{Harness, values};
+use crate::model::{ObjectKind, Side};
+use crate::ports::{GatewayError, JobQueue, Lane, LinkStore};
+
+const CONTACT: ObjectKind = ObjectKind::Contact;
+const PRODUCT: ObjectKind = ObjectKind::Product;
+
+/// Ada on both sides, Bob only in HubSpot (his name is taken in QBO by another Bob), Carol
+/// only in QBO; a product on both sides by SKU and one only in HubSpot.
+async fn seeded() -> Harness {
+    let h = Harness::new().await;
+    h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.hubspot_contact("bob@builder.example", "Bob", "Builder");
+    h.qbo_customer("ADA@analytical.example", "Ada", "Lovelace");
+    h.qbo_customer("carol@example.com", "Carol", "Shaw");
+    h.qbo_customer("bob@other.example", "Bob", "Builder");
+    h.hubspot.insert(
+        PRODUCT,
+        values(&[
+            ("hs_sku", json!("CONS-1")),
+            ("name", json!("Consulting")),
+            ("price", json!("150")),
+        ]),
+    );
+    h.hubspot.insert(
+        PRODUCT,
+        values(&[("hs_sku", json!("TRAIN-1")), ("name", json!("Training"))]),
+    );
+    h.qbo.insert(
+        PRODUCT,
+        values(&[
+            ("Sku", json!("cons-1")),
+            ("Name", json!("Consulting hour")),
+            ("UnitPrice", json!(150)),
+        ]),
+    );
+    h
+}
+
+fn options(dry_run: bool) -> InitialSyncOptions {
+    InitialSyncOptions {
+        dry_run,
+        ..InitialSyncOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_previews_links_creates_and_collisions_and_writes_nothing() {
+    let h = seeded().await;
+    let progress = Mutex::new(Vec::new());
+    let report = initial_sync(&h.ctx, &h.conn, &options(true), &|p| {
+        progress.lock().unwrap().push(p)
+    })
+    .await
+    .unwrap();
+    assert!(report.dry_run);
+    let contacts = report
+        .kinds
+        .iter()
+        .find(|k| k.kind == Some(CONTACT))
+        .unwrap();
+    assert_eq!((contacts.hubspot_records, contacts.qbo_records), (2, 3));
+    assert_eq!(contacts.new_links, 1);
+    assert_eq!(contacts.creates.get(&Side::Quickbooks), Some(&1));
+    assert_eq!(contacts.creates.get(&Side::Hubspot), Some(&2));
+    assert_eq!(contacts.collisions, 1, "{contacts:?}");
+    assert!(contacts.samples["collisions"][0].contains("Bob Builder (2)"));
+    assert_eq!(contacts.samples["links"].len(), 1);
+    let products = report
+        .kinds
+        .iter()
+        .find(|k| k.kind == Some(PRODUCT))
+        .unwrap();
+    assert_eq!(products.new_links, 1);
+    assert_eq!(products.creates.get(&Side::Quickbooks), Some(&1));
+    // The linked pair differs in name: the policy picks one, so one side gets an update.
+    assert_eq!(products.updates.values().sum::<usize>(), 1, "{products:?}");
+
+    // Nothing written anywhere.
+    for gateway in [&h.hubspot, &h.qbo] {
+        let calls = gateway.calls();
+        assert_eq!(
+            calls.create + calls.update + calls.deactivate + calls.ensure_schema,
+            0
+        );
+    }
+    assert!(h.links(CONTACT).await.is_empty() && h.links(PRODUCT).await.is_empty());
+    assert!(h.store.recent_log(&h.conn, 10).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .get_cursor(&h.conn, Side::Hubspot, CONTACT)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        h.queue.pending(Lane::Live).await.unwrap() + h.queue.pending(Lane::Bulk).await.unwrap(),
+        0
+    );
+    // Progress was reported for listing and planning.
+    let progress = progress.into_inner().unwrap();
+    assert!(progress.contains(&SyncProgress::Listing {
+        kind: CONTACT,
+        side: Side::Quickbooks,
+        records: 3
+    }));
+    assert!(progress.contains(&SyncProgress::Syncing {
+        kind: CONTACT,
+        done: 5,
+        total: 5
+    }));
+}
+
+#[tokio::test]
+async fn the_real_run_links_and_creates_in_batches_and_a_second_run_writes_nothing() {
+    let h = seeded().await;
+    let report = initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+        .await
+        .unwrap();
+    let contacts = report
+        .kinds
+        .iter()
+        .find(|k| k.kind == Some(CONTACT))
+        .unwrap();
+    assert_eq!(contacts.new_links, 1);
+    assert_eq!(contacts.creates.get(&Side::Quickbooks), Some(&1));
+    assert_eq!(contacts.creates.get(&Side::Hubspot), Some(&2));
+    assert_eq!(contacts.collisions, 1);
+    assert_eq!(contacts.failed, 0);
+    assert_eq!(h.hubspot.records(CONTACT).len(), 4);
+    assert_eq!(h.qbo.records(CONTACT).len(), 4);
+    assert_eq!(h.links(CONTACT).await.len(), 4);
+    assert_eq!(h.links(PRODUCT).await.len(), 2);
+    assert!(
+        h.qbo
+            .records(CONTACT)
+            .iter()
+            .any(|r| r.values["DisplayName"] == json!("Bob Builder (2)"))
+    );
+    // Creates are batched: one call per side per chunk (plus one retry for the collision).
+    assert_eq!(h.hubspot.calls().create, 1, "both new contacts in one call");
+    assert!(h.qbo.calls().create <= 3, "{:?}", h.qbo.calls());
+    assert_eq!(h.hubspot.calls().ensure_schema, 1);
+    // Watermarks are set so the poller takes over.
+    for side in Side::BOTH {
+        let cursor = h
+            .store
+            .get_cursor(&h.conn, side, CONTACT)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(cursor.last_full_sweep.is_some());
+    }
+
+    h.hubspot.reset_calls();
+    h.qbo.reset_calls();
+    let again = initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+        .await
+        .unwrap();
+    for kind in &again.kinds {
+        assert_eq!(
+            kind.new_links
+                + kind.creates.values().sum::<usize>()
+                + kind.updates.values().sum::<usize>(),
+            0,
+            "{kind:?}"
+        );
+    }
+    for gateway in [&h.hubspot, &h.qbo] {
+        let calls = gateway.calls();
+        assert_eq!(
+            calls.create + calls.update + calls.deactivate,
+            0,
+            "{calls:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_poller_turns_changes_into_jobs_and_skips_its_own_writes() {
+    let h = seeded().await;
+    initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+        .await
+        .unwrap();
+    h.clock.advance(Duration::from_secs(300));
+    let quiet = poll_connection(&h.ctx, &h.conn).await.unwrap();
+    assert_eq!(quiet.jobs, 0, "{quiet:?}");
+
+    h.clock.advance(Duration::from_secs(300));
+    let ada = h
+        .hubspot
+        .records(CONTACT)
+        .into_iter()
+        .find(|r| r.values["email"] == json!("ada@analytical.example"))
+        .unwrap();
+    h.hubspot
+        .edit(CONTACT, &ada.id, values(&[("city", json!("London"))]));
+    let poll = poll_connection(&h.ctx, &h.conn).await.unwrap();
+    assert_eq!(poll.jobs, 1, "{poll:?}");
+    h.drain(5).await;
+    let qbo_id = h
+        .store
+        .get_link(&h.conn, CONTACT, Side::Hubspot, &ada.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .qbo_id;
+    assert_eq!(
+        h.qbo.get(CONTACT, &qbo_id).unwrap().values["BillAddr.City"],
+        json!("London")
+    );
+
+    // Our write to QBO and the edit itself come back in the overlap window: both are echoes.
+    h.clock.advance(Duration::from_secs(10));
+    let echo = poll_connection(&h.ctx, &h.conn).await.unwrap();
+    assert_eq!(echo.jobs, 0, "{echo:?}");
+    assert!(echo.skipped_echoes >= 2);
+
+    // A throttled side keeps its watermark and is reported.
+    let before = h
+        .store
+        .get_cursor(&h.conn, Side::Quickbooks, CONTACT)
+        .await
+        .unwrap();
+    h.clock.advance(Duration::from_secs(10));
+    h.qbo.fail_next_calls([GatewayError::Throttled {
+        wait: Duration::from_secs(60),
+    }]);
+    let throttled = poll_connection(&h.ctx, &h.conn).await.unwrap();
+    assert_eq!(throttled.failures.len(), 1);
+    assert_eq!(
+        h.store
+            .get_cursor(&h.conn, Side::Quickbooks, CONTACT)
+            .await
+            .unwrap(),
+        before
+    );
+}
