@@ -1,0 +1,190 @@
+//! The poller Lambda's logic, callable without Lambda: for every active connection, either
+//! poll what changed since the watermarks (`{"mode":"poll"}`, every 5 minutes) or run the full
+//! reconciliation sweep (`{"mode":"sweep"}`, daily), and report what it did.
+
+use hqsync::engine::initial_sync::{InitialSyncOptions, initial_sync};
+use hqsync::engine::poller::{PollError, poll_connection};
+use hqsync::engine::worker::SyncContext;
+use hqsync::ports::{ConnectionStatus, LinkStore};
+use hqsync_aws::AwsStack;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What a scheduled invocation asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Poll,
+    Sweep,
+}
+
+/// A malformed scheduler input.
+#[derive(Debug, thiserror::Error)]
+#[error("poller input must be {{\"mode\":\"poll\"}} or {{\"mode\":\"sweep\"}}: {0}")]
+pub struct InputError(String);
+
+impl Mode {
+    /// The schedule's `Input` JSON (`{"mode": ...}`); an EventBridge envelope without one (a
+    /// schedule that sets no `Input`) means a poll.
+    pub fn from_event(event: &Value) -> Result<Mode, InputError> {
+        match event.get("mode") {
+            Some(mode) => {
+                serde_json::from_value(mode.clone()).map_err(|e| InputError(e.to_string()))
+            }
+            None if event.get("detail-type").is_some() => Ok(Mode::Poll),
+            None => Err(InputError(format!("no \"mode\" in {event}"))),
+        }
+    }
+}
+
+/// What one invocation did (returned as the invocation's result and logged).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    pub mode: Option<Mode>,
+    pub connections: usize,
+    /// Connections skipped because they are paused or need reconnecting.
+    pub skipped: usize,
+    /// Poll: jobs enqueued. Sweep: records synced or linked.
+    pub jobs: usize,
+    /// Connections (or kinds and sides of them) that could not be handled this time.
+    pub failures: Vec<String>,
+}
+
+/// Built once per cold start.
+pub struct PollerState {
+    pub stack: AwsStack,
+    ctx: SyncContext,
+}
+
+impl PollerState {
+    pub fn new(stack: AwsStack) -> Self {
+        let ctx = stack.sync_context();
+        PollerState { stack, ctx }
+    }
+}
+
+/// A failure that should fail the invocation (and raise the functions' error alarm).
+#[derive(Debug, thiserror::Error)]
+pub enum PollerError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("could not list connections: {0}")]
+    Store(#[from] hqsync::ports::StoreError),
+    #[error("{failed} of {total} connections failed; first: {first}")]
+    Connections {
+        failed: usize,
+        total: usize,
+        first: String,
+    },
+}
+
+/// Runs one scheduled invocation.
+pub async fn handle(state: &PollerState, event: Value) -> Result<RunSummary, PollerError> {
+    let result = run(state, &event).await;
+    state.stack.flush_metrics();
+    result
+}
+
+async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerError> {
+    let mode = Mode::from_event(event)?;
+    let mut summary = RunSummary {
+        mode: Some(mode),
+        ..RunSummary::default()
+    };
+    let connections = state.stack.store.list_connections().await?;
+    let mut failed_connections = Vec::new();
+    for record in connections {
+        let id = record.id().clone();
+        if record.status != ConnectionStatus::Active {
+            tracing::info!(connection = %id, status = ?record.status, "connection not active; skipped");
+            summary.skipped += 1;
+            continue;
+        }
+        summary.connections += 1;
+        match mode {
+            Mode::Poll => match poll_connection(&state.ctx, &id).await {
+                Ok(report) => {
+                    summary.jobs += report.jobs;
+                    for (side, kind, error) in &report.failures {
+                        tracing::warn!(connection = %id, %side, %kind, %error, "poll failed; the watermark stays");
+                        summary
+                            .failures
+                            .push(format!("{id} {side} {kind}: {error}"));
+                    }
+                    tracing::info!(connection = %id, jobs = report.jobs, echoes = report.skipped_echoes, "polled");
+                }
+                // Vendor trouble for one connection (tokens, outage) is that connection's
+                // problem; our own storage failing is everyone's.
+                Err(PollError::Gateways(error)) => {
+                    tracing::warn!(connection = %id, %error, "poll skipped");
+                    summary.failures.push(format!("{id}: {error}"));
+                }
+                Err(error) => {
+                    tracing::error!(connection = %id, %error, "poll failed");
+                    failed_connections.push(format!("{id}: {error}"));
+                }
+            },
+            Mode::Sweep => {
+                match initial_sync(&state.ctx, &id, &InitialSyncOptions::default(), &|_| {}).await {
+                    Ok(report) => {
+                        for kind in &report.kinds {
+                            summary.jobs += kind.new_links
+                                + kind.creates.values().sum::<usize>()
+                                + kind.updates.values().sum::<usize>();
+                            if kind.failed > 0 {
+                                summary.failures.push(format!(
+                                    "{id} {:?}: {} records failed",
+                                    kind.kind, kind.failed
+                                ));
+                            }
+                        }
+                        tracing::info!(connection = %id, kinds = report.kinds.len(), "swept");
+                    }
+                    Err(error) => {
+                        tracing::error!(connection = %id, %error, "sweep failed");
+                        failed_connections.push(format!("{id}: {error}"));
+                    }
+                }
+            }
+        }
+    }
+    tracing::info!(
+        mode = ?mode,
+        connections = summary.connections,
+        skipped = summary.skipped,
+        jobs = summary.jobs,
+        failures = summary.failures.len() + failed_connections.len(),
+        "poller run finished"
+    );
+    if let Some(first) = failed_connections.first() {
+        return Err(PollerError::Connections {
+            failed: failed_connections.len(),
+            total: summary.connections,
+            first: first.clone(),
+        });
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn schedule_inputs_choose_the_mode_and_bad_ones_are_refused() {
+        assert_eq!(
+            Mode::from_event(&json!({"mode": "poll"})).unwrap(),
+            Mode::Poll
+        );
+        assert_eq!(
+            Mode::from_event(&json!({"mode": "sweep"})).unwrap(),
+            Mode::Sweep
+        );
+        let envelope =
+            json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
+        assert_eq!(Mode::from_event(&envelope).unwrap(), Mode::Poll);
+        assert!(Mode::from_event(&json!({"mode": "backfill"})).is_err());
+        assert!(Mode::from_event(&json!({})).is_err());
+    }
+}
