@@ -518,6 +518,56 @@ mod tests {
         assert!(take_batch(&s).is_empty(), "a copy is not copied again");
     }
 
+    #[tokio::test]
+    async fn unreachable_target_is_retried_on_schedule_then_abandoned() {
+        // A port nobody listens on: bind, note the port, drop the listener.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let delivery = WebhookDelivery::start(
+            SandboxClock::with_scale(1000.0),
+            Arc::new(PlainJson),
+            DeliveryConfig {
+                target_url: Some(format!("http://127.0.0.1:{port}/hook")),
+                retry_schedule_ms: vec![1_000, 2_000],
+                timeout_ms: 500,
+                ..Default::default()
+            },
+            SecretString::from("s"),
+            2,
+            1,
+        );
+        delivery.enqueue(Value::from(1));
+        assert!(delivery.wait_idle(Duration::from_secs(10)).await);
+        let c = delivery.counters();
+        assert_eq!(c.batches, 1);
+        assert_eq!(c.attempts, 3, "first try + 2 retries");
+        assert_eq!(c.failed_attempts, 3);
+        assert_eq!(c.abandoned_batches, 1);
+        assert_eq!(c.delivered_batches, 0);
+        delivery.stop();
+    }
+
+    #[tokio::test]
+    async fn no_target_discards_and_counts() {
+        let delivery = WebhookDelivery::start(
+            SandboxClock::default(),
+            Arc::new(PlainJson),
+            DeliveryConfig::default(),
+            SecretString::from("s"),
+            1,
+            1,
+        );
+        delivery.enqueue_all([Value::from(1), Value::from(2)]);
+        assert!(delivery.wait_idle(Duration::from_secs(5)).await);
+        assert_eq!(delivery.counters().discarded_no_target, 2);
+        delivery.clear();
+        assert_eq!(delivery.counters().enqueued, 0);
+        delivery.stop();
+    }
+
     #[test]
     fn reorder_changes_order_but_keeps_every_event() {
         let s = shared(DeliveryConfig {

@@ -208,6 +208,8 @@ impl Store {
         ];
         let mut moved = 0;
         let delay = self.search_delay_ms;
+        let primary_keys = self.index_keys(kind, primary);
+        let secondary_keys = self.index_keys(kind, secondary);
         {
             let rec = self.record_mut(kind, primary).expect("live");
             for (name, value) in &sec.properties {
@@ -264,6 +266,8 @@ impl Store {
             r.reindex(ctx.now_ms, 0);
         }
         self.merged_into.insert((kind, secondary), primary);
+        self.refresh_index(kind, secondary, secondary_keys);
+        self.refresh_index(kind, primary, primary_keys);
         ctx.record(Change::Merged {
             kind,
             primary,

@@ -17,6 +17,7 @@ mod sandbox;
 pub mod schema;
 pub mod search;
 mod store;
+mod unique_index;
 pub mod webhook_events;
 
 pub use auth::ACTOR_HEADER;

@@ -362,32 +362,40 @@ pub fn query_matches(props: &BTreeMap<String, String>, query: &str, fields: &[&s
 }
 
 /// Sorts `(id, props)` rows: by the one sort (values missing go last), else by id
-/// (hubspot-api.md §2.4: without a sort, creation order, oldest first).
+/// (hubspot-api.md §2.4: without a sort, creation order, oldest first). Each row's sort key is
+/// computed once.
 pub fn sort_rows<T>(
-    rows: &mut [(u64, T)],
+    rows: Vec<(u64, T)>,
     props_of: impl Fn(&T) -> &BTreeMap<String, String>,
     sort: Option<(String, bool)>,
     type_of: &dyn Fn(&str) -> Option<PropertyType>,
-) {
+) -> Vec<(u64, T)> {
     let Some((name, descending)) = sort else {
+        let mut rows = rows;
         rows.sort_by_key(|r| r.0);
-        return;
+        return rows;
     };
     let t = type_of(&name);
-    rows.sort_by(|a, b| {
-        let va = props_of(&a.1).get(&name);
-        let vb = props_of(&b.1).get(&name);
-        let ord = match (va, vb) {
+    let mut keyed: Vec<(Option<Comparable>, u64, T)> = rows
+        .into_iter()
+        .map(|(id, row)| {
+            let key = props_of(&row).get(&name).map(|v| comparable(t, v));
+            (key, id, row)
+        })
+        .collect();
+    keyed.sort_by(|a, b| {
+        let ord = match (&a.0, &b.0) {
             (Some(x), Some(y)) => {
-                let o = compare(t, x, y).unwrap_or(Ordering::Equal);
+                let o = x.partial_cmp(y).unwrap_or(Ordering::Equal);
                 if descending { o.reverse() } else { o }
             }
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
         };
-        ord.then(a.0.cmp(&b.0))
+        ord.then(a.1.cmp(&b.1))
     });
+    keyed.into_iter().map(|(_, id, row)| (id, row)).collect()
 }
 
 #[cfg(test)]
@@ -514,14 +522,14 @@ mod tests {
 
     #[test]
     fn sort_puts_missing_last_and_breaks_ties_by_id() {
-        let mut rows = vec![
+        let rows = vec![
             (3, props(&[("price", "5")])),
             (1, props(&[])),
             (2, props(&[("price", "20")])),
         ];
-        sort_rows(&mut rows, |p| p, Some(("price".into(), true)), &types);
+        let rows = sort_rows(rows, |p| p, Some(("price".into(), true)), &types);
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 3, 1]);
-        sort_rows(&mut rows, |p| p, None, &types);
+        let rows = sort_rows(rows, |p| p, None, &types);
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![1, 2, 3]);
     }
 

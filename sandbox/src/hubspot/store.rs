@@ -13,6 +13,7 @@ use super::record::{Record, iso_ms};
 use super::schema::{
     InvalidValue, Schema, invalid_values_errors, invalid_values_message, normalize_value,
 };
+use super::unique_index::{IndexKey, SECONDARY_EMAILS};
 
 /// Who made a write: the app (any accepted bearer token) or a simulated user in the HubSpot UI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +139,8 @@ pub struct Store {
     pub(super) merged_into: HashMap<(ObjectKind, u64), u64>,
     /// Both directions of every association.
     pub(super) edges: BTreeSet<Edge>,
+    /// Unique values of live records -> record id (see `unique_index.rs`).
+    pub(super) unique_index: HashMap<IndexKey, u64>,
 }
 
 /// First id handed out (HubSpot ids are large numbers; these look similar and stay unique
@@ -156,6 +159,7 @@ impl Store {
             records: BTreeMap::new(),
             merged_into: HashMap::new(),
             edges: BTreeSet::new(),
+            unique_index: HashMap::new(),
         }
     }
 
@@ -222,6 +226,9 @@ impl Store {
 
     /// The live record holding `value` in `property` (emails compare case-insensitively).
     pub fn find_by_unique(&self, kind: ObjectKind, property: &str, value: &str) -> Option<u64> {
+        if self.indexed_properties(kind).iter().any(|p| p == property) {
+            return self.indexed_holder(kind, property, value);
+        }
         self.records(kind)
             .filter(|r| !r.is_archived())
             .find(|r| {
@@ -234,14 +241,7 @@ impl Store {
 
     /// The live contact holding `email` as a secondary email (after a merge).
     fn secondary_email_holder(&self, email: &str) -> Option<u64> {
-        self.records(ObjectKind::Contact)
-            .filter(|r| !r.is_archived())
-            .find(|r| {
-                r.properties
-                    .get("hs_additional_emails")
-                    .is_some_and(|list| list.split(';').any(|e| e.eq_ignore_ascii_case(email)))
-            })
-            .map(|r| r.id)
+        self.indexed_holder(ObjectKind::Contact, SECONDARY_EMAILS, email)
     }
 
     /// Checks an `idProperty` names a property that can identify records.
@@ -564,6 +564,7 @@ impl Store {
             .insert(kind.last_modified_property().to_owned(), iso_ms(now));
         record.reindex(now, self.search_delay_ms);
         self.records.entry(kind).or_default().insert(id, record);
+        self.refresh_index(kind, id, Vec::new());
         ctx.record(Change::Created { kind, id });
         for (name, value) in written {
             ctx.record(Change::PropertyChanged {
@@ -619,10 +620,11 @@ impl Store {
         ctx: &mut WriteCtx,
     ) -> Vec<String> {
         let delay = self.search_delay_ms;
+        let id = self.resolve_merged(kind, id);
+        let before = self.index_keys(kind, id);
         let Some(record) = self.record_mut(kind, id) else {
             return Vec::new();
         };
-        let id = record.id;
         let mut changed = Vec::new();
         let mut names = Vec::new();
         for (name, value) in writes {
@@ -647,6 +649,7 @@ impl Store {
             .properties
             .insert(kind.last_modified_property().to_owned(), iso_ms(ctx.now_ms));
         record.reindex(ctx.now_ms, delay);
+        self.refresh_index(kind, id, before);
         for (name, value) in changed {
             ctx.record(Change::PropertyChanged {
                 kind,
@@ -677,11 +680,13 @@ impl Store {
         }
         let id = record.id;
         let delay = self.search_delay_ms;
+        let before = self.index_keys(kind, id);
         if let Some(r) = self.record_mut(kind, id) {
             r.archived_at_ms = Some(ctx.now_ms);
             r.updated_at_ms = ctx.now_ms;
             r.reindex(ctx.now_ms, delay);
         }
+        self.refresh_index(kind, id, before);
         ctx.record(Change::Deleted { kind, id });
         self.recalculate_invoices_of(kind, id, ctx);
         Ok(())

@@ -237,3 +237,23 @@ async fn batch_archive_is_204_and_records_are_gone() {
         404
     );
 }
+
+#[tokio::test]
+async fn results_are_not_in_input_order_so_clients_match_by_id() {
+    // hubspot-api.md §2.2: "Result order is not input order" (captured: two inputs, reversed).
+    let hs = Hs::quiet().await;
+    let r = hs
+        .post(
+            "/crm/v3/objects/companies/batch/create",
+            json!({"inputs": [{"properties": {"name": "bossa"}}, {"properties": {"name": "samba"}}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let names: Vec<&str> = r.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["properties"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["samba", "bossa"]);
+}

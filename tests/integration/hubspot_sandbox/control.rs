@@ -139,3 +139,31 @@ async fn unknown_object_type_is_a_400() {
         "VALIDATION_ERROR",
     );
 }
+
+#[tokio::test]
+async fn hangs_end_in_a_504_and_latency_is_settable() {
+    let hs = Hs::quiet().await;
+    let r = hs
+        .put(
+            "/_sandbox/faults",
+            Some(json!({"hangRate": 1.0, "hangMs": 20})),
+        )
+        .await;
+    assert_eq!(r.body["hangRate"], 1.0);
+    let hung = hs.get("/crm/v3/objects/contacts").await;
+    assert_eq!(hung.status, 504);
+    assert_eq!(hung.body["status"], "error");
+    hs.put("/_sandbox/faults", Some(json!({"latencyMs": 5})))
+        .await;
+    assert_eq!(hs.get("/crm/v3/objects/contacts").await.status, 200);
+    assert_eq!(hs.get("/_sandbox/faults").await.body["latencyMs"], 5);
+    let clock = hs.get("/_sandbox/clock").await.body;
+    assert!(clock["nowMs"].as_i64().unwrap() > 1_700_000_000_000);
+    assert_eq!(clock["timeScale"], 1.0);
+    assert_eq!(
+        hs.put("/_sandbox/clock", Some(json!({"timeScale": -1})))
+            .await
+            .status,
+        400
+    );
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::objects::{CreateInput, apply_inline, id_text, render_full, resolve_inline};
-use super::{QueryParams, batch_inputs, batch_response, body, kind};
+use super::{QueryParams, batch_inputs, batch_response, body, kind, unordered};
 use crate::hubspot::app::SharedHub;
 use crate::hubspot::errors::{ApiError, BatchError};
 use crate::hubspot::object_types::ObjectKind;
@@ -143,7 +143,12 @@ async fn read(
     let code = status(&errors, StatusCode::OK);
     Ok((
         code,
-        Json(batch_response(results, errors, started, hub.clock.now_ms())),
+        Json(batch_response(
+            unordered(results),
+            errors,
+            started,
+            hub.clock.now_ms(),
+        )),
     )
         .into_response())
 }
@@ -194,7 +199,12 @@ async fn create(
         let code = status(&errors, StatusCode::CREATED);
         Ok((
             code,
-            Json(batch_response(results, errors, started, ctx.now_ms)),
+            Json(batch_response(
+                unordered(results),
+                errors,
+                started,
+                ctx.now_ms,
+            )),
         )
             .into_response())
     })
@@ -302,7 +312,12 @@ async fn update(
         let code = status(&errors, StatusCode::OK);
         Ok((
             code,
-            Json(batch_response(results, errors, started, ctx.now_ms)),
+            Json(batch_response(
+                unordered(results),
+                errors,
+                started,
+                ctx.now_ms,
+            )),
         )
             .into_response())
     })
@@ -386,7 +401,12 @@ async fn upsert(
         let code = status(&errors, StatusCode::OK);
         Ok((
             code,
-            Json(batch_response(results, errors, started, ctx.now_ms)),
+            Json(batch_response(
+                unordered(results),
+                errors,
+                started,
+                ctx.now_ms,
+            )),
         )
             .into_response())
     })

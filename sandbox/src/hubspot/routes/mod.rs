@@ -108,6 +108,16 @@ pub fn batch_response(
     v
 }
 
+/// hubspot-api.md §2.2: "Result order is not input order" (a captured two-input batch came
+/// back reversed). The sandbox rotates results by one so a client matching by position fails
+/// its tests; the exact order HubSpot uses is UNVERIFIED.
+pub fn unordered(mut results: Vec<Value>) -> Vec<Value> {
+    if results.len() > 1 {
+        results.rotate_left(1);
+    }
+    results
+}
+
 /// `{"inputs": [...]}` with the 100-input cap (hubspot-api.md §2.2).
 pub fn batch_inputs<T: DeserializeOwned>(bytes: &Bytes, max: usize) -> Result<Vec<T>, ApiError> {
     #[derive(serde::Deserialize)]

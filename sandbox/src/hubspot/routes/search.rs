@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{body, kind};
 use crate::hubspot::app::SharedHub;
 use crate::hubspot::errors::ApiError;
-use crate::hubspot::record::PropertySelection;
+use crate::hubspot::record::{PropertySelection, Record};
 use crate::hubspot::search::{
     SearchRequest, check_request, query_matches, record_matches, sort_rows,
 };
@@ -37,29 +37,31 @@ async fn search(
     };
     let page = check_request(&req).map_err(ApiError::bad_request)?;
     let now = hub.clock.now_ms();
-    let mut store = hub.store();
-    let schema = store.schema.clone();
-    let type_of = |name: &str| schema.property(kind, name).map(|p| p.property_type);
-    let mut rows = Vec::new();
-    for record in store.records_mut(kind) {
-        if record.is_archived() {
-            continue;
-        }
-        let Some(version) = record.search_version(now).cloned() else {
-            continue;
-        };
-        if record_matches(&version.properties, &req.filter_groups, &type_of)
-            && req
-                .query
-                .as_deref()
-                .is_none_or(|q| query_matches(&version.properties, q, kind.query_properties()))
-        {
-            rows.push((record.id, version));
-        }
+    let mut guard = hub.store();
+    // Promote versions whose indexing delay has passed, then read without cloning.
+    for record in guard.records_mut(kind) {
+        record.search_version(now);
     }
-    sort_rows(
-        &mut rows,
-        |v| &v.properties,
+    let store = &*guard;
+    let schema = &store.schema;
+    let type_of = |name: &str| schema.property(kind, name).map(|p| p.property_type);
+    let rows: Vec<(u64, &Record)> = store
+        .records(kind)
+        .filter(|r| !r.is_archived())
+        .filter(|r| {
+            r.indexed.as_ref().is_some_and(|v| {
+                record_matches(&v.properties, &req.filter_groups, &type_of)
+                    && req
+                        .query
+                        .as_deref()
+                        .is_none_or(|q| query_matches(&v.properties, q, kind.query_properties()))
+            })
+        })
+        .map(|r| (r.id, r))
+        .collect();
+    let rows = sort_rows(
+        rows,
+        |r| &r.indexed.as_ref().expect("filtered on indexed").properties,
         req.sorts.first().map(|s| s.key()),
         &type_of,
     );
@@ -70,9 +72,9 @@ async fn search(
         .iter()
         .skip(page.offset)
         .take(page.limit)
-        .filter_map(|(id, version)| {
-            let record = store.record(kind, *id)?;
-            let props = record.render_properties(&version.properties, &selection, &schema);
+        .filter_map(|(_, record)| {
+            let version = record.indexed.as_ref()?;
+            let props = record.render_properties(&version.properties, &selection, schema);
             Some(record.render_with(props, version.updated_at_ms))
         })
         .collect();
