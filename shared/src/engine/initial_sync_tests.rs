@@ -246,3 +246,66 @@ async fn the_poller_turns_changes_into_jobs_and_skips_its_own_writes() {
         before
     );
 }
+
+#[tokio::test]
+async fn api_calls_stay_batched_for_backfill_and_steady_state() {
+    let h = Harness::new().await;
+    let n = 300;
+    for i in 0..n {
+        h.hubspot_contact(
+            &format!("p{i}@example.com"),
+            "Person",
+            &format!("Number{i}"),
+        );
+    }
+    // Half of QBO overlaps HubSpot by email, half is new.
+    for i in (n / 2)..(n + n / 2) {
+        h.qbo_customer(
+            &format!("p{i}@example.com"),
+            "Person",
+            &format!("Number{i}"),
+        );
+    }
+    initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(h.links(CONTACT).await.len(), n + n / 2);
+    assert_eq!(h.hubspot.records(CONTACT).len(), n + n / 2);
+    assert_eq!(h.qbo.records(CONTACT).len(), n + n / 2);
+    let records = (2 * n) as f64;
+    let (hs, qb) = (h.hubspot.calls(), h.qbo.calls());
+    eprintln!(
+        "backfill of {n}+{n} contacts: HubSpot {} calls ({:.3}/record), QBO {} calls ({:.3}/record)",
+        hs.total(),
+        f64::from(hs.total()) / records,
+        qb.total(),
+        f64::from(qb.total()) / records
+    );
+    assert!(f64::from(hs.total()) / records < 0.1, "{hs:?}");
+    assert!(f64::from(qb.total()) / records < 0.1, "{qb:?}");
+
+    // Steady state: 50 edits arrive as one batch of jobs.
+    h.clock.advance(Duration::from_secs(60));
+    h.hubspot.reset_calls();
+    h.qbo.reset_calls();
+    let edited: Vec<_> = h.hubspot.records(CONTACT).into_iter().take(50).collect();
+    let jobs = edited
+        .iter()
+        .map(|r| {
+            h.hubspot
+                .edit(CONTACT, &r.id, values(&[("city", json!("Leeds"))]));
+            h.job(CONTACT, Side::Hubspot, &r.id)
+        })
+        .collect();
+    h.run(jobs).await;
+    let (hs, qb) = (h.hubspot.calls(), h.qbo.calls());
+    eprintln!(
+        "50 changes: HubSpot {} calls, QBO {} calls ({} reads, {} updates)",
+        hs.total(),
+        qb.total(),
+        qb.read,
+        qb.update
+    );
+    assert_eq!((hs.read, qb.read, qb.update), (1, 1, 1), "{hs:?} {qb:?}");
+    assert_eq!(qb.records_updated, 50);
+}
