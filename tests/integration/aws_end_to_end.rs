@@ -14,6 +14,7 @@ use hqsync::ports::{
 };
 use hqsync::quickbooks::webhook::signature::{SIGNATURE_HEADER, sign};
 use hqsync_hubspot_webhook::HubspotWebhookState;
+use hqsync_poller::{PollerError, PollerState};
 use hqsync_quickbooks_webhook::QuickbooksWebhookState;
 use hqsync_tests::aws_stack::{AwsTestStack, HUBSPOT_PATH, QUICKBOOKS_PATH, start_aws_test_stack};
 use hqsync_worker::{WorkerState, run_batch};
@@ -466,5 +467,102 @@ async fn aws_worker_hands_back_paused_jobs_and_dead_letters_poison_and_exhausted
     let reason = exhausted.reason.as_deref().unwrap();
     assert!(reason.contains("gave up after 8 receives"), "{reason}");
     assert!(reason.contains("Paused"), "{reason}");
+    local.shutdown().await;
+}
+
+#[tokio::test]
+async fn aws_poller_finds_changes_webhooks_missed_and_the_sweep_pairs_existing_records() {
+    let Some(endpoint) = moto_endpoint(
+        "aws_poller_finds_changes_webhooks_missed_and_the_sweep_pairs_existing_records",
+    ) else {
+        return;
+    };
+    let local = start_aws_test_stack(&endpoint).await;
+    let poller = PollerState::new(local.stack.clone());
+    let pair = gateways(&local).await;
+    pair.hubspot
+        .ensure_schema(&[ObjectKind::Contact])
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        hqsync_poller::handle(&poller, json!({"mode": "backfill"})).await,
+        Err(PollerError::Input(_))
+    ));
+    // The first poll only sets the watermarks (the past is the sweep's job).
+    let first = hqsync_poller::handle(&poller, json!({"mode": "poll"}))
+        .await
+        .unwrap();
+    assert_eq!(first.connections, 1);
+    assert_eq!(first.jobs, 0);
+    assert!(first.failures.is_empty(), "{:?}", first.failures);
+
+    // The same person appears on both sides (as if a webhook had been lost).
+    let hubspot_contact = pair
+        .hubspot
+        .create(
+            ObjectKind::Contact,
+            vec![CreateRequest {
+                idempotency_key: uuid::Uuid::new_v4().to_string(),
+                values: BTreeMap::from([
+                    ("email".to_owned(), json!("marlo.tenpenny@example.com")),
+                    ("firstname".to_owned(), json!("Marlo")),
+                    ("lastname".to_owned(), json!("Tenpenny")),
+                ]),
+            }],
+        )
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    let qbo_customer = pair
+        .quickbooks
+        .create(
+            ObjectKind::Contact,
+            vec![CreateRequest {
+                idempotency_key: uuid::Uuid::new_v4().to_string(),
+                values: BTreeMap::from([
+                    (
+                        "PrimaryEmailAddr.Address".to_owned(),
+                        json!("marlo.tenpenny@example.com"),
+                    ),
+                    ("GivenName".to_owned(), json!("Marlo")),
+                    ("FamilyName".to_owned(), json!("Tenpenny")),
+                    ("DisplayName".to_owned(), json!("Marlo Tenpenny")),
+                ]),
+            }],
+        )
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    let second = hqsync_poller::handle(&poller, json!({"mode": "poll"}))
+        .await
+        .unwrap();
+    assert!(
+        second.jobs >= 2,
+        "the poll should queue both changed records: {second:?}"
+    );
+
+    // The sweep pairs them by e-mail instead of creating duplicates.
+    let swept = hqsync_poller::handle(&poller, json!({"mode": "sweep"}))
+        .await
+        .unwrap();
+    assert!(swept.failures.is_empty(), "{:?}", swept.failures);
+    let link = local
+        .link_of(ObjectKind::Contact, Side::Hubspot, &hubspot_contact.id)
+        .await
+        .expect("the sweep linked the pair");
+    assert_eq!(link.qbo_id, qbo_customer.id);
+    let customers = pair
+        .quickbooks
+        .find_by_field(
+            ObjectKind::Contact,
+            "PrimaryEmailAddr.Address",
+            &["marlo.tenpenny@example.com".to_owned()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(customers.len(), 1, "no duplicate customer");
     local.shutdown().await;
 }
