@@ -1,6 +1,7 @@
 //! Benchmark of the Lambda handlers on the AWS code paths (moto) and the sandboxes: for each
 //! function, init time (what a cold start adds before the first event), per-invocation wall
-//! and CPU time for a 10-message batch, and the peak RSS (the Lambda memory setting to fit).
+//! and CPU time for a 10-message batch (the poller: one poll of one connection), and the peak
+//! RSS (the Lambda memory setting to fit).
 //!
 //! Run: `infra/scripts/with-moto.sh cargo bench -p hqsync-tests --bench lambda_functions`.
 //! Each handler runs in a child process of its own (this binary, re-executed), so its RSS and
@@ -30,7 +31,7 @@ const REALM_VAR: &str = "HQSYNC_BENCH_REALM";
 const ROUNDS: usize = 6;
 /// Messages (SQS records or webhook events) per invocation.
 const BATCH: usize = 10;
-const FUNCTIONS: [&str; 3] = ["worker", "hubspot-webhook", "quickbooks-webhook"];
+const FUNCTIONS: [&str; 4] = ["worker", "hubspot-webhook", "quickbooks-webhook", "poller"];
 
 fn main() {
     if let Ok(function) = std::env::var(CHILD_VAR) {
@@ -209,6 +210,20 @@ async fn child(function: &str) -> Value {
                 );
                 invocations
                     .push(json!({"messages": BATCH, "wall_ms": ms(wall), "cpu_ms": ms(cpu)}));
+            }
+        }
+        "poller" => {
+            // One connection, both kinds and sides; "messages" = jobs the poll queued.
+            let state = hqsync_poller::PollerState::new(stack);
+            for _ in 0..ROUNDS {
+                let (wall, cpu) = (Instant::now(), process_cpu());
+                let summary = hqsync_poller::handle(&state, json!({"mode": "poll"}))
+                    .await
+                    .expect("poll");
+                let (wall, cpu) = (wall.elapsed(), process_cpu() - cpu);
+                invocations.push(
+                    json!({"messages": summary.jobs, "wall_ms": ms(wall), "cpu_ms": ms(cpu)}),
+                );
             }
         }
         other => panic!("unknown function {other}"),
