@@ -10,18 +10,24 @@ use serde_json::{Value, json};
 use super::*;
 use crate::mapping::MappingSet;
 use crate::model::{
-    CanonicalValues, ConflictWinner, ConnectionId, ConnectionSettings, Link, NativeValues,
-    ObjectKind, Record, Side,
+    CanonicalValues, ConflictWinner, ConnectionId, ConnectionSettings, CustomMapping, Direction,
+    Link, NativeValues, ObjectKind, Record, Side, TransformKind,
 };
 
-/// The native field of each side for the sim's fields (a subset of the default contact rows).
+/// The native field of each side for the sim's fields: default contact rows plus two custom
+/// rows (an enumeration and a number kept in a QBO text field).
 const FIELDS: &[(&str, &str)] = &[
     ("email", "PrimaryEmailAddr.Address"),
     ("firstname", "GivenName"),
     ("lastname", "FamilyName"),
     ("phone", "PrimaryPhone.FreeFormNumber"),
     ("company", "CompanyName"),
+    ("tier", "CustomerTypeRef.value"),
+    ("credit", "Notes"),
 ];
+/// Native values per side for the custom rows, spelled differently on each side.
+const TIERS: [&[&str]; 2] = [&["gold", "silver", ""], &["1", "2", ""]];
+const CREDITS: [&[&str]; 2] = [&["12.50", "7", ""], &["12.5", "7.00", "3"]];
 const NAMES: &[&str] = &["Ada", "Ann", "", "Grace", " ada "];
 const PHONES: &[&str] = &[
     "(415) 555-0100",
@@ -163,6 +169,27 @@ impl World {
     fn new(conflict: ConflictWinner) -> Self {
         let mut settings = ConnectionSettings::default();
         settings.contact.conflict.default = conflict;
+        settings.contact.custom_mappings = vec![
+            CustomMapping {
+                hubspot_property: "tier".into(),
+                qbo_field: "CustomerTypeRef.value".into(),
+                transform: TransformKind::Enumeration,
+                direction: Direction::TwoWay,
+                values: [("gold".into(), "1".into()), ("silver".into(), "2".into())].into(),
+            },
+            CustomMapping {
+                hubspot_property: "credit".into(),
+                qbo_field: "Notes".into(),
+                transform: TransformKind::Number,
+                direction: Direction::TwoWay,
+                values: BTreeMap::new(),
+            },
+        ];
+        settings
+            .contact
+            .conflict
+            .per_field
+            .insert("tier".into(), ConflictWinner::QuickbooksWins);
         let mappings = MappingSet::build(ObjectKind::Contact, &settings.contact).unwrap();
         World {
             settings,
@@ -292,6 +319,10 @@ impl World {
         let new_value = match field {
             0 => self.fresh_email(upper),
             3 => PHONES[value % PHONES.len()].to_owned(),
+            5 | 6 => {
+                let pool = if field == 5 { TIERS } else { CREDITS }[side as usize];
+                pool[value % pool.len()].to_owned()
+            }
             _ => NAMES[value % NAMES.len()].to_owned(),
         };
         let now = self.now();
