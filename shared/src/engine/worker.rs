@@ -103,6 +103,12 @@ async fn process_group(
         });
     }
     let object = connection.connection.settings.object(kind);
+    if object.state == SyncState::Deleted
+        && let Err(error) = ctx.store.forget_kind(connection_id, kind).await
+    {
+        // "Deleted" forgets links and cursors; try again with the next job of this kind.
+        tracing::warn!(%error, %kind, "could not forget a deleted kind");
+    }
     if object.state != SyncState::Enabled {
         return all(Disposition::Dropped {
             reason: format!("{kind} sync is {:?} for {connection_id}", object.state),

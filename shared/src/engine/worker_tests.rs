@@ -475,3 +475,84 @@ async fn unknown_connections_are_dropped_with_a_reason() {
         "{result:?}"
     );
 }
+
+#[tokio::test]
+async fn a_deleted_kind_drops_its_jobs_and_forgets_its_links() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    assert_eq!(h.links(CONTACT).await.len(), 1);
+    let mut record = h.store.get_connection(&h.conn).await.unwrap().unwrap();
+    record.connection.settings.contact.state = crate::model::SyncState::Deleted;
+    h.store.put_connection(&record).await.unwrap();
+    let result = h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    assert!(
+        matches!(result.disposition, Disposition::Dropped { .. }),
+        "{result:?}"
+    );
+    assert!(h.links(CONTACT).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_worker_runs_on_the_sqlite_store_and_queue() {
+    use crate::adapters::memory::{ManualClock, MemoryGateway};
+    use crate::adapters::sqlite::{SqliteDb, SqliteJobQueue, SqliteLinkStore};
+    use crate::engine::gateways::{FixedGateways, GatewayPair};
+    use crate::engine::worker::{SyncContext, run_queue_once};
+    use std::sync::Arc;
+
+    let clock = Arc::new(ManualClock::fixed());
+    let db = SqliteDb::open_in_memory().unwrap();
+    let store = Arc::new(SqliteLinkStore::new(db.clone()));
+    let queue = Arc::new(SqliteJobQueue::new(db, clock.clone()));
+    let hubspot = Arc::new(MemoryGateway::hubspot(clock.clone()));
+    let qbo = Arc::new(MemoryGateway::quickbooks(clock.clone()));
+    let memory = Harness::new().await;
+    let connection = memory
+        .store
+        .get_connection(&memory.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    store.put_connection(&connection).await.unwrap();
+    let ctx = SyncContext {
+        store: store.clone(),
+        queue: queue.clone(),
+        clock: clock.clone(),
+        gateways: Arc::new(FixedGateways(GatewayPair::new(
+            hubspot.clone(),
+            qbo.clone(),
+        ))),
+    };
+    let grace = qbo.insert(
+        CONTACT,
+        values(&[
+            ("PrimaryEmailAddr.Address", json!("grace@navy.example")),
+            ("DisplayName", json!("Grace Hopper")),
+        ]),
+    );
+    let job = memory.job(CONTACT, Side::Quickbooks, &grace.id);
+    queue
+        .enqueue(Lane::Live, vec![job.clone(), job], None)
+        .await
+        .unwrap();
+    let run = run_queue_once(&ctx, Lane::Live, 10).await.unwrap();
+    assert_eq!((run.received, run.done), (1, 1));
+    assert_eq!(hubspot.records(CONTACT).len(), 1);
+    let link = store
+        .get_link(&memory.conn, CONTACT, Side::Quickbooks, &grace.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(link.hubspot_id, hubspot.records(CONTACT)[0].id);
+    assert!(matches!(
+        store
+            .get_status(&memory.conn, CONTACT, Side::Quickbooks, &grace.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .outcome,
+        SyncOutcome::Synced { .. }
+    ));
+    assert_eq!(queue.pending(Lane::Live).await.unwrap(), 0);
+}
