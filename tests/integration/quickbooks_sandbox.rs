@@ -1861,3 +1861,36 @@ async fn sending_an_invoice_marks_it_emailed() {
     assert_eq!(all.last().unwrap()["type"], "qbo.invoice.emailed.v1");
     qbo.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn more_requests_in_flight_than_allowed_are_throttled() {
+    let qbo = Qbo::start(QuickbooksSandboxConfig {
+        limits: no_limits(),
+        max_in_flight: 2,
+        ..QuickbooksSandboxConfig::default()
+    })
+    .await;
+    qbo.control(
+        reqwest::Method::PUT,
+        "/_sandbox/quickbooks",
+        json!({"slowResponseMs": 400}),
+    )
+    .await;
+    let (a, b, c) = tokio::join!(
+        qbo.query("select * from Item"),
+        qbo.query("select * from Item"),
+        qbo.query("select * from Item"),
+    );
+    let mut statuses = [a.0, b.0, c.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS
+        ],
+        "§9: ten (here two) concurrent requests per realm"
+    );
+    qbo.sandbox.shutdown().await;
+}

@@ -34,6 +34,11 @@ pub struct Knobs {
     pub xml_throttle_body: bool,
     pub request_id_conflict: RequestIdConflict,
     pub limits: QboLimits,
+    /// Requests in flight at once (0 = unlimited).
+    pub max_in_flight: u32,
+    /// Real milliseconds every API request takes while holding its in-flight slot (a slow
+    /// QBO; unlike the shared fault latency, this counts toward `max_in_flight`).
+    pub slow_response_ms: u64,
     /// Fault codes the next batch items answer with, one per item (`3001`, `5010`, `10000`,
     /// anything else as a 6000), for per-item fault tests (§8).
     pub batch_item_fail_next: VecDeque<String>,
@@ -80,6 +85,7 @@ pub struct Shared {
     pub webhooks: WebhookDelivery,
     pub core_plus_reads: AtomicU64,
     pub throttled: AtomicU64,
+    pub in_flight: AtomicU64,
 }
 
 /// Cheap-to-clone handle used as axum state.
@@ -115,6 +121,8 @@ impl App {
             xml_throttle_body: config.xml_throttle_body,
             request_id_conflict: config.request_id_conflict,
             limits: config.limits,
+            max_in_flight: config.max_in_flight,
+            slow_response_ms: 0,
             batch_item_fail_next: VecDeque::new(),
         };
         let limiter = Limiter::new(config.limits, &clock);
@@ -130,6 +138,7 @@ impl App {
             webhooks,
             core_plus_reads: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
         }))
     }
 

@@ -108,6 +108,9 @@ pub struct QuickbooksSandboxConfig {
     pub strict_refresh_rotation: bool,
     /// Rate limits.
     pub limits: QboLimits,
+    /// Requests in flight at once per realm and app (10, the older "10 concurrent" policy,
+    /// §9); more answer 429. `0` disables the check.
+    pub max_in_flight: u32,
     /// `requestid` reuse with a different body.
     pub request_id_conflict: RequestIdConflict,
     /// Answer duplicate-name (6240) faults in the intermittently observed lowercase envelope
@@ -177,6 +180,7 @@ impl Default for QuickbooksSandboxConfig {
             void_event_operation: "voided".to_owned(),
             strict_refresh_rotation: true,
             limits: QboLimits::default(),
+            max_in_flight: 10,
             request_id_conflict: RequestIdConflict::Replay,
             lowercase_duplicate_name_fault: false,
             xml_throttle_body: false,

@@ -379,6 +379,24 @@ pub fn throttle_xml(time_text: &str) -> String {
     )
 }
 
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.errors.first() {
+            Some(e) => write!(
+                f,
+                "{} {} ({}): {}",
+                self.status.as_u16(),
+                e.code,
+                e.message,
+                e.detail
+            ),
+            None => write!(f, "{} {}", self.status.as_u16(), self.fault_type),
+        }
+    }
+}
+
+impl std::error::Error for Fault {}
+
 /// A fault ready to answer, with its time already fixed.
 #[derive(Debug, Clone)]
 pub struct FaultResponse {

@@ -15,7 +15,7 @@ pub const REFRESH_HARD_SECONDS: i64 = 5 * 365 * 24 * 3600;
 /// Lenient rotation: the previous refresh token keeps working this long (oauth-jsclient README).
 pub const ROTATION_GRACE_SECONDS: i64 = 24 * 3600;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct RefreshState {
     expires_ms: i64,
     hard_expires_ms: i64,
@@ -42,14 +42,24 @@ impl GrantError {
     }
 }
 
-/// The token store. Tokens are opaque random strings.
-#[derive(Debug, Default)]
+/// The token store. Tokens are opaque random strings; `Debug` shows counts only.
+#[derive(Default)]
 pub struct TokenStore {
     access: HashMap<String, i64>,
     refresh: HashMap<String, RefreshState>,
     codes: HashMap<String, bool>,
     /// Refresh tokens issued so far (for stats).
     pub refreshes: u64,
+}
+
+impl std::fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenStore")
+            .field("access_tokens", &self.access.len())
+            .field("refresh_tokens", &self.refresh.len())
+            .field("refreshes", &self.refreshes)
+            .finish()
+    }
 }
 
 fn random_token(prefix: &str) -> String {

@@ -70,9 +70,11 @@ pub struct Statement {
 
 /// Why a statement was rejected: `Parse` is 4000 `QueryParserError`, `Validation` is 4001
 /// `QueryValidationError` (§6.1); the text is the Detail after the prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
+    #[error("QueryParserError: {0}")]
     Parse(String),
+    #[error("QueryValidationError: {0}")]
     Validation(String),
 }
 

@@ -8,6 +8,8 @@ mod entities;
 mod oauth;
 mod query;
 
+use std::sync::atomic::Ordering;
+
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -119,14 +121,27 @@ async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Respo
     next.run(req).await
 }
 
-/// §9 limits: 10/s and 500/min per realm, 40 batch/min; 429 with the documented body and no
-/// `Retry-After`.
+/// §9 limits: 10/s and 500/min per realm, 40 batch/min, at most 10 in flight; 429 with the
+/// documented body and no `Retry-After`.
 async fn limits(State(app): State<App>, req: Request, next: Next) -> Response {
     let batch = req.uri().path().ends_with("/batch");
     if let Err(fault) = app.check_limits(batch) {
         return app.fault(fault);
     }
-    next.run(req).await
+    let knobs = app.knobs();
+    let max = u64::from(knobs.max_in_flight);
+    let now_in_flight = app.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    if max > 0 && now_in_flight > max {
+        app.in_flight.fetch_sub(1, Ordering::SeqCst);
+        app.throttled.fetch_add(1, Ordering::Relaxed);
+        return app.fault(Fault::throttled());
+    }
+    if knobs.slow_response_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(knobs.slow_response_ms)).await;
+    }
+    let response = next.run(req).await;
+    app.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
 }
 
 /// The fault body an injected status answers with (shared fault layer).
