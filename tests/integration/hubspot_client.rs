@@ -1743,3 +1743,393 @@ mod sandbox_webhooks {
         );
     }
 }
+
+mod gateway {
+    //! `HubspotGateway` (the engine's `RecordGateway` port) against the HubSpot sandbox.
+
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use hqsync::adapters::hubspot_gateway::HubspotGateway;
+    use hqsync::hubspot::{HubspotClient, ObjectType};
+    use hqsync::model::{NativeValues, ObjectKind, Side};
+    use hqsync::ports::{
+        CreateRequest, DeactivateRequest, GatewayError, RecordErrorKind, RecordGateway,
+        SystemClock, UpdateRequest,
+    };
+    use hqsync_sandbox::hubspot::HubspotSandbox;
+    use hqsync_tests::hubspot::start_default_hubspot_sandbox;
+    use secrecy::SecretString;
+    use serde_json::{Value, json};
+
+    fn gateway_for(sandbox: &HubspotSandbox, token: &str) -> HubspotGateway {
+        let client = HubspotClient::builder(SecretString::from(token.to_owned()))
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap();
+        HubspotGateway::new(client, Arc::new(SystemClock))
+    }
+
+    async fn ready() -> (HubspotSandbox, HubspotGateway) {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let gateway = gateway_for(&sandbox, &sandbox.config().dev_token.clone());
+        gateway.ensure_schema(&ObjectKind::ALL).await.unwrap();
+        (sandbox, gateway)
+    }
+
+    fn values(pairs: &[(&str, Value)]) -> NativeValues {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    fn create(key: &str, pairs: &[(&str, Value)]) -> CreateRequest {
+        CreateRequest {
+            idempotency_key: key.to_owned(),
+            values: values(pairs),
+        }
+    }
+
+    #[tokio::test]
+    async fn ensure_schema_adds_the_unique_link_properties_once() {
+        let (sandbox, gateway) = ready().await;
+        gateway.ensure_schema(&ObjectKind::ALL).await.unwrap();
+        for (t, name) in [
+            (ObjectType::Contacts, "qbo_customer_id"),
+            (ObjectType::Products, "qbo_item_id"),
+        ] {
+            let property = gateway
+                .client()
+                .get_property(t, name)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(property.has_unique_value, "{name}");
+        }
+        assert_eq!(gateway.side(), Side::Hubspot);
+        drop(sandbox);
+    }
+
+    #[tokio::test]
+    async fn contact_creates_replay_instead_of_duplicating() {
+        let (_sandbox, gateway) = ready().await;
+        let requests = vec![
+            create(
+                "k1",
+                &[
+                    ("email", json!("Ada@Example.com")),
+                    ("firstname", json!("Ada")),
+                ],
+            ),
+            create(
+                "k2",
+                &[("firstname", json!("No")), ("lastname", json!("Email"))],
+            ),
+            create(
+                "k3",
+                &[
+                    ("email", json!("grace@example.com")),
+                    ("qbo_customer_id", json!("58")),
+                ],
+            ),
+        ];
+        let first = gateway
+            .create(ObjectKind::Contact, requests.clone())
+            .await
+            .unwrap();
+        let ids: Vec<String> = first
+            .iter()
+            .map(|r| r.as_ref().unwrap().id.clone())
+            .collect();
+        assert_eq!(
+            first[0].as_ref().unwrap().value("firstname"),
+            Some(&json!("Ada"))
+        );
+        assert!(first.iter().all(|r| r.as_ref().unwrap().active));
+        // Replaying the emailed creates answers the same records (upsert by email).
+        let again = gateway
+            .create(
+                ObjectKind::Contact,
+                vec![requests[0].clone(), requests[2].clone()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(again[0].as_ref().unwrap().id, ids[0]);
+        assert_eq!(again[1].as_ref().unwrap().id, ids[2]);
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = gateway
+                .list_page(ObjectKind::Contact, cursor)
+                .await
+                .unwrap();
+            all.extend(page.records);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(all.len(), 3, "no duplicates");
+
+        // A clash on the unique qbo_customer_id is that record's Conflict naming the holder.
+        let clash = gateway
+            .create(
+                ObjectKind::Contact,
+                vec![create(
+                    "k4",
+                    &[
+                        ("email", json!("other@example.com")),
+                        ("qbo_customer_id", json!("58")),
+                    ],
+                )],
+            )
+            .await
+            .unwrap();
+        match &clash[0] {
+            Err(e) => assert_eq!(
+                e.kind,
+                RecordErrorKind::Conflict {
+                    existing_id: ids[2].clone()
+                },
+                "{e:?}"
+            ),
+            Ok(r) => panic!("created {r:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn product_creates_are_prechecked_by_sku_and_name() {
+        let (_sandbox, gateway) = ready().await;
+        let requests = vec![
+            create(
+                "p1",
+                &[
+                    ("name", json!("Widget")),
+                    ("hs_sku", json!("W-1")),
+                    ("price", json!("12.50")),
+                ],
+            ),
+            create("p2", &[("name", json!("Gadget")), ("price", json!(3))]),
+        ];
+        let first = gateway
+            .create(ObjectKind::Product, requests.clone())
+            .await
+            .unwrap();
+        let first_ids: Vec<String> = first
+            .iter()
+            .map(|r| r.as_ref().unwrap().id.clone())
+            .collect();
+        assert_eq!(first[1].as_ref().unwrap().value("price"), Some(&json!("3")));
+        let again = gateway.create(ObjectKind::Product, requests).await.unwrap();
+        let again_ids: Vec<String> = again
+            .iter()
+            .map(|r| r.as_ref().unwrap().id.clone())
+            .collect();
+        assert_eq!(
+            first_ids, again_ids,
+            "the pre-check finds the earlier creates"
+        );
+        let bad = gateway
+            .create(
+                ObjectKind::Product,
+                vec![create(
+                    "p3",
+                    &[("name", json!("Broken")), ("no_such_prop", json!("x"))],
+                )],
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(&bad[0], Err(e) if e.kind == RecordErrorKind::Validation),
+            "{bad:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn read_find_update_deactivate_and_list_include_archived() {
+        let (_sandbox, gateway) = ready().await;
+        let made = gateway
+            .create(
+                ObjectKind::Contact,
+                (0..3)
+                    .map(|n| {
+                        create(
+                            &format!("c{n}"),
+                            &[
+                                ("email", json!(format!("c{n}@example.com"))),
+                                ("qbo_customer_id", json!(format!("{}", 100 + n))),
+                            ],
+                        )
+                    })
+                    .collect(),
+            )
+            .await
+            .unwrap();
+        let ids: Vec<String> = made
+            .iter()
+            .map(|r| r.as_ref().unwrap().id.clone())
+            .collect();
+
+        let done = gateway
+            .deactivate(
+                ObjectKind::Contact,
+                vec![DeactivateRequest {
+                    id: ids[2].clone(),
+                    expected_version: String::new(),
+                }],
+            )
+            .await
+            .unwrap();
+        assert!(done[0].is_ok());
+
+        let mut wanted = ids.clone();
+        wanted.push("999999999".into());
+        let read = gateway.read(ObjectKind::Contact, &wanted).await.unwrap();
+        assert_eq!(
+            read.len(),
+            3,
+            "missing ids are absent, archived ones included"
+        );
+        let archived = read.iter().find(|r| r.id == ids[2]).unwrap();
+        assert!(!archived.active);
+        assert!(read.iter().filter(|r| r.id != ids[2]).all(|r| r.active));
+
+        let found = gateway
+            .find_by_field(
+                ObjectKind::Contact,
+                "email",
+                &["C0@EXAMPLE.COM".into(), "nobody@example.com".into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, ids[0]);
+        let by_link = gateway
+            .find_by_field(
+                ObjectKind::Contact,
+                "qbo_customer_id",
+                &["101".into(), "102".into()],
+            )
+            .await
+            .unwrap();
+        // An archived record does not hold its unique value any more (the sandbox frees it;
+        // hubspot-api.md does not say whether `idProperty` + `archived=true` finds it).
+        let linked: Vec<_> = by_link.iter().map(|r| r.id.clone()).collect();
+        assert_eq!(linked, vec![ids[1].clone()]);
+        let by_name = gateway
+            .find_by_field(ObjectKind::Contact, "firstname", &["nobody".into()])
+            .await
+            .unwrap();
+        assert!(by_name.is_empty());
+
+        let version = read
+            .iter()
+            .find(|r| r.id == ids[0])
+            .unwrap()
+            .version
+            .clone();
+        let updated = gateway
+            .update(
+                ObjectKind::Contact,
+                vec![
+                    UpdateRequest {
+                        id: ids[0].clone(),
+                        expected_version: version,
+                        values: values(&[("lastname", json!("Lovelace")), ("phone", Value::Null)]),
+                    },
+                    UpdateRequest {
+                        id: "999999999".into(),
+                        expected_version: String::new(),
+                        values: values(&[("lastname", json!("X"))]),
+                    },
+                ],
+            )
+            .await
+            .unwrap();
+        let record = updated[0].as_ref().unwrap();
+        assert_eq!(record.value("lastname"), Some(&json!("Lovelace")));
+        assert!(
+            matches!(&updated[1], Err(e) if e.kind == RecordErrorKind::NotFound),
+            "{updated:?}"
+        );
+
+        let mut listed = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = gateway
+                .list_page(ObjectKind::Contact, cursor)
+                .await
+                .unwrap();
+            listed.extend(page.records);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(listed.len(), 3);
+        assert_eq!(listed.iter().filter(|r| !r.active).count(), 1);
+    }
+
+    #[tokio::test]
+    async fn changed_since_finds_recent_writes_and_keeps_a_safe_watermark() {
+        let (_sandbox, gateway) = ready().await;
+        let since = Utc::now() - chrono::Duration::minutes(5);
+        let made = gateway
+            .create(
+                ObjectKind::Product,
+                (0..5)
+                    .map(|n| create(&format!("x{n}"), &[("name", json!(format!("Thing {n}")))]))
+                    .collect(),
+            )
+            .await
+            .unwrap();
+        let changes = gateway
+            .changed_since(ObjectKind::Product, since)
+            .await
+            .unwrap();
+        assert_eq!(changes.records.len(), 5);
+        let ids: std::collections::HashSet<_> = made
+            .iter()
+            .map(|r| r.as_ref().unwrap().id.clone())
+            .collect();
+        assert!(changes.records.iter().all(|r| ids.contains(&r.id)));
+        assert!(changes.watermark >= since);
+        assert!(
+            changes.watermark <= Utc::now() - chrono::Duration::seconds(29),
+            "stays behind search lag"
+        );
+        let none = gateway
+            .changed_since(
+                ObjectKind::Product,
+                Utc::now() + chrono::Duration::minutes(1),
+            )
+            .await
+            .unwrap();
+        assert!(none.records.is_empty());
+    }
+
+    #[tokio::test]
+    async fn whole_call_failures_are_gateway_errors() {
+        let sandbox = start_default_hubspot_sandbox().await;
+        let gateway = gateway_for(&sandbox, "revoked-token");
+        let err = gateway
+            .read(ObjectKind::Contact, &["1".into()])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, GatewayError::Unauthorized { .. }), "{err:?}");
+        let err = gateway
+            .update(
+                ObjectKind::Contact,
+                vec![UpdateRequest {
+                    id: "1".into(),
+                    expected_version: String::new(),
+                    values: NativeValues::new(),
+                }],
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, GatewayError::Unauthorized { .. }), "{err:?}");
+        assert!(!err.to_string().contains("revoked-token"));
+    }
+}

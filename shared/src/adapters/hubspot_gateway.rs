@@ -81,7 +81,9 @@ impl HubspotGateway {
     }
 
     /// Batch read by ids or by a unique property, archived records included (a second read
-    /// with `archived=true` for the ids the first did not find).
+    /// with `archived=true` for the ids the first did not find). By a unique property this
+    /// finds archived records only if HubSpot keeps their value (not documented; the sandbox
+    /// frees it on archive).
     async fn read_by(
         &self,
         kind: ObjectKind,
