@@ -229,4 +229,52 @@ mod tests {
         );
         contract::delivery(&queue, &|by| clock.advance(by), visibility).await;
     }
+
+    #[tokio::test]
+    async fn jobs_survive_a_restart_and_in_flight_ones_come_back() {
+        use crate::model::{ConnectionId, ObjectKind, Side};
+        use crate::ports::JobReason;
+
+        let dir = std::env::temp_dir().join(format!("hqsync-queue-test-{}", uuid::Uuid::new_v4()));
+        let path = SqliteDb::default_path(&dir);
+        let clock = Arc::new(ManualClock::fixed());
+        let job = |id: &str| {
+            Job::new(
+                ConnectionId::new("restart").unwrap(),
+                ObjectKind::Contact,
+                Side::Quickbooks,
+                id,
+                JobReason::Poll,
+                clock.now(),
+            )
+        };
+        {
+            let queue = SqliteJobQueue::new(SqliteDb::open(&path).unwrap(), clock.clone());
+            queue
+                .enqueue(Lane::Live, vec![job("1"), job("2")], None)
+                .await
+                .unwrap();
+            // "1" is in flight when the process dies.
+            assert_eq!(queue.receive(Lane::Live, 1).await.unwrap().len(), 1);
+        }
+        let queue = SqliteJobQueue::new(SqliteDb::open(&path).unwrap(), clock.clone());
+        let waiting = queue.receive(Lane::Live, 10).await.unwrap();
+        assert_eq!(
+            waiting
+                .iter()
+                .map(|d| d.job.id.as_str())
+                .collect::<Vec<_>>(),
+            ["2"]
+        );
+        clock.advance(DEFAULT_VISIBILITY_TIMEOUT + Duration::from_secs(1));
+        let back = queue.receive(Lane::Live, 10).await.unwrap();
+        assert_eq!(back.len(), 2, "the crashed delivery and the unacked one");
+        assert_eq!(
+            back.iter()
+                .find(|d| d.job.id == "1")
+                .map(|d| d.receive_count),
+            Some(2)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
