@@ -312,6 +312,7 @@ fn update(
     let paid = money_field(&current, "TotalAmt").unwrap_or_default()
         - money_field(&current, "Balance").unwrap_or_default();
     if total < paid {
+        // UNVERIFIED: no captured response for lowering a total below what was paid.
         return Err(Fault::business_validation(
             "The transaction total can't be less than the payments already applied to it.",
         ));
@@ -343,6 +344,7 @@ pub fn delete(
     let id = body_id(&body).ok_or_else(|| Fault::required_param("Id"))?;
     let current = check_update(company, EntityKind::Invoice, &id, &body)?;
     if !payment_links(&current).is_empty() {
+        // §5.5 says payments must be unlinked first; the fault's code is UNVERIFIED (6000).
         return Err(Fault::business_validation(
             "This transaction is linked to a payment. Unlink or delete the payment first.",
         ));

@@ -90,6 +90,7 @@ fn build_lines(
             + previous.get(invoice_id).copied().unwrap_or_default();
         let this = per_invoice.entry(invoice_id.to_owned()).or_default();
         *this += amount;
+        // UNVERIFIED: over-applying a payment is rejected; the exact code is not captured (6000).
         if amount <= Decimal::ZERO || *this > open {
             return Err(Fault::business_validation(&format!(
                 "The payment amount applied to invoice {invoice_id} must be more than zero and \
