@@ -183,7 +183,7 @@ impl Fault {
     }
 
     /// Legacy IPP 6070 (quickbooks-api.md §4.4: the stand-in rejects Amount != Qty x UnitPrice;
-/// current QBO behaviour UNVERIFIED, §15 item 14).
+    /// current QBO behaviour UNVERIFIED, §15 item 14).
     pub fn amount_calculation(supplied: &str) -> Self {
         validation(
             "6070",
