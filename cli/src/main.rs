@@ -2,6 +2,7 @@
 //! subcommand. All logic lives in the subcommand modules and the library crates.
 
 mod commands;
+mod demo;
 mod render;
 mod sandbox_flags;
 mod sandbox_pair;
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Serve the local HubSpot and/or QuickBooks sandbox APIs.
     Sandbox(commands::sandbox::SandboxArgs),
+    /// Sandboxes with demo data, the initial sync and a short story of syncs, in under a minute.
+    Demo(commands::demo::DemoArgs),
     /// Both sandboxes plus the whole sync pipeline and webhook endpoints, until Ctrl-C.
     Dev(commands::dev::DevArgs),
     /// Per object kind: records by sync outcome and the ones that need attention.
@@ -38,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Sandbox(args) => commands::sandbox::run(args).await,
+        Command::Demo(args) => commands::demo::run(args).await,
         Command::Dev(args) => commands::dev::run(args).await,
         Command::Status(args) => commands::status::run(args).await,
     }

@@ -1,6 +1,7 @@
 //! One module per `hqsync` subcommand.
 //! Each exposes an `Args` struct (clap) and an async `run`.
 
+pub mod demo;
 pub mod dev;
 pub mod sandbox;
 pub mod status;

@@ -8,11 +8,11 @@ use secrecy::SecretString;
 use crate::adapters::hubspot_gateway::HubspotGateway;
 use crate::adapters::quickbooks_gateway::QuickbooksGateway;
 use crate::engine::gateways::GatewayPair;
-use crate::hubspot::HubspotClient;
+use crate::hubspot::{HubspotBudgets, HubspotClient};
 use crate::mapping::MappingSet;
 use crate::model::{ConnectionSettings, ObjectKind, Side};
 use crate::ports::Clock;
-use crate::quickbooks::{QboClient, QboEnvironment, RealmId};
+use crate::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, RealmId};
 
 /// One HubSpot account.
 #[derive(Clone)]
@@ -37,11 +37,21 @@ pub struct QuickbooksEndpoint {
     pub verifier_token: Option<SecretString>,
 }
 
-/// Both accounts of a connection.
+/// Both accounts of a connection, and the rate budgets every client built from them shares
+/// (clones share the budgets: the engine's clients and any other client of the same accounts
+/// then stay together under the vendors' per-account limits).
 #[derive(Clone)]
 pub struct VendorEndpoints {
     pub hubspot: HubspotEndpoint,
     pub quickbooks: QuickbooksEndpoint,
+    pub budgets: VendorBudgets,
+}
+
+/// The per-account rate budgets of both vendors (real limits by default).
+#[derive(Clone, Default)]
+pub struct VendorBudgets {
+    pub hubspot: HubspotBudgets,
+    pub quickbooks: CompanyBudgets,
 }
 
 /// Errors building clients from endpoints (bad URL or realm id).
@@ -98,11 +108,13 @@ impl VendorEndpoints {
                 refresh_token: None,
                 verifier_token: Some(accounts.quickbooks_verifier_token),
             },
+            budgets: VendorBudgets::default(),
         })
     }
 
     pub fn hubspot_client(&self) -> Result<HubspotClient, EndpointError> {
-        let mut builder = HubspotClient::builder(self.hubspot.access_token.clone());
+        let mut builder = HubspotClient::builder(self.hubspot.access_token.clone())
+            .budgets(self.budgets.hubspot.clone());
         if let Some(base) = &self.hubspot.base_url {
             builder = builder.base_url(base.clone());
         }
@@ -124,6 +136,7 @@ impl VendorEndpoints {
             realm,
             self.quickbooks.access_token.clone(),
         )
+        .map(|client| client.with_budgets(self.budgets.quickbooks.clone()))
         .map_err(|e| error(e.to_string()))
     }
 

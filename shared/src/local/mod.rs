@@ -9,7 +9,8 @@ pub mod webhook_server;
 
 pub use connection::{LOCAL_CONNECTION_ID, local_connection};
 pub use endpoints::{
-    EndpointError, HubspotEndpoint, LocalSandboxAccounts, QuickbooksEndpoint, VendorEndpoints,
+    EndpointError, HubspotEndpoint, LocalSandboxAccounts, QuickbooksEndpoint, VendorBudgets,
+    VendorEndpoints,
 };
 pub use pipeline::{Pipeline, PipelineOptions, PipelineStats};
 pub use stack::{LocalError, LocalStack, StateLocation};
