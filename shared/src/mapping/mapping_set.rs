@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::default_rows::default_rows;
 use super::match_key::MatchKey;
-use super::qbo_fields::{QboField, forbids_separators, qbo_field, qbo_fields};
+use super::qbo_fields::{QboField, cannot_clear, forbids_separators, qbo_field, qbo_fields};
 use super::transform::{Transform, TransformError};
 use crate::model::{
     CanonicalValue, CanonicalValues, Direction, NativeValues, ObjectKind, ObjectSettings, Record,
@@ -53,6 +53,9 @@ impl FieldMapping {
         side: Side,
         value: Option<&CanonicalValue>,
     ) -> Result<Value, TransformError> {
+        if side == Side::Quickbooks && value.is_none() && cannot_clear(self.qbo_field.path) {
+            return Err(TransformError::Required);
+        }
         let native = self.transform.to_native(side, self.qbo_field.ty, value)?;
         if side == Side::Quickbooks
             && let Value::String(text) = &native
@@ -368,6 +371,14 @@ mod tests {
         assert!(!qbo.contains_key("Description"));
         let (with_clears, _) = set.to_native(Side::Quickbooks, &canonical, true);
         assert_eq!(with_clears["Description"], Value::Null);
+        // An item's Name is required: clearing it is a problem, not a write.
+        let (cleared, problems) = set.to_native(Side::Quickbooks, &CanonicalValues::new(), true);
+        assert!(!cleared.contains_key("Name") && cleared.contains_key("Sku"));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            (problems[0].field.as_str(), &problems[0].error),
+            ("name", &TransformError::Required)
+        );
         let keys = set.match_keys(&canonical);
         assert_eq!(
             keys.iter().map(|k| k.field.as_str()).collect::<Vec<_>>(),

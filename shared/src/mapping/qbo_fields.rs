@@ -117,6 +117,15 @@ const NO_SEPARATOR_FIELDS: &[&str] = &[
     "PrintOnCheckName",
 ];
 
+/// Fields QBO will not clear: Item `Name` is required; Customer `DisplayName` and
+/// `PrintOnCheckName` cannot be removed by a sparse update (quickbooks-api.md §4.1, §4.2).
+const UNCLEARABLE_FIELDS: &[&str] = &["Name", "DisplayName", "PrintOnCheckName"];
+
+/// Whether QBO refuses to clear the field at `path`.
+pub fn cannot_clear(path: &str) -> bool {
+    UNCLEARABLE_FIELDS.contains(&path)
+}
+
 /// Whether QBO rejects `:`, tab and newline in the field at `path`.
 pub fn forbids_separators(path: &str) -> bool {
     NO_SEPARATOR_FIELDS.contains(&path)

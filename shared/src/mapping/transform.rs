@@ -32,6 +32,8 @@ pub enum TransformError {
     TooLong { len: usize, max: usize },
     #[error("QBO does not allow ':', tab or newline in this field")]
     ForbiddenCharacter,
+    #[error("QBO cannot clear this field (it is required)")]
+    Required,
     #[error("{value:?} is not an email address QBO accepts (it needs '@' and '.')")]
     InvalidEmail { value: String },
 }
