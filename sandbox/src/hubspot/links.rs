@@ -178,34 +178,38 @@ impl Store {
         out
     }
 
-    /// hubspot-api.md §2.5 merge: the primary keeps its id and values, takes the secondary's
-    /// values where it has none, and inherits its associations; the secondary is archived and
-    /// its id resolves to the primary from then on. Returns the primary's id.
-    pub fn merge_contacts(
+    /// hubspot-api.md §2.1/§2.5 merge (contacts and deals): the primary keeps its id and
+    /// values, takes the secondary's values where it has none (unique ones excepted), and
+    /// inherits its associations; a contact's email becomes a secondary email. The secondary is
+    /// archived and its id resolves to the primary from then on. Returns the primary's id.
+    pub fn merge_records(
         &mut self,
+        kind: ObjectKind,
         primary: u64,
         secondary: u64,
         ctx: &mut WriteCtx,
     ) -> Result<u64, ApiError> {
-        let kind = ObjectKind::Contact;
         let primary = self.live(kind, primary)?;
         let secondary = self.live(kind, secondary)?;
         if primary == secondary {
             // UNVERIFIED wording.
-            return Err(ApiError::bad_request("Cannot merge a contact with itself"));
+            return Err(ApiError::bad_request("Cannot merge a record with itself"));
         }
         let sec = self.record(kind, secondary).expect("live").clone();
-        let skip = [
+        let mut skip: Vec<String> = [
             "hs_object_id",
-            "createdate",
-            "lastmodifieddate",
+            kind.create_date_property(),
+            kind.last_modified_property(),
             "hs_all_contact_vids",
             "hs_merged_object_ids",
-            "email",
+            "hs_additional_emails",
             "hs_object_source",
             "hs_object_source_id",
             "hs_object_source_label",
-        ];
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        skip.extend(self.unique_properties(kind));
         let mut moved = 0;
         let delay = self.search_delay_ms;
         let primary_keys = self.index_keys(kind, primary);
@@ -213,12 +217,16 @@ impl Store {
         {
             let rec = self.record_mut(kind, primary).expect("live");
             for (name, value) in &sec.properties {
-                if !skip.contains(&name.as_str()) && !rec.properties.contains_key(name) {
+                if !skip.contains(name) && !rec.properties.contains_key(name) {
                     rec.properties.insert(name.clone(), value.clone());
                     moved += 1;
                 }
             }
-            if let Some(email) = sec.properties.get("email") {
+            if let Some(email) = sec
+                .properties
+                .get("email")
+                .filter(|_| kind == ObjectKind::Contact)
+            {
                 let extra = match rec.properties.get("hs_additional_emails") {
                     Some(list) if !list.is_empty() => format!("{list};{email}"),
                     _ => email.clone(),
@@ -230,15 +238,17 @@ impl Store {
                 _ => secondary.to_string(),
             };
             rec.properties.insert("hs_merged_object_ids".into(), merged);
-            let vids = format!(
-                "{};{}",
-                rec.properties
-                    .get("hs_all_contact_vids")
-                    .cloned()
-                    .unwrap_or_else(|| primary.to_string()),
-                secondary
-            );
-            rec.properties.insert("hs_all_contact_vids".into(), vids);
+            if kind == ObjectKind::Contact {
+                let vids = format!(
+                    "{};{}",
+                    rec.properties
+                        .get("hs_all_contact_vids")
+                        .cloned()
+                        .unwrap_or_else(|| primary.to_string()),
+                    secondary
+                );
+                rec.properties.insert("hs_all_contact_vids".into(), vids);
+            }
             rec.updated_at_ms = ctx.now_ms;
             rec.properties.insert(
                 kind.last_modified_property().into(),
@@ -275,5 +285,38 @@ impl Store {
             moved,
         });
         Ok(primary)
+    }
+
+    /// hubspot-api.md §2.5 `gdpr-delete`: permanent (not restorable); its associations and
+    /// unique values go too. Webhooks report `privacyDeletion` and `deletion` (§5.3).
+    pub fn gdpr_delete(
+        &mut self,
+        kind: ObjectKind,
+        id: u64,
+        ctx: &mut WriteCtx,
+    ) -> Result<(), ApiError> {
+        let id = self
+            .record(kind, id)
+            .map(|r| r.id)
+            .ok_or_else(|| ApiError::object_not_found(&id.to_string()))?;
+        let keys = self.index_keys(kind, id);
+        if let Some(map) = self.records.get_mut(&kind) {
+            map.remove(&id);
+        }
+        self.refresh_index(kind, id, keys);
+        let doomed: Vec<_> = self
+            .edges
+            .iter()
+            .filter(|e| (e.0 == kind && e.1 == id) || (e.2 == kind && e.3 == id))
+            .copied()
+            .collect();
+        for e in doomed {
+            self.edges.remove(&e);
+        }
+        self.merged_into
+            .retain(|(k, from), to| !(*k == kind && (*from == id || *to == id)));
+        ctx.record(Change::PrivacyDeleted { kind, id });
+        ctx.record(Change::Deleted { kind, id });
+        Ok(())
     }
 }

@@ -59,6 +59,10 @@ pub enum Change {
         kind: ObjectKind,
         id: u64,
     },
+    PrivacyDeleted {
+        kind: ObjectKind,
+        id: u64,
+    },
     Merged {
         kind: ObjectKind,
         primary: u64,

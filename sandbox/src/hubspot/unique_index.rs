@@ -126,7 +126,9 @@ mod tests {
             )
             .unwrap();
         let c = store.apply_create(ObjectKind::Contact, w, &mut ctx);
-        store.merge_contacts(a, c, &mut ctx).unwrap();
+        store
+            .merge_records(ObjectKind::Contact, a, c, &mut ctx)
+            .unwrap();
         assert_eq!(
             store.indexed_holder(ObjectKind::Contact, SECONDARY_EMAILS, "C@x.example"),
             Some(a)

@@ -51,6 +51,8 @@ impl EventBuilder {
             Change::Deleted { kind, id } => {
                 (*kind, *id, "deletion", json!({"changeFlag": "DELETED"}))
             }
+            // hubspot-api.md §5.2/§5.3: contact.privacyDeletion (followed by contact.deletion).
+            Change::PrivacyDeleted { kind, id } => (*kind, *id, "privacyDeletion", json!({})),
             Change::PropertyChanged {
                 kind,
                 id,

@@ -389,3 +389,63 @@ async fn merge_keeps_the_primary_and_redirects_the_merged_id() {
             .ends_with(&format!("{a} already has that value."))
     );
 }
+
+#[tokio::test]
+async fn deals_merge_and_gdpr_delete_is_permanent() {
+    // hubspot-api.md §2.1: deals merge too; §2.5: gdpr-delete is permanent.
+    let hs = Hs::quiet().await;
+    let a = hs
+        .create(
+            "deals",
+            json!({"dealname": "A", "dealstage": "appointmentscheduled"}),
+        )
+        .await;
+    let b = hs
+        .create(
+            "deals",
+            json!({"dealname": "B", "dealstage": "appointmentscheduled", "amount": "50"}),
+        )
+        .await;
+    let r = hs
+        .post(
+            "/crm/v3/objects/0-3/merge",
+            json!({"primaryObjectId": a, "objectIdToMerge": b}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["properties"]["dealname"], "A");
+    assert_eq!(r.body["properties"]["amount"], "50");
+    let products = hs
+        .post(
+            "/crm/v3/objects/products/merge",
+            json!({"primaryObjectId": "1", "objectIdToMerge": "2"}),
+        )
+        .await;
+    assert_error(&products, 400, "VALIDATION_ERROR");
+
+    let c = hs
+        .create("contacts", json!({"email": "forget@x.example"}))
+        .await;
+    let d = hs
+        .post(
+            "/crm/v3/objects/contacts/gdpr-delete",
+            json!({"objectId": "forget@x.example", "idProperty": "email"}),
+        )
+        .await;
+    assert_eq!(d.status, 204, "{}", d.body);
+    assert_eq!(
+        hs.get(&format!("/crm/v3/objects/contacts/{c}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        hs.get(&format!("/crm/v3/objects/contacts/{c}?archived=true"))
+            .await
+            .status,
+        404
+    );
+    // The email is free again.
+    hs.create("contacts", json!({"email": "forget@x.example"}))
+        .await;
+}

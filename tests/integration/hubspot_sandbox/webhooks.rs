@@ -410,3 +410,31 @@ async fn reorder_rate_shuffles_but_loses_nothing() {
     assert_eq!(sorted, expected, "every creation arrives once");
     assert_ne!(order, sorted, "but not in creation order");
 }
+
+#[tokio::test]
+async fn gdpr_delete_sends_privacy_deletion_and_deletion() {
+    // hubspot-api.md §5.3: contact.privacyDeletion also triggers contact.deletion.
+    let (hs, url, r) = hs_with_hooks(0, quiet_config()).await;
+    let secret = hs.sandbox.config().client_secret.clone();
+    let id = hs.create("contacts", json!({"firstname": "Gone"})).await;
+    let d = hs
+        .post(
+            "/crm/v3/objects/contacts/gdpr-delete",
+            json!({"objectId": id}),
+        )
+        .await;
+    assert_eq!(d.status, 204);
+    let got = r
+        .wait_for(|got| {
+            got.iter()
+                .any(|(_, b)| String::from_utf8_lossy(b).contains("contact.deletion"))
+        })
+        .await;
+    let events = all_events(&got, &secret, &url);
+    let types: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["subscriptionType"].as_str())
+        .collect();
+    assert!(types.contains(&"contact.privacyDeletion"), "{types:?}");
+    assert!(types.contains(&"contact.deletion"), "{types:?}");
+}

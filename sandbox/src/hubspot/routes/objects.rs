@@ -26,7 +26,11 @@ pub fn router() -> axum::Router<SharedHub> {
                 &format!("{prefix}/{{object_type}}/{{id}}"),
                 get(read).patch(update).delete(archive),
             )
-            .route(&format!("{prefix}/{{object_type}}/merge"), post(merge));
+            .route(&format!("{prefix}/{{object_type}}/merge"), post(merge))
+            .route(
+                &format!("{prefix}/{{object_type}}/gdpr-delete"),
+                post(gdpr_delete),
+            );
     }
     r
 }
@@ -386,9 +390,10 @@ async fn merge(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     let kind = kind(&object_type)?;
-    if kind != ObjectKind::Contact {
+    // hubspot-api.md §2.1: merge exists for contacts and deals.
+    if !matches!(kind, ObjectKind::Contact | ObjectKind::Deal) {
         return Err(ApiError::bad_request(format!(
-            "The sandbox merges contacts only, not {}",
+            "Merging is not supported for {}",
             kind.path_name()
         )));
     }
@@ -396,8 +401,46 @@ async fn merge(
     let primary = record_id(&input.primary_object_id)?;
     let secondary = record_id(&input.object_id_to_merge)?;
     hub.write(actor, |store, ctx| {
-        let id = store.merge_contacts(primary, secondary, ctx)?;
+        let id = store.merge_records(kind, primary, secondary, ctx)?;
         let record = store.record(kind, id).expect("exists");
         Ok(Json(render_full(store, record)).into_response())
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GdprDeleteInput {
+    #[serde(deserialize_with = "id_text")]
+    object_id: String,
+    #[serde(default)]
+    id_property: Option<String>,
+}
+
+/// hubspot-api.md §2.1/§2.5: `POST /crm/v3/objects/contacts/gdpr-delete`, permanent; 204.
+async fn gdpr_delete(
+    State(hub): State<SharedHub>,
+    Extension(actor): Extension<Actor>,
+    Path(object_type): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let kind = kind(&object_type)?;
+    if kind != ObjectKind::Contact {
+        return Err(ApiError::bad_request(format!(
+            "GDPR delete is for contacts, not {}",
+            kind.path_name()
+        )));
+    }
+    let input: GdprDeleteInput = body(&bytes)?;
+    hub.write(actor, |store, ctx| {
+        if let Some(p) = &input.id_property {
+            store.check_id_property(kind, p)?;
+        }
+        let id = store
+            .find(kind, &input.object_id, input.id_property.as_deref(), false)
+            .or_else(|| store.find(kind, &input.object_id, input.id_property.as_deref(), true))
+            .map(|r| r.id)
+            .ok_or_else(|| ApiError::object_not_found(&input.object_id))?;
+        store.gdpr_delete(kind, id, ctx)?;
+        Ok(StatusCode::NO_CONTENT.into_response())
     })
 }
