@@ -1417,3 +1417,232 @@ mod against_sandbox {
         let _ = json!({});
     }
 }
+
+mod gateway_against_sandbox {
+    //! `QuickbooksGateway` (the engine's `RecordGateway` port) on QBO customers and items,
+    //! against the sandbox: idempotent creates, matching, versioned updates, typed 6240s,
+    //! deactivation, enumeration and changes.
+
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use hqsync::adapters::quickbooks_gateway::QuickbooksGateway;
+    use hqsync::model::{NativeValues, ObjectKind, Side};
+    use hqsync::ports::{
+        CreateRequest, DeactivateRequest, RecordErrorKind, RecordGateway, SystemClock,
+        UpdateRequest,
+    };
+    use hqsync::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, RealmId, RequestId};
+    use hqsync_tests::quickbooks::{QuickbooksSandbox, start_default_quickbooks_sandbox};
+    use secrecy::SecretString;
+    use serde_json::{Value, json};
+
+    fn gateway(sandbox: &QuickbooksSandbox) -> QuickbooksGateway {
+        let client = QboClient::new(
+            &QboEnvironment::Custom(reqwest::Url::parse(&sandbox.base_url()).unwrap()),
+            RealmId::new(sandbox.config().realm_id.clone()).unwrap(),
+            SecretString::from(sandbox.config().dev_token.clone()),
+        )
+        .unwrap()
+        .with_budgets(CompanyBudgets::real());
+        QuickbooksGateway::new(client, Arc::new(SystemClock))
+    }
+
+    fn values(pairs: &[(&str, Value)]) -> NativeValues {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    fn key(parts: &[&str]) -> String {
+        RequestId::from_key(parts).to_string()
+    }
+
+    #[tokio::test]
+    async fn customers_create_once_match_update_and_deactivate() {
+        let sandbox = start_default_quickbooks_sandbox().await;
+        let gw = gateway(&sandbox);
+        assert_eq!(gw.side(), Side::Quickbooks);
+        gw.ensure_schema(&[ObjectKind::Contact]).await.unwrap();
+        let ada = values(&[
+            ("DisplayName", json!("Mary Somerville")),
+            ("GivenName", json!("Ada")),
+            ("PrimaryEmailAddr.Address", json!("ada@example.com")),
+            ("BillAddr.City", json!("London")),
+        ]);
+        let request = CreateRequest {
+            idempotency_key: key(&["c1", "contact", "hs-1", "v1"]),
+            values: ada.clone(),
+        };
+        let first = gw
+            .create(ObjectKind::Contact, vec![request.clone()])
+            .await
+            .unwrap();
+        let created = first[0].as_ref().unwrap().clone();
+        assert_eq!(created.version, "0");
+        assert!(created.active);
+        assert_eq!(created.value("BillAddr.City"), Some(&json!("London")));
+        let again = gw.create(ObjectKind::Contact, vec![request]).await.unwrap();
+        assert_eq!(
+            again[0].as_ref().unwrap().id,
+            created.id,
+            "replayed, not duplicated"
+        );
+
+        let found = gw
+            .find_by_field(
+                ObjectKind::Contact,
+                "PrimaryEmailAddr.Address",
+                &["ADA@example.com".into(), "nobody@example.com".into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "email match is case-insensitive");
+        assert_eq!(found[0].id, created.id);
+
+        let updated = gw
+            .update(
+                ObjectKind::Contact,
+                vec![UpdateRequest {
+                    id: created.id.clone(),
+                    expected_version: created.version.clone(),
+                    values: values(&[
+                        ("BillAddr.City", json!("Paris")),
+                        ("GivenName", Value::Null),
+                    ]),
+                }],
+            )
+            .await
+            .unwrap();
+        let updated = updated[0].as_ref().unwrap();
+        assert_eq!(updated.version, "1");
+        assert_eq!(updated.value("BillAddr.City"), Some(&json!("Paris")));
+        assert_eq!(
+            updated.value("PrimaryEmailAddr.Address"),
+            Some(&json!("ada@example.com")),
+            "sparse: other fields kept"
+        );
+
+        let stale = gw
+            .update(
+                ObjectKind::Contact,
+                vec![UpdateRequest {
+                    id: created.id.clone(),
+                    expected_version: "0".into(),
+                    values: values(&[("CompanyName", json!("Late Ltd"))]),
+                }],
+            )
+            .await
+            .unwrap();
+        assert_eq!(stale[0].as_ref().unwrap_err().kind, RecordErrorKind::Stale);
+
+        let dup = gw
+            .create(
+                ObjectKind::Contact,
+                vec![CreateRequest {
+                    idempotency_key: key(&["c1", "contact", "hs-2", "v1"]),
+                    values: values(&[("DisplayName", json!("mary somerville"))]),
+                }],
+            )
+            .await
+            .unwrap();
+        let err = dup[0].as_ref().unwrap_err();
+        assert_eq!(err.kind, RecordErrorKind::DuplicateName);
+        assert_eq!(err.code.as_deref(), Some("6240"));
+
+        let vendor = hqsync_sandbox::demo_data::QBO_VENDOR_NAMES[0];
+        let vendor_clash = gw
+            .create(
+                ObjectKind::Contact,
+                vec![CreateRequest {
+                    idempotency_key: key(&["c1", "contact", "hs-3", "v1"]),
+                    values: values(&[("DisplayName", json!(vendor))]),
+                }],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            vendor_clash[0].as_ref().unwrap_err().kind,
+            RecordErrorKind::DuplicateName,
+            "DisplayName is unique across customers and vendors too"
+        );
+
+        let deactivated = gw
+            .deactivate(
+                ObjectKind::Contact,
+                vec![DeactivateRequest {
+                    id: created.id.clone(),
+                    expected_version: "1".into(),
+                }],
+            )
+            .await
+            .unwrap();
+        assert!(deactivated[0].is_ok(), "{deactivated:?}");
+        let read = gw
+            .read(ObjectKind::Contact, &[created.id.clone(), "424242".into()])
+            .await
+            .unwrap();
+        assert_eq!(read.len(), 1);
+        assert!(
+            !read[0].active,
+            "inactive records are read, with active == false"
+        );
+        let page = gw.list_page(ObjectKind::Contact, None).await.unwrap();
+        assert_eq!(
+            page.records.len(),
+            1,
+            "enumeration includes inactive records"
+        );
+        assert_eq!(page.next, None);
+    }
+
+    #[tokio::test]
+    async fn items_get_the_default_income_account_and_changes_come_from_cdc() {
+        let sandbox = start_default_quickbooks_sandbox().await;
+        let gw = gateway(&sandbox);
+        let since = Utc::now() - chrono::Duration::minutes(5);
+        gw.ensure_schema(&[ObjectKind::Product]).await.unwrap();
+        let results = gw
+            .create(
+                ObjectKind::Product,
+                vec![
+                    CreateRequest {
+                        idempotency_key: key(&["c1", "product", "p-1"]),
+                        values: values(&[
+                            ("Name", json!("Consulting Hour")),
+                            ("Sku", json!("CONS-1")),
+                            ("UnitPrice", serde_json::from_str("150.00").unwrap()),
+                        ]),
+                    },
+                    CreateRequest {
+                        idempotency_key: key(&["c1", "product", "p-2"]),
+                        values: values(&[("Name", json!("consulting hour"))]),
+                    },
+                ],
+            )
+            .await
+            .unwrap();
+        let item = results[0].as_ref().unwrap();
+        assert!(item.value("IncomeAccountRef.value").is_some());
+        assert_eq!(item.value("Type"), Some(&json!("Service")));
+        assert_eq!(item.value("UnitPrice").unwrap().to_string(), "150.00");
+        assert_eq!(
+            results[1].as_ref().unwrap_err().kind,
+            RecordErrorKind::DuplicateName
+        );
+        let by_sku = gw
+            .find_by_field(ObjectKind::Product, "Sku", &["cons-1".into()])
+            .await
+            .unwrap();
+        assert_eq!(by_sku.len(), 1);
+
+        let changes = gw.changed_since(ObjectKind::Product, since).await.unwrap();
+        assert_eq!(changes.records.len(), 1);
+        assert_eq!(changes.records[0].id, item.id);
+        assert!(changes.deleted_ids.is_empty());
+        assert!(changes.watermark > since);
+        let customers = gw.changed_since(ObjectKind::Contact, since).await.unwrap();
+        assert!(customers.records.is_empty());
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Timelike, Utc};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -214,7 +214,8 @@ impl QboClient {
     }
 
     /// One saturated entity: find a later start `t` whose CDC answer is complete, and read
-    /// `[changed_since, t]` by query.
+    /// `[changed_since, t]` by query. When no start is late enough (more than ~1000 changes in
+    /// the last second), the whole window is read by query.
     async fn narrowed(
         &self,
         entity: &str,
@@ -225,7 +226,12 @@ impl QboClient {
         let mut complete = None;
         let mut requests = 0;
         for _ in 0..MAX_NARROWING_STEPS {
-            start = start + (now - start) / 2;
+            // `changedSince` has whole seconds; stop when the window cannot shrink further.
+            let next = whole_seconds(start + (now - start) / 2);
+            if next <= start {
+                break;
+            }
+            start = next;
             let answer = self.cdc_once(&[entity], start).await?;
             requests += answer.cdc_requests;
             if answer.len() < CDC_SATURATED_AT {
@@ -233,19 +239,15 @@ impl QboClient {
                 break;
             }
         }
-        let Some(mut recent) = complete else {
-            return Err(QboError::Decode {
-                context: format!("CDC {entity}"),
-                message: format!(
-                    "still saturated after {MAX_NARROWING_STEPS} narrowing steps (start {start})"
-                ),
-                intuit_tid: None,
-            });
+        let (mut recent, older_until) = match complete {
+            Some(answer) => (answer, Some(start)),
+            None => (CdcChanges::default(), None),
         };
         recent.cdc_requests = requests;
-        let mut query = Query::select(entity)
-            .ge("MetaData.LastUpdatedTime", changed_since)
-            .le("MetaData.LastUpdatedTime", start);
+        let mut query = Query::select(entity).ge("MetaData.LastUpdatedTime", changed_since);
+        if let Some(until) = older_until {
+            query = query.le("MetaData.LastUpdatedTime", until);
+        }
         if is_name_list(entity) {
             query = query.include_inactive();
         }
@@ -264,9 +266,14 @@ impl QboClient {
                 .and_then(Value::as_str)
                 .is_none_or(|id| !seen.contains(id))
         }));
-        recent.deletions_unknown_before = Some(start);
+        recent.deletions_unknown_before = Some(older_until.unwrap_or(now));
         Ok(recent)
     }
+}
+
+/// `t` without its fraction of a second.
+fn whole_seconds(t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    t.with_nanosecond(0).unwrap_or(t)
 }
 
 fn check_window(changed_since: DateTime<FixedOffset>) -> Result<(), QboError> {

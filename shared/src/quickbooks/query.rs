@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, SecondsFormat};
 
 use super::error::QboError;
 use super::limits::MAX_QUERY_RESULTS;
@@ -27,7 +27,7 @@ impl QueryValue {
             }
             QueryValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             QueryValue::Time(t) => {
-                let _ = write!(out, "'{}'", t.to_rfc3339());
+                let _ = write!(out, "'{}'", t.to_rfc3339_opts(SecondsFormat::Secs, false));
             }
         }
     }
