@@ -6,6 +6,7 @@ mod demo;
 mod render;
 mod sandbox_flags;
 mod sandbox_pair;
+mod sync_config;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Both sandboxes plus the whole sync pipeline and webhook endpoints, until Ctrl-C.
     Dev(commands::dev::DevArgs),
+    /// Sync real accounts (or any configured endpoints) from a config file, without AWS.
+    Sync(commands::sync::SyncArgs),
     /// Per object kind: records by sync outcome and the ones that need attention.
     Status(commands::status::StatusArgs),
 }
@@ -43,6 +46,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Dev(args) => commands::dev::run(args).await,
+        Command::Sync(args) => commands::sync::run(args).await,
         Command::Status(args) => commands::status::run(args).await,
     }
 }

@@ -5,3 +5,4 @@ pub mod demo;
 pub mod dev;
 pub mod sandbox;
 pub mod status;
+pub mod sync;
