@@ -417,16 +417,16 @@ async fn update_on(session: &Session<'_>, units: &mut [Working], side: Side) {
     }
 }
 
-/// For a unit that creates a link: the HubSpot property and QBO id to write, unless the HubSpot
-/// record already holds it or is the record being created (its create carries it).
+/// For a linked (or being linked) pair: the HubSpot property and QBO id to write, unless the
+/// HubSpot record already holds it, is archived, or is being created (its create carries it).
 fn writeback(session: &Session<'_>, w: &Working) -> Option<(String, String)> {
-    if !matches!(w.prep.plan.link, LinkChange::Create { .. }) {
+    if w.prep.link.is_none() && !matches!(w.prep.plan.link, LinkChange::Create { .. }) {
         return None;
     }
     if w.created.as_ref().is_some_and(|c| c.side == Side::Hubspot) {
         return None;
     }
-    let hubspot = w.prep.record(Side::Hubspot)?;
+    let hubspot = w.prep.record(Side::Hubspot).filter(|r| r.active)?;
     let qbo_id = w.id(Side::Quickbooks)?;
     let property = qbo_id_property(session.kind);
     let current = hubspot.value(property).and_then(|v| v.as_str());
@@ -503,7 +503,14 @@ async fn commit_links(session: &Session<'_>, units: &mut [Working]) {
         if !w.alive() {
             continue;
         }
-        let result = match w.prep.plan.link.clone() {
+        let change = match w.prep.plan.link.clone() {
+            // A write outside the plan (the QBO id stored on HubSpot) moves the versions.
+            LinkChange::Keep if !w.written.is_empty() && w.prep.link.is_some() => {
+                LinkChange::Update
+            }
+            change => change,
+        };
+        let result = match change {
             LinkChange::Keep => Ok(None),
             LinkChange::Update => {
                 let Some(link) = w.prep.link.clone() else {

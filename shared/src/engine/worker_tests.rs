@@ -556,3 +556,80 @@ async fn the_worker_runs_on_the_sqlite_store_and_queue() {
     ));
     assert_eq!(queue.pending(Lane::Live).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_hubspot_merge_moves_the_link_to_the_surviving_contact() {
+    let h = Harness::new().await;
+    let old = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.sync(CONTACT, Side::Hubspot, &old.id).await;
+    let qbo_id = h.links(CONTACT).await[0].qbo_id.clone();
+    // A second contact, merged into before any job for it ran.
+    let survivor = h.hubspot.insert(
+        CONTACT,
+        values(&[
+            ("email", json!("ada.l@analytical.example")),
+            ("firstname", json!("Ada")),
+        ]),
+    );
+    h.clock.advance(Duration::from_secs(60));
+    h.hubspot.merge(CONTACT, &survivor.id, &old.id);
+    // The intake sends jobs for the survivor and the merged-away id together.
+    let results = h
+        .run(vec![
+            h.job(CONTACT, Side::Hubspot, &survivor.id),
+            h.job(CONTACT, Side::Hubspot, &old.id),
+        ])
+        .await;
+    assert!(
+        results.iter().all(|r| r.disposition == Disposition::Done),
+        "{results:?}"
+    );
+    let links = h.links(CONTACT).await;
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        (links[0].hubspot_id.as_str(), links[0].qbo_id.as_str()),
+        (survivor.id.as_str(), qbo_id.as_str())
+    );
+    // No new customer, the old one stays active and takes the survivor's email.
+    assert_eq!(h.qbo.records(CONTACT).len(), 1);
+    let customer = h.qbo.get(CONTACT, &qbo_id).unwrap();
+    assert!(customer.active);
+    assert_eq!(
+        customer.values["PrimaryEmailAddr.Address"],
+        json!("ada.l@analytical.example")
+    );
+    assert_eq!(
+        h.hubspot.get(CONTACT, &survivor.id).unwrap().values["qbo_customer_id"],
+        json!(qbo_id)
+    );
+}
+
+#[tokio::test]
+async fn a_merge_into_an_already_linked_contact_deactivates_the_orphaned_customer() {
+    let h = Harness::new().await;
+    let a = h.hubspot_contact("a@example.com", "Ann", "One");
+    let b = h.hubspot_contact("b@example.com", "Ann", "Two");
+    h.run(vec![
+        h.job(CONTACT, Side::Hubspot, &a.id),
+        h.job(CONTACT, Side::Hubspot, &b.id),
+    ])
+    .await;
+    assert_eq!(h.links(CONTACT).await.len(), 2);
+    let b_customer = h
+        .store
+        .get_link(&h.conn, CONTACT, Side::Hubspot, &b.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .qbo_id;
+    h.clock.advance(Duration::from_secs(60));
+    h.hubspot.merge(CONTACT, &a.id, &b.id);
+    h.run(vec![
+        h.job(CONTACT, Side::Hubspot, &a.id),
+        h.job(CONTACT, Side::Hubspot, &b.id),
+    ])
+    .await;
+    // The survivor keeps its own link; the merged-away contact counts as deleted (policy).
+    assert!(!h.qbo.get(CONTACT, &b_customer).unwrap().active);
+    assert_eq!(h.qbo.records(CONTACT).len(), 2);
+}

@@ -74,6 +74,8 @@ struct State {
     records: BTreeMap<(ObjectKind, u64), Record>,
     deleted: Vec<(ObjectKind, String, DateTime<Utc>)>,
     idempotency: BTreeMap<String, (ObjectKind, u64)>,
+    /// Merged-away ids -> the record they were merged into (reads follow it, as HubSpot's do).
+    merged_into: BTreeMap<(ObjectKind, u64), u64>,
     record_faults: Vec<RecordFault>,
     call_faults: VecDeque<GatewayError>,
     lost_create_responses: u32,
@@ -140,6 +142,7 @@ impl MemoryGateway {
                 records: BTreeMap::new(),
                 deleted: Vec::new(),
                 idempotency: BTreeMap::new(),
+                merged_into: BTreeMap::new(),
                 record_faults: Vec::new(),
                 call_faults: VecDeque::new(),
                 lost_create_responses: 0,
@@ -238,6 +241,19 @@ impl MemoryGateway {
             state.deleted.push((kind, id.to_owned(), now));
         }
         removed
+    }
+
+    /// Merges `merged` into `survivor` (HubSpot contact merge): the merged record disappears and
+    /// reads of its id answer the survivor, which is touched.
+    pub fn merge(&self, kind: ObjectKind, survivor: &str, merged: &str) -> Option<Record> {
+        let now = self.clock.now();
+        let (survivor, merged): (u64, u64) = (survivor.parse().ok()?, merged.parse().ok()?);
+        let mut state = self.lock_state();
+        state.records.remove(&(kind, merged))?;
+        state.merged_into.insert((kind, merged), survivor);
+        let record = state.records.get_mut(&(kind, survivor))?;
+        touch(record, now);
+        Some(record.clone())
     }
 
     pub fn get(&self, kind: ObjectKind, id: &str) -> Option<Record> {
@@ -401,10 +417,23 @@ impl RecordGateway for MemoryGateway {
     async fn read(&self, kind: ObjectKind, ids: &[String]) -> Result<Vec<Record>, GatewayError> {
         self.begin_call(|c| c.read += 1)?;
         let state = self.lock_state();
-        Ok(ids
-            .iter()
-            .filter_map(|id| state.records.get(&(kind, parse_id(id)?)).cloned())
-            .collect())
+        let resolve = |mut id: u64| {
+            while let Some(next) = state.merged_into.get(&(kind, id)) {
+                id = *next;
+            }
+            id
+        };
+        let mut out: Vec<Record> = Vec::new();
+        for id in ids {
+            let Some(record) = parse_id(id).and_then(|n| state.records.get(&(kind, resolve(n))))
+            else {
+                continue;
+            };
+            if !out.iter().any(|r| r.id == record.id) {
+                out.push(record.clone());
+            }
+        }
+        Ok(out)
     }
 
     async fn find_by_field(
