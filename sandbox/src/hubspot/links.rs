@@ -216,6 +216,7 @@ impl Store {
         let secondary_keys = self.index_keys(kind, secondary);
         {
             let rec = self.record_mut(kind, primary).expect("live");
+            let before_props = rec.properties.clone();
             for (name, value) in &sec.properties {
                 if !skip.contains(name) && !rec.properties.contains_key(name) {
                     rec.properties.insert(name.clone(), value.clone());
@@ -253,6 +254,12 @@ impl Store {
             rec.properties.insert(
                 kind.last_modified_property().into(),
                 super::record::iso_ms(ctx.now_ms),
+            );
+            rec.track_history(
+                &before_props,
+                ctx.now_ms,
+                ctx.actor.change_source,
+                &ctx.actor.source_id,
             );
             rec.reindex(ctx.now_ms, delay);
         }

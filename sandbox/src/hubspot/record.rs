@@ -24,6 +24,18 @@ pub struct IndexedVersion {
     pub updated_at_ms: i64,
 }
 
+/// One past value of a property (hubspot-api.md §2.1 `propertiesWithHistory`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    /// "" when the value was cleared.
+    pub value: String,
+    pub timestamp_ms: i64,
+    /// `INTEGRATION` or `CRM_UI` (the writer's change source).
+    pub source_type: String,
+    /// The app id or `userId:<id>`.
+    pub source_id: String,
+}
+
 /// A stored record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -39,6 +51,8 @@ pub struct Record {
     /// A newer version and the sandbox time it becomes searchable (hubspot-api.md §2.4:
     /// search is eventually consistent).
     pub pending_index: Option<(i64, IndexedVersion)>,
+    /// Every value each property has had, oldest first.
+    pub history: BTreeMap<String, Vec<HistoryEntry>>,
 }
 
 /// Which properties a response carries.
@@ -137,6 +151,56 @@ impl Record {
         self.render_with(props, self.updated_at_ms)
     }
 
+    /// Appends history for every property whose value differs from `before`.
+    pub fn track_history(
+        &mut self,
+        before: &BTreeMap<String, String>,
+        now_ms: i64,
+        source_type: &str,
+        source_id: &str,
+    ) {
+        let mut names: Vec<&String> = self.properties.keys().collect();
+        names.extend(before.keys().filter(|k| !self.properties.contains_key(*k)));
+        for name in names {
+            let now = self.properties.get(name);
+            if now != before.get(name) {
+                self.history
+                    .entry(name.clone())
+                    .or_default()
+                    .push(HistoryEntry {
+                        value: now.cloned().unwrap_or_default(),
+                        timestamp_ms: now_ms,
+                        source_type: source_type.to_owned(),
+                        source_id: source_id.to_owned(),
+                    });
+            }
+        }
+    }
+
+    /// The `propertiesWithHistory` object for `names`, newest value first; names without
+    /// history are left out.
+    pub fn render_history(&self, names: &[String]) -> Map<String, Value> {
+        names
+            .iter()
+            .filter_map(|name| {
+                let entries = self.history.get(name)?;
+                let list: Vec<Value> = entries
+                    .iter()
+                    .rev()
+                    .map(|e| {
+                        json!({
+                            "value": e.value,
+                            "timestamp": iso_ms(e.timestamp_ms),
+                            "sourceType": e.source_type,
+                            "sourceId": e.source_id,
+                        })
+                    })
+                    .collect();
+                Some((name.clone(), Value::Array(list)))
+            })
+            .collect()
+    }
+
     /// Promotes the pending index version if its time has come; returns what search sees.
     pub fn search_version(&mut self, now_ms: i64) -> Option<&IndexedVersion> {
         if let Some((visible_at, _)) = &self.pending_index
@@ -182,6 +246,7 @@ mod tests {
             archived_at_ms: None,
             indexed: None,
             pending_index: None,
+            history: BTreeMap::new(),
         }
     }
 
@@ -197,6 +262,21 @@ mod tests {
         assert_eq!(v["properties"]["hs_object_id"], "7");
         assert_eq!(v["id"], "7");
         assert_eq!(v["archived"], false);
+    }
+
+    #[test]
+    fn history_records_changes_newest_first() {
+        let mut r = record();
+        let before = BTreeMap::new();
+        r.track_history(&before, 1, "INTEGRATION", "9");
+        let before = r.properties.clone();
+        r.properties.insert("email".into(), "new@b.example".into());
+        r.track_history(&before, 2, "CRM_UI", "userId:1");
+        let h = r.render_history(&["email".into(), "phone".into()]);
+        assert_eq!(h["email"][0]["value"], "new@b.example");
+        assert_eq!(h["email"][0]["sourceType"], "CRM_UI");
+        assert_eq!(h["email"][1]["value"], "a@b.example");
+        assert!(h.get("phone").is_none());
     }
 
     #[test]

@@ -561,11 +561,18 @@ impl Store {
             archived_at_ms: None,
             indexed: None,
             pending_index: None,
+            history: BTreeMap::new(),
         };
         recalculate(&mut record);
         record
             .properties
             .insert(kind.last_modified_property().to_owned(), iso_ms(now));
+        record.track_history(
+            &BTreeMap::new(),
+            now,
+            ctx.actor.change_source,
+            &ctx.actor.source_id,
+        );
         record.reindex(now, self.search_delay_ms);
         self.records.entry(kind).or_default().insert(id, record);
         self.refresh_index(kind, id, Vec::new());
@@ -629,6 +636,7 @@ impl Store {
         let Some(record) = self.record_mut(kind, id) else {
             return Vec::new();
         };
+        let before_props = record.properties.clone();
         let mut changed = Vec::new();
         let mut names = Vec::new();
         for (name, value) in writes {
@@ -652,6 +660,12 @@ impl Store {
         record
             .properties
             .insert(kind.last_modified_property().to_owned(), iso_ms(ctx.now_ms));
+        record.track_history(
+            &before_props,
+            ctx.now_ms,
+            ctx.actor.change_source,
+            &ctx.actor.source_id,
+        );
         record.reindex(ctx.now_ms, delay);
         self.refresh_index(kind, id, before);
         for (name, value) in changed {
@@ -713,6 +727,7 @@ impl Store {
         if old == value {
             return;
         }
+        let before_props = record.properties.clone();
         match &value {
             Some(v) => record.properties.insert(name.to_owned(), v.clone()),
             None => record.properties.remove(name),
@@ -721,6 +736,12 @@ impl Store {
         record
             .properties
             .insert(kind.last_modified_property().to_owned(), iso_ms(ctx.now_ms));
+        record.track_history(
+            &before_props,
+            ctx.now_ms,
+            ctx.actor.change_source,
+            &ctx.actor.source_id,
+        );
         record.reindex(ctx.now_ms, delay);
         let id = record.id;
         ctx.record(Change::PropertyChanged {

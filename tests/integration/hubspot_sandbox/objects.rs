@@ -449,3 +449,59 @@ async fn deals_merge_and_gdpr_delete_is_permanent() {
     hs.create("contacts", json!({"email": "forget@x.example"}))
         .await;
 }
+
+#[tokio::test]
+async fn properties_with_history_list_values_newest_first_with_their_source() {
+    // hubspot-api.md §2.1: propertiesWithHistory on get and batch read.
+    let hs = Hs::quiet().await;
+    let id = hs
+        .create(
+            "contacts",
+            json!({"email": "h@x.example", "firstname": "One"}),
+        )
+        .await;
+    hs.advance(1_000).await;
+    let edit = hs
+        .http
+        .patch(format!("{}/crm/v3/objects/contacts/{id}", hs.base))
+        .bearer_auth(&hs.token)
+        .header(hqsync_sandbox::hubspot::ACTOR_HEADER, "user:3")
+        .json(&json!({"properties": {"firstname": "Two"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edit.status(), 200);
+    let r = hs
+        .get(&format!(
+            "/crm/v3/objects/contacts/{id}?propertiesWithHistory=firstname"
+        ))
+        .await;
+    let h = &r.body["propertiesWithHistory"]["firstname"];
+    assert_eq!(h[0]["value"], "Two");
+    assert_eq!(h[0]["sourceType"], "CRM_UI");
+    assert_eq!(h[0]["sourceId"], "userId:3");
+    assert_eq!(h[1]["value"], "One");
+    assert_eq!(h[1]["sourceType"], "INTEGRATION");
+    let b = hs
+        .post(
+            "/crm/v3/objects/contacts/batch/read",
+            json!({"inputs": [{"id": id}], "propertiesWithHistory": ["firstname"]}),
+        )
+        .await;
+    assert_eq!(
+        b.body["results"][0]["propertiesWithHistory"]["firstname"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let inputs: Vec<Value> = (0..51).map(|i| json!({"id": i.to_string()})).collect();
+    let over = hs
+        .post(
+            "/crm/v3/objects/contacts/batch/read",
+            json!({"inputs": inputs, "propertiesWithHistory": ["firstname"]}),
+        )
+        .await;
+    // hubspot-api.md §2.2: the cap is 50 with propertiesWithHistory.
+    assert_error(&over, 400, "VALIDATION_ERROR");
+}

@@ -128,7 +128,12 @@ async fn read(
         match store.find(kind, &input.id, options.id_property.as_deref(), archived) {
             Some(r) => {
                 if seen.insert(r.id) {
-                    results.push(r.render(&sel, &store.schema));
+                    let mut v = r.render(&sel, &store.schema);
+                    if !options.properties_with_history.is_empty() {
+                        v["propertiesWithHistory"] =
+                            Value::Object(r.render_history(&options.properties_with_history));
+                    }
+                    results.push(v);
                 }
             }
             None => missing.push(input.id),

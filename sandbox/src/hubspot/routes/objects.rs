@@ -191,15 +191,19 @@ pub fn render_full(store: &Store, record: &Record) -> Value {
     record.render(&PropertySelection::Named(names), &store.schema)
 }
 
-/// Renders with `properties`/`associations` query semantics.
+/// Renders with `properties`/`propertiesWithHistory`/`associations` query semantics.
 pub fn render_selected(
     store: &Store,
     record: &Record,
     props: Vec<String>,
+    history: &[String],
     assoc_kinds: &[ObjectKind],
 ) -> Value {
     let sel = PropertySelection::from_names(props, record.kind.default_properties());
     let mut v = record.render(&sel, &store.schema);
+    if !history.is_empty() {
+        v["propertiesWithHistory"] = Value::Object(record.render_history(history));
+    }
     let mut assocs = Map::new();
     for to in assoc_kinds {
         let results: Vec<Value> = store
@@ -248,6 +252,7 @@ async fn read(
         &store,
         record,
         q.list("properties"),
+        &q.list("propertiesWithHistory"),
         &kinds,
     ))
     .into_response())
@@ -290,7 +295,15 @@ async fn list(
         .flatten();
     let results: Vec<Value> = page
         .into_iter()
-        .map(|r| render_selected(&store, r, q.list("properties"), &kinds))
+        .map(|r| {
+            render_selected(
+                &store,
+                r,
+                q.list("properties"),
+                &q.list("propertiesWithHistory"),
+                &kinds,
+            )
+        })
         .collect();
     let mut v = json!({"results": results});
     if let Some(next) = next {
