@@ -372,6 +372,25 @@ mod scripted {
     }
 
     #[tokio::test]
+    async fn unexpected_success_bodies_and_2xx_faults_keep_the_intuit_tid_too() {
+        let stub = Stub::start(|_, n| match n {
+            0 => ok(r#"{"Item":{"Id":"1"},"time":"2026-01-01T00:00:00-08:00"}"#.into()),
+            _ => ok(fixture("error-6240-duplicate-name.json")),
+        })
+        .await;
+        let client = stub.client();
+        let err = client.read::<Customer>("1").await.unwrap_err();
+        assert!(matches!(err, QboError::Decode { .. }), "{err:?}");
+        assert_eq!(err.intuit_tid(), Some("tid-0"));
+        let err = client.read::<Customer>("1").await.unwrap_err();
+        assert!(
+            matches!(err, QboError::DuplicateName(_)),
+            "a fault on a 2xx is a fault: {err:?}"
+        );
+        assert_eq!(err.intuit_tid(), Some("tid-1"));
+    }
+
+    #[tokio::test]
     async fn a_429_waits_as_told_then_succeeds_and_5xx_is_retried() {
         let stub = Stub::start(|_, n| match n {
             0 => (

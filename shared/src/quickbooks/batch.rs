@@ -268,7 +268,7 @@ impl QboClient {
                     true,
                 )
                 .await?;
-            let mut by_bid = parse_batch_response(&answer, None)?;
+            let mut by_bid = parse_batch_response(&answer.body, answer.intuit_tid.as_deref())?;
             for i in 0..chunk.len() {
                 let bid = i.to_string();
                 let found = by_bid.iter().position(|(b, _)| *b == bid);

@@ -177,7 +177,7 @@ impl QboClient {
         let body = self
             .send(Method::GET, "cdc", &params, Body::None, false)
             .await?;
-        parse_cdc_response(&body)
+        parse_cdc_response(&body.body).map_err(|e| e.with_intuit_tid(body.intuit_tid))
     }
 
     /// Everything in `entities` changed since `changed_since` (within 30 days), complete: a

@@ -60,6 +60,26 @@ pub struct QueryPage<E> {
     pub total_count: Option<u64>,
 }
 
+/// A 2xx answer: its JSON body and Intuit's trace id.
+pub(crate) struct Answer {
+    pub(crate) body: Value,
+    pub(crate) intuit_tid: Option<String>,
+}
+
+impl Answer {
+    /// The `{"<Entity>": {...}}` member as `E`.
+    pub(crate) fn entity<E: DeserializeOwned>(self, name: &str) -> Result<E, QboError> {
+        let tid = self.intuit_tid;
+        unwrap_entity(self.body, name).map_err(|e| e.with_intuit_tid(tid))
+    }
+
+    /// The `QueryResponse` as a page of `T` from entity `name`.
+    pub(crate) fn page<T: DeserializeOwned>(self, name: &str) -> Result<QueryPage<T>, QboError> {
+        let tid = self.intuit_tid;
+        parse_query_page(self.body, name).map_err(|e| e.with_intuit_tid(tid))
+    }
+}
+
 /// A request body.
 pub(crate) enum Body {
     None,
@@ -157,7 +177,7 @@ impl QboClient {
         params: &[(&str, &str)],
         body: Body,
         batch: bool,
-    ) -> Result<Value, QboError> {
+    ) -> Result<Answer, QboError> {
         let mut url = self
             .company_url
             .join(path)
@@ -182,7 +202,7 @@ impl QboClient {
         .await
     }
 
-    async fn attempt(&self, method: Method, url: &Url, body: &Body) -> Result<Value, QboError> {
+    async fn attempt(&self, method: Method, url: &Url, body: &Body) -> Result<Answer, QboError> {
         let token = self.access_token.read().expect("token lock").clone();
         let mut request = self
             .http
@@ -228,7 +248,10 @@ impl QboClient {
         if let Some(fault) = fault_in(&value) {
             return Err(fault.into_error(StatusCode::OK.as_u16(), intuit_tid));
         }
-        Ok(value)
+        Ok(Answer {
+            body: value,
+            intuit_tid,
+        })
     }
 
     /// `GET /{entity}/{id}` (§5.1). A missing id is [`QboError::NotFound`] (610).
@@ -237,7 +260,7 @@ impl QboClient {
         let body = self
             .send(Method::GET, &path, &[], Body::None, false)
             .await?;
-        unwrap_entity(body, E::NAME)
+        body.entity(E::NAME)
     }
 
     /// `POST /{entity}?requestid=...` (§5.1). Retries and repeats with the same `request_id`
@@ -258,7 +281,7 @@ impl QboClient {
         let value = self
             .send(Method::POST, E::PATH, &params, Body::Json(body), false)
             .await?;
-        unwrap_entity(value, E::NAME)
+        value.entity(E::NAME)
     }
 
     /// Creates `entity` with a `requestid` derived from its content (and this realm), so the
@@ -283,7 +306,7 @@ impl QboClient {
         body.insert("sparse".into(), Value::Bool(true));
         self.post_versioned(E::PATH, &[], body)
             .await
-            .and_then(|v| unwrap_entity(v, E::NAME))
+            .and_then(|v| v.entity(E::NAME))
     }
 
     /// Makes a customer, item or account inactive (`Active=false` by sparse update, §4.2, §5.5):
@@ -299,7 +322,7 @@ impl QboClient {
             &[("sparse", json!(true)), ("Active", json!(false))],
         );
         let value = self.post_versioned(E::PATH, &[], body).await?;
-        unwrap_entity(value, E::NAME)
+        value.entity(E::NAME)
     }
 
     /// Voids an invoice: `POST /invoice?operation=void` with `Id` + `SyncToken` (§5.5).
@@ -308,7 +331,7 @@ impl QboClient {
         let value = self
             .post_versioned(Invoice::PATH, &[("operation", "void")], body)
             .await?;
-        unwrap_entity(value, Invoice::NAME)
+        value.entity(Invoice::NAME)
     }
 
     /// Deletes an invoice: `POST /invoice?operation=delete` (§5.5). Linked payments must be
@@ -322,7 +345,7 @@ impl QboClient {
         let body = version_body(id, sync_token, &[("sparse", json!(true))]);
         let params = [("operation", "update"), ("include", "void")];
         let value = self.post_versioned(Payment::PATH, &params, body).await?;
-        unwrap_entity(value, Payment::NAME)
+        value.entity(Payment::NAME)
     }
 
     /// Deletes a payment: `POST /payment?operation=delete` (§5.5).
@@ -335,19 +358,16 @@ impl QboClient {
         let value = self
             .post_versioned(E::PATH, &[("operation", "delete")], body)
             .await?;
-        let tid = None;
-        let marker = value
-            .get(E::NAME)
-            .cloned()
-            .ok_or_else(|| QboError::Decode {
-                context: format!("{} delete", E::NAME),
-                message: format!("no {} member in the response", E::NAME),
-                intuit_tid: tid,
-            })?;
-        Deleted::from_marker(E::NAME, &marker).ok_or_else(|| QboError::Decode {
+        let tid = value.intuit_tid;
+        let marker = value.body.get(E::NAME).ok_or_else(|| QboError::Decode {
+            context: format!("{} delete", E::NAME),
+            message: format!("no {} member in the response", E::NAME),
+            intuit_tid: tid.clone(),
+        })?;
+        Deleted::from_marker(E::NAME, marker).ok_or_else(|| QboError::Decode {
             context: format!("{} delete", E::NAME),
             message: "response is not a deletion marker".into(),
-            intuit_tid: None,
+            intuit_tid: tid,
         })
     }
 
@@ -358,7 +378,7 @@ impl QboClient {
         path: &str,
         params: &[(&str, &str)],
         body: Map<String, Value>,
-    ) -> Result<Value, QboError> {
+    ) -> Result<Answer, QboError> {
         let operation = params
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -383,7 +403,7 @@ impl QboClient {
         let body = self
             .send(Method::GET, Preferences::PATH, &[], Body::None, false)
             .await?;
-        unwrap_entity(body, Preferences::NAME)
+        body.entity(Preferences::NAME)
     }
 
     /// Company info (`GET /companyinfo/{realmId}`, §4.6).
@@ -392,7 +412,7 @@ impl QboClient {
         let body = self
             .send(Method::GET, &path, &[], Body::None, false)
             .await?;
-        unwrap_entity(body, CompanyInfo::NAME)
+        body.entity(CompanyInfo::NAME)
     }
 
     /// Runs one query statement (§6). Statements are POSTed as `application/text`, so long
@@ -405,24 +425,24 @@ impl QboClient {
                 E::NAME
             )));
         }
-        let value = self.run_query(query).await?;
-        parse_query_page(value, E::NAME)
+        self.run_query(query).await?.page(E::NAME)
     }
 
     /// `SELECT COUNT(*) ...`: the `totalCount` (§6).
     pub async fn count(&self, query: &Query) -> Result<u64, QboError> {
-        let value = self.run_query(query).await?;
-        value["QueryResponse"]["totalCount"]
+        let answer = self.run_query(query).await?;
+        let total = &answer.body["QueryResponse"]["totalCount"];
+        total
             .as_u64()
-            .or_else(|| value["QueryResponse"]["totalCount"].as_str()?.parse().ok())
+            .or_else(|| total.as_str()?.parse().ok())
             .ok_or_else(|| QboError::Decode {
                 context: "count query".into(),
                 message: "no QueryResponse.totalCount".into(),
-                intuit_tid: None,
+                intuit_tid: answer.intuit_tid.clone(),
             })
     }
 
-    async fn run_query(&self, query: &Query) -> Result<Value, QboError> {
+    async fn run_query(&self, query: &Query) -> Result<Answer, QboError> {
         self.send(
             Method::POST,
             "query",
@@ -455,7 +475,7 @@ impl QboClient {
         let mut start = 1u32;
         loop {
             let page_query = query.clone().page(start, MAX_QUERY_RESULTS)?;
-            let page = parse_query_page::<T>(self.run_query(&page_query).await?, name)?;
+            let page = self.run_query(&page_query).await?.page::<T>(name)?;
             let got = page.items.len();
             all.extend(page.items);
             if got < MAX_QUERY_RESULTS as usize {

@@ -177,6 +177,22 @@ impl QboError {
         }
     }
 
+    /// Adds `intuit_tid` to a decode error that has none (the answer's trace id).
+    pub(crate) fn with_intuit_tid(self, tid: Option<String>) -> QboError {
+        match self {
+            QboError::Decode {
+                context,
+                message,
+                intuit_tid: None,
+            } => QboError::Decode {
+                context,
+                message,
+                intuit_tid: tid,
+            },
+            other => other,
+        }
+    }
+
     /// The first fault code, if any.
     pub fn code(&self) -> Option<&str> {
         self.fault().and_then(ApiFault::code)
