@@ -1,7 +1,8 @@
 //! `HubspotClient`: base URL, timeout, bearer token and budgets for one HubSpot account, and the
 //! one request path every endpoint goes through (rate budget, retry policy, error parsing).
 
-use std::sync::{Arc, RwLock};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -11,7 +12,7 @@ use serde_json::Value;
 
 use crate::http::{ClassifyRetry, RetryClass, RetryPolicy, with_retry};
 
-use super::error::{HubspotError, Result};
+use super::error::{HubspotError, RateLimitPolicy, Result};
 use super::limits::{self, HubspotBudgets};
 use super::version;
 
@@ -31,6 +32,9 @@ struct Inner {
     token: RwLock<SecretString>,
     budgets: HubspotBudgets,
     policy: RetryPolicy,
+    /// Start times of recent general-lane requests (oldest first), to tell after a
+    /// `TEN_SECONDLY_ROLLING` 429 when the oldest request leaves the rolling window.
+    recent_starts: Mutex<VecDeque<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for HubspotClient {
@@ -89,6 +93,7 @@ impl HubspotClientBuilder {
                 token: RwLock::new(self.token),
                 budgets: self.budgets.unwrap_or_default(),
                 policy: self.policy,
+                recent_starts: Mutex::new(VecDeque::new()),
             }),
         })
     }
@@ -239,6 +244,35 @@ impl HubspotClient {
         }
     }
 
+    /// Remembers a general-lane request start, forgetting starts older than the window.
+    fn note_start(&self, now: tokio::time::Instant) {
+        let mut starts = self.inner.recent_starts.lock().expect("starts lock");
+        let window = limits::GENERAL_WINDOW.per;
+        while starts
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            starts.pop_front();
+        }
+        // Bounded: more starts than the window admits cannot matter.
+        if starts.len() >= 2 * limits::GENERAL_WINDOW.max_requests as usize {
+            starts.pop_front();
+        }
+        starts.push_back(now);
+    }
+
+    /// Time until the oldest of our requests inside `window` leaves it; the whole window when
+    /// none of ours is in it (the budget was spent by someone else on the same account).
+    fn rest_of_window(&self, window: Duration, now: tokio::time::Instant) -> Duration {
+        let starts = self.inner.recent_starts.lock().expect("starts lock");
+        starts
+            .iter()
+            .find(|t| now.duration_since(**t) < window)
+            .map(|oldest| (*oldest + window).saturating_duration_since(now))
+            .filter(|rest| !rest.is_zero())
+            .unwrap_or(window)
+    }
+
     async fn attempt(&self, call: &Call) -> Result<Vec<u8>> {
         let url = format!("{}{}", self.inner.base_url, call.path);
         let mut request = self.inner.http.request(call.method.clone(), url);
@@ -254,6 +288,9 @@ impl HubspotClient {
         }
         if let Some(form) = &call.form {
             request = request.form(form);
+        }
+        if call.lane == Lane::General {
+            self.note_start(tokio::time::Instant::now());
         }
         let response = request
             .send()
@@ -275,7 +312,18 @@ impl HubspotClient {
             tracing::debug!(op = call.op, status = status.as_u16(), "hubspot call");
             Ok(bytes.to_vec())
         } else {
-            let err = HubspotError::from_response(status.as_u16(), &headers, &bytes);
+            let mut err = HubspotError::from_response(status.as_u16(), &headers, &bytes);
+            if let HubspotError::RateLimited {
+                policy: RateLimitPolicy::TenSecondlyRolling | RateLimitPolicy::Other(_),
+                retry_after,
+                ..
+            } = &mut err
+                && !headers.contains_key("retry-after")
+            {
+                // Wait the rest of the rolling window: until our oldest request in it leaves.
+                let window = retry_after.unwrap_or(limits::TEN_SECONDLY_WAIT);
+                *retry_after = Some(self.rest_of_window(window, tokio::time::Instant::now()));
+            }
             tracing::debug!(
                 op = call.op,
                 status = status.as_u16(),
@@ -284,5 +332,39 @@ impl HubspotClient {
             );
             Err(err)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rest_of_the_window_runs_from_our_oldest_request_in_it() {
+        let client = HubspotClient::new(SecretString::from("t")).unwrap();
+        let t0 = tokio::time::Instant::now();
+        let window = Duration::from_secs(10);
+        assert_eq!(
+            client.rest_of_window(window, t0),
+            window,
+            "no requests of ours: a whole window"
+        );
+        client.note_start(t0);
+        client.note_start(t0 + Duration::from_secs(3));
+        assert_eq!(
+            client.rest_of_window(window, t0 + Duration::from_secs(4)),
+            Duration::from_secs(6)
+        );
+        assert_eq!(
+            client.rest_of_window(window, t0 + Duration::from_secs(11)),
+            Duration::from_secs(2),
+            "the first start has left the window; the second has 2 s to go"
+        );
+        client.note_start(t0 + Duration::from_secs(30));
+        assert_eq!(
+            client.inner.recent_starts.lock().unwrap().len(),
+            1,
+            "old starts are forgotten"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! HubSpot vendor layer: a typed client for the date-based CRM API (objects, batch, search,
 //! associations, properties, OAuth) and inbound webhook verification/parsing (hubspot-api.md).
 
+pub mod action_callbacks;
 pub mod associations;
 pub mod batch;
 pub mod client;
