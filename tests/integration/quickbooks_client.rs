@@ -1203,6 +1203,42 @@ mod against_sandbox {
     }
 
     #[tokio::test]
+    async fn per_item_throttle_and_stale_faults_inside_a_batch_are_typed() {
+        let (sandbox, client) = start().await;
+        reqwest::Client::new()
+            .put(format!("{}/_sandbox/quickbooks", sandbox.base_url()))
+            .json(&json!({"batchItemFailNext": ["3001", "5010"]}))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+        let items = vec![
+            BatchItem::create(&customer("One", "1@example.com")).unwrap(),
+            BatchItem::create(&customer("Two", "2@example.com")).unwrap(),
+            BatchItem::create(&customer("Three", "3@example.com")).unwrap(),
+        ];
+        let results = client.batch(&items).await.unwrap();
+        let throttled = results
+            .iter()
+            .filter(|r| matches!(r, Err(QboError::Throttled { .. })))
+            .count();
+        let stale = results
+            .iter()
+            .filter(|r| matches!(r, Err(QboError::StaleObject(_))))
+            .count();
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!((throttled, stale, ok), (1, 1, 1), "{results:?}");
+        assert!(
+            results
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .all(|e| e.intuit_tid().is_some()),
+            "item faults carry the batch answer's intuit_tid"
+        );
+    }
+
+    #[tokio::test]
     async fn cdc_reports_changes_and_deletions() {
         let (_sandbox, client) = start().await;
         let since = (Utc::now() - chrono::Duration::minutes(5)).fixed_offset();

@@ -199,7 +199,8 @@ impl QboError {
     }
 
     /// Builds the typed error for a non-success HTTP response. `body` may be JSON in either
-    /// casing, XML (throttle faults were captured as XML, §9) or empty.
+    /// casing, XML (throttle faults were captured as XML, §9) or empty. UNVERIFIED (§15 item 8):
+    /// the JSON casing of a 429 body; throttling is keyed on HTTP 429 or code 3001 either way.
     pub fn from_response(
         status: u16,
         intuit_tid: Option<String>,

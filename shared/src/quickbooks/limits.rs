@@ -18,6 +18,8 @@ pub const MAX_BATCH_ITEMS: usize = 30;
 /// Largest `MAXRESULTS` a query accepts; larger values are rejected with 4001 (§6).
 pub const MAX_QUERY_RESULTS: u32 = 1000;
 /// Objects one CDC response returns at most; a response this full is not trusted (§7).
+/// UNVERIFIED (quickbooks-api.md §15 item 6): per request or per entity; `changes_since`
+/// splits the entity list first and then narrows the window, which is safe under both readings.
 pub const CDC_MAX_OBJECTS: usize = 1000;
 /// Object count from which a CDC response counts as saturated ("about 1000", §7): a little
 /// under the cap, because being wrong only costs a few extra requests.
@@ -25,6 +27,7 @@ pub const CDC_SATURATED_AT: usize = 990;
 /// How far back `changedSince` may reach (§7).
 pub const CDC_LOOKBACK: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Wait after a 429 when the response does not say otherwise (§9: "wait 60 seconds").
+/// UNVERIFIED (§9): whether QBO ever sends `Retry-After`; it is honoured when present.
 pub const THROTTLE_WAIT: Duration = Duration::from_secs(60);
 /// Longest `requestid` on ordinary operations (§1).
 pub const MAX_REQUEST_ID_LEN: usize = 50;
