@@ -75,7 +75,10 @@ impl HubspotSandbox {
             .layer(from_fn_with_state(hub.clone(), limit))
             .layer(from_fn_with_state(hub.clone(), require_bearer));
         let app = api
-            .merge(routes::oauth::router(hub.clone()))
+            .merge(routes::oauth::router(hub.clone()).layer(from_fn_with_state(
+                faults.clone(),
+                FaultInjector::middleware,
+            )))
             .fallback(|| async {
                 // UNVERIFIED: HubSpot's body for unknown paths.
                 (

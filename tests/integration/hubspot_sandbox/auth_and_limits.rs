@@ -1,4 +1,5 @@
-//! Authentication (hubspot-api.md §1.2, §1.3, §9.4) and the burst rate limit (§9.1-§9.3).
+//! Authentication (hubspot-api.md §1.2, §1.3, §9.4: dev token, OAuth refresh, expiry, 401s)
+//! and the burst rate limit (§9.1-§9.3: 110 per 10 s, headers, the 429 body).
 
 use hqsync_tests::fixtures;
 use reqwest::Method;
@@ -96,6 +97,17 @@ async fn bad_refresh_token_or_client_is_an_oauth_error() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_client");
+    // The token endpoint is subject to injected faults too (a client must retry refreshes).
+    hs.put("/_sandbox/faults", Some(json!({"failNext": [503]})))
+        .await;
+    let good = [
+        ("grant_type", "refresh_token"),
+        ("client_id", c.client_id.as_str()),
+        ("client_secret", c.client_secret.as_str()),
+        ("refresh_token", c.refresh_token.as_str()),
+    ];
+    assert_eq!(refresh(&hs, &good).await.0, 503);
+    assert_eq!(refresh(&hs, &good).await.0, 200);
 }
 
 #[tokio::test]
