@@ -530,6 +530,23 @@ mod tests {
     }
 
     #[test]
+    fn documented_invoice_write_bodies_match_our_input_shapes() {
+        let create: Value =
+            serde_json::from_str(&fixture("invoice-create-non-billable-request.json")).unwrap();
+        let input = CreateInput::new(serde_json::from_value(create["properties"].clone()).unwrap());
+        assert_eq!(serde_json::to_value(&input).unwrap(), create);
+        assert_eq!(
+            values::parse_bool(&input.properties["hs_invoice_billable"]).unwrap(),
+            false
+        );
+        let update: Value = serde_json::from_str(&fixture("invoice-update-request.json")).unwrap();
+        let writes: PropertyWrites = serde_json::from_value(update["properties"].clone()).unwrap();
+        assert_eq!(json!({ "properties": writes }), update);
+        let due = values::parse_datetime(&writes["hs_due_date"]).unwrap();
+        assert_eq!(values::format_datetime(due), "2026-01-05T17:29:08.000Z");
+    }
+
+    #[test]
     fn object_types_map_names_ids_and_modified_properties() {
         assert_eq!(ObjectType::from_type_id("0-53"), Some(ObjectType::Invoices));
         assert_eq!(
