@@ -535,10 +535,7 @@ mod tests {
             serde_json::from_str(&fixture("invoice-create-non-billable-request.json")).unwrap();
         let input = CreateInput::new(serde_json::from_value(create["properties"].clone()).unwrap());
         assert_eq!(serde_json::to_value(&input).unwrap(), create);
-        assert_eq!(
-            values::parse_bool(&input.properties["hs_invoice_billable"]).unwrap(),
-            false
-        );
+        assert!(!values::parse_bool(&input.properties["hs_invoice_billable"]).unwrap());
         let update: Value = serde_json::from_str(&fixture("invoice-update-request.json")).unwrap();
         let writes: PropertyWrites = serde_json::from_value(update["properties"].clone()).unwrap();
         assert_eq!(json!({ "properties": writes }), update);
