@@ -4,9 +4,13 @@
 pub mod plan;
 
 mod apply;
+pub mod deal;
 pub mod gateways;
 pub mod idempotency;
 pub mod initial_sync;
+pub mod invoice_action;
+pub mod invoices;
+pub mod payments;
 pub mod poller;
 mod prepare;
 pub mod record_source;

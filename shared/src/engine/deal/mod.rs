@@ -1,0 +1,10 @@
+//! The deal side of QBO invoicing: which deal a QBO invoice belongs to, its stage, and the five
+//! "latest QuickBooks invoice" deal properties. Pure; the I/O lives in `engine::invoices`.
+
+pub mod properties;
+pub mod resolution;
+pub mod stage;
+
+pub use properties::{deal_property_definitions, latest_invoice_deal_properties};
+pub use resolution::{DealReference, deal_tag, parse_deal_reference, pick_open_deal};
+pub use stage::{InvoiceStage, invoice_stage, is_voided};

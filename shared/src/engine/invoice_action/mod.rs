@@ -1,0 +1,11 @@
+//! The "Create QuickBooks invoice" workflow action (issue 6, hubspot-api.md §6): the execution
+//! request and its job (`request`), the pure invoice plan (`plan`) and the worker (`execute`).
+
+pub mod execute;
+pub mod plan;
+pub mod qbo_send;
+pub mod request;
+
+pub use execute::{ActionResult, InvoiceAction};
+pub use plan::{ActionFailure, DealLine, doc_number_candidate, plan_qbo_invoice};
+pub use request::{ActionInputs, CreateInvoiceJob, block_response, parse_execution_request};

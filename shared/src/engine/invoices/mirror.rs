@@ -1,0 +1,485 @@
+//! Applies the invoice plan: reads the QBO invoice, resolves contact, products and deal, then
+//! creates (draft -> line items -> open), updates, voids or archives the HubSpot invoice and
+//! refreshes the deal's latest-invoice properties.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, Utc};
+
+use super::error::InvoiceSyncError;
+use super::lines::{item_ids, lines_signature, plan_line_items};
+use super::properties::{
+    QBO_INVOICE_ID, QBO_LAST_UPDATED, QBO_LINES_SIGNATURE, QBO_PAYMENT_NOTES, QBO_STATUS,
+    invoice_properties, invoice_property_definitions, new_invoice_properties,
+};
+use super::settings::InvoiceSyncSettings;
+use crate::engine::deal::properties::deal_group;
+use crate::engine::deal::{
+    DealReference, InvoiceStage, deal_property_definitions, invoice_stage, is_voided,
+    latest_invoice_deal_properties, parse_deal_reference, pick_open_deal,
+};
+use crate::hubspot::associations::type_ids;
+use crate::hubspot::batch::BatchReadOptions;
+use crate::hubspot::{
+    CreateInput, GetOptions, HubspotClient, HubspotError, HubspotObject, InlineAssociation,
+    ObjectType, PropertyWrites,
+};
+use crate::quickbooks::entities::Invoice;
+use crate::quickbooks::{QboClient, QboError};
+
+type Result<T> = std::result::Result<T, InvoiceSyncError>;
+
+/// What happened to the HubSpot side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MirrorOutcome {
+    Created,
+    Updated,
+    /// Status moved to `voided` (QBO void or delete).
+    Voided,
+    /// HubSpot refused the status change, so the record was archived.
+    Archived,
+    /// Nothing to mirror (deleted or voided before it was ever mirrored, or disabled).
+    Skipped,
+}
+
+/// The result of one invoice sync.
+#[derive(Debug, Clone)]
+pub struct MirroredInvoice {
+    pub outcome: MirrorOutcome,
+    pub hubspot_id: Option<String>,
+    pub deal: Option<DealReference>,
+    /// The QBO invoice as read (absent when deleted).
+    pub invoice: Option<Invoice>,
+    /// The HubSpot invoice's properties after the sync (for payment bookkeeping).
+    pub properties: PropertyWrites,
+}
+
+/// Mirrors QBO invoices of one connection into HubSpot.
+#[derive(Debug)]
+pub struct InvoiceMirror {
+    pub hubspot: HubspotClient,
+    pub qbo: QboClient,
+    pub settings: InvoiceSyncSettings,
+    schema: tokio::sync::OnceCell<()>,
+}
+
+impl InvoiceMirror {
+    pub fn new(hubspot: HubspotClient, qbo: QboClient, settings: InvoiceSyncSettings) -> Self {
+        InvoiceMirror {
+            hubspot,
+            qbo,
+            settings,
+            schema: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Creates the invoice and deal properties once per mirror (idempotent on HubSpot's side).
+    pub async fn ensure_schema(&self) -> Result<()> {
+        self.schema
+            .get_or_try_init(|| async {
+                self.hubspot
+                    .ensure_properties(ObjectType::Invoices, &invoice_property_definitions())
+                    .await?;
+                self.hubspot
+                    .ensure_property_group(ObjectType::Deals, &deal_group())
+                    .await?;
+                self.hubspot
+                    .ensure_properties(ObjectType::Deals, &deal_property_definitions())
+                    .await?;
+                Ok::<(), InvoiceSyncError>(())
+            })
+            .await
+            .map(drop)
+    }
+
+    /// The mirrored HubSpot invoice of QBO invoice `qbo_id`, if any.
+    pub async fn find_hubspot_invoice(&self, qbo_id: &str) -> Result<Option<HubspotObject>> {
+        let options = GetOptions {
+            properties: invoice_property_definitions()
+                .into_iter()
+                .map(|d| d.name)
+                .chain(["hs_invoice_status".to_owned()])
+                .collect(),
+            id_property: Some(QBO_INVOICE_ID.into()),
+            ..GetOptions::default()
+        };
+        match self
+            .hubspot
+            .get_object(ObjectType::Invoices, qbo_id, &options)
+            .await
+        {
+            Ok(found) => Ok(Some(found)),
+            Err(HubspotError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Brings the HubSpot invoice of QBO invoice `qbo_id` up to date as of `today`.
+    pub async fn sync_invoice(&self, qbo_id: &str, today: NaiveDate) -> Result<MirroredInvoice> {
+        self.ensure_schema().await?;
+        let existing = self.find_hubspot_invoice(qbo_id).await?;
+        let invoice = match self.qbo.read::<Invoice>(qbo_id).await {
+            Ok(i) => Some(i),
+            Err(QboError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        match (invoice, existing) {
+            (None, None) => Ok(skipped(None)),
+            (Some(inv), None) if is_voided(&inv) => Ok(skipped(Some(inv))),
+            (None, Some(hs)) => self.void_removed(hs, None, today).await,
+            (Some(inv), Some(hs)) if is_voided(&inv) => {
+                self.void_removed(hs, Some(inv), today).await
+            }
+            (Some(inv), existing) => self.write(inv, existing, today).await,
+        }
+    }
+
+    async fn write(
+        &self,
+        invoice: Invoice,
+        existing: Option<HubspotObject>,
+        today: NaiveDate,
+    ) -> Result<MirroredInvoice> {
+        let contact = self.linked_contact(&invoice).await?;
+        let products = self.linked_products(&invoice).await?;
+        let lines = plan_line_items(&invoice, &products);
+        let signature = lines_signature(&lines);
+        let recorded = match &existing {
+            Some(hs) => {
+                self.associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        let deal = self
+            .resolve_deal(&invoice, recorded.first(), &contact)
+            .await?;
+        let (id, outcome, mut properties) = match existing {
+            None => {
+                let mut props = new_invoice_properties(&invoice, today);
+                props.insert(QBO_LINES_SIGNATURE.into(), signature);
+                let mut input = CreateInput::new(props.clone());
+                input.associations.push(InlineAssociation::to(
+                    &contact,
+                    type_ids::INVOICE_TO_CONTACT,
+                ));
+                if let Some(d) = &deal {
+                    input.associations.push(InlineAssociation::to(
+                        d.deal_id(),
+                        type_ids::INVOICE_TO_DEAL,
+                    ));
+                }
+                let created = self
+                    .hubspot
+                    .create_object(ObjectType::Invoices, &input)
+                    .await?;
+                self.create_line_items(&created.id, lines).await?;
+                let mut open = PropertyWrites::new();
+                open.insert("hs_invoice_status".into(), "open".into());
+                self.hubspot
+                    .update_object(ObjectType::Invoices, &created.id, &open, None)
+                    .await?;
+                (created.id, MirrorOutcome::Created, props)
+            }
+            Some(hs) => {
+                let mut props = invoice_properties(&invoice, today);
+                let lines_changed = hs.get(QBO_LINES_SIGNATURE) != Some(signature.as_str());
+                props.insert(QBO_LINES_SIGNATURE.into(), signature);
+                self.hubspot
+                    .update_object(ObjectType::Invoices, &hs.id, &props, None)
+                    .await?;
+                if lines_changed {
+                    let old = self
+                        .associated(ObjectType::Invoices, &hs.id, ObjectType::LineItems)
+                        .await?;
+                    self.create_line_items(&hs.id, lines).await?;
+                    if !old.is_empty() {
+                        self.hubspot
+                            .batch_archive(ObjectType::LineItems, &old)
+                            .await?;
+                    }
+                }
+                if let Some(d) = &deal
+                    && !recorded.iter().any(|r| r == d.deal_id())
+                {
+                    self.hubspot
+                        .associate_default(
+                            ObjectType::Invoices,
+                            &hs.id,
+                            ObjectType::Deals,
+                            d.deal_id(),
+                        )
+                        .await?;
+                }
+                let mut merged = hs.properties.clone();
+                merged.extend(props);
+                (hs.id, MirrorOutcome::Updated, merged)
+            }
+        };
+        if let Some(d) = &deal {
+            self.refresh_deal(d.deal_id(), &id, &invoice, today).await?;
+        }
+        properties.insert("hs_object_id".into(), id.clone());
+        Ok(MirroredInvoice {
+            outcome,
+            hubspot_id: Some(id),
+            deal,
+            invoice: Some(invoice),
+            properties,
+        })
+    }
+
+    /// QBO voided or deleted the invoice: mark it voided (archive where HubSpot refuses).
+    async fn void_removed(
+        &self,
+        hs: HubspotObject,
+        invoice: Option<Invoice>,
+        today: NaiveDate,
+    ) -> Result<MirroredInvoice> {
+        let mut props = match &invoice {
+            Some(inv) => invoice_properties(inv, today),
+            None => PropertyWrites::new(),
+        };
+        props.insert(QBO_STATUS.into(), InvoiceStage::Voided.value().into());
+        props.insert(super::properties::QBO_BALANCE.into(), "0".into());
+        props.insert(QBO_LAST_UPDATED.into(), Utc::now().to_rfc3339());
+        self.hubspot
+            .update_object(ObjectType::Invoices, &hs.id, &props, None)
+            .await?;
+        let deals = self
+            .associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
+            .await?;
+        let mut status = PropertyWrites::new();
+        status.insert("hs_invoice_status".into(), "voided".into());
+        // UNVERIFIED (hubspot-api.md §2.8): whether `voided` can be written; archive if not.
+        let outcome = match self
+            .hubspot
+            .update_object(ObjectType::Invoices, &hs.id, &status, None)
+            .await
+        {
+            Ok(_) => MirrorOutcome::Voided,
+            Err(HubspotError::Validation { .. }) | Err(HubspotError::Conflict { .. }) => {
+                self.hubspot
+                    .archive_object(ObjectType::Invoices, &hs.id)
+                    .await?;
+                MirrorOutcome::Archived
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let voided = invoice.clone().unwrap_or_else(|| voided_stand_in(&hs));
+        for deal in &deals {
+            self.refresh_deal(deal, &hs.id, &voided, today).await?;
+        }
+        let mut properties = hs.properties.clone();
+        properties.extend(props);
+        properties.insert("hs_object_id".into(), hs.id.clone());
+        Ok(MirroredInvoice {
+            outcome,
+            hubspot_id: Some(hs.id),
+            deal: deals.into_iter().next().map(DealReference::Recorded),
+            invoice,
+            properties,
+        })
+    }
+
+    /// The HubSpot contact linked to the invoice's customer (the contact sync links them).
+    async fn linked_contact(&self, invoice: &Invoice) -> Result<String> {
+        let customer = invoice.customer_ref.as_ref().ok_or_else(|| {
+            InvoiceSyncError::NeedsAttention("the QuickBooks invoice has no customer".into())
+        })?;
+        let options = GetOptions {
+            id_property: Some("qbo_customer_id".into()),
+            ..GetOptions::default()
+        };
+        match self
+            .hubspot
+            .get_object(ObjectType::Contacts, &customer.value, &options)
+            .await
+        {
+            Ok(c) => Ok(c.id),
+            Err(HubspotError::NotFound { .. }) => Err(InvoiceSyncError::NeedsAttention(format!(
+                "QuickBooks customer {} ({}) is not linked to a HubSpot contact yet; sync the customer first",
+                customer.name.as_deref().unwrap_or("?"),
+                customer.value
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// QBO item id -> HubSpot product id, for the invoice's items that are linked.
+    async fn linked_products(&self, invoice: &Invoice) -> Result<BTreeMap<String, String>> {
+        let ids = item_ids(invoice);
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let options = BatchReadOptions {
+            properties: vec!["qbo_item_id".into()],
+            id_property: Some("qbo_item_id".into()),
+            ..BatchReadOptions::default()
+        };
+        let read = self
+            .hubspot
+            .batch_read(ObjectType::Products, &ids, &options)
+            .await?;
+        Ok(read
+            .found
+            .into_iter()
+            .filter_map(|p| Some((p.get("qbo_item_id")?.to_owned(), p.id)))
+            .collect())
+    }
+
+    /// Deal resolution in the order.
+    async fn resolve_deal(
+        &self,
+        invoice: &Invoice,
+        recorded: Option<&String>,
+        contact: &str,
+    ) -> Result<Option<DealReference>> {
+        if let Some(id) = recorded {
+            return Ok(Some(DealReference::Recorded(id.clone())));
+        }
+        if let Some(id) =
+            parse_deal_reference(invoice, self.settings.deal_reference_field.as_deref())
+        {
+            return Ok(Some(DealReference::InvoiceTag(id)));
+        }
+        if !self.settings.contact_open_deal_fallback {
+            return Ok(None);
+        }
+        let ids = self
+            .associated(ObjectType::Contacts, contact, ObjectType::Deals)
+            .await?;
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let options = BatchReadOptions {
+            properties: vec!["hs_is_closed".into(), "hs_lastmodifieddate".into()],
+            ..BatchReadOptions::default()
+        };
+        let deals = self
+            .hubspot
+            .batch_read(ObjectType::Deals, &ids, &options)
+            .await?;
+        Ok(pick_open_deal(&deals.found).map(|id| DealReference::ContactOpenDeal(id.to_owned())))
+    }
+
+    async fn create_line_items(&self, invoice_id: &str, lines: Vec<PropertyWrites>) -> Result<()> {
+        let inputs = lines
+            .into_iter()
+            .map(|props| {
+                let mut input = CreateInput::new(props);
+                input.associations.push(InlineAssociation::to(
+                    invoice_id,
+                    type_ids::LINE_ITEM_TO_INVOICE,
+                ));
+                input
+            })
+            .collect();
+        let outcome = self
+            .hubspot
+            .batch_create(ObjectType::LineItems, inputs, None)
+            .await;
+        if let Some((_, e)) = outcome.failed().next() {
+            return Err(InvoiceSyncError::NeedsAttention(format!(
+                "line items of invoice {invoice_id} could not be created: {}",
+                e.message
+            )));
+        }
+        Ok(())
+    }
+
+    /// Ids of `to` records associated with `from`.
+    pub async fn associated(
+        &self,
+        from: ObjectType,
+        id: &str,
+        to: ObjectType,
+    ) -> Result<Vec<String>> {
+        Ok(self
+            .hubspot
+            .list_associations(from, id, to)
+            .await?
+            .into_iter()
+            .map(|a| a.to_object_id)
+            .collect())
+    }
+
+    /// Writes `invoice`'s values onto the deal when it is the deal's most recently updated
+    /// QBO invoice (by `qbo_last_updated`, ties to the invoice being synced).
+    async fn refresh_deal(
+        &self,
+        deal_id: &str,
+        hubspot_invoice_id: &str,
+        invoice: &Invoice,
+        today: NaiveDate,
+    ) -> Result<()> {
+        let ids = self
+            .associated(ObjectType::Deals, deal_id, ObjectType::Invoices)
+            .await?;
+        let options = BatchReadOptions {
+            properties: vec![QBO_LAST_UPDATED.into()],
+            ..BatchReadOptions::default()
+        };
+        let read = self
+            .hubspot
+            .batch_read(ObjectType::Invoices, &ids, &options)
+            .await?;
+        let stamp = |o: &HubspotObject| o.get(QBO_LAST_UPDATED).unwrap_or("").to_owned();
+        let ours = read
+            .found
+            .iter()
+            .find(|o| o.id == hubspot_invoice_id)
+            .map(stamp)
+            .unwrap_or_default();
+        let newer_elsewhere = read
+            .found
+            .iter()
+            .any(|o| o.id != hubspot_invoice_id && stamp(o) > ours);
+        if newer_elsewhere {
+            return Ok(());
+        }
+        let props = latest_invoice_deal_properties(invoice, today);
+        self.hubspot
+            .update_object(ObjectType::Deals, deal_id, &props, None)
+            .await?;
+        Ok(())
+    }
+}
+
+fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
+    MirroredInvoice {
+        outcome: MirrorOutcome::Skipped,
+        hubspot_id: None,
+        deal: None,
+        invoice,
+        properties: PropertyWrites::new(),
+    }
+}
+
+/// A deleted QBO invoice has nothing to read: the deal shows it from HubSpot's copy, voided.
+fn voided_stand_in(hs: &HubspotObject) -> Invoice {
+    Invoice {
+        id: hs.get(QBO_INVOICE_ID).map(str::to_owned),
+        doc_number: hs.get(super::properties::QBO_DOC_NUMBER).map(str::to_owned),
+        total_amt: Some(Default::default()),
+        balance: Some(Default::default()),
+        private_note: Some("Voided (deleted in QuickBooks)".into()),
+        bill_email: hs
+            .get(super::properties::QBO_BILL_EMAIL)
+            .map(crate::quickbooks::entities::EmailAddress::new),
+        ..Invoice::default()
+    }
+}
+
+/// Tokens of payment notes written for a mirrored invoice.
+pub fn payment_note_tokens(properties: &PropertyWrites) -> Vec<String> {
+    properties
+        .get(QBO_PAYMENT_NOTES)
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Ensures the stage helper stays in use for callers that only hold a mirror.
+pub fn stage_of(invoice: &Invoice, today: NaiveDate) -> InvoiceStage {
+    invoice_stage(invoice, today)
+}

@@ -1,0 +1,12 @@
+//! QBO invoices mirrored one-way into HubSpot invoices (issue 6): pure planning (`properties`,
+//! `lines`) separate from the I/O that applies it (`mirror`).
+
+pub mod error;
+pub mod lines;
+pub mod mirror;
+pub mod properties;
+pub mod settings;
+
+pub use error::InvoiceSyncError;
+pub use mirror::{InvoiceMirror, MirrorOutcome, MirroredInvoice};
+pub use settings::InvoiceSyncSettings;

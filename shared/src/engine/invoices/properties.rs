@@ -1,0 +1,175 @@
+//! The HubSpot invoice properties of a mirrored QBO invoice: the custom `qbo_*` definitions
+//! (created by the engine, idempotent) and the values planned from one QBO invoice.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+
+use crate::engine::deal::properties::invoice_recipient;
+use crate::engine::deal::{InvoiceStage, invoice_stage};
+use crate::hubspot::values::{format_date, format_decimal, format_epoch_ms};
+use crate::hubspot::{PropertyDefinition, PropertyWrites};
+use crate::quickbooks::entities::Invoice;
+
+/// UNVERIFIED (hubspot-api.md §4): default invoice group name seen in responses.
+pub const INVOICE_GROUP: &str = "invoiceinformation";
+pub const QBO_INVOICE_ID: &str = "qbo_invoice_id";
+pub const QBO_DOC_NUMBER: &str = "qbo_doc_number";
+pub const QBO_TOTAL: &str = "qbo_total";
+pub const QBO_BALANCE: &str = "qbo_balance";
+pub const QBO_STATUS: &str = "qbo_status";
+pub const QBO_DUE_DATE: &str = "qbo_due_date";
+pub const QBO_INVOICE_URL: &str = "qbo_invoice_url";
+/// Bill-to e-mail (issue 6: kept up to date; `hs_external_recipient` is UNVERIFIED, §2.8).
+pub const QBO_BILL_EMAIL: &str = "qbo_bill_email";
+/// QBO `MetaData.LastUpdatedTime`: picks the deal's latest invoice.
+pub const QBO_LAST_UPDATED: &str = "qbo_last_updated";
+/// A digest of the planned line items: they are replaced only when it changes.
+pub const QBO_LINES_SIGNATURE: &str = "qbo_lines_signature";
+/// Tokens of payment notes already written for this invoice (`p<id>` received, `x<id>`
+/// voided/deleted), so each note is added once.
+pub const QBO_PAYMENT_NOTES: &str = "qbo_payment_notes";
+
+/// UNVERIFIED: the QBO web app's invoice URL form; one constant to fix.
+pub const QBO_INVOICE_URL_BASE: &str = "https://app.qbo.intuit.com/app/invoice?txnId=";
+
+/// Currency used when QBO omits `CurrencyRef` (single-currency companies, §13).
+pub const DEFAULT_CURRENCY: &str = "USD";
+
+/// The custom invoice properties (issue 6 names plus our bookkeeping ones).
+pub fn invoice_property_definitions() -> Vec<PropertyDefinition> {
+    let text = |name: &str, label: &str| PropertyDefinition::text(name, label, INVOICE_GROUP);
+    let number = |name: &str, label: &str| PropertyDefinition {
+        kind: "number".into(),
+        field_type: "number".into(),
+        ..text(name, label)
+    };
+    vec![
+        text(QBO_INVOICE_ID, "QuickBooks invoice ID").unique(),
+        text(QBO_DOC_NUMBER, "QuickBooks invoice number"),
+        number(QBO_TOTAL, "QuickBooks total"),
+        number(QBO_BALANCE, "QuickBooks balance"),
+        text(QBO_STATUS, "QuickBooks status"),
+        PropertyDefinition {
+            kind: "date".into(),
+            field_type: "date".into(),
+            ..text(QBO_DUE_DATE, "QuickBooks due date")
+        },
+        text(QBO_INVOICE_URL, "QuickBooks invoice link"),
+        text(QBO_BILL_EMAIL, "QuickBooks bill-to e-mail"),
+        text(QBO_LAST_UPDATED, "QuickBooks last updated"),
+        text(QBO_LINES_SIGNATURE, "QuickBooks lines signature"),
+        text(QBO_PAYMENT_NOTES, "QuickBooks payment notes written"),
+    ]
+}
+
+/// Midnight UTC of `date` in epoch ms (invoice dates are datetimes, §2.8: send milliseconds).
+fn epoch_ms(date: NaiveDate) -> String {
+    format_epoch_ms(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight")))
+}
+
+/// The currency code of `invoice`.
+pub fn invoice_currency(invoice: &Invoice) -> String {
+    invoice
+        .currency_ref
+        .as_ref()
+        .map(|r| r.value.clone())
+        .unwrap_or_else(|| DEFAULT_CURRENCY.to_owned())
+}
+
+/// The values that follow the QBO invoice on every change (not the status transition).
+pub fn invoice_properties(invoice: &Invoice, today: NaiveDate) -> PropertyWrites {
+    let stage = invoice_stage(invoice, today);
+    let id = invoice.id.clone().unwrap_or_default();
+    let mut w = PropertyWrites::new();
+    w.insert(QBO_INVOICE_ID.into(), id.clone());
+    w.insert(
+        QBO_DOC_NUMBER.into(),
+        invoice.doc_number.clone().unwrap_or_default(),
+    );
+    w.insert(
+        QBO_TOTAL.into(),
+        format_decimal(invoice.total_amt.unwrap_or_default()),
+    );
+    let balance = if stage == InvoiceStage::Voided {
+        Default::default()
+    } else {
+        invoice.balance.unwrap_or_default()
+    };
+    w.insert(QBO_BALANCE.into(), format_decimal(balance));
+    w.insert(QBO_STATUS.into(), stage.value().into());
+    w.insert(
+        QBO_DUE_DATE.into(),
+        invoice.due_date.map(format_date).unwrap_or_default(),
+    );
+    w.insert(
+        QBO_INVOICE_URL.into(),
+        format!("{QBO_INVOICE_URL_BASE}{id}"),
+    );
+    w.insert(QBO_BILL_EMAIL.into(), invoice_recipient(invoice));
+    let updated = invoice
+        .meta_data
+        .as_ref()
+        .and_then(|m| m.last_updated_time)
+        .map(|t| t.with_timezone(&Utc).to_rfc3339())
+        .unwrap_or_default();
+    w.insert(QBO_LAST_UPDATED.into(), updated);
+    if let Some(d) = invoice.txn_date {
+        w.insert("hs_invoice_date".into(), epoch_ms(d));
+    }
+    if let Some(d) = invoice.due_date {
+        w.insert("hs_due_date".into(), epoch_ms(d));
+    }
+    w
+}
+
+/// The values of a new mirrored invoice: a non-billable draft in the invoice's currency
+/// (hubspot-api.md §2.8, §11.10), plus [`invoice_properties`].
+pub fn new_invoice_properties(invoice: &Invoice, today: NaiveDate) -> PropertyWrites {
+    let mut w = invoice_properties(invoice, today);
+    w.insert("hs_currency".into(), invoice_currency(invoice));
+    w.insert("hs_invoice_billable".into(), "false".into());
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quickbooks::entities::Ref;
+
+    #[test]
+    fn a_new_invoice_is_a_non_billable_draft_with_the_qbo_values() {
+        let invoice = Invoice {
+            id: Some("130".into()),
+            doc_number: Some("1037".into()),
+            txn_date: Some("2026-05-01".parse().unwrap()),
+            due_date: Some("2026-05-31".parse().unwrap()),
+            total_amt: Some("362.07".parse().unwrap()),
+            balance: Some("362.07".parse().unwrap()),
+            currency_ref: Some(Ref::to("EUR")),
+            ..Invoice::default()
+        };
+        let w = new_invoice_properties(&invoice, "2026-05-02".parse().unwrap());
+        assert_eq!(w["hs_currency"], "EUR");
+        assert_eq!(w["hs_invoice_billable"], "false");
+        assert_eq!(w[QBO_INVOICE_ID], "130");
+        assert_eq!(w[QBO_DOC_NUMBER], "1037");
+        assert_eq!(w[QBO_TOTAL], "362.07");
+        assert_eq!(w[QBO_BALANCE], "362.07");
+        assert_eq!(w[QBO_STATUS], "waiting_to_be_sent");
+        assert_eq!(w["hs_invoice_date"], "1777593600000");
+        assert!(w[QBO_INVOICE_URL].ends_with("txnId=130"));
+        assert!(!w.contains_key("hs_invoice_status"));
+    }
+
+    #[test]
+    fn the_id_property_is_unique_and_all_live_in_one_group() {
+        let defs = invoice_property_definitions();
+        assert!(
+            defs.iter()
+                .find(|d| d.name == QBO_INVOICE_ID)
+                .unwrap()
+                .has_unique_value
+        );
+        assert_eq!(defs.iter().filter(|d| d.has_unique_value).count(), 1);
+        assert!(defs.iter().all(|d| d.group_name == INVOICE_GROUP));
+    }
+}
