@@ -14,20 +14,40 @@ use crate::model::{
     Link, NativeValues, ObjectKind, Record, Side, TransformKind,
 };
 
-/// The native field of each side for the sim's fields: default contact rows plus two custom
-/// rows (an enumeration and a number kept in a QBO text field).
-const FIELDS: &[(&str, &str)] = &[
-    ("email", "PrimaryEmailAddr.Address"),
-    ("firstname", "GivenName"),
-    ("lastname", "FamilyName"),
-    ("phone", "PrimaryPhone.FreeFormNumber"),
-    ("company", "CompanyName"),
-    ("tier", "CustomerTypeRef.value"),
-    ("credit", "Notes"),
-];
-/// Native values per side for the custom rows, spelled differently on each side.
-const TIERS: [&[&str]; 2] = [&["gold", "silver", ""], &["1", "2", ""]];
-const CREDITS: [&[&str]; 2] = [&["12.50", "7", ""], &["12.5", "7.00", "3"]];
+/// What a simulation syncs: one object kind, its fields, value pools and QBO unique name.
+#[derive(Debug, Clone, Copy)]
+struct Profile {
+    kind: ObjectKind,
+    /// (HubSpot property, QBO path). Field 0 is the strongest match key, unique on each side.
+    fields: &'static [(&'static str, &'static str)],
+    /// Fields only ever set to fresh values: unique keys, and names QBO requires to be unique.
+    fresh_fields: &'static [usize],
+    /// QBO's unique name field; a user's QBO create gets a fresh one if no field maps to it.
+    unique_name: &'static str,
+    /// A fresh value for a `fresh_fields` field from a counter (`upper`: vary its case).
+    fresh: fn(usize, u64, bool) -> String,
+    /// Native value number `value` of `field` on `side`, spelled the way that side spells it.
+    pool: fn(Side, usize, usize) -> Value,
+    settings: fn(ConflictWinner) -> ConnectionSettings,
+}
+
+impl Profile {
+    fn native_key(&self, side: Side, field: usize) -> &'static str {
+        match side {
+            Side::Hubspot => self.fields[field].0,
+            Side::Quickbooks => self.fields[field].1,
+        }
+    }
+
+    fn canonical_key_field(&self) -> &'static str {
+        self.fields[0].0
+    }
+}
+
+fn pick(pool: &[&str], value: usize) -> Value {
+    json!(pool[value % pool.len()])
+}
+
 const NAMES: &[&str] = &["Ada", "Ann", "", "Grace", " ada "];
 const PHONES: &[&str] = &[
     "(415) 555-0100",
@@ -36,16 +56,97 @@ const PHONES: &[&str] = &[
     "555-0199",
     "+44 20 7946 0958",
 ];
+/// Native values per side for the custom rows, spelled differently on each side.
+const TIERS: [&[&str]; 2] = [&["gold", "silver", ""], &["1", "2", ""]];
+const CREDITS: [&[&str]; 2] = [&["12.50", "7", ""], &["12.5", "7.00", "3"]];
 
-fn native_key(side: Side, field: usize) -> &'static str {
-    match side {
-        Side::Hubspot => FIELDS[field].0,
-        Side::Quickbooks => FIELDS[field].1,
-    }
-}
+/// Contacts: default rows plus two custom rows (an enumeration, a number in a QBO text field).
+const CONTACTS: Profile = Profile {
+    kind: ObjectKind::Contact,
+    fields: &[
+        ("email", "PrimaryEmailAddr.Address"),
+        ("firstname", "GivenName"),
+        ("lastname", "FamilyName"),
+        ("phone", "PrimaryPhone.FreeFormNumber"),
+        ("company", "CompanyName"),
+        ("tier", "CustomerTypeRef.value"),
+        ("credit", "Notes"),
+    ],
+    fresh_fields: &[0],
+    unique_name: "DisplayName",
+    fresh: |_, n, upper| {
+        let email = format!("u{n}@example.com");
+        if upper { email.to_uppercase() } else { email }
+    },
+    pool: |side, field, value| match field {
+        3 => pick(PHONES, value),
+        5 => pick(TIERS[side as usize], value),
+        6 => pick(CREDITS[side as usize], value),
+        _ => pick(NAMES, value),
+    },
+    settings: |conflict| {
+        let mut settings = ConnectionSettings::default();
+        settings.contact.conflict.default = conflict;
+        settings.contact.custom_mappings = vec![
+            CustomMapping {
+                hubspot_property: "tier".into(),
+                qbo_field: "CustomerTypeRef.value".into(),
+                transform: TransformKind::Enumeration,
+                direction: Direction::TwoWay,
+                values: [("gold".into(), "1".into()), ("silver".into(), "2".into())].into(),
+            },
+            CustomMapping {
+                hubspot_property: "credit".into(),
+                qbo_field: "Notes".into(),
+                transform: TransformKind::Number,
+                direction: Direction::TwoWay,
+                values: BTreeMap::new(),
+            },
+        ];
+        settings
+            .contact
+            .conflict
+            .per_field
+            .insert("tier".into(), ConflictWinner::QuickbooksWins);
+        settings
+    },
+};
+
+/// Products: the default rows (SKU and name keys, decimal prices as JSON numbers in QBO).
+const PRODUCTS: Profile = Profile {
+    kind: ObjectKind::Product,
+    fields: &[
+        ("hs_sku", "Sku"),
+        ("name", "Name"),
+        ("description", "Description"),
+        ("price", "UnitPrice"),
+        ("hs_cost_of_goods_sold", "PurchaseCost"),
+    ],
+    fresh_fields: &[0, 1],
+    unique_name: "Name",
+    fresh: |field, n, upper| match (field, upper) {
+        (0, true) => format!("SKU-{n}"),
+        (0, false) => format!("sku-{n}"),
+        _ => format!("Product {n}"),
+    },
+    pool: |side, field, value| match (field, side) {
+        (2, _) => pick(&["Hourly", "", " Hourly "], value),
+        (_, Side::Hubspot) => pick(&["150.00", "12.5", ""], value),
+        (_, Side::Quickbooks) => ["150", "12.50", "null"]
+            .map(|n| serde_json::from_str::<Value>(n).unwrap())[value % 3]
+            .clone(),
+    },
+    settings: |conflict| {
+        let mut settings = ConnectionSettings::default();
+        settings.product.conflict.default = conflict;
+        settings.new_items.income_account_id = Some("79".into());
+        settings
+    },
+};
 
 #[derive(Debug, Clone)]
 struct Vendor {
+    profile: Profile,
     side: Side,
     records: BTreeMap<String, Record>,
     next_id: u64,
@@ -54,8 +155,9 @@ struct Vendor {
 }
 
 impl Vendor {
-    fn new(side: Side) -> Self {
+    fn new(profile: Profile, side: Side) -> Self {
         Vendor {
+            profile,
             side,
             records: BTreeMap::new(),
             next_id: 1,
@@ -68,7 +170,7 @@ impl Vendor {
         self.next_id += 1;
         let record = Record {
             side: self.side,
-            kind: ObjectKind::Contact,
+            kind: self.profile.kind,
             id: id.clone(),
             version: "0".into(),
             modified_at: now,
@@ -86,8 +188,8 @@ impl Vendor {
         record
     }
 
-    fn email_taken(&self, email: &str) -> bool {
-        let key = native_key(self.side, 0);
+    fn key_taken(&self, email: &str) -> bool {
+        let key = self.profile.native_key(self.side, 0);
         self.records.values().any(|r| {
             r.values
                 .get(key)
@@ -96,10 +198,11 @@ impl Vendor {
         })
     }
 
-    fn display_name_taken(&self, name: &str) -> bool {
+    fn unique_name_taken(&self, name: &str) -> bool {
+        let field = self.profile.unique_name;
         self.records
             .values()
-            .any(|r| r.values.get("DisplayName").and_then(Value::as_str) == Some(name))
+            .any(|r| r.values.get(field).and_then(Value::as_str) == Some(name))
     }
 }
 
@@ -145,6 +248,7 @@ impl LinkStoreSim {
 
 #[derive(Debug, Clone)]
 struct World {
+    profile: Profile,
     settings: ConnectionSettings,
     mappings: MappingSet,
     hubspot: Vendor,
@@ -166,36 +270,15 @@ type PlannedPair = (Option<Link>, Option<Record>, Option<Record>, Plan);
 struct Interrupted;
 
 impl World {
-    fn new(conflict: ConflictWinner) -> Self {
-        let mut settings = ConnectionSettings::default();
-        settings.contact.conflict.default = conflict;
-        settings.contact.custom_mappings = vec![
-            CustomMapping {
-                hubspot_property: "tier".into(),
-                qbo_field: "CustomerTypeRef.value".into(),
-                transform: TransformKind::Enumeration,
-                direction: Direction::TwoWay,
-                values: [("gold".into(), "1".into()), ("silver".into(), "2".into())].into(),
-            },
-            CustomMapping {
-                hubspot_property: "credit".into(),
-                qbo_field: "Notes".into(),
-                transform: TransformKind::Number,
-                direction: Direction::TwoWay,
-                values: BTreeMap::new(),
-            },
-        ];
-        settings
-            .contact
-            .conflict
-            .per_field
-            .insert("tier".into(), ConflictWinner::QuickbooksWins);
-        let mappings = MappingSet::build(ObjectKind::Contact, &settings.contact).unwrap();
+    fn new(profile: Profile, conflict: ConflictWinner) -> Self {
+        let settings = (profile.settings)(conflict);
+        let mappings = MappingSet::build(profile.kind, settings.object(profile.kind)).unwrap();
         World {
+            profile,
             settings,
             mappings,
-            hubspot: Vendor::new(Side::Hubspot),
-            qbo: Vendor::new(Side::Quickbooks),
+            hubspot: Vendor::new(profile, Side::Hubspot),
+            qbo: Vendor::new(profile, Side::Quickbooks),
             store: LinkStoreSim::default(),
             jobs: VecDeque::new(),
             clock: 0,
@@ -228,10 +311,9 @@ impl World {
         self.jobs.push_back((side, id.to_owned()));
     }
 
-    fn fresh_email(&mut self, upper: bool) -> String {
+    fn fresh_value(&mut self, field: usize, upper: bool) -> String {
         self.fresh += 1;
-        let email = format!("u{}@example.com", self.fresh);
-        if upper { email.to_uppercase() } else { email }
+        (self.profile.fresh)(field, self.fresh, upper)
     }
 
     // ---- user actions ----
@@ -239,17 +321,18 @@ impl World {
     fn user_create(
         &mut self,
         side: Side,
-        copy_email: Option<usize>,
-        first: usize,
-        phone: usize,
+        copy_key: Option<usize>,
+        name_value: usize,
+        other_value: usize,
         upper: bool,
     ) {
-        // Copy the email of a record of the other side that the sync has not paired yet (both
-        // created independently: they must be matched, not duplicated). Emails stay unique per
-        // side, as HubSpot enforces and as the no-duplicate check below relies on.
+        let profile = self.profile;
+        // Copy the key of a record of the other side that the sync has not paired yet (both
+        // created independently: they must be matched, not duplicated). Keys stay unique per
+        // side, as HubSpot enforces for emails and as the no-duplicate check relies on.
         let this = self.vendor_ref(side);
-        let other: Vec<String> = self
-            .vendor_ref(side.other())
+        let creator = self.vendor_ref(side.other());
+        let other: Vec<String> = creator
             .records
             .values()
             .filter(|r| self.store.find(r.side, &r.id).is_none())
@@ -259,7 +342,6 @@ impl World {
                     .contains_key(&format!("{}:{}", r.side, r.id))
             })
             .filter(|r| {
-                let creator = self.vendor_ref(side.other());
                 !creator
                     .created_by_key
                     .values()
@@ -267,35 +349,39 @@ impl World {
             })
             .filter_map(|r| {
                 r.values
-                    .get(native_key(side.other(), 0))
+                    .get(profile.native_key(side.other(), 0))
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             })
             .collect();
-        let email = match copy_email
+        let key = match copy_key
             .filter(|_| !other.is_empty())
             .map(|i| other[i % other.len()].clone())
         {
-            Some(email) if !self.vendor_ref(side).email_taken(&email) => email,
-            _ => self.fresh_email(upper),
+            Some(key) if !self.vendor_ref(side).key_taken(&key) => key,
+            _ => self.fresh_value(0, upper),
+        };
+        let name = if profile.fresh_fields.contains(&1) {
+            json!(self.fresh_value(1, upper))
+        } else {
+            (profile.pool)(side, 1, name_value)
         };
         let mut values: NativeValues = [
-            (native_key(side, 0).to_owned(), json!(email)),
+            (profile.native_key(side, 0).to_owned(), json!(key)),
+            (profile.native_key(side, 1).to_owned(), name),
             (
-                native_key(side, 1).to_owned(),
-                json!(NAMES[first % NAMES.len()]),
-            ),
-            (
-                native_key(side, 3).to_owned(),
-                json!(PHONES[phone % PHONES.len()]),
+                profile.native_key(side, 3).to_owned(),
+                (profile.pool)(side, 3, other_value),
             ),
         ]
-        .into();
-        if side == Side::Quickbooks {
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .collect();
+        if side == Side::Quickbooks && !values.contains_key(profile.unique_name) {
             self.fresh += 1;
             values.insert(
-                "DisplayName".into(),
-                json!(format!("Customer {}", self.fresh)),
+                profile.unique_name.into(),
+                json!(format!("Record {}", self.fresh)),
             );
         }
         let now = self.now();
@@ -315,21 +401,21 @@ impl World {
             return;
         }
         let id = active[record % active.len()].clone();
-        let field = field % FIELDS.len();
-        let new_value = match field {
-            0 => self.fresh_email(upper),
-            3 => PHONES[value % PHONES.len()].to_owned(),
-            5 | 6 => {
-                let pool = if field == 5 { TIERS } else { CREDITS }[side as usize];
-                pool[value % pool.len()].to_owned()
-            }
-            _ => NAMES[value % NAMES.len()].to_owned(),
+        let profile = self.profile;
+        let field = field % profile.fields.len();
+        let new_value = if profile.fresh_fields.contains(&field) {
+            json!(self.fresh_value(field, upper))
+        } else {
+            (profile.pool)(side, field, value)
         };
         let now = self.now();
         let record = self.vendor(side).touch(&id, now);
-        record
-            .values
-            .insert(native_key(side, field).to_owned(), json!(new_value));
+        let key = profile.native_key(side, field).to_owned();
+        if new_value.is_null() {
+            record.values.remove(&key);
+        } else {
+            record.values.insert(key, new_value);
+        }
         self.notify(side, &id);
     }
 
@@ -432,6 +518,9 @@ impl World {
             }
         };
         let mut created = None;
+        // A QBO name suffix makes the created Name differ from HubSpot's: the next plan copies
+        // it back once (by design), so that pair is not an echo yet.
+        let mut suffixed = false;
         for action in &plan.actions {
             let now = self.now();
             match action {
@@ -452,10 +541,11 @@ impl World {
                                 let mut attempt = 0;
                                 while self
                                     .vendor(*side)
-                                    .display_name_taken(&name.candidate(attempt))
+                                    .unique_name_taken(&name.candidate(attempt))
                                 {
                                     attempt += 1; // the 6240 retry loop
                                 }
+                                suffixed = attempt > 0 && name.field != "DisplayName";
                                 values.insert(name.field.clone(), json!(name.candidate(attempt)));
                             }
                             let values = values.into_iter().filter(|(_, v)| !v.is_null()).collect();
@@ -531,7 +621,7 @@ impl World {
                 let (hubspot_id, qbo_id) = (pick(hubspot_id), pick(qbo_id));
                 let link = Link {
                     connection: ConnectionId::new("sim").unwrap(),
-                    kind: ObjectKind::Contact,
+                    kind: self.profile.kind,
                     hubspot_version: version(self, Side::Hubspot, &hubspot_id),
                     qbo_version: version(self, Side::Quickbooks, &qbo_id),
                     hubspot_id,
@@ -549,6 +639,7 @@ impl World {
 
         // Invariant 5, checked at once: the pair as just written plans no write.
         if let Some(linked) = self.store.find(side, id).cloned()
+            && !suffixed
             && hubspot.as_ref().is_none_or(|r| r.active)
             && qbo.as_ref().is_none_or(|r| r.active)
         {
@@ -606,7 +697,8 @@ impl World {
         for side in Side::BOTH {
             let mut seen = BTreeSet::new();
             for record in self.vendor_ref(side).records.values() {
-                if let Some(email) = self.canonical(record).get("email") {
+                let key_field = self.profile.canonical_key_field();
+                if let Some(email) = self.canonical(record).get(key_field) {
                     assert!(
                         seen.insert(email.as_text()),
                         "two {side} records with {email}"
@@ -661,9 +753,10 @@ impl World {
 enum Op {
     Create {
         side: Side,
-        copy_email: Option<usize>,
-        first: usize,
-        phone: usize,
+        /// Copy the match key of an unpaired record of the other side (index), else fresh.
+        copy_key: Option<usize>,
+        name_value: usize,
+        other_value: usize,
         upper: bool,
     },
     Edit {
@@ -692,7 +785,7 @@ fn side() -> impl Strategy<Value = Side> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => (side(), proptest::option::of(0usize..8), 0usize..8, 0usize..8, any::<bool>())
-            .prop_map(|(side, copy_email, first, phone, upper)| Op::Create { side, copy_email, first, phone, upper }),
+            .prop_map(|(side, copy_key, name_value, other_value, upper)| Op::Create { side, copy_key, name_value, other_value, upper }),
         4 => (side(), 0usize..8, 0usize..8, 0usize..8, any::<bool>())
             .prop_map(|(side, record, field, value, upper)| Op::Edit { side, record, field, value, upper }),
         1 => (0usize..8).prop_map(|record| Op::Archive { record }),
@@ -709,17 +802,17 @@ fn conflict_rule() -> impl Strategy<Value = ConflictWinner> {
     ]
 }
 
-fn run(conflict: ConflictWinner, ops: &[Op]) -> World {
-    let mut world = World::new(conflict);
+fn run(profile: Profile, conflict: ConflictWinner, ops: &[Op]) -> World {
+    let mut world = World::new(profile, conflict);
     for op in ops {
         match op.clone() {
             Op::Create {
                 side,
-                copy_email,
-                first,
-                phone,
+                copy_key,
+                name_value,
+                other_value,
                 upper,
-            } => world.user_create(side, copy_email, first, phone, upper),
+            } => world.user_create(side, copy_key, name_value, other_value, upper),
             Op::Edit {
                 side,
                 record,
@@ -754,12 +847,19 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_edits_jobs_and_crashes_converge_without_duplicates_or_echoes(
+    fn contacts_converge_without_duplicates_or_echoes_under_edits_retries_and_crashes(
         conflict in conflict_rule(),
         ops in proptest::collection::vec(op(), 1..60),
     ) {
-        let world = run(conflict, &ops);
-        world.check_invariants();
+        run(CONTACTS, conflict, &ops).check_invariants();
+    }
+
+    #[test]
+    fn products_converge_without_duplicates_or_echoes_under_edits_retries_and_crashes(
+        conflict in conflict_rule(),
+        ops in proptest::collection::vec(op(), 1..60),
+    ) {
+        run(PRODUCTS, conflict, &ops).check_invariants();
     }
 }
 
@@ -770,16 +870,16 @@ fn the_simulation_detects_what_it_claims_to() {
     let ops = [
         Op::Create {
             side: Side::Hubspot,
-            copy_email: None,
-            first: 0,
-            phone: 0,
+            copy_key: None,
+            name_value: 0,
+            other_value: 0,
             upper: false,
         },
         Op::Create {
             side: Side::Quickbooks,
-            copy_email: Some(0),
-            first: 1,
-            phone: 1,
+            copy_key: Some(0),
+            name_value: 1,
+            other_value: 1,
             upper: false,
         },
         Op::Work {
@@ -802,7 +902,7 @@ fn the_simulation_detects_what_it_claims_to() {
             upper: false,
         },
     ];
-    let world = run(ConflictWinner::NewestWins, &ops);
+    let world = run(CONTACTS, ConflictWinner::NewestWins, &ops);
     world.check_invariants();
     assert_eq!(
         (
