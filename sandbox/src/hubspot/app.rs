@@ -27,6 +27,8 @@ pub struct Hub {
     pub burst: RateWindow,
     /// hubspot-api.md §2.4/§9.1: search 5 per second per account.
     pub search_rate: RateWindow,
+    /// Completed workflow action callbacks `(callbackId, body)` (hubspot-api.md §6.3).
+    pub action_callbacks: Mutex<Vec<(String, Value)>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -57,6 +59,7 @@ impl Hub {
             ),
             store: Mutex::new(store),
             tokens: Mutex::new(HashMap::new()),
+            action_callbacks: Mutex::new(Vec::new()),
             webhooks,
             clock,
             config,

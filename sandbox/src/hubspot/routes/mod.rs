@@ -2,6 +2,7 @@
 //! paths and the date-based `2026-03` paths (hubspot-api.md §0 path mapping).
 
 pub mod associations;
+pub mod automation;
 pub mod batch;
 pub mod oauth;
 pub mod objects;
@@ -29,6 +30,7 @@ pub fn api_router(hub: SharedHub) -> Router {
         .merge(search::router())
         .merge(associations::router())
         .merge(properties::router())
+        .merge(automation::router())
         .with_state(hub)
 }
 
