@@ -1748,17 +1748,18 @@ mod gateway {
     //! `HubspotGateway` (the engine's `RecordGateway` port) against the HubSpot sandbox.
 
     use std::sync::Arc;
+    use std::time::Duration;
 
     use chrono::Utc;
     use hqsync::adapters::hubspot_gateway::HubspotGateway;
     use hqsync::hubspot::{HubspotClient, ObjectType};
-    use hqsync::model::{NativeValues, ObjectKind, Side};
+    use hqsync::model::{NativeValues, ObjectKind, Record, Side};
     use hqsync::ports::{
         CreateRequest, DeactivateRequest, GatewayError, RecordErrorKind, RecordGateway,
         SystemClock, UpdateRequest,
     };
-    use hqsync_sandbox::hubspot::HubspotSandbox;
-    use hqsync_tests::hubspot::start_default_hubspot_sandbox;
+    use hqsync_sandbox::hubspot::{HubspotSandbox, HubspotSandboxConfig};
+    use hqsync_tests::hubspot::{start_default_hubspot_sandbox, start_hubspot_sandbox};
     use secrecy::SecretString;
     use serde_json::{Value, json};
 
@@ -1824,7 +1825,11 @@ mod gateway {
             ),
             create(
                 "k2",
-                &[("firstname", json!("No")), ("lastname", json!("Email"))],
+                &[
+                    ("firstname", json!("No")),
+                    ("lastname", json!("Email")),
+                    ("qbo_customer_id", json!("57")),
+                ],
             ),
             create(
                 "k3",
@@ -1847,16 +1852,16 @@ mod gateway {
             Some(&json!("Ada"))
         );
         assert!(first.iter().all(|r| r.as_ref().unwrap().active));
-        // Replaying the emailed creates answers the same records (upsert by email).
+        // Replaying answers the same records: upsert by email, or by qbo_customer_id without.
         let again = gateway
-            .create(
-                ObjectKind::Contact,
-                vec![requests[0].clone(), requests[2].clone()],
-            )
+            .create(ObjectKind::Contact, requests.clone())
             .await
             .unwrap();
-        assert_eq!(again[0].as_ref().unwrap().id, ids[0]);
-        assert_eq!(again[1].as_ref().unwrap().id, ids[2]);
+        let again_ids: Vec<String> = again
+            .iter()
+            .map(|r| r.as_ref().unwrap().id.clone())
+            .collect();
+        assert_eq!(again_ids, ids);
         let mut all = Vec::new();
         let mut cursor = None;
         loop {
@@ -1898,8 +1903,81 @@ mod gateway {
         }
     }
 
+    /// Every record of `kind`, active and archived, through `list_page` (not search).
+    async fn list_all(gateway: &HubspotGateway, kind: ObjectKind) -> Vec<Record> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = gateway.list_page(kind, cursor).await.unwrap();
+            all.extend(page.records);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        all
+    }
+
+    /// A create replayed as after a lost answer (the same requests again) while search has not
+    /// yet indexed the first one: the upsert on the unique QBO-id property finds the record by
+    /// itself, so there is exactly one product and one e-mail-less contact.
     #[tokio::test]
-    async fn product_creates_are_prechecked_by_sku_and_name() {
+    async fn replayed_creates_leave_one_record_while_search_lags() {
+        let sandbox = start_hubspot_sandbox(HubspotSandboxConfig {
+            search_index_delay: Duration::from_secs(3600),
+            ..HubspotSandboxConfig::default()
+        })
+        .await;
+        let gateway = gateway_for(&sandbox, &sandbox.config().dev_token.clone());
+        gateway.ensure_schema(&ObjectKind::ALL).await.unwrap();
+        let cases = [
+            (
+                ObjectKind::Product,
+                create(
+                    "p1",
+                    &[
+                        ("name", json!("Widget")),
+                        ("hs_sku", json!("W-1")),
+                        ("price", json!("12.50")),
+                        ("qbo_item_id", json!("7")),
+                    ],
+                ),
+                "hs_sku",
+                "W-1",
+            ),
+            (
+                ObjectKind::Contact,
+                create(
+                    "c1",
+                    &[
+                        ("firstname", json!("No")),
+                        ("lastname", json!("Email")),
+                        ("qbo_customer_id", json!("42")),
+                    ],
+                ),
+                "lastname",
+                "Email",
+            ),
+        ];
+        for (kind, request, searched, value) in cases {
+            let first = gateway.create(kind, vec![request.clone()]).await.unwrap();
+            let id = first[0].as_ref().unwrap().id.clone();
+            // Search has not seen the first create, so a search-based check could not either.
+            let seen = gateway
+                .find_by_field(kind, searched, &[value.to_owned()])
+                .await
+                .unwrap();
+            assert!(seen.is_empty(), "{kind:?}: search lags: {seen:?}");
+            let again = gateway.create(kind, vec![request]).await.unwrap();
+            assert_eq!(again[0].as_ref().unwrap().id, id, "{kind:?}");
+            let all = list_all(&gateway, kind).await;
+            assert_eq!(all.len(), 1, "{kind:?}: exactly one record: {all:?}");
+            assert_eq!(all[0].id, id);
+        }
+    }
+
+    #[tokio::test]
+    async fn product_creates_upsert_on_the_qbo_item_id() {
         let (_sandbox, gateway) = ready().await;
         let requests = vec![
             create(
@@ -1908,9 +1986,17 @@ mod gateway {
                     ("name", json!("Widget")),
                     ("hs_sku", json!("W-1")),
                     ("price", json!("12.50")),
+                    ("qbo_item_id", json!("7")),
                 ],
             ),
-            create("p2", &[("name", json!("Gadget")), ("price", json!(3))]),
+            create(
+                "p2",
+                &[
+                    ("name", json!("Gadget")),
+                    ("price", json!(3)),
+                    ("qbo_item_id", json!("8")),
+                ],
+            ),
         ];
         let first = gateway
             .create(ObjectKind::Product, requests.clone())
@@ -1921,22 +2007,32 @@ mod gateway {
             .map(|r| r.as_ref().unwrap().id.clone())
             .collect();
         assert_eq!(first[1].as_ref().unwrap().value("price"), Some(&json!("3")));
+        assert_eq!(
+            first[0].as_ref().unwrap().value("qbo_item_id"),
+            Some(&json!("7"))
+        );
         let again = gateway.create(ObjectKind::Product, requests).await.unwrap();
         let again_ids: Vec<String> = again
             .iter()
             .map(|r| r.as_ref().unwrap().id.clone())
             .collect();
-        assert_eq!(
-            first_ids, again_ids,
-            "the pre-check finds the earlier creates"
-        );
+        assert_eq!(first_ids, again_ids, "the replay updates the same products");
+        assert_eq!(list_all(&gateway, ObjectKind::Product).await.len(), 2);
+
         let bad = gateway
             .create(
                 ObjectKind::Product,
-                vec![create(
-                    "p3",
-                    &[("name", json!("Broken")), ("no_such_prop", json!("x"))],
-                )],
+                vec![
+                    create(
+                        "p3",
+                        &[
+                            ("name", json!("Broken")),
+                            ("no_such_prop", json!("x")),
+                            ("qbo_item_id", json!("9")),
+                        ],
+                    ),
+                    create("p4", &[("name", json!("Keyless"))]),
+                ],
             )
             .await
             .unwrap();
@@ -1944,6 +2040,37 @@ mod gateway {
             matches!(&bad[0], Err(e) if e.kind == RecordErrorKind::Validation),
             "{bad:?}"
         );
+        // Without the QBO id a create could not replay safely: refused, nothing written.
+        match &bad[1] {
+            Err(e) => {
+                assert_eq!(e.kind, RecordErrorKind::Validation);
+                assert!(e.message.contains("qbo_item_id"), "{e:?}");
+            }
+            Ok(r) => panic!("created {r:?}"),
+        }
+        assert_eq!(list_all(&gateway, ObjectKind::Product).await.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_contact_without_email_or_qbo_id_is_refused_alone() {
+        let (_sandbox, gateway) = ready().await;
+        let done = gateway
+            .create(
+                ObjectKind::Contact,
+                vec![
+                    create("n1", &[("firstname", json!("Nobody"))]),
+                    create("n2", &[("email", json!("someone@example.com"))]),
+                ],
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(&done[0], Err(e) if e.kind == RecordErrorKind::Validation
+                && e.message.contains("qbo_customer_id")),
+            "{done:?}"
+        );
+        assert!(done[1].is_ok(), "{done:?}");
+        assert_eq!(list_all(&gateway, ObjectKind::Contact).await.len(), 1);
     }
 
     #[tokio::test]
@@ -2079,7 +2206,15 @@ mod gateway {
             .create(
                 ObjectKind::Product,
                 (0..5)
-                    .map(|n| create(&format!("x{n}"), &[("name", json!(format!("Thing {n}")))]))
+                    .map(|n| {
+                        create(
+                            &format!("x{n}"),
+                            &[
+                                ("name", json!(format!("Thing {n}"))),
+                                ("qbo_item_id", json!(format!("{}", 200 + n))),
+                            ],
+                        )
+                    })
                     .collect(),
             )
             .await

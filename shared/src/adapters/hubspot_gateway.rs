@@ -1,5 +1,5 @@
 //! `HubspotGateway`: the engine's `RecordGateway` port on HubSpot through `HubspotClient`
-//! (batch reads/updates of 100, contacts created by upsert on email, products by traced create).
+//! (batch reads/updates of 100; creates by upsert on email or the unique QBO-id property).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -15,8 +15,8 @@ use crate::hubspot::properties::PropertyDefinition;
 use crate::hubspot::search::{Filter, FilterGroup, SearchRequest};
 use crate::hubspot::values;
 use crate::hubspot::{
-    BatchReadOptions, CreateInput, HubspotClient, HubspotError, HubspotObject, ItemOutcome,
-    ListOptions, ObjectType, PropertyWrites, UpdateInput, UpsertInput,
+    BatchReadOptions, HubspotClient, HubspotError, HubspotObject, ItemOutcome, ListOptions,
+    ObjectType, PropertyWrites, UpdateInput, UpsertInput,
 };
 use crate::mapping::mapping_set::MappingSet;
 use crate::model::{NativeValues, ObjectKind, Record, Side};
@@ -143,130 +143,85 @@ impl HubspotGateway {
         Ok(records)
     }
 
-    async fn create_contacts(
+    /// Creates by batch upsert on each request's `upsert_key`, one call per key property, so
+    /// a replayed create (after a lost answer) updates the record the first attempt made
+    /// instead of making a second; no search is involved, so its lag (§2.4) cannot let a
+    /// duplicate through. A request without a key fails alone with a validation error.
+    async fn create_by_upsert(
         &self,
+        kind: ObjectKind,
         requests: Vec<CreateRequest>,
     ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
-        let kind = ObjectKind::Contact;
         let mut results: Vec<Option<Result<Record, RecordError>>> = vec![None; requests.len()];
-        // With an email: upsert by email, which a retry cannot duplicate (§2.5).
-        let (with_email, without): (Vec<_>, Vec<_>) = requests
-            .iter()
-            .enumerate()
-            .partition(|(_, r)| text_value(&r.values, "email").is_some());
-        if !with_email.is_empty() {
-            let inputs: Vec<UpsertInput> = with_email
-                .iter()
-                .map(|(_, r)| UpsertInput {
-                    id: text_value(&r.values, "email")
-                        .unwrap_or_default()
-                        .to_lowercase(),
-                    properties: property_writes(&r.values),
-                })
-                .collect();
-            let outcome = self
-                .client
-                .batch_upsert(object_type(kind), "email", &inputs)
-                .await;
-            for ((n, request), item) in with_email.iter().zip(outcome.items) {
-                results[*n] = Some(item_result(kind, item.outcome, &request.values));
-            }
-        }
-        // Without an email there is no unique key: a plain create carrying the idempotency key
-        // as its trace id. A 5xx is not retried here (it may have been created).
-        if !without.is_empty() {
-            let inputs: Vec<CreateInput> = without
-                .iter()
-                .map(|(_, r)| CreateInput {
-                    properties: property_writes(&r.values),
-                    associations: Vec::new(),
-                    object_write_trace_id: Some(r.idempotency_key.clone()),
-                })
-                .collect();
-            let outcome = self
-                .client
-                .batch_create(object_type(kind), inputs, None)
-                .await;
-            for ((n, request), item) in without.iter().zip(outcome.items) {
-                results[*n] = Some(item_result(kind, item.outcome, &request.values));
-            }
-        }
-        Ok(results
-            .into_iter()
-            .map(|r| r.expect("every request has a result"))
-            .collect())
-    }
-
-    async fn create_products(
-        &self,
-        requests: Vec<CreateRequest>,
-    ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
-        let kind = ObjectKind::Product;
-        // Pre-check: a product with the same SKU (or, without one, the same name) already
-        // exists, e.g. created by an earlier attempt whose answer was lost: answer that record
-        // instead of creating a second. Search lags writes (§2.4), so this narrows but cannot
-        // close the window; the engine's natural-key claim is the primary guard.
-        let skus: Vec<String> = requests
-            .iter()
-            .filter_map(|r| text_value(&r.values, "hs_sku"))
-            .collect();
-        let names: Vec<String> = requests
-            .iter()
-            .filter(|r| text_value(&r.values, "hs_sku").is_none())
-            .filter_map(|r| text_value(&r.values, "name"))
-            .collect();
-        let mut existing = Vec::new();
-        if !skus.is_empty() {
-            existing.extend(self.search_in(kind, "hs_sku", &skus).await?);
-        }
-        if !names.is_empty() {
-            existing.extend(self.search_in(kind, "name", &names).await?);
-        }
-        let found = |r: &CreateRequest| -> Option<Record> {
-            let (prop, want) = match text_value(&r.values, "hs_sku") {
-                Some(sku) => ("hs_sku", sku),
-                None => ("name", text_value(&r.values, "name")?),
-            };
-            existing
-                .iter()
-                .find(|rec| {
-                    text_value(&rec.values, prop).is_some_and(|v| v.eq_ignore_ascii_case(&want))
-                })
-                .cloned()
-        };
-        let mut results: Vec<Option<Result<Record, RecordError>>> = Vec::new();
-        let mut to_create = Vec::new();
+        let mut by_property: BTreeMap<&'static str, Vec<(usize, UpsertInput)>> = BTreeMap::new();
         for (n, request) in requests.iter().enumerate() {
-            match found(request) {
-                Some(record) => results.push(Some(Ok(record))),
-                None => {
-                    results.push(None);
-                    to_create.push(n);
-                }
+            match upsert_key(kind, &request.values) {
+                Some((property, id)) => by_property.entry(property).or_default().push((
+                    n,
+                    UpsertInput {
+                        id,
+                        properties: property_writes(&request.values),
+                    },
+                )),
+                None => results[n] = Some(Err(missing_upsert_key(kind))),
             }
         }
-        if !to_create.is_empty() {
-            let inputs: Vec<CreateInput> = to_create
-                .iter()
-                .map(|n| CreateInput {
-                    properties: property_writes(&requests[*n].values),
-                    associations: Vec::new(),
-                    object_write_trace_id: Some(requests[*n].idempotency_key.clone()),
-                })
-                .collect();
+        let mut owners = Vec::new();
+        let mut items = Vec::new();
+        for (property, group) in by_property {
+            let (ns, inputs): (Vec<usize>, Vec<UpsertInput>) = group.into_iter().unzip();
             let outcome = self
                 .client
-                .batch_create(object_type(kind), inputs, Some("name"))
+                .batch_upsert(object_type(kind), property, &inputs)
                 .await;
-            for (n, item) in to_create.iter().zip(outcome.items) {
-                results[*n] = Some(item_result(kind, item.outcome, &requests[*n].values));
-            }
+            owners.extend(ns);
+            items.extend(outcome.items);
+        }
+        // Every upsert failed the same way at the request level: a whole-call failure (safe
+        // to requeue, as upserts replay).
+        if results.iter().all(Option::is_none)
+            && let Some(err) = whole_call_failure(&items)
+        {
+            return Err(err);
+        }
+        for (n, item) in owners.into_iter().zip(items) {
+            results[n] = Some(item_result(kind, item.outcome, &requests[n].values));
         }
         Ok(results
             .into_iter()
             .map(|r| r.expect("every request has a result"))
             .collect())
     }
+}
+
+/// The unique property a create upserts on, with its value. Contacts with an email upsert by
+/// email, so an existing contact with that email is linked rather than clashed with (§2.5).
+/// Everything else upserts by the QBO id the engine puts in every HubSpot create (records
+/// created in HubSpot always come from a QBO record): `qbo_id_property(kind)` has
+/// `hasUniqueValue` (`ensure_schema`), so it can be an upsert `idProperty` (§2.1).
+fn upsert_key(kind: ObjectKind, values: &NativeValues) -> Option<(&'static str, String)> {
+    if kind == ObjectKind::Contact
+        && let Some(email) = text_value(values, "email")
+    {
+        return Some(("email", email.trim().to_lowercase()));
+    }
+    let property = qbo_id_property(kind);
+    text_value(values, property).map(|id| (property, id.trim().to_owned()))
+}
+
+fn missing_upsert_key(kind: ObjectKind) -> RecordError {
+    let property = qbo_id_property(kind);
+    let also = match kind {
+        ObjectKind::Contact => "an email or ",
+        ObjectKind::Product => "",
+    };
+    RecordError::new(
+        RecordErrorKind::Validation,
+        format!(
+            "a HubSpot {} create needs {also}the QuickBooks id ({property}) to be safe to retry",
+            kind.vendor_name(Side::Hubspot)
+        ),
+    )
 }
 
 /// The HubSpot object behind an engine kind.
@@ -464,10 +419,7 @@ impl RecordGateway for HubspotGateway {
         if requests.is_empty() {
             return Ok(Vec::new());
         }
-        match kind {
-            ObjectKind::Contact => self.create_contacts(requests).await,
-            ObjectKind::Product => self.create_products(requests).await,
-        }
+        self.create_by_upsert(kind, requests).await
     }
 
     /// Batch update by id. HubSpot has no optimistic concurrency, so `expected_version` is not
