@@ -17,7 +17,35 @@ pub struct Connection {
     pub settings: ConnectionSettings,
 }
 
-/// Everything a user can configure for one connection.
+/// Everything a user can configure for one connection. Every key is optional; the defaults
+/// are: both kinds enabled, two-way, newest wins, HubSpot archive -> QBO inactive (not the
+/// reverse), no filters, no custom rows, numbered name suffixes, new items of type Service with
+/// the company's first income account. A fuller example:
+///
+/// ```toml
+/// [contact]
+/// direction = "two_way"              # or "to_quickbooks", "to_hubspot"
+/// name_suffix = "match_key"          # "Ada Lovelace (ada@x.example)" instead of "(2)"
+/// [contact.conflict]
+/// default = "newest_wins"            # or "hubspot_wins", "quickbooks_wins"
+/// per_field = { phone = "quickbooks_wins" }
+/// [contact.deletion]
+/// qbo_inactive_archives_hubspot = true
+/// [[contact.entry_filters.hubspot]]
+/// property = "lifecyclestage"
+/// op = "in"                          # equals, not_equals, in, not_in, is_set, is_not_set
+/// values = ["customer"]
+/// [[contact.custom_mappings]]
+/// hubspot_property = "tier"
+/// qbo_field = "CustomerTypeRef.value"
+/// transform = "enumeration"          # text, email, number, decimal, date, boolean, phone
+/// values = { gold = "1", silver = "2" }
+/// [product]
+/// state = "disabled"                 # or "enabled", "deleted" (forgets links and cursors)
+/// [new_items]
+/// item_type = "service"              # or "non_inventory"
+/// income_account_id = "79"
+/// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectionSettings {
@@ -498,6 +526,22 @@ mod tests {
             ConnectionSettings::from_toml_str(&toml_text).unwrap(),
             settings
         );
+    }
+
+    #[test]
+    fn the_documented_example_is_valid() {
+        let source = include_str!("settings.rs");
+        let start = source.find("/// ```toml\n").unwrap() + "/// ```toml\n".len();
+        let end = start + source[start..].find("/// ```\n").unwrap();
+        let example: String = source[start..end]
+            .lines()
+            .map(|l| l.trim_start_matches("///").trim_start())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let settings = ConnectionSettings::from_toml_str(&example).unwrap();
+        assert_eq!(settings.contact.name_suffix, NameSuffixRule::MatchKey);
+        assert_eq!(settings.product.state, SyncState::Disabled);
+        assert_eq!(settings.contact.custom_mappings.len(), 1);
     }
 
     #[test]
