@@ -1,15 +1,15 @@
-//! `RateBudget`: the requests one account may still make, as one or more rolling windows
-//! (GCRA via `governor`), an optional cap on requests in flight, and a shared pause after a 429.
+//! `RateBudget`: the requests one account may still make, as exact rolling windows ("at most N
+//! in ANY interval of length T", as both vendors count), a cap on requests in flight, and a
+//! shared pause after a 429.
 
-use std::num::NonZeroU32;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// One limit: at most `max_requests` in any `per` (e.g. HubSpot: 110 per 10 s).
+/// One limit: at most `max_requests` in any rolling `per` (e.g. HubSpot: 110 per 10 s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub max_requests: u32,
@@ -20,17 +20,14 @@ impl Window {
     pub const fn new(max_requests: u32, per: Duration) -> Self {
         Self { max_requests, per }
     }
-
-    fn quota(self) -> Quota {
-        let burst = NonZeroU32::new(self.max_requests.max(1)).expect("max(1) is non-zero");
-        let period = (self.per / burst.get()).max(Duration::from_nanos(1));
-        Quota::with_period(period)
-            .expect("period is non-zero")
-            .allow_burst(burst)
-    }
 }
 
 /// A per-account budget; cheap to clone (all clones share the same state).
+///
+/// Hand-written rather than `governor`: governor's GCRA admits a full burst plus the refills
+/// that arrive during the same interval, i.e. up to ~2N requests in one rolling window, while
+/// HubSpot ("110 per 10 seconds, rolling") and QBO (500/min, 10/s) reject the excess. A log
+/// of the last N start times per window gives the exact guarantee at N timestamps of memory.
 #[derive(Clone)]
 pub struct RateBudget {
     inner: Arc<Inner>,
@@ -38,9 +35,16 @@ pub struct RateBudget {
 
 struct Inner {
     name: &'static str,
-    windows: Vec<DefaultDirectRateLimiter>,
+    windows: Vec<Window>,
     in_flight: Option<Arc<Semaphore>>,
-    paused_until: Mutex<Option<Instant>>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Per window, the start times of the requests still inside it, oldest first.
+    started: Vec<VecDeque<Instant>>,
+    paused_until: Option<Instant>,
 }
 
 /// Held while a request is in flight; dropping it frees the in-flight slot.
@@ -53,7 +57,7 @@ impl std::fmt::Debug for RateBudget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateBudget")
             .field("name", &self.inner.name)
-            .field("windows", &self.inner.windows.len())
+            .field("windows", &self.inner.windows)
             .finish()
     }
 }
@@ -62,15 +66,19 @@ impl RateBudget {
     /// A budget that admits a request only when every window has room and, if
     /// `max_in_flight` is set, fewer than that many requests are outstanding.
     pub fn new(name: &'static str, windows: &[Window], max_in_flight: Option<usize>) -> Self {
+        let windows: Vec<Window> = windows
+            .iter()
+            .map(|w| Window::new(w.max_requests.max(1), w.per))
+            .collect();
         Self {
             inner: Arc::new(Inner {
                 name,
-                windows: windows
-                    .iter()
-                    .map(|w| RateLimiter::direct(w.quota()))
-                    .collect(),
+                state: Mutex::new(State {
+                    started: vec![VecDeque::new(); windows.len()],
+                    paused_until: None,
+                }),
+                windows,
                 in_flight: max_in_flight.map(|n| Arc::new(Semaphore::new(n.max(1)))),
-                paused_until: Mutex::new(None),
             }),
         }
     }
@@ -84,16 +92,9 @@ impl RateBudget {
         self.inner.name
     }
 
-    /// Waits until a request may start: any pause has passed, every window has room and an
-    /// in-flight slot is free.
+    /// Waits until a request may start: any pause has passed, an in-flight slot is free and
+    /// every window has room; then records the start in every window at once.
     pub async fn acquire(&self) -> BudgetPermit {
-        loop {
-            let paused = *self.inner.paused_until.lock().expect("pause lock");
-            match paused {
-                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
-                _ => break,
-            }
-        }
         let slot = match &self.inner.in_flight {
             Some(sem) => Some(
                 sem.clone()
@@ -103,19 +104,56 @@ impl RateBudget {
             ),
             None => None,
         };
-        for window in &self.inner.windows {
-            window.until_ready().await;
+        loop {
+            let wait_until = self.try_start(Instant::now());
+            match wait_until {
+                None => return BudgetPermit { _slot: slot },
+                Some(until) => tokio::time::sleep_until(until).await,
+            }
         }
-        BudgetPermit { _slot: slot }
+    }
+
+    /// Records a start at `now` if every window has room and no pause is in force; otherwise
+    /// returns the earliest instant worth trying again.
+    fn try_start(&self, now: Instant) -> Option<Instant> {
+        let mut state = self.inner.state.lock().expect("budget lock");
+        let mut until = state.paused_until.filter(|p| *p > now);
+        for (window, started) in self.inner.windows.iter().zip(state.started.iter_mut()) {
+            while started
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window.per)
+            {
+                started.pop_front();
+            }
+            if started.len() >= window.max_requests as usize {
+                let free_at = started[0] + window.per;
+                until = Some(until.map_or(free_at, |u| u.max(free_at)));
+            }
+        }
+        if until.is_none() {
+            for started in state.started.iter_mut() {
+                started.push_back(now);
+            }
+        }
+        until
+    }
+
+    /// When the oldest request still inside `window_index`'s window leaves it: after a
+    /// rolling-window 429, the earliest moment the vendor's count can have dropped.
+    pub fn window_frees_at(&self, window_index: usize) -> Option<Instant> {
+        let state = self.inner.state.lock().expect("budget lock");
+        let window = self.inner.windows.get(window_index)?;
+        let oldest = state.started.get(window_index)?.front()?;
+        Some(*oldest + window.per)
     }
 
     /// Makes every caller of this budget wait `wait` from now (after a 429), unless a longer
     /// pause is already in force.
     pub fn pause_for(&self, wait: Duration) {
         let until = Instant::now() + wait;
-        let mut paused = self.inner.paused_until.lock().expect("pause lock");
-        if paused.is_none_or(|p| p < until) {
-            *paused = Some(until);
+        let mut state = self.inner.state.lock().expect("budget lock");
+        if state.paused_until.is_none_or(|p| p < until) {
+            state.paused_until = Some(until);
         }
     }
 }
@@ -124,22 +162,50 @@ impl RateBudget {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_window_admits_its_burst_then_makes_callers_wait() {
-        let budget = RateBudget::new("t", &[Window::new(5, Duration::from_millis(200))], None);
-        let start = std::time::Instant::now();
-        for _ in 0..5 {
+    /// Start times of `n` acquisitions on a paused tokio clock, relative to the first.
+    async fn start_times(budget: &RateBudget, n: usize) -> Vec<Duration> {
+        let origin = Instant::now();
+        let mut times = Vec::with_capacity(n);
+        for _ in 0..n {
             budget.acquire().await;
+            times.push(Instant::now() - origin);
         }
-        assert!(
-            start.elapsed() < Duration::from_millis(100),
-            "burst of 5 should not wait"
+        times
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_rolling_window_ever_holds_more_than_its_limit() {
+        let per = Duration::from_secs(10);
+        let budget = RateBudget::new("t", &[Window::new(5, per)], None);
+        let times = start_times(&budget, 23).await;
+        for (i, t) in times.iter().enumerate() {
+            let inside = times[i..].iter().filter(|u| **u - *t < per).count();
+            assert!(
+                inside <= 5,
+                "{inside} requests within 10 s starting at {t:?}"
+            );
+        }
+        assert_eq!(times[4], Duration::ZERO, "the first five go at once");
+        assert_eq!(
+            times[5], per,
+            "the sixth waits for the first to leave the window"
         );
-        budget.acquire().await;
-        assert!(
-            start.elapsed() >= Duration::from_millis(30),
-            "the sixth request must wait for the window to refill"
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_window_is_respected_at_once() {
+        let budget = RateBudget::new(
+            "t",
+            &[
+                Window::new(3, Duration::from_secs(1)),
+                Window::new(5, Duration::from_secs(60)),
+            ],
+            None,
         );
+        let times = start_times(&budget, 6).await;
+        assert_eq!(times[3], Duration::from_secs(1), "per-second window");
+        assert_eq!(times[5], Duration::from_secs(60), "per-minute window");
+        assert!(budget.window_frees_at(1).is_some());
     }
 
     #[tokio::test]
@@ -156,13 +222,12 @@ mod tests {
         assert!(second.is_ok());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_pause_delays_every_caller_and_never_shortens() {
         let budget = RateBudget::unlimited("t");
         budget.pause_for(Duration::from_millis(80));
         budget.pause_for(Duration::from_millis(10));
-        let start = std::time::Instant::now();
-        budget.acquire().await;
-        assert!(start.elapsed() >= Duration::from_millis(70));
+        let times = start_times(&budget, 1).await;
+        assert_eq!(times[0], Duration::from_millis(80));
     }
 }
