@@ -1186,6 +1186,8 @@ async fn rate_limits_answer_429_with_the_documented_body_and_reads_are_metered()
             batch_per_minute: 1,
             core_plus_reads: 0,
         },
+        // A sandbox second lasts 100 real seconds, so the four requests surely share one.
+        time_scale: 0.01,
         ..QuickbooksSandboxConfig::default()
     })
     .await;
@@ -1220,7 +1222,12 @@ async fn rate_limits_answer_429_with_the_documented_body_and_reads_are_metered()
     );
     assert_eq!(stats["store"]["throttled"], 1);
     // The batch window: one batch per minute here.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    qbo.control(
+        reqwest::Method::PUT,
+        "/_sandbox/quickbooks",
+        json!({"limits": {"perSecond": 0}}),
+    )
+    .await;
     let (first, _) = qbo.post("/batch", json!({"BatchItemRequest": []})).await;
     let (second, _) = qbo.post("/batch", json!({"BatchItemRequest": []})).await;
     assert_eq!(first, StatusCode::OK);
@@ -1440,21 +1447,31 @@ async fn changes_are_posted_as_signed_cloudevents_in_batches() {
     let url = start_receiver(received.clone()).await;
     let qbo = Qbo::start(QuickbooksSandboxConfig {
         webhook_url: Some(url),
-        webhook_delay_ms: 300,
+        webhook_delay_ms: 500,
         verifier_token: "verifier-123".into(),
+        limits: no_limits(),
         ..QuickbooksSandboxConfig::default()
     })
     .await;
     let c = qbo.create_customer("Hooked").await;
-    let item = qbo.create_item("Hook Item", 10.0).await;
-    qbo.ok(
-        "/customer",
-        json!({"Id": c["Id"], "SyncToken": "0", "sparse": true, "Active": false}),
-    )
-    .await;
-    let posts = wait_for_posts(&received, 1).await;
+    wait_for_posts(&received, 1).await;
+    // Three changes inside one request are queued within the delay, so they share a delivery.
+    let batch = qbo
+        .ok(
+            "/batch",
+            json!({"BatchItemRequest": [
+                {"bId": "1", "operation": "create", "Item": {"Name": "Hook Item", "Type": "Service",
+                                                              "IncomeAccountRef": {"value": "1"}}},
+                {"bId": "2", "operation": "update", "Customer": {"Id": c["Id"], "SyncToken": "0",
+                                                                  "sparse": true, "Active": false}},
+                {"bId": "3", "operation": "create", "Customer": {"DisplayName": "Hooked Too"}}
+            ]}),
+        )
+        .await;
+    let item = batch["BatchItemResponse"][0]["Item"].clone();
+    let posts = wait_for_posts(&received, 2).await;
     assert!(qbo.sandbox.wait_webhooks_idle(Duration::from_secs(5)).await);
-    let posts = if posts.len() < 2 {
+    let posts = if received.posts.lock().unwrap().len() > posts.len() {
         received.posts.lock().unwrap().clone()
     } else {
         posts
@@ -1463,12 +1480,13 @@ async fn changes_are_posted_as_signed_cloudevents_in_batches() {
         assert!(verify("verifier-123", headers, body), "§11.2 signature");
         assert!(!verify("other", headers, body));
     }
-    let all = events(&posts);
-    assert_eq!(all.len(), 3);
-    assert!(
-        posts.len() < 3,
-        "delay lets events share a delivery (§11.4 batches)"
+    assert_eq!(posts.len(), 2);
+    assert_eq!(
+        events(&posts[1..]).len(),
+        3,
+        "§11.4: several events per delivery"
     );
+    let all = events(&posts);
     let fixture = &fixtures::json("quickbooks", "webhook-cloudevents-account-created.json")[0];
     assert!(missing_keys(fixture, &all[0]).is_empty(), "{}", all[0]);
     let types: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
@@ -1477,11 +1495,13 @@ async fn changes_are_posted_as_signed_cloudevents_in_batches() {
         [
             "qbo.customer.created.v1",
             "qbo.item.created.v1",
-            "qbo.customer.deleted.v1"
+            "qbo.customer.deleted.v1",
+            "qbo.customer.created.v1"
         ]
     );
     assert_eq!(all[0]["intuitentityid"], c["Id"]);
     assert_eq!(all[1]["intuitentityid"], item["Id"]);
+    assert_eq!(all[2]["intuitentityid"], c["Id"]);
     assert_eq!(
         all[0]["intuitaccountid"],
         qbo.sandbox.config().realm_id.as_str()
@@ -1778,8 +1798,8 @@ async fn the_per_minute_limit_runs_on_the_scaled_clock() {
             batch_per_minute: 0,
             core_plus_reads: 0,
         },
-        // A sandbox minute passes in half a real second.
-        time_scale: 120.0,
+        // A sandbox minute passes in two real seconds.
+        time_scale: 30.0,
         ..QuickbooksSandboxConfig::default()
     })
     .await;
@@ -1796,7 +1816,7 @@ async fn the_per_minute_limit_runs_on_the_scaled_clock() {
             StatusCode::TOO_MANY_REQUESTS
         ]
     );
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(2300)).await;
     assert_eq!(qbo.query("select * from Item").await.0, StatusCode::OK);
     qbo.sandbox.shutdown().await;
 }
@@ -1873,7 +1893,7 @@ async fn more_requests_in_flight_than_allowed_are_throttled() {
     qbo.control(
         reqwest::Method::PUT,
         "/_sandbox/quickbooks",
-        json!({"slowResponseMs": 400}),
+        json!({"slowResponseMs": 1000}),
     )
     .await;
     let (a, b, c) = tokio::join!(

@@ -222,19 +222,21 @@ pub fn run(company: &Company, statement: &Statement) -> Result<Value, Fault> {
     let active_only = kind.is_name_list() && !conditions.iter().any(|(_, p)| *p == "Active");
     let offset = company.offset();
     // `Id = ` / `Id IN (...)` (the batch-read pattern) look records up instead of scanning.
-    let by_id = conditions
+    let id_condition = conditions
         .iter()
-        .find(|(c, p)| *p == "Id" && matches!(c.op, Operator::Eq | Operator::In))
-        .map(|(c, _)| {
-            let mut ids: Vec<IdKey> = c
-                .values
-                .iter()
-                .map(|v| IdKey::parse(&v.as_text()))
-                .collect();
-            ids.sort();
-            ids.dedup();
-            ids
-        });
+        .position(|(c, p)| *p == "Id" && matches!(c.op, Operator::Eq | Operator::In));
+    let by_id = id_condition.map(|i| {
+        // The lookup satisfies this condition; the filter below checks only the others.
+        let (c, _) = conditions.remove(i);
+        let mut ids: Vec<IdKey> = c
+            .values
+            .iter()
+            .map(|v| IdKey::parse(&v.as_text()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    });
     let candidates: Box<dyn Iterator<Item = &Map<String, Value>>> = match by_id {
         Some(ids) => Box::new(
             ids.into_iter()
