@@ -122,7 +122,11 @@ impl HubspotSandbox {
 
     /// Workflow action callbacks completed so far: `(callbackId, request body)`.
     pub fn action_callbacks(&self) -> Vec<(String, serde_json::Value)> {
-        self.hub.action_callbacks.lock().expect("callbacks lock").clone()
+        self.hub
+            .action_callbacks
+            .lock()
+            .expect("callbacks lock")
+            .clone()
     }
 
     /// Stops serving, waits for in-flight requests, and stops webhook delivery.
