@@ -7,6 +7,7 @@ mod aws_moto;
 mod aws_secretsmanager;
 mod aws_sqs;
 mod e2e_faults;
+mod e2e_invoices;
 mod e2e_stack;
 mod e2e_sync;
 mod hubspot_client;

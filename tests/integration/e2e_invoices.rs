@@ -1,0 +1,1025 @@
+//! End-to-end invoicing through both sandboxes (issue 6): QBO invoices mirrored into HubSpot
+//! with contact, deal and line items; updates, void, delete; payments and their deal notes;
+//! the deal's latest-invoice properties; the "Create QuickBooks invoice" workflow action.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use hqsync::engine::invoice_action::{ActionInputs, ActionResult, CreateInvoiceJob, InvoiceAction};
+use hqsync::engine::invoices::properties as inv;
+use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings, MirrorOutcome};
+use hqsync::engine::payments::PaymentMirror;
+use hqsync::http::RetryPolicy;
+use hqsync::hubspot::associations::type_ids;
+use hqsync::hubspot::{
+    CreateInput, GetOptions, HubspotClient, HubspotObject, InlineAssociation, ObjectType,
+    PropertyDefinition, PropertyWrites,
+};
+use hqsync::quickbooks::entities::{
+    Account, Customer, EmailAddress, Invoice, Item, ItemType, Line, LinkedTxn, Payment, Ref,
+    SalesItemLineDetail,
+};
+use hqsync::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, Query, RealmId};
+use hqsync_sandbox::hubspot::HubspotSandbox;
+use hqsync_sandbox::quickbooks::QuickbooksSandbox;
+use hqsync_tests::hubspot::start_default_hubspot_sandbox;
+use hqsync_tests::quickbooks::start_default_quickbooks_sandbox;
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use serde_json::json;
+
+const FAST: RetryPolicy = RetryPolicy {
+    max_transient_retries: 3,
+    max_throttle_waits: 10,
+    min_backoff: std::time::Duration::from_millis(5),
+    max_backoff: std::time::Duration::from_millis(50),
+};
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn props(pairs: &[(&str, &str)]) -> PropertyWrites {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// Both sandboxes, their clients and a mirror over them.
+struct Rig {
+    hs: HubspotSandbox,
+    qb: QuickbooksSandbox,
+    hubspot: HubspotClient,
+    qbo: QboClient,
+    mirror: InvoiceMirror,
+    income_account: String,
+}
+
+impl Rig {
+    async fn start(settings: InvoiceSyncSettings) -> Rig {
+        let hs = start_default_hubspot_sandbox().await;
+        let qb = start_default_quickbooks_sandbox().await;
+        let hubspot = HubspotClient::builder(SecretString::from(hs.config().dev_token.clone()))
+            .base_url(hs.base_url())
+            .retry_policy(FAST)
+            .build()
+            .unwrap();
+        let qbo = QboClient::new(
+            &QboEnvironment::Custom(reqwest::Url::parse(&qb.base_url()).unwrap()),
+            RealmId::new(qb.config().realm_id.clone()).unwrap(),
+            SecretString::from(qb.config().dev_token.clone()),
+        )
+        .unwrap()
+        .with_budgets(CompanyBudgets::real())
+        .with_retry_policy(FAST);
+        // The link properties the contact/product sync creates.
+        hubspot
+            .ensure_properties(
+                ObjectType::Contacts,
+                &[PropertyDefinition::text(
+                    "qbo_customer_id",
+                    "QBO customer",
+                    "contactinformation",
+                )
+                .unique()],
+            )
+            .await
+            .unwrap();
+        hubspot
+            .ensure_properties(
+                ObjectType::Products,
+                &[
+                    PropertyDefinition::text("qbo_item_id", "QBO item", "productinformation")
+                        .unique(),
+                ],
+            )
+            .await
+            .unwrap();
+        let income_account = qbo
+            .query_all::<Account>(Query::select("Account").eq("AccountType", "Income"))
+            .await
+            .unwrap()
+            .into_iter()
+            .find_map(|a| a.id)
+            .expect("the sandbox has an income account");
+        let mirror = InvoiceMirror::new(hubspot.clone(), qbo.clone(), settings);
+        Rig {
+            hs,
+            qb,
+            hubspot,
+            qbo,
+            mirror,
+            income_account,
+        }
+    }
+
+    async fn shutdown(self) {
+        self.hs.shutdown().await;
+        self.qb.shutdown().await;
+    }
+
+    async fn create(
+        &self,
+        kind: ObjectType,
+        values: &[(&str, &str)],
+        assoc: Vec<InlineAssociation>,
+    ) -> HubspotObject {
+        let mut input = CreateInput::new(props(values));
+        input.associations = assoc;
+        self.hubspot.create_object(kind, &input).await.unwrap()
+    }
+
+    /// A QBO customer linked to a new HubSpot contact.
+    async fn linked_customer(&self, name: &str, email: &str) -> (String, String) {
+        let customer = self
+            .qbo
+            .create_idempotent(&Customer {
+                display_name: Some(name.into()),
+                primary_email_addr: Some(EmailAddress::new(email)),
+                ..Customer::default()
+            })
+            .await
+            .unwrap();
+        let id = customer.id.unwrap();
+        let contact = self
+            .create(
+                ObjectType::Contacts,
+                &[
+                    ("email", email),
+                    ("firstname", name),
+                    ("qbo_customer_id", &id),
+                ],
+                vec![],
+            )
+            .await;
+        (id, contact.id)
+    }
+
+    async fn item(&self, name: &str, price: &str) -> String {
+        self.qbo
+            .create_idempotent(&Item {
+                name: Some(name.into()),
+                item_type: Some(ItemType::Service),
+                unit_price: Some(dec(price)),
+                income_account_ref: Some(Ref::to(self.income_account.clone())),
+                ..Item::default()
+            })
+            .await
+            .unwrap()
+            .id
+            .unwrap()
+    }
+
+    /// A QBO item and the HubSpot product linked to it.
+    async fn linked_item(&self, name: &str, price: &str) -> (String, String) {
+        let item = self.item(name, price).await;
+        let product = self
+            .create(
+                ObjectType::Products,
+                &[("name", name), ("price", price), ("qbo_item_id", &item)],
+                vec![],
+            )
+            .await;
+        (item, product.id)
+    }
+
+    async fn deal(&self, name: &str, contact: Option<&str>) -> String {
+        let assoc = contact
+            .map(|c| vec![InlineAssociation::to(c, type_ids::DEAL_TO_CONTACT)])
+            .unwrap_or_default();
+        self.create(
+            ObjectType::Deals,
+            &[
+                ("dealname", name),
+                ("dealstage", "appointmentscheduled"),
+                ("pipeline", "default"),
+                ("deal_currency_code", "USD"),
+            ],
+            assoc,
+        )
+        .await
+        .id
+    }
+
+    async fn invoice(
+        &self,
+        customer: &str,
+        lines: &[(&str, &str, &str)],
+        note: Option<&str>,
+        due: &str,
+    ) -> Invoice {
+        let line = lines
+            .iter()
+            .map(|(item, qty, price)| Line {
+                amount: Some((dec(qty) * dec(price)).round_dp(2)),
+                detail_type: Some("SalesItemLineDetail".into()),
+                sales_item_line_detail: Some(SalesItemLineDetail {
+                    item_ref: Some(Ref::to(*item)),
+                    qty: Some(dec(qty)),
+                    unit_price: Some(dec(price)),
+                    ..SalesItemLineDetail::default()
+                }),
+                ..Line::default()
+            })
+            .collect();
+        self.qbo
+            .create_idempotent(&Invoice {
+                customer_ref: Some(Ref::to(customer)),
+                line,
+                due_date: Some(due.parse().unwrap()),
+                private_note: note.map(str::to_owned),
+                bill_email: Some(EmailAddress::new("billing@example.com")),
+                ..Invoice::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn pay(&self, customer: &str, applied: &[(&str, &str)], reference: &str) -> Payment {
+        let total: Decimal = applied.iter().map(|(_, a)| dec(a)).sum();
+        self.qbo
+            .create_idempotent(&Payment {
+                customer_ref: Some(Ref::to(customer)),
+                total_amt: Some(total),
+                payment_ref_num: Some(reference.into()),
+                txn_date: Some(today()),
+                line: applied
+                    .iter()
+                    .map(|(invoice, amount)| Line {
+                        amount: Some(dec(amount)),
+                        linked_txn: vec![LinkedTxn {
+                            txn_id: (*invoice).into(),
+                            txn_type: "Invoice".into(),
+                            ..LinkedTxn::default()
+                        }],
+                        ..Line::default()
+                    })
+                    .collect(),
+                ..Payment::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, kind: ObjectType, id: &str, properties: &[&str]) -> HubspotObject {
+        self.hubspot
+            .get_object(
+                kind,
+                id,
+                &GetOptions::properties(properties.iter().copied()),
+            )
+            .await
+            .unwrap()
+    }
+
+    async fn associated(&self, from: ObjectType, id: &str, to: ObjectType) -> Vec<String> {
+        let mut ids = self.mirror.associated(from, id, to).await.unwrap();
+        ids.sort();
+        ids
+    }
+
+    async fn deal_props(&self, deal: &str) -> BTreeMap<String, String> {
+        self.get(
+            ObjectType::Deals,
+            deal,
+            &[
+                "qbo_latest_invoice_amount_due",
+                "qbo_latest_invoice_recipient",
+                "qbo_latest_invoice_number",
+                "qbo_latest_invoice_status",
+                "qbo_latest_invoice_due_date",
+            ],
+        )
+        .await
+        .properties
+    }
+
+    async fn notes_of(&self, deal: &str) -> Vec<String> {
+        let mut bodies = Vec::new();
+        for id in self
+            .associated(ObjectType::Deals, deal, ObjectType::Notes)
+            .await
+        {
+            let note = self.get(ObjectType::Notes, &id, &["hs_note_body"]).await;
+            bodies.push(note.get("hs_note_body").unwrap_or("").to_owned());
+        }
+        bodies
+    }
+}
+
+const INVOICE_PROPS: &[&str] = &[
+    "hs_invoice_status",
+    "hs_currency",
+    "hs_invoice_billable",
+    inv::QBO_INVOICE_ID,
+    inv::QBO_DOC_NUMBER,
+    inv::QBO_TOTAL,
+    inv::QBO_BALANCE,
+    inv::QBO_STATUS,
+    inv::QBO_DUE_DATE,
+    inv::QBO_INVOICE_URL,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qbo_invoice_becomes_an_open_hubspot_invoice_kept_up_to_date_then_voided() {
+    let rig = Rig::start(InvoiceSyncSettings::default()).await;
+    let (customer, contact) = rig.linked_customer("Ada Invoicee", "ada@example.com").await;
+    let (consulting, consulting_product) = rig.linked_item("Consulting", "150").await;
+    let unlinked_item = rig.item("Travel", "80").await;
+    let deal = rig.deal("Analytical engine", Some(&contact)).await;
+    let qbo_invoice = rig
+        .invoice(
+            &customer,
+            &[(&consulting, "2", "150"), (&unlinked_item, "1", "80")],
+            Some(&format!("Per Ada. HubSpot deal: {deal}")),
+            "2099-01-31",
+        )
+        .await;
+    let qbo_id = qbo_invoice.id.clone().unwrap();
+
+    let first = rig.mirror.sync_invoice(&qbo_id, today()).await.unwrap();
+    assert_eq!(first.outcome, MirrorOutcome::Created);
+    let hs_id = first.hubspot_id.clone().unwrap();
+    let hs = rig.get(ObjectType::Invoices, &hs_id, INVOICE_PROPS).await;
+    assert_eq!(hs.get("hs_invoice_status"), Some("open"));
+    assert_eq!(hs.get("hs_currency"), Some("USD"));
+    assert_eq!(hs.get("hs_invoice_billable"), Some("false"));
+    assert_eq!(hs.get(inv::QBO_INVOICE_ID), Some(qbo_id.as_str()));
+    assert_eq!(
+        hs.get(inv::QBO_DOC_NUMBER),
+        qbo_invoice.doc_number.as_deref()
+    );
+    assert_eq!(hs.get(inv::QBO_TOTAL).map(dec), Some(dec("380")));
+    assert_eq!(hs.get(inv::QBO_BALANCE).map(dec), Some(dec("380")));
+    assert_eq!(hs.get(inv::QBO_STATUS), Some("waiting_to_be_sent"));
+    assert!(hs.get(inv::QBO_INVOICE_URL).unwrap().ends_with(&qbo_id));
+    assert_eq!(
+        rig.associated(ObjectType::Invoices, &hs_id, ObjectType::Contacts)
+            .await,
+        [contact.clone()]
+    );
+    assert_eq!(
+        rig.associated(ObjectType::Invoices, &hs_id, ObjectType::Deals)
+            .await,
+        [deal.clone()]
+    );
+    let lines = rig
+        .associated(ObjectType::Invoices, &hs_id, ObjectType::LineItems)
+        .await;
+    assert_eq!(lines.len(), 2);
+    let mut products = Vec::new();
+    for id in &lines {
+        let li = rig
+            .get(
+                ObjectType::LineItems,
+                id,
+                &["name", "quantity", "price", "hs_product_id"],
+            )
+            .await;
+        products.push((
+            li.get("name").unwrap_or("").to_owned(),
+            li.get("hs_product_id").map(str::to_owned),
+        ));
+    }
+    products.sort();
+    assert_eq!(
+        products,
+        [
+            ("Consulting".to_owned(), Some(consulting_product)),
+            ("Travel".to_owned(), None)
+        ]
+    );
+    let deal_props = rig.deal_props(&deal).await;
+    assert_eq!(
+        deal_props["qbo_latest_invoice_status"],
+        "waiting_to_be_sent"
+    );
+    assert_eq!(
+        dec(&deal_props["qbo_latest_invoice_amount_due"]),
+        dec("380")
+    );
+    assert_eq!(
+        deal_props["qbo_latest_invoice_recipient"],
+        "billing@example.com"
+    );
+
+    // A repeat changes nothing and creates nothing.
+    let again = rig.mirror.sync_invoice(&qbo_id, today()).await.unwrap();
+    assert_eq!(again.outcome, MirrorOutcome::Updated);
+    assert_eq!(again.hubspot_id.as_deref(), Some(hs_id.as_str()));
+    assert_eq!(
+        rig.associated(ObjectType::Invoices, &hs_id, ObjectType::LineItems)
+            .await,
+        lines
+    );
+
+    // An update in QBO: new due date, one line dropped, a new number.
+    let current: Invoice = rig.qbo.read(&qbo_id).await.unwrap();
+    let mut patch = Invoice {
+        id: current.id.clone(),
+        sync_token: current.sync_token.clone(),
+        due_date: Some("2099-03-31".parse().unwrap()),
+        doc_number: Some("A-77".into()),
+        line: current
+            .line
+            .iter()
+            .filter(|l| !l.is_subtotal())
+            .take(1)
+            .cloned()
+            .collect(),
+        ..Invoice::default()
+    };
+    patch.line[0].id = None;
+    rig.qbo.sparse_update(&patch).await.unwrap();
+    let updated = rig.mirror.sync_invoice(&qbo_id, today()).await.unwrap();
+    assert_eq!(updated.outcome, MirrorOutcome::Updated);
+    let hs = rig.get(ObjectType::Invoices, &hs_id, INVOICE_PROPS).await;
+    assert_eq!(hs.get(inv::QBO_DOC_NUMBER), Some("A-77"));
+    assert_eq!(hs.get(inv::QBO_TOTAL).map(dec), Some(dec("300")));
+    assert_eq!(hs.get(inv::QBO_DUE_DATE).is_some(), true);
+    let new_lines = rig
+        .associated(ObjectType::Invoices, &hs_id, ObjectType::LineItems)
+        .await;
+    assert_eq!(new_lines.len(), 1);
+    assert!(
+        !lines.contains(&new_lines[0]),
+        "line items are replaced, not edited"
+    );
+    assert_eq!(
+        rig.deal_props(&deal).await["qbo_latest_invoice_number"],
+        "A-77"
+    );
+
+    // Void in QBO: the HubSpot invoice is voided and the deal says so.
+    let current: Invoice = rig.qbo.read(&qbo_id).await.unwrap();
+    rig.qbo
+        .void_invoice(&qbo_id, current.sync_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    let voided = rig.mirror.sync_invoice(&qbo_id, today()).await.unwrap();
+    assert!(matches!(
+        voided.outcome,
+        MirrorOutcome::Voided | MirrorOutcome::Archived
+    ));
+    let hs = rig.get(ObjectType::Invoices, &hs_id, INVOICE_PROPS).await;
+    assert_eq!(hs.get("hs_invoice_status"), Some("voided"));
+    assert_eq!(hs.get(inv::QBO_STATUS), Some("voided"));
+    let deal_props = rig.deal_props(&deal).await;
+    assert_eq!(deal_props["qbo_latest_invoice_status"], "voided");
+    assert_eq!(
+        dec(&deal_props["qbo_latest_invoice_amount_due"]),
+        Decimal::ZERO
+    );
+
+    // Delete in QBO: a second invoice is mirrored, then deleted.
+    let second = rig
+        .invoice(&customer, &[(&consulting, "1", "150")], None, "2099-01-31")
+        .await;
+    let second_id = second.id.clone().unwrap();
+    let mirrored = rig.mirror.sync_invoice(&second_id, today()).await.unwrap();
+    assert_eq!(
+        mirrored.deal, None,
+        "no tag and the contact fallback is off"
+    );
+    rig.qbo
+        .delete_invoice(&second_id, second.sync_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    let gone = rig.mirror.sync_invoice(&second_id, today()).await.unwrap();
+    assert!(matches!(
+        gone.outcome,
+        MirrorOutcome::Voided | MirrorOutcome::Archived
+    ));
+    let hs2 = rig.mirror.find_hubspot_invoice(&second_id).await.unwrap();
+    if let Some(hs2) = hs2 {
+        assert_eq!(hs2.get(inv::QBO_STATUS), Some("voided"));
+    }
+    rig.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlinked_customer_needs_attention_and_the_open_deal_fallback_is_opt_in() {
+    let rig = Rig::start(InvoiceSyncSettings {
+        contact_open_deal_fallback: true,
+        ..InvoiceSyncSettings::default()
+    })
+    .await;
+    let stranger = rig
+        .qbo
+        .create_idempotent(&Customer {
+            display_name: Some("Nobody Linked".into()),
+            ..Customer::default()
+        })
+        .await
+        .unwrap();
+    let item = rig.item("Widget", "10").await;
+    let orphan = rig
+        .invoice(
+            stranger.id.as_deref().unwrap(),
+            &[(&item, "1", "10")],
+            None,
+            "2099-01-01",
+        )
+        .await;
+    let err = rig
+        .mirror
+        .sync_invoice(orphan.id.as_deref().unwrap(), today())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("Nobody Linked") && err.to_string().contains("not linked"),
+        "{err}"
+    );
+    assert!(
+        rig.mirror
+            .find_hubspot_invoice(orphan.id.as_deref().unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let (customer, contact) = rig
+        .linked_customer("Grace Invoicee", "grace@example.com")
+        .await;
+    let deal = rig.deal("Compiler", Some(&contact)).await;
+    let invoice = rig
+        .invoice(&customer, &[(&item, "2", "10")], None, "2099-01-01")
+        .await;
+    let mirrored = rig
+        .mirror
+        .sync_invoice(invoice.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    assert_eq!(
+        mirrored.deal.as_ref().map(|d| d.deal_id().to_owned()),
+        Some(deal.clone())
+    );
+    assert_eq!(
+        rig.deal_props(&deal).await["qbo_latest_invoice_amount_due"]
+            .parse::<Decimal>()
+            .unwrap(),
+        dec("20")
+    );
+    rig.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_update_balances_and_note_each_event_once_on_the_deal() {
+    let rig = Rig::start(InvoiceSyncSettings::default()).await;
+    let (customer, contact) = rig.linked_customer("Ada Invoicee", "ada@example.com").await;
+    let (item, _) = rig.linked_item("Consulting", "100").await;
+    let deal = rig.deal("Engine", Some(&contact)).await;
+    let tag = format!("HubSpot deal: {deal}");
+    let a = rig
+        .invoice(&customer, &[(&item, "1", "100")], Some(&tag), "2099-01-01")
+        .await;
+    let b = rig
+        .invoice(&customer, &[(&item, "2", "100")], Some(&tag), "2099-01-01")
+        .await;
+    let (a_id, b_id) = (a.id.clone().unwrap(), b.id.clone().unwrap());
+    rig.mirror.sync_invoice(&a_id, today()).await.unwrap();
+    rig.mirror.sync_invoice(&b_id, today()).await.unwrap();
+    let payments = PaymentMirror::new(&rig.mirror);
+
+    // Partial payment of A.
+    let partial = rig.pay(&customer, &[(&a_id, "40")], "CHK-1").await;
+    let report = payments
+        .sync_payment(partial.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    assert_eq!(report.invoices, [a_id.clone()]);
+    assert_eq!(report.notes_created, 1);
+    let hs_a = rig
+        .mirror
+        .find_hubspot_invoice(&a_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hs_a.get(inv::QBO_BALANCE).map(dec), Some(dec("60")));
+    assert_eq!(hs_a.get(inv::QBO_STATUS), Some("partially_paid"));
+    let notes = rig.notes_of(&deal).await;
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].contains("40")
+            && notes[0].contains("CHK-1")
+            && notes[0].contains("Remaining balance: 60"),
+        "{}",
+        notes[0]
+    );
+    // Repeat: no second note.
+    let again = payments
+        .sync_payment(partial.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    assert_eq!(again.notes_created, 0);
+    assert_eq!(rig.notes_of(&deal).await.len(), 1);
+
+    // One payment across both invoices pays them off.
+    let both = rig
+        .pay(&customer, &[(&a_id, "60"), (&b_id, "200")], "WIRE-9")
+        .await;
+    let report = payments
+        .sync_payment(both.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    assert_eq!(report.notes_created, 2);
+    for id in [&a_id, &b_id] {
+        let hs = rig.mirror.find_hubspot_invoice(id).await.unwrap().unwrap();
+        assert_eq!(hs.get(inv::QBO_STATUS), Some("paid"), "{id}");
+        assert_eq!(hs.get(inv::QBO_BALANCE).map(dec), Some(Decimal::ZERO));
+    }
+    assert_eq!(rig.notes_of(&deal).await.len(), 3);
+    assert_eq!(
+        rig.deal_props(&deal).await["qbo_latest_invoice_status"],
+        "paid"
+    );
+
+    // Voiding the second payment reopens both balances and says so once per invoice.
+    let current: Payment = rig.qbo.read(both.id.as_deref().unwrap()).await.unwrap();
+    rig.qbo
+        .void_payment(
+            both.id.as_deref().unwrap(),
+            current.sync_token.as_deref().unwrap(),
+        )
+        .await
+        .unwrap();
+    let report = payments
+        .sync_payment(both.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    assert_eq!(report.notes_created, 2);
+    let hs_b = rig
+        .mirror
+        .find_hubspot_invoice(&b_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hs_b.get(inv::QBO_BALANCE).map(dec), Some(dec("200")));
+    let notes = rig.notes_of(&deal).await;
+    assert_eq!(notes.iter().filter(|n| n.contains("was voided")).count(), 2);
+    assert_eq!(
+        payments
+            .sync_payment(both.id.as_deref().unwrap(), today())
+            .await
+            .unwrap()
+            .notes_created,
+        0
+    );
+
+    // Deleting the first payment: a note saying so; A's balance is back to 100.
+    let current: Payment = rig.qbo.read(partial.id.as_deref().unwrap()).await.unwrap();
+    rig.qbo
+        .delete_payment(
+            partial.id.as_deref().unwrap(),
+            current.sync_token.as_deref().unwrap(),
+        )
+        .await
+        .unwrap();
+    let report = payments
+        .sync_payment(partial.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    assert_eq!(report.notes_created, 1);
+    assert!(
+        rig.notes_of(&deal)
+            .await
+            .iter()
+            .any(|n| n.contains("was deleted"))
+    );
+    let hs_a = rig
+        .mirror
+        .find_hubspot_invoice(&a_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hs_a.get(inv::QBO_BALANCE).map(dec), Some(dec("100")));
+    rig.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deal_follows_its_most_recently_updated_invoice() {
+    let rig = Rig::start(InvoiceSyncSettings::default()).await;
+    let (customer, contact) = rig.linked_customer("Ada Invoicee", "ada@example.com").await;
+    let (item, _) = rig.linked_item("Consulting", "100").await;
+    let deal = rig.deal("Engine", Some(&contact)).await;
+    let tag = format!("HubSpot deal: {deal}");
+    let first = rig
+        .invoice(&customer, &[(&item, "1", "100")], Some(&tag), "2099-01-01")
+        .await;
+    rig.mirror
+        .sync_invoice(first.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let second = rig
+        .invoice(&customer, &[(&item, "3", "100")], Some(&tag), "2099-02-01")
+        .await;
+    rig.mirror
+        .sync_invoice(second.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    assert_eq!(
+        dec(&rig.deal_props(&deal).await["qbo_latest_invoice_amount_due"]),
+        dec("300")
+    );
+    // Re-syncing the older, unchanged invoice does not take the deal back.
+    rig.mirror
+        .sync_invoice(first.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    assert_eq!(
+        dec(&rig.deal_props(&deal).await["qbo_latest_invoice_amount_due"]),
+        dec("300")
+    );
+    // Updating the older one makes it the latest.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let current: Invoice = rig.qbo.read(first.id.as_deref().unwrap()).await.unwrap();
+    rig.qbo
+        .sparse_update(&Invoice {
+            id: current.id.clone(),
+            sync_token: current.sync_token.clone(),
+            doc_number: Some("LATEST".into()),
+            ..Invoice::default()
+        })
+        .await
+        .unwrap();
+    rig.mirror
+        .sync_invoice(first.id.as_deref().unwrap(), today())
+        .await
+        .unwrap();
+    let props = rig.deal_props(&deal).await;
+    assert_eq!(props["qbo_latest_invoice_number"], "LATEST");
+    assert_eq!(dec(&props["qbo_latest_invoice_amount_due"]), dec("100"));
+    rig.shutdown().await;
+}
+
+fn job(callback: &str, deal: &str, inputs: ActionInputs) -> CreateInvoiceJob {
+    CreateInvoiceJob {
+        callback_id: callback.into(),
+        portal_id: 1,
+        deal_id: deal.into(),
+        inputs,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workflow_action_creates_one_invoice_per_execution_and_completes_the_callback() {
+    let rig = Rig::start(InvoiceSyncSettings::default()).await;
+    let contact = rig
+        .create(
+            ObjectType::Contacts,
+            &[
+                ("email", "new@example.com"),
+                ("firstname", "Newt"),
+                ("lastname", "Client"),
+            ],
+            vec![],
+        )
+        .await;
+    let (_, product) = rig.linked_item("Consulting", "150").await;
+    let unsynced = rig
+        .create(
+            ObjectType::Products,
+            &[("name", "Brand new"), ("price", "20")],
+            vec![],
+        )
+        .await;
+    let deal = rig.deal("Action deal", Some(&contact.id)).await;
+    for (p, qty, price) in [(&product, "2", "150"), (&unsynced.id, "1", "20")] {
+        rig.create(
+            ObjectType::LineItems,
+            &[
+                ("name", "line"),
+                ("hs_product_id", p),
+                ("quantity", qty),
+                ("price", price),
+            ],
+            vec![InlineAssociation::to(&deal, type_ids::LINE_ITEM_TO_DEAL)],
+        )
+        .await;
+    }
+    let action = InvoiceAction::new(&rig.mirror);
+    let inputs = ActionInputs {
+        due_in_days: Some(14),
+        memo: Some("Thank you".into()),
+        send_email: true,
+    };
+    let result = action
+        .run(&job("cb-1", &deal, inputs.clone()), today())
+        .await
+        .unwrap();
+    let ActionResult::Success(outputs) = &result else {
+        panic!("{result:?}")
+    };
+    let invoice_id = outputs["qbo_invoice_id"].clone();
+    let created: Invoice = rig.qbo.read(&invoice_id).await.unwrap();
+    assert_eq!(created.total_amt, Some(dec("320")));
+    assert_eq!(
+        created.private_note.as_deref(),
+        Some(format!("HubSpot deal: {deal}").as_str())
+    );
+    assert_eq!(created.email_status.as_deref(), Some("EmailSent"));
+    assert_eq!(
+        outputs["qbo_invoice_number"],
+        created.doc_number.clone().unwrap_or_default()
+    );
+    assert!(
+        !outputs["qbo_invoice_number"].is_empty(),
+        "QBO numbers it when custom numbers are off"
+    );
+    assert_eq!(outputs["qbo_invoice_status"], "sent");
+    let linked = rig
+        .get(ObjectType::Contacts, &contact.id, &["qbo_customer_id"])
+        .await;
+    assert_eq!(
+        linked.get("qbo_customer_id"),
+        created.customer_ref.as_ref().map(|r| r.value.as_str())
+    );
+    assert!(
+        rig.get(ObjectType::Products, &unsynced.id, &["qbo_item_id"])
+            .await
+            .get("qbo_item_id")
+            .is_some()
+    );
+    let callbacks = rig.hs.action_callbacks();
+    assert_eq!(callbacks.len(), 1);
+    assert_eq!(callbacks[0].0, "cb-1");
+    assert_eq!(
+        callbacks[0].1["outputFields"]["hs_execution_state"],
+        "SUCCESS"
+    );
+    assert_eq!(
+        callbacks[0].1["outputFields"]["qbo_invoice_id"],
+        json!(invoice_id)
+    );
+
+    // HubSpot retries the same execution: still one QBO invoice.
+    let again = action
+        .execute(&job("cb-1", &deal, inputs), today())
+        .await
+        .unwrap();
+    assert_eq!(again, ActionResult::Success(outputs.clone()));
+    let all = rig
+        .qbo
+        .query_all::<Invoice>(Query::select("Invoice"))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+
+    // The mirror then finds the deal the action recorded.
+    let mirrored = rig.mirror.sync_invoice(&invoice_id, today()).await.unwrap();
+    assert_eq!(
+        mirrored.deal.map(|d| d.deal_id().to_owned()),
+        Some(deal.clone())
+    );
+    assert_eq!(
+        rig.deal_props(&deal).await["qbo_latest_invoice_status"],
+        "sent"
+    );
+    rig.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_transaction_numbers_are_generated_and_a_duplicate_is_retried() {
+    let rig = Rig::start(InvoiceSyncSettings::default()).await;
+    reqwest::Client::new()
+        .post(format!("{}/_sandbox/preferences", rig.qb.base_url()))
+        .json(&json!({"customTxnNumbers": true}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let (customer, contact) = rig.linked_customer("Ada Invoicee", "ada@example.com").await;
+    let (item, product) = rig.linked_item("Consulting", "100").await;
+    let deal = rig.deal("Numbered", Some(&contact)).await;
+    rig.create(
+        ObjectType::LineItems,
+        &[
+            ("name", "c"),
+            ("hs_product_id", &product),
+            ("quantity", "1"),
+            ("price", "100"),
+        ],
+        vec![InlineAssociation::to(&deal, type_ids::LINE_ITEM_TO_DEAL)],
+    )
+    .await;
+    // Someone already used the first candidate number.
+    let taken = Invoice {
+        doc_number: Some(format!("HS-{deal}")),
+        ..rig
+            .invoice(&customer, &[(&item, "1", "100")], None, "2099-01-01")
+            .await
+    };
+    rig.qbo
+        .sparse_update(&Invoice {
+            id: taken.id.clone(),
+            sync_token: taken.sync_token.clone(),
+            doc_number: taken.doc_number.clone(),
+            ..Invoice::default()
+        })
+        .await
+        .unwrap();
+    let result = InvoiceAction::new(&rig.mirror)
+        .run(&job("cb-num", &deal, ActionInputs::default()), today())
+        .await
+        .unwrap();
+    let ActionResult::Success(outputs) = result else {
+        panic!("{result:?}")
+    };
+    assert_eq!(outputs["qbo_invoice_number"], format!("HS-{deal}-2"));
+    rig.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_action_failure_completes_with_a_message_a_user_can_act_on() {
+    let rig = Rig::start(InvoiceSyncSettings {
+        create_missing_items: false,
+        ..InvoiceSyncSettings::default()
+    })
+    .await;
+    let (_, product) = rig.linked_item("Consulting", "100").await;
+    let unsynced = rig
+        .create(
+            ObjectType::Products,
+            &[("name", "Gizmo"), ("price", "5")],
+            vec![],
+        )
+        .await;
+    let no_email = rig
+        .create(ObjectType::Contacts, &[("firstname", "Mute")], vec![])
+        .await;
+    let with_email = rig
+        .create(ObjectType::Contacts, &[("email", "ok@example.com")], vec![])
+        .await;
+    let line = |deal: String, product: Option<String>| {
+        let rig = &rig;
+        async move {
+            let mut values = vec![
+                ("name", "line".to_owned()),
+                ("quantity", "1".to_owned()),
+                ("price", "5".to_owned()),
+            ];
+            if let Some(p) = product {
+                values.push(("hs_product_id", p));
+            }
+            let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            rig.create(
+                ObjectType::LineItems,
+                &values,
+                vec![InlineAssociation::to(&deal, type_ids::LINE_ITEM_TO_DEAL)],
+            )
+            .await;
+        }
+    };
+    let empty = rig.deal("Empty", Some(&with_email.id)).await;
+    let no_contact = rig.deal("Nobody", None).await;
+    line(no_contact.clone(), Some(product.clone())).await;
+    let mute = rig.deal("Mute", Some(&no_email.id)).await;
+    line(mute.clone(), Some(product.clone())).await;
+    let loose = rig.deal("Loose line", Some(&with_email.id)).await;
+    line(loose.clone(), None).await;
+    let gizmo = rig.deal("Gizmo", Some(&with_email.id)).await;
+    line(gizmo.clone(), Some(unsynced.id.clone())).await;
+    let cases = [
+        ("f-missing", "999999".to_owned(), "no longer exists"),
+        ("f-empty", empty, "no line items"),
+        ("f-nocontact", no_contact, "no associated contact"),
+        ("f-mute", mute, "contact has no e-mail"),
+        ("f-loose", loose, "not based on a product"),
+        ("f-gizmo", gizmo, "\"Gizmo\" is not in QuickBooks"),
+    ];
+    let action = InvoiceAction::new(&rig.mirror);
+    for (callback, deal, expected) in &cases {
+        let result = action
+            .run(&job(callback, deal, ActionInputs::default()), today())
+            .await
+            .unwrap();
+        match result {
+            ActionResult::Failed(message) => {
+                assert!(message.contains(expected), "{callback}: {message}")
+            }
+            other => panic!("{callback}: {other:?}"),
+        }
+    }
+    let callbacks = rig.hs.action_callbacks();
+    assert_eq!(callbacks.len(), cases.len());
+    assert!(
+        callbacks
+            .iter()
+            .all(|(_, body)| body["outputFields"]["hs_execution_state"] == "FAIL_CONTINUE")
+    );
+    assert!(
+        rig.qbo
+            .query_all::<Invoice>(Query::select("Invoice"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    rig.shutdown().await;
+}
