@@ -20,7 +20,8 @@ pub fn qbo_id_property(kind: ObjectKind) -> &'static str {
 
 /// Create one record. `idempotency_key` is deterministic (≤ 36 chars, a UUID v5 derived from
 /// connection, kind, source record and its version) so a retried create replays: QBO sends it
-/// as `requestid`; HubSpot products as `objectWriteTraceId` (contacts upsert by email).
+/// as `requestid`; HubSpot creates are upserts (on `email`, else on `qbo_id_property(kind)`,
+/// both unique), so a replay updates the record the first attempt made.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateRequest {
     pub idempotency_key: String,
