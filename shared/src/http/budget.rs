@@ -20,6 +20,13 @@ impl Window {
     pub const fn new(max_requests: u32, per: Duration) -> Self {
         Self { max_requests, per }
     }
+
+    /// The interval we space our own requests over: the vendor's `per` plus a margin for
+    /// network jitter, because the vendor counts arrivals, not our start times (two requests
+    /// started exactly `per` apart can arrive a few ms closer). 5% of `per`, at most 250 ms.
+    fn spacing(self) -> Duration {
+        self.per + (self.per / 20).min(Duration::from_millis(250))
+    }
 }
 
 /// A per-account budget; cheap to clone (all clones share the same state).
@@ -121,12 +128,12 @@ impl RateBudget {
         for (window, started) in self.inner.windows.iter().zip(state.started.iter_mut()) {
             while started
                 .front()
-                .is_some_and(|t| now.duration_since(*t) >= window.per)
+                .is_some_and(|t| now.duration_since(*t) >= window.spacing())
             {
                 started.pop_front();
             }
             if started.len() >= window.max_requests as usize {
-                let free_at = started[0] + window.per;
+                let free_at = started[0] + window.spacing();
                 until = Some(until.map_or(free_at, |u| u.max(free_at)));
             }
         }
@@ -138,12 +145,16 @@ impl RateBudget {
         until
     }
 
-    /// When the oldest request still inside `window_index`'s window leaves it: after a
-    /// rolling-window 429, the earliest moment the vendor's count can have dropped.
-    pub fn window_frees_at(&self, window_index: usize) -> Option<Instant> {
+    /// When the oldest request still inside `window_index`'s window as of `now` leaves it:
+    /// after a rolling-window 429, the earliest moment the vendor's count can have dropped.
+    pub fn window_frees_at(&self, window_index: usize, now: Instant) -> Option<Instant> {
         let state = self.inner.state.lock().expect("budget lock");
         let window = self.inner.windows.get(window_index)?;
-        let oldest = state.started.get(window_index)?.front()?;
+        let oldest = state
+            .started
+            .get(window_index)?
+            .iter()
+            .find(|t| now.duration_since(**t) < window.per)?;
         Some(*oldest + window.per)
     }
 
@@ -187,8 +198,9 @@ mod tests {
         }
         assert_eq!(times[4], Duration::ZERO, "the first five go at once");
         assert_eq!(
-            times[5], per,
-            "the sixth waits for the first to leave the window"
+            times[5],
+            per + Duration::from_millis(250),
+            "the sixth waits for the first to leave the window, plus the jitter margin"
         );
     }
 
@@ -203,9 +215,24 @@ mod tests {
             None,
         );
         let times = start_times(&budget, 6).await;
-        assert_eq!(times[3], Duration::from_secs(1), "per-second window");
-        assert_eq!(times[5], Duration::from_secs(60), "per-minute window");
-        assert!(budget.window_frees_at(1).is_some());
+        assert_eq!(
+            times[3],
+            Duration::from_millis(1050),
+            "per-second window + 5%"
+        );
+        assert_eq!(
+            times[5],
+            Duration::from_millis(60_250),
+            "per-minute window + 250 ms"
+        );
+        let now = Instant::now();
+        let later = now + Duration::from_secs(2);
+        assert_eq!(
+            budget.window_frees_at(0, later),
+            None,
+            "nothing within that second"
+        );
+        assert!(budget.window_frees_at(1, now).is_some());
     }
 
     #[tokio::test]

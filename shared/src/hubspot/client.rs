@@ -1,8 +1,7 @@
 //! `HubspotClient`: base URL, timeout, bearer token and budgets for one HubSpot account, and the
 //! one request path every endpoint goes through (rate budget, retry policy, error parsing).
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -32,9 +31,6 @@ struct Inner {
     token: RwLock<SecretString>,
     budgets: HubspotBudgets,
     policy: RetryPolicy,
-    /// Start times of recent general-lane requests (oldest first), to tell after a
-    /// `TEN_SECONDLY_ROLLING` 429 when the oldest request leaves the rolling window.
-    recent_starts: Mutex<VecDeque<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for HubspotClient {
@@ -93,7 +89,6 @@ impl HubspotClientBuilder {
                 token: RwLock::new(self.token),
                 budgets: self.budgets.unwrap_or_default(),
                 policy: self.policy,
-                recent_starts: Mutex::new(VecDeque::new()),
             }),
         })
     }
@@ -244,31 +239,14 @@ impl HubspotClient {
         }
     }
 
-    /// Remembers a general-lane request start, forgetting starts older than the window.
-    fn note_start(&self, now: tokio::time::Instant) {
-        let mut starts = self.inner.recent_starts.lock().expect("starts lock");
-        let window = limits::GENERAL_WINDOW.per;
-        while starts
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
-            starts.pop_front();
-        }
-        // Bounded: more starts than the window admits cannot matter.
-        if starts.len() >= 2 * limits::GENERAL_WINDOW.max_requests as usize {
-            starts.pop_front();
-        }
-        starts.push_back(now);
-    }
-
     /// Time until the oldest of our requests inside `window` leaves it; the whole window when
     /// none of ours is in it (the budget was spent by someone else on the same account).
     fn rest_of_window(&self, window: Duration, now: tokio::time::Instant) -> Duration {
-        let starts = self.inner.recent_starts.lock().expect("starts lock");
-        starts
-            .iter()
-            .find(|t| now.duration_since(**t) < window)
-            .map(|oldest| (*oldest + window).saturating_duration_since(now))
+        self.inner
+            .budgets
+            .general
+            .window_frees_at(0, now)
+            .map(|frees_at| frees_at.saturating_duration_since(now))
             .filter(|rest| !rest.is_zero())
             .unwrap_or(window)
     }
@@ -288,9 +266,6 @@ impl HubspotClient {
         }
         if let Some(form) = &call.form {
             request = request.form(form);
-        }
-        if call.lane == Lane::General {
-            self.note_start(tokio::time::Instant::now());
         }
         let response = request
             .send()
@@ -339,8 +314,8 @@ impl HubspotClient {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_rest_of_the_window_runs_from_our_oldest_request_in_it() {
+    #[tokio::test(start_paused = true)]
+    async fn the_rest_of_the_window_runs_from_our_oldest_request_in_it() {
         let client = HubspotClient::new(SecretString::from("t")).unwrap();
         let t0 = tokio::time::Instant::now();
         let window = Duration::from_secs(10);
@@ -349,8 +324,9 @@ mod tests {
             window,
             "no requests of ours: a whole window"
         );
-        client.note_start(t0);
-        client.note_start(t0 + Duration::from_secs(3));
+        drop(client.inner.budgets.general.acquire().await);
+        tokio::time::advance(Duration::from_secs(3)).await;
+        drop(client.inner.budgets.general.acquire().await);
         assert_eq!(
             client.rest_of_window(window, t0 + Duration::from_secs(4)),
             Duration::from_secs(6)
@@ -359,12 +335,6 @@ mod tests {
             client.rest_of_window(window, t0 + Duration::from_secs(11)),
             Duration::from_secs(2),
             "the first start has left the window; the second has 2 s to go"
-        );
-        client.note_start(t0 + Duration::from_secs(30));
-        assert_eq!(
-            client.inner.recent_starts.lock().unwrap().len(),
-            1,
-            "old starts are forgotten"
         );
     }
 }

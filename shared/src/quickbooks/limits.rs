@@ -145,8 +145,8 @@ mod tests {
         assert_eq!(times[9], Duration::ZERO, "ten go at once");
         assert_eq!(
             times[10],
-            Duration::from_secs(1),
-            "the eleventh waits for the window"
+            Duration::from_millis(1050),
+            "the eleventh waits for the window and a jitter margin"
         );
     }
 
