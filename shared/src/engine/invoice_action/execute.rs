@@ -252,7 +252,10 @@ impl<'a> InvoiceAction<'a> {
                     None if self.mirror.settings.create_missing_items => {
                         Some(self.create_item(p, callback_id).await?)
                     }
-                    None => None,
+                    None => {
+                        let product = p.get("name").unwrap_or(&name).to_owned();
+                        return Err(ActionFailure::ProductNotInQuickbooks(product).into());
+                    }
                 },
                 None => None,
             };
