@@ -1023,3 +1023,72 @@ async fn each_action_failure_completes_with_a_message_a_user_can_act_on() {
     );
     rig.shutdown().await;
 }
+
+/// HubSpot requests served so far (`GET /_sandbox/stats` `total`).
+async fn hubspot_requests(sandbox: &HubspotSandbox) -> u64 {
+    let stats: serde_json::Value = reqwest::get(format!("{}/_sandbox/stats", sandbox.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["total"].as_u64().expect("stats carry a total")
+}
+
+/// API calls per synced invoice and per payment (printed; `cargo test e2e_invoices::api_calls
+/// -- --nocapture`), with generous bounds so a regression to per-line or per-record loops fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_calls_per_synced_invoice_and_per_payment() {
+    const N: u64 = 5;
+    let rig = Rig::start(InvoiceSyncSettings::default()).await;
+    let (customer, contact) = rig
+        .linked_customer("Bench Customer", "bench@example.com")
+        .await;
+    let (a, _) = rig.linked_item("Bench A", "10").await;
+    let (b, _) = rig.linked_item("Bench B", "20").await;
+    let deal = rig.deal("Bench", Some(&contact)).await;
+    let tag = format!("HubSpot deal: {deal}");
+    rig.mirror.ensure_schema().await.unwrap();
+    let mut invoices = Vec::new();
+    for _ in 0..N {
+        let i = rig
+            .invoice(
+                &customer,
+                &[(&a, "1", "10"), (&b, "2", "20")],
+                Some(&tag),
+                "2099-01-01",
+            )
+            .await;
+        invoices.push(i.id.unwrap());
+    }
+    let (hs0, qb0) = (hubspot_requests(&rig.hs).await, rig.qbo.requests_sent());
+    for id in &invoices {
+        rig.mirror.sync_invoice(id, today()).await.unwrap();
+    }
+    let (hs1, qb1) = (hubspot_requests(&rig.hs).await, rig.qbo.requests_sent());
+    let mut payments = Vec::new();
+    for id in &invoices {
+        payments.push(rig.pay(&customer, &[(id, "15")], "P").await.id.unwrap());
+    }
+    let (hs2, qb2) = (hubspot_requests(&rig.hs).await, rig.qbo.requests_sent());
+    let payment_mirror = PaymentMirror::new(&rig.mirror);
+    for id in &payments {
+        payment_mirror.sync_payment(id, today()).await.unwrap();
+    }
+    let (hs3, qb3) = (hubspot_requests(&rig.hs).await, rig.qbo.requests_sent());
+    let per_invoice = ((hs1 - hs0) as f64 / N as f64, (qb1 - qb0) as f64 / N as f64);
+    let per_payment = ((hs3 - hs2) as f64 / N as f64, (qb3 - qb2) as f64 / N as f64);
+    println!(
+        "new invoice (2 lines, contact, deal): {:.1} HubSpot + {:.1} QBO calls; payment (1 invoice, 1 deal note): {:.1} HubSpot + {:.1} QBO calls",
+        per_invoice.0, per_invoice.1, per_payment.0, per_payment.1
+    );
+    assert!(
+        per_invoice.0 <= 12.0 && per_invoice.1 <= 2.0,
+        "{per_invoice:?}"
+    );
+    assert!(
+        per_payment.0 <= 16.0 && per_payment.1 <= 3.0,
+        "{per_payment:?}"
+    );
+    rig.shutdown().await;
+}
