@@ -162,6 +162,7 @@ impl SyncConfig {
                 portal_id: self.hubspot.portal_id.clone(),
                 access_token: hubspot_token,
                 client_secret: None,
+                app_id: None,
             },
             quickbooks: QuickbooksEndpoint {
                 environment,

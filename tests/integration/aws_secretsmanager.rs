@@ -414,20 +414,22 @@ async fn secrets_vault_creates_and_replaces_a_local_app_secret() {
     let names = moto.fresh_secret_names();
     let vault = SecretsManagerVault::new(moto.secrets.clone(), names.clone());
     let mut app = AppCredentials {
+        hubspot_app_id: Some("77".into()),
         hubspot_client_id: Some("hs-1".into()),
         hubspot_client_secret: Some(SecretString::from("hs-secret-1")),
         quickbooks_client_id: Some("qb-1".into()),
         quickbooks_client_secret: Some(SecretString::from("qb-secret-1")),
         quickbooks_webhook_verifier: None,
     };
-    vault.put_app_credentials(&app, Some("77")).await.unwrap();
+    vault.put_app_credentials(&app).await.unwrap();
     app.quickbooks_webhook_verifier = Some(SecretString::from("verifier-2"));
-    vault.put_app_credentials(&app, Some("77")).await.unwrap();
+    vault.put_app_credentials(&app).await.unwrap();
 
     let raw = raw_secret(&moto.secrets, &names.app_secret).await;
     assert_eq!(raw["hubspot"]["app_id"], "77");
     let reader = SecretsManagerVault::new(moto.secrets.clone(), names);
     let read = reader.app_credentials().await.unwrap();
+    assert_eq!(read.hubspot_app_id.as_deref(), Some("77"));
     assert_eq!(read.hubspot_client_id.as_deref(), Some("hs-1"));
     assert_eq!(
         read.quickbooks_webhook_verifier

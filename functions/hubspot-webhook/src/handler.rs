@@ -32,11 +32,11 @@ pub async fn handle(state: &HubspotWebhookState, request: Request) -> Response<B
     };
     let verifier = WebhookVerifier::new(client_secret);
     let delivery = Delivery::new(stack.config.public_base_url.as_deref(), &request);
-    // UNVERIFIED echo filter: needs our HubSpot app id, which AppCredentials does not carry
-    // yet; without it our own writes come back as jobs and plan to nothing (DESIGN §4).
+    // Our own writes' echoes are dropped when the app secret has `hubspot.app_id`; without it
+    // they become jobs that plan to nothing (DESIGN §4).
     let result = hubspot_delivery(
         &verifier,
-        None,
+        app.hubspot_app_id.as_deref(),
         stack.store.as_ref(),
         &delivery.inbound(),
         stack.clock.now(),

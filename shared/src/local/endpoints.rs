@@ -23,6 +23,11 @@ pub struct HubspotEndpoint {
     pub access_token: SecretString,
     /// The app's client secret, which signs webhooks (needed only to serve webhooks).
     pub client_secret: Option<SecretString>,
+    /// The id of the app whose token we write with: webhook events it caused are our own
+    /// echoes and are dropped. `None` keeps them all — needed where people's edits are made
+    /// with the same token (a private app, or the sandbox without its actor header), since
+    /// filtering would then drop their edits too.
+    pub app_id: Option<String>,
 }
 
 /// One QuickBooks Online company.
@@ -100,6 +105,7 @@ impl VendorEndpoints {
                 portal_id: accounts.portal_id,
                 access_token: accounts.hubspot_token,
                 client_secret: Some(accounts.hubspot_client_secret),
+                app_id: None,
             },
             quickbooks: QuickbooksEndpoint {
                 environment: QboEnvironment::Custom(url),
@@ -110,6 +116,13 @@ impl VendorEndpoints {
             },
             budgets: VendorBudgets::default(),
         })
+    }
+
+    /// The same endpoints, dropping webhook echoes of writes by HubSpot app `app_id` (see
+    /// [`HubspotEndpoint::app_id`]).
+    pub fn with_hubspot_app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.hubspot.app_id = Some(app_id.into());
+        self
     }
 
     pub fn hubspot_client(&self) -> Result<HubspotClient, EndpointError> {

@@ -83,6 +83,7 @@ impl LocalStack {
             .map_err(|e| LocalError::Settings(e.to_string()))?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let app = AppCredentials {
+            hubspot_app_id: endpoints.hubspot.app_id.clone(),
             hubspot_client_secret: endpoints.hubspot.client_secret.clone(),
             quickbooks_webhook_verifier: endpoints.quickbooks.verifier_token.clone(),
             ..AppCredentials::default()
@@ -195,6 +196,7 @@ impl LocalStack {
                 queue: self.ctx.queue.clone(),
                 clock: self.ctx.clock.clone(),
                 hubspot_client_secret: self.endpoints.hubspot.client_secret.clone(),
+                hubspot_app_id: self.endpoints.hubspot.app_id.clone(),
                 quickbooks_verifier_token: self.endpoints.quickbooks.verifier_token.clone(),
                 public_base_url,
                 wake,

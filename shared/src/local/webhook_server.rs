@@ -35,6 +35,9 @@ pub struct WebhookServerOptions {
     pub clock: Arc<dyn Clock>,
     /// Verifies HubSpot deliveries; `None` answers them 500 (not configured).
     pub hubspot_client_secret: Option<SecretString>,
+    /// Our HubSpot app's id: events it caused are our own echoes and are dropped; `None`
+    /// keeps every event.
+    pub hubspot_app_id: Option<String>,
     /// Verifies QBO deliveries; `None` answers them 500 (not configured).
     pub quickbooks_verifier_token: Option<SecretString>,
     /// The base URL the vendors were given (HubSpot signs the full URL it called).
@@ -49,6 +52,7 @@ struct AppState {
     queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
     hubspot: Option<WebhookVerifier>,
+    hubspot_app_id: Option<String>,
     quickbooks: Option<SecretString>,
     public_base_url: String,
     wake: Arc<Notify>,
@@ -73,6 +77,7 @@ impl WebhookServer {
             queue: options.queue,
             clock: options.clock,
             hubspot: options.hubspot_client_secret.map(WebhookVerifier::new),
+            hubspot_app_id: options.hubspot_app_id,
             quickbooks: options.quickbooks_verifier_token,
             public_base_url: options.public_base_url.trim_end_matches('/').to_owned(),
             wake: options.wake,
@@ -166,12 +171,11 @@ async fn hubspot(
         headers: &pairs,
         body: &body,
     };
-    // No app id: with the sandbox (and a private app token) our writes and a user's API writes
-    // carry the same source id, so filtering "our own" events would drop users' edits too. Our
-    // echoes plan to nothing (DESIGN §4); they only cost a read.
+    // Without an app id (see `HubspotEndpoint::app_id`) our echoes become jobs that plan to
+    // nothing (DESIGN §4); they only cost a read.
     let result = hubspot_delivery(
         verifier,
-        None,
+        state.hubspot_app_id.as_deref(),
         state.store.as_ref(),
         &request,
         state.clock.now(),

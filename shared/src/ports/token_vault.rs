@@ -32,6 +32,10 @@ impl std::fmt::Debug for SideTokens {
 /// use are `None`.
 #[derive(Clone, Default)]
 pub struct AppCredentials {
+    /// Our HubSpot app's id: webhook events it caused (`changeSource` INTEGRATION with this
+    /// `sourceId`) are our own writes echoing back and are dropped (hubspot-api.md §11 item 4).
+    /// Not secret.
+    pub hubspot_app_id: Option<String>,
     pub hubspot_client_id: Option<String>,
     pub hubspot_client_secret: Option<SecretString>,
     pub quickbooks_client_id: Option<String>,
@@ -43,6 +47,7 @@ impl std::fmt::Debug for AppCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shown = |s: &Option<SecretString>| if s.is_some() { "[REDACTED]" } else { "none" };
         f.debug_struct("AppCredentials")
+            .field("hubspot_app_id", &self.hubspot_app_id)
             .field("hubspot_client_id", &self.hubspot_client_id)
             .field("hubspot_client_secret", &shown(&self.hubspot_client_secret))
             .field("quickbooks_client_id", &self.quickbooks_client_id)

@@ -22,6 +22,9 @@ pub(super) struct AppSecretDocument {
 
 #[derive(Deserialize, Default)]
 struct AppSide {
+    /// Only HubSpot's side has one.
+    #[serde(default)]
+    app_id: Option<String>,
     #[serde(default)]
     client_id: Option<String>,
     #[serde(default)]
@@ -41,6 +44,7 @@ fn secret(value: Option<String>) -> Option<SecretString> {
 impl AppSecretDocument {
     pub(super) fn into_credentials(self) -> AppCredentials {
         AppCredentials {
+            hubspot_app_id: non_empty(self.hubspot.app_id),
             hubspot_client_id: non_empty(self.hubspot.client_id),
             hubspot_client_secret: secret(self.hubspot.client_secret),
             quickbooks_client_id: non_empty(self.quickbooks.client_id),
@@ -51,8 +55,8 @@ impl AppSecretDocument {
 }
 
 /// The app secret document for `app` (the shape [`AppSecretDocument`] reads), for local
-/// stacks that create their own app secret. `app_id` is the HubSpot app id when known.
-pub(super) fn app_secret_json(app: &AppCredentials, hubspot_app_id: Option<&str>) -> String {
+/// stacks that create their own app secret.
+pub(super) fn app_secret_json(app: &AppCredentials) -> String {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let secret = |value: &Option<SecretString>| {
         value
@@ -62,7 +66,7 @@ pub(super) fn app_secret_json(app: &AppCredentials, hubspot_app_id: Option<&str>
     };
     serde_json::json!({
         "hubspot": {
-            "app_id": hubspot_app_id.unwrap_or_default(),
+            "app_id": text(&app.hubspot_app_id),
             "client_id": text(&app.hubspot_client_id),
             "client_secret": secret(&app.hubspot_client_secret),
         },
@@ -152,6 +156,7 @@ mod tests {
         )
         .unwrap();
         let app = doc.into_credentials();
+        assert_eq!(app.hubspot_app_id.as_deref(), Some("1234567"));
         assert_eq!(app.hubspot_client_id.as_deref(), Some("hs-id"));
         assert_eq!(
             app.hubspot_client_secret
@@ -163,23 +168,41 @@ mod tests {
         assert!(app.quickbooks_webhook_verifier.is_none());
         let debug = format!("{app:?}");
         assert!(!debug.contains("hs-secret") && !debug.contains("qb-secret"));
+        // The app id is not secret: it shows, so a misconfigured echo filter is diagnosable.
+        assert!(debug.contains("1234567"));
+    }
+
+    #[test]
+    fn app_secret_without_an_app_id_or_with_an_empty_one_has_none() {
+        for text in [
+            r#"{"hubspot": {"client_id": "hs-id"}}"#,
+            r#"{"hubspot": {"app_id": " ", "client_id": "hs-id"}}"#,
+        ] {
+            let app = serde_json::from_str::<AppSecretDocument>(text)
+                .unwrap()
+                .into_credentials();
+            assert_eq!(app.hubspot_app_id, None, "{text}");
+            assert_eq!(app.hubspot_client_id.as_deref(), Some("hs-id"));
+        }
     }
 
     #[test]
     fn app_secret_written_for_local_stacks_reads_back_the_same() {
         let app = AppCredentials {
+            hubspot_app_id: Some("42".into()),
             hubspot_client_id: Some("hs-id".into()),
             hubspot_client_secret: Some(SecretString::from("hs-secret")),
             quickbooks_client_id: Some("qb-id".into()),
             quickbooks_client_secret: Some(SecretString::from("qb-secret")),
             quickbooks_webhook_verifier: None,
         };
-        let text = app_secret_json(&app, Some("42"));
+        let text = app_secret_json(&app);
         let json: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(json["hubspot"]["app_id"], "42");
         let back = serde_json::from_str::<AppSecretDocument>(&text)
             .unwrap()
             .into_credentials();
+        assert_eq!(back.hubspot_app_id.as_deref(), Some("42"));
         assert_eq!(back.hubspot_client_id.as_deref(), Some("hs-id"));
         assert_eq!(
             back.quickbooks_client_secret

@@ -193,13 +193,9 @@ impl SecretsManagerVault {
 
     /// Writes the app secret (local stacks, `hqsync dev --aws-endpoint`; a deployed stack's
     /// app secret is put by hand, infra/DEPLOY.md §5): creates it when absent.
-    pub async fn put_app_credentials(
-        &self,
-        app: &AppCredentials,
-        hubspot_app_id: Option<&str>,
-    ) -> Result<(), VaultError> {
+    pub async fn put_app_credentials(&self, app: &AppCredentials) -> Result<(), VaultError> {
         let name = &self.names.app_secret;
-        let text = app_secret_json(app, hubspot_app_id);
+        let text = app_secret_json(app);
         let token = client_request_token(name, &text);
         let created = self
             .client
