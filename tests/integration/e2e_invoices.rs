@@ -1092,3 +1092,52 @@ async fn api_calls_per_synced_invoice_and_per_payment() {
     );
     rig.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_sweep_marks_past_due_invoices_overdue_without_a_qbo_event() {
+    let rig = Rig::start(InvoiceSyncSettings::default()).await;
+    let (customer, contact) = rig.linked_customer("Late Payer", "late@example.com").await;
+    let (item, _) = rig.linked_item("Late item", "50").await;
+    let deal = rig.deal("Late", Some(&contact)).await;
+    let tag = format!("HubSpot deal: {deal}");
+    let early = rig
+        .invoice(&customer, &[(&item, "1", "50")], Some(&tag), "2099-01-10")
+        .await;
+    let later = rig
+        .invoice(&customer, &[(&item, "2", "50")], Some(&tag), "2099-06-10")
+        .await;
+    let synced_on: NaiveDate = "2099-01-01".parse().unwrap();
+    for i in [&early, &later] {
+        rig.mirror
+            .sync_invoice(i.id.as_deref().unwrap(), synced_on)
+            .await
+            .unwrap();
+    }
+    assert_eq!(rig.sweep_status(&early).await, "waiting_to_be_sent");
+    let swept = rig
+        .mirror
+        .sweep_overdue("2099-02-01".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        swept,
+        vec![early.id.clone().unwrap()],
+        "only the past-due one"
+    );
+    assert_eq!(rig.sweep_status(&early).await, "overdue");
+    assert_eq!(rig.sweep_status(&later).await, "waiting_to_be_sent");
+    rig.shutdown().await;
+}
+
+impl Rig {
+    async fn sweep_status(&self, invoice: &Invoice) -> String {
+        self.mirror
+            .find_hubspot_invoice(invoice.id.as_deref().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .get(inv::QBO_STATUS)
+            .unwrap_or("")
+            .to_owned()
+    }
+}

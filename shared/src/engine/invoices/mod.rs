@@ -6,6 +6,7 @@ pub mod lines;
 pub mod mirror;
 pub mod properties;
 pub mod settings;
+pub mod sweep;
 
 pub use error::InvoiceSyncError;
 pub use mirror::{InvoiceMirror, MirrorOutcome, MirroredInvoice};
