@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::model::Side;
@@ -22,8 +22,8 @@ pub(super) struct AppSecretDocument {
 
 #[derive(Deserialize, Default)]
 struct AppSide {
-    /// Only HubSpot's side has one.
-    #[serde(default)]
+    /// Only HubSpot's side has one. HubSpot shows it as a number, so a number is accepted too.
+    #[serde(default, deserialize_with = "text_or_number")]
     app_id: Option<String>,
     #[serde(default)]
     client_id: Option<String>,
@@ -31,6 +31,17 @@ struct AppSide {
     client_secret: Option<String>,
     #[serde(default)]
     webhook_verifier_token: Option<String>,
+}
+
+fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(Value::Number(number)) => Ok(Some(number.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected text or a number, got {other}"
+        ))),
+    }
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -173,9 +184,21 @@ mod tests {
     }
 
     #[test]
+    fn app_secret_accepts_the_app_id_as_a_number_and_refuses_other_shapes() {
+        let app = serde_json::from_str::<AppSecretDocument>(r#"{"hubspot": {"app_id": 1234567}}"#)
+            .unwrap()
+            .into_credentials();
+        assert_eq!(app.hubspot_app_id.as_deref(), Some("1234567"));
+        assert!(
+            serde_json::from_str::<AppSecretDocument>(r#"{"hubspot": {"app_id": [1]}}"#).is_err()
+        );
+    }
+
+    #[test]
     fn app_secret_without_an_app_id_or_with_an_empty_one_has_none() {
         for text in [
             r#"{"hubspot": {"client_id": "hs-id"}}"#,
+            r#"{"hubspot": {"app_id": null, "client_id": "hs-id"}}"#,
             r#"{"hubspot": {"app_id": " ", "client_id": "hs-id"}}"#,
         ] {
             let app = serde_json::from_str::<AppSecretDocument>(text)
