@@ -6,6 +6,7 @@ mod aws_end_to_end;
 mod aws_moto;
 mod aws_secretsmanager;
 mod aws_sqs;
+mod e2e_echo;
 mod e2e_faults;
 mod e2e_invoices;
 mod e2e_stack;
