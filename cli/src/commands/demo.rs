@@ -68,6 +68,10 @@ pub async fn run(_args: DemoArgs) -> anyhow::Result<()> {
         )?,
     };
     let told = story::run(&stack, &actor).await;
+    let told = match told {
+        Ok(()) => crate::demo::invoicing::run(&stack).await,
+        failed => failed,
+    };
     stack.shutdown().await;
     demo.sandboxes.shutdown().await;
     told?;

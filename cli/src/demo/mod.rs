@@ -2,5 +2,6 @@
 //! APIs and waiting for the sync to show them (`actor`), and the scripted story (`story`).
 
 pub mod actor;
+pub mod invoicing;
 pub mod setup;
 pub mod story;
