@@ -16,6 +16,7 @@ use hqsync::quickbooks::webhook::signature::{SIGNATURE_HEADER, sign};
 use hqsync_hubspot_webhook::HubspotWebhookState;
 use hqsync_poller::{PollerError, PollerState};
 use hqsync_quickbooks_webhook::QuickbooksWebhookState;
+use hqsync_sandbox::hubspot::ACTOR_HEADER;
 use hqsync_tests::aws_stack::{AwsTestStack, HUBSPOT_PATH, QUICKBOOKS_PATH, start_aws_test_stack};
 use hqsync_worker::{WorkerState, run_batch};
 use secrecy::SecretString;
@@ -93,12 +94,12 @@ async fn aws_stack_syncs_a_contact_both_ways_through_webhooks_sqs_and_the_worker
         .await
         .expect("HubSpot properties");
 
-    // 1. A contact is created in HubSpot: the sandbox's webhook reaches the handler, which
-    //    queues a job; the worker creates the QBO customer and links the pair.
+    // 1. HQSync's own write comes back as a webhook and is dropped: the app secret carries the
+    //    sandbox's app id (hubspot.app_id), so the handler ignores events our app caused.
     let values = BTreeMap::from([
         ("email".to_owned(), json!("ada@example.com")),
         ("firstname".to_owned(), json!("Ada")),
-        ("lastname".to_owned(), json!("Lovelace")),
+        ("lastname".to_owned(), json!("Byron")),
     ]);
     let created = pair
         .hubspot
@@ -113,11 +114,37 @@ async fn aws_stack_syncs_a_contact_both_ways_through_webhooks_sqs_and_the_worker
         .expect("create in HubSpot")
         .remove(0)
         .expect("contact created");
+    let hooks = local.hubspot.webhooks();
+    assert!(hooks.wait_idle(Duration::from_secs(15)).await);
+    let counters = hooks.counters();
+    assert!(counters.delivered_events >= 1, "{counters:?}");
+    assert_eq!(counters.failed_attempts, 0, "{counters:?}");
+    assert_eq!(
+        local.stack.queue.pending(Lane::Live).await.unwrap(),
+        0,
+        "our own write's webhook was queued"
+    );
+
+    // 2. A person edits that contact in HubSpot: the sandbox's webhook reaches the handler,
+    //    which queues a job; the worker creates the QBO customer and links the pair.
+    let edited = reqwest::Client::new()
+        .patch(format!(
+            "{}/crm/v3/objects/contacts/{}",
+            local.hubspot.base_url(),
+            created.id
+        ))
+        .bearer_auth(&local.hubspot.config().dev_token)
+        .header(ACTOR_HEADER, "user:7")
+        .json(&json!({"properties": {"lastname": "Lovelace"}}))
+        .send()
+        .await
+        .expect("a person's edit");
+    assert_eq!(edited.status(), 200);
     assert!(
         local
             .wait_for_jobs(Lane::Live, 1, Duration::from_secs(15))
             .await,
-        "the HubSpot webhook never became a job on the live queue"
+        "the person's HubSpot edit never became a job on the live queue"
     );
     let linked = drain_until(&local, &worker, Duration::from_secs(30), || async {
         local
@@ -144,7 +171,7 @@ async fn aws_stack_syncs_a_contact_both_ways_through_webhooks_sqs_and_the_worker
     assert_eq!(text(&customer, "GivenName").as_deref(), Some("Ada"));
     assert_eq!(text(&customer, "FamilyName").as_deref(), Some("Lovelace"));
 
-    // 2. The customer is edited in QBO: Intuit's webhook, the QBO handler, SQS, the worker,
+    // 3. The customer is edited in QBO: Intuit's webhook, the QBO handler, SQS, the worker,
     //    and HubSpot shows the new name.
     pair.quickbooks
         .update(
