@@ -1141,3 +1141,77 @@ impl Rig {
             .to_owned()
     }
 }
+
+/// `hqsync dev` serves the action: a signed execution gets `BLOCK` at once, then the callback
+/// is completed by the in-process runner; an unsigned one is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dev_stack_serves_the_action_and_completes_its_callback() {
+    use crate::e2e_stack::{E2eOptions, E2eStack};
+    use hqsync::hubspot::webhook::signature::sign_v3;
+    use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
+
+    let e2e = E2eStack::start(E2eOptions::default(), |_, _| {}).await;
+    let deal = {
+        let client =
+            HubspotClient::builder(SecretString::from(e2e.hubspot.config().dev_token.clone()))
+                .base_url(e2e.hubspot.base_url())
+                .build()
+                .unwrap();
+        let input = CreateInput::new(props(&[
+            ("dealname", "Empty deal"),
+            ("dealstage", "appointmentscheduled"),
+            ("pipeline", "default"),
+        ]));
+        client
+            .create_object(ObjectType::Deals, &input)
+            .await
+            .unwrap()
+            .id
+    };
+    let url = format!("{}{CREATE_INVOICE_ACTION_PATH}", e2e.webhook_base);
+    let body = json!({
+        "callbackId": "dev-cb-1",
+        "origin": {"portalId": e2e.hubspot.config().portal_id},
+        "object": {"objectId": deal.parse::<u64>().unwrap(), "objectType": "DEAL"},
+        "inputFields": {"due_in_days": "30"}
+    })
+    .to_string();
+    let http = reqwest::Client::new();
+    let unsigned = http.post(&url).body(body.clone()).send().await.unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+    let secret = SecretString::from(e2e.hubspot.config().client_secret.clone());
+    let ts = chrono::Utc::now().timestamp_millis().to_string();
+    let signature = sign_v3(&secret, "POST", &url, body.as_bytes(), &ts);
+    let answer = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("X-HubSpot-Signature-v3", signature)
+        .header("X-HubSpot-Request-Timestamp", ts)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let block: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(block["outputFields"]["hs_execution_state"], "BLOCK");
+    let mut completed = Vec::new();
+    for _ in 0..100 {
+        completed = e2e.hubspot.action_callbacks();
+        if !completed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(completed.len(), 1, "the runner completes the callback");
+    assert_eq!(completed[0].0, "dev-cb-1");
+    let fields = &completed[0].1["outputFields"];
+    assert_eq!(fields["hs_execution_state"], "FAIL_CONTINUE");
+    assert!(
+        fields["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("no line items"),
+        "{fields}"
+    );
+    e2e.shutdown().await;
+}

@@ -189,6 +189,15 @@ impl LocalStack {
         public_base_url: String,
     ) -> Result<&WebhookServer, LocalError> {
         let wake = self.wake.clone();
+        let action_sink: Arc<dyn crate::engine::invoice_action::ActionJobSink> = Arc::new(
+            crate::engine::invoice_action::runner::SpawnedActionRunner::new(Arc::new(
+                crate::engine::invoices::InvoiceMirror::new(
+                    self.endpoints.hubspot_client()?,
+                    self.endpoints.quickbooks_client()?,
+                    crate::engine::invoices::InvoiceSyncSettings::default(),
+                ),
+            )),
+        );
         let server = WebhookServer::start(
             listener,
             WebhookServerOptions {
@@ -200,6 +209,7 @@ impl LocalStack {
                 quickbooks_verifier_token: self.endpoints.quickbooks.verifier_token.clone(),
                 public_base_url,
                 wake,
+                action_sink: Some(action_sink),
             },
         )
         .map_err(LocalError::Webhooks)?;

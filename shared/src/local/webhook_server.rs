@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::engine::invoice_action::{ActionJobSink, accept_action_request};
 use crate::hubspot::webhook::WebhookVerifier;
 use crate::intake::hubspot::hubspot_delivery;
 use crate::intake::quickbooks::quickbooks_delivery;
@@ -27,6 +28,8 @@ use crate::ports::{Clock, JobQueue, Lane, LinkStore};
 pub const HUBSPOT_WEBHOOK_PATH: &str = "/webhooks/hubspot";
 pub const QUICKBOOKS_WEBHOOK_PATH: &str = "/webhooks/quickbooks";
 pub const HEALTH_PATH: &str = "/healthz";
+/// The "Create QuickBooks invoice" workflow action (issue 6; same path as the cloud route).
+pub const CREATE_INVOICE_ACTION_PATH: &str = "/hubspot/actions/create-invoice";
 
 /// What the webhook server needs.
 pub struct WebhookServerOptions {
@@ -44,6 +47,8 @@ pub struct WebhookServerOptions {
     pub public_base_url: String,
     /// Notified after jobs are enqueued (wakes the worker).
     pub wake: Arc<Notify>,
+    /// Runs "Create QuickBooks invoice" executions; `None` answers the action route 500.
+    pub action_sink: Option<Arc<dyn ActionJobSink>>,
 }
 
 #[derive(Clone)]
@@ -57,6 +62,7 @@ struct AppState {
     public_base_url: String,
     wake: Arc<Notify>,
     ready: Arc<AtomicBool>,
+    action_sink: Option<Arc<dyn ActionJobSink>>,
 }
 
 /// The running server. `GET /healthz` answers 503 until [`WebhookServer::set_ready`].
@@ -82,11 +88,13 @@ impl WebhookServer {
             public_base_url: options.public_base_url.trim_end_matches('/').to_owned(),
             wake: options.wake,
             ready: ready.clone(),
+            action_sink: options.action_sink,
         };
         let router = Router::new()
             .route(HUBSPOT_WEBHOOK_PATH, post(hubspot))
             .route(QUICKBOOKS_WEBHOOK_PATH, post(quickbooks))
             .route(HEALTH_PATH, get(health))
+            .route(CREATE_INVOICE_ACTION_PATH, post(create_invoice_action))
             // The intake answers 413 itself for anything over its limit; let such bodies in.
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES * 4))
             .with_state(state);
@@ -208,6 +216,35 @@ async fn quickbooks(
     let result =
         quickbooks_delivery(token, state.store.as_ref(), &request, state.clock.now()).await;
     answer(&state, "quickbooks", result).await
+}
+
+/// Verifies (v3, else v2), hands the execution to the action sink and answers `BLOCK`.
+async fn create_invoice_action(
+    State(state): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (Some(verifier), Some(sink)) = (&state.hubspot, &state.action_sink) else {
+        return error(500, "the workflow action is not configured in this stack");
+    };
+    let url = format!(
+        "{}{}",
+        state.public_base_url,
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("")
+    );
+    let pairs = header_pairs(&headers);
+    let request = InboundRequest {
+        method: method.as_str(),
+        url: &url,
+        headers: &pairs,
+        body: &body,
+    };
+    match accept_action_request(verifier, &request, state.clock.now(), sink.as_ref()).await {
+        Ok(block) => (StatusCode::OK, axum::Json(block)).into_response(),
+        Err(e) => error(e.status(), &e.to_string()),
+    }
 }
 
 /// Enqueues the outcome's jobs on the live lane and answers; intake errors answer their status.

@@ -6,6 +6,7 @@ pub mod intake;
 pub mod plan;
 pub mod qbo_send;
 pub mod request;
+pub mod runner;
 
 pub use execute::{ActionResult, InvoiceAction};
 pub use intake::{ActionJobSink, accept_action_request};
