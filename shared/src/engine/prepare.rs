@@ -366,6 +366,9 @@ async fn match_unlinked(
                     .into_iter()
                     .flatten()
             })
+            // The pool holds lookups of both sides: only the other side's records are
+            // candidates (a record never matches itself or its own side's twins).
+            .filter(|r| r.side == primary.side.other())
             .filter(|r| !linked.contains(*r) && !session.paired_elsewhere(r, &primary))
             .collect();
         candidate_refs.sort();

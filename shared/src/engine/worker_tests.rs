@@ -96,6 +96,14 @@ async fn existing_records_with_the_same_key_are_linked_not_duplicated() {
         h.qbo.get(CONTACT, &ada_qb.id).unwrap().values["FamilyName"],
         json!("Lovelace")
     );
+    // One candidate on the other side is not an ambiguity: the source record itself, found by
+    // its own key on its own side, is never a candidate.
+    let status = h.status(CONTACT, Side::Hubspot, &ada_hs.id).await.unwrap();
+    assert_eq!(
+        status.outcome,
+        crate::ports::SyncOutcome::Synced { note: None },
+        "{status:?}"
+    );
 }
 
 #[tokio::test]
