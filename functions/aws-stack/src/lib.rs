@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod gateway_directory;
+pub mod local_cloud;
 pub mod stack;
 pub mod vendor_oauth;
 pub mod webhook_http;
