@@ -35,11 +35,24 @@ pub struct DevArgs {
     /// Seconds between polls (QBO CDC, HubSpot search), which catch what webhooks missed.
     #[arg(long, default_value_t = 30)]
     pub poll_interval: u64,
+    /// Run the AWS code paths instead: DynamoDB, SQS and Secrets Manager at URL (a moto
+    /// server; table, queues and secrets are created), the Lambda handlers in-process.
+    /// Needs a build with `--features aws` (`cargo run -p hqsync-cli --features aws -- dev
+    /// --aws-endpoint URL`); other builds refuse the flag with that hint.
+    #[arg(long, value_name = "URL")]
+    pub aws_endpoint: Option<String>,
     #[command(flatten)]
     pub flags: SandboxFlags,
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+    #[cfg(not(feature = "aws"))]
+    if args.aws_endpoint.is_some() {
+        anyhow::bail!(
+            "--aws-endpoint needs hqsync built with `--features aws` \
+             (cargo run -p hqsync-cli --features aws -- dev --aws-endpoint URL)"
+        );
+    }
     let webhook_listener = bind(args.listen).await?;
     let webhook_base = format!("http://{}", webhook_listener.local_addr()?);
     let mut hubspot_config = args.flags.hubspot_config();
@@ -52,6 +65,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         quickbooks_config,
     )
     .await?;
+    #[cfg(feature = "aws")]
+    if let Some(endpoint) = args.aws_endpoint {
+        let poll_interval = Duration::from_secs(args.poll_interval.max(1));
+        return super::dev_aws::run(endpoint, webhook_listener, sandboxes, poll_interval).await;
+    }
 
     let mut stack = LocalStack::open(
         ConnectionId::new(LOCAL_CONNECTION_ID)?,

@@ -3,6 +3,8 @@
 
 pub mod demo;
 pub mod dev;
+#[cfg(feature = "aws")]
+pub mod dev_aws;
 pub mod sandbox;
 pub mod status;
 pub mod sync;
