@@ -3,6 +3,7 @@
 
 mod aws_dynamodb;
 mod aws_end_to_end;
+mod aws_local_cloud;
 mod aws_moto;
 mod aws_secretsmanager;
 mod aws_sqs;
