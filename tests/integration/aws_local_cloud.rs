@@ -212,7 +212,10 @@ async fn aws_local_cloud_syncs_a_user_created_contact_to_qbo_and_a_qbo_edit_back
     // A person creates a contact in HubSpot: webhook -> front -> webhook Lambda -> SQS -> the
     // runner's loop -> worker Lambda -> QBO customer and a link in DynamoDB.
     let created: Value = http
-        .post(format!("{}/crm/v3/objects/contacts", run.hubspot.base_url()))
+        .post(format!(
+            "{}/crm/v3/objects/contacts",
+            run.hubspot.base_url()
+        ))
         .bearer_auth(&run.hubspot.config().dev_token)
         .header(ACTOR_HEADER, "user:1")
         .json(&json!({"properties": {
@@ -227,7 +230,12 @@ async fn aws_local_cloud_syncs_a_user_created_contact_to_qbo_and_a_qbo_edit_back
     let store = &run.cloud.stack.store;
     let linked = eventually(Duration::from_secs(45), || async {
         store
-            .get_link(&run.connection, ObjectKind::Contact, Side::Hubspot, &contact_id)
+            .get_link(
+                &run.connection,
+                ObjectKind::Contact,
+                Side::Hubspot,
+                &contact_id,
+            )
             .await
             .expect("read a link")
             .is_some()
@@ -235,7 +243,12 @@ async fn aws_local_cloud_syncs_a_user_created_contact_to_qbo_and_a_qbo_edit_back
     .await;
     assert!(linked, "the new contact was never linked in DynamoDB");
     let link = store
-        .get_link(&run.connection, ObjectKind::Contact, Side::Hubspot, &contact_id)
+        .get_link(
+            &run.connection,
+            ObjectKind::Contact,
+            Side::Hubspot,
+            &contact_id,
+        )
         .await
         .unwrap()
         .unwrap();
