@@ -11,7 +11,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy (all targets, warnings are errors)"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
 step "python tools (local venv: cfn-lint, SAM translator, moto)"
 ./infra/scripts/python-tools.sh
@@ -21,4 +21,4 @@ step "template.yaml: cfn-lint + SAM transform"
 
 step "cargo test (workspace), with a private moto server for the AWS adapter and end-to-end tests"
 # Under CI=true the moto-backed tests fail (not skip) when HQSYNC_MOTO_ENDPOINT is missing.
-./infra/scripts/with-moto.sh cargo test --workspace --no-fail-fast
+./infra/scripts/with-moto.sh cargo test --workspace --all-features --no-fail-fast
