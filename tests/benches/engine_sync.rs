@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use hqsync::engine::initial_sync::{InitialSyncOptions, InitialSyncReport};
+use hqsync::engine::initial_sync::{InitialSyncOptions, InitialSyncReport, SyncProgress};
 use hqsync::hubspot::{CreateInput, HubspotBudgets, HubspotClient, ItemOutcome, ObjectType};
 use hqsync::local::webhook_server::{HUBSPOT_WEBHOOK_PATH, QUICKBOOKS_WEBHOOK_PATH};
 use hqsync::local::{
@@ -21,9 +21,26 @@ use hqsync_sandbox::quickbooks::{QuickbooksSandbox, QuickbooksSandboxConfig};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-const CONTACTS: usize = 5_000;
-const PRODUCTS: usize = 1_000;
+/// Records per side at full size; `HQSYNC_BENCH_DIVISOR=n` divides them (quick runs).
+const FULL_CONTACTS: usize = 5_000;
+const FULL_PRODUCTS: usize = 1_000;
 const STEADY_EDITS_PER_SIDE: usize = 50;
+
+fn contacts() -> usize {
+    FULL_CONTACTS / divisor()
+}
+
+fn products() -> usize {
+    FULL_PRODUCTS / divisor()
+}
+
+fn divisor() -> usize {
+    std::env::var("HQSYNC_BENCH_DIVISOR")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|d| *d > 0)
+        .unwrap_or(1)
+}
 
 /// What the sandbox thread hands back: where the sandboxes are and how to reach them.
 struct SandboxInfo {
@@ -175,7 +192,7 @@ async fn seed(info: &SandboxInfo, http: &reqwest::Client) {
         "{}/_sandbox/quickbooks/bulk",
         a.quickbooks_base_url
     ))
-    .json(&json!({"customers": CONTACTS, "items": PRODUCTS, "spreadSeconds": 3600}))
+    .json(&json!({"customers": contacts(), "items": products(), "spreadSeconds": 3600}))
     .send()
     .await
     .unwrap()
@@ -187,9 +204,9 @@ async fn seed(info: &SandboxInfo, http: &reqwest::Client) {
         .budgets(HubspotBudgets::per_account())
         .build()
         .unwrap();
-    let contacts: Vec<CreateInput> = (1..=CONTACTS)
+    let contacts: Vec<CreateInput> = (1..=contacts())
         .map(|n| {
-            let (email, last) = if n <= CONTACTS / 2 {
+            let (email, last) = if n <= contacts() / 2 {
                 (
                     format!("bulk{n:06}@example.com"),
                     format!("Customer {n:06}"),
@@ -204,9 +221,9 @@ async fn seed(info: &SandboxInfo, http: &reqwest::Client) {
             ])
         })
         .collect();
-    let products: Vec<CreateInput> = (1..=PRODUCTS)
+    let products: Vec<CreateInput> = (1..=products())
         .map(|n| {
-            let name = if n <= PRODUCTS / 2 {
+            let name = if n <= products() / 2 {
                 format!("Bulk Item {n:06}")
             } else {
                 format!("HubSpot Product {n:06}")
@@ -251,6 +268,19 @@ fn input(pairs: &[(&str, String)]) -> CreateInput {
     }
 }
 
+/// Waits until the queue is empty and no webhook (our writes' echoes) is pending, twice in a
+/// row a second apart.
+async fn settle(stack: &LocalStack, http: &reqwest::Client, bases: &[&str]) {
+    let mut quiet = 0;
+    while quiet < 2 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        webhooks_idle(http, bases).await;
+        let pending = stack.ctx.queue.pending(Lane::Live).await.unwrap()
+            + stack.ctx.queue.pending(Lane::Bulk).await.unwrap();
+        quiet = if pending == 0 { quiet + 1 } else { 0 };
+    }
+}
+
 fn print_calls(title: &str, hubspot: &Value, quickbooks: &Value, per: f64, unit: &str) {
     println!("\n{title}");
     for (side, s) in [("HubSpot", hubspot), ("QBO", quickbooks)] {
@@ -261,6 +291,20 @@ fn print_calls(title: &str, hubspot: &Value, quickbooks: &Value, per: f64, unit:
         );
         for (route, count) in routes {
             println!("    {count:>6}  {route}");
+        }
+    }
+}
+
+/// Prints listing totals and every tenth of the planning, with the time since `started`.
+fn progress(started: Instant, p: SyncProgress) {
+    let at = started.elapsed().as_secs_f64();
+    match p {
+        SyncProgress::Listing { .. } => {}
+        SyncProgress::Syncing { kind, done, total } => {
+            let step = (total / 10).max(1);
+            if done % step < 100 || done == total {
+                eprintln!("  [{at:>7.1} s] {kind}: {done}/{total} records synced");
+            }
         }
     }
 }
@@ -295,8 +339,10 @@ async fn main() {
     let seeding = Instant::now();
     seed(&info, &http).await;
     println!(
-        "seeded {CONTACTS} contacts + {CONTACTS} customers, {PRODUCTS} products + {PRODUCTS} items in {:.1} s (not measured)",
-        seeding.elapsed().as_secs_f64()
+        "seeded {n} contacts + {n} customers, {m} products + {m} items in {:.1} s (not measured)",
+        seeding.elapsed().as_secs_f64(),
+        n = contacts(),
+        m = products()
     );
 
     let endpoints = VendorEndpoints::local(info.accounts.clone()).unwrap();
@@ -317,14 +363,14 @@ async fn main() {
     let cpu_before = our_cpu(&info.tid);
     let started = Instant::now();
     let report = stack
-        .initial_sync(&InitialSyncOptions::default(), &|_| {})
+        .initial_sync(&InitialSyncOptions::default(), &|p| progress(started, p))
         .await
         .unwrap();
     let wall = started.elapsed();
     let cpu = our_cpu(&info.tid) - cpu_before;
     let hs_stats = stats(&http, &hs_base).await;
     let qb_stats = stats(&http, &qb_base).await;
-    let records = (2 * CONTACTS + 2 * PRODUCTS) as f64;
+    let records = (2 * contacts() + 2 * products()) as f64;
     println!("\nInitial sync of {records} records (both sides) with real rate limits");
     print_report(&report);
     println!("  wall time       {:>8.1} s", wall.as_secs_f64());
@@ -341,12 +387,29 @@ async fn main() {
         "record (all records of both sides)",
     );
 
-    // --- steady state: edits on linked pairs, synced by webhooks ---
+    // --- the initial sync's own writes come back as webhooks: settle them first ---
+    clear_stats(&http, &hs_base).await;
+    clear_stats(&http, &qb_base).await;
     stack.start_pipeline(PipelineOptions {
         poll_interval: None,
         ..PipelineOptions::default()
     });
     let pipeline = stack.pipeline().unwrap();
+    let started = Instant::now();
+    settle(&stack, &http, &[&hs_base, &qb_base]).await;
+    let echo_jobs = pipeline.stats().jobs_done.load(Ordering::Relaxed);
+    print_calls(
+        &format!(
+            "Echoes of the initial sync's writes: {echo_jobs} webhook jobs settled in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ),
+        &stats(&http, &hs_base).await,
+        &stats(&http, &qb_base).await,
+        records,
+        "record",
+    );
+
+    // --- steady state: edits on linked pairs, synced by webhooks ---
     pipeline.pause();
     webhooks_idle(&http, &[&hs_base, &qb_base]).await;
     let mut links = stack
@@ -400,16 +463,8 @@ async fn main() {
     let cpu_before = our_cpu(&info.tid);
     let started = Instant::now();
     pipeline.resume();
-    // Settled when the queue is empty and no webhook (our writes' echoes) is pending, twice
-    // in a row a second apart.
-    let mut quiet = 0;
-    while quiet < 2 {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        webhooks_idle(&http, &[&hs_base, &qb_base]).await;
-        let pending = stack.ctx.queue.pending(Lane::Live).await.unwrap()
-            + stack.ctx.queue.pending(Lane::Bulk).await.unwrap();
-        quiet = if pending == 0 { quiet + 1 } else { 0 };
-    }
+    let jobs_before = pipeline.stats().jobs_done.load(Ordering::Relaxed);
+    settle(&stack, &http, &[&hs_base, &qb_base]).await;
     let wall = started.elapsed();
     let cpu = our_cpu(&info.tid) - cpu_before;
     let hs_stats = stats(&http, &hs_base).await;
@@ -418,7 +473,7 @@ async fn main() {
     let s = pipeline.stats();
     println!(
         "\nSteady state: {changes} edits ({STEADY_EDITS_PER_SIDE} per side) synced by webhook; {} jobs done, {} retried",
-        s.jobs_done.load(Ordering::Relaxed),
+        s.jobs_done.load(Ordering::Relaxed) - jobs_before,
         s.jobs_retried.load(Ordering::Relaxed)
     );
     println!(
