@@ -12,6 +12,11 @@ use crate::e2e_stack::{E2eOptions, E2eStack, eventually, text, values};
 
 const CONTACT: ObjectKind = ObjectKind::Contact;
 
+/// A money amount compared by value ("120.00" == "120"), never as f64.
+fn money(text: &str) -> Option<rust_decimal::Decimal> {
+    text.trim().parse().ok()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_stack_is_healthy_and_refuses_unsigned_deliveries() {
     let e2e = E2eStack::start(E2eOptions::default(), |_, _| {}).await;
@@ -344,6 +349,51 @@ async fn a_hubspot_merge_keeps_the_survivors_link_and_retires_the_merged_partner
         e2e.partner(CONTACT, Side::Quickbooks, &survivor.qbo_id)
             .await,
         Some(survivor.hubspot_id.clone())
+    );
+    e2e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn products_and_items_sync_both_ways() {
+    const PRODUCT: ObjectKind = ObjectKind::Product;
+    let e2e = E2eStack::start(E2eOptions::default(), |_, _| {}).await;
+    let item = e2e
+        .create(
+            PRODUCT,
+            Side::Quickbooks,
+            [
+                ("Name".to_owned(), serde_json::json!("Telescope Rental")),
+                ("Sku".to_owned(), serde_json::json!("TEL-01")),
+                ("Type".to_owned(), serde_json::json!("Service")),
+                ("UnitPrice".to_owned(), serde_json::json!(120)),
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .await;
+    let product = eventually("the QBO item becomes a HubSpot product", || async {
+        e2e.find(PRODUCT, Side::Hubspot, "hs_sku", "TEL-01")
+            .await
+            .pop()
+    })
+    .await;
+    assert_eq!(text(&product, "name"), "Telescope Rental");
+    assert_eq!(money(&text(&product, "price")), money("120"), "price");
+    e2e.edit(
+        PRODUCT,
+        Side::Hubspot,
+        &product.id,
+        values(&[("price", "135.50")]),
+    )
+    .await;
+    eventually("the HubSpot price reaches QBO", || async {
+        let q = e2e.read(PRODUCT, Side::Quickbooks, &item.id).await?;
+        (money(&text(&q, "UnitPrice")) == money("135.50")).then_some(())
+    })
+    .await;
+    assert_eq!(
+        e2e.partner(PRODUCT, Side::Quickbooks, &item.id).await,
+        Some(product.id.clone())
     );
     e2e.shutdown().await;
 }
