@@ -25,6 +25,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     if args.hubspot_addr.is_none() && args.quickbooks_addr.is_none() {
         anyhow::bail!("give --hubspot-addr HOST:PORT, --quickbooks-addr HOST:PORT, or both");
     }
+    // The tokens and secrets printed below are the sandboxes' own local dev credentials, which
+    // the command contract says to print at start; real vendor tokens never pass through here.
     let mut hubspot = None;
     if let Some(addr) = args.hubspot_addr {
         let config = args.flags.hubspot_config();
