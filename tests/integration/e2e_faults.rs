@@ -20,13 +20,7 @@ async fn edits_sync_through_a_hubspot_429_storm() {
         |_, _| {},
     )
     .await;
-    let links = e2e
-        .stack
-        .ctx
-        .store
-        .list_links(e2e.stack.connection_id(), CONTACT)
-        .await
-        .unwrap();
+    let links = e2e.links(CONTACT).await;
     let http = reqwest::Client::new();
     // A third of HubSpot's answers are 429 from now on (the edits below included: the user's
     // client retries them too).
@@ -88,13 +82,7 @@ async fn with_every_webhook_dropped_the_poller_catches_up_both_ways() {
         .await;
     let before = e2e.hubspot.webhooks().counters();
 
-    let links = e2e
-        .stack
-        .ctx
-        .store
-        .list_links(e2e.stack.connection_id(), CONTACT)
-        .await
-        .unwrap();
+    let links = e2e.links(CONTACT).await;
     let (a, b) = (&links[0], &links[1]);
     e2e.edit(
         CONTACT,

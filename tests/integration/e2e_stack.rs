@@ -134,6 +134,16 @@ impl E2eStack {
     }
 
     /// Records of `kind` on `side` whose `path` equals `value` (inactive ones included).
+    /// The connection's links of `kind`, as stored.
+    pub async fn links(&self, kind: ObjectKind) -> Vec<hqsync::model::Link> {
+        self.stack
+            .ctx
+            .store
+            .list_links(self.stack.connection_id(), kind)
+            .await
+            .unwrap()
+    }
+
     pub async fn find(&self, kind: ObjectKind, side: Side, path: &str, value: &str) -> Vec<Record> {
         let mut all = Vec::new();
         let mut cursor = None;

@@ -158,13 +158,7 @@ async fn a_field_edited_on_both_sides_keeps_the_newest_edit_and_logs_the_conflic
         |_, _| {},
     )
     .await;
-    let links = e2e
-        .stack
-        .ctx
-        .store
-        .list_links(e2e.stack.connection_id(), CONTACT)
-        .await
-        .unwrap();
+    let links = e2e.links(CONTACT).await;
     let link = links.first().expect("the demo data links contacts");
     let pipeline = e2e.stack.pipeline().unwrap();
     pipeline.pause();
@@ -286,13 +280,7 @@ async fn archiving_a_hubspot_contact_makes_its_customer_inactive() {
         |_, _| {},
     )
     .await;
-    let links = e2e
-        .stack
-        .ctx
-        .store
-        .list_links(e2e.stack.connection_id(), CONTACT)
-        .await
-        .unwrap();
+    let links = e2e.links(CONTACT).await;
     let link = links.first().expect("linked contacts");
     e2e.archive(CONTACT, Side::Hubspot, &link.hubspot_id).await;
     eventually("the QBO customer becomes inactive", || async {
@@ -321,13 +309,7 @@ async fn a_hubspot_merge_keeps_the_survivors_link_and_retires_the_merged_partner
         |_, _| {},
     )
     .await;
-    let links = e2e
-        .stack
-        .ctx
-        .store
-        .list_links(e2e.stack.connection_id(), CONTACT)
-        .await
-        .unwrap();
+    let links = e2e.links(CONTACT).await;
     assert!(links.len() >= 2, "two linked contacts to merge");
     let (survivor, merged) = (&links[0], &links[1]);
     let client = e2e.stack.endpoints.hubspot_client().unwrap();
