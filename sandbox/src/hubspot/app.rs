@@ -2,6 +2,7 @@
 //! webhook emission; also the control API's reset/seed hooks for this sandbox.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -9,6 +10,8 @@ use serde_json::{Value, json};
 
 use super::config::HubspotSandboxConfig;
 use super::demo_seed::seed_demo;
+use super::errors::ApiError;
+use super::object_types::ObjectKind;
 use super::store::{Actor, Store, WriteCtx};
 use super::webhook_events::EventBuilder;
 use crate::Seed;
@@ -29,6 +32,8 @@ pub struct Hub {
     pub search_rate: RateWindow,
     /// Completed workflow action callbacks `(callbackId, body)` (hubspot-api.md §6.3).
     pub action_callbacks: Mutex<Vec<(String, Value)>>,
+    /// hubspot-api.md §2.9: HubSpot payments or Stripe set up (starts as configured).
+    payment_processing: AtomicBool,
 }
 
 impl std::fmt::Debug for Hub {
@@ -60,6 +65,7 @@ impl Hub {
             store: Mutex::new(store),
             tokens: Mutex::new(HashMap::new()),
             action_callbacks: Mutex::new(Vec::new()),
+            payment_processing: AtomicBool::new(config.payment_processing),
             webhooks,
             clock,
             config,
@@ -87,6 +93,25 @@ impl Hub {
             self.webhooks.enqueue_all(events);
         }
         result
+    }
+
+    /// Whether the portal can record payments (hubspot-api.md §2.9).
+    pub fn payment_processing(&self) -> bool {
+        self.payment_processing.load(Ordering::SeqCst)
+    }
+
+    /// Turns the portal's payment processing on or off (control API, in-process tests).
+    pub fn set_payment_processing(&self, on: bool) {
+        self.payment_processing.store(on, Ordering::SeqCst);
+    }
+
+    /// Refuses creating records of a type the portal is not set up for: `commerce_payments`
+    /// without payment processing (hubspot-api.md §2.9).
+    pub fn check_create_allowed(&self, kind: ObjectKind) -> Result<(), ApiError> {
+        if kind == ObjectKind::CommercePayment && !self.payment_processing() {
+            return Err(ApiError::payments_not_set_up());
+        }
+        Ok(())
     }
 
     /// Mints an access token valid for the configured TTL; returns (token, expires_in seconds).

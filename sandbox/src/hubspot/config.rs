@@ -52,6 +52,11 @@ pub struct HubspotSandboxConfig {
     pub webhook_retry_schedule: Vec<Duration>,
     /// Seed for the random fault/webhook rates, so runs are reproducible. Default 1.
     pub rng_seed: u64,
+    /// Whether the portal is set up to collect payments through HubSpot payments or Stripe,
+    /// which the payments API needs (hubspot-api.md §2.9). Default `false`, like most real
+    /// portals; without it creating a `commerce_payments` record is refused. A portal setting,
+    /// not data: `POST /_sandbox/reset` keeps it; `PUT /_sandbox/hubspot/portal` changes it.
+    pub payment_processing: bool,
 }
 
 /// hubspot-api.md §5.4: "up to 10 retries spread over 24 hours, with jitter".
@@ -82,6 +87,7 @@ impl Default for HubspotSandboxConfig {
                 .map(|m| Duration::from_secs(m * 60))
                 .collect(),
             rng_seed: 1,
+            payment_processing: false,
         }
     }
 }
@@ -103,6 +109,7 @@ impl std::fmt::Debug for HubspotSandboxConfig {
             .field("search_per_second", &self.search_per_second)
             .field("webhook_delay", &self.webhook_delay)
             .field("webhook_max_batch", &self.webhook_max_batch)
+            .field("payment_processing", &self.payment_processing)
             .finish_non_exhaustive()
     }
 }

@@ -135,6 +135,22 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, body(message, "OBJECT_ALREADY_EXISTS"))
     }
 
+    /// Creating a payment on a portal without HubSpot payments or Stripe (hubspot-api.md §2.9:
+    /// "the account must be set up to collect payments through either HubSpot payments or
+    /// Stripe payment processing"). UNVERIFIED (§2.9, §9.4): no source shows the refusal. The
+    /// sandbox answers 403 `MISSING_SCOPES` in the §9.4 error shape, because the gate is a
+    /// permission of the account, not a fault in the request body, and 403 is the status §9.4
+    /// lists for "not allowed although the token is valid"; no scopes are named since adding
+    /// one would not help.
+    pub fn payments_not_set_up() -> Self {
+        let mut b = body(
+            "This account is not set up to collect payments through HubSpot payments or Stripe payment processing, so payments cannot be created through the API.",
+            "MISSING_SCOPES",
+        );
+        b.insert("subCategory".into(), "PAYMENTS_NOT_SET_UP".into());
+        Self::new(StatusCode::FORBIDDEN, b)
+    }
+
     /// hubspot-api.md §9.3 burst 429 (fixture `error-429-ten-secondly.json`).
     pub fn ten_secondly_limit() -> Self {
         let mut b = Map::new();

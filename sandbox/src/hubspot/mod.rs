@@ -10,6 +10,7 @@ pub mod errors;
 mod invoicing;
 mod links;
 pub mod object_types;
+mod portal_settings;
 mod rate_limit;
 mod record;
 mod routes;

@@ -14,6 +14,7 @@ use super::app::{Hub, SharedHub};
 use super::auth::require_bearer;
 use super::config::HubspotSandboxConfig;
 use super::errors::ApiError;
+use super::portal_settings;
 use super::rate_limit::{correlation, limit};
 use super::routes;
 use super::webhook_events::HubspotWebhookFormat;
@@ -95,7 +96,10 @@ impl HubspotSandbox {
             store: hub.clone(),
             default_seed: seed,
         });
-        let router: Router = app.merge(control).layer(from_fn(correlation));
+        let router: Router = app
+            .merge(control)
+            .merge(portal_settings::router(hub.clone()))
+            .layer(from_fn(correlation));
         let server = serve(listener, router)?;
         Ok(Self { hub, server })
     }
@@ -118,6 +122,17 @@ impl HubspotSandbox {
     /// The sandbox clock (advance it to expire tokens or pass rate windows).
     pub fn clock(&self) -> &SandboxClock {
         &self.hub.clock
+    }
+
+    /// Whether the portal can record payments (hubspot-api.md §2.9); see
+    /// [`HubspotSandboxConfig::payment_processing`].
+    pub fn payment_processing(&self) -> bool {
+        self.hub.payment_processing()
+    }
+
+    /// Turns the portal's payment processing (HubSpot payments / Stripe) on or off.
+    pub fn set_payment_processing(&self, on: bool) {
+        self.hub.set_payment_processing(on);
     }
 
     /// Workflow action callbacks completed so far: `(callbackId, request body)`.

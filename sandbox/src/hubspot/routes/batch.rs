@@ -165,6 +165,7 @@ async fn create(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     let kind = kind(&object_type)?;
+    hub.check_create_allowed(kind)?;
     let inputs: Vec<CreateInput> = batch_inputs(&bytes, MAX_BATCH)?;
     let started = hub.clock.now_ms();
     let traces: Vec<Option<String>> = inputs
@@ -335,6 +336,8 @@ async fn upsert(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     let kind = kind(&object_type)?;
+    // Upsert can create; the portal gate applies to the whole request (hubspot-api.md §2.9).
+    hub.check_create_allowed(kind)?;
     let inputs: Vec<UpdateInput> = batch_inputs(&bytes, MAX_BATCH)?;
     let started = hub.clock.now_ms();
     let traces: Vec<Option<String>> = inputs

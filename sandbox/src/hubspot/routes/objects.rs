@@ -325,6 +325,9 @@ async fn create(
     let input: CreateInput = body(&bytes)?;
     hub.write(actor, |store, ctx| {
         let writes = store.check_create(kind, &input.properties, &[])?;
+        // UNVERIFIED (hubspot-api.md §2.9): whether the portal gate is checked before or after
+        // the body; here a valid body is needed to reach it.
+        hub.check_create_allowed(kind)?;
         let assocs = resolve_inline(store, kind, &input.associations)?;
         let id = store.apply_create(kind, writes, ctx);
         apply_inline(store, kind, id, assocs, ctx)?;

@@ -1,16 +1,21 @@
 //! Applies a QBO payment event: re-syncs each invoice it paid (balance, status, deal
-//! properties) and adds the deal notes once, remembered as tokens on the HubSpot invoice.
+//! properties), adds the deal notes once and, where the portal allows, one HubSpot payment
+//! record per invoice paid; all remembered as tokens on the HubSpot invoice.
 
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use super::capability::{PaymentRecordsCapability, is_portal_refusal};
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
-use crate::engine::invoices::mirror::payment_note_tokens;
-use crate::engine::invoices::properties::{QBO_INVOICE_ID, QBO_PAYMENT_NOTES, invoice_currency};
+use super::records::{PaymentRecordFacts, payment_record_properties};
+use super::tokens::PaymentTokens;
+use crate::engine::invoices::properties::{
+    QBO_BILL_EMAIL, QBO_INVOICE_ID, QBO_PAYMENT_NOTES, invoice_currency,
+};
 use crate::engine::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::search::{Filter, FilterGroup, Operator, SearchRequest};
-use crate::hubspot::{CreateInput, InlineAssociation, ObjectType, PropertyWrites};
+use crate::hubspot::{CreateInput, HubspotError, InlineAssociation, ObjectType, PropertyWrites};
 use crate::quickbooks::QboError;
 use crate::quickbooks::entities::Payment;
 
@@ -23,12 +28,29 @@ pub struct PaymentSyncReport {
     pub invoices: Vec<String>,
     /// Notes created (one per deal per invoice per event; none on a repeat).
     pub notes_created: usize,
+    /// HubSpot payment records created (one per invoice paid; none on a repeat).
+    pub records_created: usize,
+    /// HubSpot payment records archived because the QBO payment was voided or deleted.
+    pub records_archived: usize,
+    /// A record create was refused: the portal cannot record payments (remembered).
+    pub records_refused: bool,
 }
 
 /// Mirrors QBO payments through an [`InvoiceMirror`].
 #[derive(Debug)]
 pub struct PaymentMirror<'a> {
     pub invoices: &'a InvoiceMirror,
+    /// `Some`: also create HubSpot payment records where this says the portal may allow it.
+    /// Records already created are archived on void/delete either way.
+    pub records: Option<&'a PaymentRecordsCapability>,
+}
+
+/// What to do about the payment record of one invoice for one event.
+enum RecordStep {
+    /// Create it once (received payment), unless the portal cannot.
+    Create(PaymentRecordFacts),
+    /// Archive the one created, if any (voided/deleted payment).
+    Archive,
 }
 
 /// A voided payment comes back zeroed, without lines, "Voided" in PrivateNote (§5.5).
@@ -43,12 +65,29 @@ pub fn is_voided_payment(payment: &Payment) -> bool {
 }
 
 impl<'a> PaymentMirror<'a> {
+    /// Notes and invoice properties only (no payment records are created).
     pub fn new(invoices: &'a InvoiceMirror) -> Self {
-        PaymentMirror { invoices }
+        PaymentMirror {
+            invoices,
+            records: None,
+        }
+    }
+
+    /// Also creates HubSpot payment records where the portal allows it, as `capability` has
+    /// found (pass the same one for every call of a connection).
+    pub fn with_records(
+        invoices: &'a InvoiceMirror,
+        capability: &'a PaymentRecordsCapability,
+    ) -> Self {
+        PaymentMirror {
+            invoices,
+            records: Some(capability),
+        }
     }
 
     /// Brings HubSpot up to date with QBO payment `payment_id` (created, updated, voided or
-    /// deleted). Safe to repeat: notes already written are not written again.
+    /// deleted). Safe to repeat: notes and payment records already written are not written
+    /// again.
     pub async fn sync_payment(
         &self,
         payment_id: &str,
@@ -80,25 +119,44 @@ impl<'a> PaymentMirror<'a> {
         for (invoice_id, amount) in applied {
             let mirrored = self.invoices.sync_invoice(&invoice_id, today).await?;
             report.invoices.push(invoice_id);
-            let note = |m: &MirroredInvoice| PaymentNote {
+            let currency = mirrored
+                .invoice
+                .as_ref()
+                .map(invoice_currency)
+                .unwrap_or_default();
+            let note = PaymentNote {
                 event: PaymentEvent::Received,
                 payment_id: payment_id.clone(),
                 amount,
-                currency: m.invoice.as_ref().map(invoice_currency).unwrap_or_default(),
+                currency: currency.clone(),
                 date: payment.txn_date,
                 method: payment
                     .payment_method_ref
                     .as_ref()
                     .map(|r| r.name.clone().unwrap_or_else(|| r.value.clone())),
                 reference: payment.payment_ref_num.clone(),
-                invoice_number: invoice_number(m),
-                remaining_balance: m
+                invoice_number: invoice_number(&mirrored),
+                remaining_balance: mirrored
                     .invoice
                     .as_ref()
                     .and_then(|i| i.balance)
                     .unwrap_or_default(),
             };
-            report.notes_created += self.note_once(&mirrored, note(&mirrored)).await?;
+            // A line without an amount cannot be recorded (hs_initial_amount is required).
+            let step = amount.map(|amount| {
+                RecordStep::Create(PaymentRecordFacts {
+                    amount,
+                    currency,
+                    date: payment.txn_date.unwrap_or(today),
+                    method: payment
+                        .payment_method_ref
+                        .as_ref()
+                        .and_then(|r| r.name.clone()),
+                    reference: payment.payment_ref_num.clone(),
+                    customer_email: mirrored.properties.get(QBO_BILL_EMAIL).cloned(),
+                })
+            });
+            self.apply_event(&mirrored, note, step, &mut report).await?;
         }
         Ok(report)
     }
@@ -155,23 +213,53 @@ impl<'a> PaymentMirror<'a> {
                     .and_then(|i| i.balance)
                     .unwrap_or_default(),
             };
-            report.notes_created += self.note_once(&mirrored, note).await?;
+            self.apply_event(&mirrored, note, Some(RecordStep::Archive), &mut report)
+                .await?;
         }
         Ok(report)
     }
 
-    /// Adds the note to each deal of the invoice unless its token is already recorded, then
-    /// records the token. A crash between the two can repeat a note once (at least once).
-    async fn note_once(&self, mirrored: &MirroredInvoice, note: PaymentNote) -> Result<usize> {
+    /// Adds the note to each deal of the invoice unless its token is recorded, creates or
+    /// archives the payment record unless its token says it is done, then records the tokens
+    /// in one invoice update. A crash before that update can repeat a note or a record once
+    /// (at least once); a failed record step still records the note token first.
+    async fn apply_event(
+        &self,
+        mirrored: &MirroredInvoice,
+        note: PaymentNote,
+        step: Option<RecordStep>,
+        report: &mut PaymentSyncReport,
+    ) -> Result<()> {
         let Some(invoice_id) = &mirrored.hubspot_id else {
-            return Ok(0);
+            return Ok(());
         };
+        let before = PaymentTokens::of(&mirrored.properties);
+        let mut tokens = before.clone();
         let token = note.event.token(&note.payment_id);
-        let mut tokens = payment_note_tokens(&mirrored.properties);
-        if tokens.contains(&token) {
-            return Ok(0);
+        if !tokens.contains(&token) {
+            report.notes_created += self.write_notes(invoice_id, &note).await?;
+            tokens.insert(token);
         }
-        let hubspot = &self.invoices.hubspot;
+        let stepped = match step {
+            Some(RecordStep::Create(facts)) => {
+                self.record_once(invoice_id, &note.payment_id, &facts, &mut tokens, report)
+                    .await
+            }
+            Some(RecordStep::Archive) => {
+                self.archive_record(&note.payment_id, &mut tokens, report)
+                    .await
+            }
+            None => Ok(()),
+        };
+        if tokens != before {
+            let saved = self.save_tokens(invoice_id, &tokens).await;
+            stepped?;
+            return saved;
+        }
+        stepped
+    }
+
+    async fn write_notes(&self, invoice_id: &str, note: &PaymentNote) -> Result<usize> {
         let deals = self
             .invoices
             .associated(ObjectType::Invoices, invoice_id, ObjectType::Deals)
@@ -179,20 +267,104 @@ impl<'a> PaymentMirror<'a> {
         for deal in &deals {
             let mut props = PropertyWrites::new();
             props.insert("hs_timestamp".into(), Utc::now().to_rfc3339());
-            props.insert("hs_note_body".into(), payment_note_html(&note));
+            props.insert("hs_note_body".into(), payment_note_html(note));
             let mut input = CreateInput::new(props);
             input
                 .associations
                 .push(InlineAssociation::to(deal, type_ids::NOTE_TO_DEAL));
-            hubspot.create_object(ObjectType::Notes, &input).await?;
+            self.invoices
+                .hubspot
+                .create_object(ObjectType::Notes, &input)
+                .await?;
         }
-        tokens.push(token);
+        Ok(deals.len())
+    }
+
+    /// Creates the payment record of (`payment_id`, invoice) unless one is recorded or the
+    /// portal is known not to allow it; a refusal is remembered, not an error.
+    async fn record_once(
+        &self,
+        invoice_id: &str,
+        payment_id: &str,
+        facts: &PaymentRecordFacts,
+        tokens: &mut PaymentTokens,
+        report: &mut PaymentSyncReport,
+    ) -> Result<()> {
+        let Some(capability) = self.records else {
+            return Ok(());
+        };
+        if tokens.record_of(payment_id).is_some() || !capability.should_try() {
+            return Ok(());
+        }
+        let contacts = self
+            .invoices
+            .associated(ObjectType::Invoices, invoice_id, ObjectType::Contacts)
+            .await?;
+        let mut input = CreateInput::new(payment_record_properties(facts));
+        input.associations.push(InlineAssociation::to(
+            invoice_id,
+            type_ids::PAYMENT_TO_INVOICE,
+        ));
+        if let Some(contact) = contacts.first() {
+            input
+                .associations
+                .push(InlineAssociation::to(contact, type_ids::PAYMENT_TO_CONTACT));
+        }
+        match self
+            .invoices
+            .hubspot
+            .create_object(ObjectType::CommercePayments, &input)
+            .await
+        {
+            Ok(created) => {
+                capability.mark_available();
+                tokens.set_record(payment_id, &created.id);
+                report.records_created += 1;
+                Ok(())
+            }
+            Err(e) if is_portal_refusal(&e) => {
+                capability.mark_refused();
+                report.records_refused = true;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Archives the payment record created for `payment_id` (HubSpot keeps it in the recycle
+    /// bin for 90 days, §2.9), then forgets it. Archive rather than `refunded`: the QBO
+    /// payment was voided or deleted (it never happened), not paid back.
+    async fn archive_record(
+        &self,
+        payment_id: &str,
+        tokens: &mut PaymentTokens,
+        report: &mut PaymentSyncReport,
+    ) -> Result<()> {
+        let Some(record) = tokens.record_of(payment_id).map(str::to_owned) else {
+            return Ok(());
+        };
+        match self
+            .invoices
+            .hubspot
+            .archive_object(ObjectType::CommercePayments, &record)
+            .await
+        {
+            Ok(()) | Err(HubspotError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        tokens.remove_record(payment_id);
+        report.records_archived += 1;
+        Ok(())
+    }
+
+    async fn save_tokens(&self, invoice_id: &str, tokens: &PaymentTokens) -> Result<()> {
         let mut record = PropertyWrites::new();
-        record.insert(QBO_PAYMENT_NOTES.into(), tokens.join(" "));
-        hubspot
+        record.insert(QBO_PAYMENT_NOTES.into(), tokens.value());
+        self.invoices
+            .hubspot
             .update_object(ObjectType::Invoices, invoice_id, &record, None)
             .await?;
-        Ok(deals.len())
+        Ok(())
     }
 }
 

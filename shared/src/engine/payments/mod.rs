@@ -1,8 +1,15 @@
-//! QBO payments mirrored onto HubSpot (issue 6): each paid invoice's balance/status properties
-//! and, exactly once per payment event, a note on each associated deal's timeline.
+//! QBO payments mirrored onto HubSpot (issue 6): each paid invoice's balance/status properties,
+//! exactly once per payment event a note on each associated deal's timeline, and, where the
+//! portal allows it (detected), one HubSpot payment record per invoice paid.
 
+pub mod capability;
 pub mod mirror;
 pub mod note;
+pub mod records;
+pub mod tokens;
 
+pub use capability::{PaymentRecordsCapability, PaymentRecordsState, is_portal_refusal};
 pub use mirror::{PaymentMirror, PaymentSyncReport};
 pub use note::{PaymentEvent, PaymentNote, payment_note_html};
+pub use records::{PaymentRecordFacts, payment_method_type, payment_record_properties};
+pub use tokens::PaymentTokens;
