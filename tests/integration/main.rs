@@ -10,6 +10,7 @@ mod aws_sqs;
 mod e2e_echo;
 mod e2e_faults;
 mod e2e_invoices;
+mod e2e_payment_records;
 mod e2e_stack;
 mod e2e_sync;
 mod hubspot_client;

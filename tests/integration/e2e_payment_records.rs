@@ -1,0 +1,607 @@
+//! End-to-end HubSpot payment records (issue 6 item 4) through both sandboxes: none on a portal
+//! without payment processing (one refused probe), one per invoice paid where it is set up.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use hqsync::adapters::memory::ManualClock;
+use hqsync::engine::invoices::properties as inv;
+use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::engine::payments::capability::REPROBE_AFTER;
+use hqsync::engine::payments::{
+    PaymentMirror, PaymentRecordsCapability, PaymentRecordsState, PaymentTokens,
+};
+use hqsync::http::RetryPolicy;
+use hqsync::hubspot::associations::type_ids;
+use hqsync::hubspot::{
+    CreateInput, GetOptions, HubspotClient, HubspotError, HubspotObject, InlineAssociation,
+    ObjectType, PropertyDefinition, PropertyWrites,
+};
+use hqsync::quickbooks::entities::{
+    Account, Customer, EmailAddress, Invoice, Item, ItemType, Line, LinkedTxn, Payment, Ref,
+    SalesItemLineDetail,
+};
+use hqsync::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, Query, RealmId};
+use hqsync_sandbox::hubspot::HubspotSandbox;
+use hqsync_sandbox::quickbooks::QuickbooksSandbox;
+use hqsync_tests::hubspot::start_default_hubspot_sandbox;
+use hqsync_tests::quickbooks::start_default_quickbooks_sandbox;
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+const FAST: RetryPolicy = RetryPolicy {
+    max_transient_retries: 3,
+    max_throttle_waits: 10,
+    min_backoff: std::time::Duration::from_millis(5),
+    max_backoff: std::time::Duration::from_millis(50),
+};
+
+const RECORD_PROPS: &[&str] = &[
+    "hs_initial_amount",
+    "hs_currency_code",
+    "hs_latest_status",
+    "hs_processor_type",
+    "hs_payment_method_type",
+    "hs_reference_number",
+    "hs_initiated_date",
+];
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// Both sandboxes, the clients, a mirror and one customer with a linked contact and item.
+struct Rig {
+    hs: HubspotSandbox,
+    qb: QuickbooksSandbox,
+    hubspot: HubspotClient,
+    qbo: QboClient,
+    mirror: InvoiceMirror,
+    customer: String,
+    contact: String,
+    item: String,
+    deal: String,
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let hs = start_default_hubspot_sandbox().await;
+        let qb = start_default_quickbooks_sandbox().await;
+        let hubspot = HubspotClient::builder(SecretString::from(hs.config().dev_token.clone()))
+            .base_url(hs.base_url())
+            .retry_policy(FAST)
+            .build()
+            .unwrap();
+        let qbo = QboClient::new(
+            &QboEnvironment::Custom(reqwest::Url::parse(&qb.base_url()).unwrap()),
+            RealmId::new(qb.config().realm_id.clone()).unwrap(),
+            SecretString::from(qb.config().dev_token.clone()),
+        )
+        .unwrap()
+        .with_budgets(CompanyBudgets::real())
+        .with_retry_policy(FAST);
+        // The link properties the contact/product sync creates.
+        let text = |name: &str, group: &str| PropertyDefinition::text(name, name, group).unique();
+        hubspot
+            .ensure_properties(
+                ObjectType::Contacts,
+                &[text("qbo_customer_id", "contactinformation")],
+            )
+            .await
+            .unwrap();
+        hubspot
+            .ensure_properties(
+                ObjectType::Products,
+                &[text("qbo_item_id", "productinformation")],
+            )
+            .await
+            .unwrap();
+        let income = qbo
+            .query_all::<Account>(Query::select("Account").eq("AccountType", "Income"))
+            .await
+            .unwrap()
+            .into_iter()
+            .find_map(|a| a.id)
+            .expect("the sandbox has an income account");
+        let customer = qbo
+            .create_idempotent(&Customer {
+                display_name: Some("Ada Payer".into()),
+                primary_email_addr: Some(EmailAddress::new("ada@example.com")),
+                ..Customer::default()
+            })
+            .await
+            .unwrap()
+            .id
+            .unwrap();
+        let create = |kind, pairs: &[(&str, &str)], assoc: Vec<InlineAssociation>| {
+            let props: PropertyWrites = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            let mut input = CreateInput::new(props);
+            input.associations = assoc;
+            let hubspot = hubspot.clone();
+            async move { hubspot.create_object(kind, &input).await.unwrap().id }
+        };
+        let contact = create(
+            ObjectType::Contacts,
+            &[("email", "ada@example.com"), ("qbo_customer_id", &customer)],
+            vec![],
+        )
+        .await;
+        let item = qbo
+            .create_idempotent(&Item {
+                name: Some("Consulting".into()),
+                item_type: Some(ItemType::Service),
+                unit_price: Some(dec("100")),
+                income_account_ref: Some(Ref::to(income)),
+                ..Item::default()
+            })
+            .await
+            .unwrap()
+            .id
+            .unwrap();
+        create(
+            ObjectType::Products,
+            &[
+                ("name", "Consulting"),
+                ("price", "100"),
+                ("qbo_item_id", &item),
+            ],
+            vec![],
+        )
+        .await;
+        let deal = create(
+            ObjectType::Deals,
+            &[
+                ("dealname", "Engine"),
+                ("dealstage", "appointmentscheduled"),
+                ("pipeline", "default"),
+            ],
+            vec![InlineAssociation::to(&contact, type_ids::DEAL_TO_CONTACT)],
+        )
+        .await;
+        let mirror =
+            InvoiceMirror::new(hubspot.clone(), qbo.clone(), InvoiceSyncSettings::default());
+        Rig {
+            hs,
+            qb,
+            hubspot,
+            qbo,
+            mirror,
+            customer,
+            contact,
+            item,
+            deal,
+        }
+    }
+
+    async fn shutdown(self) {
+        self.hs.shutdown().await;
+        self.qb.shutdown().await;
+    }
+
+    /// A QBO invoice of `qty` x 100 on the deal, mirrored into HubSpot; its QBO id.
+    async fn invoice(&self, qty: &str) -> String {
+        let invoice = self
+            .qbo
+            .create_idempotent(&Invoice {
+                customer_ref: Some(Ref::to(&self.customer)),
+                line: vec![Line {
+                    amount: Some(dec(qty) * dec("100")),
+                    detail_type: Some("SalesItemLineDetail".into()),
+                    sales_item_line_detail: Some(SalesItemLineDetail {
+                        item_ref: Some(Ref::to(&self.item)),
+                        qty: Some(dec(qty)),
+                        unit_price: Some(dec("100")),
+                        ..SalesItemLineDetail::default()
+                    }),
+                    ..Line::default()
+                }],
+                due_date: Some("2099-01-01".parse().unwrap()),
+                private_note: Some(format!("HubSpot deal: {}", self.deal)),
+                bill_email: Some(EmailAddress::new("billing@example.com")),
+                ..Invoice::default()
+            })
+            .await
+            .unwrap();
+        let id = invoice.id.unwrap();
+        self.mirror.sync_invoice(&id, today()).await.unwrap();
+        id
+    }
+
+    /// A QBO check payment applying `applied` (invoice id, amount); its id.
+    async fn pay(&self, applied: &[(&str, &str)], reference: &str) -> String {
+        let total: Decimal = applied.iter().map(|(_, a)| dec(a)).sum();
+        self.qbo
+            .create_idempotent(&Payment {
+                customer_ref: Some(Ref::to(&self.customer)),
+                total_amt: Some(total),
+                payment_ref_num: Some(reference.into()),
+                payment_method_ref: Some(Ref {
+                    value: "2".into(),
+                    name: Some("Check".into()),
+                }),
+                txn_date: Some(today()),
+                line: applied
+                    .iter()
+                    .map(|(invoice, amount)| Line {
+                        amount: Some(dec(amount)),
+                        linked_txn: vec![LinkedTxn {
+                            txn_id: (*invoice).into(),
+                            txn_type: "Invoice".into(),
+                            ..LinkedTxn::default()
+                        }],
+                        ..Line::default()
+                    })
+                    .collect(),
+                ..Payment::default()
+            })
+            .await
+            .unwrap()
+            .id
+            .unwrap()
+    }
+
+    async fn hubspot_invoice(&self, qbo_id: &str) -> HubspotObject {
+        self.mirror
+            .find_hubspot_invoice(qbo_id)
+            .await
+            .unwrap()
+            .expect("mirrored")
+    }
+
+    /// Live payment records associated with the HubSpot invoice of QBO invoice `qbo_id`.
+    async fn records_of(&self, qbo_id: &str) -> Vec<HubspotObject> {
+        let hs_id = self.hubspot_invoice(qbo_id).await.id;
+        let mut records = Vec::new();
+        for id in self
+            .mirror
+            .associated(ObjectType::Invoices, &hs_id, ObjectType::CommercePayments)
+            .await
+            .unwrap()
+        {
+            records.push(
+                self.hubspot
+                    .get_object(
+                        ObjectType::CommercePayments,
+                        &id,
+                        &GetOptions::properties(RECORD_PROPS.iter().copied()),
+                    )
+                    .await
+                    .unwrap(),
+            );
+        }
+        records
+    }
+
+    /// Every payment record in the portal (live).
+    async fn all_records(&self) -> Vec<Value> {
+        let body: Value = reqwest::Client::new()
+            .get(format!(
+                "{}/crm/v3/objects/commerce_payments?limit=100",
+                self.hs.base_url()
+            ))
+            .bearer_auth(&self.hs.config().dev_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["results"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Responses with status 403 the HubSpot sandbox gave (payment refusals in these tests).
+    async fn forbidden_responses(&self) -> u64 {
+        let stats: Value = reqwest::Client::new()
+            .get(format!("{}/_sandbox/stats", self.hs.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stats["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["byStatus"]["403"].as_u64())
+            .sum()
+    }
+
+    /// Turns payment processing on through the control API; returns the settings it answers.
+    async fn enable_payment_processing(&self) -> Value {
+        let url = format!("{}/_sandbox/hubspot/portal", self.hs.base_url());
+        let http = reqwest::Client::new();
+        let before: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(
+            before,
+            json!({"paymentProcessing": false}),
+            "off by default"
+        );
+        let bad = http
+            .put(&url)
+            .json(&json!({"paymentProcessing": "yes"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 400);
+        http.put(&url)
+            .json(&json!({"paymentProcessing": true}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_payment_processing_the_note_and_properties_are_the_record_after_one_probe() {
+    let rig = Rig::start().await;
+    assert!(!rig.hs.payment_processing());
+    let a = rig.invoice("1").await;
+    let b = rig.invoice("2").await;
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let capability = PaymentRecordsCapability::new(clock.clone());
+    let payments = PaymentMirror::with_records(&rig.mirror, &capability);
+
+    let first = rig.pay(&[(&a, "40")], "CHK-1").await;
+    let report = payments.sync_payment(&first, today()).await.unwrap();
+    assert_eq!(report.notes_created, 1);
+    assert_eq!(report.records_created, 0);
+    assert!(report.records_refused);
+    assert!(matches!(
+        capability.state(),
+        PaymentRecordsState::Unavailable { .. }
+    ));
+    let second = rig.pay(&[(&b, "200")], "CHK-2").await;
+    let report = payments.sync_payment(&second, today()).await.unwrap();
+    assert_eq!(report.notes_created, 1);
+    assert!(!report.records_refused, "no second attempt");
+    assert_eq!(
+        rig.forbidden_responses().await,
+        1,
+        "exactly one refused create"
+    );
+    assert!(rig.all_records().await.is_empty());
+
+    // The invoice properties carry the payment: balances, status, note tokens, no record token.
+    let hs_a = rig.hubspot_invoice(&a).await;
+    assert_eq!(hs_a.get(inv::QBO_BALANCE).map(dec), Some(dec("60")));
+    assert_eq!(hs_a.get(inv::QBO_STATUS), Some("partially_paid"));
+    let tokens = PaymentTokens::parse(hs_a.get(inv::QBO_PAYMENT_NOTES).unwrap_or(""));
+    assert!(tokens.contains(&format!("p{first}")));
+    assert_eq!(tokens.record_of(&first), None);
+    assert_eq!(
+        rig.hubspot_invoice(&b).await.get(inv::QBO_STATUS),
+        Some("paid")
+    );
+
+    // Payments set up later are noticed after the re-probe delay, not before.
+    rig.hs.set_payment_processing(true);
+    let third = rig.pay(&[(&a, "10")], "CHK-3").await;
+    let report = payments.sync_payment(&third, today()).await.unwrap();
+    assert_eq!(report.records_created, 0);
+    clock.advance(REPROBE_AFTER);
+    let report = payments.sync_payment(&third, today()).await.unwrap();
+    assert_eq!(report.notes_created, 0, "the note was already written");
+    assert_eq!(report.records_created, 1);
+    assert_eq!(capability.state(), PaymentRecordsState::Available);
+    assert_eq!(rig.forbidden_responses().await, 1);
+
+    // Without a capability (PaymentMirror::new) nothing is probed at all.
+    rig.hs.set_payment_processing(false);
+    let fourth = rig.pay(&[(&a, "5")], "CHK-4").await;
+    let report = PaymentMirror::new(&rig.mirror)
+        .sync_payment(&fourth, today())
+        .await
+        .unwrap();
+    assert_eq!((report.notes_created, report.records_created), (1, 0));
+    assert_eq!(rig.forbidden_responses().await, 1);
+    rig.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_payment_processing_each_invoice_paid_gets_one_record_archived_when_voided() {
+    let rig = Rig::start().await;
+    assert_eq!(
+        rig.enable_payment_processing().await,
+        json!({"paymentProcessing": true})
+    );
+    let a = rig.invoice("1").await;
+    let b = rig.invoice("3").await;
+    let capability = PaymentRecordsCapability::default();
+    let payments = PaymentMirror::with_records(&rig.mirror, &capability);
+
+    // One payment across both invoices: one record each, with that invoice's amount.
+    let both = rig.pay(&[(&a, "100"), (&b, "250")], "CHK-77").await;
+    let report = payments.sync_payment(&both, today()).await.unwrap();
+    assert_eq!(report.records_created, 2);
+    assert_eq!(report.notes_created, 2);
+    assert!(!report.records_refused);
+    for (invoice, amount) in [(&a, "100"), (&b, "250")] {
+        let records = rig.records_of(invoice).await;
+        assert_eq!(records.len(), 1, "invoice {invoice}");
+        let r = &records[0];
+        assert_eq!(r.get("hs_initial_amount").map(dec), Some(dec(amount)));
+        assert_eq!(r.get("hs_currency_code"), Some("USD"));
+        assert_eq!(r.get("hs_latest_status"), Some("succeeded"));
+        assert_eq!(r.get("hs_processor_type"), Some("quickbooks"));
+        assert_eq!(r.get("hs_payment_method_type"), Some("check"));
+        assert_eq!(r.get("hs_reference_number"), Some("CHK-77"));
+        assert!(r.get("hs_initiated_date").is_some());
+        let contacts = rig
+            .mirror
+            .associated(ObjectType::CommercePayments, &r.id, ObjectType::Contacts)
+            .await
+            .unwrap();
+        assert_eq!(contacts, vec![rig.contact.clone()]);
+        let tokens = PaymentTokens::parse(
+            rig.hubspot_invoice(invoice)
+                .await
+                .get(inv::QBO_PAYMENT_NOTES)
+                .unwrap_or(""),
+        );
+        assert_eq!(tokens.record_of(&both), Some(r.id.as_str()));
+        assert!(tokens.contains(&format!("p{both}")));
+    }
+    // The record of A pays A off on HubSpot's own invoice too (its balance due).
+    let hs_a = rig
+        .hubspot
+        .get_object(
+            ObjectType::Invoices,
+            &rig.hubspot_invoice(&a).await.id,
+            &GetOptions::properties(["hs_balance_due"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hs_a.get("hs_balance_due").map(dec), Some(Decimal::ZERO));
+
+    // Repeating the sync creates nothing.
+    let again = payments.sync_payment(&both, today()).await.unwrap();
+    assert_eq!((again.records_created, again.notes_created), (0, 0));
+    assert_eq!(rig.all_records().await.len(), 2);
+
+    // Voiding the payment archives both records, once.
+    let current: Payment = rig.qbo.read(&both).await.unwrap();
+    rig.qbo
+        .void_payment(&both, current.sync_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    let record_ids: Vec<String> = rig
+        .all_records()
+        .await
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    let report = payments.sync_payment(&both, today()).await.unwrap();
+    assert_eq!(report.records_archived, 2);
+    assert_eq!(report.notes_created, 2);
+    assert!(rig.all_records().await.is_empty());
+    for id in &record_ids {
+        let gone = rig
+            .hubspot
+            .get_object(ObjectType::CommercePayments, id, &GetOptions::default())
+            .await;
+        assert!(matches!(gone, Err(HubspotError::NotFound { .. })), "{id}");
+    }
+    for invoice in [&a, &b] {
+        assert!(rig.records_of(invoice).await.is_empty());
+        let hs = rig.hubspot_invoice(invoice).await;
+        let tokens = PaymentTokens::parse(hs.get(inv::QBO_PAYMENT_NOTES).unwrap_or(""));
+        assert_eq!(tokens.record_of(&both), None);
+        assert!(tokens.contains(&format!("x{both}")));
+    }
+    let again = payments.sync_payment(&both, today()).await.unwrap();
+    assert_eq!((again.records_archived, again.notes_created), (0, 0));
+    rig.shutdown().await;
+}
+
+/// The sandbox's portal gate, as raw HTTP: single, batch and upsert creates are refused with
+/// the §9.4 error shape until payment processing is on; then create/PATCH/DELETE work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_refuses_payment_creates_until_processing_is_set_up() {
+    let hs = start_default_hubspot_sandbox().await;
+    let http = reqwest::Client::new();
+    let token = hs.config().dev_token.clone();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{}{path}", hs.base_url()))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let payment =
+        json!({"properties": {"hs_initial_amount": "10", "hs_initiated_date": "1777593600000"}});
+    for (path, body) in [
+        ("/crm/objects/2026-03/commerce_payments", payment.clone()),
+        (
+            "/crm/v3/objects/commerce_payments/batch/create",
+            json!({"inputs": [payment.clone()]}),
+        ),
+        (
+            "/crm/v3/objects/commerce_payments/batch/upsert",
+            json!({"inputs": [{"id": "1", "idProperty": "hs_object_id", "properties": payment["properties"]}]}),
+        ),
+    ] {
+        let r = post(path, body).await.unwrap();
+        assert_eq!(r.status(), 403, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["status"], "error");
+        assert_eq!(body["category"], "MISSING_SCOPES");
+        assert!(body["correlationId"].is_string());
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("collect payments"),
+            "{body}"
+        );
+    }
+    // A client sees it as a missing-scopes refusal.
+    let client = HubspotClient::builder(SecretString::from(token.clone()))
+        .base_url(hs.base_url())
+        .retry_policy(FAST)
+        .build()
+        .unwrap();
+    let input = CreateInput::new(
+        [
+            ("hs_initial_amount", "10"),
+            ("hs_initiated_date", "1777593600000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+    );
+    let refused = client
+        .create_object(ObjectType::CommercePayments, &input)
+        .await
+        .unwrap_err();
+    assert!(
+        hqsync::engine::payments::is_portal_refusal(&refused),
+        "{refused}"
+    );
+    // Other objects are not gated.
+    let contact = post(
+        "/crm/v3/objects/contacts",
+        json!({"properties": {"email": "x@example.com"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(contact.status(), 201);
+
+    hs.set_payment_processing(true);
+    let created = client
+        .create_object(ObjectType::CommercePayments, &input)
+        .await
+        .unwrap();
+    assert_eq!(created.get("hs_latest_status"), Some("processing"));
+    assert_eq!(created.get("hs_payment_creation_method"), Some("OTHER"));
+    let mut succeeded = PropertyWrites::new();
+    succeeded.insert("hs_latest_status".into(), "succeeded".into());
+    let updated = client
+        .update_object(ObjectType::CommercePayments, &created.id, &succeeded, None)
+        .await
+        .unwrap();
+    assert_eq!(updated.get("hs_latest_status"), Some("succeeded"));
+    client
+        .archive_object(ObjectType::CommercePayments, &created.id)
+        .await
+        .unwrap();
+    let gone = client
+        .get_object(
+            ObjectType::CommercePayments,
+            &created.id,
+            &GetOptions::default(),
+        )
+        .await;
+    assert!(matches!(gone, Err(HubspotError::NotFound { .. })));
+    hs.shutdown().await;
+}
