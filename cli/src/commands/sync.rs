@@ -127,7 +127,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
 /// Whether every enabled kind had its initial sync (a full sweep is recorded on both sides).
 async fn initial_sync_done(stack: &LocalStack) -> anyhow::Result<bool> {
     let settings = &stack.connection.connection.settings;
-    for kind in ObjectKind::ALL {
+    for kind in ObjectKind::TWO_WAY {
         if settings.object(kind).state != SyncState::Enabled {
             continue;
         }

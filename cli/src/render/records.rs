@@ -31,6 +31,26 @@ pub fn columns(kind: ObjectKind, side: Side) -> &'static [(&'static str, &'stati
         (ObjectKind::Product, Side::Quickbooks) => {
             &[("Name", "Name"), ("Sku", "Sku"), ("UnitPrice", "UnitPrice")]
         }
+        (ObjectKind::Invoice, Side::Hubspot) => &[
+            ("number", "qbo_doc_number"),
+            ("status", "qbo_status"),
+            ("balance", "qbo_balance"),
+        ],
+        (ObjectKind::Invoice, Side::Quickbooks) => &[
+            ("DocNumber", "DocNumber"),
+            ("TotalAmt", "TotalAmt"),
+            ("Balance", "Balance"),
+            ("DueDate", "DueDate"),
+        ],
+        (ObjectKind::Payment, Side::Hubspot) => &[
+            ("amount", "hs_initial_amount"),
+            ("status", "hs_latest_status"),
+        ],
+        (ObjectKind::Payment, Side::Quickbooks) => &[
+            ("TotalAmt", "TotalAmt"),
+            ("TxnDate", "TxnDate"),
+            ("PaymentRefNum", "PaymentRefNum"),
+        ],
     }
 }
 

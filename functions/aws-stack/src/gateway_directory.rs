@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use hqsync::adapters::hubspot_gateway::HubspotGateway;
 use hqsync::adapters::quickbooks_gateway::QuickbooksGateway;
 use hqsync::adapters::secretsmanager::{RefreshError, RefreshFailure, TokenRefresher};
-use hqsync::engine::gateways::{GatewayDirectory, GatewayPair};
+use hqsync::engine::gateways::{GatewayDirectory, GatewayPair, Invoicing};
+use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use hqsync::hubspot::HubspotClient;
 use hqsync::mapping::MappingSet;
 use hqsync::model::{ConnectionId, ObjectKind, Side};
@@ -31,6 +32,8 @@ struct Built {
     hubspot_expiry: DateTime<Utc>,
     quickbooks_expiry: DateTime<Utc>,
     pair: GatewayPair,
+    /// Shares the clients (and their rate budgets and tokens) with `pair`.
+    invoicing: Arc<Invoicing>,
 }
 
 /// Builds and keeps each connection's gateways.
@@ -109,7 +112,7 @@ impl AwsGateways {
 
         let settings = &record.connection.settings;
         let mut hubspot_gateway = HubspotGateway::new(hubspot.clone(), self.clock.clone());
-        for kind in ObjectKind::ALL {
+        for kind in ObjectKind::TWO_WAY {
             // Invalid settings are reported by the worker per job; defaults stay in place here.
             if let Ok(mappings) = MappingSet::build(kind, settings.object(kind)) {
                 let keys = mappings
@@ -134,8 +137,17 @@ impl AwsGateways {
                 self.metrics.clone(),
             )),
         );
+        let invoicing = Arc::new(Invoicing::new(
+            InvoiceMirror::new(
+                hubspot.clone(),
+                quickbooks.clone(),
+                InvoiceSyncSettings::from_settings(settings),
+            ),
+            self.clock.clone(),
+        ));
         Ok(Built {
             record: record.clone(),
+            invoicing,
             hubspot,
             quickbooks,
             hubspot_expiry: hubspot_tokens.access_expires_at,
@@ -145,9 +157,13 @@ impl AwsGateways {
     }
 }
 
-#[async_trait]
-impl GatewayDirectory for AwsGateways {
-    async fn gateways(&self, connection: &ConnectionRecord) -> Result<GatewayPair, GatewayError> {
+impl AwsGateways {
+    /// The connection's entry, built or brought up to date with the current tokens.
+    async fn entry<T>(
+        &self,
+        connection: &ConnectionRecord,
+        pick: impl Fn(&Built) -> T,
+    ) -> Result<T, GatewayError> {
         let id = connection.id();
         let hubspot_tokens = self.tokens(id, Side::Hubspot).await?;
         let quickbooks_tokens = self.tokens(id, Side::Quickbooks).await?;
@@ -168,12 +184,27 @@ impl GatewayDirectory for AwsGateways {
                     .set_access_token(quickbooks_tokens.access_token.clone());
                 entry.quickbooks_expiry = quickbooks_tokens.access_expires_at;
             }
-            return Ok(entry.pair.clone());
+            return Ok(pick(entry));
         }
         let fresh = self.build(connection, &hubspot_tokens, &quickbooks_tokens)?;
-        let pair = fresh.pair.clone();
+        let picked = pick(&fresh);
         built.insert(id.clone(), fresh);
-        Ok(pair)
+        Ok(picked)
+    }
+}
+
+#[async_trait]
+impl GatewayDirectory for AwsGateways {
+    async fn gateways(&self, connection: &ConnectionRecord) -> Result<GatewayPair, GatewayError> {
+        self.entry(connection, |built| built.pair.clone()).await
+    }
+
+    async fn invoicing(
+        &self,
+        connection: &ConnectionRecord,
+    ) -> Result<Arc<Invoicing>, GatewayError> {
+        self.entry(connection, |built| built.invoicing.clone())
+            .await
     }
 }
 

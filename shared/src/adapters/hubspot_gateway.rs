@@ -49,7 +49,7 @@ impl HubspotGateway {
             clock,
             properties: BTreeMap::new(),
         };
-        for kind in ObjectKind::ALL {
+        for kind in ObjectKind::TWO_WAY {
             let mapped: Vec<String> = MappingSet::defaults(kind)
                 .native_keys(Side::Hubspot)
                 .into_iter()
@@ -213,7 +213,7 @@ fn missing_upsert_key(kind: ObjectKind) -> RecordError {
     let property = qbo_id_property(kind);
     let also = match kind {
         ObjectKind::Contact => "an email or ",
-        ObjectKind::Product => "",
+        ObjectKind::Product | ObjectKind::Invoice | ObjectKind::Payment => "",
     };
     RecordError::new(
         RecordErrorKind::Validation,
@@ -229,6 +229,8 @@ pub fn object_type(kind: ObjectKind) -> ObjectType {
     match kind {
         ObjectKind::Contact => ObjectType::Contacts,
         ObjectKind::Product => ObjectType::Products,
+        ObjectKind::Invoice => ObjectType::Invoices,
+        ObjectKind::Payment => ObjectType::CommercePayments,
     }
 }
 
@@ -336,7 +338,7 @@ fn record_error(error: &BatchItemError) -> RecordError {
 }
 
 /// A whole-call failure as the port's error; never contains a token.
-fn gateway_error(err: HubspotError) -> GatewayError {
+pub(crate) fn gateway_error(err: HubspotError) -> GatewayError {
     let message = err.to_string();
     match (&err, err.retry_class()) {
         (HubspotError::Unauthorized { .. } | HubspotError::MissingScopes { .. }, _) => {
@@ -365,6 +367,8 @@ impl RecordGateway for HubspotGateway {
             let (label, group) = match kind {
                 ObjectKind::Contact => ("QuickBooks customer ID", "contactinformation"),
                 ObjectKind::Product => ("QuickBooks item ID", "productinformation"),
+                // The invoice mirror owns its schema (`InvoiceMirror::ensure_schema`).
+                ObjectKind::Invoice | ObjectKind::Payment => continue,
             };
             let property = PropertyDefinition::text(qbo_id_property(*kind), label, group).unique();
             self.client

@@ -16,6 +16,7 @@ use crate::ports::{
     Changes, Clock, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError,
     RecordErrorKind, RecordGateway, UpdateRequest,
 };
+use crate::quickbooks::entities::{Invoice, Payment};
 use crate::quickbooks::limits::{CDC_LOOKBACK, MAX_IN_FLIGHT, MAX_QUERY_RESULTS};
 use crate::quickbooks::{Account, Customer, Entity, Item, QboClient, QboError, Query, RequestId};
 
@@ -473,7 +474,7 @@ fn per_record(error: QboError) -> Result<RecordError, GatewayError> {
 }
 
 /// A whole-call failure.
-fn gateway_error(error: QboError) -> GatewayError {
+pub(crate) fn gateway_error(error: QboError) -> GatewayError {
     let message = error.to_string();
     match (&error, error.retry_class()) {
         (_, RetryClass::Throttled { wait }) => GatewayError::Throttled { wait },
@@ -503,6 +504,8 @@ impl RecordGateway for QuickbooksGateway {
         match kind {
             ObjectKind::Contact => self.read_as::<Customer>(kind, ids).await,
             ObjectKind::Product => self.read_as::<Item>(kind, ids).await,
+            ObjectKind::Invoice => self.read_as::<Invoice>(kind, ids).await,
+            ObjectKind::Payment => self.read_as::<Payment>(kind, ids).await,
         }
     }
 
@@ -515,6 +518,7 @@ impl RecordGateway for QuickbooksGateway {
         match kind {
             ObjectKind::Contact => self.find_as::<Customer>(kind, field_path, values).await,
             ObjectKind::Product => self.find_as::<Item>(kind, field_path, values).await,
+            ObjectKind::Invoice | ObjectKind::Payment => Err(mirrored_only(kind)),
         }
     }
 
@@ -526,6 +530,7 @@ impl RecordGateway for QuickbooksGateway {
         match kind {
             ObjectKind::Contact => self.create_as::<Customer>(kind, requests).await,
             ObjectKind::Product => self.create_as::<Item>(kind, requests).await,
+            ObjectKind::Invoice | ObjectKind::Payment => Err(mirrored_only(kind)),
         }
     }
 
@@ -537,6 +542,7 @@ impl RecordGateway for QuickbooksGateway {
         match kind {
             ObjectKind::Contact => self.update_as::<Customer>(kind, requests).await,
             ObjectKind::Product => self.update_as::<Item>(kind, requests).await,
+            ObjectKind::Invoice | ObjectKind::Payment => Err(mirrored_only(kind)),
         }
     }
 
@@ -548,6 +554,7 @@ impl RecordGateway for QuickbooksGateway {
         match kind {
             ObjectKind::Contact => self.deactivate_as::<Customer>(requests).await,
             ObjectKind::Product => self.deactivate_as::<Item>(requests).await,
+            ObjectKind::Invoice | ObjectKind::Payment => Err(mirrored_only(kind)),
         }
     }
 
@@ -559,6 +566,8 @@ impl RecordGateway for QuickbooksGateway {
         match kind {
             ObjectKind::Contact => self.list_as::<Customer>(kind, cursor).await,
             ObjectKind::Product => self.list_as::<Item>(kind, cursor).await,
+            ObjectKind::Invoice => self.list_as::<Invoice>(kind, cursor).await,
+            ObjectKind::Payment => self.list_as::<Payment>(kind, cursor).await,
         }
     }
 
@@ -570,7 +579,20 @@ impl RecordGateway for QuickbooksGateway {
         match kind {
             ObjectKind::Contact => self.changed_as::<Customer>(kind, since).await,
             ObjectKind::Product => self.changed_as::<Item>(kind, since).await,
+            ObjectKind::Invoice => self.changed_as::<Invoice>(kind, since).await,
+            ObjectKind::Payment => self.changed_as::<Payment>(kind, since).await,
         }
+    }
+}
+
+/// The two-way engine never writes QBO invoices or payments: they are mirrored one-way into
+/// HubSpot (`engine::invoices`); the workflow action creates invoices through the QBO client.
+fn mirrored_only(kind: ObjectKind) -> GatewayError {
+    GatewayError::Other {
+        message: format!(
+            "QuickBooks {} records are mirrored one-way into HubSpot, not written by the two-way sync",
+            kind.vendor_name(Side::Quickbooks)
+        ),
     }
 }
 

@@ -153,7 +153,7 @@ pub async fn initial_sync(
         .await
         .map_err(InitialSyncError::Gateways)?;
     let settings = &connection.connection.settings;
-    let kinds: Vec<ObjectKind> = ObjectKind::ALL
+    let kinds: Vec<ObjectKind> = ObjectKind::TWO_WAY
         .into_iter()
         .filter(|k| settings.object(*k).state == SyncState::Enabled)
         .collect();
@@ -332,6 +332,7 @@ fn unique_name_field(kind: ObjectKind) -> Option<&'static str> {
     match kind {
         ObjectKind::Contact => Some("DisplayName"),
         ObjectKind::Product => Some("Name"),
+        ObjectKind::Invoice | ObjectKind::Payment => None,
     }
 }
 

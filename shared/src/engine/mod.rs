@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod initial_sync;
 pub mod invoice_action;
 pub mod invoices;
+mod mirror_jobs;
 pub mod payments;
 pub mod poller;
 mod prepare;

@@ -53,7 +53,7 @@ pub async fn poll_connection(
         .await
         .map_err(PollError::Gateways)?;
     let mut report = PollReport::default();
-    for kind in ObjectKind::ALL {
+    for kind in ObjectKind::TWO_WAY {
         if connection.connection.settings.object(kind).state != SyncState::Enabled {
             continue;
         }

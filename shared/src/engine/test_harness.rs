@@ -63,7 +63,7 @@ impl Harness {
             store: store.clone(),
             queue: queue.clone(),
             clock: clock.clone(),
-            gateways: Arc::new(FixedGateways(GatewayPair::new(
+            gateways: Arc::new(FixedGateways::new(GatewayPair::new(
                 hubspot.clone(),
                 qbo.clone(),
             ))),

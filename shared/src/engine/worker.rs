@@ -8,11 +8,13 @@ use std::time::Duration;
 use crate::mapping::MappingSet;
 use crate::model::{ConnectionId, ObjectKind, SyncState};
 use crate::ports::{
-    Clock, ConnectionStatus, Job, JobQueue, Lane, LinkStore, QueueError, RecordRef,
+    Clock, ConnectionRecord, ConnectionStatus, Job, JobQueue, Lane, LinkStore, QueueError,
+    RecordRef,
 };
 
 use super::apply::apply;
 use super::gateways::GatewayDirectory;
+use super::mirror_jobs::process_mirror_group;
 use super::prepare::{PrepareResult, prepare};
 use super::record_source::{RecordSource, Snapshot};
 use super::retry_schedule::{MAX_PLAN_ROUNDS, PAUSED_RETRY, TRANSIENT_RETRY};
@@ -60,7 +62,11 @@ pub async fn process_jobs(ctx: &SyncContext, jobs: Vec<Job>) -> Vec<JobResult> {
     let mut dispositions: Vec<Option<Disposition>> = vec![None; jobs.len()];
     for ((connection, kind), indexes) in groups {
         let group: Vec<&Job> = indexes.iter().map(|&i| &jobs[i]).collect();
-        let answers = process_group(ctx, &connection, kind, &group).await;
+        let answers = if kind.is_two_way() {
+            process_group(ctx, &connection, kind, &group).await
+        } else {
+            process_mirror_group(ctx, &connection, kind, &group).await
+        };
         for (i, answer) in indexes.into_iter().zip(answers) {
             dispositions[i] = Some(answer);
         }
@@ -74,34 +80,46 @@ pub async fn process_jobs(ctx: &SyncContext, jobs: Vec<Job>) -> Vec<JobResult> {
         .collect()
 }
 
-/// One connection and kind: settings and gateways, then the units of the jobs.
-async fn process_group(
+/// The connection a group of jobs belongs to, if it is active; else what to do with the jobs.
+pub(super) async fn active_connection(
     ctx: &SyncContext,
     connection_id: &ConnectionId,
-    kind: ObjectKind,
-    jobs: &[&Job],
-) -> Vec<Disposition> {
-    let all = |d: Disposition| vec![d; jobs.len()];
+) -> Result<ConnectionRecord, Disposition> {
     let connection = match ctx.store.get_connection(connection_id).await {
         Ok(Some(connection)) => connection,
         Ok(None) => {
-            return all(Disposition::Dropped {
+            return Err(Disposition::Dropped {
                 reason: format!("unknown connection {connection_id}"),
             });
         }
         Err(error) => {
-            return all(Disposition::RetryAfter {
+            return Err(Disposition::RetryAfter {
                 delay: TRANSIENT_RETRY,
                 reason: error.to_string(),
             });
         }
     };
     if connection.status != ConnectionStatus::Active {
-        return all(Disposition::RetryAfter {
+        return Err(Disposition::RetryAfter {
             delay: PAUSED_RETRY,
             reason: format!("connection {connection_id} is {:?}", connection.status),
         });
     }
+    Ok(connection)
+}
+
+/// One connection and a two-way kind: settings and gateways, then the units of the jobs.
+pub(super) async fn process_group(
+    ctx: &SyncContext,
+    connection_id: &ConnectionId,
+    kind: ObjectKind,
+    jobs: &[&Job],
+) -> Vec<Disposition> {
+    let all = |d: Disposition| vec![d; jobs.len()];
+    let connection = match active_connection(ctx, connection_id).await {
+        Ok(connection) => connection,
+        Err(disposition) => return all(disposition),
+    };
     let object = connection.connection.settings.object(kind);
     if object.state == SyncState::Deleted
         && let Err(error) = ctx.store.forget_kind(connection_id, kind).await

@@ -527,7 +527,7 @@ async fn the_worker_runs_on_the_sqlite_store_and_queue() {
         store: store.clone(),
         queue: queue.clone(),
         clock: clock.clone(),
-        gateways: Arc::new(FixedGateways(GatewayPair::new(
+        gateways: Arc::new(FixedGateways::new(GatewayPair::new(
             hubspot.clone(),
             qbo.clone(),
         ))),

@@ -125,7 +125,7 @@ fn record_targets(event: &WebhookEvent) -> Result<Vec<(ObjectKind, String)>, Str
 
 /// The synced kind a HubSpot object type holds, derived from the gateway's one mapping.
 fn kind_of(object: ObjectType) -> Option<ObjectKind> {
-    ObjectKind::ALL
+    ObjectKind::TWO_WAY
         .into_iter()
         .find(|kind| object_type(*kind) == object)
 }

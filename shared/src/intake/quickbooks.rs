@@ -65,6 +65,7 @@ pub async fn quickbooks_delivery(
         }
     }
     outcome.jobs = dedup_jobs(outcome.jobs);
+    outcome.unknown_tenants.sort();
     outcome.unknown_tenants.dedup();
     Ok(outcome)
 }
@@ -76,11 +77,11 @@ fn changed_ids(change: &EntityChange) -> Vec<String> {
     ids
 }
 
-/// The synced kind a QBO entity name holds.
+/// The kind a QBO entity name holds: two-way (Customer, Item) or mirrored (Invoice, Payment).
+/// Whether the kind is enabled is the worker's decision (settings may change while queued).
 fn kind_of(entity: &str) -> Option<ObjectKind> {
-    match entity.to_ascii_lowercase().as_str() {
-        "customer" => Some(ObjectKind::Contact),
-        "item" => Some(ObjectKind::Product),
-        _ => None,
-    }
+    ObjectKind::ALL.into_iter().find(|kind| {
+        kind.vendor_name(Side::Quickbooks)
+            .eq_ignore_ascii_case(entity)
+    })
 }

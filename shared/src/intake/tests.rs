@@ -169,23 +169,29 @@ async fn a_quickbooks_batch_is_split_by_realm_and_entity() {
     let store = store_with("1", "1234567890123456").await;
     let body = fixture("quickbooks", "webhook-cloudevents-mixed-batch.json");
     let outcome = quickbooks(&store, &body, None).await.expect("accepted");
-    assert_eq!(outcome.jobs.len(), 1);
-    let job = &outcome.jobs[0];
+    let jobs: Vec<_> = outcome
+        .jobs
+        .iter()
+        .map(|j| (j.kind, j.side, j.id.as_str()))
+        .collect();
     assert_eq!(
-        (job.kind, job.side, job.id.as_str()),
-        (ObjectKind::Contact, Side::Quickbooks, "58")
+        jobs,
+        [
+            (ObjectKind::Contact, Side::Quickbooks, "58"),
+            (ObjectKind::Invoice, Side::Quickbooks, "146"),
+            (ObjectKind::Invoice, Side::Quickbooks, "29"),
+        ]
     );
-    assert!(outcome.unknown_tenants.is_empty());
-    assert_eq!(
-        outcome.ignored.len(),
-        3,
-        "invoice and payment events are not synced here: {:?}",
-        outcome.ignored
-    );
+    // The payment belongs to another company, which no connection serves here.
+    assert_eq!(outcome.unknown_tenants, ["realm 6543210987654321"]);
+    assert!(outcome.ignored.is_empty(), "{:?}", outcome.ignored);
     let unrouted = store_with("1", "42").await;
     let outcome = quickbooks(&unrouted, &body, None).await.expect("accepted");
     assert!(outcome.jobs.is_empty());
-    assert_eq!(outcome.unknown_tenants, ["realm 1234567890123456"]);
+    assert_eq!(
+        outcome.unknown_tenants,
+        ["realm 1234567890123456", "realm 6543210987654321"]
+    );
 }
 
 #[tokio::test]

@@ -160,7 +160,7 @@ impl VendorEndpoints {
         clock: Arc<dyn Clock>,
     ) -> Result<GatewayPair, EndpointError> {
         let mut hubspot = HubspotGateway::new(self.hubspot_client()?, clock.clone());
-        for kind in ObjectKind::ALL {
+        for kind in ObjectKind::TWO_WAY {
             // Invalid settings are reported by the worker per job; defaults stay in place here.
             if let Ok(mappings) = MappingSet::build(kind, settings.object(kind)) {
                 let keys = mappings

@@ -15,10 +15,12 @@ use crate::adapters::memory::{MemoryJobQueue, MemoryLinkStore, MemoryTokenVault}
 use crate::adapters::sqlite::{
     SqliteDb, SqliteError, SqliteJobQueue, SqliteLinkStore, SqliteTokenVault,
 };
-use crate::engine::gateways::{FixedGateways, GatewayPair};
+use crate::engine::gateways::{FixedGateways, GatewayPair, Invoicing};
 use crate::engine::initial_sync::{
     InitialSyncError, InitialSyncOptions, InitialSyncReport, SyncProgress, initial_sync,
 };
+use crate::engine::invoice_action::{ActionJobSink, QueuedActions};
+use crate::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use crate::engine::worker::SyncContext;
 use crate::model::{ConnectionId, ConnectionSettings, ObjectKind};
 use crate::ports::{
@@ -108,11 +110,19 @@ impl LocalStack {
         store.put_connection(&connection).await?;
         store_tokens(vault.as_ref(), connection.id(), &endpoints, clock.now()).await?;
         let gateways = endpoints.gateways(&connection.connection.settings, clock.clone())?;
+        let invoicing = Arc::new(Invoicing::new(
+            InvoiceMirror::new(
+                endpoints.hubspot_client()?,
+                endpoints.quickbooks_client()?,
+                InvoiceSyncSettings::from_settings(&connection.connection.settings),
+            ),
+            clock.clone(),
+        ));
         let ctx = SyncContext {
             store,
             queue,
             clock,
-            gateways: Arc::new(FixedGateways(gateways.clone())),
+            gateways: Arc::new(FixedGateways::new(gateways.clone()).with_invoicing(invoicing)),
         };
         Ok(LocalStack {
             ctx,
@@ -134,7 +144,7 @@ impl LocalStack {
     /// statuses of every kind, and the jobs waiting in the queue. For runs against sandboxes,
     /// which start afresh, so old links would point at other records. Returns jobs dropped.
     pub async fn forget_previous_run(&self) -> Result<usize, LocalError> {
-        for kind in ObjectKind::ALL {
+        for kind in ObjectKind::TWO_WAY {
             self.ctx
                 .store
                 .forget_kind(self.connection_id(), kind)
@@ -189,15 +199,11 @@ impl LocalStack {
         public_base_url: String,
     ) -> Result<&WebhookServer, LocalError> {
         let wake = self.wake.clone();
-        let action_sink: Arc<dyn crate::engine::invoice_action::ActionJobSink> = Arc::new(
-            crate::engine::invoice_action::runner::SpawnedActionRunner::new(Arc::new(
-                crate::engine::invoices::InvoiceMirror::new(
-                    self.endpoints.hubspot_client()?,
-                    self.endpoints.quickbooks_client()?,
-                    crate::engine::invoices::InvoiceSyncSettings::default(),
-                ),
-            )),
-        );
+        let action_sink: Arc<dyn ActionJobSink> = Arc::new(QueuedActions::new(
+            self.ctx.store.clone(),
+            self.ctx.queue.clone(),
+            self.ctx.clock.clone(),
+        ));
         let server = WebhookServer::start(
             listener,
             WebhookServerOptions {

@@ -242,7 +242,10 @@ async fn create_invoice_action(
         body: &body,
     };
     match accept_action_request(verifier, &request, state.clock.now(), sink.as_ref()).await {
-        Ok(block) => (StatusCode::OK, axum::Json(block)).into_response(),
+        Ok(block) => {
+            state.wake.notify_one();
+            (StatusCode::OK, axum::Json(block)).into_response()
+        }
         Err(e) => error(e.status(), &e.to_string()),
     }
 }

@@ -71,5 +71,6 @@ pub fn default_rows(kind: ObjectKind) -> &'static [DefaultRow] {
     match kind {
         ObjectKind::Contact => CONTACT_ROWS,
         ObjectKind::Product => PRODUCT_ROWS,
+        ObjectKind::Invoice | ObjectKind::Payment => &[],
     }
 }

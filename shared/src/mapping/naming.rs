@@ -75,6 +75,8 @@ pub fn unique_name_for_create(
             let base = text("name").or_else(|| text("hs_sku"))?;
             ("Name", base, text("hs_sku"))
         }
+        // Mirrored kinds are never created in QBO by the sync: no unique name to invent.
+        ObjectKind::Invoice | ObjectKind::Payment => return None,
     };
     let max_len = qbo_field(kind, field)
         .and_then(|f| f.max_len)

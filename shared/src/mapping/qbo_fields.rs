@@ -102,6 +102,8 @@ pub fn qbo_fields(kind: ObjectKind) -> &'static [QboField] {
     match kind {
         ObjectKind::Contact => CUSTOMER_FIELDS,
         ObjectKind::Product => ITEM_FIELDS,
+        // Mirrored kinds have fixed properties (`engine::invoices::properties`), no mappings.
+        ObjectKind::Invoice | ObjectKind::Payment => &[],
     }
 }
 

@@ -125,23 +125,44 @@ impl FromStr for Side {
     }
 }
 
-/// The kinds of object a connection syncs. HubSpot contact ⇄ QBO Customer, HubSpot product ⇄
-/// QBO Item. Invoice and Payment will be added here (one-way kinds) later.
+/// The kinds of object a connection syncs (DESIGN §1). Two-way: HubSpot contact ⇄ QBO
+/// Customer, HubSpot product ⇄ QBO Item (linked, planned, merged). Mirrored one-way from QBO:
+/// Invoice (→ HubSpot invoice) and Payment (→ invoice balance, deal notes); a workflow-action
+/// job is an Invoice job on the HubSpot side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectKind {
     Contact,
     Product,
+    Invoice,
+    Payment,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 2] = [ObjectKind::Contact, ObjectKind::Product];
+    /// Every kind: jobs, cursors, statuses and the sync log know all four.
+    pub const ALL: [ObjectKind; 4] = [
+        ObjectKind::Contact,
+        ObjectKind::Product,
+        ObjectKind::Invoice,
+        ObjectKind::Payment,
+    ];
+    /// The kinds the two-way engine (links, mappings, planner, gateways) syncs.
+    pub const TWO_WAY: [ObjectKind; 2] = [ObjectKind::Contact, ObjectKind::Product];
+    /// The kinds mirrored one-way from QBO by `engine::invoices` / `engine::payments`.
+    pub const MIRRORED: [ObjectKind; 2] = [ObjectKind::Invoice, ObjectKind::Payment];
 
-    /// Stable name used in jobs, storage keys and settings (`"contact"`, `"product"`).
+    /// Whether the two-way engine syncs this kind.
+    pub fn is_two_way(self) -> bool {
+        Self::TWO_WAY.contains(&self)
+    }
+
+    /// Stable name used in jobs, storage keys and settings (`"contact"`, `"invoice"`…).
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectKind::Contact => "contact",
             ObjectKind::Product => "product",
+            ObjectKind::Invoice => "invoice",
+            ObjectKind::Payment => "payment",
         }
     }
 
@@ -152,6 +173,10 @@ impl ObjectKind {
             (ObjectKind::Contact, Side::Quickbooks) => "Customer",
             (ObjectKind::Product, Side::Hubspot) => "product",
             (ObjectKind::Product, Side::Quickbooks) => "Item",
+            (ObjectKind::Invoice, Side::Hubspot) => "invoice",
+            (ObjectKind::Invoice, Side::Quickbooks) => "Invoice",
+            (ObjectKind::Payment, Side::Hubspot) => "payment",
+            (ObjectKind::Payment, Side::Quickbooks) => "Payment",
         }
     }
 }
@@ -171,7 +196,7 @@ impl FromStr for ObjectKind {
             .ok_or_else(|| UnknownName {
                 what: "object kind",
                 value: s.to_owned(),
-                expected: "contact, product",
+                expected: "contact, product, invoice, payment",
             })
     }
 }
@@ -202,6 +227,11 @@ mod tests {
             assert_eq!(kind.as_str().parse::<ObjectKind>().unwrap(), kind);
             assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{kind}\""));
         }
-        assert!("invoice".parse::<ObjectKind>().is_err());
+        assert!("deal".parse::<ObjectKind>().is_err());
+        assert!(
+            ObjectKind::ALL
+                .iter()
+                .all(|k| k.is_two_way() != ObjectKind::MIRRORED.contains(k))
+        );
     }
 }

@@ -1,18 +1,20 @@
 //! The core model of DESIGN §4: identifiers, records, canonical values, links and settings.
 //! Plain data with validation only; no I/O lives here.
 
+pub mod action;
 pub mod canonical;
 pub mod ids;
 pub mod link;
 pub mod record;
 pub mod settings;
 
+pub use action::{ActionExecution, ActionInputs};
 pub use canonical::{CanonicalValue, CanonicalValues};
 pub use ids::{ConnectionId, InvalidConnectionId, ObjectKind, Side, UnknownName};
 pub use link::Link;
 pub use record::{NativeValues, Record};
 pub use settings::{
     ConflictPolicy, ConflictWinner, Connection, ConnectionSettings, CustomMapping, DeletionPolicy,
-    Direction, EntryFilters, FilterOp, NameSuffixRule, NewItemSettings, NewItemType,
-    ObjectSettings, PropertyCondition, SettingsError, SyncState, TransformKind,
+    Direction, EntryFilters, FilterOp, InvoiceSettings, NameSuffixRule, NewItemSettings,
+    NewItemType, ObjectSettings, PropertyCondition, SettingsError, SyncState, TransformKind,
 };

@@ -55,7 +55,55 @@ pub struct ConnectionSettings {
     pub product: ObjectSettings,
     /// How QBO items created from HubSpot products are set up.
     pub new_items: NewItemSettings,
+    /// QBO invoices and payments mirrored into HubSpot, and the workflow action.
+    pub invoices: InvoiceSettings,
 }
+
+/// The invoice, payment and workflow-action flows (issue 6). Defaults: invoices and payments
+/// mirrored, deals found by our action's record or a `HubSpot deal: <id>` tag only.
+/// ```toml
+/// [invoices]
+/// invoice_sync = "enabled"            # QBO invoices -> HubSpot invoices (+ deal properties)
+/// payment_sync = "enabled"            # QBO payments -> invoice balance + deal notes
+/// contact_open_deal_fallback = false  # else the contact's most recently modified open deal
+/// deal_reference_field = "HubSpot Deal" # a QBO custom field holding a deal id, besides the tag
+/// create_missing_customer = true      # the action creates a QBO customer for an unlinked contact
+/// create_missing_items = true         # the action creates QBO items for unlinked products
+/// doc_number_prefix = "HS-"           # generated DocNumbers, when custom numbers are on
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InvoiceSettings {
+    pub invoice_sync: SyncState,
+    /// Payments update mirrored invoices, so they only sync while invoices do.
+    pub payment_sync: SyncState,
+    pub contact_open_deal_fallback: bool,
+    pub deal_reference_field: Option<String>,
+    pub create_missing_customer: bool,
+    pub create_missing_items: bool,
+    pub doc_number_prefix: String,
+}
+
+impl Default for InvoiceSettings {
+    fn default() -> Self {
+        InvoiceSettings {
+            invoice_sync: SyncState::Enabled,
+            payment_sync: SyncState::Enabled,
+            contact_open_deal_fallback: false,
+            deal_reference_field: None,
+            create_missing_customer: true,
+            create_missing_items: true,
+            doc_number_prefix: "HS-".into(),
+        }
+    }
+}
+
+/// The two-way settings a mirrored kind answers with: none, disabled (see `state`).
+static NOT_TWO_WAY: std::sync::LazyLock<ObjectSettings> =
+    std::sync::LazyLock::new(|| ObjectSettings {
+        state: SyncState::Disabled,
+        ..ObjectSettings::default()
+    });
 
 /// Per object kind: whether and how it syncs.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -406,24 +454,42 @@ impl ConnectionSettings {
         Ok(settings)
     }
 
+    /// The two-way settings of `kind`. Mirrored kinds (invoice, payment) have none and answer
+    /// an empty, disabled set; ask [`ConnectionSettings::state`] whether any kind syncs.
     pub fn object(&self, kind: ObjectKind) -> &ObjectSettings {
         match kind {
             ObjectKind::Contact => &self.contact,
             ObjectKind::Product => &self.product,
+            ObjectKind::Invoice | ObjectKind::Payment => &NOT_TWO_WAY,
         }
     }
 
-    pub fn object_mut(&mut self, kind: ObjectKind) -> &mut ObjectSettings {
+    /// The two-way settings of `kind`, `None` for the mirrored kinds.
+    pub fn object_mut(&mut self, kind: ObjectKind) -> Option<&mut ObjectSettings> {
         match kind {
-            ObjectKind::Contact => &mut self.contact,
-            ObjectKind::Product => &mut self.product,
+            ObjectKind::Contact => Some(&mut self.contact),
+            ObjectKind::Product => Some(&mut self.product),
+            ObjectKind::Invoice | ObjectKind::Payment => None,
+        }
+    }
+
+    /// Whether `kind` syncs. Payments follow invoices: without mirrored invoices there is
+    /// nothing for a payment to update.
+    pub fn state(&self, kind: ObjectKind) -> SyncState {
+        match kind {
+            ObjectKind::Contact | ObjectKind::Product => self.object(kind).state,
+            ObjectKind::Invoice => self.invoices.invoice_sync,
+            ObjectKind::Payment => match self.invoices.invoice_sync {
+                SyncState::Enabled => self.invoices.payment_sync,
+                other => other,
+            },
         }
     }
 
     /// Checks the whole document: filter conditions, custom-mapping shapes and their fields
     /// (through `mapping::MappingSet::build`), conflict overrides and account ids.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        for kind in ObjectKind::ALL {
+        for kind in ObjectKind::TWO_WAY {
             let object = self.object(kind);
             for side in Side::BOTH {
                 for (i, condition) in object.entry_filters.for_side(side).iter().enumerate() {
@@ -434,6 +500,22 @@ impl ConnectionSettings {
                 mapping.validate(&format!("{kind}.custom_mappings[{i}]"))?;
             }
             crate::mapping::MappingSet::build(kind, object)?;
+        }
+        if let Some(field) = &self.invoices.deal_reference_field
+            && field.trim().is_empty()
+        {
+            return Err(SettingsError::invalid(
+                "invoices.deal_reference_field",
+                "is empty; leave it out to use only the PrivateNote tag",
+            ));
+        }
+        let prefix = &self.invoices.doc_number_prefix;
+        // QBO DocNumber is at most 21 characters (quickbooks-api.md §0 item 12); keep room for digits.
+        if prefix.chars().count() > 10 || prefix.chars().any(char::is_control) {
+            return Err(SettingsError::invalid(
+                "invoices.doc_number_prefix",
+                format!("{prefix:?} must be at most 10 printable characters"),
+            ));
         }
         for (name, id) in [
             ("income_account_id", &self.new_items.income_account_id),
@@ -459,7 +541,7 @@ mod tests {
     #[test]
     fn an_empty_document_means_the_documented_defaults() {
         let settings = ConnectionSettings::from_toml_str("").unwrap();
-        for kind in ObjectKind::ALL {
+        for kind in ObjectKind::TWO_WAY {
             let object = settings.object(kind);
             assert_eq!(object.state, SyncState::Enabled);
             assert_eq!(object.direction, Direction::TwoWay);

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ConnectionId, ObjectKind, Side};
+use crate::model::{ActionExecution, ConnectionId, ObjectKind, Side};
 
 /// The message format version this code writes and reads.
 pub const JOB_VERSION: u8 = 1;
@@ -26,6 +26,8 @@ pub enum JobReason {
 
 /// "Record `id` of `kind` on `side` of `connection` may have changed."
 /// Serialises exactly as DESIGN §10: `{"v":1,"connection","kind","side","id","reason","seen_at"}`.
+/// A workflow-action job is an invoice job on the HubSpot side whose `id` is the deal and which
+/// also carries the execution (`"action":{"callback_id","inputs"}`): an order, not a signal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub v: u8,
@@ -35,6 +37,8 @@ pub struct Job {
     pub id: String,
     pub reason: JobReason,
     pub seen_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<ActionExecution>,
 }
 
 impl Job {
@@ -54,27 +58,76 @@ impl Job {
             id: id.into(),
             reason,
             seen_at,
+            action: None,
         }
     }
 
-    /// Identity of the signal: two jobs with the same subject ask for the same work.
-    pub fn subject(&self) -> (&ConnectionId, ObjectKind, Side, &str) {
-        (&self.connection, self.kind, self.side, &self.id)
+    /// "Create a QBO invoice from `deal_id`" for one workflow execution.
+    pub fn create_invoice(
+        connection: ConnectionId,
+        deal_id: impl Into<String>,
+        execution: ActionExecution,
+        seen_at: DateTime<Utc>,
+    ) -> Self {
+        Job {
+            action: Some(execution),
+            ..Job::new(
+                connection,
+                ObjectKind::Invoice,
+                Side::Hubspot,
+                deal_id,
+                JobReason::Action,
+                seen_at,
+            )
+        }
+    }
+
+    /// Identity of the work: two jobs with the same subject ask for the same work. Signals are
+    /// about a record; each workflow execution is its own work, even on the same deal.
+    pub fn subject(&self) -> JobSubject {
+        JobSubject {
+            connection: self.connection.to_string(),
+            kind: self.kind,
+            side: self.side,
+            id: self.id.clone(),
+            execution: self.action.as_ref().map(|a| a.callback_id.clone()),
+        }
+    }
+}
+
+/// See [`Job::subject`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobSubject {
+    pub connection: String,
+    pub kind: ObjectKind,
+    pub side: Side,
+    pub id: String,
+    /// The workflow execution's callbackId, for action jobs.
+    pub execution: Option<String>,
+}
+
+/// `connection|kind|side|id[|callbackId]`: the stable text form queues coalesce on.
+impl std::fmt::Display for JobSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}|{}|{}|{}",
+            self.connection, self.kind, self.side, self.id
+        )?;
+        match &self.execution {
+            Some(callback) => write!(f, "|{callback}"),
+            None => Ok(()),
+        }
     }
 }
 
 /// Drops repeated signals for the same record, keeping the first position of each subject and
 /// the earliest `seen_at` (so "changed since" reasoning stays conservative).
 pub fn dedup_jobs(jobs: Vec<Job>) -> Vec<Job> {
-    let mut first: BTreeMap<(String, ObjectKind, Side, String), usize> = BTreeMap::new();
+    let mut first: BTreeMap<JobSubject, usize> = BTreeMap::new();
     let mut out: Vec<Job> = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let key = (
-            job.connection.to_string(),
-            job.kind,
-            job.side,
-            job.id.clone(),
-        );
+        let key = job.subject();
         match first.get(&key) {
             Some(&at) => {
                 if job.seen_at < out[at].seen_at {

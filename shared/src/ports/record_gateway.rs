@@ -15,6 +15,8 @@ pub fn qbo_id_property(kind: ObjectKind) -> &'static str {
     match kind {
         ObjectKind::Contact => "qbo_customer_id",
         ObjectKind::Product => "qbo_item_id",
+        ObjectKind::Invoice => "qbo_invoice_id",
+        ObjectKind::Payment => "qbo_payment_id",
     }
 }
 

@@ -7,6 +7,7 @@ pub mod client;
 pub mod entities;
 pub mod environment;
 pub mod error;
+mod invoice_send;
 pub mod limits;
 pub mod oauth;
 pub mod query;

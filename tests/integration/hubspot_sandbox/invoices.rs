@@ -66,7 +66,9 @@ async fn draft_opens_only_with_one_contact_and_a_line_item_then_payment_marks_it
         "VALIDATION_ERROR",
     );
 
-    // hubspot-api.md §2.9: a succeeded payment associated with the invoice marks it paid.
+    // hubspot-api.md §2.9: a succeeded payment associated with the invoice marks it paid
+    // (on a portal with payment processing set up; the sandbox's default portal has none).
+    hs.sandbox.set_payment_processing(true);
     let pay = hs
         .post(
             "/crm/v3/objects/commerce_payments",

@@ -67,7 +67,7 @@ fn millis_after(now: DateTime<Utc>, delay: Duration) -> i64 {
 
 /// The identity of a signal (same record, same work), for coalescing.
 fn subject(job: &Job) -> String {
-    format!("{}|{}|{}|{}", job.connection, job.kind, job.side, job.id)
+    job.subject().to_string()
 }
 
 fn parse_receipt(receipt: &Receipt) -> Result<i64, QueueError> {

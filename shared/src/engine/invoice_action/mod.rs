@@ -4,11 +4,11 @@
 pub mod execute;
 pub mod intake;
 pub mod plan;
-pub mod qbo_send;
+pub mod queue_sink;
 pub mod request;
-pub mod runner;
 
 pub use execute::{ActionResult, InvoiceAction};
 pub use intake::{ActionJobSink, accept_action_request};
 pub use plan::{ActionFailure, DealLine, doc_number_candidate, plan_qbo_invoice};
+pub use queue_sink::QueuedActions;
 pub use request::{ActionInputs, CreateInvoiceJob, block_response, parse_execution_request};

@@ -1,20 +1,18 @@
 //! The action's execution request (hubspot-api.md §6.2) as a job, and the immediate `BLOCK`
 //! answer with an expiration (§6.3).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::model::{ActionExecution, ConnectionId};
+use crate::ports::Job;
 use serde_json::{Value, json};
 
 /// How long HubSpot waits for the callback before giving up on the execution (§6.3: ISO-8601
 /// duration; the default without one is UNVERIFIED, so we always send it).
 pub const EXPIRATION: &str = "PT1H";
 
-/// The action's input fields (`due_in_days`, `memo`, `send_email`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActionInputs {
-    pub due_in_days: Option<u32>,
-    pub memo: Option<String>,
-    pub send_email: bool,
-}
+pub use crate::model::ActionInputs;
 
 /// One execution to run: the callback to complete and the deal it was enrolled with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +22,33 @@ pub struct CreateInvoiceJob {
     pub portal_id: u64,
     pub deal_id: String,
     pub inputs: ActionInputs,
+}
+
+impl CreateInvoiceJob {
+    /// The queue job that carries this execution to the worker for `connection`.
+    pub fn to_job(&self, connection: ConnectionId, seen_at: DateTime<Utc>) -> Job {
+        Job::create_invoice(
+            connection,
+            self.deal_id.clone(),
+            ActionExecution {
+                callback_id: self.callback_id.clone(),
+                inputs: self.inputs.clone(),
+            },
+            seen_at,
+        )
+    }
+
+    /// The execution an action job carries (`None` for other jobs); `portal_id` is the
+    /// connection's portal, where the execution came from.
+    pub fn from_job(job: &Job, portal_id: u64) -> Option<Self> {
+        let execution = job.action.as_ref()?;
+        Some(CreateInvoiceJob {
+            callback_id: execution.callback_id.clone(),
+            portal_id,
+            deal_id: job.id.clone(),
+            inputs: execution.inputs.clone(),
+        })
+    }
 }
 
 /// Why an execution request is unusable.
@@ -148,6 +173,25 @@ mod tests {
                 .contains("due_in_days")
         );
         assert!(parse_execution_request(b"not json").is_err());
+    }
+
+    #[test]
+    fn an_execution_travels_as_a_job_and_comes_back_whole() {
+        let body = br#"{"callbackId":"ap-1-2-3-0","origin":{"portalId":7},"object":{"objectId":55,"objectType":"DEAL"},"inputFields":{"due_in_days":"10","memo":"m"}}"#;
+        let execution = parse_execution_request(body).unwrap();
+        let connection = ConnectionId::new("acme").unwrap();
+        let job = execution.to_job(connection, Utc::now());
+        let wire = serde_json::to_string(&job).unwrap();
+        assert!(
+            wire.contains(r#""kind":"invoice""#) && wire.contains(r#""callback_id":"ap-1-2-3-0""#)
+        );
+        let back: Job = serde_json::from_str(&wire).unwrap();
+        assert_eq!(CreateInvoiceJob::from_job(&back, 7), Some(execution));
+        let signal = Job {
+            action: None,
+            ..back
+        };
+        assert_eq!(CreateInvoiceJob::from_job(&signal, 7), None);
     }
 
     #[test]

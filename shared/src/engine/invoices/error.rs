@@ -1,11 +1,49 @@
-//! Why an invoice, payment or action could not be mirrored: a reason a user can act on
-//! ("needs attention"), or a vendor failure to retry.
+//! Why an invoice, payment or action could not be mirrored: records it waits for, a reason a
+//! user can act on ("needs attention"), or a vendor failure to retry.
 
 use crate::hubspot::HubspotError;
 use crate::quickbooks::QboError;
 
+/// QBO records an invoice refers to that have no HubSpot counterpart yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnlinkedRecords {
+    /// The invoice's customer: `(Id, DisplayName)`.
+    pub customer: Option<(String, Option<String>)>,
+    /// Item Ids of its lines (only when the product sync links items, see
+    /// `InvoiceSyncSettings::require_linked_items`).
+    pub items: Vec<String>,
+}
+
+impl UnlinkedRecords {
+    pub fn is_empty(&self) -> bool {
+        self.customer.is_none() && self.items.is_empty()
+    }
+}
+
+impl std::fmt::Display for UnlinkedRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some((id, name)) = &self.customer {
+            parts.push(format!(
+                "QuickBooks customer {} ({id}) is not linked to a HubSpot contact",
+                name.as_deref().unwrap_or("?")
+            ));
+        }
+        if !self.items.is_empty() {
+            parts.push(format!(
+                "QuickBooks items {} are not linked to HubSpot products",
+                self.items.join(", ")
+            ));
+        }
+        write!(f, "{}", parts.join("; "))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum InvoiceSyncError {
+    /// Waits for the contact/product sync to link these records (the worker syncs them first).
+    #[error("{0}; sync them first")]
+    Unlinked(UnlinkedRecords),
     /// Cannot proceed until someone fixes the data; the text says what to do.
     #[error("needs attention: {0}")]
     NeedsAttention(String),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
 
-use super::error::InvoiceSyncError;
+use super::error::{InvoiceSyncError, UnlinkedRecords};
 use super::lines::{item_ids, lines_signature, plan_line_items};
 use super::properties::{
     QBO_INVOICE_ID, QBO_LAST_UPDATED, QBO_LINES_SIGNATURE, QBO_PAYMENT_NOTES, QBO_STATUS,
@@ -142,6 +142,21 @@ impl InvoiceMirror {
     ) -> Result<MirroredInvoice> {
         let contact = self.linked_contact(&invoice).await?;
         let products = self.linked_products(&invoice).await?;
+        let mut unlinked = UnlinkedRecords::default();
+        if self.settings.require_linked_items {
+            unlinked.items = item_ids(&invoice)
+                .into_iter()
+                .filter(|id| !products.contains_key(id))
+                .collect();
+        }
+        let contact = match contact {
+            Ok(id) if unlinked.is_empty() => id,
+            Ok(_) => return Err(InvoiceSyncError::Unlinked(unlinked)),
+            Err(customer) => {
+                unlinked.customer = Some(customer);
+                return Err(InvoiceSyncError::Unlinked(unlinked));
+            }
+        };
         let lines = plan_line_items(&invoice, &products);
         let signature = lines_signature(&lines);
         let recorded = match &existing {
@@ -282,8 +297,12 @@ impl InvoiceMirror {
         })
     }
 
-    /// The HubSpot contact linked to the invoice's customer (the contact sync links them).
-    async fn linked_contact(&self, invoice: &Invoice) -> Result<String> {
+    /// The HubSpot contact linked to the invoice's customer (the contact sync links them), or
+    /// the customer's `(Id, name)` when it is not linked yet.
+    async fn linked_contact(
+        &self,
+        invoice: &Invoice,
+    ) -> Result<std::result::Result<String, (String, Option<String>)>> {
         let customer = invoice.customer_ref.as_ref().ok_or_else(|| {
             InvoiceSyncError::NeedsAttention("the QuickBooks invoice has no customer".into())
         })?;
@@ -296,12 +315,10 @@ impl InvoiceMirror {
             .get_object(ObjectType::Contacts, &customer.value, &options)
             .await
         {
-            Ok(c) => Ok(c.id),
-            Err(HubspotError::NotFound { .. }) => Err(InvoiceSyncError::NeedsAttention(format!(
-                "QuickBooks customer {} ({}) is not linked to a HubSpot contact yet; sync the customer first",
-                customer.name.as_deref().unwrap_or("?"),
-                customer.value
-            ))),
+            Ok(c) => Ok(Ok(c.id)),
+            Err(HubspotError::NotFound { .. }) => {
+                Ok(Err((customer.value.clone(), customer.name.clone())))
+            }
             Err(e) => Err(e.into()),
         }
     }

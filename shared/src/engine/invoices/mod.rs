@@ -8,6 +8,6 @@ pub mod properties;
 pub mod settings;
 pub mod sweep;
 
-pub use error::InvoiceSyncError;
+pub use error::{InvoiceSyncError, UnlinkedRecords};
 pub use mirror::{InvoiceMirror, MirrorOutcome, MirroredInvoice};
 pub use settings::InvoiceSyncSettings;

@@ -1,11 +1,11 @@
-//! Per-connection options of the invoice, payment and workflow-action flows (issue 6).
-//! Kept here until `ConnectionSettings` grows an invoices section; defaults are the issue's.
+//! The invoice flows' runtime options, derived from a connection's settings (the `invoices`
+//! section, the item defaults and the product sync) so they are configured in one place.
+
+use crate::model::{ConnectionSettings, ObjectKind, Side, SyncState};
 
 /// Options of the invoice mirror, the payment notes and the "Create QuickBooks invoice" action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceSyncSettings {
-    pub invoices_enabled: bool,
-    pub payments_enabled: bool,
     /// Fall back to the contact's most recently modified open deal (off by default).
     pub contact_open_deal_fallback: bool,
     /// A legacy QBO custom field holding a deal reference, besides the PrivateNote tag.
@@ -18,19 +18,58 @@ pub struct InvoiceSyncSettings {
     pub income_account_id: Option<String>,
     /// Prefix of generated DocNumbers when the company uses custom transaction numbers.
     pub doc_number_prefix: String,
+    /// An invoice waits for its QBO items to be linked to HubSpot products (true when the
+    /// product sync runs towards HubSpot, so line items can point at products).
+    pub require_linked_items: bool,
+}
+
+impl InvoiceSyncSettings {
+    /// The options a connection's settings give.
+    pub fn from_settings(settings: &ConnectionSettings) -> Self {
+        let invoices = &settings.invoices;
+        let product = settings.object(ObjectKind::Product);
+        InvoiceSyncSettings {
+            contact_open_deal_fallback: invoices.contact_open_deal_fallback,
+            deal_reference_field: invoices.deal_reference_field.clone(),
+            create_missing_customer: invoices.create_missing_customer,
+            create_missing_items: invoices.create_missing_items,
+            income_account_id: settings.new_items.income_account_id.clone(),
+            doc_number_prefix: invoices.doc_number_prefix.clone(),
+            require_linked_items: product.state == SyncState::Enabled
+                && product.direction.writes_to(Side::Hubspot),
+        }
+    }
 }
 
 impl Default for InvoiceSyncSettings {
+    /// The options of default connection settings.
     fn default() -> Self {
-        InvoiceSyncSettings {
-            invoices_enabled: true,
-            payments_enabled: true,
-            contact_open_deal_fallback: false,
-            deal_reference_field: None,
-            create_missing_customer: true,
-            create_missing_items: true,
-            income_account_id: None,
-            doc_number_prefix: "HS-".into(),
-        }
+        Self::from_settings(&ConnectionSettings::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+
+    #[test]
+    fn options_follow_the_connection_settings() {
+        let defaults = InvoiceSyncSettings::default();
+        assert!(defaults.create_missing_customer && defaults.require_linked_items);
+        assert!(!defaults.contact_open_deal_fallback);
+        assert_eq!(defaults.doc_number_prefix, "HS-");
+
+        let mut settings = ConnectionSettings::default();
+        settings.product.direction = Direction::ToQuickbooks;
+        settings.new_items.income_account_id = Some("79".into());
+        settings.invoices.contact_open_deal_fallback = true;
+        let derived = InvoiceSyncSettings::from_settings(&settings);
+        assert!(!derived.require_linked_items);
+        assert!(derived.contact_open_deal_fallback);
+        assert_eq!(derived.income_account_id.as_deref(), Some("79"));
+        settings.product.state = SyncState::Disabled;
+        settings.product.direction = Direction::TwoWay;
+        assert!(!InvoiceSyncSettings::from_settings(&settings).require_linked_items);
     }
 }

@@ -298,6 +298,9 @@ fn plan_create(input: &PlanInput<'_>, source: &Record) -> Plan {
                         "the contact has no name, company or email to name a QBO customer by"
                     }
                     ObjectKind::Product => "the product has no name or SKU to name a QBO item by",
+                    ObjectKind::Invoice | ObjectKind::Payment => {
+                        "invoices and payments are mirrored from QuickBooks, never created there by the sync"
+                    }
                 });
             };
             let mut name = name;
@@ -332,6 +335,11 @@ fn plan_create(input: &PlanInput<'_>, source: &Record) -> Plan {
             }
         }
         (ObjectKind::Product, Side::Hubspot) => {}
+        (ObjectKind::Invoice | ObjectKind::Payment, Side::Hubspot) => {
+            return unsyncable(
+                "invoices and payments are mirrored by the invoice flow, not planned",
+            );
+        }
     }
     let mut baseline = merge.merged;
     store_active(&mut baseline, true, true);

@@ -1,11 +1,11 @@
-//! `POST /invoice/{id}/send[?sendTo=]` (quickbooks-api.md §5.6) for the action's "send e-mail"
-//! option; kept beside its only caller until the QBO client grows it (then this file goes).
+//! `QboClient::send_invoice`: `POST /invoice/{id}/send[?sendTo=]` (quickbooks-api.md §5.6),
+//! which e-mails an invoice; used by the workflow action's "send e-mail" option.
 
 use reqwest::Method;
 
-use crate::quickbooks::client::Body;
-use crate::quickbooks::entities::{Entity, Invoice};
-use crate::quickbooks::{QboClient, QboError};
+use super::client::Body;
+use super::entities::{Entity, Invoice};
+use super::{QboClient, QboError};
 
 impl QboClient {
     /// E-mails the invoice (to `send_to`, else its BillEmail); QBO sets `EmailStatus=EmailSent`

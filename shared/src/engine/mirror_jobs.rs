@@ -1,0 +1,447 @@
+//! The worker's one-way jobs: QBO invoices and payments mirrored into HubSpot, and "Create
+//! QuickBooks invoice" executions; unlinked customers/items are synced first, outcomes recorded.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::gateways::Invoicing;
+use super::invoice_action::{ActionResult, CreateInvoiceJob, InvoiceAction};
+use super::invoices::{InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords};
+use super::payments::PaymentMirror;
+use super::retry_schedule::{
+    MAX_RECORD_ATTEMPTS, TRANSIENT_RETRY, UNAUTHORIZED_RETRY, record_backoff, retries_left,
+};
+use super::worker::{Disposition, SyncContext, active_connection, process_group};
+use crate::adapters::{hubspot_gateway, quickbooks_gateway};
+use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
+use crate::ports::{
+    ConnectionRecord, FailureDetail, GatewayError, Job, JobReason, Lane, SyncLogEntry, SyncOutcome,
+    SyncStatus,
+};
+
+/// What a finished job did, in the user's words, and the HubSpot/QBO record on the other end.
+struct Finished {
+    note: String,
+    counterpart_id: Option<String>,
+}
+
+/// How a job ended.
+enum JobEnd {
+    Finished(Finished),
+    /// Not done; recorded as a failure. `retry` = worth trying again automatically.
+    Failed {
+        detail: FailureDetail,
+        retry: bool,
+    },
+    /// Hand the job back (throttling, transient faults, tokens).
+    Later {
+        delay: Duration,
+        reason: String,
+    },
+}
+
+/// Processes the invoice/payment jobs of one connection and kind; one answer per job.
+pub(super) async fn process_mirror_group(
+    ctx: &SyncContext,
+    connection_id: &ConnectionId,
+    kind: ObjectKind,
+    jobs: &[&Job],
+) -> Vec<Disposition> {
+    let all = |d: Disposition| vec![d; jobs.len()];
+    let connection = match active_connection(ctx, connection_id).await {
+        Ok(connection) => connection,
+        Err(disposition) => return all(disposition),
+    };
+    let invoicing = match ctx.gateways.invoicing(&connection).await {
+        Ok(invoicing) => invoicing,
+        Err(error) => {
+            return all(match later(&error) {
+                Some(end) => disposition(end),
+                None => Disposition::Dropped {
+                    reason: error.to_string(),
+                },
+            });
+        }
+    };
+    let state = connection.connection.settings.state(kind);
+    let mut answers = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        // Workflow executions run whatever the mirror settings say: the user asked for them.
+        if job.action.is_none() && state != SyncState::Enabled {
+            answers.push(Disposition::Dropped {
+                reason: format!("{kind} sync is {state:?} for {connection_id}"),
+            });
+            continue;
+        }
+        let end = run_job(ctx, &connection, &invoicing, kind, job).await;
+        let answer = match &end {
+            JobEnd::Later { .. } => None,
+            JobEnd::Finished(_) | JobEnd::Failed { .. } => {
+                record(ctx, connection_id, kind, job, &end).await
+            }
+        };
+        answers.push(answer.unwrap_or_else(|| disposition(end)));
+    }
+    answers
+}
+
+async fn run_job(
+    ctx: &SyncContext,
+    connection: &ConnectionRecord,
+    invoicing: &Invoicing,
+    kind: ObjectKind,
+    job: &Job,
+) -> JobEnd {
+    let mirror = &invoicing.mirror;
+    let today = ctx.clock.now().date_naive();
+    match (kind, job.side) {
+        (ObjectKind::Invoice, Side::Hubspot) => match job.action {
+            Some(_) => run_action(connection, mirror, job, today).await,
+            None => JobEnd::Finished(Finished {
+                note: "HubSpot invoice changes are not synced back to QuickBooks".into(),
+                counterpart_id: None,
+            }),
+        },
+        (_, Side::Quickbooks) => {
+            let mut linked_first = false;
+            loop {
+                let result = mirror_once(invoicing, kind, &job.id, today).await;
+                match result {
+                    Err(InvoiceSyncError::Unlinked(unlinked)) if !linked_first => {
+                        linked_first = true;
+                        if let Some(end) = link_first(ctx, connection.id(), &unlinked).await {
+                            return end;
+                        }
+                    }
+                    Err(InvoiceSyncError::Unlinked(unlinked)) => {
+                        return JobEnd::Failed {
+                            detail: FailureDetail {
+                                code: None,
+                                message: unlinked.to_string(),
+                                suggested_fix: Some(
+                                    "Check the contact/product sync settings (direction, entry filters) and the records' sync status; the invoice syncs once they are linked".into(),
+                                ),
+                            },
+                            retry: true,
+                        };
+                    }
+                    other => return ended(other),
+                }
+            }
+        }
+        (_, Side::Hubspot) => JobEnd::Finished(Finished {
+            note: "HubSpot payment changes are not synced back to QuickBooks".into(),
+            counterpart_id: None,
+        }),
+    }
+}
+
+/// One attempt at mirroring QBO invoice or payment `id`.
+async fn mirror_once(
+    invoicing: &Invoicing,
+    kind: ObjectKind,
+    id: &str,
+    today: NaiveDate,
+) -> Result<Finished, InvoiceSyncError> {
+    let mirror = &invoicing.mirror;
+    if kind == ObjectKind::Payment {
+        let report = PaymentMirror::with_records(mirror, &invoicing.payment_records)
+            .sync_payment(id, today)
+            .await?;
+        let mut note = match report.invoices.as_slice() {
+            [] => "applied to no mirrored invoice".to_owned(),
+            ids => format!("updated invoice(s) {}", ids.join(", ")),
+        };
+        if report.notes_created > 0 {
+            note.push_str(&format!("; {} deal note(s)", report.notes_created));
+        }
+        if report.records_created > 0 {
+            note.push_str(&format!("; {} payment record(s)", report.records_created));
+        }
+        if report.records_archived > 0 {
+            note.push_str(&format!(
+                "; {} payment record(s) archived",
+                report.records_archived
+            ));
+        }
+        return Ok(Finished {
+            note,
+            counterpart_id: None,
+        });
+    }
+    let mirrored = mirror.sync_invoice(id, today).await?;
+    let what = match mirrored.outcome {
+        MirrorOutcome::Created => "created HubSpot invoice",
+        MirrorOutcome::Updated => "updated HubSpot invoice",
+        MirrorOutcome::Voided => "voided HubSpot invoice",
+        MirrorOutcome::Archived => "archived HubSpot invoice",
+        MirrorOutcome::Skipped => "nothing to mirror (voided or deleted before it was mirrored)",
+    };
+    let mut note = match &mirrored.hubspot_id {
+        Some(hs) if mirrored.outcome != MirrorOutcome::Skipped => format!("{what} {hs}"),
+        _ => what.to_owned(),
+    };
+    if let Some(deal) = &mirrored.deal {
+        note.push_str(&format!(" on deal {}", deal.deal_id()));
+    }
+    Ok(Finished {
+        note,
+        counterpart_id: mirrored.hubspot_id,
+    })
+}
+
+/// Syncs the invoice's unlinked customer and items through the two-way engine (which links
+/// or creates them per the connection's settings). `Some` when the job must wait instead.
+async fn link_first(
+    ctx: &SyncContext,
+    connection: &ConnectionId,
+    unlinked: &UnlinkedRecords,
+) -> Option<JobEnd> {
+    let now = ctx.clock.now();
+    let signal = |kind, id: &str| {
+        Job::new(
+            connection.clone(),
+            kind,
+            Side::Quickbooks,
+            id,
+            JobReason::Retry,
+            now,
+        )
+    };
+    let mut groups: Vec<(ObjectKind, Vec<Job>)> = Vec::new();
+    if let Some((customer, _)) = &unlinked.customer {
+        groups.push((
+            ObjectKind::Contact,
+            vec![signal(ObjectKind::Contact, customer)],
+        ));
+    }
+    if !unlinked.items.is_empty() {
+        let items = unlinked
+            .items
+            .iter()
+            .map(|id| signal(ObjectKind::Product, id))
+            .collect();
+        groups.push((ObjectKind::Product, items));
+    }
+    for (kind, group) in groups {
+        let refs: Vec<&Job> = group.iter().collect();
+        for answer in process_group(ctx, connection, kind, &refs).await {
+            if let Disposition::RetryAfter { delay, reason } = answer {
+                return Some(JobEnd::Later {
+                    delay,
+                    reason: format!("linking the invoice's {kind} first: {reason}"),
+                });
+            }
+        }
+    }
+    None
+}
+
+async fn run_action(
+    connection: &ConnectionRecord,
+    mirror: &InvoiceMirror,
+    job: &Job,
+    today: NaiveDate,
+) -> JobEnd {
+    let portal = connection
+        .connection
+        .hubspot_portal_id
+        .parse()
+        .unwrap_or_default();
+    let Some(execution) = CreateInvoiceJob::from_job(job, portal) else {
+        return JobEnd::Finished(Finished {
+            note: "no workflow execution in the job".into(),
+            counterpart_id: None,
+        });
+    };
+    match InvoiceAction::new(mirror).run(&execution, today).await {
+        Ok(ActionResult::Success(outputs)) => JobEnd::Finished(Finished {
+            note: format!(
+                "workflow action created QuickBooks invoice {}",
+                outputs
+                    .get("qbo_invoice_number")
+                    .or_else(|| outputs.get("qbo_invoice_id"))
+                    .map(String::as_str)
+                    .unwrap_or("?")
+            ),
+            counterpart_id: outputs.get("qbo_invoice_id").cloned(),
+        }),
+        // Already reported to the workflow (FAIL_CONTINUE); recorded for the sync status too.
+        Ok(ActionResult::Failed(message)) => JobEnd::Failed {
+            detail: FailureDetail {
+                code: None,
+                message,
+                suggested_fix: Some("Fix the deal, then re-enroll it in the workflow".into()),
+            },
+            retry: false,
+        },
+        Err(error) => ended(Err(error)),
+    }
+}
+
+/// A vendor or data failure as a job end.
+fn ended(result: Result<Finished, InvoiceSyncError>) -> JobEnd {
+    let error = match result {
+        Ok(finished) => return JobEnd::Finished(finished),
+        Err(InvoiceSyncError::NeedsAttention(message)) => {
+            return JobEnd::Failed {
+                detail: FailureDetail {
+                    code: None,
+                    message,
+                    suggested_fix: None,
+                },
+                retry: false,
+            };
+        }
+        Err(InvoiceSyncError::Unlinked(unlinked)) => {
+            return JobEnd::Failed {
+                detail: FailureDetail {
+                    code: None,
+                    message: unlinked.to_string(),
+                    suggested_fix: None,
+                },
+                retry: true,
+            };
+        }
+        Err(InvoiceSyncError::Hubspot(e)) => hubspot_gateway::gateway_error(e),
+        Err(InvoiceSyncError::Quickbooks(e)) => quickbooks_gateway::gateway_error(e),
+    };
+    later(&error).unwrap_or_else(|| JobEnd::Failed {
+        detail: FailureDetail {
+            code: None,
+            message: error.to_string(),
+            suggested_fix: None,
+        },
+        retry: true,
+    })
+}
+
+/// The failures the queue waits out (the same policy as the two-way sync's gateway failures).
+fn later(error: &GatewayError) -> Option<JobEnd> {
+    let delay = match error {
+        GatewayError::Throttled { wait } => *wait,
+        GatewayError::Transient { .. } => TRANSIENT_RETRY,
+        GatewayError::Unauthorized { .. } => UNAUTHORIZED_RETRY,
+        GatewayError::Other { .. } => return None,
+    };
+    Some(JobEnd::Later {
+        delay,
+        reason: error.to_string(),
+    })
+}
+
+fn disposition(end: JobEnd) -> Disposition {
+    match end {
+        JobEnd::Later { delay, reason } => Disposition::RetryAfter { delay, reason },
+        JobEnd::Finished(_) | JobEnd::Failed { .. } => Disposition::Done,
+    }
+}
+
+/// Stores the job's status and a log line; failures with attempts left get a delayed retry
+/// job (the two-way sync's backoff). `Some` when the store failed and the job must come back.
+async fn record(
+    ctx: &SyncContext,
+    connection: &ConnectionId,
+    kind: ObjectKind,
+    job: &Job,
+    end: &JobEnd,
+) -> Option<Disposition> {
+    let now = ctx.clock.now();
+    let previous = match ctx
+        .store
+        .get_status(connection, kind, job.side, &job.id)
+        .await
+    {
+        Ok(previous) => previous,
+        Err(error) => return Some(store_retry(error)),
+    };
+    let (status, action, retry) = match end {
+        JobEnd::Later { .. } => return None,
+        JobEnd::Finished(finished) => (
+            SyncStatus {
+                kind,
+                side: job.side,
+                id: job.id.clone(),
+                counterpart_id: finished.counterpart_id.clone(),
+                outcome: SyncOutcome::Synced {
+                    note: Some(finished.note.clone()),
+                },
+                attempts: 0,
+                next_retry_at: None,
+                needs_attention: false,
+                updated_at: now,
+            },
+            finished.note.clone(),
+            None,
+        ),
+        JobEnd::Failed { detail, retry } => {
+            let attempts = previous
+                .as_ref()
+                .filter(|p| matches!(p.outcome, SyncOutcome::Failed(_)))
+                .map_or(0, |p| p.attempts)
+                + 1;
+            let again = *retry && retries_left(attempts) && job.action.is_none();
+            let delay = record_backoff(attempts);
+            (
+                SyncStatus {
+                    kind,
+                    side: job.side,
+                    id: job.id.clone(),
+                    counterpart_id: previous.as_ref().and_then(|p| p.counterpart_id.clone()),
+                    outcome: SyncOutcome::Failed(detail.clone()),
+                    attempts,
+                    next_retry_at: again.then(|| at(now, delay)),
+                    needs_attention: !again,
+                    updated_at: now,
+                },
+                format!(
+                    "failed (attempt {attempts} of {MAX_RECORD_ATTEMPTS}): {}",
+                    detail.message
+                ),
+                again.then_some(delay),
+            )
+        }
+    };
+    let entry = SyncLogEntry {
+        at: now,
+        kind,
+        side: job.side,
+        id: job.id.clone(),
+        counterpart_id: status.counterpart_id.clone(),
+        outcome: status.outcome.clone(),
+        action,
+    };
+    if let Err(error) = ctx.store.put_status(connection, &status).await {
+        return Some(store_retry(error));
+    }
+    if let Err(error) = ctx.store.append_log(connection, &[entry]).await {
+        tracing::error!(%error, "could not append to the sync log");
+    }
+    if let Some(delay) = retry {
+        let again = Job {
+            reason: JobReason::Retry,
+            seen_at: now,
+            ..job.clone()
+        };
+        if let Err(error) = ctx
+            .queue
+            .enqueue(Lane::Live, vec![again], Some(delay))
+            .await
+        {
+            tracing::error!(%error, record = %job.id, "could not schedule a retry job");
+        }
+    }
+    None
+}
+
+fn at(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
+}
+
+fn store_retry(error: crate::ports::StoreError) -> Disposition {
+    Disposition::RetryAfter {
+        delay: super::retry_schedule::STORE_RETRY,
+        reason: error.to_string(),
+    }
+}
