@@ -1,5 +1,6 @@
 //! Initial sync (backfill): enumerate both sides, match, plan; a dry run returns a preview and
 //! writes nothing, a real run applies through the worker's path (`sync_units`) chunk by chunk.
+//! Mirrored kinds (invoices, payments) are backfilled by queueing one bulk job per QBO record.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use crate::engine::plan::{Action, LinkChange, Outcome};
 use crate::mapping::{MappingSet, normalise_key};
 use crate::model::{ConnectionId, ObjectKind, Record, Side, SyncState};
-use crate::ports::{Cursor, GatewayError, Job, JobReason, Lane, RecordRef, StoreError};
+use crate::ports::{Cursor, GatewayError, Job, JobReason, Lane, Page, RecordRef, StoreError};
 
 use super::gateways::GatewayPair;
 use super::prepare::{PrepareResult, prepare};
@@ -26,6 +27,19 @@ pub struct InitialSyncOptions {
     pub chunk_size: usize,
     /// Examples kept per preview category.
     pub samples: usize,
+    /// When the mirrored kinds (QBO invoices, payments) are backfilled.
+    pub mirrored: MirroredBackfill,
+}
+
+/// When an initial sync queues the whole QBO history of a mirrored kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MirroredBackfill {
+    /// Every run (an explicit initial sync).
+    Always,
+    /// Only for kinds never backfilled on this connection (no QBO cursor with a full sweep):
+    /// the daily reconciliation, so connections made before a kind existed catch up once
+    /// without re-queueing every invoice each day (the poller and overdue sweep cover the rest).
+    IfNeverDone,
 }
 
 impl Default for InitialSyncOptions {
@@ -34,6 +48,7 @@ impl Default for InitialSyncOptions {
             dry_run: false,
             chunk_size: 100,
             samples: 5,
+            mirrored: MirroredBackfill::Always,
         }
     }
 }
@@ -89,11 +104,24 @@ impl KindPreview {
     }
 }
 
+/// What the backfill of one mirrored kind queued (or, in a dry run, would queue).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirroredPreview {
+    pub kind: ObjectKind,
+    /// QBO records listed.
+    pub qbo_records: usize,
+    /// Bulk-lane jobs queued (0 in a dry run).
+    pub queued: usize,
+}
+
 /// The result of an initial sync (or its preview) for every enabled kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InitialSyncReport {
     pub dry_run: bool,
+    /// The two-way kinds.
     pub kinds: Vec<KindPreview>,
+    /// The mirrored kinds backfilled this run, invoices before payments.
+    pub mirrored: Vec<MirroredPreview>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +142,11 @@ pub enum InitialSyncError {
     Store(#[from] StoreError),
     #[error("gateways for the connection: {0}")]
     Gateways(GatewayError),
+    #[error("could not queue the {kind} backfill: {error}")]
+    Queue {
+        kind: ObjectKind,
+        error: crate::ports::QueueError,
+    },
 }
 
 /// Throttle waits tolerated per page while listing before giving up.
@@ -163,6 +196,7 @@ pub async fn initial_sync(
     let mut report = InitialSyncReport {
         dry_run: options.dry_run,
         kinds: Vec::new(),
+        mirrored: Vec::new(),
     };
     for kind in kinds {
         let mappings = MappingSet::build(kind, settings.object(kind))
@@ -291,7 +325,90 @@ pub async fn initial_sync(
         }
         report.kinds.push(preview);
     }
+    for kind in ObjectKind::MIRRORED {
+        if settings.state(kind) != SyncState::Enabled {
+            continue;
+        }
+        if options.mirrored == MirroredBackfill::IfNeverDone
+            && ctx
+                .store
+                .get_cursor(connection_id, Side::Quickbooks, kind)
+                .await?
+                .is_some_and(|c| c.last_full_sweep.is_some())
+        {
+            continue;
+        }
+        let backfill = backfill_mirrored(ctx, &gateways, connection_id, kind, options, progress);
+        report.mirrored.push(backfill.await?);
+    }
     Ok(report)
+}
+
+/// Queues one bulk job per QBO record of the mirrored `kind` (the worker mirrors each), page
+/// by page, then sets the QBO cursor so the poller takes over from when the listing began.
+async fn backfill_mirrored(
+    ctx: &SyncContext,
+    gateways: &GatewayPair,
+    connection_id: &ConnectionId,
+    kind: ObjectKind,
+    options: &InitialSyncOptions,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<MirroredPreview, InitialSyncError> {
+    let side = Side::Quickbooks;
+    let started = ctx.clock.now();
+    let mut preview = MirroredPreview {
+        kind,
+        qbo_records: 0,
+        queued: 0,
+    };
+    let mut cursor = None;
+    let mut throttles = 0;
+    loop {
+        let page = next_page(gateways, kind, side, cursor.take(), &mut throttles).await?;
+        preview.qbo_records += page.records.len();
+        progress(SyncProgress::Listing {
+            kind,
+            side,
+            records: preview.qbo_records,
+        });
+        if !options.dry_run && !page.records.is_empty() {
+            let now = ctx.clock.now();
+            let jobs: Vec<Job> = page
+                .records
+                .into_iter()
+                .map(|r| {
+                    Job::new(
+                        connection_id.clone(),
+                        kind,
+                        side,
+                        r.id,
+                        JobReason::Backfill,
+                        now,
+                    )
+                })
+                .collect();
+            preview.queued += ctx
+                .queue
+                .enqueue(Lane::Bulk, jobs, None)
+                .await
+                .map_err(|error| InitialSyncError::Queue { kind, error })?;
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    if !options.dry_run {
+        let existing = ctx.store.get_cursor(connection_id, side, kind).await?;
+        let cursor = Cursor {
+            watermark: existing.map_or(started, |c| c.watermark.min(started)),
+            last_full_sweep: Some(ctx.clock.now()),
+        };
+        ctx.store
+            .put_cursor(connection_id, side, kind, &cursor)
+            .await?;
+    }
+    Ok(preview)
 }
 
 /// Every record of `kind` on `side`, page by page, waiting out throttling.
@@ -305,21 +422,34 @@ async fn list_all(
     let mut cursor = None;
     let mut throttles = 0;
     loop {
+        let page = next_page(gateways, kind, side, cursor.take(), &mut throttles).await?;
+        records.extend(page.records);
+        progress(SyncProgress::Listing {
+            kind,
+            side,
+            records: records.len(),
+        });
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(records),
+        }
+    }
+}
+
+/// The page of `kind` on `side` after `cursor`, waiting out throttling (`throttles` counts
+/// the waits of the whole listing, up to `MAX_LIST_THROTTLES`).
+async fn next_page(
+    gateways: &GatewayPair,
+    kind: ObjectKind,
+    side: Side,
+    cursor: Option<String>,
+    throttles: &mut u32,
+) -> Result<Page, InitialSyncError> {
+    loop {
         match gateways.side(side).list_page(kind, cursor.clone()).await {
-            Ok(page) => {
-                records.extend(page.records);
-                progress(SyncProgress::Listing {
-                    kind,
-                    side,
-                    records: records.len(),
-                });
-                match page.next {
-                    Some(next) => cursor = Some(next),
-                    None => return Ok(records),
-                }
-            }
-            Err(GatewayError::Throttled { wait }) if throttles < MAX_LIST_THROTTLES => {
-                throttles += 1;
+            Ok(page) => return Ok(page),
+            Err(GatewayError::Throttled { wait }) if *throttles < MAX_LIST_THROTTLES => {
+                *throttles += 1;
                 tokio::time::sleep(wait).await;
             }
             Err(error) => return Err(InitialSyncError::Listing { kind, side, error }),

@@ -1,19 +1,21 @@
-//! Initial sync tests: the dry-run preview (counts, collisions, samples) writes nothing; the
-//! real run links, creates in batches, sets watermarks, and a second run writes nothing.
+//! Initial sync and poller tests: the dry-run preview writes nothing; the real run links,
+//! creates in batches, sets watermarks; mirrored kinds are backfilled and polled from QBO only.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::initial_sync::{InitialSyncOptions, SyncProgress, initial_sync};
+use super::initial_sync::{InitialSyncOptions, MirroredBackfill, SyncProgress, initial_sync};
 use super::poller::poll_connection;
 use super::test_harness::{Harness, values};
-use crate::model::{ObjectKind, Side};
-use crate::ports::{GatewayError, JobQueue, Lane, LinkStore};
+use crate::model::{ConnectionSettings, ObjectKind, Side, SyncState};
+use crate::ports::{GatewayError, Job, JobQueue, JobReason, Lane, LinkStore};
 
 const CONTACT: ObjectKind = ObjectKind::Contact;
 const PRODUCT: ObjectKind = ObjectKind::Product;
+const INVOICE: ObjectKind = ObjectKind::Invoice;
+const PAYMENT: ObjectKind = ObjectKind::Payment;
 
 /// Ada on both sides, Bob only in HubSpot (his name is taken in QBO by another Bob), Carol
 /// only in QBO; a product on both sides by SKU and one only in HubSpot.
@@ -308,4 +310,261 @@ async fn api_calls_stay_batched_for_backfill_and_steady_state() {
     );
     assert_eq!((hs.read, qb.read, qb.update), (1, 1, 1), "{hs:?} {qb:?}");
     assert_eq!(qb.records_updated, 50);
+}
+
+/// A QBO invoice as the gateway lists it (the memory fake stores any kind generically).
+fn qbo_invoice(h: &Harness, doc_number: &str) -> String {
+    h.qbo
+        .insert(
+            INVOICE,
+            values(&[("DocNumber", json!(doc_number)), ("TotalAmt", json!(100))]),
+        )
+        .id
+}
+
+fn qbo_payment(h: &Harness, amount: u32) -> String {
+    h.qbo
+        .insert(PAYMENT, values(&[("TotalAmt", json!(amount))]))
+        .id
+}
+
+fn without_invoices() -> ConnectionSettings {
+    let mut settings = ConnectionSettings::default();
+    settings.invoices.invoice_sync = SyncState::Disabled;
+    settings
+}
+
+/// Every job waiting on `lane`, in queue order.
+async fn queued(h: &Harness, lane: Lane) -> Vec<Job> {
+    h.queue
+        .receive(lane, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.job)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_poller_turns_a_qbo_invoice_change_into_an_invoice_job_and_never_polls_hubspot_for_it()
+{
+    let h = Harness::new().await;
+    let invoice = qbo_invoice(&h, "1001");
+    let first = poll_connection(&h.ctx, &h.conn).await.unwrap();
+    assert!(first.started.contains(&(Side::Quickbooks, INVOICE)));
+    assert!(first.started.contains(&(Side::Quickbooks, PAYMENT)));
+    assert!(!first.started.contains(&(Side::Hubspot, INVOICE)));
+    assert!(!first.started.contains(&(Side::Hubspot, PAYMENT)));
+    assert_eq!(first.jobs, 0, "the past is the backfill's");
+
+    h.clock.advance(Duration::from_secs(300));
+    h.qbo
+        .edit(INVOICE, &invoice, values(&[("TotalAmt", json!(120))]));
+    let poll = poll_connection(&h.ctx, &h.conn).await.unwrap();
+    assert_eq!(poll.jobs, 1, "{poll:?}");
+    assert!(poll.failures.is_empty(), "{poll:?}");
+    let jobs = queued(&h, Lane::Live).await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        (
+            jobs[0].kind,
+            jobs[0].side,
+            jobs[0].id.as_str(),
+            jobs[0].reason
+        ),
+        (INVOICE, Side::Quickbooks, invoice.as_str(), JobReason::Poll)
+    );
+    for kind in [INVOICE, PAYMENT] {
+        assert!(
+            h.store
+                .get_cursor(&h.conn, Side::Hubspot, kind)
+                .await
+                .unwrap()
+                .is_none(),
+            "no HubSpot {kind} cursor"
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_invoice_sync_disabled_the_poller_polls_no_invoices_or_payments() {
+    let h = Harness::with_settings(without_invoices()).await;
+    let invoice = qbo_invoice(&h, "1001");
+    let first = poll_connection(&h.ctx, &h.conn).await.unwrap();
+    assert!(
+        first.started.iter().all(|(_, kind)| kind.is_two_way()),
+        "{first:?}"
+    );
+    h.clock.advance(Duration::from_secs(300));
+    h.qbo
+        .edit(INVOICE, &invoice, values(&[("TotalAmt", json!(120))]));
+    qbo_payment(&h, 50);
+    let poll = poll_connection(&h.ctx, &h.conn).await.unwrap();
+    assert_eq!(poll.jobs, 0, "{poll:?}");
+    for kind in [INVOICE, PAYMENT] {
+        assert!(
+            h.store
+                .get_cursor(&h.conn, Side::Quickbooks, kind)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_backfill_queues_one_bulk_job_per_qbo_invoice_then_payment_and_the_poller_starts_after_it()
+ {
+    let h = Harness::new().await;
+    // More than one page (the fake lists 100 per page).
+    let invoices: Vec<String> = (0..150)
+        .map(|i| qbo_invoice(&h, &format!("INV-{i}")))
+        .collect();
+    let payments: Vec<String> = (0..3).map(|i| qbo_payment(&h, 10 + i)).collect();
+    // The history is older than the poll overlap (changes inside it are re-read by design).
+    h.clock.advance(Duration::from_secs(3600));
+    let progress = Mutex::new(Vec::new());
+    let report = initial_sync(&h.ctx, &h.conn, &options(false), &|p| {
+        progress.lock().unwrap().push(p)
+    })
+    .await
+    .unwrap();
+    let counts: Vec<(ObjectKind, usize, usize)> = report
+        .mirrored
+        .iter()
+        .map(|m| (m.kind, m.qbo_records, m.queued))
+        .collect();
+    assert_eq!(counts, [(INVOICE, 150, 150), (PAYMENT, 3, 3)]);
+
+    assert!(queued(&h, Lane::Live).await.is_empty());
+    let jobs = queued(&h, Lane::Bulk).await;
+    let expected: Vec<(ObjectKind, &str)> = invoices
+        .iter()
+        .map(|id| (INVOICE, id.as_str()))
+        .chain(payments.iter().map(|id| (PAYMENT, id.as_str())))
+        .collect();
+    let got: Vec<(ObjectKind, &str)> = jobs.iter().map(|j| (j.kind, j.id.as_str())).collect();
+    assert_eq!(got, expected, "invoices first, one job each");
+    assert!(
+        jobs.iter()
+            .all(|j| j.side == Side::Quickbooks && j.reason == JobReason::Backfill)
+    );
+
+    // Listing was reported page by page.
+    let progress = progress.into_inner().unwrap();
+    for records in [100, 150] {
+        assert!(progress.contains(&SyncProgress::Listing {
+            kind: INVOICE,
+            side: Side::Quickbooks,
+            records
+        }));
+    }
+
+    // The QBO cursors are set, so the poller takes over without re-queueing the history.
+    for kind in [INVOICE, PAYMENT] {
+        let cursor = h
+            .store
+            .get_cursor(&h.conn, Side::Quickbooks, kind)
+            .await
+            .unwrap()
+            .expect("cursor set by the backfill");
+        assert!(cursor.last_full_sweep.is_some());
+    }
+    h.clock.advance(Duration::from_secs(600));
+    let poll = poll_connection(&h.ctx, &h.conn).await.unwrap();
+    assert!(poll.started.iter().all(|(_, k)| k.is_two_way()), "{poll:?}");
+    assert_eq!(poll.jobs, 0, "{poll:?}");
+}
+
+#[tokio::test]
+async fn a_dry_run_counts_qbo_invoices_and_payments_and_queues_nothing() {
+    let h = Harness::new().await;
+    qbo_invoice(&h, "1");
+    qbo_invoice(&h, "2");
+    qbo_payment(&h, 5);
+    let report = initial_sync(&h.ctx, &h.conn, &options(true), &|_| {})
+        .await
+        .unwrap();
+    let counts: Vec<(ObjectKind, usize, usize)> = report
+        .mirrored
+        .iter()
+        .map(|m| (m.kind, m.qbo_records, m.queued))
+        .collect();
+    assert_eq!(counts, [(INVOICE, 2, 0), (PAYMENT, 1, 0)]);
+    assert_eq!(h.queue.pending(Lane::Bulk).await.unwrap(), 0);
+    assert_eq!(h.queue.pending(Lane::Live).await.unwrap(), 0);
+    assert!(
+        h.store
+            .get_cursor(&h.conn, Side::Quickbooks, INVOICE)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn with_invoice_sync_disabled_the_backfill_lists_no_invoices_or_payments() {
+    let h = Harness::with_settings(without_invoices()).await;
+    qbo_invoice(&h, "1");
+    qbo_payment(&h, 5);
+    let progress = Mutex::new(Vec::new());
+    let report = initial_sync(&h.ctx, &h.conn, &options(false), &|p| {
+        progress.lock().unwrap().push(p)
+    })
+    .await
+    .unwrap();
+    assert!(report.mirrored.is_empty(), "{report:?}");
+    assert_eq!(h.queue.pending(Lane::Bulk).await.unwrap(), 0);
+    let progress = progress.into_inner().unwrap();
+    assert!(
+        progress.iter().all(|p| match p {
+            SyncProgress::Listing { kind, .. } | SyncProgress::Syncing { kind, .. } =>
+                kind.is_two_way(),
+        }),
+        "{progress:?}"
+    );
+    // The two-way kinds were still listed, so listing ran at all.
+    assert!(
+        progress
+            .iter()
+            .any(|p| matches!(p, SyncProgress::Listing { kind: CONTACT, .. }))
+    );
+}
+
+#[tokio::test]
+async fn the_daily_sweep_backfills_a_mirrored_kind_only_once() {
+    let h = Harness::new().await;
+    let invoice = qbo_invoice(&h, "1");
+    // The poller met invoices first (e.g. the connection predates invoice sync): its cursor
+    // has no full sweep, so the daily sweep backfills the history once.
+    poll_connection(&h.ctx, &h.conn).await.unwrap();
+    let daily = InitialSyncOptions {
+        mirrored: MirroredBackfill::IfNeverDone,
+        ..InitialSyncOptions::default()
+    };
+    let first = initial_sync(&h.ctx, &h.conn, &daily, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        first
+            .mirrored
+            .iter()
+            .map(|m| (m.kind, m.queued))
+            .collect::<Vec<_>>(),
+        [(INVOICE, 1), (PAYMENT, 0)]
+    );
+    let jobs = queued(&h, Lane::Bulk).await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].id, invoice);
+
+    h.clock.advance(Duration::from_secs(86_400));
+    let second = initial_sync(&h.ctx, &h.conn, &daily, &|_| {})
+        .await
+        .unwrap();
+    assert!(second.mirrored.is_empty(), "{second:?}");
+    // An explicit initial sync still backfills.
+    let explicit = initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(explicit.mirrored.len(), 2);
 }

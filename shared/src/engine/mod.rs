@@ -9,6 +9,7 @@ pub mod gateways;
 pub mod idempotency;
 pub mod initial_sync;
 pub mod invoice_action;
+pub mod invoice_sweep;
 pub mod invoices;
 mod mirror_jobs;
 pub mod payments;

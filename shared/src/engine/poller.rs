@@ -1,5 +1,5 @@
-//! The poller: per connection, enabled kind and side, asks the vendor what changed since the
-//! stored watermark (minus an overlap margin), turns it into jobs, then advances the watermark.
+//! The poller: per connection, enabled kind and source side, asks the vendor what changed since
+//! the stored watermark (minus an overlap margin), turns it into jobs, then advances the watermark.
 
 use std::time::Duration;
 
@@ -37,7 +37,17 @@ pub enum PollError {
     Gateways(GatewayError),
 }
 
-/// Polls every enabled kind on both sides of `connection_id`.
+/// The sides the poller asks about `kind`: both for two-way kinds; only QBO for the mirrored
+/// kinds (invoices, payments), whose HubSpot side is never a source.
+pub fn polled_sides(kind: ObjectKind) -> &'static [Side] {
+    if kind.is_two_way() {
+        &Side::BOTH
+    } else {
+        &[Side::Quickbooks]
+    }
+}
+
+/// Polls every enabled kind on its source sides (see [`polled_sides`]) of `connection_id`.
 pub async fn poll_connection(
     ctx: &SyncContext,
     connection_id: &ConnectionId,
@@ -53,11 +63,11 @@ pub async fn poll_connection(
         .await
         .map_err(PollError::Gateways)?;
     let mut report = PollReport::default();
-    for kind in ObjectKind::TWO_WAY {
-        if connection.connection.settings.object(kind).state != SyncState::Enabled {
+    for kind in ObjectKind::ALL {
+        if connection.connection.settings.state(kind) != SyncState::Enabled {
             continue;
         }
-        for side in Side::BOTH {
+        for &side in polled_sides(kind) {
             let Some(cursor) = ctx.store.get_cursor(connection_id, side, kind).await? else {
                 // Nothing before now needs polling: the initial sync covers the past.
                 let cursor = Cursor {
@@ -79,8 +89,13 @@ pub async fn poll_connection(
                     continue;
                 }
             };
-            let ids: Vec<String> = changes.records.iter().map(|r| r.id.clone()).collect();
-            let links = ctx.store.get_links(connection_id, kind, side, &ids).await?;
+            // Mirrored kinds have no links, so nothing of theirs can be an echo.
+            let links = if kind.is_two_way() {
+                let ids: Vec<String> = changes.records.iter().map(|r| r.id.clone()).collect();
+                ctx.store.get_links(connection_id, kind, side, &ids).await?
+            } else {
+                Vec::new()
+            };
             let now = ctx.clock.now();
             let mut jobs = Vec::new();
             let mut seen: Vec<RecordRef> = Vec::new();

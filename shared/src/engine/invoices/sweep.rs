@@ -1,5 +1,5 @@
-//! The daily overdue sweep (issue 6): invoices still open in HubSpot whose QBO due date has
-//! passed are re-synced, so "Overdue" reaches the invoice and the deal without a QBO event.
+//! The daily overdue sweep's search (issue 6): which mirrored HubSpot invoices are still open
+//! past their QBO due date; `engine::invoice_sweep` queues them so "Overdue" lands without a QBO event.
 
 use chrono::NaiveDate;
 
@@ -25,10 +25,13 @@ pub fn past_due(due: Option<&str>, today: NaiveDate) -> bool {
 }
 
 impl InvoiceMirror {
-    /// Re-syncs every open mirrored invoice past its due date; returns their QBO ids. The due
-    /// date is compared here rather than in the search, whose date-filter format is UNVERIFIED
-    /// for custom date properties (hubspot-api.md §2.4).
-    pub async fn sweep_overdue(&self, today: NaiveDate) -> Result<Vec<String>, InvoiceSyncError> {
+    /// The QBO ids of every open mirrored invoice past its due date on `today`. The due date is
+    /// compared here rather than in the search, whose date-filter format is UNVERIFIED for
+    /// custom date properties (hubspot-api.md §2.4).
+    pub async fn overdue_candidates(
+        &self,
+        today: NaiveDate,
+    ) -> Result<Vec<String>, InvoiceSyncError> {
         self.ensure_schema().await?;
         let request = SearchRequest {
             filter_groups: vec![FilterGroup {
@@ -44,18 +47,23 @@ impl InvoiceMirror {
             .hubspot
             .search_all(ObjectType::Invoices, &request)
             .await?;
-        let mut swept = Vec::new();
-        for invoice in found.results {
-            if !past_due(invoice.get(QBO_DUE_DATE), today) {
-                continue;
-            }
-            let Some(qbo_id) = invoice.get(QBO_INVOICE_ID) else {
-                continue;
-            };
+        Ok(found
+            .results
+            .iter()
+            .filter(|invoice| past_due(invoice.get(QBO_DUE_DATE), today))
+            .filter_map(|invoice| invoice.get(QBO_INVOICE_ID).map(str::to_owned))
+            .collect())
+    }
+
+    /// Re-syncs the [`overdue_candidates`](Self::overdue_candidates) inline and returns their
+    /// QBO ids: for callers holding only a mirror (tests, one-off repairs). The scheduled sweep
+    /// queues them instead (`engine::invoice_sweep::sweep_overdue_invoices`).
+    pub async fn sweep_overdue(&self, today: NaiveDate) -> Result<Vec<String>, InvoiceSyncError> {
+        let candidates = self.overdue_candidates(today).await?;
+        for qbo_id in &candidates {
             self.sync_invoice(qbo_id, today).await?;
-            swept.push(qbo_id.to_owned());
         }
-        Ok(swept)
+        Ok(candidates)
     }
 }
 
