@@ -304,12 +304,16 @@ fn ended(result: Result<Finished, InvoiceSyncError>) -> JobEnd {
                 retry: true,
             };
         }
-        Err(InvoiceSyncError::Hubspot(e)) => hubspot_gateway::gateway_error(e),
-        Err(InvoiceSyncError::Quickbooks(e)) => quickbooks_gateway::gateway_error(e),
+        Err(InvoiceSyncError::Hubspot(e)) => (None, hubspot_gateway::gateway_error(e)),
+        Err(InvoiceSyncError::Quickbooks(e)) => {
+            let code = e.fault().and_then(|f| f.code()).map(str::to_owned);
+            (code, quickbooks_gateway::gateway_error(e))
+        }
     };
+    let (code, error) = error;
     later(&error).unwrap_or_else(|| JobEnd::Failed {
         detail: FailureDetail {
-            code: None,
+            code,
             message: error.to_string(),
             suggested_fix: None,
         },
@@ -443,5 +447,95 @@ fn store_retry(error: crate::ports::StoreError) -> Disposition {
     Disposition::RetryAfter {
         delay: super::retry_schedule::STORE_RETRY,
         reason: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quickbooks::QboError;
+    use crate::quickbooks::error::{ApiFault, FaultError};
+
+    fn fault(status: u16, code: &str, detail: &str) -> ApiFault {
+        ApiFault {
+            status,
+            fault_type: Some("ValidationFault".into()),
+            errors: vec![FaultError {
+                code: code.into(),
+                message: "rejected".into(),
+                detail: Some(detail.into()),
+                element: None,
+            }],
+            intuit_tid: Some("tid-1".into()),
+        }
+    }
+
+    #[test]
+    fn waits_go_back_to_the_queue_and_data_problems_are_recorded_with_the_vendors_words() {
+        let throttled = ended(Err(InvoiceSyncError::Quickbooks(QboError::Throttled {
+            fault: fault(429, "3001", "slow down"),
+            retry_after: Duration::from_secs(42),
+        })));
+        assert!(
+            matches!(throttled, JobEnd::Later { delay, .. } if delay == Duration::from_secs(42))
+        );
+
+        let invalid = ended(Err(InvoiceSyncError::Quickbooks(
+            QboError::BusinessValidation(fault(400, "6000", "Amount is invalid")),
+        )));
+        let JobEnd::Failed { detail, retry } = invalid else {
+            panic!("a validation fault is the record's failure");
+        };
+        assert_eq!(detail.code.as_deref(), Some("6000"));
+        assert!(
+            detail.message.contains("Amount is invalid"),
+            "{}",
+            detail.message
+        );
+        assert!(retry);
+
+        let attention = ended(Err(InvoiceSyncError::NeedsAttention(
+            "the QuickBooks invoice has no customer".into(),
+        )));
+        assert!(matches!(attention, JobEnd::Failed { retry: false, .. }));
+
+        let unlinked = ended(Err(InvoiceSyncError::Unlinked(UnlinkedRecords {
+            customer: Some(("58".into(), Some("Ada".into()))),
+            items: vec!["7".into()],
+        })));
+        let JobEnd::Failed {
+            detail,
+            retry: true,
+        } = unlinked
+        else {
+            panic!("unlinked records are retried with backoff");
+        };
+        assert!(detail.message.contains("Ada (58)") && detail.message.contains("items 7"));
+    }
+
+    #[test]
+    fn only_queue_waits_hand_the_job_back() {
+        let unauthorized = GatewayError::Unauthorized {
+            message: "token revoked".into(),
+        };
+        assert!(
+            matches!(later(&unauthorized), Some(JobEnd::Later { delay, .. }) if delay == UNAUTHORIZED_RETRY)
+        );
+        let other = GatewayError::Other {
+            message: "no".into(),
+        };
+        assert!(later(&other).is_none());
+        assert_eq!(
+            disposition(JobEnd::Failed {
+                detail: FailureDetail {
+                    code: None,
+                    message: "x".into(),
+                    suggested_fix: None
+                },
+                retry: true
+            }),
+            Disposition::Done,
+            "a recorded failure schedules its own retry job"
+        );
     }
 }

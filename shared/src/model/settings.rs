@@ -661,6 +661,62 @@ mod tests {
     }
 
     #[test]
+    fn the_invoices_section_has_defaults_its_example_parses_and_payments_follow_invoices() {
+        let defaults = ConnectionSettings::default();
+        for kind in ObjectKind::ALL {
+            assert_eq!(defaults.state(kind), SyncState::Enabled, "{kind}");
+        }
+        let source = include_str!("settings.rs");
+        let marker = "/// [invoices]\n";
+        let start = source.find(marker).unwrap();
+        let end = start + source[start..].find("/// ```\n").unwrap();
+        let example: String = source[start..end]
+            .lines()
+            .map(|l| l.trim_start_matches("///").trim_start())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let settings = ConnectionSettings::from_toml_str(&example).unwrap();
+        assert_eq!(
+            settings.invoices.deal_reference_field.as_deref(),
+            Some("HubSpot Deal")
+        );
+
+        let mut settings = ConnectionSettings::from_toml_str(
+            "[invoices]\npayment_sync = \"disabled\"\ncontact_open_deal_fallback = true",
+        )
+        .unwrap();
+        assert_eq!(settings.state(ObjectKind::Invoice), SyncState::Enabled);
+        assert_eq!(settings.state(ObjectKind::Payment), SyncState::Disabled);
+        assert!(settings.invoices.contact_open_deal_fallback);
+        settings.invoices.payment_sync = SyncState::Enabled;
+        settings.invoices.invoice_sync = SyncState::Deleted;
+        assert_eq!(settings.state(ObjectKind::Payment), SyncState::Deleted);
+        // Mirrored kinds have no two-way settings to change.
+        assert!(settings.object_mut(ObjectKind::Invoice).is_none());
+        assert_eq!(
+            settings.object(ObjectKind::Payment).state,
+            SyncState::Disabled
+        );
+
+        for (text, expected) in [
+            (
+                "[invoices]\ndeal_reference_field = \" \"",
+                "invoices.deal_reference_field",
+            ),
+            (
+                "[invoices]\ndoc_number_prefix = \"MUCH-TOO-LONG-\"",
+                "invoices.doc_number_prefix",
+            ),
+            ("[invoices]\ninvoice_sync = \"sometimes\"", "sometimes"),
+        ] {
+            let err = ConnectionSettings::from_toml_str(text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{text:?} gave {err:?}");
+        }
+    }
+
+    #[test]
     fn filter_conditions_compare_trimmed_text_ignoring_case() {
         let values: NativeValues = [
             ("lifecyclestage".to_owned(), serde_json::json!(" Customer ")),

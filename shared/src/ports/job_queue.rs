@@ -201,3 +201,81 @@ pub trait JobQueue: Send + Sync {
     /// Jobs waiting (visible or delayed, not in flight) on a lane.
     async fn pending(&self, lane: Lane) -> Result<usize, QueueError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ActionInputs;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(s, 0).unwrap()
+    }
+
+    fn execution(callback: &str) -> ActionExecution {
+        ActionExecution {
+            callback_id: callback.into(),
+            inputs: ActionInputs::default(),
+        }
+    }
+
+    #[test]
+    fn signals_coalesce_but_each_workflow_execution_is_its_own_work() {
+        let c = ConnectionId::new("acme").unwrap();
+        let signal = |s| {
+            Job::new(
+                c.clone(),
+                ObjectKind::Invoice,
+                Side::Quickbooks,
+                "7",
+                JobReason::Webhook,
+                at(s),
+            )
+        };
+        let jobs = vec![
+            signal(20),
+            signal(10),
+            Job::create_invoice(c.clone(), "55", execution("cb-1"), at(30)),
+            Job::create_invoice(c.clone(), "55", execution("cb-2"), at(31)),
+            Job::create_invoice(c.clone(), "55", execution("cb-1"), at(32)),
+        ];
+        let kept = dedup_jobs(jobs);
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept[0].seen_at, at(10), "the earliest sighting is kept");
+        assert_eq!(
+            kept[1].subject().to_string(),
+            "acme|invoice|hubspot|55|cb-1"
+        );
+        assert_eq!(
+            kept[2].subject().to_string(),
+            "acme|invoice|hubspot|55|cb-2"
+        );
+        assert_eq!(kept[0].subject().to_string(), "acme|invoice|quickbooks|7");
+    }
+
+    #[test]
+    fn the_wire_format_is_designs_and_old_messages_still_read() {
+        let c = ConnectionId::new("acme").unwrap();
+        let job = Job::new(
+            c,
+            ObjectKind::Contact,
+            Side::Hubspot,
+            "123",
+            JobReason::Poll,
+            at(0),
+        );
+        let wire = serde_json::to_value(&job).unwrap();
+        assert_eq!(
+            wire,
+            serde_json::json!({"v":1,"connection":"acme","kind":"contact","side":"hubspot",
+                "id":"123","reason":"poll","seen_at":"1970-01-01T00:00:00Z"})
+        );
+        let back: Job = serde_json::from_value(wire).unwrap();
+        assert_eq!(back, job);
+        let action: Job = serde_json::from_str(
+            r#"{"v":1,"connection":"acme","kind":"invoice","side":"hubspot","id":"55","reason":"action",
+                "seen_at":"1970-01-01T00:00:00Z","action":{"callback_id":"cb","inputs":{"due_in_days":3,"memo":null,"send_email":true}}}"#,
+        )
+        .unwrap();
+        assert_eq!(action.action.unwrap().inputs.due_in_days, Some(3));
+    }
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{ConnectionId, ObjectKind, Side};
+use crate::model::{ActionExecution, ActionInputs, ConnectionId, ObjectKind, Side};
 use crate::ports::{Job, JobQueue, JobReason, Lane, QueueError};
 
 fn job(id: &str, seen_at_s: i64) -> Job {
@@ -140,4 +140,39 @@ pub async fn delivery(queue: &dyn JobQueue, advance: &dyn Fn(Duration), visibili
         queue.receive(Lane::Bulk, 2).await.expect("receive").len(),
         1
     );
+
+    // Workflow executions are orders, not signals: two on one deal are two jobs, and each
+    // arrives with its execution intact.
+    let execution = |callback: &str| {
+        Job::create_invoice(
+            ConnectionId::new("contract-queue").expect("valid id"),
+            "55",
+            ActionExecution {
+                callback_id: callback.into(),
+                inputs: ActionInputs {
+                    due_in_days: Some(14),
+                    memo: Some("Thanks".into()),
+                    send_email: true,
+                },
+            },
+            job("55", 0).seen_at,
+        )
+    };
+    queue
+        .enqueue(Lane::Live, vec![execution("cb-1"), execution("cb-2")], None)
+        .await
+        .expect("enqueue");
+    let mut orders = queue.receive(Lane::Live, 10).await.expect("receive");
+    orders.sort_by(|a, b| {
+        a.job
+            .action
+            .as_ref()
+            .map(|x| &x.callback_id)
+            .cmp(&b.job.action.as_ref().map(|x| &x.callback_id))
+    });
+    assert_eq!(orders.len(), 2);
+    assert_eq!(orders[0].job, execution("cb-1"));
+    assert_eq!(orders[1].job, execution("cb-2"));
+    let receipts: Vec<_> = orders.into_iter().map(|d| d.receipt).collect();
+    queue.ack(&receipts).await.expect("ack");
 }
