@@ -12,3 +12,4 @@ pub mod model;
 pub mod observability;
 pub mod ports;
 pub mod quickbooks;
+pub mod tokens;

@@ -6,15 +6,16 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use hqsync::adapters::dynamodb::{DynamoLinkStore, aws_sdk_config};
-use hqsync::adapters::secretsmanager::{SecretNames, SecretsManagerVault, TokenRefresher};
+use hqsync::adapters::secretsmanager::{SecretNames, SecretsManagerVault};
 use hqsync::adapters::sqs::{QueueUrls, SqsJobQueue};
 use hqsync::engine::worker::SyncContext;
 use hqsync::observability::Metrics;
 use hqsync::ports::{Clock, SystemClock};
+use hqsync::tokens::TokenRefresher;
 
 use crate::config::{ConfigError, StackConfig};
-use crate::gateway_directory::AwsGateways;
-use crate::vendor_oauth::VendorOAuth;
+use crate::gateway_directory::aws_gateways;
+use crate::vendor_oauth::vendor_oauth;
 
 /// The stack's adapters. Cheap to share: the SDK clients are handles.
 #[derive(Clone)]
@@ -78,7 +79,7 @@ impl AwsStack {
         TokenRefresher::new(
             self.vault.clone(),
             self.store.clone(),
-            Arc::new(VendorOAuth::new(self.config.vendors.clone())),
+            Arc::new(vendor_oauth(&self.config.vendors, self.clock.clone())),
             self.clock.clone(),
             self.metrics.clone(),
         )
@@ -91,9 +92,9 @@ impl AwsStack {
             store: self.store.clone(),
             queue: self.queue.clone(),
             clock: self.clock.clone(),
-            gateways: Arc::new(AwsGateways::new(
+            gateways: Arc::new(aws_gateways(
                 self.refresher(),
-                self.config.vendors.clone(),
+                &self.config.vendors,
                 self.clock.clone(),
                 self.metrics.clone(),
             )),

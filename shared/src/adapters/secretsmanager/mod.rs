@@ -3,7 +3,8 @@
 //! `PutSecretValue` and a content-derived client request token (safe to retry).
 
 mod document;
-pub mod refresh;
+/// Moved to `crate::tokens` (it is not AWS-specific); kept here for existing paths.
+pub use crate::tokens::refresher as refresh;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,7 +22,7 @@ use self::document::{AppSecretDocument, ConnectionSecretDocument, app_secret_jso
 use crate::model::{ConnectionId, Side};
 use crate::ports::{AppCredentials, SideTokens, TokenVault, VaultError};
 
-pub use refresh::{
+pub use crate::tokens::refresher::{
     OAuthRefresh, REFRESH_LEASE_TTL, REFRESH_MARGIN, RefreshError, RefreshFailure, TokenRefresher,
 };
 

@@ -38,7 +38,7 @@ pub enum RefreshFailure {
     Other(String),
 }
 
-/// One vendor's OAuth refresh (the HubSpot and QBO clients implement it in the functions).
+/// One vendor's OAuth refresh ([`super::VendorOAuth`] on the real token endpoints; fakes in tests).
 #[async_trait]
 pub trait OAuthRefresh: Send + Sync {
     async fn refresh(
