@@ -1,5 +1,5 @@
-//! The initial sync's report as tables: counts per kind (links, creates and updates per side,
-//! collisions, excluded, failed) and the engine's samples of each category.
+//! The initial sync's report as tables: counts per two-way kind (links, creates and updates per
+//! side, collisions, excluded, failed), the mirrored kinds' backfill, and the engine's samples.
 
 use comfy_table::Table;
 use hqsync::engine::initial_sync::{InitialSyncReport, KindPreview};
@@ -57,6 +57,32 @@ fn row(k: &KindPreview) -> Vec<String> {
     ]
 }
 
+/// The mirrored kinds' backfill (QBO invoices and payments queued for the worker), if any ran.
+pub fn mirrored_table(report: &InitialSyncReport) -> Option<Table> {
+    if report.mirrored.is_empty() {
+        return None;
+    }
+    let queued = if report.dry_run {
+        "would queue"
+    } else {
+        "jobs queued"
+    };
+    let mut t = table(&["kind (from QBO)", "QBO records", queued]);
+    for m in &report.mirrored {
+        let would = if report.dry_run {
+            m.qbo_records
+        } else {
+            m.queued
+        };
+        t.add_row(vec![
+            m.kind.as_str().to_owned(),
+            m.qbo_records.to_string(),
+            would.to_string(),
+        ]);
+    }
+    Some(t)
+}
+
 /// The engine's examples: one row per kind, category and sample.
 pub fn samples_table(report: &InitialSyncReport) -> Option<Table> {
     let mut t = table(&["kind", "what", "example"]);
@@ -77,11 +103,45 @@ pub fn samples_table(report: &InitialSyncReport) -> Option<Table> {
     any.then_some(t)
 }
 
-/// Prints both tables under `title`.
+/// Prints the tables under `title`.
 pub fn print_report(title: &str, report: &InitialSyncReport) {
     println!("\n{title}");
     println!("{}", counts_table(report));
+    if let Some(mirrored) = mirrored_table(report) {
+        println!("{mirrored}");
+    }
     if let Some(samples) = samples_table(report) {
         println!("{samples}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hqsync::engine::initial_sync::MirroredPreview;
+    use hqsync::model::ObjectKind;
+
+    use super::*;
+
+    fn report(dry_run: bool) -> InitialSyncReport {
+        InitialSyncReport {
+            dry_run,
+            kinds: Vec::new(),
+            mirrored: vec![MirroredPreview {
+                kind: ObjectKind::Invoice,
+                qbo_records: 7,
+                queued: if dry_run { 0 } else { 6 },
+            }],
+        }
+    }
+
+    #[test]
+    fn the_mirrored_backfill_says_what_was_or_would_be_queued() {
+        let applied = mirrored_table(&report(false)).unwrap().to_string();
+        assert!(applied.contains("jobs queued") && applied.contains("invoice"));
+        assert!(applied.contains('7') && applied.contains('6'), "{applied}");
+        let preview = mirrored_table(&report(true)).unwrap().to_string();
+        assert!(preview.contains("would queue"), "{preview}");
+        assert!(!preview.contains("jobs queued"));
+        assert!(mirrored_table(&InitialSyncReport::default()).is_none());
     }
 }

@@ -1,8 +1,9 @@
 //! The poller Lambda's logic, callable without Lambda: for every active connection, either
-//! poll what changed since the watermarks (`{"mode":"poll"}`, every 5 minutes) or run the full
-//! reconciliation sweep (`{"mode":"sweep"}`, daily), and report what it did.
+//! poll what changed since the watermarks (`{"mode":"poll"}`, every 5 minutes) or run the daily
+//! sweep (`{"mode":"sweep"}`: full reconciliation, then overdue invoices), and report it.
 
-use hqsync::engine::initial_sync::{InitialSyncOptions, initial_sync};
+use hqsync::engine::initial_sync::{InitialSyncOptions, MirroredBackfill, initial_sync};
+use hqsync::engine::invoice_sweep::sweep_overdue_invoices;
 use hqsync::engine::poller::{PollError, poll_connection};
 use hqsync::engine::worker::SyncContext;
 use hqsync::ports::{ConnectionStatus, LinkStore};
@@ -44,7 +45,8 @@ pub struct RunSummary {
     pub connections: usize,
     /// Connections skipped because they are paused or need reconnecting.
     pub skipped: usize,
-    /// Poll: jobs enqueued. Sweep: records synced or linked.
+    /// Poll: jobs enqueued. Sweep: records synced or linked, plus jobs queued (invoices and
+    /// payments never backfilled, overdue invoices).
     pub jobs: usize,
     /// Connections (or kinds and sides of them) that could not be handled this time.
     pub failures: Vec<String>,
@@ -125,7 +127,14 @@ async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerErr
                 }
             },
             Mode::Sweep => {
-                match initial_sync(&state.ctx, &id, &InitialSyncOptions::default(), &|_| {}).await {
+                let mut errors = Vec::new();
+                // Mirrored kinds are queued whole only if never backfilled: the poller and the
+                // overdue sweep below keep them current without re-queueing every invoice daily.
+                let options = InitialSyncOptions {
+                    mirrored: MirroredBackfill::IfNeverDone,
+                    ..InitialSyncOptions::default()
+                };
+                match initial_sync(&state.ctx, &id, &options, &|_| {}).await {
                     Ok(report) => {
                         for kind in &report.kinds {
                             summary.jobs += kind.new_links
@@ -138,12 +147,26 @@ async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerErr
                                 ));
                             }
                         }
-                        tracing::info!(connection = %id, kinds = report.kinds.len(), "swept");
+                        summary.jobs += report.mirrored.iter().map(|m| m.queued).sum::<usize>();
+                        tracing::info!(connection = %id, kinds = report.kinds.len(), backfilled = report.mirrored.len(), "swept");
                     }
                     Err(error) => {
                         tracing::error!(connection = %id, %error, "sweep failed");
-                        failed_connections.push(format!("{id}: {error}"));
+                        errors.push(format!("reconciliation: {error}"));
                     }
+                }
+                match sweep_overdue_invoices(&state.ctx, &id).await {
+                    Ok(jobs) => {
+                        summary.jobs += jobs;
+                        tracing::info!(connection = %id, jobs, "overdue invoices queued");
+                    }
+                    Err(error) => {
+                        tracing::error!(connection = %id, %error, "overdue sweep failed");
+                        errors.push(format!("overdue invoices: {error}"));
+                    }
+                }
+                if !errors.is_empty() {
+                    failed_connections.push(format!("{id}: {}", errors.join("; ")));
                 }
             }
         }

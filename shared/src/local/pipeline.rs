@@ -1,17 +1,23 @@
 //! The local pipeline's background loops: the worker (drains the live lane first, then the bulk
-//! lane, woken at once by the webhook server) and the poller (QBO CDC, HubSpot search) on a timer.
+//! lane, woken at once by the webhook server) and the poller (QBO CDC, HubSpot search, and the
+//! daily overdue-invoice sweep) on a timer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::engine::invoice_sweep::sweep_overdue_invoices;
 use crate::engine::poller::poll_connection;
 use crate::engine::worker::{SyncContext, run_queue_once};
 use crate::model::ConnectionId;
 use crate::ports::Lane;
+
+/// How often the poller task runs the overdue-invoice sweep, by the pipeline's clock.
+pub const OVERDUE_SWEEP_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// How the loops run.
 #[derive(Debug, Clone)]
@@ -44,6 +50,29 @@ pub struct PipelineStats {
     pub polls: AtomicU64,
     pub poll_jobs: AtomicU64,
     pub poll_failures: AtomicU64,
+    /// Overdue-invoice sweeps finished, the jobs they queued, and sweeps that failed (retried
+    /// on the next poll).
+    pub overdue_sweeps: AtomicU64,
+    pub overdue_jobs: AtomicU64,
+    pub overdue_failures: AtomicU64,
+}
+
+/// When the next overdue sweep is due: at once, then [`OVERDUE_SWEEP_EVERY`] after the last
+/// one that finished (a failed sweep stays due, so the next poll tries again).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct OverdueSweepSchedule {
+    last_done: Option<DateTime<Utc>>,
+}
+
+impl OverdueSweepSchedule {
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.last_done
+            .is_none_or(|last| now - last >= OVERDUE_SWEEP_EVERY)
+    }
+
+    pub fn done(&mut self, now: DateTime<Utc>) {
+        self.last_done = Some(now);
+    }
 }
 
 /// The running loops. Dropping it does not stop them: call [`Pipeline::shutdown`].
@@ -177,9 +206,27 @@ async fn poller_loop(
     stats: Arc<PipelineStats>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut overdue = OverdueSweepSchedule::default();
     loop {
         if *stop.borrow() {
             return;
+        }
+        let now = ctx.clock.now();
+        if overdue.is_due(now) {
+            match sweep_overdue_invoices(&ctx, &connection).await {
+                Ok(jobs) => {
+                    overdue.done(now);
+                    stats.overdue_sweeps.fetch_add(1, Ordering::Relaxed);
+                    stats.overdue_jobs.fetch_add(jobs as u64, Ordering::Relaxed);
+                    if jobs > 0 {
+                        wake.notify_one();
+                    }
+                }
+                Err(error) => {
+                    stats.overdue_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(%error, "overdue-invoice sweep failed; will try again");
+                }
+            }
         }
         match poll_connection(&ctx, &connection).await {
             Ok(report) => {
@@ -204,5 +251,23 @@ async fn poller_loop(
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overdue_sweep_is_due_at_start_then_a_day_after_the_last_one_that_finished() {
+        let start: DateTime<Utc> = "2026-05-10T08:00:00Z".parse().unwrap();
+        let mut schedule = OverdueSweepSchedule::default();
+        assert!(schedule.is_due(start));
+        // A failed sweep is not marked done, so it stays due.
+        assert!(schedule.is_due(start + chrono::TimeDelta::seconds(30)));
+        schedule.done(start);
+        assert!(!schedule.is_due(start + chrono::TimeDelta::seconds(30)));
+        assert!(!schedule.is_due(start + OVERDUE_SWEEP_EVERY - chrono::TimeDelta::seconds(1)));
+        assert!(schedule.is_due(start + OVERDUE_SWEEP_EVERY));
     }
 }
