@@ -1,13 +1,14 @@
 //! The worker Lambda's logic, callable without Lambda: an SQS batch in, the engine run on its
 //! jobs, a partial-batch response out; throttled jobs go back with a delay, poison ones to the DLQ.
 
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use hqsync::adapters::sqs::parse_job;
-use hqsync::engine::worker::{Disposition, SyncContext, process_jobs};
+use hqsync::engine::worker::{Disposition, SyncContext, process_jobs_until};
 use hqsync::ports::{Job, Lane};
 use hqsync_aws::AwsStack;
+use lambda_runtime::LambdaEvent;
 
 /// SQS record attribute with how many times the message was received.
 const RECEIVE_COUNT_ATTRIBUTE: &str = "ApproximateReceiveCount";
@@ -52,9 +53,41 @@ impl Message<'_> {
     }
 }
 
+/// Time kept back from the invocation's deadline: no new group of jobs starts within it, so
+/// one group (a batch read, a few writes, an inline wait of the vendor clients' retry policy)
+/// can finish before Lambda stops the function. A third of the worker's 60 s timeout.
+pub const DEADLINE_RESERVE: Duration = Duration::from_secs(20);
+
+/// When to stop starting work, given the invocation's deadline (ms since the epoch).
+pub fn stop_at(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now() + left.saturating_sub(DEADLINE_RESERVE)
+}
+
+/// Handles one invocation: the batch, stopping new work [`DEADLINE_RESERVE`] before the
+/// deadline (jobs not started are handed back and come again at once).
+pub async fn handle_invocation(
+    state: &WorkerState,
+    event: LambdaEvent<SqsEvent>,
+) -> SqsBatchResponse {
+    let stop = stop_at(event.context.deadline);
+    handle_batch_until(state, event.payload, Some(stop)).await
+}
+
 /// Handles one SQS batch; the response lists the messages SQS must keep.
 pub async fn handle_batch(state: &WorkerState, event: SqsEvent) -> SqsBatchResponse {
-    let (response, summary) = run_batch(state, &event).await;
+    handle_batch_until(state, event, None).await
+}
+
+async fn handle_batch_until(
+    state: &WorkerState,
+    event: SqsEvent,
+    stop_at: Option<Instant>,
+) -> SqsBatchResponse {
+    let (response, summary) = run_batch_until(state, &event, stop_at).await;
     tracing::info!(
         received = event.records.len(),
         done = summary.done,
@@ -69,6 +102,15 @@ pub async fn handle_batch(state: &WorkerState, event: SqsEvent) -> SqsBatchRespo
 
 /// [`handle_batch`] without flushing metrics, with a summary.
 pub async fn run_batch(state: &WorkerState, event: &SqsEvent) -> (SqsBatchResponse, BatchSummary) {
+    run_batch_until(state, event, None).await
+}
+
+/// [`run_batch`] that starts no new work after `stop_at`.
+pub async fn run_batch_until(
+    state: &WorkerState,
+    event: &SqsEvent,
+    stop_at: Option<Instant>,
+) -> (SqsBatchResponse, BatchSummary) {
     let queue = &state.stack.queue;
     let mut response = SqsBatchResponse::default();
     let mut summary = BatchSummary::default();
@@ -102,7 +144,7 @@ pub async fn run_batch(state: &WorkerState, event: &SqsEvent) -> (SqsBatchRespon
         }
     }
 
-    let results = process_jobs(&state.ctx, jobs).await;
+    let results = process_jobs_until(&state.ctx, jobs, stop_at).await;
     let now = state.stack.clock.now();
     for (message, result) in messages.iter().zip(results) {
         let job = &result.job;
@@ -176,5 +218,32 @@ async fn dead_letter(
             response.add_failure(message.id());
             summary.returned += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch_ms_in(d: Duration) -> u64 {
+        (SystemTime::now() + d)
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    }
+
+    #[test]
+    fn new_work_stops_the_reserve_before_the_deadline() {
+        let before = Instant::now();
+        let stop = stop_at(epoch_ms_in(Duration::from_secs(60)));
+        let left = stop.duration_since(before);
+        assert!(
+            left > Duration::from_secs(39) && left < Duration::from_millis(40_100),
+            "{left:?}"
+        );
+        // A deadline already inside the reserve (or past) stops at once.
+        let stop = stop_at(epoch_ms_in(Duration::from_secs(5)));
+        assert!(stop <= Instant::now());
+        assert!(stop_at(0) <= Instant::now());
     }
 }

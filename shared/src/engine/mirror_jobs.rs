@@ -1,7 +1,7 @@
 //! The worker's one-way jobs: QBO invoices and payments mirrored into HubSpot, and "Create
 //! QuickBooks invoice" executions; unlinked customers/items are synced first, outcomes recorded.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -12,7 +12,7 @@ use super::payments::PaymentMirror;
 use super::retry_schedule::{
     MAX_RECORD_ATTEMPTS, TRANSIENT_RETRY, UNAUTHORIZED_RETRY, record_backoff, retries_left,
 };
-use super::worker::{Disposition, SyncContext, active_connection, process_group};
+use super::worker::{Disposition, SyncContext, active_connection, out_of_time, process_group};
 use crate::adapters::{hubspot_gateway, quickbooks_gateway};
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
 use crate::ports::{
@@ -47,6 +47,7 @@ pub(super) async fn process_mirror_group(
     connection_id: &ConnectionId,
     kind: ObjectKind,
     jobs: &[&Job],
+    stop_at: Option<Instant>,
 ) -> Vec<Disposition> {
     let all = |d: Disposition| vec![d; jobs.len()];
     let connection = match active_connection(ctx, connection_id).await {
@@ -67,6 +68,10 @@ pub(super) async fn process_mirror_group(
     let state = connection.connection.settings.state(kind);
     let mut answers = Vec::with_capacity(jobs.len());
     for job in jobs {
+        if stop_at.is_some_and(|t| Instant::now() >= t) {
+            answers.push(out_of_time());
+            continue;
+        }
         // Workflow executions run whatever the mirror settings say: the user asked for them.
         if job.action.is_none() && state != SyncState::Enabled {
             answers.push(Disposition::Dropped {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::mapping::MappingSet;
 use crate::model::{ConnectionId, ObjectKind, SyncState};
@@ -52,6 +52,24 @@ pub struct JobResult {
 
 /// Processes `jobs` and returns one result per job, in input order.
 pub async fn process_jobs(ctx: &SyncContext, jobs: Vec<Job>) -> Vec<JobResult> {
+    process_jobs_until(ctx, jobs, None).await
+}
+
+/// The answer for jobs the worker had no time left to start.
+pub(super) fn out_of_time() -> Disposition {
+    Disposition::RetryAfter {
+        delay: Duration::ZERO,
+        reason: "the invocation ran out of time before this job started; handed back".into(),
+    }
+}
+
+/// [`process_jobs`] that starts no new work after `stop_at` (a Lambda's deadline minus the
+/// time one group may take): jobs not started are handed back at once, none is half done.
+pub async fn process_jobs_until(
+    ctx: &SyncContext,
+    jobs: Vec<Job>,
+    stop_at: Option<Instant>,
+) -> Vec<JobResult> {
     let mut groups: BTreeMap<(ConnectionId, ObjectKind), Vec<usize>> = BTreeMap::new();
     for (i, job) in jobs.iter().enumerate() {
         groups
@@ -62,10 +80,12 @@ pub async fn process_jobs(ctx: &SyncContext, jobs: Vec<Job>) -> Vec<JobResult> {
     let mut dispositions: Vec<Option<Disposition>> = vec![None; jobs.len()];
     for ((connection, kind), indexes) in groups {
         let group: Vec<&Job> = indexes.iter().map(|&i| &jobs[i]).collect();
-        let answers = if kind.is_two_way() {
+        let answers = if stop_at.is_some_and(|t| Instant::now() >= t) {
+            vec![out_of_time(); group.len()]
+        } else if kind.is_two_way() {
             process_group(ctx, &connection, kind, &group).await
         } else {
-            process_mirror_group(ctx, &connection, kind, &group).await
+            process_mirror_group(ctx, &connection, kind, &group, stop_at).await
         };
         for (i, answer) in indexes.into_iter().zip(answers) {
             dispositions[i] = Some(answer);

@@ -641,3 +641,50 @@ async fn a_merge_into_an_already_linked_contact_deactivates_the_orphaned_custome
     assert!(!h.qbo.get(CONTACT, &b_customer).unwrap().active);
     assert_eq!(h.qbo.records(CONTACT).len(), 2);
 }
+
+#[tokio::test]
+async fn jobs_not_started_before_the_deadline_are_handed_back_untouched() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    let grace = h.qbo_customer("grace@navy.example", "Grace", "Hopper");
+    let invoice = h.job(ObjectKind::Invoice, Side::Quickbooks, "146");
+    let jobs = vec![
+        h.job(CONTACT, Side::Hubspot, &ada.id),
+        h.job(CONTACT, Side::Quickbooks, &grace.id),
+        invoice,
+    ];
+    let passed = std::time::Instant::now();
+    let results = super::worker::process_jobs_until(&h.ctx, jobs, Some(passed)).await;
+    assert_eq!(results.len(), 3);
+    for result in &results {
+        assert!(
+            matches!(&result.disposition, Disposition::RetryAfter { delay, reason }
+                if delay.is_zero() && reason.contains("ran out of time")),
+            "{:?}",
+            result.disposition
+        );
+    }
+    assert_eq!(
+        h.hubspot.calls().read + h.qbo.calls().read,
+        0,
+        "no vendor call was made"
+    );
+    assert!(h.links(CONTACT).await.is_empty());
+
+    // With time left the same contact jobs sync as usual.
+    let later = std::time::Instant::now() + Duration::from_secs(3600);
+    let jobs = vec![h.job(CONTACT, Side::Hubspot, &ada.id)];
+    let results = super::worker::process_jobs_until(&h.ctx, jobs, Some(later)).await;
+    assert_eq!(results[0].disposition, Disposition::Done);
+    assert_eq!(h.links(CONTACT).await.len(), 1);
+}
+
+#[tokio::test]
+async fn invoice_jobs_without_invoice_clients_are_dropped_with_the_reason() {
+    let h = Harness::new().await;
+    let result = h.sync(ObjectKind::Invoice, Side::Quickbooks, "146").await;
+    let Disposition::Dropped { reason } = &result.disposition else {
+        panic!("{:?}", result.disposition);
+    };
+    assert!(reason.contains("no invoice clients"), "{reason}");
+}
