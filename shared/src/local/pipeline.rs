@@ -257,6 +257,78 @@ async fn poller_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapters::memory::{ManualClock, MemoryGateway, MemoryJobQueue, MemoryLinkStore};
+    use crate::engine::gateways::{FixedGateways, GatewayPair};
+    use crate::model::{Connection, ConnectionSettings, SyncState};
+    use crate::ports::{ConnectionRecord, ConnectionStatus, LinkStore};
+
+    /// A pipeline on memory adapters whose connection does not sync invoices (so each sweep
+    /// finishes, queueing nothing), polling every few milliseconds.
+    async fn pipeline_without_invoices() -> (Pipeline, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::fixed());
+        let store = Arc::new(MemoryLinkStore::new());
+        let connection = ConnectionId::new("pipeline-test").unwrap();
+        let mut settings = ConnectionSettings::default();
+        settings.invoices.invoice_sync = SyncState::Disabled;
+        store
+            .put_connection(&ConnectionRecord {
+                connection: Connection {
+                    id: connection.clone(),
+                    hubspot_portal_id: "1".into(),
+                    qbo_realm_id: "2".into(),
+                    settings,
+                },
+                environment: "local".into(),
+                status: ConnectionStatus::Active,
+            })
+            .await
+            .unwrap();
+        let ctx = SyncContext {
+            store,
+            queue: Arc::new(MemoryJobQueue::new(clock.clone())),
+            clock: clock.clone(),
+            gateways: Arc::new(FixedGateways::new(GatewayPair::new(
+                Arc::new(MemoryGateway::hubspot(clock.clone())),
+                Arc::new(MemoryGateway::quickbooks(clock.clone())),
+            ))),
+        };
+        let options = PipelineOptions {
+            poll_interval: Some(Duration::from_millis(5)),
+            ..PipelineOptions::default()
+        };
+        let pipeline = Pipeline::start(ctx, connection, options, Arc::new(Notify::new()));
+        (pipeline, clock)
+    }
+
+    /// Waits (in real time, bounded) until the poller has polled `n` times.
+    async fn polls_reach(pipeline: &Pipeline, n: u64) {
+        for _ in 0..2000 {
+            if pipeline.stats().polls.load(Ordering::Relaxed) >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("the poller never reached {n} polls");
+    }
+
+    #[tokio::test]
+    async fn the_poller_task_sweeps_overdue_invoices_at_start_and_again_a_day_later() {
+        let (pipeline, clock) = pipeline_without_invoices().await;
+        polls_reach(&pipeline, 3).await;
+        let stats = pipeline.stats();
+        assert_eq!(
+            stats.overdue_sweeps.load(Ordering::Relaxed),
+            1,
+            "once at start"
+        );
+        assert_eq!(stats.overdue_failures.load(Ordering::Relaxed), 0);
+        clock.advance(Duration::from_secs(24 * 3600));
+        let polled = stats.polls.load(Ordering::Relaxed);
+        polls_reach(&pipeline, polled + 2).await;
+        assert_eq!(pipeline.stats().overdue_sweeps.load(Ordering::Relaxed), 2);
+        assert_eq!(pipeline.stats().overdue_jobs.load(Ordering::Relaxed), 0);
+        pipeline.shutdown().await;
+    }
 
     #[test]
     fn the_overdue_sweep_is_due_at_start_then_a_day_after_the_last_one_that_finished() {

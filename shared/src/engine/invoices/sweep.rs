@@ -1,5 +1,5 @@
-//! The daily overdue sweep's search (issue 6): which mirrored HubSpot invoices are still open
-//! past their QBO due date; `engine::invoice_sweep` queues them so "Overdue" lands without a QBO event.
+//! The overdue sweep's search (issue 6): mirrored HubSpot invoices still open past their QBO due
+//! date; `engine::invoice_sweep` queues them so "Overdue" lands without a QBO event.
 
 use chrono::NaiveDate;
 
