@@ -1,10 +1,11 @@
 //! The `hqsync sync` configuration file (`hqsync.toml`, documented in `hqsync.example.toml`):
-//! both accounts, tokens (from the file or environment variables), state and the settings.
+//! both accounts, tokens and OAuth app credentials (from the file or environment variables),
+//! state and the settings.
 
 use std::path::{Path, PathBuf};
 
 use hqsync::local::{HubspotEndpoint, QuickbooksEndpoint, VendorBudgets, VendorEndpoints};
-use hqsync::model::{ConnectionId, ConnectionSettings};
+use hqsync::model::{ConnectionId, ConnectionSettings, Side};
 use hqsync::quickbooks::QboEnvironment;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -13,6 +14,9 @@ use serde::Deserialize;
 pub const ENV_HUBSPOT_TOKEN: &str = "HQSYNC_HUBSPOT_TOKEN";
 pub const ENV_QBO_ACCESS_TOKEN: &str = "HQSYNC_QBO_ACCESS_TOKEN";
 pub const ENV_QBO_REFRESH_TOKEN: &str = "HQSYNC_QBO_REFRESH_TOKEN";
+pub const ENV_HUBSPOT_REFRESH_TOKEN: &str = "HQSYNC_HUBSPOT_REFRESH_TOKEN";
+pub const ENV_HUBSPOT_CLIENT_SECRET: &str = "HQSYNC_HUBSPOT_CLIENT_SECRET";
+pub const ENV_QBO_CLIENT_SECRET: &str = "HQSYNC_QBO_CLIENT_SECRET";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -50,8 +54,14 @@ pub struct HubspotSection {
     /// Omit for the real API (https://api.hubapi.com).
     pub base_url: Option<String>,
     pub portal_id: String,
-    /// Or `HQSYNC_HUBSPOT_TOKEN`.
+    /// Or `HQSYNC_HUBSPOT_TOKEN`. Optional with `refresh_token`.
     pub access_token: Option<SecretString>,
+    /// Or `HQSYNC_HUBSPOT_REFRESH_TOKEN`; refreshing also needs `client_id`, `client_secret`.
+    pub refresh_token: Option<SecretString>,
+    /// The OAuth app's client id.
+    pub client_id: Option<String>,
+    /// Or `HQSYNC_HUBSPOT_CLIENT_SECRET`.
+    pub client_secret: Option<SecretString>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -70,10 +80,14 @@ pub struct QuickbooksSection {
     /// Required for `local`; ignored otherwise.
     pub base_url: Option<String>,
     pub realm_id: String,
-    /// Or `HQSYNC_QBO_ACCESS_TOKEN`.
+    /// Or `HQSYNC_QBO_ACCESS_TOKEN`. Optional with `refresh_token`.
     pub access_token: Option<SecretString>,
-    /// Or `HQSYNC_QBO_REFRESH_TOKEN`.
+    /// Or `HQSYNC_QBO_REFRESH_TOKEN`; refreshing also needs `client_id`, `client_secret`.
     pub refresh_token: Option<SecretString>,
+    /// The OAuth app's client id.
+    pub client_id: Option<String>,
+    /// Or `HQSYNC_QBO_CLIENT_SECRET`.
+    pub client_secret: Option<SecretString>,
 }
 
 fn default_state_dir() -> PathBuf {
@@ -91,6 +105,14 @@ fn from_env(name: &str, fallback: Option<SecretString>) -> Option<SecretString> 
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => Some(SecretString::from(v.trim().to_owned())),
         _ => fallback,
+    }
+}
+
+/// The section of `side` in the file.
+fn side_key(side: Side) -> &'static str {
+    match side {
+        Side::Hubspot => "hubspot",
+        Side::Quickbooks => "quickbooks",
     }
 }
 
@@ -120,6 +142,12 @@ impl SyncConfig {
             from_env(ENV_QBO_ACCESS_TOKEN, config.quickbooks.access_token);
         config.quickbooks.refresh_token =
             from_env(ENV_QBO_REFRESH_TOKEN, config.quickbooks.refresh_token);
+        config.hubspot.refresh_token =
+            from_env(ENV_HUBSPOT_REFRESH_TOKEN, config.hubspot.refresh_token);
+        config.hubspot.client_secret =
+            from_env(ENV_HUBSPOT_CLIENT_SECRET, config.hubspot.client_secret);
+        config.quickbooks.client_secret =
+            from_env(ENV_QBO_CLIENT_SECRET, config.quickbooks.client_secret);
         Ok(config)
     }
 
@@ -133,16 +161,33 @@ impl SyncConfig {
             path: path.to_owned(),
             message,
         };
-        let hubspot_token = self.hubspot.access_token.clone().ok_or_else(|| {
-            invalid(format!(
-                "no HubSpot token: set hubspot.access_token or {ENV_HUBSPOT_TOKEN}"
-            ))
-        })?;
-        let qbo_token = self.quickbooks.access_token.clone().ok_or_else(|| {
-            invalid(format!(
-                "no QuickBooks token: set quickbooks.access_token or {ENV_QBO_ACCESS_TOKEN}"
-            ))
-        })?;
+        // With a refresh token the access token may be left out: a fresh one is fetched first.
+        let access_token = |token: &Option<SecretString>,
+                            refresh: &Option<SecretString>,
+                            what: &str,
+                            env: &str|
+         -> Result<SecretString, ConfigError> {
+            match (token, refresh) {
+                (Some(token), _) => Ok(token.clone()),
+                (None, Some(_)) => Ok(SecretString::from(String::new())),
+                (None, None) => Err(invalid(format!(
+                    "no {what} token: set {what_key}.access_token (or {what_key}.refresh_token) or {env}",
+                    what_key = what.to_lowercase()
+                ))),
+            }
+        };
+        let hubspot_token = access_token(
+            &self.hubspot.access_token,
+            &self.hubspot.refresh_token,
+            "HubSpot",
+            ENV_HUBSPOT_TOKEN,
+        )?;
+        let qbo_token = access_token(
+            &self.quickbooks.access_token,
+            &self.quickbooks.refresh_token,
+            "QuickBooks",
+            ENV_QBO_ACCESS_TOKEN,
+        )?;
         let environment = match self.quickbooks.environment {
             QboEnvironmentName::Production => QboEnvironment::Production,
             QboEnvironmentName::Sandbox => QboEnvironment::Sandbox,
@@ -156,12 +201,14 @@ impl SyncConfig {
                 )
             }
         };
-        Ok(VendorEndpoints {
+        let endpoints = VendorEndpoints {
             hubspot: HubspotEndpoint {
                 base_url: self.hubspot.base_url.clone(),
                 portal_id: self.hubspot.portal_id.clone(),
                 access_token: hubspot_token,
-                client_secret: None,
+                refresh_token: self.hubspot.refresh_token.clone(),
+                client_id: self.hubspot.client_id.clone(),
+                client_secret: self.hubspot.client_secret.clone(),
                 app_id: None,
             },
             quickbooks: QuickbooksEndpoint {
@@ -169,10 +216,20 @@ impl SyncConfig {
                 realm_id: self.quickbooks.realm_id.clone(),
                 access_token: qbo_token,
                 refresh_token: self.quickbooks.refresh_token.clone(),
+                client_id: self.quickbooks.client_id.clone(),
+                client_secret: self.quickbooks.client_secret.clone(),
                 verifier_token: None,
             },
             budgets: VendorBudgets::default(),
-        })
+        };
+        endpoints.check_refresh().map_err(|e| {
+            invalid(format!(
+                "{e}: set {}.client_id and {}.client_secret",
+                side_key(e.side),
+                side_key(e.side)
+            ))
+        })?;
+        Ok(endpoints)
     }
 }
 
@@ -232,5 +289,49 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("base_url"), "{err}");
+    }
+
+    #[test]
+    fn refresh_tokens_with_app_credentials_make_the_access_tokens_optional() {
+        let text = "[hubspot]\nportal_id = \"1\"\nrefresh_token = \"hr\"\nclient_id = \"hc\"\nclient_secret = \"hs\"\n[quickbooks]\nenvironment = \"local\"\nbase_url = \"http://127.0.0.1:4020\"\nrealm_id = \"2\"\nrefresh_token = \"qr\"\nclient_id = \"qc\"\nclient_secret = \"qs\"\n";
+        let config = SyncConfig::parse(Path::new("c.toml"), text).unwrap();
+        if [
+            ENV_HUBSPOT_TOKEN,
+            ENV_QBO_ACCESS_TOKEN,
+            ENV_HUBSPOT_REFRESH_TOKEN,
+            ENV_QBO_REFRESH_TOKEN,
+        ]
+        .iter()
+        .any(|name| std::env::var(name).is_ok())
+        {
+            return;
+        }
+        let endpoints = config.endpoints(Path::new("c.toml")).unwrap();
+        assert!(endpoints.refreshes(Side::Hubspot) && endpoints.refreshes(Side::Quickbooks));
+        let app = endpoints.app_credentials();
+        assert_eq!(app.hubspot_client_id.as_deref(), Some("hc"));
+        assert_eq!(app.quickbooks_client_id.as_deref(), Some("qc"));
+        assert_eq!(
+            endpoints
+                .vendor_urls()
+                .quickbooks_token_url
+                .map(|u| u.to_string()),
+            Some("http://127.0.0.1:4020/oauth2/v1/tokens/bearer".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_refresh_token_without_the_app_credentials_is_a_clear_error() {
+        let text = "[hubspot]\nportal_id = \"1\"\naccess_token = \"t\"\n[quickbooks]\nenvironment = \"production\"\nrealm_id = \"2\"\naccess_token = \"t\"\nrefresh_token = \"r\"\nclient_id = \"qc\"\n";
+        let config = SyncConfig::parse(Path::new("c.toml"), text).unwrap();
+        if std::env::var(ENV_QBO_CLIENT_SECRET).is_ok() {
+            return;
+        }
+        let err = config
+            .endpoints(Path::new("c.toml"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("quickbooks.client_secret"), "{err}");
     }
 }

@@ -11,7 +11,7 @@ use hqsync::engine::poller::poll_connection;
 use hqsync::engine::worker::run_queue_once;
 use hqsync::local::{LocalStack, PipelineOptions, StateLocation};
 use hqsync::model::{ObjectKind, Side, SyncState};
-use hqsync::ports::Lane;
+use hqsync::ports::{ConnectionStatus, Lane};
 
 use crate::render::preview::print_report;
 use crate::render::progress::SyncBars;
@@ -59,6 +59,9 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
         config.quickbooks.realm_id,
         stack.connection.environment
     );
+    if stack.connection.status == ConnectionStatus::ReconnectRequired {
+        anyhow::bail!("{RECONNECT_REQUIRED}");
+    }
 
     if args.dry_run || !initial_sync_done(&stack).await? {
         let bars = SyncBars::new(if args.dry_run { "planned" } else { "synced" });
@@ -108,7 +111,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             "`hqsync status --state {}` shows the outcomes",
             config.state_dir.display()
         );
-        return Ok(());
+        return reconnect_check(&stack).await;
     }
 
     stack.start_pipeline(PipelineOptions {
@@ -119,9 +122,36 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
         "polling every {} s; Ctrl-C to stop",
         config.poll_interval_secs.max(1)
     );
-    tokio::signal::ctrl_c().await?;
+    // Runs until Ctrl-C, or until a vendor rejects the refresh token (nothing syncs then).
+    let mut check = tokio::time::interval(RECONNECT_CHECK_INTERVAL);
+    let outcome = loop {
+        tokio::select! {
+            signal = tokio::signal::ctrl_c() => break signal.map_err(anyhow::Error::from),
+            _ = check.tick() => {
+                if let Err(error) = reconnect_check(&stack).await {
+                    break Err(error);
+                }
+            }
+        }
+    };
     stack.shutdown().await;
-    Ok(())
+    outcome
+}
+
+/// How often a continuous run looks whether the connection became reconnect-required.
+const RECONNECT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What the user reads when a vendor rejected the refresh token.
+const RECONNECT_REQUIRED: &str = "the connection must be reconnected: a vendor rejected the refresh token (expired, revoked or rotated away); put a new refresh_token in the config file (or its environment variable) and run again";
+
+/// An error when the connection turned reconnect-required during this run.
+async fn reconnect_check(stack: &LocalStack) -> anyhow::Result<()> {
+    match stack.stored_connection().await? {
+        Some(record) if record.status == ConnectionStatus::ReconnectRequired => {
+            anyhow::bail!("{RECONNECT_REQUIRED}")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Whether every enabled kind had its initial sync (a full sweep is recorded on both sides).

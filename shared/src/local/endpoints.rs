@@ -1,9 +1,10 @@
 //! Where the two vendor accounts of a local connection are and how to authenticate: base URLs,
-//! account ids, tokens and webhook secrets; and the gateway pair built from them.
+//! account ids, tokens (and what refreshes them) and webhook secrets; and the gateway pair
+//! built from them.
 
 use std::sync::Arc;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::adapters::hubspot_gateway::HubspotGateway;
 use crate::adapters::quickbooks_gateway::QuickbooksGateway;
@@ -11,8 +12,9 @@ use crate::engine::gateways::GatewayPair;
 use crate::hubspot::{HubspotBudgets, HubspotClient};
 use crate::mapping::MappingSet;
 use crate::model::{ConnectionSettings, ObjectKind, Side};
-use crate::ports::Clock;
+use crate::ports::{AppCredentials, Clock};
 use crate::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, RealmId};
+use crate::tokens::{LOCAL_ENVIRONMENT, VendorUrls, quickbooks_token_url_at};
 
 /// One HubSpot account.
 #[derive(Clone)]
@@ -20,8 +22,15 @@ pub struct HubspotEndpoint {
     /// `None` = the real `https://api.hubapi.com`.
     pub base_url: Option<String>,
     pub portal_id: String,
+    /// A private-app token (never expires), or an OAuth access token (refreshed when
+    /// `refresh_token` is set; may then be empty).
     pub access_token: SecretString,
-    /// The app's client secret, which signs webhooks (needed only to serve webhooks).
+    /// The OAuth refresh token; with `client_id` and `client_secret` the runtime refreshes
+    /// the access token before it expires. `None` = the access token does not expire.
+    pub refresh_token: Option<SecretString>,
+    /// The OAuth app's client id (needed only to refresh tokens).
+    pub client_id: Option<String>,
+    /// The app's client secret, which signs webhooks and authenticates token refreshes.
     pub client_secret: Option<SecretString>,
     /// The id of the app whose token we write with: webhook events it caused are our own
     /// echoes and are dropped. `None` keeps them all — needed where people's edits are made
@@ -35,9 +44,15 @@ pub struct HubspotEndpoint {
 pub struct QuickbooksEndpoint {
     pub environment: QboEnvironment,
     pub realm_id: String,
+    /// The OAuth access token (may be empty when `refresh_token` is set).
     pub access_token: SecretString,
-    /// Kept in the vault with the access token; the local runtime does not refresh yet.
+    /// The OAuth refresh token; with `client_id` and `client_secret` the runtime refreshes the
+    /// access token before it expires (and keeps each rotated refresh token in the vault).
+    /// `None` = the access token is used as given (the sandbox's static dev token).
     pub refresh_token: Option<SecretString>,
+    /// The OAuth app's client id and secret (needed only to refresh tokens).
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
     /// The webhook verifier token (needed only to serve webhooks).
     pub verifier_token: Option<SecretString>,
 }
@@ -73,7 +88,7 @@ impl QuickbooksEndpoint {
         match self.environment {
             QboEnvironment::Production => "production",
             QboEnvironment::Sandbox => "sandbox",
-            QboEnvironment::Custom(_) => "local",
+            QboEnvironment::Custom(_) => LOCAL_ENVIRONMENT,
         }
     }
 }
@@ -104,6 +119,8 @@ impl VendorEndpoints {
                 base_url: Some(accounts.hubspot_base_url),
                 portal_id: accounts.portal_id,
                 access_token: accounts.hubspot_token,
+                refresh_token: None,
+                client_id: None,
                 client_secret: Some(accounts.hubspot_client_secret),
                 app_id: None,
             },
@@ -112,6 +129,8 @@ impl VendorEndpoints {
                 realm_id: accounts.realm_id,
                 access_token: accounts.quickbooks_token,
                 refresh_token: None,
+                client_id: None,
+                client_secret: None,
                 verifier_token: Some(accounts.quickbooks_verifier_token),
             },
             budgets: VendorBudgets::default(),
@@ -123,6 +142,89 @@ impl VendorEndpoints {
     pub fn with_hubspot_app_id(mut self, app_id: impl Into<String>) -> Self {
         self.hubspot.app_id = Some(app_id.into());
         self
+    }
+
+    /// The same endpoints, refreshing HubSpot tokens with `refresh_token` as OAuth app
+    /// `client_id` (whose secret is [`HubspotEndpoint::client_secret`]).
+    pub fn with_hubspot_refresh(
+        mut self,
+        refresh_token: SecretString,
+        client_id: impl Into<String>,
+    ) -> Self {
+        self.hubspot.refresh_token = Some(refresh_token);
+        self.hubspot.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The same endpoints, refreshing QBO tokens with `refresh_token` as OAuth app
+    /// `client_id`/`client_secret`.
+    pub fn with_quickbooks_refresh(
+        mut self,
+        refresh_token: SecretString,
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+    ) -> Self {
+        self.quickbooks.refresh_token = Some(refresh_token);
+        self.quickbooks.client_id = Some(client_id.into());
+        self.quickbooks.client_secret = Some(client_secret);
+        self
+    }
+
+    /// Whether `side` has a refresh token (its access token then expires and is refreshed).
+    pub fn refreshes(&self, side: Side) -> bool {
+        let token = match side {
+            Side::Hubspot => &self.hubspot.refresh_token,
+            Side::Quickbooks => &self.quickbooks.refresh_token,
+        };
+        token
+            .as_ref()
+            .is_some_and(|t| !t.expose_secret().is_empty())
+    }
+
+    /// A side that refreshes without the OAuth app credentials to do it, named.
+    pub fn check_refresh(&self) -> Result<(), EndpointError> {
+        let missing = |side: Side| EndpointError {
+            side,
+            message: "a refresh token needs the OAuth app's client_id and client_secret".into(),
+        };
+        if self.refreshes(Side::Hubspot)
+            && (self.hubspot.client_id.is_none() || self.hubspot.client_secret.is_none())
+        {
+            return Err(missing(Side::Hubspot));
+        }
+        if self.refreshes(Side::Quickbooks)
+            && (self.quickbooks.client_id.is_none() || self.quickbooks.client_secret.is_none())
+        {
+            return Err(missing(Side::Quickbooks));
+        }
+        Ok(())
+    }
+
+    /// Where the APIs and token endpoints are, for the refresher and the refreshing directory
+    /// (a custom QBO base also serves Intuit's token path, as the sandbox does).
+    pub fn vendor_urls(&self) -> VendorUrls {
+        let custom = match &self.quickbooks.environment {
+            QboEnvironment::Custom(url) => Some(url.clone()),
+            QboEnvironment::Production | QboEnvironment::Sandbox => None,
+        };
+        VendorUrls {
+            hubspot_base_url: self.hubspot.base_url.clone(),
+            quickbooks_token_url: custom.as_ref().map(quickbooks_token_url_at),
+            quickbooks_base_url: custom,
+        }
+    }
+
+    /// The app credentials the vault hands out: webhook secrets, and the OAuth apps' ids and
+    /// secrets that refresh tokens.
+    pub fn app_credentials(&self) -> AppCredentials {
+        AppCredentials {
+            hubspot_app_id: self.hubspot.app_id.clone(),
+            hubspot_client_id: self.hubspot.client_id.clone(),
+            hubspot_client_secret: self.hubspot.client_secret.clone(),
+            quickbooks_client_id: self.quickbooks.client_id.clone(),
+            quickbooks_client_secret: self.quickbooks.client_secret.clone(),
+            quickbooks_webhook_verifier: self.quickbooks.verifier_token.clone(),
+        }
     }
 
     pub fn hubspot_client(&self) -> Result<HubspotClient, EndpointError> {

@@ -1,4 +1,4 @@
-//! `LocalStack`: assembles the local runtime for one connection (state store and queue, vault,
+//! `LocalStack`: assembles the local runtime for one connection (state, vault and token refresh,
 //! connection record, gateways) and starts its initial sync, loops and webhook server on demand.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-use super::connection::{local_connection, store_tokens};
+use super::connection::{SeedLedger, local_connection, seed_tokens};
 use super::endpoints::{EndpointError, VendorEndpoints};
 use super::pipeline::{Pipeline, PipelineOptions};
 use super::webhook_server::{WebhookServer, WebhookServerOptions};
@@ -15,18 +15,20 @@ use crate::adapters::memory::{MemoryJobQueue, MemoryLinkStore, MemoryTokenVault}
 use crate::adapters::sqlite::{
     SqliteDb, SqliteError, SqliteJobQueue, SqliteLinkStore, SqliteTokenVault,
 };
-use crate::engine::gateways::{FixedGateways, GatewayPair, Invoicing};
+use crate::engine::gateways::{FixedGateways, GatewayDirectory, GatewayPair, Invoicing};
 use crate::engine::initial_sync::{
     InitialSyncError, InitialSyncOptions, InitialSyncReport, SyncProgress, initial_sync,
 };
 use crate::engine::invoice_action::{ActionJobSink, QueuedActions};
 use crate::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use crate::engine::worker::SyncContext;
-use crate::model::{ConnectionId, ConnectionSettings, ObjectKind};
+use crate::model::{ConnectionId, ConnectionSettings, ObjectKind, Side};
+use crate::observability::Metrics;
 use crate::ports::{
-    AppCredentials, Clock, ConnectionRecord, JobQueue, Lane, LinkStore, QueueError, StoreError,
-    SystemClock, TokenVault, VaultError,
+    Clock, ConnectionRecord, ConnectionStatus, GatewayError, JobQueue, Lane, LinkStore, QueueError,
+    StoreError, SystemClock, TokenVault, VaultError,
 };
+use crate::tokens::{RefreshingGateways, TokenRefresher, VendorOAuth};
 
 /// Where the runtime keeps its state.
 #[derive(Debug, Clone)]
@@ -62,8 +64,6 @@ pub struct LocalStack {
     pub ctx: SyncContext,
     pub connection: ConnectionRecord,
     pub vault: Arc<dyn TokenVault>,
-    /// The engine's own gateways (also usable to read both sides for display).
-    pub gateways: GatewayPair,
     pub endpoints: VendorEndpoints,
     /// Wakes the worker when jobs arrive (shared by the webhook server and the pipeline).
     wake: Arc<Notify>,
@@ -73,67 +73,132 @@ pub struct LocalStack {
 
 impl LocalStack {
     /// Opens the state, writes the connection (replacing a stored one with the same id) and
-    /// its tokens, and builds the gateways. Nothing runs yet.
+    /// seeds its tokens, and builds the gateways. Nothing runs yet.
     pub async fn open(
         id: ConnectionId,
         endpoints: VendorEndpoints,
         settings: ConnectionSettings,
         state: &StateLocation,
     ) -> Result<Self, LocalError> {
+        Self::open_with_clock(id, endpoints, settings, state, Arc::new(SystemClock)).await
+    }
+
+    /// [`LocalStack::open`] on `clock` (tests that move time past token expiry).
+    ///
+    /// With a refresh token on either side, the gateways come from [`RefreshingGateways`]:
+    /// access tokens are refreshed under the connection's lease before they expire, rotated
+    /// refresh tokens are stored in the vault before use (SQLite: kept for the next run), and
+    /// a refresh token the vendor rejects marks the connection reconnect-required. Without
+    /// one (static tokens, the sandboxes' dev tokens) the gateways are fixed.
+    pub async fn open_with_clock(
+        id: ConnectionId,
+        endpoints: VendorEndpoints,
+        settings: ConnectionSettings,
+        state: &StateLocation,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, LocalError> {
         settings
             .validate()
             .map_err(|e| LocalError::Settings(e.to_string()))?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let app = AppCredentials {
-            hubspot_app_id: endpoints.hubspot.app_id.clone(),
-            hubspot_client_secret: endpoints.hubspot.client_secret.clone(),
-            quickbooks_webhook_verifier: endpoints.quickbooks.verifier_token.clone(),
-            ..AppCredentials::default()
-        };
-        let (store, queue, vault): (Arc<dyn LinkStore>, Arc<dyn JobQueue>, Arc<dyn TokenVault>) =
-            match state {
-                StateLocation::Sqlite { dir } => {
-                    let db = SqliteDb::open(&SqliteDb::default_path(dir))?;
-                    (
-                        Arc::new(SqliteLinkStore::new(db.clone())),
-                        Arc::new(SqliteJobQueue::new(db.clone(), clock.clone())),
-                        Arc::new(SqliteTokenVault::new(db, app)),
-                    )
-                }
-                StateLocation::Memory => (
-                    Arc::new(MemoryLinkStore::new()),
-                    Arc::new(MemoryJobQueue::new(clock.clone())),
-                    Arc::new(MemoryTokenVault::new(app)),
-                ),
-            };
-        let connection = local_connection(id, &endpoints, settings);
-        store.put_connection(&connection).await?;
-        store_tokens(vault.as_ref(), connection.id(), &endpoints, clock.now()).await?;
-        let gateways = endpoints.gateways(&connection.connection.settings, clock.clone())?;
-        let invoicing = Arc::new(Invoicing::new(
-            InvoiceMirror::new(
-                endpoints.hubspot_client()?,
-                endpoints.quickbooks_client()?,
-                InvoiceSyncSettings::from_settings(&connection.connection.settings),
+        endpoints.check_refresh()?;
+        let app = endpoints.app_credentials();
+        let (store, queue, vault, ledger): (
+            Arc<dyn LinkStore>,
+            Arc<dyn JobQueue>,
+            Arc<dyn TokenVault>,
+            SeedLedger,
+        ) = match state {
+            StateLocation::Sqlite { dir } => {
+                let db = SqliteDb::open(&SqliteDb::default_path(dir))?;
+                (
+                    Arc::new(SqliteLinkStore::new(db.clone())),
+                    Arc::new(SqliteJobQueue::new(db.clone(), clock.clone())),
+                    Arc::new(SqliteTokenVault::new(db.clone(), app)),
+                    SeedLedger::sqlite(db),
+                )
+            }
+            StateLocation::Memory => (
+                Arc::new(MemoryLinkStore::new()),
+                Arc::new(MemoryJobQueue::new(clock.clone())),
+                Arc::new(MemoryTokenVault::new(app)),
+                SeedLedger::in_memory(),
             ),
-            clock.clone(),
-        ));
+        };
+        let previous = store.get_connection(&id).await?;
+        let mut connection = local_connection(id, &endpoints, settings);
+        let reseeded = seed_tokens(
+            vault.as_ref(),
+            &ledger,
+            connection.id(),
+            &endpoints,
+            clock.now(),
+        )
+        .await?;
+        let refreshing = Side::BOTH.into_iter().any(|side| endpoints.refreshes(side));
+        // A rejected refresh token stays rejected: the connection waits for a new one in the
+        // configuration rather than failing the same refresh on every run.
+        if refreshing
+            && reseeded.is_empty()
+            && previous.is_some_and(|p| p.status == ConnectionStatus::ReconnectRequired)
+        {
+            connection.status = ConnectionStatus::ReconnectRequired;
+        }
+        store.put_connection(&connection).await?;
+        let gateways: Arc<dyn GatewayDirectory> = if refreshing {
+            let oauth = VendorOAuth::new(endpoints.vendor_urls(), clock.clone());
+            let refresher = TokenRefresher::new(
+                vault.clone(),
+                store.clone(),
+                Arc::new(oauth),
+                clock.clone(),
+                Metrics::new(),
+            );
+            Arc::new(
+                RefreshingGateways::new(refresher, endpoints.vendor_urls(), clock.clone())
+                    .with_budgets(
+                        endpoints.budgets.hubspot.clone(),
+                        endpoints.budgets.quickbooks.clone(),
+                    ),
+            )
+        } else {
+            let pair = endpoints.gateways(&connection.connection.settings, clock.clone())?;
+            let invoicing = Arc::new(Invoicing::new(
+                InvoiceMirror::new(
+                    endpoints.hubspot_client()?,
+                    endpoints.quickbooks_client()?,
+                    InvoiceSyncSettings::from_settings(&connection.connection.settings),
+                ),
+                clock.clone(),
+            ));
+            Arc::new(FixedGateways::new(pair).with_invoicing(invoicing))
+        };
         let ctx = SyncContext {
             store,
             queue,
             clock,
-            gateways: Arc::new(FixedGateways::new(gateways.clone()).with_invoicing(invoicing)),
+            gateways,
         };
         Ok(LocalStack {
             ctx,
             connection,
             vault,
-            gateways,
             endpoints,
             wake: Arc::new(Notify::new()),
             pipeline: None,
             webhooks: None,
         })
+    }
+
+    /// The engine's own gateways (also usable to read both sides for display), with current
+    /// tokens: refreshed first when they are about to expire.
+    pub async fn gateways(&self) -> Result<GatewayPair, GatewayError> {
+        self.ctx.gateways.gateways(&self.connection).await
+    }
+
+    /// The connection as stored now (its status turns reconnect-required when a vendor
+    /// rejects the refresh token).
+    pub async fn stored_connection(&self) -> Result<Option<ConnectionRecord>, LocalError> {
+        Ok(self.ctx.store.get_connection(self.connection_id()).await?)
     }
 
     pub fn connection_id(&self) -> &ConnectionId {
