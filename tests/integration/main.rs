@@ -16,4 +16,5 @@ mod e2e_sync;
 mod hubspot_client;
 mod hubspot_sandbox;
 mod quickbooks_client;
+mod quickbooks_gateway_batch;
 mod quickbooks_sandbox;

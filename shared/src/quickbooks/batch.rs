@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 use super::cdc::Deleted;
 use super::client::{Body, QboClient, QueryPage, parse_query_page};
 use super::entities::Entity;
+use super::entities::NameListEntity;
 use super::error::{QboError, RawFault};
-use super::limits::MAX_BATCH_ITEMS;
+use super::limits::{MAX_BATCH_ID_LEN, MAX_BATCH_ITEMS, MAX_BATCH_REQUEST_ID_LEN};
 use super::query::Query;
 use super::request_id::RequestId;
 
@@ -88,6 +89,17 @@ impl BatchItem {
         body.insert("Id".into(), Value::from(id));
         body.insert("SyncToken".into(), Value::from(sync_token));
         Self::entity_item::<E>(BatchOperation::Delete, body)
+    }
+
+    /// Makes a customer, item or account inactive: a sparse update with `Active=false` (name
+    /// lists cannot be deleted, §4.2, §5.5), the batch form of `QboClient::deactivate`.
+    pub fn deactivate<E: NameListEntity>(id: &str, sync_token: &str) -> Self {
+        let mut body = Map::new();
+        body.insert("Id".into(), Value::from(id));
+        body.insert("SyncToken".into(), Value::from(sync_token));
+        body.insert("sparse".into(), Value::Bool(true));
+        body.insert("Active".into(), Value::Bool(false));
+        Self::entity_item::<E>(BatchOperation::Update, body)
     }
 
     pub fn query(query: &Query) -> Self {
@@ -250,40 +262,93 @@ impl QboClient {
     pub async fn batch(&self, items: &[BatchItem]) -> Result<Vec<BatchItemResult>, QboError> {
         let mut results = Vec::with_capacity(items.len());
         for chunk in items.chunks(MAX_BATCH_ITEMS) {
-            let request: Vec<Value> = chunk
+            let keyed: Vec<(String, BatchItem)> = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, item)| item.to_json(&i.to_string()))
+                .map(|(i, item)| (i.to_string(), item.clone()))
                 .collect();
-            let mut body = Map::new();
-            body.insert("BatchItemRequest".into(), Value::Array(request));
-            let request_id = RequestId::for_payload(self.realm_id().as_str(), "batch", &body);
-            debug_assert!(request_id.fits_batch());
-            let answer = self
-                .send(
-                    Method::POST,
-                    "batch",
-                    &[("requestid", request_id.as_str())],
-                    Body::Json(Value::Object(body)),
-                    true,
-                )
-                .await?;
-            let mut by_bid = parse_batch_response(&answer.body, answer.intuit_tid.as_deref())?;
-            for i in 0..chunk.len() {
-                let bid = i.to_string();
-                let found = by_bid.iter().position(|(b, _)| *b == bid);
-                results.push(match found {
-                    Some(at) => by_bid.swap_remove(at).1,
-                    None => Err(QboError::Decode {
-                        context: "batch".into(),
-                        message: format!("no answer for item {bid}"),
-                        intuit_tid: None,
-                    }),
-                });
-            }
+            let request_id =
+                RequestId::for_payload(self.realm_id().as_str(), "batch", &request_body(&keyed));
+            results.extend(self.batch_request(&keyed, &request_id).await?);
         }
         Ok(results)
     }
+
+    /// Sends ONE batch request: at most 30 `(bId, item)` pairs under the caller's `requestid`
+    /// (≤ 36 chars, bIds ≤ 10 chars and distinct, §1, §8), and returns one result per item in
+    /// input order. For callers that derive the `requestid` from their own idempotency keys,
+    /// so a retry of the same chunk replays however its content was produced.
+    pub async fn batch_request(
+        &self,
+        items: &[(String, BatchItem)],
+        request_id: &RequestId,
+    ) -> Result<Vec<BatchItemResult>, QboError> {
+        check_batch_request(items, request_id)?;
+        let body = request_body(items);
+        let answer = self
+            .send(
+                Method::POST,
+                "batch",
+                &[("requestid", request_id.as_str())],
+                Body::Json(Value::Object(body)),
+                true,
+            )
+            .await?;
+        let mut by_bid = parse_batch_response(&answer.body, answer.intuit_tid.as_deref())?;
+        let mut results = Vec::with_capacity(items.len());
+        for (bid, _) in items {
+            let found = by_bid.iter().position(|(b, _)| b == bid);
+            results.push(match found {
+                Some(at) => by_bid.swap_remove(at).1,
+                None => Err(QboError::Decode {
+                    context: "batch".into(),
+                    message: format!("no answer for item {bid}"),
+                    intuit_tid: answer.intuit_tid.clone(),
+                }),
+            });
+        }
+        Ok(results)
+    }
+}
+
+/// The `BatchItemRequest` body for `(bId, item)` pairs.
+fn request_body(items: &[(String, BatchItem)]) -> Map<String, Value> {
+    let request: Vec<Value> = items.iter().map(|(bid, item)| item.to_json(bid)).collect();
+    let mut body = Map::new();
+    body.insert("BatchItemRequest".into(), Value::Array(request));
+    body
+}
+
+/// The §1/§8 shape rules of one batch request, checked before anything is sent.
+fn check_batch_request(
+    items: &[(String, BatchItem)],
+    request_id: &RequestId,
+) -> Result<(), QboError> {
+    if items.len() > MAX_BATCH_ITEMS {
+        return Err(QboError::InvalidRequest(format!(
+            "a batch request holds at most {MAX_BATCH_ITEMS} items, got {}",
+            items.len()
+        )));
+    }
+    if !request_id.fits_batch() {
+        return Err(QboError::InvalidRequest(format!(
+            "a batch requestid is at most {MAX_BATCH_REQUEST_ID_LEN} characters, got {}",
+            request_id.as_str().len()
+        )));
+    }
+    for (i, (bid, _)) in items.iter().enumerate() {
+        if bid.is_empty() || bid.len() > MAX_BATCH_ID_LEN {
+            return Err(QboError::InvalidRequest(format!(
+                "a bId is 1..={MAX_BATCH_ID_LEN} characters when a requestid is sent, got {bid:?}"
+            )));
+        }
+        if items[..i].iter().any(|(other, _)| other == bid) {
+            return Err(QboError::InvalidRequest(format!(
+                "bId {bid:?} is used twice"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -336,6 +401,35 @@ mod tests {
         assert_eq!(with_options["optionsData"], "allowduplicatedocnum");
         invoice_delete["operation"] = Value::from("x");
         assert_ne!(invoice_delete, documented["BatchItemRequest"][1]);
+    }
+
+    #[test]
+    fn deactivations_are_sparse_updates_to_inactive() {
+        let json = BatchItem::deactivate::<Customer>("7", "3").to_json("b");
+        assert_eq!(json["operation"], "update");
+        assert_eq!(
+            json["Customer"],
+            serde_json::json!({"Id": "7", "SyncToken": "3", "sparse": true, "Active": false})
+        );
+    }
+
+    #[test]
+    fn batch_requests_keep_to_the_documented_shape() {
+        let item = BatchItem::delete::<Invoice>("1", "0");
+        let id = RequestId::from_key(&["k"]);
+        let ok: Vec<_> = (0..30).map(|i| (i.to_string(), item.clone())).collect();
+        assert!(check_batch_request(&ok, &id).is_ok());
+        let too_many: Vec<_> = (0..31).map(|i| (i.to_string(), item.clone())).collect();
+        assert!(check_batch_request(&too_many, &id).is_err());
+        let long_bid = vec![("b".repeat(11), item.clone())];
+        assert!(check_batch_request(&long_bid, &id).is_err());
+        let twice = vec![
+            ("a".to_string(), item.clone()),
+            ("a".to_string(), item.clone()),
+        ];
+        assert!(check_batch_request(&twice, &id).is_err());
+        let long_id = RequestId::new("y".repeat(40)).unwrap();
+        assert!(check_batch_request(&ok[..1], &long_id).is_err());
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! `QuickbooksGateway`: the engine's `RecordGateway` port on QBO customers and items through
 //! `QboClient` (`Id IN` reads, requestid creates, SyncToken sparse updates, `Active=false`, CDC).
 
+mod writes;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
@@ -16,9 +17,9 @@ use crate::ports::{
     Changes, Clock, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError,
     RecordErrorKind, RecordGateway, UpdateRequest,
 };
-use crate::quickbooks::entities::{Invoice, Payment};
-use crate::quickbooks::limits::{CDC_LOOKBACK, MAX_IN_FLIGHT, MAX_QUERY_RESULTS};
-use crate::quickbooks::{Account, Customer, Entity, Item, QboClient, QboError, Query, RequestId};
+use crate::quickbooks::entities::{Invoice, NAME_LIST_ENTITIES, Payment};
+use crate::quickbooks::limits::{CDC_LOOKBACK, MAX_QUERY_RESULTS};
+use crate::quickbooks::{Account, Customer, Entity, Item, QboClient, QboError, Query};
 
 /// Values per `<field> IN (...)` lookup. UNVERIFIED (quickbooks-api.md §6 gives no cap on IN
 /// lists); statements are POSTed, and 100 keeps them short.
@@ -106,112 +107,14 @@ impl QuickbooksGateway {
         let field = query_field(field_path);
         let mut records = Vec::new();
         for chunk in values.chunks(IN_VALUES_PER_QUERY) {
-            let query = Query::select(E::NAME)
-                .is_in(field, chunk.iter().map(String::as_str))
-                .include_inactive();
+            let query = Query::select(E::NAME).is_in(field, chunk.iter().map(String::as_str));
+            let query = with_inactive::<E>(query);
             let found: Vec<E> = self.client.query_all(query).await.map_err(gateway_error)?;
             for entity in &found {
                 records.push(self.to_record(kind, entity)?);
             }
         }
         Ok(records)
-    }
-
-    async fn create_as<E: Entity>(
-        &self,
-        kind: ObjectKind,
-        requests: Vec<CreateRequest>,
-    ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
-        let income = if kind == ObjectKind::Product
-            && requests
-                .iter()
-                .any(|r| !has_text(&r.values, "IncomeAccountRef.value"))
-        {
-            Some(self.income_account().await?)
-        } else {
-            None
-        };
-        let attempts = futures::stream::iter(requests.into_iter().map(|request| {
-            let income = income.clone();
-            async move {
-                let request_id = match RequestId::new(request.idempotency_key.clone()) {
-                    Ok(id) => id,
-                    Err(e) => return Ok(Err(invalid(e.to_string()))),
-                };
-                let mut body = match write_body(kind, &request.values) {
-                    Ok(body) => body,
-                    Err(e) => return Ok(Err(e)),
-                };
-                if kind == ObjectKind::Product {
-                    body.entry("Type").or_insert_with(|| Value::from("Service"));
-                    if let Some(income) =
-                        income.filter(|_| !has_text(&request.values, "IncomeAccountRef.value"))
-                    {
-                        let mut reference = Map::new();
-                        reference.insert("value".into(), Value::from(income));
-                        body.insert("IncomeAccountRef".into(), Value::Object(reference));
-                    }
-                }
-                let entity: E = match serde_json::from_value(Value::Object(body)) {
-                    Ok(entity) => entity,
-                    Err(e) => {
-                        return Ok(Err(invalid(format!("values do not fit {}: {e}", E::NAME))));
-                    }
-                };
-                self.record_result(kind, self.client.create(&entity, &request_id).await)
-            }
-        }))
-        .buffered(MAX_IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await;
-        attempts.into_iter().collect()
-    }
-
-    async fn update_as<E: Entity>(
-        &self,
-        kind: ObjectKind,
-        requests: Vec<UpdateRequest>,
-    ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
-        let attempts = futures::stream::iter(requests.into_iter().map(|request| async move {
-            let mut body = match write_body(kind, &request.values) {
-                Ok(body) => body,
-                Err(e) => return Ok(Err(e)),
-            };
-            body.insert("Id".into(), Value::from(request.id.clone()));
-            body.insert(
-                "SyncToken".into(),
-                Value::from(request.expected_version.clone()),
-            );
-            let patch: E = match serde_json::from_value(Value::Object(body)) {
-                Ok(patch) => patch,
-                Err(e) => return Ok(Err(invalid(format!("values do not fit {}: {e}", E::NAME)))),
-            };
-            self.record_result(kind, self.client.sparse_update(&patch).await)
-        }))
-        .buffered(MAX_IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await;
-        attempts.into_iter().collect()
-    }
-
-    async fn deactivate_as<E: crate::quickbooks::NameListEntity>(
-        &self,
-        requests: Vec<DeactivateRequest>,
-    ) -> Result<Vec<Result<(), RecordError>>, GatewayError> {
-        let attempts = futures::stream::iter(requests.into_iter().map(|request| async move {
-            match self
-                .client
-                .deactivate::<E>(&request.id, &request.expected_version)
-                .await
-            {
-                Ok(_) => Ok(Ok(())),
-                Err(e) => per_record(e).map(Err),
-            }
-        }))
-        .buffered(MAX_IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await;
-        attempts.into_iter().collect()
     }
 
     async fn list_as<E: Entity>(
@@ -225,8 +128,7 @@ impl QuickbooksGateway {
                 message: format!("not a QuickBooks page cursor: {c:?}"),
             })?,
         };
-        let query = Query::select(E::NAME)
-            .include_inactive()
+        let query = with_inactive::<E>(Query::select(E::NAME))
             .order_by("Id", false)
             .page(start, MAX_QUERY_RESULTS)
             .map_err(gateway_error)?;
@@ -258,9 +160,9 @@ impl QuickbooksGateway {
                 - chrono::Duration::minutes(5);
         if !within_cdc {
             // CDC only looks back 30 days (§7): read the window by query (no deletions there).
-            let query = Query::select(E::NAME)
-                .ge("MetaData.LastUpdatedTime", since.fixed_offset())
-                .include_inactive();
+            let query = with_inactive::<E>(
+                Query::select(E::NAME).ge("MetaData.LastUpdatedTime", since.fixed_offset()),
+            );
             let found: Vec<E> = self.client.query_all(query).await.map_err(gateway_error)?;
             let records = found
                 .iter()
@@ -408,6 +310,16 @@ fn write_body(kind: ObjectKind, values: &NativeValues) -> Result<Map<String, Val
         }
     }
     Ok(body)
+}
+
+/// `query` widened to inactive records where `E` is a name list (§6: they are hidden by
+/// default); transactions have no `Active` property and reject the filter with 4001.
+fn with_inactive<E: Entity>(query: Query) -> Query {
+    if NAME_LIST_ENTITIES.contains(&E::NAME) {
+        query.include_inactive()
+    } else {
+        query
+    }
 }
 
 /// The query property for a native path: e-mail is filtered as `PrimaryEmailAddr` (§6).
@@ -692,6 +604,14 @@ mod tests {
         assert!(matches!(throttled, GatewayError::Throttled { .. }));
         let auth = per_record(QboError::from_response(401, None, None, b"")).unwrap_err();
         assert!(matches!(auth, GatewayError::Unauthorized { .. }));
+    }
+
+    #[test]
+    fn only_name_lists_are_widened_to_inactive_records() {
+        let customers = with_inactive::<Customer>(Query::select(Customer::NAME)).to_string();
+        assert!(customers.contains("Active IN (true,false)"), "{customers}");
+        let invoices = with_inactive::<Invoice>(Query::select(Invoice::NAME)).to_string();
+        assert!(!invoices.contains("Active"), "{invoices}");
     }
 
     #[test]

@@ -1,0 +1,302 @@
+//! The gateway's QBO writes (creates, sparse updates, `Active=false`): one request keeps the
+//! single call (lowest latency for live edits); more go through `/batch` (§8), 30 per request.
+//!
+//! Idempotency of batched creates (quickbooks-api.md §1, §8). A single create sends
+//! `requestid` = the request's idempotency key. A batch carries ONE `requestid` (≤ 36 chars)
+//! for all its items and no per-item id (a `bId` only names an item within its request), so:
+//! - creates are sorted by idempotency key before chunking, so the same set of creates always
+//!   forms the same chunks, whatever order the engine lists them in;
+//! - a chunk's `requestid` is derived from the realm, entity and its sorted keys only (not from
+//!   the body), and each item's `bId` is its rank in that order: a retried chunk (lost answer,
+//!   a failed later chunk, a re-run job) sends the same `requestid` and the replayed answer
+//!   maps back to the right records even if their values or order changed;
+//! - a chunk of one is sent as a single create with the key itself as `requestid`, as today.
+//!
+//! A retry whose key SET differs (some records finished in between) gets a new `requestid`,
+//! so QBO runs those creates again. That is caught downstream, not here: customer DisplayName
+//! and item Name are unique (6240), the engine re-plans a unit after a duplicate-name answer
+//! and its prepare step matches unlinked records by their natural keys (e-mail, SKU, name:
+//! engine/prepare.rs `match_unlinked`) before creating, so the first copy is found and linked;
+//! natural keys are also claimed before any create (engine/apply.rs `claim_keys`), so two
+//! workers never create the same key at once.
+//! UNVERIFIED (quickbooks-api.md §1): how long QBO remembers a requestid, and whether a replayed
+//! batch answers with the original response (Intuit's documented behaviour, which the sandbox
+//! implements) or with per-item 6000 faults (one 2016 third-party report). In the second case
+//! the replayed items fail as validation errors and nothing is created twice; the engine's next
+//! match by natural key links the records the first attempt created.
+//!
+//! Updates and deactivations are versioned by SyncToken: a batch re-run after a lost answer is
+//! replayed (`requestid` derived from the chunk's content, `QboClient::batch`), and a re-run
+//! that is not replayed fails per record with 5010 instead of writing twice.
+
+use serde_json::{Map, Value};
+
+use super::{QuickbooksGateway, gateway_error, has_text, invalid, per_record, write_body};
+use crate::model::{ObjectKind, Record};
+use crate::ports::{CreateRequest, DeactivateRequest, GatewayError, RecordError, UpdateRequest};
+use crate::quickbooks::limits::{MAX_BATCH_ITEMS, MAX_IN_FLIGHT};
+use crate::quickbooks::{BatchItem, BatchItemResult, Entity, NameListEntity, RequestId};
+
+use futures::StreamExt;
+
+/// One record's outcome, or the whole-call failure it turned out to be.
+type Outcome<T> = Result<Result<T, RecordError>, GatewayError>;
+
+/// A create ready to send: its position in the call, its `requestid` and the entity.
+struct ReadyCreate<E> {
+    index: usize,
+    request_id: RequestId,
+    entity: E,
+}
+
+impl QuickbooksGateway {
+    pub(super) async fn create_as<E: Entity>(
+        &self,
+        kind: ObjectKind,
+        requests: Vec<CreateRequest>,
+    ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
+        let income = if kind == ObjectKind::Product
+            && requests
+                .iter()
+                .any(|r| !has_text(&r.values, "IncomeAccountRef.value"))
+        {
+            Some(self.income_account().await?)
+        } else {
+            None
+        };
+        let mut results: Vec<Option<Result<Record, RecordError>>> = vec![None; requests.len()];
+        let mut ready = Vec::with_capacity(requests.len());
+        for (index, request) in requests.iter().enumerate() {
+            match create_entity::<E>(kind, request, income.as_deref()) {
+                Ok((request_id, entity)) => ready.push(ReadyCreate {
+                    index,
+                    request_id,
+                    entity,
+                }),
+                Err(e) => results[index] = Some(Err(e)),
+            }
+        }
+        if requests.len() <= 1 {
+            for create in ready {
+                let result = self.client.create(&create.entity, &create.request_id).await;
+                results[create.index] = Some(self.record_result(kind, result)?);
+            }
+            return Ok(results.into_iter().flatten().collect());
+        }
+        // Same set of keys -> same chunks (module comment).
+        ready.sort_by(|a, b| a.request_id.as_str().cmp(b.request_id.as_str()));
+        for chunk in ready.chunks(MAX_BATCH_ITEMS) {
+            if let [only] = chunk {
+                let result = self.client.create(&only.entity, &only.request_id).await;
+                results[only.index] = Some(self.record_result(kind, result)?);
+                continue;
+            }
+            let request_id = chunk_request_id(
+                self.client.realm_id().as_str(),
+                E::NAME,
+                chunk.iter().map(|c| c.request_id.as_str()),
+            );
+            // bId = rank by key (stable across retries); items go out in request order.
+            let mut keyed: Vec<(usize, String, BatchItem)> = Vec::with_capacity(chunk.len());
+            for (rank, create) in chunk.iter().enumerate() {
+                match BatchItem::create(&create.entity) {
+                    Ok(item) => keyed.push((create.index, rank.to_string(), item)),
+                    Err(e) => results[create.index] = Some(per_record(e).map(Err)?),
+                }
+            }
+            keyed.sort_by_key(|(index, _, _)| *index);
+            let (indexes, items): (Vec<usize>, Vec<(String, BatchItem)>) = keyed
+                .into_iter()
+                .map(|(index, bid, item)| (index, (bid, item)))
+                .unzip();
+            let answers = self
+                .client
+                .batch_request(&items, &request_id)
+                .await
+                .map_err(gateway_error)?;
+            for (index, answer) in indexes.into_iter().zip(answers) {
+                results[index] =
+                    Some(self.record_result(kind, answer.and_then(|v| v.entity::<E>()))?);
+            }
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
+
+    pub(super) async fn update_as<E: Entity>(
+        &self,
+        kind: ObjectKind,
+        requests: Vec<UpdateRequest>,
+    ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
+        let patches: Vec<Result<E, RecordError>> =
+            requests.iter().map(|r| update_patch(kind, r)).collect();
+        if requests.len() <= 1 {
+            let mut results = Vec::with_capacity(patches.len());
+            for patch in patches {
+                results.push(match patch {
+                    Ok(patch) => {
+                        self.record_result(kind, self.client.sparse_update(&patch).await)?
+                    }
+                    Err(e) => Err(e),
+                });
+            }
+            return Ok(results);
+        }
+        let items = patches
+            .into_iter()
+            .map(|patch| patch.and_then(|p| BatchItem::sparse_update(&p).map_err(invalid_qbo)))
+            .collect();
+        self.run_batch(items, |answer| {
+            self.record_result(kind, answer.and_then(|v| v.entity::<E>()))
+        })
+        .await
+    }
+
+    pub(super) async fn deactivate_as<E: NameListEntity>(
+        &self,
+        requests: Vec<DeactivateRequest>,
+    ) -> Result<Vec<Result<(), RecordError>>, GatewayError> {
+        if requests.len() <= 1 {
+            let attempts = futures::stream::iter(requests.into_iter().map(|request| async move {
+                match self
+                    .client
+                    .deactivate::<E>(&request.id, &request.expected_version)
+                    .await
+                {
+                    Ok(_) => Ok(Ok(())),
+                    Err(e) => per_record(e).map(Err),
+                }
+            }))
+            .buffered(MAX_IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await;
+            return attempts.into_iter().collect();
+        }
+        let items = requests
+            .iter()
+            .map(|r| Ok(BatchItem::deactivate::<E>(&r.id, &r.expected_version)))
+            .collect();
+        self.run_batch(items, |answer| match answer.and_then(|v| v.entity::<E>()) {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => per_record(e).map(Err),
+        })
+        .await
+    }
+
+    /// Sends the ready items through `QboClient::batch` (chunks of 30, content-derived
+    /// `requestid`) and turns each answer into a result with `outcome`; results keep the order
+    /// of `items`, items that failed before sending keep their error.
+    async fn run_batch<T>(
+        &self,
+        items: Vec<Result<BatchItem, RecordError>>,
+        outcome: impl Fn(BatchItemResult) -> Outcome<T>,
+    ) -> Result<Vec<Result<T, RecordError>>, GatewayError> {
+        let to_send: Vec<BatchItem> = items
+            .iter()
+            .filter_map(|i| i.as_ref().ok())
+            .cloned()
+            .collect();
+        let mut answers = self
+            .client
+            .batch(&to_send)
+            .await
+            .map_err(gateway_error)?
+            .into_iter();
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            results.push(match item {
+                Ok(_) => match answers.next() {
+                    Some(answer) => outcome(answer)?,
+                    None => {
+                        return Err(GatewayError::Other {
+                            message: "QuickBooks batch answered fewer items than were sent".into(),
+                        });
+                    }
+                },
+                Err(e) => Err(e),
+            });
+        }
+        Ok(results)
+    }
+}
+
+/// The `requestid` of a batch chunk of creates: the same realm, entity and set of idempotency
+/// keys always give the same id (a UUIDv5, 36 chars: fits the batch limit, §1).
+fn chunk_request_id<'a>(
+    realm: &str,
+    entity: &str,
+    keys: impl Iterator<Item = &'a str>,
+) -> RequestId {
+    let mut keys: Vec<&str> = keys.collect();
+    keys.sort_unstable();
+    let mut parts = vec![realm, "batch-create", entity];
+    parts.extend(keys);
+    RequestId::from_key(&parts)
+}
+
+/// The entity a create request writes, with its `requestid` (the idempotency key); products
+/// get `Type=Service` and the default income account unless they carry their own.
+fn create_entity<E: Entity>(
+    kind: ObjectKind,
+    request: &CreateRequest,
+    income: Option<&str>,
+) -> Result<(RequestId, E), RecordError> {
+    let request_id =
+        RequestId::new(request.idempotency_key.clone()).map_err(|e| invalid(e.to_string()))?;
+    let mut body = write_body(kind, &request.values)?;
+    if kind == ObjectKind::Product {
+        body.entry("Type").or_insert_with(|| Value::from("Service"));
+        if let Some(income) =
+            income.filter(|_| !has_text(&request.values, "IncomeAccountRef.value"))
+        {
+            let mut reference = Map::new();
+            reference.insert("value".into(), Value::from(income));
+            body.insert("IncomeAccountRef".into(), Value::Object(reference));
+        }
+    }
+    let entity = serde_json::from_value(Value::Object(body))
+        .map_err(|e| invalid(format!("values do not fit {}: {e}", E::NAME)))?;
+    Ok((request_id, entity))
+}
+
+/// The sparse patch an update request writes: its values plus `Id` and `SyncToken`.
+fn update_patch<E: Entity>(kind: ObjectKind, request: &UpdateRequest) -> Result<E, RecordError> {
+    let mut body = write_body(kind, &request.values)?;
+    body.insert("Id".into(), Value::from(request.id.clone()));
+    body.insert(
+        "SyncToken".into(),
+        Value::from(request.expected_version.clone()),
+    );
+    serde_json::from_value(Value::Object(body))
+        .map_err(|e| invalid(format!("values do not fit {}: {e}", E::NAME)))
+}
+
+fn invalid_qbo(error: crate::quickbooks::QboError) -> RecordError {
+    invalid(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_id_depends_on_the_set_of_keys_not_their_order() {
+        let id = chunk_request_id("1", "Customer", ["a", "b", "c"].into_iter());
+        assert_eq!(
+            id,
+            chunk_request_id("1", "Customer", ["c", "a", "b"].into_iter())
+        );
+        assert!(id.fits_batch());
+        assert_ne!(
+            id,
+            chunk_request_id("1", "Customer", ["a", "b"].into_iter())
+        );
+        assert_ne!(
+            id,
+            chunk_request_id("2", "Customer", ["a", "b", "c"].into_iter())
+        );
+        assert_ne!(
+            id,
+            chunk_request_id("1", "Item", ["a", "b", "c"].into_iter())
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! `QuickbooksGateway` multi-record writes through QBO `/batch` (quickbooks-api.md §8) against
+//! the sandbox: 30 per call, per-record faults in request order, replayed chunks, stale tokens.
+
+use std::sync::Arc;
+
+use hqsync::adapters::quickbooks_gateway::QuickbooksGateway;
+use hqsync::model::{NativeValues, ObjectKind, Record};
+use hqsync::ports::{
+    CreateRequest, DeactivateRequest, RecordError, RecordErrorKind, RecordGateway, SystemClock,
+    UpdateRequest,
+};
+use hqsync::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, RealmId, RequestId};
+use hqsync_tests::quickbooks::{QuickbooksSandbox, start_default_quickbooks_sandbox};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+const BATCH_ROUTE: &str = "/v3/company/{realm}/batch";
+const ENTITY_ROUTE: &str = "/v3/company/{realm}/{entity}";
+
+fn gateway(sandbox: &QuickbooksSandbox) -> QuickbooksGateway {
+    let client = QboClient::new(
+        &QboEnvironment::Custom(reqwest::Url::parse(&sandbox.base_url()).unwrap()),
+        RealmId::new(sandbox.config().realm_id.clone()).unwrap(),
+        SecretString::from(sandbox.config().dev_token.clone()),
+    )
+    .unwrap()
+    .with_budgets(CompanyBudgets::real());
+    QuickbooksGateway::new(client, Arc::new(SystemClock))
+}
+
+/// POSTs the sandbox served on `route` (a route pattern) so far.
+async fn posts(sandbox: &QuickbooksSandbox, route: &str) -> u64 {
+    let stats: Value = reqwest::get(format!("{}/_sandbox/stats", sandbox.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == route)
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum()
+}
+
+fn customer(name: &str) -> CreateRequest {
+    customer_values(name, &[("DisplayName", json!(name))])
+}
+
+fn customer_values(name: &str, pairs: &[(&str, Value)]) -> CreateRequest {
+    CreateRequest {
+        idempotency_key: RequestId::from_key(&["batch-test", name]).to_string(),
+        values: values(pairs),
+    }
+}
+
+fn values(pairs: &[(&str, Value)]) -> NativeValues {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn display_name(record: &Record) -> &str {
+    record.value("DisplayName").and_then(Value::as_str).unwrap()
+}
+
+fn created(results: &[Result<Record, RecordError>]) -> Vec<Record> {
+    results
+        .iter()
+        .map(|r| r.as_ref().expect("created").clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn seventy_creates_take_three_batch_calls_and_keep_request_order() {
+    let sandbox = start_default_quickbooks_sandbox().await;
+    let gw = gateway(&sandbox);
+    let names: Vec<String> = (0..70).map(|i| format!("Batch Customer {i:02}")).collect();
+    let results = gw
+        .create(
+            ObjectKind::Contact,
+            names.iter().map(|n| customer(n)).collect(),
+        )
+        .await
+        .unwrap();
+    let records = created(&results);
+    assert_eq!(records.len(), 70);
+    for (record, name) in records.iter().zip(&names) {
+        assert_eq!(display_name(record), name, "results in request order");
+        assert_eq!(record.version, "0");
+    }
+    let mut ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 70, "70 distinct customers");
+    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 3, "30 + 30 + 10");
+    assert_eq!(posts(&sandbox, ENTITY_ROUTE).await, 0, "no single creates");
+
+    // One record keeps the single call (lowest latency for a live edit).
+    let one = gw
+        .create(ObjectKind::Contact, vec![customer("Live Edit")])
+        .await
+        .unwrap();
+    assert_eq!(display_name(one[0].as_ref().unwrap()), "Live Edit");
+    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 3);
+    assert_eq!(posts(&sandbox, ENTITY_ROUTE).await, 1);
+}
+
+#[tokio::test]
+async fn bad_records_fail_with_the_vendor_message_and_good_ones_are_created() {
+    let sandbox = start_default_quickbooks_sandbox().await;
+    let gw = gateway(&sandbox);
+    gw.create(ObjectKind::Contact, vec![customer("Taken Name")])
+        .await
+        .unwrap()[0]
+        .as_ref()
+        .unwrap();
+    let requests = vec![
+        customer("Good One"),
+        customer("taken name"),
+        customer("Colon: Name"),
+        customer(&"L".repeat(501)),
+        customer_values(
+            "Nested Clash",
+            &[
+                ("DisplayName", json!("Nested Clash")),
+                ("BillAddr", json!("x")),
+                ("BillAddr.City", json!("y")),
+            ],
+        ),
+        customer("Good Two"),
+    ];
+    let results = gw.create(ObjectKind::Contact, requests).await.unwrap();
+    assert_eq!(results.len(), 6);
+    assert_eq!(display_name(results[0].as_ref().unwrap()), "Good One");
+    assert_eq!(display_name(results[5].as_ref().unwrap()), "Good Two");
+
+    let duplicate = results[1].as_ref().unwrap_err();
+    assert_eq!(duplicate.kind, RecordErrorKind::DuplicateName);
+    assert_eq!(duplicate.code.as_deref(), Some("6240"));
+    assert!(
+        duplicate.message.contains("Duplicate Name Exists"),
+        "{duplicate:?}"
+    );
+    assert!(duplicate.suggested_fix.is_some());
+
+    let colon = results[2].as_ref().unwrap_err();
+    assert_eq!(colon.kind, RecordErrorKind::Validation);
+    assert_eq!(colon.code.as_deref(), Some("6000"));
+    assert!(colon.message.contains("colon"), "{colon:?}");
+
+    let long = results[3].as_ref().unwrap_err();
+    assert_eq!(long.kind, RecordErrorKind::Validation);
+    assert_eq!(long.code.as_deref(), Some("2050"));
+
+    let clash = results[4].as_ref().unwrap_err();
+    assert_eq!(clash.kind, RecordErrorKind::Validation);
+    assert!(clash.message.contains("BillAddr"), "{clash:?}");
+
+    assert_eq!(
+        posts(&sandbox, BATCH_ROUTE).await,
+        1,
+        "five records sent in one batch"
+    );
+    let found = gw
+        .find_by_field(
+            ObjectKind::Contact,
+            "DisplayName",
+            &["Good One".into(), "Good Two".into(), "Nested Clash".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2, "only the good ones exist: {found:?}");
+}
+
+#[tokio::test]
+async fn a_replayed_chunk_creates_no_duplicates_whatever_the_order() {
+    let sandbox = start_default_quickbooks_sandbox().await;
+    let gw = gateway(&sandbox);
+    let requests: Vec<CreateRequest> = (0..35)
+        .map(|i| customer(&format!("Replay Customer {i:02}")))
+        .collect();
+    let first = created(
+        &gw.create(ObjectKind::Contact, requests.clone())
+            .await
+            .unwrap(),
+    );
+    let mut reversed = requests.clone();
+    reversed.reverse();
+    let again = created(&gw.create(ObjectKind::Contact, reversed).await.unwrap());
+    for (record, original) in again.iter().rev().zip(&first) {
+        assert_eq!(
+            record.id, original.id,
+            "replayed, mapped to the same record"
+        );
+        assert_eq!(display_name(record), display_name(original));
+    }
+    let listed = gw.list_page(ObjectKind::Contact, None).await.unwrap();
+    assert_eq!(listed.records.len(), 35, "no duplicates");
+    // 30 + 5 per call; the retry's chunks were the same, so QBO replayed them.
+    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 4);
+}
+
+#[tokio::test]
+async fn stale_sync_tokens_fail_per_record_and_deactivations_batch_too() {
+    let sandbox = start_default_quickbooks_sandbox().await;
+    let gw = gateway(&sandbox);
+    let records = created(
+        &gw.create(
+            ObjectKind::Contact,
+            vec![customer("Upd A"), customer("Upd B"), customer("Upd C")],
+        )
+        .await
+        .unwrap(),
+    );
+    let update = |r: &Record, version: &str, city: &str| UpdateRequest {
+        id: r.id.clone(),
+        expected_version: version.into(),
+        values: values(&[("BillAddr.City", json!(city))]),
+    };
+    let results = gw
+        .update(
+            ObjectKind::Contact,
+            vec![
+                update(&records[0], "0", "Oslo"),
+                update(&records[1], "7", "Rome"),
+                update(&records[2], "0", "Lima"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        posts(&sandbox, BATCH_ROUTE).await,
+        2,
+        "one create, one update"
+    );
+    let oslo = results[0].as_ref().unwrap();
+    assert_eq!(
+        (oslo.id.as_str(), oslo.version.as_str()),
+        (records[0].id.as_str(), "1")
+    );
+    assert_eq!(oslo.value("BillAddr.City"), Some(&json!("Oslo")));
+    assert_eq!(
+        oslo.value("DisplayName"),
+        Some(&json!("Upd A")),
+        "sparse: other fields kept"
+    );
+    let stale = results[1].as_ref().unwrap_err();
+    assert_eq!(stale.kind, RecordErrorKind::Stale);
+    assert_eq!(stale.code.as_deref(), Some("5010"));
+    assert!(stale.retryable);
+    assert_eq!(
+        results[2].as_ref().unwrap().value("BillAddr.City"),
+        Some(&json!("Lima"))
+    );
+
+    let deactivated = gw
+        .deactivate(
+            ObjectKind::Contact,
+            vec![
+                DeactivateRequest {
+                    id: records[0].id.clone(),
+                    expected_version: "1".into(),
+                },
+                DeactivateRequest {
+                    id: records[1].id.clone(),
+                    expected_version: "5".into(),
+                },
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(deactivated[0].is_ok(), "{deactivated:?}");
+    assert_eq!(
+        deactivated[1].as_ref().unwrap_err().kind,
+        RecordErrorKind::Stale
+    );
+    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 3);
+    let read = gw
+        .read(
+            ObjectKind::Contact,
+            &[records[0].id.clone(), records[1].id.clone()],
+        )
+        .await
+        .unwrap();
+    let active = |id: &str| read.iter().find(|r| r.id == id).unwrap().active;
+    assert!(!active(&records[0].id));
+    assert!(active(&records[1].id));
+    assert_eq!(posts(&sandbox, ENTITY_ROUTE).await, 0);
+}
