@@ -593,3 +593,173 @@ async fn aws_poller_finds_changes_webhooks_missed_and_the_sweep_pairs_existing_r
     assert_eq!(customers.len(), 1, "no duplicate customer");
     local.shutdown().await;
 }
+
+/// The workflow-action Lambda (issue 6): a signed execution is answered `BLOCK` with exactly one
+/// action job on the live queue; a forged one is 401 with nothing queued. The worker handler
+/// then runs that job from SQS against the sandboxes: one QBO invoice, the callback completed.
+#[tokio::test]
+async fn aws_workflow_action_queues_one_action_job_which_the_worker_completes() {
+    use hqsync::hubspot::associations::type_ids;
+    use hqsync::hubspot::{CreateInput, HubspotClient, InlineAssociation, ObjectType};
+    use hqsync::quickbooks::entities::Invoice;
+    use hqsync::quickbooks::{QboClient, QboEnvironment, Query, RealmId};
+    use hqsync_workflow_action::{WorkflowActionState, handle};
+
+    const ACTION_PATH: &str = "/hubspot/actions/create-invoice";
+    let Some(endpoint) =
+        moto_endpoint("aws_workflow_action_queues_one_action_job_which_the_worker_completes")
+    else {
+        return;
+    };
+    let local = start_aws_test_stack(&endpoint).await;
+    let action = WorkflowActionState {
+        stack: local.stack.clone(),
+    };
+    let worker = WorkerState::new(local.stack.clone());
+    gateways(&local)
+        .await
+        .hubspot
+        .ensure_schema(&[ObjectKind::Contact, ObjectKind::Product])
+        .await
+        .expect("HubSpot properties");
+    // The deal, written with the app's own token: its webhooks are our app's, so dropped.
+    let hubspot =
+        HubspotClient::builder(SecretString::from(local.hubspot.config().dev_token.clone()))
+            .base_url(local.hubspot.base_url())
+            .build()
+            .unwrap();
+    let create = |kind, pairs: &[(&str, &str)], assoc: Vec<InlineAssociation>| {
+        let mut input = CreateInput::new(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        );
+        input.associations = assoc;
+        let hubspot = hubspot.clone();
+        async move { hubspot.create_object(kind, &input).await.unwrap().id }
+    };
+    let contact = create(
+        ObjectType::Contacts,
+        &[("email", "lambda.buyer@example.com"), ("firstname", "Lam")],
+        vec![],
+    )
+    .await;
+    let product = create(
+        ObjectType::Products,
+        &[("name", "Lambda widget"), ("price", "40")],
+        vec![],
+    )
+    .await;
+    let deal = create(
+        ObjectType::Deals,
+        &[
+            ("dealname", "Lambda deal"),
+            ("dealstage", "appointmentscheduled"),
+            ("pipeline", "default"),
+        ],
+        vec![InlineAssociation::to(&contact, type_ids::DEAL_TO_CONTACT)],
+    )
+    .await;
+    create(
+        ObjectType::LineItems,
+        &[
+            ("name", "Widget"),
+            ("hs_product_id", &product),
+            ("quantity", "3"),
+            ("price", "40"),
+        ],
+        vec![InlineAssociation::to(&deal, type_ids::LINE_ITEM_TO_DEAL)],
+    )
+    .await;
+    assert!(
+        local
+            .hubspot
+            .webhooks()
+            .wait_idle(Duration::from_secs(15))
+            .await
+    );
+    assert_eq!(local.stack.queue.pending(Lane::Live).await.unwrap(), 0);
+
+    let secret = SecretString::from(local.hubspot.config().client_secret.clone());
+    let url = format!("{}{ACTION_PATH}", local.front_url);
+    let body = json!({
+        "callbackId": "lambda-cb-1",
+        "origin": {"portalId": local.hubspot.config().portal_id},
+        "object": {"objectId": deal.parse::<u64>().unwrap(), "objectType": "DEAL"},
+        "inputFields": {"due_in_days": "30"}
+    })
+    .to_string()
+    .into_bytes();
+    let timestamp = chrono::Utc::now().timestamp_millis().to_string();
+    let mut headers = vec![
+        (HEADER_V3, sign_v3(&secret, "POST", &url, &body, &timestamp)),
+        (HEADER_TIMESTAMP, timestamp),
+        ("content-type", "application/json".to_owned()),
+    ];
+
+    // Forged: 401, nothing queued.
+    let good_signature = std::mem::replace(&mut headers[0].1, "AAAA".to_owned());
+    let (status, answer) =
+        status_and_body(handle(&action, request(ACTION_PATH, &headers, body.clone())).await);
+    assert_eq!(status, 401, "{answer}");
+    assert_eq!(local.stack.queue.pending(Lane::Live).await.unwrap(), 0);
+
+    // Signed: BLOCK, and exactly one action job for the deal with the callback id.
+    headers[0].1 = good_signature;
+    let (status, answer) =
+        status_and_body(handle(&action, request(ACTION_PATH, &headers, body.clone())).await);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["outputFields"]["hs_execution_state"], "BLOCK");
+    assert!(
+        local
+            .wait_for_jobs(Lane::Live, 1, Duration::from_secs(10))
+            .await
+    );
+    let event = local.receive_event(Lane::Live).await;
+    let jobs: Vec<Job> = event
+        .records
+        .iter()
+        .map(|r| serde_json::from_str(r.body.as_deref().unwrap()).unwrap())
+        .collect();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job = &jobs[0];
+    assert_eq!((job.kind, job.side), (ObjectKind::Invoice, Side::Hubspot));
+    assert_eq!(job.id, deal);
+    assert_eq!(job.connection, local.connection);
+    assert_eq!(
+        job.action.as_ref().map(|a| a.callback_id.as_str()),
+        Some("lambda-cb-1")
+    );
+
+    // The worker Lambda runs it: one QBO invoice, the callback completed with SUCCESS.
+    let (response, _) = run_batch(&worker, &event).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    local.settle(Lane::Live, &event, &response).await;
+    let callbacks = local.hubspot.action_callbacks();
+    assert_eq!(callbacks.len(), 1, "{callbacks:?}");
+    assert_eq!(callbacks[0].0, "lambda-cb-1");
+    let fields = &callbacks[0].1["outputFields"];
+    assert_eq!(fields["hs_execution_state"], "SUCCESS", "{fields}");
+    let qbo = QboClient::new(
+        &QboEnvironment::Custom(reqwest::Url::parse(&local.quickbooks.base_url()).unwrap()),
+        RealmId::new(local.quickbooks.config().realm_id.clone()).unwrap(),
+        SecretString::from(local.quickbooks.config().dev_token.clone()),
+    )
+    .unwrap();
+    let invoices = qbo
+        .query_all::<Invoice>(Query::select("Invoice"))
+        .await
+        .unwrap();
+    assert_eq!(invoices.len(), 1);
+    assert_eq!(fields["qbo_invoice_id"].as_str(), invoices[0].id.as_deref());
+    let status = local
+        .stack
+        .store
+        .get_status(&local.connection, ObjectKind::Invoice, Side::Hubspot, &deal)
+        .await
+        .unwrap()
+        .expect("the action's status in DynamoDB");
+    assert_eq!(status.counterpart_id, invoices[0].id);
+    local.shutdown().await;
+}

@@ -37,6 +37,8 @@ pub struct E2eOptions {
     pub seed: Seed,
     pub poll_interval: Option<Duration>,
     pub state: StateLocation,
+    /// The connection's settings (default: everything enabled, as a new connection).
+    pub settings: ConnectionSettings,
 }
 
 impl Default for E2eOptions {
@@ -45,6 +47,7 @@ impl Default for E2eOptions {
             seed: Seed::Empty,
             poll_interval: Some(Duration::from_secs(1)),
             state: StateLocation::Memory,
+            settings: ConnectionSettings::default(),
         }
     }
 }
@@ -91,7 +94,7 @@ impl E2eStack {
         let mut stack = LocalStack::open(
             ConnectionId::new(LOCAL_CONNECTION_ID).unwrap(),
             endpoints.clone(),
-            ConnectionSettings::default(),
+            options.settings,
             &options.state,
         )
         .await

@@ -9,6 +9,7 @@ mod aws_secretsmanager;
 mod aws_sqs;
 mod e2e_echo;
 mod e2e_faults;
+mod e2e_invoice_jobs;
 mod e2e_invoices;
 mod e2e_payment_records;
 mod e2e_stack;

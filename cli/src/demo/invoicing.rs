@@ -1,18 +1,22 @@
-//! `hqsync demo`'s invoicing chapter (issue 6): a QBO invoice tagged with a HubSpot deal reaches
-//! HubSpot with its line items, then a partial payment reaches the deal (properties and a note).
+//! `hqsync demo`'s invoicing chapter (issue 6): a QBO invoice tagged with a HubSpot deal and a
+//! partial payment reach the deal through the pipeline (QBO webhook -> job -> worker -> HubSpot).
+
+use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{Days, Utc};
-use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
-use hqsync::engine::payments::PaymentMirror;
 use hqsync::hubspot::associations::type_ids;
 use hqsync::hubspot::{CreateInput, GetOptions, HubspotClient, InlineAssociation, ObjectType};
 use hqsync::local::LocalStack;
+use hqsync::model::{ObjectKind, Side};
+use hqsync::ports::{SyncOutcome, SyncStatus};
 use hqsync::quickbooks::Query;
 use hqsync::quickbooks::entities::{
     Customer, Invoice, Item, Line, LinkedTxn, Payment, Ref, SalesItemLineDetail,
 };
 use rust_decimal::Decimal;
+
+use super::actor::{CONVERGENCE_BOUND, RECHECK_EVERY};
 
 const DEAL_PROPERTIES: [&str; 5] = [
     "qbo_latest_invoice_number",
@@ -90,17 +94,20 @@ pub async fn run(stack: &LocalStack) -> anyhow::Result<()> {
             ..Invoice::default()
         })
         .await?;
-    let mirror = InvoiceMirror::new(hubspot.clone(), qbo.clone(), InvoiceSyncSettings::default());
     let invoice_id = invoice.id.clone().unwrap_or_default();
-    let mirrored = mirror.sync_invoice(&invoice_id, today).await?;
     println!(
-        "  QBO invoice {} for {} ({}) -> HubSpot invoice {} ({:?}), on deal {}",
+        "  QBO invoice {} for {} ({}), tagged \"HubSpot deal: {}\"; waiting for its webhook…",
         invoice.doc_number.as_deref().unwrap_or(&invoice_id),
         customer.display_name.as_deref().unwrap_or("?"),
         invoice.total_amt.unwrap_or_default(),
-        mirrored.hubspot_id.as_deref().unwrap_or("?"),
-        mirrored.outcome,
         deal.id
+    );
+    let started = Instant::now();
+    let status = settled(stack, ObjectKind::Invoice, &invoice_id).await?;
+    println!(
+        "  -> {} ({} ms)",
+        outcome_text(&status),
+        started.elapsed().as_millis()
     );
     print_deal(&hubspot, &deal.id).await?;
 
@@ -123,14 +130,21 @@ pub async fn run(stack: &LocalStack) -> anyhow::Result<()> {
             ..Payment::default()
         })
         .await?;
-    let report = PaymentMirror::new(&mirror)
-        .sync_payment(payment.id.as_deref().unwrap_or_default(), today)
-        .await?;
+    let payment_id = payment.id.clone().unwrap_or_default();
     println!(
-        "  Payment of {} received in QBO -> {} note(s) on the deal timeline",
-        paid.normalize(),
-        report.notes_created
+        "  Payment of {} (DEMO-CHK-1) received in QBO; waiting for its webhook…",
+        paid.normalize()
     );
+    let started = Instant::now();
+    let status = settled(stack, ObjectKind::Payment, &payment_id).await?;
+    println!(
+        "  -> {} ({} ms)",
+        outcome_text(&status),
+        started.elapsed().as_millis()
+    );
+    if let Some(note) = latest_note(&hubspot, &deal.id).await? {
+        println!("  deal timeline note: {note}");
+    }
     print_deal(&hubspot, &deal.id).await?;
     Ok(())
 }
@@ -155,4 +169,79 @@ async fn print_deal(hubspot: &HubspotClient, deal: &str) -> anyhow::Result<()> {
         .collect();
     println!("  deal: {}", shown.join(" · "));
     Ok(())
+}
+
+/// Waits (bounded) for the worker to record an outcome for QBO `kind` `id`.
+async fn settled(stack: &LocalStack, kind: ObjectKind, id: &str) -> anyhow::Result<SyncStatus> {
+    let started = Instant::now();
+    loop {
+        let status = stack
+            .ctx
+            .store
+            .get_status(stack.connection_id(), kind, Side::Quickbooks, id)
+            .await?;
+        if let Some(status) = status {
+            return Ok(status);
+        }
+        anyhow::ensure!(
+            started.elapsed() < CONVERGENCE_BOUND,
+            "QBO {kind} {id} was not synced within {} s",
+            CONVERGENCE_BOUND.as_secs()
+        );
+        tokio::time::sleep(RECHECK_EVERY).await;
+    }
+}
+
+/// What the worker did, in its own words.
+fn outcome_text(status: &SyncStatus) -> String {
+    match &status.outcome {
+        SyncOutcome::Synced { note } => note.clone().unwrap_or_else(|| "synced".into()),
+        SyncOutcome::Failed(detail) => format!("failed: {}", detail.message),
+        other => other.label().to_owned(),
+    }
+}
+
+/// The body of the deal's most recent note, as plain text on one line.
+async fn latest_note(hubspot: &HubspotClient, deal: &str) -> anyhow::Result<Option<String>> {
+    let mut newest: Option<(String, String)> = None;
+    for association in hubspot
+        .list_associations(ObjectType::Deals, deal, ObjectType::Notes)
+        .await?
+    {
+        let note = hubspot
+            .get_object(
+                ObjectType::Notes,
+                &association.to_object_id,
+                &GetOptions::properties(["hs_note_body", "hs_timestamp"]),
+            )
+            .await?;
+        let at = note.get("hs_timestamp").unwrap_or("").to_owned();
+        if newest.as_ref().is_none_or(|(t, _)| at >= *t) {
+            newest = Some((at, note.get("hs_note_body").unwrap_or("").to_owned()));
+        }
+    }
+    Ok(newest.map(|(_, body)| plain_text(&body)))
+}
+
+/// Note bodies are HTML (a headline and a list); the demo prints them as one line of text.
+fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.replace("<li>", " · ").chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -1,0 +1,821 @@
+//! Invoices, payments and the workflow action through the whole local pipeline (issue 6): QBO
+//! webhooks -> jobs -> worker -> HubSpot, and the signed action request -> job -> callback.
+
+use std::time::Duration;
+
+use hqsync::engine::invoices::properties as inv;
+use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::hubspot::associations::type_ids;
+use hqsync::hubspot::webhook::signature::sign_v3;
+use hqsync::hubspot::{
+    CreateInput, GetOptions, HubspotClient, HubspotObject, InlineAssociation, ObjectType,
+    PropertyDefinition,
+};
+use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
+use hqsync::model::{ConnectionSettings, ObjectKind, Side, SyncState};
+use hqsync::ports::{Job, JobReason, Lane, SyncOutcome, SyncStatus};
+use hqsync::quickbooks::entities::{
+    Account, Customer, EmailAddress, Invoice, Item, ItemType, Line, LinkedTxn, Payment, Ref,
+    SalesItemLineDetail,
+};
+use hqsync::quickbooks::{QboClient, Query};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::e2e_stack::{E2eOptions, E2eStack, eventually};
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// A stack without the poller (so only webhooks make jobs) and the given settings.
+async fn start(settings: ConnectionSettings) -> Rig {
+    let e2e = E2eStack::start(
+        E2eOptions {
+            poll_interval: None,
+            settings,
+            ..E2eOptions::default()
+        },
+        |_, _| {},
+    )
+    .await;
+    Rig::over(e2e).await
+}
+
+/// The stack plus a person's vendor clients, and a mirror used only to read HubSpot invoices.
+struct Rig {
+    e2e: E2eStack,
+    hubspot: HubspotClient,
+    qbo: QboClient,
+    reader: InvoiceMirror,
+    income_account: String,
+}
+
+impl Rig {
+    async fn over(e2e: E2eStack) -> Rig {
+        let hubspot = e2e.stack.endpoints.hubspot_client().unwrap();
+        let qbo = e2e.stack.endpoints.quickbooks_client().unwrap();
+        let reader =
+            InvoiceMirror::new(hubspot.clone(), qbo.clone(), InvoiceSyncSettings::default());
+        // The invoice properties exist from the first mirrored invoice on; reading before
+        // that must see "no invoice" rather than an unknown id property.
+        reader.ensure_schema().await.unwrap();
+        let income_account = qbo
+            .query_all::<Account>(Query::select("Account").eq("AccountType", "Income"))
+            .await
+            .unwrap()
+            .into_iter()
+            .find_map(|a| a.id)
+            .expect("the sandbox has an income account");
+        Rig {
+            e2e,
+            hubspot,
+            qbo,
+            reader,
+            income_account,
+        }
+    }
+
+    async fn customer(&self, name: &str, email: &str) -> String {
+        self.qbo
+            .create_idempotent(&Customer {
+                display_name: Some(name.into()),
+                primary_email_addr: Some(EmailAddress::new(email)),
+                ..Customer::default()
+            })
+            .await
+            .unwrap()
+            .id
+            .unwrap()
+    }
+
+    async fn item(&self, name: &str, price: &str) -> String {
+        self.qbo
+            .create_idempotent(&Item {
+                name: Some(name.into()),
+                item_type: Some(ItemType::Service),
+                unit_price: Some(dec(price)),
+                income_account_ref: Some(Ref::to(self.income_account.clone())),
+                ..Item::default()
+            })
+            .await
+            .unwrap()
+            .id
+            .unwrap()
+    }
+
+    /// The HubSpot record the pipeline linked to QBO record `id` (waits for it).
+    async fn linked(&self, kind: ObjectKind, id: &str) -> String {
+        eventually(&format!("QBO {kind} {id} linked"), || {
+            self.e2e.partner(kind, Side::Quickbooks, id)
+        })
+        .await
+    }
+
+    async fn hs_create(
+        &self,
+        kind: ObjectType,
+        values: &[(&str, &str)],
+        assoc: Vec<InlineAssociation>,
+    ) -> String {
+        let mut input = CreateInput::new(
+            values
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        );
+        input.associations = assoc;
+        self.hubspot.create_object(kind, &input).await.unwrap().id
+    }
+
+    async fn deal(&self, name: &str, contact: Option<&str>) -> String {
+        let assoc = contact
+            .map(|c| vec![InlineAssociation::to(c, type_ids::DEAL_TO_CONTACT)])
+            .unwrap_or_default();
+        self.hs_create(
+            ObjectType::Deals,
+            &[
+                ("dealname", name),
+                ("dealstage", "appointmentscheduled"),
+                ("pipeline", "default"),
+                ("deal_currency_code", "USD"),
+            ],
+            assoc,
+        )
+        .await
+    }
+
+    async fn invoice(
+        &self,
+        customer: &str,
+        item: &str,
+        qty: &str,
+        price: &str,
+        deal: Option<&str>,
+    ) -> Invoice {
+        self.qbo
+            .create_idempotent(&Invoice {
+                customer_ref: Some(Ref::to(customer)),
+                line: vec![sales_line(item, qty, price)],
+                due_date: Some("2099-01-31".parse().unwrap()),
+                private_note: deal.map(|d| format!("Per the call. HubSpot deal: {d}")),
+                bill_email: Some(EmailAddress::new("billing@example.com")),
+                ..Invoice::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn pay(&self, customer: &str, applied: &[(&str, &str)], reference: &str) -> String {
+        let total: Decimal = applied.iter().map(|(_, a)| dec(a)).sum();
+        self.qbo
+            .create_idempotent(&Payment {
+                customer_ref: Some(Ref::to(customer)),
+                total_amt: Some(total),
+                payment_ref_num: Some(reference.into()),
+                txn_date: Some(today()),
+                line: applied
+                    .iter()
+                    .map(|(invoice, amount)| Line {
+                        amount: Some(dec(amount)),
+                        linked_txn: vec![LinkedTxn {
+                            txn_id: (*invoice).into(),
+                            txn_type: "Invoice".into(),
+                            ..LinkedTxn::default()
+                        }],
+                        ..Line::default()
+                    })
+                    .collect(),
+                ..Payment::default()
+            })
+            .await
+            .unwrap()
+            .id
+            .unwrap()
+    }
+
+    async fn status(&self, kind: ObjectKind, side: Side, id: &str) -> Option<SyncStatus> {
+        self.e2e
+            .stack
+            .ctx
+            .store
+            .get_status(self.e2e.stack.connection_id(), kind, side, id)
+            .await
+            .unwrap()
+    }
+
+    /// Waits for the HubSpot invoice of QBO invoice `qbo_id` to satisfy `holds`.
+    async fn hs_invoice_where(
+        &self,
+        what: &str,
+        qbo_id: &str,
+        holds: impl Fn(&HubspotObject) -> bool,
+    ) -> HubspotObject {
+        eventually(what, || async {
+            self.reader
+                .find_hubspot_invoice(qbo_id)
+                .await
+                .unwrap()
+                .filter(|found| holds(found))
+        })
+        .await
+    }
+
+    async fn associated(&self, from: ObjectType, id: &str, to: ObjectType) -> Vec<String> {
+        let mut ids = self.reader.associated(from, id, to).await.unwrap();
+        ids.sort();
+        ids
+    }
+
+    async fn deal_notes(&self, deal: &str) -> Vec<String> {
+        let mut bodies = Vec::new();
+        for id in self
+            .associated(ObjectType::Deals, deal, ObjectType::Notes)
+            .await
+        {
+            let note = self
+                .hubspot
+                .get_object(
+                    ObjectType::Notes,
+                    &id,
+                    &GetOptions::properties(["hs_note_body"]),
+                )
+                .await
+                .unwrap();
+            bodies.push(note.get("hs_note_body").unwrap_or("").to_owned());
+        }
+        bodies
+    }
+
+    async fn qbo_invoices(&self) -> Vec<Invoice> {
+        self.qbo
+            .query_all::<Invoice>(Query::select("Invoice"))
+            .await
+            .unwrap()
+    }
+
+    async fn shutdown(self) {
+        self.e2e.shutdown().await;
+    }
+}
+
+fn sales_line(item: &str, qty: &str, price: &str) -> Line {
+    Line {
+        amount: Some((dec(qty) * dec(price)).round_dp(2)),
+        detail_type: Some("SalesItemLineDetail".into()),
+        sales_item_line_detail: Some(SalesItemLineDetail {
+            item_ref: Some(Ref::to(item)),
+            qty: Some(dec(qty)),
+            unit_price: Some(dec(price)),
+            ..SalesItemLineDetail::default()
+        }),
+        ..Line::default()
+    }
+}
+
+fn synced(status: &SyncStatus) -> bool {
+    matches!(status.outcome, SyncOutcome::Synced { .. })
+}
+
+fn note_of(status: &SyncStatus) -> String {
+    match &status.outcome {
+        SyncOutcome::Synced { note } => note.clone().unwrap_or_default(),
+        other => panic!("not synced: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlinked_customers_invoice_links_it_first_then_follows_updates_void_and_delete() {
+    let rig = start(ConnectionSettings::default()).await;
+    let deal = rig.deal("Pipeline deal", None).await;
+    let pipeline = rig.e2e.stack.pipeline().expect("pipeline running");
+    // Only the invoice's webhook becomes a job: the customer's and the item's are taken off
+    // the queue, so the worker must link both itself before it can mirror the invoice.
+    pipeline.pause();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let customer = rig.customer("Late Linker", "late.linker@example.com").await;
+    let item = rig.item("Consulting", "150").await;
+    let invoice = rig.invoice(&customer, &item, "2", "150", Some(&deal)).await;
+    let invoice_id = invoice.id.clone().unwrap();
+    let queue = rig.e2e.stack.ctx.queue.clone();
+    let mut seen = (false, false, None);
+    let started = std::time::Instant::now();
+    while !(seen.0 && seen.1 && seen.2.is_some()) {
+        assert!(
+            started.elapsed() < crate::e2e_stack::CONVERGENCE_BOUND,
+            "the three webhooks never queued: {seen:?}"
+        );
+        for delivery in queue.receive(Lane::Live, 10).await.unwrap() {
+            let job = &delivery.job;
+            match (job.kind, job.id.as_str()) {
+                (ObjectKind::Contact, id) if id == customer => seen.0 = true,
+                (ObjectKind::Product, id) if id == item => seen.1 = true,
+                (ObjectKind::Invoice, id) if id == invoice_id => seen.2 = Some(job.clone()),
+                _ => {}
+            }
+            queue.ack(&[delivery.receipt]).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let invoice_job = seen.2.clone().unwrap();
+    assert_eq!(invoice_job.side, Side::Quickbooks);
+    queue
+        .enqueue(Lane::Live, vec![invoice_job], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.e2e
+            .partner(ObjectKind::Contact, Side::Quickbooks, &customer)
+            .await,
+        None
+    );
+    pipeline.resume();
+
+    let status = eventually("the invoice's status is Synced", || async {
+        rig.status(ObjectKind::Invoice, Side::Quickbooks, &invoice_id)
+            .await
+            .filter(synced)
+    })
+    .await;
+    let hs_id = status
+        .counterpart_id
+        .clone()
+        .expect("the HubSpot invoice id");
+    assert!(
+        note_of(&status).contains("created HubSpot invoice"),
+        "{status:?}"
+    );
+    let contact = rig.linked(ObjectKind::Contact, &customer).await;
+    let product = rig.linked(ObjectKind::Product, &item).await;
+    let hs = rig
+        .reader
+        .find_hubspot_invoice(&invoice_id)
+        .await
+        .unwrap()
+        .expect("mirrored");
+    assert_eq!(hs.id, hs_id);
+    assert_eq!(hs.get(inv::QBO_TOTAL).map(dec), Some(dec("300")));
+    assert_eq!(
+        rig.associated(ObjectType::Invoices, &hs_id, ObjectType::Contacts)
+            .await,
+        vec![contact.clone()]
+    );
+    assert_eq!(
+        rig.associated(ObjectType::Invoices, &hs_id, ObjectType::Deals)
+            .await,
+        vec![deal.clone()]
+    );
+    let lines = rig
+        .associated(ObjectType::Invoices, &hs_id, ObjectType::LineItems)
+        .await;
+    assert_eq!(lines.len(), 1);
+    let line = rig
+        .hubspot
+        .get_object(
+            ObjectType::LineItems,
+            &lines[0],
+            &GetOptions::properties(["hs_product_id", "quantity"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(line.get("hs_product_id"), Some(product.as_str()));
+    let contact_email = rig
+        .hubspot
+        .get_object(
+            ObjectType::Contacts,
+            &contact,
+            &GetOptions::properties(["email"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(contact_email.get("email"), Some("late.linker@example.com"));
+
+    // An amount and due-date change in QBO reaches the same HubSpot invoice.
+    let current: Invoice = rig.qbo.read(&invoice_id).await.unwrap();
+    rig.qbo
+        .sparse_update(&Invoice {
+            id: current.id.clone(),
+            sync_token: current.sync_token.clone(),
+            due_date: Some("2099-03-31".parse().unwrap()),
+            line: vec![sales_line(&item, "3", "150")],
+            ..Invoice::default()
+        })
+        .await
+        .unwrap();
+    let updated = rig
+        .hs_invoice_where("the new amount and due date", &invoice_id, |hs| {
+            hs.get(inv::QBO_TOTAL).map(dec) == Some(dec("450"))
+                && hs.get(inv::QBO_DUE_DATE) == Some("2099-03-31")
+        })
+        .await;
+    assert_eq!(updated.id, hs_id, "updated in place, not a second invoice");
+
+    // Void in QBO -> voided in HubSpot.
+    let current: Invoice = rig.qbo.read(&invoice_id).await.unwrap();
+    rig.qbo
+        .void_invoice(&invoice_id, current.sync_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    rig.hs_invoice_where("the void", &invoice_id, |hs| {
+        hs.get("hs_invoice_status") == Some("voided")
+    })
+    .await;
+
+    // Delete in QBO: a second invoice (its customer is linked now) is mirrored, then deleted.
+    let second = rig.invoice(&customer, &item, "1", "150", None).await;
+    let second_id = second.id.clone().unwrap();
+    rig.hs_invoice_where("the second invoice mirrored", &second_id, |_| true)
+        .await;
+    rig.qbo
+        .delete_invoice(&second_id, second.sync_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    eventually("the delete reached HubSpot", || async {
+        match rig.reader.find_hubspot_invoice(&second_id).await.unwrap() {
+            None => Some(()),
+            Some(hs) => (hs.get(inv::QBO_STATUS) == Some("voided")).then_some(()),
+        }
+    })
+    .await;
+    let last = rig
+        .status(ObjectKind::Invoice, Side::Quickbooks, &second_id)
+        .await
+        .unwrap();
+    assert!(
+        note_of(&last).contains("voided") || note_of(&last).contains("archived"),
+        "{last:?}"
+    );
+    rig.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_reach_the_invoices_and_note_each_deal_once_even_when_delivered_twice() {
+    let e2e = E2eStack::start(
+        E2eOptions {
+            poll_interval: None,
+            ..E2eOptions::default()
+        },
+        // Every QBO event is delivered twice (same CloudEvents id).
+        |_, qb| qb.webhook_duplicate_rate = 1.0,
+    )
+    .await;
+    let rig = Rig::over(e2e).await;
+    let customer = rig.customer("Pay Master", "pay.master@example.com").await;
+    let item = rig.item("Retainer", "100").await;
+    let contact = rig.linked(ObjectKind::Contact, &customer).await;
+    rig.linked(ObjectKind::Product, &item).await;
+    let deal_a = rig.deal("Deal A", Some(&contact)).await;
+    let deal_b = rig.deal("Deal B", Some(&contact)).await;
+    let a = rig
+        .invoice(&customer, &item, "1", "100", Some(&deal_a))
+        .await;
+    let a2 = rig
+        .invoice(&customer, &item, "2", "100", Some(&deal_a))
+        .await;
+    let b = rig
+        .invoice(&customer, &item, "3", "100", Some(&deal_b))
+        .await;
+    let ids: Vec<String> = [&a, &a2, &b]
+        .iter()
+        .map(|i| i.id.clone().unwrap())
+        .collect();
+    for id in &ids {
+        rig.hs_invoice_where("mirrored", id, |_| true).await;
+    }
+
+    // A full payment of A.
+    let full = rig.pay(&customer, &[(&ids[0], "100")], "CHK-FULL").await;
+    let paid = rig
+        .hs_invoice_where("A paid", &ids[0], |hs| {
+            hs.get(inv::QBO_STATUS) == Some("paid")
+        })
+        .await;
+    assert_eq!(paid.get(inv::QBO_BALANCE).map(dec), Some(Decimal::ZERO));
+    // One payment across A2 (deal A) and B (deal B).
+    let across = rig
+        .pay(&customer, &[(&ids[1], "200"), (&ids[2], "300")], "WIRE-2")
+        .await;
+    for id in &ids[1..] {
+        rig.hs_invoice_where("paid by the wire", id, |hs| {
+            hs.get(inv::QBO_STATUS) == Some("paid")
+                && hs.get(inv::QBO_BALANCE).map(dec) == Some(Decimal::ZERO)
+        })
+        .await;
+    }
+    let first = eventually("the wire's status", || async {
+        rig.status(ObjectKind::Payment, Side::Quickbooks, &across)
+            .await
+            .filter(synced)
+    })
+    .await;
+
+    // The same job once more (besides the duplicated webhooks): it runs, and notes nothing new.
+    let job = Job::new(
+        rig.e2e.stack.connection_id().clone(),
+        ObjectKind::Payment,
+        Side::Quickbooks,
+        across.clone(),
+        JobReason::Webhook,
+        chrono::Utc::now(),
+    );
+    rig.e2e
+        .stack
+        .ctx
+        .queue
+        .enqueue(Lane::Live, vec![job], None)
+        .await
+        .unwrap();
+    let again = eventually("the repeated payment job ran", || async {
+        rig.status(ObjectKind::Payment, Side::Quickbooks, &across)
+            .await
+            .filter(|s| s.updated_at > first.updated_at)
+    })
+    .await;
+    assert!(
+        !note_of(&again).contains("deal note"),
+        "a repeat writes no note: {again:?}"
+    );
+
+    let notes_a = rig.deal_notes(&deal_a).await;
+    let notes_b = rig.deal_notes(&deal_b).await;
+    assert_eq!(
+        notes_a.len(),
+        2,
+        "the full payment and the wire: {notes_a:?}"
+    );
+    assert_eq!(notes_b.len(), 1, "{notes_b:?}");
+    assert_eq!(
+        notes_a.iter().filter(|n| n.contains("CHK-FULL")).count(),
+        1,
+        "{notes_a:?}"
+    );
+    assert!(
+        notes_b[0].contains("WIRE-2") && notes_b[0].contains("300"),
+        "{notes_b:?}"
+    );
+    let full_status = rig
+        .status(ObjectKind::Payment, Side::Quickbooks, &full)
+        .await
+        .unwrap();
+    assert!(note_of(&full_status).contains(&ids[0]), "{full_status:?}");
+    rig.shutdown().await;
+}
+
+/// With the contact sync disabled, an invoice of customer `name` (never linked) must end Failed
+/// naming the customer, with no HubSpot invoice and no contact created.
+async fn an_unlinked_customers_invoice_fails_naming_it(rig: &Rig, name: &str) {
+    let customer = rig.customer(name, "never@example.com").await;
+    let item = rig.item("Widget", "10").await;
+    rig.linked(ObjectKind::Product, &item).await;
+    let invoice = rig.invoice(&customer, &item, "1", "10", None).await;
+    let invoice_id = invoice.id.clone().unwrap();
+    let status = eventually("a Failed status", || async {
+        rig.status(ObjectKind::Invoice, Side::Quickbooks, &invoice_id)
+            .await
+            .filter(|s| matches!(s.outcome, SyncOutcome::Failed(_)))
+    })
+    .await;
+    let SyncOutcome::Failed(detail) = &status.outcome else {
+        unreachable!()
+    };
+    assert!(
+        detail.message.contains(name) && detail.message.contains("not linked"),
+        "{detail:?}"
+    );
+    assert!(status.attempts >= 1);
+    assert!(
+        status.needs_attention || status.next_retry_at.is_some(),
+        "either retried later or waiting for a person: {status:?}"
+    );
+    assert!(
+        rig.reader
+            .find_hubspot_invoice(&invoice_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        rig.e2e
+            .partner(ObjectKind::Contact, Side::Quickbooks, &customer)
+            .await,
+        None,
+        "the disabled contact sync created no contact"
+    );
+}
+
+fn contact_sync_disabled() -> ConnectionSettings {
+    let mut settings = ConnectionSettings::default();
+    settings.contact.state = SyncState::Disabled;
+    settings
+}
+
+/// The contact sync ran once (its link property exists), then was disabled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_contact_sync_disabled_an_unlinked_customers_invoice_needs_attention() {
+    let rig = start(contact_sync_disabled()).await;
+    rig.hubspot
+        .ensure_properties(
+            ObjectType::Contacts,
+            &[
+                PropertyDefinition::text("qbo_customer_id", "QBO customer", "contactinformation")
+                    .unique(),
+            ],
+        )
+        .await
+        .unwrap();
+    an_unlinked_customers_invoice_fails_naming_it(&rig, "Never Linked").await;
+    rig.shutdown().await;
+}
+
+/// A portal whose contact sync never ran has no `qbo_customer_id` property at all: the invoice
+/// must still fail as "customer not linked", not as a vendor error about the property.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_portal_that_never_synced_contacts_an_invoice_needs_attention_naming_the_customer() {
+    let rig = start(contact_sync_disabled()).await;
+    an_unlinked_customers_invoice_fails_naming_it(&rig, "Never Synced").await;
+    rig.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_invoice_sync_disabled_invoice_webhooks_are_dropped() {
+    let mut settings = ConnectionSettings::default();
+    settings.invoices.invoice_sync = SyncState::Disabled;
+    let rig = start(settings).await;
+    let customer = rig.customer("Off Invoicee", "off@example.com").await;
+    let item = rig.item("Gadget", "10").await;
+    rig.linked(ObjectKind::Contact, &customer).await;
+    rig.linked(ObjectKind::Product, &item).await;
+    let stats = rig.e2e.stack.pipeline().unwrap().stats();
+    let dropped_before = stats.jobs_dropped.load(std::sync::atomic::Ordering::SeqCst);
+    let invoice = rig.invoice(&customer, &item, "1", "10", None).await;
+    let invoice_id = invoice.id.clone().unwrap();
+    eventually("the invoice job dropped", || async {
+        (stats.jobs_dropped.load(std::sync::atomic::Ordering::SeqCst) > dropped_before)
+            .then_some(())
+    })
+    .await;
+    assert!(
+        rig.reader
+            .find_hubspot_invoice(&invoice_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        rig.status(ObjectKind::Invoice, Side::Quickbooks, &invoice_id)
+            .await
+            .is_none(),
+        "a dropped job records no status"
+    );
+    rig.shutdown().await;
+}
+
+impl Rig {
+    /// POSTs a HubSpot-signed (v3) "Create QuickBooks invoice" execution to the dev route.
+    async fn post_action(&self, callback: &str, deal: &str) -> reqwest::Response {
+        let url = format!("{}{CREATE_INVOICE_ACTION_PATH}", self.e2e.webhook_base);
+        let body = json!({
+            "callbackId": callback,
+            "origin": {"portalId": self.e2e.hubspot.config().portal_id},
+            "object": {"objectId": deal.parse::<u64>().unwrap(), "objectType": "DEAL"},
+            "inputFields": {"due_in_days": "14", "memo": "Thanks"}
+        })
+        .to_string();
+        let secret = SecretString::from(self.e2e.hubspot.config().client_secret.clone());
+        let ts = chrono::Utc::now().timestamp_millis().to_string();
+        let signature = sign_v3(&secret, "POST", &url, body.as_bytes(), &ts);
+        reqwest::Client::new()
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("X-HubSpot-Signature-v3", signature)
+            .header("X-HubSpot-Request-Timestamp", ts)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn callbacks_at_least(&self, n: usize) -> Vec<(String, serde_json::Value)> {
+        eventually(&format!("{n} completed callback(s)"), || async {
+            let all = self.e2e.hubspot.action_callbacks();
+            (all.len() >= n).then_some(all)
+        })
+        .await
+    }
+}
+
+async fn blocked(answer: reqwest::Response) {
+    assert_eq!(answer.status().as_u16(), 200);
+    let block: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(block["outputFields"]["hs_execution_state"], "BLOCK");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workflow_action_through_the_dev_route_creates_one_invoice_and_completes_the_callback()
+{
+    let rig = start(ConnectionSettings::default()).await;
+    // A contact and a product the pipeline has linked already (the usual case).
+    let contact = rig
+        .hs_create(
+            ObjectType::Contacts,
+            &[
+                ("email", "action.buyer@example.com"),
+                ("firstname", "Action"),
+                ("lastname", "Buyer"),
+            ],
+            vec![],
+        )
+        .await;
+    let item = rig.item("Setup fee", "250").await;
+    let product = rig.linked(ObjectKind::Product, &item).await;
+    let customer = eventually("the contact linked", || {
+        rig.e2e
+            .partner(ObjectKind::Contact, Side::Hubspot, &contact)
+    })
+    .await;
+    let deal = rig.deal("Action deal", Some(&contact)).await;
+    rig.hs_create(
+        ObjectType::LineItems,
+        &[
+            ("name", "Setup"),
+            ("hs_product_id", &product),
+            ("quantity", "2"),
+            ("price", "250"),
+        ],
+        vec![InlineAssociation::to(&deal, type_ids::LINE_ITEM_TO_DEAL)],
+    )
+    .await;
+
+    blocked(rig.post_action("pipe-cb-1", &deal).await).await;
+    let callbacks = rig.callbacks_at_least(1).await;
+    assert_eq!(callbacks[0].0, "pipe-cb-1");
+    let fields = &callbacks[0].1["outputFields"];
+    assert_eq!(fields["hs_execution_state"], "SUCCESS", "{fields}");
+    let invoice_id = fields["qbo_invoice_id"].as_str().unwrap().to_owned();
+    let invoices = rig.qbo_invoices().await;
+    assert_eq!(invoices.len(), 1);
+    let created = &invoices[0];
+    assert_eq!(created.id.as_deref(), Some(invoice_id.as_str()));
+    assert_eq!(created.total_amt, Some(dec("500")));
+    assert_eq!(
+        created.customer_ref.as_ref().map(|r| r.value.as_str()),
+        Some(customer.as_str())
+    );
+    assert_eq!(
+        fields["qbo_invoice_number"].as_str(),
+        created.doc_number.as_deref()
+    );
+    let status = rig
+        .status(ObjectKind::Invoice, Side::Hubspot, &deal)
+        .await
+        .expect("the action's status");
+    assert_eq!(status.counterpart_id.as_deref(), Some(invoice_id.as_str()));
+
+    // HubSpot retries the same execution: completed again, still one QBO invoice.
+    blocked(rig.post_action("pipe-cb-1", &deal).await).await;
+    let callbacks = rig.callbacks_at_least(2).await;
+    assert_eq!(callbacks[1].0, "pipe-cb-1");
+    assert_eq!(
+        callbacks[1].1["outputFields"]["qbo_invoice_id"],
+        json!(invoice_id)
+    );
+    assert_eq!(rig.qbo_invoices().await.len(), 1);
+    // The invoice the action made comes back as a QBO webhook and is mirrored onto the deal.
+    let hs = rig
+        .hs_invoice_where("the action's invoice mirrored", &invoice_id, |_| true)
+        .await;
+    assert_eq!(
+        rig.associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
+            .await,
+        vec![deal.clone()]
+    );
+
+    // A deal without line items: FAIL_CONTINUE with the reason, and a Failed status.
+    let empty = rig.deal("Empty action deal", Some(&contact)).await;
+    blocked(rig.post_action("pipe-cb-2", &empty).await).await;
+    let callbacks = rig.callbacks_at_least(3).await;
+    assert_eq!(callbacks[2].0, "pipe-cb-2");
+    let fields = &callbacks[2].1["outputFields"];
+    assert_eq!(fields["hs_execution_state"], "FAIL_CONTINUE");
+    assert!(
+        fields["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("no line items"),
+        "{fields}"
+    );
+    let failed = eventually("the empty deal's Failed status", || async {
+        rig.status(ObjectKind::Invoice, Side::Hubspot, &empty)
+            .await
+            .filter(|s| matches!(s.outcome, SyncOutcome::Failed(_)))
+    })
+    .await;
+    assert!(failed.needs_attention, "no automatic retry: {failed:?}");
+    assert_eq!(rig.qbo_invoices().await.len(), 1);
+    rig.shutdown().await;
+}
