@@ -224,6 +224,17 @@ fn missing_upsert_key(kind: ObjectKind) -> RecordError {
     )
 }
 
+/// The unique HubSpot property that links a two-way kind's record to its QBO record
+/// (`qbo_customer_id` on contacts, `qbo_item_id` on products); `None` for mirrored kinds.
+pub fn link_property(kind: ObjectKind) -> Option<PropertyDefinition> {
+    let (label, group) = match kind {
+        ObjectKind::Contact => ("QuickBooks customer ID", "contactinformation"),
+        ObjectKind::Product => ("QuickBooks item ID", "productinformation"),
+        ObjectKind::Invoice | ObjectKind::Payment => return None,
+    };
+    Some(PropertyDefinition::text(qbo_id_property(kind), label, group).unique())
+}
+
 /// The HubSpot object behind an engine kind.
 pub fn object_type(kind: ObjectKind) -> ObjectType {
     match kind {
@@ -364,13 +375,10 @@ impl RecordGateway for HubspotGateway {
     /// if missing (§4 "Suggested custom properties").
     async fn ensure_schema(&self, kinds: &[ObjectKind]) -> Result<(), GatewayError> {
         for kind in kinds {
-            let (label, group) = match kind {
-                ObjectKind::Contact => ("QuickBooks customer ID", "contactinformation"),
-                ObjectKind::Product => ("QuickBooks item ID", "productinformation"),
-                // The invoice mirror owns its schema (`InvoiceMirror::ensure_schema`).
-                ObjectKind::Invoice | ObjectKind::Payment => continue,
+            // The invoice mirror owns the mirrored kinds' schema (`InvoiceMirror::ensure_schema`).
+            let Some(property) = link_property(*kind) else {
+                continue;
             };
-            let property = PropertyDefinition::text(qbo_id_property(*kind), label, group).unique();
             self.client
                 .ensure_properties(object_type(*kind), &[property])
                 .await

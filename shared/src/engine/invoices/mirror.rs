@@ -13,6 +13,7 @@ use super::properties::{
     invoice_properties, invoice_property_definitions, new_invoice_properties,
 };
 use super::settings::InvoiceSyncSettings;
+use crate::adapters::hubspot_gateway::{link_property, object_type};
 use crate::engine::deal::properties::deal_group;
 use crate::engine::deal::{
     DealReference, InvoiceStage, deal_property_definitions, invoice_stage, is_voided,
@@ -24,6 +25,7 @@ use crate::hubspot::{
     CreateInput, GetOptions, HubspotClient, HubspotError, HubspotObject, InlineAssociation,
     ObjectType, PropertyWrites,
 };
+use crate::model::ObjectKind;
 use crate::quickbooks::entities::Invoice;
 use crate::quickbooks::{QboClient, QboError};
 
@@ -80,6 +82,15 @@ impl InvoiceMirror {
                 self.hubspot
                     .ensure_properties(ObjectType::Invoices, &invoice_property_definitions())
                     .await?;
+                // The contact and item lookups read by the link properties; they exist even
+                // where the two-way sync of that kind never ran (then nothing is linked yet).
+                for kind in ObjectKind::TWO_WAY {
+                    if let Some(property) = link_property(kind) {
+                        self.hubspot
+                            .ensure_properties(object_type(kind), &[property])
+                            .await?;
+                    }
+                }
                 self.hubspot
                     .ensure_property_group(ObjectType::Deals, &deal_group())
                     .await?;
