@@ -819,3 +819,103 @@ async fn the_workflow_action_through_the_dev_route_creates_one_invoice_and_compl
     assert_eq!(rig.qbo_invoices().await.len(), 1);
     rig.shutdown().await;
 }
+
+/// Requests a sandbox served so far (`GET /_sandbox/stats` `total`).
+async fn requests_served(base_url: &str) -> u64 {
+    let stats: serde_json::Value = reqwest::get(format!("{base_url}/_sandbox/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["total"].as_u64().expect("stats carry a total")
+}
+
+/// API calls and webhook-to-HubSpot latency per invoice and per payment through the whole
+/// pipeline (printed; `cargo test e2e_invoice_jobs::api_calls -- --nocapture`). Only generous
+/// call-count ceilings are asserted, so a regression to per-line or per-record loops fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_calls_and_latency_per_invoice_and_payment_through_the_pipeline() {
+    const N: usize = 5;
+    let rig = start(ConnectionSettings::default()).await;
+    let (hs_url, qb_url) = (rig.e2e.hubspot.base_url(), rig.e2e.quickbooks.base_url());
+    let customer = rig.customer("Bench Buyer", "bench.buyer@example.com").await;
+    let item = rig.item("Bench item", "10").await;
+    let contact = rig.linked(ObjectKind::Contact, &customer).await;
+    rig.linked(ObjectKind::Product, &item).await;
+    let deal = rig.deal("Bench deal", Some(&contact)).await;
+    let settled = |kind: ObjectKind, id: String| {
+        let rig = &rig;
+        async move {
+            eventually(&format!("{kind} {id} synced"), || async {
+                rig.status(kind, Side::Quickbooks, &id).await.filter(synced)
+            })
+            .await
+        }
+    };
+    // Warm-up: the first invoice also creates the invoice/deal properties.
+    let warm = rig.invoice(&customer, &item, "1", "10", Some(&deal)).await;
+    settled(ObjectKind::Invoice, warm.id.clone().unwrap()).await;
+
+    let measure = || async {
+        (
+            requests_served(&hs_url).await,
+            requests_served(&qb_url).await,
+        )
+    };
+    let before = measure().await;
+    let started = std::time::Instant::now();
+    let mut invoices = Vec::new();
+    for i in 0..N {
+        // Distinct bodies: the client's requestid is derived from the body, so equal creates
+        // would be replays of one invoice.
+        let qty = (i + 2).to_string();
+        let invoice = rig.invoice(&customer, &item, &qty, "10", Some(&deal)).await;
+        invoices.push(invoice.id.unwrap());
+    }
+    for id in &invoices {
+        settled(ObjectKind::Invoice, id.clone()).await;
+    }
+    let invoices_took = started.elapsed();
+    let mid = measure().await;
+    let started = std::time::Instant::now();
+    let mut payments = Vec::new();
+    for id in &invoices {
+        payments.push(rig.pay(&customer, &[(id, "5")], "BENCH").await);
+    }
+    for id in &payments {
+        settled(ObjectKind::Payment, id.clone()).await;
+    }
+    let payments_took = started.elapsed();
+    let after = measure().await;
+    // Our own creates (one QBO request each) are not the pipeline's.
+    let n = N as f64;
+    let per_invoice = (
+        (mid.0 - before.0) as f64 / n,
+        (mid.1 - before.1 - N as u64) as f64 / n,
+    );
+    let per_payment = (
+        (after.0 - mid.0) as f64 / n,
+        (after.1 - mid.1 - N as u64) as f64 / n,
+    );
+    println!(
+        "through the pipeline, per new invoice (1 line, contact, deal): {:.1} HubSpot + {:.1} QBO calls, \
+         {} ms from the first create to the last Synced status for {N}; per payment (1 invoice, 1 deal note, plus the invoice's own update webhook): \
+         {:.1} HubSpot + {:.1} QBO calls, {} ms for {N}",
+        per_invoice.0,
+        per_invoice.1,
+        invoices_took.as_millis(),
+        per_payment.0,
+        per_payment.1,
+        payments_took.as_millis()
+    );
+    assert!(
+        per_invoice.0 <= 20.0 && per_invoice.1 <= 4.0,
+        "{per_invoice:?}"
+    );
+    assert!(
+        per_payment.0 <= 30.0 && per_payment.1 <= 6.0,
+        "{per_payment:?}"
+    );
+    rig.shutdown().await;
+}
