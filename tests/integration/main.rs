@@ -14,6 +14,7 @@ mod e2e_invoices;
 mod e2e_payment_records;
 mod e2e_stack;
 mod e2e_sync;
+mod e2e_token_refresh;
 mod hubspot_client;
 mod hubspot_sandbox;
 mod quickbooks_client;

@@ -86,6 +86,11 @@ pub struct TokenRefresher {
     metrics: Metrics,
     /// Identifies this container as lease holder.
     holder: String,
+    /// Serialises refreshes inside this process: the lease is held per container (the same
+    /// holder re-takes it), so without this two tasks (the local worker and poller, a batch's
+    /// concurrent jobs) would both refresh, and QBO's second refresh would present the token
+    /// the first one just rotated away (invalid_grant).
+    in_process: tokio::sync::Mutex<()>,
 }
 
 impl TokenRefresher {
@@ -103,6 +108,7 @@ impl TokenRefresher {
             clock,
             metrics,
             holder: uuid::Uuid::new_v4().to_string(),
+            in_process: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -129,6 +135,13 @@ impl TokenRefresher {
             .ok_or_else(missing)?;
         if self.is_fresh(&current) {
             return Ok(current);
+        }
+        // Refreshes are rare and short; one at a time per process keeps this simple.
+        let _one_at_a_time = self.in_process.lock().await;
+        if let Some(tokens) = self.vault.tokens(connection, side).await?
+            && self.is_fresh(&tokens)
+        {
+            return Ok(tokens);
         }
         let lease = format!("token-refresh-{side}");
         let mut waited = Duration::ZERO;
@@ -237,5 +250,91 @@ impl TokenRefresher {
             self.store.put_connection(&record).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+    use crate::adapters::memory::{MemoryLinkStore, MemoryTokenVault};
+    use crate::ports::SystemClock;
+
+    /// A token endpoint with strict rotation (like QBO): each refresh token works once.
+    struct StrictRotation {
+        live: Mutex<String>,
+        calls: Mutex<usize>,
+    }
+
+    #[async_trait]
+    impl OAuthRefresh for StrictRotation {
+        async fn refresh(
+            &self,
+            _side: Side,
+            refresh_token: &SecretString,
+            _app: &AppCredentials,
+        ) -> Result<SideTokens, RefreshFailure> {
+            // Slow enough for the other task to arrive while this refresh is in flight.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let mut live = self.live.lock().unwrap();
+            if refresh_token.expose_secret() != live.as_str() {
+                return Err(RefreshFailure::InvalidGrant);
+            }
+            let mut calls = self.calls.lock().unwrap();
+            *calls += 1;
+            *live = format!("r{calls}");
+            Ok(SideTokens {
+                access_token: SecretString::from(format!("a{calls}")),
+                refresh_token: SecretString::from(live.clone()),
+                access_expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+                refresh_expires_at: None,
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_in_one_process_refresh_once() {
+        let vault = Arc::new(MemoryTokenVault::new(AppCredentials::default()));
+        let connection = ConnectionId::new("acme").unwrap();
+        vault
+            .store_tokens(
+                &connection,
+                Side::Quickbooks,
+                SideTokens {
+                    access_token: SecretString::from("a0".to_owned()),
+                    refresh_token: SecretString::from("r0".to_owned()),
+                    access_expires_at: chrono::Utc::now(),
+                    refresh_expires_at: None,
+                },
+            )
+            .await
+            .unwrap();
+        let oauth = Arc::new(StrictRotation {
+            live: Mutex::new("r0".into()),
+            calls: Mutex::new(0),
+        });
+        let refresher = TokenRefresher::new(
+            vault.clone(),
+            Arc::new(MemoryLinkStore::new()),
+            oauth.clone(),
+            Arc::new(SystemClock),
+            Metrics::new(),
+        );
+        let (a, b) = tokio::join!(
+            refresher.tokens(&connection, Side::Quickbooks),
+            refresher.tokens(&connection, Side::Quickbooks)
+        );
+        assert_eq!(a.unwrap().access_token.expose_secret(), "a1");
+        assert_eq!(b.unwrap().access_token.expose_secret(), "a1");
+        assert_eq!(*oauth.calls.lock().unwrap(), 1);
+        let stored = vault
+            .tokens(&connection, Side::Quickbooks)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.refresh_token.expose_secret(), "r1");
     }
 }

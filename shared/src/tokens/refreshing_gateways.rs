@@ -19,7 +19,9 @@ use crate::hubspot::{HubspotBudgets, HubspotClient};
 use crate::mapping::MappingSet;
 use crate::model::{ConnectionId, ObjectKind, Side};
 use crate::observability::{MeteredGateway, Metrics};
-use crate::ports::{Clock, ConnectionRecord, GatewayError, RecordGateway, SideTokens};
+use crate::ports::{
+    Clock, ConnectionRecord, ConnectionStatus, GatewayError, RecordGateway, SideTokens,
+};
 use crate::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, RealmId};
 
 struct Built {
@@ -186,6 +188,14 @@ impl RefreshingGateways {
         pick: impl Fn(&Built) -> T,
     ) -> Result<T, GatewayError> {
         let id = connection.id();
+        // Its refresh token was rejected: asking the vendor again would only be refused again.
+        if connection.status == ConnectionStatus::ReconnectRequired {
+            return Err(GatewayError::Unauthorized {
+                message: format!(
+                    "connection {id} must be reconnected (a vendor rejected its refresh token)"
+                ),
+            });
+        }
         let hubspot_tokens = self.tokens(id, Side::Hubspot).await?;
         let quickbooks_tokens = self.tokens(id, Side::Quickbooks).await?;
         let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
