@@ -59,6 +59,14 @@ pub enum LocalError {
     Webhooks(std::io::Error),
 }
 
+/// What a state location opens: store, queue, vault and the ledger of seeded refresh tokens.
+type StateParts = (
+    Arc<dyn LinkStore>,
+    Arc<dyn JobQueue>,
+    Arc<dyn TokenVault>,
+    SeedLedger,
+);
+
 /// The local runtime of one connection.
 pub struct LocalStack {
     pub ctx: SyncContext,
@@ -102,12 +110,7 @@ impl LocalStack {
             .map_err(|e| LocalError::Settings(e.to_string()))?;
         endpoints.check_refresh()?;
         let app = endpoints.app_credentials();
-        let (store, queue, vault, ledger): (
-            Arc<dyn LinkStore>,
-            Arc<dyn JobQueue>,
-            Arc<dyn TokenVault>,
-            SeedLedger,
-        ) = match state {
+        let (store, queue, vault, ledger): StateParts = match state {
             StateLocation::Sqlite { dir } => {
                 let db = SqliteDb::open(&SqliteDb::default_path(dir))?;
                 (
