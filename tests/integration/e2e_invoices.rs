@@ -417,7 +417,7 @@ async fn a_qbo_invoice_becomes_an_open_hubspot_invoice_kept_up_to_date_then_void
 
     // A repeat changes nothing and creates nothing.
     let again = rig.mirror.sync_invoice(&qbo_id, today()).await.unwrap();
-    assert_eq!(again.outcome, MirrorOutcome::Updated);
+    assert_eq!(again.outcome, MirrorOutcome::Unchanged);
     assert_eq!(again.hubspot_id.as_deref(), Some(hs_id.as_str()));
     assert_eq!(
         rig.associated(ObjectType::Invoices, &hs_id, ObjectType::LineItems)

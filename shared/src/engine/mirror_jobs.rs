@@ -154,9 +154,9 @@ async fn mirror_once(
         let report = PaymentMirror::with_records(mirror, &invoicing.payment_records)
             .sync_payment(id, today)
             .await?;
-        let mut note = match report.invoices.as_slice() {
+        let mut note = match report.invoice_numbers.as_slice() {
             [] => "applied to no mirrored invoice".to_owned(),
-            ids => format!("updated invoice(s) {}", ids.join(", ")),
+            numbers => format!("updated invoice(s) {}", numbers.join(", ")),
         };
         if report.notes_created > 0 {
             note.push_str(&format!("; {} deal note(s)", report.notes_created));
@@ -179,6 +179,7 @@ async fn mirror_once(
     let what = match mirrored.outcome {
         MirrorOutcome::Created => "created HubSpot invoice",
         MirrorOutcome::Updated => "updated HubSpot invoice",
+        MirrorOutcome::Unchanged => "HubSpot invoice already up to date:",
         MirrorOutcome::Voided => "voided HubSpot invoice",
         MirrorOutcome::Archived => "archived HubSpot invoice",
         MirrorOutcome::Skipped => "nothing to mirror (voided or deleted before it was mirrored)",

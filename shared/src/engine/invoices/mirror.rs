@@ -10,7 +10,7 @@ use super::error::{InvoiceSyncError, UnlinkedRecords};
 use super::lines::{item_ids, lines_signature, plan_line_items};
 use super::properties::{
     QBO_INVOICE_ID, QBO_LAST_UPDATED, QBO_LINES_SIGNATURE, QBO_PAYMENT_NOTES, QBO_STATUS,
-    invoice_properties, invoice_property_definitions, new_invoice_properties,
+    QBO_SYNC_TOKEN, invoice_properties, invoice_property_definitions, new_invoice_properties,
 };
 use super::settings::InvoiceSyncSettings;
 use crate::adapters::hubspot_gateway::{link_property, object_type};
@@ -36,6 +36,9 @@ type Result<T> = std::result::Result<T, InvoiceSyncError>;
 pub enum MirrorOutcome {
     Created,
     Updated,
+    /// Already up to date: QBO's version (SyncToken), the status (overdue moves with the
+    /// date), the lines and the deal all match what was mirrored, so nothing was written.
+    Unchanged,
     /// Status moved to `voided` (QBO void or delete).
     Voided,
     /// HubSpot refused the status change, so the record was archived.
@@ -206,6 +209,24 @@ impl InvoiceMirror {
                     .update_object(ObjectType::Invoices, &created.id, &open, None)
                     .await?;
                 (created.id, MirrorOutcome::Created, props)
+            }
+            Some(hs)
+                if is_unchanged(&hs, &invoice_properties(&invoice, today), &signature)
+                    && deal
+                        .as_ref()
+                        .is_none_or(|d| recorded.iter().any(|r| r == d.deal_id())) =>
+            {
+                // A repeat signal (our own payment re-mirror, a duplicated webhook, a poll
+                // overlap): no invoice, line item or deal write.
+                let mut properties = hs.properties.clone();
+                properties.insert("hs_object_id".into(), hs.id.clone());
+                return Ok(MirroredInvoice {
+                    outcome: MirrorOutcome::Unchanged,
+                    hubspot_id: Some(hs.id),
+                    deal,
+                    invoice: Some(invoice),
+                    properties,
+                });
             }
             Some(hs) => {
                 let mut props = invoice_properties(&invoice, today);
@@ -472,6 +493,18 @@ impl InvoiceMirror {
             .await?;
         Ok(())
     }
+}
+
+/// Whether the HubSpot invoice already shows this version of the QBO invoice: the same
+/// SyncToken (any QBO edit, payment or void moves it), the same derived status and the same
+/// lines. Text properties compared as written, so a mismatch only costs an update.
+fn is_unchanged(hs: &HubspotObject, planned: &PropertyWrites, lines_signature: &str) -> bool {
+    let same = |name: &str| {
+        planned
+            .get(name)
+            .is_some_and(|v| !v.is_empty() && hs.get(name) == Some(v.as_str()))
+    };
+    same(QBO_SYNC_TOKEN) && same(QBO_STATUS) && hs.get(QBO_LINES_SIGNATURE) == Some(lines_signature)
 }
 
 fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {

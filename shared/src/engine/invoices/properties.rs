@@ -22,6 +22,9 @@ pub const QBO_INVOICE_URL: &str = "qbo_invoice_url";
 pub const QBO_BILL_EMAIL: &str = "qbo_bill_email";
 /// QBO `MetaData.LastUpdatedTime`: picks the deal's latest invoice.
 pub const QBO_LAST_UPDATED: &str = "qbo_last_updated";
+/// QBO `SyncToken`: the invoice's version (every QBO change moves it; `LastUpdatedTime` has
+/// only second precision), so a repeat signal for a mirrored version writes nothing.
+pub const QBO_SYNC_TOKEN: &str = "qbo_sync_token";
 /// A digest of the planned line items: they are replaced only when it changes.
 pub const QBO_LINES_SIGNATURE: &str = "qbo_lines_signature";
 /// Tokens of payment notes already written for this invoice (`p<id>` received, `x<id>`
@@ -56,6 +59,7 @@ pub fn invoice_property_definitions() -> Vec<PropertyDefinition> {
         text(QBO_INVOICE_URL, "QuickBooks invoice link"),
         text(QBO_BILL_EMAIL, "QuickBooks bill-to e-mail"),
         text(QBO_LAST_UPDATED, "QuickBooks last updated"),
+        text(QBO_SYNC_TOKEN, "QuickBooks version (SyncToken)"),
         text(QBO_LINES_SIGNATURE, "QuickBooks lines signature"),
         text(QBO_PAYMENT_NOTES, "QuickBooks payment notes written"),
     ]
@@ -112,6 +116,10 @@ pub fn invoice_properties(invoice: &Invoice, today: NaiveDate) -> PropertyWrites
         .map(|t| t.with_timezone(&Utc).to_rfc3339())
         .unwrap_or_default();
     w.insert(QBO_LAST_UPDATED.into(), updated);
+    w.insert(
+        QBO_SYNC_TOKEN.into(),
+        invoice.sync_token.clone().unwrap_or_default(),
+    );
     if let Some(d) = invoice.txn_date {
         w.insert("hs_invoice_date".into(), epoch_ms(d));
     }

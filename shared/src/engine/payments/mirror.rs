@@ -26,6 +26,8 @@ type Result<T> = std::result::Result<T, InvoiceSyncError>;
 pub struct PaymentSyncReport {
     /// QBO invoice ids whose HubSpot invoice was brought up to date.
     pub invoices: Vec<String>,
+    /// Their numbers as people know them (DocNumber, else the Id), in the same order.
+    pub invoice_numbers: Vec<String>,
     /// Notes created (one per deal per invoice per event; none on a repeat).
     pub notes_created: usize,
     /// HubSpot payment records created (one per invoice paid; none on a repeat).
@@ -119,6 +121,7 @@ impl<'a> PaymentMirror<'a> {
         for (invoice_id, amount) in applied {
             let mirrored = self.invoices.sync_invoice(&invoice_id, today).await?;
             report.invoices.push(invoice_id);
+            report.invoice_numbers.push(invoice_number(&mirrored));
             let currency = mirrored
                 .invoice
                 .as_ref()
@@ -194,6 +197,7 @@ impl<'a> PaymentMirror<'a> {
             };
             let mirrored = self.invoices.sync_invoice(&qbo_id, today).await?;
             report.invoices.push(qbo_id);
+            report.invoice_numbers.push(invoice_number(&mirrored));
             let note = PaymentNote {
                 event: PaymentEvent::Removed { deleted },
                 payment_id: payment_id.to_owned(),
