@@ -183,7 +183,7 @@ impl Accounts {
         .expect("open the local stack");
         stack.start_pipeline(PipelineOptions {
             idle_wait: Duration::from_millis(100),
-            poll_interval: Some(Duration::from_millis(500)),
+            poll_interval: Some(Duration::from_secs(1)),
             ..PipelineOptions::default()
         });
         stack
