@@ -38,7 +38,10 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     let endpoints = config.endpoints(&args.config)?;
     let db_path = SqliteDb::default_path(&config.state_dir);
     // A dry run writes nothing: with no state yet it plans against an empty, in-memory one.
-    let state = if args.dry_run && !db_path.exists() {
+    // Except with refresh tokens: a refresh rotates QBO's refresh token, and the new one must
+    // outlive the process (the configured one is dead after it), so the vault is on disk.
+    let refreshes = Side::BOTH.into_iter().any(|side| endpoints.refreshes(side));
+    let state = if args.dry_run && !db_path.exists() && !refreshes {
         StateLocation::Memory
     } else {
         StateLocation::Sqlite {

@@ -158,3 +158,90 @@ pub async fn seed_tokens(
     }
     Ok(seeded)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::sqlite::SqliteTokenVault;
+    use crate::local::endpoints::LocalSandboxAccounts;
+    use crate::ports::AppCredentials;
+
+    fn endpoints(qbo_refresh: &str) -> VendorEndpoints {
+        let secret = |s: &str| SecretString::from(s.to_owned());
+        VendorEndpoints::local(LocalSandboxAccounts {
+            hubspot_base_url: "http://127.0.0.1:1".into(),
+            portal_id: "1".into(),
+            hubspot_token: secret("hs-static"),
+            hubspot_client_secret: secret("hs-secret"),
+            quickbooks_base_url: "http://127.0.0.1:2".into(),
+            realm_id: "2".into(),
+            quickbooks_token: secret(""),
+            quickbooks_verifier_token: secret("verifier"),
+        })
+        .unwrap()
+        .with_quickbooks_refresh(secret(qbo_refresh), "client", secret("client-secret"))
+    }
+
+    async fn refresh_token(vault: &dyn TokenVault, c: &ConnectionId) -> String {
+        let tokens = vault.tokens(c, Side::Quickbooks).await.unwrap().unwrap();
+        tokens.refresh_token.expose_secret().to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_rotated_refresh_token_survives_reseeding_until_the_configuration_changes() {
+        let db = SqliteDb::open_in_memory().unwrap();
+        let vault = SqliteTokenVault::new(db.clone(), AppCredentials::default());
+        let ledger = SeedLedger::sqlite(db);
+        let c = ConnectionId::new("local").unwrap();
+        let now = Utc::now();
+
+        let seeded = seed_tokens(&vault, &ledger, &c, &endpoints("r0"), now)
+            .await
+            .unwrap();
+        assert_eq!(seeded, vec![Side::Quickbooks]);
+        let qbo = vault.tokens(&c, Side::Quickbooks).await.unwrap().unwrap();
+        assert_eq!(qbo.access_expires_at, now, "due for refresh at once");
+        let hubspot = vault.tokens(&c, Side::Hubspot).await.unwrap().unwrap();
+        assert!(hubspot.access_expires_at > now + Duration::days(365));
+        assert!(hubspot.refresh_token.expose_secret().is_empty());
+
+        // The runtime refreshed: QBO rotated r0 into r1.
+        vault
+            .store_tokens(
+                &c,
+                Side::Quickbooks,
+                SideTokens {
+                    refresh_token: SecretString::from("r1".to_owned()),
+                    ..qbo
+                },
+            )
+            .await
+            .unwrap();
+        let again = seed_tokens(&vault, &ledger, &c, &endpoints("r0"), now)
+            .await
+            .unwrap();
+        assert!(again.is_empty());
+        assert_eq!(refresh_token(&vault, &c).await, "r1");
+
+        // A reconnect: the configuration brings r2, which replaces r1.
+        let reconnected = seed_tokens(&vault, &ledger, &c, &endpoints("r2"), now)
+            .await
+            .unwrap();
+        assert_eq!(reconnected, vec![Side::Quickbooks]);
+        assert_eq!(refresh_token(&vault, &c).await, "r2");
+    }
+
+    #[tokio::test]
+    async fn without_a_database_every_run_seeds_from_the_configuration() {
+        let vault = crate::adapters::memory::MemoryTokenVault::new(AppCredentials::default());
+        let c = ConnectionId::new("local").unwrap();
+        let ledger = SeedLedger::in_memory();
+        for _ in 0..2 {
+            let seeded = seed_tokens(&vault, &ledger, &c, &endpoints("r0"), Utc::now())
+                .await
+                .unwrap();
+            assert_eq!(seeded, vec![Side::Quickbooks]);
+        }
+        assert_eq!(refresh_token(&vault, &c).await, "r0");
+    }
+}
