@@ -189,10 +189,13 @@ impl QboClient {
             }
             pairs.append_pair("minorversion", MINOR_VERSION);
         }
-        let mut budgets = vec![&self.budgets.requests];
+        // The scarce batch budget (40/min) first: waiting on it must not hold a request-budget
+        // start and an in-flight slot meanwhile.
+        let mut budgets = Vec::with_capacity(2);
         if batch {
             budgets.push(&self.budgets.batch);
         }
+        budgets.push(&self.budgets.requests);
         let url = &url;
         let body = &body;
         with_retry(&self.retry, &budgets, |_attempt| {

@@ -39,6 +39,10 @@ use crate::quickbooks::{BatchItem, BatchItemResult, Entity, NameListEntity, Requ
 
 use futures::StreamExt;
 
+/// Write calls with at least this many records go through `/batch`; a single record keeps
+/// the single call (one request-budget slot, no batch-budget slot, lowest latency).
+const BATCH_FROM: usize = 2;
+
 /// One record's outcome, or the whole-call failure it turned out to be.
 type Outcome<T> = Result<Result<T, RecordError>, GatewayError>;
 
@@ -76,7 +80,7 @@ impl QuickbooksGateway {
                 Err(e) => results[index] = Some(Err(e)),
             }
         }
-        if requests.len() <= 1 {
+        if requests.len() < BATCH_FROM {
             for create in ready {
                 let result = self.client.create(&create.entity, &create.request_id).await;
                 results[create.index] = Some(self.record_result(kind, result)?);
@@ -129,7 +133,7 @@ impl QuickbooksGateway {
     ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
         let patches: Vec<Result<E, RecordError>> =
             requests.iter().map(|r| update_patch(kind, r)).collect();
-        if requests.len() <= 1 {
+        if requests.len() < BATCH_FROM {
             let mut results = Vec::with_capacity(patches.len());
             for patch in patches {
                 results.push(match patch {
@@ -155,7 +159,7 @@ impl QuickbooksGateway {
         &self,
         requests: Vec<DeactivateRequest>,
     ) -> Result<Vec<Result<(), RecordError>>, GatewayError> {
-        if requests.len() <= 1 {
+        if requests.len() < BATCH_FROM {
             let attempts = futures::stream::iter(requests.into_iter().map(|request| async move {
                 match self
                     .client
