@@ -291,3 +291,48 @@ async fn stale_sync_tokens_fail_per_record_and_deactivations_batch_too() {
     assert!(active(&records[1].id));
     assert_eq!(posts(&sandbox, ENTITY_ROUTE).await, 0);
 }
+
+#[tokio::test]
+async fn item_faults_stay_with_their_record_and_only_those_are_sent_again() {
+    let sandbox = start_default_quickbooks_sandbox().await;
+    let gw = gateway(&sandbox);
+    let knobs = reqwest::Client::new()
+        .put(format!("{}/_sandbox/quickbooks", sandbox.base_url()))
+        .json(&json!({"batchItemFailNext": ["5010", "10000"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(knobs.status().is_success());
+    let requests = vec![
+        customer("Fault A"),
+        customer("Fault B"),
+        customer("Fault C"),
+    ];
+    let results = gw
+        .create(ObjectKind::Contact, requests.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        results[0].as_ref().unwrap_err().kind,
+        RecordErrorKind::Stale
+    );
+    let server = results[1].as_ref().unwrap_err();
+    assert_eq!(server.kind, RecordErrorKind::Other);
+    assert_eq!(server.code.as_deref(), Some("10000"));
+    assert!(server.retryable, "a server fault on one item is retried");
+    let kept = results[2].as_ref().unwrap().clone();
+    assert_eq!(display_name(&kept), "Fault C");
+
+    // The engine retries the two failed records: a new set of keys, so a new chunk id; they
+    // were not executed, so each is created once.
+    let retried = created(
+        &gw.create(ObjectKind::Contact, requests[..2].to_vec())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(display_name(&retried[0]), "Fault A");
+    assert_eq!(display_name(&retried[1]), "Fault B");
+    let listed = gw.list_page(ObjectKind::Contact, None).await.unwrap();
+    assert_eq!(listed.records.len(), 3);
+    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 2);
+}

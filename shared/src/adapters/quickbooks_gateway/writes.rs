@@ -29,15 +29,16 @@
 //! replayed (`requestid` derived from the chunk's content, `QboClient::batch`), and a re-run
 //! that is not replayed fails per record with 5010 instead of writing twice.
 
+use futures::StreamExt;
 use serde_json::{Map, Value};
 
 use super::{QuickbooksGateway, gateway_error, has_text, invalid, per_record, write_body};
 use crate::model::{ObjectKind, Record};
-use crate::ports::{CreateRequest, DeactivateRequest, GatewayError, RecordError, UpdateRequest};
+use crate::ports::{
+    CreateRequest, DeactivateRequest, GatewayError, RecordError, RecordErrorKind, UpdateRequest,
+};
 use crate::quickbooks::limits::{MAX_BATCH_ITEMS, MAX_IN_FLIGHT};
-use crate::quickbooks::{BatchItem, BatchItemResult, Entity, NameListEntity, RequestId};
-
-use futures::StreamExt;
+use crate::quickbooks::{BatchItem, BatchItemResult, Entity, NameListEntity, QboError, RequestId};
 
 /// Write calls with at least this many records go through `/batch`; a single record keeps
 /// the single call (one request-budget slot, no batch-budget slot, lowest latency).
@@ -119,8 +120,11 @@ impl QuickbooksGateway {
                 .await
                 .map_err(gateway_error)?;
             for (index, answer) in indexes.into_iter().zip(answers) {
-                results[index] =
-                    Some(self.record_result(kind, answer.and_then(|v| v.entity::<E>()))?);
+                let entity = self.item_outcome(answer.and_then(|v| v.entity::<E>()))?;
+                results[index] = Some(match entity {
+                    Ok(entity) => Ok(self.to_record(kind, &entity)?),
+                    Err(e) => Err(e),
+                });
             }
         }
         Ok(results.into_iter().flatten().collect())
@@ -150,7 +154,10 @@ impl QuickbooksGateway {
             .map(|patch| patch.and_then(|p| BatchItem::sparse_update(&p).map_err(invalid_qbo)))
             .collect();
         self.run_batch(items, |answer| {
-            self.record_result(kind, answer.and_then(|v| v.entity::<E>()))
+            match self.item_outcome(answer.and_then(|v| v.entity::<E>()))? {
+                Ok(entity) => Ok(Ok(self.to_record(kind, &entity)?)),
+                Err(e) => Ok(Err(e)),
+            }
         })
         .await
     }
@@ -179,11 +186,47 @@ impl QuickbooksGateway {
             .iter()
             .map(|r| Ok(BatchItem::deactivate::<E>(&r.id, &r.expected_version)))
             .collect();
-        self.run_batch(items, |answer| match answer.and_then(|v| v.entity::<E>()) {
-            Ok(_) => Ok(Ok(())),
-            Err(e) => per_record(e).map(Err),
+        self.run_batch(items, |answer| {
+            Ok(self
+                .item_outcome(answer.and_then(|v| v.entity::<E>()))?
+                .map(|_| ()))
         })
         .await
+    }
+
+    /// One batch item's answer. Faults `per_record` would make whole-call failures (throttle,
+    /// server error, undecodable item) stay with their record here, retryable: the other items
+    /// were answered and may have been written, and a retry of the same chunk would replay this
+    /// very answer (same `requestid`); the engine retries the failed records alone, under a new
+    /// chunk id, and those were not executed (items fail on their own, §8). A throttled item
+    /// also pauses the company budgets, as a 429 would (§9: "treat 3001 inside
+    /// `BatchItemResponse[].Fault` as throttling"). Authentication stays a whole-call failure.
+    fn item_outcome<T>(&self, answer: Result<T, QboError>) -> Outcome<T> {
+        let error = match answer {
+            Ok(value) => return Ok(Ok(value)),
+            Err(error) => error,
+        };
+        let code = error.code().map(str::to_string);
+        let message = error.to_string();
+        match per_record(error) {
+            Ok(record_error) => Ok(Err(record_error)),
+            Err(GatewayError::Unauthorized { message }) => {
+                Err(GatewayError::Unauthorized { message })
+            }
+            Err(call_error) => {
+                if let GatewayError::Throttled { wait } = &call_error {
+                    let budgets = self.client.budgets();
+                    budgets.batch.pause_for(*wait);
+                    budgets.requests.pause_for(*wait);
+                }
+                let mut record_error =
+                    RecordError::new(RecordErrorKind::Other, message).retryable(true);
+                if let Some(code) = code {
+                    record_error = record_error.with_code(code);
+                }
+                Ok(Err(record_error))
+            }
+        }
     }
 
     /// Sends the ready items through `QboClient::batch` (chunks of 30, content-derived
