@@ -1,37 +1,23 @@
 //! Invoices, payments and the workflow action through the whole local pipeline (issue 6): QBO
 //! webhooks -> jobs -> worker -> HubSpot, and the signed action request -> job -> callback.
 
+use std::ops::Deref;
 use std::time::Duration;
 
 use hqsync::engine::invoices::properties as inv;
 use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
-use hqsync::hubspot::associations::type_ids;
-use hqsync::hubspot::webhook::signature::sign_v3;
-use hqsync::hubspot::{
-    CreateInput, GetOptions, HubspotClient, HubspotObject, InlineAssociation, ObjectType,
-    PropertyDefinition,
-};
+use hqsync::hubspot::{GetOptions, HubspotObject, ObjectType, PropertyDefinition};
 use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
 use hqsync::model::{ConnectionSettings, ObjectKind, Side, SyncState};
 use hqsync::ports::{Job, JobReason, Lane, SyncOutcome, SyncStatus};
-use hqsync::quickbooks::entities::{
-    Account, Customer, EmailAddress, Invoice, Item, ItemType, Line, LinkedTxn, Payment, Ref,
-    SalesItemLineDetail,
-};
-use hqsync::quickbooks::{QboClient, Query};
+use hqsync::quickbooks::entities::Invoice;
+use hqsync_tests::invoicing::{InvoiceRecords, dec, sales_line};
+use hqsync_tests::sandbox_stats::requests_served;
+use hqsync_tests::workflow_action::{action_execution, post_signed_action};
 use rust_decimal::Decimal;
-use secrecy::SecretString;
 use serde_json::json;
 
 use crate::e2e_stack::{E2eOptions, E2eStack, eventually};
-
-fn dec(s: &str) -> Decimal {
-    s.parse().unwrap()
-}
-
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
 
 /// A stack without the poller (so only webhooks make jobs) and the given settings.
 async fn start(settings: ConnectionSettings) -> Rig {
@@ -47,13 +33,20 @@ async fn start(settings: ConnectionSettings) -> Rig {
     Rig::over(e2e).await
 }
 
-/// The stack plus a person's vendor clients, and a mirror used only to read HubSpot invoices.
+/// The stack, a person's records rig over the stack's clients (reached through `Deref`), and
+/// a mirror used only to read HubSpot invoices.
 struct Rig {
     e2e: E2eStack,
-    hubspot: HubspotClient,
-    qbo: QboClient,
+    records: InvoiceRecords,
     reader: InvoiceMirror,
-    income_account: String,
+}
+
+impl Deref for Rig {
+    type Target = InvoiceRecords;
+
+    fn deref(&self) -> &InvoiceRecords {
+        &self.records
+    }
 }
 
 impl Rig {
@@ -65,48 +58,11 @@ impl Rig {
         // The invoice properties exist from the first mirrored invoice on; reading before
         // that must see "no invoice" rather than an unknown id property.
         reader.ensure_schema().await.unwrap();
-        let income_account = qbo
-            .query_all::<Account>(Query::select("Account").eq("AccountType", "Income"))
-            .await
-            .unwrap()
-            .into_iter()
-            .find_map(|a| a.id)
-            .expect("the sandbox has an income account");
         Rig {
             e2e,
-            hubspot,
-            qbo,
+            records: InvoiceRecords::over(hubspot, qbo).await,
             reader,
-            income_account,
         }
-    }
-
-    async fn customer(&self, name: &str, email: &str) -> String {
-        self.qbo
-            .create_idempotent(&Customer {
-                display_name: Some(name.into()),
-                primary_email_addr: Some(EmailAddress::new(email)),
-                ..Customer::default()
-            })
-            .await
-            .unwrap()
-            .id
-            .unwrap()
-    }
-
-    async fn item(&self, name: &str, price: &str) -> String {
-        self.qbo
-            .create_idempotent(&Item {
-                name: Some(name.into()),
-                item_type: Some(ItemType::Service),
-                unit_price: Some(dec(price)),
-                income_account_ref: Some(Ref::to(self.income_account.clone())),
-                ..Item::default()
-            })
-            .await
-            .unwrap()
-            .id
-            .unwrap()
     }
 
     /// The HubSpot record the pipeline linked to QBO record `id` (waits for it).
@@ -117,39 +73,7 @@ impl Rig {
         .await
     }
 
-    async fn hs_create(
-        &self,
-        kind: ObjectType,
-        values: &[(&str, &str)],
-        assoc: Vec<InlineAssociation>,
-    ) -> String {
-        let mut input = CreateInput::new(
-            values
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        );
-        input.associations = assoc;
-        self.hubspot.create_object(kind, &input).await.unwrap().id
-    }
-
-    async fn deal(&self, name: &str, contact: Option<&str>) -> String {
-        let assoc = contact
-            .map(|c| vec![InlineAssociation::to(c, type_ids::DEAL_TO_CONTACT)])
-            .unwrap_or_default();
-        self.hs_create(
-            ObjectType::Deals,
-            &[
-                ("dealname", name),
-                ("dealstage", "appointmentscheduled"),
-                ("pipeline", "default"),
-                ("deal_currency_code", "USD"),
-            ],
-            assoc,
-        )
-        .await
-    }
-
+    /// A one-line QBO invoice, due 2099-01-31, tagged with `deal` if given.
     async fn invoice(
         &self,
         customer: &str,
@@ -158,43 +82,22 @@ impl Rig {
         price: &str,
         deal: Option<&str>,
     ) -> Invoice {
-        self.qbo
-            .create_idempotent(&Invoice {
-                customer_ref: Some(Ref::to(customer)),
-                line: vec![sales_line(item, qty, price)],
-                due_date: Some("2099-01-31".parse().unwrap()),
-                private_note: deal.map(|d| format!("Per the call. HubSpot deal: {d}")),
-                bill_email: Some(EmailAddress::new("billing@example.com")),
-                ..Invoice::default()
-            })
+        let note = deal.map(|d| format!("Per the call. HubSpot deal: {d}"));
+        self.records
+            .invoice(
+                customer,
+                &[(item, qty, price)],
+                note.as_deref(),
+                "2099-01-31",
+            )
             .await
-            .unwrap()
     }
 
+    /// A QBO payment applying `applied` (invoice id, amount); its id.
     async fn pay(&self, customer: &str, applied: &[(&str, &str)], reference: &str) -> String {
-        let total: Decimal = applied.iter().map(|(_, a)| dec(a)).sum();
-        self.qbo
-            .create_idempotent(&Payment {
-                customer_ref: Some(Ref::to(customer)),
-                total_amt: Some(total),
-                payment_ref_num: Some(reference.into()),
-                txn_date: Some(today()),
-                line: applied
-                    .iter()
-                    .map(|(invoice, amount)| Line {
-                        amount: Some(dec(amount)),
-                        linked_txn: vec![LinkedTxn {
-                            txn_id: (*invoice).into(),
-                            txn_type: "Invoice".into(),
-                            ..LinkedTxn::default()
-                        }],
-                        ..Line::default()
-                    })
-                    .collect(),
-                ..Payment::default()
-            })
+        self.records
+            .pay(customer, applied, reference)
             .await
-            .unwrap()
             .id
             .unwrap()
     }
@@ -226,55 +129,8 @@ impl Rig {
         .await
     }
 
-    async fn associated(&self, from: ObjectType, id: &str, to: ObjectType) -> Vec<String> {
-        let mut ids = self.reader.associated(from, id, to).await.unwrap();
-        ids.sort();
-        ids
-    }
-
-    async fn deal_notes(&self, deal: &str) -> Vec<String> {
-        let mut bodies = Vec::new();
-        for id in self
-            .associated(ObjectType::Deals, deal, ObjectType::Notes)
-            .await
-        {
-            let note = self
-                .hubspot
-                .get_object(
-                    ObjectType::Notes,
-                    &id,
-                    &GetOptions::properties(["hs_note_body"]),
-                )
-                .await
-                .unwrap();
-            bodies.push(note.get("hs_note_body").unwrap_or("").to_owned());
-        }
-        bodies
-    }
-
-    async fn qbo_invoices(&self) -> Vec<Invoice> {
-        self.qbo
-            .query_all::<Invoice>(Query::select("Invoice"))
-            .await
-            .unwrap()
-    }
-
     async fn shutdown(self) {
         self.e2e.shutdown().await;
-    }
-}
-
-fn sales_line(item: &str, qty: &str, price: &str) -> Line {
-    Line {
-        amount: Some((dec(qty) * dec(price)).round_dp(2)),
-        detail_type: Some("SalesItemLineDetail".into()),
-        sales_item_line_detail: Some(SalesItemLineDetail {
-            item_ref: Some(Ref::to(item)),
-            qty: Some(dec(qty)),
-            unit_price: Some(dec(price)),
-            ..SalesItemLineDetail::default()
-        }),
-        ..Line::default()
     }
 }
 
@@ -541,8 +397,8 @@ async fn payments_reach_the_invoices_and_note_each_deal_once_even_when_delivered
         "a repeat writes no note: {again:?}"
     );
 
-    let notes_a = rig.deal_notes(&deal_a).await;
-    let notes_b = rig.deal_notes(&deal_b).await;
+    let notes_a = rig.notes_of(&deal_a).await;
+    let notes_b = rig.notes_of(&deal_b).await;
     assert_eq!(
         notes_a.len(),
         2,
@@ -679,25 +535,14 @@ impl Rig {
     /// POSTs a HubSpot-signed (v3) "Create QuickBooks invoice" execution to the dev route.
     async fn post_action(&self, callback: &str, deal: &str) -> reqwest::Response {
         let url = format!("{}{CREATE_INVOICE_ACTION_PATH}", self.e2e.webhook_base);
-        let body = json!({
-            "callbackId": callback,
-            "origin": {"portalId": self.e2e.hubspot.config().portal_id},
-            "object": {"objectId": deal.parse::<u64>().unwrap(), "objectType": "DEAL"},
-            "inputFields": {"due_in_days": "14", "memo": "Thanks"}
-        })
-        .to_string();
-        let secret = SecretString::from(self.e2e.hubspot.config().client_secret.clone());
-        let ts = chrono::Utc::now().timestamp_millis().to_string();
-        let signature = sign_v3(&secret, "POST", &url, body.as_bytes(), &ts);
-        reqwest::Client::new()
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("X-HubSpot-Signature-v3", signature)
-            .header("X-HubSpot-Request-Timestamp", ts)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        let hubspot = self.e2e.hubspot.config();
+        let body = action_execution(
+            callback,
+            hubspot.portal_id,
+            deal,
+            json!({"due_in_days": "14", "memo": "Thanks"}),
+        );
+        post_signed_action(&url, &hubspot.client_secret, body).await
     }
 
     async fn callbacks_at_least(&self, n: usize) -> Vec<(String, serde_json::Value)> {
@@ -721,7 +566,7 @@ async fn the_workflow_action_through_the_dev_route_creates_one_invoice_and_compl
     let rig = start(ConnectionSettings::default()).await;
     // A contact and a product the pipeline has linked already (the usual case).
     let contact = rig
-        .hs_create(
+        .create(
             ObjectType::Contacts,
             &[
                 ("email", "action.buyer@example.com"),
@@ -730,7 +575,8 @@ async fn the_workflow_action_through_the_dev_route_creates_one_invoice_and_compl
             ],
             vec![],
         )
-        .await;
+        .await
+        .id;
     let item = rig.item("Setup fee", "250").await;
     let product = rig.linked(ObjectKind::Product, &item).await;
     let customer = eventually("the contact linked", || {
@@ -739,17 +585,7 @@ async fn the_workflow_action_through_the_dev_route_creates_one_invoice_and_compl
     })
     .await;
     let deal = rig.deal("Action deal", Some(&contact)).await;
-    rig.hs_create(
-        ObjectType::LineItems,
-        &[
-            ("name", "Setup"),
-            ("hs_product_id", &product),
-            ("quantity", "2"),
-            ("price", "250"),
-        ],
-        vec![InlineAssociation::to(&deal, type_ids::LINE_ITEM_TO_DEAL)],
-    )
-    .await;
+    rig.deal_line_item(&deal, &product, "2", "250").await;
 
     blocked(rig.post_action("pipe-cb-1", &deal).await).await;
     let callbacks = rig.callbacks_at_least(1).await;
@@ -820,22 +656,13 @@ async fn the_workflow_action_through_the_dev_route_creates_one_invoice_and_compl
     rig.shutdown().await;
 }
 
-/// Requests a sandbox served so far (`GET /_sandbox/stats` `total`).
-async fn requests_served(base_url: &str) -> u64 {
-    let stats: serde_json::Value = reqwest::get(format!("{base_url}/_sandbox/stats"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    stats["total"].as_u64().expect("stats carry a total")
-}
-
-/// API calls and webhook-to-HubSpot latency per invoice and per payment through the whole
-/// pipeline (printed; `cargo test e2e_invoice_jobs::api_calls -- --nocapture`). Only generous
-/// call-count ceilings are asserted, so a regression to per-line or per-record loops fails.
+/// API calls per invoice and per payment through the whole pipeline (printed; `cargo test
+/// e2e_invoice_jobs::api_calls -- --nocapture`). Only generous call-count ceilings are
+/// asserted, so a regression to per-line or per-record loops fails. Latency, wall time and
+/// larger volumes are measured by the `invoice_flows` benchmark
+/// (`cargo bench -p hqsync-tests --bench invoice_flows`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_calls_and_latency_per_invoice_and_payment_through_the_pipeline() {
+async fn api_calls_per_invoice_and_payment_through_the_pipeline() {
     const N: usize = 5;
     let rig = start(ConnectionSettings::default()).await;
     let (hs_url, qb_url) = (rig.e2e.hubspot.base_url(), rig.e2e.quickbooks.base_url());
@@ -864,7 +691,6 @@ async fn api_calls_and_latency_per_invoice_and_payment_through_the_pipeline() {
         )
     };
     let before = measure().await;
-    let started = std::time::Instant::now();
     let mut invoices = Vec::new();
     for i in 0..N {
         // Distinct bodies: the client's requestid is derived from the body, so equal creates
@@ -876,9 +702,7 @@ async fn api_calls_and_latency_per_invoice_and_payment_through_the_pipeline() {
     for id in &invoices {
         settled(ObjectKind::Invoice, id.clone()).await;
     }
-    let invoices_took = started.elapsed();
     let mid = measure().await;
-    let started = std::time::Instant::now();
     let mut payments = Vec::new();
     for id in &invoices {
         payments.push(rig.pay(&customer, &[(id, "5")], "BENCH").await);
@@ -886,7 +710,6 @@ async fn api_calls_and_latency_per_invoice_and_payment_through_the_pipeline() {
     for id in &payments {
         settled(ObjectKind::Payment, id.clone()).await;
     }
-    let payments_took = started.elapsed();
     let after = measure().await;
     // Our own creates (one QBO request each) are not the pipeline's.
     let n = N as f64;
@@ -899,15 +722,10 @@ async fn api_calls_and_latency_per_invoice_and_payment_through_the_pipeline() {
         (after.1 - mid.1 - N as u64) as f64 / n,
     );
     println!(
-        "through the pipeline, per new invoice (1 line, contact, deal): {:.1} HubSpot + {:.1} QBO calls, \
-         {} ms from the first create to the last Synced status for {N}; per payment (1 invoice, 1 deal note, plus the invoice's own update webhook): \
-         {:.1} HubSpot + {:.1} QBO calls, {} ms for {N}",
-        per_invoice.0,
-        per_invoice.1,
-        invoices_took.as_millis(),
-        per_payment.0,
-        per_payment.1,
-        payments_took.as_millis()
+        "through the pipeline, per new invoice (1 line, contact, deal): {:.1} HubSpot + {:.1} QBO calls; \
+         per payment (1 invoice, 1 deal note, plus the invoice's own update webhook): \
+         {:.1} HubSpot + {:.1} QBO calls",
+        per_invoice.0, per_invoice.1, per_payment.0, per_payment.1,
     );
     assert!(
         per_invoice.0 <= 20.0 && per_invoice.1 <= 4.0,

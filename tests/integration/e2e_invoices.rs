@@ -2,42 +2,25 @@
 //! with contact, deal and line items; updates, void, delete; payments and their deal notes;
 //! the deal's latest-invoice properties; the "Create QuickBooks invoice" workflow action.
 
-use std::collections::BTreeMap;
+use std::ops::Deref;
 
 use chrono::NaiveDate;
 use hqsync::engine::invoice_action::{ActionInputs, ActionResult, CreateInvoiceJob, InvoiceAction};
 use hqsync::engine::invoices::properties as inv;
 use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings, MirrorOutcome};
 use hqsync::engine::payments::PaymentMirror;
-use hqsync::http::RetryPolicy;
 use hqsync::hubspot::associations::type_ids;
-use hqsync::hubspot::{
-    CreateInput, GetOptions, HubspotClient, HubspotObject, InlineAssociation, ObjectType,
-    PropertyDefinition, PropertyWrites,
-};
-use hqsync::quickbooks::entities::{
-    Account, Customer, EmailAddress, Invoice, Item, ItemType, Line, LinkedTxn, Payment, Ref,
-    SalesItemLineDetail,
-};
-use hqsync::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, Query, RealmId};
+use hqsync::hubspot::{CreateInput, HubspotClient, InlineAssociation, ObjectType, PropertyWrites};
+use hqsync::quickbooks::Query;
+use hqsync::quickbooks::entities::{Customer, Invoice, Payment};
 use hqsync_sandbox::hubspot::HubspotSandbox;
 use hqsync_sandbox::quickbooks::QuickbooksSandbox;
-use hqsync_tests::hubspot::start_default_hubspot_sandbox;
-use hqsync_tests::quickbooks::start_default_quickbooks_sandbox;
+use hqsync_tests::invoicing::{InvoiceRecords, InvoiceSandboxes, LinkedDeal, dec, today};
+use hqsync_tests::sandbox_stats::requests_served;
+use hqsync_tests::workflow_action::{action_execution, post_signed_action};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::json;
-
-const FAST: RetryPolicy = RetryPolicy {
-    max_transient_retries: 3,
-    max_throttle_waits: 10,
-    min_backoff: std::time::Duration::from_millis(5),
-    max_backoff: std::time::Duration::from_millis(50),
-};
-
-fn dec(s: &str) -> Decimal {
-    s.parse().unwrap()
-}
 
 fn props(pairs: &[(&str, &str)]) -> PropertyWrites {
     pairs
@@ -46,67 +29,25 @@ fn props(pairs: &[(&str, &str)]) -> PropertyWrites {
         .collect()
 }
 
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
-/// Both sandboxes, their clients and a mirror over them.
+/// Both sandboxes, the records rig over their clients (reached through `Deref`) and a mirror.
 struct Rig {
     hs: HubspotSandbox,
     qb: QuickbooksSandbox,
-    hubspot: HubspotClient,
-    qbo: QboClient,
+    records: InvoiceRecords,
     mirror: InvoiceMirror,
-    income_account: String,
+}
+
+impl Deref for Rig {
+    type Target = InvoiceRecords;
+
+    fn deref(&self) -> &InvoiceRecords {
+        &self.records
+    }
 }
 
 impl Rig {
     async fn start(settings: InvoiceSyncSettings) -> Rig {
-        let hs = start_default_hubspot_sandbox().await;
-        let qb = start_default_quickbooks_sandbox().await;
-        let hubspot = HubspotClient::builder(SecretString::from(hs.config().dev_token.clone()))
-            .base_url(hs.base_url())
-            .retry_policy(FAST)
-            .build()
-            .unwrap();
-        let qbo = QboClient::new(
-            &QboEnvironment::Custom(reqwest::Url::parse(&qb.base_url()).unwrap()),
-            RealmId::new(qb.config().realm_id.clone()).unwrap(),
-            SecretString::from(qb.config().dev_token.clone()),
-        )
-        .unwrap()
-        .with_budgets(CompanyBudgets::real())
-        .with_retry_policy(FAST);
-        // The link properties the contact/product sync creates.
-        hubspot
-            .ensure_properties(
-                ObjectType::Contacts,
-                &[PropertyDefinition::text(
-                    "qbo_customer_id",
-                    "QBO customer",
-                    "contactinformation",
-                )
-                .unique()],
-            )
-            .await
-            .unwrap();
-        hubspot
-            .ensure_properties(
-                ObjectType::Products,
-                &[
-                    PropertyDefinition::text("qbo_item_id", "QBO item", "productinformation")
-                        .unique(),
-                ],
-            )
-            .await
-            .unwrap();
-        let income_account = qbo
-            .query_all::<Account>(Query::select("Account").eq("AccountType", "Income"))
-            .await
-            .unwrap()
-            .into_iter()
-            .find_map(|a| a.id)
-            .expect("the sandbox has an income account");
+        let InvoiceSandboxes { hs, qb, records } = InvoiceSandboxes::start().await;
         // The mirror alone, without the product sync that would link every item: unlinked items
         // become line items without a product (the worker's dependency step is tested in
         // e2e_invoice_jobs).
@@ -114,208 +55,18 @@ impl Rig {
             require_linked_items: false,
             ..settings
         };
-        let mirror = InvoiceMirror::new(hubspot.clone(), qbo.clone(), settings);
+        let mirror = InvoiceMirror::new(records.hubspot.clone(), records.qbo.clone(), settings);
         Rig {
             hs,
             qb,
-            hubspot,
-            qbo,
+            records,
             mirror,
-            income_account,
         }
     }
 
     async fn shutdown(self) {
         self.hs.shutdown().await;
         self.qb.shutdown().await;
-    }
-
-    async fn create(
-        &self,
-        kind: ObjectType,
-        values: &[(&str, &str)],
-        assoc: Vec<InlineAssociation>,
-    ) -> HubspotObject {
-        let mut input = CreateInput::new(props(values));
-        input.associations = assoc;
-        self.hubspot.create_object(kind, &input).await.unwrap()
-    }
-
-    /// A QBO customer linked to a new HubSpot contact.
-    async fn linked_customer(&self, name: &str, email: &str) -> (String, String) {
-        let customer = self
-            .qbo
-            .create_idempotent(&Customer {
-                display_name: Some(name.into()),
-                primary_email_addr: Some(EmailAddress::new(email)),
-                ..Customer::default()
-            })
-            .await
-            .unwrap();
-        let id = customer.id.unwrap();
-        let contact = self
-            .create(
-                ObjectType::Contacts,
-                &[
-                    ("email", email),
-                    ("firstname", name),
-                    ("qbo_customer_id", &id),
-                ],
-                vec![],
-            )
-            .await;
-        (id, contact.id)
-    }
-
-    async fn item(&self, name: &str, price: &str) -> String {
-        self.qbo
-            .create_idempotent(&Item {
-                name: Some(name.into()),
-                item_type: Some(ItemType::Service),
-                unit_price: Some(dec(price)),
-                income_account_ref: Some(Ref::to(self.income_account.clone())),
-                ..Item::default()
-            })
-            .await
-            .unwrap()
-            .id
-            .unwrap()
-    }
-
-    /// A QBO item and the HubSpot product linked to it.
-    async fn linked_item(&self, name: &str, price: &str) -> (String, String) {
-        let item = self.item(name, price).await;
-        let product = self
-            .create(
-                ObjectType::Products,
-                &[("name", name), ("price", price), ("qbo_item_id", &item)],
-                vec![],
-            )
-            .await;
-        (item, product.id)
-    }
-
-    async fn deal(&self, name: &str, contact: Option<&str>) -> String {
-        let assoc = contact
-            .map(|c| vec![InlineAssociation::to(c, type_ids::DEAL_TO_CONTACT)])
-            .unwrap_or_default();
-        self.create(
-            ObjectType::Deals,
-            &[
-                ("dealname", name),
-                ("dealstage", "appointmentscheduled"),
-                ("pipeline", "default"),
-                ("deal_currency_code", "USD"),
-            ],
-            assoc,
-        )
-        .await
-        .id
-    }
-
-    async fn invoice(
-        &self,
-        customer: &str,
-        lines: &[(&str, &str, &str)],
-        note: Option<&str>,
-        due: &str,
-    ) -> Invoice {
-        let line = lines
-            .iter()
-            .map(|(item, qty, price)| Line {
-                amount: Some((dec(qty) * dec(price)).round_dp(2)),
-                detail_type: Some("SalesItemLineDetail".into()),
-                sales_item_line_detail: Some(SalesItemLineDetail {
-                    item_ref: Some(Ref::to(*item)),
-                    qty: Some(dec(qty)),
-                    unit_price: Some(dec(price)),
-                    ..SalesItemLineDetail::default()
-                }),
-                ..Line::default()
-            })
-            .collect();
-        self.qbo
-            .create_idempotent(&Invoice {
-                customer_ref: Some(Ref::to(customer)),
-                line,
-                due_date: Some(due.parse().unwrap()),
-                private_note: note.map(str::to_owned),
-                bill_email: Some(EmailAddress::new("billing@example.com")),
-                ..Invoice::default()
-            })
-            .await
-            .unwrap()
-    }
-
-    async fn pay(&self, customer: &str, applied: &[(&str, &str)], reference: &str) -> Payment {
-        let total: Decimal = applied.iter().map(|(_, a)| dec(a)).sum();
-        self.qbo
-            .create_idempotent(&Payment {
-                customer_ref: Some(Ref::to(customer)),
-                total_amt: Some(total),
-                payment_ref_num: Some(reference.into()),
-                txn_date: Some(today()),
-                line: applied
-                    .iter()
-                    .map(|(invoice, amount)| Line {
-                        amount: Some(dec(amount)),
-                        linked_txn: vec![LinkedTxn {
-                            txn_id: (*invoice).into(),
-                            txn_type: "Invoice".into(),
-                            ..LinkedTxn::default()
-                        }],
-                        ..Line::default()
-                    })
-                    .collect(),
-                ..Payment::default()
-            })
-            .await
-            .unwrap()
-    }
-
-    async fn get(&self, kind: ObjectType, id: &str, properties: &[&str]) -> HubspotObject {
-        self.hubspot
-            .get_object(
-                kind,
-                id,
-                &GetOptions::properties(properties.iter().copied()),
-            )
-            .await
-            .unwrap()
-    }
-
-    async fn associated(&self, from: ObjectType, id: &str, to: ObjectType) -> Vec<String> {
-        let mut ids = self.mirror.associated(from, id, to).await.unwrap();
-        ids.sort();
-        ids
-    }
-
-    async fn deal_props(&self, deal: &str) -> BTreeMap<String, String> {
-        self.get(
-            ObjectType::Deals,
-            deal,
-            &[
-                "qbo_latest_invoice_amount_due",
-                "qbo_latest_invoice_recipient",
-                "qbo_latest_invoice_number",
-                "qbo_latest_invoice_status",
-                "qbo_latest_invoice_due_date",
-            ],
-        )
-        .await
-        .properties
-    }
-
-    async fn notes_of(&self, deal: &str) -> Vec<String> {
-        let mut bodies = Vec::new();
-        for id in self
-            .associated(ObjectType::Deals, deal, ObjectType::Notes)
-            .await
-        {
-            let note = self.get(ObjectType::Notes, &id, &["hs_note_body"]).await;
-            bodies.push(note.get("hs_note_body").unwrap_or("").to_owned());
-        }
-        bodies
     }
 }
 
@@ -578,10 +329,20 @@ async fn an_unlinked_customer_needs_attention_and_the_open_deal_fallback_is_opt_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payments_update_balances_and_note_each_event_once_on_the_deal() {
     let rig = Rig::start(InvoiceSyncSettings::default()).await;
-    let (customer, contact) = rig.linked_customer("Ada Invoicee", "ada@example.com").await;
-    let (item, _) = rig.linked_item("Consulting", "100").await;
-    let deal = rig.deal("Engine", Some(&contact)).await;
-    let tag = format!("HubSpot deal: {deal}");
+    let linked = rig
+        .linked_deal(
+            ("Ada Invoicee", "ada@example.com"),
+            ("Consulting", "100"),
+            "Engine",
+        )
+        .await;
+    let tag = linked.tag();
+    let LinkedDeal {
+        customer,
+        item,
+        deal,
+        ..
+    } = linked;
     let a = rig
         .invoice(&customer, &[(&item, "1", "100")], Some(&tag), "2099-01-01")
         .await;
@@ -711,10 +472,20 @@ async fn payments_update_balances_and_note_each_event_once_on_the_deal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deal_follows_its_most_recently_updated_invoice() {
     let rig = Rig::start(InvoiceSyncSettings::default()).await;
-    let (customer, contact) = rig.linked_customer("Ada Invoicee", "ada@example.com").await;
-    let (item, _) = rig.linked_item("Consulting", "100").await;
-    let deal = rig.deal("Engine", Some(&contact)).await;
-    let tag = format!("HubSpot deal: {deal}");
+    let linked = rig
+        .linked_deal(
+            ("Ada Invoicee", "ada@example.com"),
+            ("Consulting", "100"),
+            "Engine",
+        )
+        .await;
+    let tag = linked.tag();
+    let LinkedDeal {
+        customer,
+        item,
+        deal,
+        ..
+    } = linked;
     let first = rig
         .invoice(&customer, &[(&item, "1", "100")], Some(&tag), "2099-01-01")
         .await;
@@ -798,17 +569,7 @@ async fn the_workflow_action_creates_one_invoice_per_execution_and_completes_the
         .await;
     let deal = rig.deal("Action deal", Some(&contact.id)).await;
     for (p, qty, price) in [(&product, "2", "150"), (&unsynced.id, "1", "20")] {
-        rig.create(
-            ObjectType::LineItems,
-            &[
-                ("name", "line"),
-                ("hs_product_id", p),
-                ("quantity", qty),
-                ("price", price),
-            ],
-            vec![InlineAssociation::to(&deal, type_ids::LINE_ITEM_TO_DEAL)],
-        )
-        .await;
+        rig.deal_line_item(&deal, p, qty, price).await;
     }
     let action = InvoiceAction::new(&rig.mirror);
     let inputs = ActionInputs {
@@ -902,20 +663,20 @@ async fn custom_transaction_numbers_are_generated_and_a_duplicate_is_retried() {
         .unwrap()
         .error_for_status()
         .unwrap();
-    let (customer, contact) = rig.linked_customer("Ada Invoicee", "ada@example.com").await;
-    let (item, product) = rig.linked_item("Consulting", "100").await;
-    let deal = rig.deal("Numbered", Some(&contact)).await;
-    rig.create(
-        ObjectType::LineItems,
-        &[
-            ("name", "c"),
-            ("hs_product_id", &product),
-            ("quantity", "1"),
-            ("price", "100"),
-        ],
-        vec![InlineAssociation::to(&deal, type_ids::LINE_ITEM_TO_DEAL)],
-    )
-    .await;
+    let LinkedDeal {
+        customer,
+        item,
+        product,
+        deal,
+        ..
+    } = rig
+        .linked_deal(
+            ("Ada Invoicee", "ada@example.com"),
+            ("Consulting", "100"),
+            "Numbered",
+        )
+        .await;
+    rig.deal_line_item(&deal, &product, "1", "100").await;
     // Someone already used the first candidate number.
     let taken = Invoice {
         doc_number: Some(format!("HS-{deal}")),
@@ -1031,30 +792,23 @@ async fn each_action_failure_completes_with_a_message_a_user_can_act_on() {
     rig.shutdown().await;
 }
 
-/// HubSpot requests served so far (`GET /_sandbox/stats` `total`).
-async fn hubspot_requests(sandbox: &HubspotSandbox) -> u64 {
-    let stats: serde_json::Value = reqwest::get(format!("{}/_sandbox/stats", sandbox.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    stats["total"].as_u64().expect("stats carry a total")
-}
-
-/// API calls per synced invoice and per payment (printed; `cargo test e2e_invoices::api_calls
-/// -- --nocapture`), with generous bounds so a regression to per-line or per-record loops fails.
+/// API calls per synced invoice and per payment of the mirror called directly (printed;
+/// `cargo test e2e_invoices::api_calls -- --nocapture`), with generous bounds so a regression
+/// to per-line or per-record loops fails. Through the pipeline, with timings: the
+/// `invoice_flows` benchmark.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_calls_per_synced_invoice_and_per_payment() {
     const N: u64 = 5;
     let rig = Rig::start(InvoiceSyncSettings::default()).await;
-    let (customer, contact) = rig
-        .linked_customer("Bench Customer", "bench@example.com")
+    let linked = rig
+        .linked_deal(
+            ("Bench Customer", "bench@example.com"),
+            ("Bench A", "10"),
+            "Bench",
+        )
         .await;
-    let (a, _) = rig.linked_item("Bench A", "10").await;
+    let (customer, a, tag) = (linked.customer.clone(), linked.item.clone(), linked.tag());
     let (b, _) = rig.linked_item("Bench B", "20").await;
-    let deal = rig.deal("Bench", Some(&contact)).await;
-    let tag = format!("HubSpot deal: {deal}");
     rig.mirror.ensure_schema().await.unwrap();
     let mut invoices = Vec::new();
     for _ in 0..N {
@@ -1068,21 +822,33 @@ async fn api_calls_per_synced_invoice_and_per_payment() {
             .await;
         invoices.push(i.id.unwrap());
     }
-    let (hs0, qb0) = (hubspot_requests(&rig.hs).await, rig.qbo.requests_sent());
+    let (hs0, qb0) = (
+        requests_served(&rig.hs.base_url()).await,
+        rig.qbo.requests_sent(),
+    );
     for id in &invoices {
         rig.mirror.sync_invoice(id, today()).await.unwrap();
     }
-    let (hs1, qb1) = (hubspot_requests(&rig.hs).await, rig.qbo.requests_sent());
+    let (hs1, qb1) = (
+        requests_served(&rig.hs.base_url()).await,
+        rig.qbo.requests_sent(),
+    );
     let mut payments = Vec::new();
     for id in &invoices {
         payments.push(rig.pay(&customer, &[(id, "15")], "P").await.id.unwrap());
     }
-    let (hs2, qb2) = (hubspot_requests(&rig.hs).await, rig.qbo.requests_sent());
+    let (hs2, qb2) = (
+        requests_served(&rig.hs.base_url()).await,
+        rig.qbo.requests_sent(),
+    );
     let payment_mirror = PaymentMirror::new(&rig.mirror);
     for id in &payments {
         payment_mirror.sync_payment(id, today()).await.unwrap();
     }
-    let (hs3, qb3) = (hubspot_requests(&rig.hs).await, rig.qbo.requests_sent());
+    let (hs3, qb3) = (
+        requests_served(&rig.hs.base_url()).await,
+        rig.qbo.requests_sent(),
+    );
     let per_invoice = ((hs1 - hs0) as f64 / N as f64, (qb1 - qb0) as f64 / N as f64);
     let per_payment = ((hs3 - hs2) as f64 / N as f64, (qb3 - qb2) as f64 / N as f64);
     println!(
@@ -1103,10 +869,14 @@ async fn api_calls_per_synced_invoice_and_per_payment() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_sweep_marks_past_due_invoices_overdue_without_a_qbo_event() {
     let rig = Rig::start(InvoiceSyncSettings::default()).await;
-    let (customer, contact) = rig.linked_customer("Late Payer", "late@example.com").await;
-    let (item, _) = rig.linked_item("Late item", "50").await;
-    let deal = rig.deal("Late", Some(&contact)).await;
-    let tag = format!("HubSpot deal: {deal}");
+    let linked = rig
+        .linked_deal(
+            ("Late Payer", "late@example.com"),
+            ("Late item", "50"),
+            "Late",
+        )
+        .await;
+    let (customer, item, tag) = (linked.customer.clone(), linked.item.clone(), linked.tag());
     let early = rig
         .invoice(&customer, &[(&item, "1", "50")], Some(&tag), "2099-01-10")
         .await;
@@ -1154,7 +924,6 @@ impl Rig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dev_stack_serves_the_action_and_completes_its_callback() {
     use crate::e2e_stack::{E2eOptions, E2eStack};
-    use hqsync::hubspot::webhook::signature::sign_v3;
     use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
 
     let e2e = E2eStack::start(E2eOptions::default(), |_, _| {}).await;
@@ -1176,28 +945,20 @@ async fn the_dev_stack_serves_the_action_and_completes_its_callback() {
             .id
     };
     let url = format!("{}{CREATE_INVOICE_ACTION_PATH}", e2e.webhook_base);
-    let body = json!({
-        "callbackId": "dev-cb-1",
-        "origin": {"portalId": e2e.hubspot.config().portal_id},
-        "object": {"objectId": deal.parse::<u64>().unwrap(), "objectType": "DEAL"},
-        "inputFields": {"due_in_days": "30"}
-    })
-    .to_string();
-    let http = reqwest::Client::new();
-    let unsigned = http.post(&url).body(body.clone()).send().await.unwrap();
-    assert_eq!(unsigned.status().as_u16(), 401);
-    let secret = SecretString::from(e2e.hubspot.config().client_secret.clone());
-    let ts = chrono::Utc::now().timestamp_millis().to_string();
-    let signature = sign_v3(&secret, "POST", &url, body.as_bytes(), &ts);
-    let answer = http
+    let body = action_execution(
+        "dev-cb-1",
+        e2e.hubspot.config().portal_id,
+        &deal,
+        json!({"due_in_days": "30"}),
+    );
+    let unsigned = reqwest::Client::new()
         .post(&url)
-        .header("content-type", "application/json")
-        .header("X-HubSpot-Signature-v3", signature)
-        .header("X-HubSpot-Request-Timestamp", ts)
-        .body(body)
+        .body(body.clone())
         .send()
         .await
         .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+    let answer = post_signed_action(&url, &e2e.hubspot.config().client_secret, body).await;
     assert_eq!(answer.status().as_u16(), 200);
     let block: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(block["outputFields"]["hs_execution_state"], "BLOCK");

@@ -1,9 +1,9 @@
 //! End-to-end HubSpot payment records (issue 6 item 4) through both sandboxes: none on a portal
 //! without payment processing (one refused probe), one per invoice paid where it is set up.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use hqsync::adapters::memory::ManualClock;
 use hqsync::engine::invoices::properties as inv;
 use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
@@ -11,31 +11,20 @@ use hqsync::engine::payments::capability::REPROBE_AFTER;
 use hqsync::engine::payments::{
     PaymentMirror, PaymentRecordsCapability, PaymentRecordsState, PaymentTokens,
 };
-use hqsync::http::RetryPolicy;
-use hqsync::hubspot::associations::type_ids;
 use hqsync::hubspot::{
-    CreateInput, GetOptions, HubspotClient, HubspotError, HubspotObject, InlineAssociation,
-    ObjectType, PropertyDefinition, PropertyWrites,
+    CreateInput, GetOptions, HubspotClient, HubspotError, HubspotObject, ObjectType, PropertyWrites,
 };
-use hqsync::quickbooks::entities::{
-    Account, Customer, EmailAddress, Invoice, Item, ItemType, Line, LinkedTxn, Payment, Ref,
-    SalesItemLineDetail,
-};
-use hqsync::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, Query, RealmId};
+use hqsync::quickbooks::entities::{Payment, Ref};
 use hqsync_sandbox::hubspot::HubspotSandbox;
 use hqsync_sandbox::quickbooks::QuickbooksSandbox;
 use hqsync_tests::hubspot::start_default_hubspot_sandbox;
-use hqsync_tests::quickbooks::start_default_quickbooks_sandbox;
+use hqsync_tests::invoicing::{
+    FAST_RETRY as FAST, InvoiceRecords, InvoiceSandboxes, LinkedDeal, dec, payment_of, today,
+};
+use hqsync_tests::sandbox_stats::sandbox_stats;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-
-const FAST: RetryPolicy = RetryPolicy {
-    max_transient_retries: 3,
-    max_throttle_waits: 10,
-    min_backoff: std::time::Duration::from_millis(5),
-    max_backoff: std::time::Duration::from_millis(50),
-};
 
 const RECORD_PROPS: &[&str] = &[
     "hs_initial_amount",
@@ -47,20 +36,12 @@ const RECORD_PROPS: &[&str] = &[
     "hs_initiated_date",
 ];
 
-fn dec(s: &str) -> Decimal {
-    s.parse().unwrap()
-}
-
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
-/// Both sandboxes, the clients, a mirror and one customer with a linked contact and item.
+/// Both sandboxes, the records rig (reached through `Deref`), a mirror, and one customer with
+/// a linked contact and item and a deal of that contact.
 struct Rig {
     hs: HubspotSandbox,
     qb: QuickbooksSandbox,
-    hubspot: HubspotClient,
-    qbo: QboClient,
+    records: InvoiceRecords,
     mirror: InvoiceMirror,
     customer: String,
     contact: String,
@@ -68,111 +49,39 @@ struct Rig {
     deal: String,
 }
 
+impl Deref for Rig {
+    type Target = InvoiceRecords;
+
+    fn deref(&self) -> &InvoiceRecords {
+        &self.records
+    }
+}
+
 impl Rig {
     async fn start() -> Rig {
-        let hs = start_default_hubspot_sandbox().await;
-        let qb = start_default_quickbooks_sandbox().await;
-        let hubspot = HubspotClient::builder(SecretString::from(hs.config().dev_token.clone()))
-            .base_url(hs.base_url())
-            .retry_policy(FAST)
-            .build()
-            .unwrap();
-        let qbo = QboClient::new(
-            &QboEnvironment::Custom(reqwest::Url::parse(&qb.base_url()).unwrap()),
-            RealmId::new(qb.config().realm_id.clone()).unwrap(),
-            SecretString::from(qb.config().dev_token.clone()),
-        )
-        .unwrap()
-        .with_budgets(CompanyBudgets::real())
-        .with_retry_policy(FAST);
-        // The link properties the contact/product sync creates.
-        let text = |name: &str, group: &str| PropertyDefinition::text(name, name, group).unique();
-        hubspot
-            .ensure_properties(
-                ObjectType::Contacts,
-                &[text("qbo_customer_id", "contactinformation")],
+        let InvoiceSandboxes { hs, qb, records } = InvoiceSandboxes::start().await;
+        let LinkedDeal {
+            customer,
+            contact,
+            item,
+            deal,
+            ..
+        } = records
+            .linked_deal(
+                ("Ada Payer", "ada@example.com"),
+                ("Consulting", "100"),
+                "Engine",
             )
-            .await
-            .unwrap();
-        hubspot
-            .ensure_properties(
-                ObjectType::Products,
-                &[text("qbo_item_id", "productinformation")],
-            )
-            .await
-            .unwrap();
-        let income = qbo
-            .query_all::<Account>(Query::select("Account").eq("AccountType", "Income"))
-            .await
-            .unwrap()
-            .into_iter()
-            .find_map(|a| a.id)
-            .expect("the sandbox has an income account");
-        let customer = qbo
-            .create_idempotent(&Customer {
-                display_name: Some("Ada Payer".into()),
-                primary_email_addr: Some(EmailAddress::new("ada@example.com")),
-                ..Customer::default()
-            })
-            .await
-            .unwrap()
-            .id
-            .unwrap();
-        let create = |kind, pairs: &[(&str, &str)], assoc: Vec<InlineAssociation>| {
-            let props: PropertyWrites = pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
-            let mut input = CreateInput::new(props);
-            input.associations = assoc;
-            let hubspot = hubspot.clone();
-            async move { hubspot.create_object(kind, &input).await.unwrap().id }
-        };
-        let contact = create(
-            ObjectType::Contacts,
-            &[("email", "ada@example.com"), ("qbo_customer_id", &customer)],
-            vec![],
-        )
-        .await;
-        let item = qbo
-            .create_idempotent(&Item {
-                name: Some("Consulting".into()),
-                item_type: Some(ItemType::Service),
-                unit_price: Some(dec("100")),
-                income_account_ref: Some(Ref::to(income)),
-                ..Item::default()
-            })
-            .await
-            .unwrap()
-            .id
-            .unwrap();
-        create(
-            ObjectType::Products,
-            &[
-                ("name", "Consulting"),
-                ("price", "100"),
-                ("qbo_item_id", &item),
-            ],
-            vec![],
-        )
-        .await;
-        let deal = create(
-            ObjectType::Deals,
-            &[
-                ("dealname", "Engine"),
-                ("dealstage", "appointmentscheduled"),
-                ("pipeline", "default"),
-            ],
-            vec![InlineAssociation::to(&contact, type_ids::DEAL_TO_CONTACT)],
-        )
-        .await;
-        let mirror =
-            InvoiceMirror::new(hubspot.clone(), qbo.clone(), InvoiceSyncSettings::default());
+            .await;
+        let mirror = InvoiceMirror::new(
+            records.hubspot.clone(),
+            records.qbo.clone(),
+            InvoiceSyncSettings::default(),
+        );
         Rig {
             hs,
             qb,
-            hubspot,
-            qbo,
+            records,
             mirror,
             customer,
             contact,
@@ -189,27 +98,14 @@ impl Rig {
     /// A QBO invoice of `qty` x 100 on the deal, mirrored into HubSpot; its QBO id.
     async fn invoice(&self, qty: &str) -> String {
         let invoice = self
-            .qbo
-            .create_idempotent(&Invoice {
-                customer_ref: Some(Ref::to(&self.customer)),
-                line: vec![Line {
-                    amount: Some(dec(qty) * dec("100")),
-                    detail_type: Some("SalesItemLineDetail".into()),
-                    sales_item_line_detail: Some(SalesItemLineDetail {
-                        item_ref: Some(Ref::to(&self.item)),
-                        qty: Some(dec(qty)),
-                        unit_price: Some(dec("100")),
-                        ..SalesItemLineDetail::default()
-                    }),
-                    ..Line::default()
-                }],
-                due_date: Some("2099-01-01".parse().unwrap()),
-                private_note: Some(format!("HubSpot deal: {}", self.deal)),
-                bill_email: Some(EmailAddress::new("billing@example.com")),
-                ..Invoice::default()
-            })
-            .await
-            .unwrap();
+            .records
+            .invoice(
+                &self.customer,
+                &[(&self.item, qty, "100")],
+                Some(&format!("HubSpot deal: {}", self.deal)),
+                "2099-01-01",
+            )
+            .await;
         let id = invoice.id.unwrap();
         self.mirror.sync_invoice(&id, today()).await.unwrap();
         id
@@ -217,30 +113,13 @@ impl Rig {
 
     /// A QBO check payment applying `applied` (invoice id, amount); its id.
     async fn pay(&self, applied: &[(&str, &str)], reference: &str) -> String {
-        let total: Decimal = applied.iter().map(|(_, a)| dec(a)).sum();
         self.qbo
             .create_idempotent(&Payment {
-                customer_ref: Some(Ref::to(&self.customer)),
-                total_amt: Some(total),
-                payment_ref_num: Some(reference.into()),
                 payment_method_ref: Some(Ref {
                     value: "2".into(),
                     name: Some("Check".into()),
                 }),
-                txn_date: Some(today()),
-                line: applied
-                    .iter()
-                    .map(|(invoice, amount)| Line {
-                        amount: Some(dec(amount)),
-                        linked_txn: vec![LinkedTxn {
-                            txn_id: (*invoice).into(),
-                            txn_type: "Invoice".into(),
-                            ..LinkedTxn::default()
-                        }],
-                        ..Line::default()
-                    })
-                    .collect(),
-                ..Payment::default()
+                ..payment_of(&self.customer, applied, reference)
             })
             .await
             .unwrap()
@@ -299,14 +178,7 @@ impl Rig {
 
     /// Responses with status 403 the HubSpot sandbox gave (payment refusals in these tests).
     async fn forbidden_responses(&self) -> u64 {
-        let stats: Value = reqwest::Client::new()
-            .get(format!("{}/_sandbox/stats", self.hs.base_url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let stats = sandbox_stats(&self.hs.base_url()).await;
         stats["routes"]
             .as_array()
             .unwrap()

@@ -1,7 +1,10 @@
 //! Shared support for the integration tests and benchmarks: starting sandboxes on free ports,
-//! loading the recorded vendor fixtures.
+//! loading the recorded vendor fixtures, the invoice tests' records, sandbox request counts.
 
 pub mod aws_stack;
 pub mod fixtures;
 pub mod hubspot;
+pub mod invoicing;
 pub mod quickbooks;
+pub mod sandbox_stats;
+pub mod workflow_action;
