@@ -68,6 +68,17 @@ impl Rig {
         self.hs.shutdown().await;
         self.qb.shutdown().await;
     }
+
+    /// Ada's customer linked to a contact, "Consulting" at 100 linked to a product, and her
+    /// deal "Engine".
+    async fn ada_and_her_engine_deal(&self) -> LinkedDeal {
+        self.linked_deal(
+            ("Ada Invoicee", "ada@example.com"),
+            ("Consulting", "100"),
+            "Engine",
+        )
+        .await
+    }
 }
 
 const INVOICE_PROPS: &[&str] = &[
@@ -329,26 +340,10 @@ async fn an_unlinked_customer_needs_attention_and_the_open_deal_fallback_is_opt_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payments_update_balances_and_note_each_event_once_on_the_deal() {
     let rig = Rig::start(InvoiceSyncSettings::default()).await;
-    let linked = rig
-        .linked_deal(
-            ("Ada Invoicee", "ada@example.com"),
-            ("Consulting", "100"),
-            "Engine",
-        )
-        .await;
-    let tag = linked.tag();
-    let LinkedDeal {
-        customer,
-        item,
-        deal,
-        ..
-    } = linked;
-    let a = rig
-        .invoice(&customer, &[(&item, "1", "100")], Some(&tag), "2099-01-01")
-        .await;
-    let b = rig
-        .invoice(&customer, &[(&item, "2", "100")], Some(&tag), "2099-01-01")
-        .await;
+    let linked = rig.ada_and_her_engine_deal().await;
+    let LinkedDeal { customer, deal, .. } = &linked;
+    let a = rig.tagged_invoice(&linked, "1", "2099-01-01").await;
+    let b = rig.tagged_invoice(&linked, "2", "2099-01-01").await;
     let (a_id, b_id) = (a.id.clone().unwrap(), b.id.clone().unwrap());
     rig.mirror.sync_invoice(&a_id, today()).await.unwrap();
     rig.mirror.sync_invoice(&b_id, today()).await.unwrap();
@@ -472,31 +467,15 @@ async fn payments_update_balances_and_note_each_event_once_on_the_deal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deal_follows_its_most_recently_updated_invoice() {
     let rig = Rig::start(InvoiceSyncSettings::default()).await;
-    let linked = rig
-        .linked_deal(
-            ("Ada Invoicee", "ada@example.com"),
-            ("Consulting", "100"),
-            "Engine",
-        )
-        .await;
-    let tag = linked.tag();
-    let LinkedDeal {
-        customer,
-        item,
-        deal,
-        ..
-    } = linked;
-    let first = rig
-        .invoice(&customer, &[(&item, "1", "100")], Some(&tag), "2099-01-01")
-        .await;
+    let linked = rig.ada_and_her_engine_deal().await;
+    let deal = &linked.deal;
+    let first = rig.tagged_invoice(&linked, "1", "2099-01-01").await;
     rig.mirror
         .sync_invoice(first.id.as_deref().unwrap(), today())
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let second = rig
-        .invoice(&customer, &[(&item, "3", "100")], Some(&tag), "2099-02-01")
-        .await;
+    let second = rig.tagged_invoice(&linked, "3", "2099-02-01").await;
     rig.mirror
         .sync_invoice(second.id.as_deref().unwrap(), today())
         .await
@@ -876,13 +855,8 @@ async fn the_daily_sweep_marks_past_due_invoices_overdue_without_a_qbo_event() {
             "Late",
         )
         .await;
-    let (customer, item, tag) = (linked.customer.clone(), linked.item.clone(), linked.tag());
-    let early = rig
-        .invoice(&customer, &[(&item, "1", "50")], Some(&tag), "2099-01-10")
-        .await;
-    let later = rig
-        .invoice(&customer, &[(&item, "2", "50")], Some(&tag), "2099-06-10")
-        .await;
+    let early = rig.tagged_invoice(&linked, "1", "2099-01-10").await;
+    let later = rig.tagged_invoice(&linked, "2", "2099-06-10").await;
     let synced_on: NaiveDate = "2099-01-01".parse().unwrap();
     for i in [&early, &later] {
         rig.mirror

@@ -37,16 +37,13 @@ const RECORD_PROPS: &[&str] = &[
 ];
 
 /// Both sandboxes, the records rig (reached through `Deref`), a mirror, and one customer with
-/// a linked contact and item and a deal of that contact.
+/// a linked contact and item (at 100) and a deal of that contact.
 struct Rig {
     hs: HubspotSandbox,
     qb: QuickbooksSandbox,
     records: InvoiceRecords,
     mirror: InvoiceMirror,
-    customer: String,
-    contact: String,
-    item: String,
-    deal: String,
+    linked: LinkedDeal,
 }
 
 impl Deref for Rig {
@@ -60,13 +57,7 @@ impl Deref for Rig {
 impl Rig {
     async fn start() -> Rig {
         let InvoiceSandboxes { hs, qb, records } = InvoiceSandboxes::start().await;
-        let LinkedDeal {
-            customer,
-            contact,
-            item,
-            deal,
-            ..
-        } = records
+        let linked = records
             .linked_deal(
                 ("Ada Payer", "ada@example.com"),
                 ("Consulting", "100"),
@@ -83,10 +74,7 @@ impl Rig {
             qb,
             records,
             mirror,
-            customer,
-            contact,
-            item,
-            deal,
+            linked,
         }
     }
 
@@ -99,12 +87,7 @@ impl Rig {
     async fn invoice(&self, qty: &str) -> String {
         let invoice = self
             .records
-            .invoice(
-                &self.customer,
-                &[(&self.item, qty, "100")],
-                Some(&format!("HubSpot deal: {}", self.deal)),
-                "2099-01-01",
-            )
+            .tagged_invoice(&self.linked, qty, "2099-01-01")
             .await;
         let id = invoice.id.unwrap();
         self.mirror.sync_invoice(&id, today()).await.unwrap();
@@ -119,7 +102,7 @@ impl Rig {
                     value: "2".into(),
                     name: Some("Check".into()),
                 }),
-                ..payment_of(&self.customer, applied, reference)
+                ..payment_of(&self.linked.customer, applied, reference)
             })
             .await
             .unwrap()
@@ -315,7 +298,7 @@ async fn with_payment_processing_each_invoice_paid_gets_one_record_archived_when
             .associated(ObjectType::CommercePayments, &r.id, ObjectType::Contacts)
             .await
             .unwrap();
-        assert_eq!(contacts, vec![rig.contact.clone()]);
+        assert_eq!(contacts, vec![rig.linked.contact.clone()]);
         let tokens = PaymentTokens::parse(
             rig.hubspot_invoice(invoice)
                 .await

@@ -391,6 +391,8 @@ pub struct LinkedDeal {
     pub customer: String,
     pub contact: String,
     pub item: String,
+    /// The item's unit price.
+    pub price: String,
     pub product: String,
     pub deal: String,
 }
@@ -418,8 +420,20 @@ impl InvoiceRecords {
             customer,
             contact,
             item,
+            price: price.to_owned(),
             product,
             deal,
         }
+    }
+
+    /// A QBO invoice of `linked`'s customer for `qty` of its item, tagged with its deal.
+    pub async fn tagged_invoice(&self, linked: &LinkedDeal, qty: &str, due: &str) -> Invoice {
+        self.invoice(
+            &linked.customer,
+            &[(&linked.item, qty, &linked.price)],
+            Some(&linked.tag()),
+            due,
+        )
+        .await
     }
 }
