@@ -341,7 +341,7 @@ async fn an_unlinked_customer_needs_attention_and_the_open_deal_fallback_is_opt_
 async fn payments_update_balances_and_note_each_event_once_on_the_deal() {
     let rig = Rig::start(InvoiceSyncSettings::default()).await;
     let linked = rig.ada_and_her_engine_deal().await;
-    let LinkedDeal { customer, deal, .. } = &linked;
+    let (customer, deal) = (linked.customer.clone(), linked.deal.clone());
     let a = rig.tagged_invoice(&linked, "1", "2099-01-01").await;
     let b = rig.tagged_invoice(&linked, "2", "2099-01-01").await;
     let (a_id, b_id) = (a.id.clone().unwrap(), b.id.clone().unwrap());
@@ -468,7 +468,7 @@ async fn payments_update_balances_and_note_each_event_once_on_the_deal() {
 async fn the_deal_follows_its_most_recently_updated_invoice() {
     let rig = Rig::start(InvoiceSyncSettings::default()).await;
     let linked = rig.ada_and_her_engine_deal().await;
-    let deal = &linked.deal;
+    let deal = linked.deal.clone();
     let first = rig.tagged_invoice(&linked, "1", "2099-01-01").await;
     rig.mirror
         .sync_invoice(first.id.as_deref().unwrap(), today())
