@@ -133,8 +133,16 @@ async fn bad_records_fail_with_the_vendor_message_and_good_ones_are_created() {
         ),
         customer("Good Two"),
     ];
+    let more: Vec<CreateRequest> = (3..8).map(|i| customer(&format!("Good {i}"))).collect();
+    let requests: Vec<CreateRequest> = requests.into_iter().chain(more).collect();
     let results = gw.create(ObjectKind::Contact, requests).await.unwrap();
-    assert_eq!(results.len(), 6);
+    assert_eq!(results.len(), 11);
+    for (i, result) in results[6..].iter().enumerate() {
+        assert_eq!(
+            display_name(result.as_ref().unwrap()),
+            format!("Good {}", i + 3)
+        );
+    }
     assert_eq!(display_name(results[0].as_ref().unwrap()), "Good One");
     assert_eq!(display_name(results[5].as_ref().unwrap()), "Good Two");
 
@@ -163,7 +171,7 @@ async fn bad_records_fail_with_the_vendor_message_and_good_ones_are_created() {
     assert_eq!(
         posts(&sandbox, BATCH_ROUTE).await,
         1,
-        "five records sent in one batch"
+        "ten records sent in one batch (the nested clash is refused before sending)"
     );
     let found = gw
         .find_by_field(
@@ -200,18 +208,21 @@ async fn a_replayed_chunk_creates_no_duplicates_whatever_the_order() {
     }
     let listed = gw.list_page(ObjectKind::Contact, None).await.unwrap();
     assert_eq!(listed.records.len(), 35, "no duplicates");
-    // 30 + 5 per call; the retry's chunks were the same, so QBO replayed them.
-    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 4);
+    // Per call: one batch of 30 and five single creates (a tail below MIN_BATCH_ITEMS); the
+    // retry's chunk was the same set, so QBO replayed it, and each single replayed its key.
+    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 2);
+    assert_eq!(posts(&sandbox, ENTITY_ROUTE).await, 10);
 }
 
 #[tokio::test]
 async fn stale_sync_tokens_fail_per_record_and_deactivations_batch_too() {
     let sandbox = start_default_quickbooks_sandbox().await;
     let gw = gateway(&sandbox);
+    let names: Vec<String> = (0..12).map(|i| format!("Upd {i:02}")).collect();
     let records = created(
         &gw.create(
             ObjectKind::Contact,
-            vec![customer("Upd A"), customer("Upd B"), customer("Upd C")],
+            names.iter().map(|n| customer(n)).collect(),
         )
         .await
         .unwrap(),
@@ -221,56 +232,52 @@ async fn stale_sync_tokens_fail_per_record_and_deactivations_batch_too() {
         expected_version: version.into(),
         values: values(&[("BillAddr.City", json!(city))]),
     };
-    let results = gw
-        .update(
-            ObjectKind::Contact,
-            vec![
-                update(&records[0], "0", "Oslo"),
-                update(&records[1], "7", "Rome"),
-                update(&records[2], "0", "Lima"),
-            ],
-        )
-        .await
-        .unwrap();
+    let updates: Vec<UpdateRequest> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| update(r, if i == 1 { "7" } else { "0" }, &format!("City {i}")))
+        .collect();
+    let results = gw.update(ObjectKind::Contact, updates).await.unwrap();
     assert_eq!(
         posts(&sandbox, BATCH_ROUTE).await,
         2,
         "one create, one update"
     );
-    let oslo = results[0].as_ref().unwrap();
+    let first = results[0].as_ref().unwrap();
     assert_eq!(
-        (oslo.id.as_str(), oslo.version.as_str()),
+        (first.id.as_str(), first.version.as_str()),
         (records[0].id.as_str(), "1")
     );
-    assert_eq!(oslo.value("BillAddr.City"), Some(&json!("Oslo")));
+    assert_eq!(first.value("BillAddr.City"), Some(&json!("City 0")));
     assert_eq!(
-        oslo.value("DisplayName"),
-        Some(&json!("Upd A")),
+        first.value("DisplayName"),
+        Some(&json!("Upd 00")),
         "sparse: other fields kept"
     );
     let stale = results[1].as_ref().unwrap_err();
     assert_eq!(stale.kind, RecordErrorKind::Stale);
     assert_eq!(stale.code.as_deref(), Some("5010"));
     assert!(stale.retryable);
-    assert_eq!(
-        results[2].as_ref().unwrap().value("BillAddr.City"),
-        Some(&json!("Lima"))
-    );
+    for (i, result) in results.iter().enumerate().skip(2) {
+        let record = result.as_ref().unwrap();
+        assert_eq!(record.id, records[i].id, "request order");
+        assert_eq!(
+            record.value("BillAddr.City"),
+            Some(&json!(format!("City {i}")))
+        );
+    }
 
+    let deactivations: Vec<DeactivateRequest> = records
+        .iter()
+        .enumerate()
+        .take(10)
+        .map(|(i, r)| DeactivateRequest {
+            id: r.id.clone(),
+            expected_version: if i == 1 { "5" } else { "1" }.into(),
+        })
+        .collect();
     let deactivated = gw
-        .deactivate(
-            ObjectKind::Contact,
-            vec![
-                DeactivateRequest {
-                    id: records[0].id.clone(),
-                    expected_version: "1".into(),
-                },
-                DeactivateRequest {
-                    id: records[1].id.clone(),
-                    expected_version: "5".into(),
-                },
-            ],
-        )
+        .deactivate(ObjectKind::Contact, deactivations)
         .await
         .unwrap();
     assert!(deactivated[0].is_ok(), "{deactivated:?}");
@@ -278,7 +285,9 @@ async fn stale_sync_tokens_fail_per_record_and_deactivations_batch_too() {
         deactivated[1].as_ref().unwrap_err().kind,
         RecordErrorKind::Stale
     );
+    assert!(deactivated[2..].iter().all(Result::is_ok));
     assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 3);
+    assert_eq!(posts(&sandbox, ENTITY_ROUTE).await, 0);
     let read = gw
         .read(
             ObjectKind::Contact,
@@ -289,7 +298,25 @@ async fn stale_sync_tokens_fail_per_record_and_deactivations_batch_too() {
     let active = |id: &str| read.iter().find(|r| r.id == id).unwrap().active;
     assert!(!active(&records[0].id));
     assert!(active(&records[1].id));
-    assert_eq!(posts(&sandbox, ENTITY_ROUTE).await, 0);
+
+    // A small call (below MIN_BATCH_ITEMS) goes as single calls, with the same per-record errors.
+    let small = gw
+        .update(
+            ObjectKind::Contact,
+            vec![
+                update(&records[10], "1", "Quito"),
+                update(&records[11], "9", "Lima"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        small[0].as_ref().unwrap().value("BillAddr.City"),
+        Some(&json!("Quito"))
+    );
+    assert_eq!(small[1].as_ref().unwrap_err().code.as_deref(), Some("5010"));
+    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 3);
+    assert_eq!(posts(&sandbox, ENTITY_ROUTE).await, 2);
 }
 
 #[tokio::test]
@@ -303,15 +330,12 @@ async fn item_faults_stay_with_their_record_and_only_those_are_sent_again() {
         .await
         .unwrap();
     assert!(knobs.status().is_success());
-    let requests = vec![
-        customer("Fault A"),
-        customer("Fault B"),
-        customer("Fault C"),
-    ];
+    let requests: Vec<CreateRequest> = (0..10).map(|i| customer(&format!("Fault {i}"))).collect();
     let results = gw
         .create(ObjectKind::Contact, requests.clone())
         .await
         .unwrap();
+    // Items run in request order in the sandbox, so the first two drew the injected faults.
     assert_eq!(
         results[0].as_ref().unwrap_err().kind,
         RecordErrorKind::Stale
@@ -320,19 +344,21 @@ async fn item_faults_stay_with_their_record_and_only_those_are_sent_again() {
     assert_eq!(server.kind, RecordErrorKind::Other);
     assert_eq!(server.code.as_deref(), Some("10000"));
     assert!(server.retryable, "a server fault on one item is retried");
-    let kept = results[2].as_ref().unwrap().clone();
-    assert_eq!(display_name(&kept), "Fault C");
+    for (i, result) in results.iter().enumerate().skip(2) {
+        assert_eq!(display_name(result.as_ref().unwrap()), format!("Fault {i}"));
+    }
 
-    // The engine retries the two failed records: a new set of keys, so a new chunk id; they
-    // were not executed, so each is created once.
+    // The engine retries the two failed records: they were not executed, so each is created
+    // once (a new set of keys, sent as single creates under their own keys).
     let retried = created(
         &gw.create(ObjectKind::Contact, requests[..2].to_vec())
             .await
             .unwrap(),
     );
-    assert_eq!(display_name(&retried[0]), "Fault A");
-    assert_eq!(display_name(&retried[1]), "Fault B");
+    assert_eq!(display_name(&retried[0]), "Fault 0");
+    assert_eq!(display_name(&retried[1]), "Fault 1");
     let listed = gw.list_page(ObjectKind::Contact, None).await.unwrap();
-    assert_eq!(listed.records.len(), 3);
-    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 2);
+    assert_eq!(listed.records.len(), 10);
+    assert_eq!(posts(&sandbox, BATCH_ROUTE).await, 1);
+    assert_eq!(posts(&sandbox, ENTITY_ROUTE).await, 2);
 }

@@ -1,5 +1,5 @@
-//! The gateway's QBO writes (creates, sparse updates, `Active=false`): one request keeps the
-//! single call (lowest latency for live edits); more go through `/batch` (§8), 30 per request.
+//! The gateway's QBO writes (creates, sparse updates, `Active=false`): runs of 10..=30 records
+//! go through `/batch` (§8) as one request each; single records and short tails go singly.
 //!
 //! Idempotency of batched creates (quickbooks-api.md §1, §8). A single create sends
 //! `requestid` = the request's idempotency key. A batch carries ONE `requestid` (≤ 36 chars)
@@ -10,7 +10,8 @@
 //!   the body), and each item's `bId` is its rank in that order: a retried chunk (lost answer,
 //!   a failed later chunk, a re-run job) sends the same `requestid` and the replayed answer
 //!   maps back to the right records even if their values or order changed;
-//! - a chunk of one is sent as a single create with the key itself as `requestid`, as today.
+//! - a chunk below `MIN_BATCH_ITEMS` goes as single creates, each with its key as `requestid`
+//!   (as a lone create always did), so those replay one by one.
 //!
 //! A retry whose key SET differs (some records finished in between) gets a new `requestid`,
 //! so QBO runs those creates again. That is caught downstream, not here: customer DisplayName
@@ -40,9 +41,13 @@ use crate::ports::{
 use crate::quickbooks::limits::{MAX_BATCH_ITEMS, MAX_IN_FLIGHT};
 use crate::quickbooks::{BatchItem, BatchItemResult, Entity, NameListEntity, QboError, RequestId};
 
-/// Write calls with at least this many records go through `/batch`; a single record keeps
-/// the single call (one request-budget slot, no batch-budget slot, lowest latency).
-const BATCH_FROM: usize = 2;
+/// Fewest records worth a batch request. Measured (engine_sync bench): the initial sync hands
+/// the gateway ~100 records per round, split by side and operation, so a chunk-of-30 rule left
+/// many 1..9-record tails, each spending a slot of the scarce 40/min batch budget (§8, §9)
+/// while the 500/min request budget sat idle. A batch slot is worth 500/40 = 12.5 single
+/// calls; below 10 records the singles are cheaper, go out at once (10 in flight, 10/s) and
+/// keep each create's own `requestid`. A live edit (one record) stays a single call.
+const MIN_BATCH_ITEMS: usize = 10;
 
 /// One record's outcome, or the whole-call failure it turned out to be.
 type Outcome<T> = Result<Result<T, RecordError>, GatewayError>;
@@ -81,19 +86,15 @@ impl QuickbooksGateway {
                 Err(e) => results[index] = Some(Err(e)),
             }
         }
-        if requests.len() < BATCH_FROM {
-            for create in ready {
-                let result = self.client.create(&create.entity, &create.request_id).await;
-                results[create.index] = Some(self.record_result(kind, result)?);
-            }
+        if ready.len() < MIN_BATCH_ITEMS {
+            self.create_singly(kind, ready, &mut results).await?;
             return Ok(results.into_iter().flatten().collect());
         }
         // Same set of keys -> same chunks (module comment).
         ready.sort_by(|a, b| a.request_id.as_str().cmp(b.request_id.as_str()));
-        for chunk in ready.chunks(MAX_BATCH_ITEMS) {
-            if let [only] = chunk {
-                let result = self.client.create(&only.entity, &only.request_id).await;
-                results[only.index] = Some(self.record_result(kind, result)?);
+        for chunk in owned_chunks(ready, MAX_BATCH_ITEMS) {
+            if chunk.len() < MIN_BATCH_ITEMS {
+                self.create_singly(kind, chunk, &mut results).await?;
                 continue;
             }
             let request_id = chunk_request_id(
@@ -130,6 +131,26 @@ impl QuickbooksGateway {
         Ok(results.into_iter().flatten().collect())
     }
 
+    /// Single creates (`requestid` = the idempotency key), up to 10 at once, in the given order.
+    async fn create_singly<E: Entity>(
+        &self,
+        kind: ObjectKind,
+        creates: Vec<ReadyCreate<E>>,
+        results: &mut [Option<Result<Record, RecordError>>],
+    ) -> Result<(), GatewayError> {
+        let answers = futures::stream::iter(creates.into_iter().map(|c| async move {
+            let result = self.client.create(&c.entity, &c.request_id).await;
+            (c.index, self.record_result(kind, result))
+        }))
+        .buffered(MAX_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+        for (index, answer) in answers {
+            results[index] = Some(answer?);
+        }
+        Ok(())
+    }
+
     pub(super) async fn update_as<E: Entity>(
         &self,
         kind: ObjectKind,
@@ -137,28 +158,15 @@ impl QuickbooksGateway {
     ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
         let patches: Vec<Result<E, RecordError>> =
             requests.iter().map(|r| update_patch(kind, r)).collect();
-        if requests.len() < BATCH_FROM {
-            let mut results = Vec::with_capacity(patches.len());
-            for patch in patches {
-                results.push(match patch {
-                    Ok(patch) => {
-                        self.record_result(kind, self.client.sparse_update(&patch).await)?
-                    }
-                    Err(e) => Err(e),
-                });
-            }
-            return Ok(results);
-        }
-        let items = patches
-            .into_iter()
-            .map(|patch| patch.and_then(|p| BatchItem::sparse_update(&p).map_err(invalid_qbo)))
-            .collect();
-        self.run_batch(items, |answer| {
-            match self.item_outcome(answer.and_then(|v| v.entity::<E>()))? {
+        self.write_chunked(
+            patches,
+            |patch| BatchItem::sparse_update(patch),
+            |patch: E| async move { self.record_result(kind, self.client.sparse_update(&patch).await) },
+            |answer| match self.item_outcome(answer.and_then(|v| v.entity::<E>()))? {
                 Ok(entity) => Ok(Ok(self.to_record(kind, &entity)?)),
                 Err(e) => Ok(Err(e)),
-            }
-        })
+            },
+        )
         .await
     }
 
@@ -166,32 +174,93 @@ impl QuickbooksGateway {
         &self,
         requests: Vec<DeactivateRequest>,
     ) -> Result<Vec<Result<(), RecordError>>, GatewayError> {
-        if requests.len() < BATCH_FROM {
-            let attempts = futures::stream::iter(requests.into_iter().map(|request| async move {
+        self.write_chunked(
+            requests.into_iter().map(Ok).collect(),
+            |r: &DeactivateRequest| Ok(BatchItem::deactivate::<E>(&r.id, &r.expected_version)),
+            |r: DeactivateRequest| async move {
                 match self
                     .client
-                    .deactivate::<E>(&request.id, &request.expected_version)
+                    .deactivate::<E>(&r.id, &r.expected_version)
                     .await
                 {
                     Ok(_) => Ok(Ok(())),
                     Err(e) => per_record(e).map(Err),
                 }
-            }))
-            .buffered(MAX_IN_FLIGHT)
-            .collect::<Vec<_>>()
-            .await;
-            return attempts.into_iter().collect();
-        }
-        let items = requests
-            .iter()
-            .map(|r| Ok(BatchItem::deactivate::<E>(&r.id, &r.expected_version)))
-            .collect();
-        self.run_batch(items, |answer| {
-            Ok(self
-                .item_outcome(answer.and_then(|v| v.entity::<E>()))?
-                .map(|_| ()))
-        })
+            },
+            |answer| {
+                Ok(self
+                    .item_outcome(answer.and_then(|v| v.entity::<E>()))?
+                    .map(|_| ()))
+            },
+        )
         .await
+    }
+
+    /// Versioned writes (updates, deactivations) in request order: chunks of 30 of at least
+    /// `MIN_BATCH_ITEMS` go as one batch request (`requestid` from the chunk's content,
+    /// `QboClient::batch`), smaller calls and tails as single calls, 10 at once. Results keep
+    /// the order of `writes`; writes that failed before sending keep their error.
+    async fn write_chunked<W, T, Fut>(
+        &self,
+        writes: Vec<Result<W, RecordError>>,
+        to_item: impl Fn(&W) -> Result<BatchItem, QboError>,
+        single: impl Fn(W) -> Fut,
+        from_answer: impl Fn(BatchItemResult) -> Outcome<T>,
+    ) -> Result<Vec<Result<T, RecordError>>, GatewayError>
+    where
+        Fut: std::future::Future<Output = Outcome<T>>,
+    {
+        let mut results: Vec<Option<Result<T, RecordError>>> =
+            writes.iter().map(|_| None).collect();
+        let mut ready: Vec<(usize, W)> = Vec::with_capacity(writes.len());
+        for (index, write) in writes.into_iter().enumerate() {
+            match write {
+                Ok(write) => ready.push((index, write)),
+                Err(e) => results[index] = Some(Err(e)),
+            }
+        }
+        let chunk_len = if ready.len() < MIN_BATCH_ITEMS {
+            ready.len().max(1)
+        } else {
+            MAX_BATCH_ITEMS
+        };
+        for chunk in owned_chunks(ready, chunk_len) {
+            if chunk.len() < MIN_BATCH_ITEMS {
+                let answers = futures::stream::iter(chunk.into_iter().map(|(index, write)| {
+                    let answer = single(write);
+                    async move { (index, answer.await) }
+                }))
+                .buffered(MAX_IN_FLIGHT)
+                .collect::<Vec<_>>()
+                .await;
+                for (index, answer) in answers {
+                    results[index] = Some(answer?);
+                }
+                continue;
+            }
+            let mut indexes = Vec::with_capacity(chunk.len());
+            let mut items = Vec::with_capacity(chunk.len());
+            for (index, write) in &chunk {
+                match to_item(write) {
+                    Ok(item) => {
+                        indexes.push(*index);
+                        items.push(item);
+                    }
+                    Err(e) => results[*index] = Some(Err(invalid(e.to_string()))),
+                }
+            }
+            let answers = self.client.batch(&items).await.map_err(gateway_error)?;
+            if answers.len() != indexes.len() {
+                return Err(GatewayError::Other {
+                    message: "QuickBooks batch answered a different number of items than were sent"
+                        .into(),
+                });
+            }
+            for (index, answer) in indexes.into_iter().zip(answers) {
+                results[index] = Some(from_answer(answer)?);
+            }
+        }
+        Ok(results.into_iter().flatten().collect())
     }
 
     /// One batch item's answer. Faults `per_record` would make whole-call failures (throttle,
@@ -228,42 +297,16 @@ impl QuickbooksGateway {
             }
         }
     }
+}
 
-    /// Sends the ready items through `QboClient::batch` (chunks of 30, content-derived
-    /// `requestid`) and turns each answer into a result with `outcome`; results keep the order
-    /// of `items`, items that failed before sending keep their error.
-    async fn run_batch<T>(
-        &self,
-        items: Vec<Result<BatchItem, RecordError>>,
-        outcome: impl Fn(BatchItemResult) -> Outcome<T>,
-    ) -> Result<Vec<Result<T, RecordError>>, GatewayError> {
-        let to_send: Vec<BatchItem> = items
-            .iter()
-            .filter_map(|i| i.as_ref().ok())
-            .cloned()
-            .collect();
-        let mut answers = self
-            .client
-            .batch(&to_send)
-            .await
-            .map_err(gateway_error)?
-            .into_iter();
-        let mut results = Vec::with_capacity(items.len());
-        for item in items {
-            results.push(match item {
-                Ok(_) => match answers.next() {
-                    Some(answer) => outcome(answer)?,
-                    None => {
-                        return Err(GatewayError::Other {
-                            message: "QuickBooks batch answered fewer items than were sent".into(),
-                        });
-                    }
-                },
-                Err(e) => Err(e),
-            });
-        }
-        Ok(results)
+/// `items` in owned runs of `len` (the last may be shorter).
+fn owned_chunks<T>(items: Vec<T>, len: usize) -> Vec<Vec<T>> {
+    let mut chunks = Vec::with_capacity(items.len().div_ceil(len));
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(len).collect());
     }
+    chunks
 }
 
 /// The `requestid` of a batch chunk of creates: the same realm, entity and set of idempotency
@@ -315,10 +358,6 @@ fn update_patch<E: Entity>(kind: ObjectKind, request: &UpdateRequest) -> Result<
     );
     serde_json::from_value(Value::Object(body))
         .map_err(|e| invalid(format!("values do not fit {}: {e}", E::NAME)))
-}
-
-fn invalid_qbo(error: crate::quickbooks::QboError) -> RecordError {
-    invalid(error.to_string())
 }
 
 #[cfg(test)]
