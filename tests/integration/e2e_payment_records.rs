@@ -21,7 +21,7 @@ use hqsync_tests::hubspot::start_default_hubspot_sandbox;
 use hqsync_tests::invoicing::{
     FAST_RETRY as FAST, InvoiceRecords, InvoiceSandboxes, LinkedDeal, dec, payment_of, today,
 };
-use hqsync_tests::sandbox_stats::sandbox_stats;
+use hqsync_tests::sandbox_stats::responses_with_status;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -161,13 +161,7 @@ impl Rig {
 
     /// Responses with status 403 the HubSpot sandbox gave (payment refusals in these tests).
     async fn forbidden_responses(&self) -> u64 {
-        let stats = sandbox_stats(&self.hs.base_url()).await;
-        stats["routes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|r| r["byStatus"]["403"].as_u64())
-            .sum()
+        responses_with_status(&self.hs.base_url(), 403).await
     }
 
     /// Turns payment processing on through the control API; returns the settings it answers.

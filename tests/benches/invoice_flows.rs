@@ -1,0 +1,561 @@
+//! Benchmark: invoices, payments and "Create QuickBooks invoice" workflow-action executions
+//! through the local pipeline (webhooks -> queue -> worker) against the sandboxes with their
+//! real rate limits and delays. Prints API calls per invoice, per payment and per execution,
+//! latency from the write (or the POST) to the record's Synced status, and wall time per phase.
+
+// The end-to-end tests' stack (both sandboxes + `hqsync::local::LocalStack`), included rather
+// than copied so the bench runs exactly what the tests run; the bench uses only part of it.
+#[path = "../integration/e2e_stack.rs"]
+#[allow(dead_code)]
+mod e2e_stack;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
+use hqsync::model::{ObjectKind, Side};
+use hqsync::ports::{Lane, SyncOutcome};
+use hqsync_sandbox::hubspot::HubspotSandboxConfig;
+use hqsync_tests::invoicing::{InvoiceRecords, dec};
+use hqsync_tests::sandbox_stats::{
+    requests_per_route, requests_served, responses_with_status, sandbox_stats,
+};
+use hqsync_tests::workflow_action::{action_execution, post_signed_action};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use e2e_stack::{E2eOptions, E2eStack};
+
+/// Sizes at full scale; `HQSYNC_BENCH_DIVISOR=n` divides them (quick runs).
+const FULL_INVOICES: usize = 50;
+const FULL_ACTIONS: usize = 10;
+/// Customers (each with its own deal) the invoices are spread over, and items on them.
+const CUSTOMERS: usize = 5;
+const ITEMS: usize = 3;
+/// How long one phase may take before the bench gives up (a hang, not a measurement).
+const PHASE_BOUND: Duration = Duration::from_secs(900);
+/// HubSpot's burst window (10 s): waited out before each phase so one phase's calls do not
+/// spend the next one's rate budget.
+const RATE_WINDOW: Duration = Duration::from_secs(10);
+
+fn divisor() -> usize {
+    std::env::var("HQSYNC_BENCH_DIVISOR")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|d| *d > 0)
+        .unwrap_or(1)
+}
+
+fn invoices() -> usize {
+    (FULL_INVOICES / divisor()).max(4)
+}
+
+fn actions() -> usize {
+    (FULL_ACTIONS / divisor()).max(1)
+}
+
+/// One record the bench waits on: its status key and when it was written (or POSTed).
+struct Pending {
+    kind: ObjectKind,
+    side: Side,
+    id: String,
+    written: DateTime<Utc>,
+}
+
+/// What a phase measured.
+struct PhaseResult {
+    latencies: Vec<Duration>,
+    failed: Vec<String>,
+    /// First write to last Synced status.
+    to_synced: Duration,
+    /// First write until the queue and both sandboxes' webhooks are quiet.
+    to_settled: Duration,
+    hubspot_calls: u64,
+    qbo_calls: u64,
+    /// 429 answers (HubSpot, QBO) among the calls.
+    throttled: (u64, u64),
+    jobs: u64,
+    jobs_retried: u64,
+    /// The bench's own QBO creates (left out of `qbo_calls`, not of `routes`).
+    own_qbo_writes: u64,
+    /// Calls per route of each side ("METHOD path" -> count), this phase only.
+    routes: [BTreeMap<String, u64>; 2],
+}
+
+/// Counters a phase's numbers are differences of.
+struct Counters {
+    served: (u64, u64),
+    routes: [BTreeMap<String, u64>; 2],
+    throttled: (u64, u64),
+    jobs_done: u64,
+    jobs_retried: u64,
+}
+
+/// The bench's view of the stack: the stack, a person's records rig, the sandboxes' URLs.
+struct Bench {
+    e2e: E2eStack,
+    records: InvoiceRecords,
+    hs_url: String,
+    qb_url: String,
+}
+
+impl Bench {
+    /// Requests and 429s both sandboxes served so far, and the pipeline's job counts.
+    async fn counters(&self) -> Counters {
+        let stats = self.e2e.stack.pipeline().expect("pipeline running").stats();
+        Counters {
+            served: (
+                requests_served(&self.hs_url).await,
+                requests_served(&self.qb_url).await,
+            ),
+            routes: [
+                requests_per_route(&self.hs_url).await,
+                requests_per_route(&self.qb_url).await,
+            ],
+            throttled: (
+                responses_with_status(&self.hs_url, 429).await,
+                responses_with_status(&self.qb_url, 429).await,
+            ),
+            jobs_done: stats.jobs_done.load(Ordering::Relaxed),
+            jobs_retried: stats.jobs_retried.load(Ordering::Relaxed),
+        }
+    }
+
+    /// True while either sandbox has webhooks queued or in flight.
+    async fn webhooks_busy(&self) -> bool {
+        for base in [&self.hs_url, &self.qb_url] {
+            let w = &sandbox_stats(base).await["webhooks"];
+            if w["queued"].as_u64().unwrap_or(0) + w["inFlight"].as_u64().unwrap_or(0) > 0 {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Settles, then lets the rate windows empty: the start of a phase.
+    async fn quiet_start(&self) {
+        self.settle().await;
+        tokio::time::sleep(RATE_WINDOW).await;
+    }
+
+    /// Waits until no webhook is pending and both lanes are empty, twice in a row a second
+    /// apart (our writes' echoes included).
+    async fn settle(&self) {
+        let mut quiet = 0;
+        while quiet < 2 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let queue = &self.e2e.stack.ctx.queue;
+            let pending = queue.pending(Lane::Live).await.unwrap_or(1)
+                + queue.pending(Lane::Bulk).await.unwrap_or(1);
+            quiet = if pending == 0 && !self.webhooks_busy().await {
+                quiet + 1
+            } else {
+                0
+            };
+        }
+    }
+
+    /// Waits for every record of `pending` to reach Synced (or need attention), then for the pipeline
+    /// to settle; counts the calls since `before` minus `own_qbo_writes` (the bench's creates).
+    async fn finish_phase(
+        &self,
+        pending: Vec<Pending>,
+        started: Instant,
+        before: Counters,
+        own_qbo_writes: u64,
+    ) -> PhaseResult {
+        let mut waiting = pending;
+        let mut latencies = Vec::new();
+        let mut failed = Vec::new();
+        while !waiting.is_empty() {
+            assert!(
+                started.elapsed() < PHASE_BOUND,
+                "{} records never synced",
+                waiting.len()
+            );
+            let mut still = Vec::new();
+            for p in waiting {
+                let status = self
+                    .e2e
+                    .stack
+                    .ctx
+                    .store
+                    .get_status(self.e2e.stack.connection_id(), p.kind, p.side, &p.id)
+                    .await
+                    .expect("read a status");
+                match status {
+                    Some(s) if matches!(s.outcome, SyncOutcome::Synced { .. }) => {
+                        latencies.push((s.updated_at - p.written).to_std().unwrap_or_default())
+                    }
+                    // Final only when no automatic retry follows.
+                    Some(s) if s.needs_attention => {
+                        failed.push(format!("{} {}: {:?}", p.kind, p.id, s.outcome))
+                    }
+                    _ => still.push(p),
+                }
+            }
+            waiting = still;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let to_synced = started.elapsed();
+        self.settle().await;
+        let to_settled = started.elapsed();
+        let after = self.counters().await;
+        PhaseResult {
+            latencies,
+            failed,
+            to_synced,
+            to_settled,
+            hubspot_calls: after.served.0 - before.served.0,
+            qbo_calls: after.served.1 - before.served.1 - own_qbo_writes,
+            throttled: (
+                after.throttled.0 - before.throttled.0,
+                after.throttled.1 - before.throttled.1,
+            ),
+            jobs: after.jobs_done - before.jobs_done,
+            jobs_retried: after.jobs_retried - before.jobs_retried,
+            own_qbo_writes,
+            routes: [0, 1].map(|side| {
+                after.routes[side]
+                    .iter()
+                    .map(|(route, n)| {
+                        (
+                            route.clone(),
+                            n - before.routes[side].get(route).unwrap_or(&0),
+                        )
+                    })
+                    .filter(|(_, n)| *n > 0)
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// The `q`-th percentile (nearest rank) of sorted `values`.
+fn percentile(sorted: &[Duration], q: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() * q).div_ceil(100)).clamp(1, sorted.len()) - 1]
+}
+
+fn print_phase(title: &str, unit: &str, count: usize, r: &mut PhaseResult) {
+    r.latencies.sort();
+    let n = count as f64;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("\n{title}");
+    println!(
+        "  API calls per {unit}: {:.2} HubSpot + {:.2} QBO ({} + {} in all, of which {} + {} answered 429; \
+         webhook echoes of our own writes included); {} jobs done, {} retried",
+        r.hubspot_calls as f64 / n,
+        r.qbo_calls as f64 / n,
+        r.hubspot_calls,
+        r.qbo_calls,
+        r.throttled.0,
+        r.throttled.1,
+        r.jobs,
+        r.jobs_retried
+    );
+    println!(
+        "  latency to Synced: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms ({} synced, {} failed)",
+        ms(percentile(&r.latencies, 50)),
+        ms(percentile(&r.latencies, 95)),
+        ms(r.latencies.last().copied().unwrap_or_default()),
+        r.latencies.len(),
+        r.failed.len()
+    );
+    println!(
+        "  wall time: {:.1} s to the last Synced status, {:.1} s until the pipeline was quiet",
+        r.to_synced.as_secs_f64(),
+        r.to_settled.as_secs_f64()
+    );
+    for (side, routes) in ["HubSpot", "QBO"].iter().zip(&r.routes) {
+        let per: Vec<String> = routes
+            .iter()
+            .map(|(route, c)| format!("{:.2} {route}", *c as f64 / n))
+            .collect();
+        println!("  {side} calls per {unit} by route: {}", per.join(", "));
+    }
+    if r.own_qbo_writes > 0 {
+        println!(
+            "  (QBO routes include the bench's own {} creates)",
+            r.own_qbo_writes
+        );
+    }
+    for f in &r.failed {
+        println!("  FAILED {f}");
+    }
+}
+
+/// The linked records the flows use: per customer (QBO id, HubSpot contact, tagged deal), and
+/// items (QBO id, product, price).
+struct Setup {
+    customers: Vec<(String, String, String)>,
+    items: Vec<(String, String, String)>,
+}
+
+async fn set_up(bench: &Bench) -> Setup {
+    let r = &bench.records;
+    let mut customers = Vec::new();
+    let mut qbo_customers = Vec::new();
+    for c in 0..CUSTOMERS {
+        qbo_customers.push(
+            r.customer(
+                &format!("Bench Buyer {c}"),
+                &format!("bench.buyer{c}@example.com"),
+            )
+            .await,
+        );
+    }
+    let mut items = Vec::new();
+    for i in 0..ITEMS {
+        let price = format!("{}", 25 * (i + 1));
+        let item = r.item(&format!("Bench item {i}"), &price).await;
+        let product = linked(bench, ObjectKind::Product, &item).await;
+        items.push((item, product, price));
+    }
+    for (c, customer) in qbo_customers.into_iter().enumerate() {
+        let contact = linked(bench, ObjectKind::Contact, &customer).await;
+        let deal = r.deal(&format!("Bench deal {c}"), Some(&contact)).await;
+        customers.push((customer, contact, deal));
+    }
+    Setup { customers, items }
+}
+
+/// The HubSpot partner the pipeline linked to QBO record `id` (waits for it).
+async fn linked(bench: &Bench, kind: ObjectKind, id: &str) -> String {
+    let started = Instant::now();
+    loop {
+        if let Some(partner) = bench.e2e.partner(kind, Side::Quickbooks, id).await {
+            return partner;
+        }
+        assert!(
+            started.elapsed() < PHASE_BOUND,
+            "QBO {kind} {id} never linked"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// N invoices of two lines each; invoice `i` belongs to customer `(i / 2) % CUSTOMERS`, so
+/// consecutive pairs share a customer (for the payments across two invoices).
+async fn invoice_phase(bench: &Bench, setup: &Setup) -> (PhaseResult, Vec<(String, Decimal)>) {
+    bench.quiet_start().await;
+    let before = bench.counters().await;
+    let started = Instant::now();
+    let mut pending = Vec::new();
+    let mut made = Vec::new();
+    for i in 0..invoices() {
+        let (customer, _, deal) = &setup.customers[(i / 2) % CUSTOMERS];
+        let (a, _, a_price) = &setup.items[i % ITEMS];
+        let (b, _, b_price) = &setup.items[(i + 1) % ITEMS];
+        // Distinct bodies: the client's requestid is derived from the body.
+        let qty = (i + 1).to_string();
+        let invoice = bench
+            .records
+            .invoice(
+                customer,
+                &[(a, &qty, a_price), (b, "1", b_price)],
+                Some(&format!("Bench invoice {i}. HubSpot deal: {deal}")),
+                "2099-01-31",
+            )
+            .await;
+        let written = Utc::now();
+        let id = invoice.id.expect("created invoice id");
+        made.push((id.clone(), invoice.total_amt.expect("invoice total")));
+        pending.push(Pending {
+            kind: ObjectKind::Invoice,
+            side: Side::Quickbooks,
+            id,
+            written,
+        });
+    }
+    let own = made.len() as u64;
+    let result = bench.finish_phase(pending, started, before, own).await;
+    (result, made)
+}
+
+/// One payment per invoice: every tenth pair of invoices paid off by one payment across both,
+/// the rest alternately in full and in part (half the balance). Returns the count per kind.
+async fn payment_phase(
+    bench: &Bench,
+    setup: &Setup,
+    invoices: &[(String, Decimal)],
+) -> (PhaseResult, BTreeMap<&'static str, usize>) {
+    bench.quiet_start().await;
+    let before = bench.counters().await;
+    let started = Instant::now();
+    let mut pending = Vec::new();
+    let mut kinds = BTreeMap::new();
+    let across_pairs = (invoices.len() / 20).max(1);
+    let mut i = 0;
+    while i < invoices.len() {
+        let (customer, _, _) = &setup.customers[(i / 2) % CUSTOMERS];
+        let (id, total) = &invoices[i];
+        let mut applied = Vec::new();
+        let kind = if i % 2 == 0 && i / 2 < across_pairs && i + 1 < invoices.len() {
+            let (next, next_total) = &invoices[i + 1];
+            applied.push((id.clone(), total.to_string()));
+            applied.push((next.clone(), next_total.to_string()));
+            i += 2;
+            "across two invoices (full)"
+        } else if i % 2 == 0 {
+            applied.push((id.clone(), total.to_string()));
+            i += 1;
+            "full"
+        } else {
+            let half = (total / dec("2")).round_dp(2);
+            applied.push((id.clone(), half.to_string()));
+            i += 1;
+            "partial"
+        };
+        *kinds.entry(kind).or_default() += 1;
+        let applied: Vec<(&str, &str)> = applied
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let payment = bench
+            .records
+            .pay(customer, &applied, &format!("BENCH-{i}"))
+            .await;
+        let written = Utc::now();
+        pending.push(Pending {
+            kind: ObjectKind::Payment,
+            side: Side::Quickbooks,
+            id: payment.id.expect("created payment id"),
+            written,
+        });
+    }
+    let own = pending.len() as u64;
+    let result = bench.finish_phase(pending, started, before, own).await;
+    (result, kinds)
+}
+
+/// M executions of the action on M new deals (a linked contact, two line items of linked
+/// products each), POSTed signed to the stack's action route.
+async fn action_phase(bench: &Bench, setup: &Setup) -> (PhaseResult, usize) {
+    let mut deals = Vec::new();
+    for m in 0..actions() {
+        let (_, contact, _) = &setup.customers[m % CUSTOMERS];
+        let deal = bench
+            .records
+            .deal(&format!("Action deal {m}"), Some(contact))
+            .await;
+        for (k, (_, product, price)) in setup.items.iter().take(2).enumerate() {
+            let qty = (m + k + 1).to_string();
+            bench
+                .records
+                .deal_line_item(&deal, product, &qty, price)
+                .await;
+        }
+        deals.push(deal);
+    }
+    let callbacks_before = bench.e2e.hubspot.action_callbacks().len();
+    bench.quiet_start().await;
+    let before = bench.counters().await;
+    let url = format!("{}{CREATE_INVOICE_ACTION_PATH}", bench.e2e.webhook_base);
+    let hubspot = bench.e2e.hubspot.config();
+    let started = Instant::now();
+    let mut pending = Vec::new();
+    for (m, deal) in deals.into_iter().enumerate() {
+        let body = action_execution(
+            &format!("bench-cb-{m}"),
+            hubspot.portal_id,
+            &deal,
+            json!({"due_in_days": "30"}),
+        );
+        let written = Utc::now();
+        let answer = post_signed_action(&url, &hubspot.client_secret, body).await;
+        assert_eq!(answer.status().as_u16(), 200, "the action route accepts");
+        pending.push(Pending {
+            kind: ObjectKind::Invoice,
+            side: Side::Hubspot,
+            id: deal,
+            written,
+        });
+    }
+    let result = bench.finish_phase(pending, started, before, 0).await;
+    let completed = bench.e2e.hubspot.action_callbacks().len() - callbacks_before;
+    (result, completed)
+}
+
+#[tokio::main]
+async fn main() {
+    let setup_started = Instant::now();
+    // The sandboxes' documented defaults (rate limits, search-index lag, webhook delays), with
+    // webhooks aimed at the stack; no poller, so only webhooks (and the action) make jobs.
+    let e2e = E2eStack::start(
+        E2eOptions {
+            poll_interval: None,
+            ..E2eOptions::default()
+        },
+        |hs, _| {
+            let defaults = HubspotSandboxConfig::default();
+            hs.search_index_delay = defaults.search_index_delay;
+            hs.webhook_delay = defaults.webhook_delay;
+        },
+    )
+    .await;
+    let hubspot = e2e.stack.endpoints.hubspot_client().unwrap();
+    let qbo = e2e.stack.endpoints.quickbooks_client().unwrap();
+    // The invoice properties exist before the first invoice, as after any earlier one.
+    InvoiceMirror::new(hubspot.clone(), qbo.clone(), InvoiceSyncSettings::default())
+        .ensure_schema()
+        .await
+        .unwrap();
+    let bench = Bench {
+        hs_url: e2e.hubspot.base_url(),
+        qb_url: e2e.quickbooks.base_url(),
+        records: InvoiceRecords::over(hubspot, qbo).await,
+        e2e,
+    };
+    let setup = set_up(&bench).await;
+    bench.settle().await;
+    println!(
+        "set up {CUSTOMERS} linked customers with a deal each and {ITEMS} linked items in {:.1} s (not measured); \
+         sandboxes with their default rate limits, search-index lag and webhook delays; no poller",
+        setup_started.elapsed().as_secs_f64()
+    );
+
+    let (mut invoices_result, invoices) = invoice_phase(&bench, &setup).await;
+    print_phase(
+        &format!(
+            "{} new QBO invoices (2 lines, linked customer and items, tagged deal), via webhooks",
+            invoices.len()
+        ),
+        "invoice",
+        invoices.len(),
+        &mut invoices_result,
+    );
+
+    let (mut payments_result, kinds) = payment_phase(&bench, &setup, &invoices).await;
+    let payments: usize = kinds.values().sum();
+    print_phase(
+        &format!(
+            "{payments} QBO payments ({}), via webhooks (each invoice's own update webhook included)",
+            kinds
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        "payment",
+        payments,
+        &mut payments_result,
+    );
+
+    let (mut actions_result, completed) = action_phase(&bench, &setup).await;
+    print_phase(
+        &format!(
+            "{} workflow-action executions (signed POST -> job -> QBO invoice -> callback; the new invoice's webhook and mirror included); {completed} callbacks completed",
+            actions()
+        ),
+        "execution",
+        actions(),
+        &mut actions_result,
+    );
+    bench.e2e.shutdown().await;
+}
