@@ -41,12 +41,12 @@ use crate::ports::{
 use crate::quickbooks::limits::{MAX_BATCH_ITEMS, MAX_IN_FLIGHT};
 use crate::quickbooks::{BatchItem, BatchItemResult, Entity, NameListEntity, QboError, RequestId};
 
-/// Fewest records worth a batch request. Measured (engine_sync bench): the initial sync hands
-/// the gateway ~100 records per round, split by side and operation, so a chunk-of-30 rule left
-/// many 1..9-record tails, each spending a slot of the scarce 40/min batch budget (§8, §9)
-/// while the 500/min request budget sat idle. A batch slot is worth 500/40 = 12.5 single
-/// calls; below 10 records the singles are cheaper, go out at once (10 in flight, 10/s) and
-/// keep each create's own `requestid`. A live edit (one record) stays a single call.
+/// Fewest records worth a batch request. The 40/min batch budget (§8, §9) is the scarce one:
+/// a batch slot is worth 500/40 = 12.5 single calls of the 500/min request budget, so a run of
+/// 1..9 records (a small call, or the tail of a call chunked by 30) is cheaper as single calls,
+/// which go out at once (10 in flight, 10/s) and keep each create's own `requestid`. A live
+/// edit (one record) stays a single call. (The engine_sync initial sync hands the gateway ~25
+/// records per call, so it is not affected; this is budget arithmetic, not a measurement.)
 const MIN_BATCH_ITEMS: usize = 10;
 
 /// One record's outcome, or the whole-call failure it turned out to be.
