@@ -233,6 +233,15 @@ impl E2eStack {
             .map(|l| l.id(side.other()).to_owned())
     }
 
+    /// The linked record once the link is committed (it lands just after the create that the
+    /// other side already shows).
+    pub async fn linked_partner(&self, kind: ObjectKind, side: Side, id: &str) -> String {
+        eventually(&format!("{kind} {side} {id} gets linked"), || {
+            self.partner(kind, side, id)
+        })
+        .await
+    }
+
     pub async fn shutdown(self) {
         self.stack.shutdown().await;
         self.hubspot.shutdown().await;

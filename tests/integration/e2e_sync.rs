@@ -81,8 +81,8 @@ async fn creates_and_updates_flow_both_ways() {
     assert_eq!(text(&customer, "GivenName"), "Marie");
     assert_eq!(text(&customer, "FamilyName"), "Curie");
     assert_eq!(
-        e2e.partner(CONTACT, Side::Hubspot, &contact.id).await,
-        Some(customer.id.clone())
+        e2e.linked_partner(CONTACT, Side::Hubspot, &contact.id).await,
+        customer.id
     );
 
     // QBO -> HubSpot update.
@@ -120,8 +120,8 @@ async fn creates_and_updates_flow_both_ways() {
     .await;
     assert_eq!(text(&hs, "firstname"), "Pierre");
     assert_eq!(
-        e2e.partner(CONTACT, Side::Quickbooks, &created.id).await,
-        Some(hs.id.clone())
+        e2e.linked_partner(CONTACT, Side::Quickbooks, &created.id).await,
+        hs.id
     );
 
     // HubSpot -> QBO update; exactly one customer per email on QBO (no duplicate creates).
