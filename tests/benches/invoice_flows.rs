@@ -19,6 +19,7 @@ use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
 use hqsync::model::{ObjectKind, Side};
 use hqsync::ports::{Lane, SyncOutcome};
 use hqsync_sandbox::hubspot::HubspotSandboxConfig;
+use hqsync_tests::bench_size::bench_divisor;
 use hqsync_tests::invoicing::{InvoiceRecords, dec};
 use hqsync_tests::sandbox_stats::{
     requests_per_route, requests_served, responses_with_status, sandbox_stats,
@@ -41,20 +42,12 @@ const PHASE_BOUND: Duration = Duration::from_secs(900);
 /// spend the next one's rate budget.
 const RATE_WINDOW: Duration = Duration::from_secs(10);
 
-fn divisor() -> usize {
-    std::env::var("HQSYNC_BENCH_DIVISOR")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|d| *d > 0)
-        .unwrap_or(1)
-}
-
 fn invoices() -> usize {
-    (FULL_INVOICES / divisor()).max(4)
+    (FULL_INVOICES / bench_divisor()).max(4)
 }
 
 fn actions() -> usize {
-    (FULL_ACTIONS / divisor()).max(1)
+    (FULL_ACTIONS / bench_divisor()).max(1)
 }
 
 /// One record the bench waits on: its status key and when it was written (or POSTed).

@@ -2,6 +2,7 @@
 //! loading the recorded vendor fixtures, the invoice tests' records, sandbox request counts.
 
 pub mod aws_stack;
+pub mod bench_size;
 pub mod fixtures;
 pub mod hubspot;
 pub mod invoicing;
