@@ -1,7 +1,5 @@
-//! Benchmark: invoices, payments and "Create QuickBooks invoice" workflow-action executions
-//! through the local pipeline (webhooks -> queue -> worker) against the sandboxes with their
-//! real rate limits and delays. Prints API calls per invoice, per payment and per execution,
-//! latency from the write (or the POST) to the record's Synced status, and wall time per phase.
+//! Benchmark: invoices, payments and workflow-action executions through webhooks -> queue ->
+//! worker against rate-limited sandboxes; API calls per record, latency to Synced, wall time.
 
 // The end-to-end tests' stack (both sandboxes + `hqsync::local::LocalStack`), included rather
 // than copied so the bench runs exactly what the tests run; the bench uses only part of it.
