@@ -47,6 +47,16 @@ impl FieldMapping {
             .to_canonical(side, values.get(self.native_key(side)))
     }
 
+    /// Whether `a` and `b` are the same value of this row. Besides equal values, "no value"
+    /// equals what QBO reads back for an unset field of this row's type (amount 0, flag
+    /// false): QBO cannot hold "no value" there, so HubSpot's empty property and QBO's 0 are
+    /// one state, and telling them apart would copy a 0 to HubSpot after every create.
+    pub fn same_value(&self, a: Option<&CanonicalValue>, b: Option<&CanonicalValue>) -> bool {
+        let unset = self.qbo_field.ty.unset_value();
+        let settle = |v: Option<&CanonicalValue>| v.or(unset.as_ref()).cloned();
+        a == b || settle(a) == settle(b)
+    }
+
     /// Canonical -> native for this row on `side`, checked against QBO's limits.
     pub fn write(
         &self,
@@ -425,6 +435,108 @@ mod tests {
         assert_eq!(set.to_native(Side::Hubspot, &canonical, false).1, vec![]);
     }
 
+    #[test]
+    fn every_default_row_round_trips_between_the_vendor_forms() {
+        use ObjectKind::{Contact, Product};
+        let number = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+        // (kind, field, the HubSpot form, the QBO form) of one value as each vendor shows it.
+        let cases = [
+            (
+                Contact,
+                "email",
+                json!(" Ada@Example.COM"),
+                json!("ada@example.com"),
+            ),
+            (Contact, "firstname", json!("Ada "), json!("Ada")),
+            (
+                Contact,
+                "lastname",
+                json!("Customer 000001"),
+                json!("Customer 000001"),
+            ),
+            (Contact, "company", json!("AE Ltd"), json!(" AE Ltd")),
+            (
+                Contact,
+                "phone",
+                json!("(415) 555-0100"),
+                json!("+1 415-555-0100"),
+            ),
+            (Contact, "mobilephone", json!("555-0100"), json!("555-0100")),
+            (Contact, "zip", json!("02134"), json!("02134")),
+            (
+                Contact,
+                "website",
+                json!("https://a.example"),
+                json!("https://a.example"),
+            ),
+            (Product, "hs_sku", json!("HS-000001"), json!("HS-000001")),
+            (
+                Product,
+                "name",
+                json!("Bulk Item 000001"),
+                json!("Bulk Item 000001"),
+            ),
+            (Product, "price", json!("25.00"), number("25")),
+            (Product, "price", json!("10"), number("10.0")),
+            (Product, "price", json!("1234.5"), number("1234.50")),
+            (
+                Product,
+                "hs_cost_of_goods_sold",
+                json!("0.75"),
+                number("0.75"),
+            ),
+            (Product, "hs_cost_of_goods_sold", json!("0"), number("0")),
+        ];
+        for (kind, field, hubspot, qbo) in cases {
+            let set = MappingSet::defaults(kind);
+            let row = set.row(field).unwrap();
+            let read = |side: Side, value: Value| {
+                row.read(side, &native(&[(row.native_key(side), value)]))
+                    .unwrap()
+            };
+            let from_hubspot = read(Side::Hubspot, hubspot.clone());
+            let from_qbo = read(Side::Quickbooks, qbo.clone());
+            assert!(from_hubspot.is_some(), "{field} {hubspot}");
+            assert_eq!(from_hubspot, from_qbo, "{field}: {hubspot} vs {qbo}");
+            // Each canonical value written to the other vendor reads back as itself.
+            for side in Side::BOTH {
+                let written = row.write(side, from_hubspot.as_ref()).unwrap();
+                assert_eq!(
+                    read(side, written.clone()),
+                    from_hubspot,
+                    "{field} {written}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_amount_qbo_shows_as_zero_is_the_same_as_no_value_and_clearing_writes_zero() {
+        let set = MappingSet::defaults(ObjectKind::Product);
+        let cost = set.row("hs_cost_of_goods_sold").unwrap();
+        let zero = cost
+            .read(Side::Quickbooks, &native(&[("PurchaseCost", json!(0))]))
+            .unwrap();
+        assert_eq!(
+            zero,
+            Some(CanonicalValue::decimal(rust_decimal::Decimal::ZERO))
+        );
+        // HubSpot's empty property and QBO's 0 are one state; a real amount is not.
+        assert!(cost.same_value(None, zero.as_ref()));
+        assert!(cost.same_value(zero.as_ref(), None));
+        let half = CanonicalValue::decimal(rust_decimal_macros::dec!(0.5));
+        assert!(!cost.same_value(None, Some(&half)));
+        assert!(!cost.same_value(zero.as_ref(), Some(&half)));
+        // QBO holds no empty amount: clearing writes the 0 it will read back; HubSpot clears.
+        assert_eq!(cost.write(Side::Quickbooks, None).unwrap().to_string(), "0");
+        assert_eq!(cost.write(Side::Hubspot, None).unwrap(), Value::Null);
+        // Text has an empty form on both sides: "no value" is not the text "0".
+        let contacts = MappingSet::defaults(ObjectKind::Contact);
+        let company = contacts.row("company").unwrap();
+        assert!(!company.same_value(None, CanonicalValue::text("0").as_ref()));
+        assert_eq!(company.write(Side::Quickbooks, None).unwrap(), Value::Null);
+    }
+
     fn custom(hubspot: &str, qbo: &str, transform: TransformKind) -> CustomMapping {
         CustomMapping {
             hubspot_property: hubspot.into(),
@@ -531,6 +643,11 @@ mod tests {
             set.to_native(Side::Quickbooks, &canonical, false).0["Taxable"],
             json!(true)
         );
+        // QBO shows an unset flag as false: that is "no value", and clearing writes false.
+        let taxable = set.row("taxable").unwrap();
+        assert!(taxable.same_value(None, Some(&CanonicalValue::boolean(false))));
+        assert!(!taxable.same_value(None, Some(&CanonicalValue::boolean(true))));
+        assert_eq!(taxable.write(Side::Quickbooks, None).unwrap(), json!(false));
 
         settings
             .product

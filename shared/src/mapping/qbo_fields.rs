@@ -1,7 +1,9 @@
 //! The QBO field paths a mapping row may read and write, per entity, with their JSON type and
 //! length limit (quickbooks-api.md §4.1 Customer, §4.2 Item). Custom mappings are checked here.
 
-use crate::model::ObjectKind;
+use rust_decimal::Decimal;
+
+use crate::model::{CanonicalValue, ObjectKind};
 
 /// The JSON type QBO uses for a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +16,21 @@ pub enum QboFieldType {
     Bool,
     /// JSON string `YYYY-MM-DD`.
     Date,
+}
+
+impl QboFieldType {
+    /// What QBO answers for a field of this type that holds nothing, when that is a value
+    /// rather than an absent field: amounts read back as `0` and flags as `false` (all 19 items
+    /// of the recorded `item-query-response.json` carry `UnitPrice`, `PurchaseCost` and
+    /// `Taxable`, 0/false where never set; both customers of `customer-query-response.json`
+    /// carry `Taxable`). QBO cannot tell "no value" from these, so the mapping treats them alike.
+    pub fn unset_value(self) -> Option<CanonicalValue> {
+        match self {
+            Self::Decimal => Some(CanonicalValue::decimal(Decimal::ZERO)),
+            Self::Bool => Some(CanonicalValue::boolean(false)),
+            Self::Text | Self::Date => None,
+        }
+    }
 }
 
 /// One writable QBO field path.

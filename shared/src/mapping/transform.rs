@@ -116,7 +116,9 @@ impl Transform {
     }
 
     /// Canonical -> native for `side`. `None` (no value) becomes JSON `null`, meaning "clear
-    /// this field"; the gateways turn that into the vendor's form (HubSpot `""`).
+    /// this field"; the gateways turn that into the vendor's form (HubSpot `""`). A QBO amount
+    /// or flag has no empty form: clearing it writes what QBO reads back for an unset one
+    /// (`QboFieldType::unset_value`: 0, false), so the echo matches the cleared baseline.
     pub fn to_native(
         &self,
         side: Side,
@@ -124,7 +126,10 @@ impl Transform {
         value: Option<&CanonicalValue>,
     ) -> Result<Value, TransformError> {
         let Some(value) = value else {
-            return Ok(Value::Null);
+            return match (side, qbo_type.unset_value()) {
+                (Side::Quickbooks, Some(unset)) => self.to_native(side, qbo_type, Some(&unset)),
+                _ => Ok(Value::Null),
+            };
         };
         if self.kind == TransformKind::Enumeration && side == Side::Quickbooks {
             let key = value.as_text();

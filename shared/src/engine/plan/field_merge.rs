@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::plan_types::{Conflict, SideValues};
-use crate::mapping::{FieldProblem, MappingSet};
+use crate::mapping::{FieldMapping, FieldProblem, MappingSet};
 use crate::model::{
     CanonicalValue, CanonicalValues, ConflictPolicy, ConflictWinner, Direction, NativeValues, Side,
 };
@@ -50,7 +50,7 @@ pub(super) fn merge_fields(
         let hs = hubspot.values.get(field);
         let qb = qbo.values.get(field);
         let decision = decide(
-            row.direction,
+            row,
             policy.winner_for(field),
             hs,
             qb,
@@ -65,7 +65,7 @@ pub(super) fn merge_fields(
         let mut natives = BTreeMap::new();
         let mut failed = None;
         for (side, current) in [(Side::Hubspot, hs), (Side::Quickbooks, qb)] {
-            if decision.write_to(side) && current != merged.as_ref() {
+            if decision.write_to(side) && !row.same_value(current, merged.as_ref()) {
                 match row.write(side, merged.as_ref()) {
                     Ok(native) => {
                         natives.insert(side, native);
@@ -125,7 +125,7 @@ impl Decision<'_> {
 
 #[allow(clippy::too_many_arguments)] // one decision needs all of these; a struct would only rename them
 fn decide<'v>(
-    direction: Direction,
+    row: &FieldMapping,
     rule: ConflictWinner,
     hs: Option<&'v CanonicalValue>,
     qb: Option<&'v CanonicalValue>,
@@ -134,10 +134,12 @@ fn decide<'v>(
     qbo: &SideValues,
     field: &str,
 ) -> Decision<'v> {
+    // Values compare as the row says (QBO's 0 for an unset amount is "no value").
+    let same = |a, b| row.same_value(a, b);
     let source_only = |source: Option<&'v CanonicalValue>, target: Side| {
         // One-way row: the source's value is the truth; it is written when it changed since
         // the baseline, so edits made on the target side survive until the source changes.
-        let changed = source != base;
+        let changed = !same(source, base);
         Decision {
             merged: source,
             write_hubspot: changed && target == Side::Hubspot,
@@ -145,7 +147,7 @@ fn decide<'v>(
             conflict: None,
         }
     };
-    match direction {
+    match row.direction {
         Direction::ToQuickbooks => source_only(hs, Side::Quickbooks),
         Direction::ToHubspot => source_only(qb, Side::Hubspot),
         Direction::TwoWay => {
@@ -155,9 +157,11 @@ fn decide<'v>(
                 write_qbo: true,
                 conflict: None,
             };
-            if hs == qb || qb == base {
+            // Agreeing sides keep HubSpot's form: where QBO shows an unset amount as 0 and
+            // HubSpot has nothing, nothing is what both mean (QBO cannot say "unset").
+            if same(hs, qb) || same(qb, base) {
                 both(hs)
-            } else if hs == base {
+            } else if same(hs, base) {
                 both(qb)
             } else {
                 let winner = match rule {

@@ -236,7 +236,10 @@ fn plan_first_link(input: &PlanInput<'_>, hubspot: &Record, qbo: &Record) -> Pla
             .values;
         plan.baseline = hs
             .into_iter()
-            .filter(|(k, v)| qb.get(k) == Some(v))
+            .filter(|(k, v)| {
+                let row = input.mappings.row(k);
+                row.is_some_and(|row| row.same_value(Some(v), qb.get(k)))
+            })
             .collect();
     }
     store_active(&mut plan.baseline, hubspot.active, qbo.active);

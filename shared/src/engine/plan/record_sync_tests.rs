@@ -1011,3 +1011,155 @@ fn a_suffixed_item_name_flows_back_to_hubspot_once() {
     case.link.as_mut().unwrap().baseline = next.baseline.clone();
     assert!(case.plan().writes_nothing());
 }
+
+fn product(modified: i64, values: &[(&str, Value)]) -> Record {
+    record(Side::Hubspot, ObjectKind::Product, "p1", modified, values)
+}
+
+fn item(modified: i64, values: &[(&str, Value)]) -> Record {
+    record(
+        Side::Quickbooks,
+        ObjectKind::Product,
+        "q1",
+        modified,
+        values,
+    )
+}
+
+/// A product pair linked with `baseline` (ids "p1"/"q1").
+fn linked_products(baseline: CanonicalValues, hubspot: Record, qbo: Record) -> Case {
+    let mut link = link(ObjectKind::Product, baseline);
+    link.hubspot_id = "p1".into();
+    Case {
+        settings: ConnectionSettings::default(),
+        kind: ObjectKind::Product,
+        link: Some(link),
+        hubspot: Some(hubspot),
+        qbo: Some(qbo),
+    }
+}
+
+#[test]
+fn the_echo_of_an_item_created_without_a_cost_plans_no_write() {
+    // The engine_sync bench's case: a HubSpot product with a price and no cost is created in
+    // QBO, which answers every item with `PurchaseCost: 0` (and `UnitPrice` as a number).
+    let hubspot = product(
+        1,
+        &[
+            ("name", json!("HubSpot Product 000076")),
+            ("hs_sku", json!("HS-000076")),
+            ("price", json!("25.00")),
+        ],
+    );
+    let mut case = Case {
+        settings: ConnectionSettings::default(),
+        kind: ObjectKind::Product,
+        link: None,
+        hubspot: Some(hubspot.clone()),
+        qbo: None,
+    };
+    let created = case.plan();
+    let Action::Create { values, .. } = &created.actions[0] else {
+        panic!("{created:?}")
+    };
+    assert!(!values.contains_key("PurchaseCost"), "{values:?}");
+    let echo = item(
+        2,
+        &[
+            ("Name", json!("HubSpot Product 000076")),
+            ("Sku", json!("HS-000076")),
+            ("UnitPrice", json!(25)),
+            ("PurchaseCost", json!(0)),
+            ("Taxable", json!(false)),
+            ("Active", json!(true)),
+        ],
+    );
+    case = linked_products(created.baseline.clone(), hubspot, echo);
+    let plan = case.plan();
+    assert!(plan.writes_nothing(), "{plan:?}");
+    assert_eq!(plan.outcome, Outcome::InSync);
+    assert!(!plan.baseline.contains_key("hs_cost_of_goods_sold"));
+
+    // The other way: a QBO item's unset cost (0) does not become a HubSpot "0", so the new
+    // product's echo (no cost) agrees with the item.
+    let item_values = [
+        ("Name", json!("Bulk Item 000001")),
+        ("UnitPrice", json!(12.5)),
+        ("PurchaseCost", json!(0)),
+    ];
+    let mut case = Case {
+        settings: ConnectionSettings::default(),
+        kind: ObjectKind::Product,
+        link: None,
+        hubspot: None,
+        qbo: Some(item(1, &item_values)),
+    };
+    let created = case.plan();
+    let Action::Create { values, .. } = &created.actions[0] else {
+        panic!("{created:?}")
+    };
+    assert_eq!(
+        values,
+        &native(&[
+            ("name", json!("Bulk Item 000001")),
+            ("price", json!("12.5"))
+        ])
+    );
+    case = linked_products(
+        created.baseline.clone(),
+        product(
+            2,
+            &[
+                ("name", json!("Bulk Item 000001")),
+                ("price", json!("12.5")),
+            ],
+        ),
+        item(1, &item_values),
+    );
+    let echo = case.plan();
+    assert!(echo.writes_nothing(), "{echo:?}");
+}
+
+#[test]
+fn amounts_qbo_shows_as_zero_still_sync_every_real_change_and_settle() {
+    let base = |cost: Option<&str>| {
+        let mut b: CanonicalValues = text(&[("name", "Widget")]);
+        if let Some(cost) = cost {
+            b.insert(
+                "hs_cost_of_goods_sold".into(),
+                CanonicalValue::decimal(cost.parse().unwrap()),
+            );
+        }
+        b
+    };
+    let hs = |cost: Option<&str>| {
+        let mut values = vec![("name", json!("Widget"))];
+        values.extend(cost.map(|c| ("hs_cost_of_goods_sold", json!(c))));
+        product(5, &values)
+    };
+    let qb = |cost: Value| item(6, &[("Name", json!("Widget")), ("PurchaseCost", cost)]);
+    // A QBO cost set from "nothing" (0) is copied to HubSpot.
+    let plan = linked_products(base(None), hs(None), qb(json!(7.5))).plan();
+    assert_eq!(
+        update_values(&plan, Side::Hubspot),
+        Some(&native(&[("hs_cost_of_goods_sold", json!("7.5"))]))
+    );
+    // A HubSpot clear writes QBO's 0; that write's echo is then in sync.
+    let plan = linked_products(base(Some("7.5")), hs(None), qb(json!(7.5))).plan();
+    let written = update_values(&plan, Side::Quickbooks).unwrap();
+    assert_eq!(written["PurchaseCost"].to_string(), "0");
+    assert_eq!(update_values(&plan, Side::Hubspot), None);
+    let echo = linked_products(plan.baseline.clone(), hs(None), qb(json!(0))).plan();
+    assert!(echo.writes_nothing(), "{echo:?}");
+    // A QBO cost set back to 0 reaches HubSpot as "0", and that echo is in sync too.
+    let plan = linked_products(base(Some("7.5")), hs(Some("7.5")), qb(json!(0))).plan();
+    assert_eq!(
+        update_values(&plan, Side::Hubspot),
+        Some(&native(&[("hs_cost_of_goods_sold", json!("0"))]))
+    );
+    let echo = linked_products(plan.baseline.clone(), hs(Some("0")), qb(json!(0))).plan();
+    assert!(echo.writes_nothing(), "{echo:?}");
+    // HubSpot's "0" against QBO's 0 after a first link is no change either way.
+    let plan = linked_products(base(None), hs(Some("0")), qb(json!(0))).plan();
+    assert!(plan.writes_nothing(), "{plan:?}");
+}

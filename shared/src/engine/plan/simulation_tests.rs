@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::mapping::MappingSet;
+use crate::mapping::qbo_fields::qbo_field;
 use crate::model::{
-    CanonicalValues, ConflictWinner, ConnectionId, ConnectionSettings, CustomMapping, Direction,
-    Link, NativeValues, ObjectKind, Record, Side, TransformKind,
+    CanonicalValue, CanonicalValues, ConflictWinner, ConnectionId, ConnectionSettings,
+    CustomMapping, Direction, Link, NativeValues, ObjectKind, Record, Side, TransformKind,
 };
 
 /// What a simulation syncs: one object kind, its fields, value pools and QBO unique name.
@@ -178,7 +179,30 @@ impl Vendor {
             values,
         };
         self.records.insert(id.clone(), record);
+        self.fill_unset(&id);
         id
+    }
+
+    /// QBO has no empty amount or flag: like the real API (see `QboFieldType::unset_value`),
+    /// the QBO vendor answers 0/false for a mapped amount or flag nobody set or that was cleared.
+    fn fill_unset(&mut self, id: &str) {
+        if self.side != Side::Quickbooks {
+            return;
+        }
+        let kind = self.profile.kind;
+        let record = self.records.get_mut(id).expect("known record");
+        for (_, path) in self.profile.fields {
+            let unset = qbo_field(kind, path).and_then(|f| f.ty.unset_value());
+            if let Some(unset) = unset
+                && record.values.get(*path).is_none_or(Value::is_null)
+            {
+                let native = match unset {
+                    CanonicalValue::Bool(b) => json!(b),
+                    other => serde_json::from_str(&other.as_text()).expect("a JSON number"),
+                };
+                record.values.insert((*path).to_owned(), native);
+            }
+        }
     }
 
     fn touch(&mut self, id: &str, now: DateTime<Utc>) -> &mut Record {
@@ -416,6 +440,7 @@ impl World {
         } else {
             record.values.insert(key, new_value);
         }
+        self.vendor(side).fill_unset(&id);
         self.notify(side, &id);
     }
 
@@ -581,6 +606,7 @@ impl World {
                             record.values.insert(key.clone(), value.clone());
                         }
                     }
+                    self.vendor(*side).fill_unset(id);
                     self.notify(*side, id);
                 }
                 Action::Deactivate { side, id, .. } => {
@@ -724,15 +750,26 @@ impl World {
             }
             // 4. Convergence: linked active pairs hold the same values, equal to the baseline.
             if hubspot.active && qbo.active {
+                // "The same" as the row compares (QBO's 0 amount is no value).
                 let (hs, qb) = (self.canonical(hubspot), self.canonical(qbo));
-                assert_eq!(hs, qb, "sides differ for {link:?}");
-                let fields: CanonicalValues = link
-                    .baseline
-                    .iter()
-                    .filter(|(k, _)| !is_state_key(k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                assert_eq!(fields, hs, "baseline is not the merged values");
+                for row in self.mappings.rows() {
+                    let (field, base) = (row.field.as_str(), link.baseline.get(&row.field));
+                    let (h, q) = (hs.get(field), qb.get(field));
+                    assert!(
+                        row.same_value(h, q),
+                        "sides differ for {link:?}: {hs:?} {qb:?}"
+                    );
+                    assert!(
+                        row.same_value(base, h),
+                        "baseline is not the merged values: {link:?} {hs:?}"
+                    );
+                }
+                let fields: BTreeSet<&String> =
+                    link.baseline.keys().filter(|k| !is_state_key(k)).collect();
+                assert!(
+                    fields.iter().all(|k| self.mappings.row(k).is_some()),
+                    "baseline holds unmapped fields: {link:?}"
+                );
             }
         }
         // 5. Echoes: every record plans no write.
