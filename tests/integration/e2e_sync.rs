@@ -81,7 +81,8 @@ async fn creates_and_updates_flow_both_ways() {
     assert_eq!(text(&customer, "GivenName"), "Marie");
     assert_eq!(text(&customer, "FamilyName"), "Curie");
     assert_eq!(
-        e2e.linked_partner(CONTACT, Side::Hubspot, &contact.id).await,
+        e2e.linked_partner(CONTACT, Side::Hubspot, &contact.id)
+            .await,
         customer.id
     );
 
@@ -120,7 +121,8 @@ async fn creates_and_updates_flow_both_ways() {
     .await;
     assert_eq!(text(&hs, "firstname"), "Pierre");
     assert_eq!(
-        e2e.linked_partner(CONTACT, Side::Quickbooks, &created.id).await,
+        e2e.linked_partner(CONTACT, Side::Quickbooks, &created.id)
+            .await,
         hs.id
     );
 
