@@ -19,7 +19,7 @@ use crate::hubspot::{
     ObjectType, PropertyWrites, UpdateInput, UpsertInput,
 };
 use crate::mapping::mapping_set::MappingSet;
-use crate::model::{NativeValues, ObjectKind, Record, Side};
+use crate::model::{ConnectionSettings, NativeValues, ObjectKind, Record, Side};
 use crate::ports::{
     Changes, Clock, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError,
     RecordErrorKind, RecordGateway, UpdateRequest, qbo_id_property,
@@ -69,6 +69,23 @@ impl HubspotGateway {
         all.insert(object_type.last_modified_property().to_owned());
         all.insert(qbo_id_property(kind).to_owned());
         self.properties.insert(kind, all.into_iter().collect());
+        self
+    }
+
+    /// Reads, for each two-way kind, the HubSpot properties the connection's mappings use
+    /// (default and custom rows). Invalid settings keep the defaults here: the worker reports
+    /// them per job.
+    pub fn with_settings(mut self, settings: &ConnectionSettings) -> Self {
+        for kind in ObjectKind::TWO_WAY {
+            if let Ok(mappings) = MappingSet::build(kind, settings.object(kind)) {
+                let keys = mappings
+                    .native_keys(Side::Hubspot)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                self = self.with_properties(kind, keys);
+            }
+        }
         self
     }
 

@@ -10,8 +10,7 @@ use crate::adapters::hubspot_gateway::HubspotGateway;
 use crate::adapters::quickbooks_gateway::QuickbooksGateway;
 use crate::engine::gateways::GatewayPair;
 use crate::hubspot::{HubspotBudgets, HubspotClient};
-use crate::mapping::MappingSet;
-use crate::model::{ConnectionSettings, ObjectKind, Side};
+use crate::model::{ConnectionSettings, Side};
 use crate::ports::{AppCredentials, Clock};
 use crate::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, RealmId};
 use crate::tokens::{LOCAL_ENVIRONMENT, VendorUrls, quickbooks_token_url_at};
@@ -261,18 +260,8 @@ impl VendorEndpoints {
         settings: &ConnectionSettings,
         clock: Arc<dyn Clock>,
     ) -> Result<GatewayPair, EndpointError> {
-        let mut hubspot = HubspotGateway::new(self.hubspot_client()?, clock.clone());
-        for kind in ObjectKind::TWO_WAY {
-            // Invalid settings are reported by the worker per job; defaults stay in place here.
-            if let Ok(mappings) = MappingSet::build(kind, settings.object(kind)) {
-                let keys = mappings
-                    .native_keys(Side::Hubspot)
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect();
-                hubspot = hubspot.with_properties(kind, keys);
-            }
-        }
+        let hubspot =
+            HubspotGateway::new(self.hubspot_client()?, clock.clone()).with_settings(settings);
         let mut quickbooks = QuickbooksGateway::new(self.quickbooks_client()?, clock);
         if let Some(account) = &settings.new_items.income_account_id {
             quickbooks = quickbooks.with_income_account(account.clone());

@@ -16,8 +16,7 @@ use crate::adapters::quickbooks_gateway::QuickbooksGateway;
 use crate::engine::gateways::{GatewayDirectory, GatewayPair, Invoicing};
 use crate::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use crate::hubspot::{HubspotBudgets, HubspotClient};
-use crate::mapping::MappingSet;
-use crate::model::{ConnectionId, ObjectKind, Side};
+use crate::model::{ConnectionId, Side};
 use crate::observability::{MeteredGateway, Metrics};
 use crate::ports::{
     Clock, ConnectionRecord, ConnectionStatus, GatewayError, RecordGateway, SideTokens,
@@ -142,18 +141,8 @@ impl RefreshingGateways {
         }
 
         let settings = &record.connection.settings;
-        let mut hubspot_gateway = HubspotGateway::new(hubspot.clone(), self.clock.clone());
-        for kind in ObjectKind::TWO_WAY {
-            // Invalid settings are reported by the worker per job; defaults stay in place here.
-            if let Ok(mappings) = MappingSet::build(kind, settings.object(kind)) {
-                let keys = mappings
-                    .native_keys(Side::Hubspot)
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect();
-                hubspot_gateway = hubspot_gateway.with_properties(kind, keys);
-            }
-        }
+        let hubspot_gateway =
+            HubspotGateway::new(hubspot.clone(), self.clock.clone()).with_settings(settings);
         let mut quickbooks_gateway = QuickbooksGateway::new(quickbooks.clone(), self.clock.clone());
         if let Some(account) = &settings.new_items.income_account_id {
             quickbooks_gateway = quickbooks_gateway.with_income_account(account.clone());
