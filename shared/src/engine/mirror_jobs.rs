@@ -10,7 +10,7 @@ use super::invoice_action::{ActionResult, CreateInvoiceJob, InvoiceAction};
 use super::invoices::{InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords};
 use super::payments::PaymentMirror;
 use super::retry_schedule::{
-    MAX_RECORD_ATTEMPTS, TRANSIENT_RETRY, UNAUTHORIZED_RETRY, record_backoff, retries_left,
+    MAX_RECORD_ATTEMPTS, STORE_RETRY, gateway_wait, record_backoff, retries_left,
 };
 use super::worker::{Disposition, SyncContext, active_connection, out_of_time, process_group};
 use crate::adapters::{hubspot_gateway, quickbooks_gateway};
@@ -72,6 +72,13 @@ pub(super) async fn process_mirror_group(
             answers.push(out_of_time());
             continue;
         }
+        // Mirrored kinds flow from QBO only; HubSpot-side work is a workflow execution.
+        if job.action.is_none() && job.side == Side::Hubspot {
+            answers.push(Disposition::Dropped {
+                reason: format!("HubSpot {kind} changes are not synced back to QuickBooks"),
+            });
+            continue;
+        }
         // Workflow executions run whatever the mirror settings say: the user asked for them.
         if job.action.is_none() && state != SyncState::Enabled {
             answers.push(Disposition::Dropped {
@@ -98,47 +105,38 @@ async fn run_job(
     kind: ObjectKind,
     job: &Job,
 ) -> JobEnd {
-    let mirror = &invoicing.mirror;
     let today = ctx.clock.now().date_naive();
-    match (kind, job.side) {
-        (ObjectKind::Invoice, Side::Hubspot) => match job.action {
-            Some(_) => run_action(connection, mirror, job, today).await,
-            None => JobEnd::Finished(Finished {
-                note: "HubSpot invoice changes are not synced back to QuickBooks".into(),
-                counterpart_id: None,
-            }),
-        },
-        (_, Side::Quickbooks) => {
-            let mut linked_first = false;
-            loop {
-                let result = mirror_once(invoicing, kind, &job.id, today).await;
-                match result {
-                    Err(InvoiceSyncError::Unlinked(unlinked)) if !linked_first => {
-                        linked_first = true;
-                        if let Some(end) = link_first(ctx, connection.id(), &unlinked).await {
-                            return end;
-                        }
-                    }
-                    Err(InvoiceSyncError::Unlinked(unlinked)) => {
-                        return JobEnd::Failed {
-                            detail: FailureDetail {
-                                code: None,
-                                message: unlinked.to_string(),
-                                suggested_fix: Some(
-                                    "Check the contact/product sync settings (direction, entry filters) and the records' sync status; the invoice syncs once they are linked".into(),
-                                ),
-                            },
-                            retry: true,
-                        };
-                    }
-                    other => return ended(other),
+    let portal = connection
+        .connection
+        .hubspot_portal_id
+        .parse()
+        .unwrap_or_default();
+    if let Some(execution) = CreateInvoiceJob::from_job(job, portal) {
+        return run_action(&invoicing.mirror, &execution, today).await;
+    }
+    let mut linked_first = false;
+    loop {
+        match mirror_once(invoicing, kind, &job.id, today).await {
+            Err(InvoiceSyncError::Unlinked(unlinked)) if !linked_first => {
+                linked_first = true;
+                if let Some(end) = link_first(ctx, connection.id(), &unlinked).await {
+                    return end;
                 }
             }
+            Err(InvoiceSyncError::Unlinked(unlinked)) => {
+                return JobEnd::Failed {
+                    detail: FailureDetail {
+                        code: None,
+                        message: unlinked.to_string(),
+                        suggested_fix: Some(
+                            "Check the contact/product sync settings (direction, entry filters) and the records' sync status; the invoice syncs once they are linked".into(),
+                        ),
+                    },
+                    retry: true,
+                };
+            }
+            other => return ended(other),
         }
-        (_, Side::Hubspot) => JobEnd::Finished(Finished {
-            note: "HubSpot payment changes are not synced back to QuickBooks".into(),
-            counterpart_id: None,
-        }),
     }
 }
 
@@ -245,23 +243,11 @@ async fn link_first(
 }
 
 async fn run_action(
-    connection: &ConnectionRecord,
     mirror: &InvoiceMirror,
-    job: &Job,
+    execution: &CreateInvoiceJob,
     today: NaiveDate,
 ) -> JobEnd {
-    let portal = connection
-        .connection
-        .hubspot_portal_id
-        .parse()
-        .unwrap_or_default();
-    let Some(execution) = CreateInvoiceJob::from_job(job, portal) else {
-        return JobEnd::Finished(Finished {
-            note: "no workflow execution in the job".into(),
-            counterpart_id: None,
-        });
-    };
-    match InvoiceAction::new(mirror).run(&execution, today).await {
+    match InvoiceAction::new(mirror).run(execution, today).await {
         Ok(ActionResult::Success(outputs)) => JobEnd::Finished(Finished {
             note: format!(
                 "workflow action created QuickBooks invoice {}",
@@ -327,15 +313,9 @@ fn ended(result: Result<Finished, InvoiceSyncError>) -> JobEnd {
     })
 }
 
-/// The failures the queue waits out (the same policy as the two-way sync's gateway failures).
+/// The failures the queue waits out (the two-way sync's policy, `gateway_wait`).
 fn later(error: &GatewayError) -> Option<JobEnd> {
-    let delay = match error {
-        GatewayError::Throttled { wait } => *wait,
-        GatewayError::Transient { .. } => TRANSIENT_RETRY,
-        GatewayError::Unauthorized { .. } => UNAUTHORIZED_RETRY,
-        GatewayError::Other { .. } => return None,
-    };
-    Some(JobEnd::Later {
+    gateway_wait(error).map(|delay| JobEnd::Later {
         delay,
         reason: error.to_string(),
     })
@@ -451,7 +431,7 @@ fn at(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
 
 fn store_retry(error: crate::ports::StoreError) -> Disposition {
     Disposition::RetryAfter {
-        delay: super::retry_schedule::STORE_RETRY,
+        delay: STORE_RETRY,
         reason: error.to_string(),
     }
 }
@@ -459,6 +439,7 @@ fn store_retry(error: crate::ports::StoreError) -> Disposition {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::retry_schedule::UNAUTHORIZED_RETRY;
     use crate::quickbooks::QboError;
     use crate::quickbooks::error::{ApiFault, FaultError};
 

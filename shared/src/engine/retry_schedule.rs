@@ -33,6 +33,19 @@ pub const UNAUTHORIZED_RETRY: Duration = Duration::from_secs(300);
 /// Wait for jobs of a paused connection.
 pub const PAUSED_RETRY: Duration = Duration::from_secs(900);
 
+/// How long the queue should hold a job whose vendor call failed as a whole: throttling for
+/// the vendor's wait, transient faults and refused tokens for their fixed waits; `None` when
+/// the failure belongs to the records instead (`GatewayError::Other`).
+pub fn gateway_wait(error: &crate::ports::GatewayError) -> Option<Duration> {
+    use crate::ports::GatewayError;
+    match error {
+        GatewayError::Throttled { wait } => Some(*wait),
+        GatewayError::Transient { .. } => Some(TRANSIENT_RETRY),
+        GatewayError::Unauthorized { .. } => Some(UNAUTHORIZED_RETRY),
+        GatewayError::Other { .. } => None,
+    }
+}
+
 /// How long a natural-key claim protects a create in flight.
 pub const CLAIM_TTL: Duration = Duration::from_secs(600);
 

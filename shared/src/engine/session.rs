@@ -12,7 +12,7 @@ use crate::ports::{
 };
 
 use super::gateways::GatewayPair;
-use super::retry_schedule::{STORE_RETRY, TRANSIENT_RETRY, UNAUTHORIZED_RETRY};
+use super::retry_schedule::{STORE_RETRY, gateway_wait};
 use super::unit::{Step, Unit, UnitReport, UnitResult};
 
 /// Everything a round needs about one connection and kind.
@@ -43,32 +43,27 @@ impl Session<'_> {
 /// What a whole-call vendor failure means for the units of that call: throttling and transient
 /// faults hand the job back (never a record failure); other errors fail the records.
 pub(crate) fn gateway_failure(unit: Unit, error: &GatewayError) -> Step {
-    match error {
-        GatewayError::Throttled { wait } => Step::Retry {
+    if let Some(delay) = gateway_wait(error) {
+        return Step::Retry {
             unit,
-            delay: *wait,
+            delay,
             reason: error.to_string(),
-        },
-        GatewayError::Transient { .. } => Step::Retry {
-            unit,
-            delay: TRANSIENT_RETRY,
-            reason: error.to_string(),
-        },
-        GatewayError::Unauthorized { .. } => Step::Retry {
-            unit,
-            delay: UNAUTHORIZED_RETRY,
-            reason: error.to_string(),
-        },
-        GatewayError::Other { message } => failed(
-            unit,
-            FailureDetail {
-                code: None,
-                message: message.clone(),
-                suggested_fix: None,
-            },
-            true,
-        ),
+        };
     }
+    // Only `Other` has no wait: the vendor's message, without our "vendor call failed" prefix.
+    let message = match error {
+        GatewayError::Other { message } => message.clone(),
+        _ => error.to_string(),
+    };
+    failed(
+        unit,
+        FailureDetail {
+            code: None,
+            message,
+            suggested_fix: None,
+        },
+        true,
+    )
 }
 
 /// A store failure: the job comes back later (condition failures are handled by the caller).

@@ -53,6 +53,10 @@ pub struct MirroredInvoice {
     pub outcome: MirrorOutcome,
     pub hubspot_id: Option<String>,
     pub deal: Option<DealReference>,
+    /// Every deal the HubSpot invoice is associated with after the sync.
+    pub deals: Vec<String>,
+    /// The HubSpot contact the invoice belongs to, when this sync resolved it.
+    pub contact: Option<String>,
     /// The QBO invoice as read (absent when deleted).
     pub invoice: Option<Invoice>,
     /// The HubSpot invoice's properties after the sync (for payment bookkeeping).
@@ -183,6 +187,15 @@ impl InvoiceMirror {
         let deal = self
             .resolve_deal(&invoice, recorded.first(), &contact)
             .await?;
+        let deal_recorded = deal
+            .as_ref()
+            .is_none_or(|d| recorded.iter().any(|r| r == d.deal_id()));
+        let mut deals = recorded;
+        if let Some(d) = &deal
+            && !deal_recorded
+        {
+            deals.push(d.deal_id().to_owned());
+        }
         let (id, outcome, mut properties) = match existing {
             None => {
                 let mut props = new_invoice_properties(&invoice, today);
@@ -211,10 +224,8 @@ impl InvoiceMirror {
                 (created.id, MirrorOutcome::Created, props)
             }
             Some(hs)
-                if is_unchanged(&hs, &invoice_properties(&invoice, today), &signature)
-                    && deal
-                        .as_ref()
-                        .is_none_or(|d| recorded.iter().any(|r| r == d.deal_id())) =>
+                if deal_recorded
+                    && is_unchanged(&hs, &invoice_properties(&invoice, today), &signature) =>
             {
                 // A repeat signal (our own payment re-mirror, a duplicated webhook, a poll
                 // overlap): no invoice, line item or deal write.
@@ -224,6 +235,8 @@ impl InvoiceMirror {
                     outcome: MirrorOutcome::Unchanged,
                     hubspot_id: Some(hs.id),
                     deal,
+                    deals,
+                    contact: Some(contact),
                     invoice: Some(invoice),
                     properties,
                 });
@@ -247,7 +260,7 @@ impl InvoiceMirror {
                     }
                 }
                 if let Some(d) = &deal
-                    && !recorded.iter().any(|r| r == d.deal_id())
+                    && !deal_recorded
                 {
                     self.hubspot
                         .associate_default(
@@ -271,6 +284,8 @@ impl InvoiceMirror {
             outcome,
             hubspot_id: Some(id),
             deal,
+            deals,
+            contact: Some(contact),
             invoice: Some(invoice),
             properties,
         })
@@ -323,7 +338,9 @@ impl InvoiceMirror {
         Ok(MirroredInvoice {
             outcome,
             hubspot_id: Some(hs.id),
-            deal: deals.into_iter().next().map(DealReference::Recorded),
+            deal: deals.first().cloned().map(DealReference::Recorded),
+            deals,
+            contact: None,
             invoice,
             properties,
         })
@@ -512,6 +529,8 @@ fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
         outcome: MirrorOutcome::Skipped,
         hubspot_id: None,
         deal: None,
+        deals: Vec::new(),
+        contact: None,
         invoice,
         properties: PropertyWrites::new(),
     }

@@ -241,12 +241,12 @@ impl<'a> PaymentMirror<'a> {
         let mut tokens = before.clone();
         let token = note.event.token(&note.payment_id);
         if !tokens.contains(&token) {
-            report.notes_created += self.write_notes(invoice_id, &note).await?;
+            report.notes_created += self.write_notes(&mirrored.deals, &note).await?;
             tokens.insert(token);
         }
         let stepped = match step {
             Some(RecordStep::Create(facts)) => {
-                self.record_once(invoice_id, &note.payment_id, &facts, &mut tokens, report)
+                self.record_once(mirrored, &note.payment_id, &facts, &mut tokens, report)
                     .await
             }
             Some(RecordStep::Archive) => {
@@ -263,12 +263,9 @@ impl<'a> PaymentMirror<'a> {
         stepped
     }
 
-    async fn write_notes(&self, invoice_id: &str, note: &PaymentNote) -> Result<usize> {
-        let deals = self
-            .invoices
-            .associated(ObjectType::Invoices, invoice_id, ObjectType::Deals)
-            .await?;
-        for deal in &deals {
+    /// One note per deal of the invoice (the deals the invoice sync just saw).
+    async fn write_notes(&self, deals: &[String], note: &PaymentNote) -> Result<usize> {
+        for deal in deals {
             let mut props = PropertyWrites::new();
             props.insert("hs_timestamp".into(), Utc::now().to_rfc3339());
             props.insert("hs_note_body".into(), payment_note_html(note));
@@ -288,7 +285,7 @@ impl<'a> PaymentMirror<'a> {
     /// portal is known not to allow it; a refusal is remembered, not an error.
     async fn record_once(
         &self,
-        invoice_id: &str,
+        mirrored: &MirroredInvoice,
         payment_id: &str,
         facts: &PaymentRecordFacts,
         tokens: &mut PaymentTokens,
@@ -300,10 +297,17 @@ impl<'a> PaymentMirror<'a> {
         if tokens.record_of(payment_id).is_some() || !capability.should_try() {
             return Ok(());
         }
-        let contacts = self
-            .invoices
-            .associated(ObjectType::Invoices, invoice_id, ObjectType::Contacts)
-            .await?;
+        let Some(invoice_id) = mirrored.hubspot_id.as_deref() else {
+            return Ok(());
+        };
+        let contacts = match &mirrored.contact {
+            Some(contact) => vec![contact.clone()],
+            None => {
+                self.invoices
+                    .associated(ObjectType::Invoices, invoice_id, ObjectType::Contacts)
+                    .await?
+            }
+        };
         let mut input = CreateInput::new(payment_record_properties(facts));
         input.associations.push(InlineAssociation::to(
             invoice_id,
