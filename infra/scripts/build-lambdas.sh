@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-# The one place the versions live (rust-aws-notes.md: cargo-lambda 1.9.x with zig from PyPI).
+# The one place the versions live (docs/aws.md: cargo-lambda 1.9.x with zig from PyPI).
 PINS=(
   "cargo-lambda==1.9.2"
   "ziglang==0.17.1"

@@ -3,7 +3,7 @@
 
 Runs the AWS SAM translator (the code CloudFormation's AWS::Serverless transform runs) without an
 AWS account: local CodeUris become placeholder S3 URIs and the managed-policy map is empty (as in
-rust-aws-notes.md). Then it checks the transformed stack against rules this project relies on:
+docs/aws.md). Then it checks the transformed stack against rules this project relies on:
   * every Lambda runs provided.al2023 on arm64, built by cargo-lambda from the workspace root;
   * every SQS event source reports partial batch failures (a typo such as
     `FunctionResponseType` passes cfn-lint but would silently retry whole batches);

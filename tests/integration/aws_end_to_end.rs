@@ -594,7 +594,7 @@ async fn aws_poller_finds_changes_webhooks_missed_and_the_sweep_pairs_existing_r
     local.shutdown().await;
 }
 
-/// The workflow-action Lambda (issue 6): a signed execution is answered `BLOCK` with exactly one
+/// The workflow-action Lambda: a signed execution is answered `BLOCK` with exactly one
 /// action job on the live queue; a forged one is 401 with nothing queued. The worker handler
 /// then runs that job from SQS against the sandboxes: one QBO invoice, the callback completed.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Invoices, payments and the workflow action through the whole local pipeline (issue 6): QBO
+//! Invoices, payments and the workflow action through the whole local pipeline: QBO
 //! webhooks -> jobs -> worker -> HubSpot, and the signed action request -> job -> callback.
 
 use std::ops::Deref;

@@ -1,4 +1,4 @@
-//! End-to-end invoicing through both sandboxes (issue 6): QBO invoices mirrored into HubSpot
+//! End-to-end invoicing through both sandboxes: QBO invoices mirrored into HubSpot
 //! with contact, deal and line items; updates, void, delete; payments and their deal notes;
 //! the deal's latest-invoice properties; the "Create QuickBooks invoice" workflow action.
 

@@ -1,4 +1,4 @@
-//! End-to-end HubSpot payment records (issue 6 item 4) through both sandboxes: none on a portal
+//! End-to-end HubSpot payment records through both sandboxes: none on a portal
 //! without payment processing (one refused probe), one per invoice paid where it is set up.
 
 use std::ops::Deref;

@@ -1,5 +1,5 @@
 //! `HubspotClient` over real HTTP: a scripted stand-in server for exact retry/error paths, and
-//! the HubSpot sandbox for every endpoint (success and error paths, hubspot-api.md §2-§4).
+//! the HubSpot sandbox for every endpoint (success and error paths, docs/hubspot.md §2-§4).
 
 mod scripted {
     //! A server that answers from a script and records each request, to pin down retry rules
@@ -524,7 +524,7 @@ mod scripted {
 
 mod against_sandbox {
     //! Every client endpoint against the HubSpot sandbox, success and error paths. Where the
-    //! sandbox and hubspot-api.md disagree, the docs win (see the test comments).
+    //! sandbox and docs/hubspot.md disagree, the docs win (see the test comments).
 
     use std::time::Duration;
 
@@ -1631,7 +1631,7 @@ mod against_sandbox {
 mod sandbox_webhooks {
     //! The sandbox's signed webhook deliveries verify with `WebhookVerifier` (v3, and the v1
     //! header without v3) and parse with `parse_events`: two independent implementations of
-    //! hubspot-api.md §5.3/§5.5 agreeing.
+    //! docs/hubspot.md §5.3/§5.5 agreeing.
 
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
@@ -2142,7 +2142,7 @@ mod gateway {
             .await
             .unwrap();
         // An archived record does not hold its unique value any more (the sandbox frees it;
-        // hubspot-api.md does not say whether `idProperty` + `archived=true` finds it).
+        // docs/hubspot.md does not say whether `idProperty` + `archived=true` finds it).
         let linked: Vec<_> = by_link.iter().map(|r| r.id.clone()).collect();
         assert_eq!(linked, vec![ids[1].clone()]);
         let by_name = gateway

@@ -1,4 +1,4 @@
-//! Contract suite for the HubSpot sandbox: each documented behaviour (hubspot-api.md, cited per
+//! Contract suite for the HubSpot sandbox: each documented behaviour (docs/hubspot.md, cited per
 //! test) proven over real HTTP with reqwest, incl. signed webhooks to a receiver in the test.
 
 mod associations;
@@ -151,7 +151,7 @@ pub fn keys(v: &Value) -> Vec<String> {
     k
 }
 
-/// Asserts an error body has HubSpot's shape (hubspot-api.md §9.4): `status: "error"`,
+/// Asserts an error body has HubSpot's shape (docs/hubspot.md §9.4): `status: "error"`,
 /// `message`, `category`, and a `correlationId` equal to the `X-HubSpot-Correlation-Id` header.
 pub fn assert_error(r: &Reply, status: u16, category: &str) {
     assert_eq!(r.status.as_u16(), status, "{}", r.body);

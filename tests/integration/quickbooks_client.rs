@@ -1,5 +1,5 @@
 //! `QboClient` over real HTTP: a scripted stand-in server pins down URL forms, parameters,
-//! retries and error context; the QBO sandbox exercises every operation (quickbooks-api.md).
+//! retries and error context; the QBO sandbox exercises every operation (docs/quickbooks.md).
 
 mod scripted {
     //! A server that answers from a closure and records each request, to check exactly what

@@ -1,4 +1,4 @@
-//! `QuickbooksGateway` multi-record writes through QBO `/batch` (quickbooks-api.md §8) against
+//! `QuickbooksGateway` multi-record writes through QBO `/batch` (docs/quickbooks.md §8) against
 //! the sandbox: 30 per call, per-record faults in request order, replayed chunks, stale tokens.
 
 use std::sync::Arc;

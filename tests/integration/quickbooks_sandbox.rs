@@ -1,5 +1,5 @@
 //! Contract suite for the QuickBooks Online sandbox: each documented behaviour
-//! (quickbooks-api.md, section named per test) proven over real HTTP.
+//! (docs/quickbooks.md, section named per test) proven over real HTTP.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

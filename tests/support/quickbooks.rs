@@ -27,7 +27,7 @@ pub async fn start_demo_quickbooks_sandbox() -> QuickbooksSandbox {
     .await
 }
 
-/// `{base_url}/v3/company/{realmId}`: the prefix of every API path (quickbooks-api.md §1).
+/// `{base_url}/v3/company/{realmId}`: the prefix of every API path (docs/quickbooks.md §1).
 pub fn company_url(sandbox: &QuickbooksSandbox) -> String {
     format!(
         "{}/v3/company/{}",

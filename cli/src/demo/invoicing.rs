@@ -1,4 +1,4 @@
-//! `hqsync demo`'s invoicing chapter (issue 6): a QBO invoice tagged with a HubSpot deal and a
+//! `hqsync demo`'s invoicing chapter: a QBO invoice tagged with a HubSpot deal and a
 //! partial payment reach the deal through the pipeline (QBO webhook -> job -> worker -> HubSpot).
 
 use std::time::Instant;

@@ -85,7 +85,7 @@ impl StackFactory {
 pub struct SandboxAccounts {
     pub hubspot_base_url: String,
     pub hubspot_portal_id: String,
-    /// Webhook events our app caused are dropped as echoes (hubspot-api.md §11 item 4).
+    /// Webhook events our app caused are dropped as echoes (docs/hubspot.md §11 item 4).
     pub hubspot_app_id: String,
     pub hubspot_client_id: String,
     pub hubspot_client_secret: SecretString,

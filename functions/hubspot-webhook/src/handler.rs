@@ -33,7 +33,7 @@ pub async fn handle(state: &HubspotWebhookState, request: Request) -> Response<B
     let verifier = WebhookVerifier::new(client_secret);
     let delivery = Delivery::new(stack.config.public_base_url.as_deref(), &request);
     // Our own writes' echoes are dropped when the app secret has `hubspot.app_id`; without it
-    // they become jobs that plan to nothing (DESIGN §4).
+    // they become jobs that plan to nothing (docs/architecture.md §4).
     let result = hubspot_delivery(
         &verifier,
         app.hubspot_app_id.as_deref(),

@@ -160,7 +160,7 @@ const DISPATCH_TICK: Duration = Duration::from_millis(10);
 
 impl WebhookDelivery {
     /// Starts the dispatcher (needs a Tokio runtime). `max_concurrent` bounds batches in flight
-    /// (HubSpot: 10 per account, hubspot-api.md §5.4). `rng_seed` makes the random rates
+    /// (HubSpot: 10 per account, docs/hubspot.md §5.4). `rng_seed` makes the random rates
     /// reproducible.
     pub fn start(
         clock: SandboxClock,

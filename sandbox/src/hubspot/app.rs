@@ -26,13 +26,13 @@ pub struct Hub {
     pub webhooks: WebhookDelivery,
     /// Access tokens minted by the OAuth endpoint -> expiry (sandbox epoch ms).
     tokens: Mutex<HashMap<String, i64>>,
-    /// hubspot-api.md §9.1: 110 per 10 s per installing account.
+    /// docs/hubspot.md §9.1: 110 per 10 s per installing account.
     pub burst: RateWindow,
-    /// hubspot-api.md §2.4/§9.1: search 5 per second per account.
+    /// docs/hubspot.md §2.4/§9.1: search 5 per second per account.
     pub search_rate: RateWindow,
-    /// Completed workflow action callbacks `(callbackId, body)` (hubspot-api.md §6.3).
+    /// Completed workflow action callbacks `(callbackId, body)` (docs/hubspot.md §6.3).
     pub action_callbacks: Mutex<Vec<(String, Value)>>,
-    /// hubspot-api.md §2.9: HubSpot payments or Stripe set up (starts as configured).
+    /// docs/hubspot.md §2.9: HubSpot payments or Stripe set up (starts as configured).
     payment_processing: AtomicBool,
 }
 
@@ -95,7 +95,7 @@ impl Hub {
         result
     }
 
-    /// Whether the portal can record payments (hubspot-api.md §2.9).
+    /// Whether the portal can record payments (docs/hubspot.md §2.9).
     pub fn payment_processing(&self) -> bool {
         self.payment_processing.load(Ordering::SeqCst)
     }
@@ -106,7 +106,7 @@ impl Hub {
     }
 
     /// Refuses creating records of a type the portal is not set up for: `commerce_payments`
-    /// without payment processing (hubspot-api.md §2.9).
+    /// without payment processing (docs/hubspot.md §2.9).
     pub fn check_create_allowed(&self, kind: ObjectKind) -> Result<(), ApiError> {
         if kind == ObjectKind::CommercePayment && !self.payment_processing() {
             return Err(ApiError::payments_not_set_up());
@@ -126,13 +126,13 @@ impl Hub {
         (token, ttl.as_secs())
     }
 
-    /// Whether a refresh token is accepted (the configured one; it never expires, hubspot-api.md §1.3).
+    /// Whether a refresh token is accepted (the configured one; it never expires, docs/hubspot.md §1.3).
     pub fn refresh_token_valid(&self, token: &str) -> bool {
         token == self.config.refresh_token
     }
 
     /// Whether a bearer token is accepted now: the dev token always, minted tokens until they
-    /// expire (hubspot-api.md §1.3).
+    /// expire (docs/hubspot.md §1.3).
     pub fn bearer_valid(&self, token: &str) -> bool {
         if token == self.config.dev_token {
             return true;

@@ -1,4 +1,4 @@
-//! HUBSPOT_DEFINED association type ids between the sandbox's object types (hubspot-api.md §3,
+//! HUBSPOT_DEFINED association type ids between the sandbox's object types (docs/hubspot.md §3,
 //! fixture `association-type-ids.json`), and custom (USER_DEFINED) labels created at runtime.
 
 use super::object_types::ObjectKind;
@@ -38,7 +38,7 @@ type Row = (
     Option<&'static str>,
 );
 
-/// hubspot-api.md §3 table (verified against the SDK enums per the doc).
+/// docs/hubspot.md §3 table (verified against the SDK enums per the doc).
 const HUBSPOT_DEFINED: &[Row] = &[
     (
         Inv,

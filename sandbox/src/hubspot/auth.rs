@@ -1,4 +1,4 @@
-//! Bearer-token checking for the API routes (hubspot-api.md §1.3, §1.5): the static dev token
+//! Bearer-token checking for the API routes (docs/hubspot.md §1.3, §1.5): the static dev token
 //! or an unexpired token from the sandbox's OAuth endpoint; also who the caller is.
 
 use axum::extract::{Request, State};

@@ -20,7 +20,7 @@ pub struct HubspotSandboxConfig {
     /// OAuth client id the token endpoint expects. Default `hqsync-sandbox-client-id`.
     pub client_id: String,
     /// OAuth client secret: the token endpoint expects it and webhooks are signed with it
-    /// (hubspot-api.md §5.5). Default `hqsync-sandbox-client-secret`.
+    /// (docs/hubspot.md §5.5). Default `hqsync-sandbox-client-secret`.
     pub client_secret: String,
     /// Where change events are POSTed; `None` = no deliveries (settable at runtime too).
     pub webhook_url: Option<String>,
@@ -29,37 +29,37 @@ pub struct HubspotSandboxConfig {
     /// A refresh token the OAuth endpoint accepts. Default `hqsync-sandbox-refresh-token`.
     pub refresh_token: String,
     /// Lifetime of access tokens minted by `/oauth/2026-03/token` in sandbox time.
-    /// Default 30 minutes (`expires_in` 1800, hubspot-api.md §1.3).
+    /// Default 30 minutes (`expires_in` 1800, docs/hubspot.md §1.3).
     pub access_token_ttl: Duration,
     /// Sandbox time per real time (see [`crate::common::SandboxClock`]). Default 1.0.
     pub time_scale: f64,
     /// Sandbox time before a write is visible to search (search is eventually consistent,
-    /// hubspot-api.md §2.4). Default 1 s; 0 makes search see writes at once.
+    /// docs/hubspot.md §2.4). Default 1 s; 0 makes search see writes at once.
     pub search_index_delay: Duration,
-    /// Requests per `burst_window` per portal (hubspot-api.md §9.1: 110 per 10 s for
+    /// Requests per `burst_window` per portal (docs/hubspot.md §9.1: 110 per 10 s for
     /// public OAuth apps). 0 disables the limit. Default 110.
     pub burst_limit: u32,
     /// Default 10 s.
     pub burst_window: Duration,
-    /// Search requests per second per portal (hubspot-api.md §9.1). 0 disables. Default 5.
+    /// Search requests per second per portal (docs/hubspot.md §9.1). 0 disables. Default 5.
     pub search_per_second: u32,
     /// Sandbox time an event waits before delivery (lets batches form). Default 500 ms.
     pub webhook_delay: Duration,
-    /// Most events per webhook POST (hubspot-api.md §5.4: 100). Default 100.
+    /// Most events per webhook POST (docs/hubspot.md §5.4: 100). Default 100.
     pub webhook_max_batch: usize,
     /// Waits before each retry after a failed delivery, in sandbox time. Default: 10 retries
-    /// spread over about 24 hours (hubspot-api.md §5.4; the spacing itself is UNVERIFIED).
+    /// spread over about 24 hours (docs/hubspot.md §5.4; the spacing itself is UNVERIFIED).
     pub webhook_retry_schedule: Vec<Duration>,
     /// Seed for the random fault/webhook rates, so runs are reproducible. Default 1.
     pub rng_seed: u64,
     /// Whether the portal is set up to collect payments through HubSpot payments or Stripe,
-    /// which the payments API needs (hubspot-api.md §2.9). Default `false`, like most real
+    /// which the payments API needs (docs/hubspot.md §2.9). Default `false`, like most real
     /// portals; without it creating a `commerce_payments` record is refused. A portal setting,
     /// not data: `POST /_sandbox/reset` keeps it; `PUT /_sandbox/hubspot/portal` changes it.
     pub payment_processing: bool,
 }
 
-/// hubspot-api.md §5.4: "up to 10 retries spread over 24 hours, with jitter".
+/// docs/hubspot.md §5.4: "up to 10 retries spread over 24 hours, with jitter".
 /// UNVERIFIED: the exact spacing; this one grows from 1 minute and sums to ~23.8 hours.
 pub const DEFAULT_WEBHOOK_RETRY_MINUTES: [u64; 10] = [1, 2, 5, 10, 30, 60, 120, 240, 480, 480];
 

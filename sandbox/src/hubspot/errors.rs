@@ -1,4 +1,4 @@
-//! HubSpot error bodies (hubspot-api.md §9.3, §9.4 and the captured fixtures), built in one
+//! HubSpot error bodies (docs/hubspot.md §9.3, §9.4 and the captured fixtures), built in one
 //! place: `ApiError` for whole-request errors and `BatchError` for entries inside a 207.
 
 use axum::http::{HeaderValue, StatusCode};
@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::object_types::ObjectKind;
 
-/// The response header carrying the same id as the body's `correlationId` (hubspot-api.md §9.2).
+/// The response header carrying the same id as the body's `correlationId` (docs/hubspot.md §9.2).
 pub const CORRELATION_HEADER: &str = "x-hubspot-correlation-id";
 
 /// A whole-request HubSpot error: status plus body fields (without `correlationId`, which is
@@ -48,7 +48,7 @@ impl ApiError {
             .unwrap_or("")
     }
 
-    /// hubspot-api.md §9.4 (401, fixture `error-401-invalid-authentication.json`). Also used for
+    /// docs/hubspot.md §9.4 (401, fixture `error-401-invalid-authentication.json`). Also used for
     /// expired tokens: UNVERIFIED whether HubSpot words those differently.
     pub fn unauthorized() -> Self {
         Self::new(
@@ -60,7 +60,7 @@ impl ApiError {
         )
     }
 
-    /// hubspot-api.md §9.4 404 (fixture `error-404-object-not-found.json`, two spaces included).
+    /// docs/hubspot.md §9.4 404 (fixture `error-404-object-not-found.json`, two spaces included).
     pub fn object_not_found(id: &str) -> Self {
         let mut b = body(
             "Object not found.  objectId are usually numeric.",
@@ -76,7 +76,7 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, body(message, "OBJECT_NOT_FOUND"))
     }
 
-    /// hubspot-api.md §9.4 generic 400 with per-property `errors[]` (fixture `error-400-validation.json`).
+    /// docs/hubspot.md §9.4 generic 400 with per-property `errors[]` (fixture `error-400-validation.json`).
     pub fn validation(message: impl Into<String>, errors: Vec<Value>) -> Self {
         let mut b = body(message, "VALIDATION_ERROR");
         if !errors.is_empty() {
@@ -90,14 +90,14 @@ impl ApiError {
         Self::validation(message, Vec::new())
     }
 
-    /// hubspot-api.md §2.2: more than 100 inputs (fixture `error-400-batch-inputs-over-100.json`).
+    /// docs/hubspot.md §2.2: more than 100 inputs (fixture `error-400-batch-inputs-over-100.json`).
     pub fn batch_too_large() -> Self {
         Self::bad_request(
             "The maximum number of inputs supported in a batch is 100. Please reduce the number of items and try again",
         )
     }
 
-    /// hubspot-api.md §2.5: creating a contact whose email exists (fixture
+    /// docs/hubspot.md §2.5: creating a contact whose email exists (fixture
     /// `error-409-contact-exists.json`; no `context`). For other objects' unique properties the
     /// same shape with the object's label is used: UNVERIFIED wording.
     pub fn already_exists(kind: ObjectKind, existing_id: u64) -> Self {
@@ -113,7 +113,7 @@ impl ApiError {
         )
     }
 
-    /// hubspot-api.md §2.5: a unique value clash on update (fixture
+    /// docs/hubspot.md §2.5: a unique value clash on update (fixture
     /// `error-400-unique-value-conflict.json`). UNVERIFIED that PATCH answers this (the doc
     /// calls it the most likely answer).
     pub fn unique_value_taken(
@@ -135,7 +135,7 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, body(message, "OBJECT_ALREADY_EXISTS"))
     }
 
-    /// Creating a payment on a portal without HubSpot payments or Stripe (hubspot-api.md §2.9:
+    /// Creating a payment on a portal without HubSpot payments or Stripe (docs/hubspot.md §2.9:
     /// "the account must be set up to collect payments through either HubSpot payments or
     /// Stripe payment processing"). UNVERIFIED (§2.9, §9.4): no source shows the refusal. The
     /// sandbox answers 403 `MISSING_SCOPES` in the §9.4 error shape, because the gate is a
@@ -151,7 +151,7 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, b)
     }
 
-    /// hubspot-api.md §9.3 burst 429 (fixture `error-429-ten-secondly.json`).
+    /// docs/hubspot.md §9.3 burst 429 (fixture `error-429-ten-secondly.json`).
     pub fn ten_secondly_limit() -> Self {
         let mut b = Map::new();
         b.insert("status".into(), "error".into());
@@ -164,7 +164,7 @@ impl ApiError {
         Self::new(StatusCode::TOO_MANY_REQUESTS, b)
     }
 
-    /// hubspot-api.md §2.4/§9.3 search 429 (fixture `error-429-search-secondly.json`).
+    /// docs/hubspot.md §2.4/§9.3 search 429 (fixture `error-429-search-secondly.json`).
     pub fn secondly_limit() -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -173,7 +173,7 @@ impl ApiError {
     }
 
     /// An error for an injected fault status (the control API's `faults`).
-    /// UNVERIFIED wording for 5xx; 423 and 477 follow hubspot-api.md §9.4's descriptions.
+    /// UNVERIFIED wording for 5xx; 423 and 477 follow docs/hubspot.md §9.4's descriptions.
     pub fn injected(status: StatusCode) -> Self {
         match status.as_u16() {
             401 => Self::unauthorized(),
@@ -231,7 +231,7 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(CORRELATION_HEADER, v);
         }
         if self.status.as_u16() == 477 {
-            // hubspot-api.md §9.2: 477 carries Retry-After in seconds.
+            // docs/hubspot.md §9.2: 477 carries Retry-After in seconds.
             response
                 .headers_mut()
                 .insert("retry-after", HeaderValue::from_static("2"));
@@ -240,7 +240,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// One error inside a batch response's `errors[]` (hubspot-api.md §2.2: `status`, `category`,
+/// One error inside a batch response's `errors[]` (docs/hubspot.md §2.2: `status`, `category`,
 /// `message`, `context`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchError {
@@ -268,7 +268,7 @@ impl BatchError {
         }
     }
 
-    /// hubspot-api.md §2.2: ids (or `idProperty` values) a batch read/update did not find.
+    /// docs/hubspot.md §2.2: ids (or `idProperty` values) a batch read/update did not find.
     pub fn not_found(kind: ObjectKind, verb: &str, ids: Vec<String>) -> Self {
         let mut context = Map::new();
         context.insert("ids".into(), json!(ids));

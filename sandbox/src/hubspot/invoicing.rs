@@ -1,4 +1,4 @@
-//! Invoice rules (hubspot-api.md §2.8, §2.9): the draft -> open transition, which invoices can
+//! Invoice rules (docs/hubspot.md §2.8, §2.9): the draft -> open transition, which invoices can
 //! be deleted, and the totals (billed from line items, paid from succeeded payments).
 
 use rust_decimal::Decimal;
@@ -9,7 +9,7 @@ use super::record::Record;
 use super::store::{PropertyWrites, Store, WriteCtx};
 
 impl Store {
-    /// hubspot-api.md §2.8: `draft` -> `open` needs one contact and at least one line item.
+    /// docs/hubspot.md §2.8: `draft` -> `open` needs one contact and at least one line item.
     /// `open` -> `paid`/`voided` by PATCH is UNVERIFIED; the sandbox allows it.
     pub(super) fn check_invoice_update(
         &self,
@@ -56,7 +56,7 @@ impl Store {
         Ok(())
     }
 
-    /// hubspot-api.md §2.8: only draft invoices can be deleted (the "delete unpaid invoices"
+    /// docs/hubspot.md §2.8: only draft invoices can be deleted (the "delete unpaid invoices"
     /// account setting is off in the sandbox).
     pub(super) fn check_invoice_archive(&self, invoice: &Record) -> Result<(), ApiError> {
         match invoice
@@ -104,7 +104,7 @@ impl Store {
 
     /// Totals: `hs_amount_billed` = sum of line-item amounts, `hs_amount_paid` = sum of
     /// associated payments that `succeeded`, `hs_balance_due` = billed - paid. An open invoice
-    /// whose balance reaches zero becomes `paid` (hubspot-api.md §2.9: "associate completed
+    /// whose balance reaches zero becomes `paid` (docs/hubspot.md §2.9: "associate completed
     /// payment records with invoices to mark them as paid"; the calculation is UNVERIFIED).
     pub(super) fn recalculate_invoice(&mut self, invoice: u64, ctx: &mut WriteCtx) {
         let kind = ObjectKind::Invoice;

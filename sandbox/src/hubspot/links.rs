@@ -1,4 +1,4 @@
-//! Associations between records (hubspot-api.md §3) and contact merges (§2.5): adding and
+//! Associations between records (docs/hubspot.md §3) and contact merges (§2.5): adding and
 //! removing edges in both directions, listing them, and the one-parent rule for line items.
 
 use std::collections::BTreeMap;
@@ -7,7 +7,7 @@ use super::errors::ApiError;
 use super::object_types::ObjectKind;
 use super::store::{Change, Store, WriteCtx};
 
-/// Kinds a line item can belong to; hubspot-api.md §2.6: "A line item belongs to exactly one
+/// Kinds a line item can belong to; docs/hubspot.md §2.6: "A line item belongs to exactly one
 /// parent (deal, quote, invoice, ...)".
 const LINE_ITEM_PARENTS: [ObjectKind; 2] = [ObjectKind::Deal, ObjectKind::Invoice];
 
@@ -52,7 +52,7 @@ impl Store {
                 .map(|p| (k, p))
         });
         if let Some((k, p)) = other_parent {
-            // hubspot-api.md §2.6 rule; UNVERIFIED wording and status.
+            // docs/hubspot.md §2.6 rule; UNVERIFIED wording and status.
             return Err(ApiError::bad_request(format!(
                 "Line item {line_item} already belongs to {} {p}; line items belong to one single parent object",
                 k.path_name()
@@ -98,7 +98,7 @@ impl Store {
         Ok(())
     }
 
-    /// Removes every association between two records (hubspot-api.md §3 DELETE).
+    /// Removes every association between two records (docs/hubspot.md §3 DELETE).
     pub fn dissociate_all(
         &mut self,
         from: ObjectKind,
@@ -111,7 +111,7 @@ impl Store {
     }
 
     /// Removes the given types between two records; removing the unlabeled (default) type
-    /// removes the labeled ones too (hubspot-api.md §3 `batch/labels/archive`).
+    /// removes the labeled ones too (docs/hubspot.md §3 `batch/labels/archive`).
     pub fn dissociate(
         &mut self,
         from: ObjectKind,
@@ -178,7 +178,7 @@ impl Store {
         out
     }
 
-    /// hubspot-api.md §2.1/§2.5 merge (contacts and deals): the primary keeps its id and
+    /// docs/hubspot.md §2.1/§2.5 merge (contacts and deals): the primary keeps its id and
     /// values, takes the secondary's values where it has none (unique ones excepted), and
     /// inherits its associations; a contact's email becomes a secondary email. The secondary is
     /// archived and its id resolves to the primary from then on. Returns the primary's id.
@@ -294,7 +294,7 @@ impl Store {
         Ok(primary)
     }
 
-    /// hubspot-api.md §2.5 `gdpr-delete`: permanent (not restorable); its associations and
+    /// docs/hubspot.md §2.5 `gdpr-delete`: permanent (not restorable); its associations and
     /// unique values go too. Webhooks report `privacyDeletion` and `deletion` (§5.3).
     pub fn gdpr_delete(
         &mut self,

@@ -1,5 +1,5 @@
 //! A stateful local stand-in for `api.hubapi.com` (CRM objects, batch, search, associations,
-//! properties, OAuth, signed webhooks), each behaviour citing hubspot-api.md.
+//! properties, OAuth, signed webhooks), each behaviour citing docs/hubspot.md.
 
 mod app;
 pub mod association_types;

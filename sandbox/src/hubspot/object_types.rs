@@ -1,4 +1,4 @@
-//! The CRM object types the sandbox serves, with their per-type facts from hubspot-api.md:
+//! The CRM object types the sandbox serves, with their per-type facts from docs/hubspot.md:
 //! type ids, path names, legacy names, system property names and default property lists.
 
 /// A CRM object type.
@@ -40,7 +40,7 @@ impl ObjectKind {
         }
     }
 
-    /// hubspot-api.md §0: object type ids.
+    /// docs/hubspot.md §0: object type ids.
     pub fn type_id(self) -> &'static str {
         match self {
             Self::Contact => "0-1",
@@ -54,7 +54,7 @@ impl ObjectKind {
         }
     }
 
-    /// The upper-case legacy name used in some error messages (hubspot-api.md §2.2: "Could not
+    /// The upper-case legacy name used in some error messages (docs/hubspot.md §2.2: "Could not
     /// get some CONTACT objects"). UNVERIFIED for invoices, payments and notes.
     pub fn legacy_name(self) -> &'static str {
         match self {
@@ -83,7 +83,7 @@ impl ObjectKind {
         }
     }
 
-    /// hubspot-api.md §5.2: the legacy per-object webhook prefix (`contact.creation`);
+    /// docs/hubspot.md §5.2: the legacy per-object webhook prefix (`contact.creation`);
     /// `None` for types that only have generic `object.*` events (no `invoice.*` legacy type).
     pub fn legacy_webhook_prefix(self) -> Option<&'static str> {
         match self {
@@ -96,7 +96,7 @@ impl ObjectKind {
         }
     }
 
-    /// hubspot-api.md §2.3: contacts use `lastmodifieddate`, the others `hs_lastmodifieddate`.
+    /// docs/hubspot.md §2.3: contacts use `lastmodifieddate`, the others `hs_lastmodifieddate`.
     pub fn last_modified_property(self) -> &'static str {
         match self {
             Self::Contact => "lastmodifieddate",
@@ -104,7 +104,7 @@ impl ObjectKind {
         }
     }
 
-    /// hubspot-api.md §2.3: `createdate` on contacts and deals (and, per the fixtures, companies,
+    /// docs/hubspot.md §2.3: `createdate` on contacts and deals (and, per the fixtures, companies,
     /// products and line items), `hs_createdate` on invoices and other objects.
     pub fn create_date_property(self) -> &'static str {
         match self {
@@ -115,7 +115,7 @@ impl ObjectKind {
         }
     }
 
-    /// hubspot-api.md §2.3: properties returned by get/list when `properties` is omitted
+    /// docs/hubspot.md §2.3: properties returned by get/list when `properties` is omitted
     /// (besides the system ones, which the fixtures show are always present).
     pub fn default_properties(self) -> &'static [&'static str] {
         match self {
@@ -129,7 +129,7 @@ impl ObjectKind {
         }
     }
 
-    /// hubspot-api.md §2.4: properties search returns when `properties` is omitted
+    /// docs/hubspot.md §2.4: properties search returns when `properties` is omitted
     /// (the system ones are added by the caller).
     pub fn default_search_properties(self) -> &'static [&'static str] {
         match self {
@@ -155,7 +155,7 @@ impl ObjectKind {
         }
     }
 
-    /// hubspot-api.md §0: "Either the name (`contacts`) or the ID (`0-1`) can go in `{objectType}`".
+    /// docs/hubspot.md §0: "Either the name (`contacts`) or the ID (`0-1`) can go in `{objectType}`".
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL
             .into_iter()

@@ -1,4 +1,4 @@
-//! Per-portal rate limits on the API routes (hubspot-api.md §9.1-§9.3): 110 requests per 10 s
+//! Per-portal rate limits on the API routes (docs/hubspot.md §9.1-§9.3): 110 requests per 10 s
 //! with `X-HubSpot-RateLimit-*` headers, search 5 per second, and the documented 429 bodies.
 
 use axum::extract::{MatchedPath, Request, State};
@@ -15,9 +15,9 @@ use crate::common::RateDecision;
 pub enum Bucket {
     /// The 10-second burst bucket.
     Burst,
-    /// hubspot-api.md §2.4: search has its own 5/s bucket and is exempt from the burst one.
+    /// docs/hubspot.md §2.4: search has its own 5/s bucket and is exempt from the burst one.
     Search,
-    /// hubspot-api.md §3: v4 association batch endpoints are exempt from the ten-secondly
+    /// docs/hubspot.md §3: v4 association batch endpoints are exempt from the ten-secondly
     /// limit. UNVERIFIED: their own limit; the sandbox does not limit them.
     Exempt,
 }
@@ -46,7 +46,7 @@ pub async fn limit(State(hub): State<SharedHub>, req: Request, next: Next) -> Re
     match bucket(&pattern) {
         Bucket::Exempt => next.run(req).await,
         Bucket::Search => match hub.search_rate.check() {
-            // hubspot-api.md §2.4: search responses carry no burst headers.
+            // docs/hubspot.md §2.4: search responses carry no burst headers.
             RateDecision::Allowed { .. } => next.run(req).await,
             RateDecision::Limited { .. } => ApiError::secondly_limit().into_response(),
         },
@@ -74,7 +74,7 @@ pub async fn limit(State(hub): State<SharedHub>, req: Request, next: Next) -> Re
     }
 }
 
-/// Middleware: every response carries `X-HubSpot-Correlation-Id` (hubspot-api.md §9.2);
+/// Middleware: every response carries `X-HubSpot-Correlation-Id` (docs/hubspot.md §9.2);
 /// error responses already set it to their body's `correlationId`.
 pub async fn correlation(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;

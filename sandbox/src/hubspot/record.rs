@@ -1,5 +1,5 @@
 //! One CRM record as the sandbox stores it (string properties, timestamps, the version search
-//! sees) and its JSON rendering as `SimplePublicObject` (hubspot-api.md §2.1).
+//! sees) and its JSON rendering as `SimplePublicObject` (docs/hubspot.md §2.1).
 
 use std::collections::BTreeMap;
 
@@ -24,7 +24,7 @@ pub struct IndexedVersion {
     pub updated_at_ms: i64,
 }
 
-/// One past value of a property (hubspot-api.md §2.1 `propertiesWithHistory`).
+/// One past value of a property (docs/hubspot.md §2.1 `propertiesWithHistory`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
     /// "" when the value was cleared.
@@ -48,7 +48,7 @@ pub struct Record {
     pub archived_at_ms: Option<i64>,
     /// What search returns now (`None`: not indexed yet).
     pub indexed: Option<IndexedVersion>,
-    /// A newer version and the sandbox time it becomes searchable (hubspot-api.md §2.4:
+    /// A newer version and the sandbox time it becomes searchable (docs/hubspot.md §2.4:
     /// search is eventually consistent).
     pub pending_index: Option<(i64, IndexedVersion)>,
     /// Every value each property has had, oldest first.
@@ -61,7 +61,7 @@ pub enum PropertySelection {
     /// The type's defaults (only those with a value).
     Defaults(&'static [&'static str]),
     /// Exactly these (defined-but-empty ones come back as `null`, undefined ones are left out:
-    /// hubspot-api.md §2.1).
+    /// docs/hubspot.md §2.1).
     Named(Vec<String>),
 }
 

@@ -23,7 +23,7 @@ use crate::common::{
     ServerHandle, WebhookDelivery, control_router, serve,
 };
 
-/// hubspot-api.md §5.4: 10 concurrent deliveries per account, 5 s timeout per request.
+/// docs/hubspot.md §5.4: 10 concurrent deliveries per account, 5 s timeout per request.
 const WEBHOOK_CONCURRENCY: usize = 10;
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -124,7 +124,7 @@ impl HubspotSandbox {
         &self.hub.clock
     }
 
-    /// Whether the portal can record payments (hubspot-api.md §2.9); see
+    /// Whether the portal can record payments (docs/hubspot.md §2.9); see
     /// [`HubspotSandboxConfig::payment_processing`].
     pub fn payment_processing(&self) -> bool {
         self.hub.payment_processing()

@@ -1,5 +1,5 @@
 //! Property definitions per object type (built-in ones plus custom ones created through the
-//! properties API, hubspot-api.md §4) and validation/normalisation of written values.
+//! properties API, docs/hubspot.md §4) and validation/normalisation of written values.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::object_types::ObjectKind;
 
-/// hubspot-api.md §4: property `type`.
+/// docs/hubspot.md §4: property `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PropertyType {
@@ -24,7 +24,7 @@ pub enum PropertyType {
 }
 
 impl PropertyType {
-    /// hubspot-api.md §4 "Valid pairs" of `type` and `fieldType`.
+    /// docs/hubspot.md §4 "Valid pairs" of `type` and `fieldType`.
     pub fn accepts_field_type(self, field_type: &str) -> bool {
         match self {
             Self::String => matches!(field_type, "text" | "textarea" | "html" | "file"),
@@ -128,7 +128,7 @@ impl GroupDef {
     }
 }
 
-/// hubspot-api.md §4: default group names (`contactinformation` etc.). UNVERIFIED for the
+/// docs/hubspot.md §4: default group names (`contactinformation` etc.). UNVERIFIED for the
 /// types the doc does not name.
 pub fn default_group(kind: ObjectKind) -> &'static str {
     match kind {
@@ -149,7 +149,7 @@ use PropertyType as T;
 type BuiltIn = (&'static str, PropertyType, &'static [&'static str]);
 
 /// System properties HubSpot sets (writes are rejected): the ones every type has, then the
-/// calculated ones per type (hubspot-api.md §2.3, §2.5, §2.6, §2.8, §2.9).
+/// calculated ones per type (docs/hubspot.md §2.3, §2.5, §2.6, §2.8, §2.9).
 fn system_properties(kind: ObjectKind) -> Vec<&'static str> {
     let mut names = vec![
         "hs_object_id",
@@ -185,7 +185,7 @@ fn system_properties(kind: ObjectKind) -> Vec<&'static str> {
     names
 }
 
-/// Per-type writable properties the sandbox knows out of the box (from hubspot-api.md §2.5-2.10).
+/// Per-type writable properties the sandbox knows out of the box (from docs/hubspot.md §2.5-2.10).
 /// A write naming anything else fails with `PROPERTY_DOESNT_EXIST`, as in a real portal.
 fn builtins(kind: ObjectKind) -> &'static [BuiltIn] {
     match kind {
@@ -511,7 +511,7 @@ impl Schema {
 }
 
 /// Why one written value was refused; becomes an entry of the 400's `errors[]` and of the
-/// "Property values were not valid: [...]" message (hubspot-api.md §2.2, §9.4).
+/// "Property values were not valid: [...]" message (docs/hubspot.md §2.2, §9.4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvalidValue {
     pub name: String,
@@ -522,7 +522,7 @@ pub struct InvalidValue {
 }
 
 /// Checks one written value and returns it normalised (as HubSpot stores it), or `None` for
-/// "" (which clears the value, hubspot-api.md §2.1).
+/// "" (which clears the value, docs/hubspot.md §2.1).
 pub fn normalize_value(
     def: Option<&PropertyDef>,
     name: &str,
@@ -604,7 +604,7 @@ fn option_list(def: &PropertyDef) -> String {
         .join(", ")
 }
 
-/// hubspot-api.md §2.1: datetimes are ISO-8601 or epoch milliseconds.
+/// docs/hubspot.md §2.1: datetimes are ISO-8601 or epoch milliseconds.
 pub fn parse_datetime_ms(raw: &str) -> Option<i64> {
     if let Ok(ms) = raw.trim().parse::<i64>() {
         return Some(ms);
@@ -618,7 +618,7 @@ pub fn parse_datetime_ms(raw: &str) -> Option<i64> {
         .map(|d| d.and_utc().timestamp_millis())
 }
 
-/// hubspot-api.md §2.1: date-only properties want midnight UTC epoch ms or `YYYY-MM-DD`.
+/// docs/hubspot.md §2.1: date-only properties want midnight UTC epoch ms or `YYYY-MM-DD`.
 pub fn parse_date(raw: &str) -> Option<NaiveDate> {
     let raw = raw.trim();
     if let Ok(ms) = raw.parse::<i64>() {
@@ -634,7 +634,7 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
 }
 
 /// The "Property values were not valid: [...]" message with the embedded JSON detail
-/// (hubspot-api.md §2.2 captured body).
+/// (docs/hubspot.md §2.2 captured body).
 pub fn invalid_values_message(portal_id: u64, invalid: &[InvalidValue]) -> String {
     let details: Vec<Value> = invalid
         .iter()
@@ -655,7 +655,7 @@ pub fn invalid_values_message(portal_id: u64, invalid: &[InvalidValue]) -> Strin
     )
 }
 
-/// The per-property `errors[]` entries of a 400 (hubspot-api.md §9.4 shape).
+/// The per-property `errors[]` entries of a 400 (docs/hubspot.md §9.4 shape).
 pub fn invalid_values_errors(invalid: &[InvalidValue]) -> Vec<Value> {
     invalid
         .iter()

@@ -1,4 +1,4 @@
-//! CRM search (hubspot-api.md §2.4) as pure functions: request limits, filter matching with
+//! CRM search (docs/hubspot.md §2.4) as pure functions: request limits, filter matching with
 //! the documented operators and casing rules, the single sort, and offset paging.
 
 use std::cmp::Ordering;
@@ -10,16 +10,16 @@ use serde_json::Value;
 
 use super::schema::{PropertyType, parse_datetime_ms};
 
-/// hubspot-api.md §2.4 limits: 5 groups, 6 filters per group, 18 in total.
+/// docs/hubspot.md §2.4 limits: 5 groups, 6 filters per group, 18 in total.
 pub const MAX_FILTER_GROUPS: usize = 5;
 pub const MAX_FILTERS_PER_GROUP: usize = 6;
 pub const MAX_FILTERS_TOTAL: usize = 18;
-/// hubspot-api.md §2.4: page size default 10, maximum 200.
+/// docs/hubspot.md §2.4: page size default 10, maximum 200.
 pub const DEFAULT_LIMIT: usize = 10;
 pub const MAX_LIMIT: usize = 200;
-/// hubspot-api.md §2.4: "Attempting to page beyond 10,000 will result in a 400 error."
+/// docs/hubspot.md §2.4: "Attempting to page beyond 10,000 will result in a 400 error."
 pub const MAX_RESULTS: usize = 10_000;
-/// hubspot-api.md §2.4: the query string is at most 3,000 characters.
+/// docs/hubspot.md §2.4: the query string is at most 3,000 characters.
 pub const MAX_QUERY_CHARS: usize = 3_000;
 
 /// `PublicObjectSearchRequest`.
@@ -60,7 +60,7 @@ pub struct Filter {
     pub values: Option<Vec<Value>>,
 }
 
-/// hubspot-api.md §2.4: sorts are objects in the docs and strings (`"-createdate"`) in the spec.
+/// docs/hubspot.md §2.4: sorts are objects in the docs and strings (`"-createdate"`) in the spec.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum SortSpec {
@@ -132,7 +132,7 @@ fn as_count(v: &Option<Value>, name: &str) -> Result<Option<usize>, String> {
         Some(v) => as_text(v)
             .and_then(|t| t.trim().parse::<usize>().ok())
             .map(Some)
-            // hubspot-api.md §2.4: "You must format the value in the after parameter as an integer".
+            // docs/hubspot.md §2.4: "You must format the value in the after parameter as an integer".
             .ok_or_else(|| format!("{name} must be formatted as an integer, got {v}")),
     }
 }
@@ -189,7 +189,7 @@ pub fn check_request(req: &SearchRequest) -> Result<Page, String> {
         ));
     }
     if req.sorts.len() > 1 {
-        // hubspot-api.md §2.4: only one sort rule can be applied.
+        // docs/hubspot.md §2.4: only one sort rule can be applied.
         return Err(format!(
             "Only one sort is supported, got {}",
             req.sorts.len()
@@ -204,7 +204,7 @@ pub fn check_request(req: &SearchRequest) -> Result<Page, String> {
     }
     let limit = as_count(&req.limit, "limit")?.unwrap_or(DEFAULT_LIMIT);
     if limit > MAX_LIMIT {
-        // UNVERIFIED (hubspot-api.md §2.4): 400 or a silent cap; the sandbox answers 400.
+        // UNVERIFIED (docs/hubspot.md §2.4): 400 or a silent cap; the sandbox answers 400.
         return Err(format!(
             "The maximum number of supported objects per page is {MAX_LIMIT}, got limit {limit}"
         ));
@@ -239,7 +239,7 @@ fn comparable(t: Option<PropertyType>, raw: &str) -> Comparable {
         Some(PropertyType::Date | PropertyType::Datetime) => parse_datetime_ms(raw)
             .map(Comparable::Millis)
             .unwrap_or_else(|| Comparable::Text(raw.to_lowercase())),
-        // hubspot-api.md §2.4: enumeration values are case-sensitive, the rest are not.
+        // docs/hubspot.md §2.4: enumeration values are case-sensitive, the rest are not.
         Some(PropertyType::Enumeration) => Comparable::Text(raw.to_owned()),
         _ => Comparable::Text(raw.to_lowercase()),
     }
@@ -327,7 +327,7 @@ pub fn filter_matches(
     }
 }
 
-/// hubspot-api.md §2.4: `IN` on strings wants lower-case values (the stored value is compared
+/// docs/hubspot.md §2.4: `IN` on strings wants lower-case values (the stored value is compared
 /// lower-cased, the given values as sent); enumerations compare exactly; numbers numerically.
 fn in_values(t: Option<PropertyType>, stored: &str, values: &[Value]) -> bool {
     values.iter().filter_map(as_text).any(|v| match t {
@@ -362,7 +362,7 @@ pub fn query_matches(props: &BTreeMap<String, String>, query: &str, fields: &[&s
 }
 
 /// Sorts `(id, props)` rows: by the one sort (values missing go last), else by id
-/// (hubspot-api.md §2.4: without a sort, creation order, oldest first). Each row's sort key is
+/// (docs/hubspot.md §2.4: without a sort, creation order, oldest first). Each row's sort key is
 /// computed once.
 pub fn sort_rows<T>(
     rows: Vec<(u64, T)>,

@@ -18,14 +18,14 @@ use super::unique_index::{IndexKey, SECONDARY_EMAILS};
 /// Who made a write: the app (any accepted bearer token) or a simulated user in the HubSpot UI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    /// hubspot-api.md §5.3: `INTEGRATION` for OAuth-app writes, `CRM_UI` for user edits.
+    /// docs/hubspot.md §5.3: `INTEGRATION` for OAuth-app writes, `CRM_UI` for user edits.
     pub change_source: &'static str,
     /// The app id as a string, or `userId:<id>`.
     pub source_id: String,
 }
 
 impl Actor {
-    /// The app itself (hubspot-api.md §5.3: `changeSource` INTEGRATION, `sourceId` = app id).
+    /// The app itself (docs/hubspot.md §5.3: `changeSource` INTEGRATION, `sourceId` = app id).
     pub fn app(app_id: u64) -> Self {
         Self {
             change_source: "INTEGRATION",
@@ -42,7 +42,7 @@ impl Actor {
     }
 }
 
-/// One change, as webhooks report it (hubspot-api.md §5.2/§5.3).
+/// One change, as webhooks report it (docs/hubspot.md §5.2/§5.3).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     Created {
@@ -209,7 +209,7 @@ impl Store {
     }
 
     /// A live record by id, or by a unique property value with `id_property`
-    /// (hubspot-api.md §2.1 `idProperty`); `archived` asks for archived records instead.
+    /// (docs/hubspot.md §2.1 `idProperty`); `archived` asks for archived records instead.
     pub fn find(
         &self,
         kind: ObjectKind,
@@ -276,7 +276,7 @@ impl Store {
         props
     }
 
-    /// Checks and normalises a `properties` object (hubspot-api.md §2.1: values are strings;
+    /// Checks and normalises a `properties` object (docs/hubspot.md §2.1: values are strings;
     /// numbers and booleans are accepted and stringified; "" or null clears).
     pub fn prepare_writes(
         &self,
@@ -402,7 +402,7 @@ impl Store {
         let mut writes = self.prepare_writes(kind, input)?;
         self.check_required_on_create(kind, &writes)?;
         if let Some(clash) = self.unique_clash(kind, None, &writes, pending) {
-            // hubspot-api.md §2.5: 409 for an existing email; the 400 form when the value is
+            // docs/hubspot.md §2.5: 409 for an existing email; the 400 form when the value is
             // held as a secondary email on another record.
             return Err(if clash.secondary {
                 ApiError::unique_value_taken(
@@ -446,19 +446,19 @@ impl Store {
             )
         };
         match kind {
-            // hubspot-api.md §2.5: a create needs at least one of email, firstname, lastname.
+            // docs/hubspot.md §2.5: a create needs at least one of email, firstname, lastname.
             ObjectKind::Contact if !has("email") && !has("firstname") && !has("lastname") => {
                 Err(missing(&["email", "firstname", "lastname"]))
             }
-            // hubspot-api.md §2.8: hs_currency is the only property required for a draft.
+            // docs/hubspot.md §2.8: hs_currency is the only property required for a draft.
             ObjectKind::Invoice if !has("hs_currency") => Err(missing(&["hs_currency"])),
-            // hubspot-api.md §2.9: minimum create body.
+            // docs/hubspot.md §2.9: minimum create body.
             ObjectKind::CommercePayment
                 if !has("hs_initial_amount") || !has("hs_initiated_date") =>
             {
                 Err(missing(&["hs_initial_amount", "hs_initiated_date"]))
             }
-            // hubspot-api.md §2.7: create needs dealname and dealstage.
+            // docs/hubspot.md §2.7: create needs dealname and dealstage.
             ObjectKind::Deal if !has("dealname") || !has("dealstage") => {
                 Err(missing(&["dealname", "dealstage"]))
             }
@@ -466,7 +466,7 @@ impl Store {
         }
     }
 
-    /// hubspot-api.md §2.6: a line item created with `hs_product_id` inherits the product's
+    /// docs/hubspot.md §2.6: a line item created with `hs_product_id` inherits the product's
     /// values (name, price, SKU, description) unless given.
     fn inherit_from_product(&self, writes: &mut PropertyWrites) -> Result<(), ApiError> {
         let Some(Some(product_id)) = writes.get("hs_product_id").cloned() else {
@@ -517,7 +517,7 @@ impl Store {
         let mut properties = BTreeMap::new();
         properties.insert("hs_object_id".to_owned(), id.to_string());
         properties.insert(kind.create_date_property().to_owned(), iso_ms(now));
-        // hubspot-api.md §5.3: records written by an app carry hs_object_source INTEGRATION.
+        // docs/hubspot.md §5.3: records written by an app carry hs_object_source INTEGRATION.
         properties.insert("hs_object_source".into(), ctx.actor.change_source.into());
         properties.insert(
             "hs_object_source_label".into(),
@@ -526,14 +526,14 @@ impl Store {
         properties.insert("hs_object_source_id".into(), ctx.actor.source_id.clone());
         match kind {
             ObjectKind::Invoice => {
-                // hubspot-api.md §2.8: new invoices are drafts; dates default to now.
+                // docs/hubspot.md §2.8: new invoices are drafts; dates default to now.
                 properties.insert("hs_invoice_status".into(), "draft".into());
                 properties.insert("hs_invoice_date".into(), iso_ms(now));
                 properties.insert("hs_due_date".into(), iso_ms(now));
                 properties.insert("hs_number".into(), format!("INV-{id}"));
             }
             ObjectKind::CommercePayment => {
-                // hubspot-api.md §2.9 fixture: processing + OTHER on create.
+                // docs/hubspot.md §2.9 fixture: processing + OTHER on create.
                 properties.insert("hs_latest_status".into(), "processing".into());
                 properties.insert("hs_payment_creation_method".into(), "OTHER".into());
             }
@@ -655,7 +655,7 @@ impl Store {
             }
         }
         recalculate(record);
-        // hubspot-api.md §2.3: the last-modified date moves on every write.
+        // docs/hubspot.md §2.3: the last-modified date moves on every write.
         record.updated_at_ms = ctx.now_ms;
         record
             .properties
@@ -682,7 +682,7 @@ impl Store {
         names
     }
 
-    /// Archives (soft-deletes) a live record (hubspot-api.md §2.1 DELETE).
+    /// Archives (soft-deletes) a live record (docs/hubspot.md §2.1 DELETE).
     pub fn archive(
         &mut self,
         kind: ObjectKind,
@@ -764,7 +764,7 @@ fn same_unique_value(property: &str, a: &str, b: &str) -> bool {
 }
 
 /// Calculated properties of one record: contacts' `hs_email_domain` (fixture
-/// `contact-batch-update-response.json`) and line items' `amount` (hubspot-api.md §2.6).
+/// `contact-batch-update-response.json`) and line items' `amount` (docs/hubspot.md §2.6).
 fn recalculate(record: &mut Record) {
     match record.kind {
         ObjectKind::Contact => {

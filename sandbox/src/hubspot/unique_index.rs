@@ -7,7 +7,7 @@ use super::store::Store;
 /// (object type, property, normalised value).
 pub type IndexKey = (ObjectKind, String, String);
 
-/// The property that holds a contact's secondary emails after a merge (hubspot-api.md §2.5).
+/// The property that holds a contact's secondary emails after a merge (docs/hubspot.md §2.5).
 pub const SECONDARY_EMAILS: &str = "hs_additional_emails";
 
 /// Emails compare case-insensitively; other unique values exactly (UNVERIFIED for those).

@@ -1,4 +1,4 @@
-//! Turning store changes into HubSpot webhook events (hubspot-api.md §5.2, §5.3) and signing
+//! Turning store changes into HubSpot webhook events (docs/hubspot.md §5.2, §5.3) and signing
 //! delivered batches with the v3 signature plus the v1 header (§5.5).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +21,7 @@ pub struct EventBuilder {
 }
 
 /// A stable fake subscription id per subscription (type + object type + property): real
-/// subscriptions have one id each (hubspot-api.md §5.3 `subscriptionId`).
+/// subscriptions have one id each (docs/hubspot.md §5.3 `subscriptionId`).
 fn subscription_id(parts: &[&str]) -> u64 {
     // FNV-1a: tiny, stable across runs (std's hasher is randomly seeded).
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -42,7 +42,7 @@ impl EventBuilder {
     }
 
     /// The events for one change: legacy `contact.*` style for types that have it, generic
-    /// `object.*` with `objectTypeId` for the others (hubspot-api.md §5.2: no `invoice.*`).
+    /// `object.*` with `objectTypeId` for the others (docs/hubspot.md §5.2: no `invoice.*`).
     pub fn events(&self, event: &ChangeEvent) -> Vec<Value> {
         let (kind, object_id, action, mut extra) = match &event.change {
             Change::Created { kind, id } => {
@@ -51,7 +51,7 @@ impl EventBuilder {
             Change::Deleted { kind, id } => {
                 (*kind, *id, "deletion", json!({"changeFlag": "DELETED"}))
             }
-            // hubspot-api.md §5.2/§5.3: contact.privacyDeletion (followed by contact.deletion).
+            // docs/hubspot.md §5.2/§5.3: contact.privacyDeletion (followed by contact.deletion).
             Change::PrivacyDeleted { kind, id } => (*kind, *id, "privacyDeletion", json!({})),
             Change::PropertyChanged {
                 kind,
@@ -59,7 +59,7 @@ impl EventBuilder {
                 name,
                 value,
             } => {
-                // hubspot-api.md §5.2: no subscriptions to hs_lastmodifieddate.
+                // docs/hubspot.md §5.2: no subscriptions to hs_lastmodifieddate.
                 if name == kind.last_modified_property() {
                     return Vec::new();
                 }
@@ -103,7 +103,7 @@ impl EventBuilder {
                         "isPrimaryAssociation": type_name.starts_with("PRIMARY_"),
                     })
                 } else {
-                    // hubspot-api.md §5.3 generic form [2nd].
+                    // docs/hubspot.md §5.3 generic form [2nd].
                     json!({
                         "fromObjectTypeId": from.type_id(),
                         "toObjectTypeId": to.type_id(),
@@ -150,7 +150,7 @@ impl EventBuilder {
     }
 }
 
-/// hubspot-api.md §5.5 v3: base64(HMAC-SHA256(secret, method + uri + body + timestamp)).
+/// docs/hubspot.md §5.5 v3: base64(HMAC-SHA256(secret, method + uri + body + timestamp)).
 pub fn signature_v3(secret: &str, method: &str, uri: &str, body: &[u8], timestamp: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(method.as_bytes());
@@ -160,7 +160,7 @@ pub fn signature_v3(secret: &str, method: &str, uri: &str, body: &[u8], timestam
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// hubspot-api.md §5.5 v1: hex(SHA-256(secret + body)).
+/// docs/hubspot.md §5.5 v1: hex(SHA-256(secret + body)).
 pub fn signature_v1(secret: &str, body: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(secret.as_bytes());
@@ -168,7 +168,7 @@ pub fn signature_v1(secret: &str, body: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
-/// hubspot-api.md §5.5 v2: hex(SHA-256(secret + method + uri + body)).
+/// docs/hubspot.md §5.5 v2: hex(SHA-256(secret + method + uri + body)).
 pub fn signature_v2(secret: &str, method: &str, uri: &str, body: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(secret.as_bytes());

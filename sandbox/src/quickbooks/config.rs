@@ -1,9 +1,9 @@
 //! The QuickBooks sandbox's settings: identity and secrets, seed, and every behaviour knob,
-//! with documented defaults (quickbooks-api.md section cited per knob).
+//! with documented defaults (docs/quickbooks.md section cited per knob).
 
 use crate::Seed;
 
-/// Which webhook payload the sandbox sends (quickbooks-api.md §11.3, §11.4).
+/// Which webhook payload the sandbox sends (docs/quickbooks.md §11.3, §11.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum WebhookPayloadFormat {
@@ -15,7 +15,7 @@ pub enum WebhookPayloadFormat {
 }
 
 /// Which webhook operation deactivating a customer or item emits; the docs leave it open
-/// (quickbooks-api.md §11.6, §15 item 3), so the sync is tested with both.
+/// (docs/quickbooks.md §11.6, §15 item 3), so the sync is tested with both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum InactiveEventKind {
@@ -26,7 +26,7 @@ pub enum InactiveEventKind {
     Delete,
 }
 
-/// What a replayed `requestid` with a *different* body gets (quickbooks-api.md §1: UNVERIFIED;
+/// What a replayed `requestid` with a *different* body gets (docs/quickbooks.md §1: UNVERIFIED;
 /// the stand-in recommendation is replay by default, 400 code 600 as an option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -38,7 +38,7 @@ pub enum RequestIdConflict {
     Reject,
 }
 
-/// The rate limits (quickbooks-api.md §9), counted on the sandbox clock so `time_scale`
+/// The rate limits (docs/quickbooks.md §9), counted on the sandbox clock so `time_scale`
 /// compresses them. `0` disables a limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", default)]

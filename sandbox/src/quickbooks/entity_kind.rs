@@ -1,9 +1,9 @@
 //! The QBO entity kinds the sandbox serves, their names in paths, queries and webhooks, and
-//! which properties each one has and can be filtered on (quickbooks-api.md §4, §6).
+//! which properties each one has and can be filtered on (docs/quickbooks.md §4, §6).
 
 use std::fmt;
 
-/// An entity kind (quickbooks-api.md §1 URI pattern, §4).
+/// An entity kind (docs/quickbooks.md §1 URI pattern, §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EntityKind {
     Customer,

@@ -1,5 +1,5 @@
 //! QBO error bodies ("Fault"s) with their HTTP statuses, one constructor per documented code,
-//! so every route answers errors exactly as quickbooks-api.md §10 shows them.
+//! so every route answers errors exactly as docs/quickbooks.md §10 shows them.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -55,7 +55,7 @@ fn validation(code: &str, message: &str, detail: String, element: Option<&str>) 
 }
 
 impl Fault {
-    /// quickbooks-api.md §5.4, fixture `error-5010-stale-object.json`.
+    /// docs/quickbooks.md §5.4, fixture `error-5010-stale-object.json`.
     pub fn stale_object() -> Self {
         validation(
             "5010",
@@ -67,7 +67,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §4.1, §10.1 (docs wording, batch sample `batch-response.json`).
+    /// docs/quickbooks.md §4.1, §10.1 (docs wording, batch sample `batch-response.json`).
     pub fn duplicate_name() -> Self {
         validation(
             "6240",
@@ -79,7 +79,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §5.1, §10.2, fixture `error-610-object-not-found.json`.
+    /// docs/quickbooks.md §5.1, §10.2, fixture `error-610-object-not-found.json`.
     pub fn object_not_found() -> Self {
         validation(
             "610",
@@ -91,12 +91,12 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §10.2 (620: linking transactions of different customers).
+    /// docs/quickbooks.md §10.2 (620: linking transactions of different customers).
     pub fn txn_cannot_be_linked(detail: String) -> Self {
         validation("620", "TxnID Cannot Be Linked", detail, Some(""))
     }
 
-    /// quickbooks-api.md §4.1, fixture `error-2020-required-param-missing.json`.
+    /// docs/quickbooks.md §4.1, fixture `error-2020-required-param-missing.json`.
     pub fn required_param(field: &str) -> Self {
         validation(
             "2020",
@@ -106,7 +106,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §4.1, fixture `error-2050-string-length.json`.
+    /// docs/quickbooks.md §4.1, fixture `error-2050-string-length.json`.
     pub fn string_length(field: &str, max: usize, supplied: usize) -> Self {
         validation(
             "2050",
@@ -119,7 +119,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §10.2 (2010), wording from the captured Detail in §10.1.
+    /// docs/quickbooks.md §10.2 (2010), wording from the captured Detail in §10.1.
     pub fn invalid_property(parser_message: &str) -> Self {
         validation(
             "2010",
@@ -129,7 +129,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §10.2 (2170 Invalid Enumeration).
+    /// docs/quickbooks.md §10.2 (2170 Invalid Enumeration).
     pub fn invalid_enumeration(field: &str, value: &str) -> Self {
         validation(
             "2170",
@@ -139,7 +139,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §4.1, §10.2 (2210, per a 3P KB).
+    /// docs/quickbooks.md §4.1, §10.2 (2210, per a 3P KB).
     pub fn invalid_email(field: &str) -> Self {
         validation(
             "2210",
@@ -149,7 +149,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §10.2, fixture `error-2500-invalid-reference.json`.
+    /// docs/quickbooks.md §10.2, fixture `error-2500-invalid-reference.json`.
     pub fn invalid_reference(element: &str) -> Self {
         validation(
             "2500",
@@ -159,7 +159,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §10.2, fixture `error-6000-business-validation.json`.
+    /// docs/quickbooks.md §10.2, fixture `error-6000-business-validation.json`.
     pub fn business_validation(detail: &str) -> Self {
         validation(
             "6000",
@@ -169,7 +169,7 @@ impl Fault {
         )
     }
 
-    /// Forbidden characters (`:`, tab, newline) in a name field. UNVERIFIED (quickbooks-api.md
+    /// Forbidden characters (`:`, tab, newline) in a name field. UNVERIFIED (docs/quickbooks.md
     /// §4.1, §15 item 16): no captured response; modelled as a 6000 naming the field.
     pub fn forbidden_characters(field: &str) -> Self {
         validation(
@@ -182,7 +182,7 @@ impl Fault {
         )
     }
 
-    /// Legacy IPP 6070 (quickbooks-api.md §4.4: the stand-in rejects Amount != Qty x UnitPrice;
+    /// Legacy IPP 6070 (docs/quickbooks.md §4.4: the stand-in rejects Amount != Qty x UnitPrice;
     /// current QBO behaviour UNVERIFIED, §15 item 14).
     pub fn amount_calculation(supplied: &str) -> Self {
         validation(
@@ -193,7 +193,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §12, fixture `error-6140-duplicate-docnumber.json`.
+    /// docs/quickbooks.md §12, fixture `error-6140-duplicate-docnumber.json`.
     pub fn duplicate_doc_number(doc_number: &str, txn_type: &str, txn_id: &str) -> Self {
         validation(
             "6140",
@@ -207,7 +207,7 @@ impl Fault {
         )
     }
 
-    /// Legacy IPP 600 for a reused `requestid` with a different body (quickbooks-api.md §1,
+    /// Legacy IPP 600 for a reused `requestid` with a different body (docs/quickbooks.md §1,
     /// UNVERIFIED; only with `RequestIdConflict::Reject`).
     pub fn request_id_exists() -> Self {
         validation(
@@ -218,7 +218,7 @@ impl Fault {
         )
     }
 
-    /// Delete of a name-list entity (quickbooks-api.md §5.5: not supported). The code is
+    /// Delete of a name-list entity (docs/quickbooks.md §5.5: not supported). The code is
     /// UNVERIFIED: python-quickbooks maps 500-599 to "unsupported" (§10.2 sources).
     pub fn unsupported_operation(operation: &str) -> Self {
         validation(
@@ -229,7 +229,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §6.1 (4000, `QueryParserError`).
+    /// docs/quickbooks.md §6.1 (4000, `QueryParserError`).
     pub fn query_parser(detail: &str) -> Self {
         validation(
             "4000",
@@ -239,7 +239,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §6.1 (4001, `QueryValidationError`).
+    /// docs/quickbooks.md §6.1 (4001, `QueryValidationError`).
     pub fn query_validation(detail: &str) -> Self {
         validation(
             "4001",
@@ -249,7 +249,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §9, fixture `error-429-throttle.json` (JSON rendering; no Retry-After).
+    /// docs/quickbooks.md §9, fixture `error-429-throttle.json` (JSON rendering; no Retry-After).
     pub fn throttled() -> Self {
         one(
             StatusCode::TOO_MANY_REQUESTS,
@@ -263,7 +263,7 @@ impl Fault {
         )
     }
 
-    /// quickbooks-api.md §10.1, fixture `error-401-authentication-lowercase.json`.
+    /// docs/quickbooks.md §10.1, fixture `error-401-authentication-lowercase.json`.
     /// `shown_token` is a shortened token (the capture shows `AB0173…`), never the whole secret.
     pub fn authentication(detail: String) -> Self {
         Fault {
@@ -279,7 +279,7 @@ impl Fault {
         }
     }
 
-    /// quickbooks-api.md §10.1 (403 form: same envelope, code 3100, `type` SERVICE).
+    /// docs/quickbooks.md §10.1 (403 form: same envelope, code 3100, `type` SERVICE).
     pub fn authorization() -> Self {
         Fault {
             status: StatusCode::FORBIDDEN,
@@ -295,7 +295,7 @@ impl Fault {
         }
     }
 
-    /// quickbooks-api.md §10.2 (10000 `SystemFault`), used for injected 5xx and unknown paths.
+    /// docs/quickbooks.md §10.2 (10000 `SystemFault`), used for injected 5xx and unknown paths.
     pub fn system(status: StatusCode) -> Self {
         one(
             status,
@@ -368,7 +368,7 @@ impl Fault {
 }
 
 /// The throttle fault as QBO was captured sending it: XML, even to `Accept: application/json`
-/// (quickbooks-api.md §9, ruckus/quickbooks-ruby `too_many_requests_error.xml`).
+/// (docs/quickbooks.md §9, ruckus/quickbooks-ruby `too_many_requests_error.xml`).
 pub fn throttle_xml(time_text: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\

@@ -1,5 +1,5 @@
 //! A stateful stand-in for the QuickBooks Online Accounting API (`/v3/company/{realmId}/...`),
-//! its OAuth token endpoint and webhooks, following quickbooks-api.md (cited per behaviour).
+//! its OAuth token endpoint and webhooks, following docs/quickbooks.md (cited per behaviour).
 
 mod app;
 mod config;

@@ -1,4 +1,4 @@
-//! OAuth tokens the sandbox issues and accepts (quickbooks-api.md §2.4, §2.5): 1-hour access
+//! OAuth tokens the sandbox issues and accepts (docs/quickbooks.md §2.4, §2.5): 1-hour access
 //! tokens, rolling 100-day refresh tokens that rotate on every refresh (strict: the previous one
 //! dies at once; lenient: it keeps working for 24 hours), one-time authorization codes.
 

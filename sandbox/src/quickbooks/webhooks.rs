@@ -1,4 +1,4 @@
-//! QBO webhook emission (quickbooks-api.md §11): changes become events, encoded as CloudEvents
+//! QBO webhook emission (docs/quickbooks.md §11): changes become events, encoded as CloudEvents
 //! (§11.4) or legacy `eventNotifications` (§11.3), signed with `intuit-signature` (§11.2), and
 //! handed to the shared delivery engine with the documented retry schedule (§11.5).
 

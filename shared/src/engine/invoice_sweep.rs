@@ -1,4 +1,4 @@
-//! The daily overdue sweep of one connection (issue 6): finds open mirrored invoices past their
+//! The daily overdue sweep of one connection: finds open mirrored invoices past their
 //! QBO due date and queues an Invoice/QBO job for each, so the worker marks them overdue.
 
 use chrono::{DateTime, Utc};

@@ -1,4 +1,4 @@
-//! Completion of a blocked custom workflow action (hubspot-api.md §6.3):
+//! Completion of a blocked custom workflow action (docs/hubspot.md §6.3):
 //! `POST /automation/actions/callbacks/2026-03/{callbackId}/complete` with the output fields.
 
 use std::collections::BTreeMap;

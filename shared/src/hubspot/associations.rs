@@ -1,5 +1,5 @@
 //! Associations v4: default association of two records, batch create with type ids, batch read,
-//! per-record listing, and the HUBSPOT_DEFINED type ids HQSync uses (hubspot-api.md §3).
+//! per-record listing, and the HUBSPOT_DEFINED type ids HQSync uses (docs/hubspot.md §3).
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use reqwest::Method;
@@ -103,7 +103,7 @@ pub struct AssociationBatchAnswer {
 }
 
 /// One created pair in a v4 `batch/create` answer (`LabelsBetweenObjectPair` in the v4 spec:
-/// `{fromObjectTypeId, fromObjectId, toObjectTypeId, toObjectId, labels}`; hubspot-api.md §3
+/// `{fromObjectTypeId, fromObjectId, toObjectTypeId, toObjectId, labels}`; docs/hubspot.md §3
 /// gives only the status codes, so every field but the ids is optional).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]

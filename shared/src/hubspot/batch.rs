@@ -1,5 +1,5 @@
 //! Object batch endpoints (read, create, update, upsert, archive) in chunks of 100, with 207
-//! multi-status answers resolved into one outcome per input (hubspot-api.md §2.1, §2.2).
+//! multi-status answers resolved into one outcome per input (docs/hubspot.md §2.1, §2.2).
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use reqwest::Method;

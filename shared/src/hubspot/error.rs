@@ -1,5 +1,5 @@
 //! `HubspotError`: every failure of a HubSpot call, parsed from HubSpot's error body
-//! (hubspot-api.md §9.3, §9.4) into typed cases, and how each case is retried (`ClassifyRetry`).
+//! (docs/hubspot.md §9.3, §9.4) into typed cases, and how each case is retried (`ClassifyRetry`).
 
 use std::time::Duration;
 

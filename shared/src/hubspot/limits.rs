@@ -1,5 +1,5 @@
 //! HubSpot's request budgets per account and the one HubSpot retry policy, in one place
-//! (hubspot-api.md §9.1 limits, §9.3 429 handling, §9.4 transient statuses).
+//! (docs/hubspot.md §9.1 limits, §9.3 429 handling, §9.4 transient statuses).
 
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ pub const SEARCH_RESULT_CAP: u64 = 10_000;
 pub const SEARCH_MAX_GROUPS: usize = 5;
 pub const SEARCH_MAX_FILTERS_PER_GROUP: usize = 6;
 pub const SEARCH_MAX_FILTERS: usize = 18;
-/// List endpoints: `limit` maximum. UNVERIFIED (hubspot-api.md §2.1): the spec gives only
+/// List endpoints: `limit` maximum. UNVERIFIED (docs/hubspot.md §2.1): the spec gives only
 /// the default of 10; 100 is the documented batch size and the commonly used maximum.
 pub const LIST_PAGE_SIZE: u32 = 100;
 /// Per-record association listing `limit` maximum (§3).

@@ -1,5 +1,5 @@
 //! HubSpot vendor layer: a typed client for the date-based CRM API (objects, batch, search,
-//! associations, properties, OAuth) and inbound webhook verification/parsing (hubspot-api.md).
+//! associations, properties, OAuth) and inbound webhook verification/parsing (docs/hubspot.md).
 
 pub mod action_callbacks;
 pub mod associations;

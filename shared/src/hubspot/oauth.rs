@@ -1,5 +1,5 @@
 //! OAuth token refresh (and code exchange) against `/oauth/2026-03/token`: form body, secrets in
-//! the body only, new tokens returned as `SecretString`s (hubspot-api.md §1.2, §1.3).
+//! the body only, new tokens returned as `SecretString`s (docs/hubspot.md §1.2, §1.3).
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! CRM object types and records (`SimplePublicObject`) and the single-record endpoints: get,
-//! list with `after` paging, create, update, archive, contacts merge (hubspot-api.md §2.1, §2.5).
+//! list with `after` paging, create, update, archive, contacts merge (docs/hubspot.md §2.1, §2.5).
 
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ use super::limits;
 use super::values::{self, ValueError};
 use super::version;
 
-/// The CRM objects HQSync reads and writes, with their ids (hubspot-api.md §0 "object type IDs").
+/// The CRM objects HQSync reads and writes, with their ids (docs/hubspot.md §0 "object type IDs").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ObjectType {
     Contacts,

@@ -1,5 +1,5 @@
 //! Properties API: read property definitions, and "ensure" a property group and custom
-//! properties (incl. `hasUniqueValue`) idempotently (hubspot-api.md §4).
+//! properties (incl. `hasUniqueValue`) idempotently (docs/hubspot.md §4).
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
 //! CRM search: filter groups, operators, one sort, pages of 200, and a full scan that gets past
-//! the 10,000-result cap by partitioning on `hs_object_id` (hubspot-api.md §2.4).
+//! the 10,000-result cap by partitioning on `hs_object_id` (docs/hubspot.md §2.4).
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};

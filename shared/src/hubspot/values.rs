@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 
-/// Sending this clears a property (hubspot-api.md §2.1: "Clear a value by sending `\"\"`").
+/// Sending this clears a property (docs/hubspot.md §2.1: "Clear a value by sending `\"\"`").
 pub const CLEAR: &str = "";
 
 /// A property value that is not what its type promises.
@@ -71,7 +71,7 @@ pub fn parse_date(value: &str) -> Result<NaiveDate, ValueError> {
 }
 
 /// Dates go out as midnight-UTC epoch milliseconds, the form every date property accepts
-/// (hubspot-api.md §2.1; `YYYY-MM-DD` on write is UNVERIFIED for every object, so not used).
+/// (docs/hubspot.md §2.1; `YYYY-MM-DD` on write is UNVERIFIED for every object, so not used).
 pub fn format_date(date: NaiveDate) -> String {
     Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
         .timestamp_millis()

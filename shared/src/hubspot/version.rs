@@ -1,10 +1,10 @@
 //! The one HubSpot API version constant (`2026-03`) and every request path built from it.
-//! Changing the version (e.g. to `2026-09`) is a one-line edit here (hubspot-api.md §0).
+//! Changing the version (e.g. to `2026-09`) is a one-line edit here (docs/hubspot.md §0).
 
-/// Date-based API version used for every call (hubspot-api.md §0: GA since 2026-03-30).
+/// Date-based API version used for every call (docs/hubspot.md §0: GA since 2026-03-30).
 pub const API_VERSION: &str = "2026-03";
 
-/// Production base URL (hubspot-api.md, top: "Base URL for every API call").
+/// Production base URL (docs/hubspot.md, top: "Base URL for every API call").
 pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
 
 /// `/crm/objects/2026-03/{type}`
@@ -27,7 +27,7 @@ pub fn objects_search(object_type: &str) -> String {
     format!("{}/search", objects(object_type))
 }
 
-/// `/crm/objects/2026-03/{type}/merge` (contacts; hubspot-api.md §2.1, §2.5).
+/// `/crm/objects/2026-03/{type}/merge` (contacts; docs/hubspot.md §2.1, §2.5).
 pub fn objects_merge(object_type: &str) -> String {
     format!("{}/merge", objects(object_type))
 }

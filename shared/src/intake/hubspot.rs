@@ -1,5 +1,5 @@
 //! HubSpot deliveries into jobs: v3 signature (v1/v2 fallback) over the public URL, event
-//! batches routed by `portalId`, echoes of our own app's writes dropped (hubspot-api.md §5).
+//! batches routed by `portalId`, echoes of our own app's writes dropped (docs/hubspot.md §5).
 
 use chrono::{DateTime, Utc};
 
@@ -14,7 +14,7 @@ use crate::ports::{Job, JobReason, LinkStore, dedup_jobs};
 
 /// Verifies, parses and routes one HubSpot webhook delivery. `app_id` is our HubSpot app's
 /// id: events whose `changeSource` is `INTEGRATION` with that `sourceId` are our own writes
-/// coming back and are dropped (hubspot-api.md §11 item 4) — the planner would find nothing
+/// coming back and are dropped (docs/hubspot.md §11 item 4) — the planner would find nothing
 /// to do for them anyway, this only saves the reads.
 pub async fn hubspot_delivery(
     verifier: &WebhookVerifier,
@@ -90,7 +90,7 @@ fn record_targets(event: &WebhookEvent) -> Result<Vec<(ObjectKind, String)>, Str
         .ok_or_else(|| format!("{what}: object type not synced"))?;
     let mut ids: Vec<String> = match &event.action {
         // A merge may change the primary and removes the merged ones: re-read them all, so
-        // the worker re-points links (DESIGN §4, issue 4 "merges re-point links").
+        // the worker re-points links (docs/architecture.md §4).
         EventAction::Merge {
             primary_object_id,
             merged_object_ids,

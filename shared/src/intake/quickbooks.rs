@@ -1,5 +1,5 @@
 //! QuickBooks deliveries into jobs: `intuit-signature` over the raw body, CloudEvents or legacy
-//! payloads, changes routed by realm id (quickbooks-api.md §11).
+//! payloads, changes routed by realm id (docs/quickbooks.md §11).
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;

@@ -1,4 +1,4 @@
-//! The local runtime (DESIGN §8): one process running the pipeline of `hqsync dev`, `demo` and
+//! The local runtime (docs/architecture.md §8): one process running the pipeline of `hqsync dev`, `demo` and
 //! `sync` (state store, local job queue, worker and poller loops, webhook server) on any endpoints.
 
 pub mod connection;

@@ -28,7 +28,7 @@ use crate::ports::{Clock, JobQueue, Lane, LinkStore};
 pub const HUBSPOT_WEBHOOK_PATH: &str = "/webhooks/hubspot";
 pub const QUICKBOOKS_WEBHOOK_PATH: &str = "/webhooks/quickbooks";
 pub const HEALTH_PATH: &str = "/healthz";
-/// The "Create QuickBooks invoice" workflow action (issue 6; same path as the cloud route).
+/// The "Create QuickBooks invoice" workflow action (same path as the cloud route).
 pub const CREATE_INVOICE_ACTION_PATH: &str = "/hubspot/actions/create-invoice";
 
 /// What the webhook server needs.
@@ -180,7 +180,7 @@ async fn hubspot(
         body: &body,
     };
     // Without an app id (see `HubspotEndpoint::app_id`) our echoes become jobs that plan to
-    // nothing (DESIGN §4); they only cost a read.
+    // nothing (docs/architecture.md §4); they only cost a read.
     let result = hubspot_delivery(
         verifier,
         state.hubspot_app_id.as_deref(),

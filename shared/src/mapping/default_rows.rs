@@ -1,5 +1,5 @@
 //! The default mapping tables, one row per field: HubSpot contact ⇄ QBO Customer and HubSpot
-//! product ⇄ QBO Item (hubspot-api.md §10.2, UNVERIFIED there as HubSpot's own defaults).
+//! product ⇄ QBO Item (docs/hubspot.md §10.2, UNVERIFIED there as HubSpot's own defaults).
 
 use crate::model::{ObjectKind, TransformKind};
 

@@ -79,7 +79,7 @@ impl FieldMapping {
             if forbids_separators(self.qbo_field.path) && text.contains([':', '\t', '\n', '\r']) {
                 return Err(TransformError::ForbiddenCharacter);
             }
-            // QBO rejects an email without '@' and '.' (quickbooks-api.md §4.1, code 2210 per
+            // QBO rejects an email without '@' and '.' (docs/quickbooks.md §4.1, code 2210 per
             // a third-party KB): keep such a value out of QBO rather than fail the whole write.
             if self.transform.kind() == TransformKind::Email
                 && !(text.contains('@') && text.contains('.'))

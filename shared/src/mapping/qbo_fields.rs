@@ -1,5 +1,5 @@
 //! The QBO field paths a mapping row may read and write, per entity, with their JSON type and
-//! length limit (quickbooks-api.md §4.1 Customer, §4.2 Item). Custom mappings are checked here.
+//! length limit (docs/quickbooks.md §4.1 Customer, §4.2 Item). Custom mappings are checked here.
 
 use rust_decimal::Decimal;
 
@@ -124,7 +124,7 @@ pub fn qbo_fields(kind: ObjectKind) -> &'static [QboField] {
     }
 }
 
-/// Name fields where QBO forbids `:`, tab and newline (quickbooks-api.md §4.1; the error QBO
+/// Name fields where QBO forbids `:`, tab and newline (docs/quickbooks.md §4.1; the error QBO
 /// returns is UNVERIFIED, so we refuse such values before writing).
 const NO_SEPARATOR_FIELDS: &[&str] = &[
     "DisplayName",
@@ -137,7 +137,7 @@ const NO_SEPARATOR_FIELDS: &[&str] = &[
 ];
 
 /// Fields QBO will not clear: Item `Name` is required; Customer `DisplayName` and
-/// `PrintOnCheckName` cannot be removed by a sparse update (quickbooks-api.md §4.1, §4.2).
+/// `PrintOnCheckName` cannot be removed by a sparse update (docs/quickbooks.md §4.1, §4.2).
 const UNCLEARABLE_FIELDS: &[&str] = &["Name", "DisplayName", "PrintOnCheckName"];
 
 /// Whether QBO refuses to clear the field at `path`.

@@ -140,7 +140,7 @@ impl Transform {
                 .ok_or(TransformError::NotInTable { value: key });
         }
         Ok(match (side, value) {
-            // HubSpot date properties take midnight UTC as epoch ms (hubspot-api.md §2.1;
+            // HubSpot date properties take midnight UTC as epoch ms (docs/hubspot.md §2.1;
             // `YYYY-MM-DD` is UNVERIFIED there, so we do not send it).
             (Side::Hubspot, CanonicalValue::Date(d)) => Value::String(
                 d.and_time(NaiveTime::MIN)

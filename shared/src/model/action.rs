@@ -1,5 +1,5 @@
 //! A "Create QuickBooks invoice" workflow execution as the worker needs it: the callback to
-//! complete and the action's input fields (hubspot-api.md §6.2), carried by an action job.
+//! complete and the action's input fields (docs/hubspot.md §6.2), carried by an action job.
 
 use serde::{Deserialize, Serialize};
 

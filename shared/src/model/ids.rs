@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// Longest connection id we accept; it prefixes every storage key (DESIGN §10).
+/// Longest connection id we accept; it prefixes every storage key (docs/architecture.md §10).
 const CONNECTION_ID_MAX_LEN: usize = 64;
 
 /// A connection (one HubSpot portal ⇄ one QBO company). Validated: 1..=64 characters of
@@ -125,7 +125,7 @@ impl FromStr for Side {
     }
 }
 
-/// The kinds of object a connection syncs (DESIGN §1). Two-way: HubSpot contact ⇄ QBO
+/// The kinds of object a connection syncs (docs/architecture.md §1). Two-way: HubSpot contact ⇄ QBO
 /// Customer, HubSpot product ⇄ QBO Item (linked, planned, merged). Mirrored one-way from QBO:
 /// Invoice (→ HubSpot invoice) and Payment (→ invoice balance, deal notes); a workflow-action
 /// job is an Invoice job on the HubSpot side.

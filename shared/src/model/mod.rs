@@ -1,4 +1,4 @@
-//! The core model of DESIGN §4: identifiers, records, canonical values, links and settings.
+//! The core model of docs/architecture.md §4: identifiers, records, canonical values, links and settings.
 //! Plain data with validation only; no I/O lives here.
 
 pub mod action;

@@ -59,7 +59,7 @@ pub struct ConnectionSettings {
     pub invoices: InvoiceSettings,
 }
 
-/// The invoice, payment and workflow-action flows (issue 6). Defaults: invoices and payments
+/// The invoice, payment and workflow-action flows. Defaults: invoices and payments
 /// mirrored, deals found by our action's record or a `HubSpot deal: <id>` tag only.
 /// ```toml
 /// [invoices]
@@ -510,7 +510,7 @@ impl ConnectionSettings {
             ));
         }
         let prefix = &self.invoices.doc_number_prefix;
-        // QBO DocNumber is at most 21 characters (quickbooks-api.md §0 item 12); keep room for digits.
+        // QBO DocNumber is at most 21 characters (docs/quickbooks.md §0 item 12); keep room for digits.
         if prefix.chars().count() > 10 || prefix.chars().any(char::is_control) {
             return Err(SettingsError::invalid(
                 "invoices.doc_number_prefix",

@@ -16,7 +16,7 @@ pub enum ConnectionStatus {
     ReconnectRequired,
 }
 
-/// One stored connection (DESIGN §10 `CONN#{c}` / `META`). Putting it also writes the routing
+/// One stored connection (docs/architecture.md §10 `CONN#{c}` / `META`). Putting it also writes the routing
 /// entries `PORTAL#{hubspot_portal_id}` and `REALM#{qbo_realm_id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionRecord {

@@ -1,4 +1,4 @@
-//! The `JobQueue` port and the job message (DESIGN §10): a job is a signal that a record may
+//! The `JobQueue` port and the job message (docs/architecture.md §10): a job is a signal that a record may
 //! have changed, never a payload to trust; live and bulk lanes, delays, receive/ack/retry.
 
 use std::collections::BTreeMap;
@@ -25,7 +25,7 @@ pub enum JobReason {
 }
 
 /// "Record `id` of `kind` on `side` of `connection` may have changed."
-/// Serialises exactly as DESIGN §10: `{"v":1,"connection","kind","side","id","reason","seen_at"}`.
+/// Serialises exactly as docs/architecture.md §10: `{"v":1,"connection","kind","side","id","reason","seen_at"}`.
 /// A workflow-action job is an invoice job on the HubSpot side whose `id` is the deal and which
 /// also carries the execution (`"action":{"callback_id","inputs"}`): an order, not a signal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,7 +27,7 @@ impl RecordRef {
     }
 }
 
-/// A natural-key claim (DESIGN §10 `KEY#{normalised key}`): the record that owns the key while
+/// A natural-key claim (docs/architecture.md §10 `KEY#{normalised key}`): the record that owns the key while
 /// it is being created on the other side. Life: claim -> create -> `note_created` -> link ->
 /// release. A claim left by a crash still names what was created, so the retry links it instead
 /// of creating again (invariant 2); after `expires_at` another record may take it over.
@@ -53,7 +53,7 @@ pub enum ClaimOutcome {
     HeldBy(Claim),
 }
 
-/// A poll watermark per connection, side and kind (DESIGN §10 `CURSOR#{side}#{kind}`).
+/// A poll watermark per connection, side and kind (docs/architecture.md §10 `CURSOR#{side}#{kind}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     /// Changes at or after this instant have not all been turned into jobs yet.

@@ -58,7 +58,7 @@ impl SyncOutcome {
     }
 }
 
-/// The last known sync state of one record (DESIGN §10 `STATUS#{side}#{id}`).
+/// The last known sync state of one record (docs/architecture.md §10 `STATUS#{side}#{id}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {
     pub kind: ObjectKind,
@@ -76,7 +76,7 @@ pub struct SyncStatus {
     pub updated_at: DateTime<Utc>,
 }
 
-/// One line of the sync log history (DESIGN §10 `CONN#{c}#LOG#{day}`).
+/// One line of the sync log history (docs/architecture.md §10 `CONN#{c}#LOG#{day}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncLogEntry {
     pub at: DateTime<Utc>,

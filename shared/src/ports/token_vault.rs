@@ -33,7 +33,7 @@ impl std::fmt::Debug for SideTokens {
 #[derive(Clone, Default)]
 pub struct AppCredentials {
     /// Our HubSpot app's id: webhook events it caused (`changeSource` INTEGRATION with this
-    /// `sourceId`) are our own writes echoing back and are dropped (hubspot-api.md §11 item 4).
+    /// `sourceId`) are our own writes echoing back and are dropped (docs/hubspot.md §11 item 4).
     /// Not secret.
     pub hubspot_app_id: Option<String>,
     pub hubspot_client_id: Option<String>,
@@ -82,7 +82,7 @@ pub trait TokenVault: Send + Sync {
     ) -> Result<Option<SideTokens>, VaultError>;
 
     /// Stores refreshed tokens (store the rotated refresh token before using the new access
-    /// token, DESIGN §7).
+    /// token, docs/architecture.md §7).
     async fn store_tokens(
         &self,
         connection: &ConnectionId,

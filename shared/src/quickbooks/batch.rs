@@ -1,4 +1,4 @@
-//! Batch (quickbooks-api.md §8): independent create/update/delete/query items, chunked to 30 per
+//! Batch (docs/quickbooks.md §8): independent create/update/delete/query items, chunked to 30 per
 //! request, each answered on its own (entity, query result or fault), with `optionsData`.
 
 use reqwest::Method;

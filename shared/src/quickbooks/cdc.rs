@@ -1,4 +1,4 @@
-//! Change data capture (quickbooks-api.md §7): changes since a time within 30 days, deletions
+//! Change data capture (docs/quickbooks.md §7): changes since a time within 30 days, deletions
 //! surfaced, and saturated (~1000-object) answers narrowed until the result is complete.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! `QboClient`: one company's Accounting API over HTTP (quickbooks-api.md §1, §5, §6): entity
+//! `QboClient`: one company's Accounting API over HTTP (docs/quickbooks.md §1, §5, §6): entity
 //! reads, idempotent creates, sparse updates, deactivate/void/delete, queries, under the budgets.
 
 use std::sync::atomic::{AtomicU64, Ordering};

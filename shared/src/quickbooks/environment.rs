@@ -4,12 +4,12 @@
 use url::Url;
 
 /// Minor version sent on every call. Since 2025-08-01 anything below 75 is ignored and omitted
-/// means 75 (quickbooks-api.md §1).
+/// means 75 (docs/quickbooks.md §1).
 pub const MINOR_VERSION: &str = "75";
 
-/// Production API host (quickbooks-api.md §1).
+/// Production API host (docs/quickbooks.md §1).
 pub const PRODUCTION_BASE_URL: &str = "https://quickbooks.api.intuit.com";
-/// Intuit's development (sandbox company) API host (quickbooks-api.md §1).
+/// Intuit's development (sandbox company) API host (docs/quickbooks.md §1).
 pub const SANDBOX_BASE_URL: &str = "https://sandbox-quickbooks.api.intuit.com";
 /// Token endpoint for code exchange and refresh; the same for both environments (§2.1).
 pub const TOKEN_ENDPOINT: &str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer";

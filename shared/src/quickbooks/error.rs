@@ -1,5 +1,5 @@
 //! `QboError`: every QBO failure as a typed variant (stale object, duplicate name, throttled...),
-//! parsed from both fault casings, XML throttle bodies and missing bodies (quickbooks-api.md §10).
+//! parsed from both fault casings, XML throttle bodies and missing bodies (docs/quickbooks.md §10).
 
 use std::fmt;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! `QboClient::send_invoice`: `POST /invoice/{id}/send[?sendTo=]` (quickbooks-api.md §5.6),
+//! `QboClient::send_invoice`: `POST /invoice/{id}/send[?sendTo=]` (docs/quickbooks.md §5.6),
 //! which e-mails an invoice; used by the workflow action's "send e-mail" option.
 
 use reqwest::Method;

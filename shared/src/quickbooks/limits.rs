@@ -1,5 +1,5 @@
 //! QBO limits in one place: per-company request budgets (500/min, 10/s, 10 in flight, batch
-//! 40/min), page/batch/CDC caps, and the retry policy QBO calls run under (quickbooks-api.md §9).
+//! 40/min), page/batch/CDC caps, and the retry policy QBO calls run under (docs/quickbooks.md §9).
 
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ pub const MAX_BATCH_ITEMS: usize = 30;
 /// Largest `MAXRESULTS` a query accepts; larger values are rejected with 4001 (§6).
 pub const MAX_QUERY_RESULTS: u32 = 1000;
 /// Objects one CDC response returns at most; a response this full is not trusted (§7).
-/// UNVERIFIED (quickbooks-api.md §15 item 6): per request or per entity; `changes_since`
+/// UNVERIFIED (docs/quickbooks.md §15 item 6): per request or per entity; `changes_since`
 /// splits the entity list first and then narrows the window, which is safe under both readings.
 pub const CDC_MAX_OBJECTS: usize = 1000;
 /// Object count from which a CDC response counts as saturated ("about 1000", §7): a little

@@ -1,5 +1,5 @@
 //! QuickBooks Online: the typed Accounting API client (entities, query, CDC, batch, OAuth) and
-//! webhook verification and parsing. Facts follow `quickbooks-api.md`; sections cited inline.
+//! webhook verification and parsing. Facts follow `docs/quickbooks.md`; sections cited inline.
 
 pub mod batch;
 pub mod cdc;

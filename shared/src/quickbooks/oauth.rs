@@ -1,5 +1,5 @@
 //! OAuth 2.0 token refresh and code exchange against Intuit's bearer endpoint (Basic client auth,
-//! form body; quickbooks-api.md §2.4-§2.5). The rotated refresh token goes back to the caller.
+//! form body; docs/quickbooks.md §2.4-§2.5). The rotated refresh token goes back to the caller.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! `Query`: builds QBO query statements (quickbooks-api.md §6) with escaped values, AND-only
+//! `Query`: builds QBO query statements (docs/quickbooks.md §6) with escaped values, AND-only
 //! filters, `Id IN (...)`, the inactive-records clause, a stable ORDERBY and paging.
 
 use std::fmt::{self, Write as _};

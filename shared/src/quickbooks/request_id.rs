@@ -1,5 +1,5 @@
 //! `RequestId`: the idempotency key QBO replays on (`requestid`, ≤ 50 chars, ≤ 36 on batch,
-//! quickbooks-api.md §1), derived deterministically from what is being written.
+//! docs/quickbooks.md §1), derived deterministically from what is being written.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! Refreshing expiring OAuth tokens safely across containers (DESIGN §7): under a per-connection
+//! Refreshing expiring OAuth tokens safely across containers (docs/architecture.md §7): under a per-connection
 //! lease, re-read the stored tokens, refresh once, store the rotated refresh token before the
 //! new access token is handed out; `invalid_grant` marks the connection "reconnect required".
 

@@ -1,4 +1,4 @@
-//! Associations v4 (hubspot-api.md §3): default associate (fixture shape), typed associate,
+//! Associations v4 (docs/hubspot.md §3): default associate (fixture shape), typed associate,
 //! list, batch create/read/archive, labels, inline associations on create, one parent per
 //! line item (§2.6), and the `associations` query on object reads (§2.1).
 
@@ -201,7 +201,7 @@ async fn labels_list_defined_types_and_custom_labels_can_be_created() {
 
 #[tokio::test]
 async fn inline_associations_on_create_use_the_type_ids() {
-    // hubspot-api.md §2.1 inline associations; §2.10 note -> deal 214.
+    // docs/hubspot.md §2.1 inline associations; §2.10 note -> deal 214.
     let hs = Hs::quiet().await;
     let d = deal(&hs).await;
     let r = hs
@@ -227,7 +227,7 @@ async fn inline_associations_on_create_use_the_type_ids() {
 
 #[tokio::test]
 async fn a_line_item_belongs_to_one_parent() {
-    // hubspot-api.md §2.6: line items belong to one single parent object.
+    // docs/hubspot.md §2.6: line items belong to one single parent object.
     let hs = Hs::quiet().await;
     let d = deal(&hs).await;
     let inv = hs.create("invoices", json!({"hs_currency": "USD"})).await;

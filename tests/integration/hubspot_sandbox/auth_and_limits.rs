@@ -1,4 +1,4 @@
-//! Authentication (hubspot-api.md §1.2, §1.3, §9.4: dev token, OAuth refresh, expiry, 401s)
+//! Authentication (docs/hubspot.md §1.2, §1.3, §9.4: dev token, OAuth refresh, expiry, 401s)
 //! and the burst rate limit (§9.1-§9.3: 110 per 10 s, headers, the 429 body).
 
 use hqsync_tests::fixtures;
@@ -34,7 +34,7 @@ async fn missing_or_wrong_token_is_the_documented_401() {
 
 #[tokio::test]
 async fn refreshed_tokens_work_until_they_expire() {
-    // hubspot-api.md §1.2 (AccessTokenResponse), §1.3 (30 minutes, then 401).
+    // docs/hubspot.md §1.2 (AccessTokenResponse), §1.3 (30 minutes, then 401).
     let hs = Hs::quiet().await;
     let c = hs.sandbox.config().clone();
     let (status, body) = refresh(
@@ -68,7 +68,7 @@ async fn refreshed_tokens_work_until_they_expire() {
 
 #[tokio::test]
 async fn bad_refresh_token_or_client_is_an_oauth_error() {
-    // hubspot-api.md §1.3: RFC 6749 fields plus the legacy ones.
+    // docs/hubspot.md §1.3: RFC 6749 fields plus the legacy ones.
     let hs = Hs::quiet().await;
     let c = hs.sandbox.config().clone();
     let (status, body) = refresh(
@@ -112,7 +112,7 @@ async fn bad_refresh_token_or_client_is_an_oauth_error() {
 
 #[tokio::test]
 async fn burst_limit_is_110_per_10_seconds_with_headers_and_the_429_body() {
-    // hubspot-api.md §9.1 (110 / 10 s), §9.2 (headers), §9.3 (fixture error-429-ten-secondly.json).
+    // docs/hubspot.md §9.1 (110 / 10 s), §9.2 (headers), §9.3 (fixture error-429-ten-secondly.json).
     let hs = Hs::start(hqsync_sandbox::hubspot::HubspotSandboxConfig {
         burst_limit: 110,
         ..quiet_config()

@@ -1,4 +1,4 @@
-//! Batch endpoints (hubspot-api.md §2.2): the 100-input cap, 207 multi-status shapes,
+//! Batch endpoints (docs/hubspot.md §2.2): the 100-input cap, 207 multi-status shapes,
 //! per-input errors only with `objectWriteTraceId`s, update results, upsert `new`.
 
 use hqsync_tests::fixtures;
@@ -103,7 +103,7 @@ async fn batch_create_with_trace_ids_reports_each_failure_in_a_207() {
 
 #[tokio::test]
 async fn batch_create_without_trace_ids_fails_whole_on_the_first_duplicate() {
-    // hubspot-api.md §2.2/§2.5: a single 409 for the first duplicate; nothing is created.
+    // docs/hubspot.md §2.2/§2.5: a single 409 for the first duplicate; nothing is created.
     let hs = Hs::quiet().await;
     let existing = hs
         .create("contacts", json!({"email": "one@x.example"}))
@@ -141,7 +141,7 @@ async fn batch_create_without_trace_ids_fails_whole_on_the_first_duplicate() {
 
 #[tokio::test]
 async fn batch_update_returns_written_properties_and_207_for_missing_ids() {
-    // hubspot-api.md §2.2 (fixture contact-batch-update-response.json).
+    // docs/hubspot.md §2.2 (fixture contact-batch-update-response.json).
     let hs = Hs::quiet().await;
     let id = hs
         .create(
@@ -183,7 +183,7 @@ async fn batch_update_returns_written_properties_and_207_for_missing_ids() {
 
 #[tokio::test]
 async fn upsert_by_email_creates_or_updates_and_says_which() {
-    // hubspot-api.md §2.1, §2.5: upsert with idProperty=email; each result has `new`.
+    // docs/hubspot.md §2.1, §2.5: upsert with idProperty=email; each result has `new`.
     let hs = Hs::quiet().await;
     let id = hs
         .create("contacts", json!({"email": "old@x.example"}))
@@ -240,7 +240,7 @@ async fn batch_archive_is_204_and_records_are_gone() {
 
 #[tokio::test]
 async fn results_are_not_in_input_order_so_clients_match_by_id() {
-    // hubspot-api.md §2.2: "Result order is not input order" (captured: two inputs, reversed).
+    // docs/hubspot.md §2.2: "Result order is not input order" (captured: two inputs, reversed).
     let hs = Hs::quiet().await;
     let r = hs
         .post(

@@ -1,4 +1,4 @@
-//! Invoices and payments (hubspot-api.md §2.8, §2.9): drafts, the draft -> open rule, totals,
+//! Invoices and payments (docs/hubspot.md §2.8, §2.9): drafts, the draft -> open rule, totals,
 //! payments that mark an invoice paid, and which invoices can be deleted.
 
 use hqsync_tests::fixtures;
@@ -66,7 +66,7 @@ async fn draft_opens_only_with_one_contact_and_a_line_item_then_payment_marks_it
         "VALIDATION_ERROR",
     );
 
-    // hubspot-api.md §2.9: a succeeded payment associated with the invoice marks it paid
+    // docs/hubspot.md §2.9: a succeeded payment associated with the invoice marks it paid
     // (on a portal with payment processing set up; the sandbox's default portal has none).
     hs.sandbox.set_payment_processing(true);
     let pay = hs

@@ -1,4 +1,4 @@
-//! Single-record endpoints (hubspot-api.md §2.1, §2.3, §2.5, §2.6): shapes as the fixtures,
+//! Single-record endpoints (docs/hubspot.md §2.1, §2.3, §2.5, §2.6): shapes as the fixtures,
 //! string properties, last-modified dates, uniqueness, validation, paging, merge.
 
 use hqsync_tests::fixtures;
@@ -19,7 +19,7 @@ async fn create_and_get_have_the_fixture_shape_on_both_path_forms() {
     let fixture = fixtures::json("hubspot", "contact-get-response.json");
     assert_eq!(keys(&r.body), keys(&fixture), "SimplePublicObject keys");
     let id = r.body["id"].as_str().unwrap();
-    // hubspot-api.md §5.3: app writes carry hs_object_source INTEGRATION and the app id.
+    // docs/hubspot.md §5.3: app writes carry hs_object_source INTEGRATION and the app id.
     let app_id = hs.sandbox.config().app_id.to_string();
     assert_eq!(r.body["properties"]["hs_object_source"], "INTEGRATION");
     assert_eq!(r.body["properties"]["hs_object_source_id"], app_id.as_str());
@@ -51,7 +51,7 @@ async fn create_and_get_have_the_fixture_shape_on_both_path_forms() {
 
 #[tokio::test]
 async fn named_properties_come_back_null_when_empty_and_absent_when_undefined() {
-    // hubspot-api.md §2.1: defined-but-empty -> null; undefined -> left out.
+    // docs/hubspot.md §2.1: defined-but-empty -> null; undefined -> left out.
     let hs = Hs::quiet().await;
     let id = hs.create("contacts", json!({"email": "a@b.example"})).await;
     let r = hs
@@ -66,7 +66,7 @@ async fn named_properties_come_back_null_when_empty_and_absent_when_undefined() 
 
 #[tokio::test]
 async fn last_modified_moves_on_every_write() {
-    // hubspot-api.md §2.3: lastmodifieddate (contacts) / hs_lastmodifieddate (others).
+    // docs/hubspot.md §2.3: lastmodifieddate (contacts) / hs_lastmodifieddate (others).
     let hs = Hs::quiet().await;
     for (object_type, props, prop) in [
         (
@@ -104,7 +104,7 @@ async fn last_modified_moves_on_every_write() {
 
 #[tokio::test]
 async fn missing_record_is_the_documented_404() {
-    // hubspot-api.md §9.4 (fixture error-404-object-not-found.json).
+    // docs/hubspot.md §9.4 (fixture error-404-object-not-found.json).
     let hs = Hs::quiet().await;
     let r = hs.get("/crm/v3/objects/contacts/999999999").await;
     assert_error(&r, 404, "OBJECT_NOT_FOUND");
@@ -121,7 +121,7 @@ async fn missing_record_is_the_documented_404() {
 
 #[tokio::test]
 async fn duplicate_email_on_create_is_409_with_the_existing_id() {
-    // hubspot-api.md §2.5 (fixture error-409-contact-exists.json); emails compare case-insensitively.
+    // docs/hubspot.md §2.5 (fixture error-409-contact-exists.json); emails compare case-insensitively.
     let hs = Hs::quiet().await;
     let id = hs
         .create("contacts", json!({"email": "dup@x.example"}))
@@ -143,7 +143,7 @@ async fn duplicate_email_on_create_is_409_with_the_existing_id() {
 
 #[tokio::test]
 async fn changing_email_to_a_taken_one_is_the_unique_value_400() {
-    // hubspot-api.md §2.5: the write-time uniqueness check (fixture error-400-unique-value-conflict.json).
+    // docs/hubspot.md §2.5: the write-time uniqueness check (fixture error-400-unique-value-conflict.json).
     let hs = Hs::quiet().await;
     let holder = hs
         .create("contacts", json!({"email": "taken@x.example"}))
@@ -168,7 +168,7 @@ async fn changing_email_to_a_taken_one_is_the_unique_value_400() {
 
 #[tokio::test]
 async fn unknown_or_read_only_properties_are_validation_errors() {
-    // hubspot-api.md §2.1, §2.2, §9.4: writing a non-existent or read-only property fails.
+    // docs/hubspot.md §2.1, §2.2, §9.4: writing a non-existent or read-only property fails.
     let hs = Hs::quiet().await;
     let r = hs
         .post(
@@ -218,7 +218,7 @@ async fn unknown_or_read_only_properties_are_validation_errors() {
 
 #[tokio::test]
 async fn contact_needs_email_or_a_name() {
-    // hubspot-api.md §2.5: at least one of email, firstname, lastname.
+    // docs/hubspot.md §2.5: at least one of email, firstname, lastname.
     let hs = Hs::quiet().await;
     let r = hs
         .post(
@@ -231,7 +231,7 @@ async fn contact_needs_email_or_a_name() {
 
 #[tokio::test]
 async fn list_pages_with_after_until_no_next() {
-    // hubspot-api.md §2.1: paging.next.after until absent.
+    // docs/hubspot.md §2.1: paging.next.after until absent.
     let hs = Hs::quiet().await;
     let mut created = Vec::new();
     for i in 0..5 {
@@ -264,7 +264,7 @@ async fn list_pages_with_after_until_no_next() {
 
 #[tokio::test]
 async fn archive_then_read_archived() {
-    // hubspot-api.md §2.1: DELETE archives (204); `archived=true` reads it.
+    // docs/hubspot.md §2.1: DELETE archives (204); `archived=true` reads it.
     let hs = Hs::quiet().await;
     let id = hs
         .create(
@@ -292,7 +292,7 @@ async fn archive_then_read_archived() {
 
 #[tokio::test]
 async fn id_property_reads_and_updates_by_email() {
-    // hubspot-api.md §2.1: idProperty; `PATCH .../jon@x.com?idProperty=email`.
+    // docs/hubspot.md §2.1: idProperty; `PATCH .../jon@x.com?idProperty=email`.
     let hs = Hs::quiet().await;
     let id = hs
         .create("contacts", json!({"email": "jon@x.example"}))
@@ -317,7 +317,7 @@ async fn id_property_reads_and_updates_by_email() {
 
 #[tokio::test]
 async fn line_item_inherits_from_its_product_and_calculates_amount() {
-    // hubspot-api.md §2.6: hs_product_id links the product; values are inherited.
+    // docs/hubspot.md §2.6: hs_product_id links the product; values are inherited.
     let hs = Hs::quiet().await;
     let product = hs
         .create(
@@ -347,7 +347,7 @@ async fn line_item_inherits_from_its_product_and_calculates_amount() {
 
 #[tokio::test]
 async fn merge_keeps_the_primary_and_redirects_the_merged_id() {
-    // hubspot-api.md §2.5 merge.
+    // docs/hubspot.md §2.5 merge.
     let hs = Hs::quiet().await;
     let a = hs
         .create(
@@ -373,7 +373,7 @@ async fn merge_keeps_the_primary_and_redirects_the_merged_id() {
     assert_eq!(r.body["properties"]["phone"], "+1 555 0100");
     let via_old = hs.get(&format!("/crm/v3/objects/contacts/{b}")).await;
     assert_eq!(via_old.body["id"], a.as_str());
-    // hubspot-api.md §2.5: the merged-away email is now a secondary email of the primary, so
+    // docs/hubspot.md §2.5: the merged-away email is now a secondary email of the primary, so
     // creating a contact with it is the 400 unique-value clash naming the primary.
     let again = hs
         .post(
@@ -392,7 +392,7 @@ async fn merge_keeps_the_primary_and_redirects_the_merged_id() {
 
 #[tokio::test]
 async fn deals_merge_and_gdpr_delete_is_permanent() {
-    // hubspot-api.md §2.1: deals merge too; §2.5: gdpr-delete is permanent.
+    // docs/hubspot.md §2.1: deals merge too; §2.5: gdpr-delete is permanent.
     let hs = Hs::quiet().await;
     let a = hs
         .create(
@@ -452,7 +452,7 @@ async fn deals_merge_and_gdpr_delete_is_permanent() {
 
 #[tokio::test]
 async fn properties_with_history_list_values_newest_first_with_their_source() {
-    // hubspot-api.md §2.1: propertiesWithHistory on get and batch read.
+    // docs/hubspot.md §2.1: propertiesWithHistory on get and batch read.
     let hs = Hs::quiet().await;
     let id = hs
         .create(
@@ -502,6 +502,6 @@ async fn properties_with_history_list_values_newest_first_with_their_source() {
             json!({"inputs": inputs, "propertiesWithHistory": ["firstname"]}),
         )
         .await;
-    // hubspot-api.md §2.2: the cap is 50 with propertiesWithHistory.
+    // docs/hubspot.md §2.2: the cap is 50 with propertiesWithHistory.
     assert_error(&over, 400, "VALIDATION_ERROR");
 }

@@ -1,4 +1,4 @@
-//! Properties API (hubspot-api.md §4): read, create group and property (409 when they exist),
+//! Properties API (docs/hubspot.md §4): read, create group and property (409 when they exist),
 //! and `hasUniqueValue` properties enforced on records (§2.5) and usable as `idProperty`.
 
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Search (hubspot-api.md §2.4): filters and the documented limits, one sort, offset paging,
+//! Search (docs/hubspot.md §2.4): filters and the documented limits, one sort, offset paging,
 //! archived records excluded, and the indexing delay.
 
 use std::time::Duration;
@@ -167,7 +167,7 @@ async fn archived_records_never_match() {
 
 #[tokio::test]
 async fn fresh_writes_show_up_in_search_after_the_indexing_delay() {
-    // hubspot-api.md §2.4: search is eventually consistent.
+    // docs/hubspot.md §2.4: search is eventually consistent.
     let hs = Hs::start(hqsync_sandbox::hubspot::HubspotSandboxConfig {
         search_index_delay: Duration::from_secs(30),
         ..quiet_config()
@@ -228,7 +228,7 @@ async fn fresh_writes_show_up_in_search_after_the_indexing_delay() {
 
 #[tokio::test]
 async fn search_rate_is_5_per_second_with_the_secondly_429() {
-    // hubspot-api.md §2.4, §9.3 (fixture error-429-search-secondly.json); no burst headers.
+    // docs/hubspot.md §2.4, §9.3 (fixture error-429-search-secondly.json); no burst headers.
     let hs = Hs::start(hqsync_sandbox::hubspot::HubspotSandboxConfig {
         search_per_second: 5,
         ..quiet_config()

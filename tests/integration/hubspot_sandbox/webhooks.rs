@@ -1,4 +1,4 @@
-//! Webhooks (hubspot-api.md §5.3-§5.5): signed deliveries (v3 + v1 headers, checked here with
+//! Webhooks (docs/hubspot.md §5.3-§5.5): signed deliveries (v3 + v1 headers, checked here with
 //! hmac/sha2 directly), event shapes as the fixtures, batching, retries on non-2xx with the
 //! time-compressed schedule, duplicate/drop/reorder rates.
 
@@ -90,7 +90,7 @@ fn events_in(got: &[(HeaderMap, Bytes)]) -> usize {
         .sum()
 }
 
-/// Verifies one delivery per hubspot-api.md §5.5, independently of the sandbox's code, and
+/// Verifies one delivery per docs/hubspot.md §5.5, independently of the sandbox's code, and
 /// returns its events.
 fn verify(headers: &HeaderMap, body: &[u8], secret: &str, url: &str) -> Vec<Value> {
     let h = |n: &str| {
@@ -169,7 +169,7 @@ async fn app_writes_arrive_signed_as_legacy_contact_events() {
     let fixture = fixtures::json("hubspot", "webhook-contact-propertychange-by-app.json");
     assert_eq!(keys(change), keys(&fixture[0]));
     assert_eq!(change["propertyValue"], "hook@x.example");
-    // hubspot-api.md §5.2: no event for the last-modified date.
+    // docs/hubspot.md §5.2: no event for the last-modified date.
     assert!(
         events
             .iter()
@@ -286,7 +286,7 @@ async fn batches_hold_at_most_max_batch_events() {
 
 #[tokio::test]
 async fn non_2xx_is_retried_on_the_time_compressed_schedule() {
-    // hubspot-api.md §5.4: retries on any 4xx/5xx; default schedule starts at 1 minute, which
+    // docs/hubspot.md §5.4: retries on any 4xx/5xx; default schedule starts at 1 minute, which
     // at time scale 600 is 0.1 s of real time.
     let (hs, url, r) = hs_with_hooks(
         2,
@@ -413,7 +413,7 @@ async fn reorder_rate_shuffles_but_loses_nothing() {
 
 #[tokio::test]
 async fn gdpr_delete_sends_privacy_deletion_and_deletion() {
-    // hubspot-api.md §5.3: contact.privacyDeletion also triggers contact.deletion.
+    // docs/hubspot.md §5.3: contact.privacyDeletion also triggers contact.deletion.
     let (hs, url, r) = hs_with_hooks(0, quiet_config()).await;
     let secret = hs.sandbox.config().client_secret.clone();
     let id = hs.create("contacts", json!({"firstname": "Gone"})).await;

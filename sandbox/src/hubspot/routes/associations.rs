@@ -1,4 +1,4 @@
-//! Associations v4 (hubspot-api.md §3): per-record default/typed associate, remove, list;
+//! Associations v4 (docs/hubspot.md §3): per-record default/typed associate, remove, list;
 //! batch associate-default/create/read/archive/labels-archive; association labels.
 
 use axum::body::Bytes;
@@ -17,10 +17,10 @@ use crate::hubspot::errors::{ApiError, BatchError};
 use crate::hubspot::object_types::ObjectKind;
 use crate::hubspot::store::{Actor, Store};
 
-/// hubspot-api.md §3: batch read takes up to 1,000 inputs. UNVERIFIED: the same cap is used
+/// docs/hubspot.md §3: batch read takes up to 1,000 inputs. UNVERIFIED: the same cap is used
 /// for the other v4 batch endpoints.
 pub const MAX_V4_BATCH: usize = 1_000;
-/// hubspot-api.md §3: per-record list `limit` max 500.
+/// docs/hubspot.md §3: per-record list `limit` max 500.
 pub const MAX_LIST: usize = 500;
 
 pub fn router() -> axum::Router<SharedHub> {

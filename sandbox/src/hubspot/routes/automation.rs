@@ -1,4 +1,4 @@
-//! Custom workflow action callbacks (hubspot-api.md §6.3): `POST .../callbacks/{id}/complete`
+//! Custom workflow action callbacks (docs/hubspot.md §6.3): `POST .../callbacks/{id}/complete`
 //! (204) in the v4 and date-based forms; completions are kept for tests to inspect.
 
 use axum::Router;

@@ -1,4 +1,4 @@
-//! Batch CRM endpoints (hubspot-api.md §2.1, §2.2): read, create, update, upsert, archive;
+//! Batch CRM endpoints (docs/hubspot.md §2.1, §2.2): read, create, update, upsert, archive;
 //! 100 inputs at most, 207 multi-status with per-input errors, results matched by id/trace id.
 
 use std::collections::HashSet;
@@ -20,9 +20,9 @@ use crate::hubspot::object_types::ObjectKind;
 use crate::hubspot::record::{PropertySelection, Record};
 use crate::hubspot::store::{Actor, PropertyWrites, Store, UniqueClaim};
 
-/// hubspot-api.md §2.2: 100 inputs per object batch request.
+/// docs/hubspot.md §2.2: 100 inputs per object batch request.
 pub const MAX_BATCH: usize = 100;
-/// hubspot-api.md §2.2: 50 inputs when `propertiesWithHistory` is asked for.
+/// docs/hubspot.md §2.2: 50 inputs when `propertiesWithHistory` is asked for.
 pub const MAX_BATCH_WITH_HISTORY: usize = 50;
 
 pub fn router() -> axum::Router<SharedHub> {
@@ -67,7 +67,7 @@ struct ReadOptions {
     id_property: Option<String>,
 }
 
-/// hubspot-api.md §2.2: per-input errors are reported only when every input has a unique
+/// docs/hubspot.md §2.2: per-input errors are reported only when every input has a unique
 /// `objectWriteTraceId`; otherwise the first failure fails the whole request.
 fn per_input_errors(trace_ids: &[Option<String>]) -> bool {
     let mut seen = HashSet::new();
@@ -142,7 +142,7 @@ async fn read(
     let errors = if missing.is_empty() {
         Vec::new()
     } else {
-        // hubspot-api.md §2.2: one error for all misses; an all-miss read is 207 too.
+        // docs/hubspot.md §2.2: one error for all misses; an all-miss read is 207 too.
         vec![BatchError::not_found(kind, "get", missing).to_json()]
     };
     let code = status(&errors, StatusCode::OK);
@@ -229,7 +229,7 @@ struct UpdateInput {
     object_write_trace_id: Option<String>,
 }
 
-/// hubspot-api.md §2.2: a batch-update result carries only the properties written plus the
+/// docs/hubspot.md §2.2: a batch-update result carries only the properties written plus the
 /// recalculated ones (`lastmodifieddate`, `hs_email_domain`), not the full record.
 fn render_written(store: &Store, record: &Record, written: &[String]) -> Value {
     let mut names: Vec<String> = written.to_vec();
@@ -336,7 +336,7 @@ async fn upsert(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     let kind = kind(&object_type)?;
-    // Upsert can create; the portal gate applies to the whole request (hubspot-api.md §2.9).
+    // Upsert can create; the portal gate applies to the whole request (docs/hubspot.md §2.9).
     hub.check_create_allowed(kind)?;
     let inputs: Vec<UpdateInput> = batch_inputs(&bytes, MAX_BATCH)?;
     let started = hub.clock.now_ms();
@@ -354,7 +354,7 @@ async fn upsert(
         let mut errors = Vec::new();
         let mut claims: Vec<UniqueClaim> = Vec::new();
         for (n, input) in inputs.iter().enumerate() {
-            // UNVERIFIED: upsert without idProperty; the sandbox asks for one (hubspot-api.md
+            // UNVERIFIED: upsert without idProperty; the sandbox asks for one (docs/hubspot.md
             // §2.5 example always sends it).
             let Some(id_property) = input.id_property.as_deref() else {
                 return Err(ApiError::bad_request(format!(

@@ -1,5 +1,5 @@
 //! The HubSpot API routes, one module per API area, mounted under both the `/crm/v3`/`/crm/v4`
-//! paths and the date-based `2026-03` paths (hubspot-api.md §0 path mapping).
+//! paths and the date-based `2026-03` paths (docs/hubspot.md §0 path mapping).
 
 pub mod associations;
 pub mod automation;
@@ -19,7 +19,7 @@ use super::errors::ApiError;
 use super::object_types::ObjectKind;
 use super::record::iso_ms;
 
-/// The date-based API version (hubspot-api.md §0).
+/// The date-based API version (docs/hubspot.md §0).
 pub const API_VERSION: &str = "2026-03";
 
 /// All authenticated API routes (objects, batch, search, associations, properties).
@@ -34,7 +34,7 @@ pub fn api_router(hub: SharedHub) -> Router {
         .with_state(hub)
 }
 
-/// The `{objectType}` path segment: a name or a type id (hubspot-api.md §0).
+/// The `{objectType}` path segment: a name or a type id (docs/hubspot.md §0).
 pub fn kind(segment: &str) -> Result<ObjectKind, ApiError> {
     // UNVERIFIED wording for unknown types.
     ObjectKind::parse(segment).ok_or_else(|| {
@@ -92,7 +92,7 @@ impl QueryParams {
     }
 }
 
-/// A batch response (hubspot-api.md §2.2): `status`, `results`, optional `numErrors`/`errors`,
+/// A batch response (docs/hubspot.md §2.2): `status`, `results`, optional `numErrors`/`errors`,
 /// `startedAt`, `completedAt`.
 pub fn batch_response(
     results: Vec<Value>,
@@ -110,7 +110,7 @@ pub fn batch_response(
     v
 }
 
-/// hubspot-api.md §2.2: "Result order is not input order" (a captured two-input batch came
+/// docs/hubspot.md §2.2: "Result order is not input order" (a captured two-input batch came
 /// back reversed). The sandbox rotates results by one so a client matching by position fails
 /// its tests; the exact order HubSpot uses is UNVERIFIED.
 pub fn unordered(mut results: Vec<Value>) -> Vec<Value> {
@@ -120,7 +120,7 @@ pub fn unordered(mut results: Vec<Value>) -> Vec<Value> {
     results
 }
 
-/// `{"inputs": [...]}` with the 100-input cap (hubspot-api.md §2.2).
+/// `{"inputs": [...]}` with the 100-input cap (docs/hubspot.md §2.2).
 pub fn batch_inputs<T: DeserializeOwned>(bytes: &Bytes, max: usize) -> Result<Vec<T>, ApiError> {
     #[derive(serde::Deserialize)]
     struct Inputs<T> {

@@ -1,4 +1,4 @@
-//! The OAuth token endpoint (hubspot-api.md §1.2, §1.3): `refresh_token` (and
+//! The OAuth token endpoint (docs/hubspot.md §1.2, §1.3): `refresh_token` (and
 //! `client_credentials`) grants mint access tokens that expire on the sandbox clock.
 
 use axum::body::Bytes;
@@ -29,7 +29,7 @@ struct TokenForm {
     refresh_token: Option<String>,
 }
 
-/// hubspot-api.md §1.3: OAuth errors carry RFC 6749 fields plus the legacy ones.
+/// docs/hubspot.md §1.3: OAuth errors carry RFC 6749 fields plus the legacy ones.
 fn oauth_error(error: &str, status: &str, message: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
@@ -90,7 +90,7 @@ async fn token(State(hub): State<SharedHub>, bytes: Bytes) -> Response {
         }
     };
     let (access_token, expires_in) = hub.mint_access_token();
-    // hubspot-api.md §1.2 AccessTokenResponse. UNVERIFIED: refresh-token rotation; the sandbox
+    // docs/hubspot.md §1.2 AccessTokenResponse. UNVERIFIED: refresh-token rotation; the sandbox
     // returns the same refresh token.
     let mut body = json!({
         "token_type": "bearer",

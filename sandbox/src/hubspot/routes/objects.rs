@@ -1,4 +1,4 @@
-//! Single-record CRM endpoints (hubspot-api.md §2.1): get, list with `after` paging, create
+//! Single-record CRM endpoints (docs/hubspot.md §2.1): get, list with `after` paging, create
 //! (with inline associations), update, archive, and contacts merge (§2.5).
 
 use axum::body::Bytes;
@@ -35,7 +35,7 @@ pub fn router() -> axum::Router<SharedHub> {
     r
 }
 
-/// One inline association on create (hubspot-api.md §2.1).
+/// One inline association on create (docs/hubspot.md §2.1).
 #[derive(Debug, Clone, Deserialize)]
 pub struct InlineAssociation {
     pub to: IdRef,
@@ -49,7 +49,7 @@ pub struct IdRef {
     pub id: String,
 }
 
-/// hubspot-api.md §3 `{associationCategory, associationTypeId}`.
+/// docs/hubspot.md §3 `{associationCategory, associationTypeId}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssociationSpec {
@@ -258,7 +258,7 @@ async fn read(
     .into_response())
 }
 
-/// UNVERIFIED (hubspot-api.md §2.1): the list `limit` maximum; the sandbox caps at 100.
+/// UNVERIFIED (docs/hubspot.md §2.1): the list `limit` maximum; the sandbox caps at 100.
 const LIST_MAX: usize = 100;
 
 async fn list(
@@ -275,7 +275,7 @@ async fn list(
             .map_err(|_| ApiError::bad_request(format!("limit must be an integer, got {l}")))?
             .clamp(1, LIST_MAX),
     };
-    // hubspot-api.md §2.1: `after` is an opaque cursor; here, the next id to return.
+    // docs/hubspot.md §2.1: `after` is an opaque cursor; here, the next id to return.
     let after = match q.get("after") {
         None => 0,
         Some(a) => a
@@ -325,7 +325,7 @@ async fn create(
     let input: CreateInput = body(&bytes)?;
     hub.write(actor, |store, ctx| {
         let writes = store.check_create(kind, &input.properties, &[])?;
-        // UNVERIFIED (hubspot-api.md §2.9): whether the portal gate is checked before or after
+        // UNVERIFIED (docs/hubspot.md §2.9): whether the portal gate is checked before or after
         // the body; here a valid body is needed to reach it.
         hub.check_create_allowed(kind)?;
         let assocs = resolve_inline(store, kind, &input.associations)?;
@@ -406,7 +406,7 @@ async fn merge(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     let kind = kind(&object_type)?;
-    // hubspot-api.md §2.1: merge exists for contacts and deals.
+    // docs/hubspot.md §2.1: merge exists for contacts and deals.
     if !matches!(kind, ObjectKind::Contact | ObjectKind::Deal) {
         return Err(ApiError::bad_request(format!(
             "Merging is not supported for {}",
@@ -432,7 +432,7 @@ struct GdprDeleteInput {
     id_property: Option<String>,
 }
 
-/// hubspot-api.md §2.1/§2.5: `POST /crm/v3/objects/contacts/gdpr-delete`, permanent; 204.
+/// docs/hubspot.md §2.1/§2.5: `POST /crm/v3/objects/contacts/gdpr-delete`, permanent; 204.
 async fn gdpr_delete(
     State(hub): State<SharedHub>,
     Extension(actor): Extension<Actor>,

@@ -1,4 +1,4 @@
-//! Properties API (hubspot-api.md §4): read properties and groups, create custom properties
+//! Properties API (docs/hubspot.md §4): read properties and groups, create custom properties
 //! (incl. `hasUniqueValue`) and groups; 409 when they exist.
 
 use axum::body::Bytes;
@@ -43,7 +43,7 @@ pub fn router() -> axum::Router<SharedHub> {
     r
 }
 
-/// hubspot-api.md §4 `PropertyCreate`.
+/// docs/hubspot.md §4 `PropertyCreate`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PropertyCreate {

@@ -1,4 +1,4 @@
-//! `POST .../{objectType}/search` (hubspot-api.md §2.4) over the lagging search index:
+//! `POST .../{objectType}/search` (docs/hubspot.md §2.4) over the lagging search index:
 //! archived records never match; fresh writes show up after the configured delay.
 
 use axum::body::Bytes;
@@ -81,7 +81,7 @@ async fn search(
     let mut v = json!({"total": total, "results": results});
     let next = page.offset + page.limit;
     if next < total {
-        // hubspot-api.md §2.4: `after` is an offset; absent on the last page.
+        // docs/hubspot.md §2.4: `after` is an offset; absent on the last page.
         v["paging"] = json!({"next": {"after": next.to_string()}});
     }
     Ok(Json(v).into_response())

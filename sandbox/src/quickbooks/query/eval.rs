@@ -1,4 +1,4 @@
-//! Runs a parsed query against the company (quickbooks-api.md §6): property checks (4001),
+//! Runs a parsed query against the company (docs/quickbooks.md §6): property checks (4001),
 //! active-only default for name lists, case-insensitive values, ordering and paging.
 
 use std::cmp::Ordering;

@@ -1,4 +1,4 @@
-//! The QBO query language subset (quickbooks-api.md §6): a pure parser and an evaluator over
+//! The QBO query language subset (docs/quickbooks.md §6): a pure parser and an evaluator over
 //! stored entities, with the documented 4000/4001 errors.
 
 pub mod eval;

@@ -1,4 +1,4 @@
-//! Parses a QBO query statement (quickbooks-api.md §6) into a [`Statement`]: `SELECT *` or
+//! Parses a QBO query statement (docs/quickbooks.md §6) into a [`Statement`]: `SELECT *` or
 //! `COUNT(*)`, `WHERE` comparisons joined by `AND`, `ORDERBY`, `STARTPOSITION`, `MAXRESULTS`.
 //! Hand-written (a dozen tokens; no grammar crate needed) so errors carry QBO's wording (§6.1).
 

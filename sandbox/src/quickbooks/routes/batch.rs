@@ -1,4 +1,4 @@
-//! Batch (quickbooks-api.md §8): up to 30 independent items per request (create, update,
+//! Batch (docs/quickbooks.md §8): up to 30 independent items per request (create, update,
 //! delete, query), each answered with its entity, `QueryResponse` or its own `Fault`;
 //! `optionsData` carries include-style options; `requestid` up to 36 characters (§1).
 

@@ -1,4 +1,4 @@
-//! Change data capture (quickbooks-api.md §7): `GET /cdc?entities=..&changedSince=..` within
+//! Change data capture (docs/quickbooks.md §7): `GET /cdc?entities=..&changedSince=..` within
 //! 30 days, at most 1000 objects per request, deleted objects as `status: Deleted`.
 
 use axum::extract::{Path, Query, State};

@@ -1,4 +1,4 @@
-//! Entity reads and writes (quickbooks-api.md §5): `GET /{entity}/{id}`, `POST /{entity}` for
+//! Entity reads and writes (docs/quickbooks.md §5): `GET /{entity}/{id}`, `POST /{entity}` for
 //! create/update with `operation=delete|void` and `operation=update&include=void`, `requestid`
 //! replay (§1), `Preferences` and `CompanyInfo`.
 

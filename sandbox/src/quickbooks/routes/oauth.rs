@@ -1,4 +1,4 @@
-//! The OAuth 2.0 token endpoint on the sandbox host (quickbooks-api.md §2.4): Basic client
+//! The OAuth 2.0 token endpoint on the sandbox host (docs/quickbooks.md §2.4): Basic client
 //! auth, `authorization_code` and `refresh_token` grants, rotation per §2.5.
 
 use axum::body::Bytes;

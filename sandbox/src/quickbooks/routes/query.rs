@@ -1,4 +1,4 @@
-//! The query endpoint (quickbooks-api.md §6): `GET /query?query=...` and `POST /query` with
+//! The query endpoint (docs/quickbooks.md §6): `GET /query?query=...` and `POST /query` with
 //! the statement as an `application/text` body; a metered read (§9).
 
 use axum::body::Bytes;

@@ -1,4 +1,4 @@
-//! Customers (quickbooks-api.md §4.1): defaults on create, DisplayName built from name parts,
+//! Customers (docs/quickbooks.md §4.1): defaults on create, DisplayName built from name parts,
 //! uniqueness across customers, vendors and employees (6240), length and character rules.
 
 use serde_json::{Map, Value, json};

@@ -33,7 +33,7 @@ pub fn money_field(obj: &Map<String, Value>, field: &str) -> Option<Decimal> {
     obj.get(field).and_then(money)
 }
 
-/// String length limits answer 2050 (quickbooks-api.md §4.1). `path` is a dotted path of
+/// String length limits answer 2050 (docs/quickbooks.md §4.1). `path` is a dotted path of
 /// objects (`PrimaryEmailAddr.Address`); absent fields pass.
 pub fn check_length(obj: &Map<String, Value>, path: &str, max: usize) -> Result<(), Fault> {
     if let Some(Value::String(s)) = get_path(obj, path) {
@@ -52,7 +52,7 @@ pub fn check_lengths(obj: &Map<String, Value>, limits: &[(&str, usize)]) -> Resu
         .try_for_each(|(path, max)| check_length(obj, path, *max))
 }
 
-/// Name fields must not contain `:`, tab or newline (quickbooks-api.md §4.1).
+/// Name fields must not contain `:`, tab or newline (docs/quickbooks.md §4.1).
 pub fn check_no_forbidden_chars(obj: &Map<String, Value>, fields: &[&str]) -> Result<(), Fault> {
     for field in fields {
         if let Some(Value::String(s)) = obj.get(*field)
@@ -109,7 +109,7 @@ pub fn flag_or_true(obj: &Map<String, Value>, field: &str) -> bool {
     !matches!(obj.get(field), Some(Value::Bool(false)))
 }
 
-/// An e-mail address must contain `@` and `.` (quickbooks-api.md §4.1).
+/// An e-mail address must contain `@` and `.` (docs/quickbooks.md §4.1).
 pub fn check_email(obj: &Map<String, Value>, field: &str) -> Result<(), Fault> {
     if let Some(Value::String(addr)) = get_path(obj, &format!("{field}.Address")) {
         let ok = addr

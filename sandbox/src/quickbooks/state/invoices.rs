@@ -1,4 +1,4 @@
-//! Invoices (quickbooks-api.md §4.4, §5.5, §12): lines with Amount = Qty x UnitPrice, computed
+//! Invoices (docs/quickbooks.md §4.4, §5.5, §12): lines with Amount = Qty x UnitPrice, computed
 //! `TotalAmt`/`Balance`, DocNumber by the CustomTxnNumbers preference (6140 on duplicates),
 //! read-only payment links, void and delete, and the customer's open balance.
 

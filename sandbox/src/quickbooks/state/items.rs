@@ -1,4 +1,4 @@
-//! Items, "Products & Services" (quickbooks-api.md §4.2): Service, NonInventory and Inventory
+//! Items, "Products & Services" (docs/quickbooks.md §4.2): Service, NonInventory and Inventory
 //! with their required account references, unique `Name` (6240), lengths, no delete.
 
 use serde_json::{Map, Value};

@@ -27,7 +27,7 @@ pub struct StoredEntity {
     pub updated_ms: i64,
 }
 
-/// A deleted transaction, kept for CDC (`status: Deleted`, quickbooks-api.md §7).
+/// A deleted transaction, kept for CDC (`status: Deleted`, docs/quickbooks.md §7).
 #[derive(Debug, Clone)]
 pub struct Tombstone {
     pub kind: EntityKind,
@@ -35,7 +35,7 @@ pub struct Tombstone {
     pub deleted_ms: i64,
 }
 
-/// What happened to an entity (webhook operations, quickbooks-api.md §11.3).
+/// What happened to an entity (webhook operations, docs/quickbooks.md §11.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeOp {
     Create,
@@ -136,7 +136,7 @@ impl Company {
         company
     }
 
-    // ----- time (quickbooks-api.md §1: company offset; `time` with millis) -----
+    // ----- time (docs/quickbooks.md §1: company offset; `time` with millis) -----
 
     fn at(&self, ms: i64) -> DateTime<FixedOffset> {
         Utc.timestamp_millis_opt(ms)

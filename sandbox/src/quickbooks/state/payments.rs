@@ -1,4 +1,4 @@
-//! Payments (quickbooks-api.md §4.5, §5.5): applied to invoices through `Line[].LinkedTxn`
+//! Payments (docs/quickbooks.md §4.5, §5.5): applied to invoices through `Line[].LinkedTxn`
 //! (linked on both sides, lowering the invoice `Balance`), `UnappliedAmt`, void and delete.
 
 use std::collections::BTreeMap;

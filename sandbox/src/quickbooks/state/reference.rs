@@ -1,4 +1,4 @@
-//! What every company has before any customer exists (quickbooks-api.md §4.3, §4.6): the
+//! What every company has before any customer exists (docs/quickbooks.md §4.3, §4.6): the
 //! default chart of accounts, tax codes, Preferences (with `CustomTxnNumbers`) and CompanyInfo.
 
 use serde_json::{Map, Value, json};

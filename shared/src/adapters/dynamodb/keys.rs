@@ -1,4 +1,4 @@
-//! The single-table key layout of DESIGN §10, in one place: every partition and sort key the
+//! The single-table key layout of docs/architecture.md §10, in one place: every partition and sort key the
 //! DynamoDB link store reads or writes is built (and parsed back) here.
 
 use chrono::{DateTime, SecondsFormat, Utc};

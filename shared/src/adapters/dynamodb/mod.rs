@@ -1,4 +1,4 @@
-//! The DynamoDB `LinkStore` (DESIGN §10): one table with `pk`/`sk` string keys and the TTL
+//! The DynamoDB `LinkStore` (docs/architecture.md §10): one table with `pk`/`sk` string keys and the TTL
 //! attribute `expires_at`; each concern (links, claims, records, leases, connections) in a file.
 
 mod claims;

@@ -6,7 +6,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 /// The region local endpoints are addressed in (moto accepts any).
 pub const LOCAL_REGION: &str = "us-east-1";
 
-/// The pinned SDK behaviour version (rust-aws-notes.md).
+/// The pinned SDK behaviour version (docs/aws.md).
 pub fn behavior_version() -> BehaviorVersion {
     BehaviorVersion::v2026_01_12()
 }

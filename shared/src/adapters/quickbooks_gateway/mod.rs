@@ -21,7 +21,7 @@ use crate::quickbooks::entities::{Invoice, NAME_LIST_ENTITIES, Payment};
 use crate::quickbooks::limits::{CDC_LOOKBACK, MAX_QUERY_RESULTS};
 use crate::quickbooks::{Account, Customer, Entity, Item, QboClient, QboError, Query};
 
-/// Values per `<field> IN (...)` lookup. UNVERIFIED (quickbooks-api.md §6 gives no cap on IN
+/// Values per `<field> IN (...)` lookup. UNVERIFIED (docs/quickbooks.md §6 gives no cap on IN
 /// lists); statements are POSTed, and 100 keeps them short.
 const IN_VALUES_PER_QUERY: usize = 100;
 
@@ -274,7 +274,7 @@ fn flatten_into(out: &mut NativeValues, path: &str, value: &Value) {
 }
 
 /// The JSON body for written `values` (dotted paths back into nested objects). A `null` clears
-/// a text field by writing `""`. UNVERIFIED (quickbooks-api.md §5.2 documents no clearing rule
+/// a text field by writing `""`. UNVERIFIED (docs/quickbooks.md §5.2 documents no clearing rule
 /// for sparse updates; `""` is what integrators send): one function to change.
 fn write_body(kind: ObjectKind, values: &NativeValues) -> Result<Map<String, Value>, RecordError> {
     let mut body = Map::new();

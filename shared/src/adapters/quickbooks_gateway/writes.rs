@@ -1,7 +1,7 @@
 //! The gateway's QBO writes (creates, sparse updates, `Active=false`): runs of 10..=30 records
 //! go through `/batch` (§8) as one request each; single records and short tails go singly.
 //!
-//! Idempotency of batched creates (quickbooks-api.md §1, §8). A single create sends
+//! Idempotency of batched creates (docs/quickbooks.md §1, §8). A single create sends
 //! `requestid` = the request's idempotency key. A batch carries ONE `requestid` (≤ 36 chars)
 //! for all its items and no per-item id (a `bId` only names an item within its request), so:
 //! - creates are sorted by idempotency key before chunking, so the same set of creates always
@@ -20,7 +20,7 @@
 //! engine/prepare.rs `match_unlinked`) before creating, so the first copy is found and linked;
 //! natural keys are also claimed before any create (engine/apply.rs `claim_keys`), so two
 //! workers never create the same key at once.
-//! UNVERIFIED (quickbooks-api.md §1): how long QBO remembers a requestid, and whether a replayed
+//! UNVERIFIED (docs/quickbooks.md §1): how long QBO remembers a requestid, and whether a replayed
 //! batch answers with the original response (Intuit's documented behaviour, which the sandbox
 //! implements) or with per-item 6000 faults (one 2016 third-party report). In the second case
 //! the replayed items fail as validation errors and nothing is created twice; the engine's next

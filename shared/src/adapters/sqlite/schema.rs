@@ -1,4 +1,4 @@
-//! The local database schema (DESIGN §10's items as tables) and its version. Structured values
+//! The local database schema (docs/architecture.md §10's items as tables) and its version. Structured values
 //! (links with baselines, statuses, log entries, settings) are stored as JSON text.
 
 /// Bumped when a table changes; a database with another version is refused, not guessed at.

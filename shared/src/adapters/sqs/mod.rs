@@ -62,7 +62,7 @@ impl QueueUrls {
 ///
 /// Unlike the memory and SQLite queues, a signal is not coalesced with an identical one that
 /// is already waiting (SQS cannot look into a queue); duplicates are harmless by design
-/// (DESIGN §2: a job is a signal and the worker reads both sides first).
+/// (docs/architecture.md §2: a job is a signal and the worker reads both sides first).
 #[derive(Clone)]
 pub struct SqsJobQueue {
     client: Client,
@@ -312,7 +312,7 @@ impl JobQueue for SqsJobQueue {
     }
 }
 
-/// The message body of a job (DESIGN §10 JSON).
+/// The message body of a job (docs/architecture.md §10 JSON).
 pub fn job_body(job: &Job) -> Result<String, QueueError> {
     serde_json::to_string(job).map_err(|e| QueueError::Corrupt(format!("cannot encode job: {e}")))
 }

@@ -1,5 +1,5 @@
-//! The five "latest QuickBooks invoice" deal properties in the "QuickBooks" group (issue 6,
-//! hubspot-api.md §4): their definitions and their values for one invoice.
+//! The five "latest QuickBooks invoice" deal properties in the "QuickBooks" group (
+//! docs/hubspot.md §4): their definitions and their values for one invoice.
 
 use chrono::NaiveDate;
 
@@ -16,7 +16,7 @@ pub const NUMBER: &str = "qbo_latest_invoice_number";
 pub const STATUS: &str = "qbo_latest_invoice_status";
 pub const DUE_DATE: &str = "qbo_latest_invoice_due_date";
 
-/// The deal property group (hubspot-api.md §4: `{"name":"quickbooks","label":"QuickBooks"}`).
+/// The deal property group (docs/hubspot.md §4: `{"name":"quickbooks","label":"QuickBooks"}`).
 pub fn deal_group() -> PropertyGroup {
     PropertyGroup {
         name: DEAL_GROUP_NAME.into(),
@@ -25,7 +25,7 @@ pub fn deal_group() -> PropertyGroup {
     }
 }
 
-/// The five definitions, as suggested in hubspot-api.md §4 (names per issue 6).
+/// The five definitions, as suggested in docs/hubspot.md §4.
 pub fn deal_property_definitions() -> Vec<PropertyDefinition> {
     let status_options = InvoiceStage::ALL
         .iter()

@@ -1,4 +1,4 @@
-//! Which HubSpot deal a QBO invoice belongs to (issue 6): the deal our action recorded, a
+//! Which HubSpot deal a QBO invoice belongs to: the deal our action recorded, a
 //! `HubSpot deal: <id>` tag in PrivateNote or a configured custom field, else (opt-in) the
 //! contact's most recently modified open deal.
 

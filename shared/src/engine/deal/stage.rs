@@ -1,5 +1,5 @@
 //! The stage of a QBO invoice as sales sees it (Waiting to be sent, Sent, Partially paid, Paid,
-//! Overdue, Voided), derived from EmailStatus, Balance, DueDate and the void state (issue 6).
+//! Overdue, Voided), derived from EmailStatus, Balance, DueDate and the void state.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -51,8 +51,8 @@ impl InvoiceStage {
 }
 
 /// QBO has no void flag: a voided invoice comes back zeroed with "Voided" prepended to its
-/// PrivateNote (quickbooks-api.md §5.5; §7: "no `status:\"Voided\"` marker was seen").
-/// UNVERIFIED (quickbooks-api.md §7) that this is the only shape; one function to change.
+/// PrivateNote (docs/quickbooks.md §5.5; §7: "no `status:\"Voided\"` marker was seen").
+/// UNVERIFIED (docs/quickbooks.md §7) that this is the only shape; one function to change.
 pub fn is_voided(invoice: &Invoice) -> bool {
     let zero = invoice.total_amt.unwrap_or_default().is_zero();
     let noted = invoice

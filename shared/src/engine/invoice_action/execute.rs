@@ -87,7 +87,7 @@ impl<'a> InvoiceAction<'a> {
             ActionResult::Success(o) => (ExecutionState::Success, o.clone()),
             ActionResult::Failed(message) => {
                 let mut o = OutputFields::new();
-                // UNVERIFIED (hubspot-api.md §6.3): the field that shows the message in the
+                // UNVERIFIED (docs/hubspot.md §6.3): the field that shows the message in the
                 // workflow history; `hs_execution_state` FAIL_CONTINUE is documented.
                 o.insert("error_message".into(), message.clone());
                 (ExecutionState::FailContinue, o)

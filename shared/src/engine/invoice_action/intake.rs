@@ -103,7 +103,7 @@ mod tests {
 
     #[tokio::test]
     async fn v2_is_accepted_without_v3_and_bad_signatures_submit_nothing() {
-        // v2: hex(sha256(secret + method + url + body)) (hubspot-api.md §5.5).
+        // v2: hex(sha256(secret + method + url + body)) (docs/hubspot.md §5.5).
         let mut h = Sha256::new();
         h.update(b"shhPOST");
         h.update(URL.as_bytes());

@@ -1,4 +1,4 @@
-//! The "Create QuickBooks invoice" workflow action (issue 6, hubspot-api.md §6): the execution
+//! The "Create QuickBooks invoice" workflow action (docs/hubspot.md §6): the execution
 //! request and its job (`request`), the pure invoice plan (`plan`) and the worker (`execute`).
 
 pub mod execute;

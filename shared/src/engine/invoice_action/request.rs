@@ -1,4 +1,4 @@
-//! The action's execution request (hubspot-api.md §6.2) as a job, and the immediate `BLOCK`
+//! The action's execution request (docs/hubspot.md §6.2) as a job, and the immediate `BLOCK`
 //! answer with an expiration (§6.3).
 
 use chrono::{DateTime, Utc};

@@ -313,7 +313,7 @@ impl InvoiceMirror {
             .await?;
         let mut status = PropertyWrites::new();
         status.insert("hs_invoice_status".into(), "voided".into());
-        // UNVERIFIED (hubspot-api.md §2.8): whether `voided` can be written; archive if not.
+        // UNVERIFIED (docs/hubspot.md §2.8): whether `voided` can be written; archive if not.
         let outcome = match self
             .hubspot
             .update_object(ObjectType::Invoices, &hs.id, &status, None)
@@ -394,7 +394,7 @@ impl InvoiceMirror {
             .collect())
     }
 
-    /// Deal resolution in the order.
+    /// Deal resolution in its documented order (see `engine::deal::resolution`).
     async fn resolve_deal(
         &self,
         invoice: &Invoice,

@@ -1,4 +1,4 @@
-//! QBO invoices mirrored one-way into HubSpot invoices (issue 6): pure planning (`properties`,
+//! QBO invoices mirrored one-way into HubSpot invoices: pure planning (`properties`,
 //! `lines`) separate from the I/O that applies it (`mirror`).
 
 pub mod error;

@@ -9,7 +9,7 @@ use crate::hubspot::values::{format_date, format_decimal, format_epoch_ms};
 use crate::hubspot::{PropertyDefinition, PropertyWrites};
 use crate::quickbooks::entities::Invoice;
 
-/// UNVERIFIED (hubspot-api.md §4): default invoice group name seen in responses.
+/// UNVERIFIED (docs/hubspot.md §4): default invoice group name seen in responses.
 pub const INVOICE_GROUP: &str = "invoiceinformation";
 pub const QBO_INVOICE_ID: &str = "qbo_invoice_id";
 pub const QBO_DOC_NUMBER: &str = "qbo_doc_number";
@@ -18,7 +18,7 @@ pub const QBO_BALANCE: &str = "qbo_balance";
 pub const QBO_STATUS: &str = "qbo_status";
 pub const QBO_DUE_DATE: &str = "qbo_due_date";
 pub const QBO_INVOICE_URL: &str = "qbo_invoice_url";
-/// Bill-to e-mail (issue 6: kept up to date; `hs_external_recipient` is UNVERIFIED, §2.8).
+/// Bill-to e-mail (kept up to date; `hs_external_recipient` is UNVERIFIED, §2.8).
 pub const QBO_BILL_EMAIL: &str = "qbo_bill_email";
 /// QBO `MetaData.LastUpdatedTime`: picks the deal's latest invoice.
 pub const QBO_LAST_UPDATED: &str = "qbo_last_updated";
@@ -37,7 +37,7 @@ pub const QBO_INVOICE_URL_BASE: &str = "https://app.qbo.intuit.com/app/invoice?t
 /// Currency used when QBO omits `CurrencyRef` (single-currency companies, §13).
 pub const DEFAULT_CURRENCY: &str = "USD";
 
-/// The custom invoice properties (issue 6 names plus our bookkeeping ones).
+/// The custom invoice properties (the mirror's names plus our bookkeeping ones).
 pub fn invoice_property_definitions() -> Vec<PropertyDefinition> {
     let text = |name: &str, label: &str| PropertyDefinition::text(name, label, INVOICE_GROUP);
     let number = |name: &str, label: &str| PropertyDefinition {
@@ -130,7 +130,7 @@ pub fn invoice_properties(invoice: &Invoice, today: NaiveDate) -> PropertyWrites
 }
 
 /// The values of a new mirrored invoice: a non-billable draft in the invoice's currency
-/// (hubspot-api.md §2.8, §11.10), plus [`invoice_properties`].
+/// (docs/hubspot.md §2.8, §11.10), plus [`invoice_properties`].
 pub fn new_invoice_properties(invoice: &Invoice, today: NaiveDate) -> PropertyWrites {
     let mut w = invoice_properties(invoice, today);
     w.insert("hs_currency".into(), invoice_currency(invoice));

@@ -1,4 +1,4 @@
-//! The overdue sweep's search (issue 6): mirrored HubSpot invoices still open past their QBO due
+//! The overdue sweep's search: mirrored HubSpot invoices still open past their QBO due
 //! date; `engine::invoice_sweep` queues them so "Overdue" lands without a QBO event.
 
 use chrono::NaiveDate;
@@ -27,7 +27,7 @@ pub fn past_due(due: Option<&str>, today: NaiveDate) -> bool {
 impl InvoiceMirror {
     /// The QBO ids of every open mirrored invoice past its due date on `today`. The due date is
     /// compared here rather than in the search, whose date-filter format is UNVERIFIED for
-    /// custom date properties (hubspot-api.md §2.4).
+    /// custom date properties (docs/hubspot.md §2.4).
     pub async fn overdue_candidates(
         &self,
         today: NaiveDate,

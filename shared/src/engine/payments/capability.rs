@@ -1,4 +1,4 @@
-//! Whether the connected HubSpot portal can record payments (hubspot-api.md §2.9: only portals
+//! Whether the connected HubSpot portal can record payments (docs/hubspot.md §2.9: only portals
 //! set up for HubSpot payments or Stripe): detected by trying, remembered, re-probed daily.
 
 use std::sync::{Arc, Mutex};
@@ -90,7 +90,7 @@ impl PaymentRecordsCapability {
 /// Whether a failed payment create means "this portal cannot record payments" (rather than a
 /// fault to retry or a bad request to fix). Kept narrow: any 403 (the sandbox answers 403
 /// `MISSING_SCOPES`; a token without the payments scope is equally "cannot" until re-probed).
-/// UNVERIFIED (hubspot-api.md §2.9, §9.4): HubSpot's actual refusal is not documented; if it
+/// UNVERIFIED (docs/hubspot.md §2.9, §9.4): HubSpot's actual refusal is not documented; if it
 /// turns out to be a 400 with its own category or subCategory, add it here.
 pub fn is_portal_refusal(error: &HubspotError) -> bool {
     matches!(

@@ -56,7 +56,7 @@ enum RecordStep {
 }
 
 /// A voided payment comes back zeroed, without lines, "Voided" in PrivateNote (§5.5).
-/// UNVERIFIED (quickbooks-api.md §7): no explicit void marker exists.
+/// UNVERIFIED (docs/quickbooks.md §7): no explicit void marker exists.
 pub fn is_voided_payment(payment: &Payment) -> bool {
     payment.total_amt.unwrap_or_default().is_zero()
         && payment.line.is_empty()
@@ -173,7 +173,7 @@ impl<'a> PaymentMirror<'a> {
     ) -> Result<PaymentSyncReport> {
         let mut report = PaymentSyncReport::default();
         // The payment's lines are gone; the invoices it was noted on remember it.
-        // Search is eventually consistent (hubspot-api.md §2.4): a very recent note may be
+        // Search is eventually consistent (docs/hubspot.md §2.4): a very recent note may be
         // missed here and then the retry finds it.
         let request = SearchRequest {
             filter_groups: vec![FilterGroup {

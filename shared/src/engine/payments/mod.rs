@@ -1,4 +1,4 @@
-//! QBO payments mirrored onto HubSpot (issue 6): each paid invoice's balance/status properties,
+//! QBO payments mirrored onto HubSpot: each paid invoice's balance/status properties,
 //! exactly once per payment event a note on each associated deal's timeline, and, where the
 //! portal allows it (detected), one HubSpot payment record per invoice paid.
 

@@ -1,4 +1,4 @@
-//! The deal-timeline note of a QBO payment event (issue 6): amount, currency, date, method,
+//! The deal-timeline note of a QBO payment event: amount, currency, date, method,
 //! reference number, the invoice it paid and the remaining balance; or that it was voided.
 
 use chrono::NaiveDate;
@@ -48,7 +48,7 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The note body (`hs_note_body` is HTML, hubspot-api.md §2.10).
+/// The note body (`hs_note_body` is HTML, docs/hubspot.md §2.10).
 pub fn payment_note_html(note: &PaymentNote) -> String {
     let amount = note
         .amount

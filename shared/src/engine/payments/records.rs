@@ -1,4 +1,4 @@
-//! The HubSpot payment record (`commerce_payments`, hubspot-api.md §2.9) of one QBO payment
+//! The HubSpot payment record (`commerce_payments`, docs/hubspot.md §2.9) of one QBO payment
 //! applied to one invoice: its properties, and the method mapping from QBO's method names.
 
 use chrono::{NaiveDate, TimeZone, Utc};

@@ -1,4 +1,4 @@
-//! The per-field three-way merge of DESIGN §4: each mapped field's value on both sides against
+//! The per-field three-way merge of docs/architecture.md §4: each mapped field's value on both sides against
 //! the baseline; one-sided changes are copied, two-sided ones settled by the conflict policy.
 
 use std::collections::BTreeMap;

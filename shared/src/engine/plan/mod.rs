@@ -1,4 +1,4 @@
-//! The pure planner of DESIGN §4: decides, from a link and both sides' records, what to write.
+//! The pure planner of docs/architecture.md §4: decides, from a link and both sides' records, what to write.
 //! No I/O, no async: everything here is a function of its inputs.
 
 pub mod active_state;

@@ -9,7 +9,7 @@ use super::plan_types::{
 use crate::mapping::{FieldProblem, MappingSet, unique_name_for_create};
 use crate::model::{CanonicalValues, Link, ObjectKind, Record, Side, SyncState};
 
-/// Plans one record pair (DESIGN §4). Pure: the same input always gives the same plan.
+/// Plans one record pair (docs/architecture.md §4). Pure: the same input always gives the same plan.
 pub fn plan_record_sync(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
     check_input(input)?;
     let object = input.settings.object(input.mappings.kind());
@@ -327,7 +327,7 @@ fn plan_create(input: &PlanInput<'_>, source: &Record) -> Plan {
             unique_name = Some(name);
         }
         (ObjectKind::Contact, Side::Hubspot) => {
-            // HubSpot needs one of email, firstname, lastname (hubspot-api.md §2.5).
+            // HubSpot needs one of email, firstname, lastname (docs/hubspot.md §2.5).
             if !["email", "firstname", "lastname"]
                 .iter()
                 .any(|f| values.contains_key(*f))

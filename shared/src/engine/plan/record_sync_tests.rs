@@ -1,4 +1,4 @@
-//! Table-driven tests of the planner: one test per rule of DESIGN §4 (merge, conflicts, echoes,
+//! Table-driven tests of the planner: one test per rule of docs/architecture.md §4 (merge, conflicts, echoes,
 //! first link, creates, filters, direction, deletions, problems), plus matching and merges.
 
 use chrono::{DateTime, TimeZone, Utc};

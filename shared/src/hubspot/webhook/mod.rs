@@ -1,5 +1,5 @@
 //! Inbound HubSpot requests: signature verification (v3, with v2/v1 fallbacks) and parsing of
-//! webhook event batches into typed events with a dedupe key (hubspot-api.md §5.3-§5.6).
+//! webhook event batches into typed events with a dedupe key (docs/hubspot.md §5.3-§5.6).
 
 pub mod events;
 pub mod signature;

@@ -1,5 +1,5 @@
 //! The `JobQueue` contract: batch dedup and coalescing, delays, visibility timeout and
-//! redelivery, ack and retry-later with receipts, separate lanes, and the DESIGN §10 job shape.
+//! redelivery, ack and retry-later with receipts, separate lanes, and the docs/architecture.md §10 job shape.
 
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ fn job(id: &str, seen_at_s: i64) -> Job {
     )
 }
 
-/// The job message is the DESIGN §10 JSON.
+/// The job message is the docs/architecture.md §10 JSON.
 pub fn job_wire_format() {
     let json = serde_json::to_value(job("123", 0)).expect("serialise");
     assert_eq!(

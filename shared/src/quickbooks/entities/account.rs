@@ -1,4 +1,4 @@
-//! `Account` (quickbooks-api.md §4.3): read to find the income account an item needs
+//! `Account` (docs/quickbooks.md §4.3): read to find the income account an item needs
 //! (`AccountType = 'Income'`); a name-list entity, inactivated not deleted.
 
 use rust_decimal::Decimal;

@@ -1,4 +1,4 @@
-//! `CompanyInfo` (quickbooks-api.md §4.6): company name, country and `NameValue` feature flags,
+//! `CompanyInfo` (docs/quickbooks.md §4.6): company name, country and `NameValue` feature flags,
 //! read with `GET /companyinfo/{realmId}`.
 
 use serde::{Deserialize, Serialize};

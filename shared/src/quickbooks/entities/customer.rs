@@ -1,4 +1,4 @@
-//! `Customer` (quickbooks-api.md §4.1): a name-list entity, matched by e-mail or DisplayName,
+//! `Customer` (docs/quickbooks.md §4.1): a name-list entity, matched by e-mail or DisplayName,
 //! made inactive rather than deleted. `DisplayName` is unique across customers, vendors, employees.
 
 use rust_decimal::Decimal;

@@ -1,5 +1,5 @@
 //! Value types shared by several QBO entities: references, metadata, addresses, phone and e-mail
-//! wrappers, lines and linked transactions (quickbooks-api.md §3, §4.4, §4.5).
+//! wrappers, lines and linked transactions (docs/quickbooks.md §3, §4.4, §4.5).
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;

@@ -1,4 +1,4 @@
-//! `Invoice` (quickbooks-api.md §4.4): lines, customer, dates, computed `TotalAmt`/`Balance`,
+//! `Invoice` (docs/quickbooks.md §4.4): lines, customer, dates, computed `TotalAmt`/`Balance`,
 //! payment links; voided with `?operation=void`, deleted with `?operation=delete` (§5.5).
 
 use chrono::NaiveDate;

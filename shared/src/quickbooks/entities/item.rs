@@ -1,4 +1,4 @@
-//! `Item` ("Products & Services", quickbooks-api.md §4.2): a name-list entity with a unique
+//! `Item` ("Products & Services", docs/quickbooks.md §4.2): a name-list entity with a unique
 //! `Name` (≤ 100), optional `Sku`, and the income account a Service/NonInventory item needs.
 
 use chrono::NaiveDate;

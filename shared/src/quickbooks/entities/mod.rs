@@ -1,5 +1,5 @@
 //! Typed QBO entities: the fields HQSync uses are typed, every other member is kept in `extra`
-//! so a read-modify-write loses nothing; absent fields stay absent (quickbooks-api.md §3, §4).
+//! so a read-modify-write loses nothing; absent fields stay absent (docs/quickbooks.md §3, §4).
 
 pub mod account;
 pub mod company_info;

@@ -1,4 +1,4 @@
-//! `Payment` (quickbooks-api.md §4.5): money received, applied to invoices through `Line[].LinkedTxn`;
+//! `Payment` (docs/quickbooks.md §4.5): money received, applied to invoices through `Line[].LinkedTxn`;
 //! voided with `?operation=update&include=void` (sparse), deleted with `?operation=delete` (§5.5).
 
 use chrono::NaiveDate;

@@ -1,4 +1,4 @@
-//! `Preferences` (quickbooks-api.md §4.6, §12, §13): one per company; the settings that change
+//! `Preferences` (docs/quickbooks.md §4.6, §12, §13): one per company; the settings that change
 //! how we create invoices (custom transaction numbers, multi-currency, sales tax).
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! `TaxCode` (quickbooks-api.md §4.6, §13): read/query only; US pseudo codes `TAX`/`NON`,
+//! `TaxCode` (docs/quickbooks.md §4.6, §13): read/query only; US pseudo codes `TAX`/`NON`,
 //! real codes for non-US lines. Not in CDC: cache and refresh.
 
 use serde::{Deserialize, Serialize};

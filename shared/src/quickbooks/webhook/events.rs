@@ -1,4 +1,4 @@
-//! Webhook payload parsing (quickbooks-api.md §11.3, §11.4): CloudEvents arrays and legacy
+//! Webhook payload parsing (docs/quickbooks.md §11.3, §11.4): CloudEvents arrays and legacy
 //! `eventNotifications`, detected from the body, into one `EntityChange` per event.
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};

@@ -1,4 +1,4 @@
-//! QBO webhooks (quickbooks-api.md §11): `intuit-signature` verification over the raw body, and
+//! QBO webhooks (docs/quickbooks.md §11): `intuit-signature` verification over the raw body, and
 //! parsing of CloudEvents and legacy `eventNotifications` deliveries into entity changes.
 
 pub mod events;

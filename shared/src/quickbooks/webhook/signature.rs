@@ -1,5 +1,5 @@
 //! `intuit-signature` verification: base64(HMAC-SHA256(key = verifier token, message = raw
-//! body)), compared in constant time (quickbooks-api.md §11.2); same for both payload formats.
+//! body)), compared in constant time (docs/quickbooks.md §11.2); same for both payload formats.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
