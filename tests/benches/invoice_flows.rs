@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
 use hqsync::model::{ObjectKind, Side};
 use hqsync::ports::{Lane, SyncOutcome};

@@ -4,8 +4,8 @@
 use std::ops::Deref;
 use std::time::Duration;
 
-use hqsync::engine::invoices::properties as inv;
-use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::engine::invoicing::invoices::properties as inv;
+use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use hqsync::hubspot::{GetOptions, HubspotObject, ObjectType, PropertyDefinition};
 use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
 use hqsync::model::{ConnectionSettings, ObjectKind, Side, SyncState};

@@ -5,10 +5,12 @@
 use std::ops::Deref;
 
 use chrono::NaiveDate;
-use hqsync::engine::invoice_action::{ActionInputs, ActionResult, CreateInvoiceJob, InvoiceAction};
-use hqsync::engine::invoices::properties as inv;
-use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings, MirrorOutcome};
-use hqsync::engine::payments::PaymentMirror;
+use hqsync::engine::invoicing::action::{
+    ActionInputs, ActionResult, CreateInvoiceJob, InvoiceAction,
+};
+use hqsync::engine::invoicing::invoices::properties as inv;
+use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings, MirrorOutcome};
+use hqsync::engine::invoicing::payments::PaymentMirror;
 use hqsync::hubspot::associations::type_ids;
 use hqsync::hubspot::{CreateInput, HubspotClient, InlineAssociation, ObjectType, PropertyWrites};
 use hqsync::quickbooks::Query;

@@ -5,10 +5,10 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use hqsync::adapters::memory::ManualClock;
-use hqsync::engine::invoices::properties as inv;
-use hqsync::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
-use hqsync::engine::payments::capability::REPROBE_AFTER;
-use hqsync::engine::payments::{
+use hqsync::engine::invoicing::invoices::properties as inv;
+use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::engine::invoicing::payments::capability::REPROBE_AFTER;
+use hqsync::engine::invoicing::payments::{
     PaymentMirror, PaymentRecordsCapability, PaymentRecordsState, PaymentTokens,
 };
 use hqsync::hubspot::{
@@ -414,7 +414,7 @@ async fn the_sandbox_refuses_payment_creates_until_processing_is_set_up() {
         .await
         .unwrap_err();
     assert!(
-        hqsync::engine::payments::is_portal_refusal(&refused),
+        hqsync::engine::invoicing::payments::is_portal_refusal(&refused),
         "{refused}"
     );
     // Other objects are not gated.

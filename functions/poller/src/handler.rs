@@ -3,7 +3,7 @@
 //! sweep (`{"mode":"sweep"}`: full reconciliation, then overdue invoices), and report it.
 
 use hqsync::engine::initial_sync::{InitialSyncOptions, MirroredBackfill, initial_sync};
-use hqsync::engine::invoice_sweep::sweep_overdue_invoices;
+use hqsync::engine::invoicing::sweep::sweep_overdue_invoices;
 use hqsync::engine::poller::{PollError, poll_connection};
 use hqsync::engine::worker::SyncContext;
 use hqsync::ports::{ConnectionStatus, LinkStore};

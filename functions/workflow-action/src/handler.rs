@@ -1,7 +1,7 @@
 //! The workflow-action Lambda's logic, callable without Lambda: verify HubSpot's signature
 //! (v3, else v2) over the public URL, parse the execution, hand the job on, answer `BLOCK`.
 
-use hqsync::engine::invoice_action::{QueuedActions, accept_action_request};
+use hqsync::engine::invoicing::action::{QueuedActions, accept_action_request};
 use hqsync::hubspot::webhook::WebhookVerifier;
 use hqsync::ports::TokenVault;
 use hqsync_aws::AwsStack;

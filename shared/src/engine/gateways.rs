@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::engine::invoices::InvoiceMirror;
-use crate::engine::payments::PaymentRecordsCapability;
+use crate::engine::invoicing::invoices::InvoiceMirror;
+use crate::engine::invoicing::payments::PaymentRecordsCapability;
 use crate::model::Side;
 use crate::ports::{Clock, ConnectionRecord, GatewayError, RecordGateway};
 

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::gateways::Invoicing;
-use super::invoice_action::{ActionResult, CreateInvoiceJob, InvoiceAction};
-use super::invoices::{InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords};
-use super::payments::PaymentMirror;
+use super::invoicing::action::{ActionResult, CreateInvoiceJob, InvoiceAction};
+use super::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords};
+use super::invoicing::payments::PaymentMirror;
 use super::retry_schedule::{
     MAX_RECORD_ATTEMPTS, STORE_RETRY, gateway_wait, record_backoff, retries_left,
 };

@@ -4,15 +4,11 @@
 pub mod plan;
 
 mod apply;
-pub mod deal;
 pub mod gateways;
 pub mod idempotency;
 pub mod initial_sync;
-pub mod invoice_action;
-pub mod invoice_sweep;
-pub mod invoices;
+pub mod invoicing;
 mod mirror_jobs;
-pub mod payments;
 pub mod poller;
 mod prepare;
 pub mod record_source;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::engine::invoice_sweep::sweep_overdue_invoices;
+use crate::engine::invoicing::sweep::sweep_overdue_invoices;
 use crate::engine::poller::poll_connection;
 use crate::engine::worker::{SyncContext, run_queue_once};
 use crate::model::ConnectionId;

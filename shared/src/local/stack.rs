@@ -19,8 +19,8 @@ use crate::engine::gateways::{FixedGateways, GatewayDirectory, GatewayPair, Invo
 use crate::engine::initial_sync::{
     InitialSyncError, InitialSyncOptions, InitialSyncReport, SyncProgress, initial_sync,
 };
-use crate::engine::invoice_action::{ActionJobSink, QueuedActions};
-use crate::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use crate::engine::invoicing::action::{ActionJobSink, QueuedActions};
+use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use crate::engine::worker::SyncContext;
 use crate::model::{ConnectionId, ConnectionSettings, ObjectKind, Side};
 use crate::observability::Metrics;

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::engine::invoice_action::{ActionJobSink, accept_action_request};
+use crate::engine::invoicing::action::{ActionJobSink, accept_action_request};
 use crate::hubspot::webhook::WebhookVerifier;
 use crate::intake::hubspot::hubspot_delivery;
 use crate::intake::quickbooks::quickbooks_delivery;

@@ -119,7 +119,7 @@ pub fn qbo_fields(kind: ObjectKind) -> &'static [QboField] {
     match kind {
         ObjectKind::Contact => CUSTOMER_FIELDS,
         ObjectKind::Product => ITEM_FIELDS,
-        // Mirrored kinds have fixed properties (`engine::invoices::properties`), no mappings.
+        // Mirrored kinds have fixed properties (`engine::invoicing::invoices::properties`), no mappings.
         ObjectKind::Invoice | ObjectKind::Payment => &[],
     }
 }

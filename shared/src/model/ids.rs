@@ -148,7 +148,7 @@ impl ObjectKind {
     ];
     /// The kinds the two-way engine (links, mappings, planner, gateways) syncs.
     pub const TWO_WAY: [ObjectKind; 2] = [ObjectKind::Contact, ObjectKind::Product];
-    /// The kinds mirrored one-way from QBO by `engine::invoices` / `engine::payments`.
+    /// The kinds mirrored one-way from QBO by `engine::invoicing::invoices` / `engine::invoicing::payments`.
     pub const MIRRORED: [ObjectKind; 2] = [ObjectKind::Invoice, ObjectKind::Payment];
 
     /// Whether the two-way engine syncs this kind.

@@ -14,7 +14,7 @@ use super::vendor_urls::{LOCAL_ENVIRONMENT, VendorUrls};
 use crate::adapters::hubspot_gateway::HubspotGateway;
 use crate::adapters::quickbooks_gateway::QuickbooksGateway;
 use crate::engine::gateways::{GatewayDirectory, GatewayPair, Invoicing};
-use crate::engine::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use crate::hubspot::{HubspotBudgets, HubspotClient};
 use crate::model::{ConnectionId, Side};
 use crate::observability::{MeteredGateway, Metrics};

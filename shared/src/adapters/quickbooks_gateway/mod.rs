@@ -498,7 +498,7 @@ impl RecordGateway for QuickbooksGateway {
 }
 
 /// The two-way engine never writes QBO invoices or payments: they are mirrored one-way into
-/// HubSpot (`engine::invoices`); the workflow action creates invoices through the QBO client.
+/// HubSpot (`engine::invoicing::invoices`); the workflow action creates invoices through the QBO client.
 fn mirrored_only(kind: ObjectKind) -> GatewayError {
     GatewayError::Other {
         message: format!(

@@ -6,7 +6,6 @@ pub mod lines;
 pub mod mirror;
 pub mod properties;
 pub mod settings;
-pub mod sweep;
 
 pub use error::{InvoiceSyncError, UnlinkedRecords};
 pub use mirror::{InvoiceMirror, MirrorOutcome, MirroredInvoice};

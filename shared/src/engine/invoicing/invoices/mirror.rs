@@ -14,8 +14,8 @@ use super::properties::{
 };
 use super::settings::InvoiceSyncSettings;
 use crate::adapters::hubspot_gateway::{link_property, object_type};
-use crate::engine::deal::properties::deal_group;
-use crate::engine::deal::{
+use crate::engine::invoicing::deal::properties::deal_group;
+use crate::engine::invoicing::deal::{
     DealReference, InvoiceStage, deal_property_definitions, invoice_stage, is_voided,
     latest_invoice_deal_properties, parse_deal_reference, pick_open_deal,
 };
@@ -394,7 +394,7 @@ impl InvoiceMirror {
             .collect())
     }
 
-    /// Deal resolution in its documented order (see `engine::deal::resolution`).
+    /// Deal resolution in its documented order (see `engine::invoicing::deal::resolution`).
     async fn resolve_deal(
         &self,
         invoice: &Invoice,

@@ -1,5 +1,5 @@
 //! The deal side of QBO invoicing: which deal a QBO invoice belongs to, its stage, and the five
-//! "latest QuickBooks invoice" deal properties. Pure; the I/O lives in `engine::invoices`.
+//! "latest QuickBooks invoice" deal properties. Pure; the I/O lives in `engine::invoicing::invoices`.
 
 pub mod properties;
 pub mod resolution;

@@ -3,8 +3,8 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 
-use crate::engine::deal::properties::invoice_recipient;
-use crate::engine::deal::{InvoiceStage, invoice_stage};
+use crate::engine::invoicing::deal::properties::invoice_recipient;
+use crate::engine::invoicing::deal::{InvoiceStage, invoice_stage};
 use crate::hubspot::values::{format_date, format_decimal, format_epoch_ms};
 use crate::hubspot::{PropertyDefinition, PropertyWrites};
 use crate::quickbooks::entities::Invoice;

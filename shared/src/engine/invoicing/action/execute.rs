@@ -8,8 +8,8 @@ use super::plan::{
     ActionFailure, DealLine, InvoiceContext, doc_number_candidate, plan_qbo_invoice,
 };
 use super::request::CreateInvoiceJob;
-use crate::engine::deal::invoice_stage;
-use crate::engine::invoices::{InvoiceMirror, InvoiceSyncError};
+use crate::engine::invoicing::deal::invoice_stage;
+use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError};
 use crate::http::{ClassifyRetry, RetryClass};
 use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
 use crate::hubspot::batch::BatchReadOptions;

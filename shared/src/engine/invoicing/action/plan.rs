@@ -5,7 +5,7 @@ use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::request::ActionInputs;
-use crate::engine::deal::deal_tag;
+use crate::engine::invoicing::deal::deal_tag;
 use crate::quickbooks::entities::invoice::MAX_DOC_NUMBER_LEN;
 use crate::quickbooks::entities::{EmailAddress, Invoice, Line, Ref, SalesItemLineDetail};
 

@@ -9,10 +9,10 @@ use super::capability::{PaymentRecordsCapability, is_portal_refusal};
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
 use super::records::{PaymentRecordFacts, payment_record_properties};
 use super::tokens::PaymentTokens;
-use crate::engine::invoices::properties::{
+use crate::engine::invoicing::invoices::properties::{
     QBO_BILL_EMAIL, QBO_INVOICE_ID, QBO_PAYMENT_NOTES, invoice_currency,
 };
-use crate::engine::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
+use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::search::{Filter, FilterGroup, Operator, SearchRequest};
 use crate::hubspot::{CreateInput, HubspotError, InlineAssociation, ObjectType, PropertyWrites};

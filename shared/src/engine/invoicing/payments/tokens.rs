@@ -1,7 +1,7 @@
 //! The bookkeeping tokens in a HubSpot invoice's `qbo_payment_notes`: `p<id>`/`x<id>` for notes
 //! written and `r<qboPaymentId>=<hsPaymentId>` for the payment record created, each once.
 
-use crate::engine::invoices::properties::QBO_PAYMENT_NOTES;
+use crate::engine::invoicing::invoices::properties::QBO_PAYMENT_NOTES;
 use crate::hubspot::PropertyWrites;
 
 /// Prefix of a payment-record token.

@@ -1,13 +1,17 @@
-//! The daily overdue sweep of one connection: finds open mirrored invoices past their
-//! QBO due date and queues an Invoice/QBO job for each, so the worker marks them overdue.
+//! The daily overdue sweep: the HubSpot search for open mirrored invoices past their QBO due
+//! date, and the queueing of one Invoice/QBO job for each so the worker marks them overdue.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::engine::invoices::InvoiceSyncError;
+use super::deal::InvoiceStage;
+use super::invoices::properties::{QBO_DUE_DATE, QBO_INVOICE_ID, QBO_STATUS};
+use super::invoices::{InvoiceMirror, InvoiceSyncError};
+use crate::engine::worker::SyncContext;
+use crate::hubspot::ObjectType;
+use crate::hubspot::search::{Filter, FilterGroup, SearchRequest};
+use crate::hubspot::values::parse_date;
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
 use crate::ports::{GatewayError, Job, JobReason, Lane, QueueError, StoreError};
-
-use super::worker::SyncContext;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InvoiceSweepError {
@@ -79,6 +83,62 @@ pub async fn enqueue_overdue(
     Ok(ctx.queue.enqueue(Lane::Bulk, jobs, None).await?)
 }
 
+/// The stages that can still turn overdue.
+const OPEN_STAGES: [InvoiceStage; 3] = [
+    InvoiceStage::WaitingToBeSent,
+    InvoiceStage::Sent,
+    InvoiceStage::PartiallyPaid,
+];
+
+/// Whether a mirrored invoice with `due` (the `qbo_due_date` value) is past due on `today`.
+pub fn past_due(due: Option<&str>, today: NaiveDate) -> bool {
+    due.and_then(|d| parse_date(d).ok())
+        .is_some_and(|d| d < today)
+}
+
+impl InvoiceMirror {
+    /// The QBO ids of every open mirrored invoice past its due date on `today`. The due date is
+    /// compared here rather than in the search, whose date-filter format is UNVERIFIED for
+    /// custom date properties (docs/hubspot.md §2.4).
+    pub async fn overdue_candidates(
+        &self,
+        today: NaiveDate,
+    ) -> Result<Vec<String>, InvoiceSyncError> {
+        self.ensure_schema().await?;
+        let request = SearchRequest {
+            filter_groups: vec![FilterGroup {
+                filters: vec![Filter::in_values(
+                    QBO_STATUS,
+                    OPEN_STAGES.iter().map(|s| s.value()),
+                )],
+            }],
+            properties: vec![QBO_INVOICE_ID.into(), QBO_DUE_DATE.into()],
+            ..SearchRequest::default()
+        };
+        let found = self
+            .hubspot
+            .search_all(ObjectType::Invoices, &request)
+            .await?;
+        Ok(found
+            .results
+            .iter()
+            .filter(|invoice| past_due(invoice.get(QBO_DUE_DATE), today))
+            .filter_map(|invoice| invoice.get(QBO_INVOICE_ID).map(str::to_owned))
+            .collect())
+    }
+
+    /// Re-syncs the [`overdue_candidates`](Self::overdue_candidates) inline and returns their
+    /// QBO ids: for callers holding only a mirror (tests, one-off repairs). The scheduled sweep
+    /// queues them instead ([`sweep_overdue_invoices`]).
+    pub async fn sweep_overdue(&self, today: NaiveDate) -> Result<Vec<String>, InvoiceSyncError> {
+        let candidates = self.overdue_candidates(today).await?;
+        for qbo_id in &candidates {
+            self.sync_invoice(qbo_id, today).await?;
+        }
+        Ok(candidates)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +194,14 @@ mod tests {
             .unwrap_err();
         assert!(matches!(error, InvoiceSweepError::Gateways(_)), "{error:?}");
         assert_eq!(enabled.queue.pending(Lane::Bulk).await.unwrap(), 0);
+    }
+
+    #[test]
+    fn only_a_due_date_before_today_is_past_due() {
+        let today = "2026-05-10".parse().unwrap();
+        assert!(past_due(Some("2026-05-09"), today));
+        assert!(!past_due(Some("2026-05-10"), today));
+        assert!(!past_due(None, today));
+        assert!(!past_due(Some("not a date"), today));
     }
 }
