@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use hqsync::engine::initial_sync::{InitialSyncOptions, InitialSyncReport, SyncProgress};
+use hqsync::engine::sync::initial_sync::{InitialSyncOptions, InitialSyncReport, SyncProgress};
 use hqsync::hubspot::{CreateInput, HubspotBudgets, HubspotClient, ItemOutcome, ObjectType};
 use hqsync::local::webhook_server::{HUBSPOT_WEBHOOK_PATH, QUICKBOOKS_WEBHOOK_PATH};
 use hqsync::local::{

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hqsync::engine::gateways::GatewayPair;
+use hqsync::engine::sync::GatewayPair;
 use hqsync::hubspot::webhook::signature::{HEADER_TIMESTAMP, HEADER_V3, sign_v3};
 use hqsync::model::{ObjectKind, Record, Side};
 use hqsync::observability::MetricName;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use hqsync::engine::gateways::GatewayPair;
+use hqsync::engine::sync::GatewayPair;
 use hqsync::model::{ConnectionId, ObjectKind, Record, Side};
 use hqsync::ports::{JobQueue, Lane, LinkStore, UpdateRequest};
 use hqsync_aws::local_cloud::{

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use hqsync::engine::gateways::GatewayPair;
-use hqsync::engine::initial_sync::InitialSyncOptions;
+use hqsync::engine::sync::GatewayPair;
+use hqsync::engine::sync::initial_sync::InitialSyncOptions;
 use hqsync::local::webhook_server::{HUBSPOT_WEBHOOK_PATH, QUICKBOOKS_WEBHOOK_PATH};
 use hqsync::local::{
     LOCAL_CONNECTION_ID, LocalSandboxAccounts, LocalStack, PipelineOptions, StateLocation,

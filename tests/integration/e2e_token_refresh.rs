@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hqsync::engine::gateways::GatewayPair;
-use hqsync::engine::initial_sync::InitialSyncOptions;
+use hqsync::engine::sync::GatewayPair;
+use hqsync::engine::sync::initial_sync::InitialSyncOptions;
 use hqsync::local::{
     LOCAL_CONNECTION_ID, LocalSandboxAccounts, LocalStack, PipelineOptions, StateLocation,
     VendorEndpoints,

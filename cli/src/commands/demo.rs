@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use hqsync::engine::initial_sync::InitialSyncOptions;
+use hqsync::engine::sync::initial_sync::InitialSyncOptions;
 use hqsync::local::PipelineOptions;
 use hqsync::ports::SystemClock;
 

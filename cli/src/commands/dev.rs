@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::Args;
-use hqsync::engine::initial_sync::InitialSyncOptions;
+use hqsync::engine::sync::initial_sync::InitialSyncOptions;
 use hqsync::local::webhook_server::{HEALTH_PATH, HUBSPOT_WEBHOOK_PATH, QUICKBOOKS_WEBHOOK_PATH};
 use hqsync::local::{LOCAL_CONNECTION_ID, LocalStack, PipelineOptions, StateLocation};
 use hqsync::model::{ConnectionId, ConnectionSettings};

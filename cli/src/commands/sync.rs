@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 use hqsync::adapters::sqlite::SqliteDb;
-use hqsync::engine::initial_sync::InitialSyncOptions;
+use hqsync::engine::jobs::run_queue_once;
 use hqsync::engine::poller::poll_connection;
-use hqsync::engine::worker::run_queue_once;
+use hqsync::engine::sync::initial_sync::InitialSyncOptions;
 use hqsync::local::{LocalStack, PipelineOptions, StateLocation};
 use hqsync::model::{ObjectKind, Side, SyncState};
 use hqsync::ports::{ConnectionStatus, Lane};

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use hqsync::engine::gateways::GatewayPair;
+use hqsync::engine::sync::GatewayPair;
 use hqsync::model::{NativeValues, ObjectKind, Record, Side};
 use hqsync::ports::{DeactivateRequest, UpdateRequest};
 

@@ -2,7 +2,7 @@
 //! side, collisions, excluded, failed), the mirrored kinds' backfill, and the engine's samples.
 
 use comfy_table::Table;
-use hqsync::engine::initial_sync::{InitialSyncReport, KindPreview};
+use hqsync::engine::sync::initial_sync::{InitialSyncReport, KindPreview};
 use hqsync::model::Side;
 
 use super::table;
@@ -117,7 +117,7 @@ pub fn print_report(title: &str, report: &InitialSyncReport) {
 
 #[cfg(test)]
 mod tests {
-    use hqsync::engine::initial_sync::MirroredPreview;
+    use hqsync::engine::sync::initial_sync::MirroredPreview;
     use hqsync::model::ObjectKind;
 
     use super::*;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use hqsync::engine::initial_sync::SyncProgress;
+use hqsync::engine::sync::initial_sync::SyncProgress;
 use hqsync::model::{ObjectKind, Side};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 

@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use hqsync::adapters::dynamodb::{DynamoLinkStore, aws_sdk_config};
 use hqsync::adapters::secretsmanager::{SecretNames, SecretsManagerVault};
 use hqsync::adapters::sqs::{QueueUrls, SqsJobQueue};
-use hqsync::engine::worker::SyncContext;
+use hqsync::engine::jobs::SyncContext;
 use hqsync::observability::Metrics;
 use hqsync::ports::{Clock, SystemClock};
 use hqsync::tokens::TokenRefresher;

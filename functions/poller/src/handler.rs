@@ -2,10 +2,10 @@
 //! poll what changed since the watermarks (`{"mode":"poll"}`, every 5 minutes) or run the daily
 //! sweep (`{"mode":"sweep"}`: full reconciliation, then overdue invoices), and report it.
 
-use hqsync::engine::initial_sync::{InitialSyncOptions, MirroredBackfill, initial_sync};
 use hqsync::engine::invoicing::sweep::sweep_overdue_invoices;
+use hqsync::engine::jobs::SyncContext;
 use hqsync::engine::poller::{PollError, poll_connection};
-use hqsync::engine::worker::SyncContext;
+use hqsync::engine::sync::initial_sync::{InitialSyncOptions, MirroredBackfill, initial_sync};
 use hqsync::ports::{ConnectionStatus, LinkStore};
 use hqsync_aws::AwsStack;
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use hqsync::adapters::sqs::parse_job;
-use hqsync::engine::worker::{Disposition, SyncContext, process_jobs_until};
+use hqsync::engine::jobs::{Disposition, SyncContext, process_jobs_until};
 use hqsync::ports::{Job, Lane};
 use hqsync_aws::AwsStack;
 use lambda_runtime::LambdaEvent;

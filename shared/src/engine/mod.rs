@@ -1,26 +1,8 @@
-//! The sync engine: the pure planner (`plan`) and, alongside it, the I/O that applies plans.
-//! One `pub mod` line per part; each part owns its own folder.
+//! The sync engine: `jobs` (the context, a batch of jobs to their flows, retries and outcomes),
+//! `sync` (the two-way sync and its pure planner) and the one-way invoicing flows.
 
-pub mod plan;
+pub mod jobs;
+pub mod sync;
 
-mod apply;
-pub mod gateways;
-pub mod idempotency;
-pub mod initial_sync;
 pub mod invoicing;
-mod mirror_jobs;
 pub mod poller;
-mod prepare;
-pub mod record_source;
-pub mod retry_schedule;
-mod session;
-mod sync_log;
-mod unit;
-pub mod worker;
-
-#[cfg(test)]
-mod initial_sync_tests;
-#[cfg(test)]
-mod test_harness;
-#[cfg(test)]
-mod worker_tests;

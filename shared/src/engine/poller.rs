@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
 use crate::ports::{Cursor, GatewayError, Job, JobReason, Lane, RecordRef, StoreError};
 
-use super::worker::SyncContext;
+use super::jobs::SyncContext;
 
 /// How far before the watermark each poll starts again, so changes stamped slightly out of
 /// order (clock skew, commits landing late) are not missed. Repeats are harmless signals.

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::adapters::hubspot_gateway::HubspotGateway;
 use crate::adapters::quickbooks_gateway::QuickbooksGateway;
-use crate::engine::gateways::GatewayPair;
+use crate::engine::sync::GatewayPair;
 use crate::hubspot::{HubspotBudgets, HubspotClient};
 use crate::model::{ConnectionSettings, Side};
 use crate::ports::{AppCredentials, Clock};

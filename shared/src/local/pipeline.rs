@@ -11,8 +11,8 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::engine::invoicing::sweep::sweep_overdue_invoices;
+use crate::engine::jobs::{SyncContext, run_queue_once};
 use crate::engine::poller::poll_connection;
-use crate::engine::worker::{SyncContext, run_queue_once};
 use crate::model::ConnectionId;
 use crate::ports::Lane;
 
@@ -258,7 +258,8 @@ async fn poller_loop(
 mod tests {
     use super::*;
     use crate::adapters::memory::{ManualClock, MemoryGateway, MemoryJobQueue, MemoryLinkStore};
-    use crate::engine::gateways::{FixedGateways, GatewayPair};
+    use crate::engine::jobs::FixedGateways;
+    use crate::engine::sync::GatewayPair;
     use crate::model::{Connection, ConnectionSettings, SyncState};
     use crate::ports::{ConnectionRecord, ConnectionStatus, LinkStore};
 

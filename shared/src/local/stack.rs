@@ -15,13 +15,14 @@ use crate::adapters::memory::{MemoryJobQueue, MemoryLinkStore, MemoryTokenVault}
 use crate::adapters::sqlite::{
     SqliteDb, SqliteError, SqliteJobQueue, SqliteLinkStore, SqliteTokenVault,
 };
-use crate::engine::gateways::{FixedGateways, GatewayDirectory, GatewayPair, Invoicing};
-use crate::engine::initial_sync::{
-    InitialSyncError, InitialSyncOptions, InitialSyncReport, SyncProgress, initial_sync,
-};
 use crate::engine::invoicing::action::{ActionJobSink, QueuedActions};
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
-use crate::engine::worker::SyncContext;
+use crate::engine::jobs::SyncContext;
+use crate::engine::jobs::{FixedGateways, GatewayDirectory, Invoicing};
+use crate::engine::sync::GatewayPair;
+use crate::engine::sync::initial_sync::{
+    InitialSyncError, InitialSyncOptions, InitialSyncReport, SyncProgress, initial_sync,
+};
 use crate::model::{ConnectionId, ConnectionSettings, ObjectKind, Side};
 use crate::observability::Metrics;
 use crate::ports::{

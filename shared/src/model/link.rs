@@ -15,7 +15,7 @@ pub struct Link {
     pub qbo_id: String,
     /// Canonical values both sides held after the last successful sync, by canonical field
     /// name; plus the planner's own state keys starting with `@` (each side's active flag, see
-    /// `engine::plan::active_state`), which never clash with field names.
+    /// `engine::sync::plan::active_state`), which never clash with field names.
     pub baseline: CanonicalValues,
     /// Versions of each side's record as of the baseline (HubSpot `updatedAt`, QBO `SyncToken`).
     pub hubspot_version: String,

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::deal::InvoiceStage;
 use super::invoices::properties::{QBO_DUE_DATE, QBO_INVOICE_ID, QBO_STATUS};
 use super::invoices::{InvoiceMirror, InvoiceSyncError};
-use crate::engine::worker::SyncContext;
+use crate::engine::jobs::SyncContext;
 use crate::hubspot::ObjectType;
 use crate::hubspot::search::{Filter, FilterGroup, SearchRequest};
 use crate::hubspot::values::parse_date;
@@ -142,7 +142,7 @@ impl InvoiceMirror {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::test_harness::Harness;
+    use crate::engine::jobs::test_harness::Harness;
     use crate::model::ConnectionSettings;
     use crate::ports::{Clock, JobQueue};
 

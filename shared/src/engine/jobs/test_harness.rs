@@ -14,7 +14,9 @@ use crate::ports::{
     ConnectionRecord, ConnectionStatus, Job, JobQueue, JobReason, Lane, LinkStore, SyncStatus,
 };
 
-use super::gateways::{FixedGateways, GatewayPair};
+use crate::engine::sync::GatewayPair;
+
+use super::gateways::FixedGateways;
 use super::worker::{JobResult, QueueRun, SyncContext, process_jobs, run_queue_once};
 
 pub(crate) struct Harness {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::engine::plan::{
+use crate::engine::sync::plan::{
     Action, MatchChoice, Plan, PlanInput, choose_match, plan_merge, plan_record_sync,
 };
 use crate::mapping::MatchKey;

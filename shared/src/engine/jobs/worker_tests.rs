@@ -439,7 +439,7 @@ async fn vendor_rejections_retry_with_backoff_then_need_attention() {
     let status = h.status(CONTACT, Side::Hubspot, &ada.id).await.unwrap();
     assert_eq!(
         status.attempts,
-        crate::engine::retry_schedule::MAX_RECORD_ATTEMPTS
+        crate::engine::jobs::retry_schedule::MAX_RECORD_ATTEMPTS
     );
     assert!(status.needs_attention && status.next_retry_at.is_none());
     assert_eq!(h.queue.pending(Lane::Live).await.unwrap(), 0);
@@ -505,8 +505,9 @@ async fn a_deleted_kind_drops_its_jobs_and_forgets_its_links() {
 async fn the_worker_runs_on_the_sqlite_store_and_queue() {
     use crate::adapters::memory::{ManualClock, MemoryGateway};
     use crate::adapters::sqlite::{SqliteDb, SqliteJobQueue, SqliteLinkStore};
-    use crate::engine::gateways::{FixedGateways, GatewayPair};
-    use crate::engine::worker::{SyncContext, run_queue_once};
+    use crate::engine::jobs::FixedGateways;
+    use crate::engine::jobs::{SyncContext, run_queue_once};
+    use crate::engine::sync::GatewayPair;
     use std::sync::Arc;
 
     let clock = Arc::new(ManualClock::fixed());

@@ -11,9 +11,9 @@ use crate::ports::{
     ConnectionRecord, FailureDetail, GatewayError, LinkStore, RecordRef, StoreError,
 };
 
-use super::gateways::GatewayPair;
-use super::retry_schedule::{STORE_RETRY, gateway_wait};
+use super::gateway_pair::GatewayPair;
 use super::unit::{Step, Unit, UnitReport, UnitResult};
+use crate::engine::jobs::retry_schedule::{STORE_RETRY, gateway_wait};
 
 /// Everything a round needs about one connection and kind.
 pub(crate) struct Session<'a> {

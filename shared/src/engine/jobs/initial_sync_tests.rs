@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::initial_sync::{InitialSyncOptions, MirroredBackfill, SyncProgress, initial_sync};
-use super::poller::poll_connection;
 use super::test_harness::{Harness, values};
+use crate::engine::poller::poll_connection;
+use crate::engine::sync::initial_sync::{
+    InitialSyncOptions, MirroredBackfill, SyncProgress, initial_sync,
+};
 use crate::model::{ConnectionSettings, ObjectKind, Side, SyncState};
 use crate::ports::{GatewayError, Job, JobQueue, JobReason, Lane, LinkStore};
 

@@ -5,10 +5,13 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::engine::invoicing::action::{ActionResult, CreateInvoiceJob, InvoiceAction};
+use crate::engine::invoicing::invoices::{
+    InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords,
+};
+use crate::engine::invoicing::payments::PaymentMirror;
+
 use super::gateways::Invoicing;
-use super::invoicing::action::{ActionResult, CreateInvoiceJob, InvoiceAction};
-use super::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords};
-use super::invoicing::payments::PaymentMirror;
 use super::retry_schedule::{
     MAX_RECORD_ATTEMPTS, STORE_RETRY, gateway_wait, record_backoff, retries_left,
 };
@@ -439,7 +442,7 @@ fn store_retry(error: crate::ports::StoreError) -> Disposition {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::retry_schedule::UNAUTHORIZED_RETRY;
+    use crate::engine::jobs::retry_schedule::UNAUTHORIZED_RETRY;
     use crate::quickbooks::QboError;
     use crate::quickbooks::error::{ApiFault, FaultError};
 

@@ -7,31 +7,8 @@ use async_trait::async_trait;
 
 use crate::engine::invoicing::invoices::InvoiceMirror;
 use crate::engine::invoicing::payments::PaymentRecordsCapability;
-use crate::model::Side;
-use crate::ports::{Clock, ConnectionRecord, GatewayError, RecordGateway};
-
-/// Both sides' gateways of one connection.
-#[derive(Clone)]
-pub struct GatewayPair {
-    pub hubspot: Arc<dyn RecordGateway>,
-    pub quickbooks: Arc<dyn RecordGateway>,
-}
-
-impl GatewayPair {
-    pub fn new(hubspot: Arc<dyn RecordGateway>, quickbooks: Arc<dyn RecordGateway>) -> Self {
-        GatewayPair {
-            hubspot,
-            quickbooks,
-        }
-    }
-
-    pub fn side(&self, side: Side) -> &dyn RecordGateway {
-        match side {
-            Side::Hubspot => self.hubspot.as_ref(),
-            Side::Quickbooks => self.quickbooks.as_ref(),
-        }
-    }
-}
+use crate::engine::sync::GatewayPair;
+use crate::ports::{Clock, ConnectionRecord, GatewayError};
 
 /// A connection's invoice flows: the mirror (vendor clients + invoice settings) and what the
 /// portal was found to allow for payment records. Kept per connection and container, so the

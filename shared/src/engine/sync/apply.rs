@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::plan::{Action, LinkChange};
+use crate::engine::sync::plan::{Action, LinkChange};
 use crate::model::{Link, NativeValues, Record, Side};
 use crate::ports::{
     ClaimOutcome, CreateRequest, DeactivateRequest, FailureDetail, RecordError, RecordErrorKind,
@@ -13,9 +13,9 @@ use crate::ports::{
 
 use super::idempotency::create_key;
 use super::prepare::Prepared;
-use super::retry_schedule::{CLAIM_HELD_RETRY, CLAIM_TTL};
 use super::session::{Session, failed, gateway_failure, store_failure};
 use super::unit::{Step, UnitReport, UnitResult};
+use crate::engine::jobs::retry_schedule::{CLAIM_HELD_RETRY, CLAIM_TTL};
 
 /// Renamed attempts after duplicate-name answers before the create is reported as failed.
 pub const MAX_NAME_ATTEMPTS: u32 = 5;

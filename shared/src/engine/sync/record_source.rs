@@ -8,7 +8,7 @@ use crate::mapping::normalise_key;
 use crate::model::{ObjectKind, Record, Side};
 use crate::ports::GatewayError;
 
-use super::gateways::GatewayPair;
+use super::gateway_pair::GatewayPair;
 
 /// All records of one kind on both sides, as enumerated, with lookups by native field.
 #[derive(Debug, Default, Clone)]

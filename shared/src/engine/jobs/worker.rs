@@ -12,15 +12,16 @@ use crate::ports::{
     RecordRef,
 };
 
-use super::apply::apply;
+use crate::engine::sync::apply::apply;
+use crate::engine::sync::prepare::{PrepareResult, prepare};
+use crate::engine::sync::record_source::{RecordSource, Snapshot};
+use crate::engine::sync::session::{Session, gateway_failure};
+use crate::engine::sync::unit::{Step, Unit, UnitReport};
+
 use super::gateways::GatewayDirectory;
 use super::mirror_jobs::process_mirror_group;
-use super::prepare::{PrepareResult, prepare};
-use super::record_source::{RecordSource, Snapshot};
 use super::retry_schedule::{MAX_PLAN_ROUNDS, PAUSED_RETRY, TRANSIENT_RETRY};
-use super::session::{Session, gateway_failure};
 use super::sync_log::record_reports;
-use super::unit::{Step, Unit, UnitReport};
 
 /// The ports the engine runs on.
 #[derive(Clone)]

@@ -5,18 +5,18 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
-use crate::engine::plan::{Action, LinkChange, Outcome};
+use crate::engine::sync::plan::{Action, LinkChange, Outcome};
 use crate::mapping::{MappingSet, normalise_key};
 use crate::model::{ConnectionId, ObjectKind, Record, Side, SyncState};
 use crate::ports::{Cursor, GatewayError, Job, JobReason, Lane, Page, RecordRef, StoreError};
 
-use super::gateways::GatewayPair;
+use super::gateway_pair::GatewayPair;
 use super::prepare::{PrepareResult, prepare};
 use super::record_source::Snapshot;
 use super::session::Session;
-use super::sync_log::describe_exclusion;
 use super::unit::{Step, Unit, UnitResult};
-use super::worker::{SyncContext, sync_units};
+use crate::engine::jobs::sync_log::describe_exclusion;
+use crate::engine::jobs::worker::{SyncContext, sync_units};
 
 /// How an initial sync runs.
 #[derive(Debug, Clone)]

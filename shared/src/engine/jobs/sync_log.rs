@@ -1,7 +1,7 @@
 //! Turns finished units into per-record sync status and log history (invariant 6): the outcome
 //! in the user's terms, failure attempts with backoff retries, and "needs attention".
 
-use crate::engine::plan::{Conflict, Exclusion, Outcome};
+use crate::engine::sync::plan::{Conflict, Exclusion, Outcome};
 use crate::mapping::FieldProblem;
 use crate::model::{ConflictWinner, PropertyCondition};
 use crate::ports::{
@@ -10,8 +10,8 @@ use crate::ports::{
 };
 
 use super::retry_schedule::{record_backoff, retries_left};
-use super::session::Session;
-use super::unit::{UnitReport, UnitResult};
+use crate::engine::sync::session::Session;
+use crate::engine::sync::unit::{UnitReport, UnitResult};
 
 /// What to store for a report: the outcome, and whether it is a failure that may be retried.
 enum Recorded {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::engine::plan::{Conflict, Outcome};
+use crate::engine::sync::plan::{Conflict, Outcome};
 use crate::mapping::FieldProblem;
 use crate::model::Side;
 use crate::ports::{FailureDetail, RecordRef};
