@@ -134,7 +134,7 @@ async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerErr
                     mirrored: MirroredBackfill::IfNeverDone,
                     ..InitialSyncOptions::default()
                 };
-                match initial_sync(&state.ctx, &id, &options, &|_| {}).await {
+                match initial_sync(&state.ctx.sync_ports(), &id, &options, &|_| {}).await {
                     Ok(report) => {
                         for kind in &report.kinds {
                             summary.jobs += kind.new_links

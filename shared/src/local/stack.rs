@@ -240,7 +240,13 @@ impl LocalStack {
         options: &InitialSyncOptions,
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
     ) -> Result<InitialSyncReport, LocalError> {
-        Ok(initial_sync(&self.ctx, self.connection_id(), options, progress).await?)
+        Ok(initial_sync(
+            &self.ctx.sync_ports(),
+            self.connection_id(),
+            options,
+            progress,
+        )
+        .await?)
     }
 
     /// Starts the worker and poller loops (once; later calls do nothing).

@@ -62,7 +62,7 @@ fn options(dry_run: bool) -> InitialSyncOptions {
 async fn a_dry_run_previews_links_creates_and_collisions_and_writes_nothing() {
     let h = seeded().await;
     let progress = Mutex::new(Vec::new());
-    let report = initial_sync(&h.ctx, &h.conn, &options(true), &|p| {
+    let report = initial_sync(&h.ctx.sync_ports(), &h.conn, &options(true), &|p| {
         progress.lock().unwrap().push(p)
     })
     .await
@@ -128,7 +128,7 @@ async fn a_dry_run_previews_links_creates_and_collisions_and_writes_nothing() {
 #[tokio::test]
 async fn the_real_run_links_and_creates_in_batches_and_a_second_run_writes_nothing() {
     let h = seeded().await;
-    let report = initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+    let report = initial_sync(&h.ctx.sync_ports(), &h.conn, &options(false), &|_| {})
         .await
         .unwrap();
     let contacts = report
@@ -168,7 +168,7 @@ async fn the_real_run_links_and_creates_in_batches_and_a_second_run_writes_nothi
 
     h.hubspot.reset_calls();
     h.qbo.reset_calls();
-    let again = initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+    let again = initial_sync(&h.ctx.sync_ports(), &h.conn, &options(false), &|_| {})
         .await
         .unwrap();
     for kind in &again.kinds {
@@ -193,7 +193,7 @@ async fn the_real_run_links_and_creates_in_batches_and_a_second_run_writes_nothi
 #[tokio::test]
 async fn the_poller_turns_changes_into_jobs_and_skips_its_own_writes() {
     let h = seeded().await;
-    initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+    initial_sync(&h.ctx.sync_ports(), &h.conn, &options(false), &|_| {})
         .await
         .unwrap();
     h.clock.advance(Duration::from_secs(300));
@@ -270,7 +270,7 @@ async fn api_calls_stay_batched_for_backfill_and_steady_state() {
             &format!("Number{i}"),
         );
     }
-    initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+    initial_sync(&h.ctx.sync_ports(), &h.conn, &options(false), &|_| {})
         .await
         .unwrap();
     assert_eq!(h.links(CONTACT).await.len(), n + n / 2);
@@ -426,7 +426,7 @@ async fn the_backfill_queues_one_bulk_job_per_qbo_invoice_then_payment_and_the_p
     // The history is older than the poll overlap (changes inside it are re-read by design).
     h.clock.advance(Duration::from_secs(3600));
     let progress = Mutex::new(Vec::new());
-    let report = initial_sync(&h.ctx, &h.conn, &options(false), &|p| {
+    let report = initial_sync(&h.ctx.sync_ports(), &h.conn, &options(false), &|p| {
         progress.lock().unwrap().push(p)
     })
     .await
@@ -484,7 +484,7 @@ async fn a_dry_run_counts_qbo_invoices_and_payments_and_queues_nothing() {
     qbo_invoice(&h, "1");
     qbo_invoice(&h, "2");
     qbo_payment(&h, 5);
-    let report = initial_sync(&h.ctx, &h.conn, &options(true), &|_| {})
+    let report = initial_sync(&h.ctx.sync_ports(), &h.conn, &options(true), &|_| {})
         .await
         .unwrap();
     let counts: Vec<(ObjectKind, usize, usize)> = report
@@ -510,7 +510,7 @@ async fn with_invoice_sync_disabled_the_backfill_lists_no_invoices_or_payments()
     qbo_invoice(&h, "1");
     qbo_payment(&h, 5);
     let progress = Mutex::new(Vec::new());
-    let report = initial_sync(&h.ctx, &h.conn, &options(false), &|p| {
+    let report = initial_sync(&h.ctx.sync_ports(), &h.conn, &options(false), &|p| {
         progress.lock().unwrap().push(p)
     })
     .await
@@ -544,7 +544,7 @@ async fn the_daily_sweep_backfills_a_mirrored_kind_only_once() {
         mirrored: MirroredBackfill::IfNeverDone,
         ..InitialSyncOptions::default()
     };
-    let first = initial_sync(&h.ctx, &h.conn, &daily, &|_| {})
+    let first = initial_sync(&h.ctx.sync_ports(), &h.conn, &daily, &|_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -560,12 +560,12 @@ async fn the_daily_sweep_backfills_a_mirrored_kind_only_once() {
     assert_eq!(jobs[0].id, invoice);
 
     h.clock.advance(Duration::from_secs(86_400));
-    let second = initial_sync(&h.ctx, &h.conn, &daily, &|_| {})
+    let second = initial_sync(&h.ctx.sync_ports(), &h.conn, &daily, &|_| {})
         .await
         .unwrap();
     assert!(second.mirrored.is_empty(), "{second:?}");
     // An explicit initial sync still backfills.
-    let explicit = initial_sync(&h.ctx, &h.conn, &options(false), &|_| {})
+    let explicit = initial_sync(&h.ctx.sync_ports(), &h.conn, &options(false), &|_| {})
         .await
         .unwrap();
     assert_eq!(explicit.mirrored.len(), 2);

@@ -11,11 +11,14 @@ use crate::engine::invoicing::invoices::{
 };
 use crate::engine::invoicing::payments::PaymentMirror;
 
+use super::active::active_connection;
+use super::context::SyncContext;
+use super::disposition::{Disposition, out_of_time};
 use super::gateways::Invoicing;
 use super::retry_schedule::{
     MAX_RECORD_ATTEMPTS, STORE_RETRY, gateway_wait, record_backoff, retries_left,
 };
-use super::worker::{Disposition, SyncContext, active_connection, out_of_time, process_group};
+use super::two_way::process_group;
 use crate::adapters::{hubspot_gateway, quickbooks_gateway};
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
 use crate::ports::{

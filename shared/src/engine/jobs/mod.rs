@@ -1,11 +1,16 @@
-//! Jobs: the context the engine runs on, a batch of jobs taken to their flows (two-way sync,
-//! invoicing) and answered with one disposition each, the retry schedule and outcome records.
+//! Jobs: the context the engine runs on, a batch of jobs dispatched to their flows (two-way
+//! sync, invoicing) and answered with one disposition each, the retry schedule and outcomes.
 
+mod active;
+mod context;
+mod dispatch;
+mod disposition;
 mod gateways;
 mod mirror_jobs;
 pub mod retry_schedule;
 pub(crate) mod sync_log;
-pub(crate) mod worker;
+mod two_way;
+mod worker;
 
 #[cfg(test)]
 mod initial_sync_tests;
@@ -14,7 +19,7 @@ pub(crate) mod test_harness;
 #[cfg(test)]
 mod worker_tests;
 
+pub use context::SyncContext;
+pub use disposition::{Disposition, JobResult};
 pub use gateways::{FixedGateways, GatewayDirectory, Invoicing};
-pub use worker::{
-    Disposition, JobResult, QueueRun, SyncContext, process_jobs, process_jobs_until, run_queue_once,
-};
+pub use worker::{QueueRun, process_jobs, process_jobs_until, run_queue_once};

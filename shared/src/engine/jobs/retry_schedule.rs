@@ -1,7 +1,12 @@
 //! The engine's one retry policy for records and jobs: backoff of failed records, when a record
-//! needs attention, and how long to wait after throttling, transient faults and held claims.
+//! needs attention, paused connections, and (from `sync::waits`) the waits of vendor failures.
 
 use std::time::Duration;
+
+pub use crate::engine::sync::waits::{
+    CLAIM_HELD_RETRY, CLAIM_TTL, MAX_PLAN_ROUNDS, STORE_RETRY, TRANSIENT_RETRY, UNAUTHORIZED_RETRY,
+    gateway_wait,
+};
 
 /// Failed attempts after which a record stops retrying and "needs attention".
 pub const MAX_RECORD_ATTEMPTS: u32 = 5;
@@ -18,40 +23,8 @@ pub fn retries_left(attempts: u32) -> bool {
     attempts < MAX_RECORD_ATTEMPTS
 }
 
-/// Wait before a job whose vendor call failed transiently (5xx, timeout) is tried again.
-pub const TRANSIENT_RETRY: Duration = Duration::from_secs(30);
-
-/// Wait when a store write failed (the link store itself was unavailable).
-pub const STORE_RETRY: Duration = Duration::from_secs(15);
-
-/// Wait when another record holds the natural key this one needs (it is being created).
-pub const CLAIM_HELD_RETRY: Duration = Duration::from_secs(20);
-
-/// Wait when the connection's tokens were refused (a refresh or a reconnect may fix it).
-pub const UNAUTHORIZED_RETRY: Duration = Duration::from_secs(300);
-
 /// Wait for jobs of a paused connection.
 pub const PAUSED_RETRY: Duration = Duration::from_secs(900);
-
-/// How long the queue should hold a job whose vendor call failed as a whole: throttling for
-/// the vendor's wait, transient faults and refused tokens for their fixed waits; `None` when
-/// the failure belongs to the records instead (`GatewayError::Other`).
-pub fn gateway_wait(error: &crate::ports::GatewayError) -> Option<Duration> {
-    use crate::ports::GatewayError;
-    match error {
-        GatewayError::Throttled { wait } => Some(*wait),
-        GatewayError::Transient { .. } => Some(TRANSIENT_RETRY),
-        GatewayError::Unauthorized { .. } => Some(UNAUTHORIZED_RETRY),
-        GatewayError::Other { .. } => None,
-    }
-}
-
-/// How long a natural-key claim protects a create in flight.
-pub const CLAIM_TTL: Duration = Duration::from_secs(600);
-
-/// Re-read and re-plan rounds per job batch (stale versions, failed link conditions, renamed
-/// creates) before the job is handed back to the queue.
-pub const MAX_PLAN_ROUNDS: u32 = 4;
 
 #[cfg(test)]
 mod tests {

@@ -1,17 +1,19 @@
 //! Turns finished units into per-record sync status and log history (invariant 6): the outcome
 //! in the user's terms, failure attempts with backoff retries, and "needs attention".
 
-use crate::engine::sync::plan::{Conflict, Exclusion, Outcome};
-use crate::mapping::FieldProblem;
-use crate::model::{ConflictWinner, PropertyCondition};
+use async_trait::async_trait;
+
+use crate::engine::sync::RecordOutcomes;
+use crate::engine::sync::describe::{conflict_note, describe_exclusion, describe_problem};
+use crate::engine::sync::plan::Outcome;
+use crate::engine::sync::session::Session;
+use crate::engine::sync::unit::{UnitReport, UnitResult};
 use crate::ports::{
-    ConflictNote, FailureDetail, Job, JobQueue, JobReason, Lane, LinkStore, RecordRef, StoreError,
-    SyncLogEntry, SyncOutcome, SyncStatus,
+    FailureDetail, Job, JobQueue, JobReason, Lane, LinkStore, RecordRef, StoreError, SyncLogEntry,
+    SyncOutcome, SyncStatus,
 };
 
 use super::retry_schedule::{record_backoff, retries_left};
-use crate::engine::sync::session::Session;
-use crate::engine::sync::unit::{UnitReport, UnitResult};
 
 /// What to store for a report: the outcome, and whether it is a failure that may be retried.
 enum Recorded {
@@ -63,53 +65,6 @@ fn recorded(report: &UnitReport) -> Recorded {
     }
 }
 
-pub(crate) fn describe_exclusion(exclusion: &Exclusion) -> String {
-    match exclusion {
-        Exclusion::Filter { side, condition } => {
-            format!("{side} entry filter: {}", describe_condition(condition))
-        }
-        Exclusion::Direction { direction, side } => {
-            format!("direction {direction:?} does not create records on {side}")
-        }
-    }
-}
-
-fn describe_condition(condition: &PropertyCondition) -> String {
-    let op = serde_json::to_value(condition.op)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let mut out = format!("{} {op}", condition.property);
-    if let Some(value) = &condition.value {
-        out.push_str(&format!(" {value:?}"));
-    }
-    if !condition.values.is_empty() {
-        out.push_str(&format!(" {:?}", condition.values));
-    }
-    out
-}
-
-fn describe_problem(problem: &FieldProblem) -> String {
-    format!(
-        "{} not synced ({} value): {}",
-        problem.field, problem.side, problem.error
-    )
-}
-
-pub(crate) fn conflict_note(conflict: &Conflict) -> ConflictNote {
-    ConflictNote {
-        field: conflict.field.clone(),
-        hubspot_value: conflict.hubspot.as_ref().map(|v| v.as_text()),
-        quickbooks_value: conflict.quickbooks.as_ref().map(|v| v.as_text()),
-        winner: conflict.winner,
-        rule: match conflict.rule {
-            ConflictWinner::NewestWins => "newest wins".into(),
-            ConflictWinner::HubspotWins => "HubSpot wins".into(),
-            ConflictWinner::QuickbooksWins => "QuickBooks wins".into(),
-        },
-    }
-}
-
 /// Same status apart from the time it was written.
 fn same_status(a: &SyncStatus, b: &SyncStatus) -> bool {
     SyncStatus {
@@ -120,7 +75,7 @@ fn same_status(a: &SyncStatus, b: &SyncStatus) -> bool {
 
 /// Records every report: statuses of its anchors, one log entry when something changed, and a
 /// delayed retry job for failures with attempts left.
-pub(crate) async fn record_reports(
+async fn record_reports(
     session: &Session<'_>,
     queue: &dyn JobQueue,
     reports: &[UnitReport],
@@ -247,4 +202,19 @@ pub(crate) async fn record_reports(
         store.append_log(connection, &log).await?;
     }
     Ok(())
+}
+
+/// The outcome recorder the two-way sync hands its finished units to.
+pub(crate) struct UnitOutcomes;
+
+#[async_trait]
+impl RecordOutcomes for UnitOutcomes {
+    async fn record(
+        &self,
+        session: &Session<'_>,
+        queue: &dyn JobQueue,
+        reports: &[UnitReport],
+    ) -> Result<(), StoreError> {
+        record_reports(session, queue, reports).await
+    }
 }

@@ -17,7 +17,7 @@ use crate::ports::{
 use crate::engine::sync::GatewayPair;
 
 use super::gateways::FixedGateways;
-use super::worker::{JobResult, QueueRun, SyncContext, process_jobs, run_queue_once};
+use super::{JobResult, QueueRun, SyncContext, process_jobs, run_queue_once};
 
 pub(crate) struct Harness {
     pub clock: Arc<ManualClock>,

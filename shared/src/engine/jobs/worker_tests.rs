@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::Disposition;
 use super::test_harness::{Harness, values};
-use super::worker::Disposition;
 use crate::adapters::memory::gateway::FaultTarget;
 use crate::model::{ObjectKind, Side};
 use crate::ports::{
@@ -655,7 +655,7 @@ async fn jobs_not_started_before_the_deadline_are_handed_back_untouched() {
         invoice,
     ];
     let passed = std::time::Instant::now();
-    let results = super::worker::process_jobs_until(&h.ctx, jobs, Some(passed)).await;
+    let results = super::process_jobs_until(&h.ctx, jobs, Some(passed)).await;
     assert_eq!(results.len(), 3);
     for result in &results {
         assert!(
@@ -675,7 +675,7 @@ async fn jobs_not_started_before_the_deadline_are_handed_back_untouched() {
     // With time left the same contact jobs sync as usual.
     let later = std::time::Instant::now() + Duration::from_secs(3600);
     let jobs = vec![h.job(CONTACT, Side::Hubspot, &ada.id)];
-    let results = super::worker::process_jobs_until(&h.ctx, jobs, Some(later)).await;
+    let results = super::process_jobs_until(&h.ctx, jobs, Some(later)).await;
     assert_eq!(results[0].disposition, Disposition::Done);
     assert_eq!(h.links(CONTACT).await.len(), 1);
 }

@@ -15,7 +15,7 @@ use super::idempotency::create_key;
 use super::prepare::Prepared;
 use super::session::{Session, failed, gateway_failure, store_failure};
 use super::unit::{Step, UnitReport, UnitResult};
-use crate::engine::jobs::retry_schedule::{CLAIM_HELD_RETRY, CLAIM_TTL};
+use super::waits::{CLAIM_HELD_RETRY, CLAIM_TTL};
 
 /// Renamed attempts after duplicate-name answers before the create is reported as failed.
 pub const MAX_NAME_ATTEMPTS: u32 = 5;

@@ -1,5 +1,5 @@
 //! The two vendor gateways of one connection (HubSpot, QBO) that the two-way sync reads and
-//! writes through; `jobs::GatewayDirectory` finds them per connection.
+//! writes through; the jobs' gateway directory finds them per connection.
 
 use std::sync::Arc;
 

@@ -10,13 +10,14 @@ use crate::mapping::{MappingSet, normalise_key};
 use crate::model::{ConnectionId, ObjectKind, Record, Side, SyncState};
 use crate::ports::{Cursor, GatewayError, Job, JobReason, Lane, Page, RecordRef, StoreError};
 
+use super::describe::describe_exclusion;
 use super::gateway_pair::GatewayPair;
+use super::ports::SyncPorts;
 use super::prepare::{PrepareResult, prepare};
 use super::record_source::Snapshot;
+use super::rounds::sync_units;
 use super::session::Session;
 use super::unit::{Step, Unit, UnitResult};
-use crate::engine::jobs::sync_log::describe_exclusion;
-use crate::engine::jobs::worker::{SyncContext, sync_units};
 
 /// How an initial sync runs.
 #[derive(Debug, Clone)]
@@ -170,19 +171,19 @@ pub async fn prepare_connection(
 
 /// Runs (or previews) the initial sync of every enabled kind of `connection_id`.
 pub async fn initial_sync(
-    ctx: &SyncContext,
+    ports: &SyncPorts<'_>,
     connection_id: &ConnectionId,
     options: &InitialSyncOptions,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<InitialSyncReport, InitialSyncError> {
-    let connection = ctx
+    let connection = ports
         .store
         .get_connection(connection_id)
         .await?
         .ok_or_else(|| InitialSyncError::UnknownConnection(connection_id.clone()))?;
-    let gateways = ctx
+    let gateways = ports
         .gateways
-        .gateways(&connection)
+        .pair(&connection)
         .await
         .map_err(InitialSyncError::Gateways)?;
     let settings = &connection.connection.settings;
@@ -201,7 +202,7 @@ pub async fn initial_sync(
     for kind in kinds {
         let mappings = MappingSet::build(kind, settings.object(kind))
             .map_err(|e| InitialSyncError::Settings(e.to_string()))?;
-        let started = ctx.clock.now();
+        let started = ports.clock.now();
         let mut snapshot = Snapshot::default();
         let mut preview = KindPreview {
             kind: Some(kind),
@@ -232,9 +233,9 @@ pub async fn initial_sync(
             connection: &connection,
             kind,
             mappings: &mappings,
-            store: ctx.store.as_ref(),
+            store: ports.store,
             gateways: &gateways,
-            now: ctx.clock.now(),
+            now: ports.clock.now(),
             consumed: HashMap::new(),
         };
         let anchors: Vec<RecordRef> = snapshot
@@ -272,9 +273,15 @@ pub async fn initial_sync(
                     );
                 }
             } else {
-                session.now = ctx.clock.now();
-                let steps =
-                    sync_units(&mut session, ctx.queue.as_ref(), units, Some(&snapshot)).await;
+                session.now = ports.clock.now();
+                let steps = sync_units(
+                    &mut session,
+                    ports.queue,
+                    ports.outcomes,
+                    units,
+                    Some(&snapshot),
+                )
+                .await;
                 let mut deferred = Vec::new();
                 for step in steps {
                     count_applied(
@@ -295,12 +302,12 @@ pub async fn initial_sync(
                                 r.side,
                                 r.id,
                                 JobReason::Backfill,
-                                ctx.clock.now(),
+                                ports.clock.now(),
                             )
                         })
                         .collect();
                     preview.deferred += jobs.len();
-                    if let Err(error) = ctx
+                    if let Err(error) = ports
                         .queue
                         .enqueue(Lane::Bulk, jobs, Some(Duration::from_secs(60)))
                         .await
@@ -313,12 +320,13 @@ pub async fn initial_sync(
         }
         if !options.dry_run {
             for side in Side::BOTH {
-                let existing = ctx.store.get_cursor(connection_id, side, kind).await?;
+                let existing = ports.store.get_cursor(connection_id, side, kind).await?;
                 let cursor = Cursor {
                     watermark: existing.map_or(started, |c| c.watermark.min(started)),
-                    last_full_sweep: Some(ctx.clock.now()),
+                    last_full_sweep: Some(ports.clock.now()),
                 };
-                ctx.store
+                ports
+                    .store
                     .put_cursor(connection_id, side, kind, &cursor)
                     .await?;
             }
@@ -330,7 +338,7 @@ pub async fn initial_sync(
             continue;
         }
         if options.mirrored == MirroredBackfill::IfNeverDone
-            && ctx
+            && ports
                 .store
                 .get_cursor(connection_id, Side::Quickbooks, kind)
                 .await?
@@ -338,7 +346,7 @@ pub async fn initial_sync(
         {
             continue;
         }
-        let backfill = backfill_mirrored(ctx, &gateways, connection_id, kind, options, progress);
+        let backfill = backfill_mirrored(ports, &gateways, connection_id, kind, options, progress);
         report.mirrored.push(backfill.await?);
     }
     Ok(report)
@@ -347,7 +355,7 @@ pub async fn initial_sync(
 /// Queues one bulk job per QBO record of the mirrored `kind` (the worker mirrors each), page
 /// by page, then sets the QBO cursor so the poller takes over from when the listing began.
 async fn backfill_mirrored(
-    ctx: &SyncContext,
+    ports: &SyncPorts<'_>,
     gateways: &GatewayPair,
     connection_id: &ConnectionId,
     kind: ObjectKind,
@@ -355,7 +363,7 @@ async fn backfill_mirrored(
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<MirroredPreview, InitialSyncError> {
     let side = Side::Quickbooks;
-    let started = ctx.clock.now();
+    let started = ports.clock.now();
     let mut preview = MirroredPreview {
         kind,
         qbo_records: 0,
@@ -372,7 +380,7 @@ async fn backfill_mirrored(
             records: preview.qbo_records,
         });
         if !options.dry_run && !page.records.is_empty() {
-            let now = ctx.clock.now();
+            let now = ports.clock.now();
             let jobs: Vec<Job> = page
                 .records
                 .into_iter()
@@ -387,7 +395,7 @@ async fn backfill_mirrored(
                     )
                 })
                 .collect();
-            preview.queued += ctx
+            preview.queued += ports
                 .queue
                 .enqueue(Lane::Bulk, jobs, None)
                 .await
@@ -399,12 +407,13 @@ async fn backfill_mirrored(
         }
     }
     if !options.dry_run {
-        let existing = ctx.store.get_cursor(connection_id, side, kind).await?;
+        let existing = ports.store.get_cursor(connection_id, side, kind).await?;
         let cursor = Cursor {
             watermark: existing.map_or(started, |c| c.watermark.min(started)),
-            last_full_sweep: Some(ctx.clock.now()),
+            last_full_sweep: Some(ports.clock.now()),
         };
-        ctx.store
+        ports
+            .store
             .put_cursor(connection_id, side, kind, &cursor)
             .await?;
     }

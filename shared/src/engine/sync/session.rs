@@ -13,7 +13,7 @@ use crate::ports::{
 
 use super::gateway_pair::GatewayPair;
 use super::unit::{Step, Unit, UnitReport, UnitResult};
-use crate::engine::jobs::retry_schedule::{STORE_RETRY, gateway_wait};
+use super::waits::{STORE_RETRY, gateway_wait};
 
 /// Everything a round needs about one connection and kind.
 pub(crate) struct Session<'a> {
