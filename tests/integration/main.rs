@@ -7,6 +7,7 @@ mod aws_local_cloud;
 mod aws_moto;
 mod aws_secretsmanager;
 mod aws_sqs;
+mod docs_citations;
 mod e2e_echo;
 mod e2e_faults;
 mod e2e_invoice_jobs;

@@ -1,5 +1,5 @@
 //! Loads the recorded vendor payloads kept under `tests/fixtures/` (provenance in each folder's
-//! PROVENANCE.md), so tests run on a fresh clone without `../shared`.
+//! PROVENANCE.md), so tests run on a fresh clone with nothing from outside the repository.
 
 use std::path::PathBuf;
 
