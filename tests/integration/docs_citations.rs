@@ -182,7 +182,8 @@ fn docs_citation_parser_reads_files_sections_and_lists() {
             cite("quickbooks.md", Some("2.5")),
         ]
     );
-    let headings = heading_numbers("# Title\n## 2. CRM\n### 2.4 Search\n#### 2.4.1 x\nno 3.\n#5 no");
+    let headings =
+        heading_numbers("# Title\n## 2. CRM\n### 2.4 Search\n#### 2.4.1 x\nno 3.\n#5 no");
     assert_eq!(
         headings,
         BTreeSet::from(["2".to_owned(), "2.4".to_owned(), "2.4.1".to_owned()])
@@ -203,7 +204,11 @@ fn docs_every_citation_names_an_existing_file_and_section() {
         let Ok(text) = fs::read_to_string(file) else {
             continue; // not UTF-8: no citations to check
         };
-        let shown = file.strip_prefix(&root).unwrap_or(file).display().to_string();
+        let shown = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         for citation in citations_in(&text) {
             cited.entry(citation).or_default().push(shown.clone());
         }
@@ -246,7 +251,11 @@ fn docs_every_citation_names_an_existing_file_and_section() {
             broken.push(format!("{problem} (cited in {})", sources.join(", ")));
         }
     }
-    assert!(broken.is_empty(), "broken doc citations:\n{}", broken.join("\n"));
+    assert!(
+        broken.is_empty(),
+        "broken doc citations:\n{}",
+        broken.join("\n")
+    );
     println!(
         "{distinct} distinct doc citations in {} files resolve",
         files.len()

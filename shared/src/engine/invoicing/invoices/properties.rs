@@ -130,7 +130,7 @@ pub fn invoice_properties(invoice: &Invoice, today: NaiveDate) -> PropertyWrites
 }
 
 /// The values of a new mirrored invoice: a non-billable draft in the invoice's currency
-/// (docs/hubspot.md §2.8, §11.10), plus [`invoice_properties`].
+/// (docs/hubspot.md §2.8, §11 item 10), plus [`invoice_properties`].
 pub fn new_invoice_properties(invoice: &Invoice, today: NaiveDate) -> PropertyWrites {
     let mut w = invoice_properties(invoice, today);
     w.insert("hs_currency".into(), invoice_currency(invoice));
