@@ -9,7 +9,7 @@ use crate::engine::sync::{GatewayPair, PairDirectory, SyncPorts};
 use crate::ports::{Clock, ConnectionRecord, GatewayError, JobQueue, LinkStore};
 
 use super::gateways::GatewayDirectory;
-use super::sync_log::UnitOutcomes;
+use super::outcomes::UnitOutcomes;
 
 /// The ports the engine runs on.
 #[derive(Clone)]

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use crate::engine::invoicing::action::{ActionResult, CreateInvoiceJob, InvoiceAction};
 use crate::engine::invoicing::invoices::{
@@ -15,16 +15,12 @@ use super::active::active_connection;
 use super::context::SyncContext;
 use super::disposition::{Disposition, out_of_time};
 use super::gateways::Invoicing;
-use super::retry_schedule::{
-    MAX_RECORD_ATTEMPTS, STORE_RETRY, gateway_wait, record_backoff, retries_left,
-};
+use super::outcomes::{Recorded, record_job};
+use super::retry_schedule::gateway_wait;
 use super::two_way::process_group;
 use crate::adapters::{hubspot_gateway, quickbooks_gateway};
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
-use crate::ports::{
-    ConnectionRecord, FailureDetail, GatewayError, Job, JobReason, Lane, SyncLogEntry, SyncOutcome,
-    SyncStatus,
-};
+use crate::ports::{ConnectionRecord, FailureDetail, GatewayError, Job, JobReason, SyncOutcome};
 
 /// What a finished job did, in the user's words, and the HubSpot/QBO record on the other end.
 struct Finished {
@@ -95,9 +91,7 @@ pub(super) async fn process_mirror_group(
         let end = run_job(ctx, &connection, &invoicing, kind, job).await;
         let answer = match &end {
             JobEnd::Later { .. } => None,
-            JobEnd::Finished(_) | JobEnd::Failed { .. } => {
-                record(ctx, connection_id, kind, job, &end).await
-            }
+            JobEnd::Finished(_) | JobEnd::Failed { .. } => record(ctx, job, &end).await,
         };
         answers.push(answer.unwrap_or_else(|| disposition(end)));
     }
@@ -334,111 +328,26 @@ fn disposition(end: JobEnd) -> Disposition {
     }
 }
 
-/// Stores the job's status and a log line; failures with attempts left get a delayed retry
-/// job (the two-way sync's backoff). `Some` when the store failed and the job must come back.
-async fn record(
-    ctx: &SyncContext,
-    connection: &ConnectionId,
-    kind: ObjectKind,
-    job: &Job,
-    end: &JobEnd,
-) -> Option<Disposition> {
-    let now = ctx.clock.now();
-    let previous = match ctx
-        .store
-        .get_status(connection, kind, job.side, &job.id)
-        .await
-    {
-        Ok(previous) => previous,
-        Err(error) => return Some(store_retry(error)),
-    };
-    let (status, action, retry) = match end {
-        JobEnd::Later { .. } => return None,
-        JobEnd::Finished(finished) => (
-            SyncStatus {
-                kind,
-                side: job.side,
-                id: job.id.clone(),
-                counterpart_id: finished.counterpart_id.clone(),
-                outcome: SyncOutcome::Synced {
-                    note: Some(finished.note.clone()),
-                },
-                attempts: 0,
-                next_retry_at: None,
-                needs_attention: false,
-                updated_at: now,
-            },
-            finished.note.clone(),
-            None,
-        ),
+/// Records a finished or failed job with the jobs' one outcome recorder; workflow executions
+/// are not retried automatically (the workflow was told). `Some` when the store failed.
+async fn record(ctx: &SyncContext, job: &Job, end: &JobEnd) -> Option<Disposition> {
+    match end {
+        JobEnd::Later { .. } => None,
+        JobEnd::Finished(finished) => {
+            let outcome = SyncOutcome::Synced {
+                note: Some(finished.note.clone()),
+            };
+            let counterpart = Some(finished.counterpart_id.clone());
+            let note = Some(finished.note.clone());
+            record_job(ctx, job, Recorded::Outcome(outcome), counterpart, note).await
+        }
         JobEnd::Failed { detail, retry } => {
-            let attempts = previous
-                .as_ref()
-                .filter(|p| matches!(p.outcome, SyncOutcome::Failed(_)))
-                .map_or(0, |p| p.attempts)
-                + 1;
-            let again = *retry && retries_left(attempts) && job.action.is_none();
-            let delay = record_backoff(attempts);
-            (
-                SyncStatus {
-                    kind,
-                    side: job.side,
-                    id: job.id.clone(),
-                    counterpart_id: previous.as_ref().and_then(|p| p.counterpart_id.clone()),
-                    outcome: SyncOutcome::Failed(detail.clone()),
-                    attempts,
-                    next_retry_at: again.then(|| at(now, delay)),
-                    needs_attention: !again,
-                    updated_at: now,
-                },
-                format!(
-                    "failed (attempt {attempts} of {MAX_RECORD_ATTEMPTS}): {}",
-                    detail.message
-                ),
-                again.then_some(delay),
-            )
+            let recorded = Recorded::Failure {
+                detail: detail.clone(),
+                retry: *retry && job.action.is_none(),
+            };
+            record_job(ctx, job, recorded, None, None).await
         }
-    };
-    let entry = SyncLogEntry {
-        at: now,
-        kind,
-        side: job.side,
-        id: job.id.clone(),
-        counterpart_id: status.counterpart_id.clone(),
-        outcome: status.outcome.clone(),
-        action,
-    };
-    if let Err(error) = ctx.store.put_status(connection, &status).await {
-        return Some(store_retry(error));
-    }
-    if let Err(error) = ctx.store.append_log(connection, &[entry]).await {
-        tracing::error!(%error, "could not append to the sync log");
-    }
-    if let Some(delay) = retry {
-        let again = Job {
-            reason: JobReason::Retry,
-            seen_at: now,
-            ..job.clone()
-        };
-        if let Err(error) = ctx
-            .queue
-            .enqueue(Lane::Live, vec![again], Some(delay))
-            .await
-        {
-            tracing::error!(%error, record = %job.id, "could not schedule a retry job");
-        }
-    }
-    None
-}
-
-fn at(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
-}
-
-fn store_retry(error: crate::ports::StoreError) -> Disposition {
-    Disposition::RetryAfter {
-        delay: STORE_RETRY,
-        reason: error.to_string(),
     }
 }
 

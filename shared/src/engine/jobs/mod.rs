@@ -7,8 +7,8 @@ mod dispatch;
 mod disposition;
 mod gateways;
 mod mirror_jobs;
+pub(crate) mod outcomes;
 pub mod retry_schedule;
-pub(crate) mod sync_log;
 mod two_way;
 mod worker;
 

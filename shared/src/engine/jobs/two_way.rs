@@ -13,8 +13,8 @@ use crate::ports::{Job, RecordRef};
 use super::active::active_connection;
 use super::context::SyncContext;
 use super::disposition::Disposition;
+use super::outcomes::UnitOutcomes;
 use super::retry_schedule::TRANSIENT_RETRY;
-use super::sync_log::UnitOutcomes;
 
 /// One connection and a two-way kind: settings and gateways, then the units of the jobs.
 pub(crate) async fn process_group(
