@@ -8,6 +8,7 @@
 mod e2e_stack;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -493,10 +494,14 @@ async fn main() {
     let hubspot = e2e.stack.endpoints.hubspot_client().unwrap();
     let qbo = e2e.stack.endpoints.quickbooks_client().unwrap();
     // The invoice properties exist before the first invoice, as after any earlier one.
-    InvoiceMirror::new(hubspot.clone(), qbo.clone(), InvoiceSyncSettings::default())
-        .ensure_schema()
-        .await
-        .unwrap();
+    InvoiceMirror::new(
+        Arc::new(hubspot.clone()),
+        Arc::new(qbo.clone()),
+        InvoiceSyncSettings::default(),
+    )
+    .ensure_schema()
+    .await
+    .unwrap();
     let bench = Bench {
         hs_url: e2e.hubspot.base_url(),
         qb_url: e2e.quickbooks.base_url(),

@@ -2,6 +2,7 @@
 //! webhooks -> jobs -> worker -> HubSpot, and the signed action request -> job -> callback.
 
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hqsync::engine::invoicing::invoices::properties as inv;
@@ -53,8 +54,11 @@ impl Rig {
     async fn over(e2e: E2eStack) -> Rig {
         let hubspot = e2e.stack.endpoints.hubspot_client().unwrap();
         let qbo = e2e.stack.endpoints.quickbooks_client().unwrap();
-        let reader =
-            InvoiceMirror::new(hubspot.clone(), qbo.clone(), InvoiceSyncSettings::default());
+        let reader = InvoiceMirror::new(
+            Arc::new(hubspot.clone()),
+            Arc::new(qbo.clone()),
+            InvoiceSyncSettings::default(),
+        );
         // The invoice properties exist from the first mirrored invoice on; reading before
         // that must see "no invoice" rather than an unknown id property.
         reader.ensure_schema().await.unwrap();

@@ -3,6 +3,7 @@
 //! the deal's latest-invoice properties; the "Create QuickBooks invoice" workflow action.
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use hqsync::engine::invoicing::action::{
@@ -57,7 +58,11 @@ impl Rig {
             require_linked_items: false,
             ..settings
         };
-        let mirror = InvoiceMirror::new(records.hubspot.clone(), records.qbo.clone(), settings);
+        let mirror = InvoiceMirror::new(
+            Arc::new(records.hubspot.clone()),
+            Arc::new(records.qbo.clone()),
+            settings,
+        );
         Rig {
             hs,
             qb,

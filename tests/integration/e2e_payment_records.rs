@@ -65,8 +65,8 @@ impl Rig {
             )
             .await;
         let mirror = InvoiceMirror::new(
-            records.hubspot.clone(),
-            records.qbo.clone(),
+            Arc::new(records.hubspot.clone()),
+            Arc::new(records.qbo.clone()),
             InvoiceSyncSettings::default(),
         );
         Rig {

@@ -4,8 +4,10 @@
 #[cfg(feature = "aws")]
 pub mod dynamodb;
 pub mod hubspot_gateway;
+mod hubspot_invoicing;
 pub mod memory;
 pub mod quickbooks_gateway;
+mod quickbooks_invoicing;
 #[cfg(feature = "aws")]
 pub mod secretsmanager;
 pub mod sqlite;

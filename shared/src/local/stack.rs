@@ -168,8 +168,8 @@ impl LocalStack {
             let pair = endpoints.gateways(&connection.connection.settings, clock.clone())?;
             let invoicing = Arc::new(Invoicing::new(
                 InvoiceMirror::new(
-                    endpoints.hubspot_client()?,
-                    endpoints.quickbooks_client()?,
+                    Arc::new(endpoints.hubspot_client()?),
+                    Arc::new(endpoints.quickbooks_client()?),
                     InvoiceSyncSettings::from_settings(&connection.connection.settings),
                 ),
                 clock.clone(),

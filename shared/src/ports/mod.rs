@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod connection;
 pub mod contract;
+pub mod invoicing;
 pub mod job_queue;
 pub mod link_store;
 pub mod record_gateway;

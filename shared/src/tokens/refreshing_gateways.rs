@@ -154,8 +154,8 @@ impl RefreshingGateways {
         );
         let invoicing = Arc::new(Invoicing::new(
             InvoiceMirror::new(
-                hubspot.clone(),
-                quickbooks.clone(),
+                Arc::new(hubspot.clone()),
+                Arc::new(quickbooks.clone()),
                 InvoiceSyncSettings::from_settings(settings),
             ),
             self.clock.clone(),

@@ -7,7 +7,6 @@ use super::deal::InvoiceStage;
 use super::invoices::properties::{QBO_DUE_DATE, QBO_INVOICE_ID, QBO_STATUS};
 use super::invoices::{InvoiceMirror, InvoiceSyncError};
 use crate::engine::jobs::SyncContext;
-use crate::hubspot::ObjectType;
 use crate::hubspot::search::{Filter, FilterGroup, SearchRequest};
 use crate::hubspot::values::parse_date;
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
@@ -115,10 +114,7 @@ impl InvoiceMirror {
             properties: vec![QBO_INVOICE_ID.into(), QBO_DUE_DATE.into()],
             ..SearchRequest::default()
         };
-        let found = self
-            .hubspot
-            .search_all(ObjectType::Invoices, &request)
-            .await?;
+        let found = self.hubspot.search_invoices(&request).await?;
         Ok(found
             .results
             .iter()

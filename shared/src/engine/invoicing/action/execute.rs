@@ -14,8 +14,8 @@ use crate::http::{ClassifyRetry, RetryClass};
 use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
 use crate::hubspot::batch::BatchReadOptions;
 use crate::hubspot::{GetOptions, HubspotError, HubspotObject, ObjectType, PropertyWrites};
-use crate::quickbooks::entities::{Account, Customer, EmailAddress, Invoice, Item, ItemType, Ref};
-use crate::quickbooks::{QboError, Query, RequestId};
+use crate::quickbooks::entities::{Customer, EmailAddress, Invoice, Item, ItemType, Ref};
+use crate::quickbooks::{QboError, RequestId};
 
 /// How many DocNumbers are tried after duplicates (6140) before giving up.
 const DOC_NUMBER_ATTEMPTS: u32 = 5;
@@ -120,7 +120,7 @@ impl<'a> InvoiceAction<'a> {
         let hubspot = &self.mirror.hubspot;
         let qbo = &self.mirror.qbo;
         let deal = match hubspot
-            .get_object(
+            .get_record(
                 ObjectType::Deals,
                 &job.deal_id,
                 &GetOptions {
@@ -170,7 +170,7 @@ impl<'a> InvoiceAction<'a> {
             let invoice = plan_qbo_invoice(&lines, &ctx)?;
             let request_id =
                 RequestId::from_key(&["create-invoice", &job.callback_id, &attempt.to_string()]);
-            match qbo.create(&invoice, &request_id).await {
+            match qbo.create_invoice(&invoice, &request_id).await {
                 Ok(created) => break created,
                 Err(QboError::DuplicateDocNumber(_))
                     if prefs.custom_txn_numbers() && attempt + 1 < DOC_NUMBER_ATTEMPTS =>
@@ -212,11 +212,7 @@ impl<'a> InvoiceAction<'a> {
             ..BatchReadOptions::default()
         };
         let mut items = hubspot
-            .batch_read(
-                ObjectType::LineItems,
-                &ids,
-                &read(&["name", "quantity", "price", "hs_product_id"]),
-            )
+            .read_line_items(&ids, &read(&["name", "quantity", "price", "hs_product_id"]))
             .await?
             .found;
         items.sort_by_key(|i| i.id.parse::<u64>().unwrap_or(u64::MAX));
@@ -233,7 +229,7 @@ impl<'a> InvoiceAction<'a> {
             }
         }
         let products = hubspot
-            .batch_read(
+            .read_records(
                 ObjectType::Products,
                 &product_ids,
                 &read(&["name", "price", "qbo_item_id"]),
@@ -280,7 +276,7 @@ impl<'a> InvoiceAction<'a> {
         let account = match &self.mirror.settings.income_account_id {
             Some(a) => a.clone(),
             None => qbo
-                .query_all::<Account>(Query::select("Account").eq("AccountType", "Income"))
+                .income_accounts()
                 .await?
                 .into_iter()
                 .find_map(|a| a.id)
@@ -294,13 +290,13 @@ impl<'a> InvoiceAction<'a> {
             ..Item::default()
         };
         let request_id = RequestId::from_key(&["action-item", callback_id, &product.id]);
-        let created = qbo.create(&item, &request_id).await?;
+        let created = qbo.create_item(&item, &request_id).await?;
         let id = created.id.unwrap_or_default();
         let mut link = PropertyWrites::new();
         link.insert("qbo_item_id".into(), id.clone());
         self.mirror
             .hubspot
-            .update_object(ObjectType::Products, &product.id, &link, None)
+            .update_record(ObjectType::Products, &product.id, &link)
             .await?;
         Ok(id)
     }
@@ -320,7 +316,7 @@ impl<'a> InvoiceAction<'a> {
         Ok(self
             .mirror
             .hubspot
-            .get_object(ObjectType::Contacts, id, &options)
+            .get_record(ObjectType::Contacts, id, &options)
             .await?)
     }
 
@@ -359,13 +355,17 @@ impl<'a> InvoiceAction<'a> {
             ..Customer::default()
         };
         let request_id = RequestId::from_key(&["action-customer", callback_id, &contact.id]);
-        let created = self.mirror.qbo.create(&customer, &request_id).await?;
+        let created = self
+            .mirror
+            .qbo
+            .create_customer(&customer, &request_id)
+            .await?;
         let id = created.id.unwrap_or_default();
         let mut link = PropertyWrites::new();
         link.insert("qbo_customer_id".into(), id.clone());
         self.mirror
             .hubspot
-            .update_object(ObjectType::Contacts, &contact.id, &link, None)
+            .update_record(ObjectType::Contacts, &contact.id, &link)
             .await?;
         Ok(id)
     }

@@ -3,6 +3,7 @@
 //! refreshes the deal's latest-invoice properties.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 
@@ -13,7 +14,6 @@ use super::properties::{
     QBO_SYNC_TOKEN, invoice_properties, invoice_property_definitions, new_invoice_properties,
 };
 use super::settings::InvoiceSyncSettings;
-use crate::adapters::hubspot_gateway::{link_property, object_type};
 use crate::engine::invoicing::deal::properties::deal_group;
 use crate::engine::invoicing::deal::{
     DealReference, InvoiceStage, deal_property_definitions, invoice_stage, is_voided,
@@ -22,12 +22,12 @@ use crate::engine::invoicing::deal::{
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::batch::BatchReadOptions;
 use crate::hubspot::{
-    CreateInput, GetOptions, HubspotClient, HubspotError, HubspotObject, InlineAssociation,
-    ObjectType, PropertyWrites,
+    CreateInput, GetOptions, HubspotError, HubspotObject, InlineAssociation, ObjectType,
+    PropertyWrites,
 };
-use crate::model::ObjectKind;
+use crate::ports::invoicing::{HubspotInvoicing, QboInvoicing};
+use crate::quickbooks::QboError;
 use crate::quickbooks::entities::Invoice;
-use crate::quickbooks::{QboClient, QboError};
 
 type Result<T> = std::result::Result<T, InvoiceSyncError>;
 
@@ -63,17 +63,21 @@ pub struct MirroredInvoice {
     pub properties: PropertyWrites,
 }
 
-/// Mirrors QBO invoices of one connection into HubSpot.
+/// Mirrors QBO invoices of one connection into HubSpot, through the invoicing ports.
 #[derive(Debug)]
 pub struct InvoiceMirror {
-    pub hubspot: HubspotClient,
-    pub qbo: QboClient,
+    pub hubspot: Arc<dyn HubspotInvoicing>,
+    pub qbo: Arc<dyn QboInvoicing>,
     pub settings: InvoiceSyncSettings,
     schema: tokio::sync::OnceCell<()>,
 }
 
 impl InvoiceMirror {
-    pub fn new(hubspot: HubspotClient, qbo: QboClient, settings: InvoiceSyncSettings) -> Self {
+    pub fn new(
+        hubspot: Arc<dyn HubspotInvoicing>,
+        qbo: Arc<dyn QboInvoicing>,
+        settings: InvoiceSyncSettings,
+    ) -> Self {
         InvoiceMirror {
             hubspot,
             qbo,
@@ -91,13 +95,7 @@ impl InvoiceMirror {
                     .await?;
                 // The contact and item lookups read by the link properties; they exist even
                 // where the two-way sync of that kind never ran (then nothing is linked yet).
-                for kind in ObjectKind::TWO_WAY {
-                    if let Some(property) = link_property(kind) {
-                        self.hubspot
-                            .ensure_properties(object_type(kind), &[property])
-                            .await?;
-                    }
-                }
+                self.hubspot.ensure_link_properties().await?;
                 self.hubspot
                     .ensure_property_group(ObjectType::Deals, &deal_group())
                     .await?;
@@ -121,11 +119,7 @@ impl InvoiceMirror {
             id_property: Some(QBO_INVOICE_ID.into()),
             ..GetOptions::default()
         };
-        match self
-            .hubspot
-            .get_object(ObjectType::Invoices, qbo_id, &options)
-            .await
-        {
+        match self.hubspot.get_invoice(qbo_id, &options).await {
             Ok(found) => Ok(Some(found)),
             Err(HubspotError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
@@ -136,7 +130,7 @@ impl InvoiceMirror {
     pub async fn sync_invoice(&self, qbo_id: &str, today: NaiveDate) -> Result<MirroredInvoice> {
         self.ensure_schema().await?;
         let existing = self.find_hubspot_invoice(qbo_id).await?;
-        let invoice = match self.qbo.read::<Invoice>(qbo_id).await {
+        let invoice = match self.qbo.read_invoice(qbo_id).await {
             Ok(i) => Some(i),
             Err(QboError::NotFound(_)) => None,
             Err(e) => return Err(e.into()),
@@ -211,16 +205,11 @@ impl InvoiceMirror {
                         type_ids::INVOICE_TO_DEAL,
                     ));
                 }
-                let created = self
-                    .hubspot
-                    .create_object(ObjectType::Invoices, &input)
-                    .await?;
+                let created = self.hubspot.create_invoice(&input).await?;
                 self.create_line_items(&created.id, lines).await?;
                 let mut open = PropertyWrites::new();
                 open.insert("hs_invoice_status".into(), "open".into());
-                self.hubspot
-                    .update_object(ObjectType::Invoices, &created.id, &open, None)
-                    .await?;
+                self.hubspot.update_invoice(&created.id, &open).await?;
                 (created.id, MirrorOutcome::Created, props)
             }
             Some(hs)
@@ -245,18 +234,14 @@ impl InvoiceMirror {
                 let mut props = invoice_properties(&invoice, today);
                 let lines_changed = hs.get(QBO_LINES_SIGNATURE) != Some(signature.as_str());
                 props.insert(QBO_LINES_SIGNATURE.into(), signature);
-                self.hubspot
-                    .update_object(ObjectType::Invoices, &hs.id, &props, None)
-                    .await?;
+                self.hubspot.update_invoice(&hs.id, &props).await?;
                 if lines_changed {
                     let old = self
                         .associated(ObjectType::Invoices, &hs.id, ObjectType::LineItems)
                         .await?;
                     self.create_line_items(&hs.id, lines).await?;
                     if !old.is_empty() {
-                        self.hubspot
-                            .batch_archive(ObjectType::LineItems, &old)
-                            .await?;
+                        self.hubspot.archive_line_items(&old).await?;
                     }
                 }
                 if let Some(d) = &deal
@@ -305,25 +290,17 @@ impl InvoiceMirror {
         props.insert(QBO_STATUS.into(), InvoiceStage::Voided.value().into());
         props.insert(super::properties::QBO_BALANCE.into(), "0".into());
         props.insert(QBO_LAST_UPDATED.into(), Utc::now().to_rfc3339());
-        self.hubspot
-            .update_object(ObjectType::Invoices, &hs.id, &props, None)
-            .await?;
+        self.hubspot.update_invoice(&hs.id, &props).await?;
         let deals = self
             .associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
             .await?;
         let mut status = PropertyWrites::new();
         status.insert("hs_invoice_status".into(), "voided".into());
         // UNVERIFIED (docs/hubspot.md §2.8): whether `voided` can be written; archive if not.
-        let outcome = match self
-            .hubspot
-            .update_object(ObjectType::Invoices, &hs.id, &status, None)
-            .await
-        {
+        let outcome = match self.hubspot.update_invoice(&hs.id, &status).await {
             Ok(_) => MirrorOutcome::Voided,
             Err(HubspotError::Validation { .. }) | Err(HubspotError::Conflict { .. }) => {
-                self.hubspot
-                    .archive_object(ObjectType::Invoices, &hs.id)
-                    .await?;
+                self.hubspot.archive_invoice(&hs.id).await?;
                 MirrorOutcome::Archived
             }
             Err(e) => return Err(e.into()),
@@ -361,7 +338,7 @@ impl InvoiceMirror {
         };
         match self
             .hubspot
-            .get_object(ObjectType::Contacts, &customer.value, &options)
+            .get_record(ObjectType::Contacts, &customer.value, &options)
             .await
         {
             Ok(c) => Ok(Ok(c.id)),
@@ -385,7 +362,7 @@ impl InvoiceMirror {
         };
         let read = self
             .hubspot
-            .batch_read(ObjectType::Products, &ids, &options)
+            .read_records(ObjectType::Products, &ids, &options)
             .await?;
         Ok(read
             .found
@@ -424,7 +401,7 @@ impl InvoiceMirror {
         };
         let deals = self
             .hubspot
-            .batch_read(ObjectType::Deals, &ids, &options)
+            .read_records(ObjectType::Deals, &ids, &options)
             .await?;
         Ok(pick_open_deal(&deals.found).map(|id| DealReference::ContactOpenDeal(id.to_owned())))
     }
@@ -441,10 +418,7 @@ impl InvoiceMirror {
                 input
             })
             .collect();
-        let outcome = self
-            .hubspot
-            .batch_create(ObjectType::LineItems, inputs, None)
-            .await;
+        let outcome = self.hubspot.create_line_items(inputs).await;
         if let Some((_, e)) = outcome.failed().next() {
             return Err(InvoiceSyncError::NeedsAttention(format!(
                 "line items of invoice {invoice_id} could not be created: {}",
@@ -461,13 +435,7 @@ impl InvoiceMirror {
         id: &str,
         to: ObjectType,
     ) -> Result<Vec<String>> {
-        Ok(self
-            .hubspot
-            .list_associations(from, id, to)
-            .await?
-            .into_iter()
-            .map(|a| a.to_object_id)
-            .collect())
+        Ok(self.hubspot.associated_ids(from, id, to).await?)
     }
 
     /// Writes `invoice`'s values onto the deal when it is the deal's most recently updated
@@ -486,10 +454,7 @@ impl InvoiceMirror {
             properties: vec![QBO_LAST_UPDATED.into()],
             ..BatchReadOptions::default()
         };
-        let read = self
-            .hubspot
-            .batch_read(ObjectType::Invoices, &ids, &options)
-            .await?;
+        let read = self.hubspot.read_invoices(&ids, &options).await?;
         let stamp = |o: &HubspotObject| o.get(QBO_LAST_UPDATED).unwrap_or("").to_owned();
         let ours = read
             .found
@@ -506,7 +471,7 @@ impl InvoiceMirror {
         }
         let props = latest_invoice_deal_properties(invoice, today);
         self.hubspot
-            .update_object(ObjectType::Deals, deal_id, &props, None)
+            .update_record(ObjectType::Deals, deal_id, &props)
             .await?;
         Ok(())
     }

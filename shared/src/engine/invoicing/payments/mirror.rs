@@ -96,7 +96,7 @@ impl<'a> PaymentMirror<'a> {
         today: NaiveDate,
     ) -> Result<PaymentSyncReport> {
         self.invoices.ensure_schema().await?;
-        let payment = match self.invoices.qbo.read::<Payment>(payment_id).await {
+        let payment = match self.invoices.qbo.read_payment(payment_id).await {
             Ok(p) => Some(p),
             Err(QboError::NotFound(_)) => None,
             Err(e) => return Err(e.into()),
@@ -186,11 +186,7 @@ impl<'a> PaymentMirror<'a> {
             properties: vec![QBO_INVOICE_ID.into(), QBO_PAYMENT_NOTES.into()],
             ..SearchRequest::default()
         };
-        let found = self
-            .invoices
-            .hubspot
-            .search_all(ObjectType::Invoices, &request)
-            .await?;
+        let found = self.invoices.hubspot.search_invoices(&request).await?;
         for hs in found.results {
             let Some(qbo_id) = hs.get(QBO_INVOICE_ID).map(str::to_owned) else {
                 continue;
@@ -273,10 +269,7 @@ impl<'a> PaymentMirror<'a> {
             input
                 .associations
                 .push(InlineAssociation::to(deal, type_ids::NOTE_TO_DEAL));
-            self.invoices
-                .hubspot
-                .create_object(ObjectType::Notes, &input)
-                .await?;
+            self.invoices.hubspot.create_note(&input).await?;
         }
         Ok(deals.len())
     }
@@ -318,12 +311,7 @@ impl<'a> PaymentMirror<'a> {
                 .associations
                 .push(InlineAssociation::to(contact, type_ids::PAYMENT_TO_CONTACT));
         }
-        match self
-            .invoices
-            .hubspot
-            .create_object(ObjectType::CommercePayments, &input)
-            .await
-        {
+        match self.invoices.hubspot.create_payment_record(&input).await {
             Ok(created) => {
                 capability.mark_available();
                 tokens.set_record(payment_id, &created.id);
@@ -351,12 +339,7 @@ impl<'a> PaymentMirror<'a> {
         let Some(record) = tokens.record_of(payment_id).map(str::to_owned) else {
             return Ok(());
         };
-        match self
-            .invoices
-            .hubspot
-            .archive_object(ObjectType::CommercePayments, &record)
-            .await
-        {
+        match self.invoices.hubspot.archive_payment_record(&record).await {
             Ok(()) | Err(HubspotError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -370,7 +353,7 @@ impl<'a> PaymentMirror<'a> {
         record.insert(QBO_PAYMENT_NOTES.into(), tokens.value());
         self.invoices
             .hubspot
-            .update_object(ObjectType::Invoices, invoice_id, &record, None)
+            .update_invoice(invoice_id, &record)
             .await?;
         Ok(())
     }

@@ -1,0 +1,12 @@
+//! The vendor capabilities the one-way invoicing flows use, one trait per concern (HubSpot
+//! invoices, line items, CRM records, associations, timeline, schema, workflow callbacks; QBO
+//! invoices, payments, company set-up, catalog). Adapters implement them over the clients.
+
+mod hubspot;
+mod quickbooks;
+
+pub use hubspot::{
+    HubspotAssociations, HubspotCrmRecords, HubspotInvoices, HubspotInvoicing, HubspotLineItems,
+    HubspotSchema, HubspotTimeline, WorkflowCallbacks,
+};
+pub use quickbooks::{QboCatalog, QboCompanySetup, QboInvoices, QboInvoicing, QboPayments};
