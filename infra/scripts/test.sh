@@ -13,6 +13,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
+step "Lambda crates link no local runtime (axum, rusqlite)"
+./infra/scripts/lambda-deps.sh
+
 step "python tools (local venv: cfn-lint, SAM translator, moto)"
 ./infra/scripts/python-tools.sh
 

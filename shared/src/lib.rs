@@ -6,6 +6,7 @@ pub mod engine;
 pub mod http;
 pub mod hubspot;
 pub mod intake;
+#[cfg(feature = "local")]
 pub mod local;
 pub mod mapping;
 pub mod model;

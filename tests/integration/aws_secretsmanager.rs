@@ -8,15 +8,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use hqsync::adapters::secretsmanager::{
-    OAuthRefresh, RefreshError, RefreshFailure, SecretsManagerVault, TokenRefresher,
-};
+use hqsync::adapters::secretsmanager::SecretsManagerVault;
 use hqsync::model::{Connection, ConnectionId, ConnectionSettings, Side};
 use hqsync::observability::{MetricName, Metrics};
 use hqsync::ports::{
     AppCredentials, ConnectionRecord, ConnectionStatus, LinkStore, SideTokens, SystemClock,
     TokenVault, VaultError,
 };
+use hqsync::tokens::{OAuthRefresh, RefreshError, RefreshFailure, TokenRefresher};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::aws_moto::moto;

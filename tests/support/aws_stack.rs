@@ -19,7 +19,7 @@ use hqsync::adapters::dynamodb::{ensure_table, local_sdk_config};
 use hqsync::adapters::sqs::{QueueSettings, ensure_queues};
 use hqsync::model::{Connection, ConnectionId, ConnectionSettings, ObjectKind, Side};
 use hqsync::ports::{ConnectionRecord, ConnectionStatus, Lane, LinkStore, SideTokens, TokenVault};
-use hqsync_aws::gateway_directory::LOCAL_ENVIRONMENT;
+use hqsync::tokens::LOCAL_ENVIRONMENT;
 use hqsync_aws::{AwsStack, StackConfig, config as env};
 use hqsync_hubspot_webhook::HubspotWebhookState;
 use hqsync_quickbooks_webhook::QuickbooksWebhookState;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use hqsync::tokens::VendorUrls;
 use url::Url;
 
 pub const TABLE_NAME: &str = "TABLE_NAME";
@@ -26,14 +27,6 @@ pub const QUICKBOOKS_BASE_URL: &str = "HQSYNC_QUICKBOOKS_BASE_URL";
 /// Local stacks and tests only: Intuit's token endpoint replacement.
 pub const QUICKBOOKS_TOKEN_URL: &str = "HQSYNC_QUICKBOOKS_TOKEN_URL";
 
-/// Where the vendors are, when not at their public addresses.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VendorEndpoints {
-    pub hubspot_base_url: Option<String>,
-    pub quickbooks_base_url: Option<Url>,
-    pub quickbooks_token_url: Option<Url>,
-}
-
 /// Everything a function needs to find its resources.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackConfig {
@@ -46,7 +39,8 @@ pub struct StackConfig {
     pub connection_secret_prefix: String,
     pub public_base_url: Option<String>,
     pub max_receive_count: Option<u32>,
-    pub vendors: VendorEndpoints,
+    /// Where the vendors are, when not at their public addresses (local stacks and tests).
+    pub vendors: VendorUrls,
 }
 
 /// A missing or malformed setting, named so the fix is obvious.
@@ -114,7 +108,7 @@ impl StackConfig {
             connection_secret_prefix: required(CONNECTION_SECRET_PREFIX)?,
             public_base_url,
             max_receive_count,
-            vendors: VendorEndpoints {
+            vendors: VendorUrls {
                 hubspot_base_url: url(HUBSPOT_BASE_URL)?
                     .map(|u| u.as_str().trim_end_matches('/').to_owned()),
                 quickbooks_base_url: url(QUICKBOOKS_BASE_URL)?,
@@ -155,7 +149,7 @@ mod tests {
         );
         assert_eq!(config.live_dlq_url, None);
         assert_eq!(config.max_receive_count, None);
-        assert_eq!(config.vendors, VendorEndpoints::default());
+        assert_eq!(config.vendors, VendorUrls::default());
     }
 
     #[test]

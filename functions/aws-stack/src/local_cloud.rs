@@ -26,13 +26,13 @@ use hqsync::model::{Connection, ConnectionId, ConnectionSettings, Side};
 use hqsync::ports::{
     AppCredentials, ConnectionRecord, ConnectionStatus, LinkStore, SideTokens, TokenVault,
 };
+use hqsync::tokens::LOCAL_ENVIRONMENT;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::config::{self as env, ConfigError, StackConfig};
-use crate::gateway_directory::LOCAL_ENVIRONMENT;
 use crate::stack::AwsStack;
 
 /// Routes, as template.yaml's HTTP API names them.

@@ -11,11 +11,9 @@ use hqsync::adapters::sqs::{QueueUrls, SqsJobQueue};
 use hqsync::engine::jobs::SyncContext;
 use hqsync::observability::Metrics;
 use hqsync::ports::{Clock, SystemClock};
-use hqsync::tokens::TokenRefresher;
+use hqsync::tokens::{RefreshingGateways, TokenRefresher, VendorOAuth};
 
 use crate::config::{ConfigError, StackConfig};
-use crate::gateway_directory::aws_gateways;
-use crate::vendor_oauth::vendor_oauth;
 
 /// The stack's adapters. Cheap to share: the SDK clients are handles.
 #[derive(Clone)]
@@ -79,25 +77,31 @@ impl AwsStack {
         TokenRefresher::new(
             self.vault.clone(),
             self.store.clone(),
-            Arc::new(vendor_oauth(&self.config.vendors, self.clock.clone())),
+            Arc::new(VendorOAuth::new(
+                self.config.vendors.clone(),
+                self.clock.clone(),
+            )),
             self.clock.clone(),
             self.metrics.clone(),
         )
     }
 
     /// What the engine runs on: this stack's store, queue and clock, and gateways built per
-    /// connection with fresh tokens.
+    /// connection with fresh tokens (the refreshing directory the local runtime uses too),
+    /// every vendor call metered for EMF.
     pub fn sync_context(&self) -> SyncContext {
         SyncContext {
             store: self.store.clone(),
             queue: self.queue.clone(),
             clock: self.clock.clone(),
-            gateways: Arc::new(aws_gateways(
-                self.refresher(),
-                &self.config.vendors,
-                self.clock.clone(),
-                self.metrics.clone(),
-            )),
+            gateways: Arc::new(
+                RefreshingGateways::new(
+                    self.refresher(),
+                    self.config.vendors.clone(),
+                    self.clock.clone(),
+                )
+                .with_metrics(self.metrics.clone()),
+            ),
         }
     }
 

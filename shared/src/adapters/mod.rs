@@ -1,5 +1,6 @@
 //! Adapters: concrete implementations of the `ports` traits. `memory` for tests, `sqlite` for
-//! the local runtime (state kept between runs under `.hqsync/`); vendor gateways sit beside them.
+//! the local runtime (feature `local`; state kept between runs under `.hqsync/`), the AWS ones
+//! (feature `aws`); vendor gateways sit beside them.
 
 #[cfg(feature = "aws")]
 pub mod dynamodb;
@@ -10,6 +11,7 @@ pub mod quickbooks_gateway;
 mod quickbooks_invoicing;
 #[cfg(feature = "aws")]
 pub mod secretsmanager;
+#[cfg(feature = "local")]
 pub mod sqlite;
 #[cfg(feature = "aws")]
 pub mod sqs;

@@ -3,8 +3,6 @@
 //! `PutSecretValue` and a content-derived client request token (safe to retry).
 
 mod document;
-/// Moved to `crate::tokens` (it is not AWS-specific); kept here for existing paths.
-pub use crate::tokens::refresher as refresh;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,10 +19,7 @@ use sha2::{Digest, Sha256};
 use self::document::{AppSecretDocument, ConnectionSecretDocument, app_secret_json};
 use crate::model::{ConnectionId, Side};
 use crate::ports::{AppCredentials, SideTokens, TokenVault, VaultError};
-
-pub use crate::tokens::refresher::{
-    OAuthRefresh, REFRESH_LEASE_TTL, REFRESH_MARGIN, RefreshError, RefreshFailure, TokenRefresher,
-};
+use crate::tokens::REFRESH_MARGIN;
 
 /// How long a connection secret read is reused (a refresh by another container shows up
 /// within this; tokens that are about to expire are always re-read).

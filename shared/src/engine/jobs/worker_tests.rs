@@ -501,6 +501,7 @@ async fn a_deleted_kind_drops_its_jobs_and_forgets_its_links() {
     assert!(h.links(CONTACT).await.is_empty());
 }
 
+#[cfg(feature = "local")]
 #[tokio::test]
 async fn the_worker_runs_on_the_sqlite_store_and_queue() {
     use crate::adapters::memory::{ManualClock, MemoryGateway};
