@@ -6,6 +6,8 @@
 pub mod dynamodb;
 pub mod hubspot_gateway;
 mod hubspot_invoicing;
+#[cfg(any(test, feature = "testing"))]
+pub mod invoicing_fakes;
 pub mod memory;
 pub mod quickbooks_gateway;
 mod quickbooks_invoicing;

@@ -1,0 +1,729 @@
+//! In-memory HubSpot and QBO behind the invoicing ports: records, associations and the calls
+//! made, so each flow runs in a unit test (searches are not evaluated: they answer an error).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
+use crate::hubspot::associations::type_ids;
+use crate::hubspot::batch::{
+    BatchItem, BatchReadOptions, BatchReadOutcome, BatchWriteOutcome, ItemOutcome,
+};
+use crate::hubspot::error::ApiErrorBody;
+use crate::hubspot::objects::{AssociationRef, AssociationRefs};
+use crate::hubspot::search::{SearchRequest, SearchScan};
+use crate::hubspot::{
+    CreateInput, GetOptions, HubspotError, HubspotObject, ObjectType, PropertyDefinition,
+    PropertyGroup, PropertyWrites,
+};
+use crate::ports::invoicing::{
+    HubspotAssociations, HubspotCrmRecords, HubspotInvoices, HubspotLineItems, HubspotSchema,
+    HubspotTimeline, QboCatalog, QboCompanySetup, QboInvoices, QboPayments, WorkflowCallbacks,
+};
+use crate::quickbooks::entities::{Account, Customer, Invoice, Item, Payment, Preferences};
+use crate::quickbooks::error::ApiFault;
+use crate::quickbooks::{QboError, RequestId};
+
+type HsResult<T> = Result<T, HubspotError>;
+
+fn missing() -> ApiFault {
+    ApiFault {
+        status: 404,
+        fault_type: None,
+        errors: Vec::new(),
+        intuit_tid: None,
+    }
+}
+
+#[derive(Debug, Default)]
+struct Portal {
+    objects: BTreeMap<(ObjectType, String), HubspotObject>,
+    /// Both directions of each association.
+    associations: Vec<(ObjectType, String, ObjectType, String)>,
+    next_id: u64,
+    completed: Vec<(String, ExecutionState, OutputFields)>,
+}
+
+/// A HubSpot portal in memory.
+#[derive(Debug, Default)]
+pub struct FakeHubspot {
+    portal: Mutex<Portal>,
+}
+
+fn not_found() -> HubspotError {
+    HubspotError::NotFound {
+        body: Box::new(ApiErrorBody::default()),
+    }
+}
+
+/// The record type an inline association of `type_id` points to.
+fn target_of(type_id: u32) -> ObjectType {
+    match type_id {
+        type_ids::INVOICE_TO_CONTACT | type_ids::PAYMENT_TO_CONTACT => ObjectType::Contacts,
+        type_ids::INVOICE_TO_DEAL | type_ids::NOTE_TO_DEAL => ObjectType::Deals,
+        type_ids::LINE_ITEM_TO_INVOICE | type_ids::PAYMENT_TO_INVOICE => ObjectType::Invoices,
+        other => panic!("the fake does not know association type {other}"),
+    }
+}
+
+impl Portal {
+    fn insert(&mut self, object_type: ObjectType, properties: PropertyWrites) -> String {
+        self.next_id += 1;
+        let id = self.next_id.to_string();
+        let object = HubspotObject {
+            id: id.clone(),
+            properties: properties.into_iter().collect(),
+            ..HubspotObject::default()
+        };
+        self.objects.insert((object_type, id.clone()), object);
+        id
+    }
+
+    fn associate(&mut self, from: ObjectType, from_id: &str, to: ObjectType, to_id: &str) {
+        let pair = (from, from_id.to_owned(), to, to_id.to_owned());
+        if !self.associations.contains(&pair) {
+            self.associations.push(pair);
+            self.associations
+                .push((to, to_id.to_owned(), from, from_id.to_owned()));
+        }
+    }
+
+    fn find(
+        &self,
+        object_type: ObjectType,
+        id: &str,
+        id_property: Option<&str>,
+    ) -> Option<&HubspotObject> {
+        match id_property {
+            None => self.objects.get(&(object_type, id.to_owned())),
+            Some(p) => self
+                .objects
+                .iter()
+                .find(|((t, _), o)| *t == object_type && o.get(p) == Some(id))
+                .map(|(_, o)| o),
+        }
+    }
+
+    fn associated(&self, from: ObjectType, id: &str, to: ObjectType) -> Vec<String> {
+        self.associations
+            .iter()
+            .filter(|(f, fid, t, _)| *f == from && fid == id && *t == to)
+            .map(|(_, _, _, tid)| tid.clone())
+            .collect()
+    }
+
+    fn create(&mut self, object_type: ObjectType, input: &CreateInput) -> HubspotObject {
+        let id = self.insert(object_type, input.properties.clone());
+        for association in &input.associations {
+            for spec in &association.types {
+                let to = target_of(spec.association_type_id);
+                self.associate(object_type, &id, to, &association.to.id);
+            }
+        }
+        self.objects[&(object_type, id)].clone()
+    }
+
+    fn get(
+        &self,
+        object_type: ObjectType,
+        id: &str,
+        options: &GetOptions,
+    ) -> HsResult<HubspotObject> {
+        let mut found = self
+            .find(object_type, id, options.id_property.as_deref())
+            .cloned()
+            .ok_or_else(not_found)?;
+        for name in &options.associations {
+            let to = ObjectType::from_path_name(name).expect("a known object type");
+            let results = self
+                .associated(object_type, &found.id, to)
+                .into_iter()
+                .map(|id| AssociationRef { id, kind: None })
+                .collect();
+            found
+                .associations
+                .insert(name.clone(), AssociationRefs { results });
+        }
+        Ok(found)
+    }
+
+    fn read(
+        &self,
+        object_type: ObjectType,
+        ids: &[String],
+        options: &BatchReadOptions,
+    ) -> BatchReadOutcome {
+        let mut outcome = BatchReadOutcome::default();
+        for id in ids {
+            match self.find(object_type, id, options.id_property.as_deref()) {
+                Some(o) => outcome.found.push(o.clone()),
+                None => outcome.missing.push(id.clone()),
+            }
+        }
+        outcome
+    }
+
+    fn update(
+        &mut self,
+        object_type: ObjectType,
+        id: &str,
+        properties: &PropertyWrites,
+    ) -> HsResult<()> {
+        let object = self
+            .objects
+            .get_mut(&(object_type, id.to_owned()))
+            .ok_or_else(not_found)?;
+        object.properties.extend(properties.clone());
+        Ok(())
+    }
+
+    /// Archived records lose their associations, as in HubSpot.
+    fn archive(&mut self, object_type: ObjectType, id: &str) -> HsResult<()> {
+        self.objects
+            .remove(&(object_type, id.to_owned()))
+            .ok_or_else(not_found)?;
+        self.associations.retain(|(f, fid, t, tid)| {
+            !((*f == object_type && fid == id) || (*t == object_type && tid == id))
+        });
+        Ok(())
+    }
+}
+
+impl FakeHubspot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Portal> {
+        self.portal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a record (as a user would in HubSpot) and returns its id.
+    pub fn add(&self, object_type: ObjectType, properties: &[(&str, &str)]) -> String {
+        let props = properties
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.lock().insert(object_type, props)
+    }
+
+    pub fn link(&self, from: ObjectType, from_id: &str, to: ObjectType, to_id: &str) {
+        self.lock().associate(from, from_id, to, to_id);
+    }
+
+    /// Every record of `object_type`.
+    pub fn all(&self, object_type: ObjectType) -> Vec<HubspotObject> {
+        self.lock()
+            .objects
+            .iter()
+            .filter(|((t, _), _)| *t == object_type)
+            .map(|(_, o)| o.clone())
+            .collect()
+    }
+
+    pub fn linked(&self, from: ObjectType, id: &str, to: ObjectType) -> Vec<String> {
+        self.lock().associated(from, id, to)
+    }
+
+    /// The workflow callbacks completed, in order.
+    pub fn completed(&self) -> Vec<(String, ExecutionState, OutputFields)> {
+        self.lock().completed.clone()
+    }
+}
+
+#[async_trait]
+impl HubspotInvoices for FakeHubspot {
+    async fn get_invoice(&self, id: &str, options: &GetOptions) -> HsResult<HubspotObject> {
+        self.lock().get(ObjectType::Invoices, id, options)
+    }
+    async fn read_invoices(
+        &self,
+        ids: &[String],
+        options: &BatchReadOptions,
+    ) -> HsResult<BatchReadOutcome> {
+        Ok(self.lock().read(ObjectType::Invoices, ids, options))
+    }
+    async fn search_invoices(&self, _request: &SearchRequest) -> HsResult<SearchScan> {
+        Err(HubspotError::InvalidRequest(
+            "the in-memory HubSpot does not evaluate searches".into(),
+        ))
+    }
+    async fn create_invoice(&self, input: &CreateInput) -> HsResult<HubspotObject> {
+        Ok(self.lock().create(ObjectType::Invoices, input))
+    }
+    async fn update_invoice(&self, id: &str, properties: &PropertyWrites) -> HsResult<()> {
+        self.lock().update(ObjectType::Invoices, id, properties)
+    }
+    async fn archive_invoice(&self, id: &str) -> HsResult<()> {
+        self.lock().archive(ObjectType::Invoices, id)
+    }
+}
+
+#[async_trait]
+impl HubspotLineItems for FakeHubspot {
+    async fn read_line_items(
+        &self,
+        ids: &[String],
+        options: &BatchReadOptions,
+    ) -> HsResult<BatchReadOutcome> {
+        Ok(self.lock().read(ObjectType::LineItems, ids, options))
+    }
+    async fn create_line_items(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
+        let mut portal = self.lock();
+        let items = inputs
+            .iter()
+            .enumerate()
+            .map(|(n, input)| BatchItem {
+                key: n.to_string(),
+                object_write_trace_id: n.to_string(),
+                outcome: ItemOutcome::Written(portal.create(ObjectType::LineItems, input)),
+            })
+            .collect();
+        BatchWriteOutcome {
+            items,
+            requests: 1,
+            ..BatchWriteOutcome::default()
+        }
+    }
+    async fn archive_line_items(&self, ids: &[String]) -> HsResult<usize> {
+        let mut portal = self.lock();
+        Ok(ids
+            .iter()
+            .filter(|id| portal.archive(ObjectType::LineItems, id).is_ok())
+            .count())
+    }
+}
+
+#[async_trait]
+impl HubspotCrmRecords for FakeHubspot {
+    async fn get_record(
+        &self,
+        object_type: ObjectType,
+        id: &str,
+        options: &GetOptions,
+    ) -> HsResult<HubspotObject> {
+        self.lock().get(object_type, id, options)
+    }
+    async fn read_records(
+        &self,
+        object_type: ObjectType,
+        ids: &[String],
+        options: &BatchReadOptions,
+    ) -> HsResult<BatchReadOutcome> {
+        Ok(self.lock().read(object_type, ids, options))
+    }
+    async fn update_record(
+        &self,
+        object_type: ObjectType,
+        id: &str,
+        properties: &PropertyWrites,
+    ) -> HsResult<()> {
+        self.lock().update(object_type, id, properties)
+    }
+}
+
+#[async_trait]
+impl HubspotAssociations for FakeHubspot {
+    async fn associated_ids(
+        &self,
+        from: ObjectType,
+        id: &str,
+        to: ObjectType,
+    ) -> HsResult<Vec<String>> {
+        Ok(self.lock().associated(from, id, to))
+    }
+    async fn associate_default(
+        &self,
+        from: ObjectType,
+        from_id: &str,
+        to: ObjectType,
+        to_id: &str,
+    ) -> HsResult<()> {
+        self.lock().associate(from, from_id, to, to_id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl HubspotTimeline for FakeHubspot {
+    async fn create_note(&self, input: &CreateInput) -> HsResult<HubspotObject> {
+        Ok(self.lock().create(ObjectType::Notes, input))
+    }
+    async fn create_payment_record(&self, input: &CreateInput) -> HsResult<HubspotObject> {
+        Ok(self.lock().create(ObjectType::CommercePayments, input))
+    }
+    async fn archive_payment_record(&self, id: &str) -> HsResult<()> {
+        self.lock().archive(ObjectType::CommercePayments, id)
+    }
+}
+
+#[async_trait]
+impl HubspotSchema for FakeHubspot {
+    async fn ensure_properties(
+        &self,
+        _t: ObjectType,
+        _wanted: &[PropertyDefinition],
+    ) -> HsResult<()> {
+        // Records in memory take any property.
+        Ok(())
+    }
+    async fn ensure_property_group(&self, _t: ObjectType, _group: &PropertyGroup) -> HsResult<()> {
+        Ok(())
+    }
+    async fn ensure_link_properties(&self) -> HsResult<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl WorkflowCallbacks for FakeHubspot {
+    async fn complete_action_callback(
+        &self,
+        callback_id: &str,
+        state: ExecutionState,
+        outputs: &OutputFields,
+    ) -> HsResult<()> {
+        self.lock()
+            .completed
+            .push((callback_id.to_owned(), state, outputs.clone()));
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+struct Company {
+    invoices: BTreeMap<String, Invoice>,
+    payments: BTreeMap<String, Payment>,
+    created: Vec<String>,
+    next_id: u64,
+}
+
+/// A QBO company in memory.
+#[derive(Debug, Default)]
+pub struct FakeQbo {
+    company: Mutex<Company>,
+}
+
+impl FakeQbo {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Company> {
+        self.company.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts (or replaces) an invoice as QBO holds it.
+    pub fn put_invoice(&self, invoice: Invoice) {
+        let id = invoice.id.clone().expect("an invoice with an Id");
+        self.lock().invoices.insert(id, invoice);
+    }
+
+    pub fn delete_invoice(&self, id: &str) {
+        self.lock().invoices.remove(id);
+    }
+
+    pub fn put_payment(&self, payment: Payment) {
+        let id = payment.id.clone().expect("a payment with an Id");
+        self.lock().payments.insert(id, payment);
+    }
+
+    /// The invoices created through the port.
+    pub fn created_invoices(&self) -> Vec<Invoice> {
+        let company = self.lock();
+        company
+            .created
+            .iter()
+            .filter_map(|id| company.invoices.get(id).cloned())
+            .collect()
+    }
+}
+
+#[async_trait]
+impl QboInvoices for FakeQbo {
+    async fn read_invoice(&self, id: &str) -> Result<Invoice, QboError> {
+        self.lock()
+            .invoices
+            .get(id)
+            .cloned()
+            .ok_or_else(|| QboError::NotFound(missing()))
+    }
+    async fn create_invoice(
+        &self,
+        invoice: &Invoice,
+        _request_id: &RequestId,
+    ) -> Result<Invoice, QboError> {
+        let mut company = self.lock();
+        company.next_id += 1;
+        let id = format!("9{}", company.next_id);
+        let mut created = invoice.clone();
+        created.id = Some(id.clone());
+        company.invoices.insert(id.clone(), created.clone());
+        company.created.push(id);
+        Ok(created)
+    }
+    async fn send_invoice(&self, id: &str, _send_to: Option<&str>) -> Result<Invoice, QboError> {
+        let mut company = self.lock();
+        let invoice = company
+            .invoices
+            .get_mut(id)
+            .ok_or_else(|| QboError::NotFound(missing()))?;
+        invoice.email_status = Some("EmailSent".into());
+        Ok(invoice.clone())
+    }
+}
+
+#[async_trait]
+impl QboPayments for FakeQbo {
+    async fn read_payment(&self, id: &str) -> Result<Payment, QboError> {
+        self.lock()
+            .payments
+            .get(id)
+            .cloned()
+            .ok_or_else(|| QboError::NotFound(missing()))
+    }
+}
+
+#[async_trait]
+impl QboCompanySetup for FakeQbo {
+    async fn preferences(&self) -> Result<Preferences, QboError> {
+        Ok(Preferences::default())
+    }
+    async fn income_accounts(&self) -> Result<Vec<Account>, QboError> {
+        Ok(Vec::new())
+    }
+}
+
+#[async_trait]
+impl QboCatalog for FakeQbo {
+    async fn create_customer(
+        &self,
+        customer: &Customer,
+        _request_id: &RequestId,
+    ) -> Result<Customer, QboError> {
+        let mut created = customer.clone();
+        created.id = Some("c-new".into());
+        Ok(created)
+    }
+    async fn create_item(&self, item: &Item, _request_id: &RequestId) -> Result<Item, QboError> {
+        let mut created = item.clone();
+        created.id = Some("i-new".into());
+        Ok(created)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::engine::invoicing::action::{
+        ActionInputs, ActionResult, CreateInvoiceJob, InvoiceAction,
+    };
+    use crate::engine::invoicing::invoices::properties::QBO_STATUS;
+    use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings, MirrorOutcome};
+    use crate::engine::invoicing::payments::PaymentMirror;
+
+    struct Rig {
+        hs: Arc<FakeHubspot>,
+        qbo: Arc<FakeQbo>,
+        mirror: InvoiceMirror,
+        contact: String,
+        deal: String,
+    }
+
+    fn today() -> NaiveDate {
+        "2026-05-10".parse().unwrap()
+    }
+
+    fn invoice(sync_token: &str, amount: &str, note: Option<&str>) -> Invoice {
+        let mut json = serde_json::json!({
+            "Id": "41", "SyncToken": sync_token, "DocNumber": "1001",
+            "TxnDate": "2026-05-01", "DueDate": "2026-06-01",
+            "CustomerRef": {"value": "7", "name": "Ada"},
+            "Line": [{"Amount": amount, "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": {"value": "3"}, "Qty": 1, "UnitPrice": amount}}],
+            "TotalAmt": amount, "Balance": amount,
+        });
+        if let Some(note) = note {
+            json["PrivateNote"] = note.into();
+        }
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn rig() -> Rig {
+        let hs = Arc::new(FakeHubspot::default());
+        let qbo = Arc::new(FakeQbo::default());
+        let contact = hs.add(
+            ObjectType::Contacts,
+            &[("qbo_customer_id", "7"), ("email", "ada@example.com")],
+        );
+        hs.add(
+            ObjectType::Products,
+            &[("qbo_item_id", "3"), ("name", "Consulting")],
+        );
+        let deal = hs.add(ObjectType::Deals, &[("hs_is_closed", "false")]);
+        hs.link(ObjectType::Contacts, &contact, ObjectType::Deals, &deal);
+        let settings = InvoiceSyncSettings {
+            contact_open_deal_fallback: true,
+            ..InvoiceSyncSettings::default()
+        };
+        let mirror = InvoiceMirror::new(hs.clone(), qbo.clone(), settings);
+        Rig {
+            hs,
+            qbo,
+            mirror,
+            contact,
+            deal,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_invoice_is_created_updated_then_voided_in_hubspot() {
+        let r = rig();
+        r.qbo.put_invoice(invoice("0", "100", None));
+        let created = r.mirror.sync_invoice("41", today()).await.unwrap();
+        assert_eq!(created.outcome, MirrorOutcome::Created);
+        let id = created.hubspot_id.clone().unwrap();
+        let invoices = r.hs.all(ObjectType::Invoices);
+        assert_eq!(invoices.len(), 1);
+        assert_eq!(invoices[0].get("hs_invoice_status"), Some("open"));
+        assert_eq!(
+            r.hs.linked(ObjectType::Invoices, &id, ObjectType::Contacts),
+            vec![r.contact.clone()]
+        );
+        assert_eq!(
+            r.hs.linked(ObjectType::Invoices, &id, ObjectType::Deals),
+            vec![r.deal.clone()]
+        );
+        assert_eq!(
+            r.hs.linked(ObjectType::Invoices, &id, ObjectType::LineItems)
+                .len(),
+            1
+        );
+
+        let again = r.mirror.sync_invoice("41", today()).await.unwrap();
+        assert_eq!(again.outcome, MirrorOutcome::Unchanged);
+
+        r.qbo.put_invoice(invoice("1", "150", None));
+        let updated = r.mirror.sync_invoice("41", today()).await.unwrap();
+        assert_eq!(updated.outcome, MirrorOutcome::Updated);
+        assert_eq!(updated.hubspot_id.as_deref(), Some(id.as_str()));
+        // New lines replace the old ones.
+        let lines =
+            r.hs.linked(ObjectType::Invoices, &id, ObjectType::LineItems);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(r.hs.all(ObjectType::LineItems).len(), 1);
+
+        r.qbo.put_invoice(invoice("2", "0", Some("Voided")));
+        let voided = r.mirror.sync_invoice("41", today()).await.unwrap();
+        assert_eq!(voided.outcome, MirrorOutcome::Voided);
+        let hs = &r.hs.all(ObjectType::Invoices)[0];
+        assert_eq!(hs.get("hs_invoice_status"), Some("voided"));
+        assert_eq!(hs.get(QBO_STATUS), Some("voided"));
+    }
+
+    #[tokio::test]
+    async fn a_payment_notes_each_deal_exactly_once() {
+        let r = rig();
+        r.qbo.put_invoice(invoice("0", "100", None));
+        r.qbo.put_payment(
+            serde_json::from_value(serde_json::json!({
+                "Id": "p1", "TxnDate": "2026-05-09", "TotalAmt": "40",
+                "Line": [{"Amount": "40", "LinkedTxn": [{"TxnId": "41", "TxnType": "Invoice"}]}],
+            }))
+            .unwrap(),
+        );
+        let payments = PaymentMirror::new(&r.mirror);
+        let first = payments.sync_payment("p1", today()).await.unwrap();
+        assert_eq!(first.invoices, ["41"]);
+        assert_eq!(first.notes_created, 1);
+        let notes = r.hs.all(ObjectType::Notes);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(
+            r.hs.linked(ObjectType::Notes, &notes[0].id, ObjectType::Deals),
+            vec![r.deal.clone()]
+        );
+
+        let repeat = payments.sync_payment("p1", today()).await.unwrap();
+        assert_eq!(repeat.notes_created, 0);
+        assert_eq!(r.hs.all(ObjectType::Notes).len(), 1);
+    }
+
+    fn action_job(deal: &str) -> CreateInvoiceJob {
+        CreateInvoiceJob {
+            callback_id: "cb-1".into(),
+            portal_id: 7,
+            deal_id: deal.into(),
+            inputs: ActionInputs::default(),
+        }
+    }
+
+    /// A deal with one line item of a linked product and one contact with `contact` values.
+    fn action_deal(r: &Rig, contact: &[(&str, &str)]) -> String {
+        let product = r.hs.all(ObjectType::Products)[0].id.clone();
+        let deal = r.hs.add(ObjectType::Deals, &[("dealname", "Engine")]);
+        let line = r.hs.add(
+            ObjectType::LineItems,
+            &[
+                ("name", "Consulting"),
+                ("quantity", "2"),
+                ("price", "50"),
+                ("hs_product_id", &product),
+            ],
+        );
+        r.hs.link(ObjectType::Deals, &deal, ObjectType::LineItems, &line);
+        let person = r.hs.add(ObjectType::Contacts, contact);
+        r.hs.link(ObjectType::Deals, &deal, ObjectType::Contacts, &person);
+        deal
+    }
+
+    #[tokio::test]
+    async fn the_action_creates_the_qbo_invoice_and_completes_the_callback() {
+        let r = rig();
+        let deal = action_deal(&r, &[("email", "bo@example.com"), ("qbo_customer_id", "8")]);
+        let result = InvoiceAction::new(&r.mirror)
+            .run(&action_job(&deal), today())
+            .await
+            .unwrap();
+        let created = r.qbo.created_invoices();
+        assert_eq!(created.len(), 1);
+        assert_eq!(created[0].customer_ref.as_ref().unwrap().value, "8");
+        assert_eq!(
+            created[0]
+                .line
+                .iter()
+                .filter_map(|l| l.amount)
+                .sum::<rust_decimal::Decimal>(),
+            rust_decimal::Decimal::from(100)
+        );
+        let ActionResult::Success(outputs) = result else {
+            panic!("{result:?}");
+        };
+        assert_eq!(outputs.get("qbo_invoice_id"), created[0].id.as_ref());
+        let completed = r.hs.completed();
+        assert_eq!(completed.len(), 1);
+        assert_eq!(
+            (completed[0].0.as_str(), completed[0].1),
+            ("cb-1", ExecutionState::Success)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_action_refuses_a_contact_without_email() {
+        let r = rig();
+        let deal = action_deal(&r, &[("firstname", "Bo"), ("qbo_customer_id", "8")]);
+        let result = InvoiceAction::new(&r.mirror)
+            .run(&action_job(&deal), today())
+            .await
+            .unwrap();
+        let ActionResult::Failed(message) = result else {
+            panic!("{result:?}");
+        };
+        assert!(
+            message.to_lowercase().contains("e-mail") || message.to_lowercase().contains("email"),
+            "{message}"
+        );
+        assert!(r.qbo.created_invoices().is_empty());
+        let completed = r.hs.completed();
+        assert_eq!(completed.len(), 1);
+        assert_eq!(completed[0].1, ExecutionState::FailContinue);
+        assert_eq!(completed[0].2.get("error_message"), Some(&message));
+    }
+}
