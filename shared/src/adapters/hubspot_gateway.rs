@@ -19,10 +19,10 @@ use crate::hubspot::{
     ObjectType, PropertyWrites, UpdateInput, UpsertInput,
 };
 use crate::mapping::mapping_set::MappingSet;
-use crate::model::{ConnectionSettings, NativeValues, ObjectKind, Record, Side};
+use crate::model::{ConnectionSettings, NativeValues, ObjectKind, Record, Side, descriptor};
 use crate::ports::{
     Changes, Clock, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError,
-    RecordErrorKind, RecordGateway, UpdateRequest, qbo_id_property,
+    RecordErrorKind, RecordGateway, UpdateRequest,
 };
 
 /// Search is eventually consistent (§2.4): `changed_since` never moves its watermark closer
@@ -67,7 +67,7 @@ impl HubspotGateway {
         let mut all: BTreeSet<String> = properties.into_iter().collect();
         all.insert("hs_object_id".to_owned());
         all.insert(object_type.last_modified_property().to_owned());
-        all.insert(qbo_id_property(kind).to_owned());
+        all.insert(descriptor(kind).hubspot.qbo_id_property.to_owned());
         self.properties.insert(kind, all.into_iter().collect());
         self
     }
@@ -211,32 +211,38 @@ impl HubspotGateway {
     }
 }
 
-/// The unique property a create upserts on, with its value. Contacts with an email upsert by
-/// email, so an existing contact with that email is linked rather than clashed with (§2.5).
+/// The unique property a create upserts on, with its value. A kind's natural unique property
+/// comes first (contacts with an email upsert by email, so an existing contact with that email
+/// is linked rather than clashed with, §2.5; the value is compared trimmed and lower-cased).
 /// Everything else upserts by the QBO id the engine puts in every HubSpot create (records
-/// created in HubSpot always come from a QBO record): `qbo_id_property(kind)` has
+/// created in HubSpot always come from a QBO record): the kind's `qbo_id_property` has
 /// `hasUniqueValue` (`ensure_schema`), so it can be an upsert `idProperty` (§2.1).
 fn upsert_key(kind: ObjectKind, values: &NativeValues) -> Option<(&'static str, String)> {
-    if kind == ObjectKind::Contact
-        && let Some(email) = text_value(values, "email")
+    let facts = &descriptor(kind).hubspot;
+    if let Some((property, value)) = facts
+        .unique_properties
+        .iter()
+        .find_map(|p| text_value(values, p).map(|v| (*p, v)))
     {
-        return Some(("email", email.trim().to_lowercase()));
+        return Some((property, value.trim().to_lowercase()));
     }
-    let property = qbo_id_property(kind);
+    let property = facts.qbo_id_property;
     text_value(values, property).map(|id| (property, id.trim().to_owned()))
 }
 
 fn missing_upsert_key(kind: ObjectKind) -> RecordError {
-    let property = qbo_id_property(kind);
-    let also = match kind {
-        ObjectKind::Contact => "an email or ",
-        ObjectKind::Product | ObjectKind::Invoice | ObjectKind::Payment => "",
-    };
+    let facts = &descriptor(kind).hubspot;
+    let property = facts.qbo_id_property;
+    let also: String = facts
+        .unique_properties
+        .iter()
+        .map(|p| format!("an {p} or "))
+        .collect();
     RecordError::new(
         RecordErrorKind::Validation,
         format!(
             "a HubSpot {} create needs {also}the QuickBooks id ({property}) to be safe to retry",
-            kind.vendor_name(Side::Hubspot)
+            facts.record_name
         ),
     )
 }
@@ -244,28 +250,21 @@ fn missing_upsert_key(kind: ObjectKind) -> RecordError {
 /// The unique HubSpot property that links a two-way kind's record to its QBO record
 /// (`qbo_customer_id` on contacts, `qbo_item_id` on products); `None` for mirrored kinds.
 pub fn link_property(kind: ObjectKind) -> Option<PropertyDefinition> {
-    let (label, group) = match kind {
-        ObjectKind::Contact => ("QuickBooks customer ID", "contactinformation"),
-        ObjectKind::Product => ("QuickBooks item ID", "productinformation"),
-        ObjectKind::Invoice | ObjectKind::Payment => return None,
-    };
-    Some(PropertyDefinition::text(qbo_id_property(kind), label, group).unique())
+    let facts = &descriptor(kind).hubspot;
+    let link = facts.link_property?;
+    Some(PropertyDefinition::text(facts.qbo_id_property, link.label, link.group).unique())
 }
 
 /// The HubSpot object behind an engine kind.
 pub fn object_type(kind: ObjectKind) -> ObjectType {
-    match kind {
-        ObjectKind::Contact => ObjectType::Contacts,
-        ObjectKind::Product => ObjectType::Products,
-        ObjectKind::Invoice => ObjectType::Invoices,
-        ObjectKind::Payment => ObjectType::CommercePayments,
-    }
+    let path = descriptor(kind).hubspot.object_path;
+    ObjectType::from_path_name(path).expect("every kind's object_path is a known HubSpot object")
 }
 
-/// Properties with `hasUniqueValue` (or `email` on contacts): readable by `idProperty`,
-/// consistently, archived included, instead of through lagging search.
+/// Properties with `hasUniqueValue` (or a natural unique one such as `email` on contacts):
+/// readable by `idProperty`, consistently, archived included, instead of through lagging search.
 fn is_unique_key(kind: ObjectKind, property: &str) -> bool {
-    property == qbo_id_property(kind) || (kind == ObjectKind::Contact && property == "email")
+    descriptor(kind).is_hubspot_unique(property)
 }
 
 fn to_record(kind: ObjectKind, object: &HubspotObject) -> Record {

@@ -4,12 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{InboundRequest, IntakeError, IntakeOutcome, check_size};
-use crate::adapters::hubspot_gateway::object_type;
-use crate::hubspot::objects::ObjectType;
 use crate::hubspot::webhook::{
     EventAction, SignedRequest, WebhookEvent, WebhookVerifier, parse_events,
 };
-use crate::model::{ObjectKind, Side};
+use crate::model::{ObjectKind, Side, kinds::KINDS};
 use crate::ports::{Job, JobReason, LinkStore, dedup_jobs};
 
 /// Verifies, parses and routes one HubSpot webhook delivery. `app_id` is our HubSpot app's
@@ -85,7 +83,8 @@ pub async fn hubspot_delivery(
 fn record_targets(event: &WebhookEvent) -> Result<Vec<(ObjectKind, String)>, String> {
     let what = &event.subscription_type;
     let kind = event
-        .object_type
+        .object_type_id
+        .as_deref()
         .and_then(kind_of)
         .ok_or_else(|| format!("{what}: object type not synced"))?;
     let mut ids: Vec<String> = match &event.action {
@@ -124,8 +123,11 @@ fn record_targets(event: &WebhookEvent) -> Result<Vec<(ObjectKind, String)>, Str
 }
 
 /// The synced kind a HubSpot object type holds, derived from the gateway's one mapping.
-fn kind_of(object: ObjectType) -> Option<ObjectKind> {
-    ObjectKind::TWO_WAY
-        .into_iter()
-        .find(|kind| object_type(*kind) == object)
+/// The two-way kind whose HubSpot object the event is about (webhooks name objects by their
+/// type id; legacy `contact.*` subscription types are read as that id too).
+fn kind_of(object_type_id: &str) -> Option<ObjectKind> {
+    KINDS
+        .iter()
+        .find(|d| d.is_two_way() && d.hubspot.object_type_id == object_type_id)
+        .map(|d| d.kind)
 }

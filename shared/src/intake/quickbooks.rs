@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::{InboundRequest, IntakeError, IntakeOutcome, check_size};
-use crate::model::{ObjectKind, Side};
+use crate::model::{ObjectKind, Side, kinds::KINDS};
 use crate::ports::{Job, JobReason, LinkStore, dedup_jobs};
 use crate::quickbooks::webhook::events::{EntityChange, check_content_type, parse_delivery};
 use crate::quickbooks::webhook::signature::{SIGNATURE_HEADER, verify_signature};
@@ -79,9 +79,10 @@ fn changed_ids(change: &EntityChange) -> Vec<String> {
 
 /// The kind a QBO entity name holds: two-way (Customer, Item) or mirrored (Invoice, Payment).
 /// Whether the kind is enabled is the worker's decision (settings may change while queued).
+/// The kind whose QBO entity the notification names (webhooks use the entity name).
 fn kind_of(entity: &str) -> Option<ObjectKind> {
-    ObjectKind::ALL.into_iter().find(|kind| {
-        kind.vendor_name(Side::Quickbooks)
-            .eq_ignore_ascii_case(entity)
-    })
+    KINDS
+        .iter()
+        .find(|d| d.qbo.entity.eq_ignore_ascii_case(entity))
+        .map(|d| d.kind)
 }

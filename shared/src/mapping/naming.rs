@@ -1,10 +1,10 @@
 //! Names QBO requires to be unique (Customer `DisplayName`, Item `Name`): the base name derived
-//! for a new record and the deterministic suffix used after each 6240 duplicate-name answer.
+//! by the kind's `NameRule` (`model::kinds`) and the deterministic suffix after each 6240 answer.
 
 use serde::{Deserialize, Serialize};
 
 use super::qbo_fields::qbo_field;
-use crate::model::{CanonicalValues, NameSuffixRule, ObjectKind};
+use crate::model::{CanonicalValues, NameSuffixRule, ObjectKind, descriptor};
 
 /// The unique name of a record about to be created in QBO, and how to vary it on collision.
 /// Customer `DisplayName` is not a mapped field, so a suffix stays in QBO. Item `Name` is mapped
@@ -58,26 +58,18 @@ pub fn unique_name_for_create(
             .map(|v| clean_name(&v.as_text()))
             .filter(|s| !s.is_empty())
     };
-    let (field, base, suffix_key) = match kind {
-        ObjectKind::Contact => {
-            let person = [text("firstname"), text("lastname")]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let base = Some(person)
-                .filter(|p| !p.is_empty())
-                .or_else(|| text("company"))
-                .or_else(|| text("email"))?;
-            ("DisplayName", base, text("email"))
-        }
-        ObjectKind::Product => {
-            let base = text("name").or_else(|| text("hs_sku"))?;
-            ("Name", base, text("hs_sku"))
-        }
-        // Mirrored kinds are never created in QBO by the sync: no unique name to invent.
-        ObjectKind::Invoice | ObjectKind::Payment => return None,
-    };
+    // Mirrored kinds are never created in QBO by the sync: no unique name to invent.
+    let name_rule = descriptor(kind).qbo.unique_name?;
+    let base = name_rule.base.iter().find_map(|group| {
+        let joined = group
+            .iter()
+            .filter_map(|field| text(field))
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!joined.is_empty()).then_some(joined)
+    })?;
+    let field = name_rule.field;
+    let suffix_key = text(name_rule.suffix_key);
     let max_len = qbo_field(kind, field)
         .and_then(|f| f.max_len)
         .expect("unique-name fields are known text fields");

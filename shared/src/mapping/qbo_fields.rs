@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::model::{CanonicalValue, ObjectKind};
+use crate::model::{CanonicalValue, ObjectKind, descriptor};
 
 /// The JSON type QBO uses for a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,13 +114,23 @@ const ITEM_FIELDS: &[QboField] = &[
     text("ClassRef.value", 20),
 ];
 
-/// The writable fields of the QBO entity that `kind` maps to.
+/// The writable fields of the QBO entity that `kind` maps to (its descriptor's `qbo.entity`).
 pub fn qbo_fields(kind: ObjectKind) -> &'static [QboField] {
-    match kind {
-        ObjectKind::Contact => CUSTOMER_FIELDS,
-        ObjectKind::Product => ITEM_FIELDS,
-        // Mirrored kinds have fixed properties (`engine::invoicing::invoices::properties`), no mappings.
-        ObjectKind::Invoice | ObjectKind::Payment => &[],
+    let facts = descriptor(kind);
+    if !facts.is_two_way() {
+        // Mirrored kinds have fixed properties (`engine::invoicing::invoices::properties`), no
+        // mappings.
+        return &[];
+    }
+    entity_fields(facts.qbo.entity)
+}
+
+/// The writable fields of a QBO entity mappings may use.
+fn entity_fields(entity: &str) -> &'static [QboField] {
+    match entity {
+        "Customer" => CUSTOMER_FIELDS,
+        "Item" => ITEM_FIELDS,
+        _ => &[],
     }
 }
 

@@ -158,26 +158,12 @@ impl ObjectKind {
 
     /// Stable name used in jobs, storage keys and settings (`"contact"`, `"invoice"`…).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Contact => "contact",
-            ObjectKind::Product => "product",
-            ObjectKind::Invoice => "invoice",
-            ObjectKind::Payment => "payment",
-        }
+        super::kinds::descriptor(self).name
     }
 
     /// The vendor's name for this kind's object on a side, for messages and logs.
     pub fn vendor_name(self, side: Side) -> &'static str {
-        match (self, side) {
-            (ObjectKind::Contact, Side::Hubspot) => "contact",
-            (ObjectKind::Contact, Side::Quickbooks) => "Customer",
-            (ObjectKind::Product, Side::Hubspot) => "product",
-            (ObjectKind::Product, Side::Quickbooks) => "Item",
-            (ObjectKind::Invoice, Side::Hubspot) => "invoice",
-            (ObjectKind::Invoice, Side::Quickbooks) => "Invoice",
-            (ObjectKind::Payment, Side::Hubspot) => "payment",
-            (ObjectKind::Payment, Side::Quickbooks) => "Payment",
-        }
+        super::kinds::descriptor(self).vendor_name(side)
     }
 }
 

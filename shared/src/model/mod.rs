@@ -4,6 +4,7 @@
 pub mod action;
 pub mod canonical;
 pub mod ids;
+pub mod kinds;
 pub mod link;
 pub mod record;
 pub mod settings;
@@ -11,6 +12,7 @@ pub mod settings;
 pub use action::{ActionExecution, ActionInputs};
 pub use canonical::{CanonicalValue, CanonicalValues};
 pub use ids::{ConnectionId, InvalidConnectionId, ObjectKind, Side, UnknownName};
+pub use kinds::{KindDescriptor, descriptor};
 pub use link::Link;
 pub use record::{NativeValues, Record};
 pub use settings::{

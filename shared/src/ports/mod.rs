@@ -17,7 +17,7 @@ pub use job_queue::{Delivery, Job, JobQueue, JobReason, Lane, QueueError, Receip
 pub use link_store::{Claim, ClaimOutcome, Cursor, Lease, LinkStore, RecordRef, StoreError};
 pub use record_gateway::{
     Changes, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError, RecordErrorKind,
-    RecordGateway, UpdateRequest, qbo_id_property,
+    RecordGateway, UpdateRequest,
 };
 pub use sync_status::{ConflictNote, FailureDetail, SyncLogEntry, SyncOutcome, SyncStatus};
 pub use token_vault::{AppCredentials, SideTokens, TokenVault, VaultError};

@@ -9,20 +9,10 @@ use chrono::{DateTime, Utc};
 use crate::http::{ClassifyRetry, RetryClass};
 use crate::model::{NativeValues, ObjectKind, Record, Side};
 
-/// The HubSpot property that holds the linked QBO id (unique; created by
-/// `RecordGateway::ensure_schema` on the HubSpot side, written by the engine when it links).
-pub fn qbo_id_property(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Contact => "qbo_customer_id",
-        ObjectKind::Product => "qbo_item_id",
-        ObjectKind::Invoice => "qbo_invoice_id",
-        ObjectKind::Payment => "qbo_payment_id",
-    }
-}
-
 /// Create one record. `idempotency_key` is deterministic (≤ 36 chars, a UUID v5 derived from
 /// connection, kind, source record and its version) so a retried create replays: QBO sends it
-/// as `requestid`; HubSpot creates are upserts (on `email`, else on `qbo_id_property(kind)`,
+/// as `requestid`; HubSpot creates are upserts (on a natural unique property such as
+/// `email`, else on the kind's `qbo_id_property` of `model::kinds`,
 /// both unique), so a replay updates the record the first attempt made.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateRequest {

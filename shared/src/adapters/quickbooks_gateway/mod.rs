@@ -12,7 +12,7 @@ use tokio::sync::OnceCell;
 
 use crate::http::{ClassifyRetry, RetryClass};
 use crate::mapping::{QboFieldType, qbo_fields::qbo_field};
-use crate::model::{NativeValues, ObjectKind, Record, Side};
+use crate::model::{NativeValues, ObjectKind, Record, Side, descriptor};
 use crate::ports::{
     Changes, Clock, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError,
     RecordErrorKind, RecordGateway, UpdateRequest,
@@ -399,6 +399,49 @@ pub(crate) fn gateway_error(error: QboError) -> GatewayError {
     }
 }
 
+/// Runs `$call` with the type alias `$E` bound to the QBO entity type named `$entity`
+/// (a kind's `qbo.entity`). Name-list entities only: the ones the two-way sync writes.
+macro_rules! with_name_list_entity {
+    ($entity:expr, $E:ident => $call:expr) => {{
+        let entity: &str = $entity;
+        if entity == Customer::NAME {
+            type $E = Customer;
+            $call
+        } else if entity == Item::NAME {
+            type $E = Item;
+            $call
+        } else {
+            Err(unknown_entity(entity))
+        }
+    }};
+}
+
+/// As `with_name_list_entity!`, over every QBO entity the sync reads (mirrored ones too).
+macro_rules! with_entity {
+    ($entity:expr, $E:ident => $call:expr) => {{
+        let entity: &str = $entity;
+        if entity == Invoice::NAME {
+            type $E = Invoice;
+            $call
+        } else if entity == Payment::NAME {
+            type $E = Payment;
+            $call
+        } else {
+            with_name_list_entity!(entity, $E => $call)
+        }
+    }};
+}
+
+/// The QBO entity `kind` is stored as, when the two-way sync may write it.
+fn written_entity(kind: ObjectKind) -> Result<&'static str, GatewayError> {
+    let descriptor = descriptor(kind);
+    if descriptor.is_two_way() {
+        Ok(descriptor.qbo.entity)
+    } else {
+        Err(mirrored_only(kind))
+    }
+}
+
 #[async_trait]
 impl RecordGateway for QuickbooksGateway {
     fn side(&self) -> Side {
@@ -406,19 +449,17 @@ impl RecordGateway for QuickbooksGateway {
     }
 
     async fn ensure_schema(&self, kinds: &[ObjectKind]) -> Result<(), GatewayError> {
-        if kinds.contains(&ObjectKind::Product) {
+        if kinds
+            .iter()
+            .any(|kind| descriptor(*kind).qbo.income_account_ref.is_some())
+        {
             self.income_account().await?;
         }
         Ok(())
     }
 
     async fn read(&self, kind: ObjectKind, ids: &[String]) -> Result<Vec<Record>, GatewayError> {
-        match kind {
-            ObjectKind::Contact => self.read_as::<Customer>(kind, ids).await,
-            ObjectKind::Product => self.read_as::<Item>(kind, ids).await,
-            ObjectKind::Invoice => self.read_as::<Invoice>(kind, ids).await,
-            ObjectKind::Payment => self.read_as::<Payment>(kind, ids).await,
-        }
+        with_entity!(descriptor(kind).qbo.entity, E => self.read_as::<E>(kind, ids).await)
     }
 
     async fn find_by_field(
@@ -427,11 +468,9 @@ impl RecordGateway for QuickbooksGateway {
         field_path: &str,
         values: &[String],
     ) -> Result<Vec<Record>, GatewayError> {
-        match kind {
-            ObjectKind::Contact => self.find_as::<Customer>(kind, field_path, values).await,
-            ObjectKind::Product => self.find_as::<Item>(kind, field_path, values).await,
-            ObjectKind::Invoice | ObjectKind::Payment => Err(mirrored_only(kind)),
-        }
+        with_name_list_entity!(written_entity(kind)?, E => {
+            self.find_as::<E>(kind, field_path, values).await
+        })
     }
 
     async fn create(
@@ -439,11 +478,7 @@ impl RecordGateway for QuickbooksGateway {
         kind: ObjectKind,
         requests: Vec<CreateRequest>,
     ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
-        match kind {
-            ObjectKind::Contact => self.create_as::<Customer>(kind, requests).await,
-            ObjectKind::Product => self.create_as::<Item>(kind, requests).await,
-            ObjectKind::Invoice | ObjectKind::Payment => Err(mirrored_only(kind)),
-        }
+        with_name_list_entity!(written_entity(kind)?, E => self.create_as::<E>(kind, requests).await)
     }
 
     async fn update(
@@ -451,11 +486,7 @@ impl RecordGateway for QuickbooksGateway {
         kind: ObjectKind,
         requests: Vec<UpdateRequest>,
     ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
-        match kind {
-            ObjectKind::Contact => self.update_as::<Customer>(kind, requests).await,
-            ObjectKind::Product => self.update_as::<Item>(kind, requests).await,
-            ObjectKind::Invoice | ObjectKind::Payment => Err(mirrored_only(kind)),
-        }
+        with_name_list_entity!(written_entity(kind)?, E => self.update_as::<E>(kind, requests).await)
     }
 
     async fn deactivate(
@@ -463,11 +494,7 @@ impl RecordGateway for QuickbooksGateway {
         kind: ObjectKind,
         requests: Vec<DeactivateRequest>,
     ) -> Result<Vec<Result<(), RecordError>>, GatewayError> {
-        match kind {
-            ObjectKind::Contact => self.deactivate_as::<Customer>(requests).await,
-            ObjectKind::Product => self.deactivate_as::<Item>(requests).await,
-            ObjectKind::Invoice | ObjectKind::Payment => Err(mirrored_only(kind)),
-        }
+        with_name_list_entity!(written_entity(kind)?, E => self.deactivate_as::<E>(requests).await)
     }
 
     async fn list_page(
@@ -475,12 +502,7 @@ impl RecordGateway for QuickbooksGateway {
         kind: ObjectKind,
         cursor: Option<String>,
     ) -> Result<Page, GatewayError> {
-        match kind {
-            ObjectKind::Contact => self.list_as::<Customer>(kind, cursor).await,
-            ObjectKind::Product => self.list_as::<Item>(kind, cursor).await,
-            ObjectKind::Invoice => self.list_as::<Invoice>(kind, cursor).await,
-            ObjectKind::Payment => self.list_as::<Payment>(kind, cursor).await,
-        }
+        with_entity!(descriptor(kind).qbo.entity, E => self.list_as::<E>(kind, cursor).await)
     }
 
     async fn changed_since(
@@ -488,12 +510,14 @@ impl RecordGateway for QuickbooksGateway {
         kind: ObjectKind,
         since: DateTime<Utc>,
     ) -> Result<Changes, GatewayError> {
-        match kind {
-            ObjectKind::Contact => self.changed_as::<Customer>(kind, since).await,
-            ObjectKind::Product => self.changed_as::<Item>(kind, since).await,
-            ObjectKind::Invoice => self.changed_as::<Invoice>(kind, since).await,
-            ObjectKind::Payment => self.changed_as::<Payment>(kind, since).await,
-        }
+        with_entity!(descriptor(kind).qbo.entity, E => self.changed_as::<E>(kind, since).await)
+    }
+}
+
+/// A kind's descriptor names a QBO entity this gateway has no type for.
+fn unknown_entity(entity: &str) -> GatewayError {
+    GatewayError::Other {
+        message: format!("the QuickBooks gateway has no entity type for {entity}"),
     }
 }
 

@@ -34,7 +34,7 @@ use futures::StreamExt;
 use serde_json::{Map, Value};
 
 use super::{QuickbooksGateway, gateway_error, has_text, invalid, per_record, write_body};
-use crate::model::{ObjectKind, Record};
+use crate::model::{ObjectKind, Record, descriptor};
 use crate::ports::{
     CreateRequest, DeactivateRequest, GatewayError, RecordError, RecordErrorKind, UpdateRequest,
 };
@@ -65,10 +65,11 @@ impl QuickbooksGateway {
         kind: ObjectKind,
         requests: Vec<CreateRequest>,
     ) -> Result<Vec<Result<Record, RecordError>>, GatewayError> {
-        let income = if kind == ObjectKind::Product
+        let income_ref = descriptor(kind).qbo.income_account_ref;
+        let income = if let Some(member) = income_ref
             && requests
                 .iter()
-                .any(|r| !has_text(&r.values, "IncomeAccountRef.value"))
+                .any(|r| !has_text(&r.values, &format!("{member}.value")))
         {
             Some(self.income_account().await?)
         } else {
@@ -323,8 +324,9 @@ fn chunk_request_id<'a>(
     RequestId::from_key(&parts)
 }
 
-/// The entity a create request writes, with its `requestid` (the idempotency key); products
-/// get `Type=Service` and the default income account unless they carry their own.
+/// The entity a create request writes, with its `requestid` (the idempotency key); kinds with a
+/// default type (items: `Type=Service`) and an income account reference get them unless the
+/// request carries its own.
 fn create_entity<E: Entity>(
     kind: ObjectKind,
     request: &CreateRequest,
@@ -333,15 +335,18 @@ fn create_entity<E: Entity>(
     let request_id =
         RequestId::new(request.idempotency_key.clone()).map_err(|e| invalid(e.to_string()))?;
     let mut body = write_body(kind, &request.values)?;
-    if kind == ObjectKind::Product {
-        body.entry("Type").or_insert_with(|| Value::from("Service"));
-        if let Some(income) =
-            income.filter(|_| !has_text(&request.values, "IncomeAccountRef.value"))
-        {
-            let mut reference = Map::new();
-            reference.insert("value".into(), Value::from(income));
-            body.insert("IncomeAccountRef".into(), Value::Object(reference));
-        }
+    let facts = &descriptor(kind).qbo;
+    if let Some(default_type) = facts.default_type {
+        body.entry("Type")
+            .or_insert_with(|| Value::from(default_type));
+    }
+    if let Some(member) = facts.income_account_ref
+        && let Some(income) =
+            income.filter(|_| !has_text(&request.values, &format!("{member}.value")))
+    {
+        let mut reference = Map::new();
+        reference.insert("value".into(), Value::from(income));
+        body.insert(member.into(), Value::Object(reference));
     }
     let entity = serde_json::from_value(Value::Object(body))
         .map_err(|e| invalid(format!("values do not fit {}: {e}", E::NAME)))?;

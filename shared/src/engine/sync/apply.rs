@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use crate::engine::sync::plan::{Action, LinkChange};
-use crate::model::{Link, NativeValues, Record, Side};
+use crate::model::{Link, NativeValues, Record, Side, descriptor};
 use crate::ports::{
     ClaimOutcome, CreateRequest, DeactivateRequest, FailureDetail, RecordError, RecordErrorKind,
-    RecordRef, StoreError, UpdateRequest, qbo_id_property,
+    RecordRef, StoreError, UpdateRequest,
 };
 
 use super::idempotency::create_key;
@@ -216,7 +216,7 @@ async fn create_on(session: &Session<'_>, units: &mut [Working], side: Side) {
         let mut values = values.clone();
         if side == Side::Hubspot {
             values.insert(
-                qbo_id_property(session.kind).to_owned(),
+                descriptor(session.kind).hubspot.qbo_id_property.to_owned(),
                 serde_json::Value::String(source.id.clone()),
             );
         }
@@ -428,7 +428,7 @@ fn writeback(session: &Session<'_>, w: &Working) -> Option<(String, String)> {
     }
     let hubspot = w.prep.record(Side::Hubspot).filter(|r| r.active)?;
     let qbo_id = w.id(Side::Quickbooks)?;
-    let property = qbo_id_property(session.kind);
+    let property = descriptor(session.kind).hubspot.qbo_id_property;
     let current = hubspot.value(property).and_then(|v| v.as_str());
     (current != Some(qbo_id.as_str())).then(|| (property.to_owned(), qbo_id))
 }

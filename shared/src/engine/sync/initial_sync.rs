@@ -468,11 +468,10 @@ async fn next_page(
 
 /// The QBO field holding the unique name of new records of `kind`.
 fn unique_name_field(kind: ObjectKind) -> Option<&'static str> {
-    match kind {
-        ObjectKind::Contact => Some("DisplayName"),
-        ObjectKind::Product => Some("Name"),
-        ObjectKind::Invoice | ObjectKind::Payment => None,
-    }
+    crate::model::descriptor(kind)
+        .qbo
+        .unique_name
+        .map(|rule| rule.field)
 }
 
 fn label(side: Side) -> &'static str {

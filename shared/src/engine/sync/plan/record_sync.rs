@@ -7,7 +7,8 @@ use super::plan_types::{
     Action, Exclusion, LinkChange, Outcome, Plan, PlanError, PlanInput, SideValues,
 };
 use crate::mapping::{FieldProblem, MappingSet, unique_name_for_create};
-use crate::model::{CanonicalValues, Link, ObjectKind, Record, Side, SyncState};
+use crate::model::kinds::HubspotCreate;
+use crate::model::{CanonicalValues, Link, Record, Side, SyncState, descriptor};
 
 /// Plans one record pair (docs/architecture.md §4). Pure: the same input always gives the same plan.
 pub fn plan_record_sync(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
@@ -293,18 +294,11 @@ fn plan_create(input: &PlanInput<'_>, source: &Record) -> Plan {
         plan
     };
     let mut unique_name = None;
-    match (kind, target) {
-        (_, Side::Quickbooks) => {
+    let facts = descriptor(kind);
+    match target {
+        Side::Quickbooks => {
             let Some(name) = unique_name_for_create(kind, &merge.merged, object.name_suffix) else {
-                return unsyncable(match kind {
-                    ObjectKind::Contact => {
-                        "the contact has no name, company or email to name a QBO customer by"
-                    }
-                    ObjectKind::Product => "the product has no name or SKU to name a QBO item by",
-                    ObjectKind::Invoice | ObjectKind::Payment => {
-                        "invoices and payments are mirrored from QuickBooks, never created there by the sync"
-                    }
-                });
+                return unsyncable(facts.qbo.create_refusal);
             };
             let mut name = name;
             if let Some(serde_json::Value::String(mapped)) = values.get(&name.field) {
@@ -314,35 +308,23 @@ fn plan_create(input: &PlanInput<'_>, source: &Record) -> Plan {
                 name.field.clone(),
                 serde_json::Value::String(name.candidate(0)),
             );
-            if kind == ObjectKind::Product {
-                let items = &input.settings.new_items;
-                values.insert("Type".into(), items.item_type.qbo_type().into());
-                if let Some(id) = &items.income_account_id {
-                    values.insert("IncomeAccountRef.value".into(), id.as_str().into());
-                }
-                if let Some(id) = &items.expense_account_id {
-                    values.insert("ExpenseAccountRef.value".into(), id.as_str().into());
-                }
+            if let Some(create_defaults) = facts.qbo.create_defaults {
+                create_defaults(input.settings, &mut values);
             }
             unique_name = Some(name);
         }
-        (ObjectKind::Contact, Side::Hubspot) => {
-            // HubSpot needs one of email, firstname, lastname (docs/hubspot.md §2.5).
-            if !["email", "firstname", "lastname"]
-                .iter()
-                .any(|f| values.contains_key(*f))
-            {
-                return unsyncable(
-                    "the customer has no email, first or last name, which HubSpot needs for a contact",
-                );
+        Side::Hubspot => match facts.hubspot.create {
+            HubspotCreate::Allowed => {}
+            HubspotCreate::NeedsOneOf {
+                properties,
+                refusal,
+            } => {
+                if !properties.iter().any(|f| values.contains_key(*f)) {
+                    return unsyncable(refusal);
+                }
             }
-        }
-        (ObjectKind::Product, Side::Hubspot) => {}
-        (ObjectKind::Invoice | ObjectKind::Payment, Side::Hubspot) => {
-            return unsyncable(
-                "invoices and payments are mirrored by the invoice flow, not planned",
-            );
-        }
+            HubspotCreate::Never { refusal } => return unsyncable(refusal),
+        },
     }
     let mut baseline = merge.merged;
     store_active(&mut baseline, true, true);
