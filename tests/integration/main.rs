@@ -6,6 +6,7 @@ mod aws_end_to_end;
 mod aws_local_cloud;
 mod aws_moto;
 mod aws_secretsmanager;
+mod aws_settle_parity;
 mod aws_sqs;
 mod docs_citations;
 mod e2e_echo;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use hqsync::adapters::sqlite::SqliteDb;
 use hqsync::engine::jobs::run_queue_once;
-use hqsync::engine::poller::poll_connection;
+use hqsync::engine::jobs::schedule::poll_connection;
 use hqsync::engine::sync::initial_sync::InitialSyncOptions;
 use hqsync::local::{LocalStack, PipelineOptions, StateLocation};
 use hqsync::model::{ObjectKind, Side, SyncState};

@@ -22,6 +22,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use hqsync::adapters::dynamodb::{ensure_table, local_sdk_config};
 use hqsync::adapters::sqs::{QueueSettings, QueueUrls, ensure_queues};
+use hqsync::engine::jobs::schedule::SweepSchedule;
 use hqsync::model::{Connection, ConnectionId, ConnectionSettings, Side};
 use hqsync::ports::{
     AppCredentials, ConnectionRecord, ConnectionStatus, LinkStore, SideTokens, TokenVault,
@@ -39,8 +40,8 @@ use crate::stack::AwsStack;
 pub const HUBSPOT_WEBHOOK_PATH: &str = "/webhooks/hubspot";
 pub const QUICKBOOKS_WEBHOOK_PATH: &str = "/webhooks/quickbooks";
 pub const HEALTH_PATH: &str = "/healthz";
-/// The queues' `maxReceiveCount` in template.yaml (the worker dead-letters on the last receive).
-const MAX_RECEIVE_COUNT: u32 = 8;
+/// The queues' `maxReceiveCount`: the settle policy's, as in template.yaml.
+const MAX_RECEIVE_COUNT: u32 = hqsync::engine::jobs::settle::MAX_RECEIVES;
 /// The refresh token is never used locally: the sandboxes' dev tokens do not expire within a
 /// run (stored as valid for a day).
 const UNUSED_REFRESH_TOKEN: &str = "local-cloud-unused-refresh-token";
@@ -408,12 +409,24 @@ async fn worker_loop<H: LambdaHandlers>(handlers: Arc<H>, sqs: aws_sdk_sqs::Clie
     }
 }
 
-/// The poll schedule: `{"mode":"poll"}` every `interval` (the first one after `interval`).
+/// The two schedules of template.yaml: `{"mode":"poll"}` every `interval` (the first one after
+/// `interval`), and `{"mode":"sweep"}` when the engine's daily sweep schedule says it is due
+/// (the first sweep ran at start).
 async fn poll_loop<H: LambdaHandlers>(handlers: Arc<H>, interval: Duration) {
+    let mut sweeps = SweepSchedule::since(Some(Utc::now()));
     let mut ticks = tokio::time::interval(interval.max(Duration::from_secs(1)));
     ticks.tick().await;
     loop {
         ticks.tick().await;
+        if sweeps.is_due(Utc::now()) {
+            match handlers.poller(serde_json::json!({"mode": "sweep"})).await {
+                Ok(summary) => {
+                    sweeps.done(Utc::now());
+                    tracing::info!(%summary, "sweep");
+                }
+                Err(e) => tracing::warn!(error = %e, "sweep failed"),
+            }
+        }
         match handlers.poller(serde_json::json!({"mode": "poll"})).await {
             Ok(summary) => tracing::info!(%summary, "poll"),
             Err(e) => tracing::warn!(error = %e, "poll failed"),

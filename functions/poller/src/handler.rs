@@ -2,10 +2,8 @@
 //! poll what changed since the watermarks (`{"mode":"poll"}`, every 5 minutes) or run the daily
 //! sweep (`{"mode":"sweep"}`: full reconciliation, then overdue invoices), and report it.
 
-use hqsync::engine::invoicing::sweep::sweep_overdue_invoices;
 use hqsync::engine::jobs::SyncContext;
-use hqsync::engine::poller::{PollError, poll_connection};
-use hqsync::engine::sync::initial_sync::{InitialSyncOptions, MirroredBackfill, initial_sync};
+use hqsync::engine::jobs::schedule::{PollError, poll_connection, sweep_connection};
 use hqsync::ports::{ConnectionStatus, LinkStore};
 use hqsync_aws::AwsStack;
 use serde::{Deserialize, Serialize};
@@ -127,46 +125,13 @@ async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerErr
                 }
             },
             Mode::Sweep => {
-                let mut errors = Vec::new();
-                // Mirrored kinds are queued whole only if never backfilled: the poller and the
-                // overdue sweep below keep them current without re-queueing every invoice daily.
-                let options = InitialSyncOptions {
-                    mirrored: MirroredBackfill::IfNeverDone,
-                    ..InitialSyncOptions::default()
-                };
-                match initial_sync(&state.ctx.sync_ports(), &id, &options, &|_| {}).await {
-                    Ok(report) => {
-                        for kind in &report.kinds {
-                            summary.jobs += kind.new_links
-                                + kind.creates.values().sum::<usize>()
-                                + kind.updates.values().sum::<usize>();
-                            if kind.failed > 0 {
-                                summary.failures.push(format!(
-                                    "{id} {:?}: {} records failed",
-                                    kind.kind, kind.failed
-                                ));
-                            }
-                        }
-                        summary.jobs += report.mirrored.iter().map(|m| m.queued).sum::<usize>();
-                        tracing::info!(connection = %id, kinds = report.kinds.len(), backfilled = report.mirrored.len(), "swept");
-                    }
-                    Err(error) => {
-                        tracing::error!(connection = %id, %error, "sweep failed");
-                        errors.push(format!("reconciliation: {error}"));
-                    }
-                }
-                match sweep_overdue_invoices(&state.ctx, &id).await {
-                    Ok(jobs) => {
-                        summary.jobs += jobs;
-                        tracing::info!(connection = %id, jobs, "overdue invoices queued");
-                    }
-                    Err(error) => {
-                        tracing::error!(connection = %id, %error, "overdue sweep failed");
-                        errors.push(format!("overdue invoices: {error}"));
-                    }
-                }
-                if !errors.is_empty() {
-                    failed_connections.push(format!("{id}: {}", errors.join("; ")));
+                let report = sweep_connection(&state.ctx, &id).await;
+                summary.jobs += report.jobs;
+                summary
+                    .failures
+                    .extend(report.failures.iter().map(|f| format!("{id} {f}")));
+                if !report.errors.is_empty() {
+                    failed_connections.push(format!("{id}: {}", report.errors.join("; ")));
                 }
             }
         }

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use hqsync::adapters::sqs::parse_job;
-use hqsync::engine::jobs::{Disposition, SyncContext, process_jobs_until};
+use hqsync::engine::jobs::settle::{SettlePolicy, Settlement, record_dead_letter};
+use hqsync::engine::jobs::{SyncContext, process_jobs_until};
 use hqsync::ports::{Job, Lane};
 use hqsync_aws::AwsStack;
 use lambda_runtime::LambdaEvent;
@@ -17,17 +18,20 @@ const RECEIVE_COUNT_ATTRIBUTE: &str = "ApproximateReceiveCount";
 pub struct WorkerState {
     pub stack: AwsStack,
     ctx: SyncContext,
+    /// The one settle policy, with the queues' `maxReceiveCount` (MAX_RECEIVE_COUNT).
+    policy: SettlePolicy,
 }
 
 impl WorkerState {
     pub fn new(stack: AwsStack) -> Self {
         let ctx = stack.sync_context();
-        WorkerState { stack, ctx }
+        let policy = SettlePolicy::with_max_receives(stack.config.max_receive_count);
+        WorkerState { stack, ctx, policy }
     }
 }
 
 /// What happened to each message of a batch (for logs, tests and the benchmark).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct BatchSummary {
     pub done: usize,
     pub dropped: usize,
@@ -35,6 +39,8 @@ pub struct BatchSummary {
     pub returned: usize,
     /// Sent to the DLQ with their reason.
     pub dead_lettered: usize,
+    /// The settle policy's answer per message id, in batch order (unreadable ones first).
+    pub settlements: Vec<(String, Settlement)>,
 }
 
 struct Message<'a> {
@@ -140,6 +146,9 @@ pub async fn run_batch_until(
                 let reason = error.to_string();
                 tracing::error!(message_id = %message.id(), %reason, "unreadable job message");
                 dead_letter(state, &message, &reason, &mut response, &mut summary).await;
+                summary
+                    .settlements
+                    .push((message.id(), Settlement::DeadLetter { reason }));
             }
         }
     }
@@ -148,35 +157,36 @@ pub async fn run_batch_until(
     let now = state.stack.clock.now();
     for (message, result) in messages.iter().zip(results) {
         let job = &result.job;
-        match result.disposition {
-            Disposition::Done => {
+        let settlement = state
+            .policy
+            .settle(result.disposition, message.receive_count);
+        match settlement.clone() {
+            Settlement::Done => {
                 summary.done += 1;
                 state.stack.metrics.sync_lag(job.kind, job.seen_at, now);
                 tracing::info!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, "job done");
             }
-            Disposition::Dropped { reason } => {
+            Settlement::Dropped { reason } => {
                 summary.dropped += 1;
                 tracing::warn!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, %reason, "job dropped");
             }
-            Disposition::RetryAfter { delay, reason } => {
-                let last_try = state
-                    .stack
-                    .config
-                    .max_receive_count
-                    .is_some_and(|max| message.receive_count >= max);
-                if last_try {
-                    let reason =
-                        format!("gave up after {} receives: {reason}", message.receive_count);
-                    tracing::error!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, %reason, "job dead-lettered");
-                    dead_letter(state, message, &reason, &mut response, &mut summary).await;
-                } else {
-                    tracing::info!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, %reason, delay_s = delay.as_secs(), "job handed back");
-                    hand_back(state, message, delay).await;
-                    response.add_failure(message.id());
-                    summary.returned += 1;
+            Settlement::DeadLetter { reason } => {
+                tracing::error!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, %reason, "job dead-lettered");
+                if let Err(error) =
+                    record_dead_letter(state.stack.store.as_ref(), job, &reason, now).await
+                {
+                    tracing::warn!(%error, "could not record the dead letter on the record's status");
                 }
+                dead_letter(state, message, &reason, &mut response, &mut summary).await;
+            }
+            Settlement::Retry { delay, reason } => {
+                tracing::info!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, %reason, delay_s = delay.as_secs(), "job handed back");
+                hand_back(state, message, delay).await;
+                response.add_failure(message.id());
+                summary.returned += 1;
             }
         }
+        summary.settlements.push((message.id(), settlement));
     }
     (response, summary)
 }

@@ -5,4 +5,3 @@ pub mod jobs;
 pub mod sync;
 
 pub mod invoicing;
-pub mod poller;

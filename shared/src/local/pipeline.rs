@@ -1,23 +1,20 @@
 //! The local pipeline's background loops: the worker (drains the live lane first, then the bulk
 //! lane, woken at once by the webhook server) and the poller (QBO CDC, HubSpot search, and the
-//! daily overdue-invoice sweep) on a timer.
+//! daily sweep: reconciliation and overdue invoices, as on AWS) on a timer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::engine::invoicing::sweep::sweep_overdue_invoices;
+use crate::engine::jobs::schedule::{
+    SweepSchedule, last_full_sweep, poll_connection, sweep_connection,
+};
 use crate::engine::jobs::{SyncContext, run_queue_once};
-use crate::engine::poller::poll_connection;
 use crate::model::ConnectionId;
 use crate::ports::Lane;
-
-/// How often the poller task runs the overdue-invoice sweep, by the pipeline's clock.
-pub const OVERDUE_SWEEP_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// How the loops run.
 #[derive(Debug, Clone)]
@@ -50,29 +47,13 @@ pub struct PipelineStats {
     pub polls: AtomicU64,
     pub poll_jobs: AtomicU64,
     pub poll_failures: AtomicU64,
-    /// Overdue-invoice sweeps finished, the jobs they queued, and sweeps that failed (retried
-    /// on the next poll).
-    pub overdue_sweeps: AtomicU64,
-    pub overdue_jobs: AtomicU64,
-    pub overdue_failures: AtomicU64,
-}
-
-/// When the next overdue sweep is due: at once, then [`OVERDUE_SWEEP_EVERY`] after the last
-/// one that finished (a failed sweep stays due, so the next poll tries again).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct OverdueSweepSchedule {
-    last_done: Option<DateTime<Utc>>,
-}
-
-impl OverdueSweepSchedule {
-    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
-        self.last_done
-            .is_none_or(|last| now - last >= OVERDUE_SWEEP_EVERY)
-    }
-
-    pub fn done(&mut self, now: DateTime<Utc>) {
-        self.last_done = Some(now);
-    }
+    /// Jobs dead-lettered after the settle policy's max receives (reason on the status).
+    pub jobs_dead_lettered: AtomicU64,
+    /// Daily sweeps (reconciliation, then overdue invoices) finished, the jobs and records they
+    /// handled, and sweeps that failed (retried on the next poll).
+    pub sweeps: AtomicU64,
+    pub sweep_jobs: AtomicU64,
+    pub sweep_failures: AtomicU64,
 }
 
 /// The running loops. Dropping it does not stop them: call [`Pipeline::shutdown`].
@@ -181,6 +162,9 @@ async fn worker_loop(
                     stats
                         .jobs_dropped
                         .fetch_add(run.dropped as u64, Ordering::Relaxed);
+                    stats
+                        .jobs_dead_lettered
+                        .fetch_add(run.dead_lettered as u64, Ordering::Relaxed);
                 }
                 Err(error) => tracing::error!(%error, ?lane, "worker pass failed"),
             }
@@ -206,26 +190,28 @@ async fn poller_loop(
     stats: Arc<PipelineStats>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut overdue = OverdueSweepSchedule::default();
+    // The daily sweep picks up from the last full reconciliation stored (an initial sync just
+    // run counts), due at once if there was none.
+    let mut sweeps = SweepSchedule::since(last_full_sweep(&ctx, &connection).await.ok().flatten());
     loop {
         if *stop.borrow() {
             return;
         }
         let now = ctx.clock.now();
-        if overdue.is_due(now) {
-            match sweep_overdue_invoices(&ctx, &connection).await {
-                Ok(jobs) => {
-                    overdue.done(now);
-                    stats.overdue_sweeps.fetch_add(1, Ordering::Relaxed);
-                    stats.overdue_jobs.fetch_add(jobs as u64, Ordering::Relaxed);
-                    if jobs > 0 {
-                        wake.notify_one();
-                    }
+        if sweeps.is_due(now) {
+            let report = sweep_connection(&ctx, &connection).await;
+            if report.errors.is_empty() {
+                sweeps.done(now);
+                stats.sweeps.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .sweep_jobs
+                    .fetch_add(report.jobs as u64, Ordering::Relaxed);
+                if report.jobs > 0 {
+                    wake.notify_one();
                 }
-                Err(error) => {
-                    stats.overdue_failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(%error, "overdue-invoice sweep failed; will try again");
-                }
+            } else {
+                stats.sweep_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(errors = ?report.errors, "sweep failed; will try again");
             }
         }
         match poll_connection(&ctx, &connection).await {
@@ -313,34 +299,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_poller_task_sweeps_overdue_invoices_at_start_and_again_a_day_later() {
+    async fn the_poller_task_sweeps_at_start_and_again_a_day_later() {
         let (pipeline, clock) = pipeline_without_invoices().await;
         polls_reach(&pipeline, 3).await;
         let stats = pipeline.stats();
-        assert_eq!(
-            stats.overdue_sweeps.load(Ordering::Relaxed),
-            1,
-            "once at start"
-        );
-        assert_eq!(stats.overdue_failures.load(Ordering::Relaxed), 0);
+        assert_eq!(stats.sweeps.load(Ordering::Relaxed), 1, "once at start");
+        assert_eq!(stats.sweep_failures.load(Ordering::Relaxed), 0);
         clock.advance(Duration::from_secs(24 * 3600));
         let polled = stats.polls.load(Ordering::Relaxed);
         polls_reach(&pipeline, polled + 2).await;
-        assert_eq!(pipeline.stats().overdue_sweeps.load(Ordering::Relaxed), 2);
-        assert_eq!(pipeline.stats().overdue_jobs.load(Ordering::Relaxed), 0);
+        assert_eq!(pipeline.stats().sweeps.load(Ordering::Relaxed), 2);
+        assert_eq!(pipeline.stats().sweep_jobs.load(Ordering::Relaxed), 0);
         pipeline.shutdown().await;
-    }
-
-    #[test]
-    fn the_overdue_sweep_is_due_at_start_then_a_day_after_the_last_one_that_finished() {
-        let start: DateTime<Utc> = "2026-05-10T08:00:00Z".parse().unwrap();
-        let mut schedule = OverdueSweepSchedule::default();
-        assert!(schedule.is_due(start));
-        // A failed sweep is not marked done, so it stays due.
-        assert!(schedule.is_due(start + chrono::TimeDelta::seconds(30)));
-        schedule.done(start);
-        assert!(!schedule.is_due(start + chrono::TimeDelta::seconds(30)));
-        assert!(!schedule.is_due(start + OVERDUE_SWEEP_EVERY - chrono::TimeDelta::seconds(1)));
-        assert!(schedule.is_due(start + OVERDUE_SWEEP_EVERY));
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::test_harness::{Harness, values};
-use crate::engine::poller::poll_connection;
+use crate::engine::jobs::schedule::poll_connection;
 use crate::engine::sync::initial_sync::{
     InitialSyncOptions, MirroredBackfill, SyncProgress, initial_sync,
 };

@@ -1,5 +1,6 @@
 //! Jobs: the context the engine runs on, a batch of jobs dispatched to their flows (two-way
-//! sync, invoicing) and answered with one disposition each, the retry schedule and outcomes.
+//! sync, invoicing) and answered with one disposition each, the retry schedule and outcomes,
+//! the settle policy every runtime applies, and the poll and sweep schedule.
 
 mod active;
 mod context;
@@ -9,6 +10,8 @@ mod gateways;
 mod mirror_jobs;
 pub(crate) mod outcomes;
 pub mod retry_schedule;
+pub mod schedule;
+pub mod settle;
 mod two_way;
 mod worker;
 
@@ -22,4 +25,5 @@ mod worker_tests;
 pub use context::SyncContext;
 pub use disposition::{Disposition, JobResult};
 pub use gateways::{FixedGateways, GatewayDirectory, Invoicing};
-pub use worker::{QueueRun, process_jobs, process_jobs_until, run_queue_once};
+pub use settle::{QueueRun, run_queue_once};
+pub use worker::{process_jobs, process_jobs_until};

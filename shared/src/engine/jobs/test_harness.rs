@@ -140,6 +140,7 @@ impl Harness {
             total.done += run.done;
             total.retried += run.retried;
             total.dropped += run.dropped;
+            total.dead_lettered += run.dead_lettered;
             if run.received == 0 {
                 if self.queue.pending(Lane::Live).await.unwrap() == 0 {
                     break;

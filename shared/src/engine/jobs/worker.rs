@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::model::{ConnectionId, ObjectKind};
-use crate::ports::{Job, Lane, QueueError};
+use crate::ports::Job;
 
 use super::context::SyncContext;
 use super::dispatch::FLOWS;
@@ -49,53 +49,4 @@ pub async fn process_jobs_until(
             disposition: disposition.unwrap_or(Disposition::Done),
         })
         .collect()
-}
-
-/// What one pass over a queue lane did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct QueueRun {
-    pub received: usize,
-    pub done: usize,
-    pub retried: usize,
-    pub dropped: usize,
-}
-
-/// The local runtime's worker loop body: receives up to `max` jobs from `lane`, processes
-/// them, acks the finished ones and hands the others back with their delay.
-pub async fn run_queue_once(
-    ctx: &SyncContext,
-    lane: Lane,
-    max: usize,
-) -> Result<QueueRun, QueueError> {
-    let deliveries = ctx.queue.receive(lane, max).await?;
-    let mut run = QueueRun {
-        received: deliveries.len(),
-        ..QueueRun::default()
-    };
-    if deliveries.is_empty() {
-        return Ok(run);
-    }
-    let jobs: Vec<Job> = deliveries.iter().map(|d| d.job.clone()).collect();
-    let results = process_jobs(ctx, jobs).await;
-    let mut acks = Vec::new();
-    for (delivery, result) in deliveries.into_iter().zip(results) {
-        match result.disposition {
-            Disposition::Done => {
-                run.done += 1;
-                acks.push(delivery.receipt);
-            }
-            Disposition::Dropped { reason } => {
-                tracing::warn!(job = ?delivery.job, %reason, "dropping a job");
-                run.dropped += 1;
-                acks.push(delivery.receipt);
-            }
-            Disposition::RetryAfter { delay, reason } => {
-                tracing::info!(job = ?delivery.job, %reason, ?delay, "job handed back");
-                run.retried += 1;
-                ctx.queue.retry_later(&delivery.receipt, delay).await?;
-            }
-        }
-    }
-    ctx.queue.ack(&acks).await?;
-    Ok(run)
 }
