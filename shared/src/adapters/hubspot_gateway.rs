@@ -364,6 +364,13 @@ fn record_error(error: &BatchItemError) -> RecordError {
     out
 }
 
+/// The port's error for a HubSpot failure, so the engine can classify it without this adapter.
+impl From<HubspotError> for GatewayError {
+    fn from(err: HubspotError) -> Self {
+        gateway_error(err)
+    }
+}
+
 /// A whole-call failure as the port's error; never contains a token.
 pub(crate) fn gateway_error(err: HubspotError) -> GatewayError {
     let message = err.to_string();

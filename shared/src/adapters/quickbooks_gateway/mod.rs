@@ -385,6 +385,13 @@ fn per_record(error: QboError) -> Result<RecordError, GatewayError> {
     Ok(record_error)
 }
 
+/// The port's error for a QBO failure, so the engine can classify it without this adapter.
+impl From<QboError> for GatewayError {
+    fn from(error: QboError) -> Self {
+        gateway_error(error)
+    }
+}
+
 /// A whole-call failure.
 pub(crate) fn gateway_error(error: QboError) -> GatewayError {
     let message = error.to_string();

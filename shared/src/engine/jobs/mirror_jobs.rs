@@ -18,7 +18,6 @@ use super::gateways::Invoicing;
 use super::outcomes::{Recorded, record_job};
 use super::retry_schedule::gateway_wait;
 use super::two_way::process_group;
-use crate::adapters::{hubspot_gateway, quickbooks_gateway};
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
 use crate::ports::{ConnectionRecord, FailureDetail, GatewayError, Job, JobReason, SyncOutcome};
 
@@ -296,10 +295,10 @@ fn ended(result: Result<Finished, InvoiceSyncError>) -> JobEnd {
                 retry: true,
             };
         }
-        Err(InvoiceSyncError::Hubspot(e)) => (None, hubspot_gateway::gateway_error(e)),
+        Err(InvoiceSyncError::Hubspot(e)) => (None, GatewayError::from(e)),
         Err(InvoiceSyncError::Quickbooks(e)) => {
             let code = e.fault().and_then(|f| f.code()).map(str::to_owned);
-            (code, quickbooks_gateway::gateway_error(e))
+            (code, GatewayError::from(e))
         }
     };
     let (code, error) = error;
