@@ -9,6 +9,7 @@ mod disposition;
 mod gateways;
 mod mirror_jobs;
 pub(crate) mod outcomes;
+pub mod overdue;
 pub mod retry_schedule;
 pub mod schedule;
 pub mod settle;

@@ -8,9 +8,9 @@ use crate::ports::{Cursor, GatewayError, Job, JobReason, Lane, RecordRef, StoreE
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::super::invoicing::sweep::sweep_overdue_invoices;
 use super::super::sync::initial_sync::{InitialSyncOptions, MirroredBackfill, initial_sync};
 use super::SyncContext;
+use super::overdue::sweep_overdue_invoices;
 
 /// How far before the watermark each poll starts again, so changes stamped slightly out of
 /// order (clock skew, commits landing late) are not missed. Repeats are harmless signals.
