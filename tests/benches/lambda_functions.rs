@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use hqsync::adapters::dynamodb::local_sdk_config;
 use hqsync::hubspot::webhook::signature::{HEADER_TIMESTAMP, HEADER_V3, sign_v3};
 use hqsync::model::ObjectKind;
-use hqsync::ports::{CreateRequest, Lane, LinkStore, TokenVault};
+use hqsync::ports::{Connections, CreateRequest, Lane, TokenVault};
 use hqsync::quickbooks::webhook::signature::{SIGNATURE_HEADER, sign};
 use hqsync_aws::{AwsStack, StackConfig};
 use hqsync_tests::aws_stack::{

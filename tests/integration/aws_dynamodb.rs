@@ -1,4 +1,4 @@
-//! The DynamoDB link store against moto: the shared `LinkStore` contract on a fresh table per
+//! The DynamoDB link store against moto: the shared `Store` contract on a fresh table per
 //! check, plus what only a real backend shows (races on conditional writes, batch limits,
 //! TTL attributes, corrupt items).
 
@@ -6,40 +6,26 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
-use hqsync::adapters::dynamodb::{DynamoLinkStore, LOG_RETENTION, STATUS_RETENTION, ensure_table};
+use hqsync::adapters::dynamodb::{DynamoStore, LOG_RETENTION, STATUS_RETENTION, ensure_table};
 use hqsync::model::{ConnectionId, Link, ObjectKind, Side};
-use hqsync::ports::contract::link_store as contract;
-use hqsync::ports::{FailureDetail, LinkStore, StoreError, SyncLogEntry, SyncOutcome, SyncStatus};
+use hqsync::ports::contract::store as contract;
+use hqsync::ports::{
+    Connections, FailureDetail, Links, StatusLog, StoreError, SyncLogEntry, SyncOutcome, SyncStatus,
+};
 
 use super::aws_moto::moto;
 
-macro_rules! contract_check {
-    ($name:ident, $check:path) => {
-        #[tokio::test]
-        async fn $name() {
-            let Some(moto) = moto(stringify!($name)).await else {
-                return;
-            };
-            $check(&moto.fresh_store().await).await;
-        }
-    };
+/// A store on a fresh table of its own, or `None` (skip) without moto.
+async fn fresh(test: &str) -> Option<DynamoStore> {
+    Some(moto(test).await?.fresh_store().await)
 }
 
-contract_check!(dynamodb_store_keeps_the_link_contract, contract::links);
-contract_check!(dynamodb_store_keeps_the_claim_contract, contract::claims);
-contract_check!(
-    dynamodb_store_keeps_the_cursor_and_status_contract,
-    contract::cursors_and_statuses
-);
-contract_check!(dynamodb_store_keeps_the_lease_contract, contract::leases);
-contract_check!(
-    dynamodb_store_keeps_the_connection_contract,
-    contract::connections
-);
-contract_check!(
-    dynamodb_store_keeps_the_forget_kind_contract,
-    contract::forget_kind
-);
+/// The store contract, one test per check, each on its own table.
+mod contract_checks {
+    use super::fresh;
+
+    hqsync::store_contract_tests!(fresh);
+}
 
 fn conn(name: &str) -> ConnectionId {
     ConnectionId::new(name).unwrap()
@@ -279,7 +265,7 @@ async fn dynamodb_ensure_table_is_idempotent_and_a_missing_table_is_a_backend_er
     ensure_table(&moto.dynamodb, store.table_name())
         .await
         .expect("second ensure is a no-op");
-    let missing = DynamoLinkStore::new(moto.dynamodb.clone(), "hqsync-no-such-table");
+    let missing = DynamoStore::new(moto.dynamodb.clone(), "hqsync-no-such-table");
     match missing.get_connection(&conn("acme")).await {
         Err(StoreError::Backend(message)) => {
             assert!(message.contains("GetItem"), "{message}");

@@ -10,7 +10,8 @@ use hqsync::hubspot::webhook::signature::{HEADER_TIMESTAMP, HEADER_V3, sign_v3};
 use hqsync::model::{ObjectKind, Record, Side};
 use hqsync::observability::MetricName;
 use hqsync::ports::{
-    ConnectionStatus, CreateRequest, Job, JobQueue, JobReason, Lane, LinkStore, UpdateRequest,
+    ConnectionStatus, Connections, CreateRequest, Job, JobQueue, JobReason, Lane, StatusLog,
+    UpdateRequest,
 };
 use hqsync::quickbooks::webhook::signature::{SIGNATURE_HEADER, sign};
 use hqsync_hubspot_webhook::HubspotWebhookState;

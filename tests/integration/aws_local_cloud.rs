@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hqsync::engine::sync::GatewayPair;
 use hqsync::model::{ConnectionId, ObjectKind, Record, Side};
-use hqsync::ports::{JobQueue, Lane, LinkStore, UpdateRequest};
+use hqsync::ports::{Connections, JobQueue, Lane, Links, UpdateRequest};
 use hqsync_aws::local_cloud::{
     HEALTH_PATH, HUBSPOT_WEBHOOK_PATH, LambdaHandlers, LocalCloud, LocalCloudOptions,
     QUICKBOOKS_WEBHOOK_PATH, SandboxAccounts, StackFactory, start_local_cloud,

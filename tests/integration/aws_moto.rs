@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hqsync::adapters::dynamodb::{DynamoLinkStore, ensure_table, local_sdk_config};
+use hqsync::adapters::dynamodb::{DynamoStore, ensure_table, local_sdk_config};
 use hqsync::adapters::secretsmanager::{SecretNames, SecretsManagerVault};
 use hqsync::adapters::sqs::{QueueSettings, QueueUrls, SqsJobQueue, ensure_queues};
 
@@ -61,12 +61,12 @@ pub fn unique(prefix: &str) -> String {
 
 impl Moto {
     /// A link store on a new table of its own.
-    pub async fn fresh_store(&self) -> DynamoLinkStore {
+    pub async fn fresh_store(&self) -> DynamoStore {
         let table = unique("hqsync-test");
         ensure_table(&self.dynamodb, &table)
             .await
             .expect("create table on moto");
-        DynamoLinkStore::new(self.dynamodb.clone(), table)
+        DynamoStore::new(self.dynamodb.clone(), table)
     }
 
     /// A job queue on new queues of its own (live, bulk and their DLQs).

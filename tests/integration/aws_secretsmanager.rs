@@ -12,8 +12,8 @@ use hqsync::adapters::secretsmanager::SecretsManagerVault;
 use hqsync::model::{Connection, ConnectionId, ConnectionSettings, Side};
 use hqsync::observability::{MetricName, Metrics};
 use hqsync::ports::{
-    AppCredentials, ConnectionRecord, ConnectionStatus, LinkStore, SideTokens, SystemClock,
-    TokenVault, VaultError,
+    AppCredentials, ConnectionRecord, ConnectionStatus, SideTokens, Store, SystemClock, TokenVault,
+    VaultError,
 };
 use hqsync::tokens::{OAuthRefresh, RefreshError, RefreshFailure, TokenRefresher};
 use secrecy::{ExposeSecret, SecretString};
@@ -244,9 +244,9 @@ impl OAuthRefresh for FakeOAuth {
 
 async fn seeded(
     moto: &super::aws_moto::Moto,
-) -> (SecretsManagerVault, Arc<dyn LinkStore>, ConnectionId) {
+) -> (SecretsManagerVault, Arc<dyn Store>, ConnectionId) {
     let vault = moto.fresh_vault(APP_SECRET).await;
-    let store: Arc<dyn LinkStore> = Arc::new(moto.fresh_store().await);
+    let store: Arc<dyn Store> = Arc::new(moto.fresh_store().await);
     let c = conn();
     store
         .put_connection(&ConnectionRecord {

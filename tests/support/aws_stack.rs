@@ -18,7 +18,9 @@ use chrono::Utc;
 use hqsync::adapters::dynamodb::{ensure_table, local_sdk_config};
 use hqsync::adapters::sqs::{QueueSettings, ensure_queues};
 use hqsync::model::{Connection, ConnectionId, ConnectionSettings, ObjectKind, Side};
-use hqsync::ports::{ConnectionRecord, ConnectionStatus, Lane, LinkStore, SideTokens, TokenVault};
+use hqsync::ports::{
+    ConnectionRecord, ConnectionStatus, Connections, Lane, Links, SideTokens, TokenVault,
+};
 use hqsync::tokens::LOCAL_ENVIRONMENT;
 use hqsync_aws::{AwsStack, StackConfig, config as env};
 use hqsync_hubspot_webhook::HubspotWebhookState;

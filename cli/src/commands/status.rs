@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use hqsync::adapters::sqlite::{SqliteDb, SqliteLinkStore};
+use hqsync::adapters::sqlite::{SqliteDb, SqliteStore};
 use hqsync::model::ObjectKind;
-use hqsync::ports::LinkStore;
+use hqsync::ports::{Connections, StatusLog};
 
 use crate::render::status::{attention_table, counts_table};
 
@@ -25,7 +25,7 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
             path.display()
         );
     }
-    let store = SqliteLinkStore::new(SqliteDb::open(&path)?);
+    let store = SqliteStore::new(SqliteDb::open(&path)?);
     let connections = store.list_connections().await?;
     if connections.is_empty() {
         println!("{}: no connections yet", path.display());

@@ -25,7 +25,7 @@ use hqsync::adapters::sqs::{QueueSettings, QueueUrls, ensure_queues};
 use hqsync::engine::jobs::schedule::SweepSchedule;
 use hqsync::model::{Connection, ConnectionId, ConnectionSettings, Side};
 use hqsync::ports::{
-    AppCredentials, ConnectionRecord, ConnectionStatus, LinkStore, SideTokens, TokenVault,
+    AppCredentials, ConnectionRecord, ConnectionStatus, Connections, SideTokens, TokenVault,
 };
 use hqsync::tokens::LOCAL_ENVIRONMENT;
 use secrecy::{ExposeSecret, SecretString};

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use hqsync::adapters::dynamodb::{DynamoLinkStore, aws_sdk_config};
+use hqsync::adapters::dynamodb::{DynamoStore, aws_sdk_config};
 use hqsync::adapters::secretsmanager::{SecretNames, SecretsManagerVault};
 use hqsync::adapters::sqs::{QueueUrls, SqsJobQueue};
 use hqsync::engine::jobs::SyncContext;
@@ -19,7 +19,7 @@ use crate::config::{ConfigError, StackConfig};
 #[derive(Clone)]
 pub struct AwsStack {
     pub config: StackConfig,
-    pub store: Arc<DynamoLinkStore>,
+    pub store: Arc<DynamoStore>,
     pub queue: Arc<SqsJobQueue>,
     pub vault: Arc<SecretsManagerVault>,
     pub clock: Arc<dyn Clock>,
@@ -40,7 +40,7 @@ impl AwsStack {
 
     pub fn with_clock(sdk: &SdkConfig, config: StackConfig, clock: Arc<dyn Clock>) -> Self {
         let metrics = Metrics::new();
-        let store = DynamoLinkStore::new(
+        let store = DynamoStore::new(
             aws_sdk_dynamodb::Client::new(sdk),
             config.table_name.clone(),
         )

@@ -4,7 +4,7 @@
 
 use hqsync::engine::jobs::SyncContext;
 use hqsync::engine::jobs::schedule::{PollError, poll_connection, sweep_connection};
-use hqsync::ports::{ConnectionStatus, LinkStore};
+use hqsync::ports::{ConnectionStatus, Connections};
 use hqsync_aws::AwsStack;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

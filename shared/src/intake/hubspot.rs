@@ -8,7 +8,7 @@ use crate::hubspot::webhook::{
     EventAction, SignedRequest, WebhookEvent, WebhookVerifier, parse_events,
 };
 use crate::model::{ObjectKind, Side, kinds::KINDS};
-use crate::ports::{Job, JobReason, LinkStore, dedup_jobs};
+use crate::ports::{Connections, Job, JobReason, dedup_jobs};
 
 /// Verifies, parses and routes one HubSpot webhook delivery. `app_id` is our HubSpot app's
 /// id: events whose `changeSource` is `INTEGRATION` with that `sourceId` are our own writes
@@ -17,7 +17,7 @@ use crate::ports::{Job, JobReason, LinkStore, dedup_jobs};
 pub async fn hubspot_delivery(
     verifier: &WebhookVerifier,
     app_id: Option<&str>,
-    store: &dyn LinkStore,
+    store: &dyn Connections,
     request: &InboundRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<IntakeOutcome, IntakeError> {

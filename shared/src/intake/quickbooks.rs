@@ -6,7 +6,7 @@ use secrecy::SecretString;
 
 use super::{InboundRequest, IntakeError, IntakeOutcome, check_size};
 use crate::model::{ObjectKind, Side, kinds::KINDS};
-use crate::ports::{Job, JobReason, LinkStore, dedup_jobs};
+use crate::ports::{Connections, Job, JobReason, dedup_jobs};
 use crate::quickbooks::webhook::events::{EntityChange, check_content_type, parse_delivery};
 use crate::quickbooks::webhook::signature::{SIGNATURE_HEADER, verify_signature};
 
@@ -14,7 +14,7 @@ use crate::quickbooks::webhook::signature::{SIGNATURE_HEADER, verify_signature};
 /// companies (§11.4); each change becomes a job per connection of its realm.
 pub async fn quickbooks_delivery(
     verifier_token: &SecretString,
-    store: &dyn LinkStore,
+    store: &dyn Connections,
     request: &InboundRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<IntakeOutcome, IntakeError> {

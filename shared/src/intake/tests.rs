@@ -7,11 +7,11 @@ use secrecy::SecretString;
 use super::hubspot::hubspot_delivery;
 use super::quickbooks::quickbooks_delivery;
 use super::{InboundRequest, IntakeError, MAX_BODY_BYTES};
-use crate::adapters::memory::MemoryLinkStore;
+use crate::adapters::memory::MemoryStore;
 use crate::hubspot::webhook::WebhookVerifier;
 use crate::hubspot::webhook::signature::sign_v3;
 use crate::model::{Connection, ConnectionId, ConnectionSettings, ObjectKind, Side};
-use crate::ports::{ConnectionRecord, ConnectionStatus, LinkStore};
+use crate::ports::{ConnectionRecord, ConnectionStatus, Connections};
 use crate::quickbooks::webhook::signature::sign;
 
 const URL: &str = "https://hooks.example.com/webhooks/hubspot";
@@ -26,8 +26,8 @@ fn fixture(vendor: &str, name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-async fn store_with(portal: &str, realm: &str) -> MemoryLinkStore {
-    let store = MemoryLinkStore::new();
+async fn store_with(portal: &str, realm: &str) -> MemoryStore {
+    let store = MemoryStore::new();
     let record = ConnectionRecord {
         connection: Connection {
             id: ConnectionId::new("conn-1").expect("valid id"),
@@ -49,7 +49,7 @@ fn now() -> chrono::DateTime<Utc> {
 }
 
 async fn hubspot(
-    store: &MemoryLinkStore,
+    store: &MemoryStore,
     body: &[u8],
     signature: Option<String>,
     app_id: Option<&str>,
@@ -79,7 +79,7 @@ async fn hubspot(
 }
 
 async fn quickbooks(
-    store: &MemoryLinkStore,
+    store: &MemoryStore,
     body: &[u8],
     signature: Option<String>,
 ) -> Result<super::IntakeOutcome, IntakeError> {

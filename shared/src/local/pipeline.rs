@@ -243,17 +243,17 @@ async fn poller_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::memory::{ManualClock, MemoryGateway, MemoryJobQueue, MemoryLinkStore};
+    use crate::adapters::memory::{ManualClock, MemoryGateway, MemoryJobQueue, MemoryStore};
     use crate::engine::jobs::FixedGateways;
     use crate::engine::sync::GatewayPair;
     use crate::model::{Connection, ConnectionSettings, SyncState};
-    use crate::ports::{ConnectionRecord, ConnectionStatus, LinkStore};
+    use crate::ports::{ConnectionRecord, ConnectionStatus, Connections};
 
     /// A pipeline on memory adapters whose connection does not sync invoices (so each sweep
     /// finishes, queueing nothing), polling every few milliseconds.
     async fn pipeline_without_invoices() -> (Pipeline, Arc<ManualClock>) {
         let clock = Arc::new(ManualClock::fixed());
-        let store = Arc::new(MemoryLinkStore::new());
+        let store = Arc::new(MemoryStore::new());
         let connection = ConnectionId::new("pipeline-test").unwrap();
         let mut settings = ConnectionSettings::default();
         settings.invoices.invoice_sync = SyncState::Disabled;

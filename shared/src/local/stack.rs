@@ -11,9 +11,9 @@ use super::connection::{SeedLedger, local_connection, seed_tokens};
 use super::endpoints::{EndpointError, VendorEndpoints};
 use super::pipeline::{Pipeline, PipelineOptions};
 use super::webhook_server::{WebhookServer, WebhookServerOptions};
-use crate::adapters::memory::{MemoryJobQueue, MemoryLinkStore, MemoryTokenVault};
+use crate::adapters::memory::{MemoryJobQueue, MemoryStore, MemoryTokenVault};
 use crate::adapters::sqlite::{
-    SqliteDb, SqliteError, SqliteJobQueue, SqliteLinkStore, SqliteTokenVault,
+    SqliteDb, SqliteError, SqliteJobQueue, SqliteStore, SqliteTokenVault,
 };
 use crate::engine::invoicing::action::{ActionJobSink, QueuedActions};
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
@@ -26,7 +26,7 @@ use crate::engine::sync::initial_sync::{
 use crate::model::{ConnectionId, ConnectionSettings, ObjectKind, Side};
 use crate::observability::Metrics;
 use crate::ports::{
-    Clock, ConnectionRecord, ConnectionStatus, GatewayError, JobQueue, Lane, LinkStore, QueueError,
+    Clock, ConnectionRecord, ConnectionStatus, GatewayError, JobQueue, Lane, QueueError, Store,
     StoreError, SystemClock, TokenVault, VaultError,
 };
 use crate::tokens::{RefreshingGateways, TokenRefresher, VendorOAuth};
@@ -62,7 +62,7 @@ pub enum LocalError {
 
 /// What a state location opens: store, queue, vault and the ledger of seeded refresh tokens.
 type StateParts = (
-    Arc<dyn LinkStore>,
+    Arc<dyn Store>,
     Arc<dyn JobQueue>,
     Arc<dyn TokenVault>,
     SeedLedger,
@@ -115,14 +115,14 @@ impl LocalStack {
             StateLocation::Sqlite { dir } => {
                 let db = SqliteDb::open(&SqliteDb::default_path(dir))?;
                 (
-                    Arc::new(SqliteLinkStore::new(db.clone())),
+                    Arc::new(SqliteStore::new(db.clone())),
                     Arc::new(SqliteJobQueue::new(db.clone(), clock.clone())),
                     Arc::new(SqliteTokenVault::new(db.clone(), app)),
                     SeedLedger::sqlite(db),
                 )
             }
             StateLocation::Memory => (
-                Arc::new(MemoryLinkStore::new()),
+                Arc::new(MemoryStore::new()),
                 Arc::new(MemoryJobQueue::new(clock.clone())),
                 Arc::new(MemoryTokenVault::new(app)),
                 SeedLedger::in_memory(),

@@ -22,7 +22,7 @@ use crate::hubspot::webhook::WebhookVerifier;
 use crate::intake::hubspot::hubspot_delivery;
 use crate::intake::quickbooks::quickbooks_delivery;
 use crate::intake::{InboundRequest, IntakeError, IntakeOutcome, MAX_BODY_BYTES};
-use crate::ports::{Clock, JobQueue, Lane, LinkStore};
+use crate::ports::{Clock, JobQueue, Lane, Store};
 
 /// The paths the vendors are told to call, relative to the server's base URL.
 pub const HUBSPOT_WEBHOOK_PATH: &str = "/webhooks/hubspot";
@@ -33,7 +33,7 @@ pub const CREATE_INVOICE_ACTION_PATH: &str = "/hubspot/actions/create-invoice";
 
 /// What the webhook server needs.
 pub struct WebhookServerOptions {
-    pub store: Arc<dyn LinkStore>,
+    pub store: Arc<dyn Store>,
     pub queue: Arc<dyn JobQueue>,
     pub clock: Arc<dyn Clock>,
     /// Verifies HubSpot deliveries; `None` answers them 500 (not configured).
@@ -53,7 +53,7 @@ pub struct WebhookServerOptions {
 
 #[derive(Clone)]
 struct AppState {
-    store: Arc<dyn LinkStore>,
+    store: Arc<dyn Store>,
     queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
     hubspot: Option<WebhookVerifier>,

@@ -11,8 +11,7 @@ use secrecy::SecretString;
 use crate::model::{ConnectionId, Side};
 use crate::observability::Metrics;
 use crate::ports::{
-    AppCredentials, Clock, ConnectionStatus, LinkStore, SideTokens, StoreError, TokenVault,
-    VaultError,
+    AppCredentials, Clock, ConnectionStatus, SideTokens, Store, StoreError, TokenVault, VaultError,
 };
 
 /// Tokens expiring within this margin are refreshed before use.
@@ -80,7 +79,7 @@ pub enum RefreshError {
 /// Hands out unexpired tokens, refreshing them at most once across all containers.
 pub struct TokenRefresher {
     vault: Arc<dyn TokenVault>,
-    store: Arc<dyn LinkStore>,
+    store: Arc<dyn Store>,
     oauth: Arc<dyn OAuthRefresh>,
     clock: Arc<dyn Clock>,
     metrics: Metrics,
@@ -96,7 +95,7 @@ pub struct TokenRefresher {
 impl TokenRefresher {
     pub fn new(
         vault: Arc<dyn TokenVault>,
-        store: Arc<dyn LinkStore>,
+        store: Arc<dyn Store>,
         oauth: Arc<dyn OAuthRefresh>,
         clock: Arc<dyn Clock>,
         metrics: Metrics,
@@ -260,7 +259,7 @@ mod tests {
     use secrecy::ExposeSecret;
 
     use super::*;
-    use crate::adapters::memory::{MemoryLinkStore, MemoryTokenVault};
+    use crate::adapters::memory::{MemoryStore, MemoryTokenVault};
     use crate::ports::SystemClock;
 
     /// A token endpoint with strict rotation (like QBO): each refresh token works once.
@@ -318,7 +317,7 @@ mod tests {
         });
         let refresher = TokenRefresher::new(
             vault.clone(),
-            Arc::new(MemoryLinkStore::new()),
+            Arc::new(MemoryStore::new()),
             oauth.clone(),
             Arc::new(SystemClock),
             Metrics::new(),

@@ -9,11 +9,13 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 
-use super::DynamoLinkStore;
+use async_trait::async_trait;
+
+use super::DynamoStore;
 use super::item::{Item, backend, get_opt_s, get_s, get_time, keyed, n, s, time};
 use super::keys::{self, PK};
 use crate::model::{ConnectionId, ObjectKind, Side};
-use crate::ports::{Claim, ClaimOutcome, RecordRef, StoreError};
+use crate::ports::{Claim, ClaimOutcome, Claims, RecordRef, StoreError};
 
 const KEY: &str = "claim_key";
 const OWNER_SIDE: &str = "owner_side";
@@ -29,8 +31,9 @@ const OWNED_BY: &str = "#side = :side AND #owner = :owner";
 /// How often a claim is retried when it changes hands between our two calls.
 const CLAIM_ATTEMPTS: usize = 3;
 
-impl DynamoLinkStore {
-    pub(super) async fn claim(
+#[async_trait]
+impl Claims for DynamoStore {
+    async fn claim_key(
         &self,
         connection: &ConnectionId,
         kind: ObjectKind,
@@ -97,6 +100,74 @@ impl DynamoLinkStore {
         )))
     }
 
+    async fn note_created(
+        &self,
+        connection: &ConnectionId,
+        kind: ObjectKind,
+        key: &str,
+        owner: &RecordRef,
+        created_id: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(keyed(
+                keys::kind_pk(connection, kind),
+                keys::claim_sk(key),
+            )))
+            .update_expression("SET #created = :created")
+            .condition_expression(OWNED_BY)
+            .expression_attribute_names("#created", CREATED_ID)
+            .expression_attribute_names("#side", OWNER_SIDE)
+            .expression_attribute_names("#owner", OWNER_ID)
+            .expression_attribute_values(":created", s(created_id))
+            .expression_attribute_values(":side", s(owner.side.as_str()))
+            .expression_attribute_values(":owner", s(&owner.id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.into_service_error() {
+                UpdateItemError::ConditionalCheckFailedException(_) => Ok(()),
+                other => Err(backend("UpdateItem", other)),
+            },
+        }
+    }
+
+    async fn release_key(
+        &self,
+        connection: &ConnectionId,
+        kind: ObjectKind,
+        key: &str,
+        owner: &RecordRef,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(keyed(
+                keys::kind_pk(connection, kind),
+                keys::claim_sk(key),
+            )))
+            .condition_expression(OWNED_BY)
+            .expression_attribute_names("#side", OWNER_SIDE)
+            .expression_attribute_names("#owner", OWNER_ID)
+            .expression_attribute_values(":side", s(owner.side.as_str()))
+            .expression_attribute_values(":owner", s(&owner.id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.into_service_error() {
+                DeleteItemError::ConditionalCheckFailedException(_) => Ok(()),
+                other => Err(backend("DeleteItem", other)),
+            },
+        }
+    }
+}
+
+impl DynamoStore {
     /// Extends `owner`'s claim; `None` if it is no longer theirs.
     async fn extend_claim(
         &self,
@@ -133,72 +204,6 @@ impl DynamoLinkStore {
             Err(err) => match err.into_service_error() {
                 UpdateItemError::ConditionalCheckFailedException(_) => Ok(None),
                 other => Err(backend("UpdateItem", other)),
-            },
-        }
-    }
-
-    pub(super) async fn note_claim_created(
-        &self,
-        connection: &ConnectionId,
-        kind: ObjectKind,
-        key: &str,
-        owner: &RecordRef,
-        created_id: &str,
-    ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(keyed(
-                keys::kind_pk(connection, kind),
-                keys::claim_sk(key),
-            )))
-            .update_expression("SET #created = :created")
-            .condition_expression(OWNED_BY)
-            .expression_attribute_names("#created", CREATED_ID)
-            .expression_attribute_names("#side", OWNER_SIDE)
-            .expression_attribute_names("#owner", OWNER_ID)
-            .expression_attribute_values(":created", s(created_id))
-            .expression_attribute_values(":side", s(owner.side.as_str()))
-            .expression_attribute_values(":owner", s(&owner.id))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.into_service_error() {
-                UpdateItemError::ConditionalCheckFailedException(_) => Ok(()),
-                other => Err(backend("UpdateItem", other)),
-            },
-        }
-    }
-
-    pub(super) async fn release_claim(
-        &self,
-        connection: &ConnectionId,
-        kind: ObjectKind,
-        key: &str,
-        owner: &RecordRef,
-    ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(keyed(
-                keys::kind_pk(connection, kind),
-                keys::claim_sk(key),
-            )))
-            .condition_expression(OWNED_BY)
-            .expression_attribute_names("#side", OWNER_SIDE)
-            .expression_attribute_names("#owner", OWNER_ID)
-            .expression_attribute_values(":side", s(owner.side.as_str()))
-            .expression_attribute_values(":owner", s(&owner.id))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.into_service_error() {
-                DeleteItemError::ConditionalCheckFailedException(_) => Ok(()),
-                other => Err(backend("DeleteItem", other)),
             },
         }
     }

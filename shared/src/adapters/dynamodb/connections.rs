@@ -2,12 +2,14 @@
 //! `REALM#{r}` / `CONN#{c}`) and an index item (`CONNECTIONS` / `CONN#{c}`) so listing needs no
 //! scan; all written in one transaction, stale routing removed when the account ids change.
 
-use super::DynamoLinkStore;
+use async_trait::async_trait;
+
+use super::DynamoStore;
 use super::item::{Item, get_json, get_s, json, keyed, s};
 use super::keys::{self, SK};
 use super::query::TransactFailure;
 use crate::model::ConnectionId;
-use crate::ports::{ConnectionRecord, StoreError};
+use crate::ports::{ConnectionRecord, Connections, StoreError};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 const RECORD: &str = "record";
@@ -19,15 +21,13 @@ const STATUS: &str = "status";
 /// Attempts when a concurrent `put_connection` moves the routing under us.
 const PUT_ATTEMPTS: usize = 3;
 
-impl DynamoLinkStore {
-    pub(super) async fn store_connection(
-        &self,
-        record: &ConnectionRecord,
-    ) -> Result<(), StoreError> {
+#[async_trait]
+impl Connections for DynamoStore {
+    async fn put_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
         let id = record.id();
         let table = self.table();
         for _ in 0..PUT_ATTEMPTS {
-            let previous = self.connection(id).await?;
+            let previous = self.get_connection(id).await?;
             // The META put is conditional on still holding the routing just read, so two
             // concurrent moves cannot leave a stale routing item behind.
             let mut items = vec![
@@ -71,7 +71,7 @@ impl DynamoLinkStore {
         )))
     }
 
-    pub(super) async fn connection(
+    async fn get_connection(
         &self,
         id: &ConnectionId,
     ) -> Result<Option<ConnectionRecord>, StoreError> {
@@ -81,7 +81,7 @@ impl DynamoLinkStore {
             .transpose()
     }
 
-    pub(super) async fn all_connections(&self) -> Result<Vec<ConnectionRecord>, StoreError> {
+    async fn list_connections(&self) -> Result<Vec<ConnectionRecord>, StoreError> {
         let ids = self.routed(keys::CONNECTIONS).await?;
         let meta_keys = ids
             .iter()
@@ -97,6 +97,19 @@ impl DynamoLinkStore {
         Ok(records)
     }
 
+    async fn connections_for_portal(
+        &self,
+        portal_id: &str,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        self.routed(&keys::portal_pk(portal_id)).await
+    }
+
+    async fn connections_for_realm(&self, realm_id: &str) -> Result<Vec<ConnectionId>, StoreError> {
+        self.routed(&keys::realm_pk(realm_id)).await
+    }
+}
+
+impl DynamoStore {
     /// Connection ids under a routing or index partition.
     pub(super) async fn routed(&self, pk: &str) -> Result<Vec<ConnectionId>, StoreError> {
         self.query_prefix(pk, "CONN#", false, None)

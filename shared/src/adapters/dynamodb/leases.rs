@@ -7,11 +7,13 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use chrono::{DateTime, Utc};
 
-use super::DynamoLinkStore;
+use async_trait::async_trait;
+
+use super::DynamoStore;
 use super::item::{backend, keyed, n, s, time};
 use super::keys::{self, EXPIRES_AT, PK};
 use crate::model::ConnectionId;
-use crate::ports::{Lease, StoreError};
+use crate::ports::{Lease, Leases, StoreError};
 
 const HOLDER: &str = "holder";
 const LEASE_EXPIRES_AT: &str = "lease_expires_at";
@@ -19,8 +21,9 @@ const LEASE_EXPIRES_MS: &str = "lease_expires_ms";
 /// Expired lease items linger this long before DynamoDB's TTL may remove them.
 const CLEANUP_AFTER: i64 = 24 * 3600;
 
-impl DynamoLinkStore {
-    pub(super) async fn take_lease(
+#[async_trait]
+impl Leases for DynamoStore {
+    async fn acquire_lease(
         &self,
         connection: &ConnectionId,
         name: &str,
@@ -66,7 +69,7 @@ impl DynamoLinkStore {
         }
     }
 
-    pub(super) async fn drop_lease(
+    async fn release_lease(
         &self,
         connection: &ConnectionId,
         name: &str,

@@ -9,12 +9,14 @@ use aws_sdk_dynamodb::types::{
     Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
-use super::DynamoLinkStore;
+use async_trait::async_trait;
+
+use super::DynamoStore;
 use super::item::{Item, backend, get_json, get_n, get_s, get_time, json, keyed, n, s, time};
 use super::keys::{self, PK};
 use super::query::TransactFailure;
 use crate::model::{ConnectionId, Link, ObjectKind, Side};
-use crate::ports::StoreError;
+use crate::ports::{Links, StoreError};
 
 const HUBSPOT_ID: &str = "hubspot_id";
 const QBO_ID: &str = "qbo_id";
@@ -27,8 +29,9 @@ const REVISION: &str = "revision";
 /// Condition of writes that replace or remove a stored link: same pair, same revision.
 const SAME_REVISION: &str = "#rev = :rev AND #qbo = :qbo";
 
-impl DynamoLinkStore {
-    pub(super) async fn link(
+#[async_trait]
+impl Links for DynamoStore {
+    async fn get_link(
         &self,
         connection: &ConnectionId,
         kind: ObjectKind,
@@ -54,7 +57,7 @@ impl DynamoLinkStore {
         Ok((link.id(side) == id).then_some(link))
     }
 
-    pub(super) async fn links(
+    async fn get_links(
         &self,
         connection: &ConnectionId,
         kind: ObjectKind,
@@ -98,7 +101,7 @@ impl DynamoLinkStore {
         Ok(out)
     }
 
-    pub(super) async fn all_links(
+    async fn list_links(
         &self,
         connection: &ConnectionId,
         kind: ObjectKind,
@@ -115,7 +118,7 @@ impl DynamoLinkStore {
         .collect()
     }
 
-    pub(super) async fn insert_link(&self, link: &Link) -> Result<Link, StoreError> {
+    async fn create_link(&self, link: &Link) -> Result<Link, StoreError> {
         let stored = Link {
             revision: 1,
             ..link.clone()
@@ -135,7 +138,7 @@ impl DynamoLinkStore {
         }
     }
 
-    pub(super) async fn replace_link(&self, link: &Link) -> Result<Link, StoreError> {
+    async fn update_link(&self, link: &Link) -> Result<Link, StoreError> {
         let stored = Link {
             revision: link.revision + 1,
             ..link.clone()
@@ -186,7 +189,7 @@ impl DynamoLinkStore {
         }
     }
 
-    pub(super) async fn move_link(&self, old: &Link, new: &Link) -> Result<Link, StoreError> {
+    async fn relink(&self, old: &Link, new: &Link) -> Result<Link, StoreError> {
         let table = self.table();
         let stored = Link {
             revision: old.revision + 1,
@@ -234,7 +237,7 @@ impl DynamoLinkStore {
         }
     }
 
-    pub(super) async fn remove_link(&self, link: &Link) -> Result<(), StoreError> {
+    async fn delete_link(&self, link: &Link) -> Result<(), StoreError> {
         let table = self.table();
         let items = vec![
             delete_same_revision(&table, link)?,
@@ -252,7 +255,9 @@ impl DynamoLinkStore {
             Err(TransactFailure::Store(err)) => Err(err),
         }
     }
+}
 
+impl DynamoStore {
     /// The mismatch error for `link`, with the revision stored now for the same pair.
     async fn revision_mismatch(&self, link: &Link) -> StoreError {
         let found = self

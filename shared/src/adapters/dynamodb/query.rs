@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, TransactWriteItem, WriteRequest,
 };
 
-use super::DynamoLinkStore;
+use super::DynamoStore;
 use super::item::{Item, backend, keyed, s};
 use super::keys::{PK, SK};
 use crate::ports::StoreError;
@@ -29,7 +29,7 @@ pub(super) enum TransactFailure {
     Store(StoreError),
 }
 
-impl DynamoLinkStore {
+impl DynamoStore {
     /// One item by key, strongly consistent (the engine reads then writes conditionally).
     pub(super) async fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
@@ -229,6 +229,18 @@ impl DynamoLinkStore {
                 other => Err(TransactFailure::Store(backend("TransactWriteItems", other))),
             },
         }
+    }
+
+    /// One unconditional PutItem.
+    pub(super) async fn put_plain_item(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| backend("PutItem", e))
     }
 
     pub(super) fn table(&self) -> String {

@@ -1,14 +1,18 @@
-//! In-memory adapters for tests and demos: link store, job queue, token vault, a manual clock
-//! and `MemoryGateway`, a fake vendor with ids, versions, uniqueness rules and injectable faults.
+//! In-memory adapters: the store, job queue and token vault the demo runs on (shipped), and,
+//! for tests only (`testing` feature), a manual clock and `MemoryGateway`, a fake vendor.
 
+#[cfg(any(test, feature = "testing"))]
 pub mod clock;
+#[cfg(any(test, feature = "testing"))]
 pub mod gateway;
 pub mod job_queue;
-pub mod link_store;
+pub mod store;
 pub mod token_vault;
 
+#[cfg(any(test, feature = "testing"))]
 pub use clock::ManualClock;
+#[cfg(any(test, feature = "testing"))]
 pub use gateway::{GatewayCalls, MemoryGateway, UniqueRule};
 pub use job_queue::MemoryJobQueue;
-pub use link_store::MemoryLinkStore;
+pub use store::MemoryStore;
 pub use token_vault::MemoryTokenVault;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::engine::sync::{GatewayPair, PairDirectory, SyncPorts};
-use crate::ports::{Clock, ConnectionRecord, GatewayError, JobQueue, LinkStore};
+use crate::ports::{Clock, ConnectionRecord, GatewayError, JobQueue, Store};
 
 use super::gateways::GatewayDirectory;
 use super::outcomes::UnitOutcomes;
@@ -14,7 +14,7 @@ use super::outcomes::UnitOutcomes;
 /// The ports the engine runs on.
 #[derive(Clone)]
 pub struct SyncContext {
-    pub store: Arc<dyn LinkStore>,
+    pub store: Arc<dyn Store>,
     pub queue: Arc<dyn JobQueue>,
     pub clock: Arc<dyn Clock>,
     pub gateways: Arc<dyn GatewayDirectory>,

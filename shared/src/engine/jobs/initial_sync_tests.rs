@@ -12,7 +12,7 @@ use crate::engine::sync::initial_sync::{
     InitialSyncOptions, MirroredBackfill, SyncProgress, initial_sync,
 };
 use crate::model::{ConnectionSettings, ObjectKind, Side, SyncState};
-use crate::ports::{GatewayError, Job, JobQueue, JobReason, Lane, LinkStore};
+use crate::ports::{Cursors, GatewayError, Job, JobQueue, JobReason, Lane, Links, StatusLog};
 
 const CONTACT: ObjectKind = ObjectKind::Contact;
 const PRODUCT: ObjectKind = ObjectKind::Product;

@@ -13,7 +13,7 @@ use crate::engine::sync::session::Session;
 use crate::engine::sync::unit::{UnitReport, UnitResult};
 use crate::model::ObjectKind;
 use crate::ports::{
-    FailureDetail, Job, JobQueue, JobReason, Lane, LinkStore, RecordRef, StoreError, SyncLogEntry,
+    FailureDetail, Job, JobQueue, JobReason, Lane, RecordRef, StatusLog, StoreError, SyncLogEntry,
     SyncOutcome, SyncStatus,
 };
 
@@ -87,7 +87,7 @@ async fn record_reports(
     queue: &dyn JobQueue,
     reports: &[UnitReport],
 ) -> Result<(), StoreError> {
-    let store: &dyn LinkStore = session.store;
+    let store: &dyn StatusLog = session.store;
     let connection = session.connection_id();
     let mut log = Vec::new();
     for report in reports {

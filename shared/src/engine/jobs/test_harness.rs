@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::adapters::memory::{ManualClock, MemoryGateway, MemoryJobQueue, MemoryLinkStore};
+use crate::adapters::memory::{ManualClock, MemoryGateway, MemoryJobQueue, MemoryStore};
 use crate::model::{
     Connection, ConnectionId, ConnectionSettings, NativeValues, ObjectKind, Record, Side,
 };
 use crate::ports::{
-    ConnectionRecord, ConnectionStatus, Job, JobQueue, JobReason, Lane, LinkStore, SyncStatus,
+    ConnectionRecord, ConnectionStatus, Connections, Job, JobQueue, JobReason, Lane, Links,
+    StatusLog, SyncStatus,
 };
 
 use crate::engine::sync::GatewayPair;
@@ -21,7 +22,7 @@ use super::{JobResult, QueueRun, SyncContext, process_jobs, run_queue_once};
 
 pub(crate) struct Harness {
     pub clock: Arc<ManualClock>,
-    pub store: Arc<MemoryLinkStore>,
+    pub store: Arc<MemoryStore>,
     pub queue: Arc<MemoryJobQueue>,
     pub hubspot: Arc<MemoryGateway>,
     pub qbo: Arc<MemoryGateway>,
@@ -43,7 +44,7 @@ impl Harness {
 
     pub async fn with_settings(settings: ConnectionSettings) -> Self {
         let clock = Arc::new(ManualClock::fixed());
-        let store = Arc::new(MemoryLinkStore::new());
+        let store = Arc::new(MemoryStore::new());
         let queue = Arc::new(MemoryJobQueue::new(clock.clone()));
         let hubspot = Arc::new(MemoryGateway::hubspot(clock.clone()));
         let qbo = Arc::new(MemoryGateway::quickbooks(clock.clone()));

@@ -10,7 +10,8 @@ use super::test_harness::{Harness, values};
 use crate::adapters::memory::gateway::FaultTarget;
 use crate::model::{ObjectKind, Side};
 use crate::ports::{
-    GatewayError, JobQueue, Lane, LinkStore, RecordError, RecordErrorKind, SyncOutcome,
+    Connections, GatewayError, JobQueue, Lane, Links, RecordError, RecordErrorKind, StatusLog,
+    SyncOutcome,
 };
 
 const CONTACT: ObjectKind = ObjectKind::Contact;
@@ -505,7 +506,7 @@ async fn a_deleted_kind_drops_its_jobs_and_forgets_its_links() {
 #[tokio::test]
 async fn the_worker_runs_on_the_sqlite_store_and_queue() {
     use crate::adapters::memory::{ManualClock, MemoryGateway};
-    use crate::adapters::sqlite::{SqliteDb, SqliteJobQueue, SqliteLinkStore};
+    use crate::adapters::sqlite::{SqliteDb, SqliteJobQueue, SqliteStore};
     use crate::engine::jobs::FixedGateways;
     use crate::engine::jobs::{SyncContext, run_queue_once};
     use crate::engine::sync::GatewayPair;
@@ -513,7 +514,7 @@ async fn the_worker_runs_on_the_sqlite_store_and_queue() {
 
     let clock = Arc::new(ManualClock::fixed());
     let db = SqliteDb::open_in_memory().unwrap();
-    let store = Arc::new(SqliteLinkStore::new(db.clone()));
+    let store = Arc::new(SqliteStore::new(db.clone()));
     let queue = Arc::new(SqliteJobQueue::new(db, clock.clone()));
     let hubspot = Arc::new(MemoryGateway::hubspot(clock.clone()));
     let qbo = Arc::new(MemoryGateway::quickbooks(clock.clone()));

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::ports::{Clock, ConnectionRecord, GatewayError, JobQueue, LinkStore, StoreError};
+use crate::ports::{Clock, ConnectionRecord, GatewayError, JobQueue, Store, StoreError};
 
 use super::gateway_pair::GatewayPair;
 use super::session::Session;
@@ -29,7 +29,7 @@ pub(crate) trait RecordOutcomes: Send + Sync {
 /// The ports one run of the two-way sync works through.
 #[derive(Clone, Copy)]
 pub struct SyncPorts<'a> {
-    pub(crate) store: &'a dyn LinkStore,
+    pub(crate) store: &'a dyn Store,
     pub(crate) queue: &'a dyn JobQueue,
     pub(crate) clock: &'a dyn Clock,
     pub(crate) gateways: &'a dyn PairDirectory,

@@ -7,9 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::mapping::MappingSet;
 use crate::model::{ConnectionId, ObjectKind};
-use crate::ports::{
-    ConnectionRecord, FailureDetail, GatewayError, LinkStore, RecordRef, StoreError,
-};
+use crate::ports::{ConnectionRecord, FailureDetail, GatewayError, RecordRef, Store, StoreError};
 
 use super::gateway_pair::GatewayPair;
 use super::unit::{Step, Unit, UnitReport, UnitResult};
@@ -20,7 +18,7 @@ pub(crate) struct Session<'a> {
     pub connection: &'a ConnectionRecord,
     pub kind: ObjectKind,
     pub mappings: &'a MappingSet,
-    pub store: &'a dyn LinkStore,
+    pub store: &'a dyn Store,
     pub gateways: &'a GatewayPair,
     pub now: DateTime<Utc>,
     /// Records already paired in this session, with the primary record of the unit that paired

@@ -1,5 +1,5 @@
-//! Contract checks every adapter of a port must pass: one suite per trait, run by the memory
-//! and SQLite adapters' tests (and usable by the AWS adapters'). They panic on a violation.
+//! Contract checks every adapter of a port must pass, one suite per capability (the store's
+//! seven, the job queue); test-only (`testing` feature). A check panics on a violation.
 
 pub mod job_queue;
-pub mod link_store;
+pub mod store;

@@ -7,17 +7,21 @@ use async_trait::async_trait;
 
 use super::intake::ActionJobSink;
 use super::request::CreateInvoiceJob;
-use crate::ports::{Clock, JobQueue, Lane, LinkStore};
+use crate::ports::{Clock, Connections, JobQueue, Lane};
 
 /// Enqueues accepted executions; the worker runs them (`engine::mirror_jobs`).
 pub struct QueuedActions {
-    store: Arc<dyn LinkStore>,
+    store: Arc<dyn Connections>,
     queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
 }
 
 impl QueuedActions {
-    pub fn new(store: Arc<dyn LinkStore>, queue: Arc<dyn JobQueue>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn Connections>,
+        queue: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         QueuedActions {
             store,
             queue,
@@ -57,7 +61,7 @@ impl ActionJobSink for QueuedActions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::memory::{MemoryJobQueue, MemoryLinkStore};
+    use crate::adapters::memory::{MemoryJobQueue, MemoryStore};
     use crate::model::{ActionInputs, Connection, ConnectionId, ObjectKind, Side};
     use crate::ports::{ConnectionRecord, ConnectionStatus, SystemClock};
 
@@ -73,7 +77,7 @@ mod tests {
     #[tokio::test]
     async fn executions_become_action_jobs_of_the_portals_connection() {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = Arc::new(MemoryLinkStore::new());
+        let store = Arc::new(MemoryStore::new());
         let queue = Arc::new(MemoryJobQueue::new(clock.clone()));
         let id = ConnectionId::new("acme").unwrap();
         store

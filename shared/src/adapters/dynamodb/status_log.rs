@@ -1,20 +1,19 @@
-//! Cursors (`CURSOR#{side}#{kind}`), per-record sync status (`STATUS#{side}#{id}`) and the sync
-//! log (`CONN#{c}#LOG#{day}` partitions with TTL, plus a `LOGDAY#` index so reading the newest
-//! entries never depends on the wall clock), and `forget_kind`.
+//! Per-record sync status (`STATUS#{side}#{id}`) and the sync log (`CONN#{c}#LOG#{day}`
+//! partitions with TTL, plus a `LOGDAY#` index so reading the newest entries never depends on
+//! the wall clock).
 
 use std::collections::BTreeSet;
 
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::DynamoLinkStore;
-use super::item::{Item, get_json, get_opt_time, get_s, get_time, json, keyed, n, s, time};
-use super::keys::{self, EXPIRES_AT, PK, SK};
+use super::DynamoStore;
+use super::item::{get_json, get_s, json, keyed, n, s, time};
+use super::keys::{self, EXPIRES_AT};
 use super::{LOG_RETENTION, STATUS_RETENTION};
 use crate::model::{ConnectionId, ObjectKind, Side};
-use crate::ports::{Cursor, StoreError, SyncLogEntry, SyncOutcome, SyncStatus};
+use crate::ports::{StatusLog, StoreError, SyncLogEntry, SyncOutcome, SyncStatus};
 
-const WATERMARK: &str = "watermark";
-const LAST_FULL_SWEEP: &str = "last_full_sweep";
 const STATUS: &str = "status";
 const OUTCOME: &str = "outcome";
 const UPDATED_AT: &str = "updated_at";
@@ -23,44 +22,9 @@ const DAY: &str = "day";
 /// Sort-key prefix of the per-connection index of days that have log entries.
 const LOG_DAY_PREFIX: &str = "LOGDAY#";
 
-impl DynamoLinkStore {
-    pub(super) async fn cursor(
-        &self,
-        connection: &ConnectionId,
-        side: Side,
-        kind: ObjectKind,
-    ) -> Result<Option<Cursor>, StoreError> {
-        let item = self
-            .get_item(
-                &keys::connection_pk(connection),
-                &keys::cursor_sk(side, kind),
-            )
-            .await?;
-        item.map(|item| {
-            Ok(Cursor {
-                watermark: get_time(&item, WATERMARK)?,
-                last_full_sweep: get_opt_time(&item, LAST_FULL_SWEEP)?,
-            })
-        })
-        .transpose()
-    }
-
-    pub(super) async fn store_cursor(
-        &self,
-        connection: &ConnectionId,
-        side: Side,
-        kind: ObjectKind,
-        cursor: &Cursor,
-    ) -> Result<(), StoreError> {
-        let mut item = keyed(keys::connection_pk(connection), keys::cursor_sk(side, kind));
-        item.insert(WATERMARK.into(), time(cursor.watermark));
-        if let Some(sweep) = cursor.last_full_sweep {
-            item.insert(LAST_FULL_SWEEP.into(), time(sweep));
-        }
-        self.put_plain_item(item).await
-    }
-
-    pub(super) async fn status(
+#[async_trait]
+impl StatusLog for DynamoStore {
+    async fn get_status(
         &self,
         connection: &ConnectionId,
         kind: ObjectKind,
@@ -73,7 +37,7 @@ impl DynamoLinkStore {
             .transpose()
     }
 
-    pub(super) async fn store_status(
+    async fn put_status(
         &self,
         connection: &ConnectionId,
         status: &SyncStatus,
@@ -100,7 +64,7 @@ impl DynamoLinkStore {
         self.put_plain_item(item).await
     }
 
-    pub(super) async fn statuses(
+    async fn list_statuses(
         &self,
         connection: &ConnectionId,
         kind: ObjectKind,
@@ -117,7 +81,54 @@ impl DynamoLinkStore {
         .collect()
     }
 
-    pub(super) async fn store_log(
+    async fn append_log(
+        &self,
+        connection: &ConnectionId,
+        entries: &[SyncLogEntry],
+    ) -> Result<(), StoreError> {
+        self.store_log(connection, entries).await?;
+        if let Some(metrics) = &self.metrics {
+            metrics.record_log(entries);
+        }
+        Ok(())
+    }
+
+    async fn recent_log(
+        &self,
+        connection: &ConnectionId,
+        limit: usize,
+    ) -> Result<Vec<SyncLogEntry>, StoreError> {
+        let mut entries = Vec::new();
+        if limit == 0 {
+            return Ok(entries);
+        }
+        let days = self
+            .query_prefix(&keys::connection_pk(connection), LOG_DAY_PREFIX, true, None)
+            .await?;
+        for day in days {
+            let day: NaiveDate = get_s(&day, DAY)?
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("log day index: {e}")))?;
+            let Some(midnight) = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()) else {
+                continue;
+            };
+            let left = limit - entries.len();
+            let items = self
+                .query_prefix(&keys::log_pk(connection, midnight), "", true, Some(left))
+                .await?;
+            for item in items {
+                entries.push(get_json(&item, ENTRY)?);
+            }
+            if entries.len() >= limit {
+                break;
+            }
+        }
+        Ok(entries)
+    }
+}
+
+impl DynamoStore {
+    async fn store_log(
         &self,
         connection: &ConnectionId,
         entries: &[SyncLogEntry],
@@ -153,71 +164,6 @@ impl DynamoLinkStore {
         self.batch_put(items).await
     }
 
-    pub(super) async fn newest_log(
-        &self,
-        connection: &ConnectionId,
-        limit: usize,
-    ) -> Result<Vec<SyncLogEntry>, StoreError> {
-        let mut entries = Vec::new();
-        if limit == 0 {
-            return Ok(entries);
-        }
-        let days = self
-            .query_prefix(&keys::connection_pk(connection), LOG_DAY_PREFIX, true, None)
-            .await?;
-        for day in days {
-            let day: NaiveDate = get_s(&day, DAY)?
-                .parse()
-                .map_err(|e| StoreError::Corrupt(format!("log day index: {e}")))?;
-            let Some(midnight) = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()) else {
-                continue;
-            };
-            let left = limit - entries.len();
-            let items = self
-                .query_prefix(&keys::log_pk(connection, midnight), "", true, Some(left))
-                .await?;
-            for item in items {
-                entries.push(get_json(&item, ENTRY)?);
-            }
-            if entries.len() >= limit {
-                break;
-            }
-        }
-        Ok(entries)
-    }
-
-    pub(super) async fn forget(
-        &self,
-        connection: &ConnectionId,
-        kind: ObjectKind,
-    ) -> Result<(), StoreError> {
-        // Links, claims and statuses of the kind share its partition; the log stays.
-        let mut doomed: Vec<Item> = self
-            .query_prefix(&keys::kind_pk(connection, kind), "", false, None)
-            .await?
-            .into_iter()
-            .map(|item| key_of(&item))
-            .collect::<Result<_, _>>()?;
-        for side in Side::BOTH {
-            doomed.push(keyed(
-                keys::connection_pk(connection),
-                keys::cursor_sk(side, kind),
-            ));
-        }
-        self.batch_delete(doomed).await
-    }
-
-    async fn put_plain_item(&self, item: Item) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(self.table.as_ref())
-            .set_item(Some(item))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| super::item::backend("PutItem", e))
-    }
-
     /// Epoch seconds when a log entry written for `at` may be removed by TTL.
     fn log_expiry(&self, at: DateTime<Utc>) -> i64 {
         self.expiry(at, LOG_RETENTION)
@@ -230,8 +176,4 @@ impl DynamoLinkStore {
         let retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
         (base + retention).timestamp()
     }
-}
-
-fn key_of(item: &Item) -> Result<Item, StoreError> {
-    Ok(keyed(get_s(item, PK)?, get_s(item, SK)?))
 }
