@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hqsync::adapters::memory::ManualClock;
-use hqsync::adapters::sqlite::{SqliteDb, SqliteJobQueue, SqliteLinkStore};
+use hqsync::adapters::sqlite::{SqliteDb, SqliteJobQueue, SqliteStore};
 use hqsync::adapters::sqs::{job_body, parse_job};
 use hqsync::engine::jobs::retry_schedule::PAUSED_RETRY;
 use hqsync::engine::jobs::settle::{
@@ -15,7 +15,7 @@ use hqsync::engine::jobs::settle::{
 use hqsync::engine::jobs::{SyncContext, process_jobs};
 use hqsync::model::{Connection, ConnectionId, ConnectionSettings, ObjectKind, Side};
 use hqsync::ports::{
-    Clock, ConnectionRecord, ConnectionStatus, Job, JobQueue, JobReason, Lane, LinkStore,
+    Clock, ConnectionRecord, ConnectionStatus, Connections, Job, JobQueue, JobReason, Lane, Store,
     SyncOutcome,
 };
 use hqsync_tests::aws_stack::start_aws_test_stack;
@@ -98,7 +98,7 @@ async fn aws_and_local_runtimes_settle_the_same_script_of_jobs_alike() {
     // The local runtime: SQLite state and queue (as `hqsync dev`), the same vendor gateways.
     let db = SqliteDb::open_in_memory().unwrap();
     let local = SyncContext {
-        store: Arc::new(SqliteLinkStore::new(db.clone())),
+        store: Arc::new(SqliteStore::new(db.clone())),
         queue: Arc::new(SqliteJobQueue::new(db, clock.clone())),
         clock: clock.clone(),
         gateways: aws.stack.sync_context().gateways,
@@ -216,7 +216,7 @@ async fn aws_and_local_runtimes_settle_the_same_script_of_jobs_alike() {
     // Both runtimes leave the same needs-attention status on the poison job's record (what
     // `hqsync status` lists).
     let paused_id = paused.id().clone();
-    let status_on = |store: Arc<dyn LinkStore>| {
+    let status_on = |store: Arc<dyn Store>| {
         let paused_id = paused_id.clone();
         async move {
             store

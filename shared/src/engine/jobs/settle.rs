@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::ConnectionId;
 use crate::ports::{
-    Delivery, FailureDetail, Job, Lane, LinkStore, QueueError, StoreError, SyncLogEntry,
+    Delivery, FailureDetail, Job, Lane, QueueError, StatusLog, StoreError, SyncLogEntry,
     SyncOutcome, SyncStatus,
 };
 
@@ -121,7 +121,7 @@ pub fn dead_letter_status(
 
 /// Records on the job's record that it was dead-lettered, and why (status and one log line).
 pub async fn record_dead_letter(
-    store: &dyn LinkStore,
+    store: &dyn StatusLog,
     job: &Job,
     reason: &str,
     now: DateTime<Utc>,
@@ -294,6 +294,7 @@ mod tests {
     async fn the_local_queue_dead_letters_after_the_same_receives_with_the_reason_on_the_status() {
         use crate::engine::jobs::test_harness::Harness;
         use crate::model::{ObjectKind, Side};
+        use crate::ports::Connections;
         use crate::ports::{ConnectionStatus, JobQueue};
 
         let h = Harness::new().await;
