@@ -3,7 +3,6 @@
 //! into jobs on the live queue and a short JSON answer with the right status.
 
 use hqsync::intake::{InboundRequest, IntakeError, IntakeOutcome};
-use hqsync::ports::{JobQueue, Lane};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
@@ -85,53 +84,14 @@ pub fn not_configured(vendor: &str, what: &str) -> Response<Body> {
     )
 }
 
-/// Enqueues the jobs of an accepted delivery and answers: 200 with the job count; the
-/// intake's status (401, 400, 413) with its reason; 500 when our storage or queue failed, so
-/// the vendor delivers again and nothing is lost.
+/// The shared webhook answer (`hqsync::intake::answer`) as a Lambda HTTP response.
 pub async fn answer(
     stack: &AwsStack,
     vendor: &str,
     result: Result<IntakeOutcome, IntakeError>,
 ) -> Response<Body> {
-    let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            let status = error.status();
-            if status >= 500 {
-                tracing::error!(vendor, %error, "webhook delivery failed");
-            } else {
-                tracing::warn!(vendor, status, %error, "webhook delivery refused");
-            }
-            return json_response(status, json!({"error": error.to_string()}));
-        }
-    };
-    for tenant in &outcome.unknown_tenants {
-        tracing::info!(vendor, tenant = %tenant, "event for an account with no connection; ignored");
-    }
-    for reason in &outcome.ignored {
-        tracing::debug!(vendor, %reason, "event ignored");
-    }
-    let jobs = outcome.jobs.len();
-    match stack.queue.enqueue(Lane::Live, outcome.jobs, None).await {
-        Ok(written) => {
-            tracing::info!(
-                vendor,
-                jobs,
-                written,
-                unknown_tenants = outcome.unknown_tenants.len(),
-                ignored = outcome.ignored.len(),
-                "webhook delivery accepted"
-            );
-            json_response(200, json!({"jobs": written}))
-        }
-        Err(error) => {
-            tracing::error!(vendor, %error, "could not enqueue webhook jobs");
-            json_response(
-                500,
-                json!({"error": "could not enqueue the changes; retry later"}),
-            )
-        }
-    }
+    let reply = hqsync::intake::answer(stack.queue.as_ref(), vendor, result).await;
+    json_response(reply.status, reply.body)
 }
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! Intake: turns an inbound vendor webhook delivery into jobs (verify the signature, parse,
 //! route by portal / realm to connections, drop our own echoes, dedupe). Lambdas and `hqsync dev` share it.
 
+mod answer;
 pub mod hubspot;
 pub mod quickbooks;
+
+pub use answer::{WebhookReply, answer};
 
 use crate::ports::{Job, StoreError};
 

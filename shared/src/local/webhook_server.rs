@@ -21,8 +21,8 @@ use crate::engine::invoicing::action::{ActionJobSink, accept_action_request};
 use crate::hubspot::webhook::WebhookVerifier;
 use crate::intake::hubspot::hubspot_delivery;
 use crate::intake::quickbooks::quickbooks_delivery;
-use crate::intake::{InboundRequest, IntakeError, IntakeOutcome, MAX_BODY_BYTES};
-use crate::ports::{Clock, JobQueue, Lane, Store};
+use crate::intake::{self, InboundRequest, IntakeError, IntakeOutcome, MAX_BODY_BYTES};
+use crate::ports::{Clock, JobQueue, Store};
 
 /// The paths the vendors are told to call, relative to the server's base URL.
 pub const HUBSPOT_WEBHOOK_PATH: &str = "/webhooks/hubspot";
@@ -250,40 +250,19 @@ async fn create_invoice_action(
     }
 }
 
-/// Enqueues the outcome's jobs on the live lane and answers; intake errors answer their status.
+/// The shared webhook answer (`intake::answer`) as an axum response; wakes the worker when the
+/// delivery queued jobs.
 async fn answer(
     state: &AppState,
     vendor: &str,
     result: Result<IntakeOutcome, IntakeError>,
 ) -> Response {
-    let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            tracing::warn!(vendor, error = %e, "webhook delivery refused");
-            return error(e.status(), &e.to_string());
-        }
-    };
-    for tenant in &outcome.unknown_tenants {
-        tracing::info!(vendor, tenant, "delivery for an account with no connection");
-    }
-    let jobs = outcome.jobs.len();
-    if jobs > 0 {
-        if let Err(e) = state.queue.enqueue(Lane::Live, outcome.jobs, None).await {
-            tracing::error!(vendor, error = %e, "could not enqueue webhook jobs");
-            // 500 so the vendor delivers again later: nothing is lost.
-            return error(500, "could not store the jobs; retry later");
-        }
+    let reply = intake::answer(state.queue.as_ref(), vendor, result).await;
+    if reply.queued > 0 {
         state.wake.notify_one();
     }
-    (
-        StatusCode::OK,
-        axum::Json(json!({
-            "jobs": jobs,
-            "ignored": outcome.ignored,
-            "unknownTenants": outcome.unknown_tenants,
-        })),
-    )
-        .into_response()
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(reply.body)).into_response()
 }
 
 fn error(status: u16, message: &str) -> Response {
