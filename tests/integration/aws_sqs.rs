@@ -10,6 +10,19 @@ use hqsync::ports::{Job, JobQueue, JobReason, Lane, QueueError};
 
 use super::aws_moto::moto;
 
+/// A fresh pair of SQS lanes on moto for one contract check (the checks sleep: SQS runs on the
+/// wall clock), or `None` without moto (a failure under CI=true).
+async fn fresh_sqs(test: &str) -> Option<hqsync::ports::contract::job_queue::QueueUnderTest> {
+    let moto = moto(test).await?;
+    let visibility = Duration::from_secs(2);
+    let queue = moto
+        .fresh_queue(|s| s.visibility_timeout = visibility)
+        .await;
+    Some(hqsync::ports::contract::job_queue::QueueUnderTest::on_real_time(queue, visibility))
+}
+
+hqsync::job_queue_contract_tests!(fresh_sqs);
+
 fn job(id: &str, seen_at_s: i64) -> Job {
     Job::new(
         ConnectionId::new("acme").unwrap(),

@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::MessageSystemAttributeName;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -320,62 +319,22 @@ impl AwsTestStack {
 }
 
 /// Up to 10 messages of the queue at `url`, as the Lambda event source mapping delivers them
-/// (system attributes, `eventSourceARN` naming the queue).
+/// (the local cloud's own receive, so tests and `hqsync dev --aws-endpoint` read alike).
 pub async fn receive_lambda_event(sqs: &aws_sdk_sqs::Client, url: &str) -> SqsEvent {
-    let out = sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .wait_time_seconds(0)
-        .message_system_attribute_names(MessageSystemAttributeName::All)
-        .send()
+    hqsync_aws::local_cloud::receive_lambda_event(sqs, url)
         .await
-        .expect("receive from SQS");
-    let queue_name = url.rsplit('/').next().unwrap_or_default();
-    let mut event = SqsEvent::default();
-    for message in out.messages.unwrap_or_default() {
-        let mut record = SqsMessage::default();
-        record.message_id = message.message_id.clone();
-        record.receipt_handle = message.receipt_handle.clone();
-        record.body = message.body.clone();
-        record.attributes = message
-            .attributes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v))
-            .collect();
-        record.event_source = Some("aws:sqs".to_owned());
-        record.event_source_arn = Some(format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}"));
-        event.records.push(record);
-    }
-    event
+        .expect("receive from SQS")
 }
 
 /// What the event source mapping does after the handler answered: deletes every message of
-/// `event` not listed as a batch item failure.
+/// `event` not listed as a batch item failure (the local cloud's own settle).
 pub async fn settle_batch(
     sqs: &aws_sdk_sqs::Client,
     url: &str,
     event: &SqsEvent,
     response: &SqsBatchResponse,
 ) {
-    let failed: Vec<&str> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
-    for record in &event.records {
-        let id = record.message_id.as_deref().unwrap_or_default();
-        if failed.contains(&id) {
-            continue;
-        }
-        if let Some(handle) = &record.receipt_handle {
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(handle)
-                .send()
-                .await
-                .expect("delete a handled message");
-        }
-    }
+    hqsync_aws::local_cloud::settle_batch(sqs, url, event, response)
+        .await
+        .expect("delete the handled messages");
 }

@@ -169,11 +169,14 @@ mod tests {
         contract::job_wire_format();
     }
 
-    #[tokio::test]
-    async fn passes_the_job_queue_contract() {
+    async fn fresh(_test: &str) -> Option<contract::QueueUnderTest> {
         let clock = Arc::new(ManualClock::fixed());
         let visibility = Duration::from_secs(45);
         let queue = MemoryJobQueue::with_visibility_timeout(clock.clone(), visibility);
-        contract::delivery(&queue, &|by| clock.advance(by), visibility).await;
+        Some(contract::QueueUnderTest::on_manual_clock(
+            queue, clock, visibility,
+        ))
     }
+
+    crate::job_queue_contract_tests!(fresh, local);
 }

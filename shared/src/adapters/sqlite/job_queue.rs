@@ -218,8 +218,7 @@ mod tests {
     use crate::adapters::memory::ManualClock;
     use crate::ports::contract::job_queue as contract;
 
-    #[tokio::test]
-    async fn passes_the_job_queue_contract() {
+    async fn fresh(_test: &str) -> Option<contract::QueueUnderTest> {
         let clock = Arc::new(ManualClock::fixed());
         let visibility = Duration::from_secs(45);
         let queue = SqliteJobQueue::with_visibility_timeout(
@@ -227,8 +226,12 @@ mod tests {
             clock.clone(),
             visibility,
         );
-        contract::delivery(&queue, &|by| clock.advance(by), visibility).await;
+        Some(contract::QueueUnderTest::on_manual_clock(
+            queue, clock, visibility,
+        ))
     }
+
+    crate::job_queue_contract_tests!(fresh, local);
 
     #[tokio::test]
     async fn jobs_survive_a_restart_and_in_flight_ones_come_back() {
