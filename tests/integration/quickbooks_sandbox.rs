@@ -1447,7 +1447,9 @@ async fn changes_are_posted_as_signed_cloudevents_in_batches() {
     let url = start_receiver(received.clone()).await;
     let qbo = Qbo::start(QuickbooksSandboxConfig {
         webhook_url: Some(url),
-        webhook_delay_ms: 500,
+        // Wide enough that the batch's three changes land in one window even on a loaded CI
+        // machine (at 500 ms they once straddled two deliveries).
+        webhook_delay_ms: 2000,
         verifier_token: "verifier-123".into(),
         limits: no_limits(),
         ..QuickbooksSandboxConfig::default()
