@@ -2,6 +2,8 @@
 //! Dependencies point inward: vendor clients and adapters serve the engine through `ports`.
 
 pub mod adapters;
+#[cfg(feature = "admin")]
+pub mod admin;
 pub mod engine;
 pub mod http;
 pub mod hubspot;

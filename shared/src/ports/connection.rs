@@ -14,6 +14,12 @@ pub enum ConnectionStatus {
     Paused,
     /// A token could not be refreshed; the user must reconnect. Jobs are not processed.
     ReconnectRequired,
+    /// Both sides authorized (OAuth connect) but nothing syncs yet: the admin previews and
+    /// starts the initial sync, which makes it active.
+    Connected,
+    /// An admin disconnected it (tokens revoked at the vendors) or a vendor told us the app
+    /// was removed. Links and cursors are kept for a later reconnect; jobs are not processed.
+    Disconnected,
 }
 
 /// One stored connection (docs/architecture.md §10 `CONN#{c}` / `META`). Putting it also writes the routing

@@ -1,10 +1,12 @@
 //! Ports: the traits the engine talks to (store capabilities, job queue, token vault, clock, vendor
 //! records). Adapters implement them; the engine never sees a concrete store, queue or vendor.
 
+pub mod admin;
 pub mod clock;
 pub mod connection;
 #[cfg(any(test, feature = "testing"))]
 pub mod contract;
+pub mod dead_letters;
 pub mod invoicing;
 pub mod job_queue;
 pub mod record_gateway;
@@ -12,8 +14,12 @@ pub mod store;
 pub mod sync_status;
 pub mod token_vault;
 
+pub use admin::{
+    AdminStore, AuditEntry, AuditLog, LoginAttempts, PendingAuthorization, PendingAuthorizations,
+};
 pub use clock::{Clock, SystemClock};
 pub use connection::{ConnectionRecord, ConnectionStatus};
+pub use dead_letters::{DeadLetter, DeadLetters};
 pub use job_queue::{Delivery, Job, JobQueue, JobReason, Lane, QueueError, Receipt, dedup_jobs};
 pub use record_gateway::{
     Changes, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError, RecordErrorKind,

@@ -1,6 +1,7 @@
 //! `MemoryStore`: every store capability in process memory, with the same conditional-write
 //! semantics as the durable stores (the demo's and tests' state). One file per capability.
 
+mod admin;
 mod claims;
 mod connections;
 mod cursors;
@@ -15,8 +16,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::model::{ConnectionId, Link, ObjectKind, Side};
+use chrono::{DateTime, Utc};
+
 use crate::ports::{
-    Claim, ConnectionRecord, Cursor, ForgetKind, Lease, StoreError, SyncLogEntry, SyncStatus,
+    AuditEntry, Claim, ConnectionRecord, Cursor, ForgetKind, Lease, PendingAuthorization,
+    StoreError, SyncLogEntry, SyncStatus,
 };
 
 /// How many log entries per connection the memory store keeps by default.
@@ -36,6 +40,12 @@ struct State {
     log: BTreeMap<ConnectionId, VecDeque<SyncLogEntry>>,
     leases: BTreeMap<(ConnectionId, String), Lease>,
     connections: BTreeMap<ConnectionId, ConnectionRecord>,
+    /// Admin changes, newest first (bounded by the log capacity).
+    audit: VecDeque<AuditEntry>,
+    /// Failed sign-ins per source: (window start, count).
+    failed_logins: BTreeMap<String, (DateTime<Utc>, u32)>,
+    /// OAuth authorizations in progress, by state hash.
+    pending: BTreeMap<String, PendingAuthorization>,
     /// Link writes still to fail (a test switch; always 0 in the demo).
     failing_link_writes: u32,
 }

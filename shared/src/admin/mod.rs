@@ -1,0 +1,13 @@
+//! The admin API (JSON under `/api/`, plus the connect pages): one axum router served by
+//! `hqsync dev` on its `--listen` address and by the admin Lambda on the stack's HTTP API.
+
+pub mod context;
+pub mod error;
+pub mod router;
+pub mod session;
+pub mod sign_in;
+
+pub use context::AdminContext;
+pub use error::ApiError;
+pub use router::router;
+pub use session::{AdminAuth, AdminSession, CSRF_HEADER, SESSION_COOKIE, Session};

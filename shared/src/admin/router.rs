@@ -1,0 +1,49 @@
+//! The admin router: sign-in, then every other `/api/` route behind the session (and, for
+//! writes, the CSRF token); unknown `/api/` paths also answer 401 without a session.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+use super::context::AdminContext;
+use super::error::ApiError;
+use super::session::AdminSession;
+use super::sign_in::{sign_in, sign_out};
+
+/// Every admin route, with its state. The runtime serves it as is (locally beside the webhook
+/// routes; on AWS through lambda_http).
+pub fn router(ctx: AdminContext) -> Router {
+    let api: Router<AdminContext> = Router::new()
+        .fallback(api_not_found)
+        .route_layer(middleware::from_fn_with_state(ctx.clone(), require_session));
+    Router::new()
+        .route("/api/session", post(sign_in).delete(sign_out))
+        .nest("/api", api)
+        .with_state(ctx)
+}
+
+/// Refuses a request without a session (401) or, for writes, without its CSRF token (403).
+async fn require_session(
+    State(ctx): State<AdminContext>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    match <AdminSession as axum::extract::FromRequestParts<AdminContext>>::from_request_parts(
+        &mut parts, &ctx,
+    )
+    .await
+    {
+        Ok(AdminSession(session)) => {
+            parts.extensions.insert(session);
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+async fn api_not_found(AdminSession(_): AdminSession) -> ApiError {
+    ApiError::NotFound("no such admin route".into())
+}
