@@ -82,4 +82,18 @@ CREATE TABLE IF NOT EXISTS tokens (
     refresh_expires_at TEXT,
     PRIMARY KEY (connection, side)
 );
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS failed_logins (
+    source          TEXT PRIMARY KEY,
+    window_start_ms INTEGER NOT NULL,
+    failures        INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending_authorizations (
+    state_hash    TEXT PRIMARY KEY,
+    expires_at_ms INTEGER NOT NULL,
+    body          TEXT NOT NULL
+);
 "#;

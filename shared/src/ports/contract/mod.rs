@@ -1,5 +1,7 @@
 //! Contract checks every adapter of a port must pass, one suite per capability (the store's
-//! seven, the job queue); test-only (`testing` feature). A check panics on a violation.
+//! seven, the job queue, the admin store's three); test-only (`testing` feature). A check
+//! panics on a violation.
 
+pub mod admin;
 pub mod job_queue;
 pub mod store;

@@ -83,3 +83,14 @@ impl PendingAuthorizations for MemoryStore {
         Ok(self.lock_state().pending.remove(state_hash))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn fresh(_test: &str) -> Option<MemoryStore> {
+        Some(MemoryStore::new())
+    }
+
+    crate::admin_contract_tests!(fresh);
+}

@@ -1,6 +1,7 @@
 //! `SqliteStore`: every store capability on the local database (one file per capability); each
 //! conditional write is one transaction, so a crash leaves either the old or the new state.
 
+mod admin;
 mod claims;
 mod connections;
 mod cursors;
