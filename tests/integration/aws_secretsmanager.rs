@@ -376,6 +376,10 @@ impl TokenVault for UnwritableVault {
         Err(VaultError::Backend("PutSecretValue denied".into()))
     }
 
+    async fn delete_tokens(&self, connection: &ConnectionId) -> Result<(), VaultError> {
+        self.0.delete_tokens(connection).await
+    }
+
     async fn app_credentials(&self) -> Result<AppCredentials, VaultError> {
         self.0.app_credentials().await
     }
@@ -418,6 +422,7 @@ async fn secrets_vault_creates_and_replaces_a_local_app_secret() {
         hubspot_client_secret: Some(SecretString::from("hs-secret-1")),
         quickbooks_client_id: Some("qb-1".into()),
         quickbooks_client_secret: Some(SecretString::from("qb-secret-1")),
+        quickbooks_sandbox: None,
         quickbooks_webhook_verifier: None,
     };
     vault.put_app_credentials(&app).await.unwrap();
@@ -436,4 +441,37 @@ async fn secrets_vault_creates_and_replaces_a_local_app_secret() {
             .map(|s| s.expose_secret()),
         Some("verifier-2")
     );
+}
+
+#[tokio::test]
+async fn secrets_vault_deletes_a_connections_tokens_and_can_store_them_anew() {
+    let Some(moto) = moto("secrets_vault_deletes_a_connections_tokens_and_can_store_them_anew").await
+    else {
+        return;
+    };
+    let vault = moto.fresh_vault(APP_SECRET).await;
+    let c = conn();
+    let hour = chrono::Duration::hours(1);
+    vault
+        .store_tokens(&c, Side::Hubspot, tokens("hs-a", "hs-r", hour))
+        .await
+        .unwrap();
+    vault
+        .store_tokens(&c, Side::Quickbooks, tokens("qb-a", "qb-r", hour))
+        .await
+        .unwrap();
+    vault.delete_tokens(&c).await.unwrap();
+    assert!(vault.tokens(&c, Side::Hubspot).await.unwrap().is_none());
+    let reader = SecretsManagerVault::new(moto.secrets.clone(), vault.names().clone());
+    assert!(reader.tokens(&c, Side::Quickbooks).await.unwrap().is_none());
+    vault.delete_tokens(&c).await.expect("deleting absent tokens");
+    // A reconnect under the same id creates the secret again at once.
+    vault
+        .store_tokens(&c, Side::Hubspot, tokens("hs-a2", "hs-r2", hour))
+        .await
+        .unwrap();
+    let again = SecretsManagerVault::new(moto.secrets.clone(), vault.names().clone());
+    let stored = again.tokens(&c, Side::Hubspot).await.unwrap().unwrap();
+    assert_eq!(stored.access_token.expose_secret(), "hs-a2");
+    assert!(again.tokens(&c, Side::Quickbooks).await.unwrap().is_none());
 }

@@ -282,6 +282,7 @@ async fn store_connection(
             hubspot_client_secret: Some(copy(&a.hubspot_client_secret)),
             quickbooks_client_id: Some(a.quickbooks_client_id.clone()),
             quickbooks_client_secret: Some(copy(&a.quickbooks_client_secret)),
+            quickbooks_sandbox: None,
             quickbooks_webhook_verifier: Some(copy(&a.quickbooks_verifier_token)),
         })
         .await

@@ -222,6 +222,7 @@ impl VendorEndpoints {
             hubspot_client_secret: self.hubspot.client_secret.clone(),
             quickbooks_client_id: self.quickbooks.client_id.clone(),
             quickbooks_client_secret: self.quickbooks.client_secret.clone(),
+            quickbooks_sandbox: None,
             quickbooks_webhook_verifier: self.quickbooks.verifier_token.clone(),
         }
     }

@@ -30,4 +30,7 @@ pub use store::{
     RecordRef, StatusLog, Store, StoreError,
 };
 pub use sync_status::{ConflictNote, FailureDetail, SyncLogEntry, SyncOutcome, SyncStatus};
-pub use token_vault::{AppCredentials, SideTokens, TokenVault, VaultError};
+pub use token_vault::{
+    AppCredentials, QUICKBOOKS_SANDBOX_ENVIRONMENT, QuickbooksKeys, SideTokens, TokenVault,
+    VaultError,
+};

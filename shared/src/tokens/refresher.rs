@@ -203,7 +203,7 @@ impl TokenRefresher {
         if self.is_fresh(&current) {
             return Ok(current);
         }
-        let app = self.vault.app_credentials().await?;
+        let app = self.app_credentials_for(connection, side).await?;
         let fresh = match self.oauth.refresh(side, &current.refresh_token, &app).await {
             Ok(fresh) => fresh,
             Err(RefreshFailure::InvalidGrant) => {
@@ -235,6 +235,24 @@ impl TokenRefresher {
         }
         tracing::info!(connection = %connection, %side, expires_at = %fresh.access_expires_at, "refreshed tokens");
         Ok(fresh)
+    }
+
+    /// The app credentials with the Intuit key pair of the connection's environment (a
+    /// sandbox company's tokens refresh only with the development keys); a connection without
+    /// a record yet uses the default pair.
+    async fn app_credentials_for(
+        &self,
+        connection: &ConnectionId,
+        side: Side,
+    ) -> Result<AppCredentials, RefreshError> {
+        let app = self.vault.app_credentials().await?;
+        if side == Side::Hubspot {
+            return Ok(app);
+        }
+        Ok(match self.store.get_connection(connection).await? {
+            Some(record) => app.for_environment(&record.environment),
+            None => app,
+        })
     }
 
     async fn mark_reconnect_required(
@@ -292,6 +310,89 @@ mod tests {
                 refresh_expires_at: None,
             })
         }
+    }
+
+    /// Records which Intuit client id each refresh was signed with.
+    #[derive(Default)]
+    struct ClientIds(Mutex<Vec<Option<String>>>);
+
+    #[async_trait]
+    impl OAuthRefresh for ClientIds {
+        async fn refresh(
+            &self,
+            _side: Side,
+            _refresh_token: &SecretString,
+            app: &AppCredentials,
+        ) -> Result<SideTokens, RefreshFailure> {
+            self.0.lock().unwrap().push(app.quickbooks_client_id.clone());
+            Ok(SideTokens {
+                access_token: SecretString::from("fresh".to_owned()),
+                refresh_token: SecretString::from("rotated".to_owned()),
+                access_expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+                refresh_expires_at: None,
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn each_connection_refreshes_with_the_key_pair_of_its_environment() {
+        use crate::model::{Connection, ConnectionSettings};
+        use crate::ports::{ConnectionRecord, QuickbooksKeys};
+        let app = AppCredentials {
+            quickbooks_client_id: Some("prod-id".into()),
+            quickbooks_client_secret: Some(SecretString::from("prod-secret".to_owned())),
+            quickbooks_sandbox: Some(QuickbooksKeys {
+                client_id: "dev-id".into(),
+                client_secret: SecretString::from("dev-secret".to_owned()),
+            }),
+            ..AppCredentials::default()
+        };
+        let vault = Arc::new(MemoryTokenVault::new(app));
+        let store = Arc::new(MemoryStore::new());
+        let stale = || SideTokens {
+            access_token: SecretString::from("old".to_owned()),
+            refresh_token: SecretString::from("r0".to_owned()),
+            access_expires_at: chrono::Utc::now(),
+            refresh_expires_at: None,
+        };
+        for (id, environment) in [("sandboxed", "sandbox"), ("live", "production")] {
+            let connection = ConnectionId::new(id).unwrap();
+            store
+                .put_connection(&ConnectionRecord {
+                    connection: Connection {
+                        id: connection.clone(),
+                        hubspot_portal_id: "1".into(),
+                        qbo_realm_id: id.into(),
+                        settings: ConnectionSettings::default(),
+                    },
+                    environment: environment.into(),
+                    status: ConnectionStatus::Active,
+                })
+                .await
+                .unwrap();
+            vault
+                .store_tokens(&connection, Side::Quickbooks, stale())
+                .await
+                .unwrap();
+        }
+        let oauth = Arc::new(ClientIds::default());
+        let refresher = TokenRefresher::new(
+            vault,
+            store,
+            oauth.clone(),
+            Arc::new(SystemClock),
+            Metrics::new(),
+        );
+        for id in ["sandboxed", "live"] {
+            refresher
+                .tokens(&ConnectionId::new(id).unwrap(), Side::Quickbooks)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            *oauth.0.lock().unwrap(),
+            vec![Some("dev-id".to_owned()), Some("prod-id".to_owned())]
+        );
     }
 
     #[tokio::test]

@@ -107,6 +107,37 @@ impl Connections for DynamoStore {
     async fn connections_for_realm(&self, realm_id: &str) -> Result<Vec<ConnectionId>, StoreError> {
         self.routed(&keys::realm_pk(realm_id)).await
     }
+
+    async fn delete_connection(&self, id: &ConnectionId) -> Result<(), StoreError> {
+        let table = self.table();
+        // The routing keys come from the META item's plain attributes, so a record whose JSON
+        // no longer parses can still be deleted with its routing.
+        let meta = self.get_item(&keys::connection_pk(id), keys::META).await?;
+        let mut items = vec![
+            delete(&table, keyed(keys::connection_pk(id), keys::META))?,
+            delete(&table, keyed(keys::CONNECTIONS, keys::connection_sk(id)))?,
+        ];
+        if let Some(meta) = &meta {
+            if let Ok(portal) = get_s(meta, PORTAL_ID) {
+                items.push(delete(
+                    &table,
+                    keyed(keys::portal_pk(portal), keys::connection_sk(id)),
+                )?);
+            }
+            if let Ok(realm) = get_s(meta, REALM_ID) {
+                items.push(delete(
+                    &table,
+                    keyed(keys::realm_pk(realm), keys::connection_sk(id)),
+                )?);
+            }
+        }
+        self.transact(items).await.map_err(|failure| match failure {
+            TransactFailure::Store(err) => err,
+            TransactFailure::ConditionsFailed(_) => {
+                StoreError::Backend(format!("deleting connection {id} hit a condition"))
+            }
+        })
+    }
 }
 
 impl DynamoStore {

@@ -45,6 +45,12 @@ impl TokenVault for MemoryTokenVault {
         Ok(())
     }
 
+    async fn delete_tokens(&self, connection: &ConnectionId) -> Result<(), VaultError> {
+        let mut map = self.tokens.lock().map_err(|_| poisoned())?;
+        map.retain(|(c, _), _| c != connection);
+        Ok(())
+    }
+
     async fn app_credentials(&self) -> Result<AppCredentials, VaultError> {
         Ok(self.app.clone())
     }

@@ -8,16 +8,38 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::model::Side;
-use crate::ports::{AppCredentials, SideTokens};
+use crate::ports::{AppCredentials, QuickbooksKeys, SideTokens};
 
 /// `{"hubspot": {"app_id", "client_id", "client_secret"}, "quickbooks": {"client_id",
-/// "client_secret", "webhook_verifier_token"}}`; empty strings count as absent.
+/// "client_secret", "webhook_verifier_token", "sandbox": {"client_id", "client_secret"},
+/// "production": {...}}}`; empty strings count as absent. Intuit's pairs (docs/aws.md §8):
+/// `quickbooks.production` wins over the flat pair, which stays the default of every
+/// environment without its own pair (today's one-pair secrets keep working).
 #[derive(Deserialize, Default)]
 pub(super) struct AppSecretDocument {
     #[serde(default)]
     hubspot: AppSide,
     #[serde(default)]
     quickbooks: AppSide,
+}
+
+/// One environment's Intuit key pair in the app secret.
+#[derive(Deserialize, Default)]
+struct KeyPair {
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    client_secret: Option<String>,
+}
+
+impl KeyPair {
+    /// Both halves, or nothing (half a pair cannot sign a token request).
+    fn into_keys(self) -> Option<QuickbooksKeys> {
+        Some(QuickbooksKeys {
+            client_id: non_empty(self.client_id)?,
+            client_secret: secret(self.client_secret)?,
+        })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -31,6 +53,12 @@ struct AppSide {
     client_secret: Option<String>,
     #[serde(default)]
     webhook_verifier_token: Option<String>,
+    /// Only QuickBooks' side: Intuit's development keys.
+    #[serde(default)]
+    sandbox: Option<KeyPair>,
+    /// Only QuickBooks' side: Intuit's production keys (else the flat pair).
+    #[serde(default)]
+    production: Option<KeyPair>,
 }
 
 fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -54,13 +82,23 @@ fn secret(value: Option<String>) -> Option<SecretString> {
 
 impl AppSecretDocument {
     pub(super) fn into_credentials(self) -> AppCredentials {
+        let quickbooks = self.quickbooks;
+        let (client_id, client_secret) =
+            match quickbooks.production.and_then(KeyPair::into_keys) {
+                Some(keys) => (Some(keys.client_id), Some(keys.client_secret)),
+                None => (
+                    non_empty(quickbooks.client_id),
+                    secret(quickbooks.client_secret),
+                ),
+            };
         AppCredentials {
             hubspot_app_id: non_empty(self.hubspot.app_id),
             hubspot_client_id: non_empty(self.hubspot.client_id),
             hubspot_client_secret: secret(self.hubspot.client_secret),
-            quickbooks_client_id: non_empty(self.quickbooks.client_id),
-            quickbooks_client_secret: secret(self.quickbooks.client_secret),
-            quickbooks_webhook_verifier: secret(self.quickbooks.webhook_verifier_token),
+            quickbooks_client_id: client_id,
+            quickbooks_client_secret: client_secret,
+            quickbooks_sandbox: quickbooks.sandbox.and_then(KeyPair::into_keys),
+            quickbooks_webhook_verifier: secret(quickbooks.webhook_verifier_token),
         }
     }
 }
@@ -75,7 +113,7 @@ pub(super) fn app_secret_json(app: &AppCredentials) -> String {
             .map(|s| s.expose_secret().to_owned())
             .unwrap_or_default()
     };
-    serde_json::json!({
+    let mut document = serde_json::json!({
         "hubspot": {
             "app_id": text(&app.hubspot_app_id),
             "client_id": text(&app.hubspot_client_id),
@@ -86,8 +124,14 @@ pub(super) fn app_secret_json(app: &AppCredentials) -> String {
             "client_secret": secret(&app.quickbooks_client_secret),
             "webhook_verifier_token": secret(&app.quickbooks_webhook_verifier),
         },
-    })
-    .to_string()
+    });
+    if let Some(keys) = &app.quickbooks_sandbox {
+        document["quickbooks"]["sandbox"] = serde_json::json!({
+            "client_id": keys.client_id,
+            "client_secret": keys.client_secret.expose_secret(),
+        });
+    }
+    document.to_string()
 }
 
 /// `{"hubspot": {...}, "quickbooks": {...}}`, each side optional.
@@ -217,6 +261,10 @@ mod tests {
             hubspot_client_secret: Some(SecretString::from("hs-secret")),
             quickbooks_client_id: Some("qb-id".into()),
             quickbooks_client_secret: Some(SecretString::from("qb-secret")),
+            quickbooks_sandbox: Some(QuickbooksKeys {
+                client_id: "qb-dev-id".into(),
+                client_secret: SecretString::from("qb-dev-secret"),
+            }),
             quickbooks_webhook_verifier: None,
         };
         let text = app_secret_json(&app);
@@ -234,6 +282,40 @@ mod tests {
             Some("qb-secret")
         );
         assert!(back.quickbooks_webhook_verifier.is_none());
+        let sandbox = back.quickbooks_keys("sandbox").unwrap();
+        assert_eq!(sandbox.client_id, "qb-dev-id");
+        assert_eq!(sandbox.client_secret.expose_secret(), "qb-dev-secret");
+    }
+
+    #[test]
+    fn app_secret_holds_a_key_pair_per_environment_and_the_flat_pair_is_the_default() {
+        let app = serde_json::from_str::<AppSecretDocument>(
+            r#"{"quickbooks": {"client_id": "flat-id", "client_secret": "flat-secret",
+                "sandbox": {"client_id": "dev-id", "client_secret": "dev-secret"},
+                "production": {"client_id": "prod-id", "client_secret": "prod-secret"}}}"#,
+        )
+        .unwrap()
+        .into_credentials();
+        assert_eq!(app.quickbooks_keys("production").unwrap().client_id, "prod-id");
+        assert_eq!(app.quickbooks_keys("sandbox").unwrap().client_id, "dev-id");
+
+        // Today's flat shape: one pair for every environment.
+        let flat = serde_json::from_str::<AppSecretDocument>(
+            r#"{"quickbooks": {"client_id": "flat-id", "client_secret": "flat-secret"}}"#,
+        )
+        .unwrap()
+        .into_credentials();
+        assert_eq!(flat.quickbooks_keys("production").unwrap().client_id, "flat-id");
+        assert_eq!(flat.quickbooks_keys("sandbox").unwrap().client_id, "flat-id");
+
+        // Half a pair is no pair: the flat one stays in charge.
+        let half = serde_json::from_str::<AppSecretDocument>(
+            r#"{"quickbooks": {"client_id": "flat-id", "client_secret": "flat-secret",
+                "sandbox": {"client_id": "dev-id", "client_secret": ""}}}"#,
+        )
+        .unwrap()
+        .into_credentials();
+        assert_eq!(half.quickbooks_keys("sandbox").unwrap().client_id, "flat-id");
     }
 
     #[test]

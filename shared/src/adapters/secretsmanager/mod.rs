@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError;
+use aws_sdk_secretsmanager::operation::delete_secret::DeleteSecretError;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
@@ -268,6 +269,28 @@ impl TokenVault for SecretsManagerVault {
         let mut document = current.unwrap_or_default();
         document.set_tokens(side, &tokens);
         self.write_connection(connection, &document, exists).await
+    }
+
+    async fn delete_tokens(&self, connection: &ConnectionId) -> Result<(), VaultError> {
+        let name = self.names.connection_secret(connection);
+        // Without the recovery window: a reconnect of the same id creates the secret anew at
+        // once, which a secret scheduled for deletion would refuse.
+        let deleted = self
+            .client
+            .delete_secret()
+            .secret_id(&name)
+            .force_delete_without_recovery(true)
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => {}
+            Err(err) => match err.into_service_error() {
+                DeleteSecretError::ResourceNotFoundException(_) => {}
+                other => return Err(backend("DeleteSecret", &name, other)),
+            },
+        }
+        self.lock().connections.insert(connection.clone(), (Instant::now(), None));
+        Ok(())
     }
 
     async fn app_credentials(&self) -> Result<AppCredentials, VaultError> {

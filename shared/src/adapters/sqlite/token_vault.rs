@@ -98,6 +98,16 @@ impl TokenVault for SqliteTokenVault {
             .await
     }
 
+    async fn delete_tokens(&self, connection: &ConnectionId) -> Result<(), VaultError> {
+        let c = connection.to_string();
+        self.db
+            .run(move |conn| {
+                conn.execute("DELETE FROM tokens WHERE connection = ?1", params![c])?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn app_credentials(&self) -> Result<AppCredentials, VaultError> {
         Ok(self.app.clone())
     }
@@ -140,5 +150,20 @@ mod tests {
         assert!(vault.tokens(&c, Side::Hubspot).await.unwrap().is_none());
         let shown = format!("{got:?}");
         assert!(!shown.contains("a2") && !shown.contains("r2"), "{shown}");
+
+        let other = ConnectionId::new("other").unwrap();
+        vault
+            .store_tokens(&other, Side::Hubspot, tokens("a3", "r3"))
+            .await
+            .unwrap();
+        vault
+            .store_tokens(&c, Side::Hubspot, tokens("a4", "r4"))
+            .await
+            .unwrap();
+        vault.delete_tokens(&c).await.unwrap();
+        assert!(vault.tokens(&c, Side::Quickbooks).await.unwrap().is_none());
+        assert!(vault.tokens(&c, Side::Hubspot).await.unwrap().is_none());
+        assert!(vault.tokens(&other, Side::Hubspot).await.unwrap().is_some());
+        vault.delete_tokens(&c).await.expect("deleting absent tokens");
     }
 }

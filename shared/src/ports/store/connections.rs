@@ -27,4 +27,9 @@ pub trait Connections: Send + Sync {
 
     /// Connections of a QBO company (webhook routing).
     async fn connections_for_realm(&self, realm_id: &str) -> Result<Vec<ConnectionId>, StoreError>;
+
+    /// Removes the connection record and its routing entries, so no webhook, poll or listing
+    /// finds it again. Links, cursors and statuses are forgotten per kind (`ForgetKind`)
+    /// first; the sync log stays. Deleting an absent connection is not an error.
+    async fn delete_connection(&self, id: &ConnectionId) -> Result<(), StoreError>;
 }

@@ -49,4 +49,9 @@ impl Connections for MemoryStore {
             .map(|c| c.id().clone())
             .collect())
     }
+
+    async fn delete_connection(&self, id: &ConnectionId) -> Result<(), StoreError> {
+        self.lock_state().connections.remove(id);
+        Ok(())
+    }
 }

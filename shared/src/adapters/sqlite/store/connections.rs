@@ -68,6 +68,16 @@ impl Connections for SqliteStore {
     async fn connections_for_realm(&self, realm_id: &str) -> Result<Vec<ConnectionId>, StoreError> {
         self.route("realm_id", realm_id).await
     }
+
+    async fn delete_connection(&self, id: &ConnectionId) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.db
+            .run(move |conn| {
+                conn.execute("DELETE FROM connections WHERE id = ?1", params![id])?;
+                Ok(())
+            })
+            .await
+    }
 }
 
 impl SqliteStore {

@@ -96,3 +96,38 @@ pub async fn a_moved_connection_is_routed_anew(store: &dyn Connections) {
         Some(moved)
     );
 }
+
+/// Deleting a connection removes its record and its routing and leaves the others; deleting
+/// it again is not an error.
+pub async fn a_deleted_connection_is_gone_with_its_routing(store: &dyn Connections) {
+    store
+        .put_connection(&record("conn-a", "111", "r1"))
+        .await
+        .expect("put");
+    let b = record("conn-b", "111", "r2");
+    store.put_connection(&b).await.expect("put");
+    store.delete_connection(&conn("conn-a")).await.expect("delete");
+    assert!(
+        store
+            .get_connection(&conn("conn-a"))
+            .await
+            .expect("get")
+            .is_none()
+    );
+    assert_eq!(
+        store.connections_for_portal("111").await.expect("route"),
+        vec![conn("conn-b")]
+    );
+    assert!(
+        store
+            .connections_for_realm("r1")
+            .await
+            .expect("route")
+            .is_empty()
+    );
+    assert_eq!(store.list_connections().await.expect("list"), vec![b]);
+    store
+        .delete_connection(&conn("conn-a"))
+        .await
+        .expect("deleting an absent connection");
+}

@@ -92,6 +92,7 @@ macro_rules! store_contract_tests {
             leases::leases_are_released_only_by_their_holder,
             connections::connections_round_trip_and_route_by_portal_and_realm,
             connections::a_moved_connection_is_routed_anew,
+            connections::a_deleted_connection_is_gone_with_its_routing,
             forget_kind::forgetting_a_kind_drops_its_state_and_nothing_else,
         );
     };
