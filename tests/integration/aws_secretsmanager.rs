@@ -445,7 +445,8 @@ async fn secrets_vault_creates_and_replaces_a_local_app_secret() {
 
 #[tokio::test]
 async fn secrets_vault_deletes_a_connections_tokens_and_can_store_them_anew() {
-    let Some(moto) = moto("secrets_vault_deletes_a_connections_tokens_and_can_store_them_anew").await
+    let Some(moto) =
+        moto("secrets_vault_deletes_a_connections_tokens_and_can_store_them_anew").await
     else {
         return;
     };
@@ -464,7 +465,10 @@ async fn secrets_vault_deletes_a_connections_tokens_and_can_store_them_anew() {
     assert!(vault.tokens(&c, Side::Hubspot).await.unwrap().is_none());
     let reader = SecretsManagerVault::new(moto.secrets.clone(), vault.names().clone());
     assert!(reader.tokens(&c, Side::Quickbooks).await.unwrap().is_none());
-    vault.delete_tokens(&c).await.expect("deleting absent tokens");
+    vault
+        .delete_tokens(&c)
+        .await
+        .expect("deleting absent tokens");
     // A reconnect under the same id creates the secret again at once.
     vault
         .store_tokens(&c, Side::Hubspot, tokens("hs-a2", "hs-r2", hour))

@@ -169,7 +169,11 @@ mod tests {
         };
         let id = |app: &AppCredentials, env: &str| app.quickbooks_keys(env).map(|k| k.client_id);
         assert_eq!(id(&app, "production").as_deref(), Some("prod-id"));
-        assert_eq!(id(&app, "sandbox").as_deref(), Some("prod-id"), "no pair of its own");
+        assert_eq!(
+            id(&app, "sandbox").as_deref(),
+            Some("prod-id"),
+            "no pair of its own"
+        );
         app.quickbooks_sandbox = Some(keys("dev-id", "dev-secret"));
         assert_eq!(id(&app, "sandbox").as_deref(), Some("dev-id"));
         assert_eq!(id(&app, "production").as_deref(), Some("prod-id"));
@@ -186,6 +190,10 @@ mod tests {
         let debug = format!("{app:?}");
         assert!(debug.contains("dev-id"), "{debug}");
         assert!(!debug.contains("dev-secret") && !debug.contains("prod-secret"));
-        assert!(AppCredentials::default().quickbooks_keys("sandbox").is_none());
+        assert!(
+            AppCredentials::default()
+                .quickbooks_keys("sandbox")
+                .is_none()
+        );
     }
 }

@@ -324,7 +324,10 @@ mod tests {
             _refresh_token: &SecretString,
             app: &AppCredentials,
         ) -> Result<SideTokens, RefreshFailure> {
-            self.0.lock().unwrap().push(app.quickbooks_client_id.clone());
+            self.0
+                .lock()
+                .unwrap()
+                .push(app.quickbooks_client_id.clone());
             Ok(SideTokens {
                 access_token: SecretString::from("fresh".to_owned()),
                 refresh_token: SecretString::from("rotated".to_owned()),
@@ -337,7 +340,7 @@ mod tests {
     #[tokio::test]
     async fn each_connection_refreshes_with_the_key_pair_of_its_environment() {
         use crate::model::{Connection, ConnectionSettings};
-        use crate::ports::{ConnectionRecord, QuickbooksKeys};
+        use crate::ports::{ConnectionRecord, Connections, QuickbooksKeys};
         let app = AppCredentials {
             quickbooks_client_id: Some("prod-id".into()),
             quickbooks_client_secret: Some(SecretString::from("prod-secret".to_owned())),

@@ -83,14 +83,13 @@ fn secret(value: Option<String>) -> Option<SecretString> {
 impl AppSecretDocument {
     pub(super) fn into_credentials(self) -> AppCredentials {
         let quickbooks = self.quickbooks;
-        let (client_id, client_secret) =
-            match quickbooks.production.and_then(KeyPair::into_keys) {
-                Some(keys) => (Some(keys.client_id), Some(keys.client_secret)),
-                None => (
-                    non_empty(quickbooks.client_id),
-                    secret(quickbooks.client_secret),
-                ),
-            };
+        let (client_id, client_secret) = match quickbooks.production.and_then(KeyPair::into_keys) {
+            Some(keys) => (Some(keys.client_id), Some(keys.client_secret)),
+            None => (
+                non_empty(quickbooks.client_id),
+                secret(quickbooks.client_secret),
+            ),
+        };
         AppCredentials {
             hubspot_app_id: non_empty(self.hubspot.app_id),
             hubspot_client_id: non_empty(self.hubspot.client_id),
@@ -296,7 +295,10 @@ mod tests {
         )
         .unwrap()
         .into_credentials();
-        assert_eq!(app.quickbooks_keys("production").unwrap().client_id, "prod-id");
+        assert_eq!(
+            app.quickbooks_keys("production").unwrap().client_id,
+            "prod-id"
+        );
         assert_eq!(app.quickbooks_keys("sandbox").unwrap().client_id, "dev-id");
 
         // Today's flat shape: one pair for every environment.
@@ -305,8 +307,14 @@ mod tests {
         )
         .unwrap()
         .into_credentials();
-        assert_eq!(flat.quickbooks_keys("production").unwrap().client_id, "flat-id");
-        assert_eq!(flat.quickbooks_keys("sandbox").unwrap().client_id, "flat-id");
+        assert_eq!(
+            flat.quickbooks_keys("production").unwrap().client_id,
+            "flat-id"
+        );
+        assert_eq!(
+            flat.quickbooks_keys("sandbox").unwrap().client_id,
+            "flat-id"
+        );
 
         // Half a pair is no pair: the flat one stays in charge.
         let half = serde_json::from_str::<AppSecretDocument>(
@@ -315,7 +323,10 @@ mod tests {
         )
         .unwrap()
         .into_credentials();
-        assert_eq!(half.quickbooks_keys("sandbox").unwrap().client_id, "flat-id");
+        assert_eq!(
+            half.quickbooks_keys("sandbox").unwrap().client_id,
+            "flat-id"
+        );
     }
 
     #[test]

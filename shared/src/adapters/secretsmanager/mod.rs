@@ -289,7 +289,9 @@ impl TokenVault for SecretsManagerVault {
                 other => return Err(backend("DeleteSecret", &name, other)),
             },
         }
-        self.lock().connections.insert(connection.clone(), (Instant::now(), None));
+        self.lock()
+            .connections
+            .insert(connection.clone(), (Instant::now(), None));
         Ok(())
     }
 

@@ -164,6 +164,9 @@ mod tests {
         assert!(vault.tokens(&c, Side::Quickbooks).await.unwrap().is_none());
         assert!(vault.tokens(&c, Side::Hubspot).await.unwrap().is_none());
         assert!(vault.tokens(&other, Side::Hubspot).await.unwrap().is_some());
-        vault.delete_tokens(&c).await.expect("deleting absent tokens");
+        vault
+            .delete_tokens(&c)
+            .await
+            .expect("deleting absent tokens");
     }
 }

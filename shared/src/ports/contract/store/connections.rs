@@ -106,7 +106,10 @@ pub async fn a_deleted_connection_is_gone_with_its_routing(store: &dyn Connectio
         .expect("put");
     let b = record("conn-b", "111", "r2");
     store.put_connection(&b).await.expect("put");
-    store.delete_connection(&conn("conn-a")).await.expect("delete");
+    store
+        .delete_connection(&conn("conn-a"))
+        .await
+        .expect("delete");
     assert!(
         store
             .get_connection(&conn("conn-a"))
