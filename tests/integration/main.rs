@@ -1,6 +1,7 @@
 //! The one integration-test binary: vendor clients against the sandboxes, sandbox contract
 //! suites, and end-to-end sync scenarios.
 
+mod admin_api;
 mod aws_dynamodb;
 mod aws_end_to_end;
 mod aws_local_cloud;

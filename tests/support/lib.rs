@@ -1,6 +1,7 @@
 //! Shared support for the integration tests and benchmarks: starting sandboxes on free ports,
 //! loading the recorded vendor fixtures, the invoice tests' records, sandbox request counts.
 
+pub mod admin_server;
 pub mod aws_stack;
 pub mod bench_size;
 pub mod fixtures;

@@ -1,6 +1,7 @@
 //! The admin API (JSON under `/api/`, plus the connect pages): one axum router served by
 //! `hqsync dev` on its `--listen` address and by the admin Lambda on the stack's HTTP API.
 
+pub mod connections;
 pub mod context;
 pub mod error;
 pub mod router;
@@ -9,5 +10,5 @@ pub mod sign_in;
 
 pub use context::AdminContext;
 pub use error::ApiError;
-pub use router::router;
+pub use router::{ADMIN_ROUTES, AdminRoute, router};
 pub use session::{AdminAuth, AdminSession, CSRF_HEADER, SESSION_COOKIE, Session};

@@ -5,8 +5,9 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 
+use super::connections;
 use super::context::AdminContext;
 use super::error::ApiError;
 use super::session::AdminSession;
@@ -16,6 +17,8 @@ use super::sign_in::{sign_in, sign_out};
 /// routes; on AWS through lambda_http).
 pub fn router(ctx: AdminContext) -> Router {
     let api: Router<AdminContext> = Router::new()
+        .route("/connections", get(connections::list))
+        .route("/connections/{id}", get(connections::get))
         .fallback(api_not_found)
         .route_layer(middleware::from_fn_with_state(ctx.clone(), require_session));
     Router::new()
@@ -23,6 +26,25 @@ pub fn router(ctx: AdminContext) -> Router {
         .nest("/api", api)
         .with_state(ctx)
 }
+
+/// One admin route: its method and path (`{id}`, `{kind}`, `{side}`, `{record_id}` stand for
+/// path segments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+const fn route(method: &'static str, path: &'static str) -> AdminRoute {
+    AdminRoute { method, path }
+}
+
+/// Every `/api/` route besides `POST|DELETE /api/session`. A test sends each without a session
+/// (401) and each write without its CSRF token (403); a new route is added here too.
+pub const ADMIN_ROUTES: &[AdminRoute] = &[
+    route("GET", "/api/connections"),
+    route("GET", "/api/connections/{id}"),
+];
 
 /// Refuses a request without a session (401) or, for writes, without its CSRF token (403).
 async fn require_session(
