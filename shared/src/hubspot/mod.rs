@@ -2,6 +2,7 @@
 //! associations, properties, OAuth) and inbound webhook verification/parsing (docs/hubspot.md).
 
 pub mod action_callbacks;
+pub mod app_scopes;
 pub mod associations;
 pub mod batch;
 pub mod client;
@@ -23,7 +24,7 @@ pub use batch::{
 pub use client::HubspotClient;
 pub use error::{ApiErrorBody, HubspotError, RateLimitPolicy};
 pub use limits::HubspotBudgets;
-pub use oauth::{OAuthApp, TokenSet};
+pub use oauth::{AccessTokenInfo, AppScopes, OAuthApp, TokenSet, app_scopes};
 pub use objects::{
     CreateInput, GetOptions, HubspotObject, ListOptions, ObjectType, Page, PropertyWrites,
 };

@@ -1,5 +1,5 @@
 //! Where a QuickBooks company lives (production, Intuit sandbox, or a custom base such as the
-//! local sandbox) and the vendor constants every request carries (minor version, token URL).
+//! local sandbox) and the vendor constants every request carries (minor version, OAuth URLs).
 
 use url::Url;
 
@@ -13,6 +13,13 @@ pub const PRODUCTION_BASE_URL: &str = "https://quickbooks.api.intuit.com";
 pub const SANDBOX_BASE_URL: &str = "https://sandbox-quickbooks.api.intuit.com";
 /// Token endpoint for code exchange and refresh; the same for both environments (§2.1).
 pub const TOKEN_ENDPOINT: &str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer";
+
+/// Where the user consents to connect a company; the same for both environments (§2.1).
+pub const AUTHORIZE_ENDPOINT: &str = "https://appcenter.intuit.com/connect/oauth2";
+/// Revokes a refresh or access token, disconnecting the app from the company (§2.1, §2.6).
+pub const REVOKE_ENDPOINT: &str = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke";
+/// The scope that grants the Accounting API (§2.2).
+pub const ACCOUNTING_SCOPE: &str = "com.intuit.quickbooks.accounting";
 
 /// Response header carrying Intuit's trace id; kept with every error (§1).
 pub const INTUIT_TID_HEADER: &str = "intuit_tid";

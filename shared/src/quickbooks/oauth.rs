@@ -1,5 +1,5 @@
-//! OAuth 2.0 token refresh and code exchange against Intuit's bearer endpoint (Basic client auth,
-//! form body; docs/quickbooks.md §2.4-§2.5). The rotated refresh token goes back to the caller.
+//! OAuth 2.0 with Intuit: the consent URL, code exchange and refresh at the bearer endpoint (Basic
+//! client auth, form body), and revoke (docs/quickbooks.md §2.1-§2.6).
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use super::environment::TOKEN_ENDPOINT;
+use super::environment::{AUTHORIZE_ENDPOINT, REVOKE_ENDPOINT, TOKEN_ENDPOINT};
 use super::limits::REQUEST_TIMEOUT;
 
 /// Opt-in request header that makes the refresh answer carry the 5-year hard expiry (§2.4).
@@ -103,10 +103,12 @@ struct ErrorResponse {
     error_description: Option<String>,
 }
 
-/// Talks to the token endpoint with the app's credentials.
+/// Talks to Intuit's OAuth endpoints with the app's credentials (one environment's key pair).
 pub struct OAuthClient {
     http: reqwest::Client,
     token_url: Url,
+    authorize_url: Url,
+    revoke_url: Url,
     client_id: String,
     client_secret: SecretString,
 }
@@ -115,25 +117,53 @@ impl std::fmt::Debug for OAuthClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OAuthClient")
             .field("token_url", &self.token_url.as_str())
+            .field("authorize_url", &self.authorize_url.as_str())
             .field("client_id", &self.client_id)
             .finish_non_exhaustive()
     }
 }
 
 impl OAuthClient {
-    /// A client for Intuit's real token endpoint.
+    /// A client for Intuit's real endpoints.
     pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
-        Self::with_token_url(
+        Self::with_urls(
             Url::parse(TOKEN_ENDPOINT).expect("constant URL"),
-            client_id,
+            Url::parse(AUTHORIZE_ENDPOINT).expect("constant URL"),
+            Url::parse(REVOKE_ENDPOINT).expect("constant URL"),
+            client_id.into(),
             client_secret,
         )
     }
 
-    /// A client for another token endpoint (the local sandbox serves one).
+    /// A client for a stand-in whose token endpoint is `token_url` (the local sandbox): its
+    /// consent page and revoke endpoint are Intuit's paths on the same host.
     pub fn with_token_url(
         token_url: Url,
         client_id: impl Into<String>,
+        client_secret: SecretString,
+    ) -> Self {
+        let on_same_host = |real: &str| {
+            let mut url = token_url.clone();
+            url.set_path(Url::parse(real).expect("constant URL").path());
+            url.set_query(None);
+            url
+        };
+        let authorize_url = on_same_host(AUTHORIZE_ENDPOINT);
+        let revoke_url = on_same_host(REVOKE_ENDPOINT);
+        Self::with_urls(
+            token_url,
+            authorize_url,
+            revoke_url,
+            client_id.into(),
+            client_secret,
+        )
+    }
+
+    fn with_urls(
+        token_url: Url,
+        authorize_url: Url,
+        revoke_url: Url,
+        client_id: String,
         client_secret: SecretString,
     ) -> Self {
         let http = reqwest::Client::builder()
@@ -143,9 +173,55 @@ impl OAuthClient {
         Self {
             http,
             token_url,
-            client_id: client_id.into(),
+            authorize_url,
+            revoke_url,
+            client_id,
             client_secret,
         }
+    }
+
+    /// The consent URL (docs/quickbooks.md §2.3): `client_id`, `response_type=code`, `scope`
+    /// (space-separated; [`super::environment::ACCOUNTING_SCOPE`] is all HQSync needs),
+    /// `redirect_uri` and `state`. The callback gets `code`, `state` and `realmId`.
+    pub fn authorize_url<S: AsRef<str>>(
+        &self,
+        redirect_uri: &str,
+        scopes: &[S],
+        state: &str,
+    ) -> Url {
+        let mut url = self.authorize_url.clone();
+        let scope = scopes
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(" ");
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.client_id)
+            .append_pair("response_type", "code")
+            .append_pair("scope", &scope)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state);
+        url
+    }
+
+    /// Revokes `token` (refresh or access token), which disconnects the app from the company
+    /// (docs/quickbooks.md §2.6): Basic client auth, JSON `{"token": ...}`.
+    pub async fn revoke(&self, token: &SecretString) -> Result<(), OAuthError> {
+        let response = self
+            .http
+            .post(self.revoke_url.clone())
+            .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .json(&serde_json::json!({ "token": token.expose_secret() }))
+            .send()
+            .await
+            .map_err(OAuthError::Transport)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let bytes = response.bytes().await.map_err(OAuthError::Transport)?;
+        Err(parse_error_response(status.as_u16(), &bytes))
     }
 
     /// `grant_type=refresh_token`. Not retried here: if an answer was lost after Intuit rotated
@@ -161,12 +237,12 @@ impl OAuthClient {
     /// `grant_type=authorization_code`; exchange each code exactly once (§2.3).
     pub async fn exchange_code(
         &self,
-        code: &str,
+        code: &SecretString,
         redirect_uri: &str,
     ) -> Result<TokenSet, OAuthError> {
         self.token_request(&[
             ("grant_type", "authorization_code"),
-            ("code", code),
+            ("code", code.expose_secret()),
             ("redirect_uri", redirect_uri),
         ])
         .await
@@ -278,6 +354,35 @@ mod tests {
         );
         let shown = format!("{hard:?}");
         assert!(!shown.contains("sample_"), "{shown}");
+    }
+
+    #[test]
+    fn the_consent_url_is_intuits_or_on_the_stand_ins_host() {
+        let real = OAuthClient::new("cid", SecretString::from("secret"));
+        let url = real.authorize_url(
+            "https://x.example/cb",
+            &[crate::quickbooks::environment::ACCOUNTING_SCOPE],
+            "st8",
+        );
+        assert_eq!(
+            url.as_str(),
+            "https://appcenter.intuit.com/connect/oauth2?client_id=cid&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri=https%3A%2F%2Fx.example%2Fcb&state=st8"
+        );
+        assert_eq!(real.revoke_url.as_str(), REVOKE_ENDPOINT);
+        let local = OAuthClient::with_token_url(
+            Url::parse("http://127.0.0.1:4020/oauth2/v1/tokens/bearer").unwrap(),
+            "cid",
+            SecretString::from("secret"),
+        );
+        let url = local.authorize_url("http://cb", &["a", "b"], "s");
+        assert_eq!(url.host_str(), Some("127.0.0.1"));
+        assert_eq!(url.port(), Some(4020));
+        assert_eq!(url.path(), "/connect/oauth2");
+        assert!(url.query_pairs().any(|(k, v)| k == "scope" && v == "a b"));
+        assert_eq!(
+            local.revoke_url.as_str(),
+            "http://127.0.0.1:4020/v2/oauth2/tokens/revoke"
+        );
     }
 
     #[test]
