@@ -1,7 +1,6 @@
 //! The running portal shared by all handlers: config, clock, store, tokens, rate windows and
 //! webhook emission; also the control API's reset/seed hooks for this sandbox.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -11,11 +10,12 @@ use serde_json::{Value, json};
 use super::config::HubspotSandboxConfig;
 use super::demo_seed::seed_demo;
 use super::errors::ApiError;
+use super::oauth_grants::{Granted, Grants};
 use super::object_types::ObjectKind;
 use super::store::{Actor, Store, WriteCtx};
 use super::webhook_events::EventBuilder;
 use crate::Seed;
-use crate::common::{RateWindow, SandboxClock, SandboxStore, WebhookDelivery};
+use crate::common::{OAuthSwitches, RateWindow, SandboxClock, SandboxStore, WebhookDelivery};
 
 /// Everything a request handler needs.
 pub struct Hub {
@@ -24,8 +24,10 @@ pub struct Hub {
     store: Mutex<Store>,
     pub events: EventBuilder,
     pub webhooks: WebhookDelivery,
-    /// Access tokens minted by the OAuth endpoint -> expiry (sandbox epoch ms).
-    tokens: Mutex<HashMap<String, i64>>,
+    /// Codes, refresh and access tokens handed out by the OAuth endpoints, with their scopes.
+    grants: Mutex<Grants>,
+    /// One-shot consent denial / token-endpoint failure (`/_sandbox/oauth`).
+    pub oauth_switches: OAuthSwitches,
     /// docs/hubspot.md §9.1: 110 per 10 s per installing account.
     pub burst: RateWindow,
     /// docs/hubspot.md §2.4/§9.1: search 5 per second per account.
@@ -63,7 +65,8 @@ impl Hub {
                 clock.clone(),
             ),
             store: Mutex::new(store),
-            tokens: Mutex::new(HashMap::new()),
+            grants: Mutex::new(Grants::new(&config.refresh_token)),
+            oauth_switches: OAuthSwitches::default(),
             action_callbacks: Mutex::new(Vec::new()),
             payment_processing: AtomicBool::new(config.payment_processing),
             webhooks,
@@ -114,35 +117,28 @@ impl Hub {
         Ok(())
     }
 
-    /// Mints an access token valid for the configured TTL; returns (token, expires_in seconds).
-    pub fn mint_access_token(&self) -> (String, u64) {
-        let token = format!("sandbox-at-{}", uuid::Uuid::new_v4());
+    /// The OAuth ledger (codes, refresh and access tokens).
+    pub fn grants(&self) -> MutexGuard<'_, Grants> {
+        self.grants.lock().expect("grants lock")
+    }
+
+    /// Mints an access token with `scopes`, valid for the configured TTL; returns
+    /// (token, expires_in seconds).
+    pub fn mint_access_token(&self, scopes: Granted) -> (String, u64) {
         let ttl = self.config.access_token_ttl;
         let expires_at = self.clock.now_ms() + ttl.as_millis() as i64;
-        self.tokens
-            .lock()
-            .expect("tokens lock")
-            .insert(token.clone(), expires_at);
-        (token, ttl.as_secs())
+        (self.grants().mint_access(scopes, expires_at), ttl.as_secs())
     }
 
-    /// Whether a refresh token is accepted (the configured one; it never expires, docs/hubspot.md §1.3).
-    pub fn refresh_token_valid(&self, token: &str) -> bool {
-        token == self.config.refresh_token
-    }
-
-    /// Whether a bearer token is accepted now: the dev token always, minted tokens until they
-    /// expire (docs/hubspot.md §1.3).
-    pub fn bearer_valid(&self, token: &str) -> bool {
+    /// The scopes of a bearer token accepted now: the dev token has every scope; minted tokens
+    /// theirs until they expire (docs/hubspot.md §1.3). `None` = refused.
+    pub fn bearer_scopes(&self, token: &str) -> Option<Granted> {
         if token == self.config.dev_token {
-            return true;
+            return Some(Granted::All);
         }
-        let now = self.clock.now_ms();
-        self.tokens
-            .lock()
-            .expect("tokens lock")
-            .get(token)
-            .is_some_and(|exp| *exp > now)
+        self.grants()
+            .access(token, self.clock.now_ms())
+            .map(|(scopes, _)| scopes)
     }
 }
 
@@ -166,6 +162,7 @@ impl SandboxStore for Hub {
         *self.store() = fresh;
         self.burst.clear();
         self.search_rate.clear();
+        self.oauth_switches.clear();
     }
 
     fn stats_extra(&self) -> Value {

@@ -1,5 +1,6 @@
 //! Bearer-token checking for the API routes (docs/hubspot.md §1.3, §1.5): the static dev token
-//! or an unexpired token from the sandbox's OAuth endpoint; also who the caller is.
+//! or an unexpired token from the sandbox's OAuth endpoint; also who the caller is and which
+//! scopes the token carries (for `scopes::require_scopes`).
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -29,9 +30,10 @@ pub async fn require_bearer(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim);
-    if !token.is_some_and(|t| hub.bearer_valid(t)) {
+    let Some(scopes) = token.and_then(|t| hub.bearer_scopes(t)) else {
         return ApiError::unauthorized().into_response();
-    }
+    };
+    req.extensions_mut().insert(scopes);
     let actor = req
         .headers()
         .get(ACTOR_HEADER)

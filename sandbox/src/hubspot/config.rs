@@ -31,6 +31,10 @@ pub struct HubspotSandboxConfig {
     /// Lifetime of access tokens minted by `/oauth/2026-03/token` in sandbox time.
     /// Default 30 minutes (`expires_in` 1800, docs/hubspot.md §1.3).
     pub access_token_ttl: Duration,
+    /// How long an authorization code from `GET /oauth/authorize` stays exchangeable, in
+    /// sandbox time. Default 5 minutes (HubSpot: "short-lived", docs/hubspot.md §1.1; the
+    /// exact life is UNVERIFIED).
+    pub code_ttl: Duration,
     /// Sandbox time per real time (see [`crate::common::SandboxClock`]). Default 1.0.
     pub time_scale: f64,
     /// Sandbox time before a write is visible to search (search is eventually consistent,
@@ -75,6 +79,7 @@ impl Default for HubspotSandboxConfig {
             seed: Seed::Empty,
             refresh_token: "hqsync-sandbox-refresh-token".into(),
             access_token_ttl: Duration::from_secs(1800),
+            code_ttl: Duration::from_secs(300),
             time_scale: 1.0,
             search_index_delay: Duration::from_secs(1),
             burst_limit: 110,
@@ -102,6 +107,7 @@ impl std::fmt::Debug for HubspotSandboxConfig {
             .field("webhook_url", &self.webhook_url)
             .field("seed", &self.seed)
             .field("access_token_ttl", &self.access_token_ttl)
+            .field("code_ttl", &self.code_ttl)
             .field("time_scale", &self.time_scale)
             .field("search_index_delay", &self.search_index_delay)
             .field("burst_limit", &self.burst_limit)

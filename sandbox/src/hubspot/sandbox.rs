@@ -1,5 +1,5 @@
 //! `HubspotSandbox`: builds the router (API routes behind auth, rate limits and faults; the
-//! OAuth endpoint; the `/_sandbox/` control API) and serves it on a listener.
+//! OAuth endpoints; the `/_sandbox/` control API) and serves it on a listener.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,10 +17,11 @@ use super::errors::ApiError;
 use super::portal_settings;
 use super::rate_limit::{correlation, limit};
 use super::routes;
+use super::scopes::require_scopes;
 use super::webhook_events::HubspotWebhookFormat;
 use crate::common::{
     ControlPlane, DeliveryConfig, FaultInjector, RequestStats, SandboxClock, SandboxStore,
-    ServerHandle, WebhookDelivery, control_router, serve,
+    ServerHandle, WebhookDelivery, control_router, serve, switches_router,
 };
 
 /// docs/hubspot.md §5.4: 10 concurrent deliveries per account, 5 s timeout per request.
@@ -74,6 +75,7 @@ impl HubspotSandbox {
                 FaultInjector::middleware,
             ))
             .layer(from_fn_with_state(hub.clone(), limit))
+            .layer(from_fn(require_scopes))
             .layer(from_fn_with_state(hub.clone(), require_bearer));
         let app = api
             .merge(routes::oauth::router(hub.clone()).layer(from_fn_with_state(
@@ -99,6 +101,7 @@ impl HubspotSandbox {
         let router: Router = app
             .merge(control)
             .merge(portal_settings::router(hub.clone()))
+            .merge(switches_router(hub.oauth_switches.clone()))
             .layer(from_fn(correlation));
         let server = serve(listener, router)?;
         Ok(Self { hub, server })
@@ -142,6 +145,16 @@ impl HubspotSandbox {
             .lock()
             .expect("callbacks lock")
             .clone()
+    }
+
+    /// The next `GET /oauth/authorize` redirects with `error=access_denied`.
+    pub fn deny_next_consent(&self) {
+        self.hub.oauth_switches.deny_next_consent(true);
+    }
+
+    /// The next token-endpoint request answers 400 `invalid_request`.
+    pub fn fail_next_token_request(&self) {
+        self.hub.oauth_switches.fail_next_token_request(true);
     }
 
     /// Stops serving, waits for in-flight requests, and stops webhook delivery.

@@ -20,7 +20,9 @@ use super::state::{Change, Company};
 use super::tokens::TokenStore;
 use super::webhooks::{EventStyle, event_for};
 use crate::Seed;
-use crate::common::{RateDecision, RateWindow, SandboxClock, SandboxStore, WebhookDelivery};
+use crate::common::{
+    OAuthSwitches, RateDecision, RateWindow, SandboxClock, SandboxStore, WebhookDelivery,
+};
 
 /// Behaviour switches changeable at runtime (`GET`/`PUT /_sandbox/quickbooks`, camelCase).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +81,8 @@ pub struct Shared {
     pub company: Mutex<Company>,
     pub replays: Mutex<HashMap<String, Replay>>,
     pub tokens: Mutex<TokenStore>,
+    /// One-shot consent denial / token-endpoint failure (`/_sandbox/oauth`).
+    pub oauth_switches: OAuthSwitches,
     pub knobs: Mutex<Knobs>,
     pub style: Arc<Mutex<EventStyle>>,
     pub limiter: Mutex<Limiter>,
@@ -132,6 +136,7 @@ impl App {
             company: Mutex::new(company),
             replays: Mutex::new(HashMap::new()),
             tokens: Mutex::new(TokenStore::default()),
+            oauth_switches: OAuthSwitches::default(),
             knobs: Mutex::new(knobs),
             style,
             limiter: Mutex::new(limiter),
@@ -279,6 +284,7 @@ impl SandboxStore for App {
         self.replays.lock().expect("replays lock").clear();
         self.core_plus_reads.store(0, Ordering::Relaxed);
         self.throttled.store(0, Ordering::Relaxed);
+        self.oauth_switches.clear();
     }
 
     fn stats_extra(&self) -> Value {

@@ -14,7 +14,7 @@ use super::routes;
 use super::webhooks::{EventStyle, QboWebhookFormat, RETRY_SCHEDULE_SECONDS};
 use crate::common::{
     ClockSettings, ControlPlane, DeliveryConfig, FaultInjector, RequestStats, SandboxClock,
-    ServerHandle, WebhookDelivery, control_router, serve,
+    ServerHandle, WebhookDelivery, control_router, serve, switches_router,
 };
 
 /// A running QuickBooks Online sandbox.
@@ -98,6 +98,7 @@ impl QuickbooksSandbox {
                 RequestStats::middleware,
             ))
             .merge(control_router(plane))
+            .merge(switches_router(app.oauth_switches.clone()))
             .layer(middleware::from_fn(routes::intuit_tid));
         let server = serve(listener, router)?;
         Ok(Self {
@@ -120,6 +121,16 @@ impl QuickbooksSandbox {
     /// Waits (real time) until queued webhooks are sent or `timeout` passes; `false` on timeout.
     pub async fn wait_webhooks_idle(&self, timeout: Duration) -> bool {
         self.app.webhooks.wait_idle(timeout).await
+    }
+
+    /// The next `GET /connect/oauth2` redirects with `error=access_denied`.
+    pub fn deny_next_consent(&self) {
+        self.app.oauth_switches.deny_next_consent(true);
+    }
+
+    /// The next token-endpoint request answers 400 `invalid_request`.
+    pub fn fail_next_token_request(&self) {
+        self.app.oauth_switches.fail_next_token_request(true);
     }
 
     /// Stops webhook delivery and the server (in-flight requests finish).

@@ -1,6 +1,7 @@
 //! OAuth tokens the sandbox issues and accepts (docs/quickbooks.md §2.4, §2.5): 1-hour access
 //! tokens, rolling 100-day refresh tokens that rotate on every refresh (strict: the previous one
-//! dies at once; lenient: it keeps working for 24 hours), one-time authorization codes.
+//! dies at once; lenient: it keeps working for 24 hours), one-time authorization codes bound to
+//! the consent's redirect URI, and revoke (§2.6).
 
 use std::collections::HashMap;
 
@@ -14,11 +15,22 @@ pub const REFRESH_TOKEN_SECONDS: i64 = 8_726_400;
 pub const REFRESH_HARD_SECONDS: i64 = 5 * 365 * 24 * 3600;
 /// Lenient rotation: the previous refresh token keeps working this long (oauth-jsclient README).
 pub const ROTATION_GRACE_SECONDS: i64 = 24 * 3600;
+/// How long a consent's code stays exchangeable. UNVERIFIED: Intuit's code life (§2.3);
+/// five minutes keeps tests of expiry short.
+pub const CODE_SECONDS: i64 = 300;
 
 #[derive(Clone)]
 struct RefreshState {
     expires_ms: i64,
     hard_expires_ms: i64,
+}
+
+/// A code waiting for its one exchange: the consent's redirect URI (`None` for codes from the
+/// control API, which any redirect URI may exchange) and its expiry.
+#[derive(Clone)]
+struct CodeGrant {
+    redirect_uri: Option<String>,
+    expires_ms: Option<i64>,
 }
 
 /// Why a bearer token was refused.
@@ -47,7 +59,9 @@ impl GrantError {
 pub struct TokenStore {
     access: HashMap<String, i64>,
     refresh: HashMap<String, RefreshState>,
-    codes: HashMap<String, bool>,
+    /// Access token -> the refresh token issued with it (revoking one ends both).
+    pairs: HashMap<String, String>,
+    codes: HashMap<String, CodeGrant>,
     /// Refresh tokens issued so far (for stats).
     pub refreshes: u64,
 }
@@ -80,11 +94,53 @@ impl TokenStore {
         }
     }
 
-    /// A one-time authorization code (as the consent redirect would carry, §2.3).
+    /// A one-time authorization code (as the consent redirect would carry, §2.3), for any
+    /// redirect URI and without expiry (control API).
     pub fn new_code(&mut self) -> String {
+        self.insert_code(CodeGrant {
+            redirect_uri: None,
+            expires_ms: None,
+        })
+    }
+
+    /// The code of a consent at `now_ms` for `redirect_uri`: exchangeable once, with that
+    /// redirect URI, for [`CODE_SECONDS`].
+    pub fn consent_code(&mut self, redirect_uri: &str, now_ms: i64) -> String {
+        self.insert_code(CodeGrant {
+            redirect_uri: Some(redirect_uri.to_owned()),
+            expires_ms: Some(now_ms + CODE_SECONDS * 1000),
+        })
+    }
+
+    fn insert_code(&mut self, grant: CodeGrant) -> String {
         let code = random_token("AB11");
-        self.codes.insert(code.clone(), false);
+        self.codes.insert(code.clone(), grant);
         code
+    }
+
+    /// Revokes a refresh or access token and the other half of its pair (§2.6); false when
+    /// the token is not live.
+    pub fn revoke(&mut self, token: &str) -> bool {
+        if self.refresh.remove(token).is_some() {
+            let dead: Vec<String> = self
+                .pairs
+                .iter()
+                .filter(|(_, r)| r.as_str() == token)
+                .map(|(a, _)| a.clone())
+                .collect();
+            for access in dead {
+                self.access.remove(&access);
+                self.pairs.remove(&access);
+            }
+            return true;
+        }
+        if self.access.remove(token).is_some() {
+            if let Some(refresh) = self.pairs.remove(token) {
+                self.refresh.remove(&refresh);
+            }
+            return true;
+        }
+        false
     }
 
     /// Issues a fresh token pair (a new connection). `hard_expires_ms` carries over on refresh.
@@ -93,6 +149,7 @@ impl TokenStore {
         let refresh = random_token("AB11");
         self.access
             .insert(access.clone(), now_ms + ACCESS_TOKEN_SECONDS * 1000);
+        self.pairs.insert(access.clone(), refresh.clone());
         self.refresh.insert(
             refresh.clone(),
             RefreshState {
@@ -118,23 +175,29 @@ impl TokenStore {
         self.issue(now_ms, now_ms + REFRESH_HARD_SECONDS * 1000, include_hard)
     }
 
-    /// `grant_type=authorization_code`: each code works once (§2.3).
+    /// `grant_type=authorization_code`: each code works once (§2.3), for the redirect URI
+    /// of its consent, until it expires. The first attempt uses the code up either way.
     pub fn exchange_code(
         &mut self,
         code: &str,
+        redirect_uri: &str,
         now_ms: i64,
         include_hard: bool,
     ) -> Result<Value, GrantError> {
-        match self.codes.get_mut(code) {
-            Some(used) if !*used => {
-                *used = true;
-                Ok(self.connect(now_ms, include_hard))
-            }
-            _ => Err(GrantError {
-                error: "invalid_grant",
-                description: "Token invalid",
-            }),
+        let refused = GrantError {
+            error: "invalid_grant",
+            description: "Token invalid",
+        };
+        let grant = self.codes.remove(code).ok_or(refused.clone())?;
+        if grant.expires_ms.is_some_and(|e| e <= now_ms)
+            || grant
+                .redirect_uri
+                .as_deref()
+                .is_some_and(|r| r != redirect_uri)
+        {
+            return Err(refused);
         }
+        Ok(self.connect(now_ms, include_hard))
     }
 
     /// `grant_type=refresh_token` (§2.4, §2.5): a new pair; the old refresh token dies at once
@@ -226,7 +289,44 @@ mod tests {
     fn codes_work_once() {
         let mut store = TokenStore::default();
         let code = store.new_code();
-        assert!(store.exchange_code(&code, 0, false).is_ok());
-        assert!(store.exchange_code(&code, 0, false).is_err());
+        assert!(store.exchange_code(&code, "https://any", 0, false).is_ok());
+        assert!(store.exchange_code(&code, "https://any", 0, false).is_err());
+        let code = store.consent_code("https://cb", 0);
+        assert!(
+            store
+                .exchange_code(&code, "https://other", 0, false)
+                .is_err()
+        );
+        assert!(
+            store.exchange_code(&code, "https://cb", 0, false).is_err(),
+            "used up"
+        );
+        let late = store.consent_code("https://cb", 0);
+        assert!(
+            store
+                .exchange_code(&late, "https://cb", CODE_SECONDS * 1000, false)
+                .is_err()
+        );
+        let fresh = store.consent_code("https://cb", 0);
+        assert!(
+            store
+                .exchange_code(&fresh, "https://cb", 1000, false)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn revoking_a_refresh_token_ends_its_access_token_too() {
+        let mut store = TokenStore::default();
+        let pair = store.connect(0, false);
+        let access = pair["access_token"].as_str().unwrap().to_owned();
+        let refresh = pair["refresh_token"].as_str().unwrap().to_owned();
+        let other = store.connect(0, false);
+        assert!(store.revoke(&refresh));
+        assert!(!store.revoke(&refresh));
+        assert_eq!(store.check_bearer(&access, 1), Err(BearerError::Unknown));
+        assert!(store.refresh(&refresh, 1, true, false).is_err());
+        let other_access = other["access_token"].as_str().unwrap();
+        assert_eq!(store.check_bearer(other_access, 1), Ok(()));
     }
 }

@@ -1,5 +1,6 @@
-//! The HTTP surface: `/v3/company/{realmId}/...` behind auth and rate limits, the OAuth token
-//! endpoint, and the QBO-specific `/_sandbox/` control routes; every answer has `intuit_tid`.
+//! The HTTP surface: `/v3/company/{realmId}/...` behind auth and rate limits, the OAuth consent,
+//! token and revoke endpoints, and the QBO-specific `/_sandbox/` control routes; every answer
+//! has `intuit_tid`.
 
 mod batch;
 mod cdc;
@@ -48,6 +49,8 @@ pub fn api_router(app: App) -> Router {
     Router::new()
         .merge(v3)
         .route("/oauth2/v1/tokens/bearer", post(oauth::bearer))
+        .route("/connect/oauth2", get(oauth::authorize))
+        .route("/v2/oauth2/tokens/revoke", post(oauth::revoke))
         .merge(control::router())
         .with_state(app)
 }
