@@ -39,6 +39,9 @@ pub struct E2eOptions {
     pub state: StateLocation,
     /// The connection's settings (default: everything enabled, as a new connection).
     pub settings: ConnectionSettings,
+    /// The HubSpot access token: `None` = the sandbox's dev token (every scope); `Some` = one
+    /// installed through the sandbox's consent page with exactly these scopes.
+    pub hubspot_scopes: Option<hqsync::hubspot::AppScopes>,
 }
 
 impl Default for E2eOptions {
@@ -48,6 +51,7 @@ impl Default for E2eOptions {
             poll_interval: Some(Duration::from_secs(1)),
             state: StateLocation::Memory,
             settings: ConnectionSettings::default(),
+            hubspot_scopes: None,
         }
     }
 }
@@ -78,10 +82,22 @@ impl E2eStack {
         tweak(&mut hs, &mut qb);
         let hubspot = start_hubspot_sandbox(hs).await;
         let quickbooks = start_quickbooks_sandbox(qb).await;
+        let hubspot_token = match &options.hubspot_scopes {
+            None => SecretString::from(hubspot.config().dev_token.clone()),
+            Some(scopes) => {
+                hqsync_tests::oauth::hubspot_tokens_through_consent(
+                    &hubspot,
+                    &scopes.required,
+                    &scopes.optional,
+                )
+                .await
+                .access_token
+            }
+        };
         let endpoints = VendorEndpoints::local(LocalSandboxAccounts {
             hubspot_base_url: hubspot.base_url(),
             portal_id: hubspot.config().portal_id.to_string(),
-            hubspot_token: SecretString::from(hubspot.config().dev_token.clone()),
+            hubspot_token,
             hubspot_client_secret: SecretString::from(hubspot.config().client_secret.clone()),
             quickbooks_base_url: quickbooks.base_url(),
             realm_id: quickbooks.config().realm_id.clone(),

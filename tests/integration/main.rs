@@ -2,6 +2,7 @@
 //! suites, and end-to-end sync scenarios.
 
 mod admin_api;
+mod app_scopes;
 mod aws_dynamodb;
 mod aws_end_to_end;
 mod aws_local_cloud;
@@ -20,6 +21,7 @@ mod e2e_sync;
 mod e2e_token_refresh;
 mod hubspot_client;
 mod hubspot_sandbox;
+mod oauth_sandboxes;
 mod quickbooks_client;
 mod quickbooks_gateway_batch;
 mod quickbooks_sandbox;

@@ -1,5 +1,6 @@
 //! Shared support for the integration tests and benchmarks: starting sandboxes on free ports,
-//! loading the recorded vendor fixtures, the invoice tests' records, sandbox request counts.
+//! loading the recorded vendor fixtures, the invoice tests' records, sandbox request counts,
+//! OAuth installs through the sandboxes' consent pages.
 
 pub mod admin_server;
 pub mod aws_stack;
@@ -7,6 +8,7 @@ pub mod bench_size;
 pub mod fixtures;
 pub mod hubspot;
 pub mod invoicing;
+pub mod oauth;
 pub mod quickbooks;
 pub mod sandbox_stats;
 pub mod workflow_action;
