@@ -149,32 +149,41 @@ async fn authorize(State(hub): State<SharedHub>, RawQuery(raw): RawQuery) -> Res
     redirect(target, &[("code", &code), ("state", &state)])
 }
 
+/// A refused OAuth request: the RFC 6749 `error`, the legacy `status` and the message.
+struct Refusal(&'static str, &'static str, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        oauth_error(self.0, self.1, &self.2)
+    }
+}
+
 /// The client must be the sandbox app (UNVERIFIED: HubSpot's exact codes for a wrong client;
 /// the shape is §1.3's).
-fn check_client(hub: &SharedHub, form: &TokenForm) -> Result<(), Response> {
+fn check_client(hub: &SharedHub, form: &TokenForm) -> Result<(), Refusal> {
     if form.client_id.as_deref() != Some(hub.config.client_id.as_str()) {
-        return Err(oauth_error(
+        return Err(Refusal(
             "invalid_client",
             "BAD_CLIENT_ID",
-            "missing or unknown client id",
+            "missing or unknown client id".into(),
         ));
     }
     if form.client_secret.as_deref() != Some(hub.config.client_secret.as_str()) {
-        return Err(oauth_error(
+        return Err(Refusal(
             "invalid_client",
             "BAD_CLIENT_SECRET",
-            "missing or wrong client secret",
+            "missing or wrong client secret".into(),
         ));
     }
     Ok(())
 }
 
-fn parse_form(bytes: &Bytes) -> Result<TokenForm, Response> {
+fn parse_form(bytes: &Bytes) -> Result<TokenForm, Refusal> {
     serde_urlencoded::from_bytes(bytes).map_err(|e| {
-        oauth_error(
+        Refusal(
             "invalid_request",
             "BAD_REQUEST",
-            &format!("invalid form body: {e}"),
+            format!("invalid form body: {e}"),
         )
     })
 }
@@ -182,7 +191,7 @@ fn parse_form(bytes: &Bytes) -> Result<TokenForm, Response> {
 async fn token(State(hub): State<SharedHub>, bytes: Bytes) -> Response {
     let form = match parse_form(&bytes) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if hub.oauth_switches.take_token_failure() {
         return oauth_error(
@@ -192,7 +201,7 @@ async fn token(State(hub): State<SharedHub>, bytes: Bytes) -> Response {
         );
     }
     if let Err(r) = check_client(&hub, &form) {
-        return r;
+        return r.into_response();
     }
     let (refresh_token, scopes) = match form.grant_type.as_deref() {
         Some("refresh_token") => {
@@ -289,10 +298,10 @@ fn access_token_body(hub: &SharedHub, token: &str) -> serde_json::Value {
 async fn introspect(State(hub): State<SharedHub>, bytes: Bytes) -> Response {
     let form = match parse_form(&bytes) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = check_client(&hub, &form) {
-        return r;
+        return r.into_response();
     }
     Json(access_token_body(&hub, form.token.as_deref().unwrap_or(""))).into_response()
 }
@@ -302,10 +311,10 @@ async fn introspect(State(hub): State<SharedHub>, bytes: Bytes) -> Response {
 async fn revoke(State(hub): State<SharedHub>, bytes: Bytes) -> Response {
     let form = match parse_form(&bytes) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = check_client(&hub, &form) {
-        return r;
+        return r.into_response();
     }
     let token = form.token.unwrap_or_default();
     if !hub.grants().revoke_refresh(&token) {
