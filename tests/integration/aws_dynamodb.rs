@@ -1,16 +1,21 @@
 //! The DynamoDB link store against moto: the shared `Store` contract on a fresh table per
 //! check, plus what only a real backend shows (races on conditional writes, batch limits,
-//! TTL attributes, corrupt items).
+//! TTL attributes, corrupt items, one malformed connection beside good ones), and the admin
+//! capabilities (audit log, failed sign-ins, pending OAuth authorizations).
 
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
-use hqsync::adapters::dynamodb::{DynamoStore, LOG_RETENTION, STATUS_RETENTION, ensure_table};
-use hqsync::model::{ConnectionId, Link, ObjectKind, Side};
+use hqsync::adapters::dynamodb::{
+    AUDIT_RETENTION, DynamoStore, LOG_RETENTION, STATUS_RETENTION, ensure_table,
+};
+use hqsync::model::{Connection, ConnectionId, ConnectionSettings, Link, ObjectKind, Side};
 use hqsync::ports::contract::store as contract;
 use hqsync::ports::{
-    Connections, FailureDetail, Links, StatusLog, StoreError, SyncLogEntry, SyncOutcome, SyncStatus,
+    AuditEntry, AuditLog, ConnectionRecord, ConnectionStatus, Connections, FailureDetail, Links,
+    LoginAttempts, PendingAuthorization, PendingAuthorizations, StatusLog, StoreError,
+    SyncLogEntry, SyncOutcome, SyncStatus,
 };
 
 use super::aws_moto::moto;
@@ -327,4 +332,193 @@ async fn dynamodb_statuses_of_synced_records_expire_but_failures_stay() {
     let failed = raw("h2").await;
     assert!(!failed.contains_key("expires_at"));
     assert_eq!(failed["outcome"].as_s().unwrap(), "failed");
+}
+
+fn connection_record(id: &str, portal: &str, realm: &str) -> ConnectionRecord {
+    ConnectionRecord {
+        connection: Connection {
+            id: conn(id),
+            hubspot_portal_id: portal.into(),
+            qbo_realm_id: realm.into(),
+            settings: ConnectionSettings::default(),
+        },
+        environment: "sandbox".into(),
+        status: ConnectionStatus::Active,
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_one_malformed_connection_is_listed_as_broken_and_the_others_still_list() {
+    let Some(moto) =
+        moto("dynamodb_one_malformed_connection_is_listed_as_broken_and_the_others_still_list")
+            .await
+    else {
+        return;
+    };
+    let store = moto.fresh_store().await;
+    let good = connection_record("conn-good", "111", "r1");
+    store.put_connection(&good).await.unwrap();
+    let bad = connection_record("conn-bad", "222", "r2");
+    store.put_connection(&bad).await.unwrap();
+    // Hand-edited: the record JSON no longer parses, the plain attributes still say who it is.
+    moto.dynamodb
+        .update_item()
+        .table_name(store.table_name())
+        .key("pk", AttributeValue::S("CONN#conn-bad".into()))
+        .key("sk", AttributeValue::S("META".into()))
+        .update_expression("SET #r = :r")
+        .expression_attribute_names("#r", "record")
+        .expression_attribute_values(":r", AttributeValue::S("{\"connection\": {".into()))
+        .send()
+        .await
+        .unwrap();
+    // An index entry whose record is gone.
+    moto.dynamodb
+        .put_item()
+        .table_name(store.table_name())
+        .item("pk", AttributeValue::S("CONNECTIONS".into()))
+        .item("sk", AttributeValue::S("CONN#conn-gone".into()))
+        .send()
+        .await
+        .unwrap();
+
+    let listing = store.list_connections().await.expect("listing never fails on one record");
+    assert_eq!(listing.records, vec![good]);
+    let broken: Vec<&str> = listing.broken.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(broken, ["conn-bad", "conn-gone"]);
+    let bad = &listing.broken[0];
+    assert_eq!(bad.portal_id.as_deref(), Some("222"));
+    assert_eq!(bad.realm_id.as_deref(), Some("r2"));
+    assert_eq!(bad.environment.as_deref(), Some("sandbox"));
+    assert!(bad.error.contains("CONN#conn-bad"), "{}", bad.error);
+    assert!(listing.broken[1].error.contains("no META"), "{}", listing.broken[1].error);
+}
+
+#[tokio::test]
+async fn dynamodb_failed_sign_ins_count_in_a_window_across_racing_writers_and_expire() {
+    let Some(moto) =
+        moto("dynamodb_failed_sign_ins_count_in_a_window_across_racing_writers_and_expire").await
+    else {
+        return;
+    };
+    let store = Arc::new(moto.fresh_store().await);
+    let window = Duration::minutes(15);
+    assert_eq!(store.failed_logins("client:a", at(0), window).await.unwrap(), 0);
+    // Eight concurrent failures (eight Lambda containers): every one is counted once.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.record_failed_login("client:a", at(i), window).await
+        }));
+    }
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await.unwrap().unwrap());
+    }
+    counts.sort();
+    assert_eq!(counts, (1..=8).collect::<Vec<u32>>());
+    assert_eq!(store.failed_logins("client:a", at(60), window).await.unwrap(), 8);
+    assert_eq!(store.failed_logins("client:b", at(60), window).await.unwrap(), 0);
+    // The window (from the first failure) ends; the next failure opens a new one.
+    assert_eq!(store.failed_logins("client:a", at(15 * 60 + 1), window).await.unwrap(), 0);
+    assert_eq!(
+        store.record_failed_login("client:a", at(15 * 60 + 1), window).await.unwrap(),
+        1
+    );
+    let raw = moto
+        .dynamodb
+        .get_item()
+        .table_name(store.table_name())
+        .key("pk", AttributeValue::S("LOGIN#client:a".into()))
+        .key("sk", AttributeValue::S("META".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("window item under the documented key");
+    let expires: i64 = raw["expires_at"].as_n().unwrap().parse().unwrap();
+    assert!(expires > at(30 * 60).timestamp(), "TTL after the window ends");
+    store.clear_failed_logins("client:a").await.unwrap();
+    assert_eq!(store.failed_logins("client:a", at(15 * 60 + 2), window).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn dynamodb_a_pending_authorization_is_taken_exactly_once_by_racing_callbacks() {
+    let Some(moto) =
+        moto("dynamodb_a_pending_authorization_is_taken_exactly_once_by_racing_callbacks").await
+    else {
+        return;
+    };
+    let store = Arc::new(moto.fresh_store().await);
+    let pending = PendingAuthorization {
+        state_hash: "5ca1ab1e".into(),
+        session_hash: "5e55".into(),
+        created_at: at(0),
+        expires_at: at(600),
+        flow: serde_json::json!({"step": "hubspot", "environment": "sandbox"}),
+    };
+    store.put_pending(&pending).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move { store.take_pending("5ca1ab1e").await }));
+    }
+    let mut taken = Vec::new();
+    for task in tasks {
+        if let Some(got) = task.await.unwrap().unwrap() {
+            taken.push(got);
+        }
+    }
+    assert_eq!(taken, vec![pending]);
+    assert_eq!(store.take_pending("5ca1ab1e").await.unwrap(), None);
+    assert_eq!(store.take_pending("unknown").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn dynamodb_audit_entries_read_newest_first_and_expire_after_a_year() {
+    let Some(moto) =
+        moto("dynamodb_audit_entries_read_newest_first_and_expire_after_a_year").await
+    else {
+        return;
+    };
+    let store = moto.fresh_store().await;
+    assert!(store.recent_audit(10).await.unwrap().is_empty());
+    let entry = |i: i64| AuditEntry {
+        at: at(i),
+        actor: "admin".into(),
+        action: "settings.update".into(),
+        connection: Some(conn("acme")),
+        detail: format!("change {i}"),
+    };
+    // Two entries of the same instant are both kept.
+    for i in [0, 5, 5, 9, 3] {
+        store.append_audit(&entry(i)).await.unwrap();
+    }
+    let recent = store.recent_audit(3).await.unwrap();
+    let times: Vec<DateTime<Utc>> = recent.iter().map(|e| e.at).collect();
+    assert_eq!(times, [at(9), at(5), at(5)]);
+    assert_eq!(recent[0], entry(9));
+    assert_eq!(store.recent_audit(100).await.unwrap().len(), 5);
+    let raw = moto
+        .dynamodb
+        .query()
+        .table_name(store.table_name())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S("AUDIT".into()))
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap();
+    let expires: i64 = raw[0]["expires_at"].as_n().unwrap().parse().unwrap();
+    let retention = AUDIT_RETENTION.as_secs() as i64;
+    assert!((expires - (raw_at(&raw[0]) + retention)).abs() <= 10);
+}
+
+/// The entry time of a raw audit item (its sort key starts with it).
+fn raw_at(item: &std::collections::HashMap<String, AttributeValue>) -> i64 {
+    let sk = item["sk"].as_s().unwrap();
+    let ts = sk.split('#').next().unwrap();
+    DateTime::parse_from_rfc3339(ts).unwrap().timestamp()
 }

@@ -26,11 +26,14 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
         );
     }
     let store = SqliteStore::new(SqliteDb::open(&path)?);
-    let connections = store.list_connections().await?;
-    if connections.is_empty() {
+    let listing = store.list_connections().await?;
+    if listing.is_empty() {
         println!("{}: no connections yet", path.display());
     }
-    for connection in connections {
+    for broken in &listing.broken {
+        println!("connection {} cannot be read: {}", broken.id, broken.error);
+    }
+    for connection in listing.records {
         let c = &connection.connection;
         println!(
             "connection {} — HubSpot portal {} ⇄ QBO realm {} ({}, {:?})",

@@ -43,6 +43,8 @@ pub struct RunSummary {
     pub connections: usize,
     /// Connections skipped because they are paused or need reconnecting.
     pub skipped: usize,
+    /// Stored connections that could not be read (`id: error`); the others were still polled.
+    pub broken: Vec<String>,
     /// Poll: jobs enqueued. Sweep: records synced or linked, plus jobs queued (invoices and
     /// payments never backfilled, overdue invoices).
     pub jobs: usize,
@@ -91,9 +93,18 @@ async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerErr
         mode: Some(mode),
         ..RunSummary::default()
     };
-    let connections = state.stack.store.list_connections().await?;
+    let listing = state.stack.store.list_connections().await?;
+    // One unreadable record is that connection's problem, reported, never everyone's: the
+    // others are polled, and `GET /api/connections` shows it with its error.
+    for broken in &listing.broken {
+        tracing::error!(connection = %broken.id, error = %broken.error, "connection cannot be read; skipped");
+        summary.broken.push(format!("{}: {}", broken.id, broken.error));
+    }
+    if !listing.broken.is_empty() {
+        state.stack.metrics.broken_connections(listing.broken.len());
+    }
     let mut failed_connections = Vec::new();
-    for record in connections {
+    for record in listing.records {
         let id = record.id().clone();
         if record.status != ConnectionStatus::Active {
             tracing::info!(connection = %id, status = ?record.status, "connection not active; skipped");
@@ -140,6 +151,7 @@ async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerErr
         mode = ?mode,
         connections = summary.connections,
         skipped = summary.skipped,
+        broken = summary.broken.len(),
         jobs = summary.jobs,
         failures = summary.failures.len() + failed_connections.len(),
         "poller run finished"

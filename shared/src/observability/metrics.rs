@@ -1,6 +1,6 @@
 //! The HQSync metrics (one place for their names, units and dimensions): records synced,
 //! failed and conflicted per kind and direction, API calls and throttles per vendor, sync lag,
-//! reconnect-required; accumulated per invocation and flushed as EMF documents.
+//! reconnect-required, broken connections; accumulated per invocation and flushed as EMF documents.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -33,6 +33,9 @@ pub enum MetricName {
     SyncLag,
     /// A connection's tokens could not be refreshed; the user must reconnect (dimension: Vendor).
     ReconnectRequired,
+    /// Stored connections that cannot be read (malformed record or settings); the poller skips
+    /// them and polls the others (no dimensions).
+    BrokenConnections,
 }
 
 impl MetricName {
@@ -45,6 +48,7 @@ impl MetricName {
             MetricName::ApiThrottles => "ApiThrottles",
             MetricName::SyncLag => "SyncLag",
             MetricName::ReconnectRequired => "ReconnectRequired",
+            MetricName::BrokenConnections => "BrokenConnections",
         }
     }
 
@@ -143,6 +147,11 @@ impl Metrics {
     /// The alarm metric: a connection needs the user to reconnect `vendor`.
     pub fn reconnect_required(&self, vendor: Side) {
         self.add(MetricName::ReconnectRequired, vendor_dimension(vendor), 1.0);
+    }
+
+    /// `count` stored connections could not be read this run.
+    pub fn broken_connections(&self, count: usize) {
+        self.add(MetricName::BrokenConnections, Dimensions::new(), count as f64);
     }
 
     /// The current total of a counter (or the number of values of a distribution) for the

@@ -26,7 +26,7 @@ pub use record_gateway::{
     RecordGateway, UpdateRequest,
 };
 pub use store::{
-    Claim, ClaimOutcome, Claims, Connections, Cursor, Cursors, ForgetKind, Lease, Leases, Links,
+    BrokenConnection, Claim, ClaimOutcome, Claims, ConnectionListing, Connections, Cursor, Cursors, ForgetKind, Lease, Leases, Links,
     RecordRef, StatusLog, Store, StoreError,
 };
 pub use sync_status::{ConflictNote, FailureDetail, SyncLogEntry, SyncOutcome, SyncStatus};

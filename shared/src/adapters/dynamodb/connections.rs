@@ -2,14 +2,16 @@
 //! `REALM#{r}` / `CONN#{c}`) and an index item (`CONNECTIONS` / `CONN#{c}`) so listing needs no
 //! scan; all written in one transaction, stale routing removed when the account ids change.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use super::DynamoStore;
-use super::item::{Item, get_json, get_s, json, keyed, s};
-use super::keys::{self, SK};
+use super::item::{Item, get_json, get_opt_s, get_s, json, keyed, s};
+use super::keys::{self, PK, SK};
 use super::query::TransactFailure;
 use crate::model::ConnectionId;
-use crate::ports::{ConnectionRecord, Connections, StoreError};
+use crate::ports::{ConnectionListing, ConnectionRecord, Connections, StoreError};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 const RECORD: &str = "record";
@@ -81,20 +83,44 @@ impl Connections for DynamoStore {
             .transpose()
     }
 
-    async fn list_connections(&self) -> Result<Vec<ConnectionRecord>, StoreError> {
+    async fn list_connections(&self) -> Result<ConnectionListing, StoreError> {
         let ids = self.routed(keys::CONNECTIONS).await?;
         let meta_keys = ids
             .iter()
             .map(|id| keyed(keys::connection_pk(id), keys::META))
             .collect();
-        let mut records: Vec<ConnectionRecord> = self
-            .batch_get(meta_keys)
-            .await?
-            .iter()
-            .map(|item| get_json(item, RECORD))
-            .collect::<Result<_, _>>()?;
-        records.sort_by(|a, b| a.id().cmp(b.id()));
-        Ok(records)
+        let mut items: HashMap<ConnectionId, Item> = HashMap::new();
+        for item in self.batch_get(meta_keys).await? {
+            let id = get_s(&item, PK)
+                .ok()
+                .and_then(|pk| pk.strip_prefix("CONN#"))
+                .and_then(|id| ConnectionId::new(id).ok());
+            if let Some(id) = id {
+                items.insert(id, item);
+            }
+        }
+        let mut listing = ConnectionListing::default();
+        for id in ids {
+            let Some(item) = items.remove(&id) else {
+                listing.push(
+                    id.clone(),
+                    Err(StoreError::Corrupt(format!(
+                        "the connection index names {id} but it has no META item"
+                    ))),
+                );
+                continue;
+            };
+            let before = listing.broken.len();
+            listing.push(id, get_json(&item, RECORD));
+            // The plain attributes beside the JSON still say which accounts it joins.
+            if let Some(broken) = listing.broken.get_mut(before) {
+                let plain = |name: &str| get_opt_s(&item, name).map(str::to_owned);
+                broken.portal_id = broken.portal_id.take().or_else(|| plain(PORTAL_ID));
+                broken.realm_id = broken.realm_id.take().or_else(|| plain(REALM_ID));
+                broken.environment = broken.environment.take().or_else(|| plain(ENVIRONMENT));
+            }
+        }
+        Ok(listing.sorted())
     }
 
     async fn connections_for_portal(

@@ -23,6 +23,8 @@ pub const CLAIM_PREFIX: &str = "KEY#";
 pub const STATUS_PREFIX: &str = "STATUS#";
 pub const CURSOR_PREFIX: &str = "CURSOR#";
 pub const LEASE_PREFIX: &str = "LEASE#";
+/// Partition of the admin audit log (one item per entry, sorted by time).
+pub const AUDIT: &str = "AUDIT";
 
 /// `CONN#{c}`: connection item, cursors, leases.
 pub fn connection_pk(connection: &ConnectionId) -> String {
@@ -100,6 +102,21 @@ pub fn log_sk(at: DateTime<Utc>, kind: ObjectKind, side: Side, id: &str, n: usiz
     )
 }
 
+/// `{ts}#{unique}`: audit entries sort by time; `unique` keeps entries of one instant apart.
+pub fn audit_sk(at: DateTime<Utc>, unique: &str) -> String {
+    format!("{}#{unique}", at.to_rfc3339_opts(SecondsFormat::Micros, true))
+}
+
+/// `LOGIN#{source}`: the failed sign-in window of one client (or `*` for all of them).
+pub fn login_pk(source: &str) -> String {
+    format!("LOGIN#{source}")
+}
+
+/// `OAUTH#{sha256 of the state}`: one OAuth authorization in progress.
+pub fn pending_pk(state_hash: &str) -> String {
+    format!("OAUTH#{state_hash}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +142,8 @@ mod tests {
         assert_eq!(realm_pk("456"), "REALM#456");
         assert_eq!(parse_connection_sk("CONN#acme"), Some(c.clone()));
         assert_eq!(parse_connection_sk("PORTAL#1"), None);
+        assert_eq!(login_pk("client:10.0.0.1"), "LOGIN#client:10.0.0.1");
+        assert_eq!(pending_pk("ab12"), "OAUTH#ab12");
         let at = DateTime::parse_from_rfc3339("2026-11-27T10:00:00.5Z")
             .unwrap()
             .with_timezone(&Utc);

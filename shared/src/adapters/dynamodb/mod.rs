@@ -1,6 +1,7 @@
 //! `DynamoStore`, every store capability on one DynamoDB table (docs/architecture.md §10) with
 //! `pk`/`sk` string keys and the TTL attribute `expires_at`; one file per capability.
 
+mod audit;
 mod claims;
 mod connections;
 mod cursors;
@@ -8,6 +9,8 @@ mod item;
 pub mod keys;
 mod leases;
 mod links;
+mod login_attempts;
+mod pending_authorizations;
 mod query;
 pub mod sdk;
 mod status_log;
@@ -26,6 +29,7 @@ use crate::model::{ConnectionId, ObjectKind, Side};
 use crate::observability::Metrics;
 use crate::ports::{Clock, ForgetKind, StoreError, SystemClock};
 
+pub use audit::AUDIT_RETENTION;
 pub use sdk::{aws_sdk_config, local_sdk_config};
 pub use table::ensure_table;
 

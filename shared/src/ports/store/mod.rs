@@ -10,7 +10,7 @@ mod links;
 mod status_log;
 
 pub use claims::{Claim, ClaimOutcome, Claims, RecordRef};
-pub use connections::Connections;
+pub use connections::{BrokenConnection, ConnectionListing, Connections};
 pub use cursors::{Cursor, Cursors};
 pub use forget::ForgetKind;
 pub use leases::{Lease, Leases};

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::model::ConnectionId;
-use crate::ports::{ConnectionRecord, Connections, StoreError};
+use crate::ports::{ConnectionListing, ConnectionRecord, Connections, StoreError};
 
 #[async_trait]
 impl Connections for MemoryStore {
@@ -23,8 +23,12 @@ impl Connections for MemoryStore {
         Ok(self.lock_state().connections.get(id).cloned())
     }
 
-    async fn list_connections(&self) -> Result<Vec<ConnectionRecord>, StoreError> {
-        Ok(self.lock_state().connections.values().cloned().collect())
+    async fn list_connections(&self) -> Result<ConnectionListing, StoreError> {
+        let mut listing = ConnectionListing::default();
+        for record in self.lock_state().connections.values() {
+            listing.push(record.id().clone(), Ok(record.clone()));
+        }
+        Ok(listing.sorted())
     }
 
     async fn connections_for_portal(

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use super::SqliteStore;
 use crate::adapters::sqlite::db::{from_json, to_json};
 use crate::model::ConnectionId;
-use crate::ports::{ConnectionRecord, Connections, StoreError};
+use crate::ports::{ConnectionListing, ConnectionRecord, Connections, StoreError};
 
 #[async_trait]
 impl Connections for SqliteStore {
@@ -46,16 +46,42 @@ impl Connections for SqliteStore {
             .await
     }
 
-    async fn list_connections(&self) -> Result<Vec<ConnectionRecord>, StoreError> {
-        self.db
+    async fn list_connections(&self) -> Result<ConnectionListing, StoreError> {
+        let rows = self
+            .db
             .run(move |conn| {
-                let mut stmt = conn.prepare("SELECT body FROM connections ORDER BY id")?;
-                let bodies = stmt
-                    .query_map([], |r| r.get::<_, String>(0))?
+                let mut stmt =
+                    conn.prepare("SELECT id, portal_id, realm_id, body FROM connections ORDER BY id")?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    })?
                     .collect::<Result<Vec<_>, _>>()?;
-                bodies.iter().map(|b| Ok(from_json(b)?)).collect()
+                Ok::<_, StoreError>(rows)
             })
-            .await
+            .await?;
+        let mut listing = ConnectionListing::default();
+        for (id, portal, realm, body) in rows {
+            let Ok(id) = ConnectionId::new(&id) else {
+                // put_connection only writes valid ids; a row without one cannot be addressed.
+                tracing::error!(id = %id, "connections row with an invalid id; left out");
+                continue;
+            };
+            let decoded = from_json::<ConnectionRecord>(&body).map_err(StoreError::from);
+            let before = listing.broken.len();
+            listing.push(id, decoded);
+            // The columns beside the body still say which accounts a broken record joins.
+            if let Some(broken) = listing.broken.get_mut(before) {
+                broken.portal_id.get_or_insert(portal);
+                broken.realm_id.get_or_insert(realm);
+            }
+        }
+        Ok(listing.sorted())
     }
 
     async fn connections_for_portal(

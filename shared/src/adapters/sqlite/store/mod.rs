@@ -95,6 +95,42 @@ mod tests {
     crate::store_contract_tests!(fresh);
 
     #[tokio::test]
+    async fn a_malformed_connection_row_is_listed_as_broken_beside_the_good_one() {
+        use crate::model::{Connection, ConnectionId, ConnectionSettings};
+        use crate::ports::{ConnectionRecord, ConnectionStatus, Connections};
+        let db = SqliteDb::open_in_memory().expect("open");
+        let store = SqliteStore::new(db.clone());
+        let good = ConnectionRecord {
+            connection: Connection {
+                id: ConnectionId::new("conn-good").unwrap(),
+                hubspot_portal_id: "111".into(),
+                qbo_realm_id: "r1".into(),
+                settings: ConnectionSettings::default(),
+            },
+            environment: "local".into(),
+            status: ConnectionStatus::Active,
+        };
+        store.put_connection(&good).await.expect("put");
+        db.run(|conn| {
+            conn.execute(
+                "INSERT INTO connections (id, portal_id, realm_id, body) VALUES ('conn-bad', '222', 'r2', '{\"connection\": 7}')",
+                [],
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .expect("raw insert");
+        let listing = store.list_connections().await.expect("one bad row fails nothing");
+        assert_eq!(listing.records, vec![good]);
+        assert_eq!(listing.broken.len(), 1);
+        let broken = &listing.broken[0];
+        assert_eq!(broken.id.as_str(), "conn-bad");
+        assert_eq!(broken.portal_id.as_deref(), Some("222"));
+        assert_eq!(broken.realm_id.as_deref(), Some("r2"));
+        assert!(!broken.error.is_empty());
+    }
+
+    #[tokio::test]
     async fn log_keeps_only_the_newest() {
         for capacity in [1, contract::LOG_CAPACITY] {
             let store =

@@ -60,6 +60,7 @@ pub async fn connections_round_trip_and_route_by_portal_and_realm(store: &dyn Co
         .list_connections()
         .await
         .expect("list")
+        .records
         .into_iter()
         .map(|r| r.connection.id)
         .collect();
@@ -90,7 +91,9 @@ pub async fn a_moved_connection_is_routed_anew(store: &dyn Connections) {
         store.connections_for_realm("r3").await.expect("route"),
         vec![conn("conn-a")]
     );
-    assert_eq!(store.list_connections().await.expect("list").len(), 2);
+    let listing = store.list_connections().await.expect("list");
+    assert_eq!(listing.records.len(), 2);
+    assert!(listing.broken.is_empty(), "{:?}", listing.broken);
     assert_eq!(
         store.get_connection(&conn("conn-a")).await.expect("get"),
         Some(moved)
