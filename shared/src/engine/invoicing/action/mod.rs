@@ -10,5 +10,5 @@ pub mod request;
 pub use execute::{ActionResult, InvoiceAction};
 pub use intake::{ActionJobSink, accept_action_request};
 pub use plan::{ActionFailure, DealLine, doc_number_candidate, plan_qbo_invoice};
-pub use queue_sink::QueuedActions;
+pub use queue_sink::{QueuedActions, action_connection};
 pub use request::{ActionInputs, CreateInvoiceJob, block_response, parse_execution_request};

@@ -1,5 +1,5 @@
-//! The action endpoint's sink everywhere (Lambda and `hqsync dev`): route the execution's
-//! portal to its connections and put one action job per connection on the live lane.
+//! The action endpoint's sink everywhere (Lambda and `hqsync dev`): choose the ONE connection
+//! of the execution's portal that invoices (`action_connection`) and put its job on the live lane.
 
 use std::sync::Arc;
 
@@ -7,7 +7,34 @@ use async_trait::async_trait;
 
 use super::intake::ActionJobSink;
 use super::request::CreateInvoiceJob;
-use crate::ports::{Clock, Connections, JobQueue, Lane};
+use crate::model::ConnectionId;
+use crate::ports::{Clock, ConnectionStatus, Connections, JobQueue, Lane, StoreError};
+
+/// The connection a workflow execution of `portal_id` invoices in, when the portal is linked
+/// to several QBO companies: its ACTIVE connection whose id sorts first (connect-flow ids
+/// start with their creation time, so that is the oldest one); when none is active, the
+/// first by id, so the job is still recorded and the worker reports why it cannot run.
+/// `None` when no connection serves the portal. A record that cannot be read counts as not
+/// active. One invoice per execution, never one per company.
+pub async fn action_connection(
+    store: &dyn Connections,
+    portal_id: &str,
+) -> Result<Option<ConnectionId>, StoreError> {
+    let mut ids = store.connections_for_portal(portal_id).await?;
+    ids.sort();
+    for id in &ids {
+        match store.get_connection(id).await {
+            Ok(Some(record)) if record.status == ConnectionStatus::Active => {
+                return Ok(Some(id.clone()));
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(connection = %id, %error, "connection unreadable; not chosen for the workflow action");
+            }
+        }
+    }
+    Ok(ids.into_iter().next())
+}
 
 /// Enqueues accepted executions; the worker runs them (`engine::mirror_jobs`).
 pub struct QueuedActions {
@@ -33,25 +60,20 @@ impl QueuedActions {
 #[async_trait]
 impl ActionJobSink for QueuedActions {
     async fn submit(&self, job: CreateInvoiceJob) -> Result<(), String> {
-        let connections = self
-            .store
-            .connections_for_portal(&job.portal_id.to_string())
-            .await
-            .map_err(|e| e.to_string())?;
-        if connections.is_empty() {
+        let Some(connection) =
+            action_connection(self.store.as_ref(), &job.portal_id.to_string())
+                .await
+                .map_err(|e| e.to_string())?
+        else {
             // HubSpot retries a failed request, so an unknown portal is an error worth seeing.
             return Err(format!(
                 "no connection serves HubSpot portal {}",
                 job.portal_id
             ));
-        }
+        };
         let now = self.clock.now();
-        let jobs = connections
-            .into_iter()
-            .map(|connection| job.to_job(connection, now))
-            .collect();
         self.queue
-            .enqueue(Lane::Live, jobs, None)
+            .enqueue(Lane::Live, vec![job.to_job(connection, now)], None)
             .await
             .map(drop)
             .map_err(|e| e.to_string())
@@ -114,5 +136,60 @@ mod tests {
             .map(|d| d.job.action.as_ref().unwrap().callback_id.as_str())
             .collect();
         assert_eq!(callbacks, ["cb-1", "cb-2"]);
+    }
+
+    fn record(id: &str, portal: &str, realm: &str, status: ConnectionStatus) -> ConnectionRecord {
+        ConnectionRecord {
+            connection: Connection {
+                id: ConnectionId::new(id).unwrap(),
+                hubspot_portal_id: portal.into(),
+                qbo_realm_id: realm.into(),
+                settings: Default::default(),
+            },
+            environment: "local".into(),
+            status,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_portal_linked_to_two_companies_gets_one_invoice_job_in_its_oldest_active_connection()
+    {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = Arc::new(MemoryStore::new());
+        let queue = Arc::new(MemoryJobQueue::new(clock.clone()));
+        // Ids sort by creation; the oldest is paused, so the next active one invoices.
+        for (id, realm, status) in [
+            ("20261101-a", "r1", ConnectionStatus::Paused),
+            ("20261203-c", "r3", ConnectionStatus::Active),
+            ("20261102-b", "r2", ConnectionStatus::Active),
+        ] {
+            store
+                .put_connection(&record(id, "7", realm, status))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            action_connection(store.as_ref(), "7").await.unwrap(),
+            Some(ConnectionId::new("20261102-b").unwrap())
+        );
+        let sink = QueuedActions::new(store.clone(), queue.clone(), clock);
+        sink.submit(execution(7, "cb-1")).await.unwrap();
+        let got = queue.receive(Lane::Live, 10).await.unwrap();
+        assert_eq!(got.len(), 1, "one invoice per execution, not one per company");
+        assert_eq!(got[0].job.connection.as_str(), "20261102-b");
+
+        // No active connection: the first by id still gets the job (the worker says why not).
+        let only_paused = Arc::new(MemoryStore::new());
+        for (id, realm) in [("b-conn", "r5"), ("a-conn", "r4")] {
+            only_paused
+                .put_connection(&record(id, "8", realm, ConnectionStatus::ReconnectRequired))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            action_connection(only_paused.as_ref(), "8").await.unwrap(),
+            Some(ConnectionId::new("a-conn").unwrap())
+        );
+        assert_eq!(action_connection(only_paused.as_ref(), "9").await.unwrap(), None);
     }
 }
