@@ -14,8 +14,7 @@ use hqsync::model::{Connection, ConnectionId, ConnectionSettings, Link, ObjectKi
 use hqsync::ports::contract::store as contract;
 use hqsync::ports::{
     AuditEntry, AuditLog, ConnectionRecord, ConnectionStatus, Connections, FailureDetail, Links,
-    LoginAttempts, PendingAuthorization, PendingAuthorizations, StatusLog, StoreError,
-    SyncLogEntry, SyncOutcome, SyncStatus,
+    LoginAttempts, StatusLog, StoreError, SyncLogEntry, SyncOutcome, SyncStatus,
 };
 
 use super::aws_moto::moto;
@@ -30,6 +29,13 @@ mod contract_checks {
     use super::fresh;
 
     hqsync::store_contract_tests!(fresh);
+}
+
+/// The admin contract (audit log, failed sign-ins, pending OAuth authorizations), likewise.
+mod admin_contract_checks {
+    use super::fresh;
+
+    hqsync::admin_contract_tests!(fresh);
 }
 
 fn conn(name: &str) -> ConnectionId {
@@ -441,38 +447,6 @@ async fn dynamodb_failed_sign_ins_count_in_a_window_across_racing_writers_and_ex
     assert!(expires > at(30 * 60).timestamp(), "TTL after the window ends");
     store.clear_failed_logins("client:a").await.unwrap();
     assert_eq!(store.failed_logins("client:a", at(15 * 60 + 2), window).await.unwrap(), 0);
-}
-
-#[tokio::test]
-async fn dynamodb_a_pending_authorization_is_taken_exactly_once_by_racing_callbacks() {
-    let Some(moto) =
-        moto("dynamodb_a_pending_authorization_is_taken_exactly_once_by_racing_callbacks").await
-    else {
-        return;
-    };
-    let store = Arc::new(moto.fresh_store().await);
-    let pending = PendingAuthorization {
-        state_hash: "5ca1ab1e".into(),
-        session_hash: "5e55".into(),
-        created_at: at(0),
-        expires_at: at(600),
-        flow: serde_json::json!({"step": "hubspot", "environment": "sandbox"}),
-    };
-    store.put_pending(&pending).await.unwrap();
-    let mut tasks = Vec::new();
-    for _ in 0..6 {
-        let store = store.clone();
-        tasks.push(tokio::spawn(async move { store.take_pending("5ca1ab1e").await }));
-    }
-    let mut taken = Vec::new();
-    for task in tasks {
-        if let Some(got) = task.await.unwrap().unwrap() {
-            taken.push(got);
-        }
-    }
-    assert_eq!(taken, vec![pending]);
-    assert_eq!(store.take_pending("5ca1ab1e").await.unwrap(), None);
-    assert_eq!(store.take_pending("unknown").await.unwrap(), None);
 }
 
 #[tokio::test]
