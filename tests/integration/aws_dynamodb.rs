@@ -388,7 +388,10 @@ async fn dynamodb_one_malformed_connection_is_listed_as_broken_and_the_others_st
         .await
         .unwrap();
 
-    let listing = store.list_connections().await.expect("listing never fails on one record");
+    let listing = store
+        .list_connections()
+        .await
+        .expect("listing never fails on one record");
     assert_eq!(listing.records, vec![good]);
     let broken: Vec<&str> = listing.broken.iter().map(|b| b.id.as_str()).collect();
     assert_eq!(broken, ["conn-bad", "conn-gone"]);
@@ -397,7 +400,11 @@ async fn dynamodb_one_malformed_connection_is_listed_as_broken_and_the_others_st
     assert_eq!(bad.realm_id.as_deref(), Some("r2"));
     assert_eq!(bad.environment.as_deref(), Some("sandbox"));
     assert!(bad.error.contains("CONN#conn-bad"), "{}", bad.error);
-    assert!(listing.broken[1].error.contains("no META"), "{}", listing.broken[1].error);
+    assert!(
+        listing.broken[1].error.contains("no META"),
+        "{}",
+        listing.broken[1].error
+    );
 }
 
 #[tokio::test]
@@ -409,7 +416,13 @@ async fn dynamodb_failed_sign_ins_count_in_a_window_across_racing_writers_and_ex
     };
     let store = Arc::new(moto.fresh_store().await);
     let window = Duration::minutes(15);
-    assert_eq!(store.failed_logins("client:a", at(0), window).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .failed_logins("client:a", at(0), window)
+            .await
+            .unwrap(),
+        0
+    );
     // Eight concurrent failures (eight Lambda containers): every one is counted once.
     let mut tasks = Vec::new();
     for i in 0..8 {
@@ -424,12 +437,33 @@ async fn dynamodb_failed_sign_ins_count_in_a_window_across_racing_writers_and_ex
     }
     counts.sort();
     assert_eq!(counts, (1..=8).collect::<Vec<u32>>());
-    assert_eq!(store.failed_logins("client:a", at(60), window).await.unwrap(), 8);
-    assert_eq!(store.failed_logins("client:b", at(60), window).await.unwrap(), 0);
-    // The window (from the first failure) ends; the next failure opens a new one.
-    assert_eq!(store.failed_logins("client:a", at(15 * 60 + 1), window).await.unwrap(), 0);
     assert_eq!(
-        store.record_failed_login("client:a", at(15 * 60 + 1), window).await.unwrap(),
+        store
+            .failed_logins("client:a", at(60), window)
+            .await
+            .unwrap(),
+        8
+    );
+    assert_eq!(
+        store
+            .failed_logins("client:b", at(60), window)
+            .await
+            .unwrap(),
+        0
+    );
+    // The window (from the first failure) ends; the next failure opens a new one.
+    assert_eq!(
+        store
+            .failed_logins("client:a", at(15 * 60 + 1), window)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .record_failed_login("client:a", at(15 * 60 + 1), window)
+            .await
+            .unwrap(),
         1
     );
     let raw = moto
@@ -444,15 +478,23 @@ async fn dynamodb_failed_sign_ins_count_in_a_window_across_racing_writers_and_ex
         .item
         .expect("window item under the documented key");
     let expires: i64 = raw["expires_at"].as_n().unwrap().parse().unwrap();
-    assert!(expires > at(30 * 60).timestamp(), "TTL after the window ends");
+    assert!(
+        expires > at(30 * 60).timestamp(),
+        "TTL after the window ends"
+    );
     store.clear_failed_logins("client:a").await.unwrap();
-    assert_eq!(store.failed_logins("client:a", at(15 * 60 + 2), window).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .failed_logins("client:a", at(15 * 60 + 2), window)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
 async fn dynamodb_audit_entries_read_newest_first_and_expire_after_a_year() {
-    let Some(moto) =
-        moto("dynamodb_audit_entries_read_newest_first_and_expire_after_a_year").await
+    let Some(moto) = moto("dynamodb_audit_entries_read_newest_first_and_expire_after_a_year").await
     else {
         return;
     };

@@ -98,7 +98,9 @@ async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerErr
     // others are polled, and `GET /api/connections` shows it with its error.
     for broken in &listing.broken {
         tracing::error!(connection = %broken.id, error = %broken.error, "connection cannot be read; skipped");
-        summary.broken.push(format!("{}: {}", broken.id, broken.error));
+        summary
+            .broken
+            .push(format!("{}: {}", broken.id, broken.error));
     }
     if !listing.broken.is_empty() {
         state.stack.metrics.broken_connections(listing.broken.len());

@@ -151,7 +151,11 @@ impl Metrics {
 
     /// `count` stored connections could not be read this run.
     pub fn broken_connections(&self, count: usize) {
-        self.add(MetricName::BrokenConnections, Dimensions::new(), count as f64);
+        self.add(
+            MetricName::BrokenConnections,
+            Dimensions::new(),
+            count as f64,
+        );
     }
 
     /// The current total of a counter (or the number of values of a distribution) for the

@@ -26,8 +26,8 @@ pub use record_gateway::{
     RecordGateway, UpdateRequest,
 };
 pub use store::{
-    BrokenConnection, Claim, ClaimOutcome, Claims, ConnectionListing, Connections, Cursor, Cursors, ForgetKind, Lease, Leases, Links,
-    RecordRef, StatusLog, Store, StoreError,
+    BrokenConnection, Claim, ClaimOutcome, Claims, ConnectionListing, Connections, Cursor, Cursors,
+    ForgetKind, Lease, Leases, Links, RecordRef, StatusLog, Store, StoreError,
 };
 pub use sync_status::{ConflictNote, FailureDetail, SyncLogEntry, SyncOutcome, SyncStatus};
 pub use token_vault::{

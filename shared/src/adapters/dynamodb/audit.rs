@@ -28,7 +28,10 @@ impl AuditLog for DynamoStore {
         let unique = format!("{seq:016x}#{}", &random[..12]);
         let mut item = keyed(keys::AUDIT, keys::audit_sk(entry.at, &unique));
         item.insert(ENTRY.into(), json(entry)?);
-        let expires = entry.at.timestamp().saturating_add(AUDIT_RETENTION.as_secs() as i64);
+        let expires = entry
+            .at
+            .timestamp()
+            .saturating_add(AUDIT_RETENTION.as_secs() as i64);
         item.insert(EXPIRES_AT.into(), n(expires));
         self.put_plain_item(item).await
     }

@@ -104,7 +104,10 @@ pub fn log_sk(at: DateTime<Utc>, kind: ObjectKind, side: Side, id: &str, n: usiz
 
 /// `{ts}#{unique}`: audit entries sort by time; `unique` keeps entries of one instant apart.
 pub fn audit_sk(at: DateTime<Utc>, unique: &str) -> String {
-    format!("{}#{unique}", at.to_rfc3339_opts(SecondsFormat::Micros, true))
+    format!(
+        "{}#{unique}",
+        at.to_rfc3339_opts(SecondsFormat::Micros, true)
+    )
 }
 
 /// `LOGIN#{source}`: the failed sign-in window of one client (or `*` for all of them).

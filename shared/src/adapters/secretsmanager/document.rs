@@ -1,4 +1,4 @@
-//! The JSON shapes of the secrets (infra/DEPLOY.md §5 and §6.4): the app secret and one secret
+//! The JSON shapes of the secrets (infra/DEPLOY.md §5 and §6): the app secret and one secret
 //! per connection. Secret strings become `SecretString` as soon as they are parsed; these
 //! structs deliberately have no `Debug`, and unknown members are kept when rewriting.
 

@@ -93,7 +93,9 @@ impl ConnectionListing {
                     error: error.to_string(),
                 }),
             },
-            Err(error) => self.broken.push(BrokenConnection::new(id, error.to_string())),
+            Err(error) => self
+                .broken
+                .push(BrokenConnection::new(id, error.to_string())),
         }
     }
 

@@ -50,8 +50,8 @@ impl Connections for SqliteStore {
         let rows = self
             .db
             .run(move |conn| {
-                let mut stmt =
-                    conn.prepare("SELECT id, portal_id, realm_id, body FROM connections ORDER BY id")?;
+                let mut stmt = conn
+                    .prepare("SELECT id, portal_id, realm_id, body FROM connections ORDER BY id")?;
                 let rows = stmt
                     .query_map([], |r| {
                         Ok((

@@ -120,7 +120,10 @@ mod tests {
         })
         .await
         .expect("raw insert");
-        let listing = store.list_connections().await.expect("one bad row fails nothing");
+        let listing = store
+            .list_connections()
+            .await
+            .expect("one bad row fails nothing");
         assert_eq!(listing.records, vec![good]);
         assert_eq!(listing.broken.len(), 1);
         let broken = &listing.broken[0];

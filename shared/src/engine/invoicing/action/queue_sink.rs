@@ -60,10 +60,9 @@ impl QueuedActions {
 #[async_trait]
 impl ActionJobSink for QueuedActions {
     async fn submit(&self, job: CreateInvoiceJob) -> Result<(), String> {
-        let Some(connection) =
-            action_connection(self.store.as_ref(), &job.portal_id.to_string())
-                .await
-                .map_err(|e| e.to_string())?
+        let Some(connection) = action_connection(self.store.as_ref(), &job.portal_id.to_string())
+            .await
+            .map_err(|e| e.to_string())?
         else {
             // HubSpot retries a failed request, so an unknown portal is an error worth seeing.
             return Err(format!(
@@ -175,7 +174,11 @@ mod tests {
         let sink = QueuedActions::new(store.clone(), queue.clone(), clock);
         sink.submit(execution(7, "cb-1")).await.unwrap();
         let got = queue.receive(Lane::Live, 10).await.unwrap();
-        assert_eq!(got.len(), 1, "one invoice per execution, not one per company");
+        assert_eq!(
+            got.len(),
+            1,
+            "one invoice per execution, not one per company"
+        );
         assert_eq!(got[0].job.connection.as_str(), "20261102-b");
 
         // No active connection: the first by id still gets the job (the worker says why not).
@@ -190,6 +193,9 @@ mod tests {
             action_connection(only_paused.as_ref(), "8").await.unwrap(),
             Some(ConnectionId::new("a-conn").unwrap())
         );
-        assert_eq!(action_connection(only_paused.as_ref(), "9").await.unwrap(), None);
+        assert_eq!(
+            action_connection(only_paused.as_ref(), "9").await.unwrap(),
+            None
+        );
     }
 }
