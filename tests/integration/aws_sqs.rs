@@ -179,7 +179,7 @@ async fn sqs_dead_letters_keep_their_reason_and_redrive_back_to_their_lane() {
     let poison = job("h42", 0);
     let reason = "QBO 6000: business validation error on Customer for HubSpot contact h42";
     queue
-        .dead_letter(Lane::Bulk, &job_body(&poison).unwrap(), reason)
+        .send_to_dead_letters(Lane::Bulk, &job_body(&poison).unwrap(), reason)
         .await
         .unwrap();
     assert!(
@@ -210,4 +210,17 @@ async fn sqs_dead_letters_keep_their_reason_and_redrive_back_to_their_lane() {
     let back = queue.receive(Lane::Bulk, 10).await.unwrap();
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].job, poison);
+}
+
+/// The `DeadLetters` contract on SQS (the admin API's list and redrive on AWS): a job given up
+/// on by the settle path is kept with its reason and lane, listed without being removed, and
+/// redriven (chosen ids, then the rest) to the lane it left.
+#[tokio::test]
+async fn sqs_dead_letters_pass_the_dead_letters_contract() {
+    let Some(moto) = moto("sqs_dead_letters_pass_the_dead_letters_contract").await else {
+        return;
+    };
+    let queue = moto.fresh_queue(|_| {}).await;
+    hqsync::ports::contract::dead_letters::dead_letters_keep_reason_and_lane_and_redrive(&queue)
+        .await;
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use hqsync::adapters::sqlite::{SqliteDb, SqliteStore};
-use hqsync::model::ObjectKind;
-use hqsync::ports::{Connections, StatusLog};
+use hqsync::engine::status_report::status_report;
+use hqsync::ports::Connections;
 
 use crate::render::status::{attention_table, counts_table};
 
@@ -39,12 +39,9 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
             "connection {} — HubSpot portal {} ⇄ QBO realm {} ({}, {:?})",
             c.id, c.hubspot_portal_id, c.qbo_realm_id, connection.environment, connection.status
         );
-        let mut by_kind = Vec::new();
-        for kind in ObjectKind::ALL {
-            by_kind.push((kind, store.list_statuses(&c.id, kind).await?));
-        }
-        println!("{}", counts_table(&by_kind));
-        match attention_table(&by_kind) {
+        let report = status_report(&store, &c.id).await?;
+        println!("{}", counts_table(&report));
+        match attention_table(&report) {
             Some(table) => println!("Records that failed or need attention:\n{table}"),
             None => println!("No records need attention."),
         }

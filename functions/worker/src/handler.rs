@@ -219,7 +219,7 @@ async fn dead_letter(
     match state
         .stack
         .queue
-        .dead_letter(message.lane, message.body(), reason)
+        .send_to_dead_letters(message.lane, message.body(), reason)
         .await
     {
         Ok(()) => summary.dead_lettered += 1,

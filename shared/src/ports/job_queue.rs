@@ -200,6 +200,11 @@ pub trait JobQueue: Send + Sync {
 
     /// Jobs waiting (visible or delayed, not in flight) on a lane.
     async fn pending(&self, lane: Lane) -> Result<usize, QueueError>;
+
+    /// Gives up on a received job: removes it from its lane and keeps it as a dead letter with
+    /// `reason` and the lane it came from (listed and redriven through `DeadLetters`), never
+    /// delivered again by itself. A stale receipt (redelivered since) changes nothing.
+    async fn dead_letter(&self, delivery: &Delivery, reason: &str) -> Result<(), QueueError>;
 }
 
 #[cfg(test)]

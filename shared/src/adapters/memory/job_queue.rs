@@ -1,5 +1,6 @@
 //! An in-memory `JobQueue` with SQS-like behaviour: delays, a visibility timeout (a crashed
-//! worker's jobs come back), receive counts, and coalescing of identical waiting signals.
+//! worker's jobs come back), receive counts, coalescing of identical waiting signals, and the
+//! dead letters the settle policy set aside (listed and redriven to their lane).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -8,7 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::ports::{Clock, Delivery, Job, JobQueue, Lane, QueueError, Receipt, dedup_jobs};
+use crate::ports::{
+    Clock, DeadLetter, DeadLetters, Delivery, Job, JobQueue, Lane, QueueError, Receipt, dedup_jobs,
+};
 
 /// How long a received job stays invisible unless acked or retried (SQS's default is 30 s).
 pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -22,10 +25,18 @@ struct Message {
     receipt: Option<String>,
 }
 
+#[derive(Default)]
+struct State {
+    next_id: u64,
+    messages: BTreeMap<u64, Message>,
+    /// Dead letters by id (ids are shared with messages, so never reused).
+    dead: BTreeMap<u64, DeadLetter>,
+}
+
 pub struct MemoryJobQueue {
     clock: Arc<dyn Clock>,
     visibility_timeout: Duration,
-    state: Mutex<(u64, BTreeMap<u64, Message>)>,
+    state: Mutex<State>,
 }
 
 impl MemoryJobQueue {
@@ -37,11 +48,11 @@ impl MemoryJobQueue {
         MemoryJobQueue {
             clock,
             visibility_timeout,
-            state: Mutex::new((0, BTreeMap::new())),
+            state: Mutex::new(State::default()),
         }
     }
 
-    fn lock_state(&self) -> std::sync::MutexGuard<'_, (u64, BTreeMap<u64, Message>)> {
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -69,7 +80,9 @@ impl JobQueue for MemoryJobQueue {
         let now = self.clock.now();
         let visible_at = after(now, delay.unwrap_or_default());
         let mut state = self.lock_state();
-        let (next_id, messages) = &mut *state;
+        let State {
+            next_id, messages, ..
+        } = &mut *state;
         let mut written = 0;
         for job in dedup_jobs(jobs) {
             // Coalesce with a waiting (not in-flight) message for the same record.
@@ -101,7 +114,7 @@ impl JobQueue for MemoryJobQueue {
         let now = self.clock.now();
         let mut state = self.lock_state();
         let mut out = Vec::new();
-        for (id, message) in state.1.iter_mut() {
+        for (id, message) in state.messages.iter_mut() {
             if out.len() >= max {
                 break;
             }
@@ -127,8 +140,10 @@ impl JobQueue for MemoryJobQueue {
             let id = parse_receipt(receipt)?;
             // Acking a message whose receipt expired (redelivered since) is ignored, as SQS does
             // for stale receipt handles of already-deleted messages.
-            if state.1.get(&id).and_then(|m| m.receipt.as_deref()) == Some(receipt.0.as_str()) {
-                state.1.remove(&id);
+            if state.messages.get(&id).and_then(|m| m.receipt.as_deref())
+                == Some(receipt.0.as_str())
+            {
+                state.messages.remove(&id);
             }
         }
         Ok(())
@@ -138,7 +153,7 @@ impl JobQueue for MemoryJobQueue {
         let now = self.clock.now();
         let mut state = self.lock_state();
         let id = parse_receipt(receipt)?;
-        match state.1.get_mut(&id) {
+        match state.messages.get_mut(&id) {
             Some(message) if message.receipt.as_deref() == Some(receipt.0.as_str()) => {
                 message.receipt = None;
                 message.visible_at = after(now, delay);
@@ -151,10 +166,95 @@ impl JobQueue for MemoryJobQueue {
     async fn pending(&self, lane: Lane) -> Result<usize, QueueError> {
         let state = self.lock_state();
         Ok(state
-            .1
+            .messages
             .values()
             .filter(|m| m.lane == lane && m.receipt.is_none())
             .count())
+    }
+
+    async fn dead_letter(&self, delivery: &Delivery, reason: &str) -> Result<(), QueueError> {
+        let now = self.clock.now();
+        let id = parse_receipt(&delivery.receipt)?;
+        let mut state = self.lock_state();
+        let held = state
+            .messages
+            .get(&id)
+            .is_some_and(|m| m.receipt.as_deref() == Some(delivery.receipt.0.as_str()));
+        if !held {
+            return Ok(());
+        }
+        if let Some(message) = state.messages.remove(&id) {
+            state.dead.insert(
+                id,
+                DeadLetter {
+                    id: id.to_string(),
+                    lane: message.lane,
+                    job: Some(message.job),
+                    reason: Some(reason.to_owned()),
+                    receive_count: message.receive_count,
+                    dead_lettered_at: Some(now),
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeadLetters for MemoryJobQueue {
+    async fn list_dead_letters(
+        &self,
+        lane: Lane,
+        max: usize,
+    ) -> Result<Vec<DeadLetter>, QueueError> {
+        let state = self.lock_state();
+        Ok(state
+            .dead
+            .values()
+            .filter(|d| d.lane == lane)
+            .take(max)
+            .cloned()
+            .collect())
+    }
+
+    async fn redrive(
+        &self,
+        lane: Lane,
+        ids: Option<&[String]>,
+        max: usize,
+    ) -> Result<Vec<DeadLetter>, QueueError> {
+        let now = self.clock.now();
+        let mut state = self.lock_state();
+        let chosen: Vec<u64> = state
+            .dead
+            .values()
+            .filter(|d| d.lane == lane && ids.is_none_or(|ids| ids.contains(&d.id)))
+            .filter_map(|d| d.id.parse().ok())
+            .take(max)
+            .collect();
+        let mut moved = Vec::with_capacity(chosen.len());
+        for id in chosen {
+            let Some(letter) = state.dead.remove(&id) else {
+                continue;
+            };
+            if let Some(job) = letter.job.clone() {
+                // Back on its lane as a fresh message (receives counted from zero again).
+                state.next_id += 1;
+                let next = state.next_id;
+                state.messages.insert(
+                    next,
+                    Message {
+                        lane: letter.lane,
+                        job,
+                        visible_at: now,
+                        receive_count: 0,
+                        receipt: None,
+                    },
+                );
+            }
+            moved.push(letter);
+        }
+        Ok(moved)
     }
 }
 
@@ -179,4 +279,11 @@ mod tests {
     }
 
     crate::job_queue_contract_tests!(fresh, local);
+
+    #[tokio::test]
+    async fn dead_letters_keep_reason_and_lane_and_redrive() {
+        let queue = MemoryJobQueue::new(Arc::new(ManualClock::fixed()));
+        crate::ports::contract::dead_letters::dead_letters_keep_reason_and_lane_and_redrive(&queue)
+            .await;
+    }
 }

@@ -1,5 +1,6 @@
 //! The local durable `JobQueue` on SQLite: the same delivery rules as SQS (delay, visibility
-//! timeout, receive count, receipts), so jobs survive a restart of `hqsync dev`.
+//! timeout, receive count, receipts), so jobs survive a restart of `hqsync dev`; dead letters
+//! kept in their own table with reason and lane, listed and redriven.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::db::{SqliteDb, SqliteError, from_json, to_json};
-use crate::ports::{Clock, Delivery, Job, JobQueue, Lane, QueueError, Receipt, dedup_jobs};
+use crate::ports::{
+    Clock, DeadLetter, DeadLetters, Delivery, Job, JobQueue, Lane, QueueError, Receipt, dedup_jobs,
+};
 
 /// How long a received job stays invisible unless acked or retried.
 pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -57,6 +60,14 @@ fn lane_name(lane: Lane) -> &'static str {
     match lane {
         Lane::Live => "live",
         Lane::Bulk => "bulk",
+    }
+}
+
+fn lane_of(name: &str) -> Result<Lane, QueueError> {
+    match name {
+        "live" => Ok(Lane::Live),
+        "bulk" => Ok(Lane::Bulk),
+        other => Err(QueueError::Corrupt(format!("unknown lane {other:?}"))),
     }
 }
 
@@ -210,6 +221,113 @@ impl JobQueue for SqliteJobQueue {
             })
             .await
     }
+
+    async fn dead_letter(&self, delivery: &Delivery, reason: &str) -> Result<(), QueueError> {
+        let id = parse_receipt(&delivery.receipt)?;
+        let receipt = delivery.receipt.0.clone();
+        let reason = reason.to_owned();
+        let now = self.clock.now().to_rfc3339();
+        self.db
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                // Moved in one transaction: a crash leaves it a job or a dead letter, never both.
+                let moved = tx.execute(
+                    "INSERT INTO dead_letters (id, lane, body, reason, receive_count, dead_lettered_at)
+                     SELECT id, lane, body, ?3, receive_count, ?4 FROM jobs WHERE id = ?1 AND receipt = ?2",
+                    params![id, receipt, reason, now],
+                )?;
+                if moved > 0 {
+                    tx.execute("DELETE FROM jobs WHERE id = ?1", params![id])?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+type DeadRow = (i64, String, String, String, u32, String);
+
+fn dead_letter_of(row: DeadRow) -> Result<DeadLetter, QueueError> {
+    let (id, lane, body, reason, receive_count, at) = row;
+    Ok(DeadLetter {
+        id: id.to_string(),
+        lane: lane_of(&lane)?,
+        // A body that no longer parses is still listed (and redriven as it is).
+        job: serde_json::from_str(&body).ok(),
+        reason: Some(reason),
+        receive_count,
+        dead_lettered_at: DateTime::parse_from_rfc3339(&at)
+            .ok()
+            .map(|t| t.with_timezone(&Utc)),
+    })
+}
+
+const DEAD_COLUMNS: &str = "id, lane, body, reason, receive_count, dead_lettered_at";
+
+fn dead_rows(
+    conn: &rusqlite::Connection,
+    lane: Lane,
+    max: i64,
+) -> Result<Vec<DeadRow>, QueueError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {DEAD_COLUMNS} FROM dead_letters WHERE lane = ?1 ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = stmt
+        .query_map(params![lane_name(lane), max], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+#[async_trait]
+impl DeadLetters for SqliteJobQueue {
+    async fn list_dead_letters(
+        &self,
+        lane: Lane,
+        max: usize,
+    ) -> Result<Vec<DeadLetter>, QueueError> {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        let rows = self.db.run(move |conn| dead_rows(conn, lane, max)).await?;
+        rows.into_iter().map(dead_letter_of).collect()
+    }
+
+    async fn redrive(
+        &self,
+        lane: Lane,
+        ids: Option<&[String]>,
+        max: usize,
+    ) -> Result<Vec<DeadLetter>, QueueError> {
+        let ids: Option<Vec<String>> = ids.map(<[String]>::to_vec);
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        let now = self.clock.now().timestamp_millis();
+        let rows = self
+            .db
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                let rows: Vec<DeadRow> = dead_rows(&tx, lane, i64::MAX)?
+                    .into_iter()
+                    .filter(|row| ids.as_ref().is_none_or(|ids| ids.contains(&row.0.to_string())))
+                    .take(usize::try_from(max).unwrap_or(usize::MAX))
+                    .collect();
+                for (id, lane, body, ..) in &rows {
+                    let subject = serde_json::from_str::<Job>(body)
+                        .map(|job| subject(&job))
+                        .unwrap_or_else(|_| format!("dead-letter|{id}"));
+                    // Back on its lane as a fresh message (receives counted from zero again).
+                    tx.execute(
+                        "INSERT INTO jobs (lane, subject, body, visible_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                        params![lane, subject, body, now],
+                    )?;
+                    tx.execute("DELETE FROM dead_letters WHERE id = ?1", params![id])?;
+                }
+                tx.commit()?;
+                Ok::<_, QueueError>(rows)
+            })
+            .await?;
+        rows.into_iter().map(dead_letter_of).collect()
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +350,16 @@ mod tests {
     }
 
     crate::job_queue_contract_tests!(fresh, local);
+
+    #[tokio::test]
+    async fn dead_letters_keep_reason_and_lane_and_redrive() {
+        let queue = SqliteJobQueue::new(
+            SqliteDb::open_in_memory().expect("open"),
+            Arc::new(ManualClock::fixed()),
+        );
+        crate::ports::contract::dead_letters::dead_letters_keep_reason_and_lane_and_redrive(&queue)
+            .await;
+    }
 
     #[tokio::test]
     async fn jobs_survive_a_restart_and_in_flight_ones_come_back() {

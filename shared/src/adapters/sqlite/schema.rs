@@ -73,6 +73,15 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_lane ON jobs (lane, visible_at_ms, id);
 CREATE INDEX IF NOT EXISTS jobs_by_subject ON jobs (lane, subject);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id               INTEGER PRIMARY KEY,
+    lane             TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    reason           TEXT NOT NULL,
+    receive_count    INTEGER NOT NULL,
+    dead_lettered_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_by_lane ON dead_letters (lane, id);
 CREATE TABLE IF NOT EXISTS tokens (
     connection         TEXT NOT NULL,
     side               TEXT NOT NULL,

@@ -1,11 +1,13 @@
 //! The dead-letter queues (one per lane): poison jobs sent there by the worker with their
 //! failure reason as a message attribute, inspecting them, and redrive back to the lane
-//! (receive + send + delete, since moto lacks `StartMessageMoveTask`; works the same on AWS).
+//! (receive + send + delete, since moto lacks `StartMessageMoveTask`; works the same on AWS),
+//! and the `DeadLetters` port over them for the admin API.
 
+use async_trait::async_trait;
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName};
 
-use super::{SQS_BATCH_MAX, SqsJobQueue, backend, lane_name};
-use crate::ports::{Lane, QueueError};
+use super::{SQS_BATCH_MAX, SqsJobQueue, backend, lane_name, parse_job};
+use crate::ports::{DeadLetters, Lane, QueueError};
 
 /// Message attribute with the human reason a job was dead-lettered.
 pub const FAILURE_REASON_ATTRIBUTE: &str = "failure_reason";
@@ -37,7 +39,7 @@ impl SqsJobQueue {
     }
 
     /// Sends `body` to `lane`'s DLQ with `reason` (ids only: never tokens or e-mails).
-    pub async fn dead_letter(
+    pub async fn send_to_dead_letters(
         &self,
         lane: Lane,
         body: &str,
@@ -125,10 +127,31 @@ impl SqsJobQueue {
     /// Moves up to `max` dead letters of `lane`'s DLQ back to `lane`; returns them. Each is
     /// sent before it is deleted, so a crash in between duplicates rather than loses.
     pub async fn redrive(&self, lane: Lane, max: usize) -> Result<Vec<DeadLetter>, QueueError> {
+        self.redrive_chosen(lane, None, max).await
+    }
+
+    /// [`Self::redrive`] of the letters whose message id is in `ids` (all when `None`); the
+    /// others received on the way are made visible again at once.
+    pub async fn redrive_chosen(
+        &self,
+        lane: Lane,
+        ids: Option<&[String]>,
+        max: usize,
+    ) -> Result<Vec<DeadLetter>, QueueError> {
         let url = self.dead_letter_url(lane)?.to_owned();
-        let letters = self.receive_dead_letters(lane, max).await?;
+        let wanted = ids.map_or(max, |ids| ids.len().min(max));
+        // With ids, look at the whole DLQ (bounded) to find them.
+        let letters = self
+            .receive_dead_letters(lane, if ids.is_some() { LOOK_AT_MOST } else { max })
+            .await?;
         let mut moved = Vec::with_capacity(letters.len());
         for (letter, handle) in letters {
+            let chosen = moved.len() < wanted
+                && ids.is_none_or(|ids| ids.contains(&letter.message_id));
+            if !chosen {
+                self.release(&url, handle, std::time::Duration::ZERO).await?;
+                continue;
+            }
             self.send_bodies(self.urls.lane(lane), vec![letter.body.clone()], None)
                 .await?;
             self.client
@@ -155,17 +178,68 @@ impl SqsJobQueue {
         let letters = self.receive_dead_letters(lane, max).await?;
         let mut out = Vec::with_capacity(letters.len());
         for (letter, handle) in letters {
-            // Make it visible again after `visibility`.
-            self.client
-                .change_message_visibility()
-                .queue_url(&url)
-                .receipt_handle(handle)
-                .visibility_timeout(visibility.as_secs() as i32)
-                .send()
-                .await
-                .map_err(|e| backend("ChangeMessageVisibility", e))?;
+            self.release(&url, handle, visibility).await?;
             out.push(letter);
         }
         Ok(out)
+    }
+
+    /// Makes a received dead letter visible again after `visibility`.
+    async fn release(
+        &self,
+        url: &str,
+        handle: String,
+        visibility: std::time::Duration,
+    ) -> Result<(), QueueError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(handle)
+            .visibility_timeout(visibility.as_secs() as i32)
+            .send()
+            .await
+            .map_err(|e| backend("ChangeMessageVisibility", e))?;
+        Ok(())
+    }
+}
+
+/// Most dead letters looked at to find chosen ids, or to list.
+const LOOK_AT_MOST: usize = 1000;
+
+impl DeadLetter {
+    /// The port's view: the job parsed when it still parses, the lane it came from.
+    fn into_port(self, lane: Lane) -> crate::ports::DeadLetter {
+        crate::ports::DeadLetter {
+            job: parse_job(&self.body).ok(),
+            id: self.message_id,
+            lane: self.source_lane.unwrap_or(lane),
+            reason: self.reason,
+            receive_count: self.receive_count,
+            dead_lettered_at: None,
+        }
+    }
+}
+
+#[async_trait]
+impl DeadLetters for SqsJobQueue {
+    async fn list_dead_letters(
+        &self,
+        lane: Lane,
+        max: usize,
+    ) -> Result<Vec<crate::ports::DeadLetter>, QueueError> {
+        let letters = self
+            .peek_dead_letters(lane, max.min(LOOK_AT_MOST), std::time::Duration::ZERO)
+            .await?;
+        Ok(letters.into_iter().map(|l| l.into_port(lane)).collect())
+    }
+
+    async fn redrive(
+        &self,
+        lane: Lane,
+        ids: Option<&[String]>,
+        max: usize,
+    ) -> Result<Vec<crate::ports::DeadLetter>, QueueError> {
+        let moved = self.redrive_chosen(lane, ids, max).await?;
+        Ok(moved.into_iter().map(|l| l.into_port(lane)).collect())
     }
 }

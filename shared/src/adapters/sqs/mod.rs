@@ -310,6 +310,14 @@ impl JobQueue for SqsJobQueue {
         Ok(count(QueueAttributeName::ApproximateNumberOfMessages)
             + count(QueueAttributeName::ApproximateNumberOfMessagesDelayed))
     }
+
+    async fn dead_letter(&self, delivery: &Delivery, reason: &str) -> Result<(), QueueError> {
+        let (lane, _) = decode_receipt(&delivery.receipt)?;
+        // Sent before deleted: a crash in between duplicates the letter, never loses it.
+        self.send_to_dead_letters(lane, &job_body(&delivery.job)?, reason)
+            .await?;
+        self.ack(std::slice::from_ref(&delivery.receipt)).await
+    }
 }
 
 /// The message body of a job (docs/architecture.md §10 JSON).

@@ -169,7 +169,7 @@ impl QueueRun {
 /// Applies `policy` to a batch received from a [`JobQueue`] (the local runtime, where no
 /// event source mapping settles for us): acks what is finished, hands back what asks for a
 /// retry, and dead-letters what ran out of receives by recording the reason on the record's
-/// status, then acking it. If that record cannot be written the job is handed back, so the
+/// status, then moving it to the queue's dead letters (with its reason and lane). If that record cannot be written the job is handed back, so the
 /// reason is never lost. Returns each job's settlement, in input order.
 pub async fn settle_deliveries(
     ctx: &SyncContext,
@@ -197,7 +197,8 @@ pub async fn settle_deliveries(
                 match record_dead_letter(ctx.store.as_ref(), job, reason, now).await {
                     Ok(()) => {
                         tracing::error!(?job, %reason, "job dead-lettered");
-                        acks.push(delivery.receipt);
+                        // Kept with its reason and lane (`DeadLetters`), not just deleted.
+                        ctx.queue.dead_letter(&delivery, reason).await?;
                     }
                     Err(error) => {
                         tracing::error!(?job, %error, "could not record a dead letter; handed back");
@@ -335,5 +336,17 @@ mod tests {
         );
         let log = h.store.recent_log(&h.conn, 5).await.unwrap();
         assert!(log[0].action.starts_with("dead-lettered: gave up after 8"));
+        use crate::ports::DeadLetters;
+        let letters = h.queue.list_dead_letters(Lane::Live, 10).await.unwrap();
+        assert_eq!(letters.len(), 1, "kept as a dead letter, not only acked");
+        assert_eq!(letters[0].job.as_ref().map(|j| j.id.as_str()), Some("h1"));
+        assert_eq!(letters[0].receive_count, MAX_RECEIVES);
+        assert!(
+            letters[0]
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("gave up after 8 receives")),
+            "{letters:?}"
+        );
     }
 }
