@@ -4,6 +4,7 @@
 pub mod connections;
 pub mod context;
 pub mod error;
+pub mod operations;
 pub mod router;
 pub mod session;
 pub mod sign_in;

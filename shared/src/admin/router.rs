@@ -19,6 +19,7 @@ pub fn router(ctx: AdminContext) -> Router {
     let api: Router<AdminContext> = Router::new()
         .route("/connections", get(connections::list))
         .route("/connections/{id}", get(connections::get))
+        .merge(super::operations::routes())
         .fallback(api_not_found)
         .route_layer(middleware::from_fn_with_state(ctx.clone(), require_session));
     Router::new()

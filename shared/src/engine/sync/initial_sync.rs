@@ -72,7 +72,7 @@ pub enum SyncProgress {
 }
 
 /// Counts and examples of what the sync of one kind does (or, in a dry run, would do).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct KindPreview {
     pub kind: Option<ObjectKind>,
     pub hubspot_records: usize,
@@ -106,7 +106,7 @@ impl KindPreview {
 }
 
 /// What the backfill of one mirrored kind queued (or, in a dry run, would queue).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MirroredPreview {
     pub kind: ObjectKind,
     /// QBO records listed.
@@ -115,8 +115,9 @@ pub struct MirroredPreview {
     pub queued: usize,
 }
 
-/// The result of an initial sync (or its preview) for every enabled kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The result of an initial sync (or its preview) for every enabled kind (the admin API's
+/// preview answers it as JSON).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct InitialSyncReport {
     pub dry_run: bool,
     /// The two-way kinds.
