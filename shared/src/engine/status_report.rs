@@ -173,7 +173,12 @@ mod tests {
         let report = StatusReport::of(ConnectionId::new("c").unwrap(), &by_kind);
         let contact = &report.kinds[0];
         assert_eq!(
-            (contact.records, contact.synced, contact.failed, contact.excluded),
+            (
+                contact.records,
+                contact.synced,
+                contact.failed,
+                contact.excluded
+            ),
             (4, 1, 2, 1)
         );
         assert_eq!(contact.needs_attention, 1);

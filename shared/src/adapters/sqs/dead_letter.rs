@@ -146,10 +146,11 @@ impl SqsJobQueue {
             .await?;
         let mut moved = Vec::with_capacity(letters.len());
         for (letter, handle) in letters {
-            let chosen = moved.len() < wanted
-                && ids.is_none_or(|ids| ids.contains(&letter.message_id));
+            let chosen =
+                moved.len() < wanted && ids.is_none_or(|ids| ids.contains(&letter.message_id));
             if !chosen {
-                self.release(&url, handle, std::time::Duration::ZERO).await?;
+                self.release(&url, handle, std::time::Duration::ZERO)
+                    .await?;
                 continue;
             }
             self.send_bodies(self.urls.lane(lane), vec![letter.body.clone()], None)

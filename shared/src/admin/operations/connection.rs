@@ -7,8 +7,8 @@ use crate::ports::{AuditEntry, ConnectionRecord};
 
 /// The stored connection `raw`, or 404.
 pub async fn connection_of(ctx: &AdminContext, raw: &str) -> Result<ConnectionRecord, ApiError> {
-    let id = ConnectionId::new(raw)
-        .map_err(|_| ApiError::NotFound(format!("no connection {raw:?}")))?;
+    let id =
+        ConnectionId::new(raw).map_err(|_| ApiError::NotFound(format!("no connection {raw:?}")))?;
     ctx.sync
         .store
         .get_connection(&id)

@@ -37,7 +37,11 @@ pub async fn list(
 ) -> Result<Json<Vec<DeadLetter>>, ApiError> {
     let mut letters = Vec::new();
     for lane in lanes_of(query.lane.as_deref())? {
-        letters.extend(ctx.dead_letters.list_dead_letters(lane, MAX_LETTERS).await?);
+        letters.extend(
+            ctx.dead_letters
+                .list_dead_letters(lane, MAX_LETTERS)
+                .await?,
+        );
     }
     Ok(Json(letters))
 }

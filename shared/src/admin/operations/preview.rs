@@ -28,7 +28,9 @@ pub async fn preview(
 /// An initial sync's failure as the admin API answers it.
 pub fn initial_sync_error(error: InitialSyncError) -> ApiError {
     match error {
-        InitialSyncError::UnknownConnection(id) => ApiError::NotFound(format!("no connection {id}")),
+        InitialSyncError::UnknownConnection(id) => {
+            ApiError::NotFound(format!("no connection {id}"))
+        }
         InitialSyncError::Settings(message) => ApiError::invalid_field("settings", message),
         InitialSyncError::Store(error) => ApiError::Store(error),
         other => ApiError::Unavailable(other.to_string()),

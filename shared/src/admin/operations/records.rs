@@ -24,7 +24,14 @@ const MAX_LIMIT: usize = 1000;
 /// Log entries looked at for one record's history.
 const LOG_LOOKBACK: usize = 1000;
 /// Canonical fields shown (and searched) as a record's display key, first present wins.
-const DISPLAY_FIELDS: [&str; 6] = ["email", "sku", "display_name", "name", "company", "last_name"];
+const DISPLAY_FIELDS: [&str; 6] = [
+    "email",
+    "sku",
+    "display_name",
+    "name",
+    "company",
+    "last_name",
+];
 
 pub async fn status(
     State(ctx): State<AdminContext>,

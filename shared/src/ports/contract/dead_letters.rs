@@ -18,7 +18,10 @@ fn job(id: &str) -> Job {
 /// Receives every waiting job of `lane` and dead-letters it with `reason`.
 async fn give_up(queue: &dyn JobQueue, lane: Lane, reason: &str) {
     for delivery in queue.receive(lane, 10).await.expect("receive") {
-        queue.dead_letter(&delivery, reason).await.expect("dead-letter");
+        queue
+            .dead_letter(&delivery, reason)
+            .await
+            .expect("dead-letter");
     }
 }
 
@@ -38,7 +41,13 @@ where
     give_up(queue, Lane::Bulk, "QBO 6000: invalid").await;
     give_up(queue, Lane::Live, "gave up after 8 receives").await;
     assert_eq!(queue.pending(Lane::Bulk).await.expect("pending"), 0);
-    assert!(queue.receive(Lane::Bulk, 10).await.expect("receive").is_empty());
+    assert!(
+        queue
+            .receive(Lane::Bulk, 10)
+            .await
+            .expect("receive")
+            .is_empty()
+    );
 
     let mut bulk = queue.list_dead_letters(Lane::Bulk, 10).await.expect("list");
     bulk.sort_by_key(|d| d.job.as_ref().map(|j| j.id.clone()));
@@ -51,7 +60,11 @@ where
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].job, Some(job("3")));
     assert_eq!(
-        queue.list_dead_letters(Lane::Bulk, 10).await.expect("list").len(),
+        queue
+            .list_dead_letters(Lane::Bulk, 10)
+            .await
+            .expect("list")
+            .len(),
         2,
         "listing removes nothing"
     );
@@ -75,8 +88,21 @@ where
     // Redrive the rest of a lane; the other lane's letters stay.
     let moved = queue.redrive(Lane::Bulk, None, 10).await.expect("redrive");
     assert_eq!(moved.len(), 1);
-    assert!(queue.list_dead_letters(Lane::Bulk, 10).await.expect("list").is_empty());
-    assert_eq!(queue.list_dead_letters(Lane::Live, 10).await.expect("list").len(), 1);
+    assert!(
+        queue
+            .list_dead_letters(Lane::Bulk, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        queue
+            .list_dead_letters(Lane::Live, 10)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
     let back = queue.receive(Lane::Bulk, 10).await.expect("receive");
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].job, job("1"));
