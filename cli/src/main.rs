@@ -3,12 +3,16 @@
 
 mod commands;
 mod demo;
-mod render;
 mod sandbox_flags;
 mod sandbox_pair;
 mod sync_config;
 
 use clap::{Parser, Subcommand};
+use hqsync_cli::admin;
+use hqsync_cli::output::is_broken_pipe;
+// The terminal output lives in the library (shared with the admin commands); `crate::render`
+// keeps naming it for the local commands.
+use hqsync_cli::render;
 
 /// HQSync: HubSpot ⇄ QuickBooks Online sync. Runs locally against built-in sandboxes or real
 /// accounts; deploys to AWS with `sam deploy`.
@@ -30,11 +34,44 @@ enum Command {
     /// Sync real accounts (or any configured endpoints) from a config file, without AWS.
     Sync(commands::sync::SyncArgs),
     /// Per object kind: records by sync outcome and the ones that need attention.
-    Status(commands::status::StatusArgs),
+    Status(admin::status::StatusArgs),
+    /// Connect a HubSpot portal and a QBO company (OAuth), or reconnect one side.
+    Connect(admin::connect::ConnectArgs),
+    /// The connections of the admin API, with their status.
+    Connections(admin::connections::ConnectionsArgs),
+    /// Read or replace a connection's settings (TOML, the `[settings]` shape of hqsync.toml).
+    Settings(admin::settings::SettingsArgs),
+    /// The initial sync's dry run: what it would link and create, nothing written.
+    Preview(admin::preview::PreviewArgs),
+    /// Start a connection's initial sync and follow its progress.
+    InitialSync(admin::initial_sync::InitialSyncArgs),
+    /// Sync one record again now.
+    Resync(admin::resync::ResyncArgs),
+    /// The dead-letter queue: list, redrive.
+    Dlq(admin::dlq::DlqArgs),
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout();
+    let out = &mut stdout;
+    match command {
+        Command::Sandbox(args) => commands::sandbox::run(args).await,
+        Command::Demo(args) => commands::demo::run(args).await,
+        Command::Dev(args) => commands::dev::run(args).await,
+        Command::Sync(args) => commands::sync::run(args).await,
+        Command::Status(args) => admin::status::run(args, out).await,
+        Command::Connect(args) => admin::connect::run(args, out).await,
+        Command::Connections(args) => admin::connections::run(args, out).await,
+        Command::Settings(args) => admin::settings::run(args, out).await,
+        Command::Preview(args) => admin::preview::run(args, out).await,
+        Command::InitialSync(args) => admin::initial_sync::run(args, out).await,
+        Command::Resync(args) => admin::resync::run(args, out).await,
+        Command::Dlq(args) => admin::dlq::run(args, out).await,
+    }
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HQSYNC_LOG")
@@ -42,11 +79,13 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        Command::Sandbox(args) => commands::sandbox::run(args).await,
-        Command::Demo(args) => commands::demo::run(args).await,
-        Command::Dev(args) => commands::dev::run(args).await,
-        Command::Sync(args) => commands::sync::run(args).await,
-        Command::Status(args) => commands::status::run(args).await,
+    match run(Cli::parse().command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        // `hqsync status | head`: the reader has what it wanted.
+        Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

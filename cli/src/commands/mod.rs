@@ -6,5 +6,4 @@ pub mod dev;
 #[cfg(feature = "aws")]
 pub mod dev_aws;
 pub mod sandbox;
-pub mod status;
 pub mod sync;

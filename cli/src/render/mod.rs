@@ -1,6 +1,7 @@
 //! Terminal output of the `hqsync` commands: tables (comfy-table) and progress bars (indicatif).
 //! Everything printed is built from engine reports, the store or the vendors' answers.
 
+pub mod json;
 pub mod preview;
 pub mod progress;
 pub mod records;
