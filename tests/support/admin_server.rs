@@ -21,9 +21,7 @@ use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use hqsync::engine::jobs::{FixedGateways, Invoicing, SyncContext};
 use hqsync::local::{LOCAL_CONNECTION_ID, LocalSandboxAccounts, VendorEndpoints, local_connection};
 use hqsync::model::{ConnectionId, ConnectionSettings};
-use hqsync::ports::{
-    Clock, ConnectionRecord, Connections, DeadLetter, DeadLetters, Lane, QueueError,
-};
+use hqsync::ports::{Clock, ConnectionRecord, Connections};
 use hqsync_sandbox::hubspot::{HubspotSandbox, HubspotSandboxConfig};
 use hqsync_sandbox::quickbooks::{QuickbooksSandbox, QuickbooksSandboxConfig};
 use reqwest::{Method, RequestBuilder};
@@ -79,31 +77,6 @@ impl Default for AdminServerOptions {
             },
             quickbooks: QuickbooksSandboxConfig::default(),
         }
-    }
-}
-
-/// Dead letters of a queue that keeps none: the memory queue does not implement the port
-/// yet, and the routes here only need an empty list. Replace with the memory queue once it
-/// keeps dead letters.
-struct NoDeadLetters;
-
-#[async_trait::async_trait]
-impl DeadLetters for NoDeadLetters {
-    async fn list_dead_letters(
-        &self,
-        _lane: Lane,
-        _max: usize,
-    ) -> Result<Vec<DeadLetter>, QueueError> {
-        Ok(Vec::new())
-    }
-
-    async fn redrive(
-        &self,
-        _lane: Lane,
-        _ids: Option<&[String]>,
-        _max: usize,
-    ) -> Result<Vec<DeadLetter>, QueueError> {
-        Ok(Vec::new())
     }
 }
 
@@ -213,7 +186,7 @@ impl AdminServer {
             },
             vault: Arc::new(MemoryTokenVault::new(app)),
             admin_store: store.clone(),
-            dead_letters: Arc::new(NoDeadLetters),
+            dead_letters: queue.clone(),
             auth: Arc::new(AdminAuth::new(
                 SecretString::from(ADMIN_PASSWORD.to_owned()),
                 AdminAuth::random_signing_key(),

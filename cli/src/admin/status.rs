@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use hqsync::adapters::sqlite::{SqliteDb, SqliteStore};
-use hqsync::model::ObjectKind;
-use hqsync::ports::{Connections, StatusLog};
+use hqsync::engine::status_report::status_report;
+use hqsync::ports::Connections;
 use serde_json::Value;
 
 use super::{ApiArgs, ConnectionArg, ConnectionSummary, path_segment};
@@ -71,23 +71,27 @@ async fn from_state(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         );
     }
     let store = SqliteStore::new(SqliteDb::open(&path)?);
-    let connections = store.list_connections().await?;
-    if connections.is_empty() {
+    let listing = store.list_connections().await?;
+    if listing.is_empty() {
         writeln!(out, "{}: no connections yet", path.display())?;
     }
-    for connection in connections {
+    for broken in &listing.broken {
+        writeln!(
+            out,
+            "connection {} cannot be read: {}",
+            broken.id, broken.error
+        )?;
+    }
+    for connection in listing.records {
         let c = &connection.connection;
         writeln!(
             out,
             "connection {} — HubSpot portal {} ⇄ QBO realm {} ({}, {:?})",
             c.id, c.hubspot_portal_id, c.qbo_realm_id, connection.environment, connection.status
         )?;
-        let mut by_kind = Vec::new();
-        for kind in ObjectKind::ALL {
-            by_kind.push((kind, store.list_statuses(&c.id, kind).await?));
-        }
-        writeln!(out, "{}", counts_table(&by_kind))?;
-        match attention_table(&by_kind) {
+        let report = status_report(&store, &c.id).await?;
+        writeln!(out, "{}", counts_table(&report))?;
+        match attention_table(&report) {
             Some(table) => writeln!(out, "Records that failed or need attention:\n{table}")?,
             None => writeln!(out, "No records need attention.")?,
         }

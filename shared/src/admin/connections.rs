@@ -117,8 +117,16 @@ pub async fn load_connection(ctx: &AdminContext, id: &str) -> Result<ConnectionR
 pub async fn list(
     State(ctx): State<AdminContext>,
 ) -> Result<Json<Vec<ConnectionSummary>>, ApiError> {
-    let records = ctx.sync.store.list_connections().await?;
-    Ok(Json(records.iter().map(ConnectionSummary::of).collect()))
+    let listing = ctx.sync.store.list_connections().await?;
+    let readable = listing.records.iter().map(ConnectionSummary::of);
+    // An unreadable record shows as that connection's error; the others list as usual.
+    let broken = listing.broken.iter().map(|b| ConnectionSummary {
+        portal_id: b.portal_id.clone(),
+        realm_id: b.realm_id.clone(),
+        environment: b.environment.clone(),
+        ..ConnectionSummary::broken(b.id.to_string(), b.error.clone())
+    });
+    Ok(Json(readable.chain(broken).collect()))
 }
 
 pub async fn get(

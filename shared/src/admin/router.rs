@@ -45,6 +45,19 @@ const fn route(method: &'static str, path: &'static str) -> AdminRoute {
 pub const ADMIN_ROUTES: &[AdminRoute] = &[
     route("GET", "/api/connections"),
     route("GET", "/api/connections/{id}"),
+    route("POST", "/api/connections/{id}/preview"),
+    route("GET", "/api/connections/{id}/status"),
+    route("GET", "/api/connections/{id}/records"),
+    route(
+        "GET",
+        "/api/connections/{id}/records/{kind}/{side}/{record_id}",
+    ),
+    route(
+        "POST",
+        "/api/connections/{id}/records/{kind}/{side}/{record_id}/resync",
+    ),
+    route("GET", "/api/dead-letters"),
+    route("POST", "/api/dead-letters/redrive"),
 ];
 
 /// Refuses a request without a session (401) or, for writes, without its CSRF token (403).

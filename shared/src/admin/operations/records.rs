@@ -96,7 +96,7 @@ pub async fn search(
     for kind in kinds {
         let links = index_links(store.list_links(connection.id(), kind).await?);
         let mut statuses = store.list_statuses(connection.id(), kind).await?;
-        statuses.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        statuses.sort_by_key(|s| std::cmp::Reverse(s.updated_at));
         for status in statuses {
             let wanted = match outcome {
                 None => true,

@@ -131,7 +131,10 @@ pub async fn a_deleted_connection_is_gone_with_its_routing(store: &dyn Connectio
             .expect("route")
             .is_empty()
     );
-    assert_eq!(store.list_connections().await.expect("list").records, vec![b]);
+    assert_eq!(
+        store.list_connections().await.expect("list").records,
+        vec![b]
+    );
     store
         .delete_connection(&conn("conn-a"))
         .await
