@@ -4,7 +4,9 @@
 pub mod connection;
 pub mod endpoints;
 pub mod pipeline;
+pub mod runtime;
 pub mod stack;
+pub mod state;
 pub mod webhook_server;
 
 pub use connection::{LOCAL_CONNECTION_ID, local_connection};
@@ -12,6 +14,8 @@ pub use endpoints::{
     EndpointError, HubspotEndpoint, LocalSandboxAccounts, QuickbooksEndpoint, VendorBudgets,
     VendorEndpoints,
 };
-pub use pipeline::{Pipeline, PipelineOptions, PipelineStats};
-pub use stack::{LocalError, LocalStack, StateLocation};
+pub use pipeline::{Pipeline, PipelineOptions, PipelineStats, PollScope};
+pub use runtime::{LocalError, LocalRuntime, VendorApps, configure_connection};
+pub use stack::LocalStack;
+pub use state::{LocalState, StateLocation};
 pub use webhook_server::{WebhookServer, WebhookServerOptions};

@@ -1,9 +1,10 @@
 //! The local pipeline's background loops: the worker (drains the live lane first, then the bulk
-//! lane, woken at once by the webhook server) and the poller (QBO CDC, HubSpot search, and the
-//! daily sweep: reconciliation and overdue invoices, as on AWS) on a timer.
+//! lane, woken at once by the webhook server; jobs of any connection) and the poller (QBO CDC,
+//! HubSpot search, and the daily sweep, as on AWS) on a timer, over one or every connection.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
@@ -14,7 +15,18 @@ use crate::engine::jobs::schedule::{
 };
 use crate::engine::jobs::{SyncContext, run_queue_once};
 use crate::model::ConnectionId;
-use crate::ports::Lane;
+use crate::ports::{ConnectionStatus, Lane};
+
+/// Which connections the poller polls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollScope {
+    /// Only this one (a runtime built for one connection: `demo`, `sync`, the tests' stack).
+    Connection(ConnectionId),
+    /// Every stored connection that is active, listed afresh each pass (`hqsync dev`):
+    /// connected-but-not-started, paused, reconnect-required and disconnected ones are
+    /// skipped, and one whose record cannot be read is reported and skipped.
+    Every,
+}
 
 /// How the loops run.
 #[derive(Debug, Clone)]
@@ -54,6 +66,30 @@ pub struct PipelineStats {
     pub sweeps: AtomicU64,
     pub sweep_jobs: AtomicU64,
     pub sweep_failures: AtomicU64,
+    /// What went wrong with each connection in the poller's last pass over it (its record
+    /// unreadable, its gateways or poll failing); cleared by its next good pass.
+    connection_errors: Mutex<BTreeMap<ConnectionId, String>>,
+}
+
+impl PipelineStats {
+    /// Each connection's error from its last poll pass (none when it went well).
+    pub fn connection_errors(&self) -> BTreeMap<ConnectionId, String> {
+        self.errors().clone()
+    }
+
+    fn errors(&self) -> std::sync::MutexGuard<'_, BTreeMap<ConnectionId, String>> {
+        self.connection_errors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_error(&self, connection: &ConnectionId, error: Option<String>) {
+        let mut errors = self.errors();
+        match error {
+            Some(error) => errors.insert(connection.clone(), error),
+            None => errors.remove(connection),
+        };
+    }
 }
 
 /// The running loops. Dropping it does not stop them: call [`Pipeline::shutdown`].
@@ -66,11 +102,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Starts the worker loop and, if configured, the poller loop for `connection`. `wake`
-    /// wakes the worker at once (the webhook server notifies it after enqueueing).
+    /// Starts the worker loop and, if configured, the poller loop over `scope`. `wake` wakes
+    /// the worker at once (the webhook server notifies it after enqueueing).
     pub fn start(
         ctx: SyncContext,
-        connection: ConnectionId,
+        scope: PollScope,
         options: PipelineOptions,
         wake: Arc<Notify>,
     ) -> Self {
@@ -88,7 +124,7 @@ impl Pipeline {
         if let Some(interval) = options.poll_interval {
             tasks.push(tokio::spawn(poller_loop(
                 ctx,
-                connection,
+                scope,
                 interval,
                 wake.clone(),
                 stats.clone(),
@@ -184,60 +220,122 @@ async fn worker_loop(
 
 async fn poller_loop(
     ctx: SyncContext,
-    connection: ConnectionId,
+    scope: PollScope,
     interval: Duration,
     wake: Arc<Notify>,
     stats: Arc<PipelineStats>,
     mut stop: watch::Receiver<bool>,
 ) {
-    // The daily sweep picks up from the last full reconciliation stored (an initial sync just
-    // run counts), due at once if there was none.
-    let mut sweeps = SweepSchedule::since(last_full_sweep(&ctx, &connection).await.ok().flatten());
+    // Each connection's daily sweep picks up from the last full reconciliation stored (an
+    // initial sync just run counts), due at once if there was none.
+    let mut sweeps: HashMap<ConnectionId, SweepSchedule> = HashMap::new();
     loop {
         if *stop.borrow() {
             return;
         }
-        let now = ctx.clock.now();
-        if sweeps.is_due(now) {
-            let report = sweep_connection(&ctx, &connection).await;
-            if report.errors.is_empty() {
-                sweeps.done(now);
-                stats.sweeps.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .sweep_jobs
-                    .fetch_add(report.jobs as u64, Ordering::Relaxed);
-                if report.jobs > 0 {
-                    wake.notify_one();
-                }
-            } else {
-                stats.sweep_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(errors = ?report.errors, "sweep failed; will try again");
+        for connection in targets(&ctx, &scope, &stats).await {
+            if *stop.borrow() {
+                return;
             }
-        }
-        match poll_connection(&ctx, &connection).await {
-            Ok(report) => {
-                stats.polls.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .poll_jobs
-                    .fetch_add(report.jobs as u64, Ordering::Relaxed);
-                for (side, kind, error) in &report.failures {
-                    stats.poll_failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(%side, %kind, %error, "poll failed; will try again");
+            let schedule = match sweeps.get_mut(&connection) {
+                Some(schedule) => schedule,
+                None => {
+                    let last = last_full_sweep(&ctx, &connection).await.ok().flatten();
+                    sweeps
+                        .entry(connection.clone())
+                        .or_insert(SweepSchedule::since(last))
                 }
-                if report.jobs > 0 {
-                    wake.notify_one();
-                }
-            }
-            Err(error) => {
-                stats.poll_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%error, "poll failed; will try again");
-            }
+            };
+            poll_pass(&ctx, &connection, schedule, &wake, &stats).await;
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => {}
         }
     }
+}
+
+/// The connections to poll in this pass. With [`PollScope::Every`], a connection whose record
+/// cannot be read is recorded as that connection's error and left out, and one that is not
+/// active is skipped (its old error cleared); the others go on.
+async fn targets(ctx: &SyncContext, scope: &PollScope, stats: &PipelineStats) -> Vec<ConnectionId> {
+    match scope {
+        PollScope::Connection(id) => vec![id.clone()],
+        PollScope::Every => match ctx.store.list_connections().await {
+            Ok(listing) => {
+                for broken in &listing.broken {
+                    tracing::error!(connection = %broken.id, error = %broken.error, "connection cannot be read; skipped");
+                    stats.set_error(&broken.id, Some(broken.error.clone()));
+                }
+                let mut active = Vec::new();
+                for record in listing.records {
+                    if record.status == ConnectionStatus::Active {
+                        active.push(record.id().clone());
+                    } else {
+                        stats.set_error(record.id(), None);
+                    }
+                }
+                active
+            }
+            Err(error) => {
+                stats.poll_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%error, "cannot list connections; will try again");
+                Vec::new()
+            }
+        },
+    }
+}
+
+/// One connection's turn: its sweep when due, then its poll. Failures are counted, logged and
+/// kept as the connection's error; they never end the loop.
+async fn poll_pass(
+    ctx: &SyncContext,
+    connection: &ConnectionId,
+    sweeps: &mut SweepSchedule,
+    wake: &Notify,
+    stats: &PipelineStats,
+) {
+    let now = ctx.clock.now();
+    let mut error = None;
+    if sweeps.is_due(now) {
+        let report = sweep_connection(ctx, connection).await;
+        if report.errors.is_empty() {
+            sweeps.done(now);
+            stats.sweeps.fetch_add(1, Ordering::Relaxed);
+            stats
+                .sweep_jobs
+                .fetch_add(report.jobs as u64, Ordering::Relaxed);
+            if report.jobs > 0 {
+                wake.notify_one();
+            }
+        } else {
+            stats.sweep_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%connection, errors = ?report.errors, "sweep failed; will try again");
+            error = Some(format!("sweep failed: {:?}", report.errors));
+        }
+    }
+    match poll_connection(ctx, connection).await {
+        Ok(report) => {
+            stats.polls.fetch_add(1, Ordering::Relaxed);
+            stats
+                .poll_jobs
+                .fetch_add(report.jobs as u64, Ordering::Relaxed);
+            for (side, kind, failure) in &report.failures {
+                stats.poll_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%connection, %side, %kind, error = %failure, "poll failed; will try again");
+                error.get_or_insert_with(|| format!("polling {side} {kind}: {failure}"));
+            }
+            if report.jobs > 0 {
+                wake.notify_one();
+            }
+        }
+        Err(failure) => {
+            stats.poll_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%connection, error = %failure, "poll failed; will try again");
+            error = Some(format!("poll failed: {failure}"));
+        }
+    }
+    stats.set_error(connection, error);
 }
 
 #[cfg(test)]
@@ -283,7 +381,12 @@ mod tests {
             poll_interval: Some(Duration::from_millis(5)),
             ..PipelineOptions::default()
         };
-        let pipeline = Pipeline::start(ctx, connection, options, Arc::new(Notify::new()));
+        let pipeline = Pipeline::start(
+            ctx,
+            PollScope::Connection(connection),
+            options,
+            Arc::new(Notify::new()),
+        );
         (pipeline, clock)
     }
 

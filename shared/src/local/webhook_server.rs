@@ -1,5 +1,6 @@
-//! The local webhook endpoints (`POST /webhooks/hubspot`, `POST /webhooks/quickbooks`,
-//! `GET /healthz`) on axum, running the same intake functions as the Lambdas.
+//! The local HTTP server on axum: the webhook endpoints (`POST /webhooks/hubspot`,
+//! `POST /webhooks/quickbooks`, `GET /healthz`, running the same intake functions as the
+//! Lambdas) and, when given, the admin API beside them, told each caller's address.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,8 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, OriginalUri, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, OriginalUri, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use secrecy::SecretString;
@@ -17,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::admin::sign_in::ClientAddress;
 use crate::engine::invoicing::action::{ActionJobSink, accept_action_request};
 use crate::hubspot::webhook::WebhookVerifier;
 use crate::intake::hubspot::hubspot_delivery;
@@ -49,6 +52,9 @@ pub struct WebhookServerOptions {
     pub wake: Arc<Notify>,
     /// Runs "Create QuickBooks invoice" executions; `None` answers the action route 500.
     pub action_sink: Option<Arc<dyn ActionJobSink>>,
+    /// The admin API and connect pages (`crate::admin::router`), served beside the webhooks;
+    /// `None` serves the webhooks only.
+    pub admin: Option<Router>,
 }
 
 #[derive(Clone)]
@@ -98,9 +104,15 @@ impl WebhookServer {
             // The intake answers 413 itself for anything over its limit; let such bodies in.
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES * 4))
             .with_state(state);
+        let router = match options.admin {
+            Some(admin) => router.merge(admin),
+            None => router,
+        }
+        .layer(middleware::from_fn(client_address));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(async move {
-            let served = axum::serve(listener, router)
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let served = axum::serve(listener, service)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })
@@ -132,6 +144,17 @@ impl WebhookServer {
         }
         let _ = self.task.await;
     }
+}
+
+/// Puts the peer's IP address in the request as [`ClientAddress`] (failed sign-ins are counted
+/// per client). Without connection info (a router called directly) the request goes on
+/// without one.
+async fn client_address(mut request: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        let address = ClientAddress(peer.ip().to_string());
+        request.extensions_mut().insert(address);
+    }
+    next.run(request).await
 }
 
 async fn health(State(state): State<AppState>) -> Response {

@@ -1,0 +1,75 @@
+//! Where a local runtime keeps its state, and opening it: one SQLite file (or memory) holding
+//! the store, the admin store, the job queue with its dead letters, and the token vault.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::connection::SeedLedger;
+use crate::adapters::memory::{MemoryJobQueue, MemoryStore, MemoryTokenVault};
+use crate::adapters::sqlite::{
+    SqliteDb, SqliteError, SqliteJobQueue, SqliteStore, SqliteTokenVault,
+};
+use crate::ports::{AdminStore, AppCredentials, Clock, DeadLetters, JobQueue, Store, TokenVault};
+
+/// Where the runtime keeps its state.
+#[derive(Debug, Clone)]
+pub enum StateLocation {
+    /// `{dir}/hqsync.sqlite3`, kept between runs.
+    Sqlite { dir: PathBuf },
+    /// Gone when the process ends (the demo, tests).
+    Memory,
+}
+
+/// The opened state: each port on the same database (or the same memory).
+#[derive(Clone)]
+pub struct LocalState {
+    pub store: Arc<dyn Store>,
+    pub admin_store: Arc<dyn AdminStore>,
+    pub queue: Arc<dyn JobQueue>,
+    pub dead_letters: Arc<dyn DeadLetters>,
+    pub vault: Arc<dyn TokenVault>,
+    /// Which configured refresh tokens were seeded (see [`SeedLedger`]).
+    pub ledger: SeedLedger,
+    /// The database, when the state is on SQLite (tests reach past the ports with it).
+    pub db: Option<SqliteDb>,
+}
+
+impl LocalState {
+    /// Opens (or creates) the state at `location`; the vault hands out `app` as the app
+    /// credentials.
+    pub fn open(
+        location: &StateLocation,
+        app: AppCredentials,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SqliteError> {
+        Ok(match location {
+            StateLocation::Sqlite { dir } => {
+                let db = SqliteDb::open(&SqliteDb::default_path(dir))?;
+                let store = Arc::new(SqliteStore::new(db.clone()));
+                let queue = Arc::new(SqliteJobQueue::new(db.clone(), clock));
+                LocalState {
+                    store: store.clone(),
+                    admin_store: store,
+                    queue: queue.clone(),
+                    dead_letters: queue,
+                    vault: Arc::new(SqliteTokenVault::new(db.clone(), app)),
+                    ledger: SeedLedger::sqlite(db.clone()),
+                    db: Some(db),
+                }
+            }
+            StateLocation::Memory => {
+                let store = Arc::new(MemoryStore::new());
+                let queue = Arc::new(MemoryJobQueue::new(clock));
+                LocalState {
+                    store: store.clone(),
+                    admin_store: store,
+                    queue: queue.clone(),
+                    dead_letters: queue,
+                    vault: Arc::new(MemoryTokenVault::new(app)),
+                    ledger: SeedLedger::in_memory(),
+                    db: None,
+                }
+            }
+        })
+    }
+}
