@@ -46,6 +46,8 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
     route("GET", "/api/connections"),
     route("GET", "/api/connections/{id}"),
     route("POST", "/api/connections/{id}/preview"),
+    route("POST", "/api/connections/{id}/initial-sync"),
+    route("GET", "/api/connections/{id}/initial-sync"),
     route("GET", "/api/connections/{id}/status"),
     route("GET", "/api/connections/{id}/records"),
     route(

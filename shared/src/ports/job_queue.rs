@@ -39,6 +39,30 @@ pub struct Job {
     pub seen_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<ActionExecution>,
+    /// Set on the jobs of a fanned-out initial sync: the run they count into, and on a page
+    /// job the page to list (`"backfill":{"run","page":{"number","after"}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<BackfillTag>,
+}
+
+/// Which initial sync run a job belongs to, and for a page job which page it lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackfillTag {
+    pub run: String,
+    /// A page job (list this page, queue its records and the next page) rather than a record
+    /// job (sync the record, then count it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<BackfillPage>,
+}
+
+/// The page a page job lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackfillPage {
+    /// 1 for the first page of a kind and side.
+    pub number: u32,
+    /// The vendor's cursor after the previous page; `None` for the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 impl Job {
@@ -59,6 +83,47 @@ impl Job {
             reason,
             seen_at,
             action: None,
+            backfill: None,
+        }
+    }
+
+    /// The page job listing page `page` of `kind` on `side` for initial sync run `run`. Its
+    /// id names run and page, so it never coalesces with a record's job or another page.
+    pub fn backfill_page(
+        connection: ConnectionId,
+        kind: ObjectKind,
+        side: Side,
+        run: &str,
+        page: BackfillPage,
+        seen_at: DateTime<Utc>,
+    ) -> Self {
+        Job {
+            backfill: Some(BackfillTag {
+                run: run.to_owned(),
+                page: Some(page.clone()),
+            }),
+            ..Job::new(
+                connection,
+                kind,
+                side,
+                format!("{run}:page:{}", page.number),
+                JobReason::Backfill,
+                seen_at,
+            )
+        }
+    }
+
+    /// The page this job lists, when it is an initial sync's page job.
+    pub fn backfill_page_of(&self) -> Option<(&str, &BackfillPage)> {
+        let tag = self.backfill.as_ref()?;
+        Some((tag.run.as_str(), tag.page.as_ref()?))
+    }
+
+    /// The initial sync run this record job counts into (`None` for page jobs and others).
+    pub fn backfill_run(&self) -> Option<&str> {
+        match &self.backfill {
+            Some(tag) if tag.page.is_none() => Some(&tag.run),
+            _ => None,
         }
     }
 

@@ -20,14 +20,18 @@ pub use admin::{
 pub use clock::{Clock, SystemClock};
 pub use connection::{ConnectionRecord, ConnectionStatus};
 pub use dead_letters::{DeadLetter, DeadLetters};
-pub use job_queue::{Delivery, Job, JobQueue, JobReason, Lane, QueueError, Receipt, dedup_jobs};
+pub use job_queue::{
+    BackfillPage, BackfillTag, Delivery, Job, JobQueue, JobReason, Lane, QueueError, Receipt,
+    dedup_jobs,
+};
 pub use record_gateway::{
     Changes, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError, RecordErrorKind,
     RecordGateway, UpdateRequest,
 };
 pub use store::{
     BrokenConnection, Claim, ClaimOutcome, Claims, ConnectionListing, Connections, Cursor, Cursors,
-    ForgetKind, Lease, Leases, Links, RecordRef, StatusLog, Store, StoreError,
+    ForgetKind, InitialSyncRun, InitialSyncRuns, Lease, Leases, Links, RecordRef, RunCounts,
+    StatusLog, Store, StoreError,
 };
 pub use sync_status::{ConflictNote, FailureDetail, SyncLogEntry, SyncOutcome, SyncStatus};
 pub use token_vault::{

@@ -23,6 +23,8 @@ pub const CLAIM_PREFIX: &str = "KEY#";
 pub const STATUS_PREFIX: &str = "STATUS#";
 pub const CURSOR_PREFIX: &str = "CURSOR#";
 pub const LEASE_PREFIX: &str = "LEASE#";
+/// Sort key (under `CONN#{c}`) of the connection's latest initial sync run.
+pub const INITIAL_SYNC: &str = "INITIAL_SYNC";
 /// Partition of the admin audit log (one item per entry, sorted by time).
 pub const AUDIT: &str = "AUDIT";
 

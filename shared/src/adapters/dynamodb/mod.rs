@@ -5,6 +5,7 @@ mod audit;
 mod claims;
 mod connections;
 mod cursors;
+mod initial_sync_runs;
 mod item;
 pub mod keys;
 mod leases;

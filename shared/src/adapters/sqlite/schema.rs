@@ -105,4 +105,9 @@ CREATE TABLE IF NOT EXISTS pending_authorizations (
     expires_at_ms INTEGER NOT NULL,
     body          TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS initial_sync_runs (
+    connection TEXT PRIMARY KEY,
+    run_id     TEXT NOT NULL,
+    body       TEXT NOT NULL
+);
 "#;

@@ -3,6 +3,7 @@
 
 mod connection;
 mod dead_letters;
+mod initial_sync;
 mod preview;
 mod records;
 
@@ -15,6 +16,10 @@ use super::context::AdminContext;
 pub fn routes() -> Router<AdminContext> {
     Router::new()
         .route("/connections/{id}/preview", post(preview::preview))
+        .route(
+            "/connections/{id}/initial-sync",
+            post(initial_sync::start).get(initial_sync::progress),
+        )
         .route("/connections/{id}/status", get(records::status))
         .route("/connections/{id}/records", get(records::search))
         .route(

@@ -1,8 +1,11 @@
 //! Jobs: the context the engine runs on, a batch of jobs dispatched to their flows (two-way
-//! sync, invoicing) and answered with one disposition each, the retry schedule and outcomes,
-//! the settle policy every runtime applies, and the poll and sweep schedule.
+//! sync, invoicing, initial sync pages) and answered with one disposition each, the retry
+//! schedule and outcomes, the settle policy every runtime applies, the poll and sweep schedule,
+//! and the fanned-out initial sync (`backfill`).
 
 mod active;
+pub mod backfill;
+pub mod backfill_pages;
 mod context;
 mod dispatch;
 mod disposition;
@@ -16,6 +19,8 @@ pub mod settle;
 mod two_way;
 mod worker;
 
+#[cfg(test)]
+mod backfill_tests;
 #[cfg(test)]
 mod initial_sync_tests;
 #[cfg(test)]

@@ -307,6 +307,8 @@ pub(crate) async fn record_job(
         let again = Job {
             reason: JobReason::Retry,
             seen_at: now,
+            // A retry is the record's own: its initial sync run already counted it as failed.
+            backfill: None,
             ..job.clone()
         };
         schedule_retry(ctx.queue.as_ref(), again, delay).await;

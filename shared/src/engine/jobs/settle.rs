@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 
 use crate::model::ConnectionId;
 use crate::ports::{
-    Delivery, FailureDetail, Job, Lane, QueueError, StatusLog, StoreError, SyncLogEntry,
-    SyncOutcome, SyncStatus,
+    Delivery, FailureDetail, InitialSyncRuns, Job, Lane, QueueError, StatusLog, StoreError,
+    SyncLogEntry, SyncOutcome, SyncStatus,
 };
 
+use super::backfill_pages::count_dead_letter;
 use super::retry_schedule::STORE_RETRY;
 use super::{Disposition, JobResult, SyncContext, process_jobs};
 
@@ -119,9 +120,10 @@ pub fn dead_letter_status(
     }
 }
 
-/// Records on the job's record that it was dead-lettered, and why (status and one log line).
-pub async fn record_dead_letter(
-    store: &dyn StatusLog,
+/// Records on the job's record that it was dead-lettered, and why (status and one log line),
+/// and counts it into its initial sync run when it belongs to one.
+pub async fn record_dead_letter<S: StatusLog + InitialSyncRuns + ?Sized>(
+    store: &S,
     job: &Job,
     reason: &str,
     now: DateTime<Utc>,
@@ -141,7 +143,8 @@ pub async fn record_dead_letter(
         outcome: status.outcome.clone(),
         action: format!("dead-lettered: {reason}"),
     };
-    store.append_log(connection, &[entry]).await
+    store.append_log(connection, &[entry]).await?;
+    count_dead_letter(store, job, reason).await
 }
 
 /// What one pass over a queue lane did.

@@ -1,5 +1,6 @@
 //! The worker: takes a batch of jobs, groups them by connection and kind, runs each group
-//! through its kind's flow (`dispatch`), and answers one disposition per job.
+//! through its kind's flow (`dispatch`) and each initial sync page job through the page flow,
+//! counts finished initial sync record jobs into their run, and answers one disposition each.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -7,6 +8,7 @@ use std::time::Instant;
 use crate::model::{ConnectionId, ObjectKind};
 use crate::ports::Job;
 
+use super::backfill_pages::{count_record_jobs, run_page_job};
 use super::context::SyncContext;
 use super::dispatch::FLOWS;
 use super::disposition::{Disposition, JobResult, out_of_time};
@@ -24,13 +26,21 @@ pub async fn process_jobs_until(
     stop_at: Option<Instant>,
 ) -> Vec<JobResult> {
     let mut groups: BTreeMap<(ConnectionId, ObjectKind), Vec<usize>> = BTreeMap::new();
+    let mut dispositions: Vec<Option<Disposition>> = vec![None; jobs.len()];
     for (i, job) in jobs.iter().enumerate() {
+        if let Some((run, page)) = job.backfill_page_of() {
+            dispositions[i] = Some(if stop_at.is_some_and(|t| Instant::now() >= t) {
+                out_of_time()
+            } else {
+                run_page_job(ctx, job, run, page).await
+            });
+            continue;
+        }
         groups
             .entry((job.connection.clone(), job.kind))
             .or_default()
             .push(i);
     }
-    let mut dispositions: Vec<Option<Disposition>> = vec![None; jobs.len()];
     for ((connection, kind), indexes) in groups {
         let group: Vec<&Job> = indexes.iter().map(|&i| &jobs[i]).collect();
         let answers = if stop_at.is_some_and(|t| Instant::now() >= t) {
@@ -42,11 +52,14 @@ pub async fn process_jobs_until(
             dispositions[i] = Some(answer);
         }
     }
-    jobs.into_iter()
+    let results: Vec<JobResult> = jobs
+        .into_iter()
         .zip(dispositions)
         .map(|(job, disposition)| JobResult {
             job,
             disposition: disposition.unwrap_or(Disposition::Done),
         })
-        .collect()
+        .collect();
+    count_record_jobs(ctx, &results).await;
+    results
 }

@@ -1,10 +1,11 @@
 //! The store ports: one trait per capability (links, key claims, cursors, status log, leases,
-//! connections, forgetting a kind) and `Store`, their sum, for contexts that hold all of them.
+//! connections, forgetting a kind, initial sync runs) and `Store`, their sum, for contexts that hold all of them.
 
 mod claims;
 mod connections;
 mod cursors;
 mod forget;
+mod initial_sync_runs;
 mod leases;
 mod links;
 mod status_log;
@@ -13,6 +14,7 @@ pub use claims::{Claim, ClaimOutcome, Claims, RecordRef};
 pub use connections::{BrokenConnection, ConnectionListing, Connections};
 pub use cursors::{Cursor, Cursors};
 pub use forget::ForgetKind;
+pub use initial_sync_runs::{InitialSyncRun, InitialSyncRuns, RunCounts};
 pub use leases::{Lease, Leases};
 pub use links::Links;
 pub use status_log::StatusLog;
@@ -42,9 +44,20 @@ pub enum StoreError {
 /// Everything the engine remembers, in one value: what a running context holds. Code that needs
 /// one capability asks for that trait (`&dyn Cursors`), not for `Store`. Every key starts with
 /// the connection id.
-pub trait Store: Links + Claims + Cursors + StatusLog + Leases + Connections + ForgetKind {}
+pub trait Store:
+    Links + Claims + Cursors + StatusLog + Leases + Connections + ForgetKind + InitialSyncRuns
+{
+}
 
 impl<T> Store for T where
-    T: Links + Claims + Cursors + StatusLog + Leases + Connections + ForgetKind + ?Sized
+    T: Links
+        + Claims
+        + Cursors
+        + StatusLog
+        + Leases
+        + Connections
+        + ForgetKind
+        + InitialSyncRuns
+        + ?Sized
 {
 }

@@ -5,6 +5,7 @@ mod admin;
 mod claims;
 mod connections;
 mod cursors;
+mod initial_sync_runs;
 mod leases;
 mod links;
 mod status_log;
@@ -19,8 +20,8 @@ use crate::model::{ConnectionId, Link, ObjectKind, Side};
 use chrono::{DateTime, Utc};
 
 use crate::ports::{
-    AuditEntry, Claim, ConnectionRecord, Cursor, ForgetKind, Lease, PendingAuthorization,
-    StoreError, SyncLogEntry, SyncStatus,
+    AuditEntry, Claim, ConnectionRecord, Cursor, ForgetKind, InitialSyncRun, Lease,
+    PendingAuthorization, StoreError, SyncLogEntry, SyncStatus,
 };
 
 /// How many log entries per connection the memory store keeps by default.
@@ -46,6 +47,8 @@ struct State {
     failed_logins: BTreeMap<String, (DateTime<Utc>, u32)>,
     /// OAuth authorizations in progress, by state hash.
     pending: BTreeMap<String, PendingAuthorization>,
+    /// The latest initial sync run per connection.
+    initial_syncs: BTreeMap<ConnectionId, InitialSyncRun>,
     /// Link writes still to fail (a test switch; always 0 in the demo).
     failing_link_writes: u32,
 }

@@ -5,6 +5,7 @@ mod admin;
 mod claims;
 mod connections;
 mod cursors;
+mod initial_sync_runs;
 mod leases;
 mod links;
 mod status_log;

@@ -5,6 +5,7 @@ pub mod claims;
 pub mod connections;
 pub mod cursors;
 pub mod forget_kind;
+pub mod initial_sync_runs;
 pub mod leases;
 pub mod links;
 pub mod status_log;
@@ -94,6 +95,7 @@ macro_rules! store_contract_tests {
             connections::a_moved_connection_is_routed_anew,
             connections::a_deleted_connection_is_gone_with_its_routing,
             forget_kind::forgetting_a_kind_drops_its_state_and_nothing_else,
+            initial_sync_runs::runs_replace_conditionally_and_count_per_kind,
         );
     };
     (@checks $fresh:path; $($suite:ident :: $check:ident),* $(,)?) => {

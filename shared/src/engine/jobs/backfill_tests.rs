@@ -1,0 +1,243 @@
+//! Fanned-out initial sync tests: page jobs list page by page and queue record jobs, the run
+//! counts to done, it links like the inline initial sync, and a second start while running is
+//! refused with the run.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::backfill::{RunState, StartError, initial_sync_progress, start_initial_sync};
+use super::gateways::FixedGateways;
+use super::test_harness::{Harness, values};
+use super::{SyncContext, run_queue_once};
+use crate::adapters::memory::MemoryGateway;
+use crate::engine::sync::GatewayPair;
+use crate::engine::sync::initial_sync::{InitialSyncOptions, initial_sync};
+use crate::model::{ConnectionSettings, ObjectKind, Side, SyncState};
+use crate::ports::{
+    ConnectionStatus, Connections, Cursors, InitialSyncRuns, JobQueue, Lane, StatusLog,
+};
+
+const CONTACT: ObjectKind = ObjectKind::Contact;
+const PRODUCT: ObjectKind = ObjectKind::Product;
+
+/// A harness whose vendors list `page_size` records per page, with invoices off (the memory
+/// harness has no invoicing), seeded with contacts and products on both sides.
+async fn seeded(page_size: usize) -> (Harness, Arc<MemoryGateway>, Arc<MemoryGateway>) {
+    let mut settings = ConnectionSettings::default();
+    settings.invoices.invoice_sync = SyncState::Disabled;
+    let mut h = Harness::with_settings(settings).await;
+    let hubspot = Arc::new(MemoryGateway::hubspot(h.clock.clone()).with_page_size(page_size));
+    let qbo = Arc::new(MemoryGateway::quickbooks(h.clock.clone()).with_page_size(page_size));
+    h.ctx = SyncContext {
+        gateways: Arc::new(FixedGateways::new(GatewayPair::new(
+            hubspot.clone(),
+            qbo.clone(),
+        ))),
+        ..h.ctx.clone()
+    };
+    let contact = |g: &MemoryGateway, side: Side, email: &str, first: &str, last: &str| {
+        let v = match side {
+            Side::Hubspot => values(&[
+                ("email", json!(email)),
+                ("firstname", json!(first)),
+                ("lastname", json!(last)),
+            ]),
+            Side::Quickbooks => values(&[
+                ("PrimaryEmailAddr.Address", json!(email)),
+                ("GivenName", json!(first)),
+                ("FamilyName", json!(last)),
+                ("DisplayName", json!(format!("{first} {last}"))),
+            ]),
+        };
+        g.insert(CONTACT, v);
+    };
+    contact(
+        &hubspot,
+        Side::Hubspot,
+        "ada@analytical.example",
+        "Ada",
+        "Lovelace",
+    );
+    contact(
+        &hubspot,
+        Side::Hubspot,
+        "bob@builder.example",
+        "Bob",
+        "Builder",
+    );
+    contact(&hubspot, Side::Hubspot, "dan@example.com", "Dan", "Day");
+    contact(
+        &qbo,
+        Side::Quickbooks,
+        "ADA@analytical.example",
+        "Ada",
+        "Lovelace",
+    );
+    contact(&qbo, Side::Quickbooks, "carol@example.com", "Carol", "Shaw");
+    contact(
+        &qbo,
+        Side::Quickbooks,
+        "bob@other.example",
+        "Bob",
+        "Builder",
+    );
+    contact(&qbo, Side::Quickbooks, "dan@example.com", "Dan", "Day");
+    hubspot.insert(
+        PRODUCT,
+        values(&[("hs_sku", json!("CONS-1")), ("name", json!("Consulting"))]),
+    );
+    hubspot.insert(
+        PRODUCT,
+        values(&[("hs_sku", json!("TRAIN-1")), ("name", json!("Training"))]),
+    );
+    qbo.insert(
+        PRODUCT,
+        values(&[("Sku", json!("cons-1")), ("Name", json!("Consulting hour"))]),
+    );
+    (h, hubspot, qbo)
+}
+
+/// Runs the bulk lane until nothing is pending, moving the clock past hand-back delays.
+async fn drain_bulk(h: &Harness) {
+    for _ in 0..200 {
+        let run = run_queue_once(&h.ctx, Lane::Bulk, 10).await.unwrap();
+        if run.received == 0 {
+            if h.queue.pending(Lane::Bulk).await.unwrap() == 0 {
+                return;
+            }
+            h.clock.advance(Duration::from_secs(3600));
+        }
+    }
+    panic!("the bulk lane never drained");
+}
+
+#[tokio::test]
+async fn the_fanned_out_run_lists_page_by_page_and_links_like_the_inline_sync() {
+    let (inline, inline_hs, inline_qb) = seeded(2).await;
+    initial_sync(
+        &inline.ctx.sync_ports(),
+        &inline.conn,
+        &InitialSyncOptions::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+
+    let (h, hubspot, qbo) = seeded(2).await;
+    let mut record = h.store.get_connection(&h.conn).await.unwrap().unwrap();
+    record.status = ConnectionStatus::Connected;
+    h.store.put_connection(&record).await.unwrap();
+
+    let started = start_initial_sync(&h.ctx, &h.conn).await.unwrap();
+    assert_eq!(started.state, RunState::Running);
+    assert_eq!(
+        started.kinds.iter().map(|k| k.kind).collect::<Vec<_>>(),
+        vec![CONTACT, PRODUCT]
+    );
+    assert_eq!(started.kinds[0].pages_pending, 2, "one first page per side");
+    assert_eq!(started.pending_jobs, 4);
+    let status = h
+        .store
+        .get_connection(&h.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    assert_eq!(status, ConnectionStatus::Active, "connected becomes active");
+    assert_eq!(
+        hubspot.calls().ensure_schema,
+        1,
+        "the accounts are prepared"
+    );
+
+    match start_initial_sync(&h.ctx, &h.conn).await {
+        Err(StartError::AlreadyRunning(progress)) => {
+            assert_eq!(progress.run_id, started.run_id);
+        }
+        other => panic!("a second start while running: {other:?}"),
+    }
+
+    drain_bulk(&h).await;
+    let done = initial_sync_progress(&h.ctx, &h.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.state, RunState::Done, "{done:?}");
+    assert_eq!(done.pending_jobs, 0);
+    let contacts = &done.kinds[0];
+    assert!(contacts.listed >= 7, "{contacts:?}");
+    assert_eq!(contacts.queued, contacts.done + contacts.failed);
+    assert_eq!(contacts.failed, 0, "{contacts:?}");
+    assert!(
+        hubspot.calls().list_page >= 3 && qbo.calls().list_page >= 3,
+        "listed page by page: {:?} {:?}",
+        hubspot.calls(),
+        qbo.calls()
+    );
+
+    for kind in [CONTACT, PRODUCT] {
+        assert_eq!(
+            h.links(kind).await.len(),
+            inline.links(kind).await.len(),
+            "{kind}: the same links as the inline initial sync"
+        );
+        for (fanned, inline) in [(&hubspot, &inline_hs), (&qbo, &inline_qb)] {
+            assert_eq!(
+                fanned.records(kind).len(),
+                inline.records(kind).len(),
+                "{kind}: no duplicates created"
+            );
+        }
+        for side in Side::BOTH {
+            let cursor = h
+                .store
+                .get_cursor(&h.conn, side, kind)
+                .await
+                .unwrap()
+                .expect("the poller takes over after the last page");
+            assert!(cursor.last_full_sweep.is_some());
+            let run = h.store.get_initial_sync(&h.conn).await.unwrap().unwrap();
+            assert!(cursor.watermark <= run.started_at);
+        }
+    }
+    assert!(
+        qbo.records(CONTACT)
+            .iter()
+            .any(|r| r.values["DisplayName"] == json!("Bob Builder (2)")),
+        "the collision got its suffix as in the inline run"
+    );
+
+    let again = start_initial_sync(&h.ctx, &h.conn).await.unwrap();
+    assert_ne!(
+        again.run_id, started.run_id,
+        "a finished run can be followed by a new one"
+    );
+}
+
+#[tokio::test]
+async fn a_page_that_cannot_be_listed_fails_the_run_with_the_reason() {
+    let (h, _hubspot, qbo) = seeded(2).await;
+    start_initial_sync(&h.ctx, &h.conn).await.unwrap();
+    qbo.fail_next_calls((0..100).map(|_| crate::ports::GatewayError::Other {
+        message: "QBO said no".into(),
+    }));
+    drain_bulk(&h).await;
+    let progress = initial_sync_progress(&h.ctx, &h.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(progress.state, RunState::Failed, "{progress:?}");
+    assert!(
+        progress
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("QBO said no")),
+        "{progress:?}"
+    );
+    assert!(
+        h.store.recent_log(&h.conn, 1).await.is_ok(),
+        "the store stays readable"
+    );
+}
