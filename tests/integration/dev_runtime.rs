@@ -7,19 +7,25 @@ use std::time::{Duration, Instant};
 
 use hqsync::adapters::sqlite::SqliteError;
 use hqsync::admin::{AdminAuth, CSRF_HEADER, SESSION_COOKIE};
+use hqsync::hubspot::app_scopes;
 use hqsync::local::webhook_server::{HUBSPOT_WEBHOOK_PATH, QUICKBOOKS_WEBHOOK_PATH};
 use hqsync::local::{
-    LocalRuntime, LocalSandboxAccounts, PipelineOptions, StateLocation, VendorApps, VendorEndpoints,
+    LocalRuntime, LocalSandboxAccounts, PipelineOptions, StateLocation, VendorApps,
+    VendorEndpoints, local_connection,
 };
 use hqsync::model::{ConnectionId, ConnectionSettings, ObjectKind, Side};
-use hqsync::ports::{ConnectionStatus, SystemClock};
+use hqsync::ports::{ConnectionStatus, SideTokens, SystemClock};
+use hqsync::quickbooks::OAuthClient;
+use hqsync::quickbooks::environment::ACCOUNTING_SCOPE;
+use hqsync::tokens::vendor_urls::quickbooks_token_url_at;
 use hqsync_sandbox::hubspot::{HubspotSandbox, HubspotSandboxConfig};
 use hqsync_sandbox::quickbooks::{QuickbooksSandbox, QuickbooksSandboxConfig};
 use hqsync_tests::hubspot::start_hubspot_sandbox;
+use hqsync_tests::oauth::{QBO_REDIRECT, consent, hubspot_tokens_through_consent, param};
 use hqsync_tests::quickbooks::start_quickbooks_sandbox;
-use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
-use secrecy::SecretString;
+use reqwest::{StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -478,5 +484,90 @@ async fn one_broken_connection_shows_as_its_error_and_the_working_one_is_still_p
     for name in ["tokenless", "working"] {
         assert_eq!(by_id(name)["status"], "active", "{listed:?}");
     }
+    dev.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_oauth_connections_expired_tokens_are_refreshed_with_the_sandboxes_apps() {
+    let mut dev = Dev::start().await;
+    let endpoints = dev.endpoints();
+    let scopes = app_scopes();
+    let hubspot =
+        hubspot_tokens_through_consent(&dev.hubspot, &scopes.required, &scopes.optional).await;
+    let qbo_oauth = OAuthClient::with_token_url(
+        quickbooks_token_url_at(&Url::parse(&dev.quickbooks.base_url()).unwrap()),
+        dev.quickbooks.config().client_id.clone(),
+        SecretString::from(dev.quickbooks.config().client_secret.clone()),
+    );
+    let query = consent(qbo_oauth.authorize_url(QBO_REDIRECT, &[ACCOUNTING_SCOPE], "q-dev")).await;
+    let code = SecretString::from(param(&query, "code").expect("a code").to_owned());
+    let quickbooks = qbo_oauth.exchange_code(&code, QBO_REDIRECT).await.unwrap();
+
+    // Stored the way the connect flow leaves a connection, with both access tokens already due.
+    let id = ConnectionId::new("oauth").unwrap();
+    let record = local_connection(id.clone(), &endpoints, ConnectionSettings::default());
+    dev.runtime.ctx.store.put_connection(&record).await.unwrap();
+    let due = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let vault = dev.runtime.state.vault.clone();
+    let issued = [
+        (Side::Hubspot, hubspot.access_token, hubspot.refresh_token),
+        (
+            Side::Quickbooks,
+            quickbooks.access_token,
+            quickbooks.refresh_token,
+        ),
+    ];
+    for (side, access_token, refresh_token) in &issued {
+        vault
+            .store_tokens(
+                &id,
+                *side,
+                SideTokens {
+                    access_token: access_token.clone(),
+                    refresh_token: refresh_token.clone(),
+                    access_expires_at: due,
+                    refresh_expires_at: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    dev.runtime.start_pipeline(PipelineOptions {
+        idle_wait: Duration::from_millis(50),
+        poll_interval: Some(Duration::from_millis(50)),
+        ..PipelineOptions::default()
+    });
+    assert!(
+        polled(&dev, &id).await,
+        "the OAuth connection was never polled"
+    );
+    for (side, access_token, _) in &issued {
+        let now = vault
+            .tokens(&id, *side)
+            .await
+            .unwrap()
+            .expect("tokens kept");
+        assert!(
+            now.access_expires_at > chrono::Utc::now(),
+            "{side} refreshed"
+        );
+        assert_ne!(
+            now.access_token.expose_secret(),
+            access_token.expose_secret(),
+            "{side}: a new access token from the sandbox's token endpoint"
+        );
+    }
+    let stored = dev
+        .runtime
+        .ctx
+        .store
+        .get_connection(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
+    let errors = dev.runtime.pipeline().unwrap().stats().connection_errors();
+    assert!(errors.is_empty(), "{errors:?}");
     dev.shutdown().await;
 }
