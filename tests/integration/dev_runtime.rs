@@ -18,6 +18,7 @@ use hqsync::ports::{ConnectionStatus, SideTokens, SystemClock};
 use hqsync::quickbooks::OAuthClient;
 use hqsync::quickbooks::environment::ACCOUNTING_SCOPE;
 use hqsync::tokens::vendor_urls::quickbooks_token_url_at;
+use hqsync_sandbox::Seed;
 use hqsync_sandbox::hubspot::{HubspotSandbox, HubspotSandboxConfig};
 use hqsync_sandbox::quickbooks::{QuickbooksSandbox, QuickbooksSandboxConfig};
 use hqsync_tests::hubspot::start_hubspot_sandbox;
@@ -45,6 +46,11 @@ struct Dev {
 
 impl Dev {
     async fn start() -> Dev {
+        Self::start_with(Seed::Empty).await
+    }
+
+    /// [`Dev::start`] with both sandboxes holding `seed`.
+    async fn start_with(seed: Seed) -> Dev {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -52,11 +58,13 @@ impl Dev {
         let hubspot = start_hubspot_sandbox(HubspotSandboxConfig {
             search_index_delay: Duration::ZERO,
             webhook_url: Some(format!("{base}{HUBSPOT_WEBHOOK_PATH}")),
+            seed,
             ..HubspotSandboxConfig::default()
         })
         .await;
         let quickbooks = start_quickbooks_sandbox(QuickbooksSandboxConfig {
             webhook_url: Some(format!("{base}{QUICKBOOKS_WEBHOOK_PATH}")),
+            seed,
             ..QuickbooksSandboxConfig::default()
         })
         .await;
@@ -109,6 +117,47 @@ impl Dev {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
+    }
+
+    /// `{base}/api/{path}`.
+    fn api(&self, path: &str) -> String {
+        format!("{}/api/{path}", self.base)
+    }
+
+    /// Starts the initial sync of `connection` through the admin API and follows its progress
+    /// until it is no longer running; the last progress.
+    async fn initial_sync(&self, cookie: &str, csrf: &str, connection: &str) -> Value {
+        let path = self.api(&format!("connections/{connection}/initial-sync"));
+        let started = self
+            .http
+            .post(&path)
+            .header(COOKIE, cookie)
+            .header(CSRF_HEADER, csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(started.status(), StatusCode::ACCEPTED);
+        let run: Value = started.json().await.unwrap();
+        let run_id = run["run_id"].as_str().expect("run_id").to_owned();
+        let begun = Instant::now();
+        loop {
+            let progress: Value = self
+                .http
+                .get(&path)
+                .header(COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(progress["run_id"], run_id.as_str(), "{progress}");
+            if progress["state"] != "running" {
+                return progress;
+            }
+            assert!(begun.elapsed() < BOUND, "still running: {progress}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Signs in: the session cookie (`name=value`) and the CSRF token.
@@ -569,5 +618,62 @@ async fn an_oauth_connections_expired_tokens_are_refreshed_with_the_sandboxes_ap
     assert_eq!(stored.status, ConnectionStatus::Active);
     let errors = dev.runtime.pipeline().unwrap().stats().connection_errors();
     assert!(errors.is_empty(), "{errors:?}");
+    dev.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connected_connection_waits_until_its_initial_sync_is_started_through_the_api() {
+    let mut dev = Dev::start_with(Seed::Demo).await;
+    let endpoints = dev.endpoints();
+    let id = ConnectionId::new("fresh").unwrap();
+    // As the connect flow leaves it: both sides authorized, not syncing yet.
+    let mut record = dev
+        .runtime
+        .add_configured_connection(id.clone(), &endpoints, ConnectionSettings::default())
+        .await
+        .unwrap();
+    record.status = ConnectionStatus::Connected;
+    dev.runtime.ctx.store.put_connection(&record).await.unwrap();
+    dev.runtime.start_pipeline(PipelineOptions {
+        idle_wait: Duration::from_millis(20),
+        poll_interval: Some(Duration::from_millis(50)),
+        ..PipelineOptions::default()
+    });
+
+    let (cookie, csrf) = dev.sign_in().await;
+    assert_eq!(dev.connections(&cookie).await[0]["status"], "connected");
+    // The poller passes it by while it is only connected.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cursor = dev
+        .runtime
+        .ctx
+        .store
+        .get_cursor(&id, Side::Quickbooks, ObjectKind::Contact)
+        .await
+        .unwrap();
+    assert!(cursor.is_none(), "a connected connection is not polled yet");
+
+    // The runtime's own worker runs the fanned-out run on the bulk lane.
+    let done = dev.initial_sync(&cookie, &csrf, "fresh").await;
+    assert_eq!(done["state"], "done", "{done}");
+    let contacts = done["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "contact")
+        .cloned()
+        .unwrap_or_else(|| panic!("contacts in {done}"));
+    assert!(contacts["done"].as_u64().unwrap() > 0, "{done}");
+    assert_eq!(contacts["failed"], 0, "{done}");
+    let links = dev
+        .runtime
+        .ctx
+        .store
+        .list_links(&id, ObjectKind::Contact)
+        .await
+        .unwrap();
+    assert!(!links.is_empty(), "the demo contacts are linked");
+    assert_eq!(dev.connections(&cookie).await[0]["status"], "active");
+    assert!(polled(&dev, &id).await, "active after the start, so polled");
     dev.shutdown().await;
 }
