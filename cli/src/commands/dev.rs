@@ -118,6 +118,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
              (cargo run -p hqsync-cli --features aws -- dev --aws-endpoint URL)"
         );
     }
+    if args.no_connection && args.aws_endpoint.is_some() {
+        anyhow::bail!(
+            "--no-connection works with the SQLite runtime only: the local cloud \
+             (--aws-endpoint) stores its `dev` connection and serves no admin API yet"
+        );
+    }
     let listener = bind(args.listen).await?;
     let base = format!("http://{}", listener.local_addr()?);
     let mut hubspot_config = args.flags.hubspot_config();
@@ -218,11 +224,19 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         println!("{line}");
     }
     match &local {
-        Some(_) => println!(
-            "state               {} (connection {LOCAL_CONNECTION_ID}; `hqsync status --state {}`)",
-            args.state.display(),
-            args.state.display()
-        ),
+        Some(_) => {
+            // A second connection between the same portal and company would handle each
+            // change twice: the connect flow is for a run without this one.
+            println!(
+                "                    (the `{LOCAL_CONNECTION_ID}` connection already joins these \
+                 sandboxes: start with --no-connection to try the connect flow)"
+            );
+            println!(
+                "state               {} (connection {LOCAL_CONNECTION_ID}; `hqsync status --state {}`)",
+                args.state.display(),
+                args.state.display()
+            )
+        }
         None => println!(
             "state               {} (no connection started; {} stored from earlier runs)",
             args.state.display(),
