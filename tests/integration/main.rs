@@ -2,6 +2,7 @@
 //! suites, and end-to-end sync scenarios.
 
 mod admin_api;
+mod admin_fields;
 mod admin_initial_sync;
 mod app_scopes;
 mod aws_dynamodb;

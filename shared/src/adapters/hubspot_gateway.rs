@@ -1,6 +1,8 @@
 //! `HubspotGateway`: the engine's `RecordGateway` port on HubSpot through `HubspotClient`
 //! (batch reads/updates of 100; creates by upsert on email or the unique QBO-id property).
 
+mod fields;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;

@@ -46,6 +46,7 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
     route("GET", "/api/connections"),
     route("GET", "/api/connections/{id}"),
     route("POST", "/api/connections/{id}/preview"),
+    route("GET", "/api/connections/{id}/fields/{kind}"),
     route("POST", "/api/connections/{id}/initial-sync"),
     route("GET", "/api/connections/{id}/initial-sync"),
     route("GET", "/api/connections/{id}/status"),

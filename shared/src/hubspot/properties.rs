@@ -32,6 +32,23 @@ pub struct PropertyDefinition {
     pub number_display_hint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
+    /// Read only: HubSpot's own property (`false` for the account's custom ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hubspot_defined: Option<bool>,
+    /// Read only: whether HubSpot computes the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculated: Option<bool>,
+    /// Read only: what may be changed (`readOnlyValue`: only HubSpot writes the value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modification_metadata: Option<ModificationMetadata>,
+}
+
+/// A read property's `modificationMetadata` (§4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModificationMetadata {
+    #[serde(default)]
+    pub read_only_value: bool,
 }
 
 impl PropertyDefinition {

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod canonical;
+pub mod field_types;
 pub mod ids;
 pub mod kinds;
 pub mod link;
@@ -11,6 +12,7 @@ pub mod settings;
 
 pub use action::{ActionExecution, ActionInputs};
 pub use canonical::{CanonicalValue, CanonicalValues};
+pub use field_types::{Compatibility, FieldType, compatibility, mapping_compatibility};
 pub use ids::{ConnectionId, InvalidConnectionId, ObjectKind, Side, UnknownName};
 pub use kinds::{KindDescriptor, descriptor};
 pub use link::Link;

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use super::metrics::Metrics;
 use crate::model::{ObjectKind, Record, Side};
 use crate::ports::{
-    Changes, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError, RecordGateway,
-    UpdateRequest,
+    Changes, CreateRequest, DeactivateRequest, FieldCatalog, GatewayError, LiveField, Page,
+    RecordError, RecordGateway, UpdateRequest,
 };
 
 /// Wraps a gateway; every call counts once, whatever its outcome.
@@ -32,6 +32,13 @@ impl MeteredGateway {
             self.metrics.api_throttled(vendor);
         }
         result
+    }
+}
+
+#[async_trait]
+impl FieldCatalog for MeteredGateway {
+    async fn list_fields(&self, kind: ObjectKind) -> Result<Vec<LiveField>, GatewayError> {
+        self.count(self.inner.list_fields(kind).await)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod connection;
 #[cfg(any(test, feature = "testing"))]
 pub mod contract;
 pub mod dead_letters;
+pub mod fields;
 pub mod invoicing;
 pub mod job_queue;
 pub mod record_gateway;
@@ -20,6 +21,7 @@ pub use admin::{
 pub use clock::{Clock, SystemClock};
 pub use connection::{ConnectionRecord, ConnectionStatus};
 pub use dead_letters::{DeadLetter, DeadLetters};
+pub use fields::{FieldCatalog, LiveField};
 pub use job_queue::{
     BackfillPage, BackfillTag, Delivery, Job, JobQueue, JobReason, Lane, QueueError, Receipt,
     dedup_jobs,

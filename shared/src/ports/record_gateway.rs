@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::fields::FieldCatalog;
 use crate::http::{ClassifyRetry, RetryClass};
 use crate::model::{NativeValues, ObjectKind, Record, Side};
 
@@ -138,9 +139,10 @@ pub struct Changes {
 }
 
 /// Record I/O on one vendor for the kinds it supports. All batch answers are in request order.
-/// Whole-call failures are `GatewayError`s; per-record failures are `RecordError`s.
+/// Whole-call failures are `GatewayError`s; per-record failures are `RecordError`s. Each
+/// gateway also lists the vendor's live fields ([`FieldCatalog`]).
 #[async_trait]
-pub trait RecordGateway: Send + Sync {
+pub trait RecordGateway: FieldCatalog + Send + Sync {
     /// Which side this gateway talks to.
     fn side(&self) -> Side;
 

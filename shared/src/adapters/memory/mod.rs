@@ -5,6 +5,8 @@
 pub mod clock;
 #[cfg(any(test, feature = "testing"))]
 pub mod gateway;
+#[cfg(any(test, feature = "testing"))]
+mod gateway_fields;
 pub mod job_queue;
 pub mod store;
 pub mod token_vault;

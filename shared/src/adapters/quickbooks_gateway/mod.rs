@@ -1,6 +1,7 @@
 //! `QuickbooksGateway`: the engine's `RecordGateway` port on QBO customers and items through
 //! `QboClient` (`Id IN` reads, requestid creates, SyncToken sparse updates, `Active=false`, CDC).
 
+mod fields;
 mod writes;
 
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 
 mod connection;
 mod dead_letters;
+mod fields;
 mod initial_sync;
 mod preview;
 mod records;
@@ -16,6 +17,7 @@ use super::context::AdminContext;
 pub fn routes() -> Router<AdminContext> {
     Router::new()
         .route("/connections/{id}/preview", post(preview::preview))
+        .route("/connections/{id}/fields/{kind}", get(fields::fields))
         .route(
             "/connections/{id}/initial-sync",
             post(initial_sync::start).get(initial_sync::progress),
