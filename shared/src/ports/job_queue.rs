@@ -341,6 +341,29 @@ mod tests {
         );
         let back: Job = serde_json::from_value(wire).unwrap();
         assert_eq!(back, job);
+        let page = Job::backfill_page(
+            ConnectionId::new("acme").unwrap(),
+            ObjectKind::Product,
+            Side::Quickbooks,
+            "run-1",
+            BackfillPage {
+                number: 2,
+                after: Some("40".into()),
+            },
+            at(0),
+        );
+        let wire = serde_json::to_value(&page).unwrap();
+        assert_eq!(wire["id"], "run-1:page:2");
+        assert_eq!(
+            wire["backfill"],
+            serde_json::json!({"run":"run-1","page":{"number":2,"after":"40"}})
+        );
+        let back: Job = serde_json::from_value(wire).unwrap();
+        assert_eq!(
+            back.backfill_page_of().map(|(run, p)| (run, p.number)),
+            Some(("run-1", 2))
+        );
+        assert_eq!(back.backfill_run(), None, "a page job is not a record job");
         let action: Job = serde_json::from_str(
             r#"{"v":1,"connection":"acme","kind":"invoice","side":"hubspot","id":"55","reason":"action",
                 "seen_at":"1970-01-01T00:00:00Z","action":{"callback_id":"cb","inputs":{"due_in_days":3,"memo":null,"send_email":true}}}"#,

@@ -241,3 +241,34 @@ async fn a_page_that_cannot_be_listed_fails_the_run_with_the_reason() {
         "the store stays readable"
     );
 }
+
+#[tokio::test]
+async fn a_page_that_keeps_throttling_is_dead_lettered_and_the_run_ends_failed() {
+    let (h, hubspot, _qbo) = seeded(2).await;
+    start_initial_sync(&h.ctx, &h.conn).await.unwrap();
+    hubspot.fail_next_calls((0..200).map(|_| crate::ports::GatewayError::Throttled {
+        wait: Duration::from_secs(10),
+    }));
+    drain_bulk(&h).await;
+    let progress = initial_sync_progress(&h.ctx, &h.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(progress.state, RunState::Failed, "{progress:?}");
+    assert!(
+        progress
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("gave up after 8 receives")),
+        "the dead letter's reason is the run's error: {progress:?}"
+    );
+    use crate::ports::DeadLetters;
+    let letters = h.queue.list_dead_letters(Lane::Bulk, 10).await.unwrap();
+    assert!(
+        letters.iter().any(|l| l
+            .job
+            .as_ref()
+            .is_some_and(|j| j.backfill_page_of().is_some())),
+        "the page job is kept as a dead letter for a redrive: {letters:?}"
+    );
+}
