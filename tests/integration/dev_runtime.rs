@@ -533,6 +533,24 @@ async fn one_broken_connection_shows_as_its_error_and_the_working_one_is_still_p
     for name in ["tokenless", "working"] {
         assert_eq!(by_id(name)["status"], "active", "{listed:?}");
     }
+
+    // Deleted, the broken one's error goes with it; the tokenless one's stays.
+    dev.runtime
+        .ctx
+        .store
+        .delete_connection(&id("broken"))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while stats.connection_errors().contains_key(&id("broken")) && started.elapsed() < BOUND {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let errors = stats.connection_errors();
+    assert_eq!(
+        errors.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
+        ["tokenless"],
+        "{errors:?}"
+    );
     dev.shutdown().await;
 }
 

@@ -233,7 +233,10 @@ async fn poller_loop(
         if *stop.borrow() {
             return;
         }
-        for connection in targets(&ctx, &scope, &stats).await {
+        let connections = targets(&ctx, &scope, &stats).await;
+        // A connection no longer polled (deleted, paused) starts afresh if it comes back.
+        sweeps.retain(|id, _| connections.contains(id));
+        for connection in connections {
             if *stop.borrow() {
                 return;
             }
@@ -263,6 +266,11 @@ async fn targets(ctx: &SyncContext, scope: &PollScope, stats: &PipelineStats) ->
         PollScope::Connection(id) => vec![id.clone()],
         PollScope::Every => match ctx.store.list_connections().await {
             Ok(listing) => {
+                // Errors of connections that are gone (deleted) go with them.
+                stats.errors().retain(|id, _| {
+                    listing.records.iter().any(|r| r.id() == id)
+                        || listing.broken.iter().any(|b| &b.id == id)
+                });
                 for broken in &listing.broken {
                     tracing::error!(connection = %broken.id, error = %broken.error, "connection cannot be read; skipped");
                     stats.set_error(&broken.id, Some(broken.error.clone()));
