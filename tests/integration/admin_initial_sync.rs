@@ -213,3 +213,111 @@ async fn hqsync_initial_sync_starts_the_run_and_follows_it_to_done() {
         .unwrap();
     assert!(!links.is_empty(), "the run linked the demo contacts");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_the_fanned_out_run_goes_through_sqs_the_worker_and_dynamodb_to_done() {
+    use hqsync::engine::jobs::backfill::{RunState, initial_sync_progress, start_initial_sync};
+    use hqsync::ports::CreateRequest;
+    use hqsync_tests::aws_stack::start_aws_test_stack;
+    use hqsync_worker::{WorkerState, run_batch};
+    use serde_json::json;
+
+    let Some(endpoint) = super::aws_moto::moto_endpoint(
+        "aws_the_fanned_out_run_goes_through_sqs_the_worker_and_dynamodb_to_done",
+    ) else {
+        return;
+    };
+    let local = start_aws_test_stack(&endpoint).await;
+    let worker = WorkerState::new(local.stack.clone());
+    let ctx = local.stack.sync_context();
+    let record = local
+        .stack
+        .store
+        .get_connection(&local.connection)
+        .await
+        .unwrap()
+        .unwrap();
+    let pair = ctx.gateways.gateways(&record).await.expect("gateways");
+    let create = |values: serde_json::Value| CreateRequest {
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+        values: serde_json::from_value(values).unwrap(),
+    };
+    pair.hubspot
+        .create(
+            ObjectKind::Contact,
+            vec![
+                create(
+                    json!({"email": "ada@example.com", "firstname": "Ada", "lastname": "Byron"}),
+                ),
+                create(
+                    json!({"email": "bo@example.com", "firstname": "Bo", "lastname": "Diddley"}),
+                ),
+            ],
+        )
+        .await
+        .expect("HubSpot contacts");
+    pair.quickbooks
+        .create(
+            ObjectKind::Contact,
+            vec![
+                create(json!({"PrimaryEmailAddr.Address": "ada@example.com", "DisplayName": "Ada Byron"})),
+                create(json!({"PrimaryEmailAddr.Address": "cy@example.com", "DisplayName": "Cy Young"})),
+            ],
+        )
+        .await
+        .expect("QBO customers");
+    // Out of the second of these writes: the QBO sandbox allows 10 requests a second per
+    // company (docs/quickbooks.md §9), and a 429 costs the worker a minute's wait.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let started = start_initial_sync(&ctx, &local.connection)
+        .await
+        .expect("start on DynamoDB and SQS");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let progress = loop {
+        let event = local.receive_event(Lane::Bulk).await;
+        if !event.records.is_empty() {
+            let (response, _) = run_batch(&worker, &event).await;
+            local.settle(Lane::Bulk, &event, &response).await;
+        }
+        let progress = initial_sync_progress(&ctx, &local.connection)
+            .await
+            .unwrap()
+            .expect("the run is stored");
+        if progress.state != RunState::Running {
+            break progress;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the run never finished: {progress:?}"
+        );
+        if event.records.is_empty() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    assert_eq!(progress.run_id, started.run_id);
+    assert_eq!(progress.state, RunState::Done, "{progress:?}");
+    let contacts = progress
+        .kinds
+        .iter()
+        .find(|k| k.kind == ObjectKind::Contact)
+        .unwrap();
+    assert!(contacts.listed >= 4, "{contacts:?}");
+    assert_eq!(
+        contacts.queued,
+        contacts.done + contacts.failed,
+        "{contacts:?}"
+    );
+    let links = local
+        .stack
+        .store
+        .list_links(&local.connection, ObjectKind::Contact)
+        .await
+        .unwrap();
+    assert_eq!(
+        links.len(),
+        3,
+        "Ada matched by e-mail, Bo and Cy created: {links:?}"
+    );
+    local.shutdown().await;
+}
