@@ -69,7 +69,9 @@ fn conflict(progress: &RunProgress) -> Response {
 fn start_error(error: StartError) -> ApiError {
     match error {
         StartError::UnknownConnection(id) => ApiError::NotFound(format!("no connection {id}")),
-        StartError::NotStartable { .. } => ApiError::Conflict(error.to_string()),
+        StartError::NotStartable { .. } | StartError::Raced(_) => {
+            ApiError::Conflict(error.to_string())
+        }
         StartError::NothingEnabled(_) | StartError::Settings(_) => {
             ApiError::invalid_field("settings", error.to_string())
         }

@@ -117,6 +117,8 @@ pub enum StartError {
     /// One is running: its progress.
     #[error("initial sync {} is still running", .0.run_id)]
     AlreadyRunning(Box<RunProgress>),
+    #[error("another start of an initial sync of {0} got in the way; try again")]
+    Raced(ConnectionId),
     #[error("invalid settings: {0}")]
     Settings(String),
     #[error(transparent)]
@@ -221,9 +223,10 @@ pub async fn start_initial_sync(
         .await?
     {
         // Another start won the race: answer with its run.
-        if let Some(other) = ctx.store.get_initial_sync(connection_id).await? {
-            return Err(already_running(ctx, &other).await?);
-        }
+        return Err(match ctx.store.get_initial_sync(connection_id).await? {
+            Some(other) => already_running(ctx, &other).await?,
+            None => StartError::Raced(connection_id.clone()),
+        });
     }
     if connection.status == ConnectionStatus::Connected {
         connection.status = ConnectionStatus::Active;

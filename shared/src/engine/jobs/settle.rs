@@ -121,7 +121,7 @@ pub fn dead_letter_status(
 }
 
 /// Records on the job's record that it was dead-lettered, and why (status and one log line),
-/// and counts it into its initial sync run when it belongs to one.
+/// and counts it into its initial sync run when it belongs to one (best effort).
 pub async fn record_dead_letter<S: StatusLog + InitialSyncRuns + ?Sized>(
     store: &S,
     job: &Job,
@@ -144,7 +144,12 @@ pub async fn record_dead_letter<S: StatusLog + InitialSyncRuns + ?Sized>(
         action: format!("dead-lettered: {reason}"),
     };
     store.append_log(connection, &[entry]).await?;
-    count_dead_letter(store, job, reason).await
+    // The dead letter matters more than its initial sync run's counter: never hand it back
+    // (and record it twice) because the count failed.
+    if let Err(error) = count_dead_letter(store, job, reason).await {
+        tracing::warn!(%error, "could not count a dead letter into its initial sync run");
+    }
+    Ok(())
 }
 
 /// What one pass over a queue lane did.
