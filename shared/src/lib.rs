@@ -4,6 +4,8 @@
 pub mod adapters;
 #[cfg(feature = "admin")]
 pub mod admin;
+#[cfg(feature = "admin")]
+pub mod connect;
 pub mod engine;
 pub mod http;
 pub mod hubspot;

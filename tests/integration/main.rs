@@ -12,6 +12,7 @@ mod aws_moto;
 mod aws_secretsmanager;
 mod aws_settle_parity;
 mod aws_sqs;
+mod connect_flow;
 mod dev_runtime;
 mod docs_citations;
 mod e2e_echo;

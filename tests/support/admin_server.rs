@@ -88,6 +88,8 @@ pub struct AdminServer {
     /// The store behind both `ctx.sync.store` and `ctx.admin_store`.
     pub store: Arc<MemoryStore>,
     pub queue: Arc<MemoryJobQueue>,
+    /// The vault behind `ctx.vault`.
+    pub vault: Arc<MemoryTokenVault>,
     pub clock: Arc<ShiftedClock>,
     pub hubspot: HubspotSandbox,
     pub quickbooks: QuickbooksSandbox,
@@ -177,6 +179,7 @@ impl AdminServer {
             .await
             .expect("bind a loopback port for the admin API");
         let base_url = format!("http://{}", listener.local_addr().expect("local address"));
+        let vault = Arc::new(MemoryTokenVault::new(app));
         let ctx = AdminContext {
             sync: SyncContext {
                 store: store.clone(),
@@ -184,7 +187,7 @@ impl AdminServer {
                 clock: clock.clone(),
                 gateways: Arc::new(FixedGateways::new(pair).with_invoicing(invoicing)),
             },
-            vault: Arc::new(MemoryTokenVault::new(app)),
+            vault: vault.clone(),
             admin_store: store.clone(),
             dead_letters: queue.clone(),
             auth: Arc::new(AdminAuth::new(
@@ -205,6 +208,7 @@ impl AdminServer {
             ctx,
             store,
             queue,
+            vault,
             clock,
             hubspot,
             quickbooks,

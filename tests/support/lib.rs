@@ -5,6 +5,7 @@
 pub mod admin_server;
 pub mod aws_stack;
 pub mod bench_size;
+pub mod connect_browser;
 pub mod fixtures;
 pub mod hubspot;
 pub mod invoicing;

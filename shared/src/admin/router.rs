@@ -18,12 +18,17 @@ use super::sign_in::{sign_in, sign_out};
 pub fn router(ctx: AdminContext) -> Router {
     let api: Router<AdminContext> = Router::new()
         .route("/connections", get(connections::list))
-        .route("/connections/{id}", get(connections::get))
+        .route(
+            "/connections/{id}",
+            get(connections::get).delete(crate::connect::lifecycle::delete),
+        )
         .merge(super::operations::routes())
+        .merge(crate::connect::api_routes())
         .fallback(api_not_found)
         .route_layer(middleware::from_fn_with_state(ctx.clone(), require_session));
     Router::new()
         .route("/api/session", post(sign_in).delete(sign_out))
+        .merge(crate::connect::pages())
         .nest("/api", api)
         .with_state(ctx)
 }
@@ -45,6 +50,8 @@ const fn route(method: &'static str, path: &'static str) -> AdminRoute {
 pub const ADMIN_ROUTES: &[AdminRoute] = &[
     route("GET", "/api/connections"),
     route("GET", "/api/connections/{id}"),
+    route("DELETE", "/api/connections/{id}"),
+    route("POST", "/api/connections/{id}/disconnect"),
     route("POST", "/api/connections/{id}/preview"),
     route("GET", "/api/connections/{id}/fields/{kind}"),
     route("POST", "/api/connections/{id}/initial-sync"),

@@ -152,6 +152,31 @@ impl AdminAuth {
             .is_ok()
     }
 
+    /// A value only this server can compute for the session whose hash is `session_hash`:
+    /// what the connect flow's callback cookie carries (see `connect/binding.rs`).
+    pub fn binding_for(&self, session_hash: &str) -> String {
+        hex::encode(
+            self.mac(&[b"oauth-binding", session_hash.as_bytes()])
+                .finalize()
+                .into_bytes(),
+        )
+    }
+
+    /// Whether `value` is [`Self::binding_for`] `session_hash` (constant time).
+    pub fn binding_matches(&self, session_hash: &str, value: &str) -> bool {
+        let Ok(value) = hex::decode(value) else {
+            return false;
+        };
+        self.mac(&[b"oauth-binding", session_hash.as_bytes()])
+            .verify_slice(&value)
+            .is_ok()
+    }
+
+    /// Whether cookies this server sets carry `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
     /// `Set-Cookie` for a session value (`None`: a cookie that clears it).
     pub fn set_cookie(&self, value: Option<&str>) -> String {
         let secure = if self.secure_cookies { "; Secure" } else { "" };

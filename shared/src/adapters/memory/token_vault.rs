@@ -21,6 +21,14 @@ impl MemoryTokenVault {
             app,
         }
     }
+
+    /// Which connection and side have tokens (what a test checks was written or removed).
+    pub fn stored(&self) -> Vec<(ConnectionId, Side)> {
+        self.tokens
+            .lock()
+            .map(|map| map.keys().cloned().collect())
+            .unwrap_or_default()
+    }
 }
 
 #[async_trait]
