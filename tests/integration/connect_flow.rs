@@ -100,7 +100,8 @@ async fn connecting_goes_through_both_consents_and_ends_on_our_page_with_a_conne
                 "/oauth/authorize",
                 "/oauth/hubspot/callback",
                 "/connect/oauth2",
-                "/oauth/quickbooks/callback"
+                "/oauth/quickbooks/callback",
+                *paths.last().unwrap(),
             ],
             "{policy:?}"
         );
@@ -129,7 +130,11 @@ async fn connecting_goes_through_both_consents_and_ends_on_our_page_with_a_conne
             "{policy:?}: {}",
             landing.body
         );
-        assert!(landing.body.contains("Connected"), "{}", landing.body);
+        assert!(
+            paths.last().unwrap().starts_with("/connections/c-"),
+            "{paths:?}"
+        );
+        assert!(landing.body.contains("not syncing yet"), "{}", landing.body);
         let portal = server.hubspot.config().portal_id.to_string();
         let realm = server.quickbooks.config().realm_id.clone();
         assert!(
@@ -483,7 +488,7 @@ async fn reconnecting_after_invalid_grant_keeps_links_and_resumes_syncing() {
         .open(&format!("/connect?connection={id}&side=hubspot"))
         .await;
     assert_eq!(landing.status, StatusCode::OK, "{}", landing.body);
-    assert!(landing.body.contains("Reconnected"), "{}", landing.body);
+    assert!(landing.body.contains("Status: syncing"), "{}", landing.body);
     let after = store.get_connection(&id).await.unwrap().unwrap();
     assert_eq!(after.status, ConnectionStatus::Active);
     assert_eq!(
@@ -622,5 +627,50 @@ async fn intuits_disconnect_landing_changes_nothing_and_shows_reconnect_links_to
             .contains(&format!("/connect?connection={id}&amp;side=quickbooks")),
         "{}",
         page.body
+    );
+}
+
+#[tokio::test]
+async fn hqsync_connect_runs_the_flow_against_the_server_and_names_the_new_connection() {
+    let server = server().await;
+    let args = hqsync_cli::admin::connect::ConnectArgs {
+        api: hqsync_cli::admin::ApiArgs::new(
+            &server.base_url,
+            Some(hqsync_tests::admin_server::ADMIN_PASSWORD),
+        ),
+        environment: None,
+        connection: None,
+        side: None,
+    };
+    let mut out = Vec::new();
+    let result = hqsync_cli::admin::connect::run(args, &mut out).await;
+    let text = String::from_utf8(out).unwrap();
+    result.unwrap_or_else(|e| panic!("hqsync connect failed: {e:#}\n{text}"));
+    let list = listed(&server).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    let id = list[0]["id"].as_str().unwrap();
+    assert!(text.contains("Connected:"), "{text}");
+    assert!(
+        text.contains(&format!("hqsync preview --connection {id}")),
+        "{text}"
+    );
+
+    // A refusal comes back as the CLI's error, with the page's words.
+    server.hubspot.deny_next_consent();
+    let args = hqsync_cli::admin::connect::ConnectArgs {
+        api: hqsync_cli::admin::ApiArgs::new(
+            &server.base_url,
+            Some(hqsync_tests::admin_server::ADMIN_PASSWORD),
+        ),
+        environment: None,
+        connection: None,
+        side: None,
+    };
+    let error = hqsync_cli::admin::connect::run(args, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{error:#}").contains("You declined access to HubSpot"),
+        "{error:#}"
     );
 }

@@ -82,9 +82,7 @@ impl ConnectBrowser {
                 {
                     cookies.push(session.clone());
                 }
-                if let Some(binding) = &self.binding_cookie
-                    && url.path().starts_with("/oauth/")
-                {
+                if let Some(binding) = &self.binding_cookie {
                     cookies.push(binding.clone());
                 }
                 if !cookies.is_empty() {

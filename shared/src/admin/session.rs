@@ -152,24 +152,32 @@ impl AdminAuth {
             .is_ok()
     }
 
-    /// A value only this server can compute for the session whose hash is `session_hash`:
+    /// A MAC only this server can compute over a session hash and an expiry (unix seconds):
     /// what the connect flow's callback cookie carries (see `connect/binding.rs`).
-    pub fn binding_for(&self, session_hash: &str) -> String {
+    pub fn binding_for(&self, session_hash: &str, expires: i64) -> String {
         hex::encode(
-            self.mac(&[b"oauth-binding", session_hash.as_bytes()])
-                .finalize()
-                .into_bytes(),
+            self.mac(&[
+                b"oauth-binding",
+                session_hash.as_bytes(),
+                expires.to_string().as_bytes(),
+            ])
+            .finalize()
+            .into_bytes(),
         )
     }
 
-    /// Whether `value` is [`Self::binding_for`] `session_hash` (constant time).
-    pub fn binding_matches(&self, session_hash: &str, value: &str) -> bool {
-        let Ok(value) = hex::decode(value) else {
+    /// Whether `mac` is [`Self::binding_for`] `session_hash` and `expires` (constant time).
+    pub fn binding_matches(&self, session_hash: &str, expires: i64, mac: &str) -> bool {
+        let Ok(mac) = hex::decode(mac) else {
             return false;
         };
-        self.mac(&[b"oauth-binding", session_hash.as_bytes()])
-            .verify_slice(&value)
-            .is_ok()
+        self.mac(&[
+            b"oauth-binding",
+            session_hash.as_bytes(),
+            expires.to_string().as_bytes(),
+        ])
+        .verify_slice(&mac)
+        .is_ok()
     }
 
     /// Whether cookies this server sets carry `Secure`.

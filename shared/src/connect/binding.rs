@@ -2,10 +2,12 @@
 //! vendors' callbacks by its session cookie or, in a browser, by the connect flow's own cookie.
 //!
 //! The session cookie is `SameSite=Strict`, so a browser does not send it on the vendor's
-//! cross-site redirect back to `/oauth/.../callback`. `GET /connect` therefore also sets
-//! `hqsync_oauth`: `SameSite=Lax` (sent on that top-level GET redirect), HttpOnly, limited to
-//! `/oauth/` and to the state's lifetime, carrying an HMAC of the session's hash that only this
-//! server can compute. It opens nothing by itself: a callback still needs a state we issued.
+//! cross-site redirect back to `/oauth/.../callback`, nor on the redirect from there to the
+//! connection page. `GET /connect` therefore also sets `hqsync_oauth`: `SameSite=Lax` (sent on
+//! those top-level GET navigations), HttpOnly, for the state's lifetime, carrying the session's
+//! hash, an expiry and an HMAC over both that only this server can compute. It lets a browser
+//! finish the flow it started and read the connection page it lands on; it opens no `/api/`
+//! route, and a callback still needs a state we issued to that session.
 
 use axum::http::{HeaderMap, header};
 use chrono::{DateTime, Utc};
@@ -16,14 +18,35 @@ use crate::admin::{AdminAuth, Session};
 /// The callback cookie's name.
 pub const BINDING_COOKIE: &str = "hqsync_oauth";
 
-/// The caller of a callback, as far as its cookies say.
+/// A verified `hqsync_oauth` value: the session it was issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub session_hash: String,
+}
+
+impl Binding {
+    /// The binding of a cookie value, when its MAC holds and it has not expired.
+    pub fn verify(auth: &AdminAuth, value: &str, now: DateTime<Utc>) -> Option<Binding> {
+        let mut parts = value.split('.');
+        let (hash, expires, mac) = (parts.next()?, parts.next()?, parts.next()?);
+        let expires: i64 = expires.parse().ok()?;
+        let valid = parts.next().is_none()
+            && now.timestamp() < expires
+            && auth.binding_matches(hash, expires, mac);
+        valid.then(|| Binding {
+            session_hash: hash.to_owned(),
+        })
+    }
+}
+
+/// The caller of a callback or connect page, as far as its cookies say.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     /// The signed-in session, when the session cookie came along (same-site, or a client that
     /// ignores SameSite such as the CLI).
     pub session: Option<Session>,
-    /// The `hqsync_oauth` value, when present.
-    pub binding: Option<String>,
+    /// A valid `hqsync_oauth` cookie, when present.
+    pub binding: Option<Binding>,
 }
 
 impl Caller {
@@ -31,43 +54,49 @@ impl Caller {
     pub fn of(auth: &AdminAuth, headers: &HeaderMap, now: DateTime<Utc>) -> Self {
         Caller {
             session: auth.session_of(headers, now),
-            binding: cookie(headers, BINDING_COOKIE).map(str::to_owned),
+            binding: cookies(headers, BINDING_COOKIE).find_map(|v| Binding::verify(auth, v, now)),
         }
     }
 
-    /// Whether this caller is the session whose hash is `session_hash`.
-    pub fn is(&self, auth: &AdminAuth, session_hash: &str) -> bool {
-        if let Some(session) = &self.session {
-            return session.hash() == session_hash;
+    /// Whether this caller is the session whose hash is `session_hash`: its session cookie
+    /// decides when present, else its binding cookie.
+    pub fn is(&self, session_hash: &str) -> bool {
+        match (&self.session, &self.binding) {
+            (Some(session), _) => session.hash() == session_hash,
+            (None, Some(binding)) => binding.session_hash == session_hash,
+            (None, None) => false,
         }
-        self.binding
-            .as_deref()
-            .is_some_and(|value| auth.binding_matches(session_hash, value))
+    }
+
+    /// Whether an admin session stands behind this request (to read a connect page).
+    pub fn is_admin(&self) -> bool {
+        self.session.is_some() || self.binding.is_some()
     }
 }
 
-/// `Set-Cookie` binding the browser to `session_hash` for the callbacks.
-pub fn set_cookie(auth: &AdminAuth, session_hash: &str) -> String {
+/// `Set-Cookie` binding the browser to `session_hash` until the state expires.
+pub fn set_cookie(auth: &AdminAuth, session_hash: &str, now: DateTime<Utc>) -> String {
     let secure = if auth.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
+    let expires = (now + STATE_LIFETIME).timestamp();
     format!(
-        "{BINDING_COOKIE}={}; Path=/oauth/; Max-Age={}; HttpOnly{secure}; SameSite=Lax",
-        auth.binding_for(session_hash),
+        "{BINDING_COOKIE}={session_hash}.{expires}.{}; Path=/; Max-Age={}; HttpOnly{secure}; SameSite=Lax",
+        auth.binding_for(session_hash, expires),
         STATE_LIFETIME.num_seconds()
     )
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
+        .filter(move |(n, _)| *n == name)
         .map(|(_, value)| value)
 }
 
@@ -84,34 +113,43 @@ mod tests {
         )
     }
 
+    fn headers(cookies: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_str(cookies).unwrap());
+        headers
+    }
+
     #[test]
-    fn the_binding_cookie_names_its_session_only_for_the_server_that_set_it() {
+    fn the_binding_cookie_names_its_session_only_for_the_server_that_set_it_until_it_expires() {
         let server = auth("k1");
         let now = Utc::now();
         let (session, _) = server.issue(now);
-        let set = set_cookie(&server, &session.hash());
+        let set = set_cookie(&server, &session.hash(), now);
         assert!(
-            set.contains("SameSite=Lax") && set.contains("Path=/oauth/"),
+            set.contains("SameSite=Lax") && set.contains("HttpOnly"),
             "{set}"
         );
-        assert!(set.contains("HttpOnly"), "{set}");
         let value = set.split(';').next().unwrap().to_owned();
 
-        let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_str(&value).unwrap());
-        let caller = Caller::of(&server, &headers, now);
+        let caller = Caller::of(&server, &headers(&value), now);
         assert!(caller.session.is_none());
-        assert!(caller.is(&server, &session.hash()));
+        assert!(caller.is(&session.hash()) && caller.is_admin());
         let (other, _) = server.issue(now);
+        assert!(!caller.is(&other.hash()), "another session's state");
+        let foreign = Caller::of(&auth("k2"), &headers(&value), now);
         assert!(
-            !caller.is(&server, &other.hash()),
-            "another session's state"
+            !foreign.is(&session.hash()) && !foreign.is_admin(),
+            "another signing key"
         );
+        let late = Caller::of(&server, &headers(&value), now + STATE_LIFETIME);
+        assert!(!late.is_admin(), "expired");
+        let (hash, rest) = value.split_once('.').unwrap();
+        let swapped = format!("{}.{rest}", hash.replace(&session.hash(), &other.hash()));
         assert!(
-            !Caller::of(&auth("k2"), &headers, now).is(&auth("k2"), &session.hash()),
-            "a cookie from another signing key"
+            !Caller::of(&server, &headers(&swapped), now).is(&other.hash()),
+            "forged hash"
         );
-        assert!(!Caller::default().is(&server, &session.hash()), "no cookie");
+        assert!(!Caller::default().is(&session.hash()), "no cookie");
     }
 
     #[test]
@@ -120,14 +158,12 @@ mod tests {
         let now = Utc::now();
         let (mine, _) = server.issue(now);
         let (_, other_cookie) = server.issue(now);
-        let binding = set_cookie(&server, &mine.hash());
-        let mut headers = HeaderMap::new();
+        let binding = set_cookie(&server, &mine.hash(), now);
         let cookies = format!(
             "hqsync_session={other_cookie}; {}",
             binding.split(';').next().unwrap()
         );
-        headers.insert(header::COOKIE, HeaderValue::from_str(&cookies).unwrap());
-        let caller = Caller::of(&server, &headers, now);
-        assert!(!caller.is(&server, &mine.hash()));
+        let caller = Caller::of(&server, &headers(&cookies), now);
+        assert!(!caller.is(&mine.hash()));
     }
 }

@@ -10,7 +10,6 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::binding::Caller;
-use super::connection_page;
 use super::failure::ConnectFailure;
 use super::lifecycle::{self, audit};
 use super::start::callback_url;
@@ -63,8 +62,7 @@ async fn take(
     state: Option<&str>,
     side: Side,
 ) -> Result<(Flow, String), ConnectFailure> {
-    let auth = ctx.auth.clone();
-    let is_caller = move |hash: &str| caller.is(&auth, hash);
+    let is_caller = |hash: &str| caller.is(hash);
     let taken = state::take(
         ctx.admin_store.as_ref(),
         &is_caller,
@@ -250,7 +248,7 @@ async fn create(
     )
     .await;
     tracing::info!(connection = %id, "connected");
-    Ok(connection_page::page(&record, "Connected").into_response())
+    Ok(see_connection(record.id()))
 }
 
 async fn reconnect_quickbooks(
@@ -282,12 +280,7 @@ async fn reconnected(
         format!("{side} reauthorized; status {:?}", record.status),
     )
     .await;
-    let headline = if record.status == ConnectionStatus::Disconnected {
-        "One side reconnected"
-    } else {
-        "Reconnected"
-    };
-    Ok(connection_page::page(&record, headline).into_response())
+    Ok(see_connection(record.id()))
 }
 
 async fn existing(
@@ -329,6 +322,14 @@ fn new_connection_id(now: chrono::DateTime<chrono::Utc>) -> ConnectionId {
     rand::rng().fill_bytes(&mut suffix);
     let id = format!("c-{}-{}", now.format("%Y%m%d-%H%M%S"), hex::encode(suffix));
     ConnectionId::new(id).expect("letters, digits and dashes are a valid connection id")
+}
+
+/// The end of a flow: a 303 to the connection's page (the browser sends the binding cookie
+/// there; a reload of that page repeats nothing, unlike a reload of the callback).
+fn see_connection(id: &ConnectionId) -> Response {
+    let mut response = found(&format!("/connections/{id}"));
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response
 }
 
 /// A 302 to a vendor's consent page.

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::binding::Caller;
 use super::failure::ConnectFailure;
 use super::page::Page;
 use super::start::sign_in_first;
@@ -12,11 +13,11 @@ use crate::admin::AdminContext;
 use crate::model::ConnectionId;
 use crate::ports::{ConnectionRecord, ConnectionStatus};
 
-/// The page of `record`, headed `headline`.
-pub fn page(record: &ConnectionRecord, headline: &str) -> Page {
+/// The page of `record`.
+pub fn page(record: &ConnectionRecord) -> Page {
     let id = record.id();
     let c = &record.connection;
-    let mut page = Page::new(StatusCode::OK, format!("{headline}: connection {id}"))
+    let mut page = Page::new(StatusCode::OK, format!("Connection {id}"))
         .says(format!(
             "HubSpot portal {} is connected to QuickBooks company {} ({} environment).",
             c.hubspot_portal_id, c.qbo_realm_id, record.environment
@@ -61,11 +62,7 @@ pub async fn show(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if ctx
-        .auth
-        .session_of(&headers, ctx.sync.clock.now())
-        .is_none()
-    {
+    if !Caller::of(&ctx.auth, &headers, ctx.sync.clock.now()).is_admin() {
         return sign_in_first().into_response();
     }
     let id: ConnectionId = match id.parse() {
@@ -73,7 +70,7 @@ pub async fn show(
         Err(error) => return ConnectFailure::BadRequest(format!("{error}")).into_response(),
     };
     match ctx.sync.store.get_connection(&id).await {
-        Ok(Some(record)) => page(&record, "Connection").into_response(),
+        Ok(Some(record)) => page(&record).into_response(),
         Ok(None) => ConnectFailure::NoConnection(id).into_response(),
         Err(error) => ConnectFailure::Store(error).into_response(),
     }

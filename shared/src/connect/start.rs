@@ -74,7 +74,7 @@ pub async fn start(
                 Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
             };
             if let Ok(cookie) =
-                HeaderValue::from_str(&binding::set_cookie(&ctx.auth, &session.hash()))
+                HeaderValue::from_str(&binding::set_cookie(&ctx.auth, &session.hash(), now))
             {
                 headers.insert(header::SET_COOKIE, cookie);
             }
