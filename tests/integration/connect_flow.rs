@@ -345,7 +345,7 @@ async fn a_state_of_another_session_is_refused_and_its_own_session_can_still_fin
     let anonymous = nobody.arrive_from_vendor(&callback).await;
     assert_eq!(
         anonymous.status,
-        StatusCode::FORBIDDEN,
+        StatusCode::UNAUTHORIZED,
         "{}",
         anonymous.body
     );
@@ -609,7 +609,12 @@ async fn intuits_disconnect_landing_changes_nothing_and_shows_reconnect_links_to
     let page = anonymous
         .open(&format!("/oauth/quickbooks/disconnected?realmId={realm}"))
         .await;
-    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        page.body.contains("disconnected in QuickBooks"),
+        "{}",
+        page.body
+    );
     assert!(
         !page.body.contains(id.as_str()),
         "an anonymous page names no connection"
@@ -673,4 +678,39 @@ async fn hqsync_connect_runs_the_flow_against_the_server_and_names_the_new_conne
         format!("{error:#}").contains("You declined access to HubSpot"),
         "{error:#}"
     );
+}
+
+#[tokio::test]
+async fn every_connect_page_answers_401_without_a_session_and_consumes_nothing() {
+    let server = server().await;
+    let admin = server.signed_in().await;
+    let start = AdminServer::client()
+        .get(server.url("/connect"))
+        .header(reqwest::header::COOKIE, &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    let consent = start.headers()["location"].to_str().unwrap().to_owned();
+    let redirect = AdminServer::client().get(&consent).send().await.unwrap();
+    let callback = Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
+    let query = callback.query().unwrap();
+    for path in [
+        "/connect".to_owned(),
+        "/connect?connection=local&side=hubspot".to_owned(),
+        "/connections/local".to_owned(),
+        format!("/oauth/hubspot/callback?{query}"),
+        format!("/oauth/quickbooks/callback?{query}&realmId=1"),
+        "/oauth/quickbooks/disconnected?realmId=1".to_owned(),
+    ] {
+        let response = AdminServer::client()
+            .get(server.url(&path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{path}");
+    }
+    // The state the anonymous request carried is still the admin's to use.
+    let mut own = ConnectBrowser::new(&server, Some(&admin), CookiePolicy::EveryRequest);
+    let finished = own.arrive_from_vendor(&callback).await;
+    assert_eq!(finished.status, StatusCode::OK, "{}", finished.body);
 }

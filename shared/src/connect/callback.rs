@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::binding::Caller;
 use super::failure::ConnectFailure;
 use super::lifecycle::{self, audit};
-use super::start::callback_url;
+use super::start::{callback_url, sign_in_first};
 use super::state::{self, Flow, TakeError};
 use super::vendors::VendorAuth;
 use crate::admin::AdminContext;
@@ -36,6 +36,9 @@ pub async fn hubspot(
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let caller = Caller::of(&ctx.auth, &headers, ctx.sync.clock.now());
+    if !caller.is_admin() {
+        return sign_in_first().into_response();
+    }
     match hubspot_step(&ctx, &caller, query).await {
         Ok(response) => response,
         Err(failure) => failure.into_response(),
@@ -48,12 +51,18 @@ pub async fn quickbooks(
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let caller = Caller::of(&ctx.auth, &headers, ctx.sync.clock.now());
+    if !caller.is_admin() {
+        return sign_in_first().into_response();
+    }
     match quickbooks_step(&ctx, &caller, query).await {
         Ok(response) => response,
         Err(failure) => failure.into_response(),
     }
 }
 
+/// Without a session or its binding cookie a callback answers 401 before touching the state,
+/// so the admin who started the flow can still finish it.
+///
 /// Takes the callback's state for `side`; an expired QBO step of a new connection also
 /// removes the HubSpot tokens that step had stored.
 async fn take(

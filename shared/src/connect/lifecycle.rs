@@ -223,10 +223,15 @@ pub async fn quickbooks_disconnected(
     let page = Page::new(StatusCode::OK, "HQSync was disconnected in QuickBooks")
         .says("QuickBooks no longer lets HQSync reach this company. Syncing it stops; the connection shows \"reconnect required\" as soon as QuickBooks refuses its tokens. Links and settings are kept.");
     let session: Option<Session> = ctx.auth.session_of(&headers, ctx.sync.clock.now());
-    let (Some(_), Some(realm)) = (session, query.realm_id) else {
-        return page
-            .says("An admin can reconnect it: sign in to HQSync and open the connection.")
-            .into_response();
+    let Some(_) = session else {
+        // Like every admin route, nothing more without a session.
+        let mut page =
+            page.says("An admin can reconnect it: sign in to HQSync and open the connection.");
+        page.status = StatusCode::UNAUTHORIZED;
+        return page.into_response();
+    };
+    let Some(realm) = query.realm_id else {
+        return page.into_response();
     };
     let mut page = page;
     match ctx.sync.store.connections_for_realm(&realm).await {

@@ -92,7 +92,7 @@ pub async fn start(
 /// The page a browser without a session gets at a connect URL.
 pub fn sign_in_first() -> Page {
     Page::new(StatusCode::UNAUTHORIZED, "Sign in first")
-        .says("Connecting needs an admin session: sign in with the admin password (POST /api/session, or `hqsync connect`), then open /connect again.")
+        .says("This page needs an admin session: sign in with the admin password (POST /api/session, or `hqsync connect`), then open /connect again.")
 }
 
 /// Stores the authorization in progress and answers the vendor consent URL.
