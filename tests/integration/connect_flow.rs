@@ -9,7 +9,7 @@ use hqsync::model::{ConnectionId, Link, ObjectKind, Side};
 use hqsync::observability::Metrics;
 use hqsync::ports::{AuditLog, Clock, ConnectionStatus, Cursor, Store, TokenVault};
 use hqsync::tokens::{RefreshError, TokenRefresher, VendorOAuth};
-use hqsync_tests::admin_server::{AdminServer, AdminServerOptions};
+use hqsync_tests::admin_server::{AdminServer, AdminServerOptions, SignedIn};
 use hqsync_tests::connect_browser::{ConnectBrowser, CookiePolicy, Landing};
 use reqwest::{StatusCode, Url};
 use secrecy::ExposeSecret;
@@ -55,6 +55,32 @@ async fn listed(server: &AdminServer) -> Vec<Value> {
     let admin = server.signed_in().await;
     let list: Value = admin.get("/api/connections").await.json().await.unwrap();
     list.as_array().unwrap().clone()
+}
+
+/// Where a GET of `url` (with `cookie`, if any) redirects to; panics unless it redirects.
+async fn redirect_of(url: &str, cookie: Option<&str>) -> Url {
+    let mut request = AdminServer::client().get(url);
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert!(
+        response.status().is_redirection(),
+        "{url}: {}",
+        response.status()
+    );
+    Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+/// `GET /connect` in `admin`'s session: the HubSpot consent URL with a fresh state.
+async fn consent_url(server: &AdminServer, admin: &SignedIn) -> Url {
+    redirect_of(&server.url("/connect"), Some(&admin.cookie)).await
+}
+
+/// The HubSpot callback URL (code and state) a fresh flow of `admin` comes back with.
+async fn hubspot_callback_url(server: &AdminServer, admin: &SignedIn) -> Url {
+    let consent = consent_url(server, admin).await;
+    redirect_of(consent.as_str(), None).await
 }
 
 /// A link as a completed sync leaves it.
@@ -252,13 +278,7 @@ async fn forged_expired_and_reused_states_are_refused_with_what_to_do() {
     assert_eq!(listed(&server).await.len(), 1, "the replay created nothing");
 
     // Expired: the admin consents more than ten minutes after starting.
-    let start = AdminServer::client()
-        .get(server.url("/connect"))
-        .header(reqwest::header::COOKIE, &admin.cookie)
-        .send()
-        .await
-        .unwrap();
-    let consent = Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
+    let consent = consent_url(&server, &admin).await;
     server.clock.advance(Duration::minutes(11));
     let late = browser.arrive_from_vendor(&consent).await;
     assert_eq!(late.status, StatusCode::BAD_REQUEST);
@@ -275,40 +295,17 @@ async fn forged_expired_and_reused_states_are_refused_with_what_to_do() {
 async fn an_expired_intuit_step_removes_the_hubspot_tokens_it_held() {
     let server = server().await;
     let admin = server.signed_in().await;
-    let client = AdminServer::client();
-    let start = client
-        .get(server.url("/connect"))
-        .header(reqwest::header::COOKIE, &admin.cookie)
-        .send()
-        .await
-        .unwrap();
-    let consent = start.headers()["location"].to_str().unwrap().to_owned();
-    let hubspot_redirect = client.get(&consent).send().await.unwrap();
-    let callback = hubspot_redirect.headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let to_intuit = client
-        .get(&callback)
-        .header(reqwest::header::COOKIE, &admin.cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(to_intuit.status(), StatusCode::FOUND);
+    let callback = hubspot_callback_url(&server, &admin).await;
+    let intuit = redirect_of(callback.as_str(), Some(&admin.cookie)).await;
     assert_eq!(
         server.vault.stored().len(),
         1,
         "the HubSpot tokens wait for Intuit"
     );
-    let intuit = to_intuit.headers()["location"].to_str().unwrap().to_owned();
-    let intuit_redirect = client.get(&intuit).send().await.unwrap();
-    let qbo_callback = intuit_redirect.headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let qbo_callback = redirect_of(intuit.as_str(), None).await;
     server.clock.advance(Duration::minutes(11));
-    let late = client
-        .get(&qbo_callback)
+    let late = AdminServer::client()
+        .get(qbo_callback.as_str())
         .header(reqwest::header::COOKIE, &admin.cookie)
         .send()
         .await
@@ -326,16 +323,7 @@ async fn a_state_of_another_session_is_refused_and_its_own_session_can_still_fin
     let server = server().await;
     let first = server.signed_in().await;
     let second = server.signed_in().await;
-    let client = AdminServer::client();
-    let start = client
-        .get(server.url("/connect"))
-        .header(reqwest::header::COOKIE, &first.cookie)
-        .send()
-        .await
-        .unwrap();
-    let consent = start.headers()["location"].to_str().unwrap().to_owned();
-    let redirect = client.get(&consent).send().await.unwrap();
-    let callback = Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
+    let callback = hubspot_callback_url(&server, &first).await;
 
     let mut other = ConnectBrowser::new(&server, Some(&second), CookiePolicy::EveryRequest);
     let refused = other.arrive_from_vendor(&callback).await;
@@ -360,7 +348,6 @@ async fn a_state_of_another_session_is_refused_and_its_own_session_can_still_fin
 async fn a_reused_code_and_a_failing_token_endpoint_give_their_pages_and_leave_nothing() {
     let server = server().await;
     let admin = server.signed_in().await;
-    let client = AdminServer::client();
     let mut browser = ConnectBrowser::new(&server, Some(&admin), CookiePolicy::EveryRequest);
 
     // The code of a completed flow, presented again with a fresh state of ours.
@@ -373,13 +360,7 @@ async fn a_reused_code_and_a_failing_token_endpoint_give_their_pages_and_leave_n
         .unwrap()
         .1
         .into_owned();
-    let start = client
-        .get(server.url("/connect"))
-        .header(reqwest::header::COOKIE, &admin.cookie)
-        .send()
-        .await
-        .unwrap();
-    let consent = Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
+    let consent = consent_url(&server, &admin).await;
     let state = consent
         .query_pairs()
         .find(|(k, _)| k == "state")
@@ -684,15 +665,7 @@ async fn hqsync_connect_runs_the_flow_against_the_server_and_names_the_new_conne
 async fn every_connect_page_answers_401_without_a_session_and_consumes_nothing() {
     let server = server().await;
     let admin = server.signed_in().await;
-    let start = AdminServer::client()
-        .get(server.url("/connect"))
-        .header(reqwest::header::COOKIE, &admin.cookie)
-        .send()
-        .await
-        .unwrap();
-    let consent = start.headers()["location"].to_str().unwrap().to_owned();
-    let redirect = AdminServer::client().get(&consent).send().await.unwrap();
-    let callback = Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
+    let callback = hubspot_callback_url(&server, &admin).await;
     let query = callback.query().unwrap();
     for path in [
         "/connect".to_owned(),

@@ -35,14 +35,7 @@ pub async fn hubspot(
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let caller = Caller::of(&ctx.auth, &headers, ctx.sync.clock.now());
-    if !caller.is_admin() {
-        return sign_in_first().into_response();
-    }
-    match hubspot_step(&ctx, &caller, query).await {
-        Ok(response) => response,
-        Err(failure) => failure.into_response(),
-    }
+    callback(&ctx, &headers, query, Side::Hubspot).await
 }
 
 pub async fn quickbooks(
@@ -50,19 +43,28 @@ pub async fn quickbooks(
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let caller = Caller::of(&ctx.auth, &headers, ctx.sync.clock.now());
-    if !caller.is_admin() {
-        return sign_in_first().into_response();
-    }
-    match quickbooks_step(&ctx, &caller, query).await {
-        Ok(response) => response,
-        Err(failure) => failure.into_response(),
-    }
+    callback(&ctx, &headers, query, Side::Quickbooks).await
 }
 
 /// Without a session or its binding cookie a callback answers 401 before touching the state,
 /// so the admin who started the flow can still finish it.
-///
+async fn callback(
+    ctx: &AdminContext,
+    headers: &HeaderMap,
+    query: CallbackQuery,
+    side: Side,
+) -> Response {
+    let caller = Caller::of(&ctx.auth, headers, ctx.sync.clock.now());
+    if !caller.is_admin() {
+        return sign_in_first().into_response();
+    }
+    let step = match side {
+        Side::Hubspot => hubspot_step(ctx, &caller, query).await,
+        Side::Quickbooks => quickbooks_step(ctx, &caller, query).await,
+    };
+    step.unwrap_or_else(IntoResponse::into_response)
+}
+
 /// Takes the callback's state for `side`; an expired QBO step of a new connection also
 /// removes the HubSpot tokens that step had stored.
 async fn take(
