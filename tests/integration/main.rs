@@ -29,3 +29,4 @@ mod oauth_sandboxes;
 mod quickbooks_client;
 mod quickbooks_gateway_batch;
 mod quickbooks_sandbox;
+mod template_binaries;
