@@ -701,3 +701,123 @@ async fn a_connected_connection_waits_until_its_initial_sync_is_started_through_
     assert!(polled(&dev, &id).await, "active after the start, so polled");
     dev.shutdown().await;
 }
+/// Cookies our own server set during a flow (`name` -> `value`), sent back to our origin only.
+#[derive(Default)]
+struct OurCookies(std::collections::BTreeMap<String, String>);
+
+impl OurCookies {
+    fn keep(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            if let Some((name, value)) = pair.split_once('=') {
+                self.0
+                    .insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+
+    /// Keeps a `name=value` pair (the session cookie from the sign-in).
+    fn keep_pair(&mut self, pair: &str) {
+        let (name, value) = pair.split_once('=').unwrap();
+        self.0.insert(name.to_owned(), value.to_owned());
+    }
+
+    fn header(&self) -> String {
+        (self.0.iter().map(|(n, v)| format!("{n}={v}")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+#[tokio::test]
+async fn connecting_through_get_connect_ends_on_our_page_and_the_initial_sync_reaches_the_new_connection()
+ {
+    let mut dev = Dev::start_with(Seed::Demo).await;
+    dev.runtime.start_pipeline(PipelineOptions {
+        idle_wait: Duration::from_millis(20),
+        // A second apart, as in the test above: faster passes starve the run's bulk jobs.
+        poll_interval: Some(Duration::from_secs(1)),
+        ..PipelineOptions::default()
+    });
+    let (session, csrf) = dev.sign_in().await;
+    let ours = Url::parse(&dev.base).unwrap();
+    let mut cookies = OurCookies::default();
+    cookies.keep_pair(&session);
+
+    // The first hop: our /connect answers 302 to the HubSpot sandbox's consent page.
+    let mut url = Url::parse(&format!("{}/connect", dev.base)).unwrap();
+    let mut hops = Vec::new();
+    let last = loop {
+        assert!(hops.len() < 12, "too many redirects: {hops:?}");
+        let mut request = dev.http.get(url.clone());
+        if url.origin() == ours.origin() {
+            request = request.header(COOKIE, cookies.header());
+        }
+        let response = request.send().await.unwrap();
+        hops.push(url.to_string());
+        if url.origin() == ours.origin() {
+            cookies.keep(&response);
+        }
+        if !response.status().is_redirection() {
+            break response;
+        }
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        url = url.join(&location).unwrap();
+        if hops.len() == 1 {
+            assert!(
+                url.as_str()
+                    .starts_with(&format!("{}/oauth/authorize?", dev.hubspot.base_url())),
+                "GET /connect sends the admin to HubSpot's consent: {url}"
+            );
+        }
+    };
+    let status = last.status();
+    let page = last.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{hops:?}\n{page}");
+    assert_eq!(url.origin(), ours.origin(), "ends on our page: {hops:?}");
+    assert!(
+        hops.iter()
+            .any(|h| h.starts_with(&format!("{}/connect/oauth2", dev.quickbooks.base_url()))),
+        "went through Intuit's consent: {hops:?}"
+    );
+
+    let listed = dev.connections(&session).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let connection = &listed[0];
+    let id = connection["id"].as_str().expect("an id").to_owned();
+    // Our page of the new connection.
+    assert_eq!(url.path(), format!("/connections/{id}"), "{hops:?}");
+    assert!(page.contains(&format!("connection {id}")), "{page}");
+    assert_eq!(
+        connection["portal_id"],
+        dev.hubspot.config().portal_id.to_string().as_str()
+    );
+    assert_eq!(
+        connection["realm_id"],
+        dev.quickbooks.config().realm_id.as_str()
+    );
+    assert_eq!(connection["status"], "connected", "{connection}");
+
+    // Connected, not syncing: the initial sync started through the API reaches it, through
+    // the tokens the flow stored, then the poller does.
+    let done = dev.initial_sync(&session, &csrf, &id).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let connection_id = ConnectionId::new(&id).unwrap();
+    let links = dev
+        .runtime
+        .ctx
+        .store
+        .list_links(&connection_id, ObjectKind::Contact)
+        .await
+        .unwrap();
+    assert!(!links.is_empty(), "the demo contacts are linked: {done}");
+    assert_eq!(dev.connections(&session).await[0]["status"], "active");
+    assert!(
+        polled(&dev, &connection_id).await,
+        "the new connection is polled"
+    );
+    let errors = dev.runtime.pipeline().unwrap().stats().connection_errors();
+    assert!(errors.is_empty(), "{errors:?}");
+    dev.shutdown().await;
+}
