@@ -7,8 +7,8 @@
 #   --base-url       the stack's public base URL, no trailing slash: the HubSpotWebhookUrl
 #                    output without "/webhooks/hubspot" (or the PublicBaseUrl parameter)
 #   --support-email  shown to users of the app
-#   --redirect-url   OAuth redirect URL (default BASE_URL/hubspot/oauth/callback: no route answers
-#                    there; you copy the code from the browser's address bar, infra/DEPLOY.md §6)
+#   --redirect-url   OAuth redirect URL (default BASE_URL/oauth/hubspot/callback: the admin
+#                    function's connect flow answers there, infra/DEPLOY.md §6)
 #   --out            output folder (default ${TMPDIR:-/tmp}/hqsync-hubspot-app); replaced if it exists
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -40,7 +40,7 @@ done
   die "--base-url must look like https://abc123.execute-api.us-east-1.amazonaws.com (no trailing slash), got '${base_url}'"
 [[ "$support_email" =~ ^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$ ]] ||
   die "--support-email must be an e-mail address, got '${support_email}'"
-redirect_url="${redirect_url:-${base_url}/hubspot/oauth/callback}"
+redirect_url="${redirect_url:-${base_url}/oauth/hubspot/callback}"
 [[ "$redirect_url" =~ ^https?://[A-Za-z0-9.:/_~-]+$ ]] || die "--redirect-url must be an http(s) URL"
 [[ -n "$out" && "$out" != "/" ]] || die "--out must name a folder"
 

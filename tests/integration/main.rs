@@ -5,6 +5,7 @@ mod admin_api;
 mod admin_fields;
 mod admin_initial_sync;
 mod app_scopes;
+mod aws_admin;
 mod aws_dynamodb;
 mod aws_end_to_end;
 mod aws_local_cloud;

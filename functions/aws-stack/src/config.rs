@@ -15,6 +15,8 @@ pub const LIVE_DLQ_URL: &str = "LIVE_DLQ_URL";
 pub const BULK_DLQ_URL: &str = "BULK_DLQ_URL";
 pub const APP_SECRET_ARN: &str = "APP_SECRET_ARN";
 pub const CONNECTION_SECRET_PREFIX: &str = "CONNECTION_SECRET_PREFIX";
+/// Admin function only: the generated admin secret (`{"password": ...}`, template.yaml).
+pub const ADMIN_SECRET_ARN: &str = "ADMIN_SECRET_ARN";
 /// The https URL the vendors call, without a trailing slash (HubSpot signs the full URL).
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 /// The queues' `maxReceiveCount`: on the last receive the worker dead-letters a failing job
@@ -38,6 +40,8 @@ pub struct StackConfig {
     pub app_secret: String,
     pub connection_secret_prefix: String,
     pub public_base_url: Option<String>,
+    /// The admin secret (admin function only).
+    pub admin_secret: Option<String>,
     pub max_receive_count: Option<u32>,
     /// Where the vendors are, when not at their public addresses (local stacks and tests).
     pub vendors: VendorUrls,
@@ -107,6 +111,7 @@ impl StackConfig {
             app_secret: required(APP_SECRET_ARN)?,
             connection_secret_prefix: required(CONNECTION_SECRET_PREFIX)?,
             public_base_url,
+            admin_secret: optional(ADMIN_SECRET_ARN),
             max_receive_count,
             vendors: VendorUrls {
                 hubspot_base_url: url(HUBSPOT_BASE_URL)?
