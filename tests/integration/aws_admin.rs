@@ -182,32 +182,33 @@ async fn aws_admin_signs_in_with_the_secret_password_and_slows_down_one_source_i
     local.shutdown().await;
 }
 
-/// The admin routes of the route table (ids and kinds filled in), unsafe ones marked.
-const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/api/connections"),
-    ("GET", "/api/connections/e2e"),
+/// Routes of the route table not (yet) in `ADMIN_ROUTES`: unknown `/api/` paths must be
+/// refused the same way.
+const MORE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/connections/e2e/settings"),
     ("PUT", "/api/connections/e2e/settings"),
     ("POST", "/api/connections/e2e/objects/contact/disable"),
     ("POST", "/api/connections/e2e/objects/product/delete"),
     ("GET", "/api/audit?limit=5"),
-    ("POST", "/api/connections/e2e/disconnect"),
-    ("DELETE", "/api/connections/e2e"),
-    ("GET", "/api/connections/e2e/fields/contact"),
-    ("POST", "/api/connections/e2e/preview"),
-    ("POST", "/api/connections/e2e/initial-sync"),
-    ("GET", "/api/connections/e2e/initial-sync"),
-    ("GET", "/api/connections/e2e/status"),
-    ("GET", "/api/connections/e2e/records?kind=contact"),
-    ("GET", "/api/connections/e2e/records/contact/hubspot/1"),
-    (
-        "POST",
-        "/api/connections/e2e/records/contact/hubspot/1/resync",
-    ),
-    ("GET", "/api/dead-letters?lane=live"),
-    ("POST", "/api/dead-letters/redrive"),
     ("GET", "/api/no-such-route"),
 ];
+
+/// Every admin route (`ADMIN_ROUTES`, placeholders filled in) and [`MORE_ROUTES`].
+fn every_route() -> Vec<(String, String)> {
+    let filled = hqsync::admin::ADMIN_ROUTES.iter().map(|r| {
+        let path = r
+            .path
+            .replace("{id}", "e2e")
+            .replace("{kind}", "contact")
+            .replace("{side}", "hubspot")
+            .replace("{record_id}", "1");
+        (r.method.to_owned(), path)
+    });
+    let more = MORE_ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()));
+    filled.chain(more).collect()
+}
 
 #[tokio::test]
 async fn aws_admin_refuses_every_route_without_a_session_and_writes_without_the_csrf_token() {
@@ -219,8 +220,12 @@ async fn aws_admin_refuses_every_route_without_a_session_and_writes_without_the_
     let (local, function) = admin(&endpoint).await;
     let (cookie, _csrf) = sign_in(&function, "192.0.2.1").await;
     let forged = format!("{}x", cookie);
-    for (method, path) in ROUTES {
-        let body = (*method != "GET").then(|| json!({}));
+    let routes = every_route();
+    assert!(routes.len() >= 16, "{routes:?}");
+    for (method, path) in &routes {
+        let method = method.as_str();
+        let path = path.as_str();
+        let body = (method != "GET").then(|| json!({}));
         for headers in [vec![], vec![("cookie", forged.as_str())]] {
             let response = handle(
                 &function,
@@ -229,7 +234,7 @@ async fn aws_admin_refuses_every_route_without_a_session_and_writes_without_the_
             .await;
             assert_eq!(response.status(), 401, "{method} {path} with {headers:?}");
         }
-        if *method != "GET" {
+        if method != "GET" {
             let response = handle(
                 &function,
                 request(
@@ -308,5 +313,219 @@ async fn aws_admin_a_broken_connection_record_is_polled_around_and_reported() {
         "{:?}",
         summary.broken
     );
+    local.shutdown().await;
+}
+
+/// A form post (the console's sign-in form) from `source_ip`.
+fn form(path: &str, source_ip: &str, body: &str) -> lambda_http::Request {
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.source_ip = Some(source_ip.to_owned());
+    context.http = http;
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(format!("https://admin.example.test{path}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::Text(body.to_owned()))
+        .expect("request")
+        .with_request_context(RequestContext::ApiGatewayV2(context))
+}
+
+fn text_of(response: &lambda_http::Response<Body>) -> String {
+    String::from_utf8_lossy(response.body().as_ref()).into_owned()
+}
+
+#[tokio::test]
+async fn aws_admin_the_console_url_signs_a_browser_in_and_connect_redirects_to_hubspot() {
+    let Some(endpoint) = moto_endpoint(
+        "aws_admin_the_console_url_signs_a_browser_in_and_connect_redirects_to_hubspot",
+    ) else {
+        return;
+    };
+    let (local, function) = admin(&endpoint).await;
+    // Without a session the console URL is the sign-in form, posting back to itself.
+    let page = handle(&function, request("GET", "/", "192.0.2.8", &[], None)).await;
+    assert_eq!(page.status(), 200);
+    let html = text_of(&page);
+    assert!(
+        html.contains("<form method=\"post\" action=\"/\">"),
+        "{html}"
+    );
+    assert!(html.contains("type=\"password\""), "{html}");
+    assert!(
+        !html.contains("/connect?"),
+        "no connect links before sign-in: {html}"
+    );
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("form-action 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+
+    // A wrong password: the form again, saying so, no cookie, counted like the API's.
+    let wrong = handle(&function, form("/", "192.0.2.8", "password=guess%21")).await;
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    assert!(text_of(&wrong).contains("not the admin password"));
+    assert!(!text_of(&wrong).contains("guess"));
+
+    // The right one: back to / with the session cookie.
+    // (The password is letters and digits, as the generated one: nothing to encode.)
+    let body = format!("password={PASSWORD}");
+    let signed_in = handle(&function, form("/", "192.0.2.8", &body)).await;
+    assert_eq!(signed_in.status(), 303, "{}", text_of(&signed_in));
+    assert_eq!(signed_in.headers()["location"], "/");
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in ["hqsync_session=", "HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+
+    // Signed in, the console links to connecting and to the stored connection.
+    let console = handle(
+        &function,
+        request("GET", "/", "192.0.2.8", &[("cookie", &cookie)], None),
+    )
+    .await;
+    assert_eq!(console.status(), 200);
+    let html = text_of(&console);
+    assert!(
+        html.contains("href=\"/connect?environment=sandbox\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"/connect?environment=production\""),
+        "{html}"
+    );
+    assert!(html.contains("href=\"/connections/e2e\""), "{html}");
+    assert!(!html.contains("<form"), "{html}");
+
+    // /connect starts the flow: a 302 to HubSpot's authorize page, back to the stack's own
+    // callback (PUBLIC_BASE_URL + /oauth/hubspot/callback: what the app registers).
+    let start = handle(
+        &function,
+        request(
+            "GET",
+            "/connect?environment=local",
+            "192.0.2.8",
+            &[("cookie", &cookie)],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(start.status(), 302, "{}", text_of(&start));
+    let location = url::Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(
+        location
+            .as_str()
+            .starts_with(&format!("{}/oauth/authorize", local.hubspot.base_url())),
+        "{location}"
+    );
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(
+        query.get("redirect_uri").map(String::as_str),
+        Some(format!("{}/oauth/hubspot/callback", local.front_url).as_str())
+    );
+    assert!(
+        query.get("state").is_some_and(|s| s.len() >= 32),
+        "{query:?}"
+    );
+    // The authorization in progress is in DynamoDB, under the state's hash only.
+    let items = local
+        .stack
+        .store
+        .client()
+        .scan()
+        .table_name(local.stack.store.table_name())
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let pending: Vec<_> = items
+        .iter()
+        .filter(|i| i["pk"].as_s().is_ok_and(|pk| pk.starts_with("OAUTH#")))
+        .collect();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!(!format!("{pending:?}").contains(&query["state"]));
+    local.shutdown().await;
+}
+
+#[tokio::test]
+async fn aws_admin_lists_a_broken_connection_as_an_error_beside_the_good_one() {
+    let Some(endpoint) =
+        moto_endpoint("aws_admin_lists_a_broken_connection_as_an_error_beside_the_good_one")
+    else {
+        return;
+    };
+    let (local, function) = admin(&endpoint).await;
+    let store = &local.stack.store;
+    for (pk, sk) in [("CONN#broken", "META"), ("CONNECTIONS", "CONN#broken")] {
+        let mut put = store
+            .client()
+            .put_item()
+            .table_name(store.table_name())
+            .item("pk", AttributeValue::S(pk.into()))
+            .item("sk", AttributeValue::S(sk.into()));
+        if sk == "META" {
+            put = put
+                .item(
+                    "record",
+                    AttributeValue::S("{\"connection\": {\"id\": \"broken\"".into()),
+                )
+                .item("portal_id", AttributeValue::S("999".into()))
+                .item("realm_id", AttributeValue::S("888".into()));
+        }
+        put.send().await.unwrap();
+    }
+    let (cookie, _csrf) = sign_in(&function, "192.0.2.9").await;
+    let response = handle(
+        &function,
+        request(
+            "GET",
+            "/api/connections",
+            "192.0.2.9",
+            &[("cookie", &cookie)],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{}", text_of(&response));
+    let listed = json_of(&response);
+    let listed = listed.as_array().expect("an array");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let good = listed
+        .iter()
+        .find(|c| c["id"] == "e2e")
+        .expect("the good one");
+    assert_eq!(good["status"], "active");
+    assert!(good.get("error").is_none());
+    let broken = listed
+        .iter()
+        .find(|c| c["id"] == "broken")
+        .expect("the broken one");
+    assert_eq!(broken["status"], "error");
+    assert_eq!(broken["portal_id"], "999");
+    assert!(
+        broken["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{broken}"
+    );
+    // The good one still reads on its own.
+    let one = handle(
+        &function,
+        request(
+            "GET",
+            "/api/connections/e2e",
+            "192.0.2.9",
+            &[("cookie", &cookie)],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(one.status(), 200);
+    assert_eq!(json_of(&one)["id"], "e2e");
     local.shutdown().await;
 }

@@ -2,6 +2,7 @@
 //! `hqsync dev` on its `--listen` address and by the admin Lambda on the stack's HTTP API.
 
 pub mod connections;
+pub mod console;
 pub mod context;
 pub mod error;
 pub mod operations;
