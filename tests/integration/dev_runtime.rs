@@ -32,8 +32,7 @@ use serde_json::{Value, json};
 const PASSWORD: &str = "correct horse battery staple";
 /// A bound on waits for the poller (never a timing assertion).
 const BOUND: Duration = Duration::from_secs(30);
-/// A bound on an initial sync run beside the webhooks and the poller, whose live jobs go first
-/// (runs took 3 s to 24 s polling every second).
+/// A generous bound on an initial sync run beside the webhooks and the poller (runs take 3 s).
 const RUN_BOUND: Duration = Duration::from_secs(150);
 
 /// Both sandboxes and a runtime with no connection, serving the admin API on an ephemeral
@@ -656,8 +655,8 @@ async fn a_connected_connection_waits_until_its_initial_sync_is_started_through_
     record.status = ConnectionStatus::Connected;
     dev.runtime.ctx.store.put_connection(&record).await.unwrap();
     // Polls a second apart: the poller re-signals records changed within its overlap on every
-    // pass, on the live lane, which the worker drains first; at 50 ms those signals kept the
-    // run's bulk jobs waiting for up to two minutes.
+    // pass, on the live lane (before the worker gave the bulk lane its turn after a partial
+    // live batch, 50 ms passes kept the run's bulk jobs waiting for up to two minutes).
     dev.runtime.start_pipeline(PipelineOptions {
         idle_wait: Duration::from_millis(20),
         poll_interval: Some(Duration::from_secs(1)),
@@ -736,7 +735,7 @@ async fn connecting_through_get_connect_ends_on_our_page_and_the_initial_sync_re
     let mut dev = Dev::start_with(Seed::Demo).await;
     dev.runtime.start_pipeline(PipelineOptions {
         idle_wait: Duration::from_millis(20),
-        // A second apart, as in the test above: faster passes starve the run's bulk jobs.
+        // A second apart, as in the test above.
         poll_interval: Some(Duration::from_secs(1)),
         ..PipelineOptions::default()
     });

@@ -1,6 +1,6 @@
-//! The local pipeline's background loops: the worker (drains the live lane first, then the bulk
-//! lane, woken at once by the webhook server; jobs of any connection) and the poller (QBO CDC,
-//! HubSpot search, and the daily sweep, as on AWS) on a timer, over one or every connection.
+//! The local pipeline's background loops: the worker (live lane first, bulk whenever live has
+//! less than a batch; jobs of any connection; woken by the webhook server) and the poller (QBO
+//! CDC, HubSpot search, the daily sweep, as on AWS) on a timer, over one or every connection.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -183,31 +183,7 @@ async fn worker_loop(
             }
             continue;
         }
-        let mut received = 0;
-        // Live first: a backfill never delays a user's edit.
-        for lane in [Lane::Live, Lane::Bulk] {
-            match run_queue_once(&ctx, lane, options.batch_size).await {
-                Ok(run) => {
-                    received += run.received;
-                    stats
-                        .jobs_done
-                        .fetch_add(run.done as u64, Ordering::Relaxed);
-                    stats
-                        .jobs_retried
-                        .fetch_add(run.retried as u64, Ordering::Relaxed);
-                    stats
-                        .jobs_dropped
-                        .fetch_add(run.dropped as u64, Ordering::Relaxed);
-                    stats
-                        .jobs_dead_lettered
-                        .fetch_add(run.dead_lettered as u64, Ordering::Relaxed);
-                }
-                Err(error) => tracing::error!(%error, ?lane, "worker pass failed"),
-            }
-            if received > 0 {
-                break;
-            }
-        }
+        let received = worker_pass(&ctx, options.batch_size, &stats).await;
         if received == 0 {
             tokio::select! {
                 _ = wake.notified() => {}
@@ -216,6 +192,42 @@ async fn worker_loop(
             }
         }
     }
+}
+
+/// One pass of the worker over both lanes; returns how many jobs it received.
+///
+/// Live first: a full live batch goes again before any bulk job. A partial one means the live
+/// lane is drained for now, so the bulk lane gets its batch too: the poller re-signals recent
+/// changes on every pass, and a backfill must not wait for that to stop (as on AWS, where the
+/// lanes have their own consumers).
+async fn worker_pass(ctx: &SyncContext, batch_size: usize, stats: &PipelineStats) -> usize {
+    let mut received = 0;
+    for lane in [Lane::Live, Lane::Bulk] {
+        let mut full = false;
+        match run_queue_once(ctx, lane, batch_size).await {
+            Ok(run) => {
+                received += run.received;
+                full = run.received >= batch_size;
+                stats
+                    .jobs_done
+                    .fetch_add(run.done as u64, Ordering::Relaxed);
+                stats
+                    .jobs_retried
+                    .fetch_add(run.retried as u64, Ordering::Relaxed);
+                stats
+                    .jobs_dropped
+                    .fetch_add(run.dropped as u64, Ordering::Relaxed);
+                stats
+                    .jobs_dead_lettered
+                    .fetch_add(run.dead_lettered as u64, Ordering::Relaxed);
+            }
+            Err(error) => tracing::error!(%error, ?lane, "worker pass failed"),
+        }
+        if full {
+            break;
+        }
+    }
+    received
 }
 
 async fn poller_loop(
@@ -422,5 +434,73 @@ mod tests {
         assert_eq!(pipeline.stats().sweeps.load(Ordering::Relaxed), 2);
         assert_eq!(pipeline.stats().sweep_jobs.load(Ordering::Relaxed), 0);
         pipeline.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod lane_tests {
+    use super::*;
+    use crate::adapters::memory::{ManualClock, MemoryGateway, MemoryJobQueue, MemoryStore};
+    use crate::engine::jobs::FixedGateways;
+    use crate::engine::sync::GatewayPair;
+    use crate::model::{ObjectKind, Side};
+    use crate::ports::{Job, JobQueue, JobReason};
+
+    /// A context on memory adapters with no connection stored: every job is for an unknown
+    /// connection, so the worker drops it at once.
+    fn context() -> (SyncContext, Arc<MemoryJobQueue>) {
+        let clock = Arc::new(ManualClock::fixed());
+        let queue = Arc::new(MemoryJobQueue::new(clock.clone()));
+        let ctx = SyncContext {
+            store: Arc::new(MemoryStore::new()),
+            queue: queue.clone(),
+            clock: clock.clone(),
+            gateways: Arc::new(FixedGateways::new(GatewayPair::new(
+                Arc::new(MemoryGateway::hubspot(clock.clone())),
+                Arc::new(MemoryGateway::quickbooks(clock.clone())),
+            ))),
+        };
+        (ctx, queue)
+    }
+
+    async fn enqueue(ctx: &SyncContext, lane: Lane, n: usize) {
+        let jobs = (0..n)
+            .map(|i| {
+                Job::new(
+                    ConnectionId::new("gone").unwrap(),
+                    ObjectKind::Contact,
+                    Side::Hubspot,
+                    format!("{lane:?}-{i}"),
+                    JobReason::Poll,
+                    ctx.clock.now(),
+                )
+            })
+            .collect();
+        assert_eq!(ctx.queue.enqueue(lane, jobs, None).await.unwrap(), n);
+    }
+
+    #[tokio::test]
+    async fn a_partial_live_batch_leaves_the_bulk_lane_its_turn_in_the_same_pass() {
+        let (ctx, queue) = context();
+        enqueue(&ctx, Lane::Live, 3).await;
+        enqueue(&ctx, Lane::Bulk, 2).await;
+        let stats = PipelineStats::default();
+        assert_eq!(worker_pass(&ctx, 10, &stats).await, 5);
+        assert_eq!(queue.pending(Lane::Live).await.unwrap(), 0);
+        assert_eq!(queue.pending(Lane::Bulk).await.unwrap(), 0, "bulk ran too");
+        assert_eq!(stats.jobs_dropped.load(Ordering::Relaxed), 5);
+    }
+
+    #[tokio::test]
+    async fn a_full_live_batch_goes_again_before_any_bulk_job() {
+        let (ctx, queue) = context();
+        enqueue(&ctx, Lane::Live, 12).await;
+        enqueue(&ctx, Lane::Bulk, 2).await;
+        let stats = PipelineStats::default();
+        assert_eq!(worker_pass(&ctx, 10, &stats).await, 10);
+        assert_eq!(queue.pending(Lane::Live).await.unwrap(), 2);
+        assert_eq!(queue.pending(Lane::Bulk).await.unwrap(), 2, "bulk waits");
+        assert_eq!(worker_pass(&ctx, 10, &stats).await, 4);
+        assert_eq!(queue.pending(Lane::Bulk).await.unwrap(), 0);
     }
 }
