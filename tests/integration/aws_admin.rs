@@ -253,6 +253,21 @@ async fn aws_admin_refuses_every_route_without_a_session_and_writes_without_the_
             );
         }
     }
+    // The pages: starting a connection and a connection's page need the session too, and
+    // send the browser to the console's sign-in.
+    for path in ["/connect?environment=sandbox", "/connections/e2e"] {
+        for headers in [vec![], vec![("cookie", forged.as_str())]] {
+            let response =
+                handle(&function, request("GET", path, "192.0.2.1", &headers, None)).await;
+            assert_eq!(response.status(), 401, "GET {path} with {headers:?}");
+            let page = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+            assert!(page.contains("Sign in"), "{page}");
+            assert!(
+                page.contains("href=\"/\""),
+                "links to the console's sign-in: {page}"
+            );
+        }
+    }
     // Nothing was changed by any of the refused calls.
     let record = local
         .stack

@@ -93,6 +93,7 @@ pub async fn start(
 pub fn sign_in_first() -> Page {
     Page::new(StatusCode::UNAUTHORIZED, "Sign in first")
         .says("This page needs an admin session: sign in with the admin password (POST /api/session, or `hqsync connect`), then open /connect again.")
+        .link("/", "Sign in with the admin password")
 }
 
 /// Stores the authorization in progress and answers the vendor consent URL.
