@@ -293,6 +293,14 @@ async fn without_a_connection_the_admin_api_answers_only_after_sign_in() {
     assert_eq!(audit[0].action, "session.sign_in");
     assert!(audit[0].detail.contains("127.0.0.1"), "{}", audit[0].detail);
 
+    // The console's sign-in form is served at the root, beside the API.
+    let console = dev.http.get(format!("{}/", dev.base)).send().await.unwrap();
+    assert_eq!(console.status(), StatusCode::OK);
+    assert!(
+        console.text().await.unwrap().contains("<form"),
+        "a sign-in form"
+    );
+
     // The webhook endpoints are served on the same address.
     let webhook = dev
         .http

@@ -103,10 +103,11 @@ fn admin_lines(base: &str, generated: Option<&SecretString>) -> Vec<String> {
         format!(" --api {base}")
     };
     vec![
+        format!("console             {base}/  (sign in with the admin password)"),
         format!("admin API           {base}/api/  (sign in: POST {base}/api/session)"),
         password,
         format!("connect             {ADMIN_PASSWORD_ENV}=<password> hqsync connect{api}"),
-        format!("                    or, signed in, open {base}/connect in a browser"),
+        format!("                    or in a browser: sign in at {base}/, then {base}/connect"),
     ]
 }
 
