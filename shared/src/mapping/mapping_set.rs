@@ -143,10 +143,11 @@ impl MappingSet {
         let entity = kind.vendor_name(Side::Quickbooks);
         for (i, custom) in settings.custom_mappings.iter().enumerate() {
             let at = format!("{kind}.custom_mappings[{i}]");
-            let invalid = |reason: String| SettingsError::invalid(&at, reason);
+            let invalid =
+                |field: &str, reason: String| SettingsError::invalid(format!("{at}.{field}"), reason);
             let Some(field) = qbo_field(kind, &custom.qbo_field) else {
                 let known: Vec<&str> = qbo_fields(kind).iter().map(|f| f.path).collect();
-                return Err(invalid(format!(
+                return Err(invalid("qbo_field", format!(
                     "unknown QBO {entity} field path {:?}; writable paths are: {}",
                     custom.qbo_field,
                     known.join(", ")
@@ -154,13 +155,13 @@ impl MappingSet {
             };
             let transform = Transform::new(custom.transform, custom.values.clone());
             if !transform.fits_qbo(field.ty) {
-                return Err(invalid(format!(
+                return Err(invalid("transform", format!(
                     "transform {:?} cannot write QBO {entity}.{} (a {:?} field)",
                     custom.transform, field.path, field.ty
                 )));
             }
             let Some(direction) = custom.direction.intersect(settings.direction) else {
-                return Err(invalid(format!(
+                return Err(invalid("direction", format!(
                     "direction {:?} contradicts the {kind} direction {:?}",
                     custom.direction, settings.direction
                 )));
@@ -181,13 +182,13 @@ impl MappingSet {
                 .iter()
                 .find(|r| r.hubspot_property == custom.hubspot_property)
             {
-                return Err(invalid(format!(
+                return Err(invalid("hubspot_property", format!(
                     "HubSpot property {:?} is already mapped (to {})",
                     custom.hubspot_property, taken.qbo_field.path
                 )));
             }
             if let Some(taken) = rows.iter().find(|r| r.qbo_field.path == field.path) {
-                return Err(invalid(format!(
+                return Err(invalid("qbo_field", format!(
                     "QBO field {} is already mapped (to HubSpot property {:?})",
                     field.path, taken.hubspot_property
                 )));

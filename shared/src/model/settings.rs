@@ -283,15 +283,19 @@ impl PropertyCondition {
     fn validate(&self, at: &str) -> Result<(), SettingsError> {
         let invalid = |reason: &str| Err(SettingsError::invalid(at, reason));
         if self.property.trim().is_empty() {
-            return invalid("`property` must not be empty");
+            return Err(SettingsError::invalid(
+                format!("{at}.property"),
+                "must not be empty",
+            ));
         }
         match self.op {
-            FilterOp::Equals | FilterOp::NotEquals if self.value.is_none() => {
-                invalid("this `op` needs a `value`")
-            }
-            FilterOp::In | FilterOp::NotIn if self.values.is_empty() => {
-                invalid("this `op` needs a non-empty `values` list")
-            }
+            FilterOp::Equals | FilterOp::NotEquals if self.value.is_none() => Err(
+                SettingsError::invalid(format!("{at}.value"), "this `op` needs a `value`"),
+            ),
+            FilterOp::In | FilterOp::NotIn if self.values.is_empty() => Err(SettingsError::invalid(
+                format!("{at}.values"),
+                "this `op` needs a non-empty `values` list",
+            )),
             FilterOp::IsSet | FilterOp::IsNotSet
                 if self.value.is_some() || !self.values.is_empty() =>
             {
@@ -346,12 +350,17 @@ pub struct CustomMapping {
 
 impl CustomMapping {
     fn validate(&self, at: &str) -> Result<(), SettingsError> {
-        let invalid = |reason: String| Err(SettingsError::invalid(at, reason));
-        if self.hubspot_property.trim().is_empty() {
-            return invalid("`hubspot_property` must not be empty".into());
-        }
-        if self.qbo_field.trim().is_empty() {
-            return invalid("`qbo_field` must not be empty".into());
+        let invalid = |reason: String| Err(SettingsError::invalid(format!("{at}.values"), reason));
+        for (name, value) in [
+            ("hubspot_property", &self.hubspot_property),
+            ("qbo_field", &self.qbo_field),
+        ] {
+            if value.trim().is_empty() {
+                return Err(SettingsError::invalid(
+                    format!("{at}.{name}"),
+                    "must not be empty",
+                ));
+            }
         }
         match self.transform {
             TransformKind::Enumeration if self.values.is_empty() => invalid(
@@ -419,7 +428,8 @@ pub struct NewItemSettings {
     pub expense_account_id: Option<String>,
 }
 
-/// A settings document that cannot be used, with where and why.
+/// A settings document that cannot be used, with where and why. `Toml` and `Json` are
+/// documents that do not parse at all; `Invalid` names the field (`contact.custom_mappings[2].qbo_field`).
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("settings are not valid TOML for HQSync: {0}")]
@@ -437,19 +447,49 @@ impl SettingsError {
             reason: reason.into(),
         }
     }
+
+    /// The field the error is about, `None` for a document that does not parse.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { at, .. } => Some(at),
+            Self::Toml(_) | Self::Json(_) => None,
+        }
+    }
+
+    /// Why, without the field (the whole message for a document that does not parse).
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Invalid { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// A shape error (wrong type, unknown key or value) at the path serde was reading.
+    fn at_path(path: &serde_path_to_error::Path, reason: String) -> Self {
+        let at = path.to_string();
+        // The root path prints as "."; an unknown top-level key names itself in the reason.
+        let at = if at == "." { "settings".to_owned() } else { at };
+        Self::invalid(at, reason)
+    }
 }
 
 impl ConnectionSettings {
-    /// Parses and validates a TOML settings document (an empty one means all defaults).
+    /// Parses and validates a TOML settings document (an empty one means all defaults). A
+    /// document that parses but has the wrong shape is `Invalid` at the field serde was reading.
     pub fn from_toml_str(text: &str) -> Result<Self, SettingsError> {
-        let settings: Self = toml::from_str(text)?;
+        let table: toml::Table = toml::from_str(text)?;
+        let settings: Self = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| SettingsError::at_path(e.path(), e.inner().message().to_owned()))?;
         settings.validate()?;
         Ok(settings)
     }
 
-    /// Parses and validates the JSON form stored in the connection item.
+    /// Parses and validates the JSON form (the connection item, the admin API's body); wrong
+    /// shapes are `Invalid` at their field, as in [`ConnectionSettings::from_toml_str`].
     pub fn from_json_str(text: &str) -> Result<Self, SettingsError> {
-        let settings: Self = serde_json::from_str(text)?;
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        let settings: Self = serde_path_to_error::deserialize(value)
+            .map_err(|e| SettingsError::at_path(e.path(), e.inner().to_string()))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -470,6 +510,16 @@ impl ConnectionSettings {
             ObjectKind::Contact => Some(&mut self.contact),
             ObjectKind::Product => Some(&mut self.product),
             ObjectKind::Invoice | ObjectKind::Payment => None,
+        }
+    }
+
+    /// Sets whether `kind` syncs (for payments, their own switch: they still follow invoices).
+    pub fn set_state(&mut self, kind: ObjectKind, state: SyncState) {
+        match kind {
+            ObjectKind::Contact => self.contact.state = state,
+            ObjectKind::Product => self.product.state = state,
+            ObjectKind::Invoice => self.invoices.invoice_sync = state,
+            ObjectKind::Payment => self.invoices.payment_sync = state,
         }
     }
 
@@ -658,6 +708,63 @@ mod tests {
                 .to_string();
             assert!(err.contains(expected), "{text:?} gave {err:?}");
         }
+    }
+
+    #[test]
+    fn every_invalid_document_names_its_field_and_the_same_check_runs_on_json_and_toml() {
+        let cases = [
+            ("[contact]\ndirection = \"sideways\"", "contact.direction"),
+            ("[contatc]\nstate = \"enabled\"", "contatc"),
+            ("[product]\nstat = \"enabled\"", "product.stat"),
+            (
+                "[[contact.custom_mappings]]\nhubspot_property = \"tier\"\nqbo_field = \"Nope\"\ntransform = \"text\"",
+                "contact.custom_mappings[0].qbo_field",
+            ),
+            (
+                "[[contact.custom_mappings]]\nhubspot_property = \" \"\nqbo_field = \"Notes\"\ntransform = \"text\"",
+                "contact.custom_mappings[0].hubspot_property",
+            ),
+            (
+                "[[contact.custom_mappings]]\nhubspot_property = \"t\"\nqbo_field = \"Notes\"\ntransform = \"text\"\nvalues = { a = \"x\" }",
+                "contact.custom_mappings[0].values",
+            ),
+            (
+                "[[product.entry_filters.quickbooks]]\nproperty = \"Type\"\nop = \"equals\"",
+                "product.entry_filters.quickbooks[0].value",
+            ),
+            (
+                "[[contact.custom_mappings]]\nhubspot_property = \"t\"\nqbo_field = \"Notes\"\ntransform = 7",
+                "contact.custom_mappings[0].transform",
+            ),
+            ("[new_items]\nincome_account_id = \"Sales\"", "new_items.income_account_id"),
+        ];
+        for (text, field) in cases {
+            let err = ConnectionSettings::from_toml_str(text).unwrap_err();
+            assert_eq!(err.field(), Some(field), "{text:?} gave {err}");
+            let value: toml::Value = toml::from_str(text).unwrap();
+            let json = serde_json::to_string(&value).unwrap();
+            let err = ConnectionSettings::from_json_str(&json).unwrap_err();
+            assert_eq!(err.field(), Some(field), "{json} gave {err}");
+        }
+        for malformed in ["[contact", "direction = "] {
+            let err = ConnectionSettings::from_toml_str(malformed).unwrap_err();
+            assert!(matches!(err, SettingsError::Toml(_)), "{err}");
+            assert_eq!(err.field(), None);
+        }
+        let err = ConnectionSettings::from_json_str("{\"contact\": ").unwrap_err();
+        assert!(matches!(err, SettingsError::Json(_)), "{err}");
+    }
+
+    #[test]
+    fn set_state_changes_the_state_each_kind_answers() {
+        let mut settings = ConnectionSettings::default();
+        for kind in ObjectKind::ALL {
+            settings.set_state(kind, SyncState::Deleted);
+            assert_eq!(settings.state(kind), SyncState::Deleted, "{kind}");
+        }
+        settings.set_state(ObjectKind::Invoice, SyncState::Enabled);
+        assert_eq!(settings.state(ObjectKind::Payment), SyncState::Deleted);
+        assert_eq!(settings.invoices.invoice_sync, SyncState::Enabled);
     }
 
     #[test]
