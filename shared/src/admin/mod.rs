@@ -1,13 +1,16 @@
 //! The admin API (JSON under `/api/`, plus the connect pages): one axum router served by
 //! `hqsync dev` on its `--listen` address and by the admin Lambda on the stack's HTTP API.
 
+pub mod audit;
 pub mod connections;
 pub mod console;
 pub mod context;
 pub mod error;
+pub mod objects;
 pub mod operations;
 pub mod router;
 pub mod session;
+pub mod settings;
 pub mod sign_in;
 
 pub use context::AdminContext;

@@ -24,6 +24,15 @@ pub fn router(ctx: AdminContext) -> Router {
         )
         .merge(super::operations::routes())
         .merge(crate::connect::api_routes())
+        .route(
+            "/connections/{id}/settings",
+            get(super::settings::get).put(super::settings::put),
+        )
+        .route(
+            "/connections/{id}/objects/{kind}/{action}",
+            post(super::objects::change),
+        )
+        .merge(super::audit::routes())
         .fallback(api_not_found)
         .route_layer(middleware::from_fn_with_state(ctx.clone(), require_session));
     Router::new()
@@ -34,8 +43,8 @@ pub fn router(ctx: AdminContext) -> Router {
         .with_state(ctx)
 }
 
-/// One admin route: its method and path (`{id}`, `{kind}`, `{side}`, `{record_id}` stand for
-/// path segments).
+/// One admin route: its method and path (`{id}`, `{kind}`, `{side}`, `{record_id}`, `{action}`
+/// stand for path segments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdminRoute {
     pub method: &'static str,
@@ -69,6 +78,10 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
     ),
     route("GET", "/api/dead-letters"),
     route("POST", "/api/dead-letters/redrive"),
+    route("GET", "/api/connections/{id}/settings"),
+    route("PUT", "/api/connections/{id}/settings"),
+    route("POST", "/api/connections/{id}/objects/{kind}/{action}"),
+    route("GET", "/api/audit"),
 ];
 
 /// Refuses a request without a session (401) or, for writes, without its CSRF token (403).

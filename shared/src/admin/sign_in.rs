@@ -11,7 +11,6 @@ use serde_json::json;
 
 use super::context::AdminContext;
 use super::error::ApiError;
-use crate::ports::AuditEntry;
 
 /// The window failed sign-ins are counted in.
 pub const LOGIN_WINDOW: Duration = Duration::minutes(15);
@@ -70,15 +69,13 @@ pub async fn sign_in(
     }
     store.clear_failed_logins(&client).await?;
     let (session, cookie) = ctx.auth.issue(now);
-    store
-        .append_audit(&AuditEntry {
-            at: now,
-            actor: "admin".into(),
-            action: "session.sign_in".into(),
-            connection: None,
-            detail: format!("signed in from {}", client.trim_start_matches("client:")),
-        })
-        .await?;
+    super::audit::append(
+        &ctx,
+        "session.sign_in",
+        None,
+        format!("signed in from {}", client.trim_start_matches("client:")),
+    )
+    .await?;
     let mut headers = HeaderMap::new();
     if let Ok(value) = ctx.auth.set_cookie(Some(&cookie)).parse() {
         headers.insert(header::SET_COOKIE, value);

@@ -1,9 +1,12 @@
 //! What every operations route starts from: the connection of the path (404 when unknown),
-//! path names parsed with an error naming the field, and one audit entry per change.
+//! path names parsed with an error naming the field, and the audit append they call.
 
 use crate::admin::{AdminContext, ApiError};
 use crate::model::{ConnectionId, ObjectKind, Side};
-use crate::ports::{AuditEntry, ConnectionRecord};
+use crate::ports::ConnectionRecord;
+
+/// One audit entry per change, through the admin API's one copy of the policy.
+pub use crate::admin::audit::append as audit;
 
 /// The stored connection `raw`, or 404.
 pub async fn connection_of(ctx: &AdminContext, raw: &str) -> Result<ConnectionRecord, ApiError> {
@@ -24,23 +27,4 @@ pub fn kind_of(raw: &str) -> Result<ObjectKind, ApiError> {
 pub fn side_of(raw: &str) -> Result<Side, ApiError> {
     raw.parse()
         .map_err(|e: crate::model::UnknownName| ApiError::invalid_field("side", e.to_string()))
-}
-
-/// Appends one audit entry by the signed-in admin.
-pub async fn audit(
-    ctx: &AdminContext,
-    action: &str,
-    connection: Option<&ConnectionId>,
-    detail: String,
-) -> Result<(), ApiError> {
-    ctx.admin_store
-        .append_audit(&AuditEntry {
-            at: ctx.sync.clock.now(),
-            actor: "admin".into(),
-            action: action.into(),
-            connection: connection.cloned(),
-            detail,
-        })
-        .await?;
-    Ok(())
 }
