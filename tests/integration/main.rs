@@ -4,6 +4,7 @@
 mod admin_api;
 mod admin_fields;
 mod admin_initial_sync;
+mod admin_settings;
 mod app_scopes;
 mod aws_admin;
 mod aws_dynamodb;

@@ -68,7 +68,10 @@ pub async fn forget_now(
         }
     }
     store.forget_kind(connection, kind).await?;
-    let (hubspot, qbo) = (kind.vendor_name(Side::Hubspot), kind.vendor_name(Side::Quickbooks));
+    let (hubspot, qbo) = (
+        kind.vendor_name(Side::Hubspot),
+        kind.vendor_name(Side::Quickbooks),
+    );
     Ok((
         Forgotten {
             links,

@@ -143,28 +143,38 @@ impl MappingSet {
         let entity = kind.vendor_name(Side::Quickbooks);
         for (i, custom) in settings.custom_mappings.iter().enumerate() {
             let at = format!("{kind}.custom_mappings[{i}]");
-            let invalid =
-                |field: &str, reason: String| SettingsError::invalid(format!("{at}.{field}"), reason);
+            let invalid = |field: &str, reason: String| {
+                SettingsError::invalid(format!("{at}.{field}"), reason)
+            };
             let Some(field) = qbo_field(kind, &custom.qbo_field) else {
                 let known: Vec<&str> = qbo_fields(kind).iter().map(|f| f.path).collect();
-                return Err(invalid("qbo_field", format!(
-                    "unknown QBO {entity} field path {:?}; writable paths are: {}",
-                    custom.qbo_field,
-                    known.join(", ")
-                )));
+                return Err(invalid(
+                    "qbo_field",
+                    format!(
+                        "unknown QBO {entity} field path {:?}; writable paths are: {}",
+                        custom.qbo_field,
+                        known.join(", ")
+                    ),
+                ));
             };
             let transform = Transform::new(custom.transform, custom.values.clone());
             if !transform.fits_qbo(field.ty) {
-                return Err(invalid("transform", format!(
-                    "transform {:?} cannot write QBO {entity}.{} (a {:?} field)",
-                    custom.transform, field.path, field.ty
-                )));
+                return Err(invalid(
+                    "transform",
+                    format!(
+                        "transform {:?} cannot write QBO {entity}.{} (a {:?} field)",
+                        custom.transform, field.path, field.ty
+                    ),
+                ));
             }
             let Some(direction) = custom.direction.intersect(settings.direction) else {
-                return Err(invalid("direction", format!(
-                    "direction {:?} contradicts the {kind} direction {:?}",
-                    custom.direction, settings.direction
-                )));
+                return Err(invalid(
+                    "direction",
+                    format!(
+                        "direction {:?} contradicts the {kind} direction {:?}",
+                        custom.direction, settings.direction
+                    ),
+                ));
             };
             // A custom row naming exactly a default row's pair overrides its transform and
             // direction (e.g. make `phone` one-way); it stays a match key if it was one.
@@ -182,16 +192,22 @@ impl MappingSet {
                 .iter()
                 .find(|r| r.hubspot_property == custom.hubspot_property)
             {
-                return Err(invalid("hubspot_property", format!(
-                    "HubSpot property {:?} is already mapped (to {})",
-                    custom.hubspot_property, taken.qbo_field.path
-                )));
+                return Err(invalid(
+                    "hubspot_property",
+                    format!(
+                        "HubSpot property {:?} is already mapped (to {})",
+                        custom.hubspot_property, taken.qbo_field.path
+                    ),
+                ));
             }
             if let Some(taken) = rows.iter().find(|r| r.qbo_field.path == field.path) {
-                return Err(invalid("qbo_field", format!(
-                    "QBO field {} is already mapped (to HubSpot property {:?})",
-                    field.path, taken.hubspot_property
-                )));
+                return Err(invalid(
+                    "qbo_field",
+                    format!(
+                        "QBO field {} is already mapped (to HubSpot property {:?})",
+                        field.path, taken.hubspot_property
+                    ),
+                ));
             }
             rows.push(FieldMapping {
                 field: custom.hubspot_property.clone(),

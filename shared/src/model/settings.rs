@@ -292,10 +292,12 @@ impl PropertyCondition {
             FilterOp::Equals | FilterOp::NotEquals if self.value.is_none() => Err(
                 SettingsError::invalid(format!("{at}.value"), "this `op` needs a `value`"),
             ),
-            FilterOp::In | FilterOp::NotIn if self.values.is_empty() => Err(SettingsError::invalid(
-                format!("{at}.values"),
-                "this `op` needs a non-empty `values` list",
-            )),
+            FilterOp::In | FilterOp::NotIn if self.values.is_empty() => {
+                Err(SettingsError::invalid(
+                    format!("{at}.values"),
+                    "this `op` needs a non-empty `values` list",
+                ))
+            }
             FilterOp::IsSet | FilterOp::IsNotSet
                 if self.value.is_some() || !self.values.is_empty() =>
             {
@@ -736,7 +738,10 @@ mod tests {
                 "[[contact.custom_mappings]]\nhubspot_property = \"t\"\nqbo_field = \"Notes\"\ntransform = 7",
                 "contact.custom_mappings[0].transform",
             ),
-            ("[new_items]\nincome_account_id = \"Sales\"", "new_items.income_account_id"),
+            (
+                "[new_items]\nincome_account_id = \"Sales\"",
+                "new_items.income_account_id",
+            ),
         ];
         for (text, field) in cases {
             let err = ConnectionSettings::from_toml_str(text).unwrap_err();
