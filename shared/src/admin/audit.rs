@@ -17,25 +17,26 @@ pub const ADMIN_ACTOR: &str = "admin";
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
-/// Appends one entry by the signed-in admin. `action` is a stable dotted name
-/// (`settings.update`, `object.delete`, `record.resync`, `dead_letters.redrive`, ...);
-/// `detail` holds ids and counts only, never a token, password or secret.
+/// Appends one entry by the signed-in admin, after the change it describes has happened: a
+/// failure to write it is logged, not answered (the change stands). `action` is a stable
+/// dotted name (`settings.update`, `object.delete`, `record.resync`, `dead_letters.redrive`,
+/// ...); `detail` holds ids and counts only, never a token, password or secret.
 pub async fn append(
     ctx: &AdminContext,
-    action: &'static str,
+    action: &str,
     connection: Option<&ConnectionId>,
     detail: impl Into<String>,
-) -> Result<(), ApiError> {
-    ctx.admin_store
-        .append_audit(&AuditEntry {
-            at: ctx.sync.clock.now(),
-            actor: ADMIN_ACTOR.into(),
-            action: action.into(),
-            connection: connection.cloned(),
-            detail: detail.into(),
-        })
-        .await?;
-    Ok(())
+) {
+    let entry = AuditEntry {
+        at: ctx.sync.clock.now(),
+        actor: ADMIN_ACTOR.into(),
+        action: action.into(),
+        connection: connection.cloned(),
+        detail: detail.into(),
+    };
+    if let Err(error) = ctx.admin_store.append_audit(&entry).await {
+        tracing::error!(%error, action, "could not append to the admin audit log");
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -158,7 +158,7 @@ pub async fn change(
         SyncState::Disabled => "object.disable",
         SyncState::Deleted => "object.delete",
     };
-    audit::append(&ctx, action, Some(&connection_id), detail).await?;
+    audit::append(&ctx, action, Some(&connection_id), detail).await;
     Ok(Json(answer))
 }
 

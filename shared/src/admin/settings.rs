@@ -49,7 +49,7 @@ pub async fn put(
     if !forgotten.is_empty() {
         detail.push_str(&format!("; forgot {}", forgotten.join(", ")));
     }
-    audit::append(&ctx, "settings.update", Some(&connection_id), detail).await?;
+    audit::append(&ctx, "settings.update", Some(&connection_id), detail).await;
     Ok(Json(record.connection.settings))
 }
 

@@ -13,26 +13,17 @@ use super::vendors::{VendorAuth, VendorFailure};
 use crate::admin::connections::load_connection;
 use crate::admin::{AdminContext, ApiError, Session};
 use crate::model::{ConnectionId, ObjectKind, Side};
-use crate::ports::{AuditEntry, ConnectionRecord, ConnectionStatus, StoreError};
+use crate::ports::{ConnectionRecord, ConnectionStatus, StoreError};
 
-/// Appends an admin audit entry; a failure to write it is logged, not returned (the change it
-/// describes has happened).
+/// Appends an admin audit entry through the admin API's one copy of the policy (a failure to
+/// write it is logged, not returned: the change it describes has happened).
 pub async fn audit(
     ctx: &AdminContext,
     action: &str,
     connection: Option<&ConnectionId>,
     detail: String,
 ) {
-    let entry = AuditEntry {
-        at: ctx.sync.clock.now(),
-        actor: "admin".into(),
-        action: action.into(),
-        connection: connection.cloned(),
-        detail,
-    };
-    if let Err(error) = ctx.admin_store.append_audit(&entry).await {
-        tracing::error!(%error, action, "could not append to the admin audit log");
-    }
+    crate::admin::audit::append(ctx, action, connection, detail).await;
 }
 
 /// Whether the connection has synced before (a cursor of any kind on either side): a

@@ -88,6 +88,6 @@ pub async fn redrive(
                 .unwrap_or_default()
         ),
     )
-    .await?;
+    .await;
     Ok(Json(json!({"redriven": redriven})))
 }

@@ -30,7 +30,7 @@ pub async fn start(
                     kinds.join(", ")
                 ),
             )
-            .await?;
+            .await;
             Ok((StatusCode::ACCEPTED, Json(progress)).into_response())
         }
         Err(StartError::AlreadyRunning(progress)) => Ok(conflict(&progress)),

@@ -232,7 +232,7 @@ pub async fn resync(
         Some(connection_id),
         format!("queued a resync of {kind} {record_id} on {side}"),
     )
-    .await?;
+    .await;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"queued": queued, "job": job})),
