@@ -11,11 +11,12 @@ use serde::Deserialize;
 
 use super::binding::Caller;
 use super::failure::ConnectFailure;
-use super::lifecycle::{self, audit};
+use super::lifecycle;
 use super::start::{callback_url, sign_in_first};
 use super::state::{self, Flow, TakeError};
 use super::vendors::VendorAuth;
 use crate::admin::AdminContext;
+use crate::admin::audit;
 use crate::model::{Connection, ConnectionId, ConnectionSettings, Side};
 use crate::ports::{ConnectionRecord, ConnectionStatus};
 
@@ -248,7 +249,7 @@ async fn create(
         status: ConnectionStatus::Connected,
     };
     ctx.sync.store.put_connection(&record).await?;
-    audit(
+    audit::append(
         ctx,
         "connection.create",
         Some(id),
@@ -284,7 +285,7 @@ async fn reconnected(
     side: Side,
 ) -> Result<Response, ConnectFailure> {
     let record = lifecycle::after_reconnect(ctx, record).await?;
-    audit(
+    audit::append(
         ctx,
         "connection.reconnect",
         Some(record.id()),

@@ -15,17 +15,6 @@ use crate::admin::{AdminContext, ApiError, Session};
 use crate::model::{ConnectionId, ObjectKind, Side};
 use crate::ports::{ConnectionRecord, ConnectionStatus, StoreError};
 
-/// Appends an admin audit entry through the admin API's one copy of the policy (a failure to
-/// write it is logged, not returned: the change it describes has happened).
-pub async fn audit(
-    ctx: &AdminContext,
-    action: &str,
-    connection: Option<&ConnectionId>,
-    detail: String,
-) {
-    crate::admin::audit::append(ctx, action, connection, detail).await;
-}
-
 /// Whether the connection has synced before (a cursor of any kind on either side): a
 /// reconnect then resumes syncing from those cursors rather than waiting for an initial sync.
 async fn has_synced(ctx: &AdminContext, id: &ConnectionId) -> Result<bool, StoreError> {
@@ -137,7 +126,7 @@ pub async fn disconnect(
     ctx.vault.delete_tokens(record.id()).await?;
     record.status = ConnectionStatus::Disconnected;
     ctx.sync.store.put_connection(&record).await?;
-    audit(
+    crate::admin::audit::append(
         &ctx,
         "connection.disconnect",
         Some(record.id()),
@@ -178,7 +167,7 @@ pub async fn delete(
         ctx.sync.store.forget_kind(record.id(), kind).await?;
     }
     ctx.sync.store.delete_connection(record.id()).await?;
-    audit(
+    crate::admin::audit::append(
         &ctx,
         "connection.delete",
         Some(record.id()),

@@ -1,12 +1,9 @@
 //! What every operations route starts from: the connection of the path (404 when unknown),
-//! path names parsed with an error naming the field, and the audit append they call.
+//! and path names parsed with an error naming the field.
 
 use crate::admin::{AdminContext, ApiError};
 use crate::model::{ConnectionId, ObjectKind, Side};
 use crate::ports::ConnectionRecord;
-
-/// One audit entry per change, through the admin API's one copy of the policy.
-pub use crate::admin::audit::append as audit;
 
 /// The stored connection `raw`, or 404.
 pub async fn connection_of(ctx: &AdminContext, raw: &str) -> Result<ConnectionRecord, ApiError> {

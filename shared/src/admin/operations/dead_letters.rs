@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::connection::audit;
+use crate::admin::audit;
 use crate::admin::{AdminContext, ApiError};
 use crate::ports::{DeadLetter, Lane};
 
@@ -75,7 +75,7 @@ pub async fn redrive(
             .await?;
         redriven += moved.len();
     }
-    audit(
+    audit::append(
         &ctx,
         "dead_letters.redrive",
         None,

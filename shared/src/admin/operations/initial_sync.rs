@@ -6,7 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::connection::{audit, connection_of};
+use super::connection::connection_of;
+use crate::admin::audit;
 use crate::admin::{AdminContext, ApiError};
 use crate::engine::jobs::backfill::{
     RunProgress, StartError, initial_sync_progress, start_initial_sync,
@@ -20,7 +21,7 @@ pub async fn start(
     match start_initial_sync(&ctx.sync, connection.id()).await {
         Ok(progress) => {
             let kinds: Vec<String> = progress.kinds.iter().map(|k| k.kind.to_string()).collect();
-            audit(
+            audit::append(
                 &ctx,
                 "initial_sync.start",
                 Some(connection.id()),

@@ -12,7 +12,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::connection::{audit, connection_of, kind_of, side_of};
+use super::connection::{connection_of, kind_of, side_of};
+use crate::admin::audit;
 use crate::admin::{AdminContext, ApiError};
 use crate::engine::status_report::{StatusReport, status_report};
 use crate::model::{CanonicalValue, ConnectionId, Link, ObjectKind, Side};
@@ -226,7 +227,7 @@ pub async fn resync(
         .queue
         .enqueue(Lane::Live, vec![job.clone()], None)
         .await?;
-    audit(
+    audit::append(
         &ctx,
         "record.resync",
         Some(connection_id),
