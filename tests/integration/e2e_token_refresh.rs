@@ -438,3 +438,113 @@ async fn a_dead_refresh_token_makes_the_connection_reconnect_required_until_a_ne
     accounts.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// QBO revokes every access token it issued, long before their stored expiry.
+async fn expire_qbo_access_tokens(accounts: &Accounts) {
+    let answer = accounts
+        .http
+        .post(format!(
+            "{}/_sandbox/oauth/expire",
+            accounts.quickbooks.base_url()
+        ))
+        .send()
+        .await
+        .expect("expire");
+    assert!(answer.status().is_success(), "{}", answer.status());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_token_refused_before_its_expiry_is_refreshed_once_and_syncing_goes_on() {
+    let accounts = Accounts::start().await;
+    let dir = state_dir();
+    let stack = accounts
+        .run(
+            &dir,
+            accounts.refreshing_endpoints(&accounts.qbo_consent().await),
+        )
+        .await;
+    stack
+        .initial_sync(&InitialSyncOptions::default(), &|_| {})
+        .await
+        .expect("initial sync");
+    let before = tokens(&stack, Side::Quickbooks).await;
+    assert!(
+        before.access_expires_at > accounts.clock.now() + chrono::Duration::minutes(30),
+        "the stored expiry is far away, so only the 401 can ask for a refresh"
+    );
+
+    expire_qbo_access_tokens(&accounts).await;
+    let lise = accounts
+        .create(
+            Side::Quickbooks,
+            values(&[
+                ("DisplayName", "Lise Meitner"),
+                ("GivenName", "Lise"),
+                ("FamilyName", "Meitner"),
+                ("PrimaryEmailAddr.Address", "lise@refresh.example"),
+            ]),
+        )
+        .await;
+    let contact = eventually(
+        "the customer reaches HubSpot through the refreshed token",
+        || async { partner(&stack, Side::Quickbooks, &lise.id).await },
+    )
+    .await;
+    assert!(accounts.read(Side::Hubspot, &contact).await.is_some());
+    let after = tokens(&stack, Side::Quickbooks).await;
+    assert_ne!(
+        after.access_token.expose_secret(),
+        before.access_token.expose_secret(),
+        "the refused token was replaced"
+    );
+    assert_ne!(
+        after.refresh_token.expose_secret(),
+        before.refresh_token.expose_secret(),
+        "the rotated refresh token was stored"
+    );
+    assert_eq!(status(&stack).await, ConnectionStatus::Active);
+    stack.shutdown().await;
+    accounts.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_access_token_whose_refresh_fails_makes_the_connection_reconnect_required() {
+    let accounts = Accounts::start().await;
+    let dir = state_dir();
+    let stack = accounts
+        .run(
+            &dir,
+            accounts.refreshing_endpoints(&accounts.qbo_consent().await),
+        )
+        .await;
+    stack
+        .initial_sync(&InitialSyncOptions::default(), &|_| {})
+        .await
+        .expect("initial sync");
+    // The refresh token is rotated away elsewhere and the access token revoked: the 401's one
+    // refresh is refused (invalid_grant).
+    let held = tokens(&stack, Side::Quickbooks).await.refresh_token;
+    accounts
+        .qbo_refresh_elsewhere(&held)
+        .await
+        .expect("the other refresh");
+    expire_qbo_access_tokens(&accounts).await;
+    accounts
+        .create(
+            Side::Quickbooks,
+            values(&[
+                ("DisplayName", "Rosalind Franklin"),
+                ("PrimaryEmailAddr.Address", "rosalind@refresh.example"),
+            ]),
+        )
+        .await;
+    eventually(
+        "the refused token turns the connection reconnect-required",
+        || async { (status(&stack).await == ConnectionStatus::ReconnectRequired).then_some(()) },
+    )
+    .await;
+    stack.shutdown().await;
+    accounts.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

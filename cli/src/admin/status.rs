@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use hqsync::adapters::sqlite::{SqliteDb, SqliteStore};
 use hqsync::engine::status_report::status_report;
-use hqsync::ports::Connections;
+use hqsync::ports::{ConnectionStatus, Connections};
 use serde_json::Value;
 
 use super::{ApiArgs, ConnectionArg, ConnectionSummary, path_segment};
@@ -16,6 +16,11 @@ use crate::render::status::{attention_table, counts_table};
 
 /// The state directory `hqsync sync` uses, read when neither --state nor --api is given.
 pub const DEFAULT_STATE: &str = ".hqsync";
+
+/// What a reconnect-required connection's status says (docs/architecture.md §7).
+pub const RECONNECT_REQUIRED: &str = "Reconnect required: a vendor refused this connection's \
+     tokens and refreshing them failed (the refresh token was rejected). Nothing syncs until it \
+     is reconnected: `hqsync connect`, or a new refresh token in the config file for `hqsync sync`.";
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -89,6 +94,9 @@ async fn from_state(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
             "connection {} — HubSpot portal {} ⇄ QBO realm {} ({}, {:?})",
             c.id, c.hubspot_portal_id, c.qbo_realm_id, connection.environment, connection.status
         )?;
+        if connection.status == ConnectionStatus::ReconnectRequired {
+            writeln!(out, "{RECONNECT_REQUIRED}")?;
+        }
         let report = status_report(&store, &c.id).await?;
         writeln!(out, "{}", counts_table(&report))?;
         match attention_table(&report) {

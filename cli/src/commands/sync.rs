@@ -114,7 +114,16 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             "`hqsync status --state {}` shows the outcomes",
             config.state_dir.display()
         );
-        return reconnect_check(&stack).await;
+        reconnect_check(&stack).await?;
+        // A kind that could not be polled (a refused token, an unreachable vendor) synced
+        // nothing this run: say so in the exit code too.
+        if !poll.failures.is_empty() {
+            anyhow::bail!(
+                "{} kind(s) could not be polled (see above); their changes wait for a later run",
+                poll.failures.len()
+            );
+        }
+        return Ok(());
     }
 
     stack.start_pipeline(PipelineOptions {

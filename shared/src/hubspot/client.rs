@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::http::{ClassifyRetry, RetryClass, RetryPolicy, with_retry};
+use crate::http::{ClassifyRetry, RetryClass, RetryPolicy, TokenRenewal, with_retry};
 
 use super::error::{HubspotError, RateLimitPolicy, Result};
 use super::limits::{self, HubspotBudgets};
@@ -31,6 +31,8 @@ struct Inner {
     token: RwLock<SecretString>,
     budgets: HubspotBudgets,
     policy: RetryPolicy,
+    /// Asked once for another token when HubSpot answers 401 (docs/hubspot.md §1.3).
+    renewal: Option<Arc<dyn TokenRenewal>>,
 }
 
 impl std::fmt::Debug for HubspotClient {
@@ -49,6 +51,7 @@ pub struct HubspotClientBuilder {
     timeout: Duration,
     budgets: Option<HubspotBudgets>,
     policy: RetryPolicy,
+    renewal: Option<Arc<dyn TokenRenewal>>,
 }
 
 impl HubspotClientBuilder {
@@ -74,6 +77,13 @@ impl HubspotClientBuilder {
         self
     }
 
+    /// On a 401 (an access token revoked or expired before its stored expiry), asks `renewal`
+    /// for another token once and repeats the call once with it.
+    pub fn token_renewal(mut self, renewal: Arc<dyn TokenRenewal>) -> Self {
+        self.renewal = Some(renewal);
+        self
+    }
+
     pub fn build(self) -> Result<HubspotClient> {
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
@@ -89,6 +99,7 @@ impl HubspotClientBuilder {
                 token: RwLock::new(self.token),
                 budgets: self.budgets.unwrap_or_default(),
                 policy: self.policy,
+                renewal: self.renewal,
             }),
         })
     }
@@ -188,6 +199,7 @@ impl HubspotClient {
             timeout: DEFAULT_TIMEOUT,
             budgets: None,
             policy: limits::RETRY_POLICY,
+            renewal: None,
         }
     }
 
@@ -224,6 +236,22 @@ impl HubspotClient {
     }
 
     async fn send_raw(&self, call: &Call) -> Result<Vec<u8>> {
+        let used = self.inner.token.read().expect("token lock").clone();
+        let first = self.send_under_policy(call).await;
+        // A 401 before the stored expiry (revoked, or expired early): one renewal, one repeat.
+        let (Err(HubspotError::Unauthorized { .. }), Some(renewal), true) =
+            (&first, &self.inner.renewal, call.auth)
+        else {
+            return first;
+        };
+        let Some(token) = renewal.renew(&used).await else {
+            return first;
+        };
+        self.set_access_token(token);
+        self.send_under_policy(call).await
+    }
+
+    async fn send_under_policy(&self, call: &Call) -> Result<Vec<u8>> {
         let budget = match call.lane {
             Lane::General => &self.inner.budgets.general,
             Lane::Search => &self.inner.budgets.search,

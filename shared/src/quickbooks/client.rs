@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::http::{RetryPolicy, with_retry};
+use crate::http::{RetryPolicy, TokenRenewal, with_retry};
 
 use super::cdc::Deleted;
 use super::entities::{CompanyInfo, Entity, Invoice, NameListEntity, Payment, Preferences};
@@ -98,6 +98,8 @@ pub struct QboClient {
     budgets: CompanyBudgets,
     retry: RetryPolicy,
     requests_sent: Arc<AtomicU64>,
+    /// Asked once for another token when QBO answers 401 (docs/quickbooks.md §2.5).
+    renewal: Option<Arc<dyn TokenRenewal>>,
 }
 
 impl std::fmt::Debug for QboClient {
@@ -136,6 +138,7 @@ impl QboClient {
             budgets: CompanyBudgets::real(),
             retry: RETRY_POLICY,
             requests_sent: Arc::new(AtomicU64::new(0)),
+            renewal: None,
         })
     }
 
@@ -147,6 +150,13 @@ impl QboClient {
 
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// On a 401 (an access token revoked or expired before its stored expiry), asks `renewal`
+    /// for another token once and repeats the call once with it.
+    pub fn with_token_renewal(mut self, renewal: Arc<dyn TokenRenewal>) -> Self {
+        self.renewal = Some(renewal);
         self
     }
 
@@ -198,6 +208,21 @@ impl QboClient {
         budgets.push(&self.budgets.requests);
         let url = &url;
         let body = &body;
+        let used = self.access_token.read().expect("token lock").clone();
+        let first = with_retry(&self.retry, &budgets, |_attempt| {
+            let method = method.clone();
+            async move { self.attempt(method, url, body).await }
+        })
+        .await;
+        // A 401 before the stored expiry (revoked, or expired early): one renewal, one repeat
+        // (docs/quickbooks.md §2.5).
+        let (Err(QboError::Authentication(_)), Some(renewal)) = (&first, &self.renewal) else {
+            return first;
+        };
+        let Some(token) = renewal.renew(&used).await else {
+            return first;
+        };
+        self.set_access_token(token);
         with_retry(&self.retry, &budgets, |_attempt| {
             let method = method.clone();
             async move { self.attempt(method, url, body).await }

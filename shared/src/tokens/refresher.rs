@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::model::{ConnectionId, Side};
 use crate::observability::Metrics;
@@ -62,6 +62,15 @@ pub enum RefreshError {
         connection: ConnectionId,
         side: Side,
     },
+    /// The vendor refused an access token that has no refresh token to renew it with (a
+    /// static token from the config file): a new token is needed.
+    #[error(
+        "connection {connection} has a refused {side} access token and no refresh token to renew it"
+    )]
+    NotRenewable {
+        connection: ConnectionId,
+        side: Side,
+    },
     /// Another container is refreshing and did not finish in time: retry the job later.
     #[error("another worker is refreshing the {side} tokens of {connection}")]
     Busy {
@@ -74,6 +83,13 @@ pub enum RefreshError {
     Vault(#[from] VaultError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn missing(connection: &ConnectionId, side: Side) -> RefreshError {
+    RefreshError::Missing {
+        connection: connection.clone(),
+        side,
+    }
 }
 
 /// Hands out unexpired tokens, refreshing them at most once across all containers.
@@ -123,22 +139,62 @@ impl TokenRefresher {
         connection: &ConnectionId,
         side: Side,
     ) -> Result<SideTokens, RefreshError> {
-        let missing = || RefreshError::Missing {
-            connection: connection.clone(),
-            side,
-        };
         let current = self
             .vault
             .tokens(connection, side)
             .await?
-            .ok_or_else(missing)?;
+            .ok_or_else(|| missing(connection, side))?;
         if self.is_fresh(&current) {
             return Ok(current);
         }
+        self.refresh_unless(connection, side, &|tokens| self.is_fresh(tokens))
+            .await
+    }
+
+    /// Tokens to use instead of the access token `rejected`, which the vendor refused (401)
+    /// before its stored expiry (revoked, or expired early): the stored ones if another caller
+    /// already replaced it, else refreshed now under the same lease as [`Self::tokens`]. A
+    /// refresh token the vendor rejects marks the connection reconnect-required
+    /// (docs/architecture.md §7). Tokens without a refresh token (static ones) cannot be
+    /// renewed: [`RefreshError::NotRenewable`].
+    pub async fn renew_rejected(
+        &self,
+        connection: &ConnectionId,
+        side: Side,
+        rejected: &SecretString,
+    ) -> Result<SideTokens, RefreshError> {
+        let replaced =
+            |tokens: &SideTokens| tokens.access_token.expose_secret() != rejected.expose_secret();
+        let current = self
+            .vault
+            .tokens(connection, side)
+            .await?
+            .ok_or_else(|| missing(connection, side))?;
+        if replaced(&current) {
+            return Ok(current);
+        }
+        if current.refresh_token.expose_secret().is_empty() {
+            return Err(RefreshError::NotRenewable {
+                connection: connection.clone(),
+                side,
+            });
+        }
+        tracing::warn!(connection = %connection, %side, "the vendor refused an unexpired access token; refreshing once");
+        self.refresh_unless(connection, side, &replaced).await
+    }
+
+    /// Refreshes the tokens of `side` once across containers, unless (re-read under the
+    /// process lock, while waiting for another holder, and under the lease) they are `usable`.
+    async fn refresh_unless(
+        &self,
+        connection: &ConnectionId,
+        side: Side,
+        usable: &(dyn Fn(&SideTokens) -> bool + Send + Sync),
+    ) -> Result<SideTokens, RefreshError> {
         // Refreshes are rare and short; one at a time per process keeps this simple.
         let _one_at_a_time = self.in_process.lock().await;
         if let Some(tokens) = self.vault.tokens(connection, side).await?
-            && self.is_fresh(&tokens)
+            && usable(&tokens)
         {
             return Ok(tokens);
         }
@@ -169,12 +225,12 @@ impl TokenRefresher {
             tokio::time::sleep(WAIT_STEP).await;
             waited += WAIT_STEP;
             if let Some(tokens) = self.vault.tokens(connection, side).await?
-                && self.is_fresh(&tokens)
+                && usable(&tokens)
             {
                 return Ok(tokens);
             }
         }
-        let result = self.refresh_under_lease(connection, side).await;
+        let result = self.refresh_under_lease(connection, side, usable).await;
         if let Err(err) = self
             .store
             .release_lease(connection, &lease, &self.holder)
@@ -190,17 +246,15 @@ impl TokenRefresher {
         &self,
         connection: &ConnectionId,
         side: Side,
+        usable: &(dyn Fn(&SideTokens) -> bool + Send + Sync),
     ) -> Result<SideTokens, RefreshError> {
         // Re-read after taking the lease: a refresh that finished meanwhile wins.
-        let current =
-            self.vault
-                .tokens(connection, side)
-                .await?
-                .ok_or_else(|| RefreshError::Missing {
-                    connection: connection.clone(),
-                    side,
-                })?;
-        if self.is_fresh(&current) {
+        let current = self
+            .vault
+            .tokens(connection, side)
+            .await?
+            .ok_or_else(|| missing(connection, side))?;
+        if usable(&current) {
             return Ok(current);
         }
         let app = self.app_credentials_for(connection, side).await?;
@@ -273,8 +327,6 @@ impl TokenRefresher {
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
-
-    use secrecy::ExposeSecret;
 
     use super::*;
     use crate::adapters::memory::{MemoryStore, MemoryTokenVault};
@@ -439,5 +491,99 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(stored.refresh_token.expose_secret(), "r1");
+    }
+
+    use crate::ports::Connections;
+
+    fn unexpired(access: &str, refresh: &str) -> SideTokens {
+        SideTokens {
+            access_token: SecretString::from(access.to_owned()),
+            refresh_token: SecretString::from(refresh.to_owned()),
+            access_expires_at: chrono::Utc::now() + chrono::Duration::minutes(50),
+            refresh_expires_at: None,
+        }
+    }
+
+    async fn refresher_with(
+        tokens: SideTokens,
+        live_refresh: &str,
+    ) -> (TokenRefresher, Arc<StrictRotation>, ConnectionId) {
+        let vault = Arc::new(MemoryTokenVault::new(AppCredentials::default()));
+        let connection = ConnectionId::new("acme").unwrap();
+        vault
+            .store_tokens(&connection, Side::Quickbooks, tokens)
+            .await
+            .unwrap();
+        let oauth = Arc::new(StrictRotation {
+            live: Mutex::new(live_refresh.into()),
+            calls: Mutex::new(0),
+        });
+        let store = Arc::new(MemoryStore::new());
+        store
+            .put_connection(&crate::ports::ConnectionRecord {
+                connection: crate::model::Connection {
+                    id: connection.clone(),
+                    hubspot_portal_id: "1".into(),
+                    qbo_realm_id: "2".into(),
+                    settings: crate::model::ConnectionSettings::default(),
+                },
+                environment: "sandbox".into(),
+                status: ConnectionStatus::Active,
+            })
+            .await
+            .unwrap();
+        let refresher = TokenRefresher::new(
+            vault,
+            store,
+            oauth.clone(),
+            Arc::new(SystemClock),
+            Metrics::new(),
+        );
+        (refresher, oauth, connection)
+    }
+
+    #[tokio::test]
+    async fn a_refused_unexpired_token_is_refreshed_once_for_every_caller_that_saw_it() {
+        let (refresher, oauth, connection) = refresher_with(unexpired("a0", "r0"), "r0").await;
+        let refused = SecretString::from("a0".to_owned());
+        let (a, b) = tokio::join!(
+            refresher.renew_rejected(&connection, Side::Quickbooks, &refused),
+            refresher.renew_rejected(&connection, Side::Quickbooks, &refused)
+        );
+        assert_eq!(a.unwrap().access_token.expose_secret(), "a1");
+        assert_eq!(b.unwrap().access_token.expose_secret(), "a1");
+        assert_eq!(*oauth.calls.lock().unwrap(), 1, "one refresh for both");
+        // The plain path still sees the stored (unexpired) token: no refresh.
+        let again = refresher
+            .tokens(&connection, Side::Quickbooks)
+            .await
+            .unwrap();
+        assert_eq!(again.access_token.expose_secret(), "a1");
+        assert_eq!(*oauth.calls.lock().unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_whose_refresh_token_is_dead_marks_the_connection() {
+        let (refresher, _, connection) = refresher_with(unexpired("a0", "r0"), "elsewhere").await;
+        let refused = SecretString::from("a0".to_owned());
+        let error = refresher
+            .renew_rejected(&connection, Side::Quickbooks, &refused)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, RefreshError::ReconnectRequired { .. }));
+        let record = refresher.store.get_connection(&connection).await.unwrap();
+        assert_eq!(record.unwrap().status, ConnectionStatus::ReconnectRequired);
+    }
+
+    #[tokio::test]
+    async fn a_refused_static_token_is_not_renewable() {
+        let (refresher, oauth, connection) = refresher_with(unexpired("a0", ""), "").await;
+        let refused = SecretString::from("a0".to_owned());
+        let error = refresher
+            .renew_rejected(&connection, Side::Quickbooks, &refused)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, RefreshError::NotRenewable { .. }));
+        assert_eq!(*oauth.calls.lock().unwrap(), 0);
     }
 }

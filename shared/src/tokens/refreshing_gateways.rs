@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 
 use super::refresher::{RefreshError, RefreshFailure, TokenRefresher};
 use super::vendor_urls::{LOCAL_ENVIRONMENT, VendorUrls};
@@ -16,6 +17,7 @@ use crate::adapters::quickbooks_gateway::QuickbooksGateway;
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use crate::engine::jobs::{GatewayDirectory, Invoicing};
 use crate::engine::sync::GatewayPair;
+use crate::http::TokenRenewal;
 use crate::hubspot::{HubspotBudgets, HubspotClient};
 use crate::model::{ConnectionId, Side};
 use crate::observability::{MeteredGateway, Metrics};
@@ -38,7 +40,7 @@ struct Built {
 
 /// Builds and keeps each connection's gateways.
 pub struct RefreshingGateways {
-    refresher: TokenRefresher,
+    refresher: Arc<TokenRefresher>,
     urls: VendorUrls,
     clock: Arc<dyn Clock>,
     /// Every call metered when set (the Lambdas flush them as EMF).
@@ -52,7 +54,7 @@ pub struct RefreshingGateways {
 impl RefreshingGateways {
     pub fn new(refresher: TokenRefresher, urls: VendorUrls, clock: Arc<dyn Clock>) -> Self {
         RefreshingGateways {
-            refresher,
+            refresher: Arc::new(refresher),
             urls,
             clock,
             metrics: None,
@@ -121,7 +123,15 @@ impl RefreshingGateways {
         quickbooks_tokens: &SideTokens,
     ) -> Result<Built, GatewayError> {
         let other = |message: String| GatewayError::Other { message };
-        let mut builder = HubspotClient::builder(hubspot_tokens.access_token.clone());
+        let renewal = |side| -> Arc<dyn TokenRenewal> {
+            Arc::new(RefresherRenewal {
+                refresher: self.refresher.clone(),
+                connection: record.id().clone(),
+                side,
+            })
+        };
+        let mut builder = HubspotClient::builder(hubspot_tokens.access_token.clone())
+            .token_renewal(renewal(Side::Hubspot));
         if let Some(base) = &self.urls.hubspot_base_url {
             builder = builder.base_url(base.clone());
         }
@@ -136,7 +146,8 @@ impl RefreshingGateways {
             realm,
             quickbooks_tokens.access_token.clone(),
         )
-        .map_err(|e| other(e.to_string()))?;
+        .map_err(|e| other(e.to_string()))?
+        .with_token_renewal(renewal(Side::Quickbooks));
         if let Some((_, budgets)) = &self.budgets {
             quickbooks = quickbooks.with_budgets(budgets.clone());
         }
@@ -229,14 +240,39 @@ impl GatewayDirectory for RefreshingGateways {
     }
 }
 
+/// One side of one connection's renewal after a vendor refused its access token: the
+/// refresher's [`TokenRefresher::renew_rejected`], its failure logged (never the token).
+struct RefresherRenewal {
+    refresher: Arc<TokenRefresher>,
+    connection: ConnectionId,
+    side: Side,
+}
+
+#[async_trait]
+impl TokenRenewal for RefresherRenewal {
+    async fn renew(&self, rejected: &SecretString) -> Option<SecretString> {
+        match self
+            .refresher
+            .renew_rejected(&self.connection, self.side, rejected)
+            .await
+        {
+            Ok(tokens) => Some(tokens.access_token),
+            Err(error) => {
+                tracing::warn!(connection = %self.connection, side = %self.side, %error, "could not renew a refused access token");
+                None
+            }
+        }
+    }
+}
+
 /// What the engine should make of a token problem.
 pub fn gateway_error(error: RefreshError) -> GatewayError {
     match error {
-        RefreshError::Missing { .. } | RefreshError::ReconnectRequired { .. } => {
-            GatewayError::Unauthorized {
-                message: error.to_string(),
-            }
-        }
+        RefreshError::Missing { .. }
+        | RefreshError::ReconnectRequired { .. }
+        | RefreshError::NotRenewable { .. } => GatewayError::Unauthorized {
+            message: error.to_string(),
+        },
         RefreshError::Vendor(RefreshFailure::InvalidGrant) => GatewayError::Unauthorized {
             message: error.to_string(),
         },

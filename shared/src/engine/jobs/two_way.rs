@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use crate::engine::sync::rounds::sync_units;
-use crate::engine::sync::session::{Session, gateway_failure};
+use crate::engine::sync::session::Session;
 use crate::engine::sync::unit::{Step, Unit};
+use crate::engine::sync::waits::gateway_wait;
 use crate::mapping::MappingSet;
 use crate::model::{ConnectionId, ObjectKind, SyncState};
 use crate::ports::{Job, RecordRef};
@@ -50,9 +51,12 @@ pub(crate) async fn process_group(
     };
     let gateways = match ctx.gateways.gateways(&connection).await {
         Ok(gateways) => gateways,
+        // No gateways means no record was tried: the jobs wait (a reconnect may fix it).
         Err(error) => {
-            let step = gateway_failure(Unit::new(RecordRef::new(jobs[0].side, "")), &error);
-            return all(disposition_of(&step));
+            return all(Disposition::RetryAfter {
+                delay: gateway_wait(&error).unwrap_or(TRANSIENT_RETRY),
+                reason: error.to_string(),
+            });
         }
     };
 

@@ -374,6 +374,35 @@ async fn throttling_requeues_the_job_and_is_not_a_record_failure() {
 }
 
 #[tokio::test]
+async fn a_refused_token_fails_the_record_where_status_lists_it() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    // What the client hands back once its one renewal did not cure the 401.
+    h.qbo.fail_next_calls([GatewayError::Unauthorized {
+        message: "authentication failed: 401".into(),
+    }]);
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    let status = h.status(CONTACT, Side::Hubspot, &ada.id).await.unwrap();
+    match &status.outcome {
+        SyncOutcome::Failed(detail) => {
+            assert_eq!(detail.code.as_deref(), Some("401"));
+            assert!(detail.message.contains("refused"), "{}", detail.message);
+            assert!(
+                detail
+                    .suggested_fix
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("Reconnect"),
+                "{detail:?}"
+            );
+        }
+        other => panic!("expected a failure status, got {other:?}"),
+    }
+    assert!(status.next_retry_at.is_some(), "retried after the backoff");
+    assert!(h.qbo.records(CONTACT).is_empty());
+}
+
+#[tokio::test]
 async fn a_stale_version_is_re_read_and_re_planned() {
     let h = Harness::new().await;
     let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");

@@ -39,8 +39,21 @@ impl Session<'_> {
 }
 
 /// What a whole-call vendor failure means for the units of that call: throttling and transient
-/// faults hand the job back (never a record failure); other errors fail the records.
+/// faults hand the job back (never a record failure); other errors fail the records. A refused
+/// token fails them too, so status lists them: the client has already renewed it once
+/// (docs/architecture.md §7), and the failure's retry comes after the usual backoff.
 pub(crate) fn gateway_failure(unit: Unit, error: &GatewayError) -> Step {
+    if let GatewayError::Unauthorized { message } = error {
+        return failed(
+            unit,
+            FailureDetail {
+                code: Some(UNAUTHORIZED_CODE.into()),
+                message: format!("the vendor refused the connection's token: {message}"),
+                suggested_fix: Some(UNAUTHORIZED_FIX.into()),
+            },
+            true,
+        );
+    }
     if let Some(delay) = gateway_wait(error) {
         return Step::Retry {
             unit,
@@ -63,6 +76,14 @@ pub(crate) fn gateway_failure(unit: Unit, error: &GatewayError) -> Step {
         true,
     )
 }
+
+/// The code of a record failure caused by a refused token.
+pub(crate) const UNAUTHORIZED_CODE: &str = "401";
+
+/// What to do about a refused token that a refresh did not cure.
+pub(crate) const UNAUTHORIZED_FIX: &str = "Reconnect the connection (`hqsync connect`, or a new \
+     token in the config file for `hqsync sync`); its records sync again once the vendor accepts \
+     its tokens";
 
 /// A store failure: the job comes back later (condition failures are handled by the caller).
 pub(crate) fn store_failure(unit: Unit, error: &StoreError) -> Step {
