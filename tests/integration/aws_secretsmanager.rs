@@ -424,6 +424,7 @@ async fn secrets_vault_creates_and_replaces_a_local_app_secret() {
         quickbooks_client_secret: Some(SecretString::from("qb-secret-1")),
         quickbooks_sandbox: None,
         quickbooks_webhook_verifier: None,
+        hubspot_legacy_signatures: false,
     };
     vault.put_app_credentials(&app).await.unwrap();
     app.quickbooks_webhook_verifier = Some(SecretString::from("verifier-2"));

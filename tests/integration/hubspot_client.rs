@@ -1715,15 +1715,19 @@ mod sandbox_webhooks {
                 Ok(SignatureVersion::V3)
             );
             assert!(wrong.verify(&request, chrono::Utc::now()).is_err());
-            // Without the v3 header the v1 fallback must hold too.
+            // Without the v3 header the v1 signature holds too, where allowed.
             let legacy = SignedRequest {
                 signature_v3: None,
                 ..request
             };
             assert_eq!(
-                verifier.verify(&legacy, chrono::Utc::now()),
+                verifier
+                    .clone()
+                    .allowing_legacy(true)
+                    .verify(&legacy, chrono::Utc::now()),
                 Ok(SignatureVersion::V1)
             );
+            assert!(verifier.verify(&legacy, chrono::Utc::now()).is_err());
             events.extend(parse_events(body).unwrap());
         }
         let created = events

@@ -284,6 +284,7 @@ async fn store_connection(
             quickbooks_client_secret: Some(copy(&a.quickbooks_client_secret)),
             quickbooks_sandbox: None,
             quickbooks_webhook_verifier: Some(copy(&a.quickbooks_verifier_token)),
+            hubspot_legacy_signatures: false,
         })
         .await
         .map_err(provision("writing the app secret"))?;

@@ -30,7 +30,8 @@ pub async fn handle(state: &HubspotWebhookState, request: Request) -> Response<B
     let Some(client_secret) = app.hubspot_client_secret.clone() else {
         return not_configured(VENDOR, "the app secret has no hubspot.client_secret");
     };
-    let verifier = WebhookVerifier::new(client_secret);
+    let verifier =
+        WebhookVerifier::new(client_secret).allowing_legacy(app.hubspot_legacy_signatures);
     let delivery = Delivery::new(stack.config.public_base_url.as_deref(), &request);
     // Our own writes' echoes are dropped when the app secret has `hubspot.app_id`; without it
     // they become jobs that plan to nothing (docs/architecture.md §4).

@@ -1,5 +1,5 @@
-//! HubSpot deliveries into jobs: v3 signature (v1/v2 fallback) over the public URL, event
-//! batches routed by `portalId`, echoes of our own app's writes dropped (docs/hubspot.md §5).
+//! HubSpot deliveries into jobs: v3 signature once (v1/v2 where allowed) over the public URL,
+//! event batches routed by `portalId`, our own app's echoes dropped (docs/hubspot.md §5).
 
 use chrono::{DateTime, Utc};
 
@@ -29,8 +29,9 @@ pub async fn hubspot_delivery(
         request.headers.iter().copied(),
     );
     verifier
-        .verify(&signed, now)
-        .map_err(|e| IntakeError::Unauthorized(e.to_string()))?;
+        .verify_fresh(&signed, now)
+        .await
+        .map_err(IntakeError::from_signature)?;
     let events = parse_events(request.body).map_err(|e| IntakeError::Malformed(e.to_string()))?;
 
     let mut outcome = IntakeOutcome::default();

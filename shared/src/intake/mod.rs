@@ -50,6 +50,17 @@ pub enum IntakeError {
 }
 
 impl IntakeError {
+    /// A refused HubSpot signature is 401; a replay guard that could not be asked is 500, so
+    /// HubSpot delivers again.
+    pub fn from_signature(error: crate::hubspot::webhook::SignatureError) -> Self {
+        match error {
+            crate::hubspot::webhook::SignatureError::ReplayUnchecked(reason) => {
+                IntakeError::Store(StoreError::Backend(reason))
+            }
+            refused => IntakeError::Unauthorized(refused.to_string()),
+        }
+    }
+
     /// The HTTP status to answer with: 401, 400, 413; 500 for our own storage faults, so the
     /// vendor retries the delivery later and nothing is lost.
     pub fn status(&self) -> u16 {

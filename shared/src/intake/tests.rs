@@ -7,7 +7,9 @@ use secrecy::SecretString;
 use super::hubspot::hubspot_delivery;
 use super::quickbooks::quickbooks_delivery;
 use super::{InboundRequest, IntakeError, MAX_BODY_BYTES};
-use crate::adapters::memory::MemoryStore;
+use std::sync::Arc;
+
+use crate::adapters::memory::{MemoryReplayGuard, MemoryStore};
 use crate::hubspot::webhook::WebhookVerifier;
 use crate::hubspot::webhook::signature::sign_v3;
 use crate::model::{Connection, ConnectionId, ConnectionSettings, ObjectKind, Side};
@@ -68,14 +70,10 @@ async fn hubspot(
         headers: &headers,
         body,
     };
-    hubspot_delivery(
-        &WebhookVerifier::new(secret),
-        app_id,
-        store,
-        &request,
-        now(),
-    )
-    .await
+    // A guard per delivery: these tests sign the same bodies at the same fixed time.
+    let verifier =
+        WebhookVerifier::new(secret).with_replay_guard(Arc::new(MemoryReplayGuard::default()));
+    hubspot_delivery(&verifier, app_id, store, &request, now()).await
 }
 
 async fn quickbooks(
@@ -162,6 +160,65 @@ async fn hubspot_refusals_carry_the_right_status() {
             .status(),
         413
     );
+}
+
+#[tokio::test]
+async fn a_legacy_signature_and_a_replayed_v3_delivery_are_refused_with_401() {
+    let store = store_with("62515", "r1").await;
+    let body = fixture("hubspot", "webhook-contact-merge.json");
+    let secret = SecretString::from(HS_SECRET);
+    // v1: hex(sha256(secret + body)), no timestamp (docs/hubspot.md §5.5).
+    let v1 = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(HS_SECRET.as_bytes());
+        h.update(&body);
+        hex::encode(h.finalize())
+    };
+    let legacy_headers = [("X-HubSpot-Signature", v1.as_str())];
+    let legacy = InboundRequest {
+        method: "POST",
+        url: URL,
+        headers: &legacy_headers,
+        body: &body,
+    };
+    let verifier = WebhookVerifier::new(secret.clone())
+        .with_replay_guard(Arc::new(MemoryReplayGuard::default()));
+    let refused = hubspot_delivery(&verifier, None, &store, &legacy, now())
+        .await
+        .expect_err("v1 is refused by default");
+    assert_eq!(refused.status(), 401);
+    assert!(
+        refused.to_string().contains("legacy_signatures"),
+        "{refused}"
+    );
+    let allowing = verifier.clone().allowing_legacy(true);
+    assert!(
+        hubspot_delivery(&allowing, None, &store, &legacy, now())
+            .await
+            .is_ok(),
+        "accepted where the app secret allows it"
+    );
+
+    let timestamp = now().timestamp_millis().to_string();
+    let v3 = sign_v3(&secret, "POST", URL, &body, &timestamp);
+    let headers = [
+        ("X-HubSpot-Signature-v3", v3.as_str()),
+        ("X-HubSpot-Request-Timestamp", timestamp.as_str()),
+    ];
+    let captured = InboundRequest {
+        method: "POST",
+        url: URL,
+        headers: &headers,
+        body: &body,
+    };
+    let first = hubspot_delivery(&verifier, None, &store, &captured, now()).await;
+    assert!(!first.expect("first delivery").jobs.is_empty());
+    let again = hubspot_delivery(&verifier, None, &store, &captured, now())
+        .await
+        .expect_err("the replay");
+    assert_eq!(again.status(), 401);
+    assert!(again.to_string().contains("replay"), "{again}");
 }
 
 #[tokio::test]

@@ -224,6 +224,7 @@ impl VendorEndpoints {
             quickbooks_client_secret: self.quickbooks.client_secret.clone(),
             quickbooks_sandbox: None,
             quickbooks_webhook_verifier: self.quickbooks.verifier_token.clone(),
+            hubspot_legacy_signatures: false,
         }
     }
 

@@ -252,6 +252,7 @@ impl LocalRuntime {
                 queue: self.ctx.queue.clone(),
                 clock: self.ctx.clock.clone(),
                 hubspot_client_secret: app.hubspot_client_secret.clone(),
+                hubspot_legacy_signatures: app.hubspot_legacy_signatures,
                 hubspot_app_id: app.hubspot_app_id.clone(),
                 quickbooks_verifier_token: app.quickbooks_webhook_verifier.clone(),
                 public_base_url,

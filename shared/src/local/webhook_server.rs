@@ -41,6 +41,8 @@ pub struct WebhookServerOptions {
     pub clock: Arc<dyn Clock>,
     /// Verifies HubSpot deliveries; `None` answers them 500 (not configured).
     pub hubspot_client_secret: Option<SecretString>,
+    /// Also accept HubSpot's v1/v2 signatures (the app credentials' `hubspot_legacy_signatures`).
+    pub hubspot_legacy_signatures: bool,
     /// Our HubSpot app's id: events it caused are our own echoes and are dropped; `None`
     /// keeps every event.
     pub hubspot_app_id: Option<String>,
@@ -88,7 +90,9 @@ impl WebhookServer {
             store: options.store,
             queue: options.queue,
             clock: options.clock,
-            hubspot: options.hubspot_client_secret.map(WebhookVerifier::new),
+            hubspot: options.hubspot_client_secret.map(|secret| {
+                WebhookVerifier::new(secret).allowing_legacy(options.hubspot_legacy_signatures)
+            }),
             hubspot_app_id: options.hubspot_app_id,
             quickbooks: options.quickbooks_verifier_token,
             public_base_url: options.public_base_url.trim_end_matches('/').to_owned(),

@@ -11,6 +11,7 @@ pub mod fields;
 pub mod invoicing;
 pub mod job_queue;
 pub mod record_gateway;
+pub mod replay_guard;
 pub mod store;
 pub mod sync_status;
 pub mod token_vault;
@@ -30,6 +31,7 @@ pub use record_gateway::{
     Changes, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError, RecordErrorKind,
     RecordGateway, UpdateRequest,
 };
+pub use replay_guard::ReplayGuard;
 pub use store::{
     BrokenConnection, Claim, ClaimOutcome, Claims, ConnectionListing, Connections, Cursor, Cursors,
     ForgetKind, InitialSyncRun, InitialSyncRuns, Lease, Leases, Links, RecordRef, RunCounts,

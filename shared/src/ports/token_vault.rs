@@ -46,6 +46,10 @@ pub struct AppCredentials {
     /// the app secret has one (`quickbooks.sandbox`).
     pub quickbooks_sandbox: Option<QuickbooksKeys>,
     pub quickbooks_webhook_verifier: Option<SecretString>,
+    /// Accept HubSpot's v1/v2 signatures (no timestamp, replayable) where v3 is absent, for an
+    /// app that still sends only those: the app secret's `hubspot.legacy_signatures`
+    /// (docs/hubspot.md §5.5). Off by default. Not secret.
+    pub hubspot_legacy_signatures: bool,
 }
 
 /// One Intuit key pair (an app has one per environment: development and production).

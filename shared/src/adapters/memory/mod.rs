@@ -1,4 +1,4 @@
-//! In-memory adapters: the store, job queue and token vault the demo runs on (shipped), and,
+//! In-memory adapters: the store, job queue, token vault and replay guard (shipped), and,
 //! for tests only (`testing` feature), a manual clock and `MemoryGateway`, a fake vendor.
 
 #[cfg(any(test, feature = "testing"))]
@@ -8,6 +8,7 @@ pub mod gateway;
 #[cfg(any(test, feature = "testing"))]
 mod gateway_fields;
 pub mod job_queue;
+pub mod replay_guard;
 pub mod store;
 pub mod token_vault;
 
@@ -16,5 +17,6 @@ pub use clock::ManualClock;
 #[cfg(any(test, feature = "testing"))]
 pub use gateway::{GatewayCalls, MemoryGateway, UniqueRule};
 pub use job_queue::MemoryJobQueue;
+pub use replay_guard::MemoryReplayGuard;
 pub use store::MemoryStore;
 pub use token_vault::MemoryTokenVault;

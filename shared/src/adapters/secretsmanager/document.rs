@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::model::Side;
 use crate::ports::{AppCredentials, QuickbooksKeys, SideTokens};
 
-/// `{"hubspot": {"app_id", "client_id", "client_secret"}, "quickbooks": {"client_id",
+/// `{"hubspot": {"app_id", "client_id", "client_secret", "legacy_signatures"}, "quickbooks": {"client_id",
 /// "client_secret", "webhook_verifier_token", "sandbox": {"client_id", "client_secret"},
 /// "production": {...}}}`; empty strings count as absent. Intuit's pairs (docs/aws.md §8):
 /// `quickbooks.production` wins over the flat pair, which stays the default of every
@@ -53,6 +53,9 @@ struct AppSide {
     client_secret: Option<String>,
     #[serde(default)]
     webhook_verifier_token: Option<String>,
+    /// Only HubSpot's side: accept v1/v2 signatures (docs/hubspot.md §5.5).
+    #[serde(default)]
+    legacy_signatures: bool,
     /// Only QuickBooks' side: Intuit's development keys.
     #[serde(default)]
     sandbox: Option<KeyPair>,
@@ -98,6 +101,7 @@ impl AppSecretDocument {
             quickbooks_client_secret: client_secret,
             quickbooks_sandbox: quickbooks.sandbox.and_then(KeyPair::into_keys),
             quickbooks_webhook_verifier: secret(quickbooks.webhook_verifier_token),
+            hubspot_legacy_signatures: self.hubspot.legacy_signatures,
         }
     }
 }
@@ -117,6 +121,7 @@ pub(super) fn app_secret_json(app: &AppCredentials) -> String {
             "app_id": text(&app.hubspot_app_id),
             "client_id": text(&app.hubspot_client_id),
             "client_secret": secret(&app.hubspot_client_secret),
+            "legacy_signatures": app.hubspot_legacy_signatures,
         },
         "quickbooks": {
             "client_id": text(&app.quickbooks_client_id),
@@ -265,6 +270,7 @@ mod tests {
                 client_secret: SecretString::from("qb-dev-secret"),
             }),
             quickbooks_webhook_verifier: None,
+            hubspot_legacy_signatures: true,
         };
         let text = app_secret_json(&app);
         let json: Value = serde_json::from_str(&text).unwrap();
@@ -281,6 +287,7 @@ mod tests {
             Some("qb-secret")
         );
         assert!(back.quickbooks_webhook_verifier.is_none());
+        assert!(back.hubspot_legacy_signatures);
         let sandbox = back.quickbooks_keys("sandbox").unwrap();
         assert_eq!(sandbox.client_id, "qb-dev-id");
         assert_eq!(sandbox.client_secret.expose_secret(), "qb-dev-secret");

@@ -1,5 +1,5 @@
 //! Verifies `X-HubSpot-Signature-v3` (HMAC-SHA256 over method + URL + body + timestamp, base64,
-//! 5-minute window, clock injected) with the v2 and v1 SHA-256 signatures as fallbacks (§5.5).
+//! 5-minute window, clock injected); the v2 and v1 SHA-256 signatures only when allowed (§5.5).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -8,6 +8,10 @@ use hmac::digest::CtOutput;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+use crate::adapters::memory::MemoryReplayGuard;
+use crate::ports::ReplayGuard;
 
 /// Requests older than this are rejected (§5.5 step 1: 300,000 ms).
 pub const MAX_AGE_MS: i64 = 300_000;
@@ -83,8 +87,16 @@ pub enum SignatureError {
     Mismatch(SignatureVersion),
     #[error("unknown X-HubSpot-Signature-Version {0:?}")]
     UnknownVersion(String),
-    #[error("legacy (v1/v2) signatures are not accepted here")]
+    #[error(
+        "legacy (v1/v2) signatures carry no timestamp and are refused (set hubspot.legacy_signatures in the app secret for an app that still sends only them)"
+    )]
     LegacyNotAllowed,
+    /// The same v3 signature was accepted before, within its 5-minute window.
+    #[error("this HubSpot request was already received (a replay)")]
+    Replayed,
+    /// The replay guard could not be asked: answered 500 so HubSpot delivers again.
+    #[error("could not check for a replay: {0}")]
+    ReplayUnchecked(String),
 }
 
 /// Verifies inbound HubSpot requests with the app's client secret.
@@ -92,6 +104,8 @@ pub enum SignatureError {
 pub struct WebhookVerifier {
     secret: SecretString,
     allow_legacy: bool,
+    /// Where accepted v3 signatures are remembered ([`WebhookVerifier::verify_fresh`]).
+    pub(super) replays: Arc<dyn ReplayGuard>,
 }
 
 impl std::fmt::Debug for WebhookVerifier {
@@ -106,18 +120,27 @@ impl std::fmt::Debug for WebhookVerifier {
 type HmacSha256 = Hmac<Sha256>;
 
 impl WebhookVerifier {
-    /// Accepts v3, and v2/v1 when v3 is absent (§5.6: "fall back to v1 if v3 is missing";
-    /// §6.2: workflow actions "verify v3, fall back to v2").
+    /// Accepts only v3: the legacy signatures carry no timestamp, so a captured request would
+    /// verify forever. Accepted v3 signatures are remembered in this process's
+    /// [`MemoryReplayGuard`] unless [`Self::with_replay_guard`] gives another one.
     pub fn new(client_secret: SecretString) -> Self {
         WebhookVerifier {
             secret: client_secret,
-            allow_legacy: true,
+            allow_legacy: false,
+            replays: MemoryReplayGuard::process_wide(),
         }
     }
 
-    /// Accepts only v3 (the legacy signatures carry no timestamp, so they can be replayed).
-    pub fn v3_only(mut self) -> Self {
-        self.allow_legacy = false;
+    /// Also accepts v2/v1 when v3 is absent, for an app that still sends only those (the app
+    /// secret's `hubspot.legacy_signatures`, docs/hubspot.md §5.5).
+    pub fn allowing_legacy(mut self, allow: bool) -> Self {
+        self.allow_legacy = allow;
+        self
+    }
+
+    /// Remembers accepted v3 signatures in `replays` (a shared table across containers).
+    pub fn with_replay_guard(mut self, replays: Arc<dyn ReplayGuard>) -> Self {
+        self.replays = replays;
         self
     }
 
@@ -350,7 +373,7 @@ mod tests {
     }
 
     #[test]
-    fn v1_and_v2_vectors_verify_as_fallbacks() {
+    fn v1_and_v2_vectors_verify_only_where_allowed() {
         let all = vectors();
         let now = at_ms(0);
         let v = &all["v1"];
@@ -362,9 +385,12 @@ mod tests {
             body.as_bytes(),
             [("X-HubSpot-Signature", sig.as_str())],
         );
-        assert_eq!(verifier(v).verify(&req, now), Ok(SignatureVersion::V1));
         assert_eq!(
-            verifier(v).v3_only().verify(&req, now),
+            verifier(v).allowing_legacy(true).verify(&req, now),
+            Ok(SignatureVersion::V1)
+        );
+        assert_eq!(
+            verifier(v).verify(&req, now),
             Err(SignatureError::LegacyNotAllowed)
         );
         for name in ["v2_get", "v2_post"] {
@@ -386,6 +412,11 @@ mod tests {
             );
             assert_eq!(
                 verifier(v).verify(&req, now),
+                Err(SignatureError::LegacyNotAllowed),
+                "{name}: refused by default"
+            );
+            assert_eq!(
+                verifier(v).allowing_legacy(true).verify(&req, now),
                 Ok(SignatureVersion::V2),
                 "{name}"
             );
@@ -394,7 +425,7 @@ mod tests {
                 ..req
             };
             assert_eq!(
-                verifier(v).verify(&wrong, now),
+                verifier(v).allowing_legacy(true).verify(&wrong, now),
                 Err(SignatureError::Mismatch(SignatureVersion::V2))
             );
         }
@@ -402,7 +433,7 @@ mod tests {
 
     #[test]
     fn missing_malformed_and_unknown_signatures_are_rejected() {
-        let v = WebhookVerifier::new(SecretString::from("secret"));
+        let v = WebhookVerifier::new(SecretString::from("secret")).allowing_legacy(true);
         let req = SignedRequest::from_headers("POST", "https://x", b"[]", []);
         assert_eq!(v.verify(&req, at_ms(0)), Err(SignatureError::Missing));
         let req = SignedRequest::from_headers(

@@ -35,8 +35,9 @@ pub async fn accept_action_request(
         request.headers.iter().copied(),
     );
     verifier
-        .verify(&signed, now)
-        .map_err(|e| IntakeError::Unauthorized(e.to_string()))?;
+        .verify_fresh(&signed, now)
+        .await
+        .map_err(IntakeError::from_signature)?;
     let job =
         parse_execution_request(request.body).map_err(|e| IntakeError::Malformed(e.to_string()))?;
     sink.submit(job).await.map_err(|e| {
@@ -95,6 +96,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer["outputFields"]["hs_execution_state"], "BLOCK");
+        let replayed = accept_action_request(&WebhookVerifier::new(secret()), &request, now, &sink)
+            .await
+            .unwrap_err();
+        assert_eq!(replayed.status(), 401, "a captured execution sent again");
         let jobs = sink.0.lock().unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].deal_id, "55");
@@ -102,7 +107,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn v2_is_accepted_without_v3_and_bad_signatures_submit_nothing() {
+    async fn v2_is_refused_unless_allowed_and_bad_signatures_submit_nothing() {
         // v2: hex(sha256(secret + method + url + body)) (docs/hubspot.md §5.5).
         let mut h = Sha256::new();
         h.update(b"shhPOST");
@@ -120,7 +125,16 @@ mod tests {
             body: BODY,
         };
         let sink = Collect::default();
-        let verifier = WebhookVerifier::new(secret());
+        let refused =
+            accept_action_request(&WebhookVerifier::new(secret()), &request, Utc::now(), &sink)
+                .await
+                .unwrap_err();
+        assert_eq!(
+            refused.status(),
+            401,
+            "v2 has no timestamp: refused by default"
+        );
+        let verifier = WebhookVerifier::new(secret()).allowing_legacy(true);
         assert!(
             accept_action_request(&verifier, &request, Utc::now(), &sink)
                 .await
