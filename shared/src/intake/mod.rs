@@ -9,8 +9,10 @@ pub use answer::{WebhookReply, answer};
 
 use crate::ports::{Job, StoreError};
 
-/// Deliveries above this size are refused with 413 (API Gateway's payload limits are larger;
-/// neither vendor sends batches anywhere near this: 100 events of a few hundred bytes).
+/// Deliveries above this size are refused with 413. API Gateway's HTTP API takes payloads up
+/// to 10 MB (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html);
+/// neither vendor sends anywhere near 1 MB (100 events of a few hundred bytes), so every
+/// runtime refuses above it, and the local server before buffering (docs/architecture.md §8).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// An inbound HTTP request as the signature sees it.

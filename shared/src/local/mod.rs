@@ -3,10 +3,13 @@
 
 pub mod connection;
 pub mod endpoints;
+pub mod http_serve;
 pub mod pipeline;
 pub mod runtime;
 pub mod stack;
 pub mod state;
+#[cfg(test)]
+mod webhook_limits_tests;
 pub mod webhook_server;
 
 pub use connection::{LOCAL_CONNECTION_ID, local_connection};

@@ -19,6 +19,7 @@ use crate::engine::jobs::{GatewayDirectory, SyncContext};
 use crate::engine::sync::initial_sync::{
     InitialSyncError, InitialSyncOptions, InitialSyncReport, SyncProgress, initial_sync,
 };
+use crate::local::http_serve::ConnectionLimits;
 use crate::model::{ConnectionId, ConnectionSettings, ObjectKind, Side};
 use crate::observability::Metrics;
 use crate::ports::{
@@ -259,6 +260,7 @@ impl LocalRuntime {
                 wake: self.wake.clone(),
                 action_sink: Some(action_sink),
                 admin,
+                connection_limits: ConnectionLimits::default(),
             },
         )
         .map_err(LocalError::Webhooks)?;

@@ -1,6 +1,6 @@
 //! The local HTTP server on axum: the webhook endpoints (`POST /webhooks/hubspot`,
-//! `POST /webhooks/quickbooks`, `GET /healthz`, running the same intake functions as the
-//! Lambdas) and, when given, the admin API beside them, told each caller's address.
+//! `POST /webhooks/quickbooks`, `GET /healthz`, the same intake as the Lambdas, within limits)
+//! and, when given, the admin API beside them, told each caller's address.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,16 +12,20 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, OriginalUri, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use secrecy::SecretString;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
+use super::http_serve::{ConnectionLimits, serve};
 use crate::admin::sign_in::ClientAddress;
 use crate::engine::invoicing::action::{ActionJobSink, accept_action_request};
 use crate::hubspot::webhook::WebhookVerifier;
+use crate::hubspot::webhook::signature::{HEADER_LEGACY, HEADER_V3};
 use crate::intake::hubspot::hubspot_delivery;
 use crate::intake::quickbooks::quickbooks_delivery;
 use crate::intake::{self, InboundRequest, IntakeError, IntakeOutcome, MAX_BODY_BYTES};
@@ -57,7 +61,14 @@ pub struct WebhookServerOptions {
     /// The admin API and connect pages (`crate::admin::router`), served beside the webhooks;
     /// `None` serves the webhooks only.
     pub admin: Option<Router>,
+    /// Header read timeout, connection cap and shutdown grace.
+    pub connection_limits: ConnectionLimits,
 }
+
+/// HubSpot deliveries and workflow-action calls carry one of these (docs/hubspot.md §5.5).
+const HUBSPOT_SIGNATURE_HEADERS: &[&str] = &[HEADER_V3, HEADER_LEGACY];
+/// Intuit's webhook signature header (docs/quickbooks.md §8).
+const QUICKBOOKS_SIGNATURE_HEADERS: &[&str] = &["intuit-signature"];
 
 #[derive(Clone)]
 struct AppState {
@@ -100,31 +111,33 @@ impl WebhookServer {
             ready: ready.clone(),
             action_sink: options.action_sink,
         };
+        let limits = options.connection_limits;
+        let vendor = |route, headers| vendor_route(route, headers, limits);
         let router = Router::new()
-            .route(HUBSPOT_WEBHOOK_PATH, post(hubspot))
-            .route(QUICKBOOKS_WEBHOOK_PATH, post(quickbooks))
+            .route(
+                HUBSPOT_WEBHOOK_PATH,
+                vendor(post(hubspot), HUBSPOT_SIGNATURE_HEADERS),
+            )
+            .route(
+                QUICKBOOKS_WEBHOOK_PATH,
+                vendor(post(quickbooks), QUICKBOOKS_SIGNATURE_HEADERS),
+            )
             .route(HEALTH_PATH, get(health))
-            .route(CREATE_INVOICE_ACTION_PATH, post(create_invoice_action))
-            // The intake answers 413 itself for anything over its limit; let such bodies in.
-            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES * 4))
+            .route(
+                CREATE_INVOICE_ACTION_PATH,
+                vendor(post(create_invoice_action), HUBSPOT_SIGNATURE_HEADERS),
+            )
             .with_state(state);
         let router = match options.admin {
             Some(admin) => router.merge(admin),
             None => router,
         }
+        .layer(RequestBodyTimeoutLayer::new(limits.body_idle_timeout))
         .layer(middleware::from_fn(client_address));
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(async move {
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            let served = axum::serve(listener, service)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(error) = served {
-                tracing::error!(%error, "webhook server stopped");
-            }
-        });
+        let task = tokio::spawn(serve(listener, router, limits, async {
+            let _ = stopped.await;
+        }));
         Ok(WebhookServer {
             addr,
             ready,
@@ -148,6 +161,45 @@ impl WebhookServer {
         }
         let _ = self.task.await;
     }
+}
+
+/// A vendor's route within the limits: the signature header checked before the body is read
+/// (401 without one), the body refused over the intake's limit (413, checked on
+/// `Content-Length` before reading, and while reading), the whole request bounded in time.
+fn vendor_route(
+    route: MethodRouter<AppState>,
+    signature_headers: &'static [&'static str],
+    limits: ConnectionLimits,
+) -> MethodRouter<AppState> {
+    let route: MethodRouter<AppState> = route.layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let route: MethodRouter<AppState> = route.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    let route: MethodRouter<AppState> =
+        route.layer(middleware::from_fn(move |request: Request, next: Next| {
+            require_signature(signature_headers, request, next)
+        }));
+    route.layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        limits.vendor_request_timeout,
+    ))
+}
+
+/// 401 before reading the body of a request that carries none of `names` (an unsigned upload
+/// is never buffered).
+async fn require_signature(
+    names: &'static [&'static str],
+    request: Request,
+    next: Next,
+) -> Response {
+    if names
+        .iter()
+        .any(|name| request.headers().contains_key(*name))
+    {
+        return next.run(request).await;
+    }
+    error(
+        401,
+        &format!("invalid signature: no {} header", names.join(" or ")),
+    )
 }
 
 /// Puts the peer's IP address in the request as [`ClientAddress`] (failed sign-ins are counted
