@@ -9,7 +9,7 @@ mod sync_config;
 
 use clap::{Parser, Subcommand};
 use hqsync_cli::admin;
-use hqsync_cli::output::is_broken_pipe;
+use hqsync_cli::output::{exit_quietly_on_closed_stdout, is_broken_pipe};
 // The terminal output lives in the library (shared with the admin commands); `crate::render`
 // keeps naming it for the local commands.
 use hqsync_cli::render;
@@ -72,6 +72,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    exit_quietly_on_closed_stdout();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HQSYNC_LOG")

@@ -23,8 +23,7 @@ use crate::local::http_serve::ConnectionLimits;
 use crate::model::{ConnectionId, ConnectionSettings, ObjectKind, Side};
 use crate::observability::Metrics;
 use crate::ports::{
-    AppCredentials, Clock, ConnectionRecord, ConnectionStatus, Lane, QueueError, StoreError,
-    VaultError,
+    AppCredentials, Clock, ConnectionRecord, ConnectionStatus, QueueError, StoreError, VaultError,
 };
 use crate::tokens::{RefreshingGateways, TokenRefresher, VendorOAuth, VendorUrls};
 
@@ -170,21 +169,11 @@ impl LocalRuntime {
         Ok(())
     }
 
-    /// Drops every job waiting in both lanes; returns how many.
+    /// Drops every job of both lanes, the waiting, the delayed (retries) and the in-flight
+    /// ones a killed process held (they would come back after their visibility timeout, naming
+    /// records of sandboxes that are gone); returns how many.
     pub async fn drain_queue(&self) -> Result<usize, LocalError> {
-        let mut dropped = 0;
-        for lane in [Lane::Live, Lane::Bulk] {
-            loop {
-                let deliveries = self.ctx.queue.receive(lane, 100).await?;
-                if deliveries.is_empty() {
-                    break;
-                }
-                dropped += deliveries.len();
-                let receipts: Vec<_> = deliveries.into_iter().map(|d| d.receipt).collect();
-                self.ctx.queue.ack(&receipts).await?;
-            }
-        }
-        Ok(dropped)
+        Ok(self.state.purge.purge().await?)
     }
 
     /// Runs (or with `options.dry_run` previews) the initial sync of `connection`'s enabled

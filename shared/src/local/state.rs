@@ -9,7 +9,9 @@ use crate::adapters::memory::{MemoryJobQueue, MemoryStore, MemoryTokenVault};
 use crate::adapters::sqlite::{
     SqliteDb, SqliteError, SqliteJobQueue, SqliteStore, SqliteTokenVault,
 };
-use crate::ports::{AdminStore, AppCredentials, Clock, DeadLetters, JobQueue, Store, TokenVault};
+use crate::ports::{
+    AdminStore, AppCredentials, Clock, DeadLetters, JobQueue, PurgeQueue, Store, TokenVault,
+};
 
 /// Where the runtime keeps its state.
 #[derive(Debug, Clone)]
@@ -27,6 +29,8 @@ pub struct LocalState {
     pub admin_store: Arc<dyn AdminStore>,
     pub queue: Arc<dyn JobQueue>,
     pub dead_letters: Arc<dyn DeadLetters>,
+    /// Empties the queue outright (in-flight and delayed jobs too).
+    pub purge: Arc<dyn PurgeQueue>,
     pub vault: Arc<dyn TokenVault>,
     /// Which configured refresh tokens were seeded (see [`SeedLedger`]).
     pub ledger: SeedLedger,
@@ -51,7 +55,8 @@ impl LocalState {
                     store: store.clone(),
                     admin_store: store,
                     queue: queue.clone(),
-                    dead_letters: queue,
+                    dead_letters: queue.clone(),
+                    purge: queue,
                     vault: Arc::new(SqliteTokenVault::new(db.clone(), app)),
                     ledger: SeedLedger::sqlite(db.clone()),
                     db: Some(db),
@@ -64,12 +69,62 @@ impl LocalState {
                     store: store.clone(),
                     admin_store: store,
                     queue: queue.clone(),
-                    dead_letters: queue,
+                    dead_letters: queue.clone(),
+                    purge: queue,
                     vault: Arc::new(MemoryTokenVault::new(app)),
                     ledger: SeedLedger::in_memory(),
                     db: None,
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{ConnectionId, ObjectKind, Side};
+    use crate::ports::{Job, JobReason, Lane, SystemClock};
+
+    fn job(id: &str) -> Job {
+        Job::new(
+            ConnectionId::new("local").unwrap(),
+            ObjectKind::Contact,
+            Side::Hubspot,
+            id,
+            JobReason::Webhook,
+            chrono::Utc::now(),
+        )
+    }
+
+    #[tokio::test]
+    async fn purging_drops_waiting_delayed_and_in_flight_jobs() {
+        let dir = std::env::temp_dir().join(format!("hqsync-purge-{}", uuid::Uuid::new_v4()));
+        for location in [
+            StateLocation::Memory,
+            StateLocation::Sqlite { dir: dir.clone() },
+        ] {
+            let state =
+                LocalState::open(&location, AppCredentials::default(), Arc::new(SystemClock))
+                    .unwrap();
+            let queue = &state.queue;
+            queue
+                .enqueue(Lane::Live, vec![job("1"), job("2")], None)
+                .await
+                .unwrap();
+            queue
+                .enqueue(Lane::Bulk, vec![job("3")], Some(Duration::from_secs(600)))
+                .await
+                .unwrap();
+            // A worker (the process that was killed) holds one.
+            assert_eq!(queue.receive(Lane::Live, 1).await.unwrap().len(), 1);
+            assert_eq!(state.purge.purge().await.unwrap(), 3, "{location:?}");
+            assert_eq!(queue.pending(Lane::Live).await.unwrap(), 0);
+            assert_eq!(queue.pending(Lane::Bulk).await.unwrap(), 0);
+            assert!(queue.receive(Lane::Live, 10).await.unwrap().is_empty());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -272,6 +272,14 @@ pub trait JobQueue: Send + Sync {
     async fn dead_letter(&self, delivery: &Delivery, reason: &str) -> Result<(), QueueError>;
 }
 
+/// Empties a local queue outright: waiting, delayed and in-flight jobs alike (a restarted
+/// `hqsync dev` faces fresh sandboxes, whose ids the old jobs do not name). Dead letters stay.
+#[async_trait]
+pub trait PurgeQueue: Send + Sync {
+    /// Removes every job of both lanes; returns how many there were.
+    async fn purge(&self) -> Result<usize, QueueError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,8 +24,8 @@ pub use connection::{ConnectionRecord, ConnectionStatus};
 pub use dead_letters::{DeadLetter, DeadLetters};
 pub use fields::{FieldCatalog, LiveField};
 pub use job_queue::{
-    BackfillPage, BackfillTag, Delivery, Job, JobQueue, JobReason, Lane, QueueError, Receipt,
-    dedup_jobs,
+    BackfillPage, BackfillTag, Delivery, Job, JobQueue, JobReason, Lane, PurgeQueue, QueueError,
+    Receipt, dedup_jobs,
 };
 pub use record_gateway::{
     Changes, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError, RecordErrorKind,

@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::ports::{
-    Clock, DeadLetter, DeadLetters, Delivery, Job, JobQueue, Lane, QueueError, Receipt, dedup_jobs,
+    Clock, DeadLetter, DeadLetters, Delivery, Job, JobQueue, Lane, PurgeQueue, QueueError, Receipt,
+    dedup_jobs,
 };
 
 /// How long a received job stays invisible unless acked or retried (SQS's default is 30 s).
@@ -67,6 +68,16 @@ fn parse_receipt(receipt: &Receipt) -> Result<u64, QueueError> {
         .split_once(':')
         .and_then(|(id, _)| id.parse().ok())
         .ok_or_else(|| QueueError::UnknownReceipt(receipt.0.clone()))
+}
+
+#[async_trait]
+impl PurgeQueue for MemoryJobQueue {
+    async fn purge(&self) -> Result<usize, QueueError> {
+        let mut state = self.lock_state();
+        let count = state.messages.len();
+        state.messages.clear();
+        Ok(count)
+    }
 }
 
 #[async_trait]

@@ -11,7 +11,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::db::{SqliteDb, SqliteError, from_json, to_json};
 use crate::ports::{
-    Clock, DeadLetter, DeadLetters, Delivery, Job, JobQueue, Lane, QueueError, Receipt, dedup_jobs,
+    Clock, DeadLetter, DeadLetters, Delivery, Job, JobQueue, Lane, PurgeQueue, QueueError, Receipt,
+    dedup_jobs,
 };
 
 /// How long a received job stays invisible unless acked or retried.
@@ -87,6 +88,15 @@ fn parse_receipt(receipt: &Receipt) -> Result<i64, QueueError> {
         .split_once(':')
         .and_then(|(id, _)| id.parse().ok())
         .ok_or_else(|| QueueError::UnknownReceipt(receipt.0.clone()))
+}
+
+#[async_trait]
+impl PurgeQueue for SqliteJobQueue {
+    async fn purge(&self) -> Result<usize, QueueError> {
+        self.db
+            .run(|conn| Ok(conn.execute("DELETE FROM jobs", [])?))
+            .await
+    }
 }
 
 #[async_trait]
