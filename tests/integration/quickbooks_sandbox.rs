@@ -1067,6 +1067,46 @@ async fn cdc_returns_changes_and_deletions_within_thirty_days() {
     qbo.sandbox.shutdown().await;
 }
 
+#[tokio::test]
+async fn cdc_reads_a_changed_since_without_offset_in_the_company_time_zone() {
+    let qbo = Qbo::default().await;
+    let c = qbo.create_customer("Local Time").await;
+    // Five minutes ago as a wall-clock time in the company's zone (UTC-8 by default), the way
+    // python-quickbooks sends it: no offset.
+    let zone = chrono::FixedOffset::west_opt(8 * 3600).unwrap();
+    let local = (chrono::Utc::now() - chrono::Duration::minutes(5))
+        .with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let (status, cdc) = qbo
+        .get(&format!(
+            "/cdc?entities=Customer&changedSince={}",
+            urlencode(&local)
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cdc}");
+    let groups = cdc["CDCResponse"][0]["QueryResponse"].as_array().unwrap();
+    assert_eq!(groups[0]["Customer"][0]["Id"], c["Id"], "{cdc}");
+    // A wall time an hour past UTC's, read in UTC-8, is nine hours ahead: nothing since.
+    let (_, none) = qbo
+        .get(&format!(
+            "/cdc?entities=Customer&changedSince={}",
+            urlencode(
+                &(chrono::Utc::now() + chrono::Duration::hours(1))
+                    .format("%Y-%m-%dT%H:%M:%S")
+                    .to_string()
+            )
+        ))
+        .await;
+    assert!(
+        none["CDCResponse"][0]["QueryResponse"][0]
+            .get("Customer")
+            .is_none(),
+        "{none}"
+    );
+    qbo.sandbox.shutdown().await;
+}
+
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }

@@ -78,7 +78,9 @@ fn property_value<'a>(body: &'a Map<String, Value>, property: &str) -> Option<&'
     }
 }
 
-fn parse_instant(text: &str, offset: FixedOffset) -> Option<DateTime<FixedOffset>> {
+/// A query or CDC time: RFC 3339 with an offset, or a local date-time or date without one,
+/// read in the company's time zone `offset` as QBO does (docs/quickbooks.md §7).
+pub(crate) fn parse_instant(text: &str, offset: FixedOffset) -> Option<DateTime<FixedOffset>> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t);

@@ -4,13 +4,14 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use chrono::FixedOffset;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::quickbooks::app::{App, json_response};
 use crate::quickbooks::entity_kind::EntityKind;
 use crate::quickbooks::fault::Fault;
+use crate::quickbooks::query::eval::parse_instant;
 use crate::quickbooks::state::Company;
 
 /// §7: look-back limit.
@@ -25,15 +26,10 @@ pub struct CdcParams {
     pub changed_since: Option<String>,
 }
 
+/// `changedSince` as the query endpoint reads times: with an offset, or without one in the
+/// company's time zone (python-quickbooks sends `2026-12-06T21:08:22`, which QBO accepts).
 fn parse_since(text: &str, offset: FixedOffset) -> Option<i64> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
-        return Some(t.timestamp_millis());
-    }
-    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
-    offset
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
-        .single()
-        .map(|t| t.timestamp_millis())
+    parse_instant(text, offset).map(|t| t.timestamp_millis())
 }
 
 /// The `QueryResponse` groups for `kinds` changed at or after `since_ms`, capped at 1000

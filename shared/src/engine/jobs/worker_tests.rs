@@ -126,7 +126,8 @@ async fn an_edit_is_copied_and_its_echo_writes_nothing() {
     let customer = h.qbo.get(CONTACT, &qbo_id).unwrap();
     assert_eq!(
         customer.values["PrimaryPhone.FreeFormNumber"],
-        json!("+14155550100")
+        json!("+1 415 555 0100"),
+        "written as HubSpot shows it (compared as +14155550100)"
     );
     assert_eq!(h.qbo.calls().update, 1);
     assert_eq!(h.links(CONTACT).await[0].revision, 2);

@@ -7,6 +7,7 @@ use super::plan_types::{Conflict, SideValues};
 use crate::mapping::{FieldMapping, FieldProblem, MappingSet};
 use crate::model::{
     CanonicalValue, CanonicalValues, ConflictPolicy, ConflictWinner, Direction, NativeValues, Side,
+    TransformKind,
 };
 
 /// The merge of all mapped fields of a record pair.
@@ -66,7 +67,10 @@ pub(super) fn merge_fields(
         let mut failed = None;
         for (side, current) in [(Side::Hubspot, hs), (Side::Quickbooks, qb)] {
             if decision.write_to(side) && !row.same_value(current, merged.as_ref()) {
-                match row.write(side, merged.as_ref()) {
+                let source = decision.source.and_then(|source| {
+                    source_form(row, source, side, hubspot, qbo, merged.as_ref())
+                });
+                match row.write(side, source.as_ref().or(merged.as_ref())) {
                     Ok(native) => {
                         natives.insert(side, native);
                     }
@@ -101,6 +105,30 @@ pub(super) fn merge_fields(
     out
 }
 
+/// A phone is compared in E.164 but written as its source shows it ("+1 415 555 0142" stays
+/// so, not "+14155550142"): the source's own text, when it reads as the merged value. Its echo
+/// reads back to the same canonical value, so the comparison stays canonical and nothing loops
+/// (docs/architecture.md §5 invariant 5).
+fn source_form(
+    row: &FieldMapping,
+    source: Side,
+    target: Side,
+    hubspot: &SideValues,
+    qbo: &SideValues,
+    merged: Option<&CanonicalValue>,
+) -> Option<CanonicalValue> {
+    if row.transform.kind() != TransformKind::Phone || source == target {
+        return None;
+    }
+    let natives = match source {
+        Side::Hubspot => &hubspot.natives,
+        Side::Quickbooks => &qbo.natives,
+    };
+    let shown = natives.get(row.native_key(source))?.as_str()?.trim();
+    let read = CanonicalValue::phone(shown)?;
+    (Some(&read) == merged).then(|| CanonicalValue::Phone(shown.to_owned()))
+}
+
 fn keep(merged: &mut CanonicalValues, field: &str, value: Option<&CanonicalValue>) {
     if let Some(value) = value {
         merged.insert(field.to_owned(), value.clone());
@@ -109,6 +137,8 @@ fn keep(merged: &mut CanonicalValues, field: &str, value: Option<&CanonicalValue
 
 struct Decision<'v> {
     merged: Option<&'v CanonicalValue>,
+    /// The side whose value `merged` is, when it is one side's.
+    source: Option<Side>,
     write_hubspot: bool,
     write_qbo: bool,
     conflict: Option<Conflict>,
@@ -142,6 +172,7 @@ fn decide<'v>(
         let changed = !same(source, base);
         Decision {
             merged: source,
+            source: Some(target.other()),
             write_hubspot: changed && target == Side::Hubspot,
             write_qbo: changed && target == Side::Quickbooks,
             conflict: None,
@@ -151,8 +182,9 @@ fn decide<'v>(
         Direction::ToQuickbooks => source_only(hs, Side::Quickbooks),
         Direction::ToHubspot => source_only(qb, Side::Hubspot),
         Direction::TwoWay => {
-            let both = |merged| Decision {
+            let both = |merged, source| Decision {
                 merged,
+                source: Some(source),
                 write_hubspot: true,
                 write_qbo: true,
                 conflict: None,
@@ -160,9 +192,9 @@ fn decide<'v>(
             // Agreeing sides keep HubSpot's form: where QBO shows an unset amount as 0 and
             // HubSpot has nothing, nothing is what both mean (QBO cannot say "unset").
             if same(hs, qb) || same(qb, base) {
-                both(hs)
+                both(hs, Side::Hubspot)
             } else if same(hs, base) {
-                both(qb)
+                both(qb, Side::Quickbooks)
             } else {
                 let winner = match rule {
                     ConflictWinner::HubspotWins => Side::Hubspot,
@@ -182,7 +214,7 @@ fn decide<'v>(
                         winner,
                         rule,
                     }),
-                    ..both(merged)
+                    ..both(merged, winner)
                 }
             }
         }

@@ -185,6 +185,8 @@ pub enum PlanError {
 #[derive(Debug, Clone, Default)]
 pub(super) struct SideValues {
     pub values: CanonicalValues,
+    /// The record's native values, for writing a value in its source's own form (phones).
+    pub natives: crate::model::NativeValues,
     pub unreadable: std::collections::BTreeSet<String>,
     pub modified_at: Option<DateTime<Utc>>,
 }

@@ -83,6 +83,7 @@ fn read_side(
     problems.extend(read.problems);
     SideValues {
         values: read.values,
+        natives: record.values.clone(),
         unreadable,
         modified_at: Some(record.modified_at),
     }

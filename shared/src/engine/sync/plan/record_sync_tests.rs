@@ -241,6 +241,50 @@ fn a_formatting_only_difference_is_not_a_change() {
 }
 
 #[test]
+fn a_phone_is_written_as_its_source_shows_it_and_its_echo_plans_nothing() {
+    let mut baseline = ada_baseline();
+    baseline.insert(
+        "phone".into(),
+        CanonicalValue::phone("+14155550100").unwrap(),
+    );
+    let mut hubspot = ada_contact(9, "Ada");
+    hubspot
+        .values
+        .insert("phone".into(), json!("+1 415 555 0142"));
+    let mut qbo = ada_customer(6, "Ada");
+    qbo.values
+        .insert("PrimaryPhone.FreeFormNumber".into(), json!("+14155550100"));
+    let plan = Case::contacts(
+        Some(link(ObjectKind::Contact, baseline)),
+        Some(hubspot.clone()),
+        Some(qbo.clone()),
+    )
+    .plan();
+    assert_eq!(
+        update_values(&plan, Side::Quickbooks),
+        Some(&native(&[(
+            "PrimaryPhone.FreeFormNumber",
+            json!("+1 415 555 0142")
+        )])),
+        "HubSpot's formatting, not E.164"
+    );
+    assert_eq!(
+        plan.baseline["phone"],
+        CanonicalValue::Phone("+14155550142".into()),
+        "compared canonically"
+    );
+    // The echo: QBO now shows what was written.
+    let mut stored = link(ObjectKind::Contact, plan.baseline.clone());
+    stored.baseline = plan.baseline.clone();
+    qbo.values.insert(
+        "PrimaryPhone.FreeFormNumber".into(),
+        json!("+1 415 555 0142"),
+    );
+    let echo = Case::contacts(Some(stored), Some(hubspot), Some(qbo)).plan();
+    assert!(echo.writes_nothing(), "{echo:?}");
+}
+
+#[test]
 fn conflicts_are_settled_by_policy_and_reported_with_both_values() {
     // (default rule, per-field override for firstname, HubSpot modified, QBO modified, winner)
     let cases = [
@@ -372,13 +416,18 @@ fn a_first_link_fills_empty_fields_and_never_overwrites_with_empties() {
             qbo_id: Some("q1".into())
         }
     );
-    // QBO is newer: its lastname wins the conflict; its phone fills HubSpot's empty one.
+    // QBO is newer: its lastname wins the conflict; its phone fills HubSpot's empty one, as
+    // QBO shows it; the baseline holds it canonically.
     assert_eq!(
         update_values(&plan, Side::Hubspot),
         Some(&native(&[
             ("lastname", json!("King")),
-            ("phone", json!("+14155550100"))
+            ("phone", json!("415-555-0100"))
         ]))
+    );
+    assert_eq!(
+        plan.baseline["phone"],
+        CanonicalValue::phone("+14155550100").unwrap()
     );
     assert_eq!(
         update_values(&plan, Side::Quickbooks),
