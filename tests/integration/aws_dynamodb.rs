@@ -65,7 +65,10 @@ async fn dynamodb_log_reads_newest_first_across_days_and_sets_a_ttl() {
             side: Side::Hubspot,
             id: format!("h{i}"),
             counterpart_id: Some(format!("q{i}")),
-            outcome: SyncOutcome::Synced { note: None },
+            outcome: SyncOutcome::Synced {
+                note: None,
+                warnings: Vec::new(),
+            },
             action: format!("updated QBO customer q{i}"),
         })
         .collect();
@@ -305,7 +308,16 @@ async fn dynamodb_statuses_of_synced_records_expire_but_failures_stay() {
         updated_at: Utc::now(),
     };
     store
-        .put_status(&c, &status("h1", SyncOutcome::Synced { note: None }))
+        .put_status(
+            &c,
+            &status(
+                "h1",
+                SyncOutcome::Synced {
+                    note: None,
+                    warnings: Vec::new(),
+                },
+            ),
+        )
         .await
         .unwrap();
     let failure = SyncOutcome::Failed(FailureDetail {

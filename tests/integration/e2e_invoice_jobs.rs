@@ -144,7 +144,7 @@ fn synced(status: &SyncStatus) -> bool {
 
 fn note_of(status: &SyncStatus) -> String {
     match &status.outcome {
-        SyncOutcome::Synced { note } => note.clone().unwrap_or_default(),
+        SyncOutcome::Synced { note, .. } => note.clone().unwrap_or_default(),
         other => panic!("not synced: {other:?}"),
     }
 }

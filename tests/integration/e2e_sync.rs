@@ -266,7 +266,9 @@ async fn a_name_qbo_already_uses_gets_a_suffix_and_a_note() {
         .unwrap()
         .expect("a sync status for the contact");
     match status.outcome {
-        SyncOutcome::Synced { note: Some(note) } => assert!(note.contains(&name), "{note}"),
+        SyncOutcome::Synced {
+            note: Some(note), ..
+        } => assert!(note.contains(&name), "{note}"),
         other => panic!("expected a synced status with a note, got {other:?}"),
     }
     e2e.shutdown().await;

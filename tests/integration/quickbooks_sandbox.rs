@@ -343,6 +343,22 @@ async fn lengths_and_forbidden_characters_are_rejected_with_the_documented_codes
         )
         .await;
     assert_eq!(fault_code(&doc), "2050");
+    let (status, nul) = qbo
+        .post(
+            "/customer",
+            json!({"DisplayName": "Nul", "GivenName": "Ada\u{0}", "BillAddr": {"Line1": "ok"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(fault_code(&nul), "2040", "{nul}");
+    assert_eq!(nul["Fault"]["Error"][0]["element"], "GivenName");
+    let (status, _) = qbo
+        .post(
+            "/customer",
+            json!({"DisplayName": "Tabs", "Notes": "a\tb\nc"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "tab and line breaks are text");
     qbo.sandbox.shutdown().await;
 }
 

@@ -195,7 +195,7 @@ async fn settled(stack: &LocalStack, kind: ObjectKind, id: &str) -> anyhow::Resu
 /// What the worker did, in its own words.
 fn outcome_text(status: &SyncStatus) -> String {
     match &status.outcome {
-        SyncOutcome::Synced { note } => note.clone().unwrap_or_else(|| "synced".into()),
+        SyncOutcome::Synced { note, .. } => note.clone().unwrap_or_else(|| "synced".into()),
         SyncOutcome::Failed(detail) => format!("failed: {}", detail.message),
         other => other.label().to_owned(),
     }

@@ -260,7 +260,10 @@ pub async fn collision(stack: &LocalStack, actor: &Actor) -> anyhow::Result<()> 
     ]);
     let mut shown: BTreeSet<String> = BTreeSet::new();
     for status in statuses.iter().filter(|s| s.side == Side::Hubspot) {
-        let SyncOutcome::Synced { note: Some(note) } = &status.outcome else {
+        let SyncOutcome::Synced {
+            note: Some(note), ..
+        } = &status.outcome
+        else {
             continue;
         };
         let Some(qbo_id) = &status.counterpart_id else {

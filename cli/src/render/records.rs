@@ -73,10 +73,20 @@ pub fn status_text(status: Option<&SyncStatus>) -> String {
         text.push_str(&format!(" ⇄ {other}"));
     }
     match &status.outcome {
-        SyncOutcome::Synced { note: Some(note) } => text.push_str(&format!(" ({note})")),
+        SyncOutcome::Synced {
+            note: Some(note), ..
+        } => text.push_str(&format!(" ({note})")),
         SyncOutcome::Excluded { filter } => text.push_str(&format!(" ({filter})")),
         SyncOutcome::Failed(detail) => text.push_str(&format!(": {}", detail.message)),
         _ => {}
+    }
+    if let SyncOutcome::Synced { warnings, .. } = &status.outcome {
+        for warning in warnings {
+            text.push_str(&format!(
+                " — warning: {} {}",
+                warning.field, warning.message
+            ));
+        }
     }
     if status.needs_attention {
         text.push_str(" — needs attention");

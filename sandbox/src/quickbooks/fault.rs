@@ -169,6 +169,20 @@ impl Fault {
         )
     }
 
+    /// A control character (U+0000-U+001F other than tab and line breaks, U+007F) in any
+    /// string. UNVERIFIED (docs/quickbooks.md §4.1): Intuit documents no answer; a third-party
+    /// report shows 2040 "Invalid String" for characters QBO does not take.
+    pub fn invalid_string(field: &str) -> Self {
+        validation(
+            "2040",
+            "Invalid String",
+            format!(
+                "The String may contain unsupported or illegal chars: {field} contains a control character"
+            ),
+            Some(field),
+        )
+    }
+
     /// Forbidden characters (`:`, tab, newline) in a name field. UNVERIFIED (docs/quickbooks.md
     /// §4.1, §15 item 16): no captured response; modelled as a 6000 naming the field.
     pub fn forbidden_characters(field: &str) -> Self {

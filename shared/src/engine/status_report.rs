@@ -19,6 +19,8 @@ pub struct KindCounts {
     pub excluded: usize,
     pub failed: usize,
     pub needs_attention: usize,
+    /// Synced records with a field the other side could not take.
+    pub warnings: usize,
 }
 
 impl KindCounts {
@@ -34,7 +36,8 @@ impl KindCounts {
     }
 }
 
-/// A failed record: waiting for its retry, or needing attention.
+/// A failed record (waiting for its retry, or needing attention), or a synced one with a
+/// field warning (state "synced with warning", one row per field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttentionRecord {
     pub kind: ObjectKind,
@@ -56,7 +59,7 @@ pub struct StatusReport {
     pub connection: ConnectionId,
     /// Every kind, in [`ObjectKind::ALL`] order.
     pub kinds: Vec<KindCounts>,
-    /// Failed records, kind by kind.
+    /// Failed records and field warnings, kind by kind.
     pub attention: Vec<AttentionRecord>,
 }
 
@@ -82,6 +85,9 @@ impl StatusReport {
                 if let Some(record) = attention_record(status) {
                     attention.push(record);
                 }
+                let warned = warning_records(status);
+                counts.warnings += usize::from(!warned.is_empty());
+                attention.extend(warned);
             }
             kinds.push(counts);
         }
@@ -119,6 +125,38 @@ pub fn attention_record(status: &SyncStatus) -> Option<AttentionRecord> {
         fix: detail.suggested_fix.clone(),
     })
 }
+
+/// The rows of a synced record's field warnings: the field and the side that could not take
+/// its value, the reason with the vendor's limit, and what to do.
+pub fn warning_records(status: &SyncStatus) -> Vec<AttentionRecord> {
+    let SyncOutcome::Synced { warnings, .. } = &status.outcome else {
+        return Vec::new();
+    };
+    warnings
+        .iter()
+        .map(|warning| AttentionRecord {
+            kind: status.kind,
+            side: status.side,
+            id: status.id.clone(),
+            attempts: status.attempts,
+            state: WARNING_STATE.into(),
+            needs_attention: false,
+            next_retry_at: None,
+            code: None,
+            message: format!(
+                "{} ({} side): {}",
+                warning.field, warning.side, warning.message
+            ),
+            fix: Some(format!(
+                "Edit {} so {} can take it (the other fields are synced)",
+                warning.field, warning.side
+            )),
+        })
+        .collect()
+}
+
+/// The attention state of a field warning.
+pub const WARNING_STATE: &str = "synced with warning";
 
 /// Reads every kind's statuses of `connection` and summarises them.
 pub async fn status_report(
@@ -162,7 +200,14 @@ mod tests {
             (
                 ObjectKind::Contact,
                 vec![
-                    status("1", SyncOutcome::Synced { note: None }, false),
+                    status(
+                        "1",
+                        SyncOutcome::Synced {
+                            note: None,
+                            warnings: Vec::new(),
+                        },
+                        false,
+                    ),
                     status("2", failed.clone(), true),
                     status("3", failed, false),
                     status("4", SyncOutcome::Excluded { filter: "x".into() }, false),
@@ -187,5 +232,25 @@ mod tests {
         assert_eq!(report.attention[0].state, "needs attention");
         assert_eq!(report.attention[1].state, "failed");
         assert_eq!(report.attention[0].code.as_deref(), Some("6240"));
+    }
+
+    #[test]
+    fn a_synced_record_with_a_field_warning_is_listed_with_the_field_and_limit() {
+        let warned = SyncOutcome::Synced {
+            note: None,
+            warnings: vec![crate::ports::FieldWarning {
+                field: "firstname".into(),
+                side: Side::Quickbooks,
+                message: "not synced: 300 characters is more than QBO allows here (100)".into(),
+            }],
+        };
+        let by_kind = vec![(ObjectKind::Contact, vec![status("1", warned, false)])];
+        let report = StatusReport::of(ConnectionId::new("c").unwrap(), &by_kind);
+        assert_eq!((report.kinds[0].synced, report.kinds[0].warnings), (1, 1));
+        assert_eq!(report.attention.len(), 1);
+        let row = &report.attention[0];
+        assert_eq!(row.state, WARNING_STATE);
+        assert!(row.message.contains("firstname"), "{}", row.message);
+        assert!(row.message.contains("(100)"), "{}", row.message);
     }
 }

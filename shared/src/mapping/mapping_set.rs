@@ -76,6 +76,14 @@ impl FieldMapping {
             {
                 return Err(TransformError::TooLong { len, max });
             }
+            // NUL and the other C0 controls (tab and line breaks aside) are refused by QBO
+            // (docs/quickbooks.md §4.1): keep the field out rather than fail the whole write.
+            if let Some(c) = text
+                .chars()
+                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (*c as u32) < 0x80)
+            {
+                return Err(TransformError::ControlCharacter { code: c as u32 });
+            }
             if forbids_separators(self.qbo_field.path) && text.contains([':', '\t', '\n', '\r']) {
                 return Err(TransformError::ForbiddenCharacter);
             }
@@ -427,6 +435,10 @@ mod tests {
                 CanonicalValue::text(&"9".repeat(31)).unwrap(),
             ),
             ("city".to_owned(), CanonicalValue::text("London").unwrap()),
+            (
+                "company".to_owned(),
+                CanonicalValue::text("Analytical\u{0}Engines").unwrap(),
+            ),
         ]
         .into();
         let (qbo, problems) = set.to_native(Side::Quickbooks, &canonical, false);
@@ -437,6 +449,7 @@ mod tests {
             .collect();
         assert!(errors.contains(&("firstname", TransformError::ForbiddenCharacter)));
         assert!(errors.contains(&("zip", TransformError::TooLong { len: 31, max: 30 })));
+        assert!(errors.contains(&("company", TransformError::ControlCharacter { code: 0 })));
         let bad_email: CanonicalValues = [(
             "email".to_owned(),
             CanonicalValue::email("ada at home").unwrap(),
@@ -448,6 +461,10 @@ mod tests {
             problems[0].error,
             TransformError::InvalidEmail { .. }
         ));
+        assert!(
+            !problems[0].error.to_string().contains("ada at home"),
+            "the message never holds the value"
+        );
         // HubSpot has no such limits.
         assert_eq!(set.to_native(Side::Hubspot, &canonical, false).1, vec![]);
     }

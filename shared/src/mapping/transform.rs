@@ -34,8 +34,11 @@ pub enum TransformError {
     ForbiddenCharacter,
     #[error("QBO cannot clear this field (it is required)")]
     Required,
-    #[error("{value:?} is not an email address QBO accepts (it needs '@' and '.')")]
+    // The value is record contents: kept for callers, never in the message.
+    #[error("not an email address QBO accepts (it needs '@' and '.')")]
     InvalidEmail { value: String },
+    #[error("QBO does not take control characters (U+{code:04X} here)")]
+    ControlCharacter { code: u32 },
 }
 
 impl Transform {

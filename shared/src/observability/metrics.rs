@@ -350,7 +350,10 @@ mod tests {
     #[test]
     fn engine_outcomes_map_to_record_metrics_and_exclusions_to_none() {
         assert_eq!(
-            Outcome::of(&SyncOutcome::Synced { note: None }),
+            Outcome::of(&SyncOutcome::Synced {
+                note: None,
+                warnings: Vec::new(),
+            }),
             Some(Outcome::Synced)
         );
         assert_eq!(

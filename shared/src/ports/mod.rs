@@ -37,7 +37,9 @@ pub use store::{
     ForgetKind, InitialSyncRun, InitialSyncRuns, Lease, Leases, Links, RecordRef, RunCounts,
     StatusLog, Store, StoreError,
 };
-pub use sync_status::{ConflictNote, FailureDetail, SyncLogEntry, SyncOutcome, SyncStatus};
+pub use sync_status::{
+    ConflictNote, FailureDetail, FieldWarning, SyncLogEntry, SyncOutcome, SyncStatus,
+};
 pub use token_vault::{
     AppCredentials, QUICKBOOKS_SANDBOX_ENVIRONMENT, QuickbooksKeys, SideTokens, TokenVault,
     VaultError,

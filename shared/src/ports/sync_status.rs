@@ -28,6 +28,18 @@ pub struct FailureDetail {
     pub suggested_fix: Option<String>,
 }
 
+/// A mapped field that was not written because the receiving side cannot take its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldWarning {
+    /// Canonical field name, e.g. "firstname".
+    pub field: String,
+    /// The side that could not take the value (or whose value could not be read).
+    pub side: Side,
+    /// Why, with the vendor's limit ("300 characters is more than QBO allows here (100)");
+    /// never the value itself.
+    pub message: String,
+}
+
 /// The result of the last attempt to sync one record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -37,6 +49,10 @@ pub enum SyncOutcome {
     Synced {
         #[serde(default)]
         note: Option<String>,
+        /// Fields the other side could not take, left as they were there: synced, with a
+        /// warning `hqsync status` and the admin API list (docs/architecture.md §5 invariant 6).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<FieldWarning>,
     },
     /// Not synced because an entry filter or the settings exclude it.
     Excluded { filter: String },

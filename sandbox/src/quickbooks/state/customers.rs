@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::fields::{
-    check_email, check_lengths, check_no_forbidden_chars, flag_or_true, money_field, money_value,
-    text,
+    check_email, check_lengths, check_no_control_chars, check_no_forbidden_chars, flag_or_true,
+    money_field, money_value, text,
 };
 use super::{ChangeOp, Company, NameSpace, body_id, check_update, is_sparse, merge_update};
 use crate::quickbooks::entity_kind::EntityKind;
@@ -75,6 +75,7 @@ fn name_from_parts(body: &Map<String, Value>) -> Option<String> {
 }
 
 fn validate(body: &Map<String, Value>) -> Result<(), Fault> {
+    check_no_control_chars(body, "")?;
     check_lengths(body, LIMITS)?;
     check_no_forbidden_chars(body, NAME_FIELDS)?;
     check_email(body, "PrimaryEmailAddr")

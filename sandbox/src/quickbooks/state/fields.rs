@@ -1,5 +1,5 @@
-//! Field-level rules shared by the entity modules: money as `Decimal` in JSON, string
-//! length limits (2050), forbidden name characters, required fields (2020) and references.
+//! Field-level rules shared by the entity modules: money as `Decimal` in JSON, string length
+//! limits (2050), control (2040) and forbidden name characters, required fields and references.
 
 use std::str::FromStr;
 
@@ -62,6 +62,36 @@ pub fn check_no_forbidden_chars(obj: &Map<String, Value>, fields: &[&str]) -> Re
         }
     }
     Ok(())
+}
+
+/// No string anywhere in `obj` (nested objects and arrays too) may hold a control character
+/// other than tab and line breaks (2040, docs/quickbooks.md §4.1). `prefix` names the path.
+pub fn check_no_control_chars(obj: &Map<String, Value>, prefix: &str) -> Result<(), Fault> {
+    for (key, value) in obj {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        check_value_control_chars(value, &path)?;
+    }
+    Ok(())
+}
+
+fn check_value_control_chars(value: &Value, path: &str) -> Result<(), Fault> {
+    match value {
+        Value::String(s) if s.chars().any(is_refused_control) => Err(Fault::invalid_string(path)),
+        Value::Object(inner) => check_no_control_chars(inner, path),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| check_value_control_chars(item, path)),
+        _ => Ok(()),
+    }
+}
+
+/// The control characters QBO refuses in text (tab and line breaks are text).
+pub fn is_refused_control(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) && (c as u32) < 0x80
 }
 
 /// A dotted path lookup through nested objects.
@@ -132,6 +162,16 @@ pub fn without_nulls(mut obj: Map<String, Value>) -> Map<String, Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn control_characters_anywhere_are_refused_with_2040_naming_the_field() {
+        let ok = json!({"GivenName": "Ada\tLovelace", "Notes": "line\nbreak"});
+        assert!(check_no_control_chars(ok.as_object().unwrap(), "").is_ok());
+        let nul = json!({"BillAddr": {"Line1": "1 Main\u{0}St"}});
+        let fault = check_no_control_chars(nul.as_object().unwrap(), "").unwrap_err();
+        assert_eq!(fault.code(), "2040");
+        assert!(format!("{fault:?}").contains("BillAddr.Line1"));
+    }
 
     #[test]
     fn money_round_trips_without_floats() {

@@ -4,7 +4,8 @@
 use serde_json::{Map, Value};
 
 use super::fields::{
-    check_lengths, check_no_forbidden_chars, flag_or_true, ref_id, ref_value, text,
+    check_lengths, check_no_control_chars, check_no_forbidden_chars, flag_or_true, ref_id,
+    ref_value, text,
 };
 use super::{ChangeOp, Company, NameSpace, body_id, check_update, is_sparse, merge_update};
 use crate::quickbooks::entity_kind::EntityKind;
@@ -35,6 +36,7 @@ fn validate(company: &Company, body: &mut Map<String, Value>) -> Result<(), Faul
     if text(body, "Name").is_none() {
         return Err(Fault::required_param("Name"));
     }
+    check_no_control_chars(body, "")?;
     check_lengths(body, LIMITS)?;
     check_no_forbidden_chars(body, &["Name"])?;
     let item_type = text(body, "Type")

@@ -335,6 +335,7 @@ async fn record(ctx: &SyncContext, job: &Job, end: &JobEnd) -> Option<Dispositio
         JobEnd::Finished(finished) => {
             let outcome = SyncOutcome::Synced {
                 note: Some(finished.note.clone()),
+                warnings: Vec::new(),
             };
             let counterpart = Some(finished.counterpart_id.clone());
             let note = Some(finished.note.clone());

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::engine::sync::RecordOutcomes;
-use crate::engine::sync::describe::{conflict_note, describe_exclusion, describe_problem};
+use crate::engine::sync::describe::{conflict_note, describe_exclusion, field_warning};
 use crate::engine::sync::plan::Outcome;
 use crate::engine::sync::session::Session;
 use crate::engine::sync::unit::{UnitReport, UnitResult};
@@ -63,9 +63,9 @@ fn recorded(report: &UnitReport) -> Recorded {
                 if let Outcome::Inactive { side } = other {
                     note.push(format!("inactive on {side}: fields are not synced"));
                 }
-                note.extend(problems.iter().map(describe_problem));
                 Recorded::Outcome(SyncOutcome::Synced {
                     note: (!note.is_empty()).then(|| note.join("; ")),
+                    warnings: problems.iter().map(field_warning).collect(),
                 })
             }
         },
@@ -379,7 +379,10 @@ mod tests {
 
         let synced = next(
             Some(&last.status),
-            &Recorded::Outcome(SyncOutcome::Synced { note: None }),
+            &Recorded::Outcome(SyncOutcome::Synced {
+                note: None,
+                warnings: Vec::new(),
+            }),
         );
         assert_eq!(synced.status.attempts, 0);
         assert!(!synced.status.needs_attention && synced.retry_in.is_none());

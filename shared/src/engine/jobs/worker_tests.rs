@@ -102,7 +102,10 @@ async fn existing_records_with_the_same_key_are_linked_not_duplicated() {
     let status = h.status(CONTACT, Side::Hubspot, &ada_hs.id).await.unwrap();
     assert_eq!(
         status.outcome,
-        crate::ports::SyncOutcome::Synced { note: None },
+        crate::ports::SyncOutcome::Synced {
+            note: None,
+            warnings: Vec::new(),
+        },
         "{status:?}"
     );
 }
@@ -215,7 +218,9 @@ async fn a_display_name_collision_gets_a_deterministic_suffix_and_is_reported() 
     assert_eq!(created[0].values["DisplayName"], json!("Ada Lovelace (2)"));
     let status = h.status(CONTACT, Side::Hubspot, &ada.id).await.unwrap();
     match &status.outcome {
-        SyncOutcome::Synced { note: Some(note) } => {
+        SyncOutcome::Synced {
+            note: Some(note), ..
+        } => {
             assert!(note.contains("Ada Lovelace (2)"), "{note}")
         }
         other => panic!("expected a note about the rename, got {other:?}"),
@@ -372,6 +377,50 @@ async fn throttling_requeues_the_job_and_is_not_a_record_failure() {
             .outcome,
         SyncOutcome::Synced { .. }
     ));
+}
+
+#[tokio::test]
+async fn fields_qbo_cannot_take_sync_the_rest_with_warnings_status_lists() {
+    let h = Harness::new().await;
+    let long = "A".repeat(300);
+    let ada = h.hubspot_contact("ada@analytical.example", &long, "Lovelace");
+    h.hubspot.edit(
+        CONTACT,
+        &ada.id,
+        values(&[("company", json!("Analytical\u{0}Engines"))]),
+    );
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    let customers = h.qbo.records(CONTACT);
+    assert_eq!(customers.len(), 1, "the record itself syncs");
+    assert_eq!(customers[0].values["FamilyName"], json!("Lovelace"));
+    assert!(!customers[0].values.contains_key("GivenName"));
+    let status = h.status(CONTACT, Side::Hubspot, &ada.id).await.unwrap();
+    let SyncOutcome::Synced { warnings, .. } = &status.outcome else {
+        panic!("synced with warnings, got {:?}", status.outcome);
+    };
+    let fields: Vec<&str> = warnings.iter().map(|w| w.field.as_str()).collect();
+    assert!(fields.contains(&"firstname"), "{warnings:?}");
+    assert!(fields.contains(&"company"), "{warnings:?}");
+    assert!(warnings.iter().all(|w| w.side == Side::Quickbooks));
+    let first = warnings.iter().find(|w| w.field == "firstname").unwrap();
+    assert!(
+        first.message.contains("(100)"),
+        "the limit: {}",
+        first.message
+    );
+    assert!(!first.message.contains(&long), "never the value");
+    let report = crate::engine::status_report::status_report(h.store.as_ref(), &h.conn)
+        .await
+        .unwrap();
+    assert_eq!(report.kinds[0].warnings, 1);
+    assert!(
+        report
+            .attention
+            .iter()
+            .any(|row| row.id == ada.id && row.message.contains("firstname")),
+        "{:?}",
+        report.attention
+    );
 }
 
 #[tokio::test]

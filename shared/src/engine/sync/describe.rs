@@ -3,7 +3,7 @@
 
 use crate::mapping::FieldProblem;
 use crate::model::{ConflictWinner, PropertyCondition};
-use crate::ports::ConflictNote;
+use crate::ports::{ConflictNote, FieldWarning};
 
 use super::plan::{Conflict, Exclusion};
 
@@ -33,11 +33,14 @@ fn describe_condition(condition: &PropertyCondition) -> String {
     out
 }
 
-pub(crate) fn describe_problem(problem: &FieldProblem) -> String {
-    format!(
-        "{} not synced ({} value): {}",
-        problem.field, problem.side, problem.error
-    )
+/// A field one side could not take (or whose value could not be read), as the record's
+/// warning: the field, the side and the reason with the vendor's limit.
+pub(crate) fn field_warning(problem: &FieldProblem) -> FieldWarning {
+    FieldWarning {
+        field: problem.field.clone(),
+        side: problem.side,
+        message: format!("not synced: {}", problem.error),
+    }
 }
 
 pub(crate) fn conflict_note(conflict: &Conflict) -> ConflictNote {

@@ -29,7 +29,10 @@ pub async fn forgetting_a_kind_drops_its_state_and_nothing_else(store: &dyn Stor
             .put_cursor(&c, Side::Hubspot, kind, &cursor)
             .await
             .expect("cursor");
-        let synced = SyncOutcome::Synced { note: None };
+        let synced = SyncOutcome::Synced {
+            note: None,
+            warnings: Vec::new(),
+        };
         store
             .put_status(&c, &status(kind, Side::Hubspot, "h1", synced, 0))
             .await

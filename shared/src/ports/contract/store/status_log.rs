@@ -17,7 +17,10 @@ pub async fn statuses_round_trip_and_overwrite(store: &dyn StatusLog) {
     first.next_retry_at = Some(t(60));
     first.counterpart_id = Some("q1".into());
     store.put_status(&c, &first).await.expect("put");
-    let synced = SyncOutcome::Synced { note: None };
+    let synced = SyncOutcome::Synced {
+        note: None,
+        warnings: Vec::new(),
+    };
     store
         .put_status(
             &c,
@@ -87,7 +90,10 @@ fn entries(count: usize) -> Vec<SyncLogEntry> {
             side: Side::Hubspot,
             id: format!("h{i}"),
             counterpart_id: None,
-            outcome: SyncOutcome::Synced { note: None },
+            outcome: SyncOutcome::Synced {
+                note: None,
+                warnings: Vec::new(),
+            },
             action: format!("updated {i}"),
         })
         .collect()
