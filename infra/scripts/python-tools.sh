@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates (idempotently) the repository's Python venv at .venv with the pinned tools the build and
-# tests need: cfn-lint + aws-sam-translator (template validation) and moto[server] (local AWS).
+# tests need: cfn-lint + cfn-lint-serverless (its serverless rules) + aws-sam-translator (template
+# validation) and moto[server] (local AWS).
 #
 # Needs only Python 3 and PyPI. Safe to run repeatedly and concurrently: a lock serialises runs,
 # and a stamp file records the installed pins so a second run is a no-op.
@@ -11,6 +12,7 @@ cd "$(dirname "$0")/../.."
 # The one place the versions live. Bump them together and re-run; the stamp makes that reinstall.
 PINS=(
   "cfn-lint==1.58.0"
+  "cfn-lint-serverless==0.3.6"
   "aws-sam-translator==1.115.0"
   "moto[server]==5.2.5"
 )
@@ -62,6 +64,6 @@ fi
 say "installing ${PINS[*]} (from PyPI)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PINS[@]}"
 
-"$VENV/bin/python" -c 'import cfnlint, samtranslator, moto'
+"$VENV/bin/python" -c 'import cfnlint, cfn_lint_serverless, samtranslator, moto'
 printf '%s\n' "${PINS[@]}" >"$STAMP"
 say "ready: $VENV/bin/cfn-lint ($("$VENV/bin/cfn-lint" --version)), $VENV/bin/moto_server"

@@ -21,10 +21,13 @@ fi
 # No AWS account is needed; a region keeps boto and cfn-lint from looking for one.
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 
-echo "validate-template: cfn-lint $TEMPLATE"
+echo "validate-template: cfn-lint $TEMPLATE (with the cfn-lint-serverless rules)"
 # cfn-lint exits non-zero on errors, warnings and informational findings alike (unless told
-# otherwise), so any finding fails the check.
-"$VENV/bin/cfn-lint" --regions "$AWS_DEFAULT_REGION" -- "$TEMPLATE"
+# otherwise), so any finding fails the check. The serverless rules (the PyPI package
+# cfn-lint-serverless, installed by python-tools.sh) add the Serverless Rules best practices;
+# findings that do not apply are suppressed in the template's Metadata with the reason.
+"$VENV/bin/cfn-lint" --regions "$AWS_DEFAULT_REGION" \
+  --append-rules cfn_lint_serverless.rules -- "$TEMPLATE"
 
 echo "validate-template: SAM transform + stack rules"
 "$VENV/bin/python" infra/scripts/sam_translate.py "$TEMPLATE"

@@ -22,6 +22,9 @@ pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 /// The queues' `maxReceiveCount`: on the last receive the worker dead-letters a failing job
 /// itself, with its reason. Optional; without it SQS's redrive moves the job (no reason).
 pub const MAX_RECEIVE_COUNT: &str = "MAX_RECEIVE_COUNT";
+/// `true` publishes the detail metrics (records synced, API calls, sync lag) besides the alarm
+/// metrics; template.yaml sets it with the dashboard, which is what reads them. Default false.
+pub const METRICS_DETAIL: &str = "METRICS_DETAIL";
 /// Local stacks and tests only: where the HubSpot API (and its token endpoint) lives.
 pub const HUBSPOT_BASE_URL: &str = "HQSYNC_HUBSPOT_BASE_URL";
 /// Local stacks and tests only: the API base for connections whose environment is `local`.
@@ -43,6 +46,8 @@ pub struct StackConfig {
     /// The admin secret (admin function only).
     pub admin_secret: Option<String>,
     pub max_receive_count: Option<u32>,
+    /// Publish the detail metrics (METRICS_DETAIL).
+    pub metrics_detail: bool,
     /// Where the vendors are, when not at their public addresses (local stacks and tests).
     pub vendors: VendorUrls,
 }
@@ -91,6 +96,17 @@ impl StackConfig {
                     })
             })
             .transpose()?;
+        let metrics_detail = match optional(METRICS_DETAIL).as_deref().map(str::trim) {
+            None => false,
+            Some(raw) if raw.eq_ignore_ascii_case("true") => true,
+            Some(raw) if raw.eq_ignore_ascii_case("false") => false,
+            Some(raw) => {
+                return Err(ConfigError::Invalid {
+                    name: METRICS_DETAIL,
+                    reason: format!("{raw:?} is neither true nor false"),
+                });
+            }
+        };
         let public_base_url = optional(PUBLIC_BASE_URL)
             .map(|raw| {
                 let trimmed = raw.trim_end_matches('/').to_owned();
@@ -113,6 +129,7 @@ impl StackConfig {
             public_base_url,
             admin_secret: optional(ADMIN_SECRET_ARN),
             max_receive_count,
+            metrics_detail,
             vendors: VendorUrls {
                 hubspot_base_url: url(HUBSPOT_BASE_URL)?
                     .map(|u| u.as_str().trim_end_matches('/').to_owned()),
@@ -154,7 +171,11 @@ mod tests {
         );
         assert_eq!(config.live_dlq_url, None);
         assert_eq!(config.max_receive_count, None);
+        assert!(!config.metrics_detail, "detail metrics are opt-in");
         assert_eq!(config.vendors, VendorUrls::default());
+        let mut vars = base();
+        vars.insert(METRICS_DETAIL.into(), "True".into());
+        assert!(StackConfig::from_map(&vars).unwrap().metrics_detail);
     }
 
     #[test]
@@ -171,6 +192,15 @@ mod tests {
             StackConfig::from_map(&vars),
             Err(ConfigError::Invalid {
                 name: MAX_RECEIVE_COUNT,
+                ..
+            })
+        ));
+        let mut vars = base();
+        vars.insert(METRICS_DETAIL.into(), "yes".into());
+        assert!(matches!(
+            StackConfig::from_map(&vars),
+            Err(ConfigError::Invalid {
+                name: METRICS_DETAIL,
                 ..
             })
         ));

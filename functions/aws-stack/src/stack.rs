@@ -39,7 +39,7 @@ impl AwsStack {
     }
 
     pub fn with_clock(sdk: &SdkConfig, config: StackConfig, clock: Arc<dyn Clock>) -> Self {
-        let metrics = Metrics::new();
+        let metrics = Metrics::publishing_detail(config.metrics_detail);
         let store = DynamoStore::new(
             aws_sdk_dynamodb::Client::new(sdk),
             config.table_name.clone(),

@@ -15,6 +15,15 @@ pub const MAX_METRICS_PER_DOCUMENT: usize = 100;
 /// Most values one metric may carry in one document (the format's limit).
 pub const MAX_VALUES_PER_METRIC: usize = 100;
 
+/// The `level` every EMF line carries. With the JSON log format Lambda filters application logs
+/// by their `"level"` key and treats a line without one as INFO, so an `ApplicationLogLevel` of
+/// WARN or above would drop level-less metric lines and silence every alarm built on them
+/// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+/// FATAL is the most severe level and so the one no `ApplicationLogLevel` drops. The lines are
+/// written straight to stdout, outside the `tracing` filter, so `RUST_LOG` cannot drop them
+/// either. (The dashboard's "warnings and errors" query selects WARN and ERROR only.)
+pub const EMF_LOG_LEVEL: &str = "FATAL";
+
 /// A CloudWatch unit for the metrics we publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Unit {
@@ -59,6 +68,7 @@ impl EmfDocument {
             .map(|(name, (unit, _))| json!({"Name": name, "Unit": unit.as_str()}))
             .collect();
         let mut root = Map::new();
+        root.insert("level".into(), Value::String(EMF_LOG_LEVEL.into()));
         root.insert(
             "_aws".into(),
             json!({
@@ -121,6 +131,10 @@ mod tests {
             ])
         );
         assert_eq!(json["Kind"], "contact");
+        assert_eq!(
+            json["level"], "FATAL",
+            "a level no ApplicationLogLevel drops"
+        );
         assert_eq!(json["RecordsSynced"], json!(3.0));
         assert_eq!(json["SyncLag"], json!([120.0, 80.0]));
 

@@ -1,6 +1,9 @@
 //! The HQSync metrics (one place for their names, units and dimensions): records synced,
 //! failed and conflicted per kind and direction, API calls and throttles per vendor, sync lag,
-//! reconnect-required, broken connections; accumulated per invocation and flushed as EMF documents.
+//! reconnect-required (events and the poller's state gauge), broken connections; accumulated per
+//! invocation and flushed as EMF documents. The series emitted on every sync (records synced,
+//! API calls, sync lag) are "detail" metrics, published only when the stack asks for them
+//! (`METRICS_DETAIL`, infra/DEPLOY.md "Cost"); the alarm metrics are always published.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -36,9 +39,26 @@ pub enum MetricName {
     /// Stored connections that cannot be read (malformed record or settings); the poller skips
     /// them and polls the others (no dimensions).
     BrokenConnections,
+    /// A gauge the poller sets on every poll while any connection is in the reconnect-required
+    /// state: how many are (no dimensions). Unlike the `ReconnectRequired` event it stays up
+    /// as long as a connection stays paused, so its alarm does not return to OK on its own.
+    ReconnectRequiredConnections,
 }
 
 impl MetricName {
+    /// Every metric, for the template cross-check (tests/integration/template_metrics.rs).
+    pub const ALL: [MetricName; 9] = [
+        MetricName::RecordsSynced,
+        MetricName::RecordsFailed,
+        MetricName::RecordsConflicted,
+        MetricName::ApiCalls,
+        MetricName::ApiThrottles,
+        MetricName::SyncLag,
+        MetricName::ReconnectRequired,
+        MetricName::BrokenConnections,
+        MetricName::ReconnectRequiredConnections,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             MetricName::RecordsSynced => "RecordsSynced",
@@ -49,7 +69,17 @@ impl MetricName {
             MetricName::SyncLag => "SyncLag",
             MetricName::ReconnectRequired => "ReconnectRequired",
             MetricName::BrokenConnections => "BrokenConnections",
+            MetricName::ReconnectRequiredConnections => "ReconnectRequiredConnections",
         }
+    }
+
+    /// Detail metrics: emitted on (nearly) every invocation, so each of their series costs a
+    /// custom metric every hour; no alarm reads them, only the optional dashboard.
+    pub fn is_detail(self) -> bool {
+        matches!(
+            self,
+            MetricName::RecordsSynced | MetricName::ApiCalls | MetricName::SyncLag
+        )
     }
 
     pub fn unit(self) -> Unit {
@@ -97,14 +127,35 @@ type Dimensions = BTreeMap<String, String>;
 type Series = BTreeMap<MetricName, Vec<f64>>;
 
 /// Metrics of one invocation, shared by cheap clones; `take_documents`/`flush` drain them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Metrics {
     pending: Arc<Mutex<BTreeMap<Dimensions, Series>>>,
+    /// Whether [`MetricName::is_detail`] metrics are published (they are always counted).
+    detail: bool,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            pending: Arc::default(),
+            detail: true,
+        }
+    }
 }
 
 impl Metrics {
+    /// Metrics that publish everything (the local runtime, tests).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Metrics that publish the detail metrics only if `detail` (the stack's `METRICS_DETAIL`);
+    /// the alarm metrics are published either way.
+    pub fn publishing_detail(detail: bool) -> Self {
+        Metrics {
+            detail,
+            ..Self::default()
+        }
     }
 
     /// Counts the outcomes of sync log entries: each entry is about a record on `entry.side`,
@@ -149,6 +200,19 @@ impl Metrics {
         self.add(MetricName::ReconnectRequired, vendor_dimension(vendor), 1.0);
     }
 
+    /// The poller's gauge: `count` connections are waiting for a reconnect. Called on every
+    /// poll with a count above zero; a poll that finds none emits nothing, so the alarm's
+    /// missing data (not breaching) returns it to OK and no series is paid for meanwhile.
+    pub fn reconnect_required_connections(&self, count: usize) {
+        if count > 0 {
+            self.add(
+                MetricName::ReconnectRequiredConnections,
+                Dimensions::new(),
+                count as f64,
+            );
+        }
+    }
+
     /// `count` stored connections could not be read this run.
     pub fn broken_connections(&self, count: usize) {
         self.add(
@@ -182,6 +246,9 @@ impl Metrics {
         for (dimensions, series) in drained {
             let mut current = BTreeMap::new();
             for (name, values) in series {
+                if name.is_detail() && !self.detail {
+                    continue;
+                }
                 for chunk in values.chunks(MAX_VALUES_PER_METRIC) {
                     if current.len() == MAX_METRICS_PER_DOCUMENT
                         || current.contains_key(name.as_str())
@@ -369,6 +436,45 @@ mod tests {
         assert_eq!(
             Outcome::of(&SyncOutcome::Excluded { filter: "f".into() }),
             None
+        );
+    }
+
+    #[test]
+    fn without_detail_only_the_alarm_metrics_are_published() {
+        let metrics = Metrics::publishing_detail(false);
+        metrics.record(ObjectKind::Contact, Side::Quickbooks, Outcome::Synced);
+        metrics.record(ObjectKind::Contact, Side::Quickbooks, Outcome::Failed);
+        metrics.api_call(Side::Hubspot);
+        metrics.api_throttled(Side::Hubspot);
+        metrics.sync_lag(ObjectKind::Contact, at(), at());
+        assert_eq!(
+            metrics.count(MetricName::ApiCalls, &[("Vendor", "hubspot")]),
+            1.0,
+            "still counted"
+        );
+        let names: Vec<String> = metrics
+            .take_documents(at())
+            .iter()
+            .flat_map(|d| d.metrics.keys().cloned().collect::<Vec<_>>())
+            .collect();
+        assert_eq!(names, ["RecordsFailed", "ApiThrottles"]);
+
+        let detailed = Metrics::publishing_detail(true);
+        detailed.api_call(Side::Hubspot);
+        assert_eq!(detailed.take_documents(at()).len(), 1);
+    }
+
+    #[test]
+    fn the_reconnect_gauge_is_emitted_only_while_a_connection_waits() {
+        let metrics = Metrics::new();
+        metrics.reconnect_required_connections(0);
+        assert!(metrics.take_documents(at()).is_empty());
+        metrics.reconnect_required_connections(2);
+        let json = metrics.take_documents(at())[0].to_json();
+        assert_eq!(json["ReconnectRequiredConnections"], json!(2.0));
+        assert_eq!(
+            json["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([[]])
         );
     }
 
