@@ -48,6 +48,21 @@ async fn drain_until<F, Fut>(
     local: &AwsTestStack,
     worker: &WorkerState,
     timeout: Duration,
+    done: F,
+) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    drain_lane_until(local, worker, Lane::Live, timeout, done).await
+}
+
+/// [`drain_until`] on `lane`.
+async fn drain_lane_until<F, Fut>(
+    local: &AwsTestStack,
+    worker: &WorkerState,
+    lane: Lane,
+    timeout: Duration,
     mut done: F,
 ) -> bool
 where
@@ -56,10 +71,10 @@ where
 {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let event = local.receive_event(Lane::Live).await;
+        let event = local.receive_event(lane).await;
         if !event.records.is_empty() {
             let (response, _) = run_batch(worker, &event).await;
-            local.settle(Lane::Live, &event, &response).await;
+            local.settle(lane, &event, &response).await;
         }
         if done().await {
             return true;
@@ -572,11 +587,31 @@ async fn aws_poller_finds_changes_webhooks_missed_and_the_sweep_pairs_existing_r
         "the poll should queue both changed records: {second:?}"
     );
 
-    // The sweep pairs them by e-mail instead of creating duplicates.
+    // The sweep queues one job for the connection on the bulk queue; the worker runs it (a
+    // sweep run, page by page) and pairs them by e-mail instead of creating duplicates.
     let swept = hqsync_poller::handle(&poller, json!({"mode": "sweep"}))
         .await
         .unwrap();
     assert!(swept.failures.is_empty(), "{:?}", swept.failures);
+    assert_eq!(
+        swept.jobs, 1,
+        "one sweep job per active connection: {swept:?}"
+    );
+    let worker = WorkerState::new(local.stack.clone());
+    let paired = drain_lane_until(
+        &local,
+        &worker,
+        Lane::Bulk,
+        Duration::from_secs(60),
+        || async {
+            local
+                .link_of(ObjectKind::Contact, Side::Hubspot, &hubspot_contact.id)
+                .await
+                .is_some()
+        },
+    )
+    .await;
+    assert!(paired, "the sweep job's run linked the pair");
     let link = local
         .link_of(ObjectKind::Contact, Side::Hubspot, &hubspot_contact.id)
         .await

@@ -1,9 +1,13 @@
 //! The poller Lambda's logic, callable without Lambda: for every active connection, either
-//! poll what changed since the watermarks (`{"mode":"poll"}`, every 5 minutes) or run the daily
-//! sweep (`{"mode":"sweep"}`: full reconciliation, then overdue invoices), and report it.
+//! poll what changed since the watermarks (`{"mode":"poll"}`, every 5 minutes, each connection
+//! under its poll lease) or queue its daily sweep job on the bulk lane (`{"mode":"sweep"}`; the
+//! workers run them), stopping before the invocation's deadline, and report it.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hqsync::engine::jobs::SyncContext;
-use hqsync::engine::jobs::schedule::{PollError, poll_connection, sweep_connection};
+use hqsync::engine::jobs::schedule::{PollError, poll_connection};
+use hqsync::engine::jobs::sweep_job::queue_sweeps;
 use hqsync::ports::{ConnectionStatus, Connections};
 use hqsync_aws::AwsStack;
 use serde::{Deserialize, Serialize};
@@ -41,12 +45,12 @@ impl Mode {
 pub struct RunSummary {
     pub mode: Option<Mode>,
     pub connections: usize,
-    /// Connections skipped because they are paused or need reconnecting.
+    /// Connections skipped because they are paused or need reconnecting, because another poll
+    /// of them holds the lease, or because the invocation ran out of time.
     pub skipped: usize,
     /// Stored connections that could not be read (`id: error`); the others were still polled.
     pub broken: Vec<String>,
-    /// Poll: jobs enqueued. Sweep: records synced or linked, plus jobs queued (invoices and
-    /// payments never backfilled, overdue invoices).
+    /// Poll: jobs enqueued. Sweep: sweep jobs queued (one per active connection).
     pub jobs: usize,
     /// Connections (or kinds and sides of them) that could not be handled this time.
     pub failures: Vec<String>,
@@ -72,6 +76,8 @@ pub enum PollerError {
     Input(#[from] InputError),
     #[error("could not list connections: {0}")]
     Store(#[from] hqsync::ports::StoreError),
+    #[error("could not queue the sweep jobs: {0}")]
+    Queue(#[from] hqsync::ports::QueueError),
     #[error("{failed} of {total} connections failed; first: {first}")]
     Connections {
         failed: usize,
@@ -80,14 +86,40 @@ pub enum PollerError {
     },
 }
 
-/// Runs one scheduled invocation.
+/// Time kept back from the invocation's deadline: no connection's poll starts within it (one
+/// poll of one connection takes seconds; the next scheduled poll takes over the rest).
+pub const DEADLINE_RESERVE: Duration = Duration::from_secs(30);
+
+/// When to stop starting polls, given the invocation's deadline (ms since the epoch).
+pub fn stop_at(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now() + left.saturating_sub(DEADLINE_RESERVE)
+}
+
+/// Runs one scheduled invocation without a deadline (tests, the local cloud).
 pub async fn handle(state: &PollerState, event: Value) -> Result<RunSummary, PollerError> {
-    let result = run(state, &event).await;
+    handle_until(state, event, None).await
+}
+
+/// Runs one scheduled invocation, starting no connection's poll after `stop_at`.
+pub async fn handle_until(
+    state: &PollerState,
+    event: Value,
+    stop_at: Option<Instant>,
+) -> Result<RunSummary, PollerError> {
+    let result = run(state, &event, stop_at).await;
     state.stack.flush_metrics();
     result
 }
 
-async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerError> {
+async fn run(
+    state: &PollerState,
+    event: &Value,
+    stop_at: Option<Instant>,
+) -> Result<RunSummary, PollerError> {
     let mode = Mode::from_event(event)?;
     let mut summary = RunSummary {
         mode: Some(mode),
@@ -105,11 +137,25 @@ async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerErr
     if !listing.broken.is_empty() {
         state.stack.metrics.broken_connections(listing.broken.len());
     }
+    // The reconnect-required state as a gauge on every run, so its alarm stays up for as long
+    // as a connection stays paused (docs/aws.md §10).
+    let waiting = listing
+        .records
+        .iter()
+        .filter(|r| r.status == ConnectionStatus::ReconnectRequired)
+        .count();
+    state.stack.metrics.reconnect_required_connections(waiting);
     let mut failed_connections = Vec::new();
+    let mut to_sweep = Vec::new();
     for record in listing.records {
         let id = record.id().clone();
         if record.status != ConnectionStatus::Active {
             tracing::info!(connection = %id, status = ?record.status, "connection not active; skipped");
+            summary.skipped += 1;
+            continue;
+        }
+        if stop_at.is_some_and(|t| Instant::now() >= t) {
+            tracing::warn!(connection = %id, "out of time; the next poll takes this connection");
             summary.skipped += 1;
             continue;
         }
@@ -132,22 +178,21 @@ async fn run(state: &PollerState, event: &Value) -> Result<RunSummary, PollerErr
                     tracing::warn!(connection = %id, %error, "poll skipped");
                     summary.failures.push(format!("{id}: {error}"));
                 }
+                Err(PollError::Busy(_)) => {
+                    tracing::info!(connection = %id, "another poll of this connection is running; skipped");
+                    summary.connections -= 1;
+                    summary.skipped += 1;
+                }
                 Err(error) => {
                     tracing::error!(connection = %id, %error, "poll failed");
                     failed_connections.push(format!("{id}: {error}"));
                 }
             },
-            Mode::Sweep => {
-                let report = sweep_connection(&state.ctx, &id).await;
-                summary.jobs += report.jobs;
-                summary
-                    .failures
-                    .extend(report.failures.iter().map(|f| format!("{id} {f}")));
-                if !report.errors.is_empty() {
-                    failed_connections.push(format!("{id}: {}", report.errors.join("; ")));
-                }
-            }
+            Mode::Sweep => to_sweep.push(id),
         }
+    }
+    if !to_sweep.is_empty() {
+        summary.jobs += queue_sweeps(&state.ctx, &to_sweep).await?;
     }
     tracing::info!(
         mode = ?mode,

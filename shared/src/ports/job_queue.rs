@@ -22,6 +22,8 @@ pub enum JobReason {
     Backfill,
     Retry,
     Action,
+    /// The daily sweep of one connection (see [`Job::sweep`]): an order, not a record signal.
+    Sweep,
 }
 
 /// "Record `id` of `kind` on `side` of `connection` may have changed."
@@ -111,6 +113,26 @@ impl Job {
                 seen_at,
             )
         }
+    }
+
+    /// The daily sweep of `connection`, queued by the poller on the bulk lane: the worker starts
+    /// the connection's reconciliation run and queues its overdue invoices. A whole-connection
+    /// order, so `kind` and `side` are fixed placeholders and `id` is `sweep`; never grouped with
+    /// record jobs (see [`Job::is_sweep`]).
+    pub fn sweep(connection: ConnectionId, seen_at: DateTime<Utc>) -> Self {
+        Job::new(
+            connection,
+            ObjectKind::Contact,
+            Side::Quickbooks,
+            "sweep",
+            JobReason::Sweep,
+            seen_at,
+        )
+    }
+
+    /// Whether this is a connection's sweep order.
+    pub fn is_sweep(&self) -> bool {
+        self.reason == JobReason::Sweep
     }
 
     /// The page this job lists, when it is an initial sync's page job.

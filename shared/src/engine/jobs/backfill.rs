@@ -1,5 +1,6 @@
 //! The fanned-out initial sync: starting a run (prepare the accounts, record the run, make a
 //! connected connection active, queue the first page job per kind and side) and its progress.
+//! The daily sweep starts the same kind of run on an active connection (`RunScope::Sweep`).
 
 use std::collections::BTreeMap;
 
@@ -150,6 +151,26 @@ pub async fn initial_sync_progress(
     Ok(Some(progress_of(&run, pending)))
 }
 
+/// What a run covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunScope {
+    /// An initial sync an admin started: every enabled kind, on a connected or active connection.
+    InitialSync,
+    /// The daily sweep: every enabled two-way kind, and the mirrored
+    /// kinds only if never backfilled (the poller and the overdue sweep keep those current
+    /// without re-queueing every invoice daily); active connections only.
+    Sweep,
+}
+
+impl RunScope {
+    fn id_prefix(self) -> &'static str {
+        match self {
+            RunScope::InitialSync => "run",
+            RunScope::Sweep => "sweep",
+        }
+    }
+}
+
 /// Starts an initial sync of every enabled kind, fanned out on the bulk lane: prepares both
 /// accounts, records the run (one at a time per connection: a running one answers
 /// [`StartError::AlreadyRunning`]), makes a connected connection active and queues one page
@@ -158,15 +179,28 @@ pub async fn start_initial_sync(
     ctx: &SyncContext,
     connection_id: &ConnectionId,
 ) -> Result<RunProgress, StartError> {
+    start_run(ctx, connection_id, RunScope::InitialSync).await
+}
+
+/// [`start_initial_sync`] for `scope`.
+pub async fn start_run(
+    ctx: &SyncContext,
+    connection_id: &ConnectionId,
+    scope: RunScope,
+) -> Result<RunProgress, StartError> {
     let mut connection = ctx
         .store
         .get_connection(connection_id)
         .await?
         .ok_or_else(|| StartError::UnknownConnection(connection_id.clone()))?;
-    if !matches!(
-        connection.status,
-        ConnectionStatus::Active | ConnectionStatus::Connected
-    ) {
+    let startable = match scope {
+        RunScope::InitialSync => matches!(
+            connection.status,
+            ConnectionStatus::Active | ConnectionStatus::Connected
+        ),
+        RunScope::Sweep => connection.status == ConnectionStatus::Active,
+    };
+    if !startable {
         return Err(StartError::NotStartable {
             connection: connection_id.clone(),
             status: connection.status,
@@ -179,10 +213,23 @@ pub async fn start_initial_sync(
         return Err(already_running(ctx, run).await?);
     }
     let settings = &connection.connection.settings;
-    let kinds: Vec<ObjectKind> = ObjectKind::ALL
-        .into_iter()
-        .filter(|k| settings.state(*k) == SyncState::Enabled)
-        .collect();
+    let mut kinds: Vec<ObjectKind> = Vec::new();
+    for kind in ObjectKind::ALL {
+        if settings.state(kind) != SyncState::Enabled {
+            continue;
+        }
+        if scope == RunScope::Sweep
+            && !kind.is_two_way()
+            && ctx
+                .store
+                .get_cursor(connection_id, Side::Quickbooks, kind)
+                .await?
+                .is_some_and(|c| c.last_full_sweep.is_some())
+        {
+            continue;
+        }
+        kinds.push(kind);
+    }
     if kinds.is_empty() {
         return Err(StartError::NothingEnabled(connection_id.clone()));
     }
@@ -202,7 +249,7 @@ pub async fn start_initial_sync(
 
     let now = ctx.clock.now();
     let run = InitialSyncRun {
-        id: format!("run-{}", uuid::Uuid::new_v4().simple()),
+        id: format!("{}-{}", scope.id_prefix(), uuid::Uuid::new_v4().simple()),
         started_at: now,
         kinds: kinds
             .iter()

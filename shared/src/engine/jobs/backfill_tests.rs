@@ -16,7 +16,7 @@ use crate::engine::sync::GatewayPair;
 use crate::engine::sync::initial_sync::{InitialSyncOptions, initial_sync};
 use crate::model::{ConnectionSettings, ObjectKind, Side, SyncState};
 use crate::ports::{
-    ConnectionStatus, Connections, Cursors, InitialSyncRuns, JobQueue, Lane, StatusLog,
+    Clock, ConnectionStatus, Connections, Cursors, InitialSyncRuns, JobQueue, Lane, StatusLog,
 };
 
 const CONTACT: ObjectKind = ObjectKind::Contact;
@@ -271,4 +271,101 @@ async fn a_page_that_keeps_throttling_is_dead_lettered_and_the_run_ends_failed()
             .is_some_and(|j| j.backfill_page_of().is_some())),
         "the page job is kept as a dead letter for a redrive: {letters:?}"
     );
+}
+
+/// The daily sweep fanned out: one sweep job per connection on the bulk lane starts a sweep
+/// run that reconciles page by page (each job deadline-bound), like the inline sweep; a second
+/// sweep job queued before that run started (a retried poller invocation) does nothing.
+#[tokio::test]
+async fn the_sweep_job_reconciles_through_a_fanned_out_run_once() {
+    use super::sweep_job::queue_sweeps;
+
+    let (inline, _, _) = seeded(2).await;
+    let inline_report = super::schedule::sweep_connection(&inline.ctx, &inline.conn).await;
+    assert!(inline_report.errors.is_empty(), "{inline_report:?}");
+
+    let (h, hubspot, _qbo) = seeded(2).await;
+    assert_eq!(
+        queue_sweeps(&h.ctx, std::slice::from_ref(&h.conn))
+            .await
+            .unwrap(),
+        1
+    );
+    // The same sweep queued again by a retried invocation (coalesced or not, it must not run
+    // a second reconciliation).
+    let early = h.clock.now();
+    h.clock.advance(Duration::from_secs(1));
+    drain_bulk(&h).await;
+    let run = h.store.get_initial_sync(&h.conn).await.unwrap().unwrap();
+    assert!(run.id.starts_with("sweep-"), "{}", run.id);
+    let progress = initial_sync_progress(&h.ctx, &h.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(progress.state, RunState::Done, "{progress:?}");
+    for kind in [CONTACT, PRODUCT] {
+        assert_eq!(
+            h.links(kind).await.len(),
+            inline.links(kind).await.len(),
+            "{kind}: the same links as the inline sweep"
+        );
+    }
+    assert!(hubspot.calls().list_page >= 3, "listed page by page");
+    assert!(
+        h.store
+            .get_cursor(&h.conn, Side::Hubspot, CONTACT)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_full_sweep
+            .is_some()
+    );
+
+    let again = crate::ports::Job::sweep(h.conn.clone(), early);
+    let results = h.run(vec![again]).await;
+    assert_eq!(results[0].disposition, super::Disposition::Done);
+    let still = h.store.get_initial_sync(&h.conn).await.unwrap().unwrap();
+    assert_eq!(
+        still.id, run.id,
+        "no second run for a sweep queued before the first"
+    );
+}
+
+/// A poll of the connection holds the poll lease: the sweep job waits for it, and a second poll
+/// is refused while the first holds it.
+#[tokio::test]
+async fn polls_and_the_sweep_job_never_overlap_on_one_connection() {
+    use super::schedule::{POLL_LEASE, POLL_LEASE_TTL, PollError, poll_connection};
+    use crate::ports::Leases;
+
+    let (h, _hubspot, _qbo) = seeded(2).await;
+    let held = h
+        .store
+        .acquire_lease(
+            &h.conn,
+            POLL_LEASE,
+            "poll-other",
+            POLL_LEASE_TTL,
+            h.clock.now(),
+        )
+        .await
+        .unwrap();
+    assert!(held.is_some());
+    assert!(matches!(
+        poll_connection(&h.ctx, &h.conn).await,
+        Err(PollError::Busy(_))
+    ));
+    let sweep = crate::ports::Job::sweep(h.conn.clone(), h.clock.now());
+    let results = h.run(vec![sweep]).await;
+    assert!(
+        matches!(&results[0].disposition, super::Disposition::RetryAfter { reason, .. } if reason.contains("lease")),
+        "{:?}",
+        results[0].disposition
+    );
+    assert!(h.store.get_initial_sync(&h.conn).await.unwrap().is_none());
+
+    // Once the holder's lease expires, polls run again (and release it after).
+    h.clock.advance(POLL_LEASE_TTL + Duration::from_secs(1));
+    poll_connection(&h.ctx, &h.conn).await.unwrap();
+    poll_connection(&h.ctx, &h.conn).await.unwrap();
 }

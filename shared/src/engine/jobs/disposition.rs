@@ -31,3 +31,11 @@ pub(crate) fn out_of_time() -> Disposition {
         reason: "the invocation ran out of time before this job started; handed back".into(),
     }
 }
+
+/// The answer for a job its flow returned no disposition for: handed back, never deleted.
+pub(crate) fn no_answer() -> Disposition {
+    Disposition::RetryAfter {
+        delay: Duration::ZERO,
+        reason: "no result was recorded for this job; handed back".into(),
+    }
+}

@@ -1,7 +1,7 @@
 //! Jobs: the context the engine runs on, a batch of jobs dispatched to their flows (two-way
 //! sync, invoicing, initial sync pages) and answered with one disposition each, the retry
 //! schedule and outcomes, the settle policy every runtime applies, the poll and sweep schedule,
-//! and the fanned-out initial sync (`backfill`).
+//! the fanned-out initial sync (`backfill`) and the fanned-out daily sweep (`sweep_job`).
 
 mod active;
 pub mod backfill;
@@ -16,6 +16,7 @@ pub mod overdue;
 pub mod retry_schedule;
 pub mod schedule;
 pub mod settle;
+pub mod sweep_job;
 mod two_way;
 mod worker;
 

@@ -16,6 +16,13 @@ use super::overdue::sweep_overdue_invoices;
 /// order (clock skew, commits landing late) are not missed. Repeats are harmless signals.
 pub const POLL_OVERLAP: Duration = Duration::from_secs(120);
 
+/// The per-connection lease a poll holds, so two polls of one connection never overlap (a slow
+/// poll and the next schedule, or an async retry of the poller); a sweep job takes it too.
+pub const POLL_LEASE: &str = "poll";
+/// How long the poll lease lasts at most: one connection's poll takes seconds; a crashed
+/// holder's lease frees itself after this.
+pub const POLL_LEASE_TTL: Duration = Duration::from_secs(120);
+
 /// What one poll of one connection did.
 #[derive(Debug, Default)]
 pub struct PollReport {
@@ -39,6 +46,9 @@ pub enum PollError {
     Queue(#[from] crate::ports::QueueError),
     #[error("gateways for the connection: {0}")]
     Gateways(GatewayError),
+    /// Another poll (or a sweep job) of this connection holds [`POLL_LEASE`]: skipped.
+    #[error("another poll of {0} is running")]
+    Busy(ConnectionId),
 }
 
 /// The sides the poller asks about `kind`: both for two-way kinds; only QBO for the mirrored
@@ -51,8 +61,38 @@ pub fn polled_sides(kind: ObjectKind) -> &'static [Side] {
     }
 }
 
-/// Polls every enabled kind on its source sides (see [`polled_sides`]) of `connection_id`.
+/// Polls every enabled kind on its source sides (see [`polled_sides`]) of `connection_id`,
+/// under the connection's [`POLL_LEASE`] ([`PollError::Busy`] when another poll holds it).
 pub async fn poll_connection(
+    ctx: &SyncContext,
+    connection_id: &ConnectionId,
+) -> Result<PollReport, PollError> {
+    let holder = format!("poll-{}", uuid::Uuid::new_v4().simple());
+    let lease = ctx
+        .store
+        .acquire_lease(
+            connection_id,
+            POLL_LEASE,
+            &holder,
+            POLL_LEASE_TTL,
+            ctx.clock.now(),
+        )
+        .await?;
+    if lease.is_none() {
+        return Err(PollError::Busy(connection_id.clone()));
+    }
+    let result = poll_under_lease(ctx, connection_id).await;
+    if let Err(error) = ctx
+        .store
+        .release_lease(connection_id, POLL_LEASE, &holder)
+        .await
+    {
+        tracing::warn!(connection = %connection_id, %error, "could not release the poll lease; it expires by itself");
+    }
+    result
+}
+
+async fn poll_under_lease(
     ctx: &SyncContext,
     connection_id: &ConnectionId,
 ) -> Result<PollReport, PollError> {

@@ -1,6 +1,8 @@
 //! The worker: takes a batch of jobs, groups them by connection and kind, runs each group
 //! through its kind's flow (`dispatch`) and each initial sync page job through the page flow,
-//! counts finished initial sync record jobs into their run, and answers one disposition each.
+//! runs each connection's sweep job, counts finished initial sync record jobs into their run, and
+//! answers one disposition each; a job the flows left without an answer is handed back, never
+//! deleted.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -11,7 +13,8 @@ use crate::ports::Job;
 use super::backfill_pages::{count_record_jobs, run_page_job};
 use super::context::SyncContext;
 use super::dispatch::FLOWS;
-use super::disposition::{Disposition, JobResult, out_of_time};
+use super::disposition::{Disposition, JobResult, no_answer, out_of_time};
+use super::sweep_job::run_sweep_job;
 
 /// Processes `jobs` and returns one result per job, in input order.
 pub async fn process_jobs(ctx: &SyncContext, jobs: Vec<Job>) -> Vec<JobResult> {
@@ -28,6 +31,14 @@ pub async fn process_jobs_until(
     let mut groups: BTreeMap<(ConnectionId, ObjectKind), Vec<usize>> = BTreeMap::new();
     let mut dispositions: Vec<Option<Disposition>> = vec![None; jobs.len()];
     for (i, job) in jobs.iter().enumerate() {
+        if job.is_sweep() {
+            dispositions[i] = Some(if stop_at.is_some_and(|t| Instant::now() >= t) {
+                out_of_time()
+            } else {
+                run_sweep_job(ctx, job).await
+            });
+            continue;
+        }
         if let Some((run, page)) = job.backfill_page_of() {
             dispositions[i] = Some(if stop_at.is_some_and(|t| Instant::now() >= t) {
                 out_of_time()
@@ -57,7 +68,9 @@ pub async fn process_jobs_until(
         .zip(dispositions)
         .map(|(job, disposition)| JobResult {
             job,
-            disposition: disposition.unwrap_or(Disposition::Done),
+            // A flow that answered fewer jobs than it was given: nothing is known about the
+            // rest, so they come back rather than being deleted unseen.
+            disposition: disposition.unwrap_or_else(no_answer),
         })
         .collect();
     count_record_jobs(ctx, &results).await;
