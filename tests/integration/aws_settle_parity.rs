@@ -116,7 +116,7 @@ async fn aws_and_local_runtimes_settle_the_same_script_of_jobs_alike() {
         let deliveries = local.queue.receive(Lane::Live, 10).await.unwrap();
         assert_eq!(deliveries.len(), 1, "receive {receive}");
         let results = process_jobs(&local, vec![deliveries[0].job.clone()]).await;
-        let settled = settle_deliveries(&local, &policy, deliveries, results)
+        let settled = settle_deliveries(&local, &policy, Lane::Live, deliveries, results)
             .await
             .unwrap();
         assert_eq!(settled[0].label(), "retried", "receive {receive}");
@@ -132,7 +132,7 @@ async fn aws_and_local_runtimes_settle_the_same_script_of_jobs_alike() {
     assert_eq!(deliveries.len(), 4);
     let jobs: Vec<Job> = deliveries.iter().map(|d| d.job.clone()).collect();
     let results = process_jobs(&local, jobs.clone()).await;
-    let settled = settle_deliveries(&local, &policy, deliveries, results)
+    let settled = settle_deliveries(&local, &policy, Lane::Live, deliveries, results)
         .await
         .unwrap();
     let local_answers: BTreeMap<String, Settlement> =

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use hqsync::adapters::dynamodb::{DynamoStore, aws_sdk_config};
+use hqsync::adapters::dynamodb::{DynamoStore, DynamoTokenBuckets, aws_sdk_config};
 use hqsync::adapters::secretsmanager::{SecretNames, SecretsManagerVault};
 use hqsync::adapters::sqs::{QueueUrls, SqsJobQueue};
 use hqsync::engine::jobs::SyncContext;
@@ -23,6 +23,8 @@ pub struct AwsStack {
     pub queue: Arc<SqsJobQueue>,
     pub vault: Arc<SecretsManagerVault>,
     pub clock: Arc<dyn Clock>,
+    /// The vendor rate buckets every container shares (docs/aws.md §11).
+    pub buckets: Arc<DynamoTokenBuckets>,
     /// Flushed as EMF at the end of every invocation.
     pub metrics: Metrics,
 }
@@ -40,6 +42,10 @@ impl AwsStack {
 
     pub fn with_clock(sdk: &SdkConfig, config: StackConfig, clock: Arc<dyn Clock>) -> Self {
         let metrics = Metrics::publishing_detail(config.metrics_detail);
+        let buckets = DynamoTokenBuckets::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            config.table_name.clone(),
+        );
         let store = DynamoStore::new(
             aws_sdk_dynamodb::Client::new(sdk),
             config.table_name.clone(),
@@ -68,6 +74,7 @@ impl AwsStack {
             queue: Arc::new(queue),
             vault: Arc::new(vault),
             clock,
+            buckets: Arc::new(buckets),
             metrics,
         }
     }
@@ -88,7 +95,7 @@ impl AwsStack {
 
     /// What the engine runs on: this stack's store, queue and clock, and gateways built per
     /// connection with fresh tokens (the refreshing directory the local runtime uses too),
-    /// every vendor call metered for EMF.
+    /// every vendor call metered for EMF and drawing on the stack's shared rate buckets.
     pub fn sync_context(&self) -> SyncContext {
         SyncContext {
             store: self.store.clone(),
@@ -100,7 +107,8 @@ impl AwsStack {
                     self.config.vendors.clone(),
                     self.clock.clone(),
                 )
-                .with_metrics(self.metrics.clone()),
+                .with_metrics(self.metrics.clone())
+                .with_shared_buckets(self.buckets.clone()),
             ),
         }
     }

@@ -90,13 +90,32 @@ pub enum PollerError {
 /// poll of one connection takes seconds; the next scheduled poll takes over the rest).
 pub const DEADLINE_RESERVE: Duration = Duration::from_secs(30);
 
+/// Time kept back for the run's summary and metrics: no vendor request runs into it.
+pub const CALLS_RESERVE: Duration = Duration::from_secs(3);
+
 /// When to stop starting polls, given the invocation's deadline (ms since the epoch).
 pub fn stop_at(deadline_ms: u64) -> Instant {
+    Instant::now() + time_left(deadline_ms).saturating_sub(DEADLINE_RESERVE)
+}
+
+fn time_left(deadline_ms: u64) -> Duration {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    Instant::now() + left.saturating_sub(DEADLINE_RESERVE)
+    Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
+/// Runs one Lambda invocation with deadline `deadline_ms`: no poll starts within
+/// [`DEADLINE_RESERVE`] of it and no vendor call runs into the last [`CALLS_RESERVE`].
+pub async fn handle_invocation(
+    state: &PollerState,
+    event: Value,
+    deadline_ms: u64,
+) -> Result<RunSummary, PollerError> {
+    let calls_end =
+        tokio::time::Instant::now() + time_left(deadline_ms).saturating_sub(CALLS_RESERVE);
+    let run = Box::pin(handle_until(state, event, Some(stop_at(deadline_ms))));
+    hqsync::http::deadline::scope(Some(calls_end), run).await
 }
 
 /// Runs one scheduled invocation without a deadline (tests, the local cloud).
@@ -115,7 +134,8 @@ pub async fn handle_until(
     result
 }
 
-async fn run(
+/// One invocation's work without flushing its metrics (tests read them from the stack).
+pub async fn run(
     state: &PollerState,
     event: &Value,
     stop_at: Option<Instant>,

@@ -2,7 +2,7 @@
 //! schedule invocations (`{"mode":"poll"}` / `{"mode":"sweep"}`) with `handler::handle`.
 
 use hqsync_aws::AwsStack;
-use hqsync_poller::{PollerState, handle_until, stop_at};
+use hqsync_poller::{PollerState, handle_invocation};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::Value;
 
@@ -12,8 +12,7 @@ async fn main() -> Result<(), Error> {
     let state = PollerState::new(AwsStack::from_env().await?);
     let state = &state;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let stop = stop_at(event.context.deadline);
-        handle_until(state, event.payload, Some(stop))
+        handle_invocation(state, event.payload, event.context.deadline)
             .await
             .map_err(Error::from)
     }))

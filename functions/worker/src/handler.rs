@@ -1,5 +1,6 @@
 //! The worker Lambda's logic, callable without Lambda: an SQS batch in, the engine run on its
-//! jobs, a partial-batch response out; throttled jobs go back with a delay, poison ones to the DLQ.
+//! jobs (vendor calls capped to the invocation's remaining time), a partial-batch response out;
+//! throttled jobs go back with a delay, jobs not started are sent again, poison ones to the DLQ.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -7,7 +8,8 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use hqsync::adapters::sqs::parse_job;
 use hqsync::engine::jobs::settle::{SettlePolicy, Settlement, record_dead_letter};
 use hqsync::engine::jobs::{SyncContext, process_jobs_until};
-use hqsync::ports::{Job, Lane};
+use hqsync::http::deadline;
+use hqsync::ports::{Job, JobQueue, Lane};
 use hqsync_aws::AwsStack;
 use lambda_runtime::LambdaEvent;
 
@@ -37,6 +39,9 @@ pub struct BatchSummary {
     pub dropped: usize,
     /// Handed back with a delay (reported as failed items so SQS keeps them).
     pub returned: usize,
+    /// Not started for lack of time: sent again as new messages (their receive count starts
+    /// over) and deleted.
+    pub requeued: usize,
     /// Sent to the DLQ with their reason.
     pub dead_lettered: usize,
     /// The settle policy's answer per message id, in batch order (unreadable ones first).
@@ -64,23 +69,39 @@ impl Message<'_> {
 /// can finish before Lambda stops the function. A third of the worker's 60 s timeout.
 pub const DEADLINE_RESERVE: Duration = Duration::from_secs(20);
 
+/// Time kept back for settling the batch (hand-backs, dead letters, the response): no vendor
+/// request runs into it (`hqsync::http::deadline`).
+pub const SETTLE_RESERVE: Duration = Duration::from_secs(3);
+
 /// When to stop starting work, given the invocation's deadline (ms since the epoch).
 pub fn stop_at(deadline_ms: u64) -> Instant {
+    Instant::now() + time_left(deadline_ms).saturating_sub(DEADLINE_RESERVE)
+}
+
+/// When vendor calls must have ended, given the invocation's deadline (ms since the epoch).
+pub fn calls_end_at(deadline_ms: u64) -> Instant {
+    Instant::now() + time_left(deadline_ms).saturating_sub(SETTLE_RESERVE)
+}
+
+fn time_left(deadline_ms: u64) -> Duration {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    Instant::now() + left.saturating_sub(DEADLINE_RESERVE)
+    Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
 
 /// Handles one invocation: the batch, stopping new work [`DEADLINE_RESERVE`] before the
-/// deadline (jobs not started are handed back and come again at once).
+/// deadline (jobs not started are sent again and come back at once) and capping every vendor
+/// call to end [`SETTLE_RESERVE`] before it.
 pub async fn handle_invocation(
     state: &WorkerState,
     event: LambdaEvent<SqsEvent>,
 ) -> SqsBatchResponse {
     let stop = stop_at(event.context.deadline);
-    handle_batch_until(state, event.payload, Some(stop)).await
+    let calls_end = tokio::time::Instant::from_std(calls_end_at(event.context.deadline));
+    // Boxed: the batch future is deep, and the deadline scope would nest it once more.
+    let batch = Box::pin(handle_batch_until(state, event.payload, Some(stop)));
+    deadline::scope(Some(calls_end), batch).await
 }
 
 /// Handles one SQS batch; the response lists the messages SQS must keep.
@@ -99,6 +120,7 @@ async fn handle_batch_until(
         done = summary.done,
         dropped = summary.dropped,
         returned = summary.returned,
+        requeued = summary.requeued,
         dead_lettered = summary.dead_lettered,
         "batch finished"
     );
@@ -184,6 +206,22 @@ pub async fn run_batch_until(
                 hand_back(state, message, delay).await;
                 response.add_failure(message.id());
                 summary.returned += 1;
+            }
+            Settlement::Requeue { reason } => {
+                // A fresh message starts at receive 1; this one is deleted as done. If the
+                // send fails, the hand-back (which counts) keeps the job.
+                match queue.enqueue(message.lane, vec![job.clone()], None).await {
+                    Ok(_) => {
+                        tracing::info!(connection = %job.connection, kind = %job.kind, id = %job.id, %reason, "job queued again");
+                        summary.requeued += 1;
+                    }
+                    Err(error) => {
+                        tracing::warn!(connection = %job.connection, id = %job.id, %error, "could not queue a job again; handed back");
+                        hand_back(state, message, Duration::ZERO).await;
+                        response.add_failure(message.id());
+                        summary.returned += 1;
+                    }
+                }
             }
         }
         summary.settlements.push((message.id(), settlement));

@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use super::shared_budget::SharedAllowance;
+
 /// One limit: at most `max_requests` in any rolling `per` (e.g. HubSpot: 110 per 10 s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -44,6 +46,8 @@ struct Inner {
     name: &'static str,
     windows: Vec<Window>,
     in_flight: Option<Arc<Semaphore>>,
+    /// Across containers (the stack's shared bucket), when set.
+    shared: Option<SharedAllowance>,
     state: Mutex<State>,
 }
 
@@ -86,8 +90,38 @@ impl RateBudget {
                 }),
                 windows,
                 in_flight: max_in_flight.map(|n| Arc::new(Semaphore::new(n.max(1)))),
+                shared: None,
             }),
         }
+    }
+
+    /// This budget, with every request also taking a token from `shared` (the account's bucket
+    /// every container of the stack draws on). Call before cloning: clones made earlier keep
+    /// their own state.
+    pub fn with_shared(self, shared: SharedAllowance) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                name: inner.name,
+                windows: inner.windows.clone(),
+                in_flight: inner.in_flight.clone(),
+                shared: Some(shared),
+                state: Mutex::new(State {
+                    started: vec![VecDeque::new(); inner.windows.len()],
+                    paused_until: None,
+                }),
+            }),
+        }
+    }
+
+    /// The first (main) window, which the shared allowance is sized to.
+    pub fn main_window(&self) -> Option<Window> {
+        self.inner.windows.first().copied()
+    }
+
+    /// The shared allowance, if any.
+    pub fn shared(&self) -> Option<&SharedAllowance> {
+        self.inner.shared.as_ref()
     }
 
     /// A budget that never waits (for tests that measure something else).
@@ -99,9 +133,13 @@ impl RateBudget {
         self.inner.name
     }
 
-    /// Waits until a request may start: any pause has passed, an in-flight slot is free and
-    /// every window has room; then records the start in every window at once.
+    /// Waits until a request may start: a shared token (when shared) is taken, any pause has
+    /// passed, an in-flight slot is free and every window has room; then records the start in
+    /// every window at once.
     pub async fn acquire(&self) -> BudgetPermit {
+        if let Some(shared) = &self.inner.shared {
+            shared.take_one().await;
+        }
         let slot = match &self.inner.in_flight {
             Some(sem) => Some(
                 sem.clone()

@@ -7,6 +7,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 
 use super::budget::RateBudget;
+use super::deadline;
 
 /// How a failed attempt should be treated; each client's error type decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +49,8 @@ impl RetryPolicy {
 }
 
 /// Runs `op` until it succeeds, fails permanently or exhausts `policy`. Before each attempt
-/// it takes a permit from every budget in `budgets` and holds them for the attempt.
+/// it takes a permit from every budget in `budgets` and holds them for the attempt. Inside a
+/// [`deadline::scope`] it never sleeps past the deadline: a wait that would returns the error.
 /// `op` gets the attempt number (0-based), so a caller can log or vary it.
 ///
 /// Callers must only pass operations that are safe to repeat: reads, updates carrying a
@@ -87,7 +89,7 @@ where
         match err.retry_class() {
             RetryClass::Permanent => return Err(err),
             RetryClass::Throttled { wait } => {
-                if throttle_waits >= policy.max_throttle_waits {
+                if throttle_waits >= policy.max_throttle_waits || deadline::would_pass(wait) {
                     return Err(err);
                 }
                 throttle_waits += 1;
@@ -98,7 +100,13 @@ where
             }
             RetryClass::Transient { retry_after } => match backoff.next() {
                 None => return Err(err),
-                Some(delay) => tokio::time::sleep(retry_after.unwrap_or(delay).max(delay)).await,
+                Some(delay) => {
+                    let wait = retry_after.unwrap_or(delay).max(delay);
+                    if deadline::would_pass(wait) {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
             },
         }
     }
@@ -162,6 +170,19 @@ mod tests {
         let (result, calls) = run(vec![t; 10]).await;
         assert_eq!(result, Err(Fault(t)));
         assert_eq!(calls, 4, "one attempt plus three retries");
+    }
+
+    #[tokio::test]
+    async fn no_wait_reaches_past_the_deadline() {
+        let th = RetryClass::Throttled {
+            wait: Duration::from_secs(60),
+        };
+        let at = tokio::time::Instant::now() + Duration::from_secs(5);
+        let started = std::time::Instant::now();
+        let (result, calls) = deadline::scope(Some(at), run(vec![th, th])).await;
+        assert_eq!(result, Err(Fault(th)), "handed back, not waited out");
+        assert_eq!(calls, 1);
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 
     #[tokio::test]

@@ -33,6 +33,8 @@ struct Inner {
     policy: RetryPolicy,
     /// Asked once for another token when HubSpot answers 401 (docs/hubspot.md §1.3).
     renewal: Option<Arc<dyn TokenRenewal>>,
+    /// The client's per-request timeout (requests inside a deadline scope may get less).
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for HubspotClient {
@@ -100,6 +102,7 @@ impl HubspotClientBuilder {
                 budgets: self.budgets.unwrap_or_default(),
                 policy: self.policy,
                 renewal: self.renewal,
+                timeout: self.timeout,
             }),
         })
     }
@@ -281,7 +284,12 @@ impl HubspotClient {
 
     async fn attempt(&self, call: &Call) -> Result<Vec<u8>> {
         let url = format!("{}{}", self.inner.base_url, call.path);
-        let mut request = self.inner.http.request(call.method.clone(), url);
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), url)
+            // Never past the invocation's end (docs/aws.md §11).
+            .timeout(crate::http::deadline::request_timeout(self.inner.timeout));
         if !call.query.is_empty() {
             request = request.query(&call.query);
         }

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use crate::http::{RateBudget, RetryPolicy, Window};
+use std::sync::Arc;
+
+use crate::http::{RateBudget, RetryPolicy, SharedAllowance, Window};
+use crate::ports::TokenBuckets;
 
 /// Marketplace / OAuth apps: 110 requests per 10 s per installing account, search excluded (§9.1).
 pub const GENERAL_WINDOW: Window = Window::new(110, Duration::from_secs(10));
@@ -67,6 +70,18 @@ impl HubspotBudgets {
         Self {
             general: RateBudget::new("hubspot", &[GENERAL_WINDOW], Some(MAX_IN_FLIGHT)),
             search: RateBudget::new("hubspot-search", &[SEARCH_WINDOW], Some(MAX_IN_FLIGHT)),
+        }
+    }
+
+    /// The documented limits, with the 10-second bucket shared by every container of the stack
+    /// through `buckets` (one bucket per portal, docs/aws.md §11); search stays per container.
+    pub fn shared_across(buckets: Arc<dyn TokenBuckets>, portal_id: &str) -> Self {
+        let local = Self::per_account();
+        let allowance =
+            SharedAllowance::new(buckets, format!("hubspot#{portal_id}"), GENERAL_WINDOW);
+        Self {
+            general: local.general.with_shared(allowance),
+            search: local.search,
         }
     }
 

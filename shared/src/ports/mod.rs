@@ -14,6 +14,7 @@ pub mod record_gateway;
 pub mod replay_guard;
 pub mod store;
 pub mod sync_status;
+pub mod token_buckets;
 pub mod token_vault;
 
 pub use admin::{
@@ -40,6 +41,7 @@ pub use store::{
 pub use sync_status::{
     ConflictNote, FailureDetail, FieldWarning, SyncLogEntry, SyncOutcome, SyncStatus,
 };
+pub use token_buckets::{BucketSpec, BucketState, Grant, TokenBuckets, take_from};
 pub use token_vault::{
     AppCredentials, QUICKBOOKS_SANDBOX_ENVIRONMENT, QuickbooksKeys, SideTokens, TokenVault,
     VaultError,

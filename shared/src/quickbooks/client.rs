@@ -236,7 +236,9 @@ impl QboClient {
             .http
             .request(method, url.clone())
             .bearer_auth(token.expose_secret())
-            .header(reqwest::header::ACCEPT, "application/json");
+            .header(reqwest::header::ACCEPT, "application/json")
+            // Never past the invocation's end (docs/aws.md §11).
+            .timeout(crate::http::deadline::request_timeout(REQUEST_TIMEOUT));
         request = match body {
             Body::None => request,
             Body::Json(value) => request.json(value),

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use crate::http::{RateBudget, RetryPolicy, Window};
+use std::sync::Arc;
+
+use crate::http::{RateBudget, RetryPolicy, SharedAllowance, Window};
+use crate::ports::TokenBuckets;
 
 /// Requests per minute per realm (§9).
 pub const REQUESTS_PER_MINUTE: u32 = 500;
@@ -112,6 +115,19 @@ impl CompanyBudgets {
     /// Budgets with Intuit's real numbers.
     pub fn real() -> Self {
         Self::new(CompanyLimits::REAL)
+    }
+
+    /// Intuit's numbers, with the per-minute limit shared by every container of the stack
+    /// through `buckets` (one bucket per realm, docs/aws.md §11); the per-second, in-flight and
+    /// batch limits stay per container.
+    pub fn shared_across(buckets: Arc<dyn TokenBuckets>, realm_id: &str) -> Self {
+        let local = Self::real();
+        let minute = Window::new(REQUESTS_PER_MINUTE, Duration::from_secs(60));
+        let allowance = SharedAllowance::new(buckets, format!("quickbooks#{realm_id}"), minute);
+        Self {
+            requests: local.requests.with_shared(allowance),
+            batch: local.batch,
+        }
     }
 
     /// Budgets that never wait (tests that measure something else).

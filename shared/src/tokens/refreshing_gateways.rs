@@ -23,6 +23,7 @@ use crate::model::{ConnectionId, Side};
 use crate::observability::{MeteredGateway, Metrics};
 use crate::ports::{
     Clock, ConnectionRecord, ConnectionStatus, GatewayError, RecordGateway, SideTokens,
+    TokenBuckets,
 };
 use crate::quickbooks::{CompanyBudgets, QboClient, QboEnvironment, RealmId};
 
@@ -48,6 +49,9 @@ pub struct RefreshingGateways {
     /// Budgets every client shares when set (the local runtime's one pair of accounts, whose
     /// other clients use them too); otherwise each connection's clients get their own.
     budgets: Option<(HubspotBudgets, CompanyBudgets)>,
+    /// When set (AWS), each connection's main budgets also draw on these buckets, shared by
+    /// every container: one per portal and one per realm (docs/aws.md §11).
+    shared_buckets: Option<Arc<dyn TokenBuckets>>,
     built: Mutex<HashMap<ConnectionId, Built>>,
 }
 
@@ -59,6 +63,7 @@ impl RefreshingGateways {
             clock,
             metrics: None,
             budgets: None,
+            shared_buckets: None,
             built: Mutex::default(),
         }
     }
@@ -72,6 +77,12 @@ impl RefreshingGateways {
     /// Builds every client on these budgets (clones share them).
     pub fn with_budgets(mut self, hubspot: HubspotBudgets, quickbooks: CompanyBudgets) -> Self {
         self.budgets = Some((hubspot, quickbooks));
+        self
+    }
+
+    /// Shares each connection's vendor budgets across containers through `buckets`.
+    pub fn with_shared_buckets(mut self, buckets: Arc<dyn TokenBuckets>) -> Self {
+        self.shared_buckets = Some(buckets);
         self
     }
 
@@ -137,6 +148,11 @@ impl RefreshingGateways {
         }
         if let Some((budgets, _)) = &self.budgets {
             builder = builder.budgets(budgets.clone());
+        } else if let Some(buckets) = &self.shared_buckets {
+            builder = builder.budgets(HubspotBudgets::shared_across(
+                buckets.clone(),
+                &record.connection.hubspot_portal_id,
+            ));
         }
         let hubspot = builder.build().map_err(|e| other(e.to_string()))?;
         let realm = RealmId::new(record.connection.qbo_realm_id.clone())
@@ -150,6 +166,11 @@ impl RefreshingGateways {
         .with_token_renewal(renewal(Side::Quickbooks));
         if let Some((_, budgets)) = &self.budgets {
             quickbooks = quickbooks.with_budgets(budgets.clone());
+        } else if let Some(buckets) = &self.shared_buckets {
+            quickbooks = quickbooks.with_budgets(CompanyBudgets::shared_across(
+                buckets.clone(),
+                &record.connection.qbo_realm_id,
+            ));
         }
 
         let settings = &record.connection.settings;

@@ -16,6 +16,7 @@ mod query;
 pub mod sdk;
 mod status_log;
 pub mod table;
+pub mod token_buckets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,7 @@ use crate::ports::{Clock, ForgetKind, StoreError, SystemClock};
 pub use audit::AUDIT_RETENTION;
 pub use sdk::{aws_sdk_config, local_sdk_config};
 pub use table::ensure_table;
+pub use token_buckets::DynamoTokenBuckets;
 
 /// How long sync log entries are kept before DynamoDB's TTL removes them.
 pub const LOG_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -1,5 +1,5 @@
-//! In-memory adapters: the store, job queue, token vault and replay guard (shipped), and,
-//! for tests only (`testing` feature), a manual clock and `MemoryGateway`, a fake vendor.
+//! In-memory adapters: the store, job queue, token vault, replay guard and shared rate buckets
+//! (shipped), and, for tests only (`testing` feature), a manual clock and `MemoryGateway`.
 
 #[cfg(any(test, feature = "testing"))]
 pub mod clock;
@@ -10,6 +10,7 @@ mod gateway_fields;
 pub mod job_queue;
 pub mod replay_guard;
 pub mod store;
+pub mod token_buckets;
 pub mod token_vault;
 
 #[cfg(any(test, feature = "testing"))]
@@ -19,4 +20,5 @@ pub use gateway::{GatewayCalls, MemoryGateway, UniqueRule};
 pub use job_queue::MemoryJobQueue;
 pub use replay_guard::MemoryReplayGuard;
 pub use store::MemoryStore;
+pub use token_buckets::MemoryTokenBuckets;
 pub use token_vault::MemoryTokenVault;

@@ -192,7 +192,7 @@ pub(crate) async fn count_record_jobs(ctx: &SyncContext, results: &[JobResult]) 
             continue;
         };
         let failed = match &result.disposition {
-            Disposition::RetryAfter { .. } => continue,
+            Disposition::RetryAfter { .. } | Disposition::NotStarted { .. } => continue,
             Disposition::Dropped { .. } => true,
             Disposition::Done => match ctx
                 .store

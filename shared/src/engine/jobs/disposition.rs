@@ -15,6 +15,9 @@ pub enum Disposition {
     RetryAfter { delay: Duration, reason: String },
     /// The job can never be processed (unknown connection, sync off); delete it.
     Dropped { reason: String },
+    /// The invocation ran out of time before this job started: queue it again at once, as a
+    /// fresh message, so the hand-back does not count toward its receive limit.
+    NotStarted { reason: String },
 }
 
 /// The answer for one job.
@@ -26,9 +29,8 @@ pub struct JobResult {
 
 /// The answer for jobs the worker had no time left to start.
 pub(crate) fn out_of_time() -> Disposition {
-    Disposition::RetryAfter {
-        delay: Duration::ZERO,
-        reason: "the invocation ran out of time before this job started; handed back".into(),
+    Disposition::NotStarted {
+        reason: "the invocation ran out of time before this job started; queued again".into(),
     }
 }
 

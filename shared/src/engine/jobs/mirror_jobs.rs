@@ -230,12 +230,15 @@ async fn link_first(
     for (kind, group) in groups {
         let refs: Vec<&Job> = group.iter().collect();
         for answer in process_group(ctx, connection, kind, &refs).await {
-            if let Disposition::RetryAfter { delay, reason } = answer {
-                return Some(JobEnd::Later {
-                    delay,
-                    reason: format!("linking the invoice's {kind} first: {reason}"),
-                });
-            }
+            let (delay, reason) = match answer {
+                Disposition::RetryAfter { delay, reason } => (delay, reason),
+                Disposition::NotStarted { reason } => (Duration::ZERO, reason),
+                Disposition::Done | Disposition::Dropped { .. } => continue,
+            };
+            return Some(JobEnd::Later {
+                delay,
+                reason: format!("linking the invoice's {kind} first: {reason}"),
+            });
         }
     }
     None

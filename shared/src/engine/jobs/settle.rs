@@ -32,6 +32,9 @@ pub enum Settlement {
     Dropped { reason: String },
     /// Make it visible again after `delay`.
     Retry { delay: Duration, reason: String },
+    /// Not started for lack of time: send it again as a new message and delete this one, so
+    /// the hand-back never counts toward the receive limit.
+    Requeue { reason: String },
     /// Out of receives (or unreadable): set it aside with `reason`, never retried by itself.
     DeadLetter { reason: String },
 }
@@ -43,6 +46,7 @@ impl Settlement {
             Settlement::Done => "done",
             Settlement::Dropped { .. } => "dropped",
             Settlement::Retry { .. } => "retried",
+            Settlement::Requeue { .. } => "requeued",
             Settlement::DeadLetter { .. } => "dead-lettered",
         }
     }
@@ -78,6 +82,7 @@ impl SettlePolicy {
         match disposition {
             Disposition::Done => Settlement::Done,
             Disposition::Dropped { reason } => Settlement::Dropped { reason },
+            Disposition::NotStarted { reason } => Settlement::Requeue { reason },
             Disposition::RetryAfter { reason, .. } if receive_count >= self.max_receives => {
                 Settlement::DeadLetter {
                     reason: format!("gave up after {receive_count} receives: {reason}"),
@@ -168,7 +173,7 @@ impl QueueRun {
         match settlement {
             Settlement::Done => self.done += 1,
             Settlement::Dropped { .. } => self.dropped += 1,
-            Settlement::Retry { .. } => self.retried += 1,
+            Settlement::Retry { .. } | Settlement::Requeue { .. } => self.retried += 1,
             Settlement::DeadLetter { .. } => self.dead_lettered += 1,
         }
     }
@@ -182,6 +187,7 @@ impl QueueRun {
 pub async fn settle_deliveries(
     ctx: &SyncContext,
     policy: &SettlePolicy,
+    lane: Lane,
     deliveries: Vec<Delivery>,
     results: Vec<JobResult>,
 ) -> Result<Vec<Settlement>, QueueError> {
@@ -200,6 +206,11 @@ pub async fn settle_deliveries(
             Settlement::Retry { delay, reason } => {
                 tracing::info!(?job, %reason, ?delay, "job handed back");
                 ctx.queue.retry_later(&delivery.receipt, *delay).await?;
+            }
+            Settlement::Requeue { reason } => {
+                tracing::info!(?job, %reason, "job queued again");
+                ctx.queue.enqueue(lane, vec![job.clone()], None).await?;
+                acks.push(delivery.receipt);
             }
             Settlement::DeadLetter { reason } => {
                 match record_dead_letter(ctx.store.as_ref(), job, reason, now).await {
@@ -240,7 +251,8 @@ pub async fn run_queue_once(
     }
     let jobs: Vec<Job> = deliveries.iter().map(|d| d.job.clone()).collect();
     let results = process_jobs(ctx, jobs).await;
-    for settlement in settle_deliveries(ctx, &SettlePolicy::default(), deliveries, results).await? {
+    let policy = SettlePolicy::default();
+    for settlement in settle_deliveries(ctx, &policy, lane, deliveries, results).await? {
         run.count(&settlement);
     }
     Ok(run)
@@ -279,6 +291,20 @@ mod tests {
         );
         // A redelivery past the limit (a crash between receive and settle) dead-letters too.
         assert_eq!(policy.settle(retry("x"), 12).label(), "dead-lettered");
+    }
+
+    #[test]
+    fn a_job_not_started_for_lack_of_time_is_requeued_even_on_its_last_receive() {
+        let policy = SettlePolicy::default();
+        let not_started = Disposition::NotStarted {
+            reason: "out of time".into(),
+        };
+        assert_eq!(
+            policy.settle(not_started, MAX_RECEIVES),
+            Settlement::Requeue {
+                reason: "out of time".into()
+            }
+        );
     }
 
     #[test]

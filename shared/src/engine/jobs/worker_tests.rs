@@ -740,8 +740,8 @@ async fn jobs_not_started_before_the_deadline_are_handed_back_untouched() {
     assert_eq!(results.len(), 3);
     for result in &results {
         assert!(
-            matches!(&result.disposition, Disposition::RetryAfter { delay, reason }
-                if delay.is_zero() && reason.contains("ran out of time")),
+            matches!(&result.disposition, Disposition::NotStarted { reason }
+                if reason.contains("ran out of time")),
             "{:?}",
             result.disposition
         );
