@@ -80,3 +80,49 @@ fn every_redrive_in_the_guide_names_its_destination() {
         );
     }
 }
+
+/// The parameter names `template.yaml` declares (two-space indented keys under `Parameters:`).
+fn parameters(template: &str) -> BTreeSet<String> {
+    template
+        .lines()
+        .skip_while(|l| *l != "Parameters:")
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' ') || l.starts_with('#'))
+        .filter_map(|l| {
+            let key = l.strip_prefix("  ")?.strip_suffix(':')?;
+            (!key.starts_with(' ') && !key.starts_with('#')).then(|| key.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_example_samconfig_deploys_two_stacks_with_parameters_the_template_has() {
+    let template = read("template.yaml");
+    let known = parameters(&template);
+    assert!(
+        known.contains("Dashboard") && known.contains("PublicBaseUrl"),
+        "{known:?}"
+    );
+    let config: toml::Table = read("samconfig.example.toml").parse().expect("valid TOML");
+    let mut stacks = BTreeSet::new();
+    for env in ["staging", "production"] {
+        let deploy = config[env]["deploy"]["parameters"]
+            .as_table()
+            .unwrap_or_else(|| panic!("[{env}.deploy.parameters]"));
+        stacks.insert(deploy["stack_name"].as_str().unwrap().to_owned());
+        let overrides = deploy["parameter_overrides"].as_str().unwrap();
+        for pair in overrides.split_whitespace() {
+            let name = pair.split('=').next().unwrap();
+            assert!(
+                known.contains(name),
+                "{env}: {name} is not a template parameter"
+            );
+        }
+        let tags = deploy["tags"].as_str().unwrap();
+        assert!(
+            tags.contains(&format!("environment={env}")),
+            "{env}: {tags}"
+        );
+    }
+    assert_eq!(stacks.len(), 2, "two stacks side by side need two names");
+}

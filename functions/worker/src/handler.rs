@@ -185,7 +185,7 @@ pub async fn run_batch_until(
         match settlement.clone() {
             Settlement::Done => {
                 summary.done += 1;
-                state.stack.metrics.sync_lag(job.kind, job.seen_at, now);
+                state.stack.metrics.sync_lag(job.seen_at, now);
                 tracing::info!(connection = %job.connection, kind = %job.kind, side = %job.side, id = %job.id, "job done");
             }
             Settlement::Dropped { reason } => {

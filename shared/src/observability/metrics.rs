@@ -32,7 +32,7 @@ pub enum MetricName {
     ApiCalls,
     /// 429 answers from a vendor API (dimension: Vendor).
     ApiThrottles,
-    /// Time from a change being seen (job `seen_at`) to it being synced (dimension: Kind).
+    /// Time from a change being seen (job `seen_at`) to it being synced (no dimensions).
     SyncLag,
     /// A connection's tokens could not be refreshed; the user must reconnect (dimension: Vendor).
     ReconnectRequired,
@@ -183,16 +183,14 @@ impl Metrics {
     }
 
     /// Change seen at `seen_at`, synced at `synced_at` (negative lags from clock skew count as 0).
-    pub fn sync_lag(&self, kind: ObjectKind, seen_at: DateTime<Utc>, synced_at: DateTime<Utc>) {
+    /// One series for every kind: a dimension per kind would be four more custom metrics paid
+    /// for every hour (infra/DEPLOY.md §17), for a number whose alarm is the queue's age.
+    pub fn sync_lag(&self, seen_at: DateTime<Utc>, synced_at: DateTime<Utc>) {
         let lag = (synced_at - seen_at)
             .to_std()
             .unwrap_or(Duration::ZERO)
             .as_millis() as f64;
-        self.add(
-            MetricName::SyncLag,
-            Dimensions::from([("Kind".to_owned(), kind.as_str().to_owned())]),
-            lag,
-        );
+        self.add(MetricName::SyncLag, Dimensions::new(), lag);
     }
 
     /// The alarm metric: a connection needs the user to reconnect `vendor`.
@@ -377,16 +375,8 @@ mod tests {
     fn sync_lag_keeps_each_value_in_milliseconds_and_clamps_negative_lag() {
         let metrics = Metrics::new();
         let seen = at();
-        metrics.sync_lag(
-            ObjectKind::Product,
-            seen,
-            seen + chrono::Duration::milliseconds(1500),
-        );
-        metrics.sync_lag(
-            ObjectKind::Product,
-            seen,
-            seen - chrono::Duration::seconds(2),
-        );
+        metrics.sync_lag(seen, seen + chrono::Duration::milliseconds(1500));
+        metrics.sync_lag(seen, seen - chrono::Duration::seconds(2));
         let docs = metrics.take_documents(at());
         assert_eq!(docs.len(), 1);
         let json = docs[0].to_json();
@@ -402,11 +392,7 @@ mod tests {
         let metrics = Metrics::new();
         let seen = at();
         for ms in 0..(MAX_VALUES_PER_METRIC as i64 + 5) {
-            metrics.sync_lag(
-                ObjectKind::Contact,
-                seen,
-                seen + chrono::Duration::milliseconds(ms),
-            );
+            metrics.sync_lag(seen, seen + chrono::Duration::milliseconds(ms));
         }
         let docs = metrics.take_documents(at());
         assert_eq!(docs.len(), 2);
@@ -446,7 +432,7 @@ mod tests {
         metrics.record(ObjectKind::Contact, Side::Quickbooks, Outcome::Failed);
         metrics.api_call(Side::Hubspot);
         metrics.api_throttled(Side::Hubspot);
-        metrics.sync_lag(ObjectKind::Contact, at(), at());
+        metrics.sync_lag(at(), at());
         assert_eq!(
             metrics.count(MetricName::ApiCalls, &[("Vendor", "hubspot")]),
             1.0,
