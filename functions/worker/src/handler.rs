@@ -176,6 +176,12 @@ pub async fn run_batch_until(
     }
 
     let results = process_jobs_until(&state.ctx, jobs, stop_at).await;
+    // Every message without a result stays on the queue (a failed item), never deleted unseen.
+    for message in messages.iter().skip(results.len()) {
+        tracing::error!(message_id = %message.id(), "no result for this job; handed back");
+        response.add_failure(message.id());
+        summary.returned += 1;
+    }
     let now = state.stack.clock.now();
     for (message, result) in messages.iter().zip(results) {
         let job = &result.job;
