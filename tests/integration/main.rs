@@ -37,3 +37,4 @@ mod quickbooks_gateway_batch;
 mod quickbooks_sandbox;
 mod template_binaries;
 mod template_metrics;
+mod vendor_deadline;
