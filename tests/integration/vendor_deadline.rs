@@ -1,6 +1,7 @@
 //! Vendor calls inside an invocation's deadline (`hqsync::http::deadline`, docs/aws.md §11):
 //! against a server that accepts connections and never answers, the HubSpot and QBO clients
-//! give up when the deadline comes, not after their own 30-second request timeout.
+//! give up when the deadline comes, not after their own request timeouts (30 s HubSpot, 125 s
+//! QBO).
 
 use std::time::{Duration, Instant};
 
