@@ -10,7 +10,11 @@ docs/aws.md). Then it checks the transformed stack against rules this project re
   * every queue a function consumes has a DLQ (RedrivePolicy) and a visibility timeout of at
     least 6x the consuming function's timeout;
   * every dashboard body is valid JSON with a list of widgets (CloudFormation only finds out
-    at deploy time).
+    at deploy time);
+  * every table is retained on deletion and replacement and has deletion protection;
+  * every schedule is an EventBridge Scheduler schedule with a retry policy and a dead-letter
+    queue, and every function it invokes (asynchronously) has an EventInvokeConfig with bounded
+    retries and an on-failure destination.
 
 Usage: sam_translate.py [TEMPLATE] [--out FILE]. Exit status 0 when all is well, 1 otherwise.
 """
@@ -131,6 +135,44 @@ def check_transformed(cfn: dict[str, Any]) -> list[str]:
     return errors
 
 
+def check_resilience(cfn: dict[str, Any]) -> list[str]:
+    """Tables kept, schedules with retries and a DLQ, async targets with a failure destination."""
+    errors = []
+    resources = cfn.get("Resources", {})
+    for name, res in resources.items():
+        kind = res.get("Type")
+        props = res.get("Properties", {})
+        if kind == "AWS::DynamoDB::Table":
+            for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+                if res.get(policy) != "Retain":
+                    errors.append(f"{name}: {policy} must be Retain (links prevent duplicates)")
+            if props.get("DeletionProtectionEnabled") is not True:
+                errors.append(f"{name}: DeletionProtectionEnabled must be true")
+        if kind == "AWS::Events::Rule":
+            errors.append(f"{name}: use EventBridge Scheduler (SAM ScheduleV2), not a rule")
+        if kind == "AWS::Scheduler::Schedule":
+            target = props.get("Target", {})
+            if "RetryPolicy" not in target:
+                errors.append(f"{name}: the schedule's target needs a RetryPolicy")
+            if "DeadLetterConfig" not in target:
+                errors.append(f"{name}: the schedule's target needs a DeadLetterConfig")
+            function = logical_id(target.get("Arn"))
+            configs = [
+                r.get("Properties", {})
+                for r in resources.values()
+                if r.get("Type") == "AWS::Lambda::EventInvokeConfig"
+                and logical_id(r.get("Properties", {}).get("FunctionName")) == function
+            ]
+            if not configs:
+                errors.append(f"{name}: {function} is invoked asynchronously without an EventInvokeConfig")
+            for config in configs:
+                if "MaximumRetryAttempts" not in config or "MaximumEventAgeInSeconds" not in config:
+                    errors.append(f"{function}: EventInvokeConfig needs MaximumRetryAttempts and MaximumEventAgeInSeconds")
+                if "OnFailure" not in config.get("DestinationConfig", {}):
+                    errors.append(f"{function}: EventInvokeConfig needs an OnFailure destination")
+    return errors
+
+
 SUB_VARIABLE = re.compile(r"\$\{[^}!]+\}")
 
 
@@ -187,6 +229,7 @@ def main() -> int:
 
     errors += check_transformed(cfn)
     errors += check_dashboards(cfn)
+    errors += check_resilience(cfn)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(cfn, f, indent=2, sort_keys=True)
