@@ -146,8 +146,9 @@ pub struct LocalCloud {
 }
 
 /// Provisions `options.endpoint` (table, queues, app secret, connection item and secret; each
-/// created only if absent), runs the poller's sweep once (schema, initial pairing), then serves
-/// the webhook front on `listener` and runs the worker loops and the poll schedule.
+/// created only if absent), invokes the poller's sweep once (it queues the connection's sweep
+/// job, which the bulk worker loop runs: schema, initial pairing), then serves the webhook front
+/// on `listener` and runs the worker loops and the poll schedule.
 pub async fn start_local_cloud<H, B>(
     listener: TcpListener,
     options: LocalCloudOptions,
