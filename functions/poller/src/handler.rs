@@ -239,6 +239,24 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn polls_stop_starting_the_reserve_before_the_deadline() {
+        let in_secs = |secs: u64| {
+            (SystemTime::now() + Duration::from_secs(secs))
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64
+        };
+        let before = Instant::now();
+        let left = stop_at(in_secs(300)).duration_since(before);
+        assert!(
+            left > Duration::from_secs(269) && left < Duration::from_millis(270_100),
+            "{left:?}"
+        );
+        assert!(stop_at(in_secs(10)) <= Instant::now(), "inside the reserve");
+        assert!(stop_at(0) <= Instant::now(), "past");
+    }
+
+    #[test]
     fn schedule_inputs_choose_the_mode_and_bad_ones_are_refused() {
         assert_eq!(
             Mode::from_event(&json!({"mode": "poll"})).unwrap(),
