@@ -88,13 +88,16 @@ pub struct MemoryGateway {
     clock: Arc<dyn Clock>,
     unique: Vec<(ObjectKind, &'static str, UniqueRule)>,
     enforce_versions: bool,
+    /// Whether a repeated idempotency key replays the first create (QBO's `requestid`).
+    replays_creates: bool,
     page_size: usize,
     state: Mutex<State>,
 }
 
 impl MemoryGateway {
     /// HubSpot-like: contact emails unique (409 with the existing id); no optimistic
-    /// concurrency (updates never go stale); ids start at 1001.
+    /// concurrency (updates never go stale); no idempotency keys (HubSpot has none: creates are
+    /// upserts on a unique property, docs/hubspot.md §2.1); ids start at 1001.
     pub fn hubspot(clock: Arc<dyn Clock>) -> Self {
         Self::new(
             Side::Hubspot,
@@ -136,6 +139,7 @@ impl MemoryGateway {
             clock,
             unique,
             enforce_versions,
+            replays_creates: side == Side::Quickbooks,
             page_size: 100,
             state: Mutex::new(State {
                 next_id: first_id,
@@ -469,7 +473,11 @@ impl RecordGateway for MemoryGateway {
         let mut state = self.lock_state();
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
-            if let Some(&(k, id)) = state.idempotency.get(&request.idempotency_key) {
+            if let Some(&(k, id)) = state
+                .idempotency
+                .get(&request.idempotency_key)
+                .filter(|_| self.replays_creates)
+            {
                 // Replay: answer what the first request created.
                 let replay = state.records.get(&(k, id)).cloned();
                 results.push(replay.ok_or_else(|| not_found(kind, self.side, &id.to_string())));

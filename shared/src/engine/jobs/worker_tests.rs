@@ -289,6 +289,72 @@ async fn a_crash_between_create_and_link_does_not_duplicate_on_retry() {
     assert_eq!(h.links(CONTACT).await.len(), 1);
 }
 
+async fn forget_claim(h: &Harness, key: &str, side: Side, id: &str) {
+    use crate::ports::{Claims, RecordRef};
+    h.store
+        .release_key(&h.conn, CONTACT, key, &RecordRef::new(side, id))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_crash_before_linking_then_an_edited_match_key_still_finds_the_created_record() {
+    // QBO -> HubSpot: the contact is created by upsert on the e-mail, which the person then
+    // changes; the claim has expired by the retry. What finds it: the QBO id the create put
+    // on it (docs/architecture.md §5 invariant 2).
+    let h = Harness::new().await;
+    let grace = h.qbo_customer("grace@navy.example", "Grace", "Hopper");
+    h.store.fail_next_link_writes(1);
+    h.sync(CONTACT, Side::Quickbooks, &grace.id).await;
+    let created = h.hubspot.records(CONTACT);
+    assert_eq!(created.len(), 1);
+    assert!(h.links(CONTACT).await.is_empty());
+    h.hubspot.edit(
+        CONTACT,
+        &created[0].id,
+        values(&[("email", json!("grace.hopper@navy.example"))]),
+    );
+    // The claim is gone too (the process died before noting the created id on it, or the
+    // table's TTL removed it long after it expired).
+    forget_claim(&h, "email:grace@navy.example", Side::Quickbooks, &grace.id).await;
+    let again = h.sync(CONTACT, Side::Quickbooks, &grace.id).await;
+    assert_eq!(again.disposition, Disposition::Done);
+    assert_eq!(h.hubspot.records(CONTACT).len(), 1, "no second contact");
+    let links = h.links(CONTACT).await;
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].hubspot_id, created[0].id);
+
+    // HubSpot -> QBO: the customer's e-mail is changed after the lost link; the create's
+    // requestid (from the unchanged source version) replays instead of creating again.
+    let alan = h.hubspot_contact("alan@bletchley.example", "Alan", "Turing");
+    h.store.fail_next_link_writes(1);
+    h.sync(CONTACT, Side::Hubspot, &alan.id).await;
+    let customer = h
+        .qbo
+        .records(CONTACT)
+        .into_iter()
+        .find(|c| c.values["FamilyName"] == json!("Turing"))
+        .expect("created");
+    h.qbo.edit(
+        CONTACT,
+        &customer.id,
+        values(&[(
+            "PrimaryEmailAddr.Address",
+            json!("turing@bletchley.example"),
+        )]),
+    );
+    forget_claim(&h, "email:alan@bletchley.example", Side::Hubspot, &alan.id).await;
+    h.sync(CONTACT, Side::Hubspot, &alan.id).await;
+    let turings = h
+        .qbo
+        .records(CONTACT)
+        .into_iter()
+        .filter(|c| c.values["FamilyName"] == json!("Turing"))
+        .count();
+    assert_eq!(turings, 1, "no second customer");
+    assert_eq!(h.links(CONTACT).await.len(), 2);
+}
+
 #[tokio::test]
 async fn a_crash_before_linking_a_keyless_record_relinks_it_through_its_claim() {
     // No email: nothing to find it by, so only the claim remembers what was created.

@@ -8,6 +8,7 @@ pub(crate) mod describe;
 mod gateway_pair;
 pub mod idempotency;
 pub mod initial_sync;
+mod markers;
 mod ports;
 pub(crate) mod prepare;
 pub mod record_source;

@@ -10,6 +10,7 @@ use crate::mapping::MatchKey;
 use crate::model::{Link, Record, Side};
 use crate::ports::{FailureDetail, RecordRef, StoreError};
 
+use super::markers::match_by_marker;
 use super::record_source::RecordSource;
 use super::session::{Session, failed, gateway_failure, store_failure};
 use super::unit::{Step, Unit};
@@ -161,7 +162,12 @@ pub(crate) async fn prepare(
         return out;
     }
 
-    // 3. Matching for unlinked records without a known counterpart.
+    // 3. Matching for unlinked records without a known counterpart: first by the marker an
+    // earlier create left on its record, then by natural key.
+    if let Err(steps) = match_by_marker(session, &mut pairs, &mut records, source).await {
+        out.extend(steps.into_iter().map(PrepareResult::Done));
+        return out;
+    }
     if let Err(steps) = match_unlinked(session, &mut pairs, &mut records, source).await {
         out.extend(steps.into_iter().map(PrepareResult::Done));
         return out;
