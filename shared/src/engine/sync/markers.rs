@@ -1,5 +1,5 @@
 //! Finding the record an earlier create left behind by the marker it carries, before matching
-//! by natural key: HubSpot records created from QBO hold the QBO id (docs/architecture.md §5.2).
+//! by natural key: HubSpot records created from QBO hold the QBO id (docs/architecture.md §5).
 
 use std::collections::{HashMap, HashSet};
 
