@@ -1,5 +1,5 @@
 //! The workflow-action Lambda's logic, callable without Lambda: verify HubSpot's signature
-//! (v3, else v2) over the public URL, parse the execution, hand the job on, answer `BLOCK`.
+//! (v3 once; v2 where allowed) over the public URL, parse the execution, hand the job on, answer `BLOCK`.
 
 use hqsync::engine::invoicing::action::{QueuedActions, accept_action_request};
 use hqsync::hubspot::webhook::WebhookVerifier;

@@ -297,7 +297,7 @@ async fn quickbooks(
     answer(&state, "quickbooks", result).await
 }
 
-/// Verifies (v3, else v2), hands the execution to the action sink and answers `BLOCK`.
+/// Verifies (v3 once; v2 where allowed), hands the execution to the action sink and answers `BLOCK`.
 async fn create_invoice_action(
     State(state): State<AppState>,
     method: Method,

@@ -1,5 +1,5 @@
-//! The action endpoint's logic, shared by the Lambda and `hqsync dev`: verify HubSpot's
-//! signature (v3, else v2), parse the execution, hand the job on, answer `BLOCK` at once (§6).
+//! The action endpoint's logic, shared by the Lambda and `hqsync dev`: verify HubSpot's signature
+//! (v3 once; v2 where allowed), parse the execution, hand the job on, answer `BLOCK` (§6).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
