@@ -22,6 +22,10 @@ step "python tools (local venv: cfn-lint, SAM translator, moto)"
 step "template.yaml: cfn-lint + SAM transform"
 ./infra/scripts/validate-template.sh
 
+step "browser tools (Debian's chromium and chromedriver, for the console's browser tests)"
+# Under CI=true the browser tests fail (not skip) when either is missing.
+./infra/scripts/browser-tools.sh
+
 step "cargo test (workspace), with a private moto server for the AWS adapter and end-to-end tests"
 # Under CI=true the moto-backed tests fail (not skip) when HQSYNC_MOTO_ENDPOINT is missing.
 ./infra/scripts/with-moto.sh cargo test --workspace --all-features --no-fail-fast

@@ -1,11 +1,14 @@
 //! Shared support for the integration tests and benchmarks: starting sandboxes on free ports,
 //! loading the recorded vendor fixtures, the invoice tests' records, sandbox request counts,
-//! OAuth installs through the sandboxes' consent pages.
+//! OAuth installs through the sandboxes' consent pages, `hqsync dev` in-process and a headless
+//! Chromium to drive its console.
 
 pub mod admin_server;
 pub mod aws_stack;
 pub mod bench_size;
+pub mod browser;
 pub mod connect_browser;
+pub mod dev_stack;
 pub mod fixtures;
 pub mod hubspot;
 pub mod invoicing;
