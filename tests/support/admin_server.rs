@@ -243,26 +243,32 @@ impl AdminServer {
     /// Signs in with [`ADMIN_PASSWORD`]; panics unless it answers 200 with a session cookie
     /// and a CSRF token.
     pub async fn signed_in(&self) -> SignedIn {
-        let client = Self::client();
-        let response = client
-            .post(self.url("/api/session"))
-            .json(&serde_json::json!({"password": ADMIN_PASSWORD}))
-            .send()
-            .await
-            .expect("POST /api/session");
-        assert_eq!(response.status(), 200, "sign-in failed");
-        let cookie = session_cookie(&response).expect("a session cookie in the sign-in answer");
-        let body: Value = response.json().await.expect("sign-in JSON");
-        let csrf_token = body["csrf_token"]
-            .as_str()
-            .expect("csrf_token in the sign-in answer")
-            .to_owned();
-        SignedIn {
-            client,
-            base_url: self.base_url.clone(),
-            cookie,
-            csrf_token,
-        }
+        sign_in_at(&self.base_url).await
+    }
+}
+
+/// Signs in at the admin API on `base_url` with [`ADMIN_PASSWORD`]; panics unless it answers
+/// 200 with a session cookie and a CSRF token.
+pub async fn sign_in_at(base_url: &str) -> SignedIn {
+    let client = AdminServer::client();
+    let response = client
+        .post(format!("{base_url}/api/session"))
+        .json(&serde_json::json!({"password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("POST /api/session");
+    assert_eq!(response.status(), 200, "sign-in failed");
+    let cookie = session_cookie(&response).expect("a session cookie in the sign-in answer");
+    let body: Value = response.json().await.expect("sign-in JSON");
+    let csrf_token = body["csrf_token"]
+        .as_str()
+        .expect("csrf_token in the sign-in answer")
+        .to_owned();
+    SignedIn {
+        client,
+        base_url: base_url.to_owned(),
+        cookie,
+        csrf_token,
     }
 }
 

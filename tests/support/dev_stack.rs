@@ -2,7 +2,7 @@
 //! the runtime), the SQLite runtime with its worker and poller, and the console and admin API.
 //!
 //! ```ignore
-//! let dev = DevStack::start(Seed::Demo).await;
+//! let dev = DevStack::start(Seed::Demo, Duration::from_secs(1)).await;
 //! browser.goto(&dev.url("/")).await;          // sign in with ADMIN_PASSWORD
 //! dev.shutdown().await;
 //! ```
@@ -21,7 +21,7 @@ use hqsync_sandbox::hubspot::{HubspotSandbox, HubspotSandboxConfig};
 use hqsync_sandbox::quickbooks::{QuickbooksSandbox, QuickbooksSandboxConfig};
 use secrecy::SecretString;
 
-use crate::admin_server::ADMIN_PASSWORD;
+use crate::admin_server::{ADMIN_PASSWORD, SignedIn, sign_in_at};
 use crate::hubspot::start_hubspot_sandbox;
 use crate::quickbooks::start_quickbooks_sandbox;
 
@@ -37,9 +37,9 @@ pub struct DevStack {
 }
 
 impl DevStack {
-    /// Both sandboxes holding `seed`, no connection, the pipeline running (polls a second
-    /// apart, as in tests/integration/dev_runtime.rs).
-    pub async fn start(seed: Seed) -> DevStack {
+    /// Both sandboxes holding `seed`, no connection, the pipeline running with polls
+    /// `poll_interval` apart (a long one leaves webhooks and admin actions as the only signals).
+    pub async fn start(seed: Seed, poll_interval: Duration) -> DevStack {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port for the runtime");
@@ -91,7 +91,7 @@ impl DevStack {
             .expect("serve the console");
         runtime.start_pipeline(PipelineOptions {
             idle_wait: Duration::from_millis(20),
-            poll_interval: Some(Duration::from_secs(1)),
+            poll_interval: Some(poll_interval),
             ..PipelineOptions::default()
         });
         if let Some(server) = runtime.server() {
@@ -109,6 +109,11 @@ impl DevStack {
     /// `{base_url}{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// An admin API session (cookie and CSRF token) beside the browser's.
+    pub async fn signed_in(&self) -> SignedIn {
+        sign_in_at(&self.base_url).await
     }
 
     pub async fn shutdown(self) {
