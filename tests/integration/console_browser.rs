@@ -28,6 +28,8 @@ const SLOW_POLLS: Duration = Duration::from_secs(3600);
 /// e-mail, first or last name (HubSpot needs one, docs/hubspot.md §2.5).
 const WALK_IN: &str = "Walk-in counter sales";
 const WALK_IN_EMAIL: &str = "counter@walk-in.example";
+/// The escaping probe: a HubSpot company name that would run script if rendered as HTML.
+const PROBE: &str = "<img src=x onerror=alert(1)>";
 
 /// Signs in through the form at `/`; panics unless the signed-in console answers.
 async fn sign_in(browser: &Browser, dev: &DevStack) {
@@ -63,6 +65,24 @@ async fn connect(browser: &Browser, dev: &DevStack) -> String {
         assert!(page.contains(expected), "{expected:?} on\n{page}");
     }
     id
+}
+
+/// Creates a HubSpot contact as a person in HubSpot's UI would; its id.
+async fn create_contact(dev: &DevStack, properties: Value) -> String {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/crm/v3/objects/contacts",
+            dev.hubspot.base_url()
+        ))
+        .bearer_auth(&dev.hubspot.config().dev_token)
+        .header(ACTOR_HEADER, "user:7")
+        .json(&json!({ "properties": properties }))
+        .send()
+        .await
+        .expect("create a HubSpot contact");
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    body["id"].as_str().expect("the contact's id").to_owned()
 }
 
 /// Edits a HubSpot contact as a person in HubSpot's UI would.
@@ -176,6 +196,9 @@ async fn an_admin_connects_syncs_changes_a_mapping_and_fixes_a_failing_record_in
         .await;
     assert!(!refused.contains("Signed in."), "{refused}");
 
+    // Before connecting: a contact whose company name is markup, synced by the initial sync.
+    let probe = create_contact(&dev, json!({ "firstname": "Probe", "company": PROBE })).await;
+
     sign_in(&browser, &dev).await;
     assert_eq!(browser.url().await.path(), "/");
     let home = browser.page_text().await;
@@ -213,6 +236,23 @@ async fn an_admin_connects_syncs_changes_a_mapping_and_fixes_a_failing_record_in
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(progress["state"], "done", "{progress}");
+
+    // The escaping probe, where the browser can see the record today: its status row as the
+    // admin API answers it (TODO(console pages): sync health's record list). Text, no dialog,
+    // no image element.
+    let rows = contact_row(&admin, &id, "hubspot", &probe, |r| r["label"] == "synced").await;
+    assert_eq!(rows["display"], PROBE, "{rows}");
+    browser
+        .goto(&dev.url(&format!(
+            "/api/connections/{id}/records?kind=contact&q={probe}"
+        )))
+        .await;
+    browser.wait_for_text("body", PROBE).await;
+    assert_eq!(browser.alert_text().await, None, "the probe ran as script");
+    assert!(
+        browser.all("img").await.is_empty(),
+        "the probe became an image"
+    );
 
     // TODO(console pages): the mapping editor; meanwhile the settings API. HubSpot's job
     // title goes to the QBO customer's Title.
