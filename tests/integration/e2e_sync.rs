@@ -252,20 +252,23 @@ async fn a_name_qbo_already_uses_gets_a_suffix_and_a_note() {
     let name = text(&customer, "DisplayName");
     assert_ne!(name, "Grace Hopper");
     assert!(name.starts_with("Grace Hopper"), "{name}");
-    let status = e2e
-        .stack
-        .ctx
-        .store
-        .get_status(
-            e2e.stack.connection_id(),
-            CONTACT,
-            Side::Hubspot,
-            &contact.id,
-        )
-        .await
-        .unwrap()
-        .expect("a sync status for the contact");
-    match status.outcome {
+    // The status is recorded just after the create the search above saw, so wait for it too.
+    let outcome = eventually("the contact's sync status is recorded", || async {
+        e2e.stack
+            .ctx
+            .store
+            .get_status(
+                e2e.stack.connection_id(),
+                CONTACT,
+                Side::Hubspot,
+                &contact.id,
+            )
+            .await
+            .unwrap()
+            .map(|status| status.outcome)
+    })
+    .await;
+    match outcome {
         SyncOutcome::Synced {
             note: Some(note), ..
         } => assert!(note.contains(&name), "{note}"),
