@@ -6,6 +6,8 @@ pub mod adapters;
 pub mod admin;
 #[cfg(feature = "admin")]
 pub mod connect;
+#[cfg(feature = "admin")]
+pub mod console;
 pub mod engine;
 pub mod http;
 pub mod hubspot;

@@ -3,7 +3,6 @@
 
 pub mod audit;
 pub mod connections;
-pub mod console;
 pub mod context;
 pub mod error;
 pub mod objects;

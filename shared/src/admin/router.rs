@@ -38,7 +38,7 @@ pub fn router(ctx: AdminContext) -> Router {
     Router::new()
         .route("/api/session", post(sign_in).delete(sign_out))
         .merge(crate::connect::pages())
-        .merge(super::console::routes())
+        .merge(crate::console::routes())
         .nest("/api", api)
         .with_state(ctx)
 }

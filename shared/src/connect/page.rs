@@ -1,7 +1,7 @@
-//! The connect flow's HTML pages: one plain, escaped layout (no script, no style, a strict
-//! Content-Security-Policy, no referrer) that says what happened and what to do next.
+//! The connect flow's HTML pages: sentences and links in the console's page shell (escaped,
+//! the console's Content-Security-Policy, no referrer) saying what happened and what's next.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 /// One page: a title, sentences, and links (href, label). Everything is escaped on render.
@@ -33,74 +33,36 @@ impl Page {
         self
     }
 
-    /// The document.
+    /// The document, in the console's one page shell (`console/layout.rs`).
     pub fn html(&self) -> String {
-        let mut body = format!(
-            "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{} - HQSync</title></head>\n<body>\n<h1>{}</h1>\n",
-            escape(&self.title),
-            escape(&self.title)
-        );
-        for paragraph in &self.paragraphs {
-            body.push_str(&format!("<p>{}</p>\n", escape(paragraph)));
-        }
-        if !self.links.is_empty() {
-            body.push_str("<ul>\n");
-            for (href, label) in &self.links {
-                body.push_str(&format!(
-                    "<li><a href=\"{}\">{}</a></li>\n",
-                    escape(href),
-                    escape(label)
-                ));
+        let body = maud::html! {
+            @for paragraph in &self.paragraphs {
+                p { (paragraph) }
             }
-            body.push_str("</ul>\n");
-        }
-        body.push_str("</body>\n</html>\n");
-        body
+            @if !self.links.is_empty() {
+                ul {
+                    @for (href, label) in &self.links {
+                        li { a href=(href) { (label) } }
+                    }
+                }
+            }
+        };
+        crate::console::layout::document(&self.title, None, None, body)
     }
 }
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let mut response = (self.status, self.html()).into_response();
-        let headers = response.headers_mut();
-        let fixed = [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            // No script, style, frame or form from anywhere: the pages are text and links.
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'",
-            ),
-            // The callback URLs carry authorization codes: never pass them on as a referrer.
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ];
-        for (name, value) in fixed {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-        response
+        // The console's headers: no inline script or style, no referrer (the callback URLs
+        // carry authorization codes), no caching.
+        crate::console::layout::respond(self.status, self.html())
     }
-}
-
-/// HTML-escapes text for element content and double-quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn pages_escape_everything_they_show() {
@@ -112,7 +74,7 @@ mod tests {
         assert!(!html.contains("<b>"), "{html}");
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("href=\"/connect?environment=local&amp;x=&quot;y&quot;\""));
-        assert!(html.contains("start &#39;again&#39;"));
+        assert!(html.contains("start 'again'"), "{html}");
     }
 
     #[test]

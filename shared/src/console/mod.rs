@@ -1,0 +1,39 @@
+//! The web console: server-rendered pages (maud) on the admin router, signed in with the admin
+//! API's session, calling the API's own handlers (docs/console.md).
+
+pub mod assets;
+pub mod connections;
+pub mod form;
+pub mod layout;
+pub mod sign_in;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::admin::AdminContext;
+
+/// Every console page path (placeholders `{id}`), for the test that opens each without a
+/// session (401) and posts each form without its CSRF field (403). A new page is added here.
+pub const CONSOLE_PAGES: &[&str] = &["/connections/{id}/delete"];
+/// Every console form target (POST, CSRF field required).
+pub const CONSOLE_FORMS: &[&str] = &[
+    "/sign-out",
+    "/connections/{id}/disconnect",
+    "/connections/{id}/delete",
+];
+
+/// The console's routes, at the top level beside the connect pages.
+pub fn routes() -> Router<AdminContext> {
+    Router::new()
+        .route("/", get(connections::home).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route(
+            "/connections/{id}/disconnect",
+            post(connections::disconnect),
+        )
+        .route(
+            "/connections/{id}/delete",
+            get(connections::confirm_delete).post(connections::delete),
+        )
+        .merge(assets::routes())
+}
