@@ -240,3 +240,107 @@ async fn console_stylesheet_is_served_with_a_long_cache() {
     );
     assert!(response.text().await.unwrap().contains("focus-visible"));
 }
+
+#[tokio::test]
+async fn console_object_page_switches_a_kind_and_saves_direction_through_validation() {
+    let server = AdminServer::start().await;
+    let signed = server.signed_in().await;
+    let id = server.connection_id().as_str().to_owned();
+    let base = format!("/connections/{id}/objects/contact");
+    let (status, html) = page(&signed, &base).await;
+    assert_eq!(status, 200, "{html}");
+    for needle in [
+        "<h1>local: contacts</h1>",
+        "id=\"disable\"",
+        "id=\"direction\"",
+        "<label for=\"direction\">",
+        "data-state=\"enabled\"",
+    ] {
+        assert!(html.contains(needle), "{needle} in {html}");
+    }
+    let token = signed.csrf_token.clone();
+    let disabled = form(
+        &signed,
+        &format!("{base}/disable"),
+        &[("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(disabled.status(), 303);
+    assert_eq!(
+        disabled.headers()["location"],
+        format!("{base}?notice=disabled").as_str()
+    );
+    let (_, html) = page(&signed, &format!("{base}?notice=disabled")).await;
+    assert!(
+        html.contains("data-state=\"disabled\"") && html.contains("id=\"notice\""),
+        "{html}"
+    );
+
+    let saved = form(
+        &signed,
+        &base,
+        &[
+            ("csrf_token", &token),
+            ("direction", "to_quickbooks"),
+            ("conflict", "hubspot_wins"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
+    let settings = server
+        .store
+        .get_connection(server.connection_id())
+        .await
+        .unwrap()
+        .unwrap()
+        .connection
+        .settings;
+    assert_eq!(
+        settings.contact.direction,
+        hqsync::model::Direction::ToQuickbooks
+    );
+    // A value the settings refuse: 400 naming why, nothing stored.
+    let refused = form(
+        &signed,
+        &base,
+        &[
+            ("csrf_token", &token),
+            ("direction", "sideways"),
+            ("conflict", "hubspot_wins"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("id=\"problem\"") && html.contains("sideways"),
+        "{html}"
+    );
+
+    let (status, html) = page(
+        &signed,
+        &format!("/connections/{id}/objects/product/delete"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("stay in both systems"), "{html}");
+    let deleted = form(
+        &signed,
+        &format!("/connections/{id}/objects/product/delete"),
+        &[("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(deleted.status(), 303);
+    let settings = server
+        .store
+        .get_connection(server.connection_id())
+        .await
+        .unwrap()
+        .unwrap()
+        .connection
+        .settings;
+    assert_eq!(
+        settings.state(hqsync::model::ObjectKind::Product),
+        hqsync::model::SyncState::Deleted
+    );
+}

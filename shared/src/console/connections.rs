@@ -166,6 +166,8 @@ fn row(
         tr id={ "connection-" (id) } {
             td {
                 a id={ "open-" (id) } href={ "/connections/" (id) } { (id) }
+                " · "
+                a id={ "objects-" (id) } href={ "/connections/" (id) "/objects/contact" } { "Objects" }
                 br;
                 "HubSpot portal " (c.hubspot_portal_id) ", QuickBooks company " (c.qbo_realm_id) " (" (record.environment) ")"
             }

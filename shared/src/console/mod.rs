@@ -5,6 +5,7 @@ pub mod assets;
 pub mod connections;
 pub mod form;
 pub mod layout;
+pub mod objects;
 pub mod sign_in;
 
 use axum::Router;
@@ -14,12 +15,20 @@ use crate::admin::AdminContext;
 
 /// Every console page path (placeholders `{id}`), for the test that opens each without a
 /// session (401) and posts each form without its CSRF field (403). A new page is added here.
-pub const CONSOLE_PAGES: &[&str] = &["/connections/{id}/delete"];
+pub const CONSOLE_PAGES: &[&str] = &[
+    "/connections/{id}/delete",
+    "/connections/{id}/objects/contact",
+    "/connections/{id}/objects/invoice",
+    "/connections/{id}/objects/product/delete",
+];
 /// Every console form target (POST, CSRF field required).
 pub const CONSOLE_FORMS: &[&str] = &[
     "/sign-out",
     "/connections/{id}/disconnect",
     "/connections/{id}/delete",
+    "/connections/{id}/objects/contact",
+    "/connections/{id}/objects/contact/disable",
+    "/connections/{id}/objects/product/delete",
 ];
 
 /// The console's routes, at the top level beside the connect pages.
@@ -34,6 +43,18 @@ pub fn routes() -> Router<AdminContext> {
         .route(
             "/connections/{id}/delete",
             get(connections::confirm_delete).post(connections::delete),
+        )
+        .route(
+            "/connections/{id}/objects/{kind}",
+            get(objects::show).post(objects::save),
+        )
+        .route(
+            "/connections/{id}/objects/{kind}/delete",
+            get(objects::confirm_delete).post(objects::delete),
+        )
+        .route(
+            "/connections/{id}/objects/{kind}/{action}",
+            post(objects::change),
         )
         .merge(assets::routes())
 }
