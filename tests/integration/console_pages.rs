@@ -344,3 +344,63 @@ async fn console_object_page_switches_a_kind_and_saves_direction_through_validat
         hqsync::model::SyncState::Deleted
     );
 }
+
+#[tokio::test]
+async fn console_health_page_shows_a_failing_record_as_text_and_retries_it() {
+    use hqsync::model::{ObjectKind, Side};
+    use hqsync::ports::{FailureDetail, StatusLog, SyncOutcome, SyncStatus};
+    let server = AdminServer::start().await;
+    let status = SyncStatus {
+        kind: ObjectKind::Contact,
+        side: Side::Hubspot,
+        id: "501".into(),
+        counterpart_id: None,
+        outcome: SyncOutcome::Failed(FailureDetail {
+            code: Some("6240".into()),
+            message: "Duplicate Name Exists Error <img src=x onerror=alert(1)>".into(),
+            suggested_fix: Some("Rename one of the two records".into()),
+        }),
+        attempts: 5,
+        next_retry_at: None,
+        needs_attention: true,
+        updated_at: chrono::Utc::now(),
+    };
+    server
+        .store
+        .put_status(server.connection_id(), &status)
+        .await
+        .unwrap();
+    let signed = server.signed_in().await;
+    let id = server.connection_id().as_str().to_owned();
+    let (code, html) = page(&signed, &format!("/connections/{id}/health")).await;
+    assert_eq!(code, 200, "{html}");
+    for needle in [
+        "<h1>local: sync health</h1>",
+        "Duplicate Name Exists Error &lt;img src=x onerror=alert(1)&gt;",
+        "Rename one of the two records",
+        "id=\"retry-0\"",
+        "<td data-count=\"needs_attention\">1</td>",
+    ] {
+        assert!(html.contains(needle), "{needle} in {html}");
+    }
+    assert!(!html.contains("<img"), "{html}");
+    let retried = form(
+        &signed,
+        &format!("/connections/{id}/records/contact/hubspot/501/resync"),
+        &[("csrf_token", &signed.csrf_token)],
+    )
+    .await;
+    assert_eq!(retried.status(), 303);
+    let stored = server
+        .store
+        .get_status(
+            server.connection_id(),
+            ObjectKind::Contact,
+            Side::Hubspot,
+            "501",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.needs_attention, "the resync handler cleared it");
+}

@@ -168,6 +168,8 @@ fn row(
                 a id={ "open-" (id) } href={ "/connections/" (id) } { (id) }
                 " · "
                 a id={ "objects-" (id) } href={ "/connections/" (id) "/objects/contact" } { "Objects" }
+                " · "
+                a id={ "health-" (id) } href={ "/connections/" (id) "/health" } { "Sync health" }
                 br;
                 "HubSpot portal " (c.hubspot_portal_id) ", QuickBooks company " (c.qbo_realm_id) " (" (record.environment) ")"
             }

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod connections;
 pub mod form;
+pub mod health;
 pub mod layout;
 pub mod objects;
 pub mod sign_in;
@@ -20,6 +21,7 @@ pub const CONSOLE_PAGES: &[&str] = &[
     "/connections/{id}/objects/contact",
     "/connections/{id}/objects/invoice",
     "/connections/{id}/objects/product/delete",
+    "/connections/{id}/health",
 ];
 /// Every console form target (POST, CSRF field required).
 pub const CONSOLE_FORMS: &[&str] = &[
@@ -29,6 +31,7 @@ pub const CONSOLE_FORMS: &[&str] = &[
     "/connections/{id}/objects/contact",
     "/connections/{id}/objects/contact/disable",
     "/connections/{id}/objects/product/delete",
+    "/connections/{id}/records/contact/hubspot/1/resync",
 ];
 
 /// The console's routes, at the top level beside the connect pages.
@@ -55,6 +58,11 @@ pub fn routes() -> Router<AdminContext> {
         .route(
             "/connections/{id}/objects/{kind}/{action}",
             post(objects::change),
+        )
+        .route("/connections/{id}/health", get(health::show))
+        .route(
+            "/connections/{id}/records/{kind}/{side}/{record_id}/resync",
+            post(health::retry),
         )
         .merge(assets::routes())
 }

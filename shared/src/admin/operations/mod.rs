@@ -6,7 +6,7 @@ mod dead_letters;
 mod fields;
 mod initial_sync;
 mod preview;
-mod records;
+pub mod records;
 
 use axum::Router;
 use axum::routing::{get, post};
