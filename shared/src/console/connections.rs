@@ -42,7 +42,7 @@ pub fn status_words(status: ConnectionStatus) -> (&'static str, &'static str) {
         ConnectionStatus::Active => ("Syncing", "active"),
         ConnectionStatus::Paused => ("Paused by an admin", "paused"),
         ConnectionStatus::Connected => (
-            "Connected, not syncing yet (start the initial sync)",
+            "Not syncing yet: connected, start the initial sync",
             "connected",
         ),
         ConnectionStatus::ReconnectRequired => (
