@@ -363,7 +363,7 @@ async fn aws_admin_the_console_url_signs_a_browser_in_and_connect_redirects_to_h
     assert_eq!(page.status(), 200);
     let html = text_of(&page);
     assert!(
-        html.contains("<form method=\"post\" action=\"/\">"),
+        html.contains("<form method=\"post\" action=\"/\" id=\"sign-in-form\">"),
         "{html}"
     );
     assert!(html.contains("type=\"password\""), "{html}");
