@@ -76,8 +76,10 @@ pub async fn run(_args: DemoArgs) -> anyhow::Result<()> {
     demo.sandboxes.shutdown().await;
     told?;
     println!(
-        "\nDemo finished in {:.1} s. Run `hqsync dev --seed demo` to keep a stack running.",
-        started.elapsed().as_secs_f64()
+        "\nDemo finished in {:.1} s. Run `hqsync dev --seed demo` to keep a stack running, then \
+         open the console at {}/ and sign in with the admin password it prints.",
+        started.elapsed().as_secs_f64(),
+        hqsync_cli::admin_client::DEFAULT_API
     );
     Ok(())
 }
