@@ -7,6 +7,7 @@ use hqsync::model::ConnectionId;
 use hqsync::ports::{ConnectionStatus, Connections};
 use hqsync_tests::admin_server::{ADMIN_PASSWORD, AdminServer, SignedIn, session_cookie};
 use reqwest::Method;
+use secrecy::ExposeSecret;
 
 fn filled(path: &str, server: &AdminServer) -> String {
     path.replace("{id}", server.connection_id().as_str())
@@ -403,4 +404,52 @@ async fn console_health_page_shows_a_failing_record_as_text_and_retries_it() {
         .unwrap()
         .unwrap();
     assert!(!stored.needs_attention, "the resync handler cleared it");
+}
+
+#[tokio::test]
+async fn console_sign_in_link_signs_in_once_within_ten_minutes() {
+    let server = AdminServer::start().await;
+    let client = AdminServer::client();
+    let link = |token: &str| server.url(&format!("/sign-in?token={token}"));
+    let token = server
+        .ctx
+        .auth
+        .sign_in_links
+        .issue(server.ctx.sync.clock.now());
+    let token = token.expose_secret();
+
+    let first = client.get(link(token)).send().await.unwrap();
+    assert_eq!(first.status(), 303);
+    assert_eq!(first.headers()["location"], "/");
+    let cookie = session_cookie(&first).expect("the link sets the session cookie");
+    let home = client
+        .get(server.url("/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("<h1>Connections</h1>"));
+
+    let again = client.get(link(token)).send().await.unwrap();
+    assert_eq!(again.status(), 401);
+    assert!(session_cookie(&again).is_none());
+    assert!(again.text().await.unwrap().contains("already used"));
+
+    let later = server
+        .ctx
+        .auth
+        .sign_in_links
+        .issue(server.ctx.sync.clock.now());
+    server.clock.advance(chrono::Duration::minutes(11));
+    let expired = client
+        .get(link(later.expose_secret()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status(), 401);
+    assert!(expired.text().await.unwrap().contains("expired"));
+
+    let bare = client.get(server.url("/sign-in")).send().await.unwrap();
+    assert_eq!(bare.status(), 401);
 }

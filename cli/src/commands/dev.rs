@@ -87,8 +87,13 @@ fn vendor_apps(sandboxes: &SandboxPair) -> anyhow::Result<VendorApps> {
 /// The lines saying where the admin API is, which password signs in and how to connect. With
 /// `generated`, that password is printed: the one place a secret is printed, by design (a
 /// password generated for this run is of no use unless whoever started `hqsync dev` can read
-/// it). A password given by flag or environment is never printed.
-fn admin_lines(base: &str, generated: Option<&SecretString>) -> Vec<String> {
+/// it). A password given by flag or environment is never printed. The one-time sign-in link is
+/// printed for the same reason (docs/console.md §3): it signs in once, within ten minutes.
+fn admin_lines(
+    base: &str,
+    generated: Option<&SecretString>,
+    sign_in_link: &SecretString,
+) -> Vec<String> {
     let password = match generated {
         Some(password) => format!(
             "admin password      {}  (generated for this run; choose one with \
@@ -104,6 +109,11 @@ fn admin_lines(base: &str, generated: Option<&SecretString>) -> Vec<String> {
     };
     vec![
         format!("console             {base}/  (sign in with the admin password)"),
+        format!(
+            "sign-in link        {base}/sign-in?token={}  (opens the console signed in; once, \
+             within 10 minutes)",
+            sign_in_link.expose_secret()
+        ),
         format!("admin API           {base}/api/  (sign in: POST {base}/api/session)"),
         password,
         format!("connect             {ADMIN_PASSWORD_ENV}=<password> hqsync connect{api}"),
@@ -186,6 +196,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     };
     // The server first, so nothing the initial sync's writes trigger is lost (jobs wait in
     // the queue); /healthz stays 503 until the initial sync is done and the loops run.
+    // The runtime's clock is the system clock, so the link's ten minutes are real ones.
+    let sign_in_link = auth.sign_in_links.issue(chrono::Utc::now());
     runtime.serve(listener, base.clone(), Some(auth))?;
 
     if let Some(connection) = &local {
@@ -221,7 +233,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("webhooks            {base}{HUBSPOT_WEBHOOK_PATH}");
     println!("                    {base}{QUICKBOOKS_WEBHOOK_PATH}");
     println!("health              {base}{HEALTH_PATH}");
-    for line in admin_lines(&base, generated.then_some(&password)) {
+    for line in admin_lines(&base, generated.then_some(&password), &sign_in_link) {
         println!("{line}");
     }
     match &local {
@@ -276,7 +288,12 @@ mod tests {
     #[test]
     fn a_generated_password_is_printed_and_a_given_one_never_is() {
         let password = SecretString::from("generated-4f2a".to_owned());
-        let generated = admin_lines(DEFAULT_API, Some(&password)).join("\n");
+        let link = SecretString::from("a1b2".to_owned());
+        let generated = admin_lines(DEFAULT_API, Some(&password), &link).join("\n");
+        assert!(
+            generated.contains("http://127.0.0.1:4030/sign-in?token=a1b2 "),
+            "{generated}"
+        );
         assert!(generated.contains("generated-4f2a"), "{generated}");
         assert!(
             generated.contains("hqsync connect\n"),
@@ -287,7 +304,7 @@ mod tests {
             "{generated}"
         );
 
-        let given = admin_lines("http://127.0.0.1:5000", None).join("\n");
+        let given = admin_lines("http://127.0.0.1:5000", None, &link).join("\n");
         assert!(!given.contains("generated-4f2a"), "{given}");
         assert!(given.contains("as given"), "{given}");
         assert!(

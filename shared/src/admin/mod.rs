@@ -11,6 +11,7 @@ pub mod router;
 pub mod session;
 pub mod settings;
 pub mod sign_in;
+pub mod sign_in_link;
 
 pub use context::AdminContext;
 pub use error::ApiError;

@@ -32,6 +32,8 @@ pub struct AdminAuth {
     /// `Secure` on the cookie; off only for plain-http tests that inspect cookies by hand
     /// (browsers accept Secure cookies from `http://localhost` anyway).
     secure_cookies: bool,
+    /// One-time sign-in links issued by this process (`hqsync dev` prints one).
+    pub sign_in_links: super::sign_in_link::SignInLinks,
 }
 
 impl std::fmt::Debug for AdminAuth {
@@ -62,6 +64,7 @@ impl AdminAuth {
             password,
             signing_key,
             secure_cookies: true,
+            sign_in_links: Default::default(),
         }
     }
 
@@ -216,7 +219,7 @@ impl AdminAuth {
     }
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buffer);
     hex::encode(buffer)

@@ -39,6 +39,7 @@ pub fn routes() -> Router<AdminContext> {
     Router::new()
         .route("/", get(connections::home).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/sign-in", get(sign_in::with_link))
         .route(
             "/connections/{id}/disconnect",
             post(connections::disconnect),

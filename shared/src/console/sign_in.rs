@@ -3,7 +3,7 @@
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::html;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::form::{NoFields, signed_form};
 use super::layout::{document, respond, with_console_headers};
 use crate::admin::sign_in::{ClientAddress, sign_in};
+use crate::admin::sign_in_link::LinkRefusal;
 use crate::admin::{AdminContext, ApiError};
 
 #[derive(Deserialize)]
@@ -69,6 +70,52 @@ pub async fn submit(
                 Some("Signing in failed on the server's side; try again shortly."),
             )
         }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LinkQuery {
+    token: Option<SecretString>,
+}
+
+/// `GET /sign-in?token=...`: the one-time link `hqsync dev` printed signs in (once, within ten
+/// minutes) and goes to `/`; any other token gets the sign-in form saying why.
+pub async fn with_link(
+    State(ctx): State<AdminContext>,
+    Query(query): Query<LinkQuery>,
+) -> Response {
+    let now = ctx.sync.clock.now();
+    let taken = match &query.token {
+        Some(token) => ctx.auth.sign_in_links.take(token.expose_secret(), now),
+        None => Err(LinkRefusal::Unknown),
+    };
+    match taken {
+        Ok(()) => {
+            let (_, cookie) = ctx.auth.issue(now);
+            crate::admin::audit::append(
+                &ctx,
+                "session.sign_in",
+                None,
+                "signed in with the link hqsync dev printed".to_owned(),
+            )
+            .await;
+            see_other(
+                "/",
+                HeaderValue::from_str(&ctx.auth.set_cookie(Some(&cookie))).ok(),
+            )
+        }
+        Err(LinkRefusal::Expired) => form_page(
+            StatusCode::UNAUTHORIZED,
+            Some(
+                "This sign-in link has expired (links last ten minutes): sign in with the admin password.",
+            ),
+        ),
+        Err(LinkRefusal::Unknown) => form_page(
+            StatusCode::UNAUTHORIZED,
+            Some(
+                "This sign-in link is not valid or was already used: sign in with the admin password.",
+            ),
+        ),
     }
 }
 
