@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use serde::Deserialize;
@@ -68,16 +68,10 @@ pub async fn sign_in(
         return Err(ApiError::Unauthorized);
     }
     store.clear_failed_logins(&client).await?;
-    let (session, cookie) = ctx.auth.issue(now);
-    super::audit::append(
-        &ctx,
-        "session.sign_in",
-        None,
-        format!("signed in from {}", client.trim_start_matches("client:")),
-    )
-    .await;
+    let detail = format!("signed in from {}", client.trim_start_matches("client:"));
+    let (session, cookie) = open_session(&ctx, detail).await;
     let mut headers = HeaderMap::new();
-    if let Ok(value) = ctx.auth.set_cookie(Some(&cookie)).parse() {
+    if let Some(value) = cookie {
         headers.insert(header::SET_COOKIE, value);
     }
     Ok((
@@ -89,6 +83,18 @@ pub async fn sign_in(
         })),
     )
         .into_response())
+}
+
+/// A new session for a sign-in that has been checked (`detail` says how, for the audit log),
+/// and its `Set-Cookie` value: the one place a session starts.
+pub async fn open_session(
+    ctx: &AdminContext,
+    detail: String,
+) -> (super::Session, Option<HeaderValue>) {
+    let (session, cookie) = ctx.auth.issue(ctx.sync.clock.now());
+    super::audit::append(ctx, "session.sign_in", None, detail).await;
+    let value = HeaderValue::from_str(&ctx.auth.set_cookie(Some(&cookie))).ok();
+    (session, value)
 }
 
 pub async fn sign_out(State(ctx): State<AdminContext>) -> Response {

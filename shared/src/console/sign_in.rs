@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::form::{NoFields, signed_form};
 use super::layout::{document, respond, with_console_headers};
-use crate::admin::sign_in::{ClientAddress, sign_in};
+use crate::admin::sign_in::{ClientAddress, open_session, sign_in};
 use crate::admin::sign_in_link::LinkRefusal;
 use crate::admin::{AdminContext, ApiError};
 
@@ -91,18 +91,9 @@ pub async fn with_link(
     };
     match taken {
         Ok(()) => {
-            let (_, cookie) = ctx.auth.issue(now);
-            crate::admin::audit::append(
-                &ctx,
-                "session.sign_in",
-                None,
-                "signed in with the link hqsync dev printed".to_owned(),
-            )
-            .await;
-            see_other(
-                "/",
-                HeaderValue::from_str(&ctx.auth.set_cookie(Some(&cookie))).ok(),
-            )
+            let detail = "signed in with the link hqsync dev printed".to_owned();
+            let (_, cookie) = open_session(&ctx, detail).await;
+            see_other("/", cookie)
         }
         Err(LinkRefusal::Expired) => form_page(
             StatusCode::UNAUTHORIZED,
