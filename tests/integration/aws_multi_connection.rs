@@ -1,8 +1,8 @@
 //! Several connections in one stack on moto: one whose stored record no longer parses (a
 //! hand-edited settings record) and one whose token secret is missing fail alone, each with its
 //! reason where an operator looks (the connection listing behind `GET /api/connections`, the
-//! poller's run, the job's settlement) and the broken one with its metric, while the healthy
-//! connection polls and syncs as usual.
+//! poller's run, the tokenless one's reconnect-required status) and each with its metric, while
+//! the healthy connection polls and syncs as usual.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -90,6 +90,22 @@ async fn aws_a_broken_connection_fails_alone_with_its_reason_while_another_syncs
         "the missing secret is named: {:?}",
         first.failures
     );
+    // A connection whose token secret is gone cannot sync until it is connected again: it is
+    // marked reconnect-required, which its status shows and the next poll's gauge counts.
+    let tokenless_record = store
+        .get_connection(&ConnectionId::new(NO_TOKENS).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tokenless_record.status, ConnectionStatus::ReconnectRequired);
+    assert_eq!(
+        local
+            .stack
+            .metrics
+            .count(MetricName::ReconnectRequired, &[("Vendor", "hubspot")]),
+        1.0,
+        "the missing tokens' metric"
+    );
     // The listing the admin API answers shows the broken one with why.
     let listing = store.list_connections().await.unwrap();
     let broken = listing
@@ -140,8 +156,17 @@ async fn aws_a_broken_connection_fails_alone_with_its_reason_while_another_syncs
         .unwrap();
     let second = hqsync_poller::run(&poller, &poll, None).await.unwrap();
     assert_eq!(
-        second.connections, 2,
-        "the two readable ones are polled: {second:?}"
+        second.connections, 1,
+        "only the healthy one is polled; the tokenless one waits for a reconnect: {second:?}"
+    );
+    assert_eq!(second.skipped, 1, "{second:?}");
+    assert!(
+        local
+            .stack
+            .metrics
+            .count(MetricName::ReconnectRequiredConnections, &[])
+            >= 1.0,
+        "the reconnect-required gauge counts the tokenless connection"
     );
     assert!(second.jobs >= 1, "{second:?}");
     // A job of the tokenless connection in the same batch as the healthy one's.

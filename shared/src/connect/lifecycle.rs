@@ -123,9 +123,11 @@ pub async fn disconnect(
             )));
         }
     }
-    ctx.vault.delete_tokens(record.id()).await?;
+    // The status first: a job that finds the tokens gone meanwhile sees a connection that is
+    // no longer active and leaves it disconnected (instead of marking it reconnect-required).
     record.status = ConnectionStatus::Disconnected;
     ctx.sync.store.put_connection(&record).await?;
+    ctx.vault.delete_tokens(record.id()).await?;
     crate::admin::audit::append(
         &ctx,
         "connection.disconnect",

@@ -139,11 +139,9 @@ impl TokenRefresher {
         connection: &ConnectionId,
         side: Side,
     ) -> Result<SideTokens, RefreshError> {
-        let current = self
-            .vault
-            .tokens(connection, side)
-            .await?
-            .ok_or_else(|| missing(connection, side))?;
+        let Some(current) = self.vault.tokens(connection, side).await? else {
+            return Err(self.no_tokens(connection, side).await);
+        };
         if self.is_fresh(&current) {
             return Ok(current);
         }
@@ -165,11 +163,9 @@ impl TokenRefresher {
     ) -> Result<SideTokens, RefreshError> {
         let replaced =
             |tokens: &SideTokens| tokens.access_token.expose_secret() != rejected.expose_secret();
-        let current = self
-            .vault
-            .tokens(connection, side)
-            .await?
-            .ok_or_else(|| missing(connection, side))?;
+        let Some(current) = self.vault.tokens(connection, side).await? else {
+            return Err(self.no_tokens(connection, side).await);
+        };
         if replaced(&current) {
             return Ok(current);
         }
@@ -321,6 +317,27 @@ impl TokenRefresher {
             self.store.put_connection(&record).await?;
         }
         Ok(())
+    }
+
+    /// An active connection whose tokens are gone (its token secret deleted or emptied by
+    /// hand) cannot sync until it is connected again: it is marked reconnect-required like a
+    /// rejected refresh token, so its status, the reconnect-required gauge and its alarm say so
+    /// (docs/architecture.md §7). A connection not yet (or no longer) active is left as it is:
+    /// connecting stores the tokens before it activates, disconnecting changes the status first.
+    async fn no_tokens(&self, connection: &ConnectionId, side: Side) -> RefreshError {
+        match self.store.get_connection(connection).await {
+            Ok(Some(mut record)) if record.status == ConnectionStatus::Active => {
+                self.metrics.reconnect_required(side);
+                tracing::error!(connection = %connection, %side, status = "reconnect-required", "no tokens are stored for this connection (its token secret is missing or empty); the connection is paused until reconnected");
+                record.status = ConnectionStatus::ReconnectRequired;
+                if let Err(error) = self.store.put_connection(&record).await {
+                    return error.into();
+                }
+            }
+            Ok(_) => {}
+            Err(error) => return error.into(),
+        }
+        missing(connection, side)
     }
 }
 
@@ -585,5 +602,46 @@ mod tests {
             .unwrap_err();
         assert!(matches!(error, RefreshError::NotRenewable { .. }));
         assert_eq!(*oauth.calls.lock().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_active_connection_without_tokens_is_marked_reconnect_required() {
+        let (refresher, oauth, connection) = refresher_with(unexpired("a0", "r0"), "r0").await;
+        // The QBO side has tokens; the HubSpot side never had (its secret emptied by hand).
+        let error = refresher
+            .tokens(&connection, Side::Hubspot)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, RefreshError::Missing { .. }), "{error}");
+        let record = refresher.store.get_connection(&connection).await.unwrap();
+        assert_eq!(record.unwrap().status, ConnectionStatus::ReconnectRequired);
+        assert_eq!(*oauth.calls.lock().unwrap(), 0);
+        assert_eq!(
+            refresher.metrics.count(
+                crate::observability::MetricName::ReconnectRequired,
+                &[("Vendor", "hubspot")]
+            ),
+            1.0
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_not_yet_active_is_left_alone_when_its_tokens_are_missing() {
+        let (refresher, _, connection) = refresher_with(unexpired("a0", "r0"), "r0").await;
+        let mut record = refresher
+            .store
+            .get_connection(&connection)
+            .await
+            .unwrap()
+            .unwrap();
+        record.status = ConnectionStatus::Disconnected;
+        refresher.store.put_connection(&record).await.unwrap();
+        let error = refresher
+            .tokens(&connection, Side::Hubspot)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, RefreshError::Missing { .. }), "{error}");
+        let record = refresher.store.get_connection(&connection).await.unwrap();
+        assert_eq!(record.unwrap().status, ConnectionStatus::Disconnected);
     }
 }
