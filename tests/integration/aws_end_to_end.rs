@@ -10,8 +10,8 @@ use hqsync::hubspot::webhook::signature::{HEADER_TIMESTAMP, HEADER_V3, sign_v3};
 use hqsync::model::{ObjectKind, Record, Side};
 use hqsync::observability::MetricName;
 use hqsync::ports::{
-    ConnectionStatus, Connections, CreateRequest, Job, JobQueue, JobReason, Lane, StatusLog,
-    UpdateRequest,
+    ConnectionStatus, Connections, CreateRequest, InitialSyncRuns, Job, JobQueue, JobReason, Lane,
+    StatusLog, UpdateRequest,
 };
 use hqsync::quickbooks::webhook::signature::{SIGNATURE_HEADER, sign};
 use hqsync_hubspot_webhook::HubspotWebhookState;
@@ -627,6 +627,69 @@ async fn aws_poller_finds_changes_webhooks_missed_and_the_sweep_pairs_existing_r
         .await
         .unwrap();
     assert_eq!(customers.len(), 1, "no duplicate customer");
+
+    // The next day's sweep finds the pair as its link left it on both sides (the versions the
+    // real clients read back equal the ones stored after the writes): counted unchanged, no
+    // record job for it.
+    let store = local.stack.store.clone();
+    let connection = local.connection.clone();
+    let run_done = |previous: Option<String>| {
+        let store = store.clone();
+        let connection = connection.clone();
+        move || {
+            let store = store.clone();
+            let connection = connection.clone();
+            let previous = previous.clone();
+            async move {
+                store
+                    .get_initial_sync(&connection)
+                    .await
+                    .unwrap()
+                    .is_some_and(|run| {
+                        Some(&run.id) != previous.as_ref()
+                            && hqsync::engine::jobs::backfill::run_state(&run)
+                                == hqsync::engine::jobs::backfill::RunState::Done
+                    })
+            }
+        }
+    };
+    assert!(
+        drain_lane_until(
+            &local,
+            &worker,
+            Lane::Bulk,
+            Duration::from_secs(60),
+            run_done(None)
+        )
+        .await,
+        "the first sweep run finished"
+    );
+    let first_run = store.get_initial_sync(&connection).await.unwrap().unwrap();
+    hqsync_poller::handle(&poller, json!({"mode": "sweep"}))
+        .await
+        .unwrap();
+    assert!(
+        drain_lane_until(
+            &local,
+            &worker,
+            Lane::Bulk,
+            Duration::from_secs(60),
+            run_done(Some(first_run.id.clone()))
+        )
+        .await,
+        "the second sweep run finished"
+    );
+    let second_run = store.get_initial_sync(&connection).await.unwrap().unwrap();
+    let contacts = second_run.kinds[&ObjectKind::Contact];
+    assert!(
+        contacts.unchanged >= 2,
+        "the linked pair is unchanged from both listings: {contacts:?}"
+    );
+    assert_eq!(
+        contacts.queued + contacts.unchanged,
+        contacts.listed,
+        "{contacts:?}"
+    );
     local.shutdown().await;
 }
 

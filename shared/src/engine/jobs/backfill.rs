@@ -169,6 +169,14 @@ impl RunScope {
             RunScope::Sweep => "sweep",
         }
     }
+
+    /// The scope of the run with id `run_id` (its prefix says it).
+    pub fn of_run(run_id: &str) -> RunScope {
+        match run_id.strip_prefix(RunScope::Sweep.id_prefix()) {
+            Some(rest) if rest.starts_with('-') => RunScope::Sweep,
+            _ => RunScope::InitialSync,
+        }
+    }
 }
 
 /// Starts an initial sync of every enabled kind, fanned out on the bulk lane: prepares both

@@ -1,7 +1,7 @@
 //! The worker's side of a fanned-out initial sync: a page job lists one page, queues one record
 //! job per record and the next page job; finished record jobs are counted into their run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine::sync::waits::gateway_wait;
 use crate::model::{ConnectionId, ObjectKind};
@@ -11,9 +11,11 @@ use crate::ports::{
 };
 
 use super::active::active_connection;
+use super::backfill::RunScope;
 use super::context::SyncContext;
 use super::disposition::{Disposition, JobResult};
 use super::retry_schedule::{STORE_RETRY, TRANSIENT_RETRY};
+use super::sweep_unchanged::unchanged_ids;
 
 /// Runs one page job: lists page `page` of the job's kind and side, queues its records (reason
 /// Backfill, tagged with the run) and the next page on the bulk lane, and counts them; after
@@ -73,9 +75,22 @@ pub(crate) async fn run_page_job(
         }
     };
     let now = ctx.clock.now();
+    let unchanged = if RunScope::of_run(run_id) == RunScope::Sweep {
+        unchanged_ids(
+            ctx,
+            &connection.connection.settings,
+            &gateways,
+            job,
+            &listed.records,
+        )
+        .await
+    } else {
+        BTreeSet::new()
+    };
     let records: Vec<Job> = listed
         .records
         .iter()
+        .filter(|record| !unchanged.contains(&record.id))
         .map(|record| Job {
             backfill: Some(BackfillTag {
                 run: run_id.to_owned(),
@@ -99,6 +114,7 @@ pub(crate) async fn run_page_job(
         listed: listed.records.len() as u64,
         queued: queued as u64,
         pages_done: 1,
+        unchanged: unchanged.len() as u64,
         ..RunCounts::default()
     };
     match listed.next {

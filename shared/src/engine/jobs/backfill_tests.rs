@@ -369,3 +369,86 @@ async fn polls_and_the_sweep_job_never_overlap_on_one_connection() {
     poll_connection(&h.ctx, &h.conn).await.unwrap();
     poll_connection(&h.ctx, &h.conn).await.unwrap();
 }
+
+/// Queues the daily sweep a day later, drains it and answers its contact counts.
+async fn sweep_a_day_later(h: &Harness) -> crate::ports::RunCounts {
+    h.clock.advance(Duration::from_secs(24 * 3600));
+    super::sweep_job::queue_sweeps(&h.ctx, std::slice::from_ref(&h.conn))
+        .await
+        .unwrap();
+    drain_bulk(h).await;
+    let run = h.store.get_initial_sync(&h.conn).await.unwrap().unwrap();
+    assert!(run.id.starts_with("sweep-"), "{}", run.id);
+    run.kinds[&CONTACT]
+}
+
+/// A later sweep queues only what may need work: pairs whose versions on both sides and the
+/// kind's settings are as their link recorded are counted unchanged and cost one batch read of
+/// the other side per page instead of a record job each; an edit that no webhook or poll
+/// delivered is still found and synced, and a settings change re-queues every pair.
+#[tokio::test]
+async fn a_later_sweep_skips_unchanged_pairs_but_finds_missed_edits_and_settings_changes() {
+    let (h, hubspot, qbo) = seeded(2).await;
+    let first = sweep_a_day_later(&h).await;
+    let linked = h.links(CONTACT).await;
+    assert!(linked.len() >= 3, "{linked:?}");
+    // Pairs the first listing links can already count unchanged in the other side's listing.
+    assert!(first.unchanged < first.listed / 2, "{first:?}");
+
+    let second = sweep_a_day_later(&h).await;
+    let listed_linked = 2 * linked.len() as u64;
+    assert_eq!(second.unchanged, listed_linked, "{second:?}");
+    assert_eq!(second.queued, second.listed - listed_linked, "{second:?}");
+
+    // A person edits a linked contact in HubSpot and the webhook is lost.
+    let ada = linked
+        .iter()
+        .find(|l| {
+            hubspot
+                .get(CONTACT, &l.hubspot_id)
+                .is_some_and(|r| r.values.get("firstname") == Some(&json!("Ada")))
+        })
+        .expect("Ada is linked")
+        .clone();
+    hubspot
+        .edit(
+            CONTACT,
+            &ada.hubspot_id,
+            values(&[("firstname", json!("Augusta"))]),
+        )
+        .unwrap();
+    let third = sweep_a_day_later(&h).await;
+    assert_eq!(
+        third.unchanged,
+        listed_linked - 2,
+        "the edited pair is queued from both listings: {third:?}"
+    );
+    assert_eq!(
+        qbo.get(CONTACT, &ada.qbo_id)
+            .unwrap()
+            .values
+            .get("GivenName"),
+        Some(&json!("Augusta")),
+        "the missed edit reached QBO"
+    );
+
+    // A settings change of the kind re-queues every pair once.
+    let mut record = h.store.get_connection(&h.conn).await.unwrap().unwrap();
+    record
+        .connection
+        .settings
+        .contact
+        .conflict
+        .per_field
+        .insert("phone".into(), crate::model::ConflictWinner::QuickbooksWins);
+    h.store.put_connection(&record).await.unwrap();
+    let fourth = sweep_a_day_later(&h).await;
+    // Each pair is queued from at least one of its listings (the other may then find it
+    // re-stamped already).
+    assert!(
+        fourth.queued >= linked.len() as u64 && fourth.unchanged < linked.len() as u64,
+        "{fourth:?}"
+    );
+    let fifth = sweep_a_day_later(&h).await;
+    assert_eq!(fifth.unchanged, listed_linked, "settled again: {fifth:?}");
+}

@@ -17,6 +17,7 @@ pub mod retry_schedule;
 pub mod schedule;
 pub mod settle;
 pub mod sweep_job;
+mod sweep_unchanged;
 mod two_way;
 mod worker;
 

@@ -28,6 +28,9 @@ pub struct RunCounts {
     pub pages_done: u64,
     /// Page jobs given up (the listing of that side stopped there).
     pub pages_failed: u64,
+    /// Listed records a sweep did not queue: linked, and both sides' versions and the kind's
+    /// settings the same as when their link was last synced (`engine::jobs::sweep_unchanged`).
+    pub unchanged: u64,
 }
 
 impl RunCounts {
@@ -40,6 +43,7 @@ impl RunCounts {
         self.pages_queued += delta.pages_queued;
         self.pages_done += delta.pages_done;
         self.pages_failed += delta.pages_failed;
+        self.unchanged += delta.unchanged;
     }
 
     pub fn is_zero(&self) -> bool {
@@ -47,7 +51,7 @@ impl RunCounts {
     }
 
     /// The counters by name, in a fixed order (how the DynamoDB adapter names attributes).
-    pub fn named(&self) -> [(&'static str, u64); 7] {
+    pub fn named(&self) -> [(&'static str, u64); 8] {
         [
             ("listed", self.listed),
             ("queued", self.queued),
@@ -56,6 +60,7 @@ impl RunCounts {
             ("pages_queued", self.pages_queued),
             ("pages_done", self.pages_done),
             ("pages_failed", self.pages_failed),
+            ("unchanged", self.unchanged),
         ]
     }
 
@@ -69,6 +74,7 @@ impl RunCounts {
             "pages_queued" => &mut self.pages_queued,
             "pages_done" => &mut self.pages_done,
             "pages_failed" => &mut self.pages_failed,
+            "unchanged" => &mut self.unchanged,
             _ => return false,
         };
         *slot = value;

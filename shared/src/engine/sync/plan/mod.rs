@@ -7,6 +7,7 @@ pub mod match_choice;
 pub mod merge_relink;
 pub mod plan_types;
 pub mod record_sync;
+pub mod settings_stamp;
 
 #[cfg(test)]
 mod record_sync_tests;
@@ -20,3 +21,4 @@ pub use plan_types::{
     Action, Conflict, Exclusion, LinkChange, Outcome, Plan, PlanError, PlanInput,
 };
 pub use record_sync::plan_record_sync;
+pub use settings_stamp::{settings_stamp, synced_under};

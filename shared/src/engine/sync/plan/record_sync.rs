@@ -6,6 +6,7 @@ use super::field_merge::{FieldMerge, merge_fields};
 use super::plan_types::{
     Action, Exclusion, LinkChange, Outcome, Plan, PlanError, PlanInput, SideValues,
 };
+use super::settings_stamp::store_stamp;
 use crate::mapping::{FieldProblem, MappingSet, unique_name_for_create};
 use crate::model::kinds::HubspotCreate;
 use crate::model::{CanonicalValues, Link, Record, Side, SyncState, descriptor};
@@ -184,6 +185,7 @@ fn plan_linked(
         }
     }
     store_active(&mut plan.baseline, active.hubspot, active.qbo);
+    store_stamp(&mut plan.baseline, input.settings, input.mappings.kind());
     if !plan.actions.is_empty() || plan.baseline != link.baseline {
         plan.link = LinkChange::Update;
     }
@@ -245,6 +247,7 @@ fn plan_first_link(input: &PlanInput<'_>, hubspot: &Record, qbo: &Record) -> Pla
             .collect();
     }
     store_active(&mut plan.baseline, hubspot.active, qbo.active);
+    store_stamp(&mut plan.baseline, input.settings, input.mappings.kind());
     plan
 }
 
@@ -329,6 +332,7 @@ fn plan_create(input: &PlanInput<'_>, source: &Record) -> Plan {
     }
     let mut baseline = merge.merged;
     store_active(&mut baseline, true, true);
+    store_stamp(&mut baseline, input.settings, input.mappings.kind());
     Plan {
         actions: vec![Action::Create {
             side: target,
