@@ -741,3 +741,44 @@ async fn api_calls_per_invoice_and_payment_through_the_pipeline() {
     );
     rig.shutdown().await;
 }
+
+/// An untagged invoice whose contact has two open deals of its amount reaches the contact and
+/// no deal; its status is synced with a warning that lists both deals and says how to choose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_whose_deal_is_not_clear_is_synced_with_the_candidate_deals_listed() {
+    let rig = start(ConnectionSettings::default()).await;
+    let customer = rig.customer("Twin Deals", "twin.deals@example.com").await;
+    let item = rig.item("Audit", "300").await;
+    let contact = rig.linked(ObjectKind::Contact, &customer).await;
+    rig.linked(ObjectKind::Product, &item).await;
+    let first = rig
+        .records
+        .deal_with_amount("Audit 2026", &contact, "300")
+        .await;
+    let second = rig
+        .records
+        .deal_with_amount("Audit extension", &contact, "300.00")
+        .await;
+    let invoice = rig.invoice(&customer, &item, "1", "300", None).await;
+    let invoice_id = invoice.id.clone().unwrap();
+    let status = eventually("the invoice is synced", || async {
+        rig.status(ObjectKind::Invoice, Side::Quickbooks, &invoice_id)
+            .await
+            .filter(synced)
+    })
+    .await;
+    let SyncOutcome::Synced { warnings, .. } = &status.outcome else {
+        unreachable!()
+    };
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].field, "deal");
+    for deal in [&first, &second] {
+        assert!(warnings[0].message.contains(deal.as_str()), "{warnings:?}");
+    }
+    assert!(
+        !note_of(&status).contains("on deal"),
+        "no deal was guessed: {}",
+        note_of(&status)
+    );
+    rig.shutdown().await;
+}

@@ -260,7 +260,12 @@ async fn a_qbo_invoice_becomes_an_open_hubspot_invoice_kept_up_to_date_then_void
     let mirrored = rig.mirror.sync_invoice(&second_id, today()).await.unwrap();
     assert_eq!(
         mirrored.deal, None,
-        "no tag and the contact fallback is off"
+        "no tag, and the contact's open deal does not have the invoice's amount"
+    );
+    let why = mirrored.deal_attention.as_deref().unwrap_or_default();
+    assert!(
+        why.contains(&deal) && why.contains("HubSpot deal: <id>"),
+        "the candidate and the fix: {why}"
     );
     rig.qbo
         .delete_invoice(&second_id, second.sync_token.as_deref().unwrap())
@@ -279,12 +284,9 @@ async fn a_qbo_invoice_becomes_an_open_hubspot_invoice_kept_up_to_date_then_void
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unlinked_customer_needs_attention_and_the_open_deal_fallback_is_opt_in() {
-    let rig = Rig::start(InvoiceSyncSettings {
-        contact_open_deal_fallback: true,
-        ..InvoiceSyncSettings::default()
-    })
-    .await;
+async fn an_unlinked_customer_needs_attention_and_the_contacts_open_deal_with_the_amount_is_chosen()
+{
+    let rig = Rig::start(InvoiceSyncSettings::default()).await;
     let stranger = rig
         .qbo
         .create_idempotent(&Customer {
@@ -322,7 +324,20 @@ async fn an_unlinked_customer_needs_attention_and_the_open_deal_fallback_is_opt_
     let (customer, contact) = rig
         .linked_customer("Grace Invoicee", "grace@example.com")
         .await;
-    let deal = rig.deal("Compiler", Some(&contact)).await;
+    // Two open deals; one has the invoice's amount (2 x 10), a closed one has it too.
+    rig.deal_with_amount("Support plan", &contact, "500").await;
+    let deal = rig.deal_with_amount("Compiler", &contact, "20").await;
+    rig.create(
+        ObjectType::Deals,
+        &[
+            ("dealname", "Old compiler"),
+            ("dealstage", "closedwon"),
+            ("pipeline", "default"),
+            ("amount", "20"),
+        ],
+        vec![InlineAssociation::to(&contact, type_ids::DEAL_TO_CONTACT)],
+    )
+    .await;
     let invoice = rig
         .invoice(&customer, &[(&item, "2", "10")], None, "2099-01-01")
         .await;

@@ -239,6 +239,23 @@ impl InvoiceRecords {
         .id
     }
 
+    /// An open deal of `amount`, associated with `contact`; its id.
+    pub async fn deal_with_amount(&self, name: &str, contact: &str, amount: &str) -> String {
+        self.create(
+            ObjectType::Deals,
+            &[
+                ("dealname", name),
+                ("dealstage", "appointmentscheduled"),
+                ("pipeline", "default"),
+                ("deal_currency_code", "USD"),
+                ("amount", amount),
+            ],
+            vec![InlineAssociation::to(contact, type_ids::DEAL_TO_CONTACT)],
+        )
+        .await
+        .id
+    }
+
     /// A line item of `qty` x `price` of `product` on `deal`; its id.
     pub async fn deal_line_item(
         &self,

@@ -167,7 +167,7 @@ fn system_properties(kind: ObjectKind) -> Vec<&'static str> {
             "hs_additional_emails",
         ],
         ObjectKind::LineItem => &["amount"],
-        ObjectKind::Deal => &["hs_num_of_associated_line_items"],
+        ObjectKind::Deal => &["hs_num_of_associated_line_items", "hs_is_closed"],
         ObjectKind::Invoice => &[
             "hs_amount_billed",
             "hs_balance_due",
@@ -377,7 +377,7 @@ fn system_type(name: &str) -> PropertyType {
         | "hs_num_of_associated_line_items"
         | "hs_number_of_associated_invoices"
         | "hs_net_amount" => T::Number,
-        "hs_has_associated_invoice" => T::Bool,
+        "hs_has_associated_invoice" | "hs_is_closed" => T::Bool,
         _ => T::String,
     }
 }

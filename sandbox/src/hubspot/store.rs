@@ -764,7 +764,8 @@ fn same_unique_value(property: &str, a: &str, b: &str) -> bool {
 }
 
 /// Calculated properties of one record: contacts' `hs_email_domain` (fixture
-/// `contact-batch-update-response.json`) and line items' `amount` (docs/hubspot.md §2.6).
+/// `contact-batch-update-response.json`), line items' `amount` (docs/hubspot.md §2.6) and deals'
+/// `hs_is_closed` (§2.7).
 fn recalculate(record: &mut Record) {
     match record.kind {
         ObjectKind::Contact => {
@@ -800,6 +801,22 @@ fn recalculate(record: &mut Record) {
                 record.properties.remove("amount");
             }
         }
+        ObjectKind::Deal => {
+            // `hs_is_closed` is "true" in a closed stage, won or lost (the default pipeline's
+            // `closedwon` and `closedlost`; a custom pipeline's stages say so in their
+            // `isClosed` metadata, which the sandbox does not model):
+            // https://developers.hubspot.com/docs/api-reference/latest/crm/pipelines/guide
+            let closed = record
+                .properties
+                .get("dealstage")
+                .is_some_and(|stage| CLOSED_DEAL_STAGES.contains(&stage.as_str()));
+            record
+                .properties
+                .insert("hs_is_closed".into(), closed.to_string());
+        }
         _ => {}
     }
 }
+
+/// The default pipeline's closed stages (won and lost).
+const CLOSED_DEAL_STAGES: &[&str] = &["closedwon", "closedlost"];

@@ -558,7 +558,15 @@ mod tests {
             ObjectType::Products,
             &[("qbo_item_id", "3"), ("name", "Consulting")],
         );
-        let deal = hs.add(ObjectType::Deals, &[("hs_is_closed", "false")]);
+        // The contact's one open deal, with the amount of the invoices below.
+        let deal = hs.add(
+            ObjectType::Deals,
+            &[
+                ("hs_is_closed", "false"),
+                ("amount", "100"),
+                ("dealname", "Renewal"),
+            ],
+        );
         hs.link(ObjectType::Contacts, &contact, ObjectType::Deals, &deal);
         let settings = InvoiceSyncSettings {
             contact_open_deal_fallback: true,
@@ -572,6 +580,46 @@ mod tests {
             contact,
             deal,
         }
+    }
+
+    #[tokio::test]
+    async fn an_invoice_whose_deal_is_not_clear_reaches_the_contact_and_lists_the_candidates() {
+        let r = rig();
+        // A second open deal of the same contact with the same amount: no guess.
+        let twin = r.hs.add(
+            ObjectType::Deals,
+            &[
+                ("hs_is_closed", "false"),
+                ("amount", "100.00"),
+                ("dealname", "Upsell"),
+            ],
+        );
+        r.hs.link(ObjectType::Contacts, &r.contact, ObjectType::Deals, &twin);
+        r.qbo.put_invoice(invoice("0", "100", None));
+        let mirrored = r.mirror.sync_invoice("41", today()).await.unwrap();
+        assert_eq!(mirrored.outcome, MirrorOutcome::Created);
+        assert_eq!(mirrored.deal, None);
+        let id = mirrored.hubspot_id.clone().unwrap();
+        assert!(
+            r.hs.linked(ObjectType::Invoices, &id, ObjectType::Deals)
+                .is_empty()
+        );
+        assert_eq!(
+            r.hs.linked(ObjectType::Invoices, &id, ObjectType::Contacts),
+            vec![r.contact.clone()]
+        );
+        let why = mirrored.deal_attention.expect("the candidates are listed");
+        assert!(why.contains(&format!("{} \"Renewal\"", r.deal)), "{why}");
+        assert!(why.contains(&format!("{twin} \"Upsell\"")), "{why}");
+        // Tagged by the accountant, the next sync reaches the chosen deal.
+        r.qbo
+            .put_invoice(invoice("1", "100", Some(&format!("HubSpot deal: {twin}"))));
+        let tagged = r.mirror.sync_invoice("41", today()).await.unwrap();
+        assert_eq!(tagged.deal_attention, None);
+        assert_eq!(
+            r.hs.linked(ObjectType::Invoices, &id, ObjectType::Deals),
+            vec![twin]
+        );
     }
 
     #[tokio::test]

@@ -60,12 +60,14 @@ pub struct ConnectionSettings {
 }
 
 /// The invoice, payment and workflow-action flows. Defaults: invoices and payments
-/// mirrored, deals found by our action's record or a `HubSpot deal: <id>` tag only.
+/// mirrored; deals found by our action's record, a `HubSpot deal: <id>` tag, else the
+/// contact's single open deal with the invoice's amount (never a guess: otherwise the
+/// invoice's status lists the candidate deals).
 /// ```toml
 /// [invoices]
 /// invoice_sync = "enabled"            # QBO invoices -> HubSpot invoices (+ deal properties)
 /// payment_sync = "enabled"            # QBO payments -> invoice balance + deal notes
-/// contact_open_deal_fallback = false  # else the contact's most recently modified open deal
+/// contact_open_deal_fallback = true   # else the contact's one open deal with the invoice amount
 /// deal_reference_field = "HubSpot Deal" # a QBO custom field holding a deal id, besides the tag
 /// create_missing_customer = true      # the action creates a QBO customer for an unlinked contact
 /// create_missing_items = true         # the action creates QBO items for unlinked products
@@ -77,6 +79,8 @@ pub struct InvoiceSettings {
     pub invoice_sync: SyncState,
     /// Payments update mirrored invoices, so they only sync while invoices do.
     pub payment_sync: SyncState,
+    /// Without a recorded deal or a tag, the contact's only open deal whose amount equals the
+    /// invoice's total (docs/architecture.md §4); false: such invoices reach no deal.
     pub contact_open_deal_fallback: bool,
     pub deal_reference_field: Option<String>,
     pub create_missing_customer: bool,
@@ -89,7 +93,7 @@ impl Default for InvoiceSettings {
         InvoiceSettings {
             invoice_sync: SyncState::Enabled,
             payment_sync: SyncState::Enabled,
-            contact_open_deal_fallback: false,
+            contact_open_deal_fallback: true,
             deal_reference_field: None,
             create_missing_customer: true,
             create_missing_items: true,
@@ -794,12 +798,12 @@ mod tests {
         );
 
         let mut settings = ConnectionSettings::from_toml_str(
-            "[invoices]\npayment_sync = \"disabled\"\ncontact_open_deal_fallback = true",
+            "[invoices]\npayment_sync = \"disabled\"\ncontact_open_deal_fallback = false",
         )
         .unwrap();
         assert_eq!(settings.state(ObjectKind::Invoice), SyncState::Enabled);
         assert_eq!(settings.state(ObjectKind::Payment), SyncState::Disabled);
-        assert!(settings.invoices.contact_open_deal_fallback);
+        assert!(!settings.invoices.contact_open_deal_fallback);
         settings.invoices.payment_sync = SyncState::Enabled;
         settings.invoices.invoice_sync = SyncState::Deleted;
         assert_eq!(settings.state(ObjectKind::Payment), SyncState::Deleted);

@@ -19,12 +19,16 @@ use super::outcomes::{Recorded, record_job};
 use super::retry_schedule::gateway_wait;
 use super::two_way::process_group;
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
-use crate::ports::{ConnectionRecord, FailureDetail, GatewayError, Job, JobReason, SyncOutcome};
+use crate::ports::{
+    ConnectionRecord, FailureDetail, FieldWarning, GatewayError, Job, JobReason, SyncOutcome,
+};
 
 /// What a finished job did, in the user's words, and the HubSpot/QBO record on the other end.
 struct Finished {
     note: String,
     counterpart_id: Option<String>,
+    /// Synced, with something a person should look at (an invoice whose deal is not clear).
+    warnings: Vec<FieldWarning>,
 }
 
 /// How a job ended.
@@ -170,6 +174,7 @@ async fn mirror_once(
         return Ok(Finished {
             note,
             counterpart_id: None,
+            warnings: Vec::new(),
         });
     }
     let mirrored = mirror.sync_invoice(id, today).await?;
@@ -188,9 +193,19 @@ async fn mirror_once(
     if let Some(deal) = &mirrored.deal {
         note.push_str(&format!(" on deal {}", deal.deal_id()));
     }
+    let warnings = mirrored
+        .deal_attention
+        .map(|message| FieldWarning {
+            field: "deal".to_owned(),
+            side: Side::Hubspot,
+            message,
+        })
+        .into_iter()
+        .collect();
     Ok(Finished {
         note,
         counterpart_id: mirrored.hubspot_id,
+        warnings,
     })
 }
 
@@ -260,6 +275,7 @@ async fn run_action(
                     .unwrap_or("?")
             ),
             counterpart_id: outputs.get("qbo_invoice_id").cloned(),
+            warnings: Vec::new(),
         }),
         // Already reported to the workflow (FAIL_CONTINUE); recorded for the sync status too.
         Ok(ActionResult::Failed(message)) => JobEnd::Failed {
@@ -338,7 +354,7 @@ async fn record(ctx: &SyncContext, job: &Job, end: &JobEnd) -> Option<Dispositio
         JobEnd::Finished(finished) => {
             let outcome = SyncOutcome::Synced {
                 note: Some(finished.note.clone()),
-                warnings: Vec::new(),
+                warnings: finished.warnings.clone(),
             };
             let counterpart = Some(finished.counterpart_id.clone());
             let note = Some(finished.note.clone());

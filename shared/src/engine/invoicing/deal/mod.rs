@@ -6,5 +6,8 @@ pub mod resolution;
 pub mod stage;
 
 pub use properties::{deal_property_definitions, latest_invoice_deal_properties};
-pub use resolution::{DealReference, deal_tag, parse_deal_reference, pick_open_deal};
+pub use resolution::{
+    DEAL_MATCH_PROPERTIES, DealCandidate, DealReference, OpenDealChoice, ambiguous_deal_message,
+    choose_open_deal, deal_tag, parse_deal_reference,
+};
 pub use stage::{InvoiceStage, invoice_stage, is_voided};

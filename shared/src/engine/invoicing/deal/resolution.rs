@@ -1,6 +1,8 @@
 //! Which HubSpot deal a QBO invoice belongs to: the deal our action recorded, a
-//! `HubSpot deal: <id>` tag in PrivateNote or a configured custom field, else (opt-in) the
-//! contact's most recently modified open deal.
+//! `HubSpot deal: <id>` tag in PrivateNote or a configured custom field, else the contact's
+//! single open deal whose amount matches the invoice; otherwise no guess, the candidates listed.
+
+use rust_decimal::Decimal;
 
 use crate::hubspot::HubspotObject;
 use crate::quickbooks::entities::Invoice;
@@ -21,8 +23,8 @@ pub enum DealReference {
     Recorded(String),
     /// A tag in PrivateNote or the configured custom field.
     InvoiceTag(String),
-    /// The contact's most recently modified open deal (off by default).
-    ContactOpenDeal(String),
+    /// The contact's only open deal whose amount equals the invoice's total.
+    MatchedOpenDeal(String),
 }
 
 impl DealReference {
@@ -30,7 +32,7 @@ impl DealReference {
         match self {
             DealReference::Recorded(id)
             | DealReference::InvoiceTag(id)
-            | DealReference::ContactOpenDeal(id) => id,
+            | DealReference::MatchedOpenDeal(id) => id,
         }
     }
 }
@@ -68,13 +70,75 @@ pub fn parse_deal_reference(invoice: &Invoice, custom_field: Option<&str>) -> Op
     }
 }
 
-/// The most recently modified deal that is not closed (`hs_is_closed` != true).
-pub fn pick_open_deal(deals: &[HubspotObject]) -> Option<&str> {
-    deals
+/// The deal properties [`choose_open_deal`] reads.
+pub const DEAL_MATCH_PROPERTIES: &[&str] = &["dealname", "amount", "hs_is_closed"];
+
+/// What the contact's deals say about an invoice without a recorded deal or a tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenDealChoice {
+    /// Exactly one open deal has the invoice's amount.
+    One(String),
+    /// The contact has no open deal: the invoice belongs to the contact only.
+    NoOpenDeal,
+    /// Open deals exist but none or several match: never a guess; these are the candidates,
+    /// for the person who tags the invoice.
+    Ambiguous(Vec<DealCandidate>),
+}
+
+/// An open deal that could be the invoice's, as shown to the person who decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DealCandidate {
+    pub id: String,
+    pub name: String,
+    pub amount: Option<Decimal>,
+}
+
+impl std::fmt::Display for DealCandidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} \"{}\"", self.id, self.name)?;
+        match self.amount {
+            Some(amount) => write!(f, " ({amount})"),
+            None => write!(f, " (no amount)"),
+        }
+    }
+}
+
+/// The contact's open deal (`hs_is_closed` not "true") whose `amount` equals the invoice's
+/// `total` to the cent, when exactly one does (docs/architecture.md §4, deal resolution).
+pub fn choose_open_deal(deals: &[HubspotObject], total: Decimal) -> OpenDealChoice {
+    let open: Vec<DealCandidate> = deals
         .iter()
         .filter(|d| d.get("hs_is_closed") != Some("true"))
-        .max_by_key(|d| d.get("hs_lastmodifieddate").unwrap_or("").to_owned())
-        .map(|d| d.id.as_str())
+        .map(|d| DealCandidate {
+            id: d.id.clone(),
+            name: d.get("dealname").unwrap_or("").to_owned(),
+            amount: d
+                .get("amount")
+                .and_then(|a| a.trim().parse::<Decimal>().ok()),
+        })
+        .collect();
+    if open.is_empty() {
+        return OpenDealChoice::NoOpenDeal;
+    }
+    let cents = |d: Decimal| d.round_dp(2);
+    let matching: Vec<&DealCandidate> = open
+        .iter()
+        .filter(|c| c.amount.is_some_and(|a| cents(a) == cents(total)))
+        .collect();
+    match matching.as_slice() {
+        [one] => OpenDealChoice::One(one.id.clone()),
+        _ => OpenDealChoice::Ambiguous(open),
+    }
+}
+
+/// The warning an ambiguous choice leaves on the invoice's status: the candidates and the fix.
+pub fn ambiguous_deal_message(candidates: &[DealCandidate], total: Decimal) -> String {
+    let listed: Vec<String> = candidates.iter().map(ToString::to_string).collect();
+    format!(
+        "no single open deal of the contact has the invoice's amount {total}; candidates: {}. \
+         Put \"{DEAL_TAG_PREFIX} <id>\" in the invoice's private note to choose one",
+        listed.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -108,22 +172,48 @@ mod tests {
     }
 
     #[test]
-    fn the_open_deal_is_the_latest_modified_not_closed() {
-        let deal = |id: &str, closed: &str, modified: &str| HubspotObject {
+    fn only_a_single_open_deal_with_the_invoice_amount_is_chosen() {
+        let deal = |id: &str, closed: &str, amount: &str| HubspotObject {
             id: id.into(),
             properties: [
                 ("hs_is_closed".to_owned(), closed.to_owned()),
-                ("hs_lastmodifieddate".to_owned(), modified.to_owned()),
+                ("amount".to_owned(), amount.to_owned()),
+                ("dealname".to_owned(), format!("Deal {id}")),
             ]
             .into(),
             ..HubspotObject::default()
         };
+        let total = Decimal::new(2000, 2);
         let deals = [
-            deal("1", "false", "2026-01-01T00:00:00Z"),
-            deal("2", "true", "2026-03-01T00:00:00Z"),
-            deal("3", "false", "2026-02-01T00:00:00Z"),
+            deal("1", "false", "500"),
+            deal("2", "true", "20"),
+            deal("3", "false", "20.00"),
         ];
-        assert_eq!(pick_open_deal(&deals), Some("3"));
-        assert_eq!(pick_open_deal(&deals[1..2]), None);
+        assert_eq!(
+            choose_open_deal(&deals, total),
+            OpenDealChoice::One("3".into())
+        );
+        // The closed deal with the amount does not count; an open one without it is listed.
+        match choose_open_deal(&deals[..2], total) {
+            OpenDealChoice::Ambiguous(c) => {
+                assert_eq!(c.len(), 1);
+                assert_eq!(c[0].id, "1");
+                let message = ambiguous_deal_message(&c, total);
+                assert!(message.contains("1 \"Deal 1\" (500)"), "{message}");
+                assert!(message.contains("HubSpot deal: <id>"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Two open deals with the amount: no guess.
+        let twins = [deal("4", "false", "20"), deal("5", "false", "20")];
+        assert!(matches!(
+            choose_open_deal(&twins, total),
+            OpenDealChoice::Ambiguous(c) if c.len() == 2
+        ));
+        assert_eq!(
+            choose_open_deal(&deals[1..2], total),
+            OpenDealChoice::NoOpenDeal
+        );
+        assert_eq!(choose_open_deal(&[], total), OpenDealChoice::NoOpenDeal);
     }
 }

@@ -16,8 +16,9 @@ use super::properties::{
 use super::settings::InvoiceSyncSettings;
 use crate::engine::invoicing::deal::properties::deal_group;
 use crate::engine::invoicing::deal::{
-    DealReference, InvoiceStage, deal_property_definitions, invoice_stage, is_voided,
-    latest_invoice_deal_properties, parse_deal_reference, pick_open_deal,
+    DEAL_MATCH_PROPERTIES, DealReference, InvoiceStage, OpenDealChoice, ambiguous_deal_message,
+    choose_open_deal, deal_property_definitions, invoice_stage, is_voided,
+    latest_invoice_deal_properties, parse_deal_reference,
 };
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::batch::BatchReadOptions;
@@ -61,6 +62,9 @@ pub struct MirroredInvoice {
     pub invoice: Option<Invoice>,
     /// The HubSpot invoice's properties after the sync (for payment bookkeeping).
     pub properties: PropertyWrites,
+    /// Why no deal was chosen although the contact has open deals (the candidates, the fix):
+    /// the invoice is mirrored to the contact and its status carries this as a warning.
+    pub deal_attention: Option<String>,
 }
 
 /// Mirrors QBO invoices of one connection into HubSpot, through the invoicing ports.
@@ -178,7 +182,7 @@ impl InvoiceMirror {
             }
             None => Vec::new(),
         };
-        let deal = self
+        let (deal, deal_attention) = self
             .resolve_deal(&invoice, recorded.first(), &contact)
             .await?;
         let deal_recorded = deal
@@ -228,6 +232,7 @@ impl InvoiceMirror {
                     contact: Some(contact),
                     invoice: Some(invoice),
                     properties,
+                    deal_attention,
                 });
             }
             Some(hs) => {
@@ -273,6 +278,7 @@ impl InvoiceMirror {
             contact: Some(contact),
             invoice: Some(invoice),
             properties,
+            deal_attention,
         })
     }
 
@@ -320,6 +326,7 @@ impl InvoiceMirror {
             contact: None,
             invoice,
             properties,
+            deal_attention: None,
         })
     }
 
@@ -371,39 +378,50 @@ impl InvoiceMirror {
             .collect())
     }
 
-    /// Deal resolution in its documented order (see `engine::invoicing::deal::resolution`).
+    /// Deal resolution in its documented order (see `engine::invoicing::deal::resolution`):
+    /// the deal, and why none was chosen when the contact's open deals leave it open.
     async fn resolve_deal(
         &self,
         invoice: &Invoice,
         recorded: Option<&String>,
         contact: &str,
-    ) -> Result<Option<DealReference>> {
+    ) -> Result<(Option<DealReference>, Option<String>)> {
         if let Some(id) = recorded {
-            return Ok(Some(DealReference::Recorded(id.clone())));
+            return Ok((Some(DealReference::Recorded(id.clone())), None));
         }
         if let Some(id) =
             parse_deal_reference(invoice, self.settings.deal_reference_field.as_deref())
         {
-            return Ok(Some(DealReference::InvoiceTag(id)));
+            return Ok((Some(DealReference::InvoiceTag(id)), None));
         }
         if !self.settings.contact_open_deal_fallback {
-            return Ok(None);
+            return Ok((None, None));
         }
         let ids = self
             .associated(ObjectType::Contacts, contact, ObjectType::Deals)
             .await?;
         if ids.is_empty() {
-            return Ok(None);
+            return Ok((None, None));
         }
         let options = BatchReadOptions {
-            properties: vec!["hs_is_closed".into(), "hs_lastmodifieddate".into()],
+            properties: DEAL_MATCH_PROPERTIES
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
             ..BatchReadOptions::default()
         };
         let deals = self
             .hubspot
             .read_records(ObjectType::Deals, &ids, &options)
             .await?;
-        Ok(pick_open_deal(&deals.found).map(|id| DealReference::ContactOpenDeal(id.to_owned())))
+        let total = invoice.total_amt.unwrap_or_default();
+        Ok(match choose_open_deal(&deals.found, total) {
+            OpenDealChoice::One(id) => (Some(DealReference::MatchedOpenDeal(id)), None),
+            OpenDealChoice::NoOpenDeal => (None, None),
+            OpenDealChoice::Ambiguous(candidates) => {
+                (None, Some(ambiguous_deal_message(&candidates, total)))
+            }
+        })
     }
 
     async fn create_line_items(&self, invoice_id: &str, lines: Vec<PropertyWrites>) -> Result<()> {
@@ -498,6 +516,7 @@ fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
         contact: None,
         invoice,
         properties: PropertyWrites::new(),
+        deal_attention: None,
     }
 }
 

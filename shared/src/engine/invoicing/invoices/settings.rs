@@ -6,7 +6,8 @@ use crate::model::{ConnectionSettings, ObjectKind, Side, SyncState};
 /// Options of the invoice mirror, the payment notes and the "Create QuickBooks invoice" action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceSyncSettings {
-    /// Fall back to the contact's most recently modified open deal (off by default).
+    /// Without a recorded deal or a tag, the contact's single open deal with the invoice's
+    /// amount (on by default; `engine::invoicing::deal::resolution`).
     pub contact_open_deal_fallback: bool,
     /// A legacy QBO custom field holding a deal reference, besides the PrivateNote tag.
     pub deal_reference_field: Option<String>,
@@ -57,16 +58,16 @@ mod tests {
     fn options_follow_the_connection_settings() {
         let defaults = InvoiceSyncSettings::default();
         assert!(defaults.create_missing_customer && defaults.require_linked_items);
-        assert!(!defaults.contact_open_deal_fallback);
+        assert!(defaults.contact_open_deal_fallback);
         assert_eq!(defaults.doc_number_prefix, "HS-");
 
         let mut settings = ConnectionSettings::default();
         settings.product.direction = Direction::ToQuickbooks;
         settings.new_items.income_account_id = Some("79".into());
-        settings.invoices.contact_open_deal_fallback = true;
+        settings.invoices.contact_open_deal_fallback = false;
         let derived = InvoiceSyncSettings::from_settings(&settings);
         assert!(!derived.require_linked_items);
-        assert!(derived.contact_open_deal_fallback);
+        assert!(!derived.contact_open_deal_fallback);
         assert_eq!(derived.income_account_id.as_deref(), Some("79"));
         settings.product.state = SyncState::Disabled;
         settings.product.direction = Direction::TwoWay;
