@@ -12,22 +12,34 @@ pub enum EntityKind {
     Item,
     Account,
     TaxCode,
+    TaxRate,
+    TaxAgency,
     Invoice,
     Payment,
+    Estimate,
+    SalesReceipt,
+    CreditMemo,
+    RefundReceipt,
     Preferences,
     CompanyInfo,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 16] = [
         EntityKind::Customer,
         EntityKind::Vendor,
         EntityKind::Employee,
         EntityKind::Item,
         EntityKind::Account,
         EntityKind::TaxCode,
+        EntityKind::TaxRate,
+        EntityKind::TaxAgency,
         EntityKind::Invoice,
         EntityKind::Payment,
+        EntityKind::Estimate,
+        EntityKind::SalesReceipt,
+        EntityKind::CreditMemo,
+        EntityKind::RefundReceipt,
         EntityKind::Preferences,
         EntityKind::CompanyInfo,
     ];
@@ -41,8 +53,14 @@ impl EntityKind {
             EntityKind::Item => "Item",
             EntityKind::Account => "Account",
             EntityKind::TaxCode => "TaxCode",
+            EntityKind::TaxRate => "TaxRate",
+            EntityKind::TaxAgency => "TaxAgency",
             EntityKind::Invoice => "Invoice",
             EntityKind::Payment => "Payment",
+            EntityKind::Estimate => "Estimate",
+            EntityKind::SalesReceipt => "SalesReceipt",
+            EntityKind::CreditMemo => "CreditMemo",
+            EntityKind::RefundReceipt => "RefundReceipt",
             EntityKind::Preferences => "Preferences",
             EntityKind::CompanyInfo => "CompanyInfo",
         }
@@ -65,12 +83,28 @@ impl EntityKind {
                 | EntityKind::Item
                 | EntityKind::Account
                 | EntityKind::TaxCode
+                | EntityKind::TaxRate
         )
     }
 
-    /// CDC covers every entity here except TaxCode (§7 lists the unsupported ones).
+    /// CDC covers every entity here except the tax entities (§7 lists the unsupported ones).
     pub fn in_cdc(self) -> bool {
-        self != EntityKind::TaxCode
+        !matches!(
+            self,
+            EntityKind::TaxCode | EntityKind::TaxRate | EntityKind::TaxAgency
+        )
+    }
+
+    /// The sales transactions whose totals the sandbox computes (docs/quickbooks.md §17).
+    pub fn is_sales_form(self) -> bool {
+        matches!(
+            self,
+            EntityKind::Invoice
+                | EntityKind::Estimate
+                | EntityKind::SalesReceipt
+                | EntityKind::CreditMemo
+                | EntityKind::RefundReceipt
+        )
     }
 
     /// Properties a query `WHERE`/`ORDERBY` may use (the "filterable" traits listed in §6).
@@ -136,6 +170,22 @@ impl EntityKind {
                 "MetaData.LastUpdatedTime",
             ],
             EntityKind::TaxCode => &["Id", "Name", "Active", "Taxable", "TaxGroup"],
+            EntityKind::TaxRate => &["Id", "Name", "Active", "RateValue", "AgencyRef"],
+            EntityKind::TaxAgency => &["Id", "DisplayName"],
+            EntityKind::Estimate
+            | EntityKind::SalesReceipt
+            | EntityKind::CreditMemo
+            | EntityKind::RefundReceipt => &[
+                "Id",
+                "DocNumber",
+                "TxnDate",
+                "CustomerRef",
+                "TotalAmt",
+                "Balance",
+                "TxnStatus",
+                "MetaData.CreateTime",
+                "MetaData.LastUpdatedTime",
+            ],
             EntityKind::Vendor | EntityKind::Employee => &[
                 "Id",
                 "DisplayName",
@@ -202,7 +252,50 @@ impl EntityKind {
                 "EmailStatus",
                 "PrintStatus",
                 "TxnTaxDetail",
+                "ApplyTaxAfterDiscount",
+                "GlobalTaxCalculation",
+                "ExchangeRate",
+                "HomeTotalAmt",
+                "HomeBalance",
             ],
+            EntityKind::Estimate
+            | EntityKind::SalesReceipt
+            | EntityKind::CreditMemo
+            | EntityKind::RefundReceipt => &[
+                "SyncToken",
+                "Line",
+                "LinkedTxn",
+                "PrivateNote",
+                "CustomerMemo",
+                "BillEmail",
+                "BillAddr",
+                "ShipAddr",
+                "CurrencyRef",
+                "EmailStatus",
+                "PrintStatus",
+                "TxnTaxDetail",
+                "ApplyTaxAfterDiscount",
+                "GlobalTaxCalculation",
+                "ExchangeRate",
+                "HomeTotalAmt",
+                "RemainingCredit",
+                "DepositToAccountRef",
+            ],
+            EntityKind::TaxCode => &[
+                "SyncToken",
+                "Description",
+                "Hidden",
+                "SalesTaxRateList",
+                "PurchaseTaxRateList",
+            ],
+            EntityKind::TaxRate => &[
+                "SyncToken",
+                "Description",
+                "SpecialTaxType",
+                "DisplayType",
+                "EffectiveTaxRate",
+            ],
+            EntityKind::TaxAgency => &["SyncToken", "TaxTrackedOnSales", "TaxTrackedOnPurchases"],
             EntityKind::Payment => &[
                 "SyncToken",
                 "Line",

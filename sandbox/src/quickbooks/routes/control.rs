@@ -1,5 +1,5 @@
-//! QBO-specific control routes next to the shared `/_sandbox/` API: runtime knobs, the
-//! CustomTxnNumbers toggle (§12), and OAuth helpers (mint a connection, a code, expire tokens).
+//! QBO-specific control routes next to the shared `/_sandbox/` API: runtime knobs, company
+//! preferences (§12, §17: numbering, country, multicurrency), and OAuth helpers.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,7 +14,7 @@ use crate::quickbooks::app::{App, Knobs, json_response};
 /// | Route | Body | Effect |
 /// |---|---|---|
 /// | `GET`/`PUT /_sandbox/quickbooks` | partial [`Knobs`] (camelCase) | read / merge runtime knobs |
-/// | `POST /_sandbox/preferences` | `{"customTxnNumbers": bool}` | switch the preference (a Preferences Update) |
+/// | `POST /_sandbox/preferences` | any of `{"customTxnNumbers": bool, "country": "US"\|"CA"\|..., "multiCurrency": true, "allowShipping": bool, "applyTaxAfterDiscount": bool}` | switch company settings (Preferences/CompanyInfo Updates; docs/quickbooks.md §17.8) |
 /// | `POST /_sandbox/oauth/connect` | | a new token pair + `realmId` (as after consent) |
 /// | `POST /_sandbox/oauth/code` | | a one-time `code` for `grant_type=authorization_code` |
 /// | `POST /_sandbox/oauth/expire` | | every issued access token expires now |
@@ -98,15 +98,63 @@ async fn put_knobs(State(app): State<App>, body: Bytes) -> Response {
     }
 }
 
-/// `{"customTxnNumbers": bool}` switches `Preferences.SalesFormsPrefs.CustomTxnNumbers`.
+/// Company settings (docs/quickbooks.md §12, §17.8): `customTxnNumbers` and `allowShipping`
+/// switch `Preferences.SalesFormsPrefs`; `country` switches `CompanyInfo.Country` and the tax
+/// model; `multiCurrency: true` turns multicurrency on (off is refused, as in QBO);
+/// `applyTaxAfterDiscount` sets the default for transactions that do not say.
 async fn preferences(State(app): State<App>, body: Bytes) -> Response {
-    let Some(on) = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("customTxnNumbers")?.as_bool())
-    else {
-        return bad_request("expected {\"customTxnNumbers\": true|false}".into());
+    const USAGE: &str = "expected any of {\"customTxnNumbers\": bool, \"country\": \"US\"|\"CA\"|..., \
+                         \"multiCurrency\": true, \"allowShipping\": bool, \"applyTaxAfterDiscount\": bool}";
+    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(&body) else {
+        return bad_request(USAGE.into());
     };
-    app.with_company(|c, now| c.set_custom_txn_numbers(on, now));
+    let flag = |k: &str| request.get(k).and_then(Value::as_bool);
+    let country = request
+        .get("country")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|c| (2..=3).contains(&c.len()) && c.chars().all(|ch| ch.is_ascii_alphabetic()));
+    let known = [
+        "customTxnNumbers",
+        "country",
+        "multiCurrency",
+        "allowShipping",
+        "applyTaxAfterDiscount",
+    ];
+    if request.is_empty()
+        || request.keys().any(|k| !known.contains(&k.as_str()))
+        || (request.contains_key("country") && country.is_none())
+        || known
+            .iter()
+            .filter(|k| **k != "country")
+            .any(|k| request.contains_key(*k) && flag(k).is_none())
+    {
+        return bad_request(USAGE.into());
+    }
+    let result = app.with_company(|c, now| {
+        if let Some(on) = flag("multiCurrency") {
+            c.set_multicurrency(on, now)?;
+        }
+        if let Some(on) = flag("customTxnNumbers") {
+            c.set_custom_txn_numbers(on, now);
+        }
+        if let Some(on) = flag("allowShipping") {
+            c.set_allow_shipping(on, now);
+        }
+        if let Some(on) = flag("applyTaxAfterDiscount") {
+            c.set_tax_after_discount_default(on);
+        }
+        if let Some(country) = country {
+            c.set_country(country, now);
+        }
+        Ok::<(), String>(())
+    });
+    if let Err(message) = result {
+        return json_response(
+            StatusCode::CONFLICT,
+            json!({"status": "error", "message": message}),
+        );
+    }
     let prefs = app.company.lock().expect("company lock").preferences();
     json_response(StatusCode::OK, json!({"Preferences": prefs}))
 }

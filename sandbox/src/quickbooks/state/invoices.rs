@@ -1,15 +1,17 @@
-//! Invoices (docs/quickbooks.md §4.4, §5.5, §12): lines with Amount = Qty x UnitPrice, computed
-//! `TotalAmt`/`Balance`, DocNumber by the CustomTxnNumbers preference (6140 on duplicates),
-//! read-only payment links, void and delete, and the customer's open balance.
+//! Invoices (docs/quickbooks.md §4.4, §5.5, §12, §17): totals priced by `txn_lines`, `Balance`,
+//! DocNumber by the CustomTxnNumbers preference (6140 on duplicates), read-only payment links,
+//! void and delete, and the customer's open balance.
 
 use chrono::Duration;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::fields::{
-    check_lengths, flag_or_true, money, money_field, money_value, ref_id, ref_value, text,
+    check_lengths, flag_or_true, money_field, money_value, ref_id, ref_value, text,
 };
-use super::{ChangeOp, Company, body_id, check_update, is_sparse, merge_update};
+use super::{
+    ChangeOp, Company, body_id, check_update, currency, is_sparse, merge_update, txn_lines,
+};
 use crate::quickbooks::entity_kind::EntityKind;
 use crate::quickbooks::fault::Fault;
 
@@ -24,7 +26,18 @@ const LIMITS: &[(&str, usize)] = &[
 
 /// Fields the API computes or links it owns (§4.4: `TotalAmt`, `Balance` read-only;
 /// payment links in `LinkedTxn` read-only).
-const KEEP_ON_UPDATE: &[&str] = &["TotalAmt", "Balance", "TxnTaxDetail"];
+/// `TxnTaxDetail` is taken as sent (its `TxnTaxCodeRef` is writable) and recomputed (§17.3).
+const KEEP_ON_UPDATE: &[&str] = &["TotalAmt", "Balance", "HomeTotalAmt", "HomeBalance"];
+
+/// Fields whose change re-prices the stored lines of a sparse update without `Line` (§17).
+pub(super) const REPRICE_ON: &[&str] = &[
+    "Line",
+    "TxnTaxDetail",
+    "ApplyTaxAfterDiscount",
+    "GlobalTaxCalculation",
+    "CurrencyRef",
+    "ExchangeRate",
+];
 
 /// Default payment terms when no `DueDate` is sent: Net 30 (the seeded `DefaultTerms`).
 const DEFAULT_TERMS_DAYS: i64 = 30;
@@ -43,7 +56,7 @@ pub fn upsert(
 }
 
 /// A customer reference that exists and is active (2020 when absent, 2500 otherwise).
-fn customer_ref(company: &Company, body: &Map<String, Value>) -> Result<Value, Fault> {
+pub(super) fn customer_ref(company: &Company, body: &Map<String, Value>) -> Result<Value, Fault> {
     let id = ref_id(body, "CustomerRef").ok_or_else(|| Fault::required_param("CustomerRef"))?;
     let customer = company
         .get(EntityKind::Customer, &id)
@@ -55,105 +68,30 @@ fn customer_ref(company: &Company, body: &Map<String, Value>) -> Result<Value, F
     ))
 }
 
-/// Rebuilds `Line` (§4.4): checks items and amounts, keeps existing line Ids, numbers the
-/// lines, drops any sent subtotal line and appends QBO's own. Returns lines and the total.
-fn build_lines(
-    company: &Company,
-    incoming: Option<&Value>,
-    existing: Option<&Value>,
-) -> Result<(Vec<Value>, Decimal), Fault> {
-    let lines = incoming
-        .and_then(Value::as_array)
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| Fault::required_param("Line"))?;
-    let existing_ids: Vec<u64> = existing
-        .and_then(Value::as_array)
-        .map(|ls| {
-            ls.iter()
-                .filter_map(|l| l.get("Id")?.as_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut next_id = existing_ids.iter().copied().max().unwrap_or(0) + 1;
-    let mut out = Vec::new();
-    let mut total = Decimal::ZERO;
-    for line in lines {
-        let Some(line) = line.as_object() else {
-            return Err(Fault::invalid_property("Line"));
-        };
-        let detail_type = text(line, "DetailType").unwrap_or("SalesItemLineDetail");
-        if detail_type == "SubTotalLineDetail" {
-            continue;
-        }
-        let mut line = line.clone();
-        let id = text(&line, "Id")
-            .and_then(|s| s.parse::<u64>().ok())
-            .filter(|id| *id > 0 && existing_ids.contains(id));
-        let id = id.unwrap_or_else(|| {
-            next_id += 1;
-            next_id - 1
-        });
-        line.insert("Id".into(), id.to_string().into());
-        line.insert("LineNum".into(), (out.len() + 1).into());
-        if detail_type == "SalesItemLineDetail" {
-            total += sales_line(company, &mut line)?;
-        }
-        out.push(Value::Object(line));
-    }
-    out.push(
-        json!({"DetailType": "SubTotalLineDetail", "Amount": money_value(total),
-                    "SubTotalLineDetail": {}}),
-    );
-    Ok((out, total))
-}
-
-/// Validates one `SalesItemLineDetail` line and returns the amount it adds to the total.
-fn sales_line(company: &Company, line: &mut Map<String, Value>) -> Result<Decimal, Fault> {
-    let amount = money_field(line, "Amount").ok_or_else(|| Fault::required_param("Line.Amount"))?;
-    line.insert("Amount".into(), money_value(amount));
-    let mut detail = line
-        .get("SalesItemLineDetail")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let Some(item_id) = ref_id(&detail, "ItemRef") else {
-        // §4.4: a line without ItemRef is documentation; its Amount is ignored.
-        line.insert("SalesItemLineDetail".into(), Value::Object(detail));
-        return Ok(Decimal::ZERO);
-    };
-    let item = company
-        .get(EntityKind::Item, &item_id)
-        .filter(|i| flag_or_true(&i.body, "Active"))
-        .ok_or_else(|| Fault::invalid_reference("Line.SalesItemLineDetail.ItemRef"))?;
-    detail.insert(
-        "ItemRef".into(),
-        ref_value(&item_id, item.body.get("Name").and_then(Value::as_str)),
-    );
-    let qty = detail.get("Qty").and_then(money);
-    let unit_price = detail.get("UnitPrice").and_then(money);
-    if let (Some(q), Some(p)) = (qty, unit_price)
-        && (q * p).round_dp(2) != amount.round_dp(2)
-    {
-        // §4.4: the stand-in rejects Amount != Qty x UnitPrice with legacy 6070.
-        return Err(Fault::amount_calculation(&amount.to_string()));
-    }
-    if let Some(q) = qty {
-        detail.insert("Qty".into(), money_value(q));
-    }
-    if let Some(p) = unit_price {
-        detail.insert("UnitPrice".into(), money_value(p));
-    }
-    detail
-        .entry("TaxCodeRef")
-        .or_insert(json!({"value": "NON"}));
-    line.insert("SalesItemLineDetail".into(), Value::Object(detail));
-    Ok(amount)
-}
-
-/// The invoice already holding `doc_number`, if any (other than `except`).
-fn doc_number_owner(company: &Company, doc_number: &str, except: Option<&str>) -> Option<String> {
+/// The customer's `CurrencyRef` code (§4.1: fixed at creation).
+pub(super) fn customer_currency(company: &Company, customer_id: &str) -> Option<String> {
     company
-        .table(EntityKind::Invoice)
+        .get(EntityKind::Customer, customer_id)
+        .and_then(|c| ref_id(&c.body, "CurrencyRef"))
+}
+
+/// The stored `TxnTaxDetail.TxnTaxCodeRef` an update keeps (§17.3).
+pub(super) fn stored_tax_code(current: &Map<String, Value>) -> Option<String> {
+    current
+        .get("TxnTaxDetail")
+        .and_then(Value::as_object)
+        .and_then(|d| ref_id(d, "TxnTaxCodeRef"))
+}
+
+/// The transaction of `kind` already holding `doc_number`, if any (other than `except`).
+fn doc_number_owner(
+    company: &Company,
+    kind: EntityKind,
+    doc_number: &str,
+    except: Option<&str>,
+) -> Option<String> {
+    company
+        .table(kind)
         .find(|(id, e)| {
             except != Some(id.to_string().as_str())
                 && e.body.get("DocNumber").and_then(Value::as_str) == Some(doc_number)
@@ -163,8 +101,10 @@ fn doc_number_owner(company: &Company, doc_number: &str, except: Option<&str>) -
 
 /// §12: with CustomTxnNumbers off QBO assigns the next number; with it on a missing DocNumber
 /// stays absent. A supplied duplicate is 6140 unless `include=allowduplicatedocnum`.
-fn assign_doc_number(
+/// The same rule for every sales form of `kind` (one number sequence for all, UNVERIFIED).
+pub(super) fn assign_doc_number(
     company: &mut Company,
+    kind: EntityKind,
     body: &mut Map<String, Value>,
     options: WriteOptions,
     except: Option<&str>,
@@ -172,15 +112,15 @@ fn assign_doc_number(
     match text(body, "DocNumber").map(str::to_owned) {
         Some(doc) => {
             if !options.allow_duplicate_doc_number
-                && let Some(owner) = doc_number_owner(company, &doc, except)
+                && let Some(owner) = doc_number_owner(company, kind, &doc, except)
             {
-                return Err(Fault::duplicate_doc_number(&doc, "Invoice", &owner));
+                return Err(Fault::duplicate_doc_number(&doc, kind.name(), &owner));
             }
         }
         None if except.is_none() && !company.custom_txn_numbers() => loop {
             let candidate = company.next_doc_number.to_string();
             company.next_doc_number += 1;
-            if doc_number_owner(company, &candidate, None).is_none() {
+            if doc_number_owner(company, kind, &candidate, None).is_none() {
                 body.insert("DocNumber".into(), candidate.into());
                 break;
             }
@@ -201,10 +141,14 @@ fn create(
     }
     check_lengths(&body, LIMITS)?;
     let customer = customer_ref(company, &body)?;
-    let (lines, total) = build_lines(company, body.get("Line"), None)?;
     let customer_id = customer["value"].as_str().unwrap_or_default().to_owned();
+    let priced = txn_lines::price(company, &body, None, None)?;
+    let currency = currency::resolve(
+        company,
+        &body,
+        customer_currency(company, &customer_id).as_deref(),
+    )?;
     body.insert("CustomerRef".into(), customer.clone());
-    body.insert("Line".into(), Value::Array(lines));
     keep_non_payment_links(&mut body, None);
     let today = company.today(now_ms);
     let txn_date = text(&body, "TxnDate")
@@ -225,17 +169,13 @@ fn create(
     {
         body.insert("BillAddr".into(), addr.clone());
     }
-    let mut body_with_doc = body;
-    assign_doc_number(company, &mut body_with_doc, options, None)?;
-    let mut body = body_with_doc;
-    body.insert("TotalAmt".into(), money_value(total));
+    assign_doc_number(company, EntityKind::Invoice, &mut body, options, None)?;
+    let total = priced.totals.total;
+    priced.apply(&mut body);
     body.insert("Balance".into(), money_value(total));
-    body.insert("TxnTaxDetail".into(), json!({"TotalTax": 0}));
-    body.entry("CurrencyRef")
-        .or_insert(json!({"value": "USD", "name": "United States Dollar"}));
+    currency::apply(&mut body, &currency, total, Some(total));
     body.entry("EmailStatus").or_insert("NotSet".into());
     body.entry("PrintStatus").or_insert("NotSet".into());
-    body.entry("ApplyTaxAfterDiscount").or_insert(false.into());
     body.entry("Deposit").or_insert(0.into());
     let created = company.insert_new(EntityKind::Invoice, None, body, now_ms);
     refresh_customer_balance(company, &customer_id);
@@ -295,20 +235,28 @@ fn update(
     check_lengths(&merged, LIMITS)?;
     let customer = customer_ref(company, &merged)?;
     merged.insert("CustomerRef".into(), customer.clone());
-    // §5.2: a sent Line replaces all lines; without Line the stored lines stay (sparse).
-    let (lines, total) = if body.contains_key("Line") || !is_sparse(&body) {
-        build_lines(company, merged.get("Line"), current.get("Line"))?
+    let customer_id = customer["value"].as_str().unwrap_or_default().to_owned();
+    // §5.2: a sent Line replaces all lines; without Line the stored lines and totals stay
+    // (sparse), unless a field that prices them changed (§17).
+    let priced = if REPRICE_ON.iter().any(|f| body.contains_key(*f)) || !is_sparse(&body) {
+        Some(txn_lines::price(
+            company,
+            &merged,
+            current.get("Line"),
+            stored_tax_code(&current),
+        )?)
     } else {
-        let total = money_field(&current, "TotalAmt").unwrap_or_default();
-        (
-            current
-                .get("Line")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
-            total,
-        )
+        None
     };
+    let total = priced.as_ref().map_or_else(
+        || money_field(&current, "TotalAmt").unwrap_or_default(),
+        |p| p.totals.total,
+    );
+    let currency = currency::resolve(
+        company,
+        &merged,
+        customer_currency(company, &customer_id).as_deref(),
+    )?;
     let paid = money_field(&current, "TotalAmt").unwrap_or_default()
         - money_field(&current, "Balance").unwrap_or_default();
     if total < paid {
@@ -318,12 +266,15 @@ fn update(
         ));
     }
     if text(&merged, "DocNumber") != text(&current, "DocNumber") {
-        assign_doc_number(company, &mut merged, options, Some(id))?;
+        assign_doc_number(company, EntityKind::Invoice, &mut merged, options, Some(id))?;
     }
-    merged.insert("Line".into(), Value::Array(lines));
+    if let Some(priced) = &priced {
+        priced.apply(&mut merged);
+    }
     keep_non_payment_links(&mut merged, Some(&current));
     merged.insert("TotalAmt".into(), money_value(total));
     merged.insert("Balance".into(), money_value(total - paid));
+    currency::apply(&mut merged, &currency, total, Some(total - paid));
     let old_customer = ref_id(&current, "CustomerRef");
     let updated = company.replace(EntityKind::Invoice, id, merged, ChangeOp::Update, now_ms);
     if let Some(old) = old_customer {
@@ -375,6 +326,11 @@ pub fn void(company: &mut Company, body: Map<String, Value>, now_ms: i64) -> Res
     voided.insert("TotalAmt".into(), 0.into());
     voided.insert("Balance".into(), 0.into());
     voided.insert("TxnTaxDetail".into(), json!({"TotalTax": 0}));
+    for home in ["HomeTotalAmt", "HomeBalance"] {
+        if voided.contains_key(home) {
+            voided.insert(home.into(), 0.into());
+        }
+    }
     let note = match text(&current, "PrivateNote") {
         Some(n) => format!("Voided - {n}"),
         None => "Voided".to_owned(),
@@ -429,6 +385,7 @@ fn change_payment(
     let mut body = stored.body.clone();
     let balance = money_field(&body, "Balance").unwrap_or_default() + balance_delta;
     body.insert("Balance".into(), money_value(balance));
+    currency::refresh_home_balance(&mut body);
     let mut links: Vec<Value> = body
         .get("LinkedTxn")
         .and_then(Value::as_array)

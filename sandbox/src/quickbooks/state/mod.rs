@@ -1,13 +1,18 @@
 //! The in-memory QBO company: entity tables, Ids, `SyncToken`s, `MetaData` times in the
 //! company's offset, deletions (for CDC) and the change log that drives webhooks.
 
+mod currency;
 mod customers;
 pub mod fields;
 mod invoices;
 mod items;
 mod payments;
 mod reference;
+mod sales_forms;
 mod seed;
+mod tax;
+mod txn_lines;
+pub mod txn_totals;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -88,6 +93,9 @@ pub struct Company {
     changes: Vec<Change>,
     /// Normalised unique names -> owner, so uniqueness checks stay O(1) with 10,000s of records.
     names: HashMap<(NameSpace, String), (EntityKind, String)>,
+    /// The company's default for `ApplyTaxAfterDiscount` (docs/quickbooks.md §17.2; no
+    /// Preferences field for it is documented, so it is a sandbox setting).
+    tax_after_discount: bool,
 }
 
 /// Where a unique name lives: customer/vendor/employee `DisplayName` share one space (§4.1),
@@ -130,6 +138,7 @@ impl Company {
             next_addr_id: 1,
             changes: Vec::new(),
             names: HashMap::new(),
+            tax_after_discount: false,
         };
         seed::apply(&mut company, seed, now_ms);
         company.changes.clear();
@@ -375,6 +384,10 @@ impl Company {
             (EntityKind::Invoice, WriteOp::Upsert) => invoices::upsert(self, body, options, now_ms),
             (EntityKind::Invoice, WriteOp::Delete) => invoices::delete(self, body, now_ms),
             (EntityKind::Invoice, WriteOp::Void) => invoices::void(self, body, now_ms),
+            (k, WriteOp::Upsert) if k.is_sales_form() => {
+                sales_forms::upsert(self, k, body, options, now_ms)
+            }
+            (k, WriteOp::Delete) if k.is_sales_form() => sales_forms::delete(self, k, body, now_ms),
             (EntityKind::Payment, WriteOp::Upsert) => payments::upsert(self, body, now_ms),
             (EntityKind::Payment, WriteOp::Delete) => payments::delete(self, body, now_ms),
             (EntityKind::Payment, WriteOp::UpdateVoid) => payments::void(self, body, now_ms),
@@ -403,6 +416,30 @@ impl Company {
     /// Switches `CustomTxnNumbers` (control API), recorded as a Preferences Update (§11.6).
     pub fn set_custom_txn_numbers(&mut self, on: bool, now_ms: i64) {
         reference::set_custom_txn_numbers(self, on, now_ms);
+    }
+
+    /// Switches the company's country and with it the tax model (docs/quickbooks.md §17.3).
+    pub fn set_country(&mut self, country: &str, now_ms: i64) {
+        tax::set_country(self, country, now_ms);
+    }
+
+    /// Turns multicurrency on; turning it off is refused (docs/quickbooks.md §17.6).
+    pub fn set_multicurrency(&mut self, on: bool, now_ms: i64) -> Result<(), String> {
+        currency::set_multicurrency(self, on, now_ms)
+    }
+
+    /// The company default for `ApplyTaxAfterDiscount` (docs/quickbooks.md §17.2).
+    pub fn tax_after_discount_default(&self) -> bool {
+        self.tax_after_discount
+    }
+
+    pub fn set_tax_after_discount_default(&mut self, on: bool) {
+        self.tax_after_discount = on;
+    }
+
+    /// Switches `SalesFormsPrefs.AllowShipping` (the shipping line, §17.1), a Preferences Update.
+    pub fn set_allow_shipping(&mut self, on: bool, now_ms: i64) {
+        reference::set_sales_forms_flag(self, "AllowShipping", on, now_ms);
     }
 
     /// The singleton `Preferences` entity.

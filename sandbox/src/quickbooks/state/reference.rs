@@ -48,6 +48,13 @@ pub const DEFAULT_ACCOUNTS: &[(u64, &str, &str, &str, &str)] = &[
         "Asset",
     ),
     (
+        86,
+        "Discounts given",
+        "Income",
+        "DiscountsRefundsGiven",
+        "Revenue",
+    ),
+    (
         84,
         "Accounts Receivable (A/R)",
         "Accounts Receivable",
@@ -69,20 +76,8 @@ pub fn seed(company: &mut Company, now_ms: i64) {
         });
         insert(company, EntityKind::Account, IdKey::Num(*id), body, now_ms);
     }
-    // §4.6: US pseudo codes TAX and NON, plus one real (group) code.
-    for (id, name, taxable, group) in [
-        ("TAX", "TAX", true, false),
-        ("NON", "NON", false, false),
-        ("2", "California", true, true),
-    ] {
-        let body = json!({
-            "Name": name, "Description": name, "Active": true, "Taxable": taxable,
-            "TaxGroup": group, "Hidden": false,
-            "SalesTaxRateList": {"TaxRateDetail": []},
-            "PurchaseTaxRateList": {"TaxRateDetail": []}
-        });
-        insert(company, EntityKind::TaxCode, IdKey::parse(id), body, now_ms);
-    }
+    // §4.6, §17.3: tax agencies, rates and codes of both tax models.
+    super::tax::seed(company, now_ms);
     insert(
         company,
         EntityKind::Preferences,
@@ -113,7 +108,7 @@ fn preferences() -> Value {
         "ProductAndServicesPrefs": {"ForSales": true, "ForPurchase": true,
             "QuantityWithPriceAndRate": true, "QuantityOnHand": true},
         "SalesFormsPrefs": {"CustomTxnNumbers": false, "AllowDeposit": false,
-            "AllowDiscount": true, "AllowEstimates": true, "AllowServiceDate": false,
+            "AllowDiscount": true, "DefaultDiscountAccount": "86", "AllowEstimates": true, "AllowServiceDate": false,
             "AllowShipping": false, "DefaultTerms": {"value": "3"}, "UsingPriceLevels": false,
             "ETransactionEnabledStatus": "NotApplicable", "IPNSupportEnabled": false},
         "VendorAndPurchasesPrefs": {"TrackingByCustomer": true, "BillableExpenseTracking": true},
@@ -168,12 +163,17 @@ pub fn custom_txn_numbers(company: &Company) -> bool {
 }
 
 pub fn set_custom_txn_numbers(company: &mut Company, on: bool, now_ms: i64) {
+    set_sales_forms_flag(company, "CustomTxnNumbers", on, now_ms);
+}
+
+/// Sets one boolean of `Preferences.SalesFormsPrefs`, recorded as a Preferences Update.
+pub fn set_sales_forms_flag(company: &mut Company, flag: &str, on: bool, now_ms: i64) {
     let Some(stored) = company.get(EntityKind::Preferences, "1") else {
         return;
     };
     let mut body = stored.body.clone();
     if let Some(Value::Object(sales)) = body.get_mut("SalesFormsPrefs") {
-        sales.insert("CustomTxnNumbers".into(), on.into());
+        sales.insert(flag.into(), on.into());
     }
     company.replace(EntityKind::Preferences, "1", body, ChangeOp::Update, now_ms);
 }
