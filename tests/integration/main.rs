@@ -37,6 +37,7 @@ mod oauth_sandboxes;
 mod quickbooks_client;
 mod quickbooks_gateway_batch;
 mod quickbooks_sandbox;
+mod quickbooks_totals;
 mod template_binaries;
 mod template_metrics;
 mod vendor_deadline;

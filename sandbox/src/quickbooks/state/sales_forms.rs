@@ -176,3 +176,86 @@ pub fn delete(
     company.remove(kind, &id, now_ms);
     Ok(json!({"status": "Deleted", "domain": "QBO", "Id": id}))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::Seed;
+    use crate::quickbooks::entity_kind::EntityKind;
+    use crate::quickbooks::state::{ChangeOp, Company, WriteOp, WriteOptions};
+
+    const NOW: i64 = 1_780_000_000_000;
+
+    #[test]
+    fn each_form_records_the_changes_webhooks_are_made_from() {
+        let mut c = Company::new("1", -480, Seed::Empty, NOW);
+        let up = |c: &mut Company, kind, body| {
+            c.write(kind, WriteOp::Upsert, body, WriteOptions::default(), NOW)
+        };
+        up(&mut c, EntityKind::Customer, json!({"DisplayName": "W"})).unwrap();
+        up(
+            &mut c,
+            EntityKind::Item,
+            json!({"Name": "S", "Type": "Service", "IncomeAccountRef": {"value": "1"}}),
+        )
+        .unwrap();
+        c.drain_changes();
+        let line = json!([{"DetailType": "SalesItemLineDetail", "Amount": 5,
+                           "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]);
+        for kind in [
+            EntityKind::Estimate,
+            EntityKind::SalesReceipt,
+            EntityKind::CreditMemo,
+            EntityKind::RefundReceipt,
+        ] {
+            let made = up(
+                &mut c,
+                kind,
+                json!({"CustomerRef": {"value": "1"}, "Line": line}),
+            )
+            .unwrap();
+            assert_eq!(made["DocNumber"].as_str().map(str::len), Some(4), "{kind}");
+            let stale = up(
+                &mut c,
+                kind,
+                json!({"Id": made["Id"], "SyncToken": "7", "sparse": true, "PrivateNote": "x"}),
+            )
+            .unwrap_err();
+            assert_eq!(stale.code(), "5010");
+            up(
+                &mut c,
+                kind,
+                json!({"Id": made["Id"], "SyncToken": "0", "sparse": true, "PrivateNote": "x"}),
+            )
+            .unwrap();
+            c.write(
+                kind,
+                WriteOp::Delete,
+                json!({"Id": made["Id"], "SyncToken": "1"}),
+                WriteOptions::default(),
+                NOW,
+            )
+            .unwrap();
+            let ops: Vec<(EntityKind, ChangeOp)> = c
+                .drain_changes()
+                .into_iter()
+                .map(|ch| (ch.kind, ch.op))
+                .collect();
+            assert_eq!(
+                ops,
+                [
+                    (kind, ChangeOp::Create),
+                    (kind, ChangeOp::Update),
+                    (kind, ChangeOp::Delete)
+                ]
+            );
+            assert_eq!(
+                c.read(kind, made["Id"].as_str().unwrap())
+                    .unwrap_err()
+                    .code(),
+                "610"
+            );
+        }
+    }
+}
