@@ -207,6 +207,28 @@ impl Fault {
         )
     }
 
+    /// Legacy IPP 6090 for a discount line with neither amount nor percent (docs/quickbooks.md
+    /// §17.2; current QBO behaviour UNVERIFIED, like 6070).
+    pub fn discount_line_incomplete() -> Self {
+        validation(
+            "6090",
+            "Discount Line missing required info.",
+            "Discount amount or percent should be provided.".into(),
+            Some(""),
+        )
+    }
+
+    /// Legacy IPP 6100 for a US line tax code other than `TAX`/`NON` (docs/quickbooks.md §17.3;
+    /// current QBO behaviour UNVERIFIED, like 6070).
+    pub fn invalid_line_tax_code(supplied: &str) -> Self {
+        validation(
+            "6100",
+            "Invalid Line TaxCode in the request",
+            format!("Valid Line TaxCodes for US should be TAX or NON. Supplied value:{supplied}"),
+            Some(""),
+        )
+    }
+
     /// docs/quickbooks.md §12, fixture `error-6140-duplicate-docnumber.json`.
     pub fn duplicate_doc_number(doc_number: &str, txn_type: &str, txn_id: &str) -> Self {
         validation(

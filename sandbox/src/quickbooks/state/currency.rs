@@ -104,9 +104,10 @@ pub fn resolve(
         )));
     }
     if code != customer {
-        return Err(Fault::business_validation(&format!(
-            "The transaction currency ({code}) must match the customer's currency ({customer})."
-        )));
+        // §17.6: QBO's wording as a third party reports it for a currency mismatch.
+        return Err(Fault::business_validation(
+            "The transaction needs to be in the same currency as the A/R and A/P accounts you use.",
+        ));
     }
     let rate = match money_field(body, "ExchangeRate").filter(|r| *r > Decimal::ZERO) {
         Some(r) => r,

@@ -233,7 +233,8 @@ fn mode(company: &Company, body: &Map<String, Value>, model: &Model) -> TaxMode 
     }
 }
 
-/// `DiscountLineDetail` (§17.2): `PercentBased` needs `DiscountPercent`; otherwise `Amount`.
+/// `DiscountLineDetail` (§17.2): `PercentBased` needs `DiscountPercent`, otherwise `Amount`
+/// (legacy 6090 when neither is there).
 fn discount_line(line: &mut Map<String, Value>) -> Result<Discount, Fault> {
     let mut detail = line
         .get("DiscountLineDetail")
@@ -244,12 +245,11 @@ fn discount_line(line: &mut Map<String, Value>) -> Result<Discount, Fault> {
         let percent = detail
             .get("DiscountPercent")
             .and_then(money)
-            .ok_or_else(|| Fault::required_param("Line.DiscountLineDetail.DiscountPercent"))?;
+            .ok_or_else(Fault::discount_line_incomplete)?;
         detail.insert("DiscountPercent".into(), money_value(percent));
         Discount::Percent(percent)
     } else {
-        let amount =
-            money_field(line, "Amount").ok_or_else(|| Fault::required_param("Line.Amount"))?;
+        let amount = money_field(line, "Amount").ok_or_else(Fault::discount_line_incomplete)?;
         detail.insert("PercentBased".into(), false.into());
         Discount::Amount(amount)
     };
@@ -267,7 +267,10 @@ fn sales_line(
     model: &Model,
     line: &mut Map<String, Value>,
 ) -> Result<Option<(Line, bool)>, Fault> {
-    let amount = money_field(line, "Amount").ok_or_else(|| Fault::required_param("Line.Amount"))?;
+    // §17.5: amounts are kept to the cent (UNVERIFIED for more decimals than that).
+    let amount = round_cents(
+        money_field(line, "Amount").ok_or_else(|| Fault::required_param("Line.Amount"))?,
+    );
     line.insert("Amount".into(), money_value(amount));
     let mut detail = line
         .get("SalesItemLineDetail")
@@ -336,16 +339,11 @@ fn line_rates(
     match model {
         Model::Us { code, .. } => {
             let id = sent.unwrap_or_else(|| NON_TAXABLE_PSEUDO_CODE.to_owned());
+            // §17.3: US lines say only TAX or NON (legacy 6100 otherwise).
             let taxable = match id.as_str() {
                 TAXABLE_PSEUDO_CODE => true,
                 NON_TAXABLE_PSEUDO_CODE => false,
-                other => {
-                    tax::code(company, other)
-                        .ok_or_else(|| {
-                            Fault::invalid_reference("Line.SalesItemLineDetail.TaxCodeRef")
-                        })?
-                        .taxable
-                }
+                other => return Err(Fault::invalid_line_tax_code(other)),
             };
             detail.insert("TaxCodeRef".into(), json!({"value": id}));
             let rates = match code {
@@ -854,5 +852,53 @@ mod tests {
             prop_assert!(balance <= total);
             prop_assert_eq!(balance, total - pay);
         }
+    }
+}
+
+#[cfg(test)]
+mod legacy_code_tests {
+    use serde_json::json;
+
+    use crate::Seed;
+    use crate::quickbooks::entity_kind::EntityKind;
+    use crate::quickbooks::state::{Company, WriteOp, WriteOptions};
+
+    const NOW: i64 = 1_780_000_000_000;
+
+    #[test]
+    fn us_line_codes_discount_details_and_cents_follow_the_legacy_rules() {
+        let mut c = Company::new("1", -480, Seed::Empty, NOW);
+        let mut up =
+            |kind, body| c.write(kind, WriteOp::Upsert, body, WriteOptions::default(), NOW);
+        up(EntityKind::Customer, json!({"DisplayName": "L"})).unwrap();
+        up(
+            EntityKind::Item,
+            json!({"Name": "S", "Type": "Service", "IncomeAccountRef": {"value": "1"}}),
+        )
+        .unwrap();
+        let line = |tax: &str| {
+            json!({"DetailType": "SalesItemLineDetail", "Amount": 10.004,
+                   "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "TaxCodeRef": {"value": tax}}})
+        };
+        let code = up(
+            EntityKind::Invoice,
+            json!({"CustomerRef": {"value": "1"}, "Line": [line("2")]}),
+        )
+        .unwrap_err();
+        assert_eq!(code.code(), "6100");
+        let discount = up(
+            EntityKind::Invoice,
+            json!({"CustomerRef": {"value": "1"}, "Line": [line("NON"),
+                   {"DetailType": "DiscountLineDetail", "DiscountLineDetail": {"PercentBased": true}}]}),
+        )
+        .unwrap_err();
+        assert_eq!(discount.code(), "6090");
+        let cents = up(
+            EntityKind::Invoice,
+            json!({"CustomerRef": {"value": "1"}, "Line": [line("NON")]}),
+        )
+        .unwrap();
+        assert_eq!(cents["Line"][0]["Amount"], json!(10));
+        assert_eq!(cents["TotalAmt"], json!(10));
     }
 }

@@ -360,4 +360,51 @@ mod tests {
         assert_eq!(round_cents(dec("0.135")), dec("0.14"));
         assert_eq!(round_cents(dec("-0.125")), dec("-0.13"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any mix of rates, modes and discounts: cents everywhere, one tax line per rate
+        /// summing to `total_tax`, and `total` = subtotal − discount + shipping (+ tax when
+        /// exclusive); an inclusive tax never exceeds the taxed amounts.
+        #[test]
+        fn totals_are_cents_and_add_up(
+            sales in proptest::collection::vec((1i64..1_000_000, 0usize..4, proptest::bool::ANY), 1..10),
+            percent in 0i64..=100,
+            inclusive in proptest::bool::ANY,
+            after_discount in proptest::bool::ANY,
+        ) {
+            let codes: [Vec<Rate>; 4] = [
+                vec![],
+                vec![rate("3", "8")],
+                vec![rate("5", "13")],
+                vec![rate("4", "5"), rate("7", "9.975")],
+            ];
+            let mut lines: Vec<Line> = sales
+                .iter()
+                .map(|(cents, code, shipping)| Line::Sale {
+                    amount: Decimal::new(*cents, 2),
+                    rates: codes[*code].clone(),
+                    shipping: *shipping,
+                })
+                .collect();
+            lines.push(Line::Discount(Discount::Percent(Decimal::from(percent))));
+            let t = compute(&lines, TaxMode { inclusive, after_discount }).unwrap();
+            for d in [t.subtotal, t.discount, t.shipping, t.total_tax, t.total] {
+                proptest::prop_assert_eq!(d, round_cents(d));
+            }
+            let line_sum: Decimal = t.tax_lines.iter().map(|l| l.amount).sum();
+            proptest::prop_assert_eq!(line_sum, t.total_tax);
+            let mut ids: Vec<&str> = t.tax_lines.iter().map(|l| l.rate_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            proptest::prop_assert_eq!(ids.len(), t.tax_lines.len());
+            let added = if inclusive { Decimal::ZERO } else { t.total_tax };
+            proptest::prop_assert_eq!(t.total, t.subtotal - t.discount + t.shipping + added);
+            proptest::prop_assert!(t.total >= Decimal::ZERO);
+            if inclusive {
+                proptest::prop_assert!(t.total_tax <= t.subtotal + t.shipping);
+            }
+        }
+    }
 }
