@@ -1,6 +1,9 @@
 //! Contract suite for the QuickBooks sandbox's totals (docs/quickbooks.md §17) over real HTTP:
 //! the docs samples' amounts, tax entities, the non-US refusal, multicurrency, the new entities.
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use hqsync_sandbox::quickbooks::{
     DEFAULT_DEV_TOKEN, QboLimits, QuickbooksSandbox, QuickbooksSandboxConfig,
 };
@@ -17,6 +20,11 @@ struct Qbo {
 
 impl Qbo {
     async fn start() -> Self {
+        Self::with(QuickbooksSandboxConfig::default()).await
+    }
+
+    /// `config` without rate limits (these tests make many requests a second).
+    async fn with(config: QuickbooksSandboxConfig) -> Self {
         let sandbox = start_quickbooks_sandbox(QuickbooksSandboxConfig {
             limits: QboLimits {
                 per_minute: 0,
@@ -24,7 +32,7 @@ impl Qbo {
                 batch_per_minute: 0,
                 core_plus_reads: 0,
             },
-            ..QuickbooksSandboxConfig::default()
+            ..config
         })
         .await;
         let base = company_url(&sandbox);
@@ -347,5 +355,94 @@ async fn new_sales_forms_are_in_cdc_and_deletions_leave_tombstones() {
         .get(&format!("/cdc?entities=TaxRate&changedSince={since}"))
         .await;
     assert!(taxrate["Fault"].is_object(), "§7: TaxRate is not in CDC");
+    qbo.sandbox.shutdown().await;
+}
+
+/// A webhook endpoint that keeps every posted body.
+async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let kept = bodies.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let kept = kept.clone();
+            async move {
+                if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                    kept.lock().unwrap().push(v);
+                }
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), bodies)
+}
+
+#[tokio::test]
+async fn new_sales_forms_made_in_a_batch_fire_cloudevents() {
+    let (url, bodies) = webhook_receiver().await;
+    let qbo = Qbo::with(QuickbooksSandboxConfig {
+        webhook_url: Some(url),
+        webhook_delay_ms: 100,
+        ..QuickbooksSandboxConfig::default()
+    })
+    .await;
+    let c = qbo.customer("Hooked Forms").await;
+    let item = qbo.item("Hook Service").await;
+    let line = json!([sale(&item, 2, 7.5, "TAX")]);
+    let (status, batch) = qbo
+        .post(
+            "/batch",
+            json!({"BatchItemRequest": [
+                {"bId": "1", "operation": "create",
+                 "Estimate": {"CustomerRef": {"value": c["Id"]}, "Line": line}},
+                {"bId": "2", "operation": "create",
+                 "CreditMemo": {"CustomerRef": {"value": c["Id"]}, "Line": line}}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{batch}");
+    let items = &batch["BatchItemResponse"];
+    assert_eq!(
+        items[0]["Estimate"]["TotalAmt"],
+        json!(16.2),
+        "15 + 8 % tax"
+    );
+    assert_eq!(items[1]["CreditMemo"]["Balance"], json!(16.2));
+    let wanted = [
+        (
+            "qbo.estimate.created.v1",
+            items[0]["Estimate"]["Id"].clone(),
+        ),
+        (
+            "qbo.creditmemo.created.v1",
+            items[1]["CreditMemo"]["Id"].clone(),
+        ),
+    ];
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let events: Vec<Value> = bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .cloned()
+            .collect();
+        let seen = wanted.iter().all(|(kind, id)| {
+            events
+                .iter()
+                .any(|e| e["type"] == *kind && e["intuitentityid"] == *id)
+        });
+        if seen {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {wanted:?} among {events:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     qbo.sandbox.shutdown().await;
 }
