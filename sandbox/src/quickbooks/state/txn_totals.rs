@@ -115,7 +115,9 @@ pub fn compute(lines: &[Line], mode: TaxMode) -> Result<Totals, TotalsError> {
         })
         .collect();
     let discount: Decimal = discounts.iter().copied().sum();
-    if discount > subtotal {
+    // A credit-heavy (negative) subtotal may carry its percent discount; only a positive
+    // discount above the subtotal is refused.
+    if discount > Decimal::ZERO && discount > subtotal {
         return Err(TotalsError::DiscountExceedsSubtotal { discount, subtotal });
     }
     // §17.2: after discount, each non-shipping line carries its share of the discount.
@@ -352,6 +354,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, TotalsError::DiscountExceedsSubtotal { .. }));
+    }
+
+    #[test]
+    fn a_negative_subtotal_takes_its_percent_discount() {
+        let t = compute(
+            &[
+                sale("-20", &[]),
+                Line::Discount(Discount::Percent(dec("10"))),
+            ],
+            TaxMode::default(),
+        )
+        .unwrap();
+        assert_eq!(t.discount, dec("-2"));
+        assert_eq!(t.total, dec("-18"));
     }
 
     #[test]
