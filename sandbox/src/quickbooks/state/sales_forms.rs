@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 
 use super::fields::{check_lengths, money_field, money_value, text};
 use super::invoices::{
-    REPRICE_ON, assign_doc_number, customer_currency, customer_ref, stored_tax_code,
+    REPRICE_ON, assign_doc_number, customer_currency, customer_ref, refresh_customer_balance,
+    stored_tax_code,
 };
 use super::{
     ChangeOp, Company, WriteOptions, body_id, check_update, currency, is_sparse, merge_update,
@@ -113,7 +114,23 @@ fn create(
     write_balance(kind, &mut body, total, Decimal::ZERO);
     currency::apply(&mut body, &currency, total, balance(kind, total));
     defaults(kind, &mut body);
-    Ok(company.insert_new(kind, None, body, now_ms))
+    let created = company.insert_new(kind, None, body, now_ms);
+    refresh_balances(company, kind, [Some(customer_id)]);
+    Ok(created)
+}
+
+/// A credit memo's open credit counts in its customers' balances (§17.5).
+fn refresh_balances<const N: usize>(
+    company: &mut Company,
+    kind: EntityKind,
+    customers: [Option<String>; N],
+) {
+    if kind != EntityKind::CreditMemo {
+        return;
+    }
+    for customer in customers.into_iter().flatten() {
+        refresh_customer_balance(company, &customer);
+    }
 }
 
 /// `Balance` (and a credit memo's `RemainingCredit`) for `total` less what was applied.
@@ -161,7 +178,16 @@ fn update(
     }
     write_balance(kind, &mut merged, total, Decimal::ZERO);
     currency::apply(&mut merged, &currency, total, balance(kind, total));
-    Ok(company.replace(kind, id, merged, ChangeOp::Update, now_ms))
+    let updated = company.replace(kind, id, merged, ChangeOp::Update, now_ms);
+    refresh_balances(
+        company,
+        kind,
+        [
+            super::fields::ref_id(&current, "CustomerRef"),
+            Some(customer_id),
+        ],
+    );
+    Ok(updated)
 }
 
 /// `operation=delete` (§5.5): leaves a tombstone for CDC.
@@ -172,8 +198,13 @@ pub fn delete(
     now_ms: i64,
 ) -> Result<Value, Fault> {
     let id = body_id(&body).ok_or_else(|| Fault::required_param("Id"))?;
-    check_update(company, kind, &id, &body)?;
+    let current = check_update(company, kind, &id, &body)?;
     company.remove(kind, &id, now_ms);
+    refresh_balances(
+        company,
+        kind,
+        [super::fields::ref_id(&current, "CustomerRef")],
+    );
     Ok(json!({"status": "Deleted", "domain": "QBO", "Id": id}))
 }
 

@@ -177,6 +177,12 @@ fn receipts_are_paid_and_credit_memos_are_open_credit() {
     .unwrap();
     assert_eq!(amount(&memo["Balance"]), dec("108"));
     assert_eq!(amount(&memo["RemainingCredit"]), dec("108"));
+    let customer = c.read(EntityKind::Customer, "1").unwrap();
+    assert_eq!(
+        amount(&customer["Balance"]),
+        dec("-108"),
+        "open credit lowers the balance"
+    );
     let refund = write(
         &mut c,
         EntityKind::RefundReceipt,
@@ -192,6 +198,8 @@ fn receipts_are_paid_and_credit_memos_are_open_credit() {
     .unwrap();
     assert_eq!(amount(&updated["TotalAmt"]), dec("50"));
     assert_eq!(updated["SyncToken"], "1");
+    let customer = c.read(EntityKind::Customer, "1").unwrap();
+    assert_eq!(amount(&customer["Balance"]), dec("-50"));
 }
 
 #[test]
