@@ -1972,3 +1972,101 @@ async fn more_requests_in_flight_than_allowed_are_throttled() {
     );
     qbo.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_customer_merge_moves_transactions_retires_the_duplicate_and_posts_one_merge() {
+    // docs/quickbooks.md §4.8: the UI merge's stand-in, `POST /_sandbox/quickbooks/merge`.
+    let received = Received::default();
+    let url = start_receiver(received.clone()).await;
+    let qbo = Qbo::start(QuickbooksSandboxConfig {
+        webhook_url: Some(url),
+        webhook_delay_ms: 200,
+        limits: no_limits(),
+        ..QuickbooksSandboxConfig::default()
+    })
+    .await;
+    let keep = qbo.create_customer("Kept Customer").await;
+    let dupe = qbo.create_customer("Duplicate Customer").await;
+    let item = qbo.create_item("Merge Item", 10.0).await;
+    let invoice = qbo.create_invoice(&dupe, &item, 2, 10.0).await;
+    let payment = qbo.pay(&dupe, &invoice, 5.0).await;
+    let before = wait_for_posts(&received, 1).await;
+    assert!(qbo.sandbox.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let seen = received.posts.lock().unwrap().len().max(before.len());
+    let since = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
+
+    let refused = qbo
+        .send(
+            qbo.client
+                .post(format!(
+                    "{}/_sandbox/quickbooks/merge",
+                    qbo.sandbox.base_url()
+                ))
+                .json(&json!({"entity": "Customer", "from": keep["Id"], "into": keep["Id"]})),
+        )
+        .await;
+    assert_eq!(refused.0, StatusCode::BAD_REQUEST, "{}", refused.1);
+    assert_eq!(fault_code(&refused.1), "6000");
+    let merged = qbo
+        .control(
+            reqwest::Method::POST,
+            "/_sandbox/quickbooks/merge",
+            json!({"entity": "Customer", "from": dupe["Id"], "into": keep["Id"]}),
+        )
+        .await;
+    assert_eq!(merged["Customer"]["Id"], keep["Id"]);
+    assert_eq!(merged["Customer"]["Balance"], json!(15));
+    let moved = qbo.read("Invoice", &invoice["Id"]).await;
+    assert_eq!(moved["CustomerRef"]["value"], keep["Id"]);
+    let paid = qbo.read("Payment", &payment["Id"]).await;
+    assert_eq!(paid["CustomerRef"]["value"], keep["Id"]);
+    let retired = qbo.read("Customer", &dupe["Id"]).await;
+    assert_eq!(retired["Active"], false);
+
+    // One merge event on the kept customer naming the merged-away one, with the fixture's
+    // shape, plus the moved transactions' updates.
+    let posts = wait_for_posts(&received, seen + 1).await;
+    assert!(qbo.sandbox.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let posts = received
+        .posts
+        .lock()
+        .unwrap()
+        .clone()
+        .split_off(seen.min(posts.len()));
+    let all = events(&posts);
+    let merges: Vec<&Value> = all
+        .iter()
+        .filter(|e| e["type"] == "qbo.customer.merged.v1")
+        .collect();
+    assert_eq!(merges.len(), 1, "{all:?}");
+    let fixture = &fixtures::json("quickbooks", "webhook-cloudevents-customer-merged.json")[0];
+    assert!(missing_keys(fixture, merges[0]).is_empty(), "{}", merges[0]);
+    assert_eq!(merges[0]["intuitentityid"], keep["Id"]);
+    assert_eq!(merges[0]["data"]["deletedid"], dupe["Id"]);
+    assert!(
+        !all.iter()
+            .any(|e| e["intuitentityid"] == dupe["Id"] && e["type"] != "qbo.customer.merged.v1"),
+        "the merge is reported once: {all:?}"
+    );
+    let types: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert!(types.contains(&"qbo.invoice.updated.v1"), "{types:?}");
+    assert!(types.contains(&"qbo.payment.updated.v1"), "{types:?}");
+
+    // CDC shows the retired customer inactive.
+    let (_, cdc) = qbo
+        .get(&format!(
+            "/cdc?entities=Customer&changedSince={}",
+            urlencode(&since)
+        ))
+        .await;
+    let customers = cdc["CDCResponse"][0]["QueryResponse"][0]["Customer"]
+        .as_array()
+        .unwrap();
+    assert!(
+        customers
+            .iter()
+            .any(|c| c["Id"] == dupe["Id"] && c["Active"] == false),
+        "{cdc}"
+    );
+    qbo.sandbox.shutdown().await;
+}

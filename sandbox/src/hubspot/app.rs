@@ -36,6 +36,8 @@ pub struct Hub {
     pub action_callbacks: Mutex<Vec<(String, Value)>>,
     /// docs/hubspot.md §2.9: HubSpot payments or Stripe set up (starts as configured).
     payment_processing: AtomicBool,
+    /// docs/hubspot.md §2.11: whether a contact merge creates a new record with a new id.
+    merge_new_ids: AtomicBool,
 }
 
 impl std::fmt::Debug for Hub {
@@ -69,6 +71,7 @@ impl Hub {
             oauth_switches: OAuthSwitches::default(),
             action_callbacks: Mutex::new(Vec::new()),
             payment_processing: AtomicBool::new(config.payment_processing),
+            merge_new_ids: AtomicBool::new(config.merge_new_ids),
             webhooks,
             clock,
             config,
@@ -106,6 +109,16 @@ impl Hub {
     /// Turns the portal's payment processing on or off (control API, in-process tests).
     pub fn set_payment_processing(&self, on: bool) {
         self.payment_processing.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether a merge gives its result a new id (docs/hubspot.md §2.11).
+    pub fn merge_new_ids(&self) -> bool {
+        self.merge_new_ids.load(Ordering::SeqCst)
+    }
+
+    /// Switches between merges that keep the primary's id and merges that make a new record.
+    pub fn set_merge_new_ids(&self, on: bool) {
+        self.merge_new_ids.store(on, Ordering::SeqCst);
     }
 
     /// Refuses creating records of a type the portal is not set up for: `commerce_payments`

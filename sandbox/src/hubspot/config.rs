@@ -61,6 +61,11 @@ pub struct HubspotSandboxConfig {
     /// portals; without it creating a `commerce_payments` record is refused. A portal setting,
     /// not data: `POST /_sandbox/reset` keeps it; `PUT /_sandbox/hubspot/portal` changes it.
     pub payment_processing: bool,
+    /// docs/hubspot.md §2.11: HubSpot announced that contact merges create a new record with a
+    /// new id (both old ids then read as it); older portals keep the primary's id. Default
+    /// `false` (the primary keeps its id); `PUT /_sandbox/hubspot/portal
+    /// {"mergeNewIds": true}` switches at runtime.
+    pub merge_new_ids: bool,
 }
 
 /// docs/hubspot.md §5.4: "up to 10 retries spread over 24 hours, with jitter".
@@ -93,6 +98,7 @@ impl Default for HubspotSandboxConfig {
                 .collect(),
             rng_seed: 1,
             payment_processing: false,
+            merge_new_ids: false,
         }
     }
 }
@@ -116,6 +122,7 @@ impl std::fmt::Debug for HubspotSandboxConfig {
             .field("webhook_delay", &self.webhook_delay)
             .field("webhook_max_batch", &self.webhook_max_batch)
             .field("payment_processing", &self.payment_processing)
+            .field("merge_new_ids", &self.merge_new_ids)
             .finish_non_exhaustive()
     }
 }

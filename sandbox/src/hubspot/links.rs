@@ -178,23 +178,33 @@ impl Store {
         out
     }
 
-    /// docs/hubspot.md §2.1/§2.5 merge (contacts and deals): the primary keeps its id and
-    /// values, takes the secondary's values where it has none (unique ones excepted), and
-    /// inherits its associations; a contact's email becomes a secondary email. The secondary is
-    /// archived and its id resolves to the primary from then on. Returns the primary's id.
+    /// docs/hubspot.md §2.1/§2.5/§2.11 merge (contacts and deals): the result keeps the
+    /// primary's values, takes the secondary's values where it has none (unique ones excepted),
+    /// and inherits its associations; a contact's email becomes a secondary email. With
+    /// `new_id` the result is a new record (the primary is archived too, its id resolving to
+    /// the result), else the primary itself. The secondary is archived and its id resolves to
+    /// the result from then on; `hs_merged_object_ids` lists the ids merged into it. Webhooks:
+    /// the merge event and a deletion per archived id. Returns the result's id.
     pub fn merge_records(
         &mut self,
         kind: ObjectKind,
         primary: u64,
         secondary: u64,
+        new_id: bool,
         ctx: &mut WriteCtx,
     ) -> Result<u64, ApiError> {
         let primary = self.live(kind, primary)?;
         let secondary = self.live(kind, secondary)?;
         if primary == secondary {
-            // UNVERIFIED wording.
+            // UNVERIFIED wording (docs/hubspot.md §2.11).
             return Err(ApiError::bad_request("Cannot merge a record with itself"));
         }
+        let old_primary = primary;
+        let primary = if new_id {
+            self.merge_result_record(kind, primary, ctx)
+        } else {
+            primary
+        };
         let sec = self.record(kind, secondary).expect("live").clone();
         let mut skip: Vec<String> = [
             "hs_object_id",
@@ -263,21 +273,7 @@ impl Store {
             );
             rec.reindex(ctx.now_ms, delay);
         }
-        // Move the secondary's associations to the primary.
-        let moved_edges: Vec<_> = self
-            .edges
-            .iter()
-            .filter(|e| e.0 == kind && e.1 == secondary)
-            .copied()
-            .collect();
-        for (f, _, t, tid, type_id) in moved_edges {
-            if let Some(at) = self.catalog.get(f, t, type_id).cloned() {
-                self.edges.remove(&(f, secondary, t, tid, type_id));
-                self.edges.remove(&(t, tid, f, secondary, at.reverse_id));
-                self.edges.insert((f, primary, t, tid, type_id));
-                self.edges.insert((t, tid, f, primary, at.reverse_id));
-            }
-        }
+        self.move_edges(kind, secondary, primary);
         if let Some(r) = self.record_mut(kind, secondary) {
             r.archived_at_ms = Some(ctx.now_ms);
             r.reindex(ctx.now_ms, 0);
@@ -287,11 +283,88 @@ impl Store {
         self.refresh_index(kind, primary, primary_keys);
         ctx.record(Change::Merged {
             kind,
-            primary,
+            primary: old_primary,
             merged: secondary,
+            result: primary,
             moved,
         });
+        // docs/hubspot.md §2.11: the merged-away records arrive as deletions too.
+        ctx.record(Change::Deleted {
+            kind,
+            id: secondary,
+        });
+        if new_id {
+            ctx.record(Change::Deleted {
+                kind,
+                id: old_primary,
+            });
+        }
         Ok(primary)
+    }
+
+    /// docs/hubspot.md §2.11: the new record a merge creates: a copy of the primary (values,
+    /// unique values, history, associations) under a new id, listing the primary in its
+    /// `hs_merged_object_ids`; the primary is archived and its id resolves to the copy.
+    fn merge_result_record(&mut self, kind: ObjectKind, primary: u64, ctx: &WriteCtx) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let primary_keys = self.index_keys(kind, primary);
+        let mut record = self.record(kind, primary).expect("live").clone();
+        record.id = id;
+        record.created_at_ms = ctx.now_ms;
+        record
+            .properties
+            .insert("hs_object_id".into(), id.to_string());
+        let merged = match record.properties.get("hs_merged_object_ids") {
+            Some(list) if !list.is_empty() => format!("{list};{primary}"),
+            _ => primary.to_string(),
+        };
+        record
+            .properties
+            .insert("hs_merged_object_ids".into(), merged);
+        if kind == ObjectKind::Contact {
+            let vids = record
+                .properties
+                .get("hs_all_contact_vids")
+                .cloned()
+                .unwrap_or_else(|| primary.to_string());
+            record
+                .properties
+                .insert("hs_all_contact_vids".into(), format!("{vids};{id}"));
+        }
+        record.reindex(ctx.now_ms, self.search_delay_ms);
+        if let Some(r) = self
+            .records
+            .get_mut(&kind)
+            .and_then(|m| m.get_mut(&primary))
+        {
+            r.archived_at_ms = Some(ctx.now_ms);
+            r.reindex(ctx.now_ms, 0);
+        }
+        self.records.entry(kind).or_default().insert(id, record);
+        self.merged_into.insert((kind, primary), id);
+        self.refresh_index(kind, primary, primary_keys);
+        self.refresh_index(kind, id, Vec::new());
+        self.move_edges(kind, primary, id);
+        id
+    }
+
+    /// Moves every association of `from` to `to` (both directions).
+    fn move_edges(&mut self, kind: ObjectKind, from: u64, to: u64) {
+        let moved_edges: Vec<_> = self
+            .edges
+            .iter()
+            .filter(|e| e.0 == kind && e.1 == from)
+            .copied()
+            .collect();
+        for (f, _, t, tid, type_id) in moved_edges {
+            if let Some(at) = self.catalog.get(f, t, type_id).cloned() {
+                self.edges.remove(&(f, from, t, tid, type_id));
+                self.edges.remove(&(t, tid, f, from, at.reverse_id));
+                self.edges.insert((f, to, t, tid, type_id));
+                self.edges.insert((t, tid, f, to, at.reverse_id));
+            }
+        }
     }
 
     /// docs/hubspot.md §2.5 `gdpr-delete`: permanent (not restorable); its associations and

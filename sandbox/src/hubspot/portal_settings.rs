@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::app::SharedHub;
 
-/// `GET` answers `{"paymentProcessing": bool}`; `PUT` takes the same (fields optional) and
+/// `GET` answers `{"paymentProcessing": bool, "mergeNewIds": bool}`; `PUT` takes the same (fields optional) and
 /// answers the settings after the change. Bad bodies get 400 `{"status":"error","message"}`
 /// like the rest of the control API.
 pub fn router(hub: SharedHub) -> Router {
@@ -21,7 +21,7 @@ pub fn router(hub: SharedHub) -> Router {
 }
 
 fn settings(hub: &SharedHub) -> Value {
-    json!({"paymentProcessing": hub.payment_processing()})
+    json!({"paymentProcessing": hub.payment_processing(), "mergeNewIds": hub.merge_new_ids()})
 }
 
 async fn read(State(hub): State<SharedHub>) -> Response {
@@ -43,6 +43,9 @@ async fn change(State(hub): State<SharedHub>, body: Bytes) -> Response {
         match (key.as_str(), value) {
             ("paymentProcessing", Value::Bool(on)) => hub.set_payment_processing(on),
             ("paymentProcessing", _) => return bad("paymentProcessing must be true or false"),
+            // docs/hubspot.md §2.11: merges that give the result a new id.
+            ("mergeNewIds", Value::Bool(on)) => hub.set_merge_new_ids(on),
+            ("mergeNewIds", _) => return bad("mergeNewIds must be true or false"),
             (other, _) => return bad(&format!("unknown portal setting {other}")),
         }
     }

@@ -128,6 +128,12 @@ impl HubspotSandbox {
     }
 
     /// Whether the portal can record payments (docs/hubspot.md §2.9); see
+    /// Whether contact merges give the result a new id
+    /// ([`HubspotSandboxConfig::merge_new_ids`], docs/hubspot.md §2.11).
+    pub fn set_merge_new_ids(&self, on: bool) {
+        self.hub.set_merge_new_ids(on);
+    }
+
     /// [`HubspotSandboxConfig::payment_processing`].
     pub fn payment_processing(&self) -> bool {
         self.hub.payment_processing()

@@ -63,10 +63,13 @@ pub enum Change {
         kind: ObjectKind,
         id: u64,
     },
+    /// docs/hubspot.md §2.11: `merged` went into `primary`; the result is `result` (the
+    /// primary's id, or a new record's).
     Merged {
         kind: ObjectKind,
         primary: u64,
         merged: u64,
+        result: u64,
         moved: usize,
     },
     Association {

@@ -127,7 +127,7 @@ mod tests {
             .unwrap();
         let c = store.apply_create(ObjectKind::Contact, w, &mut ctx);
         store
-            .merge_records(ObjectKind::Contact, a, c, &mut ctx)
+            .merge_records(ObjectKind::Contact, a, c, false, &mut ctx)
             .unwrap();
         assert_eq!(
             store.indexed_holder(ObjectKind::Contact, SECONDARY_EMAILS, "C@x.example"),

@@ -69,10 +69,12 @@ impl EventBuilder {
                 }
                 (*kind, *id, "propertyChange", extra)
             }
+            // docs/hubspot.md §2.11: `newObjectId` names the result (a new record or the primary).
             Change::Merged {
                 kind,
                 primary,
                 merged,
+                result,
                 moved,
             } => (
                 *kind,
@@ -81,7 +83,7 @@ impl EventBuilder {
                 json!({
                     "primaryObjectId": primary,
                     "mergedObjectIds": [merged],
-                    "newObjectId": primary,
+                    "newObjectId": result,
                     "numberOfPropertiesMoved": moved,
                 }),
             ),

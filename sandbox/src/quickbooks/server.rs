@@ -123,6 +123,14 @@ impl QuickbooksSandbox {
         self.app.webhooks.wait_idle(timeout).await
     }
 
+    /// Merges customer `from` into `into` as the QBO UI does (docs/quickbooks.md §4.8), with
+    /// its webhook; the same as `POST /_sandbox/quickbooks/merge`.
+    pub fn merge_customers(&self, from: &str, into: &str) -> Result<serde_json::Value, String> {
+        self.app
+            .with_company(|c, now| c.merge_customers(from, into, now))
+            .map_err(|fault| fault.fault_object().to_string())
+    }
+
     /// The next `GET /connect/oauth2` redirects with `error=access_denied`.
     pub fn deny_next_consent(&self) {
         self.app.oauth_switches.deny_next_consent(true);

@@ -47,6 +47,7 @@ fn legacy_operation(op: ChangeOp, inactive: InactiveEventKind) -> &'static str {
         ChangeOp::Delete => "Delete",
         ChangeOp::Void => "Void",
         ChangeOp::Emailed => "Emailed",
+        ChangeOp::Merge => "Merge",
         ChangeOp::Deactivate => match inactive {
             InactiveEventKind::Update => "Update",
             InactiveEventKind::Delete => "Delete",
@@ -64,6 +65,7 @@ pub fn event_for(change: &Change, realm_id: &str, style: &EventStyle, time: &str
         "entityId": change.id,
         "operation": legacy_operation(change.op, style.inactive_event),
         "time": time,
+        "deletedId": change.merged_away,
     })
 }
 
@@ -94,7 +96,11 @@ fn cloud_event(e: &Value, void_operation: &str) -> Value {
         "time": e["time"],
         "intuitentityid": e["entityId"],
         "intuitaccountid": realm,
-        "data": {}
+        // §4.8, §11.4: a merge names the merged-away record in `data.deletedid`.
+        "data": match e["deletedId"].as_str() {
+            Some(id) => json!({"deletedid": id}),
+            None => json!({}),
+        }
     })
 }
 
@@ -103,10 +109,14 @@ fn legacy(events: &[Value]) -> Value {
     let mut realms: Vec<(String, Vec<Value>)> = Vec::new();
     for e in events {
         let realm = e["realmId"].as_str().unwrap_or_default().to_owned();
-        let entity = json!({
+        let mut entity = json!({
             "name": e["entity"], "id": e["entityId"], "operation": e["operation"],
             "lastUpdated": e["time"]
         });
+        // §4.8, §11.3: a merge names the merged-away record in `deletedId`.
+        if let Some(id) = e["deletedId"].as_str() {
+            entity["deletedId"] = id.into();
+        }
         match realms.iter_mut().find(|(r, _)| *r == realm) {
             Some((_, list)) => list.push(entity),
             None => realms.push((realm, vec![entity])),
@@ -165,6 +175,7 @@ mod tests {
             id: "42".into(),
             op,
             at_ms: 0,
+            merged_away: None,
         }
     }
 

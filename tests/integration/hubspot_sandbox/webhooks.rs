@@ -438,3 +438,110 @@ async fn gdpr_delete_sends_privacy_deletion_and_deletion() {
     assert!(types.contains(&"contact.privacyDeletion"), "{types:?}");
     assert!(types.contains(&"contact.deletion"), "{types:?}");
 }
+
+#[tokio::test]
+async fn a_merge_with_a_new_id_redirects_both_ids_and_sends_merge_and_deletions() {
+    // docs/hubspot.md §2.11: the portal setting for merges that create a new record.
+    let (hs, url, r) = hs_with_hooks(0, quiet_config()).await;
+    let secret = hs.sandbox.config().client_secret.clone();
+    let on = hs
+        .put(
+            "/_sandbox/hubspot/portal",
+            Some(json!({"mergeNewIds": true})),
+        )
+        .await;
+    assert_eq!(on.status, 200, "{}", on.body);
+    assert_eq!(on.body["mergeNewIds"], true);
+    let a = hs
+        .create(
+            "contacts",
+            json!({"email": "keep@n.example", "firstname": "Kay"}),
+        )
+        .await;
+    let b = hs
+        .create(
+            "contacts",
+            json!({"email": "gone@n.example", "phone": "+1 555 0101"}),
+        )
+        .await;
+    // Errors first: into itself, and an unknown id (HubSpot's error object).
+    let itself = hs
+        .post(
+            "/crm/v3/objects/contacts/merge",
+            json!({"primaryObjectId": a, "objectIdToMerge": a}),
+        )
+        .await;
+    assert_eq!(itself.status, 400, "{}", itself.body);
+    assert_eq!(itself.body["category"], "VALIDATION_ERROR");
+    let unknown = hs
+        .post(
+            "/crm/v3/objects/contacts/merge",
+            json!({"primaryObjectId": a, "objectIdToMerge": "999999999"}),
+        )
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert_eq!(unknown.body["category"], "OBJECT_NOT_FOUND");
+
+    let merged = hs
+        .post(
+            "/crm/v3/objects/contacts/merge",
+            json!({"primaryObjectId": a, "objectIdToMerge": b}),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let new_id = merged.body["id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, a);
+    assert_ne!(new_id, b);
+    assert_eq!(merged.body["properties"]["email"], "keep@n.example");
+    assert_eq!(merged.body["properties"]["phone"], "+1 555 0101");
+    // Both old ids read as the result; it lists them in hs_merged_object_ids.
+    for old in [&a, &b] {
+        let via_old = hs
+            .get(&format!(
+                "/crm/v3/objects/contacts/{old}?properties=hs_merged_object_ids,email"
+            ))
+            .await;
+        assert_eq!(via_old.status, 200, "{}", via_old.body);
+        assert_eq!(via_old.body["id"], new_id.as_str());
+        let ids = via_old.body["properties"]["hs_merged_object_ids"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(ids, format!("{a};{b}"));
+    }
+    // Merging the now merged-away id again is refused: it reads as the result itself.
+    let again = hs
+        .post(
+            "/crm/v3/objects/contacts/merge",
+            json!({"primaryObjectId": new_id, "objectIdToMerge": b}),
+        )
+        .await;
+    assert_eq!(again.status, 400, "{}", again.body);
+
+    let got = r
+        .wait_for(|got| {
+            let text: String = got
+                .iter()
+                .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+                .collect();
+            text.contains("contact.merge") && text.matches("contact.deletion").count() >= 2
+        })
+        .await;
+    let events = all_events(&got, &secret, &url);
+    let merge = events
+        .iter()
+        .find(|e| e["subscriptionType"] == "contact.merge")
+        .unwrap();
+    assert_eq!(merge["primaryObjectId"], a.parse::<u64>().unwrap());
+    assert_eq!(merge["mergedObjectIds"], json!([b.parse::<u64>().unwrap()]));
+    assert_eq!(merge["newObjectId"], new_id.parse::<u64>().unwrap());
+    let mut deleted: Vec<String> = events
+        .iter()
+        .filter(|e| e["subscriptionType"] == "contact.deletion")
+        .map(|e| e["objectId"].to_string())
+        .collect();
+    deleted.sort();
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(deleted, expected);
+}

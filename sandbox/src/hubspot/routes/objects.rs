@@ -416,8 +416,9 @@ async fn merge(
     let input: MergeInput = body(&bytes)?;
     let primary = record_id(&input.primary_object_id)?;
     let secondary = record_id(&input.object_id_to_merge)?;
+    let new_id = hub.merge_new_ids();
     hub.write(actor, |store, ctx| {
-        let id = store.merge_records(kind, primary, secondary, ctx)?;
+        let id = store.merge_records(kind, primary, secondary, new_id, ctx)?;
         let record = store.record(kind, id).expect("exists");
         Ok(Json(render_full(store, record)).into_response())
     })

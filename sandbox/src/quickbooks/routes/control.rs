@@ -19,6 +19,7 @@ use crate::quickbooks::app::{App, Knobs, json_response};
 /// | `POST /_sandbox/oauth/code` | | a one-time `code` for `grant_type=authorization_code` |
 /// | `POST /_sandbox/oauth/expire` | | every issued access token expires now |
 /// | `POST /_sandbox/quickbooks/bulk` | `{"customers","items","spreadSeconds"}` | many records, no webhooks |
+/// | `POST /_sandbox/quickbooks/merge` | `{"entity":"Customer","from","into"}` | the UI's customer merge (docs/quickbooks.md §4.8) |
 ///
 /// The shared routes (reset, seed, stats, faults, clock, webhooks) come from `crate::common`.
 pub fn router() -> Router<App> {
@@ -29,6 +30,35 @@ pub fn router() -> Router<App> {
         .route("/_sandbox/oauth/code", post(code))
         .route("/_sandbox/oauth/expire", post(expire))
         .route("/_sandbox/quickbooks/bulk", post(bulk))
+        .route("/_sandbox/quickbooks/merge", post(merge))
+}
+
+/// The stand-in for the QBO UI's customer merge, which has no API (docs/quickbooks.md §4.8):
+/// `{"entity": "Customer", "from": id, "into": id}` answers 200 `{"Customer": kept}`, or 400
+/// with the QBO fault when the merge is refused.
+async fn merge(State(app): State<App>, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return bad_request("expected a JSON object".into());
+    };
+    if v.get("entity").and_then(Value::as_str) != Some("Customer") {
+        return bad_request("only customers merge (entity \"Customer\")".into());
+    }
+    let id = |k: &str| match v.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let (Some(from), Some(into)) = (id("from"), id("into")) else {
+        return bad_request("expected the customer ids \"from\" and \"into\"".into());
+    };
+    match app.with_company(|c, now| c.merge_customers(&from, &into, now)) {
+        Ok(kept) => json_response(StatusCode::OK, json!({"Customer": kept})),
+        Err(fault) => {
+            let now = app.now_ms();
+            let time = app.company.lock().expect("company lock").response_time(now);
+            json_response(StatusCode::BAD_REQUEST, fault.body(&time, now))
+        }
+    }
 }
 
 /// `{"customers": n, "items": m, "spreadSeconds": s}`: many records at once for benchmarks,

@@ -6,6 +6,7 @@ mod customers;
 pub mod fields;
 mod invoices;
 mod items;
+mod merges;
 mod payments;
 mod reference;
 mod sales_forms;
@@ -51,6 +52,8 @@ pub enum ChangeOp {
     Emailed,
     /// A customer or item made inactive; the webhook layer maps it to Update or Delete (§11.6).
     Deactivate,
+    /// Another customer was merged into this one (§4.8; `Change::merged_away` names it).
+    Merge,
 }
 
 /// One change, in the order it happened.
@@ -60,6 +63,8 @@ pub struct Change {
     pub id: String,
     pub op: ChangeOp,
     pub at_ms: i64,
+    /// For a `Merge`: the record merged away (`deletedId`, §11.3, §11.4).
+    pub merged_away: Option<String>,
 }
 
 /// How a write arrived (URL `operation=` / `include=`, batch `operation`, §5.5, §8).
@@ -266,6 +271,7 @@ impl Company {
             id: id.to_string(),
             op: ChangeOp::Create,
             at_ms: now_ms,
+            merged_away: None,
         });
         self.tables.entry(kind).or_default().insert(
             id,
@@ -319,6 +325,7 @@ impl Company {
             id: id.to_owned(),
             op,
             at_ms: now_ms,
+            merged_away: None,
         });
         rendered
     }
@@ -346,6 +353,7 @@ impl Company {
             id: id.to_owned(),
             op: ChangeOp::Delete,
             at_ms: now_ms,
+            merged_away: None,
         });
     }
 
