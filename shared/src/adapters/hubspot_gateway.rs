@@ -70,6 +70,13 @@ impl HubspotGateway {
         all.insert("hs_object_id".to_owned());
         all.insert(object_type.last_modified_property().to_owned());
         all.insert(descriptor(kind).hubspot.qbo_id_property.to_owned());
+        // docs/architecture.md §13: a merge's survivor names the ids merged into it.
+        all.extend(
+            descriptor(kind)
+                .hubspot
+                .merged_ids_property
+                .map(str::to_owned),
+        );
         self.properties.insert(kind, all.into_iter().collect());
         self
     }

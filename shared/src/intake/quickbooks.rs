@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::{InboundRequest, IntakeError, IntakeOutcome, check_size};
-use crate::model::{ObjectKind, Side, kinds::KINDS};
+use crate::model::{ConnectionId, ObjectKind, Side, kinds::KINDS};
 use crate::ports::{Connections, Job, JobReason, dedup_jobs};
 use crate::quickbooks::webhook::events::{EntityChange, check_content_type, parse_delivery};
 use crate::quickbooks::webhook::signature::{SIGNATURE_HEADER, verify_signature};
@@ -52,16 +52,9 @@ pub async fn quickbooks_delivery(
             continue;
         }
         for connection in connections {
-            for id in changed_ids(change) {
-                outcome.jobs.push(Job::new(
-                    connection.clone(),
-                    kind,
-                    Side::Quickbooks,
-                    id,
-                    JobReason::Webhook,
-                    now,
-                ));
-            }
+            outcome
+                .jobs
+                .extend(change_jobs(change, kind, &connection, now));
         }
     }
     outcome.jobs = dedup_jobs(outcome.jobs);
@@ -70,11 +63,32 @@ pub async fn quickbooks_delivery(
     Ok(outcome)
 }
 
-/// The entity and, for merges, the record merged away (its link must be re-pointed).
-fn changed_ids(change: &EntityChange) -> Vec<String> {
-    let mut ids = vec![change.entity_id.clone()];
-    ids.extend(change.merged_away_id.iter().cloned());
-    ids
+/// The entity's job and, for merges, the merged-away record's, which names the entity it was
+/// merged into so the worker re-points its link (docs/architecture.md §13).
+fn change_jobs(
+    change: &EntityChange,
+    kind: ObjectKind,
+    connection: &ConnectionId,
+    now: DateTime<Utc>,
+) -> Vec<Job> {
+    let job = |id: &str| {
+        Job::new(
+            connection.clone(),
+            kind,
+            Side::Quickbooks,
+            id,
+            JobReason::Webhook,
+            now,
+        )
+    };
+    let mut jobs = vec![job(&change.entity_id)];
+    if let Some(merged) = &change.merged_away_id {
+        jobs.push(Job {
+            merged_into: Some(change.entity_id.clone()),
+            ..job(merged)
+        });
+    }
+    jobs
 }
 
 /// The kind a QBO entity name holds: two-way (Customer, Item) or mirrored (Invoice, Payment).

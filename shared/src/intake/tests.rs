@@ -256,9 +256,14 @@ async fn a_quickbooks_merge_signals_the_survivor_and_the_merged_away() {
     let store = store_with("1", "1234567890123456").await;
     let body = fixture("quickbooks", "webhook-cloudevents-customer-merged.json");
     let outcome = quickbooks(&store, &body, None).await.expect("accepted");
-    let mut ids: Vec<&str> = outcome.jobs.iter().map(|j| j.id.as_str()).collect();
+    let mut ids: Vec<(&str, Option<&str>)> = outcome
+        .jobs
+        .iter()
+        .map(|j| (j.id.as_str(), j.merged_into.as_deref()))
+        .collect();
     ids.sort();
-    assert_eq!(ids, ["123", "27"]);
+    // The merged-away customer's job names the kept one (docs/architecture.md §13).
+    assert_eq!(ids, [("123", None), ("27", Some("123"))]);
 }
 
 #[tokio::test]

@@ -45,6 +45,11 @@ pub struct Job {
     /// job the page to list (`"backfill":{"run","page":{"number","after"}}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backfill: Option<BackfillTag>,
+    /// Set on the job of a record a vendor reported merged away: the id (same kind and side)
+    /// it was merged into (a QBO `Merge`'s `deletedId` job names the kept customer,
+    /// docs/architecture.md §13). A hint the worker checks against both records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
 }
 
 /// Which initial sync run a job belongs to, and for a page job which page it lists.
@@ -86,6 +91,7 @@ impl Job {
             seen_at,
             action: None,
             backfill: None,
+            merged_into: None,
         }
     }
 
@@ -219,6 +225,10 @@ pub fn dedup_jobs(jobs: Vec<Job>) -> Vec<Job> {
             Some(&at) => {
                 if job.seen_at < out[at].seen_at {
                     out[at].seen_at = job.seen_at;
+                }
+                // A merge hint survives the coalescing (docs/architecture.md §13).
+                if out[at].merged_into.is_none() {
+                    out[at].merged_into = job.merged_into;
                 }
             }
             None => {

@@ -247,8 +247,9 @@ impl MemoryGateway {
         removed
     }
 
-    /// Merges `merged` into `survivor` (HubSpot contact merge): the merged record disappears and
-    /// reads of its id answer the survivor, which is touched.
+    /// Merges `merged` into `survivor` (HubSpot contact merge): the merged record disappears,
+    /// reads of its id answer the survivor, which is touched and lists the id in
+    /// `hs_merged_object_ids` (docs/hubspot.md §2.11).
     pub fn merge(&self, kind: ObjectKind, survivor: &str, merged: &str) -> Option<Record> {
         let now = self.clock.now();
         let (survivor, merged): (u64, u64) = (survivor.parse().ok()?, merged.parse().ok()?);
@@ -256,6 +257,13 @@ impl MemoryGateway {
         state.records.remove(&(kind, merged))?;
         state.merged_into.insert((kind, merged), survivor);
         let record = state.records.get_mut(&(kind, survivor))?;
+        if let Some(property) = crate::model::descriptor(kind).hubspot.merged_ids_property {
+            let list = match record.values.get(property).and_then(|v| v.as_str()) {
+                Some(list) if !list.is_empty() => format!("{list};{merged}"),
+                _ => merged.to_string(),
+            };
+            record.values.insert(property.to_owned(), list.into());
+        }
         touch(record, now);
         Some(record.clone())
     }

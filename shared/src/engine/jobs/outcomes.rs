@@ -143,14 +143,18 @@ async fn record_reports(
             store.put_status(connection, &status).await?;
         }
         if let Some((anchor, delay)) = retry_at {
-            let job = Job::new(
-                connection.clone(),
-                session.kind,
-                anchor.side,
-                anchor.id.clone(),
-                JobReason::Retry,
-                session.now,
-            );
+            let job = Job {
+                // The merge hint comes back with the retry (docs/architecture.md §13).
+                merged_into: report.unit.merged_into.as_ref().map(|r| r.id.clone()),
+                ..Job::new(
+                    connection.clone(),
+                    session.kind,
+                    anchor.side,
+                    anchor.id.clone(),
+                    JobReason::Retry,
+                    session.now,
+                )
+            };
             schedule_retry(queue, job, delay).await;
         }
         if changed {

@@ -63,8 +63,21 @@ pub(crate) async fn process_group(
     let mut units: Vec<Unit> = Vec::new();
     for job in jobs {
         let anchor = RecordRef::new(job.side, job.id.clone());
-        if !units.iter().any(|u| u.anchors.contains(&anchor)) {
-            units.push(Unit::new(anchor));
+        let merged_into = job
+            .merged_into
+            .as_ref()
+            .map(|id| RecordRef::new(job.side, id.clone()));
+        match units.iter_mut().find(|u| u.anchors.contains(&anchor)) {
+            Some(unit) => {
+                if unit.merged_into.is_none() {
+                    unit.merged_into = merged_into;
+                }
+            }
+            None => {
+                let mut unit = Unit::new(anchor);
+                unit.merged_into = merged_into;
+                units.push(unit);
+            }
         }
     }
     let mut session = Session {

@@ -10,7 +10,7 @@ use super::test_harness::{Harness, values};
 use crate::adapters::memory::gateway::FaultTarget;
 use crate::model::{ObjectKind, Side};
 use crate::ports::{
-    Connections, GatewayError, JobQueue, Lane, Links, RecordError, RecordErrorKind, StatusLog,
+    Connections, GatewayError, Job, JobQueue, Lane, Links, RecordError, RecordErrorKind, StatusLog,
     SyncOutcome,
 };
 
@@ -761,7 +761,7 @@ async fn a_hubspot_merge_moves_the_link_to_the_surviving_contact() {
 }
 
 #[tokio::test]
-async fn a_merge_into_an_already_linked_contact_deactivates_the_orphaned_customer() {
+async fn a_merge_into_an_already_linked_contact_deactivates_nothing_and_needs_attention() {
     let h = Harness::new().await;
     let a = h.hubspot_contact("a@example.com", "Ann", "One");
     let b = h.hubspot_contact("b@example.com", "Ann", "Two");
@@ -771,23 +771,127 @@ async fn a_merge_into_an_already_linked_contact_deactivates_the_orphaned_custome
     ])
     .await;
     assert_eq!(h.links(CONTACT).await.len(), 2);
-    let b_customer = h
-        .store
-        .get_link(&h.conn, CONTACT, Side::Hubspot, &b.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .qbo_id;
+    let link = |id: &str| {
+        let (store, conn, id) = (h.store.clone(), h.conn.clone(), id.to_owned());
+        async move {
+            store
+                .get_link(&conn, CONTACT, Side::Hubspot, &id)
+                .await
+                .unwrap()
+        }
+    };
+    let a_customer = link(&a.id).await.unwrap().qbo_id;
+    let b_customer = link(&b.id).await.unwrap().qbo_id;
     h.clock.advance(Duration::from_secs(60));
     h.hubspot.merge(CONTACT, &a.id, &b.id);
+    // The merge event's jobs, then the merged-away id's deletion event on its own.
     h.run(vec![
         h.job(CONTACT, Side::Hubspot, &a.id),
         h.job(CONTACT, Side::Hubspot, &b.id),
     ])
     .await;
-    // The survivor keeps its own link; the merged-away contact counts as deleted (policy).
-    assert!(!h.qbo.get(CONTACT, &b_customer).unwrap().active);
+    let results = h.run(vec![h.job(CONTACT, Side::Hubspot, &b.id)]).await;
+    assert_eq!(results[0].disposition, Disposition::Done);
+    // docs/architecture.md §13: the survivor keeps its link, the merged-away link stays, and
+    // neither customer is deactivated.
+    assert!(h.qbo.get(CONTACT, &a_customer).unwrap().active);
+    assert!(h.qbo.get(CONTACT, &b_customer).unwrap().active);
     assert_eq!(h.qbo.records(CONTACT).len(), 2);
+    assert_eq!(link(&a.id).await.unwrap().qbo_id, a_customer);
+    assert_eq!(link(&b.id).await.unwrap().qbo_id, b_customer);
+    let status = h
+        .store
+        .get_status(&h.conn, CONTACT, Side::Quickbooks, &b_customer)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.needs_attention, "{status:?}");
+    let SyncOutcome::Failed(detail) = &status.outcome else {
+        panic!("{status:?}");
+    };
+    assert!(
+        detail
+            .message
+            .contains(&format!("was merged into {}", a.id))
+            && detail.message.contains("not deactivated"),
+        "{detail:?}"
+    );
+    assert!(
+        detail
+            .suggested_fix
+            .as_deref()
+            .is_some_and(|f| f.contains(&a_customer)),
+        "{detail:?}"
+    );
+    // A later sweep of the orphaned customer changes nothing and creates nothing.
+    h.run(vec![h.job(CONTACT, Side::Quickbooks, &b_customer)])
+        .await;
+    assert_eq!(h.hubspot.records(CONTACT).len(), 1);
+    assert!(h.qbo.get(CONTACT, &b_customer).unwrap().active);
+}
+
+#[tokio::test]
+async fn a_merged_away_id_whose_survivor_does_not_list_it_is_not_taken_for_a_merge() {
+    let h = Harness::new().await;
+    let old = h.hubspot_contact("x@example.com", "Xan", "One");
+    h.sync(CONTACT, Side::Hubspot, &old.id).await;
+    let survivor = h.hubspot_contact("y@example.com", "Yan", "Two");
+    h.hubspot.merge(CONTACT, &survivor.id, &old.id);
+    // The survivor lists some other id only: the answer is not trusted as a merge.
+    h.hubspot.edit(
+        CONTACT,
+        &survivor.id,
+        values(&[("hs_merged_object_ids", json!("424242"))]),
+    );
+    h.clock.advance(Duration::from_secs(60));
+    h.run(vec![h.job(CONTACT, Side::Hubspot, &old.id)]).await;
+    assert!(
+        h.store
+            .get_link(&h.conn, CONTACT, Side::Hubspot, &survivor.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_qbo_merge_moves_the_contacts_link_to_the_kept_customer() {
+    let h = Harness::new().await;
+    let dupe = h.qbo_customer("dupe@example.com", "Dee", "Upe");
+    h.sync(CONTACT, Side::Quickbooks, &dupe.id).await;
+    let contact = h.links(CONTACT).await[0].hubspot_id.clone();
+    let kept = h.qbo_customer("kept@example.com", "Dee", "Kept");
+    h.clock.advance(Duration::from_secs(60));
+    // docs/quickbooks.md §4.8: the merged-away customer ends inactive; the merge event's
+    // job for it names the kept one.
+    h.qbo.set_active(CONTACT, &dupe.id, false);
+    let merged = Job {
+        merged_into: Some(kept.id.clone()),
+        ..h.job(CONTACT, Side::Quickbooks, &dupe.id)
+    };
+    let results = h
+        .run(vec![h.job(CONTACT, Side::Quickbooks, &kept.id), merged])
+        .await;
+    assert!(
+        results.iter().all(|r| r.disposition == Disposition::Done),
+        "{results:?}"
+    );
+    let links = h.links(CONTACT).await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(
+        (links[0].hubspot_id.as_str(), links[0].qbo_id.as_str()),
+        (contact.as_str(), kept.id.as_str())
+    );
+    // No new contact; the contact stays active and takes the kept customer's email.
+    assert_eq!(h.hubspot.records(CONTACT).len(), 1);
+    let c = h.hubspot.get(CONTACT, &contact).unwrap();
+    assert!(c.active);
+    assert_eq!(c.values["email"], json!("kept@example.com"));
+    // Without the hint an inactive customer is only a deactivation (default policy: nothing).
+    h.run(vec![h.job(CONTACT, Side::Quickbooks, &dupe.id)])
+        .await;
+    assert!(h.hubspot.get(CONTACT, &contact).unwrap().active);
+    assert_eq!(h.links(CONTACT).await.len(), 1);
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod gateway_pair;
 pub mod idempotency;
 pub mod initial_sync;
 mod markers;
+mod merges;
 mod ports;
 pub(crate) mod prepare;
 pub mod record_source;

@@ -4,13 +4,14 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::engine::sync::plan::{
-    Action, MatchChoice, Plan, PlanInput, choose_match, plan_merge, plan_record_sync,
+    Action, MatchChoice, Plan, PlanInput, choose_match, plan_record_sync,
 };
 use crate::mapping::MatchKey;
 use crate::model::{Link, Record, Side};
-use crate::ports::{FailureDetail, RecordRef, StoreError};
+use crate::ports::{FailureDetail, RecordRef};
 
 use super::markers::match_by_marker;
+use super::merges::follow_merges;
 use super::record_source::RecordSource;
 use super::session::{Session, failed, gateway_failure, store_failure};
 use super::unit::{Step, Unit};
@@ -154,12 +155,16 @@ pub(crate) async fn prepare(
         }
     }
 
-    // 2b. Linked records that vanished may have been merged into another record.
-    if let RecordSource::Live(_) = source
-        && let Err(steps) = follow_merges(session, &mut pairs, &mut records, source).await
-    {
-        out.extend(steps.into_iter().map(PrepareResult::Done));
-        return out;
+    // 2b. Merged records hand their links to their survivors, before anything is planned as
+    // a deletion (docs/architecture.md §13).
+    if let RecordSource::Live(_) = source {
+        match follow_merges(session, &mut pairs, &mut records, source).await {
+            Ok(finished) => out.extend(finished.into_iter().map(PrepareResult::Done)),
+            Err(steps) => {
+                out.extend(steps.into_iter().map(PrepareResult::Done));
+                return out;
+            }
+        }
     }
 
     // 3. Matching for unlinked records without a known counterpart: first by the marker an
@@ -419,96 +424,4 @@ async fn match_unlinked(
         pairs.remove(j);
     }
     Ok(())
-}
-
-/// A linked record that a read did not return may have been merged into another one (HubSpot
-/// answers a merged-away id with the survivor). Each such id is read alone (only records that
-/// vanished cost this call); if another record answers, `plan_merge` decides whether the
-/// survivor takes over the link (`relink`, conditional) — then the pair is planned as linked.
-/// Otherwise the link stays and the vanished record counts as deleted.
-async fn follow_merges(
-    session: &Session<'_>,
-    pairs: &mut Vec<(Unit, Option<Link>)>,
-    records: &mut HashMap<RecordRef, Record>,
-    source: RecordSource<'_>,
-) -> Result<(), Vec<Step>> {
-    let mut absorbed: Vec<usize> = Vec::new();
-    for i in 0..pairs.len() {
-        let Some(link) = pairs[i].1.clone() else {
-            continue;
-        };
-        for side in Side::BOTH {
-            let id = link.id(side).to_owned();
-            if records.contains_key(&RecordRef::new(side, id.clone())) {
-                continue;
-            }
-            let answer = match source
-                .read(session.kind, side, std::slice::from_ref(&id))
-                .await
-            {
-                Ok(answer) => answer,
-                Err(error) => return Err(fail_all(pairs, |u| gateway_failure(u, &error))),
-            };
-            let [survivor] = answer.as_slice() else {
-                continue;
-            };
-            if survivor.id == id {
-                records.insert(RecordRef::new(side, id), survivor.clone());
-                continue;
-            }
-            let survivor_link = session
-                .store
-                .get_link(session.connection_id(), session.kind, side, &survivor.id)
-                .await
-                .map_err(|error| fail_all(pairs, |u| store_failure(u, &error)))?;
-            let merge = plan_merge(
-                side,
-                &survivor.id,
-                survivor_link.as_ref(),
-                std::slice::from_ref(&link),
-                session.now,
-            );
-            let Some((old, new)) = merge.relink else {
-                continue;
-            };
-            match session.store.relink(&old, &new).await {
-                Ok(stored) => {
-                    let survivor_ref = RecordRef::new(side, survivor.id.clone());
-                    records.insert(survivor_ref.clone(), survivor.clone());
-                    pairs[i].0.notes.push(format!(
-                        "{side} {id} was merged into {}; the link moved to it",
-                        survivor.id
-                    ));
-                    pairs[i].1 = Some(stored);
-                    // A job for the survivor in this batch is answered by this pair.
-                    if let Some(j) = pairs
-                        .iter()
-                        .position(|(u, l)| l.is_none() && *u.primary() == survivor_ref)
-                    {
-                        let other = pairs[j].0.clone();
-                        pairs[i].0.absorb(other);
-                        absorbed.push(j);
-                    }
-                }
-                Err(StoreError::RevisionMismatch { .. } | StoreError::AlreadyLinked { .. }) => {
-                    // Someone else moved the links meanwhile: plan again from what is stored.
-                    return Err(fail_all(pairs, Step::Replan));
-                }
-                Err(error) => return Err(fail_all(pairs, |u| store_failure(u, &error))),
-            }
-        }
-    }
-    absorbed.sort_unstable();
-    absorbed.dedup();
-    for j in absorbed.into_iter().rev() {
-        pairs.remove(j);
-    }
-    Ok(())
-}
-
-fn fail_all(pairs: &mut Vec<(Unit, Option<Link>)>, step: impl Fn(Unit) -> Step) -> Vec<Step> {
-    std::mem::take(pairs)
-        .into_iter()
-        .map(|(u, _)| step(u))
-        .collect()
 }

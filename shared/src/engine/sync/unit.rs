@@ -20,6 +20,9 @@ pub(crate) struct Unit {
     pub name_attempt: u32,
     /// Things worth telling the user (renames, ambiguous matches).
     pub notes: Vec<String>,
+    /// A vendor reported the primary anchor merged into this record of its side (a QBO
+    /// merge's hint, docs/architecture.md §13); prepare checks it before following it.
+    pub merged_into: Option<RecordRef>,
 }
 
 impl Unit {
@@ -29,6 +32,7 @@ impl Unit {
             counterpart: None,
             name_attempt: 0,
             notes: Vec::new(),
+            merged_into: None,
         }
     }
 
@@ -43,6 +47,9 @@ impl Unit {
             }
         }
         self.notes.extend(other.notes);
+        if self.merged_into.is_none() {
+            self.merged_into = other.merged_into;
+        }
     }
 }
 

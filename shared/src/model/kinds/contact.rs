@@ -15,6 +15,7 @@ pub(super) static CONTACT: KindDescriptor = KindDescriptor {
         object_type_id: "0-1",
         record_name: "contact",
         qbo_id_property: "qbo_customer_id",
+        merged_ids_property: Some("hs_merged_object_ids"),
         link_property: Some(LinkProperty {
             label: "QuickBooks customer ID",
             group: "contactinformation",

@@ -15,6 +15,7 @@ pub(super) static INVOICE: KindDescriptor = KindDescriptor {
         object_type_id: "0-53",
         record_name: "invoice",
         qbo_id_property: "qbo_invoice_id",
+        merged_ids_property: None,
         link_property: None,
         unique_properties: &[],
         create: HubspotCreate::Never {

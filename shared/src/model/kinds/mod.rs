@@ -46,6 +46,9 @@ pub struct HubspotFacts {
     pub record_name: &'static str,
     /// Engine-created unique property holding the linked QBO id.
     pub qbo_id_property: &'static str,
+    /// The property listing the ids merged into a record, where people merge these records
+    /// (`hs_merged_object_ids` on contacts, docs/hubspot.md §2.11); read with every record.
+    pub merged_ids_property: Option<&'static str>,
     /// How `qbo_id_property` is created on two-way kinds; `None` where another flow owns it.
     pub link_property: Option<LinkProperty>,
     /// Natural unique properties besides `qbo_id_property` (creates upsert on the first one

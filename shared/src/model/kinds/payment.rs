@@ -15,6 +15,7 @@ pub(super) static PAYMENT: KindDescriptor = KindDescriptor {
         object_type_id: "0-101",
         record_name: "payment",
         qbo_id_property: "qbo_payment_id",
+        merged_ids_property: None,
         link_property: None,
         unique_properties: &[],
         create: HubspotCreate::Never {

@@ -15,6 +15,7 @@ pub(super) static PRODUCT: KindDescriptor = KindDescriptor {
         object_type_id: "0-7",
         record_name: "product",
         qbo_id_property: "qbo_item_id",
+        merged_ids_property: None,
         link_property: Some(LinkProperty {
             label: "QuickBooks item ID",
             group: "productinformation",

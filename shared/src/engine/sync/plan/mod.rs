@@ -16,7 +16,9 @@ mod simulation_tests;
 
 pub use active_state::{active_key, is_state_key};
 pub use match_choice::{MatchChoice, choose_match};
-pub use merge_relink::{MergePlan, plan_merge};
+pub use merge_relink::{
+    MergeAttention, MergePlan, is_merge_survivor, merged_elsewhere, merged_ids, plan_merge,
+};
 pub use plan_types::{
     Action, Conflict, Exclusion, LinkChange, Outcome, Plan, PlanError, PlanInput,
 };
