@@ -1,5 +1,5 @@
 //! End-to-end sync scenarios on a `hqsync dev`-style stack, driven through the sandboxes' APIs:
-//! creates both ways, updates, a conflict, a name collision, a deletion and a merge.
+//! creates both ways, updates, a conflict, a name collision and a deletion (merges: e2e_merges).
 
 use std::time::Duration;
 
@@ -303,42 +303,6 @@ async fn archiving_a_hubspot_contact_makes_its_customer_inactive() {
             .unwrap();
         assert!(q.active, "customer {} stayed active", other.qbo_id);
     }
-    e2e.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hubspot_merge_keeps_the_survivors_link_and_retires_the_merged_partner() {
-    let e2e = E2eStack::start(
-        E2eOptions {
-            seed: Seed::Demo,
-            ..E2eOptions::default()
-        },
-        |_, _| {},
-    )
-    .await;
-    let links = e2e.links(CONTACT).await;
-    assert!(links.len() >= 2, "two linked contacts to merge");
-    let (survivor, merged) = (&links[0], &links[1]);
-    let client = e2e.stack.endpoints.hubspot_client().unwrap();
-    client
-        .merge_contacts(&survivor.hubspot_id, &merged.hubspot_id)
-        .await
-        .expect("merge");
-    eventually("the merged contact's customer becomes inactive", || async {
-        let q = e2e.read(CONTACT, Side::Quickbooks, &merged.qbo_id).await?;
-        (!q.active).then_some(())
-    })
-    .await;
-    let kept = e2e
-        .read(CONTACT, Side::Quickbooks, &survivor.qbo_id)
-        .await
-        .unwrap();
-    assert!(kept.active, "the survivor's customer stays active");
-    assert_eq!(
-        e2e.partner(CONTACT, Side::Quickbooks, &survivor.qbo_id)
-            .await,
-        Some(survivor.hubspot_id.clone())
-    );
     e2e.shutdown().await;
 }
 

@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::engine::sync::plan::{
-    Action, MatchChoice, Plan, PlanInput, choose_match, plan_record_sync,
+    Action, MatchChoice, Plan, PlanInput, active_key, choose_match, plan_record_sync,
 };
 use crate::mapping::MatchKey;
-use crate::model::{Link, Record, Side};
+use crate::model::{CanonicalValue, Link, Record, Side};
 use crate::ports::{FailureDetail, RecordRef};
 
 use super::markers::match_by_marker;
@@ -156,7 +156,21 @@ pub(crate) async fn prepare(
     }
 
     // 2b. Merged records hand their links to their survivors, before anything is planned as
-    // a deletion (docs/architecture.md §13).
+    // a deletion (docs/architecture.md §13). A snapshot (initial sync, sweep) lists a merged-away
+    // HubSpot record as archived, or not at all: those linked pairs are read live in the next
+    // round instead (a live read follows the merge), unless the link already took the
+    // archive into account.
+    if let RecordSource::Snapshot(_) = source {
+        let (vanished, kept): (Vec<_>, Vec<_>) = pairs
+            .into_iter()
+            .partition(|(_, link)| link.as_ref().is_some_and(|l| read_live(l, &records)));
+        out.extend(
+            vanished
+                .into_iter()
+                .map(|(unit, _)| PrepareResult::Done(Step::Replan(unit))),
+        );
+        pairs = kept;
+    }
     if let RecordSource::Live(_) = source {
         match follow_merges(session, &mut pairs, &mut records, source).await {
             Ok(finished) => out.extend(finished.into_iter().map(PrepareResult::Done)),
@@ -424,4 +438,23 @@ async fn match_unlinked(
         pairs.remove(j);
     }
     Ok(())
+}
+
+/// Whether a linked pair a snapshot answered must be read live before planning: a record of
+/// it is missing, or its HubSpot record is archived while the baseline still has it active
+/// (a merge or an archive not yet planned; docs/architecture.md §13).
+fn read_live(link: &Link, records: &HashMap<RecordRef, Record>) -> bool {
+    Side::BOTH.iter().any(
+        |&side| match records.get(&RecordRef::new(side, link.id(side))) {
+            None => true,
+            Some(record) => {
+                side == Side::Hubspot
+                    && !record.active
+                    && !matches!(
+                        link.baseline.get(active_key(side)),
+                        Some(CanonicalValue::Bool(false))
+                    )
+            }
+        },
+    )
 }
