@@ -895,6 +895,63 @@ async fn a_qbo_merge_moves_the_contacts_link_to_the_kept_customer() {
 }
 
 #[tokio::test]
+async fn a_qbo_merge_into_a_customer_linked_elsewhere_deactivates_nothing_and_needs_attention() {
+    let h = Harness::new().await;
+    let dupe = h.qbo_customer("one@example.com", "Bo", "One");
+    let kept = h.qbo_customer("two@example.com", "Bo", "Two");
+    h.run(vec![
+        h.job(CONTACT, Side::Quickbooks, &dupe.id),
+        h.job(CONTACT, Side::Quickbooks, &kept.id),
+    ])
+    .await;
+    let partner = |id: &str| {
+        let (store, conn, id) = (h.store.clone(), h.conn.clone(), id.to_owned());
+        async move {
+            store
+                .get_link(&conn, CONTACT, Side::Quickbooks, &id)
+                .await
+                .unwrap()
+                .map(|l| l.hubspot_id)
+        }
+    };
+    let (dupe_contact, kept_contact) = (
+        partner(&dupe.id).await.unwrap(),
+        partner(&kept.id).await.unwrap(),
+    );
+    h.clock.advance(Duration::from_secs(60));
+    h.qbo.set_active(CONTACT, &dupe.id, false);
+    let merged = Job {
+        merged_into: Some(kept.id.clone()),
+        ..h.job(CONTACT, Side::Quickbooks, &dupe.id)
+    };
+    h.run(vec![h.job(CONTACT, Side::Quickbooks, &kept.id), merged])
+        .await;
+    // Both links stay; the merged-away customer's contact needs attention, nothing is archived.
+    assert_eq!(partner(&dupe.id).await, Some(dupe_contact.clone()));
+    assert_eq!(partner(&kept.id).await, Some(kept_contact.clone()));
+    for id in [&dupe_contact, &kept_contact] {
+        assert!(h.hubspot.get(CONTACT, id).unwrap().active, "contact {id}");
+    }
+    let status = h
+        .store
+        .get_status(&h.conn, CONTACT, Side::Hubspot, &dupe_contact)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.needs_attention, "{status:?}");
+    let SyncOutcome::Failed(detail) = &status.outcome else {
+        panic!("{status:?}");
+    };
+    assert!(
+        detail.message.starts_with(&format!(
+            "QBO Customer {} was merged into {}",
+            dupe.id, kept.id
+        )),
+        "{detail:?}"
+    );
+}
+
+#[tokio::test]
 async fn jobs_not_started_before_the_deadline_are_handed_back_untouched() {
     let h = Harness::new().await;
     let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
