@@ -1,9 +1,8 @@
 //! The OAuth connect flow and a connection's lifecycle: `/connect`, the vendors' callbacks,
-//! the connection page, disconnect, delete and Intuit's disconnect landing (docs/admin.md §3).
+//! disconnect, delete and Intuit's disconnect landing (docs/admin.md §3).
 
 pub mod binding;
 pub mod callback;
-pub mod connection_page;
 pub mod failure;
 pub mod lifecycle;
 pub mod page;
@@ -16,8 +15,8 @@ use axum::routing::{get, post};
 
 use crate::admin::AdminContext;
 
-/// The pages and callbacks, at the top level. Each guards itself: `/connect` and the
-/// connection page need the session cookie, the callbacks the state plus the session or its
+/// The pages and callbacks, at the top level (the connection page they end on is the console's,
+/// `console/connection.rs`). Each guards itself: `/connect` needs the session cookie, the callbacks the state plus the session or its
 /// binding cookie (binding.rs).
 pub fn pages() -> Router<AdminContext> {
     Router::new()
@@ -28,7 +27,6 @@ pub fn pages() -> Router<AdminContext> {
             "/oauth/quickbooks/disconnected",
             get(lifecycle::quickbooks_disconnected),
         )
-        .route("/connections/{id}", get(connection_page::show))
 }
 
 /// The JSON routes, nested under `/api` behind the session layer (`DELETE

@@ -55,7 +55,7 @@ pub fn status_words(status: ConnectionStatus) -> (&'static str, &'static str) {
 
 /// When it last synced a record (the newest status) and how far polling lags (now minus the
 /// oldest cursor watermark: changes after it are not all queued yet).
-async fn timing(
+pub(crate) async fn timing(
     ctx: &AdminContext,
     record: &ConnectionRecord,
 ) -> (Option<DateTime<Utc>>, Option<chrono::Duration>) {
@@ -77,7 +77,7 @@ async fn timing(
     (last, lag)
 }
 
-fn lag_words(lag: chrono::Duration) -> String {
+pub(crate) fn lag_words(lag: chrono::Duration) -> String {
     match lag.num_seconds() {
         s if s < 120 => format!("{s} s"),
         s if s < 7200 => format!("{} min", s / 60),

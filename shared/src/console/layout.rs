@@ -18,6 +18,26 @@ pub struct Nav {
     pub csrf_token: String,
 }
 
+/// The left nav of every per-connection page (docs/console.md §2): the connection's page, each
+/// kind, the initial sync, health, activity, dead letters, and invoices & payments.
+pub fn connection_nav(signed: &super::form::Signed, id: &str) -> Nav {
+    let page = |path: &str, label: &str| (format!("/connections/{id}{path}"), label.to_owned());
+    let mut links = vec![page("", &format!("Connection {id}"))];
+    links.extend(
+        crate::model::ObjectKind::ALL
+            .into_iter()
+            .map(|kind| page(&format!("/objects/{kind}"), &format!("{kind}s"))),
+    );
+    links.extend([
+        page("/initial-sync", "Initial sync"),
+        page("/health", "Sync health"),
+        page("/activity", "Activity"),
+        page("/dead-letters", "Dead letters"),
+        page("/invoices", "Invoices & payments"),
+    ]);
+    signed.nav(links)
+}
+
 /// A full document: `title` is both `<title>` and the page's one `<h1>`; `nav` is `None`
 /// without a session (sign-in, connect failures).
 pub fn document(title: &str, nav: Option<&Nav>, notice: Option<&str>, body: Markup) -> String {

@@ -2,6 +2,7 @@
 //! API's session, calling the API's own handlers (docs/console.md).
 
 pub mod assets;
+pub mod connection;
 pub mod connections;
 pub mod form;
 pub mod health;
@@ -22,6 +23,7 @@ pub const CONSOLE_PAGES: &[&str] = &[
     "/connections/{id}/objects/invoice",
     "/connections/{id}/objects/product/delete",
     "/connections/{id}/health",
+    "/connections/{id}",
 ];
 /// Every console form target (POST, CSRF field required).
 pub const CONSOLE_FORMS: &[&str] = &[
@@ -60,6 +62,7 @@ pub fn routes() -> Router<AdminContext> {
             "/connections/{id}/objects/{kind}/{action}",
             post(objects::change),
         )
+        .route("/connections/{id}", get(connection::show))
         .route("/connections/{id}/health", get(health::show))
         .route(
             "/connections/{id}/records/{kind}/{side}/{record_id}/resync",

@@ -10,27 +10,15 @@ use serde::Deserialize;
 
 use super::connections::api_problem;
 use super::form::{NoFields, Signed, signed, signed_form};
-use super::layout::{Nav, document, respond};
+use super::layout::{document, respond};
 use super::sign_in::see_other;
 use crate::admin::connections::load_connection;
 use crate::admin::{AdminContext, ApiError};
 use crate::model::{ObjectKind, SyncState};
 use crate::ports::ConnectionRecord;
 
-/// The nav of a connection's pages: its kinds.
-pub fn connection_nav(signed: &Signed, id: &str) -> Nav {
-    signed.nav(
-        ObjectKind::ALL
-            .into_iter()
-            .map(|kind| {
-                (
-                    format!("/connections/{id}/objects/{kind}"),
-                    format!("{id}: {kind}s"),
-                )
-            })
-            .collect(),
-    )
-}
+/// The nav of a connection's pages (one list for every page: `layout::connection_nav`).
+pub use super::layout::connection_nav;
 
 async fn load(
     ctx: &AdminContext,
