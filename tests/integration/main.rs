@@ -19,6 +19,7 @@ mod aws_token_buckets;
 mod aws_worker_time;
 mod connect_flow;
 mod console_browser;
+mod console_health;
 mod console_pages;
 mod deploy_guide;
 mod dev_runtime;

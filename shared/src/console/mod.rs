@@ -8,6 +8,8 @@ pub mod form;
 pub mod health;
 pub mod layout;
 pub mod objects;
+pub mod outcome;
+pub mod record_links;
 pub mod sign_in;
 
 use axum::Router;

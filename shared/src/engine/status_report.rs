@@ -122,7 +122,7 @@ pub fn attention_record(status: &SyncStatus) -> Option<AttentionRecord> {
         next_retry_at: status.next_retry_at,
         code: detail.code.clone(),
         message: detail.message.clone(),
-        fix: detail.suggested_fix.clone(),
+        fix: detail.fix(),
     })
 }
 

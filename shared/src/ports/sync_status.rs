@@ -28,6 +28,46 @@ pub struct FailureDetail {
     pub suggested_fix: Option<String>,
 }
 
+impl FailureDetail {
+    /// What the user can do: the flow's own suggestion, else one derived from the vendor's code
+    /// (QBO fault codes, docs/quickbooks.md §10.2; HubSpot categories, docs/hubspot.md). The one
+    /// place a missing fix is derived, for `hqsync status`, the admin API and the console.
+    pub fn fix(&self) -> Option<String> {
+        if let Some(fix) = &self.suggested_fix {
+            return Some(fix.clone());
+        }
+        let fix = match self.code.as_deref()? {
+            "6240" => {
+                "Rename one of the two QuickBooks records (DisplayName or Name must be unique across customers, vendors and employees), then Retry"
+            }
+            "610" => {
+                "The referenced QuickBooks record is deleted or inactive: make it active again or relink it, then Retry"
+            }
+            "2010" | "2020" | "2050" | "2210" | "6000" | "VALIDATION_ERROR" => {
+                "Correct the field the message names in the source record, then Retry"
+            }
+            "2500" => {
+                "A referenced record (customer, item or account) does not exist in QuickBooks: sync or create it first, then Retry"
+            }
+            "6210" => {
+                "The QuickBooks accounting period is closed: reopen it or change the record's date, then Retry"
+            }
+            "6190" => "The QuickBooks subscription has ended: renew it, then Retry",
+            "3100" | "3200" | "INVALID_AUTHENTICATION" | "MISSING_SCOPES" => {
+                "Reconnect the side that refused HQSync's token from the connection's page"
+            }
+            "OBJECT_NOT_FOUND" => {
+                "The HubSpot record was deleted or merged: Retry relinks it or drops the job"
+            }
+            "CONFLICT" => {
+                "HubSpot already holds a record with this unique value: merge the two, then Retry"
+            }
+            _ => return None,
+        };
+        Some(fix.to_owned())
+    }
+}
+
 /// A mapped field that was not written because the receiving side cannot take its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldWarning {
@@ -103,4 +143,37 @@ pub struct SyncLogEntry {
     pub outcome: SyncOutcome,
     /// What was done, e.g. "created QBO customer 58", "updated HubSpot: phone".
     pub action: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detail(code: Option<&str>, fix: Option<&str>) -> FailureDetail {
+        FailureDetail {
+            code: code.map(str::to_owned),
+            message: "refused".into(),
+            suggested_fix: fix.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_failures_own_fix_wins_and_a_missing_one_is_derived_from_the_vendors_code() {
+        assert_eq!(
+            detail(Some("6240"), Some("Rename Ada")).fix().as_deref(),
+            Some("Rename Ada")
+        );
+        assert!(
+            detail(Some("6240"), None)
+                .fix()
+                .is_some_and(|fix| fix.contains("Rename one of the two QuickBooks records"))
+        );
+        assert!(
+            detail(Some("MISSING_SCOPES"), None)
+                .fix()
+                .is_some_and(|fix| fix.contains("Reconnect"))
+        );
+        assert_eq!(detail(Some("9999"), None).fix(), None);
+        assert_eq!(detail(None, None).fix(), None);
+    }
 }

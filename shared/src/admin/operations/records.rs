@@ -63,6 +63,9 @@ pub struct StatusRow {
     pub label: &'static str,
     /// E-mail, SKU or name of the record, when known.
     pub display: Option<String>,
+    /// The record's name (display name, name or company) when known and not the display key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 const OUTCOMES: &str = "synced, conflict, excluded, failed, needs_attention";
@@ -73,33 +76,73 @@ pub async fn search(
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Vec<StatusRow>>, ApiError> {
     let connection = connection_of(&ctx, &id).await?;
-    let kinds: Vec<ObjectKind> = match query.kind.as_deref().filter(|k| !k.is_empty()) {
-        Some(kind) => vec![kind_of(kind)?],
-        None => ObjectKind::ALL.to_vec(),
-    };
-    let outcome = query.outcome.as_deref().filter(|o| !o.is_empty());
-    if let Some(outcome) = outcome
-        && !OUTCOMES.split(", ").any(|o| o == outcome)
-    {
-        return Err(ApiError::invalid_field(
-            "outcome",
-            format!("unknown outcome {outcome:?}; expected one of {OUTCOMES}"),
-        ));
-    }
-    let needle = query
-        .q
-        .as_deref()
-        .map(|q| q.trim().to_lowercase())
-        .filter(|q| !q.is_empty());
+    let filter = RecordFilter::parse(
+        query.kind.as_deref(),
+        query.outcome.as_deref(),
+        query.q.as_deref(),
+    )?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
+    Ok(Json(
+        find_records(&ctx, connection.id(), &filter, limit).await?,
+    ))
+}
+
+/// What a record search asks for: kinds, an outcome label (or `needs_attention`), and text
+/// to find in ids and the linked values (e-mail, SKU, name, ...). Shared by the API's search
+/// and the console's sync health (docs/console.md §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFilter {
+    pub kinds: Vec<ObjectKind>,
+    pub outcome: Option<String>,
+    /// Lower-case, trimmed; `None` when empty.
+    pub needle: Option<String>,
+}
+
+impl RecordFilter {
+    /// The filter of raw query values; empty values mean "any". An unknown kind or outcome
+    /// is an error naming the field.
+    pub fn parse(
+        kind: Option<&str>,
+        outcome: Option<&str>,
+        q: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let kinds: Vec<ObjectKind> = match kind.filter(|k| !k.is_empty()) {
+            Some(kind) => vec![kind_of(kind)?],
+            None => ObjectKind::ALL.to_vec(),
+        };
+        let outcome = outcome.filter(|o| !o.is_empty());
+        if let Some(outcome) = outcome
+            && !OUTCOMES.split(", ").any(|o| o == outcome)
+        {
+            return Err(ApiError::invalid_field(
+                "outcome",
+                format!("unknown outcome {outcome:?}; expected one of {OUTCOMES}"),
+            ));
+        }
+        let needle = q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+        Ok(RecordFilter {
+            kinds,
+            outcome: outcome.map(str::to_owned),
+            needle,
+        })
+    }
+}
+
+/// Up to `limit` statuses matching `filter`, kind by kind, newest first within a kind.
+pub async fn find_records(
+    ctx: &AdminContext,
+    connection: &ConnectionId,
+    filter: &RecordFilter,
+    limit: usize,
+) -> Result<Vec<StatusRow>, ApiError> {
     let store = ctx.sync.store.as_ref();
     let mut rows = Vec::new();
-    for kind in kinds {
-        let links = index_links(store.list_links(connection.id(), kind).await?);
-        let mut statuses = store.list_statuses(connection.id(), kind).await?;
+    for kind in filter.kinds.iter().copied() {
+        let links = index_links(store.list_links(connection, kind).await?);
+        let mut statuses = store.list_statuses(connection, kind).await?;
         statuses.sort_by_key(|s| std::cmp::Reverse(s.updated_at));
         for status in statuses {
-            let wanted = match outcome {
+            let wanted = match filter.outcome.as_deref() {
                 None => true,
                 Some("needs_attention") => status.needs_attention,
                 Some(label) => status.outcome.label() == label,
@@ -108,22 +151,27 @@ pub async fn search(
                 continue;
             }
             let link = links.get(&(status.side, status.id.clone()));
-            if let Some(needle) = &needle
+            if let Some(needle) = &filter.needle
                 && !matches_text(&status, link, needle)
             {
                 continue;
             }
+            let display = link.and_then(display_of);
+            let name = link
+                .and_then(name_of)
+                .filter(|name| display.as_ref() != Some(name));
             rows.push(StatusRow {
                 label: status.outcome.label(),
-                display: link.and_then(display_of),
+                display,
+                name,
                 status,
             });
             if rows.len() >= limit {
-                return Ok(Json(rows));
+                return Ok(rows);
             }
         }
     }
-    Ok(Json(rows))
+    Ok(rows)
 }
 
 /// Links by each side's id.
@@ -138,6 +186,13 @@ fn index_links(links: Vec<Link>) -> HashMap<(Side, String), Link> {
 
 fn display_of(link: &Link) -> Option<String> {
     DISPLAY_FIELDS
+        .iter()
+        .find_map(|field| link.baseline.get(*field))
+        .map(CanonicalValue::as_text)
+}
+
+fn name_of(link: &Link) -> Option<String> {
+    ["display_name", "name", "company"]
         .iter()
         .find_map(|field| link.baseline.get(*field))
         .map(CanonicalValue::as_text)
