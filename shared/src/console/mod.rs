@@ -1,11 +1,14 @@
 //! The web console: server-rendered pages (maud) on the admin router, signed in with the admin
 //! API's session, calling the API's own handlers (docs/console.md).
 
+pub mod activity;
 pub mod assets;
 pub mod connection;
 pub mod connections;
+pub mod dead_letters;
 pub mod form;
 pub mod health;
+pub mod invoices;
 pub mod layout;
 pub mod objects;
 pub mod outcome;
@@ -26,6 +29,9 @@ pub const CONSOLE_PAGES: &[&str] = &[
     "/connections/{id}/objects/product/delete",
     "/connections/{id}/health",
     "/connections/{id}",
+    "/connections/{id}/activity",
+    "/connections/{id}/dead-letters",
+    "/connections/{id}/invoices",
 ];
 /// Every console form target (POST, CSRF field required).
 pub const CONSOLE_FORMS: &[&str] = &[
@@ -36,6 +42,7 @@ pub const CONSOLE_FORMS: &[&str] = &[
     "/connections/{id}/objects/contact/disable",
     "/connections/{id}/objects/product/delete",
     "/connections/{id}/records/contact/hubspot/1/resync",
+    "/connections/{id}/dead-letters/redrive",
 ];
 
 /// The console's routes, at the top level beside the connect pages.
@@ -66,6 +73,13 @@ pub fn routes() -> Router<AdminContext> {
         )
         .route("/connections/{id}", get(connection::show))
         .route("/connections/{id}/health", get(health::show))
+        .route("/connections/{id}/activity", get(activity::show))
+        .route("/connections/{id}/invoices", get(invoices::show))
+        .route("/connections/{id}/dead-letters", get(dead_letters::show))
+        .route(
+            "/connections/{id}/dead-letters/redrive",
+            post(dead_letters::redrive),
+        )
         .route(
             "/connections/{id}/records/{kind}/{side}/{record_id}/resync",
             post(health::retry),

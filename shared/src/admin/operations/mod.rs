@@ -2,7 +2,7 @@
 //! status and record search, one record's log and resync, the dead letters, and live fields.
 
 mod connection;
-mod dead_letters;
+pub mod dead_letters;
 mod fields;
 mod initial_sync;
 mod preview;
