@@ -109,6 +109,11 @@ pub async fn show(
             dd id="connection-lag" { @match lag { Some(lag) => { (lag_words(lag)) } None => { "-" } } }
         }
         h2 { "Next" }
+        p id="connection-cli" {
+            "From a terminal: " code { "hqsync preview --connection " (id) } ", then "
+            code { "hqsync initial-sync --connection " (id) } "; its health: "
+            code { "hqsync status --api URL --connection " (id) } "."
+        }
         ul id="connection-next" {
             @if record.status == ConnectionStatus::Connected {
                 li { a id="next-initial-sync" href={ "/connections/" (id) "/initial-sync" } { "Preview and start the initial sync" } }
