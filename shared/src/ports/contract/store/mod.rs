@@ -89,6 +89,7 @@ macro_rules! store_contract_tests {
             cursors::cursors_round_trip_per_side_and_kind_and_overwrite,
             status_log::statuses_round_trip_and_overwrite,
             status_log::log_reads_newest_first_per_connection,
+            status_log::log_keeps_conflicts_with_both_values_and_the_rule,
             leases::leases_are_exclusive_until_expiry_and_extendable,
             leases::leases_are_released_only_by_their_holder,
             connections::connections_round_trip_and_route_by_portal_and_realm,

@@ -1,9 +1,10 @@
 //! The `StatusLog` contract: per-record statuses round-trip and overwrite, the log reads newest
-//! first per connection, and (stores with a capacity) keeps only the newest entries.
+//! first per connection and keeps a conflict's notes (both values, winner, rule; the console's
+//! activity page shows them), and (stores with a capacity) keeps only the newest entries.
 
 use super::{conn, status, t};
 use crate::model::{ObjectKind, Side};
-use crate::ports::{FailureDetail, StatusLog, SyncLogEntry, SyncOutcome};
+use crate::ports::{ConflictNote, FailureDetail, StatusLog, SyncLogEntry, SyncOutcome};
 
 /// A status per kind, side and id; listing is per kind; a put overwrites.
 pub async fn statuses_round_trip_and_overwrite(store: &dyn StatusLog) {
@@ -121,6 +122,36 @@ pub async fn log_reads_newest_first_per_connection(store: &dyn StatusLog) {
         newest_first[..2]
     );
     assert!(store.recent_log(&c, 0).await.expect("recent").is_empty());
+}
+
+/// A conflict's log entry reads back with each field's HubSpot and QuickBooks values, the side
+/// kept and the rule (an empty side stays empty).
+pub async fn log_keeps_conflicts_with_both_values_and_the_rule(store: &dyn StatusLog) {
+    let c = conn("contract-log-conflict");
+    let mut entry = entries(1).remove(0);
+    entry.outcome = SyncOutcome::Conflict {
+        conflicts: vec![
+            ConflictNote {
+                field: "company".into(),
+                hubspot_value: Some("Older <edit> & co".into()),
+                quickbooks_value: Some("Newer edit".into()),
+                winner: Side::Quickbooks,
+                rule: "newest wins".into(),
+            },
+            ConflictNote {
+                field: "phone".into(),
+                hubspot_value: None,
+                quickbooks_value: Some("+14155550142".into()),
+                winner: Side::Hubspot,
+                rule: "HubSpot wins".into(),
+            },
+        ],
+    };
+    store
+        .append_log(&c, std::slice::from_ref(&entry))
+        .await
+        .expect("append");
+    assert_eq!(store.recent_log(&c, 10).await.expect("recent"), [entry]);
 }
 
 /// A store built with log capacity `capacity` keeps the newest `capacity` entries.
