@@ -3,5 +3,6 @@
 
 pub mod admin;
 pub mod admin_client;
+pub mod chaos;
 pub mod output;
 pub mod render;
