@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Serve the local HubSpot and/or QuickBooks sandbox APIs.
     Sandbox(commands::sandbox::SandboxArgs),
+    /// The whole pipeline under seeded random edits and faults, then a history check.
+    Chaos(commands::chaos::ChaosArgs),
     /// Sandboxes with demo data, the initial sync and a short story of syncs, in under a minute.
     Demo(commands::demo::DemoArgs),
     /// Both sandboxes plus the whole sync pipeline and webhook endpoints, until Ctrl-C.
@@ -56,6 +58,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let out = &mut stdout;
     match command {
         Command::Sandbox(args) => commands::sandbox::run(args).await,
+        Command::Chaos(args) => commands::chaos::run(args).await,
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Dev(args) => commands::dev::run(args).await,
         Command::Sync(args) => commands::sync::run(args).await,

@@ -1,0 +1,555 @@
+//! One chaos run (docs/chaos.md): `ops` seeded operations (person edits, webhook deliveries
+//! with drops, duplicates and reordering, worker steps, polls, vendor faults, crashes), then
+//! quiet until the queue drains, then the checker over the final state and the history.
+
+use std::time::{Duration, Instant};
+
+use hqsync::mapping::MappingSet;
+use hqsync::model::{NativeValues, ObjectKind, Side};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::checker::{Verdict, check};
+use super::crash::{AfterWrite, Armed, WriteStep};
+use super::history::{EditOp, Event, History, PersonEdit};
+use super::ops::{EditableField, Fresh, editable_fields};
+use super::webhooks::Captured;
+use super::world::{KINDS, StepOutcome, World, canonical_fields};
+
+/// Quiet rounds at most (each delivers, drains, polls and moves 15 simulated minutes).
+const MAX_QUIET_ROUNDS: usize = 200;
+const QUIET_STEP: Duration = Duration::from_secs(15 * 60);
+/// Worker steps per quiet drain at most (a queue that never empties is a finding, not a hang).
+const MAX_DRAIN_STEPS: usize = 5_000;
+
+/// A scenario the generator can produce, forced by a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forced {
+    /// A create whose worker crashes between the create and its link write, then a person
+    /// changes the new record's match key before the retry (docs/architecture.md §5, 2).
+    CrashThenRekey { kind: ObjectKind, side: Side },
+}
+
+#[derive(Debug, Clone)]
+pub struct ChaosOptions {
+    pub seed: u64,
+    pub ops: usize,
+    /// Print a progress line to stderr every this many ops (0 = never).
+    pub progress_every: usize,
+    /// Run these scenarios first, then the seeded ops.
+    pub forced: Vec<Forced>,
+}
+
+/// What a run found.
+#[derive(Debug, Clone)]
+pub struct ChaosOutcome {
+    pub ops: usize,
+    pub verdict: Verdict,
+    pub digest: String,
+    /// Lines about the run (counts, quiet rounds) printed before the details.
+    pub info: Vec<String>,
+    /// False when the quiet phase never reached a state with nothing left to do.
+    pub quiesced: bool,
+    pub history: History,
+    /// The final state's lines (the digest's tail).
+    pub final_state: Vec<String>,
+}
+
+struct Run {
+    world: World,
+    rng: StdRng,
+    fresh: Fresh,
+    history: History,
+    /// Captured webhooks not yet delivered (delivery order is the seed's choice).
+    pending: Vec<Captured>,
+    /// Records a person made: (kind, side, id).
+    made: Vec<(ObjectKind, Side, String)>,
+}
+
+pub async fn run(options: &ChaosOptions) -> anyhow::Result<ChaosOutcome> {
+    let world = World::start(options.seed).await?;
+    let mut run = Run {
+        world,
+        rng: StdRng::seed_from_u64(options.seed),
+        fresh: Fresh::default(),
+        history: History::default(),
+        pending: Vec::new(),
+        made: Vec::new(),
+    };
+    let started = Instant::now();
+    for forced in &options.forced {
+        match *forced {
+            Forced::CrashThenRekey { kind, side } => run.crash_then_rekey(kind, side).await?,
+        }
+    }
+    for n in 1..=options.ops {
+        run.op().await?;
+        if options.progress_every > 0 && n % options.progress_every == 0 {
+            eprintln!(
+                "chaos seed {}: {n}/{} ops, {:.0} s",
+                options.seed,
+                options.ops,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let rounds = run.quiet().await?;
+    let snapshot = run.world.snapshot().await?;
+    let verdict = check(&snapshot, run.history.edits());
+    let final_state = snapshot.lines();
+    let digest = run.history.digest(&final_state);
+    let [edits, faults, deliveries, steps] = run.history.counts();
+    let mut info = vec![format!(
+        "seed={} edits={edits} faults={faults} deliveries={deliveries} steps={steps} records={} links={} failures={}",
+        options.seed,
+        snapshot.records.len(),
+        snapshot.links.len(),
+        snapshot.failures.len()
+    )];
+    match rounds {
+        Some(r) => info.push(format!("quiet after {r} rounds")),
+        None => info.push(format!(
+            "not quiet after {MAX_QUIET_ROUNDS} rounds: jobs or webhooks were still left"
+        )),
+    }
+    let history = run.history.clone();
+    run.world.shutdown().await;
+    Ok(ChaosOutcome {
+        ops: options.ops,
+        verdict,
+        digest,
+        info,
+        quiesced: rounds.is_some(),
+        history,
+        final_state,
+    })
+}
+
+impl Run {
+    fn now(&self) -> i64 {
+        self.world.clock.now_ms()
+    }
+
+    fn step_event(&mut self, what: String) {
+        let at_ms = self.now();
+        self.history.push(Event::Step { at_ms, what });
+    }
+
+    fn fault_event(&mut self, what: String) {
+        let at_ms = self.now();
+        self.history.push(Event::Fault { at_ms, what });
+    }
+
+    /// One seeded operation, after moving the clock 1-20 simulated seconds.
+    async fn op(&mut self) -> anyhow::Result<()> {
+        let advance = Duration::from_secs(self.rng.random_range(1..=20));
+        self.world.clock.advance(advance).await?;
+        let kind = KINDS[self.rng.random_range(0..KINDS.len())];
+        let side = Side::BOTH[self.rng.random_range(0..2)];
+        match self.rng.random_range(0..100) {
+            0..12 => {
+                self.create(kind, side).await?;
+            }
+            12..40 => self.update(kind, side).await?,
+            40..45 => self.conflict(kind).await?,
+            45..47 => self.deactivate(kind, side).await?,
+            47..49 => self.crash_then_rekey(kind, side).await?,
+            49..66 => self.deliver().await?,
+            66..88 => {
+                for _ in 0..self.rng.random_range(1..=3) {
+                    self.step().await;
+                }
+            }
+            88..91 => self.poll().await,
+            _ => self.fault().await?,
+        }
+        self.collect().await;
+        Ok(())
+    }
+
+    async fn collect(&mut self) {
+        let captured = self.world.outgoing_webhooks().await;
+        self.pending.extend(captured);
+    }
+
+    fn mappings(&self, kind: ObjectKind) -> anyhow::Result<MappingSet> {
+        self.world.mappings(kind)
+    }
+
+    /// The edit's mapped fields as canonical text (only the ones it wrote).
+    fn edit_fields(
+        &self,
+        kind: ObjectKind,
+        side: Side,
+        values: &NativeValues,
+    ) -> anyhow::Result<std::collections::BTreeMap<String, Option<String>>> {
+        let mappings = self.mappings(kind)?;
+        let canonical = canonical_fields(&mappings, side, values);
+        Ok(mappings
+            .rows()
+            .iter()
+            .filter(|row| values.contains_key(row.native_key(side)))
+            .map(|row| (row.field.clone(), canonical.get(&row.field).cloned()))
+            .collect())
+    }
+
+    fn record_edit(
+        &mut self,
+        kind: ObjectKind,
+        side: Side,
+        id: &str,
+        op: EditOp,
+        fields: std::collections::BTreeMap<String, Option<String>>,
+    ) {
+        let at_ms = self.now();
+        self.history.push(Event::Edit(PersonEdit {
+            at_ms,
+            kind,
+            side,
+            id: id.to_owned(),
+            op,
+            fields,
+        }));
+    }
+
+    async fn create(&mut self, kind: ObjectKind, side: Side) -> anyhow::Result<Option<String>> {
+        let values = self.fresh.create(&mut self.rng, kind, side);
+        let key = format!("chaos-person-{}", self.history.events().len());
+        match self.world.create(kind, side, values.clone(), key).await? {
+            Ok(record) => {
+                let fields = self.edit_fields(kind, side, &values)?;
+                self.record_edit(kind, side, &record.id, EditOp::Create, fields);
+                self.made.push((kind, side, record.id.clone()));
+                Ok(Some(record.id))
+            }
+            Err(refusal) => {
+                self.step_event(format!("person create {kind} {side} refused: {refusal}"));
+                Ok(None)
+            }
+        }
+    }
+
+    /// An active record of `kind` on `side` a person could edit: one they made or one the sync
+    /// linked (the links say which records exist; the edit itself goes through the API).
+    async fn target(&mut self, kind: ObjectKind, side: Side) -> anyhow::Result<Option<String>> {
+        let mut ids: Vec<String> = self
+            .made
+            .iter()
+            .filter(|(k, s, _)| *k == kind && *s == side)
+            .map(|(_, _, id)| id.clone())
+            .collect();
+        let links = self
+            .world
+            .ctx
+            .store
+            .list_links(self.world.stack.connection_id(), kind)
+            .await?;
+        ids.extend(links.iter().map(|l| l.id(side).to_owned()));
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let id = ids[self.rng.random_range(0..ids.len())].clone();
+        let active = self
+            .world
+            .read(kind, side, &id)
+            .await?
+            .is_some_and(|r| r.active);
+        Ok(active.then_some(id))
+    }
+
+    fn pick_field(&mut self, kind: ObjectKind) -> EditableField {
+        let fields = editable_fields(kind);
+        fields[self.rng.random_range(0..fields.len())]
+    }
+
+    async fn edit_field(
+        &mut self,
+        kind: ObjectKind,
+        side: Side,
+        id: &str,
+        field: &EditableField,
+    ) -> anyhow::Result<()> {
+        let values = self.fresh.value(&mut self.rng, kind, side, field);
+        match self.world.update(kind, side, id, values.clone()).await? {
+            Ok(_) => {
+                let fields = self.edit_fields(kind, side, &values)?;
+                self.record_edit(kind, side, id, EditOp::Update, fields);
+            }
+            Err(refusal) => {
+                self.step_event(format!("person edit {kind} {side} {id} refused: {refusal}"))
+            }
+        }
+        Ok(())
+    }
+
+    async fn update(&mut self, kind: ObjectKind, side: Side) -> anyhow::Result<()> {
+        let Some(id) = self.target(kind, side).await? else {
+            return self.create(kind, side).await.map(|_| ());
+        };
+        let field = self.pick_field(kind);
+        self.edit_field(kind, side, &id, &field).await
+    }
+
+    /// The same field edited on both sides of a pair between syncs.
+    async fn conflict(&mut self, kind: ObjectKind) -> anyhow::Result<()> {
+        let links = self
+            .world
+            .ctx
+            .store
+            .list_links(self.world.stack.connection_id(), kind)
+            .await?;
+        if links.is_empty() {
+            return Ok(());
+        }
+        let link = links[self.rng.random_range(0..links.len())].clone();
+        let field = self.pick_field(kind);
+        let first = Side::BOTH[self.rng.random_range(0..2)];
+        for side in [first, first.other()] {
+            let id = link.id(side).to_owned();
+            if self
+                .world
+                .read(kind, side, &id)
+                .await?
+                .is_some_and(|r| r.active)
+            {
+                self.edit_field(kind, side, &id, &field).await?;
+            }
+            self.world.clock.advance(Duration::from_secs(1)).await?;
+        }
+        Ok(())
+    }
+
+    async fn deactivate(&mut self, kind: ObjectKind, side: Side) -> anyhow::Result<()> {
+        let Some(id) = self.target(kind, side).await? else {
+            return Ok(());
+        };
+        match self.world.deactivate(kind, side, &id).await? {
+            Ok(()) => self.record_edit(kind, side, &id, EditOp::Deactivate, Default::default()),
+            Err(refusal) => self.step_event(format!(
+                "person archive {kind} {side} {id} refused: {refusal}"
+            )),
+        }
+        Ok(())
+    }
+
+    /// Delivers some pending webhooks in a seeded order; some are dropped, some delivered
+    /// twice (the copy later, signed anew), the rest wait (delayed).
+    async fn deliver(&mut self) -> anyhow::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let n = self.rng.random_range(1..=self.pending.len().min(6));
+        for _ in 0..n {
+            let pick = self.rng.random_range(0..self.pending.len());
+            let captured = self.pending.remove(pick);
+            let roll = self.rng.random_range(0..100);
+            if roll < 5 {
+                self.fault_event(format!("webhook dropped {}", describe(&captured)));
+                continue;
+            }
+            if roll < 10 {
+                self.fault_event(format!("webhook duplicated {}", describe(&captured)));
+                self.pending.push(captured.clone());
+            }
+            self.deliver_one(&captured).await?;
+        }
+        Ok(())
+    }
+
+    async fn deliver_one(&mut self, captured: &Captured) -> anyhow::Result<()> {
+        let status = self.world.intake.deliver(captured, self.now()).await?;
+        let at_ms = self.now();
+        self.history.push(Event::Delivery {
+            at_ms,
+            what: format!("{} -> {status}", describe(captured)),
+        });
+        Ok(())
+    }
+
+    async fn step(&mut self) -> StepOutcome {
+        let outcome = self.world.step().await;
+        let fired = self.world.plan.take_fired();
+        let what = match &outcome {
+            StepOutcome::Idle => "idle".to_owned(),
+            StepOutcome::Ran { lane, run } => format!(
+                "{lane:?} done={} retried={} dropped={} dead_lettered={}",
+                run.done, run.retried, run.dropped, run.dead_lettered
+            ),
+            StepOutcome::Crashed { lane } => format!("{lane:?} crashed"),
+            StepOutcome::Failed(error) => format!("worker pass failed: {error}"),
+        };
+        for armed in fired {
+            self.fault_event(format!(
+                "{:?} after {:?} on {}",
+                armed.then, armed.step, armed.side
+            ));
+        }
+        self.step_event(what);
+        outcome
+    }
+
+    async fn poll(&mut self) {
+        let what = match self.world.poll().await {
+            Ok(jobs) => format!("poll queued {jobs}"),
+            Err(error) => format!("poll failed: {error}"),
+        };
+        self.step_event(what);
+    }
+
+    /// A vendor fault for the next step: errors (5xx, 429) answered by the sandbox before it
+    /// handles the request, or a crash or lost answer after the vendor applied a write.
+    async fn fault(&mut self) -> anyhow::Result<()> {
+        let side = Side::BOTH[self.rng.random_range(0..2)];
+        if self.rng.random_bool(0.5) {
+            let status = [500, 502, 503, 429][self.rng.random_range(0..4)];
+            let count = self.rng.random_range(1..=3);
+            let statuses = vec![status; count];
+            self.fault_event(format!("{side} answers {statuses:?} next"));
+            self.world.fail_next(side, &statuses).await?;
+            self.step().await;
+            self.world.clear_faults().await?;
+            return Ok(());
+        }
+        let step = [WriteStep::Create, WriteStep::Update, WriteStep::Deactivate]
+            [self.rng.random_range(0..3)];
+        let then = if self.rng.random_bool(0.6) {
+            AfterWrite::Crash
+        } else {
+            AfterWrite::Timeout
+        };
+        self.world.plan.arm(Armed { side, step, then });
+        for _ in 0..4 {
+            if matches!(self.step().await, StepOutcome::Idle) {
+                break;
+            }
+        }
+        self.world.plan.disarm();
+        Ok(())
+    }
+
+    /// Item 2 of docs/chaos.md §2: create on `side`, crash the worker between the other
+    /// side's create and its link write, then a person edits the new record's match key.
+    async fn crash_then_rekey(&mut self, kind: ObjectKind, side: Side) -> anyhow::Result<()> {
+        if self.create(kind, side).await?.is_none() {
+            return Ok(());
+        }
+        self.collect().await;
+        for captured in std::mem::take(&mut self.pending) {
+            self.deliver_one(&captured).await?;
+        }
+        let other = side.other();
+        self.world.plan.arm(Armed {
+            side: other,
+            step: WriteStep::Create,
+            then: AfterWrite::Crash,
+        });
+        let mut crashed = false;
+        for _ in 0..8 {
+            match self.step().await {
+                StepOutcome::Crashed { .. } => {
+                    crashed = true;
+                    break;
+                }
+                StepOutcome::Idle => break,
+                _ => {}
+            }
+        }
+        self.world.plan.disarm();
+        if !crashed {
+            return Ok(());
+        }
+        // The created record is the newest one on `other` that no link names yet.
+        let links = self
+            .world
+            .ctx
+            .store
+            .list_links(self.world.stack.connection_id(), kind)
+            .await?;
+        let mut unlinked = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.world.user.side(other).list_page(kind, cursor).await?;
+            unlinked.extend(
+                page.records
+                    .into_iter()
+                    .filter(|r| r.active && !links.iter().any(|l| l.id(other) == r.id)),
+            );
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        unlinked.sort_by_key(|r| (r.modified_at, r.id.parse::<u64>().unwrap_or(0)));
+        let Some(created) = unlinked.last() else {
+            return Ok(());
+        };
+        let id = created.id.clone();
+        let key = *editable_fields(kind)
+            .iter()
+            .find(|f| f.match_key)
+            .expect("a match key field");
+        self.fault_event(format!(
+            "person edits the match key of {kind} {other} {id} before the retry"
+        ));
+        self.edit_field(kind, other, &id, &key).await
+    }
+
+    /// Stops edits and faults, then delivers, drains and polls until nothing is left; `None`
+    /// when that never happened.
+    async fn quiet(&mut self) -> anyhow::Result<Option<usize>> {
+        self.world.clear_faults().await?;
+        self.world.plan.disarm();
+        let mut swept = false;
+        let mut calm = 0;
+        for round in 1..=MAX_QUIET_ROUNDS {
+            self.collect().await;
+            for captured in std::mem::take(&mut self.pending) {
+                self.deliver_one(&captured).await?;
+            }
+            let mut ran = 0;
+            for _ in 0..MAX_DRAIN_STEPS {
+                match self.step().await {
+                    StepOutcome::Idle => break,
+                    _ => ran += 1,
+                }
+                self.collect().await;
+                for captured in std::mem::take(&mut self.pending) {
+                    self.deliver_one(&captured).await?;
+                }
+            }
+            let polled = match self.world.poll().await {
+                Ok(jobs) => jobs,
+                Err(error) => {
+                    self.step_event(format!("quiet poll failed: {error}"));
+                    1
+                }
+            };
+            let waiting = self.world.pending_jobs().await?;
+            if ran == 0 && polled == 0 && waiting == 0 && self.pending.is_empty() {
+                if !swept {
+                    let (jobs, errors) = self.world.sweep().await;
+                    self.step_event(format!("sweep queued {jobs} errors={errors:?}"));
+                    swept = true;
+                    calm = 0;
+                } else {
+                    calm += 1;
+                    if calm >= 2 {
+                        return Ok(Some(round));
+                    }
+                }
+            } else {
+                calm = 0;
+            }
+            self.world.clock.advance(QUIET_STEP).await?;
+        }
+        Ok(None)
+    }
+}
+
+fn describe(captured: &Captured) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = hex::encode(Sha256::digest(captured.stable_text().as_bytes()));
+    format!("{} {}", captured.side, &hash[..12])
+}
