@@ -36,11 +36,15 @@ impl Verdict {
 
 /// Checks `snapshot` against the person `edits` (in the order they happened).
 pub fn check<'a>(snapshot: &Snapshot, edits: impl IntoIterator<Item = &'a PersonEdit>) -> Verdict {
+    let edits: Vec<&PersonEdit> = edits.into_iter().collect();
     let mut verdict = Verdict::default();
     let mut details = Details::default();
     duplicates(snapshot, &mut verdict, &mut details);
+    if snapshot.started_empty {
+        orphaned_pairs(snapshot, &edits, &mut verdict, &mut details);
+    }
     convergence(snapshot, &mut verdict, &mut details);
-    lost_updates(snapshot, edits, &mut verdict, &mut details);
+    lost_updates(snapshot, edits.iter().copied(), &mut verdict, &mut details);
     failures(snapshot, &mut verdict, &mut details);
     verdict.details = details.lines;
     verdict
@@ -109,6 +113,36 @@ fn duplicates(snapshot: &Snapshot, verdict: &mut Verdict, details: &mut Details)
                 records.len()
             ),
         );
+    }
+}
+
+/// (b) From empty accounts every pair holds the record a person made and its copy: a pair of
+/// two copies means the sync made a second copy of some person's record (its first copy's
+/// key was edited away, say) and linked the copies, leaving the original out.
+fn orphaned_pairs(
+    snapshot: &Snapshot,
+    edits: &[&PersonEdit],
+    verdict: &mut Verdict,
+    details: &mut Details,
+) {
+    let made = |kind: ObjectKind, side: Side, id: &str| {
+        edits
+            .iter()
+            .any(|e| e.op == EditOp::Create && e.kind == kind && e.side == side && e.id == id)
+    };
+    for link in &snapshot.links {
+        if !made(link.kind, Side::Hubspot, &link.hubspot_id)
+            && !made(link.kind, Side::Quickbooks, &link.qbo_id)
+        {
+            verdict.duplicates += 1;
+            details.add(
+                "duplicate",
+                format!(
+                    "{} {} <-> {}: both records were made by the sync, a copy linked to a copy",
+                    link.kind, link.hubspot_id, link.qbo_id
+                ),
+            );
+        }
     }
 }
 

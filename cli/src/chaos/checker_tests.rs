@@ -181,3 +181,46 @@ fn a_failure_without_a_reason_is_unaccounted() {
     assert_eq!(verdict.unaccounted, 1);
     assert!(!verdict.holds());
 }
+
+#[test]
+fn a_pair_of_two_sync_made_copies_is_a_duplicate_when_the_accounts_started_empty() {
+    // A person made h1 (key a@) in HubSpot; the sync made q1 from it, the person changed
+    // q1's key, the sync made h2 from q1 and linked h2 <-> q1; h1 fails as "a duplicate".
+    let create = PersonEdit {
+        op: EditOp::Create,
+        ..edit(1, Side::Hubspot, "h1", "email", "a@x.test")
+    };
+    let mut snapshot = Snapshot {
+        records: vec![
+            record(Side::Hubspot, "h1", "a@x.test", "Acme"),
+            record(Side::Hubspot, "h2", "b@x.test", "Acme"),
+            record(Side::Quickbooks, "q1", "b@x.test", "Acme"),
+        ],
+        links: vec![link("h2", "q1")],
+        failures: vec![FailureView {
+            kind: CONTACT,
+            side: Side::Hubspot,
+            id: "h1".into(),
+            reason: "q1 is a duplicate".into(),
+        }],
+        started_empty: true,
+        ..Snapshot::default()
+    };
+    let verdict = check(&snapshot, std::slice::from_ref(&create));
+    assert_eq!(verdict.duplicates, 1, "{verdict:?}");
+    assert!(
+        verdict
+            .details
+            .iter()
+            .any(|d| d.contains("a copy linked to a copy"))
+    );
+    // Linked to the person's record instead, it holds.
+    snapshot.links = vec![link("h1", "q1")];
+    snapshot.records.retain(|r| r.id != "h2");
+    snapshot.failures.clear();
+    snapshot.records[1]
+        .fields
+        .insert("email".into(), "a@x.test".into());
+    snapshot.records[1].key = Some("a@x.test".into());
+    assert_eq!(check(&snapshot, &[create]).duplicates, 0);
+}

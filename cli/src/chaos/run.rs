@@ -19,6 +19,10 @@ use super::world::{KINDS, StepOutcome, World, canonical_fields};
 /// Quiet rounds at most (each delivers, drains, polls and moves 15 simulated minutes).
 const MAX_QUIET_ROUNDS: usize = 200;
 const QUIET_STEP: Duration = Duration::from_secs(15 * 60);
+/// Quiet rounds with an unchanged final state after which a run counts as quiet (2 h).
+const STABLE_ROUNDS: usize = 8;
+/// The quiet round by which the sweep runs even if the queue is still busy.
+const SWEEP_BY_ROUND: usize = 4;
 /// Worker steps per quiet drain at most (a queue that never empties is a finding, not a hang).
 const MAX_DRAIN_STEPS: usize = 5_000;
 
@@ -503,6 +507,8 @@ impl Run {
         self.world.plan.disarm();
         let mut swept = false;
         let mut calm = 0;
+        let mut stable = 0;
+        let mut last_state: Option<Vec<String>> = None;
         for round in 1..=MAX_QUIET_ROUNDS {
             self.collect().await;
             for captured in std::mem::take(&mut self.pending) {
@@ -527,17 +533,30 @@ impl Run {
                 }
             };
             let waiting = self.world.pending_jobs().await?;
-            if ran == 0 && polled == 0 && waiting == 0 && self.pending.is_empty() {
-                if !swept {
-                    let (jobs, errors) = self.world.sweep().await;
-                    self.step_event(format!("sweep queued {jobs} errors={errors:?}"));
-                    swept = true;
-                    calm = 0;
-                } else {
-                    calm += 1;
-                    if calm >= 2 {
-                        return Ok(Some(round));
-                    }
+            // A record that keeps failing is retried on its backoff for days: a state that
+            // stays the same for STABLE_ROUNDS rounds after the sweep is quiet too.
+            let state = self.world.snapshot().await?.lines();
+            if swept && self.pending.is_empty() && last_state.as_ref() == Some(&state) {
+                stable += 1;
+                if stable >= STABLE_ROUNDS {
+                    return Ok(Some(round));
+                }
+            } else {
+                stable = 0;
+            }
+            last_state = Some(state);
+            let idle = ran == 0 && polled == 0 && waiting == 0 && self.pending.is_empty();
+            // The daily sweep once the queue is idle, or anyway after a few rounds (a record
+            // retried on its backoff keeps it busy).
+            if !swept && (idle || round >= SWEEP_BY_ROUND) {
+                let (jobs, errors) = self.world.sweep().await;
+                self.step_event(format!("sweep queued {jobs} errors={errors:?}"));
+                swept = true;
+                calm = 0;
+            } else if idle {
+                calm += 1;
+                if calm >= 2 {
+                    return Ok(Some(round));
                 }
             } else {
                 calm = 0;

@@ -47,6 +47,8 @@ pub struct Snapshot {
     /// Whether a HubSpot archive makes the linked QBO record inactive, per kind (the
     /// connection's deletion policy; the reverse is off by default and not checked).
     pub archive_deactivates: BTreeMap<ObjectKind, bool>,
+    /// Both accounts started empty, so every record no person created was made by the sync.
+    pub started_empty: bool,
 }
 
 impl Snapshot {

@@ -123,7 +123,13 @@ impl Intake {
             base_url,
             hubspot_secret,
             quickbooks_verifier,
-            http: reqwest::Client::builder().no_proxy().build()?,
+            // A fresh connection per delivery: the intake closes idle keep-alive connections
+            // (docs/architecture.md §8), and a pooled one closing under a request would fail
+            // the delivery for a reason no vendor has.
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .pool_max_idle_per_host(0)
+                .build()?,
         })
     }
 

@@ -428,7 +428,10 @@ impl World {
     /// Every record of the synced kinds on both sides, the links and the failing statuses.
     pub async fn snapshot(&self) -> anyhow::Result<Snapshot> {
         let connection = self.stack.connection_id();
-        let mut snapshot = Snapshot::default();
+        let mut snapshot = Snapshot {
+            started_empty: true,
+            ..Snapshot::default()
+        };
         for kind in KINDS {
             let mappings = self.mappings(kind)?;
             for side in Side::BOTH {

@@ -2,7 +2,8 @@
 //! (docs/chaos.md); its last stdout line is `ops=M duplicates=D lost_updates=L unconverged=U`.
 
 use clap::Args;
-use hqsync_cli::chaos::{ChaosOptions, report};
+use hqsync::model::{ObjectKind, Side};
+use hqsync_cli::chaos::{ChaosOptions, Forced, report};
 
 #[derive(Debug, Args)]
 pub struct ChaosArgs {
@@ -19,6 +20,31 @@ pub struct ChaosArgs {
     /// `history=` digest hashes, to compare two runs line by line.
     #[arg(long)]
     pub history: Option<std::path::PathBuf>,
+    /// Run a scenario first, e.g. `crash-rekey:contact:hubspot` (docs/chaos.md §2: create a
+    /// contact in HubSpot, crash after the QBO create, edit the new customer's email).
+    #[arg(long = "force", value_parser = parse_forced)]
+    pub forced: Vec<Forced>,
+}
+
+fn parse_forced(text: &str) -> Result<Forced, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let [name, kind, side] = parts.as_slice() else {
+        return Err(format!("expected crash-rekey:KIND:SIDE, got {text:?}"));
+    };
+    if *name != "crash-rekey" {
+        return Err(format!("unknown scenario {name:?}: expected crash-rekey"));
+    }
+    let kind: ObjectKind = kind.parse().map_err(|_| format!("unknown kind {kind:?}"))?;
+    let side = match *side {
+        "hubspot" => Side::Hubspot,
+        "quickbooks" => Side::Quickbooks,
+        other => {
+            return Err(format!(
+                "unknown side {other:?}: expected hubspot or quickbooks"
+            ));
+        }
+    };
+    Ok(Forced::CrashThenRekey { kind, side })
 }
 
 /// Runs and reports; fails (non-zero exit) when any invariant was broken, a failure has no
@@ -28,7 +54,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
         seed: args.seed,
         ops: args.ops,
         progress_every: args.progress_every,
-        forced: Vec::new(),
+        forced: args.forced,
     })
     .await?;
     if let Some(path) = &args.history {
