@@ -406,7 +406,14 @@ impl Run {
     /// handles the request, or a crash or lost answer after the vendor applied a write.
     async fn fault(&mut self) -> anyhow::Result<()> {
         let side = Side::BOTH[self.rng.random_range(0..2)];
-        if self.rng.random_bool(0.5) {
+        let roll = self.rng.random_range(0..100);
+        if roll < 10 {
+            self.fault_event("QBO access tokens expire now".into());
+            self.world.expire_qbo_tokens().await?;
+            self.step().await;
+            return Ok(());
+        }
+        if roll < 55 {
             let status = [500, 502, 503, 429][self.rng.random_range(0..4)];
             let count = self.rng.random_range(1..=3);
             let statuses = vec![status; count];

@@ -145,23 +145,43 @@ impl World {
             QuickbooksSandbox::start(TcpListener::bind("127.0.0.1:0").await?, qb_config).await?;
         let clock =
             Arc::new(SimClock::start(vec![hubspot.base_url(), quickbooks.base_url()]).await?);
-        let mut endpoints = VendorEndpoints::local(LocalSandboxAccounts {
-            hubspot_base_url: hubspot.base_url(),
-            portal_id: hubspot.config().portal_id.to_string(),
-            hubspot_token: SecretString::from(hubspot.config().dev_token.clone()),
-            hubspot_client_secret: SecretString::from(hubspot.config().client_secret.clone()),
-            quickbooks_base_url: quickbooks.base_url(),
-            realm_id: quickbooks.config().realm_id.clone(),
-            quickbooks_token: SecretString::from(quickbooks.config().dev_token.clone()),
-            quickbooks_verifier_token: SecretString::from(
-                quickbooks.config().verifier_token.clone(),
-            ),
-        })?;
+        let http = reqwest::Client::builder().no_proxy().build()?;
+        let (hs, qb) = (hubspot.config(), quickbooks.config());
+        let accounts = |dev_tokens: bool| {
+            let token =
+                |dev: &str| SecretString::from(if dev_tokens { dev } else { "" }.to_owned());
+            LocalSandboxAccounts {
+                hubspot_base_url: hubspot.base_url(),
+                portal_id: hs.portal_id.to_string(),
+                hubspot_token: token(&hs.dev_token),
+                hubspot_client_secret: SecretString::from(hs.client_secret.clone()),
+                quickbooks_base_url: quickbooks.base_url(),
+                realm_id: qb.realm_id.clone(),
+                quickbooks_token: token(&qb.dev_token),
+                quickbooks_verifier_token: SecretString::from(qb.verifier_token.clone()),
+            }
+        };
         // Vendor limits are the sandboxes' business here (turned off above), not real time's.
-        endpoints.budgets = VendorBudgets {
+        let budgets = VendorBudgets {
             hubspot: HubspotBudgets::unlimited(),
             quickbooks: CompanyBudgets::unlimited(),
         };
+        // The engine holds OAuth tokens that expire on the simulated clock (HubSpot 30 min,
+        // QBO 1 h) and refreshes them, QBO rotating its refresh token (docs/architecture.md §7);
+        // a person works with the sandboxes' static dev tokens.
+        let mut endpoints = VendorEndpoints::local(accounts(false))?
+            .with_hubspot_refresh(
+                SecretString::from(hs.refresh_token.clone()),
+                hs.client_id.clone(),
+            )
+            .with_quickbooks_refresh(
+                qbo_consent(&http, &quickbooks.base_url()).await?,
+                qb.client_id.clone(),
+                SecretString::from(qb.client_secret.clone()),
+            );
+        endpoints.budgets = budgets.clone();
+        let mut person = VendorEndpoints::local(accounts(true))?;
+        person.budgets = budgets;
         let settings = chaos_settings();
         let mut stack = LocalStack::open_with_clock(
             ConnectionId::new("chaos")?,
@@ -189,7 +209,7 @@ impl World {
                 plan: plan.clone(),
             }),
         };
-        let user = endpoints.gateways(&settings, clock.clone())?;
+        let user = person.gateways(&settings, clock.clone())?;
         let intake = Intake::new(
             intake_base,
             hubspot.config().client_secret.clone(),
@@ -206,8 +226,28 @@ impl World {
             capture,
             intake,
             settings,
-            http: reqwest::Client::builder().no_proxy().build()?,
+            http,
         })
+    }
+
+    /// Every access token QBO issued expires now (`POST /_sandbox/oauth/expire`): the engine's
+    /// next call is refused with 401 and renews its token once, as after an early revocation
+    /// (https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq).
+    pub async fn expire_qbo_tokens(&self) -> anyhow::Result<()> {
+        let answer = self
+            .http
+            .post(format!(
+                "{}/_sandbox/oauth/expire",
+                self.quickbooks.base_url()
+            ))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            answer.status().is_success(),
+            "expire tokens: {}",
+            answer.status()
+        );
+        Ok(())
     }
 
     pub fn mappings(&self, kind: ObjectKind) -> anyhow::Result<MappingSet> {
@@ -501,6 +541,20 @@ impl World {
         self.quickbooks.shutdown().await;
         self.capture.stop();
     }
+}
+
+/// A QBO refresh token as after a person's consent (`POST /_sandbox/oauth/connect`).
+async fn qbo_consent(http: &reqwest::Client, base: &str) -> anyhow::Result<SecretString> {
+    let body: serde_json::Value = http
+        .post(format!("{base}/_sandbox/oauth/connect"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = body["refresh_token"]
+        .as_str()
+        .context("a QBO refresh token")?;
+    Ok(SecretString::from(token.to_owned()))
 }
 
 /// Canonical text of every mapped field `values` holds on `side`, settled the way the field
