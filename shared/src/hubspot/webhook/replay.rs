@@ -22,9 +22,12 @@ impl WebhookVerifier {
         else {
             return Ok(version);
         };
-        // `verify` parsed it; the window ends five minutes after the timestamp.
+        // `verify` parsed it; the window ends five minutes after the timestamp, that last
+        // millisecond included (`verify` accepts an age of exactly MAX_AGE_MS), and the guard
+        // forgets a key once its expiry is not after `now`: so remember it one ms longer.
         let timestamp_ms: i64 = timestamp.trim().parse().unwrap_or_default();
-        let until = DateTime::from_timestamp_millis(timestamp_ms + MAX_AGE_MS).unwrap_or(now);
+        let until = DateTime::from_timestamp_millis(timestamp_ms.saturating_add(MAX_AGE_MS + 1))
+            .unwrap_or(now);
         // A digest, so the guard (and any table behind it) never holds a signature.
         let key = hex::encode(Sha256::digest(signature.trim().as_bytes()));
         match self.replays.first_use(&key, until, now).await {
@@ -72,6 +75,26 @@ mod tests {
             Err(SignatureError::Replayed),
             "the same capture sent again"
         );
+        // At the window's last millisecond the capture is still refused as a replay.
+        let edge_ts = (now.timestamp_millis() - MAX_AGE_MS).to_string();
+        let edge_sig = sign_v3(&secret, "POST", url, b"[]", &edge_ts);
+        let edge = SignedRequest::from_headers(
+            "POST",
+            url,
+            b"[]",
+            [
+                ("X-HubSpot-Signature-v3", edge_sig.as_str()),
+                ("X-HubSpot-Request-Timestamp", edge_ts.as_str()),
+            ],
+        );
+        assert_eq!(
+            verifier.verify_fresh(&edge, now).await,
+            Ok(SignatureVersion::V3)
+        );
+        assert_eq!(
+            verifier.verify_fresh(&edge, now).await,
+            Err(SignatureError::Replayed)
+        );
         let later = now + chrono::Duration::minutes(6);
         assert!(
             matches!(
@@ -80,7 +103,7 @@ mod tests {
             ),
             "after the window the timestamp refuses it"
         );
-        assert_eq!(guard.len(), 1);
+        assert_eq!(guard.len(), 2);
         // Another delivery (a new timestamp) is a new signature.
         let ts2 = (now.timestamp_millis() + 1).to_string();
         let signature2 = sign_v3(&secret, "POST", url, b"[]", &ts2);

@@ -201,10 +201,11 @@ impl WebhookVerifier {
             .trim()
             .parse()
             .map_err(|_| SignatureError::BadTimestamp)?;
-        let age_ms = now.timestamp_millis() - ts_ms;
+        // Saturating: a forged timestamp near i64::MIN or MAX must be refused, not overflow.
+        let age_ms = now.timestamp_millis().saturating_sub(ts_ms);
         // Older than 5 minutes is rejected (§5.5); so is more than 5 minutes in the future,
         // which only a wrong clock or a forged header produces.
-        if age_ms.abs() > MAX_AGE_MS {
+        if age_ms.saturating_abs() > MAX_AGE_MS {
             return Err(SignatureError::Stale { age_ms });
         }
         let Ok(given) = BASE64.decode(signature.trim()) else {
@@ -467,6 +468,26 @@ mod tests {
             Err(SignatureError::UnknownVersion("v9".into()))
         );
         assert!(!format!("{v:?}").contains("secret\""));
+    }
+
+    #[test]
+    fn timestamps_at_the_integer_limits_are_stale_not_a_panic() {
+        let v = WebhookVerifier::new(SecretString::from("secret"));
+        for ts in ["-9223372036854775808", "9223372036854775807"] {
+            let req = SignedRequest::from_headers(
+                "POST",
+                "https://x",
+                b"[]",
+                [
+                    ("x-hubspot-signature-v3", "AAAA"),
+                    ("x-hubspot-request-timestamp", ts),
+                ],
+            );
+            assert!(matches!(
+                v.verify(&req, at_ms(1_790_000_000_000)),
+                Err(SignatureError::Stale { .. })
+            ));
+        }
     }
 
     #[test]
