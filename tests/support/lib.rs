@@ -1,7 +1,7 @@
 //! Shared support for the integration tests and benchmarks: starting sandboxes on free ports,
 //! loading the recorded vendor fixtures, the invoice tests' records, sandbox request counts,
 //! OAuth installs through the sandboxes' consent pages, `hqsync dev` in-process and a headless
-//! Chromium to drive its console.
+//! Chromium to drive its console, and the fuzz targets with their runner (`fuzz`).
 
 pub mod admin_server;
 pub mod aws_stack;
@@ -10,6 +10,7 @@ pub mod browser;
 pub mod connect_browser;
 pub mod dev_stack;
 pub mod fixtures;
+pub mod fuzz;
 pub mod hubspot;
 pub mod invoicing;
 pub mod oauth;
