@@ -1,10 +1,10 @@
 //! The one answer to a webhook delivery, for the Lambdas and the local server alike: an accepted
-//! delivery's jobs go on the live lane; a refused one answers the intake's status and reason.
+//! delivery's jobs go on the lane its size chooses; a refused one answers its status and reason.
 
 use serde_json::{Value, json};
 
 use super::{IntakeError, IntakeOutcome};
-use crate::ports::{JobQueue, Lane};
+use crate::ports::{JobQueue, Origin, lane_for};
 
 /// What to send back to the vendor, in no particular HTTP library's types.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,10 +52,15 @@ pub async fn answer(
         tracing::debug!(vendor, %reason, "event ignored");
     }
     let jobs = outcome.jobs.len();
+    // A large delivery (an import, a mass edit) is bulk work: it must not delay a person's
+    // edit arriving in the next delivery (docs/architecture.md §13).
+    let lane = lane_for(Origin::Delivery {
+        events: outcome.events,
+    });
     let queued = if jobs == 0 {
         0
     } else {
-        match queue.enqueue(Lane::Live, outcome.jobs, None).await {
+        match queue.enqueue(lane, outcome.jobs, None).await {
             Ok(written) => written,
             Err(error) => {
                 tracing::error!(vendor, %error, "could not enqueue webhook jobs");
@@ -67,6 +72,7 @@ pub async fn answer(
         vendor,
         jobs,
         queued,
+        ?lane,
         unknown_tenants = outcome.unknown_tenants.len(),
         ignored = outcome.ignored.len(),
         "webhook delivery accepted"
@@ -87,7 +93,7 @@ mod tests {
     use super::*;
     use crate::adapters::memory::MemoryJobQueue;
     use crate::model::{ConnectionId, ObjectKind, Side};
-    use crate::ports::{Job, JobReason, SystemClock};
+    use crate::ports::{Job, JobReason, Lane, SystemClock};
     use std::sync::Arc;
 
     fn job(id: &str) -> Job {
@@ -106,6 +112,7 @@ mod tests {
         let queue = MemoryJobQueue::new(Arc::new(SystemClock));
         let outcome = IntakeOutcome {
             jobs: vec![job("1"), job("2")],
+            events: 2,
             unknown_tenants: vec!["999".into()],
             ignored: vec!["our own echo".into()],
         };
@@ -115,6 +122,24 @@ mod tests {
         assert_eq!(reply.body["unknownTenants"][0], "999");
         assert_eq!(reply.body["ignored"][0], "our own echo");
         assert_eq!(queue.pending(Lane::Live).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_of_many_events_goes_on_the_bulk_lane() {
+        let queue = MemoryJobQueue::new(Arc::new(SystemClock));
+        let outcome = IntakeOutcome {
+            jobs: (0..100).map(|i| job(&i.to_string())).collect(),
+            events: 5_000,
+            ..IntakeOutcome::default()
+        };
+        let reply = answer(&queue, "hubspot", Ok(outcome)).await;
+        assert_eq!((reply.status, reply.queued), (200, 100));
+        assert_eq!(queue.pending(Lane::Bulk).await.unwrap(), 100);
+        assert_eq!(
+            queue.pending(Lane::Live).await.unwrap(),
+            0,
+            "live stays free"
+        );
     }
 
     #[tokio::test]

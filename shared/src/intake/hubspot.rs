@@ -34,7 +34,10 @@ pub async fn hubspot_delivery(
         .map_err(IntakeError::from_signature)?;
     let events = parse_events(request.body).map_err(|e| IntakeError::Malformed(e.to_string()))?;
 
-    let mut outcome = IntakeOutcome::default();
+    let mut outcome = IntakeOutcome {
+        events: events.len(),
+        ..IntakeOutcome::default()
+    };
     for event in &events {
         let Some(portal) = event.portal_id.as_deref() else {
             outcome

@@ -79,6 +79,9 @@ impl IntakeError {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct IntakeOutcome {
     pub jobs: Vec<Job>,
+    /// Events the delivery held, before deduplication: what chooses its lane
+    /// (`ports::lane_for`, docs/architecture.md §13).
+    pub events: usize,
     /// Events for accounts no connection belongs to (answered 200 and logged).
     pub unknown_tenants: Vec<String>,
     /// Events left out, each with its reason (object type not synced, our own echo, ...).

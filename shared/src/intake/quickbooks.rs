@@ -30,7 +30,10 @@ pub async fn quickbooks_delivery(
     let delivery =
         parse_delivery(request.body).map_err(|e| IntakeError::Malformed(e.to_string()))?;
 
-    let mut outcome = IntakeOutcome::default();
+    let mut outcome = IntakeOutcome {
+        events: delivery.changes.len() + delivery.skipped.len(),
+        ..IntakeOutcome::default()
+    };
     for skipped in &delivery.skipped {
         outcome
             .ignored

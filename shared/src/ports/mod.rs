@@ -10,6 +10,7 @@ pub mod dead_letters;
 pub mod fields;
 pub mod invoicing;
 pub mod job_queue;
+pub mod lanes;
 pub mod record_gateway;
 pub mod replay_guard;
 pub mod store;
@@ -28,6 +29,7 @@ pub use job_queue::{
     BackfillPage, BackfillTag, Delivery, Job, JobQueue, JobReason, Lane, PurgeQueue, QueueError,
     Receipt, dedup_jobs,
 };
+pub use lanes::{BULK_SIGNALS_OVER, Origin, lane_for};
 pub use record_gateway::{
     Changes, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError, RecordErrorKind,
     RecordGateway, UpdateRequest,

@@ -1,14 +1,15 @@
 //! An in-memory `JobQueue` with SQS-like behaviour: delays, a visibility timeout (a crashed
-//! worker's jobs come back), receive counts, coalescing of identical waiting signals, and the
-//! dead letters the settle policy set aside (listed and redriven to their lane).
+//! worker's jobs come back), receive counts, coalescing of identical waiting signals, turns
+//! between connections on the bulk lane, and the dead letters (listed and redriven to their lane).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::model::ConnectionId;
 use crate::ports::{
     Clock, DeadLetter, DeadLetters, Delivery, Job, JobQueue, Lane, PurgeQueue, QueueError, Receipt,
     dedup_jobs,
@@ -30,6 +31,9 @@ struct Message {
 struct State {
     next_id: u64,
     messages: BTreeMap<u64, Message>,
+    /// The waiting (not in-flight) message of each lane and subject, so a signal coalesces in
+    /// constant time however long the queue (a 10,000-job backlog, docs/architecture.md §13).
+    waiting: HashMap<(Lane, String), u64>,
     /// Dead letters by id (ids are shared with messages, so never reused).
     dead: BTreeMap<u64, DeadLetter>,
 }
@@ -62,6 +66,32 @@ fn after(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
 }
 
+/// The ids to hand out, from the due messages in id order: oldest first on the live lane; on
+/// the bulk lane one message per connection in turn, oldest first within each, so one
+/// connection's backfill never starves another's (docs/architecture.md §13).
+fn in_turns(lane: Lane, due: Vec<(u64, &ConnectionId)>, max: usize) -> Vec<u64> {
+    if lane == Lane::Live {
+        return due.into_iter().map(|(id, _)| id).take(max).collect();
+    }
+    let mut queues: Vec<(&ConnectionId, std::collections::VecDeque<u64>)> = Vec::new();
+    for (id, connection) in due {
+        match queues.iter_mut().find(|(c, _)| *c == connection) {
+            Some((_, ids)) => ids.push_back(id),
+            None => queues.push((connection, [id].into())),
+        }
+    }
+    let mut out = Vec::new();
+    while out.len() < max && queues.iter().any(|(_, ids)| !ids.is_empty()) {
+        for (_, ids) in &mut queues {
+            if out.len() >= max {
+                break;
+            }
+            out.extend(ids.pop_front());
+        }
+    }
+    out
+}
+
 fn parse_receipt(receipt: &Receipt) -> Result<u64, QueueError> {
     receipt
         .0
@@ -76,6 +106,7 @@ impl PurgeQueue for MemoryJobQueue {
         let mut state = self.lock_state();
         let count = state.messages.len();
         state.messages.clear();
+        state.waiting.clear();
         Ok(count)
     }
 }
@@ -92,20 +123,22 @@ impl JobQueue for MemoryJobQueue {
         let visible_at = after(now, delay.unwrap_or_default());
         let mut state = self.lock_state();
         let State {
-            next_id, messages, ..
+            next_id,
+            messages,
+            waiting,
+            ..
         } = &mut *state;
         let mut written = 0;
         for job in dedup_jobs(jobs) {
+            let key = (lane, job.subject().to_string());
             // Coalesce with a waiting (not in-flight) message for the same record.
-            if let Some(waiting) = messages
-                .values_mut()
-                .find(|m| m.lane == lane && m.receipt.is_none() && m.job.subject() == job.subject())
-            {
-                waiting.visible_at = waiting.visible_at.min(visible_at);
-                waiting.job.seen_at = waiting.job.seen_at.min(job.seen_at);
+            if let Some(held) = waiting.get(&key).and_then(|id| messages.get_mut(id)) {
+                held.visible_at = held.visible_at.min(visible_at);
+                held.job.seen_at = held.job.seen_at.min(job.seen_at);
                 continue;
             }
             *next_id += 1;
+            waiting.insert(key, *next_id);
             messages.insert(
                 *next_id,
                 Message {
@@ -124,23 +157,32 @@ impl JobQueue for MemoryJobQueue {
     async fn receive(&self, lane: Lane, max: usize) -> Result<Vec<Delivery>, QueueError> {
         let now = self.clock.now();
         let mut state = self.lock_state();
-        let mut out = Vec::new();
-        for (id, message) in state.messages.iter_mut() {
-            if out.len() >= max {
-                break;
-            }
-            if message.lane != lane || message.visible_at > now {
+        let due: Vec<(u64, &ConnectionId)> = state
+            .messages
+            .iter()
+            .filter(|(_, m)| m.lane == lane && m.visible_at <= now)
+            .map(|(id, m)| (*id, &m.job.connection))
+            .collect();
+        let chosen = in_turns(lane, due, max);
+        let mut out = Vec::with_capacity(chosen.len());
+        for id in chosen {
+            let Some(message) = state.messages.get_mut(&id) else {
                 continue;
-            }
+            };
             message.receive_count += 1;
             let receipt = format!("{id}:{}", message.receive_count);
             message.receipt = Some(receipt.clone());
             message.visible_at = after(now, self.visibility_timeout);
-            out.push(Delivery {
+            let delivery = Delivery {
                 receipt: Receipt(receipt),
                 job: message.job.clone(),
                 receive_count: message.receive_count,
-            });
+            };
+            let key = (lane, delivery.job.subject().to_string());
+            if state.waiting.get(&key) == Some(&id) {
+                state.waiting.remove(&key);
+            }
+            out.push(delivery);
         }
         Ok(out)
     }
@@ -168,6 +210,8 @@ impl JobQueue for MemoryJobQueue {
             Some(message) if message.receipt.as_deref() == Some(receipt.0.as_str()) => {
                 message.receipt = None;
                 message.visible_at = after(now, delay);
+                let key = (message.lane, message.job.subject().to_string());
+                state.waiting.entry(key).or_insert(id);
                 Ok(())
             }
             _ => Err(QueueError::UnknownReceipt(receipt.0.clone())),
@@ -252,6 +296,8 @@ impl DeadLetters for MemoryJobQueue {
                 // Back on its lane as a fresh message (receives counted from zero again).
                 state.next_id += 1;
                 let next = state.next_id;
+                let key = (letter.lane, job.subject().to_string());
+                state.waiting.entry(key).or_insert(next);
                 state.messages.insert(
                     next,
                     Message {

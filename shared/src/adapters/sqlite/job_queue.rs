@@ -1,6 +1,6 @@
 //! The local durable `JobQueue` on SQLite: the same delivery rules as SQS (delay, visibility
-//! timeout, receive count, receipts), so jobs survive a restart of `hqsync dev`; dead letters
-//! kept in their own table with reason and lane, listed and redriven.
+//! timeout, receive count, receipts), so jobs survive a restart of `hqsync dev`; turns between
+//! connections on the bulk lane; dead letters kept with reason and lane, listed and redriven.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -152,9 +152,17 @@ impl JobQueue for SqliteJobQueue {
             .run(move |conn| {
                 let tx = conn.transaction()?;
                 let due: Vec<(i64, String, u32)> = {
-                    let mut stmt = tx.prepare(
-                        "SELECT id, body, receive_count FROM jobs WHERE lane = ?1 AND visible_at_ms <= ?2 ORDER BY id LIMIT ?3",
-                    )?;
+                    let mut stmt = tx.prepare(match lane {
+                        Lane::Live => "SELECT id, body, receive_count FROM jobs WHERE lane = ?1 AND visible_at_ms <= ?2 ORDER BY id LIMIT ?3",
+                        // One job per connection in turn, oldest first within each (the
+                        // subject starts with `connection|`), so one connection's backfill
+                        // never starves another's (docs/architecture.md §13).
+                        Lane::Bulk => "SELECT id, body, receive_count FROM (
+                             SELECT id, body, receive_count, ROW_NUMBER() OVER (
+                                 PARTITION BY substr(subject, 1, instr(subject, '|')) ORDER BY id) AS turn
+                             FROM jobs WHERE lane = ?1 AND visible_at_ms <= ?2)
+                           ORDER BY turn, id LIMIT ?3",
+                    })?;
                     stmt.query_map(params![lane_name(lane), now.timestamp_millis(), max], |r| {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                     })?

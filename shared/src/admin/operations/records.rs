@@ -17,7 +17,8 @@ use crate::admin::audit;
 use crate::admin::{AdminContext, ApiError};
 use crate::engine::status_report::{StatusReport, status_report};
 use crate::model::{CanonicalValue, ConnectionId, Link, ObjectKind, Side};
-use crate::ports::{Job, JobReason, Lane, SyncLogEntry, SyncStatus};
+use crate::ports::{Job, JobReason, SyncLogEntry, SyncStatus};
+use crate::ports::{Origin, lane_for};
 
 /// Rows answered when `limit` is not given, and at most.
 const DEFAULT_LIMIT: usize = 100;
@@ -280,7 +281,7 @@ pub async fn resync(
     let queued = ctx
         .sync
         .queue
-        .enqueue(Lane::Live, vec![job.clone()], None)
+        .enqueue(lane_for(Origin::Single), vec![job.clone()], None)
         .await?;
     audit::append(
         &ctx,

@@ -12,6 +12,7 @@ use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
 use crate::ports::{
     BackfillPage, ConnectionStatus, InitialSyncRun, Job, Lane, QueueError, RunCounts, StoreError,
 };
+use crate::ports::{Origin, lane_for};
 
 use super::context::SyncContext;
 
@@ -305,7 +306,7 @@ pub async fn start_run(
             })
         })
         .collect();
-    if let Err(error) = ctx.queue.enqueue(Lane::Bulk, pages, None).await {
+    if let Err(error) = ctx.queue.enqueue(lane_for(Origin::Bulk), pages, None).await {
         // The run would wait for pages nobody lists: give them up so it ends failed.
         for kind in &kinds {
             let delta = RunCounts {

@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::engine::sync::waits::gateway_wait;
 use crate::model::{ConnectionId, ObjectKind};
 use crate::ports::{
-    BackfillPage, BackfillTag, Cursor, InitialSyncRuns, Job, JobReason, Lane, RunCounts,
-    StoreError, SyncOutcome,
+    BackfillPage, BackfillTag, Cursor, InitialSyncRuns, Job, JobReason, RunCounts, StoreError,
+    SyncOutcome,
 };
+use crate::ports::{Origin, lane_for};
 
 use super::active::active_connection;
 use super::backfill::RunScope;
@@ -106,7 +107,11 @@ pub(crate) async fn run_page_job(
             )
         })
         .collect();
-    let queued = match ctx.queue.enqueue(Lane::Bulk, records, None).await {
+    let queued = match ctx
+        .queue
+        .enqueue(lane_for(Origin::Bulk), records, None)
+        .await
+    {
         Ok(written) => written,
         Err(error) => return retry(error.to_string()),
     };
@@ -130,7 +135,11 @@ pub(crate) async fn run_page_job(
                 },
                 now,
             );
-            if let Err(error) = ctx.queue.enqueue(Lane::Bulk, vec![next], None).await {
+            if let Err(error) = ctx
+                .queue
+                .enqueue(lane_for(Origin::Bulk), vec![next], None)
+                .await
+            {
                 // Listing this page again re-queues its records; waiting ones coalesce.
                 return retry(error.to_string());
             }

@@ -13,9 +13,10 @@ use crate::engine::sync::session::Session;
 use crate::engine::sync::unit::{UnitReport, UnitResult};
 use crate::model::ObjectKind;
 use crate::ports::{
-    FailureDetail, Job, JobQueue, JobReason, Lane, RecordRef, StatusLog, StoreError, SyncLogEntry,
+    FailureDetail, Job, JobQueue, JobReason, RecordRef, StatusLog, StoreError, SyncLogEntry,
     SyncOutcome, SyncStatus,
 };
+use crate::ports::{Origin, lane_for};
 
 use super::context::SyncContext;
 use super::disposition::Disposition;
@@ -247,7 +248,7 @@ pub(crate) fn next_status(
 /// next change brings the record back).
 pub(crate) async fn schedule_retry(queue: &dyn JobQueue, job: Job, delay: Duration) {
     if let Err(error) = queue
-        .enqueue(Lane::Live, vec![job.clone()], Some(delay))
+        .enqueue(lane_for(Origin::Single), vec![job.clone()], Some(delay))
         .await
     {
         tracing::error!(%error, record = %job.id, "could not schedule a retry job");

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use super::SyncContext;
 use crate::engine::invoicing::invoices::InvoiceSyncError;
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
-use crate::ports::{GatewayError, Job, JobReason, Lane, QueueError, StoreError};
+use crate::ports::{GatewayError, Job, JobReason, QueueError, StoreError};
+use crate::ports::{Origin, lane_for};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InvoiceSweepError {
@@ -75,7 +76,10 @@ pub async fn enqueue_overdue(
             )
         })
         .collect();
-    Ok(ctx.queue.enqueue(Lane::Bulk, jobs, None).await?)
+    Ok(ctx
+        .queue
+        .enqueue(lane_for(Origin::Bulk), jobs, None)
+        .await?)
 }
 
 #[cfg(test)]
@@ -83,6 +87,7 @@ mod tests {
     use super::*;
     use crate::engine::jobs::test_harness::Harness;
     use crate::model::ConnectionSettings;
+    use crate::ports::Lane;
     use crate::ports::{Clock, JobQueue};
 
     #[tokio::test]

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
-use crate::ports::{Cursor, GatewayError, Job, JobReason, Lane, RecordRef, StoreError};
+use crate::ports::{Cursor, GatewayError, Job, JobReason, RecordRef, StoreError};
+use crate::ports::{Origin, lane_for};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -172,7 +173,10 @@ async fn poll_under_lease(
                 ));
             }
             if !jobs.is_empty() {
-                report.jobs += ctx.queue.enqueue(Lane::Live, jobs, None).await?;
+                let lane = lane_for(Origin::Poll {
+                    records: jobs.len(),
+                });
+                report.jobs += ctx.queue.enqueue(lane, jobs, None).await?;
             }
             // Only after the jobs are safely queued does the watermark move.
             let next = Cursor {

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use crate::model::ConnectionId;
-use crate::ports::{Job, Lane, QueueError};
+use crate::ports::{Job, QueueError};
+use crate::ports::{Origin, lane_for};
 
 use super::active::active_connection;
 use super::backfill::{RunScope, RunState, StartError, run_state, start_run};
@@ -32,7 +33,7 @@ pub async fn queue_sweeps(
     if jobs.is_empty() {
         return Ok(0);
     }
-    ctx.queue.enqueue(Lane::Bulk, jobs, None).await
+    ctx.queue.enqueue(lane_for(Origin::Bulk), jobs, None).await
 }
 
 /// Runs one connection's sweep job. Done without work when a run started since the job was

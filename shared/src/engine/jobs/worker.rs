@@ -1,10 +1,10 @@
 //! The worker: takes a batch of jobs, groups them by connection and kind, runs each group
 //! through its kind's flow (`dispatch`) and each initial sync page job through the page flow,
 //! runs each connection's sweep job, counts finished initial sync record jobs into their run, and
-//! answers one disposition each; a job the flows left without an answer is handed back, never
-//! deleted.
+//! answers one disposition each; a repeated signal for the same record in one batch is run
+//! once (SQS cannot coalesce waiting messages); a job left without an answer is handed back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use crate::model::{ConnectionId, ObjectKind};
@@ -30,7 +30,15 @@ pub async fn process_jobs_until(
 ) -> Vec<JobResult> {
     let mut groups: BTreeMap<(ConnectionId, ObjectKind), Vec<usize>> = BTreeMap::new();
     let mut dispositions: Vec<Option<Disposition>> = vec![None; jobs.len()];
+    let mut subjects = HashSet::new();
     for (i, job) in jobs.iter().enumerate() {
+        // The same record twice in a batch (SQS delivers what it holds; the local queues
+        // coalesce waiting signals already): the first job re-reads the record for both, the
+        // repeat is done. Initial sync record jobs each count into their run, so they stay.
+        if job.backfill.is_none() && !subjects.insert(job.subject()) {
+            dispositions[i] = Some(Disposition::Done);
+            continue;
+        }
         if job.is_sweep() {
             dispositions[i] = Some(if stop_at.is_some_and(|t| Instant::now() >= t) {
                 out_of_time()

@@ -997,3 +997,30 @@ async fn invoice_jobs_without_invoice_clients_are_dropped_with_the_reason() {
     };
     assert!(reason.contains("no invoice clients"), "{reason}");
 }
+
+#[tokio::test]
+async fn a_repeated_signal_in_one_batch_runs_once_and_the_repeat_is_done() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    let mut gone = h.job(CONTACT, Side::Hubspot, "77");
+    gone.connection = crate::model::ConnectionId::new("gone").unwrap();
+    let jobs = vec![
+        gone.clone(),
+        h.job(CONTACT, Side::Hubspot, &ada.id),
+        gone,
+        h.job(CONTACT, Side::Hubspot, &ada.id),
+    ];
+    let results = h.run(jobs).await;
+    assert!(
+        matches!(results[0].disposition, Disposition::Dropped { .. }),
+        "the first runs: its connection is unknown"
+    );
+    assert_eq!(results[1].disposition, Disposition::Done);
+    assert_eq!(
+        results[2].disposition,
+        Disposition::Done,
+        "the repeat is not run again"
+    );
+    assert_eq!(results[3].disposition, Disposition::Done);
+    assert_eq!(h.qbo.records(CONTACT).len(), 1);
+}

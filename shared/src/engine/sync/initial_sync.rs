@@ -8,7 +8,8 @@ use std::time::Duration;
 use crate::engine::sync::plan::{Action, LinkChange, Outcome};
 use crate::mapping::{MappingSet, normalise_key};
 use crate::model::{ConnectionId, ObjectKind, Record, Side, SyncState};
-use crate::ports::{Cursor, GatewayError, Job, JobReason, Lane, Page, RecordRef, StoreError};
+use crate::ports::{Cursor, GatewayError, Job, JobReason, Page, RecordRef, StoreError};
+use crate::ports::{Origin, lane_for};
 
 use super::describe::describe_exclusion;
 use super::gateway_pair::GatewayPair;
@@ -310,7 +311,7 @@ pub async fn initial_sync(
                     preview.deferred += jobs.len();
                     if let Err(error) = ports
                         .queue
-                        .enqueue(Lane::Bulk, jobs, Some(Duration::from_secs(60)))
+                        .enqueue(lane_for(Origin::Bulk), jobs, Some(Duration::from_secs(60)))
                         .await
                     {
                         tracing::error!(%error, "could not queue deferred backfill records");
@@ -398,7 +399,7 @@ async fn backfill_mirrored(
                 .collect();
             preview.queued += ports
                 .queue
-                .enqueue(Lane::Bulk, jobs, None)
+                .enqueue(lane_for(Origin::Bulk), jobs, None)
                 .await
                 .map_err(|error| InitialSyncError::Queue { kind, error })?;
         }

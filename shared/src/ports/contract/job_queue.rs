@@ -287,6 +287,47 @@ pub async fn a_signal_coalesces_with_the_same_waiting_signal(q: &QueueUnderTest)
     assert_eq!(got[0].job.seen_at, job("2", 0).seen_at);
 }
 
+/// Local queues only: the bulk lane hands out one job per connection in turn (oldest first
+/// within each), so a connection with a big backfill does not starve another.
+pub async fn the_bulk_lane_takes_turns_between_connections(q: &QueueUnderTest) {
+    let of = |connection: &str, id: &str| Job {
+        connection: ConnectionId::new(connection).expect("valid id"),
+        ..job(id, 0)
+    };
+    let big: Vec<Job> = (1..=6).map(|n| of("big", &format!("a{n}"))).collect();
+    q.queue
+        .enqueue(Lane::Bulk, big, None)
+        .await
+        .expect("enqueue");
+    let small = vec![of("small", "b1"), of("small", "b2")];
+    q.queue
+        .enqueue(Lane::Bulk, small, None)
+        .await
+        .expect("enqueue");
+    let got = q.queue.receive(Lane::Bulk, 4).await.expect("receive");
+    assert_eq!(ids(&got), ["a1", "b1", "a2", "b2"]);
+    let rest = q.queue.receive(Lane::Bulk, 10).await.expect("receive");
+    assert_eq!(ids(&rest), ["a3", "a4", "a5", "a6"]);
+}
+
+/// Local queues only: 5,000 signals for 100 records, in deliveries of 100, leave at most one
+/// waiting job per record.
+pub async fn many_signals_for_few_records_coalesce_per_record(q: &QueueUnderTest) {
+    let mut written = 0;
+    for delivery in 0..50i64 {
+        let jobs = (0..100)
+            .map(|n| job(&format!("r{}", (n * 7 + delivery) % 100), delivery))
+            .collect();
+        written += q
+            .queue
+            .enqueue(Lane::Bulk, jobs, None)
+            .await
+            .expect("enqueue");
+    }
+    assert_eq!(written, 100);
+    assert_eq!(q.queue.pending(Lane::Bulk).await.expect("pending"), 100);
+}
+
 /// Local queues only: a receipt handed back with `retry_later` is spent (SQS keeps it valid
 /// while the message is hidden).
 pub async fn a_retried_receipt_is_spent(q: &QueueUnderTest) {
@@ -327,6 +368,8 @@ macro_rules! job_queue_contract_tests {
             a_signal_coalesces_with_the_same_waiting_signal,
             a_retried_receipt_is_spent,
             an_unacked_job_comes_back_and_a_stale_receipt_keeps_it,
+            the_bulk_lane_takes_turns_between_connections,
+            many_signals_for_few_records_coalesce_per_record,
         );
     };
     (@checks $fresh:path; $($check:ident),* $(,)?) => {

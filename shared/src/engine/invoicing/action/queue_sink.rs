@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use super::intake::ActionJobSink;
 use super::request::CreateInvoiceJob;
 use crate::model::ConnectionId;
-use crate::ports::{Clock, ConnectionStatus, Connections, JobQueue, Lane, StoreError};
+use crate::ports::{Clock, ConnectionStatus, Connections, JobQueue, StoreError};
+use crate::ports::{Origin, lane_for};
 
 /// The connection a workflow execution of `portal_id` invoices in, when the portal is linked
 /// to several QBO companies: its ACTIVE connection whose id sorts first (connect-flow ids
@@ -72,7 +73,11 @@ impl ActionJobSink for QueuedActions {
         };
         let now = self.clock.now();
         self.queue
-            .enqueue(Lane::Live, vec![job.to_job(connection, now)], None)
+            .enqueue(
+                lane_for(Origin::Single),
+                vec![job.to_job(connection, now)],
+                None,
+            )
             .await
             .map(drop)
             .map_err(|e| e.to_string())
@@ -84,6 +89,7 @@ mod tests {
     use super::*;
     use crate::adapters::memory::{MemoryJobQueue, MemoryStore};
     use crate::model::{ActionInputs, Connection, ConnectionId, ObjectKind, Side};
+    use crate::ports::Lane;
     use crate::ports::{ConnectionRecord, ConnectionStatus, SystemClock};
 
     fn execution(portal: u64, callback: &str) -> CreateInvoiceJob {
