@@ -18,7 +18,7 @@ mod scripted {
     use hqsync::quickbooks::oauth::{OAuthClient, OAuthError};
     use hqsync::quickbooks::{
         BatchItem, CompanyBudgets, Customer, Invoice, Item, Payment, QboClient, QboEnvironment,
-        QboError, Query, RealmId, RequestId,
+        QboError, Query, RealmId, RequestId, throttle,
     };
     use hqsync_tests::fixtures;
     use secrecy::{ExposeSecret, SecretString};
@@ -411,6 +411,42 @@ mod scripted {
             "waited for Retry-After"
         );
         assert_eq!(stub.seen().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_429_on_a_batch_pauses_batches_only_and_on_a_single_request_the_company() {
+        let stub = Stub::start(|seen, _| {
+            if seen.path.ends_with("/batch") || seen.path.ends_with("/customer/2") {
+                (429, vec![("retry-after", "0".into())], String::new())
+            } else {
+                ok(fixture("customer-read-response.json"))
+            }
+        })
+        .await;
+        // A realm of its own: the pause counts are per realm and process-wide.
+        let realm = "918273645";
+        let client = QboClient::new(
+            &QboEnvironment::Custom(stub.base.clone()),
+            RealmId::new(realm).unwrap(),
+            SecretString::from("access-1"),
+        )
+        .unwrap()
+        .with_budgets(CompanyBudgets::unlimited())
+        .with_retry_policy(FAST);
+        let item = BatchItem::create(&Customer {
+            display_name: Some("Batch".into()),
+            ..Customer::default()
+        })
+        .unwrap();
+        let err = client.batch(&[item]).await.unwrap_err();
+        assert!(matches!(err, QboError::Throttled { .. }), "{err:?}");
+        let after_batch = throttle::pauses_of(realm);
+        assert_eq!((after_batch.batch, after_batch.company), (1, 0));
+        let err = client.read::<Customer>("2").await.unwrap_err();
+        assert!(matches!(err, QboError::Throttled { .. }), "{err:?}");
+        let after_read = throttle::pauses_of(realm);
+        assert_eq!((after_read.batch, after_read.company), (1, 1));
+        assert!(after_read.paused_until.is_some());
     }
 
     #[tokio::test]

@@ -269,9 +269,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     if let Some(pipeline) = runtime.pipeline() {
         let s = pipeline.stats();
         println!(
-            "\nstopping: {} jobs done, {} retried, {} dropped; {} polls",
+            "\nstopping: {} jobs done, {} retried, {} paused, {} dropped; {} polls",
             s.jobs_done.load(Ordering::Relaxed),
             s.jobs_retried.load(Ordering::Relaxed),
+            hqsync::quickbooks::throttle::total_pauses(),
             s.jobs_dropped.load(Ordering::Relaxed),
             s.polls.load(Ordering::Relaxed)
         );

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::model::{ConnectionId, ObjectKind, Side};
 use crate::ports::{StatusLog, StoreError, SyncOutcome, SyncStatus};
+use crate::quickbooks::ThrottlePauses;
 
 /// The outcome labels counted, in the order shown.
 pub const OUTCOME_LABELS: [&str; 4] = ["synced", "conflict", "excluded", "failed"];
@@ -61,6 +62,10 @@ pub struct StatusReport {
     pub kinds: Vec<KindCounts>,
     /// Failed records and field warnings, kind by kind.
     pub attention: Vec<AttentionRecord>,
+    /// QBO 429 pauses of the connection's company seen by the process answering (the running
+    /// stack's admin API: docs/architecture.md §13); `None` where no such process is asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttling: Option<ThrottlePauses>,
 }
 
 impl StatusReport {
@@ -95,6 +100,7 @@ impl StatusReport {
             connection,
             kinds,
             attention,
+            throttling: None,
         }
     }
 }

@@ -8,6 +8,6 @@ pub mod shared_budget;
 pub mod token_renewal;
 
 pub use budget::{BudgetPermit, RateBudget, Window};
-pub use retry::{ClassifyRetry, RetryClass, RetryPolicy, with_retry};
+pub use retry::{ClassifyRetry, RetryClass, RetryPolicy, with_retry, with_retry_pausing};
 pub use shared_budget::SharedAllowance;
 pub use token_renewal::TokenRenewal;

@@ -59,6 +59,28 @@ impl RetryPolicy {
 pub async fn with_retry<T, E, F, Fut>(
     policy: &RetryPolicy,
     budgets: &[&RateBudget],
+    op: F,
+) -> Result<T, E>
+where
+    E: ClassifyRetry,
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let pause_all = |wait: Duration| {
+        for budget in budgets {
+            budget.pause_for(wait);
+        }
+    };
+    with_retry_pausing(policy, budgets, &pause_all, op).await
+}
+
+/// [`with_retry`] where a throttled attempt calls `pause(wait)` instead of pausing every budget
+/// in `budgets`: the caller pauses what the throttle applies to (QBO: the batch endpoint or the
+/// whole company, `quickbooks::throttle`), logs and counts it.
+pub async fn with_retry_pausing<T, E, F, Fut>(
+    policy: &RetryPolicy,
+    budgets: &[&RateBudget],
+    pause: &(dyn Fn(Duration) + Sync),
     mut op: F,
 ) -> Result<T, E>
 where
@@ -93,9 +115,7 @@ where
                     return Err(err);
                 }
                 throttle_waits += 1;
-                for budget in budgets {
-                    budget.pause_for(wait);
-                }
+                pause(wait);
                 tokio::time::sleep(wait).await;
             }
             RetryClass::Transient { retry_after } => match backoff.next() {

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::http::{RetryPolicy, TokenRenewal, with_retry};
+use crate::http::{RetryPolicy, TokenRenewal, with_retry_pausing};
 
 use super::cdc::Deleted;
 use super::entities::{CompanyInfo, Entity, Invoice, NameListEntity, Payment, Preferences};
@@ -23,6 +23,7 @@ use super::limits::{
 };
 use super::query::Query;
 use super::request_id::RequestId;
+use super::throttle::{self, ThrottleScope};
 
 /// A QBO company id (`realmId`): a numeric string of up to ~19 digits, kept as a string (§1).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -168,6 +169,12 @@ impl QboClient {
         &self.budgets
     }
 
+    /// QBO throttled a request of `scope`: pause that scope of the company's budgets for
+    /// `wait`, logged and counted (`quickbooks::throttle`).
+    pub fn throttled(&self, scope: ThrottleScope, wait: Duration) {
+        throttle::pause(&self.budgets, &self.realm.to_string(), scope, wait);
+    }
+
     /// Replaces the access token (after a refresh); every clone sees the new one.
     pub fn set_access_token(&self, token: SecretString) {
         *self.access_token.write().expect("token lock") = token;
@@ -206,10 +213,17 @@ impl QboClient {
             budgets.push(&self.budgets.batch);
         }
         budgets.push(&self.budgets.requests);
+        // A 429 pauses what it applies to: the batch endpoint, or the whole company (§9).
+        let scope = if batch {
+            ThrottleScope::Batch
+        } else {
+            ThrottleScope::Company
+        };
+        let pause = |wait: Duration| self.throttled(scope, wait);
         let url = &url;
         let body = &body;
         let used = self.access_token.read().expect("token lock").clone();
-        let first = with_retry(&self.retry, &budgets, |_attempt| {
+        let first = with_retry_pausing(&self.retry, &budgets, &pause, |_attempt| {
             let method = method.clone();
             async move { self.attempt(method, url, body).await }
         })
@@ -223,7 +237,7 @@ impl QboClient {
             return first;
         };
         self.set_access_token(token);
-        with_retry(&self.retry, &budgets, |_attempt| {
+        with_retry_pausing(&self.retry, &budgets, &pause, |_attempt| {
             let method = method.clone();
             async move { self.attempt(method, url, body).await }
         })

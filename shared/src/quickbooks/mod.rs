@@ -12,6 +12,7 @@ pub mod limits;
 pub mod oauth;
 pub mod query;
 pub mod request_id;
+pub mod throttle;
 pub mod webhook;
 
 pub use batch::{BatchItem, BatchItemResult, BatchOperation, BatchPayload, BatchValue};
@@ -27,3 +28,4 @@ pub use limits::CompanyBudgets;
 pub use oauth::{OAuthClient, OAuthError, TokenSet};
 pub use query::Query;
 pub use request_id::RequestId;
+pub use throttle::{ThrottlePauses, ThrottleScope};

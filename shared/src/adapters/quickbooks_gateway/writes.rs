@@ -39,7 +39,9 @@ use crate::ports::{
     CreateRequest, DeactivateRequest, GatewayError, RecordError, RecordErrorKind, UpdateRequest,
 };
 use crate::quickbooks::limits::{MAX_BATCH_ITEMS, MAX_IN_FLIGHT};
-use crate::quickbooks::{BatchItem, BatchItemResult, Entity, NameListEntity, QboError, RequestId};
+use crate::quickbooks::{
+    BatchItem, BatchItemResult, Entity, NameListEntity, QboError, RequestId, ThrottleScope,
+};
 
 /// Fewest records worth a batch request. The 40/min batch budget (§8, §9) is the scarce one:
 /// a batch slot is worth 500/40 = 12.5 single calls of the 500/min request budget, so a run of
@@ -269,7 +271,7 @@ impl QuickbooksGateway {
     /// were answered and may have been written, and a retry of the same chunk would replay this
     /// very answer (same `requestid`); the engine retries the failed records alone, under a new
     /// chunk id, and those were not executed (items fail on their own, §8). A throttled item
-    /// also pauses the company budgets, as a 429 would (§9: "treat 3001 inside
+    /// also pauses the batch endpoint, as a 429 on the batch would (§9: "treat 3001 inside
     /// `BatchItemResponse[].Fault` as throttling"). Authentication stays a whole-call failure.
     fn item_outcome<T>(&self, answer: Result<T, QboError>) -> Outcome<T> {
         let error = match answer {
@@ -285,9 +287,8 @@ impl QuickbooksGateway {
             }
             Err(call_error) => {
                 if let GatewayError::Throttled { wait } = &call_error {
-                    let budgets = self.client.budgets();
-                    budgets.batch.pause_for(*wait);
-                    budgets.requests.pause_for(*wait);
+                    // Inside a batch answer: the batch endpoint's throttle (§9, §8).
+                    self.client.throttled(ThrottleScope::Batch, *wait);
                 }
                 let mut record_error =
                     RecordError::new(RecordErrorKind::Other, message).retryable(true);

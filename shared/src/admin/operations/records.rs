@@ -19,6 +19,7 @@ use crate::engine::status_report::{StatusReport, status_report};
 use crate::model::{CanonicalValue, ConnectionId, Link, ObjectKind, Side};
 use crate::ports::{Job, JobReason, SyncLogEntry, SyncStatus};
 use crate::ports::{Origin, lane_for};
+use crate::quickbooks::throttle;
 
 /// Rows answered when `limit` is not given, and at most.
 const DEFAULT_LIMIT: usize = 100;
@@ -40,9 +41,10 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> Result<Json<StatusReport>, ApiError> {
     let connection = connection_of(&ctx, &id).await?;
-    Ok(Json(
-        status_report(ctx.sync.store.as_ref(), connection.id()).await?,
-    ))
+    let mut report = status_report(ctx.sync.store.as_ref(), connection.id()).await?;
+    // This process's 429 pauses of the company (docs/architecture.md §13).
+    report.throttling = Some(throttle::pauses_of(&connection.connection.qbo_realm_id));
+    Ok(Json(report))
 }
 
 #[derive(Debug, Deserialize)]
