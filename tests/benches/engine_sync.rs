@@ -1,7 +1,8 @@
 //! Benchmark: the engine's initial sync of 5,000 HubSpot contacts / 5,000 QBO customers (half
 //! overlapping by email) and 1,000 products / 1,000 items (half overlapping by name) against the
 //! sandboxes with their real rate limits, then 100 steady-state edits synced by webhook.
-//! Prints API calls per side per record, wall time, and CPU time spent in our own code.
+//! Prints API calls per side per record, wall time, CPU time spent in our own code, the reads
+//! spent settling the initial sync's echoes per record and the metered QBO reads per synced change.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -45,6 +46,9 @@ fn divisor() -> usize {
 /// What the sandbox thread hands back: where the sandboxes are and how to reach them.
 struct SandboxInfo {
     accounts: LocalSandboxAccounts,
+    /// The HubSpot app id the sandbox stamps on our writes (`sourceId`), so the intake drops
+    /// their webhook echoes as on AWS (docs/hubspot.md §5.3).
+    hubspot_app_id: String,
     /// Linux thread id of the sandboxes' runtime thread (all their work runs on it).
     tid: String,
 }
@@ -120,6 +124,7 @@ fn start_sandboxes(webhook_base: String) -> (SandboxInfo, std::sync::mpsc::Sende
                         quickbooks_token: SecretString::from(qb.dev_token.clone()),
                         quickbooks_verifier_token: SecretString::from(qb.verifier_token.clone()),
                     },
+                    hubspot_app_id: hs.app_id.to_string(),
                     tid,
                 })
                 .unwrap();
@@ -166,6 +171,55 @@ fn calls(stats: &Value) -> (u64, BTreeMap<String, u64>) {
         );
     }
     (stats["total"].as_u64().unwrap_or(0), routes)
+}
+
+/// Sets `field` to `value` on HubSpot contacts `ids` as a person would (the sandbox's actor
+/// header makes the write `changeSource` CRM_UI).
+async fn edit_as_person(
+    http: &reqwest::Client,
+    info: &SandboxInfo,
+    ids: &[String],
+    field: &str,
+    value: &str,
+) {
+    use secrecy::ExposeSecret;
+    let inputs: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"id": id, "properties": {field: value}}))
+        .collect();
+    http.post(format!(
+        "{}/crm/objects/2026-03/contacts/batch/update",
+        info.accounts.hubspot_base_url
+    ))
+    .bearer_auth(info.accounts.hubspot_token.expose_secret())
+    .header(hqsync_sandbox::hubspot::ACTOR_HEADER, "user:7")
+    .json(&json!({ "inputs": inputs }))
+    .send()
+    .await
+    .unwrap()
+    .error_for_status()
+    .expect("a person's HubSpot edits");
+}
+
+/// Read requests in a sandbox's stats: QBO's metered ones (reads, queries, CDC: creates and
+/// updates are not metered, docs/quickbooks.md §9), HubSpot's record reads and searches.
+fn reads(stats: &Value, side: Side) -> u64 {
+    let (_, routes) = calls(stats);
+    routes
+        .iter()
+        .filter(|(route, _)| {
+            let (method, path) = route.split_once(' ').unwrap_or(("", route));
+            match side {
+                Side::Quickbooks => {
+                    method == "GET" || path.ends_with("/query") || path.ends_with("/cdc")
+                }
+                Side::Hubspot => {
+                    method == "GET" || path.ends_with("/batch/read") || path.ends_with("/search")
+                }
+            }
+        })
+        .map(|(_, count)| count)
+        .sum()
 }
 
 /// Waits until neither sandbox has webhooks queued or in flight.
@@ -345,7 +399,9 @@ async fn main() {
         m = products()
     );
 
-    let endpoints = VendorEndpoints::local(info.accounts.clone()).unwrap();
+    let endpoints = VendorEndpoints::local(info.accounts.clone())
+        .unwrap()
+        .with_hubspot_app_id(info.hubspot_app_id.clone());
     let mut stack = LocalStack::open(
         ConnectionId::new(LOCAL_CONNECTION_ID).unwrap(),
         endpoints.clone(),
@@ -398,15 +454,25 @@ async fn main() {
     let started = Instant::now();
     settle(&stack, &http, &[&hs_base, &qb_base]).await;
     let echo_jobs = pipeline.stats().jobs_done.load(Ordering::Relaxed);
+    let (hs_echo, qb_echo) = (stats(&http, &hs_base).await, stats(&http, &qb_base).await);
     print_calls(
         &format!(
             "Echoes of the initial sync's writes: {echo_jobs} webhook jobs settled in {:.1} s",
             started.elapsed().as_secs_f64()
         ),
-        &stats(&http, &hs_base).await,
-        &stats(&http, &qb_base).await,
+        &hs_echo,
+        &qb_echo,
         records,
         "record",
+    );
+    let (qb_reads, hs_reads) = (
+        reads(&qb_echo, Side::Quickbooks),
+        reads(&hs_echo, Side::Hubspot),
+    );
+    println!(
+        "  reads settling echoes: QBO {qb_reads} = {:.4} per record, HubSpot {hs_reads} = {:.4} per record (aim: at most 0.1 each)",
+        qb_reads as f64 / records,
+        hs_reads as f64 / records
     );
 
     // --- steady state: edits on linked pairs, synced by webhooks ---
@@ -437,6 +503,12 @@ async fn main() {
             Side::Hubspot => ("company", "Edited in HubSpot"),
         };
         let ids: Vec<String> = chunk.iter().map(|l| l.id(side).to_owned()).collect();
+        if side == Side::Hubspot {
+            // As a person in HubSpot's UI (changeSource CRM_UI), not our app: the intake drops
+            // our app's own writes as echoes.
+            edit_as_person(&http, &info, &ids, field, value).await;
+            continue;
+        }
         let current = user
             .side(side)
             .read(ObjectKind::Contact, &ids)
@@ -472,9 +544,15 @@ async fn main() {
     let changes = (2 * STEADY_EDITS_PER_SIDE) as f64;
     let s = pipeline.stats();
     println!(
-        "\nSteady state: {changes} edits ({STEADY_EDITS_PER_SIDE} per side) synced by webhook; {} jobs done, {} retried",
+        "\nSteady state: {changes} edits ({STEADY_EDITS_PER_SIDE} per side) synced by webhook; {} jobs done, {} retried, {} paused",
         s.jobs_done.load(Ordering::Relaxed) - jobs_before,
-        s.jobs_retried.load(Ordering::Relaxed)
+        s.jobs_retried.load(Ordering::Relaxed),
+        hqsync::quickbooks::throttle::total_pauses()
+    );
+    let metered = reads(&qb_stats, Side::Quickbooks);
+    println!(
+        "  metered QBO reads per synced change: {metered} / {changes} = {:.4} (aim: at most 0.1)",
+        metered as f64 / changes
     );
     println!(
         "  wall time (incl. 1-2 s settling checks) {:.1} s; our CPU {:.3} ms per change",

@@ -7,7 +7,9 @@ use secrecy::SecretString;
 use super::{InboundRequest, IntakeError, IntakeOutcome, check_size};
 use crate::model::{ConnectionId, ObjectKind, Side, kinds::KINDS};
 use crate::ports::{Connections, Job, JobReason, dedup_jobs};
-use crate::quickbooks::webhook::events::{EntityChange, check_content_type, parse_delivery};
+use crate::quickbooks::webhook::events::{
+    EntityChange, Operation, check_content_type, parse_delivery,
+};
 use crate::quickbooks::webhook::signature::{SIGNATURE_HEADER, verify_signature};
 
 /// Verifies, parses and routes one QBO webhook delivery. Deliveries may hold events of several
@@ -84,7 +86,10 @@ fn change_jobs(
             now,
         )
     };
-    let mut jobs = vec![job(&change.entity_id)];
+    let mut jobs = vec![Job {
+        changed_at: changed_at(change),
+        ..job(&change.entity_id)
+    }];
     if let Some(merged) = &change.merged_away_id {
         jobs.push(Job {
             merged_into: Some(change.entity_id.clone()),
@@ -92,6 +97,18 @@ fn change_jobs(
         });
     }
     jobs
+}
+
+/// When a create or update says the entity changed (`lastUpdated` / `time`), so the worker can
+/// drop the echo of our own write without a read (docs/architecture.md §13). Deletions and
+/// merges carry none: they are always read.
+fn changed_at(change: &EntityChange) -> Option<DateTime<Utc>> {
+    match change.operation {
+        Operation::Created | Operation::Updated => {
+            change.occurred_at.map(|t| t.with_timezone(&Utc))
+        }
+        _ => None,
+    }
 }
 
 /// The kind a QBO entity name holds: two-way (Customer, Item) or mirrored (Invoice, Payment).

@@ -492,6 +492,45 @@ mod lane_tests {
     }
 
     #[tokio::test]
+    async fn a_persons_edit_after_a_large_delivery_is_processed_before_the_remaining_bulk_jobs() {
+        use crate::intake::{IntakeOutcome, answer};
+        let (ctx, queue) = context();
+        let job = |id: String| {
+            Job::new(
+                ConnectionId::new("gone").unwrap(),
+                ObjectKind::Contact,
+                Side::Hubspot,
+                id,
+                JobReason::Webhook,
+                ctx.clock.now(),
+            )
+        };
+        let import = IntakeOutcome {
+            jobs: (0..200).map(|i| job(format!("import-{i}"))).collect(),
+            events: 5_000,
+            ..IntakeOutcome::default()
+        };
+        assert_eq!(
+            answer(queue.as_ref(), "hubspot", Ok(import)).await.queued,
+            200
+        );
+        let edit = IntakeOutcome {
+            jobs: vec![job("person".into())],
+            events: 1,
+            ..IntakeOutcome::default()
+        };
+        assert_eq!(answer(queue.as_ref(), "hubspot", Ok(edit)).await.queued, 1);
+        let stats = PipelineStats::default();
+        worker_pass(&ctx, 10, &stats).await;
+        assert_eq!(queue.pending(Lane::Live).await.unwrap(), 0, "the edit ran");
+        assert_eq!(
+            queue.pending(Lane::Bulk).await.unwrap(),
+            190,
+            "in the first pass, with one bulk batch beside it"
+        );
+    }
+
+    #[tokio::test]
     async fn a_full_live_batch_goes_again_before_any_bulk_job() {
         let (ctx, queue) = context();
         enqueue(&ctx, Lane::Live, 12).await;

@@ -50,6 +50,11 @@ pub struct Job {
     /// docs/architecture.md §13). A hint the worker checks against both records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<String>,
+    /// When the vendor says the record changed, if the signal says (a QBO webhook's
+    /// `lastUpdated` of a create or update): the worker drops a job whose change is not newer
+    /// than what the link's baseline already holds, without a read (docs/architecture.md §13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<DateTime<Utc>>,
 }
 
 /// Which initial sync run a job belongs to, and for a page job which page it lists.
@@ -92,7 +97,22 @@ impl Job {
             action: None,
             backfill: None,
             merged_into: None,
+            changed_at: None,
         }
+    }
+
+    /// Takes in another signal for the same record (coalescing): the earliest sighting, and
+    /// the newest change time, or none when either signal has none (it must be read then).
+    pub fn absorb(&mut self, other: &Job) {
+        self.seen_at = self.seen_at.min(other.seen_at);
+        // A merge hint survives the coalescing (docs/architecture.md §13).
+        if self.merged_into.is_none() {
+            self.merged_into = other.merged_into.clone();
+        }
+        self.changed_at = match (self.changed_at, other.changed_at) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
     }
 
     /// The page job listing page `page` of `kind` on `side` for initial sync run `run`. Its
@@ -214,23 +234,16 @@ impl std::fmt::Display for JobSubject {
     }
 }
 
-/// Drops repeated signals for the same record, keeping the first position of each subject and
-/// the earliest `seen_at` (so "changed since" reasoning stays conservative).
+/// Drops repeated signals for the same record, keeping the first position of each subject, the
+/// earliest `seen_at` and the newest `changed_at` (see [`Job::absorb`]), so "changed since"
+/// reasoning stays conservative.
 pub fn dedup_jobs(jobs: Vec<Job>) -> Vec<Job> {
     let mut first: BTreeMap<JobSubject, usize> = BTreeMap::new();
     let mut out: Vec<Job> = Vec::with_capacity(jobs.len());
     for job in jobs {
         let key = job.subject();
         match first.get(&key) {
-            Some(&at) => {
-                if job.seen_at < out[at].seen_at {
-                    out[at].seen_at = job.seen_at;
-                }
-                // A merge hint survives the coalescing (docs/architecture.md §13).
-                if out[at].merged_into.is_none() {
-                    out[at].merged_into = job.merged_into;
-                }
-            }
+            Some(&at) => out[at].absorb(&job),
             None => {
                 first.insert(key, out.len());
                 out.push(job);
@@ -360,6 +373,29 @@ mod tests {
             "acme|invoice|hubspot|55|cb-2"
         );
         assert_eq!(kept[0].subject().to_string(), "acme|invoice|quickbooks|7");
+    }
+
+    #[test]
+    fn coalesced_signals_keep_the_newest_change_time_or_none() {
+        let c = ConnectionId::new("acme").unwrap();
+        let signal = |changed: Option<i64>| Job {
+            changed_at: changed.map(at),
+            ..Job::new(
+                c.clone(),
+                ObjectKind::Contact,
+                Side::Quickbooks,
+                "7",
+                JobReason::Webhook,
+                at(0),
+            )
+        };
+        let kept = dedup_jobs(vec![signal(Some(5)), signal(Some(9)), signal(Some(7))]);
+        assert_eq!(kept[0].changed_at, Some(at(9)));
+        let kept = dedup_jobs(vec![signal(Some(5)), signal(None)]);
+        assert_eq!(
+            kept[0].changed_at, None,
+            "a signal without a time must be read"
+        );
     }
 
     #[test]

@@ -134,7 +134,7 @@ impl JobQueue for MemoryJobQueue {
             // Coalesce with a waiting (not in-flight) message for the same record.
             if let Some(held) = waiting.get(&key).and_then(|id| messages.get_mut(id)) {
                 held.visible_at = held.visible_at.min(visible_at);
-                held.job.seen_at = held.job.seen_at.min(job.seen_at);
+                held.job.absorb(&job);
                 continue;
             }
             *next_id += 1;

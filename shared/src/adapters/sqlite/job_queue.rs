@@ -125,7 +125,7 @@ impl JobQueue for SqliteJobQueue {
                         .optional()?;
                     if let Some((id, body, waiting_visible_at)) = waiting {
                         let mut waiting_job: Job = from_json(&body)?;
-                        waiting_job.seen_at = waiting_job.seen_at.min(job.seen_at);
+                        waiting_job.absorb(&job);
                         tx.execute(
                             "UPDATE jobs SET body = ?2, visible_at_ms = ?3 WHERE id = ?1",
                             params![id, to_json(&waiting_job)?, waiting_visible_at.min(visible_at)],

@@ -1,14 +1,16 @@
 //! The two-way flow of a job group: the connection's settings, mappings and gateways, then one
-//! unit per record synced by `sync`; each job answered from its unit's final step.
+//! unit per record synced by `sync`; each job answered from its unit's final step, and QBO
+//! echoes of our own writes answered done without a read.
 
 use std::collections::HashMap;
 
+use crate::engine::sync::echo_marks::qbo_change_is_known;
 use crate::engine::sync::rounds::sync_units;
 use crate::engine::sync::session::Session;
 use crate::engine::sync::unit::{Step, Unit};
 use crate::engine::sync::waits::gateway_wait;
 use crate::mapping::MappingSet;
-use crate::model::{ConnectionId, ObjectKind, SyncState};
+use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
 use crate::ports::{Job, RecordRef};
 
 use super::active::active_connection;
@@ -49,6 +51,10 @@ pub(crate) async fn process_group(
             });
         }
     };
+    let known = known_qbo_changes(ctx, connection_id, kind, jobs).await;
+    if known.iter().all(|k| *k) {
+        return all(Disposition::Done);
+    }
     let gateways = match ctx.gateways.gateways(&connection).await {
         Ok(gateways) => gateways,
         // No gateways means no record was tried: the jobs wait (a reconnect may fix it).
@@ -61,7 +67,7 @@ pub(crate) async fn process_group(
     };
 
     let mut units: Vec<Unit> = Vec::new();
-    for job in jobs {
+    for (job, _) in jobs.iter().zip(&known).filter(|(_, known)| !**known) {
         let anchor = RecordRef::new(job.side, job.id.clone());
         let merged_into = job
             .merged_into
@@ -107,6 +113,50 @@ pub(crate) async fn process_group(
                 .get(&RecordRef::new(job.side, job.id.clone()))
                 .cloned()
                 .unwrap_or(Disposition::Done)
+        })
+        .collect()
+}
+
+/// Per job, whether it is a QBO webhook whose change the link's baseline already holds (our
+/// own write's echo: `engine::sync::echo_marks`), so it needs no read. One batch link lookup;
+/// if the store cannot answer, every job is read as usual.
+async fn known_qbo_changes(
+    ctx: &SyncContext,
+    connection_id: &ConnectionId,
+    kind: ObjectKind,
+    jobs: &[&Job],
+) -> Vec<bool> {
+    let timed: Vec<String> = jobs
+        .iter()
+        .filter(|j| j.side == Side::Quickbooks && j.changed_at.is_some())
+        .map(|j| j.id.clone())
+        .collect();
+    if timed.is_empty() {
+        return vec![false; jobs.len()];
+    }
+    let links = match ctx
+        .store
+        .get_links(connection_id, kind, Side::Quickbooks, &timed)
+        .await
+    {
+        Ok(links) => links,
+        Err(error) => {
+            tracing::warn!(%error, "could not look up links for echo checks; reading instead");
+            return vec![false; jobs.len()];
+        }
+    };
+    jobs.iter()
+        .map(|job| {
+            let (Side::Quickbooks, Some(changed_at)) = (job.side, job.changed_at) else {
+                return false;
+            };
+            let known = links
+                .iter()
+                .any(|l| l.qbo_id == job.id && qbo_change_is_known(l, changed_at));
+            if known {
+                tracing::debug!(connection = %connection_id, %kind, id = %job.id, "QBO change already synced (our own write's echo); no read");
+            }
+            known
         })
         .collect()
 }

@@ -1024,3 +1024,44 @@ async fn a_repeated_signal_in_one_batch_runs_once_and_the_repeat_is_done() {
     assert_eq!(results[3].disposition, Disposition::Done);
     assert_eq!(h.qbo.records(CONTACT).len(), 1);
 }
+
+#[tokio::test]
+async fn a_qbo_webhook_not_newer_than_our_write_is_dropped_without_a_read() {
+    let h = Harness::new().await;
+    let ada = h.hubspot_contact("ada@analytical.example", "Ada", "Lovelace");
+    h.sync(CONTACT, Side::Hubspot, &ada.id).await;
+    let qbo_id = h.links(CONTACT).await[0].qbo_id.clone();
+    // Our create's time, as its QBO webhook would carry it (with milliseconds).
+    let written = h.qbo.get(CONTACT, &qbo_id).unwrap().modified_at;
+    let webhook = |at| crate::ports::Job {
+        changed_at: Some(at),
+        ..h.job(CONTACT, Side::Quickbooks, &qbo_id)
+    };
+    h.qbo.reset_calls();
+    h.hubspot.reset_calls();
+    let echo = h
+        .run(vec![webhook(written + chrono::Duration::milliseconds(400))])
+        .await;
+    assert_eq!(echo[0].disposition, Disposition::Done);
+    assert_eq!(
+        (h.hubspot.calls().total(), h.qbo.calls().total()),
+        (0, 0),
+        "our own write's echo costs no vendor call"
+    );
+
+    // A person's later edit is read and synced.
+    h.clock.advance(Duration::from_secs(60));
+    h.qbo.edit(
+        CONTACT,
+        &qbo_id,
+        values(&[("CompanyName", json!("Engines Ltd"))]),
+    );
+    let edited = h.qbo.get(CONTACT, &qbo_id).unwrap().modified_at;
+    let results = h.run(vec![webhook(edited)]).await;
+    assert_eq!(results[0].disposition, Disposition::Done);
+    assert_eq!(h.qbo.calls().read, 1);
+    assert_eq!(
+        h.hubspot.get(CONTACT, &ada.id).unwrap().values["company"],
+        json!("Engines Ltd")
+    );
+}

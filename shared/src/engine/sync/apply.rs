@@ -11,6 +11,7 @@ use crate::ports::{
     RecordRef, StoreError, UpdateRequest,
 };
 
+use super::echo_marks::remember_qbo_change;
 use super::idempotency::create_key;
 use super::prepare::Prepared;
 use super::session::{Session, failed, gateway_failure, store_failure};
@@ -63,6 +64,28 @@ impl Working {
             return Some(created.version.clone());
         }
         self.prep.record(side).map(|r| r.version.clone())
+    }
+
+    /// When `side`'s record last changed, after this round's writes (the time a write
+    /// returned, else the one read).
+    fn modified_at(&self, side: Side) -> Option<chrono::DateTime<chrono::Utc>> {
+        if let Some(record) = self.written.get(&side) {
+            return Some(record.modified_at);
+        }
+        if let Some(created) = self.created.as_ref().filter(|c| c.side == side) {
+            return Some(created.modified_at);
+        }
+        self.prep.record(side).map(|r| r.modified_at)
+    }
+
+    /// The baseline to store: the plan's, remembering the QBO record's change time so its
+    /// webhook echo is dropped without a read (docs/architecture.md §13).
+    fn baseline_to_store(&self) -> crate::model::CanonicalValues {
+        let mut baseline = self.prep.plan.baseline.clone();
+        if let Some(at) = self.modified_at(Side::Quickbooks) {
+            remember_qbo_change(&mut baseline, at);
+        }
+        baseline
     }
 
     /// The id of `side`'s record of the pair, created ones included.
@@ -518,7 +541,7 @@ async fn commit_links(session: &Session<'_>, units: &mut [Working]) {
                     continue;
                 };
                 let next = Link {
-                    baseline: w.prep.plan.baseline.clone(),
+                    baseline: w.baseline_to_store(),
                     hubspot_version: w
                         .version(Side::Hubspot)
                         .unwrap_or(link.hubspot_version.clone()),
@@ -542,7 +565,7 @@ async fn commit_links(session: &Session<'_>, units: &mut [Working]) {
                     kind: session.kind,
                     hubspot_id,
                     qbo_id,
-                    baseline: w.prep.plan.baseline.clone(),
+                    baseline: w.baseline_to_store(),
                     hubspot_version: w.version(Side::Hubspot).unwrap_or_default(),
                     qbo_version: w.version(Side::Quickbooks).unwrap_or_default(),
                     updated_at: session.now,

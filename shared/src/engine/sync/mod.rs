@@ -5,6 +5,7 @@ pub mod plan;
 
 pub(crate) mod apply;
 pub(crate) mod describe;
+pub mod echo_marks;
 mod gateway_pair;
 pub mod idempotency;
 pub mod initial_sync;
