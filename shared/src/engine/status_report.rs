@@ -63,7 +63,7 @@ pub struct StatusReport {
     /// Failed records and field warnings, kind by kind.
     pub attention: Vec<AttentionRecord>,
     /// QBO 429 pauses of the connection's company seen by the process answering (the running
-    /// stack's admin API: docs/architecture.md §13); `None` where no such process is asked.
+    /// stack's admin API: docs/architecture.md §14); `None` where no such process is asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttling: Option<ThrottlePauses>,
 }

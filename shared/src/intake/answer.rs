@@ -53,7 +53,7 @@ pub async fn answer(
     }
     let jobs = outcome.jobs.len();
     // A large delivery (an import, a mass edit) is bulk work: it must not delay a person's
-    // edit arriving in the next delivery (docs/architecture.md §13).
+    // edit arriving in the next delivery (docs/architecture.md §14).
     let lane = lane_for(Origin::Delivery {
         events: outcome.events,
     });

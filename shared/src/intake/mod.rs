@@ -80,7 +80,7 @@ impl IntakeError {
 pub struct IntakeOutcome {
     pub jobs: Vec<Job>,
     /// Events the delivery held, before deduplication: what chooses its lane
-    /// (`ports::lane_for`, docs/architecture.md §13).
+    /// (`ports::lane_for`, docs/architecture.md §14).
     pub events: usize,
     /// Events for accounts no connection belongs to (answered 200 and logged).
     pub unknown_tenants: Vec<String>,

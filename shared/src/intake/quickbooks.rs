@@ -100,7 +100,7 @@ fn change_jobs(
 }
 
 /// When a create or update says the entity changed (`lastUpdated` / `time`), so the worker can
-/// drop the echo of our own write without a read (docs/architecture.md §13). Deletions and
+/// drop the echo of our own write without a read (docs/architecture.md §14). Deletions and
 /// merges carry none: they are always read.
 fn changed_at(change: &EntityChange) -> Option<DateTime<Utc>> {
     match change.operation {

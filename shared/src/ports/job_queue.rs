@@ -52,7 +52,7 @@ pub struct Job {
     pub merged_into: Option<String>,
     /// When the vendor says the record changed, if the signal says (a QBO webhook's
     /// `lastUpdated` of a create or update): the worker drops a job whose change is not newer
-    /// than what the link's baseline already holds, without a read (docs/architecture.md §13).
+    /// than what the link's baseline already holds, without a read (docs/architecture.md §14).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_at: Option<DateTime<Utc>>,
 }

@@ -1,4 +1,4 @@
-//! Lane choice in one place (docs/architecture.md §13): which lane a batch of jobs goes on,
+//! Lane choice in one place (docs/architecture.md §14): which lane a batch of jobs goes on,
 //! from what produced it and how many signals came together.
 
 use super::job_queue::Lane;

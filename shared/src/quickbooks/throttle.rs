@@ -1,4 +1,4 @@
-//! QBO 429 pauses (docs/architecture.md §13): the scope a 429 applies to (the batch endpoint, or
+//! QBO 429 pauses (docs/architecture.md §14): the scope a 429 applies to (the batch endpoint, or
 //! every request of the company), the pause logged at WARN, and this process's count per realm.
 
 use std::collections::BTreeMap;

@@ -32,7 +32,7 @@ struct State {
     next_id: u64,
     messages: BTreeMap<u64, Message>,
     /// The waiting (not in-flight) message of each lane and subject, so a signal coalesces in
-    /// constant time however long the queue (a 10,000-job backlog, docs/architecture.md §13).
+    /// constant time however long the queue (a 10,000-job backlog, docs/architecture.md §14).
     waiting: HashMap<(Lane, String), u64>,
     /// Dead letters by id (ids are shared with messages, so never reused).
     dead: BTreeMap<u64, DeadLetter>,
@@ -68,7 +68,7 @@ fn after(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
 
 /// The ids to hand out, from the due messages in id order: oldest first on the live lane; on
 /// the bulk lane one message per connection in turn, oldest first within each, so one
-/// connection's backfill never starves another's (docs/architecture.md §13).
+/// connection's backfill never starves another's (docs/architecture.md §14).
 fn in_turns(lane: Lane, due: Vec<(u64, &ConnectionId)>, max: usize) -> Vec<u64> {
     if lane == Lane::Live {
         return due.into_iter().map(|(id, _)| id).take(max).collect();

@@ -156,7 +156,7 @@ impl JobQueue for SqliteJobQueue {
                         Lane::Live => "SELECT id, body, receive_count FROM jobs WHERE lane = ?1 AND visible_at_ms <= ?2 ORDER BY id LIMIT ?3",
                         // One job per connection in turn, oldest first within each (the
                         // subject starts with `connection|`), so one connection's backfill
-                        // never starves another's (docs/architecture.md §13).
+                        // never starves another's (docs/architecture.md §14).
                         Lane::Bulk => "SELECT id, body, receive_count FROM (
                              SELECT id, body, receive_count, ROW_NUMBER() OVER (
                                  PARTITION BY substr(subject, 1, instr(subject, '|')) ORDER BY id) AS turn

@@ -42,7 +42,7 @@ pub async fn status(
 ) -> Result<Json<StatusReport>, ApiError> {
     let connection = connection_of(&ctx, &id).await?;
     let mut report = status_report(ctx.sync.store.as_ref(), connection.id()).await?;
-    // This process's 429 pauses of the company (docs/architecture.md §13).
+    // This process's 429 pauses of the company (docs/architecture.md §14).
     report.throttling = Some(throttle::pauses_of(&connection.connection.qbo_realm_id));
     Ok(Json(report))
 }

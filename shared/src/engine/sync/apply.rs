@@ -79,7 +79,7 @@ impl Working {
     }
 
     /// The baseline to store: the plan's, remembering the QBO record's change time so its
-    /// webhook echo is dropped without a read (docs/architecture.md §13).
+    /// webhook echo is dropped without a read (docs/architecture.md §14).
     fn baseline_to_store(&self) -> crate::model::CanonicalValues {
         let mut baseline = self.prep.plan.baseline.clone();
         if let Some(at) = self.modified_at(Side::Quickbooks) {
