@@ -25,6 +25,7 @@ mod console_activity;
 mod console_browser;
 mod console_health;
 mod console_operations;
+mod console_mapping;
 mod console_pages;
 mod deploy_guide;
 mod dev_runtime;

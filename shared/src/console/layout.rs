@@ -41,6 +41,29 @@ pub fn connection_nav(signed: &super::form::Signed, id: &str) -> Nav {
 /// A full document: `title` is both `<title>` and the page's one `<h1>`; `nav` is `None`
 /// without a session (sign-in, connect failures).
 pub fn document(title: &str, nav: Option<&Nav>, notice: Option<&str>, body: Markup) -> String {
+    shell(title, nav, notice, None, body)
+}
+
+/// [`document`] that the browser reloads every `seconds` (`<meta http-equiv="refresh">` in the
+/// head: the CSP forbids inline script, docs/console.md §2), for a page following work in
+/// progress.
+pub fn refreshing_document(
+    title: &str,
+    nav: Option<&Nav>,
+    notice: Option<&str>,
+    seconds: u32,
+    body: Markup,
+) -> String {
+    shell(title, nav, notice, Some(seconds), body)
+}
+
+fn shell(
+    title: &str,
+    nav: Option<&Nav>,
+    notice: Option<&str>,
+    refresh_seconds: Option<u32>,
+    body: Markup,
+) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -49,6 +72,9 @@ pub fn document(title: &str, nav: Option<&Nav>, notice: Option<&str>, body: Mark
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " - HQSync" }
                 link rel="stylesheet" href=(super::assets::STYLESHEET_PATH);
+                @if let Some(seconds) = refresh_seconds {
+                    meta http-equiv="refresh" content=(seconds);
+                }
             }
             body {
                 header.top {

@@ -6,10 +6,13 @@ pub mod assets;
 pub mod connection;
 pub mod connections;
 pub mod dead_letters;
+pub mod filters;
 pub mod form;
 pub mod health;
 pub mod invoices;
 pub mod layout;
+pub mod mapping_editor;
+pub mod mapping_rows;
 pub mod objects;
 pub mod outcome;
 pub mod record_links;
@@ -32,6 +35,8 @@ pub const CONSOLE_PAGES: &[&str] = &[
     "/connections/{id}/activity",
     "/connections/{id}/dead-letters",
     "/connections/{id}/invoices",
+    "/connections/{id}/objects/contact/mappings",
+    "/connections/{id}/objects/product/mappings",
 ];
 /// Every console form target (POST, CSRF field required).
 pub const CONSOLE_FORMS: &[&str] = &[
@@ -43,6 +48,10 @@ pub const CONSOLE_FORMS: &[&str] = &[
     "/connections/{id}/objects/product/delete",
     "/connections/{id}/records/contact/hubspot/1/resync",
     "/connections/{id}/dead-letters/redrive",
+    "/connections/{id}/objects/contact/mappings",
+    "/connections/{id}/objects/contact/mappings/remove",
+    "/connections/{id}/objects/product/mappings/filters",
+    "/connections/{id}/objects/contact/mappings/filters/remove",
 ];
 
 /// The console's routes, at the top level beside the connect pages.
@@ -79,6 +88,22 @@ pub fn routes() -> Router<AdminContext> {
         .route(
             "/connections/{id}/dead-letters/redrive",
             post(dead_letters::redrive),
+        )
+        .route(
+            "/connections/{id}/objects/{kind}/mappings",
+            get(mapping_editor::show).post(mapping_editor::add),
+        )
+        .route(
+            "/connections/{id}/objects/{kind}/mappings/remove",
+            post(mapping_editor::remove),
+        )
+        .route(
+            "/connections/{id}/objects/{kind}/mappings/filters",
+            post(filters::add),
+        )
+        .route(
+            "/connections/{id}/objects/{kind}/mappings/filters/remove",
+            post(filters::remove),
         )
         .route(
             "/connections/{id}/records/{kind}/{side}/{record_id}/resync",

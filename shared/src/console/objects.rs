@@ -20,7 +20,8 @@ use crate::ports::ConnectionRecord;
 /// The nav of a connection's pages (one list for every page: `layout::connection_nav`).
 pub use super::layout::connection_nav;
 
-async fn load(
+/// The connection and kind of a page's path: a "No such ..." page (404) for an unknown one.
+pub(super) async fn load(
     ctx: &AdminContext,
     signed: &Signed,
     id: &str,
@@ -110,6 +111,8 @@ pub async fn show(
                 }
                 p { button id="save-object-settings" type="submit" { "Save" } }
             }
+            h2 { "Mappings and filters" }
+            p { a id="open-mappings" href={ "/connections/" (id) "/objects/" (kind) "/mappings" } { "Field mappings and filters" } ": which HubSpot property keeps which QuickBooks field, and which records enter the sync." }
         } @else {
             p { "Mirrored from QuickBooks into HubSpot only: there is no direction or mapping to set." }
         }
@@ -154,17 +157,28 @@ pub async fn save(
     settings[&section]["direction"] = form.direction.into();
     settings[&section]["conflict"]["default"] = form.conflict.into();
     let page = format!("/connections/{}/objects/{kind}", record.id());
-    match crate::admin::settings::put(
-        State(ctx),
-        Path(record.id().to_string()),
-        HeaderMap::new(),
-        Bytes::from(settings.to_string()),
-    )
-    .await
-    {
-        Ok(_) => see_other(&format!("{page}?notice=saved"), None),
+    match put_settings(ctx, record.id().as_str(), settings.to_string()).await {
+        Ok(()) => see_other(&format!("{page}?notice=saved"), None),
         Err(error) => api_problem(error, &signed, "Settings refused"),
     }
+}
+
+/// Stores `settings_json` through `PUT /api/connections/{id}/settings`'s handler: the one path
+/// every console form that changes settings takes, so `ConnectionSettings::validate` decides,
+/// the audit log records it and a kind set to `deleted` is forgotten (docs/console.md §2).
+pub(super) async fn put_settings(
+    ctx: AdminContext,
+    id: &str,
+    settings_json: String,
+) -> Result<(), ApiError> {
+    crate::admin::settings::put(
+        State(ctx),
+        Path(id.to_owned()),
+        HeaderMap::new(),
+        Bytes::from(settings_json),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// `GET /connections/{id}/objects/{kind}/delete`: what deleting a kind does and keeps.

@@ -3,9 +3,9 @@
 
 mod connection;
 pub mod dead_letters;
-mod fields;
-mod initial_sync;
-mod preview;
+pub mod fields;
+pub mod initial_sync;
+pub mod preview;
 pub mod records;
 
 use axum::Router;

@@ -1,0 +1,462 @@
+//! `/connections/{id}/objects/{kind}/mappings`: a two-way kind's mapping editor (rows, an
+//! add-row form over both sides' live field lists, remove) and its filters (docs/console.md §5).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::filters::{self, FilterForm};
+use super::form::{Signed, signed, signed_form};
+use super::layout::{document, respond};
+use super::mapping_rows::{self, RowView, wire_name};
+use super::objects::{connection_nav, load, put_settings};
+use super::sign_in::see_other;
+use crate::admin::AdminContext;
+use crate::admin::operations::fields::{FieldsAnswer, fields};
+use crate::engine::field_check::check_mappings;
+use crate::model::{Compatibility, CustomMapping, Direction, ObjectKind, TransformKind};
+use crate::ports::{ConnectionRecord, LiveField};
+
+/// The page's path for a connection and kind.
+pub fn page_path(id: &str, kind: ObjectKind) -> String {
+    format!("/connections/{id}/objects/{kind}/mappings")
+}
+
+/// What a refused form re-renders the page with: the status, the reason next to the form that
+/// was refused, and what was submitted (so the selects keep it).
+pub enum Refusal {
+    Mapping {
+        status: StatusCode,
+        reason: String,
+        form: MappingForm,
+    },
+    Filter {
+        status: StatusCode,
+        reason: String,
+        form: FilterForm,
+    },
+}
+
+impl Refusal {
+    fn status(&self) -> StatusCode {
+        match self {
+            Refusal::Mapping { status, .. } | Refusal::Filter { status, .. } => *status,
+        }
+    }
+}
+
+/// The add-row form (`name`s of its fields).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MappingForm {
+    #[serde(default)]
+    hubspot_property: String,
+    #[serde(default)]
+    qbo_field: String,
+    transform: TransformKind,
+    #[serde(default)]
+    direction: Direction,
+    /// An enumeration's table as `hubspot_value=qbo_value` entries separated by commas.
+    #[serde(default)]
+    values: String,
+}
+
+/// A row's remove form: the pair it names.
+#[derive(Debug, Deserialize)]
+pub struct RemoveForm {
+    hubspot_property: String,
+    qbo_field: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "mapping-added" => Some("Mapping row added."),
+        "mapping-removed" => Some("Mapping row removed."),
+        "filter-added" => Some("Filter condition added."),
+        "filter-removed" => Some("Filter condition removed."),
+        _ => None,
+    }
+}
+
+/// The connection and a two-way kind, or the page saying why not.
+pub(super) async fn two_way(
+    ctx: &AdminContext,
+    signed: &Signed,
+    id: &str,
+    kind: &str,
+) -> Result<(ConnectionRecord, ObjectKind), Response> {
+    let (record, kind) = load(ctx, signed, id, kind).await?;
+    if !kind.is_two_way() {
+        return Err(super::layout::problem_page(
+            StatusCode::NOT_FOUND,
+            "No mappings",
+            &format!(
+                "{kind}s are mirrored from QuickBooks with fixed properties: they have no mappings or filters."
+            ),
+            Some(&connection_nav(signed, record.id().as_str())),
+        ));
+    }
+    Ok((record, kind))
+}
+
+/// Both sides' live fields through `GET /api/connections/{id}/fields/{kind}`'s handler, or why
+/// they cannot be read.
+async fn live_fields(
+    ctx: &AdminContext,
+    id: &str,
+    kind: ObjectKind,
+) -> Result<FieldsAnswer, String> {
+    fields(State(ctx.clone()), Path((id.to_owned(), kind.to_string())))
+        .await
+        .map(|Json(answer)| answer)
+        .map_err(|e| e.to_string())
+}
+
+/// `GET /connections/{id}/objects/{kind}/mappings`.
+pub async fn show(
+    State(ctx): State<AdminContext>,
+    headers: HeaderMap,
+    Path((id, kind)): Path<(String, String)>,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    let signed = match signed(&ctx, &headers) {
+        Ok(signed) => signed,
+        Err(refused) => return refused.into_response(),
+    };
+    let (record, kind) = match two_way(&ctx, &signed, &id, &kind).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    render(
+        &ctx,
+        &signed,
+        &record,
+        kind,
+        notice_text(query.notice.as_deref()),
+        None,
+    )
+    .await
+}
+
+fn field_option(field: &LiveField, selected: bool) -> Markup {
+    let mut words = format!("{} — {}", field.name, wire_name(&field.field_type));
+    if field.label != field.name {
+        words = format!("{} ({words})", field.label);
+    }
+    if field.custom {
+        words.push_str(", custom");
+    }
+    if field.read_only {
+        words.push_str(", read-only: to QuickBooks only");
+    }
+    html! { option value=(field.name) selected[selected] { (words) } }
+}
+
+/// The page, with `refusal` (if any) next to its form; the status is the refusal's, else 200.
+pub async fn render(
+    ctx: &AdminContext,
+    signed: &Signed,
+    record: &ConnectionRecord,
+    kind: ObjectKind,
+    notice: Option<&str>,
+    refusal: Option<Refusal>,
+) -> Response {
+    let id = record.id().to_string();
+    let settings = record.connection.settings.object(kind);
+    let live = live_fields(ctx, &id, kind).await;
+    let rows: Result<Vec<RowView>, String> = match &live {
+        Ok(answer) => Ok(mapping_rows::live_rows(kind, &answer.mappings)),
+        Err(_) => mapping_rows::saved_rows(kind, settings),
+    };
+    let path = page_path(&id, kind);
+    let status = refusal.as_ref().map_or(StatusCode::OK, Refusal::status);
+    let (mapping_refusal, filter_refusal) = match refusal {
+        Some(Refusal::Mapping { reason, form, .. }) => (Some((reason, form)), None),
+        Some(Refusal::Filter { reason, form, .. }) => (None, Some((reason, form))),
+        None => (None, None),
+    };
+    let draft = mapping_refusal.as_ref().map(|(_, form)| form);
+    let csrf = &signed.csrf_token;
+    let remove = |_: usize, row: &RowView| {
+        html! {
+            form.inline method="post" action={ (path) "/remove" } {
+                input type="hidden" name="csrf_token" value=(csrf);
+                input type="hidden" name="hubspot_property" value=(row.hubspot_property);
+                input type="hidden" name="qbo_field" value=(row.qbo_field);
+                button.danger id={ "mapping-remove-" (row.hubspot_property) } type="submit" { "Remove" }
+            }
+        }
+    };
+    let hubspot_entity = kind.vendor_name(crate::model::Side::Hubspot);
+    let qbo_entity = kind.vendor_name(crate::model::Side::Quickbooks);
+    let body = html! {
+        p { a id="back-to-object" href={ "/connections/" (id) "/objects/" (kind) } { "Back to " (kind) " settings" } }
+        h2 { "Field mappings" }
+        p { "Each row keeps a HubSpot " (hubspot_entity) " property and a QuickBooks " (qbo_entity) " field the same. Rows marked default come with HQSync; a custom row with a default row's pair overrides its transform or direction." }
+        @if let Err(reason) = &live {
+            p.problem id="fields-unavailable" role="alert" { "The live field lists are unavailable, so the rows below are the saved ones, unchecked, and no row can be added now: " (reason) }
+        }
+        @match &rows {
+            Ok(rows) => { (mapping_rows::table(rows, remove)) }
+            Err(reason) => { p.problem id="mappings-invalid" { "The saved mappings do not validate: " (reason) } }
+        }
+        @if let Ok(answer) = &live {
+            h3 { "Add a row" }
+            form id="mapping-add-form" method="post" action=(path) {
+                input type="hidden" name="csrf_token" value=(csrf);
+                label for="mapping-hubspot-field" { "HubSpot property (live list, with its type)" }
+                select id="mapping-hubspot-field" name="hubspot_property" {
+                    @for field in &answer.hubspot {
+                        (field_option(field, draft.is_some_and(|d| d.hubspot_property == field.name)))
+                    }
+                }
+                label for="mapping-qbo-field" { "QuickBooks field (live list, with its type)" }
+                select id="mapping-qbo-field" name="qbo_field" {
+                    @for field in &answer.quickbooks {
+                        @if field.mappable {
+                            (field_option(field, draft.is_some_and(|d| d.qbo_field == field.name)))
+                        } @else {
+                            option value=(field.name) disabled { (field.label) " (" (field.name) ") — not mappable yet" }
+                        }
+                    }
+                }
+                label for="mapping-transform" { "Transform" }
+                select id="mapping-transform" name="transform" {
+                    @for transform in [TransformKind::Text, TransformKind::Email, TransformKind::Phone, TransformKind::Number, TransformKind::Decimal, TransformKind::Date, TransformKind::Boolean, TransformKind::Enumeration] {
+                        option value=(wire_name(&transform)) selected[draft.is_some_and(|d| d.transform == transform)] { (wire_name(&transform)) }
+                    }
+                }
+                label for="mapping-direction" { "Direction" }
+                select id="mapping-direction" name="direction" {
+                    @for (direction, words) in [(Direction::TwoWay, "Both ways"), (Direction::ToQuickbooks, "HubSpot to QuickBooks only"), (Direction::ToHubspot, "QuickBooks to HubSpot only")] {
+                        option value=(wire_name(&direction)) selected[draft.is_some_and(|d| d.direction == direction)] { (words) }
+                    }
+                }
+                label for="mapping-values" { "Enumeration values (only for the enumeration transform: hubspot_value=qbo_value, comma separated)" }
+                input id="mapping-values" name="values" type="text" value=(draft.map(|d| d.values.as_str()).unwrap_or_default());
+                @if let Some((reason, _)) = &mapping_refusal {
+                    p.problem id="mapping-error" role="alert" { "Not added, nothing was saved: " (reason) }
+                }
+                p { button id="mapping-add" type="submit" { "Add row" } }
+            }
+            h3 { "Which types can be paired" }
+            (mapping_rows::type_matrix(answer))
+        }
+        @if live.is_err() {
+            @if let Some((reason, _)) = &mapping_refusal {
+                p.problem id="mapping-error" role="alert" { "Not changed, nothing was saved: " (reason) }
+            }
+        }
+        (filters::section(&path, csrf, settings, live.as_ref().ok(), filter_refusal))
+    };
+    let title = format!("{id}: {kind} mappings and filters");
+    respond(
+        status,
+        document(&title, Some(&connection_nav(signed, &id)), notice, body),
+    )
+}
+
+/// `a=1, b=2` as an enumeration table.
+fn parse_values(text: &str) -> Result<BTreeMap<String, String>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            Some((hubspot, qbo)) => Ok((hubspot.trim().to_owned(), qbo.trim().to_owned())),
+            None => Err(format!(
+                "the enumeration value {entry:?} is not hubspot_value=qbo_value"
+            )),
+        })
+        .collect()
+}
+
+/// `POST /connections/{id}/objects/{kind}/mappings`: adds a custom row. Refused (page again,
+/// 400, reason next to the form, nothing saved) when `ConnectionSettings::validate` refuses the
+/// settings with it, or the fields route's verdict on the live lists is incompatible.
+pub async fn add(
+    State(ctx): State<AdminContext>,
+    headers: HeaderMap,
+    Path((id, kind)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let (signed, form) = match signed_form::<MappingForm>(&ctx, &headers, &body) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    let (record, kind) = match two_way(&ctx, &signed, &id, &kind).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let refuse = |status: StatusCode, reason: String, form: MappingForm| Refusal::Mapping {
+        status,
+        reason,
+        form,
+    };
+    let mut settings = record.connection.settings.clone();
+    let values = match parse_values(&form.values) {
+        Ok(values) => values,
+        Err(reason) => {
+            let refusal = refuse(StatusCode::BAD_REQUEST, reason, form);
+            return render(&ctx, &signed, &record, kind, None, Some(refusal)).await;
+        }
+    };
+    let row = CustomMapping {
+        hubspot_property: form.hubspot_property.trim().to_owned(),
+        qbo_field: form.qbo_field.trim().to_owned(),
+        transform: form.transform,
+        direction: form.direction,
+        values,
+    };
+    if let Some(object) = settings.object_mut(kind) {
+        object.custom_mappings.push(row.clone());
+    }
+    if let Err(error) = settings.validate() {
+        let refusal = refuse(StatusCode::BAD_REQUEST, error.to_string(), form);
+        return render(&ctx, &signed, &record, kind, None, Some(refusal)).await;
+    }
+    let id = record.id().to_string();
+    let answer = match live_fields(&ctx, &id, kind).await {
+        Ok(answer) => answer,
+        Err(reason) => {
+            let reason = format!(
+                "the live field lists are unavailable, so the pair cannot be checked: {reason}"
+            );
+            let refusal = refuse(StatusCode::SERVICE_UNAVAILABLE, reason, form);
+            return render(&ctx, &signed, &record, kind, None, Some(refusal)).await;
+        }
+    };
+    let verdict = check_mappings(
+        kind,
+        settings.object(kind),
+        &answer.hubspot,
+        &answer.quickbooks,
+    )
+    .ok()
+    .and_then(|verdicts| {
+        verdicts
+            .into_iter()
+            .find(|v| v.hubspot_property == row.hubspot_property && v.qbo_field == row.qbo_field)
+    });
+    if let Some(verdict) = verdict
+        && let Compatibility::Incompatible { reason } = verdict.compatibility
+    {
+        let refusal = refuse(StatusCode::BAD_REQUEST, reason, form);
+        return render(&ctx, &signed, &record, kind, None, Some(refusal)).await;
+    }
+    save(
+        ctx,
+        &signed,
+        record,
+        kind,
+        settings,
+        "mapping-added",
+        |status, reason| refuse(status, reason, form),
+    )
+    .await
+}
+
+/// `POST /connections/{id}/objects/{kind}/mappings/remove`: removes the custom row of a pair
+/// (an overriding row: the default row is back).
+pub async fn remove(
+    State(ctx): State<AdminContext>,
+    headers: HeaderMap,
+    Path((id, kind)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let (signed, form) = match signed_form::<RemoveForm>(&ctx, &headers, &body) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    let (record, kind) = match two_way(&ctx, &signed, &id, &kind).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let draft = MappingForm {
+        hubspot_property: form.hubspot_property.clone(),
+        qbo_field: form.qbo_field.clone(),
+        transform: TransformKind::Text,
+        direction: Direction::TwoWay,
+        values: String::new(),
+    };
+    let mut settings = record.connection.settings.clone();
+    let removed = settings.object_mut(kind).is_some_and(|object| {
+        let before = object.custom_mappings.len();
+        object.custom_mappings.retain(|m| {
+            !(m.hubspot_property == form.hubspot_property && m.qbo_field == form.qbo_field)
+        });
+        object.custom_mappings.len() < before
+    });
+    if !removed {
+        let reason = format!(
+            "there is no custom row {} ⇄ {} (it may have been removed already)",
+            form.hubspot_property, form.qbo_field
+        );
+        let refusal = Refusal::Mapping {
+            status: StatusCode::NOT_FOUND,
+            reason,
+            form: draft,
+        };
+        return render(&ctx, &signed, &record, kind, None, Some(refusal)).await;
+    }
+    save(
+        ctx,
+        &signed,
+        record,
+        kind,
+        settings,
+        "mapping-removed",
+        |status, reason| Refusal::Mapping {
+            status,
+            reason,
+            form: draft,
+        },
+    )
+    .await
+}
+
+/// Stores `settings` through the settings handler: 303 to the page with `notice`, or the page
+/// again with the handler's refusal.
+pub async fn save(
+    ctx: AdminContext,
+    signed: &Signed,
+    record: ConnectionRecord,
+    kind: ObjectKind,
+    settings: crate::model::ConnectionSettings,
+    notice: &str,
+    refusal: impl FnOnce(StatusCode, String) -> Refusal,
+) -> Response {
+    let id = record.id().to_string();
+    let json = serde_json::to_string(&settings).unwrap_or_default();
+    match put_settings(ctx.clone(), &id, json).await {
+        Ok(()) => see_other(&format!("{}?notice={notice}", page_path(&id, kind)), None),
+        Err(error) => {
+            let refusal = refusal(error.status(), error.to_string());
+            render(&ctx, signed, &record, kind, None, Some(refusal)).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enumeration_values_read_as_pairs_and_a_bare_entry_is_refused() {
+        let values = parse_values(" gold = 1, silver=2 ,").unwrap();
+        assert_eq!(values["gold"], "1");
+        assert_eq!(values["silver"], "2");
+        assert!(parse_values("").unwrap().is_empty());
+        let error = parse_values("gold").unwrap_err();
+        assert!(error.contains("hubspot_value=qbo_value"), "{error}");
+    }
+}
