@@ -25,6 +25,7 @@ mod console_activity;
 mod console_browser;
 mod console_health;
 mod console_operations;
+mod console_initial_sync;
 mod console_mapping;
 mod console_pages;
 mod deploy_guide;

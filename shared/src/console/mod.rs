@@ -10,6 +10,7 @@ pub mod filters;
 pub mod form;
 pub mod health;
 pub mod invoices;
+pub mod initial_sync;
 pub mod layout;
 pub mod mapping_editor;
 pub mod mapping_rows;
@@ -37,6 +38,7 @@ pub const CONSOLE_PAGES: &[&str] = &[
     "/connections/{id}/invoices",
     "/connections/{id}/objects/contact/mappings",
     "/connections/{id}/objects/product/mappings",
+    "/connections/{id}/initial-sync",
 ];
 /// Every console form target (POST, CSRF field required).
 pub const CONSOLE_FORMS: &[&str] = &[
@@ -52,6 +54,7 @@ pub const CONSOLE_FORMS: &[&str] = &[
     "/connections/{id}/objects/contact/mappings/remove",
     "/connections/{id}/objects/product/mappings/filters",
     "/connections/{id}/objects/contact/mappings/filters/remove",
+    "/connections/{id}/initial-sync",
 ];
 
 /// The console's routes, at the top level beside the connect pages.
@@ -88,6 +91,10 @@ pub fn routes() -> Router<AdminContext> {
         .route(
             "/connections/{id}/dead-letters/redrive",
             post(dead_letters::redrive),
+        )
+        .route(
+            "/connections/{id}/initial-sync",
+            get(initial_sync::show).post(initial_sync::start),
         )
         .route(
             "/connections/{id}/objects/{kind}/mappings",

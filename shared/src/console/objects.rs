@@ -93,6 +93,7 @@ pub async fn show(
             " "
             a id="delete-object" href=(action("delete")) { "Delete…" }
         }
+        p { a id="open-initial-sync" href={ "/connections/" (id) "/initial-sync" } { "Initial sync" } ": preview what it would link and create on each side, then start it and follow its progress." }
         @if kind.is_two_way() {
             h2 { "Direction and conflicts" }
             form id="object-settings" method="post" action={ "/connections/" (id) "/objects/" (kind) } {
