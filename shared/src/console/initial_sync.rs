@@ -128,18 +128,24 @@ fn state_words(state: RunState) -> &'static str {
     }
 }
 
+/// The progress bar's `(value, max)`: record jobs finished (done or failed) of those queued.
+/// Nothing queued yet while running: `None`, an indeterminate bar; an empty finished run is full.
+fn bar(run: &RunProgress) -> Option<(u64, u64)> {
+    let queued: u64 = run.kinds.iter().map(|k| k.queued).sum();
+    let finished: u64 = run.kinds.iter().map(|k| k.done + k.failed).sum();
+    match (queued, run.state) {
+        (0, RunState::Running) => None,
+        (0, _) => Some((1, 1)),
+        (queued, _) => Some((finished.min(queued), queued)),
+    }
+}
+
 /// The run's state, a `<progress>` of finished record jobs over queued ones, and counts per kind.
 fn progress_section(id: &str, run: &RunProgress) -> Markup {
-    let queued: u64 = run.kinds.iter().map(|k| k.queued).sum();
     let done: u64 = run.kinds.iter().map(|k| k.done).sum();
     let failed: u64 = run.kinds.iter().map(|k| k.failed).sum();
     let listed: u64 = run.kinds.iter().map(|k| k.listed).sum();
-    // Nothing queued yet while running: an indeterminate bar; an empty finished run is full.
-    let bar = match (queued, run.state) {
-        (0, RunState::Running) => None,
-        (0, _) => Some((1, 1)),
-        (q, _) => Some((done + failed, q)),
-    };
+    let bar = bar(run);
     let state = wire_name(&run.state);
     html! {
         h2 { "Run " (run.run_id) }
@@ -302,5 +308,44 @@ pub async fn start(
             let problem = format!("Not started: {error}");
             render(&ctx, &signed, &record, error.status(), None, Some(&problem)).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::jobs::backfill::KindProgress;
+    use crate::model::ObjectKind;
+
+    fn run(state: RunState, queued: u64, done: u64, failed: u64) -> RunProgress {
+        RunProgress {
+            run_id: "run-1".into(),
+            state,
+            started_at: chrono::Utc::now(),
+            kinds: vec![KindProgress {
+                kind: ObjectKind::Contact,
+                listed: queued,
+                queued,
+                done,
+                failed,
+                pages_pending: 0,
+            }],
+            pending_jobs: 0,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_bar_counts_finished_jobs_of_queued_ones_and_is_indeterminate_before_any() {
+        assert_eq!(bar(&run(RunState::Running, 0, 0, 0)), None);
+        assert_eq!(bar(&run(RunState::Running, 10, 3, 1)), Some((4, 10)));
+        assert_eq!(bar(&run(RunState::Done, 0, 0, 0)), Some((1, 1)));
+        assert_eq!(bar(&run(RunState::Failed, 4, 2, 2)), Some((4, 4)));
+        let html = progress_section("local", &run(RunState::Running, 10, 3, 1)).into_string();
+        assert!(html.contains("data-state=\"running\""), "{html}");
+        assert!(
+            !html.contains("initial-sync-totals"),
+            "no totals while running: {html}"
+        );
     }
 }
