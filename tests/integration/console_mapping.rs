@@ -109,6 +109,7 @@ async fn console_mapping_page_marks_default_rows_and_lists_both_sides_with_types
     for path in [
         CONTACTS.to_owned(),
         format!("{CONTACTS}/remove"),
+        format!("{CONTACTS}/check"),
         format!("{CONTACTS}/filters"),
         format!("{CONTACTS}/filters/remove"),
     ] {
@@ -288,6 +289,38 @@ async fn console_mapping_refuses_invalid_pairs_with_the_reason_and_saves_nothing
         stored(&server).await,
         ConnectionSettings::default(),
         "nothing saved"
+    );
+    // "Check pair" shows the verdict a pair would get, and saves nothing.
+    let check = format!("{CONTACTS}/check");
+    for (transform, verdict) in [("number", "lossy"), ("email", "incompatible")] {
+        let checked = form(
+            &signed,
+            &check,
+            &[
+                ("csrf_token", &signed.csrf_token),
+                ("hubspot_property", "seats"),
+                ("qbo_field", "Notes"),
+                ("transform", transform),
+            ],
+        )
+        .await;
+        assert_eq!(checked.status(), 200);
+        let html = checked.text().await.unwrap();
+        let line = element(&html, "mapping-verdict");
+        assert!(
+            line.contains(&format!("data-verdict=\"{verdict}\"")),
+            "{transform}: {line}"
+        );
+        assert!(line.contains("Nothing was saved"), "{line}");
+        assert!(
+            html.contains("<option value=\"seats\" selected>"),
+            "the checked pair stays selected"
+        );
+    }
+    assert_eq!(
+        stored(&server).await,
+        ConnectionSettings::default(),
+        "checks save nothing"
     );
     // A page opened afresh carries no refusal.
     let (_, html) = page(&signed, CONTACTS).await;

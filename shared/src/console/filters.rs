@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::form::signed_form;
-use super::mapping_editor::{Refusal, render, save, two_way};
+use super::mapping_editor::{Submitted, render, save, two_way};
 use super::mapping_rows::wire_name;
 use crate::admin::AdminContext;
 use crate::admin::operations::fields::FieldsAnswer;
@@ -191,7 +191,7 @@ pub async fn add(
         Side::Quickbooks => object.entry_filters.quickbooks.push(condition),
     }
     if let Err(error) = settings.validate() {
-        let refusal = Refusal::Filter {
+        let refusal = Submitted::Filter {
             status: StatusCode::BAD_REQUEST,
             reason: error.to_string(),
             form,
@@ -205,7 +205,7 @@ pub async fn add(
         kind,
         settings,
         "filter-added",
-        |status, reason| Refusal::Filter {
+        |status, reason| Submitted::Filter {
             status,
             reason,
             form,
@@ -245,7 +245,7 @@ pub async fn remove(
         value: String::new(),
     };
     if form.index >= list.len() {
-        let refusal = Refusal::Filter {
+        let refusal = Submitted::Filter {
             status: StatusCode::NOT_FOUND,
             reason: format!(
                 "there is no {} condition {} (it may have been removed already)",
@@ -264,7 +264,7 @@ pub async fn remove(
         kind,
         settings,
         "filter-removed",
-        |status, reason| Refusal::Filter {
+        |status, reason| Submitted::Filter {
             status,
             reason,
             form: draft,

@@ -20,7 +20,9 @@ use super::sign_in::see_other;
 use crate::admin::AdminContext;
 use crate::admin::operations::fields::{FieldsAnswer, fields};
 use crate::engine::field_check::check_mappings;
-use crate::model::{Compatibility, CustomMapping, Direction, ObjectKind, TransformKind};
+use crate::model::{
+    Compatibility, ConnectionSettings, CustomMapping, Direction, ObjectKind, TransformKind,
+};
 use crate::ports::{ConnectionRecord, LiveField};
 
 /// The page's path for a connection and kind.
@@ -28,9 +30,10 @@ pub fn page_path(id: &str, kind: ObjectKind) -> String {
     format!("/connections/{id}/objects/{kind}/mappings")
 }
 
-/// What a refused form re-renders the page with: the status, the reason next to the form that
-/// was refused, and what was submitted (so the selects keep it).
-pub enum Refusal {
+/// What a submitted form re-renders the page with: a refusal's status and reason next to the
+/// form that was refused, or a checked pair's verdict, and what was submitted (so the selects
+/// keep it).
+pub enum Submitted {
     Mapping {
         status: StatusCode,
         reason: String,
@@ -41,12 +44,18 @@ pub enum Refusal {
         reason: String,
         form: FilterForm,
     },
+    /// "Check pair": the verdict the pair would get, nothing saved.
+    Checked {
+        form: MappingForm,
+        compatibility: Compatibility,
+    },
 }
 
-impl Refusal {
+impl Submitted {
     fn status(&self) -> StatusCode {
         match self {
-            Refusal::Mapping { status, .. } | Refusal::Filter { status, .. } => *status,
+            Submitted::Mapping { status, .. } | Submitted::Filter { status, .. } => *status,
+            Submitted::Checked { .. } => StatusCode::OK,
         }
     }
 }
@@ -162,6 +171,23 @@ fn field_option(field: &LiveField, selected: bool) -> Markup {
     html! { option value=(field.name) selected[selected] { (words) } }
 }
 
+/// `p#mapping-verdict`: what the checked pair would get (`data-verdict`), nothing saved.
+fn verdict_line(form: &MappingForm, compatibility: &Compatibility) -> Markup {
+    let (verdict, words) = match compatibility {
+        Compatibility::Compatible => (
+            "compatible",
+            "compatible: every value converts both ways".to_owned(),
+        ),
+        Compatibility::Lossy { note } => ("lossy", format!("lossy: {note}")),
+        Compatibility::Incompatible { reason } => ("incompatible", format!("refused: {reason}")),
+    };
+    html! {
+        p id="mapping-verdict" data-verdict=(verdict) role="status" {
+            code { (form.hubspot_property) } " ⇄ " code { (form.qbo_field) } " with " (wire_name(&form.transform)) ": " (words) ". Nothing was saved."
+        }
+    }
+}
+
 /// The page, with `refusal` (if any) next to its form; the status is the refusal's, else 200.
 pub async fn render(
     ctx: &AdminContext,
@@ -169,7 +195,7 @@ pub async fn render(
     record: &ConnectionRecord,
     kind: ObjectKind,
     notice: Option<&str>,
-    refusal: Option<Refusal>,
+    refusal: Option<Submitted>,
 ) -> Response {
     let id = record.id().to_string();
     let settings = record.connection.settings.object(kind);
@@ -179,13 +205,21 @@ pub async fn render(
         Err(_) => mapping_rows::saved_rows(kind, settings),
     };
     let path = page_path(&id, kind);
-    let status = refusal.as_ref().map_or(StatusCode::OK, Refusal::status);
-    let (mapping_refusal, filter_refusal) = match refusal {
-        Some(Refusal::Mapping { reason, form, .. }) => (Some((reason, form)), None),
-        Some(Refusal::Filter { reason, form, .. }) => (None, Some((reason, form))),
-        None => (None, None),
-    };
-    let draft = mapping_refusal.as_ref().map(|(_, form)| form);
+    let status = refusal.as_ref().map_or(StatusCode::OK, Submitted::status);
+    let (mut mapping_refusal, mut filter_refusal, mut checked) = (None, None, None);
+    match refusal {
+        Some(Submitted::Mapping { reason, form, .. }) => mapping_refusal = Some((reason, form)),
+        Some(Submitted::Filter { reason, form, .. }) => filter_refusal = Some((reason, form)),
+        Some(Submitted::Checked {
+            form,
+            compatibility,
+        }) => checked = Some((compatibility, form)),
+        None => {}
+    }
+    let draft = mapping_refusal
+        .as_ref()
+        .map(|(_, form)| form)
+        .or(checked.as_ref().map(|(_, form)| form));
     let csrf = &signed.csrf_token;
     let remove = |_: usize, row: &RowView| {
         html! {
@@ -247,7 +281,14 @@ pub async fn render(
                 @if let Some((reason, _)) = &mapping_refusal {
                     p.problem id="mapping-error" role="alert" { "Not added, nothing was saved: " (reason) }
                 }
-                p { button id="mapping-add" type="submit" { "Add row" } }
+                @if let Some((compatibility, form)) = &checked {
+                    (verdict_line(form, compatibility))
+                }
+                p {
+                    button id="mapping-add" type="submit" { "Add row" }
+                    " "
+                    button id="mapping-check" type="submit" formaction={ (path) "/check" } { "Check pair" }
+                }
             }
             h3 { "Which types can be paired" }
             (mapping_rows::type_matrix(answer))
@@ -280,9 +321,60 @@ fn parse_values(text: &str) -> Result<BTreeMap<String, String>, String> {
         .collect()
 }
 
-/// `POST /connections/{id}/objects/{kind}/mappings`: adds a custom row. Refused (page again,
-/// 400, reason next to the form, nothing saved) when `ConnectionSettings::validate` refuses the
-/// settings with it, or the fields route's verdict on the live lists is incompatible.
+/// The stored settings with the form's row added and the live verdict on the row, or why the
+/// row is refused: `ConnectionSettings::validate`, then the fields route's verdict on the live
+/// lists (incompatible: refused; lists unavailable: 503, the pair cannot be checked).
+async fn judge(
+    ctx: &AdminContext,
+    record: &ConnectionRecord,
+    kind: ObjectKind,
+    form: &MappingForm,
+) -> Result<(ConnectionSettings, Compatibility), (StatusCode, String)> {
+    let refused = |reason: String| (StatusCode::BAD_REQUEST, reason);
+    let values = parse_values(&form.values).map_err(refused)?;
+    let row = CustomMapping {
+        hubspot_property: form.hubspot_property.trim().to_owned(),
+        qbo_field: form.qbo_field.trim().to_owned(),
+        transform: form.transform,
+        direction: form.direction,
+        values,
+    };
+    let mut settings = record.connection.settings.clone();
+    if let Some(object) = settings.object_mut(kind) {
+        object.custom_mappings.push(row.clone());
+    }
+    settings.validate().map_err(|e| refused(e.to_string()))?;
+    let answer = live_fields(ctx, record.id().as_str(), kind)
+        .await
+        .map_err(|reason| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the live field lists are unavailable, so the pair cannot be checked: {reason}"
+                ),
+            )
+        })?;
+    let verdicts = check_mappings(
+        kind,
+        settings.object(kind),
+        &answer.hubspot,
+        &answer.quickbooks,
+    )
+    .map_err(|e| refused(e.to_string()))?;
+    let verdict = verdicts
+        .into_iter()
+        .find(|v| v.hubspot_property == row.hubspot_property && v.qbo_field == row.qbo_field)
+        .map(|v| v.compatibility)
+        .ok_or_else(|| refused("the row is not among the kind's mappings".to_owned()))?;
+    match verdict {
+        Compatibility::Incompatible { reason } => Err(refused(reason)),
+        usable => Ok((settings, usable)),
+    }
+}
+
+/// `POST /connections/{id}/objects/{kind}/mappings`: adds a custom row when [`judge`] accepts
+/// it (303 with `?notice=mapping-added`); else the page again with the status and the reason
+/// next to the form, nothing saved.
 pub async fn add(
     State(ctx): State<AdminContext>,
     headers: HeaderMap,
@@ -297,72 +389,63 @@ pub async fn add(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let refuse = |status: StatusCode, reason: String, form: MappingForm| Refusal::Mapping {
+    let refuse = |status: StatusCode, reason: String, form: MappingForm| Submitted::Mapping {
         status,
         reason,
         form,
     };
-    let mut settings = record.connection.settings.clone();
-    let values = match parse_values(&form.values) {
-        Ok(values) => values,
-        Err(reason) => {
-            let refusal = refuse(StatusCode::BAD_REQUEST, reason, form);
-            return render(&ctx, &signed, &record, kind, None, Some(refusal)).await;
+    match judge(&ctx, &record, kind, &form).await {
+        Ok((settings, _)) => {
+            save(
+                ctx,
+                &signed,
+                record,
+                kind,
+                settings,
+                "mapping-added",
+                |status, reason| refuse(status, reason, form),
+            )
+            .await
         }
-    };
-    let row = CustomMapping {
-        hubspot_property: form.hubspot_property.trim().to_owned(),
-        qbo_field: form.qbo_field.trim().to_owned(),
-        transform: form.transform,
-        direction: form.direction,
-        values,
-    };
-    if let Some(object) = settings.object_mut(kind) {
-        object.custom_mappings.push(row.clone());
-    }
-    if let Err(error) = settings.validate() {
-        let refusal = refuse(StatusCode::BAD_REQUEST, error.to_string(), form);
-        return render(&ctx, &signed, &record, kind, None, Some(refusal)).await;
-    }
-    let id = record.id().to_string();
-    let answer = match live_fields(&ctx, &id, kind).await {
-        Ok(answer) => answer,
-        Err(reason) => {
-            let reason = format!(
-                "the live field lists are unavailable, so the pair cannot be checked: {reason}"
-            );
-            let refusal = refuse(StatusCode::SERVICE_UNAVAILABLE, reason, form);
-            return render(&ctx, &signed, &record, kind, None, Some(refusal)).await;
+        Err((status, reason)) => {
+            let refusal = refuse(status, reason, form);
+            render(&ctx, &signed, &record, kind, None, Some(refusal)).await
         }
-    };
-    let verdict = check_mappings(
-        kind,
-        settings.object(kind),
-        &answer.hubspot,
-        &answer.quickbooks,
-    )
-    .ok()
-    .and_then(|verdicts| {
-        verdicts
-            .into_iter()
-            .find(|v| v.hubspot_property == row.hubspot_property && v.qbo_field == row.qbo_field)
-    });
-    if let Some(verdict) = verdict
-        && let Compatibility::Incompatible { reason } = verdict.compatibility
-    {
-        let refusal = refuse(StatusCode::BAD_REQUEST, reason, form);
-        return render(&ctx, &signed, &record, kind, None, Some(refusal)).await;
     }
-    save(
-        ctx,
-        &signed,
-        record,
-        kind,
-        settings,
-        "mapping-added",
-        |status, reason| refuse(status, reason, form),
-    )
-    .await
+}
+
+/// `POST /connections/{id}/objects/{kind}/mappings/check` ("Check pair" in the add form): the
+/// page again with the verdict [`judge`] gives the pair in `p#mapping-verdict`; nothing saved.
+pub async fn check(
+    State(ctx): State<AdminContext>,
+    headers: HeaderMap,
+    Path((id, kind)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let (signed, form) = match signed_form::<MappingForm>(&ctx, &headers, &body) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    let (record, kind) = match two_way(&ctx, &signed, &id, &kind).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let submitted = match judge(&ctx, &record, kind, &form).await {
+        Ok((_, compatibility)) => Submitted::Checked {
+            form,
+            compatibility,
+        },
+        Err((StatusCode::BAD_REQUEST, reason)) => Submitted::Checked {
+            form,
+            compatibility: Compatibility::Incompatible { reason },
+        },
+        Err((status, reason)) => Submitted::Mapping {
+            status,
+            reason,
+            form,
+        },
+    };
+    render(&ctx, &signed, &record, kind, None, Some(submitted)).await
 }
 
 /// `POST /connections/{id}/objects/{kind}/mappings/remove`: removes the custom row of a pair
@@ -401,7 +484,7 @@ pub async fn remove(
             "there is no custom row {} ⇄ {} (it may have been removed already)",
             form.hubspot_property, form.qbo_field
         );
-        let refusal = Refusal::Mapping {
+        let refusal = Submitted::Mapping {
             status: StatusCode::NOT_FOUND,
             reason,
             form: draft,
@@ -415,7 +498,7 @@ pub async fn remove(
         kind,
         settings,
         "mapping-removed",
-        |status, reason| Refusal::Mapping {
+        |status, reason| Submitted::Mapping {
             status,
             reason,
             form: draft,
@@ -431,9 +514,9 @@ pub async fn save(
     signed: &Signed,
     record: ConnectionRecord,
     kind: ObjectKind,
-    settings: crate::model::ConnectionSettings,
+    settings: ConnectionSettings,
     notice: &str,
-    refusal: impl FnOnce(StatusCode, String) -> Refusal,
+    refusal: impl FnOnce(StatusCode, String) -> Submitted,
 ) -> Response {
     let id = record.id().to_string();
     let json = serde_json::to_string(&settings).unwrap_or_default();

@@ -52,6 +52,7 @@ pub const CONSOLE_FORMS: &[&str] = &[
     "/connections/{id}/dead-letters/redrive",
     "/connections/{id}/objects/contact/mappings",
     "/connections/{id}/objects/contact/mappings/remove",
+    "/connections/{id}/objects/contact/mappings/check",
     "/connections/{id}/objects/product/mappings/filters",
     "/connections/{id}/objects/contact/mappings/filters/remove",
     "/connections/{id}/initial-sync",
@@ -99,6 +100,10 @@ pub fn routes() -> Router<AdminContext> {
         .route(
             "/connections/{id}/objects/{kind}/mappings",
             get(mapping_editor::show).post(mapping_editor::add),
+        )
+        .route(
+            "/connections/{id}/objects/{kind}/mappings/check",
+            post(mapping_editor::check),
         )
         .route(
             "/connections/{id}/objects/{kind}/mappings/remove",
