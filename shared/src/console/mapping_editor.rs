@@ -1,20 +1,19 @@
 //! `/connections/{id}/objects/{kind}/mappings`: a two-way kind's mapping editor (rows, an
 //! add-row form over both sides' live field lists, remove) and its filters (docs/console.md §5).
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
 use super::filters::{self, FilterForm};
 use super::form::{Signed, signed, signed_form};
 use super::layout::{document, respond};
-use super::mapping_rows::{self, RowView, wire_name};
+use super::mapping_form::{self, MappingForm, parse_values};
+use super::mapping_rows::{self, RowView};
 use super::objects::{connection_nav, load, put_settings};
 use super::sign_in::see_other;
 use crate::admin::AdminContext;
@@ -23,7 +22,7 @@ use crate::engine::field_check::check_mappings;
 use crate::model::{
     Compatibility, ConnectionSettings, CustomMapping, Direction, ObjectKind, TransformKind,
 };
-use crate::ports::{ConnectionRecord, LiveField};
+use crate::ports::ConnectionRecord;
 
 /// The page's path for a connection and kind.
 pub fn page_path(id: &str, kind: ObjectKind) -> String {
@@ -58,21 +57,6 @@ impl Submitted {
             Submitted::Checked { .. } => StatusCode::OK,
         }
     }
-}
-
-/// The add-row form (`name`s of its fields).
-#[derive(Debug, Clone, Deserialize)]
-pub struct MappingForm {
-    #[serde(default)]
-    hubspot_property: String,
-    #[serde(default)]
-    qbo_field: String,
-    transform: TransformKind,
-    #[serde(default)]
-    direction: Direction,
-    /// An enumeration's table as `hubspot_value=qbo_value` entries separated by commas.
-    #[serde(default)]
-    values: String,
 }
 
 /// A row's remove form: the pair it names.
@@ -157,37 +141,6 @@ pub async fn show(
     .await
 }
 
-fn field_option(field: &LiveField, selected: bool) -> Markup {
-    let mut words = format!("{} — {}", field.name, wire_name(&field.field_type));
-    if field.label != field.name {
-        words = format!("{} ({words})", field.label);
-    }
-    if field.custom {
-        words.push_str(", custom");
-    }
-    if field.read_only {
-        words.push_str(", read-only: to QuickBooks only");
-    }
-    html! { option value=(field.name) selected[selected] { (words) } }
-}
-
-/// `p#mapping-verdict`: what the checked pair would get (`data-verdict`), nothing saved.
-fn verdict_line(form: &MappingForm, compatibility: &Compatibility) -> Markup {
-    let (verdict, words) = match compatibility {
-        Compatibility::Compatible => (
-            "compatible",
-            "compatible: every value converts both ways".to_owned(),
-        ),
-        Compatibility::Lossy { note } => ("lossy", format!("lossy: {note}")),
-        Compatibility::Incompatible { reason } => ("incompatible", format!("refused: {reason}")),
-    };
-    html! {
-        p id="mapping-verdict" data-verdict=(verdict) role="status" {
-            code { (form.hubspot_property) } " ⇄ " code { (form.qbo_field) } " with " (wire_name(&form.transform)) ": " (words) ". Nothing was saved."
-        }
-    }
-}
-
 /// The page, with `refusal` (if any) next to its form; the status is the refusal's, else 200.
 pub async fn render(
     ctx: &AdminContext,
@@ -245,51 +198,7 @@ pub async fn render(
             Err(reason) => { p.problem id="mappings-invalid" { "The saved mappings do not validate: " (reason) } }
         }
         @if let Ok(answer) = &live {
-            h3 { "Add a row" }
-            form id="mapping-add-form" method="post" action=(path) {
-                input type="hidden" name="csrf_token" value=(csrf);
-                label for="mapping-hubspot-field" { "HubSpot property (live list, with its type)" }
-                select id="mapping-hubspot-field" name="hubspot_property" {
-                    @for field in &answer.hubspot {
-                        (field_option(field, draft.is_some_and(|d| d.hubspot_property == field.name)))
-                    }
-                }
-                label for="mapping-qbo-field" { "QuickBooks field (live list, with its type)" }
-                select id="mapping-qbo-field" name="qbo_field" {
-                    @for field in &answer.quickbooks {
-                        @if field.mappable {
-                            (field_option(field, draft.is_some_and(|d| d.qbo_field == field.name)))
-                        } @else {
-                            option value=(field.name) disabled { (field.label) " (" (field.name) ") — not mappable yet" }
-                        }
-                    }
-                }
-                label for="mapping-transform" { "Transform" }
-                select id="mapping-transform" name="transform" {
-                    @for transform in [TransformKind::Text, TransformKind::Email, TransformKind::Phone, TransformKind::Number, TransformKind::Decimal, TransformKind::Date, TransformKind::Boolean, TransformKind::Enumeration] {
-                        option value=(wire_name(&transform)) selected[draft.is_some_and(|d| d.transform == transform)] { (wire_name(&transform)) }
-                    }
-                }
-                label for="mapping-direction" { "Direction" }
-                select id="mapping-direction" name="direction" {
-                    @for (direction, words) in [(Direction::TwoWay, "Both ways"), (Direction::ToQuickbooks, "HubSpot to QuickBooks only"), (Direction::ToHubspot, "QuickBooks to HubSpot only")] {
-                        option value=(wire_name(&direction)) selected[draft.is_some_and(|d| d.direction == direction)] { (words) }
-                    }
-                }
-                label for="mapping-values" { "Enumeration values (only for the enumeration transform: hubspot_value=qbo_value, comma separated)" }
-                input id="mapping-values" name="values" type="text" value=(draft.map(|d| d.values.as_str()).unwrap_or_default());
-                @if let Some((reason, _)) = &mapping_refusal {
-                    p.problem id="mapping-error" role="alert" { "Not added, nothing was saved: " (reason) }
-                }
-                @if let Some((compatibility, form)) = &checked {
-                    (verdict_line(form, compatibility))
-                }
-                p {
-                    button id="mapping-add" type="submit" { "Add row" }
-                    " "
-                    button id="mapping-check" type="submit" formaction={ (path) "/check" } { "Check pair" }
-                }
-            }
+            (mapping_form::add_form(&path, csrf, answer, draft, mapping_refusal.as_ref().map(|(reason, _)| reason.as_str()), checked.as_ref().map(|(c, _)| c)))
             h3 { "Which types can be paired" }
             (mapping_rows::type_matrix(answer))
         }
@@ -305,20 +214,6 @@ pub async fn render(
         status,
         document(&title, Some(&connection_nav(signed, &id)), notice, body),
     )
-}
-
-/// `a=1, b=2` as an enumeration table.
-fn parse_values(text: &str) -> Result<BTreeMap<String, String>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| match entry.split_once('=') {
-            Some((hubspot, qbo)) => Ok((hubspot.trim().to_owned(), qbo.trim().to_owned())),
-            None => Err(format!(
-                "the enumeration value {entry:?} is not hubspot_value=qbo_value"
-            )),
-        })
-        .collect()
 }
 
 /// The stored settings with the form's row added and the live verdict on the row, or why the
@@ -526,20 +421,5 @@ pub async fn save(
             let refusal = refusal(error.status(), error.to_string());
             render(&ctx, signed, &record, kind, None, Some(refusal)).await
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn enumeration_values_read_as_pairs_and_a_bare_entry_is_refused() {
-        let values = parse_values(" gold = 1, silver=2 ,").unwrap();
-        assert_eq!(values["gold"], "1");
-        assert_eq!(values["silver"], "2");
-        assert!(parse_values("").unwrap().is_empty());
-        let error = parse_values("gold").unwrap_err();
-        assert!(error.contains("hubspot_value=qbo_value"), "{error}");
     }
 }

@@ -13,6 +13,7 @@ pub mod invoices;
 pub mod initial_sync;
 pub mod layout;
 pub mod mapping_editor;
+pub mod mapping_form;
 pub mod mapping_rows;
 pub mod objects;
 pub mod outcome;
