@@ -4,9 +4,9 @@
 //! and retries it until it is synced; on the way, a vendor value that is markup shows as text
 //! and a write without the CSRF token is refused. Each page's screenshot is saved.
 //!
-//! The pages driven are the sign-in form and the connect flow's (docs/admin.md §3); the steps
-//! whose console pages are still to come go through the admin API (docs/admin.md §4), marked
-//! `TODO(console pages)`. Screenshots land in `target/console-screenshots/`;
+//! Every step goes through the console's pages (docs/console.md): sign-in, the connect flow,
+//! the initial sync, sync health, a kind's settings and its mapping editor; the admin API only
+//! checks what the pages did. Screenshots land in `target/console-screenshots/`;
 //! `HQSYNC_UPDATE_SCREENSHOTS=1` refreshes the README's.
 
 use std::time::{Duration, Instant};
@@ -216,58 +216,84 @@ async fn an_admin_connects_syncs_changes_a_mapping_and_fixes_a_failing_record_in
     assert!(listed.contains("connected"), "{listed}");
     browser.publish("connections").await;
 
-    // TODO(console pages): the preview and Start through the initial-sync page; meanwhile the
-    // same actions through the admin API, so the rest of the scenario runs.
-    let admin = dev.signed_in().await;
-    let preview = admin.post(&format!("/api/connections/{id}/preview")).await;
-    assert_eq!(preview.status(), 200);
-    let started = admin
-        .post(&format!("/api/connections/{id}/initial-sync"))
-        .await;
-    assert_eq!(started.status(), 202);
-    let begun = Instant::now();
-    let progress = loop {
-        let progress: Value = admin
-            .get(&format!("/api/connections/{id}/initial-sync"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if progress["state"] != "running" {
-            break progress;
-        }
-        assert!(begun.elapsed() < BOUND, "still running: {progress}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(progress["state"], "done", "{progress}");
-
-    // The escaping probe, where the browser can see the record today: its status row as the
-    // admin API answers it (TODO(console pages): sync health's record list). Text, no dialog,
-    // no image element.
-    let rows = contact_row(&admin, &id, "hubspot", &probe, |r| r["label"] == "synced").await;
-    assert_eq!(rows["display"], PROBE, "{rows}");
+    // The preview, then Start, on the initial-sync page; it refreshes itself (a meta refresh,
+    // no script) until the run is done.
     browser
-        .goto(&dev.url(&format!(
-            "/api/connections/{id}/records?kind=contact&q={probe}"
-        )))
+        .goto(&dev.url(&format!("/connections/{id}/initial-sync")))
         .await;
-    browser.wait_for_text("body", PROBE).await;
+    browser.wait_for("table#preview-counts").await;
+    let contacts = browser.text("tr#preview-contact").await;
+    assert!(!contacts.is_empty(), "the preview counts contacts");
+    browser.publish("initial-sync").await;
+    browser.click("#initial-sync-start").await;
+    let begun = Instant::now();
+    while browser
+        .all("p#initial-sync-state[data-state=done]")
+        .await
+        .is_empty()
+    {
+        assert!(
+            browser
+                .all("p#initial-sync-state[data-state=failed]")
+                .await
+                .is_empty(),
+            "the initial sync failed: {}",
+            browser.page_text().await
+        );
+        assert!(begun.elapsed() < BOUND, "still running");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    browser.wait_for("progress#initial-sync-progress").await;
+    browser.wait_for("a#initial-sync-health").await;
+    browser.screenshot("initial-sync-done").await;
+    let admin = dev.signed_in().await;
+
+    // The escaping probe on a console page: sync health finds the contact whose company name is
+    // markup and shows it as text: no dialog, no image element.
+    browser.click("a#initial-sync-health").await;
+    browser.fill("#health-search", &probe).await;
+    browser.click("#health-submit").await;
+    browser.wait_for_text("table#records", PROBE).await;
     assert_eq!(browser.alert_text().await, None, "the probe ran as script");
     assert!(
-        browser.all("img").await.is_empty(),
+        browser.all("table#records img").await.is_empty(),
         "the probe became an image"
     );
 
-    // A write without the CSRF token is refused in the browser's own session, which reads
-    // fine (TODO(console pages): a console form posted with its csrf_token field removed).
-    // The JSON view has no page CSP, so the page may fetch its own origin.
+    // A console form posted without its csrf_token field is refused, and nothing changes.
+    browser
+        .goto(&dev.url(&format!("/connections/{id}/objects/contact")))
+        .await;
+    browser.wait_for("form#object-settings").await;
+    browser
+        .execute(
+            "document.querySelector('#object-settings input[name=csrf_token]').remove();\
+             document.querySelector('#direction').value = 'to_hubspot';",
+            vec![],
+        )
+        .await;
+    browser.click("#save-object-settings").await;
+    browser
+        .wait_for_text("body", "did not carry this session's CSRF token")
+        .await;
+    let settings: Value = admin
+        .get(&format!("/api/connections/{id}/settings"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(
+        settings["contact"]["direction"], "to_hubspot",
+        "the refused form changed nothing: {settings}"
+    );
+    // The same session's reads still work, and a write without X-CSRF-Token through the API is
+    // refused too.
+    browser
+        .goto(&dev.url(&format!("/api/connections/{id}")))
+        .await;
     let status_of = |method: &str, path: String| {
         format!("return fetch({path:?}, {{method: {method:?}}}).then(r => r.status);")
     };
-    let read = browser
-        .execute(&status_of("GET", format!("/api/connections/{id}")), vec![])
-        .await;
-    assert_eq!(read, json!(200), "the browser's session reads");
     let write = browser
         .execute(
             &status_of("POST", format!("/api/connections/{id}/preview")),
@@ -276,30 +302,43 @@ async fn an_admin_connects_syncs_changes_a_mapping_and_fixes_a_failing_record_in
         .await;
     assert_eq!(write, json!(403), "a write without X-CSRF-Token");
 
-    // TODO(console pages): the mapping editor; meanwhile the settings API. HubSpot's job
-    // title goes to the QBO customer's Title.
-    let mut settings: Value = admin
-        .get(&format!("/api/connections/{id}/settings"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mappings = settings["contact"]["custom_mappings"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mut mappings = mappings;
-    mappings.push(json!({
-        "hubspot_property": "jobtitle",
-        "qbo_field": "Title",
-        "transform": "text",
-        "direction": "to_quickbooks",
-    }));
-    settings["contact"]["custom_mappings"] = Value::Array(mappings);
-    let saved = admin
-        .put_json(&format!("/api/connections/{id}/settings"), &settings)
+    // The mapping editor: HubSpot's job title goes to the QBO customer's Title, picked from
+    // both sides' live field lists.
+    browser
+        .goto(&dev.url(&format!("/connections/{id}/objects/contact")))
         .await;
-    assert_eq!(saved.status(), 200, "{}", saved.text().await.unwrap());
+    browser.click("a#open-mappings").await;
+    browser.wait_for("table#mappings").await;
+    assert!(
+        !browser.all("tr[data-origin=default]").await.is_empty(),
+        "default rows are marked"
+    );
+    for (select, value) in [
+        ("select#mapping-hubspot-field", "jobtitle"),
+        ("select#mapping-qbo-field", "Title"),
+        ("select#mapping-direction", "to_quickbooks"),
+    ] {
+        browser
+            .wait_for(select)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("choose {value} in {select}: {e}"));
+    }
+    browser.click("#mapping-add").await;
+    browser.wait_for("tr[data-origin=custom]").await;
+    let begun = Instant::now();
+    while !browser
+        .url()
+        .await
+        .query()
+        .unwrap_or("")
+        .contains("mapping-added")
+    {
+        assert!(begun.elapsed() < BOUND, "{}", browser.page_text().await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.publish("mappings").await;
 
     // The mapping works: a title edited in HubSpot reaches the linked QBO customer.
     let store = &dev.runtime.ctx.store;
@@ -323,14 +362,23 @@ async fn an_admin_connects_syncs_changes_a_mapping_and_fixes_a_failing_record_in
         .as_str()
         .expect("the customer's id")
         .to_owned();
-    // TODO(console pages): found in sync health with its reason.
+    // Found in sync health with the vendor's reason and the suggested fix.
     let failed = contact_row(&admin, &id, "quickbooks", &walk_in_id, |r| {
         r["label"] == "failed"
     })
     .await;
-    let reason = failed["outcome"].to_string();
-    assert!(reason.contains("HubSpot needs"), "{failed}");
-    assert!(reason.contains("Fill in the missing fields"), "{failed}");
+    let row = format!("tr#record-contact-quickbooks-{walk_in_id}");
+    browser
+        .goto(&dev.url(&format!(
+            "/connections/{id}/health?kind=contact&outcome=failed"
+        )))
+        .await;
+    let shown = browser.wait_for_text(&row, "HubSpot needs").await;
+    assert!(
+        shown.contains("Fill in the missing fields"),
+        "{shown} / {failed}"
+    );
+    browser.publish("health").await;
 
     // The fix in QBO arrives by no webhook (they are off now) and no poll (an hour apart):
     // only the retry syncs it.
@@ -349,13 +397,26 @@ async fn an_admin_connects_syncs_changes_a_mapping_and_fixes_a_failing_record_in
     tokio::time::sleep(Duration::from_millis(500)).await;
     let still = contact_row(&admin, &id, "quickbooks", &walk_in_id, |_| true).await;
     assert_eq!(still["label"], "failed", "nothing retried it yet: {still}");
-    // TODO(console pages): the Retry button; meanwhile the resync action.
-    let retried = admin
-        .post(&format!(
-            "/api/connections/{id}/records/contact/quickbooks/{walk_in_id}/resync"
-        ))
+    // Retry on the health page syncs it.
+    browser
+        .goto(&dev.url(&format!(
+            "/connections/{id}/health?kind=contact&outcome=failed"
+        )))
         .await;
-    assert_eq!(retried.status(), 202);
+    browser
+        .click(&format!("#retry-contact-quickbooks-{walk_in_id}"))
+        .await;
+    let begun = Instant::now();
+    while !browser
+        .url()
+        .await
+        .query()
+        .unwrap_or("")
+        .contains("retried")
+    {
+        assert!(begun.elapsed() < BOUND, "{}", browser.url().await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let synced = contact_row(&admin, &id, "quickbooks", &walk_in_id, |r| {
         r["label"] == "synced"
     })

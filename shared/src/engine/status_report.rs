@@ -153,10 +153,18 @@ pub fn warning_records(status: &SyncStatus) -> Vec<AttentionRecord> {
                 "{} ({} side): {}",
                 warning.field, warning.side, warning.message
             ),
-            fix: Some(format!(
-                "Edit {} so {} can take it (the other fields are synced)",
-                warning.field, warning.side
-            )),
+            fix: Some(
+                if status.kind == ObjectKind::Invoice
+                    && warning.field == crate::engine::invoicing::deal::DEAL_WARNING_FIELD
+                {
+                    crate::engine::invoicing::deal::deal_warning_fix()
+                } else {
+                    format!(
+                        "Edit {} so {} can take it (the other fields are synced)",
+                        warning.field, warning.side
+                    )
+                },
+            ),
         })
         .collect()
 }
@@ -258,5 +266,23 @@ mod tests {
         assert_eq!(row.state, WARNING_STATE);
         assert!(row.message.contains("firstname"), "{}", row.message);
         assert!(row.message.contains("(100)"), "{}", row.message);
+    }
+
+    #[test]
+    fn an_unclear_deal_warning_says_to_tag_the_invoice() {
+        let warned = SyncOutcome::Synced {
+            note: None,
+            warnings: vec![crate::ports::FieldWarning {
+                field: crate::engine::invoicing::deal::DEAL_WARNING_FIELD.into(),
+                side: Side::Hubspot,
+                message: "no single open deal of the contact has the invoice's amount".into(),
+            }],
+        };
+        let mut invoice = status("41", warned, false);
+        invoice.kind = ObjectKind::Invoice;
+        let row = &warning_records(&invoice)[0];
+        let fix = row.fix.as_deref().unwrap();
+        assert!(fix.contains("HubSpot deal: <id>"), "{fix}");
+        assert!(!fix.contains("Edit deal"), "{fix}");
     }
 }

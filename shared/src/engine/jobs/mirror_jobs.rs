@@ -196,7 +196,7 @@ async fn mirror_once(
     let warnings = mirrored
         .deal_attention
         .map(|message| FieldWarning {
-            field: "deal".to_owned(),
+            field: crate::engine::invoicing::deal::DEAL_WARNING_FIELD.to_owned(),
             side: Side::Hubspot,
             message,
         })

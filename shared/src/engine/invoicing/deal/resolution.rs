@@ -131,6 +131,17 @@ pub fn choose_open_deal(deals: &[HubspotObject], total: Decimal) -> OpenDealChoi
     }
 }
 
+/// The field name of the warning an unclear deal leaves on an invoice's status.
+pub const DEAL_WARNING_FIELD: &str = "deal";
+
+/// What to do about that warning.
+pub fn deal_warning_fix() -> String {
+    format!(
+        "Put \"{DEAL_TAG_PREFIX} <id>\" with one of the candidate deals in the QuickBooks \
+         invoice's private note; until then the invoice is on the contact only"
+    )
+}
+
 /// The warning an ambiguous choice leaves on the invoice's status: the candidates and the fix.
 pub fn ambiguous_deal_message(candidates: &[DealCandidate], total: Decimal) -> String {
     let listed: Vec<String> = candidates.iter().map(ToString::to_string).collect();
