@@ -188,7 +188,11 @@ async fn aws_stack_syncs_a_contact_both_ways_through_webhooks_sqs_and_the_worker
     assert_eq!(text(&customer, "FamilyName").as_deref(), Some("Lovelace"));
 
     // 3. The customer is edited in QBO: Intuit's webhook, the QBO handler, SQS, the worker,
-    //    and HubSpot shows the new name.
+    //    and HubSpot shows the new name. A person edits a second or more after our write:
+    //    QBO's LastUpdatedTime has whole seconds, and a change stamped no later than our own
+    //    write is taken for its echo (a same-second edit waits for the next poll,
+    //    docs/architecture.md §14).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     pair.quickbooks
         .update(
             ObjectKind::Contact,
