@@ -222,38 +222,29 @@ impl InvoiceRecords {
 
     /// A USD deal in the default pipeline, associated with `contact` if given; its id.
     pub async fn deal(&self, name: &str, contact: Option<&str>) -> String {
-        let assoc = contact
-            .map(|c| vec![InlineAssociation::to(c, type_ids::DEAL_TO_CONTACT)])
-            .unwrap_or_default();
-        self.create(
-            ObjectType::Deals,
-            &[
-                ("dealname", name),
-                ("dealstage", "appointmentscheduled"),
-                ("pipeline", "default"),
-                ("deal_currency_code", "USD"),
-            ],
-            assoc,
-        )
-        .await
-        .id
+        self.open_deal(name, contact, None).await
     }
 
     /// An open deal of `amount`, associated with `contact`; its id.
     pub async fn deal_with_amount(&self, name: &str, contact: &str, amount: &str) -> String {
-        self.create(
-            ObjectType::Deals,
-            &[
-                ("dealname", name),
-                ("dealstage", "appointmentscheduled"),
-                ("pipeline", "default"),
-                ("deal_currency_code", "USD"),
-                ("amount", amount),
-            ],
-            vec![InlineAssociation::to(contact, type_ids::DEAL_TO_CONTACT)],
-        )
-        .await
-        .id
+        self.open_deal(name, Some(contact), Some(amount)).await
+    }
+
+    /// An open deal in the default pipeline, with `amount` if given; its id.
+    async fn open_deal(&self, name: &str, contact: Option<&str>, amount: Option<&str>) -> String {
+        let assoc = contact
+            .map(|c| vec![InlineAssociation::to(c, type_ids::DEAL_TO_CONTACT)])
+            .unwrap_or_default();
+        let mut values = vec![
+            ("dealname", name),
+            ("dealstage", "appointmentscheduled"),
+            ("pipeline", "default"),
+            ("deal_currency_code", "USD"),
+        ];
+        if let Some(amount) = amount {
+            values.push(("amount", amount));
+        }
+        self.create(ObjectType::Deals, &values, assoc).await.id
     }
 
     /// A line item of `qty` x `price` of `product` on `deal`; its id.

@@ -153,18 +153,12 @@ pub fn warning_records(status: &SyncStatus) -> Vec<AttentionRecord> {
                 "{} ({} side): {}",
                 warning.field, warning.side, warning.message
             ),
-            fix: Some(
-                if status.kind == ObjectKind::Invoice
-                    && warning.field == crate::engine::invoicing::deal::DEAL_WARNING_FIELD
-                {
-                    crate::engine::invoicing::deal::deal_warning_fix()
-                } else {
-                    format!(
-                        "Edit {} so {} can take it (the other fields are synced)",
-                        warning.field, warning.side
-                    )
-                },
-            ),
+            fix: Some(warning.fix.clone().unwrap_or_else(|| {
+                format!(
+                    "Edit {} so {} can take it (the other fields are synced)",
+                    warning.field, warning.side
+                )
+            })),
         })
         .collect()
 }
@@ -256,6 +250,7 @@ mod tests {
                 field: "firstname".into(),
                 side: Side::Quickbooks,
                 message: "not synced: 300 characters is more than QBO allows here (100)".into(),
+                fix: None,
             }],
         };
         let by_kind = vec![(ObjectKind::Contact, vec![status("1", warned, false)])];
@@ -276,6 +271,7 @@ mod tests {
                 field: crate::engine::invoicing::deal::DEAL_WARNING_FIELD.into(),
                 side: Side::Hubspot,
                 message: "no single open deal of the contact has the invoice's amount".into(),
+                fix: Some(crate::engine::invoicing::deal::deal_warning_fix()),
             }],
         };
         let mut invoice = status("41", warned, false);

@@ -78,6 +78,9 @@ pub struct FieldWarning {
     /// Why, with the vendor's limit ("300 characters is more than QBO allows here (100)");
     /// never the value itself.
     pub message: String,
+    /// What to do, when the flow that warned knows better than "edit the field".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 /// The result of the last attempt to sync one record.

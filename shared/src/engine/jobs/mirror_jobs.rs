@@ -199,6 +199,7 @@ async fn mirror_once(
             field: crate::engine::invoicing::deal::DEAL_WARNING_FIELD.to_owned(),
             side: Side::Hubspot,
             message,
+            fix: Some(crate::engine::invoicing::deal::deal_warning_fix()),
         })
         .into_iter()
         .collect();

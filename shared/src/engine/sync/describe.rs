@@ -40,6 +40,7 @@ pub(crate) fn field_warning(problem: &FieldProblem) -> FieldWarning {
         field: problem.field.clone(),
         side: problem.side,
         message: format!("not synced: {}", problem.error),
+        fix: None,
     }
 }
 
