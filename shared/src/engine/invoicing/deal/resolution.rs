@@ -1,6 +1,8 @@
 //! Which HubSpot deal a QBO invoice belongs to: the deal our action recorded, a
 //! `HubSpot deal: <id>` tag in PrivateNote or a configured custom field, else the contact's
-//! single open deal whose amount matches the invoice; otherwise no guess, the candidates listed.
+//! single open deal whose line items or amount match the invoice; otherwise no guess.
+
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
@@ -25,6 +27,8 @@ pub enum DealReference {
     InvoiceTag(String),
     /// The contact's only open deal whose amount equals the invoice's total.
     MatchedOpenDeal(String),
+    /// The contact's only open deal whose line items are the invoice's item lines.
+    MatchedLineItems(String),
 }
 
 impl DealReference {
@@ -32,7 +36,8 @@ impl DealReference {
         match self {
             DealReference::Recorded(id)
             | DealReference::InvoiceTag(id)
-            | DealReference::MatchedOpenDeal(id) => id,
+            | DealReference::MatchedOpenDeal(id)
+            | DealReference::MatchedLineItems(id) => id,
         }
     }
 }
@@ -78,11 +83,15 @@ pub const DEAL_MATCH_PROPERTIES: &[&str] = &["dealname", "amount", "hs_is_closed
 pub enum OpenDealChoice {
     /// Exactly one open deal has the invoice's amount.
     One(String),
+    /// Exactly one open deal has the invoice's line items.
+    LineItems(String),
     /// The contact has no open deal: the invoice belongs to the contact only.
     NoOpenDeal,
     /// Open deals exist but none or several match: never a guess; these are the candidates,
     /// for the person who tags the invoice.
     Ambiguous(Vec<DealCandidate>),
+    /// Several open deals have exactly the invoice's line items: never a guess; these.
+    SameLineItems(Vec<DealCandidate>),
 }
 
 /// An open deal that could be the invoice's, as shown to the person who decides.
@@ -109,13 +118,7 @@ pub fn choose_open_deal(deals: &[HubspotObject], total: Decimal) -> OpenDealChoi
     let open: Vec<DealCandidate> = deals
         .iter()
         .filter(|d| d.get("hs_is_closed") != Some("true"))
-        .map(|d| DealCandidate {
-            id: d.id.clone(),
-            name: d.get("dealname").unwrap_or("").to_owned(),
-            amount: d
-                .get("amount")
-                .and_then(|a| a.trim().parse::<Decimal>().ok()),
-        })
+        .map(candidate)
         .collect();
     if open.is_empty() {
         return OpenDealChoice::NoOpenDeal;
@@ -128,6 +131,114 @@ pub fn choose_open_deal(deals: &[HubspotObject], total: Decimal) -> OpenDealChoi
     match matching.as_slice() {
         [one] => OpenDealChoice::One(one.id.clone()),
         _ => OpenDealChoice::Ambiguous(open),
+    }
+}
+
+/// The line-item properties [`choose_open_deal_by_lines`] reads.
+pub const LINE_MATCH_PROPERTIES: &[&str] =
+    &["hs_product_id", "name", "quantity", "price", "amount"];
+
+/// One item line as both sides can name it: the HubSpot product (or, for an unlinked item, the
+/// item's name), the quantity and the amount to the cent.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineKey {
+    pub product: String,
+    pub quantity: Decimal,
+    pub amount: Decimal,
+}
+
+fn product_key(product_id: Option<&str>, name: Option<&str>) -> Option<String> {
+    match (product_id.map(str::trim), name.map(str::trim)) {
+        (Some(id), _) if !id.is_empty() => Some(format!("product:{id}")),
+        (_, Some(name)) if !name.is_empty() => Some(format!("name:{}", name.to_lowercase())),
+        _ => None,
+    }
+}
+
+/// The invoice's item lines (sorted) as [`LineKey`]s; `products` maps QBO item id to the
+/// linked HubSpot product id. Text, subtotal, discount and tax lines are not item lines.
+pub fn invoice_line_keys(invoice: &Invoice, products: &BTreeMap<String, String>) -> Vec<LineKey> {
+    let mut keys: Vec<LineKey> = invoice
+        .line
+        .iter()
+        .filter(|l| !l.is_subtotal())
+        .filter_map(|line| {
+            let item = line.sales_item_line_detail.as_ref()?.item_ref.as_ref()?;
+            let detail = line.sales_item_line_detail.as_ref()?;
+            Some(LineKey {
+                product: product_key(
+                    products.get(&item.value).map(String::as_str),
+                    item.name.as_deref(),
+                )?,
+                quantity: detail.qty.unwrap_or(Decimal::ONE).normalize(),
+                amount: line.amount.unwrap_or_default().round_dp(2),
+            })
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// A deal's line items (sorted) as [`LineKey`]s; the amount is `amount`, else quantity x price.
+pub fn deal_line_keys(line_items: &[HubspotObject]) -> Vec<LineKey> {
+    let number =
+        |o: &HubspotObject, p: &str| o.get(p).and_then(|v| v.trim().parse::<Decimal>().ok());
+    let mut keys: Vec<LineKey> = line_items
+        .iter()
+        .filter_map(|li| {
+            let quantity = number(li, "quantity").unwrap_or(Decimal::ONE);
+            let amount = number(li, "amount")
+                .or_else(|| number(li, "price").map(|p| p * quantity))
+                .unwrap_or_default();
+            Some(LineKey {
+                product: product_key(li.get("hs_product_id"), li.get("name"))?,
+                quantity: quantity.normalize(),
+                amount: amount.round_dp(2),
+            })
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Line items first, then amount (docs/architecture.md §4, deal resolution): among the
+/// contact's open deals, the one whose line items are exactly the invoice's item lines (same
+/// products, quantities and amounts); several such deals are never a guess (they are the
+/// candidates); when none matches, or the invoice has no item lines, [`choose_open_deal`].
+/// `lines_of` holds each deal's line items (deals without any may be absent).
+pub fn choose_open_deal_by_lines(
+    deals: &[HubspotObject],
+    lines_of: &BTreeMap<String, Vec<HubspotObject>>,
+    invoice_lines: &[LineKey],
+    total: Decimal,
+) -> OpenDealChoice {
+    if !invoice_lines.is_empty() {
+        let matching: Vec<DealCandidate> = deals
+            .iter()
+            .filter(|d| d.get("hs_is_closed") != Some("true"))
+            .filter(|d| {
+                lines_of
+                    .get(&d.id)
+                    .is_some_and(|items| deal_line_keys(items) == invoice_lines)
+            })
+            .map(candidate)
+            .collect();
+        match matching.len() {
+            0 => {}
+            1 => return OpenDealChoice::LineItems(matching[0].id.clone()),
+            _ => return OpenDealChoice::SameLineItems(matching),
+        }
+    }
+    choose_open_deal(deals, total)
+}
+
+fn candidate(d: &HubspotObject) -> DealCandidate {
+    DealCandidate {
+        id: d.id.clone(),
+        name: d.get("dealname").unwrap_or("").to_owned(),
+        amount: d
+            .get("amount")
+            .and_then(|a| a.trim().parse::<Decimal>().ok()),
     }
 }
 
@@ -150,6 +261,30 @@ pub fn ambiguous_deal_message(candidates: &[DealCandidate], total: Decimal) -> S
          Put \"{DEAL_TAG_PREFIX} <id>\" in the invoice's private note to choose one",
         listed.join(", ")
     )
+}
+
+/// The warning when several open deals carry the invoice's line items.
+pub fn same_line_items_message(candidates: &[DealCandidate]) -> String {
+    let listed: Vec<String> = candidates.iter().map(ToString::to_string).collect();
+    format!(
+        "several open deals of the contact have the invoice's line items; candidates: {}. \
+         Put \"{DEAL_TAG_PREFIX} <id>\" in the invoice's private note to choose one",
+        listed.join(", ")
+    )
+}
+
+/// The deal reference and the warning (if any) of an open-deal choice of invoice `total`.
+pub fn open_deal_outcome(
+    choice: OpenDealChoice,
+    total: Decimal,
+) -> (Option<DealReference>, Option<String>) {
+    match choice {
+        OpenDealChoice::LineItems(id) => (Some(DealReference::MatchedLineItems(id)), None),
+        OpenDealChoice::One(id) => (Some(DealReference::MatchedOpenDeal(id)), None),
+        OpenDealChoice::NoOpenDeal => (None, None),
+        OpenDealChoice::Ambiguous(c) => (None, Some(ambiguous_deal_message(&c, total))),
+        OpenDealChoice::SameLineItems(c) => (None, Some(same_line_items_message(&c))),
+    }
 }
 
 #[cfg(test)]
@@ -226,5 +361,85 @@ mod tests {
             OpenDealChoice::NoOpenDeal
         );
         assert_eq!(choose_open_deal(&[], total), OpenDealChoice::NoOpenDeal);
+    }
+
+    #[test]
+    fn line_items_choose_before_the_amount_and_twins_are_not_a_guess() {
+        use crate::quickbooks::entities::{Line, Ref, SalesItemLineDetail};
+        let line = |item: &str, qty: i64, amount: i64| Line {
+            amount: Some(Decimal::from(amount)),
+            sales_item_line_detail: Some(SalesItemLineDetail {
+                item_ref: Some(Ref::to(item)),
+                qty: Some(Decimal::from(qty)),
+                ..SalesItemLineDetail::default()
+            }),
+            ..Line::default()
+        };
+        let invoice = Invoice {
+            line: vec![line("7", 2, 20), line("8", 1, 5)],
+            total_amt: Some(Decimal::from(25)),
+            ..Invoice::default()
+        };
+        let products: BTreeMap<String, String> = [
+            ("7".to_owned(), "p7".to_owned()),
+            ("8".to_owned(), "p8".to_owned()),
+        ]
+        .into();
+        let keys = invoice_line_keys(&invoice, &products);
+        assert_eq!(keys.len(), 2);
+        let item = |product: &str, qty: &str, price: &str| HubspotObject {
+            properties: [
+                ("hs_product_id".to_owned(), product.to_owned()),
+                ("quantity".to_owned(), qty.to_owned()),
+                ("price".to_owned(), price.to_owned()),
+            ]
+            .into(),
+            ..HubspotObject::default()
+        };
+        let deal = |id: &str, amount: &str| HubspotObject {
+            id: id.into(),
+            properties: [
+                ("amount".to_owned(), amount.to_owned()),
+                ("dealname".to_owned(), format!("Deal {id}")),
+            ]
+            .into(),
+            ..HubspotObject::default()
+        };
+        let deals = [deal("1", "25"), deal("2", "99"), deal("3", "25")];
+        let mut lines_of = BTreeMap::new();
+        // Deal 2 has the lines (in another order, "2.0" quantity) though not the amount.
+        lines_of.insert(
+            "2".to_owned(),
+            vec![item("p8", "1", "5"), item("p7", "2.0", "10")],
+        );
+        lines_of.insert("3".to_owned(), vec![item("p7", "1", "20")]);
+        let total = Decimal::from(25);
+        assert_eq!(
+            choose_open_deal_by_lines(&deals, &lines_of, &keys, total),
+            OpenDealChoice::LineItems("2".into())
+        );
+        lines_of.insert(
+            "1".to_owned(),
+            vec![item("p7", "2", "10"), item("p8", "1", "5")],
+        );
+        match choose_open_deal_by_lines(&deals, &lines_of, &keys, total) {
+            OpenDealChoice::SameLineItems(c) => {
+                let ids: Vec<&str> = c.iter().map(|c| c.id.as_str()).collect();
+                assert_eq!(ids, ["1", "2"]);
+                let (deal, why) = open_deal_outcome(OpenDealChoice::SameLineItems(c), total);
+                assert_eq!(deal, None);
+                assert!(why.unwrap().contains("1 \"Deal 1\""));
+            }
+            other => panic!("{other:?}"),
+        }
+        // No line items anywhere: the amount rule (deals 1 and 3 both have 25: ambiguous).
+        assert!(matches!(
+            choose_open_deal_by_lines(&deals, &BTreeMap::new(), &keys, total),
+            OpenDealChoice::Ambiguous(c) if c.len() == 3
+        ));
+        assert_eq!(
+            choose_open_deal_by_lines(&deals[1..2], &BTreeMap::new(), &[], Decimal::from(99)),
+            OpenDealChoice::One("2".into())
+        );
     }
 }

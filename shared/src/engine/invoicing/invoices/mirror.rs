@@ -16,9 +16,8 @@ use super::properties::{
 use super::settings::InvoiceSyncSettings;
 use crate::engine::invoicing::deal::properties::deal_group;
 use crate::engine::invoicing::deal::{
-    DEAL_MATCH_PROPERTIES, DealReference, InvoiceStage, OpenDealChoice, ambiguous_deal_message,
-    choose_open_deal, deal_property_definitions, invoice_stage, is_voided,
-    latest_invoice_deal_properties, parse_deal_reference,
+    DealReference, InvoiceStage, deal_property_definitions, invoice_stage, is_voided,
+    latest_invoice_deal_properties, parse_deal_reference, resolve_by_contact,
 };
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::batch::BatchReadOptions;
@@ -183,7 +182,7 @@ impl InvoiceMirror {
             None => Vec::new(),
         };
         let (deal, deal_attention) = self
-            .resolve_deal(&invoice, recorded.first(), &contact)
+            .resolve_deal(&invoice, recorded.first(), &contact, &products)
             .await?;
         let deal_recorded = deal
             .as_ref()
@@ -385,6 +384,7 @@ impl InvoiceMirror {
         invoice: &Invoice,
         recorded: Option<&String>,
         contact: &str,
+        products: &BTreeMap<String, String>,
     ) -> Result<(Option<DealReference>, Option<String>)> {
         if let Some(id) = recorded {
             return Ok((Some(DealReference::Recorded(id.clone())), None));
@@ -397,31 +397,7 @@ impl InvoiceMirror {
         if !self.settings.contact_open_deal_fallback {
             return Ok((None, None));
         }
-        let ids = self
-            .associated(ObjectType::Contacts, contact, ObjectType::Deals)
-            .await?;
-        if ids.is_empty() {
-            return Ok((None, None));
-        }
-        let options = BatchReadOptions {
-            properties: DEAL_MATCH_PROPERTIES
-                .iter()
-                .map(|p| (*p).to_owned())
-                .collect(),
-            ..BatchReadOptions::default()
-        };
-        let deals = self
-            .hubspot
-            .read_records(ObjectType::Deals, &ids, &options)
-            .await?;
-        let total = invoice.total_amt.unwrap_or_default();
-        Ok(match choose_open_deal(&deals.found, total) {
-            OpenDealChoice::One(id) => (Some(DealReference::MatchedOpenDeal(id)), None),
-            OpenDealChoice::NoOpenDeal => (None, None),
-            OpenDealChoice::Ambiguous(candidates) => {
-                (None, Some(ambiguous_deal_message(&candidates, total)))
-            }
-        })
+        Ok(resolve_by_contact(&*self.hubspot, contact, invoice, products).await?)
     }
 
     async fn create_line_items(&self, invoice_id: &str, lines: Vec<PropertyWrites>) -> Result<()> {
