@@ -396,6 +396,11 @@ impl Company {
                 sales_forms::upsert(self, k, body, options, now_ms)
             }
             (k, WriteOp::Delete) if k.is_sales_form() => sales_forms::delete(self, k, body, now_ms),
+            (k, WriteOp::Void | WriteOp::UpdateVoid)
+                if k.is_sales_form() && k != EntityKind::Invoice =>
+            {
+                sales_forms::void(self, k, body, now_ms)
+            }
             (EntityKind::Payment, WriteOp::Upsert) => payments::upsert(self, body, now_ms),
             (EntityKind::Payment, WriteOp::Delete) => payments::delete(self, body, now_ms),
             (EntityKind::Payment, WriteOp::UpdateVoid) => payments::void(self, body, now_ms),
