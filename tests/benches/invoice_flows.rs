@@ -1,5 +1,6 @@
-//! Benchmark: invoices, payments and workflow-action executions through webhooks -> queue ->
-//! worker against rate-limited sandboxes; API calls per record, latency to Synced, wall time.
+//! Benchmark: invoices, payments, credit memos and workflow-action executions through webhooks
+//! -> queue -> worker against rate-limited sandboxes; API calls per record, latency to Synced,
+//! wall time, and whether every HubSpot invoice's amounts equal QBO's.
 
 // The end-to-end tests' stack (both sandboxes + `hqsync::local::LocalStack`), included rather
 // than copied so the bench runs exactly what the tests run; the bench uses only part of it.
@@ -13,13 +14,15 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use hqsync::engine::invoicing::invoices::properties::{QBO_BALANCE, QBO_TOTAL};
 use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
 use hqsync::model::{ObjectKind, Side};
 use hqsync::ports::{Lane, SyncOutcome};
+use hqsync::quickbooks::entities::{CreditMemo, Invoice, Line, LinkedTxn, Payment, Ref};
 use hqsync_sandbox::hubspot::HubspotSandboxConfig;
 use hqsync_tests::bench_size::bench_divisor;
-use hqsync_tests::invoicing::{InvoiceRecords, dec};
+use hqsync_tests::invoicing::{InvoiceRecords, dec, sales_line};
 use hqsync_tests::sandbox_stats::{
     requests_per_route, requests_served, responses_with_status, sandbox_stats,
 };
@@ -426,6 +429,111 @@ async fn payment_phase(
     (result, kinds)
 }
 
+/// One credit memo per invoice still owed (a third of its balance, at least 1.00), each applied
+/// by a payment of 0 whose lines link the invoice and the memo (docs/quickbooks.md §4.9); the
+/// payment's webhook drives the credit flow. Returns the number of memos.
+async fn credit_memo_phase(
+    bench: &Bench,
+    setup: &Setup,
+    invoices: &[(String, Decimal)],
+) -> (PhaseResult, usize) {
+    // The open balances are read before the phase's counters start.
+    let mut owed = Vec::new();
+    for (id, _) in invoices {
+        let invoice: Invoice = bench.records.qbo.read(id).await.expect("read the invoice");
+        let balance = invoice.balance.unwrap_or_default();
+        if balance > Decimal::ZERO
+            && let Some(customer) = invoice.customer_ref
+        {
+            let credit = (balance / dec("3")).round_dp(2).max(dec("1")).min(balance);
+            owed.push((id.clone(), customer.value, credit));
+        }
+    }
+    bench.quiet_start().await;
+    let before = bench.counters().await;
+    let started = Instant::now();
+    let mut pending = Vec::new();
+    let (item, _, _) = &setup.items[0];
+    for (invoice, customer, credit) in &owed {
+        let memo: CreditMemo = bench
+            .records
+            .qbo
+            .create_idempotent(&CreditMemo {
+                customer_ref: Some(Ref::to(customer.clone())),
+                line: vec![sales_line(item, "1", &credit.to_string())],
+                private_note: Some(format!("Bench credit for invoice {invoice}")),
+                ..CreditMemo::default()
+            })
+            .await
+            .expect("create the credit memo");
+        let link = |id: &str, txn_type: &str| Line {
+            amount: Some(*credit),
+            linked_txn: vec![LinkedTxn {
+                txn_id: id.to_owned(),
+                txn_type: txn_type.to_owned(),
+                ..LinkedTxn::default()
+            }],
+            ..Line::default()
+        };
+        let payment: Payment = bench
+            .records
+            .qbo
+            .create_idempotent(&Payment {
+                customer_ref: Some(Ref::to(customer.clone())),
+                total_amt: Some(Decimal::ZERO),
+                line: vec![
+                    link(invoice, "Invoice"),
+                    link(memo.id.as_deref().expect("memo id"), "CreditMemo"),
+                ],
+                ..Payment::default()
+            })
+            .await
+            .expect("apply the credit memo");
+        let written = Utc::now();
+        pending.push(Pending {
+            kind: ObjectKind::Payment,
+            side: Side::Quickbooks,
+            id: payment.id.expect("created payment id"),
+            written,
+        });
+    }
+    let own = 2 * owed.len() as u64;
+    let result = bench.finish_phase(pending, started, before, own).await;
+    (result, owed.len())
+}
+
+/// Every QBO invoice of the company (the bench's, the action's) against its HubSpot copy:
+/// `qbo_total` == `TotalAmt` and `qbo_balance` == `Balance` to the cent. (mismatched, checked)
+async fn amounts_check(bench: &Bench) -> (usize, usize) {
+    let mirror = InvoiceMirror::new(
+        Arc::new(bench.records.hubspot.clone()),
+        Arc::new(bench.records.qbo.clone()),
+        InvoiceSyncSettings::default(),
+    );
+    let cents = |v: Option<&str>| {
+        v.and_then(|v| v.parse::<Decimal>().ok())
+            .map(|d| d.round_dp(2))
+    };
+    let mut mismatched = 0;
+    let documents = bench.records.qbo_invoices().await;
+    for invoice in &documents {
+        let id = invoice.id.as_deref().expect("invoice id");
+        let hs = mirror
+            .find_hubspot_invoice(id)
+            .await
+            .expect("look up the copy");
+        let same = hs.is_some_and(|hs| {
+            cents(hs.get(QBO_TOTAL)) == invoice.total_amt.map(|d| d.round_dp(2))
+                && cents(hs.get(QBO_BALANCE)) == invoice.balance.map(|d| d.round_dp(2))
+        });
+        if !same {
+            mismatched += 1;
+            println!("  amounts differ for QBO invoice {id}");
+        }
+    }
+    (mismatched, documents.len())
+}
+
 /// M executions of the action on M new deals (a linked contact, two line items of linked
 /// products each), POSTed signed to the stack's action route.
 async fn action_phase(bench: &Bench, setup: &Setup) -> (PhaseResult, usize) {
@@ -543,6 +651,17 @@ async fn main() {
         &mut payments_result,
     );
 
+    let (mut credits_result, memos) = credit_memo_phase(&bench, &setup, &invoices).await;
+    print_phase(
+        &format!(
+            "{memos} QBO credit memos applied to partly paid invoices by payments of 0, via the \
+             payments' webhooks (the memo's and the invoice's own update webhooks included)"
+        ),
+        "credit memo",
+        memos.max(1),
+        &mut credits_result,
+    );
+
     let (mut actions_result, completed) = action_phase(&bench, &setup).await;
     print_phase(
         &format!(
@@ -553,5 +672,13 @@ async fn main() {
         actions(),
         &mut actions_result,
     );
+    let per = |r: &PhaseResult, n: usize| (r.hubspot_calls + r.qbo_calls) as f64 / n.max(1) as f64;
+    // Estimates and sales receipts are not mirrored onto deals on this branch: n/a, not 0.
+    println!(
+        "\ncalls_per_credit_memo={:.2} calls_per_estimate=n/a calls_per_sales_receipt=n/a",
+        per(&credits_result, memos)
+    );
+    let (mismatched, documents) = amounts_check(&bench).await;
+    println!("amounts_mismatched={mismatched} documents={documents}");
     bench.e2e.shutdown().await;
 }

@@ -478,6 +478,24 @@ impl QboPayments for FakeQbo {
     }
 }
 
+/// The fake company holds no credit forms: every read is `NotFound` (deleted), which the
+/// credits flow treats as nothing to mirror.
+#[async_trait]
+impl crate::ports::invoicing::QboCredits for FakeQbo {
+    async fn read_credit_memo(
+        &self,
+        _id: &str,
+    ) -> Result<crate::quickbooks::entities::CreditMemo, QboError> {
+        Err(QboError::NotFound(missing()))
+    }
+    async fn read_refund_receipt(
+        &self,
+        _id: &str,
+    ) -> Result<crate::quickbooks::entities::RefundReceipt, QboError> {
+        Err(QboError::NotFound(missing()))
+    }
+}
+
 #[async_trait]
 impl QboCompanySetup for FakeQbo {
     async fn preferences(&self) -> Result<Preferences, QboError> {

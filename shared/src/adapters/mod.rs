@@ -9,6 +9,7 @@ mod hubspot_invoicing;
 #[cfg(any(test, feature = "testing"))]
 pub mod invoicing_fakes;
 pub mod memory;
+mod quickbooks_credits;
 pub mod quickbooks_gateway;
 mod quickbooks_invoicing;
 #[cfg(feature = "aws")]

@@ -32,6 +32,7 @@ pub mod type_ids {
     pub const LINE_ITEM_TO_DEAL: u32 = 20;
     pub const NOTE_TO_DEAL: u32 = 214;
     pub const DEAL_TO_NOTE: u32 = 213;
+    pub const NOTE_TO_CONTACT: u32 = 202;
 }
 
 /// `associationCategory` (§3: `HUBSPOT_DEFINED | USER_DEFINED | INTEGRATOR_DEFINED | WORK`).
@@ -331,6 +332,7 @@ mod tests {
             ("DEAL_TO_LINE_ITEM", type_ids::DEAL_TO_LINE_ITEM),
             ("LINE_ITEM_TO_DEAL", type_ids::LINE_ITEM_TO_DEAL),
             ("NOTE_TO_DEAL", type_ids::NOTE_TO_DEAL),
+            ("NOTE_TO_CONTACT", type_ids::NOTE_TO_CONTACT),
             ("DEAL_TO_NOTE", type_ids::DEAL_TO_NOTE),
         ] {
             assert_eq!(ids[name].as_u64(), Some(u64::from(id)), "{name}");

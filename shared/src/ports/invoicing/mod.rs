@@ -1,10 +1,12 @@
 //! The vendor capabilities the one-way invoicing flows use, one trait per concern (HubSpot
 //! invoices, line items, CRM records, associations, timeline, schema, workflow callbacks; QBO
-//! invoices, payments, company set-up, catalog). Adapters implement them over the clients.
+//! invoices, payments, credit forms, company set-up, catalog). Adapters implement them over the clients.
 
+mod credits;
 mod hubspot;
 mod quickbooks;
 
+pub use credits::QboCredits;
 pub use hubspot::{
     HubspotAssociations, HubspotCrmRecords, HubspotInvoices, HubspotInvoicing, HubspotLineItems,
     HubspotSchema, HubspotTimeline, WorkflowCallbacks,

@@ -47,11 +47,16 @@ pub trait QboCatalog: Send + Sync {
 
 /// Everything the invoicing flows need from one QBO company.
 pub trait QboInvoicing:
-    QboInvoices + QboPayments + QboCompanySetup + QboCatalog + std::fmt::Debug
+    QboInvoices + QboPayments + super::QboCredits + QboCompanySetup + QboCatalog + std::fmt::Debug
 {
 }
 
 impl<T> QboInvoicing for T where
-    T: QboInvoices + QboPayments + QboCompanySetup + QboCatalog + std::fmt::Debug
+    T: QboInvoices
+        + QboPayments
+        + super::QboCredits
+        + QboCompanySetup
+        + QboCatalog
+        + std::fmt::Debug
 {
 }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod company_info;
+pub mod credit_forms;
 pub mod customer;
 pub mod field_types;
 pub mod invoice;
@@ -16,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 pub use account::Account;
 pub use company_info::CompanyInfo;
+pub use credit_forms::{CreditMemo, RefundReceipt};
 pub use customer::Customer;
 pub use field_types::{
     EmailAddress, Line, LinkedTxn, MetaData, PhysicalAddress, Ref, SalesItemLineDetail,

@@ -102,6 +102,18 @@ impl<'a> PaymentMirror<'a> {
             Err(e) => return Err(e.into()),
         };
         match payment {
+            // A payment that uses a credit memo's credit is the memo's application (§4.9).
+            Some(p) if crate::engine::invoicing::credits::uses_credit(&p) => {
+                crate::engine::invoicing::credits::CreditMirror::new(self.invoices)
+                    .sync_payment_credits(&p, today)
+                    .await
+                    .map(|r| PaymentSyncReport {
+                        invoice_numbers: r.invoices.clone(),
+                        invoices: r.invoices,
+                        notes_created: r.notes_created,
+                        ..PaymentSyncReport::default()
+                    })
+            }
             Some(p) if !is_voided_payment(&p) => self.received(&p, today).await,
             other => {
                 let deleted = other.is_none();
