@@ -76,7 +76,7 @@ impl<'a> CreditMirror<'a> {
         let mut memos: Vec<&str> = credit_memos_of(payment).collect();
         memos.dedup();
         for memo in memos {
-            let one = self.sync_credit_memo(memo, today).await?;
+            let one = self.memo_with(memo, Some(payment), today).await?;
             report.invoices.extend(one.invoices);
             report.notes_created += one.notes_created;
             report.notes_updated += one.notes_updated;
@@ -91,6 +91,17 @@ impl<'a> CreditMirror<'a> {
         memo_id: &str,
         today: NaiveDate,
     ) -> Result<CreditSyncReport> {
+        self.memo_with(memo_id, None, today).await
+    }
+
+    /// As [`Self::sync_credit_memo`], with one of the memo's payments already read (`known`),
+    /// so it is not read again.
+    async fn memo_with(
+        &self,
+        memo_id: &str,
+        known: Option<&Payment>,
+        today: NaiveDate,
+    ) -> Result<CreditSyncReport> {
         self.invoices.ensure_schema().await?;
         let memo = match self.invoices.qbo.read_credit_memo(memo_id).await {
             Ok(m) => Some(m),
@@ -100,6 +111,10 @@ impl<'a> CreditMirror<'a> {
         let mut applied: Vec<(String, Decimal)> = Vec::new();
         if let Some(m) = memo.as_ref().filter(|m| !m.is_voided()) {
             for payment_id in m.linked("Payment") {
+                if let Some(p) = known.filter(|p| p.id.as_deref() == Some(payment_id.as_str())) {
+                    applied.extend(credit_per_invoice(p, memo_id));
+                    continue;
+                }
                 let payment = match self.invoices.qbo.read_payment(&payment_id).await {
                     Ok(p) => p,
                     Err(QboError::NotFound(_)) => continue,
