@@ -299,8 +299,12 @@ fn sanitize(mut c: DeliveryConfig) -> DeliveryConfig {
 
 async fn dispatch_loop(shared: Arc<Shared>) {
     while !shared.stopped.load(Ordering::SeqCst) {
+        // Counted in flight before the batch leaves the queue, so `wait_idle` never sees an
+        // event that is neither queued nor in flight (it would report idle before the POST).
+        shared.counts.in_flight.fetch_add(1, Ordering::SeqCst);
         let batch = take_batch(&shared);
         if batch.is_empty() {
+            shared.counts.in_flight.fetch_sub(1, Ordering::SeqCst);
             tokio::time::sleep(DISPATCH_TICK).await;
             continue;
         }
@@ -315,11 +319,12 @@ async fn dispatch_loop(shared: Arc<Shared>) {
                 .counts
                 .discarded_no_target
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            shared.counts.in_flight.fetch_sub(1, Ordering::SeqCst);
             continue;
         }
         shared.counts.batches.fetch_add(1, Ordering::Relaxed);
-        shared.counts.in_flight.fetch_add(1, Ordering::SeqCst);
         let Ok(permit) = shared.concurrency.clone().acquire_owned().await else {
+            shared.counts.in_flight.fetch_sub(1, Ordering::SeqCst);
             return;
         };
         let task_shared = shared.clone();
@@ -547,6 +552,26 @@ mod tests {
         assert_eq!(c.failed_attempts, 3);
         assert_eq!(c.abandoned_batches, 1);
         assert_eq!(c.delivered_batches, 0);
+        delivery.stop();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn idle_is_only_reported_once_every_taken_event_is_accounted_for() {
+        // The dispatcher takes a batch off the queue before it posts or discards it; in that
+        // gap the event is neither queued nor counted, and `wait_idle` must not answer idle.
+        let delivery = WebhookDelivery::start(
+            SandboxClock::default(),
+            Arc::new(PlainJson),
+            DeliveryConfig::default(),
+            SecretString::from("s"),
+            1,
+            1,
+        );
+        for sent in 1..=300u64 {
+            delivery.enqueue(Value::from(sent));
+            assert!(delivery.wait_idle(Duration::from_secs(5)).await);
+            assert_eq!(delivery.counters().discarded_no_target, sent);
+        }
         delivery.stop();
     }
 
