@@ -1,8 +1,11 @@
 //! Customers (docs/quickbooks.md §4.1): defaults on create, DisplayName built from name parts,
-//! uniqueness across customers, vendors and employees (6240), length and character rules.
+//! uniqueness across customers, vendors and employees (6240), length and character rules; the
+//! hierarchy is `customer_tree`, the balances `customer_balance`.
 
 use serde_json::{Map, Value, json};
 
+use super::customer_balance::refresh_customer_balance;
+use super::customer_tree::{parent_of, place, refresh_below};
 use super::fields::{
     check_email, check_lengths, check_no_control_chars, check_no_forbidden_chars, flag_or_true,
     money_field, money_value, text,
@@ -49,12 +52,14 @@ const NAME_FIELDS: &[&str] = &[
 ];
 
 /// Read-only or write-once fields a full update keeps (§4.1 table: `Balance` is write-on-create,
-/// `CurrencyRef` cannot change; `FullyQualifiedName` is read-only).
+/// `CurrencyRef` cannot change; `BalanceWithJobs`, `FullyQualifiedName` and `Level` are
+/// read-only, https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/customer).
 const KEEP_ON_UPDATE: &[&str] = &[
     "Balance",
     "BalanceWithJobs",
     "CurrencyRef",
     "FullyQualifiedName",
+    "Level",
 ];
 
 /// Whether `name` is taken by a customer, vendor or employee other than `except`
@@ -113,7 +118,7 @@ fn create(
     body.remove("Id");
     body.remove("SyncToken");
     body.remove("sparse");
-    body.remove("FullyQualifiedName");
+    body.remove("BalanceWithJobs");
     let display = match text(&body, "DisplayName") {
         Some(name) => name.to_owned(),
         None => name_from_parts(&body).ok_or_else(|| Fault::required_param("DisplayName"))?,
@@ -123,22 +128,28 @@ fn create(
     if display_name_taken(company, &display, None) {
         return Err(Fault::duplicate_name());
     }
+    place(company, &mut body, None)?;
     let opening = money_field(&body, "Balance").unwrap_or_default();
     body.insert("Balance".into(), money_value(opening));
     body.insert("BalanceWithJobs".into(), money_value(opening));
-    body.insert("FullyQualifiedName".into(), display.clone().into());
     body.entry("PrintOnCheckName")
         .or_insert_with(|| display.clone().into());
     body.entry("Active").or_insert(true.into());
-    body.entry("Job").or_insert(false.into());
-    body.entry("BillWithParent").or_insert(false.into());
     body.entry("Taxable").or_insert(true.into());
     body.entry("PreferredDeliveryMethod")
         .or_insert("Print".into());
     body.entry("CurrencyRef")
         .or_insert(json!({"value": "USD", "name": "United States Dollar"}));
     number_addresses(company, &mut body);
-    Ok(company.insert_new(EntityKind::Customer, None, body, now_ms))
+    let created = company.insert_new(EntityKind::Customer, None, body, now_ms);
+    let id = created["Id"].as_str().unwrap_or_default().to_owned();
+    if !opening.is_zero() {
+        company.opening_balances.insert(id.clone(), opening);
+    }
+    if let Some(parent) = parent_of(company, &id) {
+        refresh_customer_balance(company, &parent);
+    }
+    Ok(company.read(EntityKind::Customer, &id).unwrap_or(created))
 }
 
 fn update(
@@ -163,7 +174,7 @@ fn update(
     if display_name_taken(company, &display, Some(id)) {
         return Err(Fault::duplicate_name());
     }
-    merged.insert("FullyQualifiedName".into(), display.into());
+    place(company, &mut merged, Some(id))?;
     if !merged.contains_key("Active") {
         merged.insert("Active".into(), true.into());
     }
@@ -174,7 +185,14 @@ fn update(
     } else {
         ChangeOp::Update
     };
-    Ok(company.replace(EntityKind::Customer, id, merged, op, now_ms))
+    let old_parent = parent_of(company, id);
+    company.replace(EntityKind::Customer, id, merged, op, now_ms);
+    refresh_below(company, id);
+    refresh_customer_balance(company, id);
+    if let Some(old) = old_parent {
+        refresh_customer_balance(company, &old);
+    }
+    company.read(EntityKind::Customer, id)
 }
 
 /// Seeds a vendor or employee name (they only matter for DisplayName uniqueness, §4.1).

@@ -417,31 +417,7 @@ fn change_payment(
     }
 }
 
-/// A customer's `Balance` is its open A/R (§4.1): its invoices' balances less its credit
-/// memos' open credit (§17.5; counting credit memos is UNVERIFIED). Derived, so it changes
-/// without a new customer version.
-pub fn refresh_customer_balance(company: &mut Company, customer_id: &str) {
-    let open_of = |kind: EntityKind| -> Decimal {
-        company
-            .table(kind)
-            .filter(|(_, e)| ref_id(&e.body, "CustomerRef").as_deref() == Some(customer_id))
-            .filter_map(|(_, e)| money_field(&e.body, "Balance"))
-            .sum()
-    };
-    let open = open_of(EntityKind::Invoice) - open_of(EntityKind::CreditMemo);
-    company.patch_silently(
-        EntityKind::Customer,
-        customer_id,
-        "Balance",
-        money_value(open),
-    );
-    company.patch_silently(
-        EntityKind::Customer,
-        customer_id,
-        "BalanceWithJobs",
-        money_value(open),
-    );
-}
+pub use super::customer_balance::refresh_customer_balance;
 
 /// `POST /invoice/{id}/send` (§5.6): `EmailStatus` becomes `EmailSent`, `DeliveryInfo` is
 /// filled, and `sendTo` (if given) overwrites `BillEmail.Address`. Without any address the

@@ -2,6 +2,8 @@
 //! company's offset, deletions (for CDC) and the change log that drives webhooks.
 
 mod currency;
+mod customer_balance;
+mod customer_tree;
 mod customers;
 pub mod fields;
 mod invoices;
@@ -101,6 +103,9 @@ pub struct Company {
     /// The company's default for `ApplyTaxAfterDiscount` (docs/quickbooks.md §17.2; no
     /// Preferences field for it is documented, so it is a sandbox setting).
     tax_after_discount: bool,
+    /// Opening balances given at customer create (`Balance` is write-on-create, §4.1), which
+    /// the derived `Balance` keeps counting (`customer_balance`).
+    opening_balances: HashMap<String, rust_decimal::Decimal>,
 }
 
 /// Where a unique name lives: customer/vendor/employee `DisplayName` share one space (§4.1),
@@ -144,6 +149,7 @@ impl Company {
             changes: Vec::new(),
             names: HashMap::new(),
             tax_after_discount: false,
+            opening_balances: HashMap::new(),
         };
         seed::apply(&mut company, seed, now_ms);
         company.changes.clear();
@@ -328,6 +334,11 @@ impl Company {
             merged_away: None,
         });
         rendered
+    }
+
+    /// The opening balance customer `id` was created with (0 when none).
+    fn opening_balance(&self, id: &str) -> rust_decimal::Decimal {
+        self.opening_balances.get(id).copied().unwrap_or_default()
     }
 
     /// Changes derived fields without a new version (e.g. a customer's open `Balance`).
