@@ -1,9 +1,11 @@
 //! The one-way invoicing flows: QBO invoices, payments and credits mirrored into HubSpot, the
-//! deal they belong to, the "Create QuickBooks invoice" workflow action and the overdue sweep.
+//! deal they belong to, the "Create QuickBooks invoice" workflow action, the overdue sweep and
+//! the customer's receivables on its HubSpot record.
 
 pub mod action;
 pub mod credits;
 pub mod deal;
 pub mod invoices;
 pub mod payments;
+pub mod receivables;
 pub mod sweep;
