@@ -170,7 +170,7 @@ async fn reconnect_check(stack: &LocalStack) -> anyhow::Result<()> {
 async fn initial_sync_done(stack: &LocalStack) -> anyhow::Result<bool> {
     let settings = &stack.connection.connection.settings;
     for kind in ObjectKind::TWO_WAY {
-        if settings.object(kind).state != SyncState::Enabled {
+        if settings.state(kind) != SyncState::Enabled {
             continue;
         }
         for side in Side::BOTH {

@@ -25,6 +25,7 @@ pub fn columns(kind: ObjectKind, side: Side) -> &'static [(&'static str, &'stati
             ("company", "CompanyName"),
             ("phone", "PrimaryPhone.FreeFormNumber"),
         ],
+        (ObjectKind::Company, side) => hqsync::model::descriptor(ObjectKind::Company).columns(side),
         (ObjectKind::Product, Side::Hubspot) => {
             &[("name", "name"), ("SKU", "hs_sku"), ("price", "price")]
         }

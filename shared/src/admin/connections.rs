@@ -170,6 +170,7 @@ mod tests {
                 "environment": "sandbox", "status": "connected",
                 "objects": {
                     "contact": {"state": "enabled", "direction": "to_quickbooks"},
+                    "company": {"state": "disabled", "direction": "two_way"},
                     "product": {"state": "deleted", "direction": "two_way"},
                     "invoice": {"state": "disabled", "direction": "to_hubspot"},
                     "payment": {"state": "disabled", "direction": "to_hubspot"},

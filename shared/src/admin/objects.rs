@@ -123,6 +123,15 @@ pub async fn change(
                 .into(),
         ));
     }
+    let model = record.connection.settings.customers.model;
+    if target == SyncState::Enabled && model.is_other_customer_kind(kind) {
+        return Err(ApiError::Conflict(format!(
+            "QBO customers are HubSpot {}s on this connection, so {kind}s do not sync: set \
+             `[customers] model = \"{kind}\"` in the settings to make them the customers \
+             (docs/admin.md §6)",
+            model.as_str()
+        )));
+    }
     record.connection.settings.set_state(kind, target);
     ctx.sync.store.put_connection(&record).await?;
     let mut answer = ObjectChange {

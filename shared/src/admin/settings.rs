@@ -11,6 +11,7 @@ use super::connections::load_connection;
 use super::context::AdminContext;
 use super::error::ApiError;
 use super::objects::forget_now;
+use crate::model::customer_model::switch_refusal;
 use crate::model::{ConnectionSettings, ObjectKind, SettingsError, SyncState};
 
 /// The stored settings (as stored, even when they no longer validate, so they can be fixed).
@@ -34,6 +35,21 @@ pub async fn put(
 ) -> Result<Json<ConnectionSettings>, ApiError> {
     let settings = parse_body(&headers, &body)?;
     let mut record = load_connection(&ctx, &id).await?;
+    let (from, to) = (
+        record.connection.settings.customers.model,
+        settings.customers.model,
+    );
+    if from != to {
+        let links = ctx
+            .sync
+            .store
+            .list_links(record.id(), from.customer_kind())
+            .await?
+            .len();
+        if let Some(refusal) = switch_refusal(from, to, links) {
+            return Err(ApiError::Conflict(refusal));
+        }
+    }
     let before = std::mem::replace(&mut record.connection.settings, settings);
     ctx.sync.store.put_connection(&record).await?;
     let after = &record.connection.settings;
@@ -88,8 +104,14 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<ConnectionSettings, Ap
 /// The top-level tables that differ (ids and names only, for the audit log).
 fn changed_sections(before: &ConnectionSettings, after: &ConnectionSettings) -> Vec<&'static str> {
     let mut changed = Vec::new();
+    if before.customers != after.customers {
+        changed.push("customers");
+    }
     if before.contact != after.contact {
         changed.push("contact");
+    }
+    if before.company != after.company {
+        changed.push("company");
     }
     if before.product != after.product {
         changed.push("product");

@@ -67,7 +67,9 @@ impl RecordLinks {
         let base = self.qbo_base?;
         let id = url_segment(id)?;
         Some(match kind {
-            ObjectKind::Contact => format!("{base}/app/customerdetail?nameId={id}"),
+            ObjectKind::Contact | ObjectKind::Company => {
+                format!("{base}/app/customerdetail?nameId={id}")
+            }
             ObjectKind::Product => format!("{base}/app/items"),
             ObjectKind::Invoice => format!("{base}/app/invoice?txnId={id}"),
             ObjectKind::Payment => format!("{base}/app/recvpayment?txnId={id}"),

@@ -42,13 +42,14 @@ pub async fn quickbooks_delivery(
             .push(format!("event #{}: {}", skipped.index, skipped.reason));
     }
     for change in &delivery.changes {
-        let Some(kind) = kind_of(&change.entity) else {
+        let kinds = kinds_of(&change.entity);
+        if kinds.is_empty() {
             outcome.ignored.push(format!(
                 "{} {}: entity not synced",
                 change.entity, change.entity_id
             ));
             continue;
-        };
+        }
         let connections = store.connections_for_realm(&change.realm_id).await?;
         if connections.is_empty() {
             outcome
@@ -57,9 +58,11 @@ pub async fn quickbooks_delivery(
             continue;
         }
         for connection in connections {
-            outcome
-                .jobs
-                .extend(change_jobs(change, kind, &connection, now));
+            for &kind in &kinds {
+                outcome
+                    .jobs
+                    .extend(change_jobs(change, kind, &connection, now));
+            }
         }
     }
     outcome.jobs = dedup_jobs(outcome.jobs);
@@ -111,12 +114,14 @@ fn changed_at(change: &EntityChange) -> Option<DateTime<Utc>> {
     }
 }
 
-/// The kind a QBO entity name holds: two-way (Customer, Item) or mirrored (Invoice, Payment).
-/// Whether the kind is enabled is the worker's decision (settings may change while queued).
-/// The kind whose QBO entity the notification names (webhooks use the entity name).
-fn kind_of(entity: &str) -> Option<ObjectKind> {
+/// The kinds a QBO entity name holds: two-way (Customer: contact and company, Item) or
+/// mirrored (Invoice, Payment). Whether a kind syncs is the worker's decision (settings may
+/// change while queued): a Customer change is a job for both customer kinds, and the one the
+/// connection's customer model does not use is done without a read (docs/admin.md §6).
+fn kinds_of(entity: &str) -> Vec<ObjectKind> {
     KINDS
         .iter()
-        .find(|d| d.qbo.entity.eq_ignore_ascii_case(entity))
+        .filter(|d| d.qbo.entity.eq_ignore_ascii_case(entity))
         .map(|d| d.kind)
+        .collect()
 }

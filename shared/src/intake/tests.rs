@@ -234,7 +234,10 @@ async fn a_quickbooks_batch_is_split_by_realm_and_entity() {
     assert_eq!(
         jobs,
         [
+            // A Customer is a job for both customer kinds; the worker does the one the
+            // connection's customer model does not use at once.
             (ObjectKind::Contact, Side::Quickbooks, "58"),
+            (ObjectKind::Company, Side::Quickbooks, "58"),
             (ObjectKind::Invoice, Side::Quickbooks, "146"),
             (ObjectKind::Invoice, Side::Quickbooks, "29"),
         ]
@@ -259,11 +262,21 @@ async fn a_quickbooks_merge_signals_the_survivor_and_the_merged_away() {
     let mut ids: Vec<(&str, Option<&str>)> = outcome
         .jobs
         .iter()
+        .filter(|j| j.kind == ObjectKind::Contact)
         .map(|j| (j.id.as_str(), j.merged_into.as_deref()))
         .collect();
     ids.sort();
     // The merged-away customer's job names the kept one (docs/architecture.md §13).
     assert_eq!(ids, [("123", None), ("27", Some("123"))]);
+    let companies = outcome
+        .jobs
+        .iter()
+        .filter(|j| j.kind == ObjectKind::Company);
+    assert_eq!(
+        companies.count(),
+        2,
+        "the company kind gets the same two jobs"
+    );
 }
 
 #[tokio::test]

@@ -117,6 +117,45 @@ pub struct Canonicalized {
     pub problems: Vec<FieldProblem>,
 }
 
+/// Re-ranks the default rows' match keys in `match_on`'s order (empty: the kind's order). Each
+/// name must be a default row's HubSpot property, once; `[company] match_on = ["domain"]`
+/// matches companies on their domain only.
+fn rank_match_keys(
+    kind: ObjectKind,
+    match_on: &[String],
+    rows: &mut [FieldMapping],
+) -> Result<(), SettingsError> {
+    if match_on.is_empty() {
+        return Ok(());
+    }
+    let at = format!("{kind}.match_on");
+    for (i, name) in match_on.iter().enumerate() {
+        if match_on[..i].contains(name) {
+            return Err(SettingsError::invalid(
+                &at,
+                format!("{name:?} is listed twice"),
+            ));
+        }
+        if !rows.iter().any(|r| &r.hubspot_property == name) {
+            let known: Vec<&str> = rows.iter().map(|r| r.hubspot_property.as_str()).collect();
+            return Err(SettingsError::invalid(
+                &at,
+                format!(
+                    "{name:?} is not a default {kind} mapping; match on one of: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    for row in rows.iter_mut() {
+        row.match_rank = match_on
+            .iter()
+            .position(|name| name == &row.hubspot_property)
+            .map(|i| i as u8 + 1);
+    }
+    Ok(())
+}
+
 /// The effective mapping rows of one object kind for one connection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MappingSet {
@@ -148,6 +187,7 @@ impl MappingSet {
                 custom: false,
             });
         }
+        rank_match_keys(kind, &settings.match_on, &mut rows)?;
         let entity = kind.vendor_name(Side::Quickbooks);
         for (i, custom) in settings.custom_mappings.iter().enumerate() {
             let at = format!("{kind}.custom_mappings[{i}]");

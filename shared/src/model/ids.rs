@@ -126,28 +126,35 @@ impl FromStr for Side {
 }
 
 /// The kinds of object a connection syncs (docs/architecture.md §1). Two-way: HubSpot contact ⇄ QBO
-/// Customer, HubSpot product ⇄ QBO Item (linked, planned, merged). Mirrored one-way from QBO:
+/// Customer, HubSpot company ⇄ QBO Customer (one or the other per connection: the customer
+/// model, docs/admin.md §6), HubSpot product ⇄ QBO Item (linked, planned, merged). Mirrored one-way from QBO:
 /// Invoice (→ HubSpot invoice) and Payment (→ invoice balance, deal notes); a workflow-action
 /// job is an Invoice job on the HubSpot side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectKind {
     Contact,
+    Company,
     Product,
     Invoice,
     Payment,
 }
 
 impl ObjectKind {
-    /// Every kind: jobs, cursors, statuses and the sync log know all four.
-    pub const ALL: [ObjectKind; 4] = [
+    /// Every kind: jobs, cursors, statuses and the sync log know all five.
+    pub const ALL: [ObjectKind; 5] = [
         ObjectKind::Contact,
+        ObjectKind::Company,
         ObjectKind::Product,
         ObjectKind::Invoice,
         ObjectKind::Payment,
     ];
     /// The kinds the two-way engine (links, mappings, planner, gateways) syncs.
-    pub const TWO_WAY: [ObjectKind; 2] = [ObjectKind::Contact, ObjectKind::Product];
+    pub const TWO_WAY: [ObjectKind; 3] = [
+        ObjectKind::Contact,
+        ObjectKind::Company,
+        ObjectKind::Product,
+    ];
     /// The kinds mirrored one-way from QBO by `engine::invoicing::invoices` / `engine::invoicing::payments`.
     pub const MIRRORED: [ObjectKind; 2] = [ObjectKind::Invoice, ObjectKind::Payment];
 
@@ -182,7 +189,7 @@ impl FromStr for ObjectKind {
             .ok_or_else(|| UnknownName {
                 what: "object kind",
                 value: s.to_owned(),
-                expected: "contact, product, invoice, payment",
+                expected: "contact, company, product, invoice, payment",
             })
     }
 }

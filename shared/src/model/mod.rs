@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod canonical;
+pub mod customer_model;
 pub mod field_types;
 pub mod ids;
 pub mod kinds;
@@ -12,6 +13,7 @@ pub mod settings;
 
 pub use action::{ActionExecution, ActionInputs};
 pub use canonical::{CanonicalValue, CanonicalValues};
+pub use customer_model::{CustomerModel, CustomerSettings};
 pub use field_types::{Compatibility, FieldType, compatibility, mapping_compatibility};
 pub use ids::{ConnectionId, InvalidConnectionId, ObjectKind, Side, UnknownName};
 pub use kinds::{KindDescriptor, descriptor};

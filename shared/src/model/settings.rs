@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::customer_model::CustomerSettings;
 use super::ids::{ConnectionId, ObjectKind, Side};
 use super::record::NativeValues;
 
@@ -42,6 +43,10 @@ pub struct Connection {
 /// values = { gold = "1", silver = "2" }
 /// [product]
 /// state = "disabled"                 # or "enabled", "deleted" (forgets links and cursors)
+/// [customers]
+/// model = "company"                  # QBO customers are HubSpot companies (default "contact")
+/// [company]
+/// match_on = ["domain", "name"]      # match keys in order (default name, then domain)
 /// [new_items]
 /// item_type = "service"              # or "non_inventory"
 /// income_account_id = "79"
@@ -49,8 +54,12 @@ pub struct Connection {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectionSettings {
-    /// HubSpot contacts ⇄ QBO customers.
+    /// What a QBO customer is on the HubSpot side: a contact or a company.
+    pub customers: CustomerSettings,
+    /// HubSpot contacts ⇄ QBO customers (the `contact` customer model).
     pub contact: ObjectSettings,
+    /// HubSpot companies ⇄ QBO customers (the `company` customer model).
+    pub company: ObjectSettings,
     /// HubSpot products ⇄ QBO items.
     pub product: ObjectSettings,
     /// How QBO items created from HubSpot products are set up.
@@ -121,6 +130,11 @@ pub struct ObjectSettings {
     pub custom_mappings: Vec<CustomMapping>,
     /// How a new QBO customer's DisplayName / item's Name is made unique after a 6240 collision.
     pub name_suffix: NameSuffixRule,
+    /// The HubSpot properties unlinked records are matched on, first tried first; each must be
+    /// one of the kind's default rows. Empty: the kind's own order (contact: email; company:
+    /// name, then domain; product: SKU, then name).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub match_on: Vec<String>,
 }
 
 /// Whether an object kind syncs. `Deleted` also forgets links and cursors.
@@ -505,6 +519,7 @@ impl ConnectionSettings {
     pub fn object(&self, kind: ObjectKind) -> &ObjectSettings {
         match kind {
             ObjectKind::Contact => &self.contact,
+            ObjectKind::Company => &self.company,
             ObjectKind::Product => &self.product,
             ObjectKind::Invoice | ObjectKind::Payment => &NOT_TWO_WAY,
         }
@@ -514,6 +529,7 @@ impl ConnectionSettings {
     pub fn object_mut(&mut self, kind: ObjectKind) -> Option<&mut ObjectSettings> {
         match kind {
             ObjectKind::Contact => Some(&mut self.contact),
+            ObjectKind::Company => Some(&mut self.company),
             ObjectKind::Product => Some(&mut self.product),
             ObjectKind::Invoice | ObjectKind::Payment => None,
         }
@@ -523,6 +539,7 @@ impl ConnectionSettings {
     pub fn set_state(&mut self, kind: ObjectKind, state: SyncState) {
         match kind {
             ObjectKind::Contact => self.contact.state = state,
+            ObjectKind::Company => self.company.state = state,
             ObjectKind::Product => self.product.state = state,
             ObjectKind::Invoice => self.invoices.invoice_sync = state,
             ObjectKind::Payment => self.invoices.payment_sync = state,
@@ -530,10 +547,20 @@ impl ConnectionSettings {
     }
 
     /// Whether `kind` syncs. Payments follow invoices: without mirrored invoices there is
-    /// nothing for a payment to update.
+    /// nothing for a payment to update. Of contacts and companies only the customer model's
+    /// kind syncs; the other is disabled (a `deleted` one stays deleted).
     pub fn state(&self, kind: ObjectKind) -> SyncState {
         match kind {
-            ObjectKind::Contact | ObjectKind::Product => self.object(kind).state,
+            ObjectKind::Contact | ObjectKind::Company => {
+                let state = self.object(kind).state;
+                let is_model = self.customers.model.customer_kind() == kind;
+                if is_model || state == SyncState::Deleted {
+                    state
+                } else {
+                    SyncState::Disabled
+                }
+            }
+            ObjectKind::Product => self.object(kind).state,
             ObjectKind::Invoice => self.invoices.invoice_sync,
             ObjectKind::Payment => match self.invoices.invoice_sync {
                 SyncState::Enabled => self.invoices.payment_sync,
@@ -593,6 +620,7 @@ impl ConnectionSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CustomerModel;
 
     #[test]
     fn an_empty_document_means_the_documented_defaults() {
@@ -765,6 +793,34 @@ mod tests {
     }
 
     #[test]
+    fn the_customer_model_decides_whether_contacts_or_companies_sync() {
+        let company = ConnectionSettings::from_toml_str(
+            "[customers]\nmodel = \"company\"\n[company]\nmatch_on = [\"domain\"]",
+        )
+        .unwrap();
+        assert_eq!(company.customers.model, CustomerModel::Company);
+        assert_eq!(company.state(ObjectKind::Company), SyncState::Enabled);
+        assert_eq!(company.state(ObjectKind::Contact), SyncState::Disabled);
+        assert_eq!(company.company.match_on, ["domain"]);
+        let mut deleted = company.clone();
+        deleted.customers.model = CustomerModel::Contact;
+        deleted.company.state = SyncState::Deleted;
+        assert_eq!(deleted.state(ObjectKind::Company), SyncState::Deleted);
+        assert_eq!(deleted.state(ObjectKind::Contact), SyncState::Enabled);
+
+        let err = ConnectionSettings::from_toml_str("[customers]\nmodel = \"deal\"").unwrap_err();
+        assert_eq!(err.field(), Some("customers.model"), "{err}");
+        assert!(err.reason().contains("contact"), "{err}");
+        let err =
+            ConnectionSettings::from_toml_str("[company]\nmatch_on = [\"email\"]").unwrap_err();
+        assert_eq!(err.field(), Some("company.match_on"), "{err}");
+        assert!(err.reason().contains("name, domain"), "{err}");
+        let err = ConnectionSettings::from_toml_str("[company]\nmatch_on = [\"name\", \"name\"]")
+            .unwrap_err();
+        assert!(err.reason().contains("twice"), "{err}");
+    }
+
+    #[test]
     fn set_state_changes_the_state_each_kind_answers() {
         let mut settings = ConnectionSettings::default();
         for kind in ObjectKind::ALL {
@@ -780,7 +836,13 @@ mod tests {
     fn the_invoices_section_has_defaults_its_example_parses_and_payments_follow_invoices() {
         let defaults = ConnectionSettings::default();
         for kind in ObjectKind::ALL {
-            assert_eq!(defaults.state(kind), SyncState::Enabled, "{kind}");
+            // Companies are customers only under the `company` model (docs/admin.md §6).
+            let expected = if kind == ObjectKind::Company {
+                SyncState::Disabled
+            } else {
+                SyncState::Enabled
+            };
+            assert_eq!(defaults.state(kind), expected, "{kind}");
         }
         let source = include_str!("settings.rs");
         let marker = "/// [invoices]\n";

@@ -132,7 +132,7 @@ impl FieldCatalog for QuickbooksGateway {
             .collect();
         let sample = |entity: &str| Query::select(entity).page(1, CUSTOM_FIELD_SAMPLE);
         match kind {
-            ObjectKind::Contact => {
+            ObjectKind::Contact | ObjectKind::Company => {
                 let query = sample("Customer").map_err(gateway_error)?;
                 let page = self
                     .client

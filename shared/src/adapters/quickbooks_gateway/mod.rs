@@ -105,6 +105,9 @@ impl QuickbooksGateway {
         field_path: &str,
         values: &[String],
     ) -> Result<Vec<Record>, GatewayError> {
+        if !is_filterable(field_path) {
+            return Ok(Vec::new());
+        }
         let field = query_field(field_path);
         let mut records = Vec::new();
         for chunk in values.chunks(IN_VALUES_PER_QUERY) {
@@ -324,6 +327,15 @@ fn with_inactive<E: Entity>(query: Query) -> Query {
 }
 
 /// The query property for a native path: e-mail is filtered as `PrimaryEmailAddr` (§6).
+/// Whether QBO accepts `path` in a query's `WHERE`. Only fields Intuit marks filterable may be
+/// (docs/quickbooks.md §6): a customer's `WebAddr` is not, so a live lookup of a company by its
+/// domain finds nothing in QBO (the initial sync matches domains in its snapshot instead,
+/// and HubSpot answers the lookup the other way). Others answer 4001.
+/// https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/customer
+fn is_filterable(path: &str) -> bool {
+    !matches!(path, "WebAddr.URI")
+}
+
 fn query_field(path: &str) -> &str {
     match path {
         "PrimaryEmailAddr.Address" => "PrimaryEmailAddr",

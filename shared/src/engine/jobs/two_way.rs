@@ -31,7 +31,13 @@ pub(crate) async fn process_group(
         Ok(connection) => connection,
         Err(disposition) => return all(disposition),
     };
-    let object = connection.connection.settings.object(kind);
+    let settings = &connection.connection.settings;
+    if settings.customers.model.is_other_customer_kind(kind) {
+        // A QBO Customer change is queued for both customer kinds (intake/quickbooks.rs);
+        // the model's other kind has nothing to do (docs/admin.md §6).
+        return all(Disposition::Done);
+    }
+    let object = settings.object(kind);
     if object.state == SyncState::Deleted
         && let Err(error) = ctx.store.forget_kind(connection_id, kind).await
     {

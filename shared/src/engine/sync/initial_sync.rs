@@ -191,7 +191,7 @@ pub async fn initial_sync(
     let settings = &connection.connection.settings;
     let kinds: Vec<ObjectKind> = ObjectKind::TWO_WAY
         .into_iter()
-        .filter(|k| settings.object(*k).state == SyncState::Enabled)
+        .filter(|k| settings.state(*k) == SyncState::Enabled)
         .collect();
     if !options.dry_run {
         prepare_connection(&gateways, &kinds).await?;

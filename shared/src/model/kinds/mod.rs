@@ -1,6 +1,7 @@
 //! One descriptor per object kind: every vendor fact about a kind (HubSpot object and id
 //! properties, QBO entity, unique names, webhook subjects, default mapping rows) in one table.
 
+mod company;
 mod contact;
 mod invoice;
 mod payment;
@@ -154,8 +155,9 @@ pub(crate) const fn key(
 }
 
 /// Every kind's descriptor, in `ObjectKind::ALL` order.
-pub static KINDS: [&KindDescriptor; 4] = [
+pub static KINDS: [&KindDescriptor; 5] = [
     &contact::CONTACT,
+    &company::COMPANY,
     &product::PRODUCT,
     &invoice::INVOICE,
     &payment::PAYMENT,
@@ -218,8 +220,13 @@ mod tests {
                 assert_ne!(a.name, b.name);
                 assert_ne!(a.hubspot.object_path, b.hubspot.object_path);
                 assert_ne!(a.hubspot.object_type_id, b.hubspot.object_type_id);
-                assert_ne!(a.hubspot.qbo_id_property, b.hubspot.qbo_id_property);
-                assert_ne!(a.qbo.entity, b.qbo.entity);
+                // Contacts and companies are the two models of one QBO Customer
+                // (docs/admin.md §6): they share the entity and the link property's name.
+                let customers = [ObjectKind::Contact, ObjectKind::Company];
+                if !(customers.contains(&a.kind) && customers.contains(&b.kind)) {
+                    assert_ne!(a.hubspot.qbo_id_property, b.hubspot.qbo_id_property);
+                    assert_ne!(a.qbo.entity, b.qbo.entity);
+                }
             }
         }
     }
