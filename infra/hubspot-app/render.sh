@@ -70,6 +70,6 @@ fi
 
 echo "render: HubSpot project written to $out"
 echo "render:   webhooks  -> ${base_url}/webhooks/hubspot"
-echo "render:   action    -> ${base_url}/hubspot/actions/create-invoice"
+echo "render:   actions   -> ${base_url}/hubspot/actions/create-invoice (?document=estimate|sales_receipt)"
 echo "render:   redirect  -> ${redirect_url}"
 echo "render: next: cd $out && hs project upload"

@@ -42,6 +42,7 @@ mod e2e_payment_records;
 mod e2e_stack;
 mod e2e_sync;
 mod e2e_token_refresh;
+mod e2e_workflow_actions;
 mod fuzz_targets;
 mod hubspot_client;
 mod hubspot_sandbox;

@@ -131,6 +131,12 @@ impl QuickbooksSandbox {
             .map_err(|fault| fault.fault_object().to_string())
     }
 
+    /// Forgets every remembered `requestid`, as QBO does after its (undocumented) memory
+    /// window: a repeated create after this makes a second record (docs/quickbooks.md §1).
+    pub fn forget_request_ids(&self) {
+        self.app.replays.lock().expect("replays lock").clear();
+    }
+
     /// The next `GET /connect/oauth2` redirects with `error=access_denied`.
     pub fn deny_next_consent(&self) {
         self.app.oauth_switches.deny_next_consent(true);

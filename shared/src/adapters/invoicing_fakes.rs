@@ -18,11 +18,14 @@ use crate::hubspot::{
     CreateInput, GetOptions, HubspotError, HubspotObject, ObjectType, PropertyDefinition,
     PropertyGroup, PropertyWrites,
 };
+use crate::model::DocKind;
 use crate::ports::invoicing::{
     HubspotAssociations, HubspotCrmRecords, HubspotInvoices, HubspotLineItems, HubspotSchema,
     HubspotTimeline, QboCatalog, QboCompanySetup, QboInvoices, QboPayments, WorkflowCallbacks,
 };
-use crate::quickbooks::entities::{Account, Customer, Invoice, Item, Payment, Preferences};
+use crate::quickbooks::entities::{
+    Account, CompanyInfo, Customer, Invoice, Item, Payment, Preferences,
+};
 use crate::quickbooks::error::ApiFault;
 use crate::quickbooks::{QboError, RequestId};
 
@@ -465,6 +468,31 @@ impl QboInvoices for FakeQbo {
         invoice.email_status = Some("EmailSent".into());
         Ok(invoice.clone())
     }
+    /// Every kind is kept with the invoices (ids never collide in the fake).
+    async fn create_sales_doc(
+        &self,
+        _kind: DocKind,
+        doc: &Invoice,
+        request_id: &RequestId,
+    ) -> Result<Invoice, QboError> {
+        self.create_invoice(doc, request_id).await
+    }
+    async fn read_sales_doc(&self, _kind: DocKind, id: &str) -> Result<Invoice, QboError> {
+        self.read_invoice(id).await
+    }
+    async fn customer_sales_docs(
+        &self,
+        _kind: DocKind,
+        customer_id: &str,
+    ) -> Result<Vec<Invoice>, QboError> {
+        Ok(self
+            .lock()
+            .invoices
+            .values()
+            .filter(|i| i.customer_ref.as_ref().map(|r| r.value.as_str()) == Some(customer_id))
+            .cloned()
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -504,6 +532,12 @@ impl QboCompanySetup for FakeQbo {
     async fn income_accounts(&self) -> Result<Vec<Account>, QboError> {
         Ok(Vec::new())
     }
+    async fn company_info(&self) -> Result<CompanyInfo, QboError> {
+        Ok(CompanyInfo {
+            country: Some("US".into()),
+            ..CompanyInfo::default()
+        })
+    }
 }
 
 #[async_trait]
@@ -522,6 +556,9 @@ impl QboCatalog for FakeQbo {
         created.id = Some("i-new".into());
         Ok(created)
     }
+    async fn read_items(&self, _ids: &[String]) -> Result<Vec<Item>, QboError> {
+        Ok(Vec::new())
+    }
 }
 
 #[cfg(test)]
@@ -531,12 +568,15 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+    use crate::adapters::memory::MemoryStore;
     use crate::engine::invoicing::action::{
-        ActionInputs, ActionResult, CreateInvoiceJob, InvoiceAction,
+        ActionError, ActionInputs, ActionResult, BillingParties, Counterpart, DocAction,
+        DocActionJob, ExecutionRecords,
     };
     use crate::engine::invoicing::invoices::properties::QBO_STATUS;
     use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings, MirrorOutcome};
     use crate::engine::invoicing::payments::PaymentMirror;
+    use crate::model::ConnectionId;
 
     struct Rig {
         hs: Arc<FakeHubspot>,
@@ -712,13 +752,50 @@ mod tests {
         assert_eq!(r.hs.all(ObjectType::Notes).len(), 1);
     }
 
-    fn action_job(deal: &str) -> CreateInvoiceJob {
-        CreateInvoiceJob {
+    fn action_job(deal: &str) -> DocActionJob {
+        DocActionJob {
             callback_id: "cb-1".into(),
             portal_id: 7,
             deal_id: deal.into(),
+            doc_kind: DocKind::Invoice,
             inputs: ActionInputs::default(),
         }
+    }
+
+    /// Every contact is QBO customer 8, every product item 3 (the two-way sync's part).
+    struct LinkedParties;
+
+    #[async_trait]
+    impl BillingParties for LinkedParties {
+        async fn customer(&self, _contact_id: &str) -> Result<Counterpart, ActionError> {
+            Ok(Ok("8".into()))
+        }
+        async fn items(
+            &self,
+            product_ids: &[String],
+        ) -> Result<BTreeMap<String, Counterpart>, ActionError> {
+            Ok(product_ids
+                .iter()
+                .map(|p| (p.clone(), Ok("3".into())))
+                .collect())
+        }
+    }
+
+    async fn run_action(r: &Rig, deal: &str) -> ActionResult {
+        let store = MemoryStore::new();
+        let connection = ConnectionId::new("fake").unwrap();
+        DocAction {
+            mirror: &r.mirror,
+            parties: &LinkedParties,
+            records: ExecutionRecords {
+                claims: &store,
+                connection: &connection,
+                now: chrono::Utc::now(),
+            },
+        }
+        .run(&action_job(deal), today())
+        .await
+        .unwrap()
     }
 
     /// A deal with one line item of a linked product and one contact with `contact` values.
@@ -743,11 +820,8 @@ mod tests {
     #[tokio::test]
     async fn the_action_creates_the_qbo_invoice_and_completes_the_callback() {
         let r = rig();
-        let deal = action_deal(&r, &[("email", "bo@example.com"), ("qbo_customer_id", "8")]);
-        let result = InvoiceAction::new(&r.mirror)
-            .run(&action_job(&deal), today())
-            .await
-            .unwrap();
+        let deal = action_deal(&r, &[("email", "bo@example.com")]);
+        let result = run_action(&r, &deal).await;
         let created = r.qbo.created_invoices();
         assert_eq!(created.len(), 1);
         assert_eq!(created[0].customer_ref.as_ref().unwrap().value, "8");
@@ -774,11 +848,8 @@ mod tests {
     #[tokio::test]
     async fn the_action_refuses_a_contact_without_email() {
         let r = rig();
-        let deal = action_deal(&r, &[("firstname", "Bo"), ("qbo_customer_id", "8")]);
-        let result = InvoiceAction::new(&r.mirror)
-            .run(&action_job(&deal), today())
-            .await
-            .unwrap();
+        let deal = action_deal(&r, &[("firstname", "Bo")]);
+        let result = run_action(&r, &deal).await;
         let ActionResult::Failed(message) = result else {
             panic!("{result:?}");
         };

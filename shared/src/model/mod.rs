@@ -11,7 +11,7 @@ pub mod link;
 pub mod record;
 pub mod settings;
 
-pub use action::{ActionExecution, ActionInputs};
+pub use action::{ActionExecution, ActionInputs, DocKind};
 pub use canonical::{CanonicalValue, CanonicalValues};
 pub use customer_model::{CustomerModel, CustomerSettings};
 pub use field_types::{Compatibility, FieldType, compatibility, mapping_compatibility};

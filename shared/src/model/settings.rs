@@ -81,6 +81,7 @@ pub struct ConnectionSettings {
 /// create_missing_customer = true      # the action creates a QBO customer for an unlinked contact
 /// create_missing_items = true         # the action creates QBO items for unlinked products
 /// doc_number_prefix = "HS-"           # generated DocNumbers, when custom numbers are on
+/// default_tax_code = "5"              # non-US companies: the TaxCode of lines whose item has none
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -95,6 +96,9 @@ pub struct InvoiceSettings {
     pub create_missing_customer: bool,
     pub create_missing_items: bool,
     pub doc_number_prefix: String,
+    /// The QBO TaxCode id the workflow actions put on lines whose item has no sales tax code,
+    /// on non-US companies (every line needs one there, docs/quickbooks.md §17.3).
+    pub default_tax_code: Option<String>,
 }
 
 impl Default for InvoiceSettings {
@@ -107,6 +111,7 @@ impl Default for InvoiceSettings {
             create_missing_customer: true,
             create_missing_items: true,
             doc_number_prefix: "HS-".into(),
+            default_tax_code: None,
         }
     }
 }

@@ -337,6 +337,7 @@ mod tests {
     fn execution(callback: &str) -> ActionExecution {
         ActionExecution {
             callback_id: callback.into(),
+            doc_kind: Default::default(),
             inputs: ActionInputs::default(),
         }
     }

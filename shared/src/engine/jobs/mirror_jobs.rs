@@ -5,12 +5,15 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
-use crate::engine::invoicing::action::{ActionResult, CreateInvoiceJob, InvoiceAction};
+use crate::engine::invoicing::action::{
+    ActionError, ActionResult, DocAction, DocActionJob, ExecutionRecords, output_names,
+};
 use crate::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords,
 };
 use crate::engine::invoicing::payments::PaymentMirror;
 
+use super::action_parties::SyncedParties;
 use super::active::active_connection;
 use super::context::SyncContext;
 use super::disposition::{Disposition, out_of_time};
@@ -114,8 +117,8 @@ async fn run_job(
         .hubspot_portal_id
         .parse()
         .unwrap_or_default();
-    if let Some(execution) = CreateInvoiceJob::from_job(job, portal) {
-        return run_action(&invoicing.mirror, &execution, today).await;
+    if let Some(execution) = DocActionJob::from_job(job, portal) {
+        return run_action(ctx, connection, &invoicing.mirror, &execution, today).await;
     }
     let mut linked_first = false;
     loop {
@@ -261,23 +264,40 @@ async fn link_first(
 }
 
 async fn run_action(
+    ctx: &SyncContext,
+    connection: &ConnectionRecord,
     mirror: &InvoiceMirror,
-    execution: &CreateInvoiceJob,
+    execution: &DocActionJob,
     today: NaiveDate,
 ) -> JobEnd {
-    match InvoiceAction::new(mirror).run(execution, today).await {
-        Ok(ActionResult::Success(outputs)) => JobEnd::Finished(Finished {
-            note: format!(
-                "workflow action created QuickBooks invoice {}",
-                outputs
-                    .get("qbo_invoice_number")
-                    .or_else(|| outputs.get("qbo_invoice_id"))
-                    .map(String::as_str)
-                    .unwrap_or("?")
-            ),
-            counterpart_id: outputs.get("qbo_invoice_id").cloned(),
-            warnings: Vec::new(),
-        }),
+    let parties = SyncedParties { ctx, connection };
+    let action = DocAction {
+        mirror,
+        parties: &parties,
+        records: ExecutionRecords {
+            claims: ctx.store.as_ref(),
+            connection: connection.id(),
+            now: ctx.clock.now(),
+        },
+    };
+    let kind = execution.doc_kind;
+    match action.run(execution, today).await {
+        Ok(ActionResult::Success(outputs)) => {
+            let [id, number, ..] = output_names(kind);
+            JobEnd::Finished(Finished {
+                note: format!(
+                    "workflow action created QuickBooks {kind} {}",
+                    outputs
+                        .get(&number)
+                        .filter(|n| !n.is_empty())
+                        .or_else(|| outputs.get(&id))
+                        .map(String::as_str)
+                        .unwrap_or("?")
+                ),
+                counterpart_id: outputs.get(&id).cloned(),
+                warnings: Vec::new(),
+            })
+        }
         // Already reported to the workflow (FAIL_CONTINUE); recorded for the sync status too.
         Ok(ActionResult::Failed(message)) => JobEnd::Failed {
             detail: FailureDetail {
@@ -287,7 +307,12 @@ async fn run_action(
             },
             retry: false,
         },
-        Err(error) => ended(Err(error)),
+        Err(ActionError::Vendor(error)) => ended(Err(error)),
+        Err(ActionError::Later { delay, reason }) => JobEnd::Later { delay, reason },
+        Err(ActionError::Store(error)) => JobEnd::Later {
+            delay: super::retry_schedule::TRANSIENT_RETRY,
+            reason: format!("workflow execution record: {error}"),
+        },
     }
 }
 

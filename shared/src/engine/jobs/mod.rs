@@ -3,6 +3,7 @@
 //! schedule and outcomes, the settle policy every runtime applies, the poll and sweep schedule,
 //! the fanned-out initial sync (`backfill`) and the fanned-out daily sweep (`sweep_job`).
 
+mod action_parties;
 mod active;
 pub mod backfill;
 pub mod backfill_pages;

@@ -244,10 +244,12 @@ pub async fn workflow_executions_are_never_merged(q: &QueueUnderTest) {
             "55",
             ActionExecution {
                 callback_id: callback.into(),
+                doc_kind: Default::default(),
                 inputs: ActionInputs {
                     due_in_days: Some(14),
                     memo: Some("Thanks".into()),
                     send_email: true,
+                    ..ActionInputs::default()
                 },
             },
             job("55", 0).seen_at,

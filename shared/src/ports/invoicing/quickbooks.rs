@@ -3,7 +3,10 @@
 
 use async_trait::async_trait;
 
-use crate::quickbooks::entities::{Account, Customer, Invoice, Item, Payment, Preferences};
+use crate::model::DocKind;
+use crate::quickbooks::entities::{
+    Account, CompanyInfo, Customer, Invoice, Item, Payment, Preferences,
+};
 use crate::quickbooks::{QboError, RequestId};
 
 type Result<T> = std::result::Result<T, QboError>;
@@ -17,6 +20,18 @@ pub trait QboInvoices: Send + Sync {
     async fn create_invoice(&self, invoice: &Invoice, request_id: &RequestId) -> Result<Invoice>;
     /// E-mails the invoice (to `send_to` when given) and returns it as sent.
     async fn send_invoice(&self, id: &str, send_to: Option<&str>) -> Result<Invoice>;
+    /// Creates an invoice, estimate or sales receipt (all invoice-shaped, docs/quickbooks.md
+    /// §17.7); repeats with the same `request_id` return the first create while QBO remembers it.
+    async fn create_sales_doc(
+        &self,
+        kind: DocKind,
+        doc: &Invoice,
+        request_id: &RequestId,
+    ) -> Result<Invoice>;
+    /// `NotFound` when deleted.
+    async fn read_sales_doc(&self, kind: DocKind, id: &str) -> Result<Invoice>;
+    /// Every document of `kind` for customer `customer_id` (`CustomerRef` is filterable, §17.7).
+    async fn customer_sales_docs(&self, kind: DocKind, customer_id: &str) -> Result<Vec<Invoice>>;
 }
 
 /// QBO payments.
@@ -32,6 +47,9 @@ pub trait QboCompanySetup: Send + Sync {
     async fn preferences(&self) -> Result<Preferences>;
     /// Every income account (for items the action creates).
     async fn income_accounts(&self) -> Result<Vec<Account>>;
+    /// The company's name and country (US companies use the `TAX`/`NON` pseudo tax codes,
+    /// others a real TaxCode per line, docs/quickbooks.md §17.3).
+    async fn company_info(&self) -> Result<CompanyInfo>;
 }
 
 /// Customers and items the workflow action creates for unlinked contacts and products.
@@ -43,6 +61,8 @@ pub trait QboCatalog: Send + Sync {
         request_id: &RequestId,
     ) -> Result<Customer>;
     async fn create_item(&self, item: &Item, request_id: &RequestId) -> Result<Item>;
+    /// Items by id (missing ids are absent), for their `SalesTaxCodeRef` and `Taxable`.
+    async fn read_items(&self, ids: &[String]) -> Result<Vec<Item>>;
 }
 
 /// Everything the invoicing flows need from one QBO company.

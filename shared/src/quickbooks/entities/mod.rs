@@ -10,6 +10,7 @@ pub mod invoice;
 pub mod item;
 pub mod payment;
 pub mod preferences;
+pub mod sales_doc;
 pub mod tax_code;
 
 use serde::Serialize;
@@ -27,6 +28,7 @@ pub use invoice::Invoice;
 pub use item::{Item, ItemType};
 pub use payment::Payment;
 pub use preferences::Preferences;
+pub use sales_doc::{Estimate, SalesReceipt};
 pub use tax_code::TaxCode;
 
 /// A QBO entity the client can read, write and query.

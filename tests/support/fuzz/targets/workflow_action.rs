@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use hqsync::adapters::memory::MemoryReplayGuard;
 use hqsync::engine::invoicing::action::{
-    ActionJobSink, CreateInvoiceJob, accept_action_request, parse_execution_request,
+    ActionJobSink, DocActionJob, accept_action_request, document_of_url, parse_execution_request,
 };
 use hqsync::hubspot::webhook::WebhookVerifier;
 use hqsync::intake::{InboundRequest, MAX_BODY_BYTES};
@@ -65,11 +65,11 @@ pub const DICTIONARY: Dictionary = Dictionary {
 
 /// Collects submitted jobs (the queue, in memory).
 #[derive(Default)]
-struct Collect(Mutex<Vec<CreateInvoiceJob>>);
+struct Collect(Mutex<Vec<DocActionJob>>);
 
 #[async_trait]
 impl ActionJobSink for Collect {
-    async fn submit(&self, job: CreateInvoiceJob) -> Result<(), String> {
+    async fn submit(&self, job: DocActionJob) -> Result<(), String> {
         self.0.lock().expect("sink lock").push(job);
         Ok(())
     }
@@ -111,7 +111,8 @@ impl Target for WorkflowAction {
 
     fn run(&self, input: &[u8]) -> Result<String, String> {
         let request = HubspotRequest::decode(input);
-        let parsed = parse_execution_request(&request.body);
+        let parsed = document_of_url(&request.url)
+            .and_then(|kind| parse_execution_request(&request.body, kind));
         if let Ok(job) = &parsed {
             check_job(job)?;
         }
@@ -176,7 +177,7 @@ impl Target for WorkflowAction {
 }
 
 /// A parsed execution is usable and survives the queue: job -> JSON -> job -> execution.
-fn check_job(job: &CreateInvoiceJob) -> Result<(), String> {
+fn check_job(job: &DocActionJob) -> Result<(), String> {
     if job.callback_id.is_empty() || job.callback_id.trim() != job.callback_id {
         return Err(format!(
             "callbackId {:?} is empty or untrimmed",
@@ -194,7 +195,7 @@ fn check_job(job: &CreateInvoiceJob) -> Result<(), String> {
         .map_err(|e| format!("the job does not serialise: {e}"))?;
     let back: Job =
         serde_json::from_str(&wire).map_err(|e| format!("the job does not deserialise: {e}"))?;
-    if CreateInvoiceJob::from_job(&back, job.portal_id).as_ref() != Some(job) {
+    if DocActionJob::from_job(&back, job.portal_id).as_ref() != Some(job) {
         return Err("the execution changed on its way through the queue".into());
     }
     Ok(())

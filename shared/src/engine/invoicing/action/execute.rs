@@ -1,24 +1,34 @@
-//! The action's worker side: reads the deal, its line items, products and contact, links or
-//! creates the QBO customer/items, creates the invoice with a `requestid` from the callbackId,
-//! optionally sends it, then completes the callback (SUCCESS or FAIL_CONTINUE with a message).
+//! The actions' worker side, one pipeline for invoices, estimates and sales receipts: reads the
+//! deal, resolves its customer and items through the two-way sync (`BillingParties`), records the
+//! execution, creates the document (or finds the one an earlier run made), optionally e-mails an
+//! invoice, then completes the callback (SUCCESS or FAIL_CONTINUE with a message).
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::outputs::outputs;
+use super::parties::BillingParties;
 use super::plan::{
-    ActionFailure, DealLine, InvoiceContext, doc_number_candidate, plan_qbo_invoice,
+    ActionFailure, DealLine, DocContext, TaxModel, doc_number_candidate, has_execution_mark,
+    plan_sales_doc,
 };
-use super::request::CreateInvoiceJob;
-use crate::engine::invoicing::deal::invoice_stage;
+use super::record::{ExecutionRecords, RecordError, Recorded};
+use super::request::DocActionJob;
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError};
 use crate::http::{ClassifyRetry, RetryClass};
 use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
 use crate::hubspot::batch::BatchReadOptions;
-use crate::hubspot::{GetOptions, HubspotError, HubspotObject, ObjectType, PropertyWrites};
-use crate::quickbooks::entities::{Customer, EmailAddress, Invoice, Item, ItemType, Ref};
+use crate::hubspot::{GetOptions, HubspotError, HubspotObject, ObjectType};
+use crate::model::DocKind;
+use crate::quickbooks::entities::Item;
 use crate::quickbooks::{QboError, RequestId};
 
 /// How many DocNumbers are tried after duplicates (6140) before giving up.
 const DOC_NUMBER_ATTEMPTS: u32 = 5;
+
+/// The countries whose companies use the US tax model (docs/quickbooks.md §17.3).
+const US_COUNTRIES: [&str; 2] = ["US", "USA"];
 
 /// How an execution ended, as reported to HubSpot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,10 +38,26 @@ pub enum ActionResult {
     Failed(String),
 }
 
+/// A failure that may pass: the job is retried with the same callbackId.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Vendor(#[from] InvoiceSyncError),
+    /// The execution record (or a link) could not be read or written.
+    #[error(transparent)]
+    Store(#[from] crate::ports::StoreError),
+    /// The customer or an item is being linked or created and is not there yet.
+    #[error("{reason}")]
+    Later {
+        delay: std::time::Duration,
+        reason: String,
+    },
+}
+
 /// A step's failure: for the user (complete with FAIL_CONTINUE) or for a retry of the job.
 enum Stop {
     User(String),
-    Retry(InvoiceSyncError),
+    Retry(ActionError),
 }
 
 impl From<ActionFailure> for Stop {
@@ -42,46 +68,77 @@ impl From<ActionFailure> for Stop {
 
 impl From<HubspotError> for Stop {
     fn from(e: HubspotError) -> Self {
-        Stop::Retry(e.into())
+        Stop::Retry(ActionError::Vendor(e.into()))
     }
 }
 
-/// A QBO failure: permanent ones are the user's to fix, the rest are retried.
-impl From<QboError> for Stop {
-    fn from(e: QboError) -> Self {
-        match e.retry_class() {
-            RetryClass::Permanent
-                if !matches!(e, QboError::Authentication(_) | QboError::Authorization(_)) =>
-            {
-                let detail = e
-                    .fault()
-                    .and_then(|f| f.detail().map(str::to_owned))
-                    .unwrap_or_else(|| e.to_string());
-                Stop::User(ActionFailure::Rejected(detail).to_string())
-            }
-            _ => Stop::Retry(e.into()),
+impl From<InvoiceSyncError> for Stop {
+    fn from(e: InvoiceSyncError) -> Self {
+        match e {
+            InvoiceSyncError::NeedsAttention(message) => Stop::User(message),
+            other => Stop::Retry(ActionError::Vendor(other)),
         }
     }
 }
 
-/// Runs "Create QuickBooks invoice" executions for one connection.
-#[derive(Debug)]
-pub struct InvoiceAction<'a> {
-    pub mirror: &'a InvoiceMirror,
+impl From<ActionError> for Stop {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::Vendor(e) => e.into(),
+            other => Stop::Retry(other),
+        }
+    }
 }
 
-impl<'a> InvoiceAction<'a> {
-    pub fn new(mirror: &'a InvoiceMirror) -> Self {
-        InvoiceAction { mirror }
+impl From<RecordError> for Stop {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Store(e) => Stop::Retry(ActionError::Store(e)),
+            other @ RecordError::OtherDeal(_) => Stop::User(other.to_string()),
+        }
     }
+}
 
-    /// Executes the job and completes its callback. A vendor failure that may pass is
-    /// returned (the job is retried; the same callbackId replays the same QBO create).
+/// A QBO failure of a `kind` write: permanent ones are the user's to fix, the rest are retried.
+fn qbo_stop(kind: DocKind) -> impl Fn(QboError) -> Stop {
+    move |e| match e.retry_class() {
+        RetryClass::Permanent
+            if !matches!(e, QboError::Authentication(_) | QboError::Authorization(_)) =>
+        {
+            let detail = e
+                .fault()
+                .and_then(|f| f.detail().map(str::to_owned))
+                .unwrap_or_else(|| e.to_string());
+            Stop::User(ActionFailure::Rejected(kind, detail).to_string())
+        }
+        _ => Stop::Retry(ActionError::Vendor(e.into())),
+    }
+}
+
+/// What the deal gives the document: its lines (items resolved) and its contact.
+struct DealBill {
+    lines: Vec<DealLine>,
+    contact: HubspotObject,
+    email: String,
+    currency: Option<String>,
+}
+
+/// Runs the "Create QuickBooks invoice / estimate / sales receipt" executions of one connection.
+pub struct DocAction<'a> {
+    pub mirror: &'a InvoiceMirror,
+    pub parties: &'a dyn BillingParties,
+    pub records: ExecutionRecords<'a>,
+}
+
+impl<'a> DocAction<'a> {
+    /// Executes the job and completes its callback. A failure that may pass is returned (the
+    /// job is retried; the execution record and the document's mark keep the retry from
+    /// creating a second document).
     pub async fn run(
         &self,
-        job: &CreateInvoiceJob,
+        job: &DocActionJob,
         today: NaiveDate,
-    ) -> Result<ActionResult, InvoiceSyncError> {
+    ) -> Result<ActionResult, ActionError> {
         let result = self.execute(job, today).await?;
         let (state, outputs) = match &result {
             ActionResult::Success(o) => (ExecutionState::Success, o.clone()),
@@ -96,29 +153,133 @@ impl<'a> InvoiceAction<'a> {
         self.mirror
             .hubspot
             .complete_action_callback(&job.callback_id, state, &outputs)
-            .await?;
+            .await
+            .map_err(InvoiceSyncError::from)?;
         Ok(result)
     }
 
-    /// Creates (or, on a repeat, finds again) the QBO invoice; does not complete the callback.
+    /// Creates (or finds again) the QBO document; does not complete the callback.
     pub async fn execute(
         &self,
-        job: &CreateInvoiceJob,
+        job: &DocActionJob,
         today: NaiveDate,
-    ) -> Result<ActionResult, InvoiceSyncError> {
+    ) -> Result<ActionResult, ActionError> {
         match self.create(job, today).await {
             Ok(outputs) => Ok(ActionResult::Success(outputs)),
             Err(Stop::User(message)) => Ok(ActionResult::Failed(message)),
-            Err(Stop::Retry(InvoiceSyncError::NeedsAttention(message))) => {
-                Ok(ActionResult::Failed(message))
-            }
             Err(Stop::Retry(e)) => Err(e),
         }
     }
 
-    async fn create(&self, job: &CreateInvoiceJob, today: NaiveDate) -> Result<OutputFields, Stop> {
-        let hubspot = &self.mirror.hubspot;
+    async fn create(&self, job: &DocActionJob, today: NaiveDate) -> Result<OutputFields, Stop> {
+        let kind = job.doc_kind;
         let qbo = &self.mirror.qbo;
+        let rejected = qbo_stop(kind);
+        let bill = self.bill(job).await?;
+        let customer_id = self
+            .parties
+            .customer(&bill.contact.id)
+            .await?
+            .map_err(ActionFailure::CustomerNotInQuickbooks)?;
+        match self
+            .records
+            .begin(kind, &job.callback_id, &job.deal_id)
+            .await?
+        {
+            Recorded::Written(id) => {
+                return match qbo.read_sales_doc(kind, &id).await {
+                    Ok(doc) => Ok(outputs(kind, &doc, today)),
+                    Err(QboError::NotFound(_)) => {
+                        Err(ActionFailure::CreatedThenDeleted(kind, id).into())
+                    }
+                    Err(e) => Err(rejected(e)),
+                };
+            }
+            Recorded::Planned => {
+                // An earlier run may have created the document and crashed before recording
+                // it: its mark finds it (QBO's requestid memory may be gone, §5.1).
+                let docs = qbo
+                    .customer_sales_docs(kind, &customer_id)
+                    .await
+                    .map_err(&rejected)?;
+                if let Some(doc) = docs
+                    .into_iter()
+                    .find(|d| has_execution_mark(d, &job.callback_id))
+                {
+                    let id = doc.id.clone().unwrap_or_default();
+                    self.records
+                        .written(kind, &job.callback_id, &job.deal_id, &id)
+                        .await?;
+                    return Ok(outputs(kind, &doc, today));
+                }
+            }
+            Recorded::New => {}
+        }
+        let tax = self.tax_model().await?;
+        let lines = self.with_tax_codes(bill.lines, &tax).await?;
+        let prefs = qbo.preferences().await.map_err(&rejected)?;
+        let currency = prefs
+            .multi_currency_enabled()
+            .then_some(bill.currency)
+            .flatten();
+        let mut attempt = 0;
+        let created = loop {
+            let doc_number = prefs.custom_txn_numbers().then(|| {
+                doc_number_candidate(
+                    &self.mirror.settings.doc_number_prefix,
+                    &job.deal_id,
+                    attempt,
+                )
+            });
+            let ctx = DocContext {
+                kind,
+                deal_id: &job.deal_id,
+                callback_id: &job.callback_id,
+                customer_id: &customer_id,
+                bill_email: Some(&bill.email),
+                currency: currency.as_deref(),
+                inputs: &job.inputs,
+                tax: &tax,
+                today,
+                doc_number,
+            };
+            let doc = plan_sales_doc(&lines, &ctx)?;
+            let request_id = RequestId::from_key(&[
+                &format!("create-{}", kind.as_str()),
+                &job.callback_id,
+                &attempt.to_string(),
+            ]);
+            match qbo.create_sales_doc(kind, &doc, &request_id).await {
+                Ok(created) => break created,
+                Err(QboError::DuplicateDocNumber(_))
+                    if prefs.custom_txn_numbers() && attempt + 1 < DOC_NUMBER_ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                Err(e) => return Err(rejected(e)),
+            }
+        };
+        let id = created.id.clone().unwrap_or_default();
+        self.records
+            .written(kind, &job.callback_id, &job.deal_id, &id)
+            .await?;
+        // Only invoices are e-mailed: the port sends invoices (docs/quickbooks.md §5.6).
+        let created = if kind == DocKind::Invoice
+            && job.inputs.send_email
+            && created.email_status.as_deref() != Some("EmailSent")
+        {
+            qbo.send_invoice(&id, Some(&bill.email))
+                .await
+                .map_err(&rejected)?
+        } else {
+            created
+        };
+        Ok(outputs(kind, &created, today))
+    }
+
+    /// The deal, its line items with their products' QBO items, and its contact.
+    async fn bill(&self, job: &DocActionJob) -> Result<DealBill, Stop> {
+        let hubspot = &self.mirror.hubspot;
         let deal = match hubspot
             .get_record(
                 ObjectType::Deals,
@@ -137,66 +298,22 @@ impl<'a> InvoiceAction<'a> {
             }
             Err(e) => return Err(e.into()),
         };
-        let lines = self.deal_lines(&deal, &job.callback_id).await?;
+        let lines = self.deal_lines(&deal).await?;
         let contact = self.contact(&deal).await?;
         let email = contact
             .get("email")
             .map(str::to_owned)
             .ok_or(ActionFailure::ContactWithoutEmail)?;
-        let customer_id = self.customer(&contact, &email, &job.callback_id).await?;
-        let prefs = qbo.preferences().await?;
-        let currency = prefs
-            .multi_currency_enabled()
-            .then(|| deal.get("deal_currency_code").map(str::to_owned))
-            .flatten();
-        let mut attempt = 0;
-        let created = loop {
-            let doc_number = prefs.custom_txn_numbers().then(|| {
-                doc_number_candidate(
-                    &self.mirror.settings.doc_number_prefix,
-                    &job.deal_id,
-                    attempt,
-                )
-            });
-            let ctx = InvoiceContext {
-                deal_id: &job.deal_id,
-                customer_id: &customer_id,
-                bill_email: Some(&email),
-                currency: currency.as_deref(),
-                inputs: &job.inputs,
-                today,
-                doc_number,
-            };
-            let invoice = plan_qbo_invoice(&lines, &ctx)?;
-            let request_id =
-                RequestId::from_key(&["create-invoice", &job.callback_id, &attempt.to_string()]);
-            match qbo.create_invoice(&invoice, &request_id).await {
-                Ok(created) => break created,
-                Err(QboError::DuplicateDocNumber(_))
-                    if prefs.custom_txn_numbers() && attempt + 1 < DOC_NUMBER_ATTEMPTS =>
-                {
-                    attempt += 1;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
-        let id = created.id.clone().unwrap_or_default();
-        let created =
-            if job.inputs.send_email && created.email_status.as_deref() != Some("EmailSent") {
-                qbo.send_invoice(&id, Some(&email)).await?
-            } else {
-                created
-            };
-        Ok(outputs(&created, today))
+        Ok(DealBill {
+            lines,
+            contact,
+            email,
+            currency: deal.get("deal_currency_code").map(str::to_owned),
+        })
     }
 
-    /// The deal's line items as invoice lines, each with its product's QBO item (linked or,
-    /// per settings, created).
-    async fn deal_lines(
-        &self,
-        deal: &HubspotObject,
-        callback_id: &str,
-    ) -> Result<Vec<DealLine>, Stop> {
+    /// The deal's line items as document lines, each with its product's QBO item.
+    async fn deal_lines(&self, deal: &HubspotObject) -> Result<Vec<DealLine>, Stop> {
         let hubspot = &self.mirror.hubspot;
         let mut ids: Vec<String> = deal
             .associated_ids("line_items")
@@ -207,14 +324,19 @@ impl<'a> InvoiceAction<'a> {
             return Err(ActionFailure::NoLineItems.into());
         }
         ids.sort_by_key(|id| id.parse::<u64>().unwrap_or(u64::MAX));
-        let read = |props: &[&str]| BatchReadOptions {
-            properties: props.iter().map(|p| (*p).to_owned()).collect(),
+        let read = BatchReadOptions {
+            properties: [
+                "name",
+                "quantity",
+                "price",
+                "hs_product_id",
+                "hs_discount_percentage",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             ..BatchReadOptions::default()
         };
-        let mut items = hubspot
-            .read_line_items(&ids, &read(&["name", "quantity", "price", "hs_product_id"]))
-            .await?
-            .found;
+        let mut items = hubspot.read_line_items(&ids, &read).await?.found;
         items.sort_by_key(|i| i.id.parse::<u64>().unwrap_or(u64::MAX));
         let mut product_ids = Vec::new();
         for item in &items {
@@ -228,77 +350,37 @@ impl<'a> InvoiceAction<'a> {
                 }
             }
         }
-        let products = hubspot
-            .read_records(
-                ObjectType::Products,
-                &product_ids,
-                &read(&["name", "price", "qbo_item_id"]),
-            )
-            .await?
-            .found;
+        product_ids.sort();
+        product_ids.dedup();
+        let qbo_items = self.parties.items(&product_ids).await?;
         let mut lines = Vec::with_capacity(items.len());
         for item in &items {
             let name = item.get("name").unwrap_or("Item").to_owned();
-            let product = products
-                .iter()
-                .find(|p| Some(p.id.as_str()) == item.get("hs_product_id"));
-            let qbo_item_id = match product {
-                Some(p) => match p.get("qbo_item_id") {
-                    Some(q) => Some(q.to_owned()),
-                    None if self.mirror.settings.create_missing_items => {
-                        Some(self.create_item(p, callback_id).await?)
-                    }
-                    None => {
-                        let product = p.get("name").unwrap_or(&name).to_owned();
-                        return Err(ActionFailure::ProductNotInQuickbooks(product).into());
-                    }
-                },
-                None => None,
+            let product = item.get("hs_product_id").unwrap_or_default();
+            let qbo_item_id = match qbo_items.get(product) {
+                Some(Ok(id)) => id.clone(),
+                Some(Err(why)) => {
+                    return Err(ActionFailure::ProductNotInQuickbooks(name, why.clone()).into());
+                }
+                None => {
+                    return Err(ActionFailure::ProductNotInQuickbooks(
+                        name,
+                        "the product no longer exists in HubSpot".into(),
+                    )
+                    .into());
+                }
             };
             let number = |name: &str| item.decimal(name).ok().flatten();
             lines.push(DealLine {
                 name,
                 quantity: number("quantity").unwrap_or(rust_decimal::Decimal::ONE),
                 price: number("price").unwrap_or_default(),
-                qbo_item_id,
+                qbo_item_id: Some(qbo_item_id),
+                discount_percent: number("hs_discount_percentage"),
+                tax_code: None,
             });
         }
         Ok(lines)
-    }
-
-    /// Creates the QBO item of an unlinked product and links it (`qbo_item_id`).
-    async fn create_item(
-        &self,
-        product: &HubspotObject,
-        callback_id: &str,
-    ) -> Result<String, Stop> {
-        let qbo = &self.mirror.qbo;
-        let account = match &self.mirror.settings.income_account_id {
-            Some(a) => a.clone(),
-            None => qbo
-                .income_accounts()
-                .await?
-                .into_iter()
-                .find_map(|a| a.id)
-                .ok_or_else(|| Stop::User("QuickBooks has no income account for new products; create one or set income_account_id.".into()))?,
-        };
-        let item = Item {
-            name: product.get("name").map(str::to_owned),
-            item_type: Some(ItemType::Service),
-            unit_price: product.decimal("price").ok().flatten(),
-            income_account_ref: Some(Ref::to(account)),
-            ..Item::default()
-        };
-        let request_id = RequestId::from_key(&["action-item", callback_id, &product.id]);
-        let created = qbo.create_item(&item, &request_id).await?;
-        let id = created.id.unwrap_or_default();
-        let mut link = PropertyWrites::new();
-        link.insert("qbo_item_id".into(), id.clone());
-        self.mirror
-            .hubspot
-            .update_record(ObjectType::Products, &product.id, &link)
-            .await?;
-        Ok(id)
     }
 
     /// The deal's contact (the lowest id when several: which is "primary" is UNVERIFIED).
@@ -306,13 +388,7 @@ impl<'a> InvoiceAction<'a> {
         let mut ids: Vec<&str> = deal.associated_ids("contacts");
         ids.sort_by_key(|id| id.parse::<u64>().unwrap_or(u64::MAX));
         let id = ids.first().ok_or(ActionFailure::NoContact)?;
-        let options = GetOptions::properties([
-            "email",
-            "firstname",
-            "lastname",
-            "company",
-            "qbo_customer_id",
-        ]);
+        let options = GetOptions::properties(["email", "firstname", "lastname", "company"]);
         Ok(self
             .mirror
             .hubspot
@@ -320,71 +396,63 @@ impl<'a> InvoiceAction<'a> {
             .await?)
     }
 
-    /// The contact's QBO customer: linked, else created (per settings) and linked.
-    async fn customer(
-        &self,
-        contact: &HubspotObject,
-        email: &str,
-        callback_id: &str,
-    ) -> Result<String, Stop> {
-        if let Some(id) = contact.get("qbo_customer_id") {
-            return Ok(id.to_owned());
-        }
-        if !self.mirror.settings.create_missing_customer {
-            return Err(Stop::User(
-                "The deal's contact is not linked to a QuickBooks customer yet; sync the contact first.".into(),
-            ));
-        }
-        let first = contact.get("firstname").map(str::to_owned);
-        let last = contact.get("lastname").map(str::to_owned);
-        let full = [first.as_deref(), last.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let customer = Customer {
-            display_name: Some(if full.is_empty() {
-                email.to_owned()
-            } else {
-                full
-            }),
-            given_name: first,
-            family_name: last,
-            company_name: contact.get("company").map(str::to_owned),
-            primary_email_addr: Some(EmailAddress::new(email)),
-            ..Customer::default()
-        };
-        let request_id = RequestId::from_key(&["action-customer", callback_id, &contact.id]);
-        let created = self
+    /// US companies use `TAX`/`NON` on lines; others a TaxCode per line (§17.3).
+    async fn tax_model(&self) -> Result<TaxModel, Stop> {
+        let info = self
             .mirror
             .qbo
-            .create_customer(&customer, &request_id)
-            .await?;
-        let id = created.id.unwrap_or_default();
-        let mut link = PropertyWrites::new();
-        link.insert("qbo_customer_id".into(), id.clone());
-        self.mirror
-            .hubspot
-            .update_record(ObjectType::Contacts, &contact.id, &link)
-            .await?;
-        Ok(id)
+            .company_info()
+            .await
+            .map_err(|e| Stop::Retry(ActionError::Vendor(e.into())))?;
+        let us = info.country.as_deref().is_none_or(|c| {
+            US_COUNTRIES
+                .iter()
+                .any(|u| u.eq_ignore_ascii_case(c.trim()))
+        });
+        Ok(if us {
+            TaxModel::Us
+        } else {
+            TaxModel::PerLine {
+                default_code: self.mirror.settings.default_tax_code.clone(),
+            }
+        })
     }
-}
 
-/// The action's output fields (`qbo_invoice_id`, `qbo_invoice_number`, `qbo_invoice_status`).
-fn outputs(invoice: &Invoice, today: NaiveDate) -> OutputFields {
-    let mut o = OutputFields::new();
-    o.insert(
-        "qbo_invoice_id".into(),
-        invoice.id.clone().unwrap_or_default(),
-    );
-    o.insert(
-        "qbo_invoice_number".into(),
-        invoice.doc_number.clone().unwrap_or_default(),
-    );
-    o.insert(
-        "qbo_invoice_status".into(),
-        invoice_stage(invoice, today).value().into(),
-    );
-    o
+    /// Each line's item tax code, read from QBO: `SalesTaxCodeRef`, or on US companies `TAX` /
+    /// `NON` from `Taxable`.
+    async fn with_tax_codes(
+        &self,
+        mut lines: Vec<DealLine>,
+        tax: &TaxModel,
+    ) -> Result<Vec<DealLine>, Stop> {
+        let mut ids: Vec<String> = lines.iter().filter_map(|l| l.qbo_item_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let items: BTreeMap<String, Item> = self
+            .mirror
+            .qbo
+            .read_items(&ids)
+            .await
+            .map_err(|e| Stop::Retry(ActionError::Vendor(e.into())))?
+            .into_iter()
+            .filter_map(|i| Some((i.id.clone()?, i)))
+            .collect();
+        for line in &mut lines {
+            let Some(item) = line.qbo_item_id.as_ref().and_then(|id| items.get(id)) else {
+                continue;
+            };
+            line.tax_code = match tax {
+                TaxModel::Us => item
+                    .taxable
+                    .map(|taxable| if taxable { "TAX" } else { "NON" }.to_owned()),
+                TaxModel::PerLine { .. } => item
+                    .extra
+                    .get("SalesTaxCodeRef")
+                    .and_then(|r| r.get("value"))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
+            };
+        }
+        Ok(lines)
+    }
 }

@@ -1,11 +1,11 @@
 //! The action endpoint's logic, shared by the Lambda and `hqsync dev`: verify HubSpot's signature
-//! (v3 once; v2 where allowed), parse the execution, hand the job on, answer `BLOCK` (§6).
+//! (v3 once; v2 where allowed), parse the execution and its document kind, hand the job on, answer `BLOCK` (§6).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::request::{CreateInvoiceJob, block_response, parse_execution_request};
+use super::request::{DocActionJob, block_response, document_of_url, parse_execution_request};
 use crate::hubspot::webhook::WebhookVerifier;
 use crate::hubspot::webhook::signature::SignedRequest;
 use crate::intake::{InboundRequest, IntakeError, MAX_BODY_BYTES};
@@ -14,7 +14,7 @@ use crate::intake::{InboundRequest, IntakeError, MAX_BODY_BYTES};
 #[async_trait]
 pub trait ActionJobSink: Send + Sync {
     /// Stores the job for the worker; an error answers 500 so HubSpot may call again.
-    async fn submit(&self, job: CreateInvoiceJob) -> Result<(), String>;
+    async fn submit(&self, job: DocActionJob) -> Result<(), String>;
 }
 
 /// Verifies and accepts one execution request; the `Ok` value is the 200 body (`BLOCK`).
@@ -38,8 +38,9 @@ pub async fn accept_action_request(
         .verify_fresh(&signed, now)
         .await
         .map_err(IntakeError::from_signature)?;
-    let job =
-        parse_execution_request(request.body).map_err(|e| IntakeError::Malformed(e.to_string()))?;
+    let malformed = |e: super::request::InvalidActionRequest| IntakeError::Malformed(e.to_string());
+    let doc_kind = document_of_url(request.url).map_err(malformed)?;
+    let job = parse_execution_request(request.body, doc_kind).map_err(malformed)?;
     sink.submit(job).await.map_err(|e| {
         IntakeError::Store(crate::ports::StoreError::Backend(format!(
             "action job not stored: {e}"
@@ -59,11 +60,11 @@ mod tests {
     use crate::hubspot::webhook::signature::sign_v3;
 
     #[derive(Default)]
-    struct Collect(Mutex<Vec<CreateInvoiceJob>>);
+    struct Collect(Mutex<Vec<DocActionJob>>);
 
     #[async_trait]
     impl ActionJobSink for Collect {
-        async fn submit(&self, job: CreateInvoiceJob) -> Result<(), String> {
+        async fn submit(&self, job: DocActionJob) -> Result<(), String> {
             self.0.lock().unwrap().push(job);
             Ok(())
         }

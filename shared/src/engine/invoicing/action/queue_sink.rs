@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::intake::ActionJobSink;
-use super::request::CreateInvoiceJob;
+use super::request::DocActionJob;
 use crate::model::ConnectionId;
 use crate::ports::{Clock, ConnectionStatus, Connections, JobQueue, StoreError};
 use crate::ports::{Origin, lane_for};
@@ -60,7 +60,7 @@ impl QueuedActions {
 
 #[async_trait]
 impl ActionJobSink for QueuedActions {
-    async fn submit(&self, job: CreateInvoiceJob) -> Result<(), String> {
+    async fn submit(&self, job: DocActionJob) -> Result<(), String> {
         let Some(connection) = action_connection(self.store.as_ref(), &job.portal_id.to_string())
             .await
             .map_err(|e| e.to_string())?
@@ -92,11 +92,12 @@ mod tests {
     use crate::ports::Lane;
     use crate::ports::{ConnectionRecord, ConnectionStatus, SystemClock};
 
-    fn execution(portal: u64, callback: &str) -> CreateInvoiceJob {
-        CreateInvoiceJob {
+    fn execution(portal: u64, callback: &str) -> DocActionJob {
+        DocActionJob {
             callback_id: callback.into(),
             portal_id: portal,
             deal_id: "55".into(),
+            doc_kind: crate::model::DocKind::Invoice,
             inputs: ActionInputs::default(),
         }
     }

@@ -22,6 +22,8 @@ pub struct InvoiceSyncSettings {
     /// An invoice waits for its QBO items to be linked to HubSpot products (true when the
     /// product sync runs towards HubSpot, so line items can point at products).
     pub require_linked_items: bool,
+    /// The workflow actions' TaxCode for lines whose item has none (non-US companies).
+    pub default_tax_code: Option<String>,
 }
 
 impl InvoiceSyncSettings {
@@ -38,6 +40,7 @@ impl InvoiceSyncSettings {
             doc_number_prefix: invoices.doc_number_prefix.clone(),
             require_linked_items: product.state == SyncState::Enabled
                 && product.direction.writes_to(Side::Hubspot),
+            default_tax_code: invoices.default_tax_code.clone(),
         }
     }
 }

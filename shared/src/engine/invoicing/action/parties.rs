@@ -1,0 +1,26 @@
+//! Where the action gets the QBO customer and items of a deal: the two-way sync's link store and
+//! matching (the jobs layer implements it), so an action never creates what the sync would find.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use super::execute::ActionError;
+
+/// The QBO record of one HubSpot record, or why there is none (in the user's words).
+pub type Counterpart = Result<String, String>;
+
+/// Resolves HubSpot contacts and products to QBO customers and items the way the two-way sync
+/// does: a linked record is used; an unlinked one is matched by its kind's natural key
+/// (e-mail or name; SKU or name) and linked; with no match it is created with the sync's marker
+/// and linked, even under the "create only when billed" policy (this is the bill).
+#[async_trait]
+pub trait BillingParties: Send + Sync {
+    /// The QBO customer of HubSpot contact `contact_id`.
+    async fn customer(&self, contact_id: &str) -> Result<Counterpart, ActionError>;
+    /// The QBO item of each HubSpot product in `product_ids`, keyed by product id.
+    async fn items(
+        &self,
+        product_ids: &[String],
+    ) -> Result<BTreeMap<String, Counterpart>, ActionError>;
+}
