@@ -1313,6 +1313,36 @@ mod against_sandbox {
             .await
             .unwrap();
         assert_eq!(open.get("hs_invoice_status"), Some("open"));
+        // docs/hubspot.md §2.8: the status is an enumeration without partially-paid or overdue
+        // values, the amounts are calculated (read-only), paid and back to open is allowed, and
+        // nothing leaves voided.
+        for refused in [
+            props(&[("hs_invoice_status", "partially_paid")]),
+            props(&[("hs_invoice_status", "overdue")]),
+            props(&[("hs_amount_billed", "10.00")]),
+            props(&[("hs_balance_due", "0")]),
+        ] {
+            let err = client
+                .update_object(ObjectType::Invoices, &invoice.id, &refused, None)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, HubspotError::Validation { .. }),
+                "{refused:?}: {err:?}"
+            );
+        }
+        for next in ["paid", "open"] {
+            let moved = client
+                .update_object(
+                    ObjectType::Invoices,
+                    &invoice.id,
+                    &props(&[("hs_invoice_status", next)]),
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(moved.get("hs_invoice_status"), Some(next));
+        }
 
         let payment = client
             .create_object(

@@ -8,9 +8,24 @@ use super::object_types::ObjectKind;
 use super::record::Record;
 use super::store::{PropertyWrites, Store, WriteCtx};
 
+/// The `hs_invoice_status` moves the sandbox allows by PATCH (docs/hubspot.md §2.8). Only
+/// `draft` -> `open` is documented; `open` <-> `paid` (a payment recorded elsewhere, then
+/// removed) and `voided` from `draft`, `open` or `paid` are UNVERIFIED guesses, all here.
+/// Nothing leaves `voided`.
+pub const STATUS_MOVES: &[(&str, &str)] = &[
+    ("draft", "open"),
+    ("open", "draft"),
+    ("open", "paid"),
+    ("paid", "open"),
+    ("draft", "voided"),
+    ("open", "voided"),
+    ("paid", "voided"),
+];
+
 impl Store {
-    /// docs/hubspot.md §2.8: `draft` -> `open` needs one contact and at least one line item.
-    /// `open` -> `paid`/`voided` by PATCH is UNVERIFIED; the sandbox allows it.
+    /// docs/hubspot.md §2.8: `draft` -> `open` needs one contact and at least one line item;
+    /// the other moves are [`STATUS_MOVES`] (UNVERIFIED there). A value outside the
+    /// enumeration (`partially_paid`, `overdue`) is refused by the schema as `INVALID_OPTION`.
     pub(super) fn check_invoice_update(
         &self,
         invoice: &Record,
@@ -26,14 +41,7 @@ impl Store {
         if current == next {
             return Ok(());
         }
-        let allowed = matches!(
-            (current, next.as_str()),
-            ("draft", "open")
-                | ("open", "paid")
-                | ("open", "voided")
-                | ("draft", "voided")
-                | ("open", "draft")
-        );
+        let allowed = STATUS_MOVES.contains(&(current, next.as_str()));
         if !allowed {
             // UNVERIFIED wording.
             return Err(ApiError::bad_request(format!(

@@ -9,8 +9,9 @@ use crate::ports::ConnectionRecord;
 const HUBSPOT_APP: &str = "app.hubspot.com";
 const HUBSPOT_APP_EU: &str = "app-eu1.hubspot.com";
 /// QBO's web app, production and sandbox companies.
-const QBO_APP: &str = "https://app.qbo.intuit.com";
-const QBO_SANDBOX_APP: &str = "https://app.sandbox.qbo.intuit.com";
+use crate::quickbooks::environment::{
+    PRODUCTION_WEB_APP as QBO_APP, SANDBOX_WEB_APP as QBO_SANDBOX_APP,
+};
 
 /// Builds "Open in HubSpot" / "Open in QuickBooks" links for one connection's records.
 #[derive(Debug, Clone)]

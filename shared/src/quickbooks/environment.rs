@@ -11,6 +11,10 @@ pub const MINOR_VERSION: &str = "75";
 pub const PRODUCTION_BASE_URL: &str = "https://quickbooks.api.intuit.com";
 /// Intuit's development (sandbox company) API host (docs/quickbooks.md §1).
 pub const SANDBOX_BASE_URL: &str = "https://sandbox-quickbooks.api.intuit.com";
+/// QBO's web app for production and sandbox companies (record pages such as
+/// `/app/invoice?txnId=`; the console's links and the mirror's `qbo_invoice_url`).
+pub const PRODUCTION_WEB_APP: &str = "https://app.qbo.intuit.com";
+pub const SANDBOX_WEB_APP: &str = "https://app.sandbox.qbo.intuit.com";
 /// Token endpoint for code exchange and refresh; the same for both environments (§2.1).
 pub const TOKEN_ENDPOINT: &str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer";
 
@@ -41,6 +45,16 @@ impl QboEnvironment {
             QboEnvironment::Production => Url::parse(PRODUCTION_BASE_URL).expect("constant URL"),
             QboEnvironment::Sandbox => Url::parse(SANDBOX_BASE_URL).expect("constant URL"),
             QboEnvironment::Custom(url) => url.clone(),
+        }
+    }
+
+    /// The web app people open the company's records in; a custom base (the local sandbox)
+    /// has none.
+    pub fn web_app_base(&self) -> Option<&'static str> {
+        match self {
+            QboEnvironment::Production => Some(PRODUCTION_WEB_APP),
+            QboEnvironment::Sandbox => Some(SANDBOX_WEB_APP),
+            QboEnvironment::Custom(_) => None,
         }
     }
 }

@@ -157,13 +157,11 @@ impl RefreshingGateways {
         let hubspot = builder.build().map_err(|e| other(e.to_string()))?;
         let realm = RealmId::new(record.connection.qbo_realm_id.clone())
             .map_err(|e| other(e.to_string()))?;
-        let mut quickbooks = QboClient::new(
-            &self.environment(record)?,
-            realm,
-            quickbooks_tokens.access_token.clone(),
-        )
-        .map_err(|e| other(e.to_string()))?
-        .with_token_renewal(renewal(Side::Quickbooks));
+        let environment = self.environment(record)?;
+        let mut quickbooks =
+            QboClient::new(&environment, realm, quickbooks_tokens.access_token.clone())
+                .map_err(|e| other(e.to_string()))?
+                .with_token_renewal(renewal(Side::Quickbooks));
         if let Some((_, budgets)) = &self.budgets {
             quickbooks = quickbooks.with_budgets(budgets.clone());
         } else if let Some(buckets) = &self.shared_buckets {
@@ -188,7 +186,7 @@ impl RefreshingGateways {
             InvoiceMirror::new(
                 Arc::new(hubspot.clone()),
                 Arc::new(quickbooks.clone()),
-                InvoiceSyncSettings::from_settings(settings),
+                InvoiceSyncSettings::from_settings(settings).for_environment(&environment),
             ),
             self.clock.clone(),
         ));

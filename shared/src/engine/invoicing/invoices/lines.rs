@@ -6,15 +6,18 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use super::amounts::is_shipping;
 use crate::hubspot::PropertyWrites;
 use crate::hubspot::values::format_decimal;
 use crate::quickbooks::entities::Invoice;
 
-/// The QBO item ids the invoice's sales lines use (to look up their linked products).
+/// The QBO item ids the invoice's sales lines use (to look up their linked products); the
+/// shipping line's pseudo item has no product.
 pub fn item_ids(invoice: &Invoice) -> Vec<String> {
     let mut ids: Vec<String> = invoice
         .line
         .iter()
+        .filter(|l| !is_shipping(l))
         .filter_map(|l| l.sales_item_line_detail.as_ref()?.item_ref.as_ref())
         .map(|r| r.value.clone())
         .collect();
@@ -23,7 +26,8 @@ pub fn item_ids(invoice: &Invoice) -> Vec<String> {
     ids
 }
 
-/// One line item per sales line (subtotal and description-only lines are skipped).
+/// One line item per sales line, shipping included (subtotal, discount and description-only
+/// lines are skipped: the discount and tax are invoice amounts, `amounts`).
 /// `products` maps QBO item id -> HubSpot product id for the linked items.
 pub fn plan_line_items(
     invoice: &Invoice,

@@ -10,8 +10,10 @@ use chrono::{NaiveDate, Utc};
 use super::error::{InvoiceSyncError, UnlinkedRecords};
 use super::lines::{item_ids, lines_signature, plan_line_items};
 use super::properties::{
-    QBO_INVOICE_ID, QBO_LAST_UPDATED, QBO_LINES_SIGNATURE, QBO_PAYMENT_NOTES, QBO_STATUS,
-    QBO_SYNC_TOKEN, invoice_properties, invoice_property_definitions, new_invoice_properties,
+    CompanyFacts, DEFAULT_CURRENCY, HS_OPEN, HS_STATUS, HS_VOIDED, QBO_INVOICE_ID,
+    QBO_LAST_UPDATED, QBO_LINES_SIGNATURE, QBO_PAYMENT_NOTES, QBO_STATUS, QBO_SYNC_TOKEN,
+    hubspot_status, invoice_currency, invoice_properties, invoice_property_definitions,
+    new_invoice_properties,
 };
 use super::settings::InvoiceSyncSettings;
 use crate::engine::invoicing::deal::properties::deal_group;
@@ -59,6 +61,8 @@ pub struct MirroredInvoice {
     pub contact: Option<String>,
     /// The QBO invoice as read (absent when deleted).
     pub invoice: Option<Invoice>,
+    /// The invoice's currency (its `CurrencyRef`, else the company's home currency).
+    pub currency: String,
     /// The HubSpot invoice's properties after the sync (for payment bookkeeping).
     pub properties: PropertyWrites,
     /// Why no deal was chosen although the contact has open deals (the candidates, the fix):
@@ -73,6 +77,7 @@ pub struct InvoiceMirror {
     pub qbo: Arc<dyn QboInvoicing>,
     pub settings: InvoiceSyncSettings,
     schema: tokio::sync::OnceCell<()>,
+    company: tokio::sync::OnceCell<CompanyFacts>,
 }
 
 impl InvoiceMirror {
@@ -86,7 +91,30 @@ impl InvoiceMirror {
             qbo,
             settings,
             schema: tokio::sync::OnceCell::new(),
+            company: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The company's home currency (QBO Preferences, read once per mirror: one mirror serves
+    /// one connection) and web-app host (docs/quickbooks.md §4.6, §17.6).
+    pub async fn company(&self) -> Result<CompanyFacts> {
+        self.company
+            .get_or_try_init(|| async {
+                let preferences = self.qbo.preferences().await?;
+                let home_currency = preferences
+                    .currency_prefs
+                    .as_ref()
+                    .and_then(|c| c.home_currency.as_ref())
+                    .map(|r| r.value.clone())
+                    .filter(|c| !c.trim().is_empty())
+                    .unwrap_or_else(|| DEFAULT_CURRENCY.to_owned());
+                Ok::<CompanyFacts, InvoiceSyncError>(CompanyFacts {
+                    home_currency,
+                    web_app_base: self.settings.qbo_web_app_base.clone(),
+                })
+            })
+            .await
+            .cloned()
     }
 
     /// Creates the invoice and deal properties once per mirror (idempotent on HubSpot's side).
@@ -117,7 +145,7 @@ impl InvoiceMirror {
             properties: invoice_property_definitions()
                 .into_iter()
                 .map(|d| d.name)
-                .chain(["hs_invoice_status".to_owned()])
+                .chain([HS_STATUS.to_owned(), "hs_currency".to_owned()])
                 .collect(),
             id_property: Some(QBO_INVOICE_ID.into()),
             ..GetOptions::default()
@@ -155,6 +183,7 @@ impl InvoiceMirror {
         existing: Option<HubspotObject>,
         today: NaiveDate,
     ) -> Result<MirroredInvoice> {
+        let company = self.company().await?;
         let contact = self.linked_contact(&invoice).await?;
         let products = self.linked_products(&invoice).await?;
         let mut unlinked = UnlinkedRecords::default();
@@ -195,7 +224,7 @@ impl InvoiceMirror {
         }
         let (id, outcome, mut properties) = match existing {
             None => {
-                let mut props = new_invoice_properties(&invoice, today);
+                let mut props = new_invoice_properties(&invoice, today, &company);
                 props.insert(QBO_LINES_SIGNATURE.into(), signature);
                 let mut input = CreateInput::new(props.clone());
                 input.associations.push(InlineAssociation::to(
@@ -211,13 +240,24 @@ impl InvoiceMirror {
                 let created = self.hubspot.create_invoice(&input).await?;
                 self.create_line_items(&created.id, lines).await?;
                 let mut open = PropertyWrites::new();
-                open.insert("hs_invoice_status".into(), "open".into());
+                open.insert(HS_STATUS.into(), HS_OPEN.into());
                 self.hubspot.update_invoice(&created.id, &open).await?;
+                // Paid before it was first mirrored: one more step (draft -> open -> paid).
+                let status = hubspot_status(invoice_stage(&invoice, today));
+                let status = match status {
+                    HS_OPEN => HS_OPEN,
+                    next => self.move_status(&created.id, next).await?,
+                };
+                props.insert(HS_STATUS.into(), status.into());
                 (created.id, MirrorOutcome::Created, props)
             }
             Some(hs)
                 if deal_recorded
-                    && is_unchanged(&hs, &invoice_properties(&invoice, today), &signature) =>
+                    && is_unchanged(
+                        &hs,
+                        &invoice_properties(&invoice, today, &company),
+                        &signature,
+                    ) =>
             {
                 // A repeat signal (our own payment re-mirror, a duplicated webhook, a poll
                 // overlap): no invoice, line item or deal write.
@@ -229,16 +269,21 @@ impl InvoiceMirror {
                     deal,
                     deals,
                     contact: Some(contact),
+                    currency: invoice_currency(&invoice, &company),
                     invoice: Some(invoice),
                     properties,
                     deal_attention,
                 });
             }
             Some(hs) => {
-                let mut props = invoice_properties(&invoice, today);
+                let mut props = invoice_properties(&invoice, today, &company);
                 let lines_changed = hs.get(QBO_LINES_SIGNATURE) != Some(signature.as_str());
                 props.insert(QBO_LINES_SIGNATURE.into(), signature);
-                self.hubspot.update_invoice(&hs.id, &props).await?;
+                let status = hubspot_status(invoice_stage(&invoice, today));
+                if hs.get(HS_STATUS) != Some(status) {
+                    props.insert(HS_STATUS.into(), status.into());
+                }
+                self.update_with_status(&hs.id, &mut props).await?;
                 if lines_changed {
                     let old = self
                         .associated(ObjectType::Invoices, &hs.id, ObjectType::LineItems)
@@ -275,6 +320,7 @@ impl InvoiceMirror {
             deal,
             deals,
             contact: Some(contact),
+            currency: invoice_currency(&invoice, &company),
             invoice: Some(invoice),
             properties,
             deal_attention,
@@ -288,8 +334,9 @@ impl InvoiceMirror {
         invoice: Option<Invoice>,
         today: NaiveDate,
     ) -> Result<MirroredInvoice> {
+        let company = self.company().await?;
         let mut props = match &invoice {
-            Some(inv) => invoice_properties(inv, today),
+            Some(inv) => invoice_properties(inv, today, &company),
             None => PropertyWrites::new(),
         };
         props.insert(QBO_STATUS.into(), InvoiceStage::Voided.value().into());
@@ -300,7 +347,7 @@ impl InvoiceMirror {
             .associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
             .await?;
         let mut status = PropertyWrites::new();
-        status.insert("hs_invoice_status".into(), "voided".into());
+        status.insert(HS_STATUS.into(), HS_VOIDED.into());
         // UNVERIFIED (docs/hubspot.md §2.8): whether `voided` can be written; archive if not.
         let outcome = match self.hubspot.update_invoice(&hs.id, &status).await {
             Ok(_) => MirrorOutcome::Voided,
@@ -317,12 +364,20 @@ impl InvoiceMirror {
         let mut properties = hs.properties.clone();
         properties.extend(props);
         properties.insert("hs_object_id".into(), hs.id.clone());
+        let currency = match &invoice {
+            Some(inv) => invoice_currency(inv, &company),
+            None => hs
+                .get("hs_currency")
+                .map(str::to_owned)
+                .unwrap_or(company.home_currency),
+        };
         Ok(MirroredInvoice {
             outcome,
             hubspot_id: Some(hs.id),
             deal: deals.first().cloned().map(DealReference::Recorded),
             deals,
             contact: None,
+            currency,
             invoice,
             properties,
             deal_attention: None,
@@ -422,6 +477,35 @@ impl InvoiceMirror {
         Ok(())
     }
 
+    /// Moves `id` to HubSpot status `next`, answering the status it has afterwards: HubSpot may
+    /// refuse `paid`/`voided` by PATCH (UNVERIFIED, docs/hubspot.md §2.8); then it stays `open`
+    /// and `qbo_status` alone shows QBO's state.
+    async fn move_status(&self, id: &str, next: &'static str) -> Result<&'static str> {
+        let mut status = PropertyWrites::new();
+        status.insert(HS_STATUS.into(), next.into());
+        match self.hubspot.update_invoice(id, &status).await {
+            Ok(()) => Ok(next),
+            Err(HubspotError::Validation { .. }) | Err(HubspotError::Conflict { .. }) => {
+                Ok(HS_OPEN)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One update of the mirrored values; when it carries a status HubSpot refuses, the same
+    /// update again without the status (the amounts and `qbo_status` still follow QBO).
+    async fn update_with_status(&self, id: &str, props: &mut PropertyWrites) -> Result<()> {
+        match self.hubspot.update_invoice(id, props).await {
+            Err(HubspotError::Validation { .. }) | Err(HubspotError::Conflict { .. })
+                if props.contains_key(HS_STATUS) =>
+            {
+                props.remove(HS_STATUS);
+                Ok(self.hubspot.update_invoice(id, props).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
     /// Ids of `to` records associated with `from`.
     pub async fn associated(
         &self,
@@ -490,6 +574,7 @@ fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
         deal: None,
         deals: Vec::new(),
         contact: None,
+        currency: String::new(),
         invoice,
         properties: PropertyWrites::new(),
         deal_attention: None,

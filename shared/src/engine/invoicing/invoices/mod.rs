@@ -1,6 +1,7 @@
-//! QBO invoices mirrored one-way into HubSpot invoices: pure planning (`properties`,
-//! `lines`) separate from the I/O that applies it (`mirror`).
+//! QBO invoices mirrored one-way into HubSpot invoices: pure planning (`amounts`,
+//! `properties`, `lines`) separate from the I/O that applies it (`mirror`).
 
+pub mod amounts;
 pub mod error;
 pub mod lines;
 pub mod mirror;

@@ -2,6 +2,8 @@
 //! section, the item defaults and the product sync) so they are configured in one place.
 
 use crate::model::{ConnectionSettings, ObjectKind, Side, SyncState};
+use crate::quickbooks::QboEnvironment;
+use crate::quickbooks::environment::PRODUCTION_WEB_APP;
 
 /// Options of the invoice mirror, the payment notes and the "Create QuickBooks invoice" action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,9 @@ pub struct InvoiceSyncSettings {
     pub require_linked_items: bool,
     /// The workflow actions' TaxCode for lines whose item has none (non-US companies).
     pub default_tax_code: Option<String>,
+    /// The company's QBO web app (`qbo_invoice_url`): production unless the connection is to
+    /// a sandbox company ([`InvoiceSyncSettings::for_environment`]).
+    pub qbo_web_app_base: String,
 }
 
 impl InvoiceSyncSettings {
@@ -41,7 +46,17 @@ impl InvoiceSyncSettings {
             require_linked_items: product.state == SyncState::Enabled
                 && product.direction.writes_to(Side::Hubspot),
             default_tax_code: invoices.default_tax_code.clone(),
+            qbo_web_app_base: PRODUCTION_WEB_APP.into(),
         }
+    }
+
+    /// The same options for a company in `environment` (sandbox companies link to the sandbox
+    /// web app; a custom base such as the local sandbox keeps the production form).
+    pub fn for_environment(mut self, environment: &QboEnvironment) -> Self {
+        if let Some(base) = environment.web_app_base() {
+            self.qbo_web_app_base = base.into();
+        }
+        self
     }
 }
 
@@ -75,5 +90,11 @@ mod tests {
         settings.product.state = SyncState::Disabled;
         settings.product.direction = Direction::TwoWay;
         assert!(!InvoiceSyncSettings::from_settings(&settings).require_linked_items);
+        assert_eq!(defaults.qbo_web_app_base, "https://app.qbo.intuit.com");
+        let sandbox = InvoiceSyncSettings::default().for_environment(&QboEnvironment::Sandbox);
+        assert_eq!(
+            sandbox.qbo_web_app_base,
+            "https://app.sandbox.qbo.intuit.com"
+        );
     }
 }

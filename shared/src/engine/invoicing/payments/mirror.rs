@@ -10,7 +10,7 @@ use super::note::{PaymentEvent, PaymentNote, payment_note_html};
 use super::records::{PaymentRecordFacts, payment_record_properties};
 use super::tokens::PaymentTokens;
 use crate::engine::invoicing::invoices::properties::{
-    QBO_BILL_EMAIL, QBO_INVOICE_ID, QBO_PAYMENT_NOTES, invoice_currency,
+    QBO_BILL_EMAIL, QBO_INVOICE_ID, QBO_PAYMENT_NOTES,
 };
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
 use crate::hubspot::associations::type_ids;
@@ -134,11 +134,7 @@ impl<'a> PaymentMirror<'a> {
             let mirrored = self.invoices.sync_invoice(&invoice_id, today).await?;
             report.invoices.push(invoice_id);
             report.invoice_numbers.push(invoice_number(&mirrored));
-            let currency = mirrored
-                .invoice
-                .as_ref()
-                .map(invoice_currency)
-                .unwrap_or_default();
+            let currency = mirrored.currency.clone();
             let note = PaymentNote {
                 event: PaymentEvent::Received,
                 payment_id: payment_id.clone(),
@@ -210,11 +206,7 @@ impl<'a> PaymentMirror<'a> {
                 event: PaymentEvent::Removed { deleted },
                 payment_id: payment_id.to_owned(),
                 amount: None,
-                currency: mirrored
-                    .invoice
-                    .as_ref()
-                    .map(invoice_currency)
-                    .unwrap_or_default(),
+                currency: mirrored.currency.clone(),
                 date: payment.and_then(|p| p.txn_date),
                 method: None,
                 reference: payment.and_then(|p| p.payment_ref_num.clone()),
