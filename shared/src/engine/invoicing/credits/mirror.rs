@@ -7,9 +7,7 @@ use rust_decimal::Decimal;
 
 use super::note::{CreditEvent, CreditForm, CreditNote, Removal, credit_note_html};
 use super::tokens::CreditTokens;
-use crate::engine::invoicing::invoices::properties::{
-    QBO_INVOICE_ID, QBO_PAYMENT_NOTES, invoice_currency,
-};
+use crate::engine::invoicing::invoices::properties::{QBO_INVOICE_ID, QBO_PAYMENT_NOTES};
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::search::{Filter, FilterGroup, Operator, SearchRequest};
@@ -352,7 +350,7 @@ fn note(
         event,
         number: facts.number.clone(),
         amount,
-        currency: invoice.map(invoice_currency).unwrap_or_default(),
+        currency: mirrored.currency.clone(),
         date: facts.date,
         invoice_number: invoice
             .and_then(|i| i.doc_number.clone().or_else(|| i.id.clone()))
