@@ -25,6 +25,8 @@ const STABLE_ROUNDS: usize = 8;
 const SWEEP_BY_ROUND: usize = 4;
 /// Worker steps per quiet drain at most (a queue that never empties is a finding, not a hang).
 const MAX_DRAIN_STEPS: usize = 5_000;
+/// Past the queue's visibility timeout: a crashed job is visible again.
+const VISIBILITY_PASSED: Duration = Duration::from_secs(15 * 60);
 
 /// A scenario the generator can produce, forced by a test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +34,10 @@ pub enum Forced {
     /// A create whose worker crashes between the create and its link write, then a person
     /// changes the new record's match key before the retry (docs/architecture.md §5, 2).
     CrashThenRekey { kind: ObjectKind, side: Side },
+    /// The same, then QBO forgets every `requestid` and the crashed job's retry runs before
+    /// the edited record's webhooks are delivered: the retry must find its record without
+    /// QBO's replay (engine/sync/pending_creates.rs).
+    CrashRekeyRetryFirst { kind: ObjectKind, side: Side },
 }
 
 #[derive(Debug, Clone)]
@@ -83,7 +89,12 @@ pub async fn run(options: &ChaosOptions) -> anyhow::Result<ChaosOutcome> {
     let started = Instant::now();
     for forced in &options.forced {
         match *forced {
-            Forced::CrashThenRekey { kind, side } => run.crash_then_rekey(kind, side).await?,
+            Forced::CrashThenRekey { kind, side } => {
+                run.crash_then_rekey(kind, side).await?;
+            }
+            Forced::CrashRekeyRetryFirst { kind, side } => {
+                run.crash_rekey_retry_first(kind, side).await?
+            }
         }
     }
     for n in 1..=options.ops {
@@ -157,7 +168,9 @@ impl Run {
             12..40 => self.update(kind, side).await?,
             40..45 => self.conflict(kind).await?,
             45..47 => self.deactivate(kind, side).await?,
-            47..49 => self.crash_then_rekey(kind, side).await?,
+            47..49 => {
+                self.crash_then_rekey(kind, side).await?;
+            }
             49..66 => self.deliver().await?,
             66..88 => {
                 for _ in 0..self.rng.random_range(1..=3) {
@@ -440,11 +453,33 @@ impl Run {
         Ok(())
     }
 
-    /// Item 2 of docs/chaos.md §2: create on `side`, crash the worker between the other
-    /// side's create and its link write, then a person edits the new record's match key.
-    async fn crash_then_rekey(&mut self, kind: ObjectKind, side: Side) -> anyhow::Result<()> {
-        if self.create(kind, side).await?.is_none() {
+    /// [`Forced::CrashRekeyRetryFirst`]: crash then re-key, QBO forgets its `requestid`s, and
+    /// past the visibility timeout the crashed job runs again before any new webhook arrives.
+    async fn crash_rekey_retry_first(
+        &mut self,
+        kind: ObjectKind,
+        side: Side,
+    ) -> anyhow::Result<()> {
+        if !self.crash_then_rekey(kind, side).await? {
             return Ok(());
+        }
+        let forgotten = self.world.forget_request_ids().await?;
+        self.fault_event(format!("QBO forgets {forgotten} requestids"));
+        self.world.clock.advance(VISIBILITY_PASSED).await?;
+        for _ in 0..8 {
+            if matches!(self.step().await, StepOutcome::Idle) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Item 2 of docs/chaos.md §2: create on `side`, crash the worker between the other
+    /// side's create and its link write, then a person edits the new record's match key;
+    /// whether all of that happened.
+    async fn crash_then_rekey(&mut self, kind: ObjectKind, side: Side) -> anyhow::Result<bool> {
+        if self.create(kind, side).await?.is_none() {
+            return Ok(false);
         }
         self.collect().await;
         for captured in std::mem::take(&mut self.pending) {
@@ -469,7 +504,7 @@ impl Run {
         }
         self.world.plan.disarm();
         if !crashed {
-            return Ok(());
+            return Ok(false);
         }
         // The created record is the newest one on `other` that no link names yet.
         let links = self
@@ -494,17 +529,20 @@ impl Run {
         }
         unlinked.sort_by_key(|r| (r.modified_at, r.id.parse::<u64>().unwrap_or(0)));
         let Some(created) = unlinked.last() else {
-            return Ok(());
+            return Ok(false);
         };
         let id = created.id.clone();
         let key = *editable_fields(kind)
             .iter()
             .find(|f| f.match_key)
             .expect("a match key field");
+        // A person edits after the create, not in the same instant (newest-wins needs an order).
+        self.world.clock.advance(Duration::from_secs(1)).await?;
         self.fault_event(format!(
             "person edits the match key of {kind} {other} {id} before the retry"
         ));
-        self.edit_field(kind, other, &id, &key).await
+        self.edit_field(kind, other, &id, &key).await?;
+        Ok(true)
     }
 
     /// Stops edits and faults, then delivers, drains and polls until nothing is left; `None`

@@ -233,6 +233,25 @@ impl World {
     /// Every access token QBO issued expires now (`POST /_sandbox/oauth/expire`): the engine's
     /// next call is refused with 401 and renews its token once, as after an early revocation
     /// (https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq).
+    /// QBO forgets every stored `requestid` answer; how many it held.
+    pub async fn forget_request_ids(&self) -> anyhow::Result<u64> {
+        let answer = self
+            .http
+            .post(format!(
+                "{}/_sandbox/quickbooks/forget-requestids",
+                self.quickbooks.base_url()
+            ))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            answer.status().is_success(),
+            "forget requestids: {}",
+            answer.status()
+        );
+        let body: serde_json::Value = answer.json().await?;
+        Ok(body["forgotten"].as_u64().unwrap_or(0))
+    }
+
     pub async fn expire_qbo_tokens(&self) -> anyhow::Result<()> {
         let answer = self
             .http

@@ -21,7 +21,8 @@ pub struct ChaosArgs {
     #[arg(long)]
     pub history: Option<std::path::PathBuf>,
     /// Run a scenario first, e.g. `crash-rekey:contact:hubspot` (docs/chaos.md §2: create a
-    /// contact in HubSpot, crash after the QBO create, edit the new customer's email).
+    /// contact in HubSpot, crash after the QBO create, edit the new customer's email), or
+    /// `crash-rekey-retry-first:…` (then QBO forgets its requestids and the retry runs first).
     #[arg(long = "force", value_parser = parse_forced)]
     pub forced: Vec<Forced>,
 }
@@ -31,8 +32,10 @@ fn parse_forced(text: &str) -> Result<Forced, String> {
     let [name, kind, side] = parts.as_slice() else {
         return Err(format!("expected crash-rekey:KIND:SIDE, got {text:?}"));
     };
-    if *name != "crash-rekey" {
-        return Err(format!("unknown scenario {name:?}: expected crash-rekey"));
+    if !["crash-rekey", "crash-rekey-retry-first"].contains(name) {
+        return Err(format!(
+            "unknown scenario {name:?}: expected crash-rekey or crash-rekey-retry-first"
+        ));
     }
     let kind: ObjectKind = kind.parse().map_err(|_| format!("unknown kind {kind:?}"))?;
     let side = match *side {
@@ -44,7 +47,11 @@ fn parse_forced(text: &str) -> Result<Forced, String> {
             ));
         }
     };
-    Ok(Forced::CrashThenRekey { kind, side })
+    Ok(if *name == "crash-rekey" {
+        Forced::CrashThenRekey { kind, side }
+    } else {
+        Forced::CrashRekeyRetryFirst { kind, side }
+    })
 }
 
 /// Runs and reports; fails (non-zero exit) when any invariant was broken, a failure has no

@@ -37,8 +37,8 @@ pub use record_gateway::{
 pub use replay_guard::ReplayGuard;
 pub use store::{
     BrokenConnection, Claim, ClaimOutcome, Claims, ConnectionListing, Connections, Cursor, Cursors,
-    ForgetKind, InitialSyncRun, InitialSyncRuns, Lease, Leases, Links, RecordRef, RunCounts,
-    StatusLog, Store, StoreError,
+    ForgetKind, InitialSyncRun, InitialSyncRuns, Lease, Leases, Links, PendingCreate,
+    PendingCreates, RecordRef, RunCounts, StatusLog, Store, StoreError,
 };
 pub use sync_status::{
     ConflictNote, FailureDetail, FieldWarning, SyncLogEntry, SyncOutcome, SyncStatus,

@@ -20,6 +20,7 @@ use crate::quickbooks::app::{App, Knobs, json_response};
 /// | `POST /_sandbox/oauth/expire` | | every issued access token expires now |
 /// | `POST /_sandbox/quickbooks/bulk` | `{"customers","items","spreadSeconds"}` | many records, no webhooks |
 /// | `POST /_sandbox/quickbooks/merge` | `{"entity":"Customer","from","into"}` | the UI's customer merge (docs/quickbooks.md §4.8) |
+/// | `POST /_sandbox/quickbooks/forget-requestids` | | forget every stored `requestid` answer (how long QBO keeps them is unverified, §1) |
 ///
 /// The shared routes (reset, seed, stats, faults, clock, webhooks) come from `crate::common`.
 pub fn router() -> Router<App> {
@@ -31,6 +32,22 @@ pub fn router() -> Router<App> {
         .route("/_sandbox/oauth/expire", post(expire))
         .route("/_sandbox/quickbooks/bulk", post(bulk))
         .route("/_sandbox/quickbooks/merge", post(merge))
+        .route(
+            "/_sandbox/quickbooks/forget-requestids",
+            post(forget_request_ids),
+        )
+}
+
+/// Forgets every replayable `requestid` answer: a create sent again with the same `requestid`
+/// then creates anew, as it would once QBO no longer remembers it (docs/quickbooks.md §1).
+async fn forget_request_ids(State(app): State<App>) -> Response {
+    let forgotten = {
+        let mut replays = app.replays.lock().expect("replay lock");
+        let count = replays.len();
+        replays.clear();
+        count
+    };
+    json_response(StatusCode::OK, json!({"forgotten": forgotten}))
 }
 
 /// The stand-in for the QBO UI's customer merge, which has no API (docs/quickbooks.md §4.8):

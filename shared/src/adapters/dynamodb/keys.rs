@@ -20,6 +20,7 @@ pub const CONNECTIONS: &str = "CONNECTIONS";
 pub const LINK_HUBSPOT_PREFIX: &str = "HS#";
 pub const LINK_QBO_PREFIX: &str = "QB#";
 pub const CLAIM_PREFIX: &str = "KEY#";
+pub const PENDING_CREATE_PREFIX: &str = "PENDING#";
 pub const STATUS_PREFIX: &str = "STATUS#";
 pub const CURSOR_PREFIX: &str = "CURSOR#";
 pub const LEASE_PREFIX: &str = "LEASE#";
@@ -33,7 +34,7 @@ pub fn connection_pk(connection: &ConnectionId) -> String {
     format!("CONN#{connection}")
 }
 
-/// `CONN#{c}#{kind}`: links, claims and statuses of one kind.
+/// `CONN#{c}#{kind}`: links, claims, pending creates and statuses of one kind.
 pub fn kind_pk(connection: &ConnectionId, kind: ObjectKind) -> String {
     format!("CONN#{connection}#{kind}")
 }
@@ -73,6 +74,11 @@ pub fn link_sk(side: Side, id: &str) -> String {
 /// `KEY#{normalised key}`.
 pub fn claim_sk(key: &str) -> String {
     format!("{CLAIM_PREFIX}{key}")
+}
+
+/// `PENDING#{side}#{id}`: the pending create of one source record.
+pub fn pending_create_sk(side: Side, id: &str) -> String {
+    format!("{PENDING_CREATE_PREFIX}{side}#{id}")
 }
 
 /// `STATUS#{side}#{id}`.

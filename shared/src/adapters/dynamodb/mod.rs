@@ -12,6 +12,7 @@ mod leases;
 mod links;
 mod login_attempts;
 mod pending_authorizations;
+mod pending_creates;
 mod query;
 pub mod sdk;
 mod status_log;
@@ -91,7 +92,8 @@ impl ForgetKind for DynamoStore {
         connection: &ConnectionId,
         kind: ObjectKind,
     ) -> Result<(), StoreError> {
-        // Links, claims and statuses of the kind share its partition; the log stays.
+        // Links, claims, pending creates and statuses of the kind share its partition; the log
+        // stays.
         let mut doomed: Vec<Item> = self
             .query_prefix(&keys::kind_pk(connection, kind), "", false, None)
             .await?

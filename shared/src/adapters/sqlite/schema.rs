@@ -26,6 +26,14 @@ CREATE TABLE IF NOT EXISTS claims (
     body       TEXT NOT NULL,
     PRIMARY KEY (connection, kind, key)
 );
+CREATE TABLE IF NOT EXISTS pending_creates (
+    connection  TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    source_side TEXT NOT NULL,
+    source_id   TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (connection, kind, source_side, source_id)
+);
 CREATE TABLE IF NOT EXISTS cursors (
     connection TEXT NOT NULL,
     side       TEXT NOT NULL,

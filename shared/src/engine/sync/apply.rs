@@ -13,6 +13,7 @@ use crate::ports::{
 
 use super::echo_marks::remember_qbo_change;
 use super::idempotency::create_key;
+use super::pending_creates::{clear_pending, pending_create};
 use super::prepare::Prepared;
 use super::session::{Session, failed, gateway_failure, store_failure};
 use super::unit::{Step, UnitReport, UnitResult};
@@ -256,6 +257,9 @@ async fn create_on(session: &Session<'_>, units: &mut [Working], side: Side) {
         });
         owners.push(i);
     }
+    if side == Side::Quickbooks {
+        (requests, owners) = note_pending_creates(session, units, requests, owners).await;
+    }
     if requests.is_empty() {
         return;
     }
@@ -305,11 +309,68 @@ async fn create_on(session: &Session<'_>, units: &mut [Working], side: Side) {
     }
 }
 
+/// Notes a pending create for each QBO create before it is sent (engine/sync/pending_creates.rs):
+/// a crash before the link write then still leads to the created record. A create whose note
+/// could not be stored is not sent; its job comes back.
+async fn note_pending_creates(
+    session: &Session<'_>,
+    units: &mut [Working],
+    requests: Vec<CreateRequest>,
+    owners: Vec<usize>,
+) -> (Vec<CreateRequest>, Vec<usize>) {
+    let mut kept = (Vec::new(), Vec::new());
+    for (request, i) in requests.into_iter().zip(owners) {
+        let Some((source, _, _)) = create_of(&units[i].prep) else {
+            continue;
+        };
+        let pending = pending_create(
+            source,
+            &request.idempotency_key,
+            &request.values,
+            session.now,
+        );
+        match session
+            .store
+            .put_pending_create(session.connection_id(), session.kind, &pending)
+            .await
+        {
+            Ok(()) => {
+                units[i].prep.unit.clears_pending = true;
+                kept.0.push(request);
+                kept.1.push(i);
+            }
+            Err(error) => {
+                let unit = units[i].prep.unit.clone();
+                units[i].finish(store_failure(unit, &error));
+            }
+        }
+    }
+    kept
+}
+
+/// Forgets the pending create of `w`'s HubSpot record, if it left one.
+async fn clear_pending_of(session: &Session<'_>, w: &Working) {
+    if !w.prep.unit.clears_pending {
+        return;
+    }
+    if let Some(hubspot_id) = w.id(Side::Hubspot) {
+        clear_pending(session, &RecordRef::new(Side::Hubspot, hubspot_id)).await;
+    }
+}
+
 async fn on_create_error(session: &Session<'_>, w: &mut Working, side: Side, error: RecordError) {
     let unique_name = match w.prep.create() {
         Some(Action::Create { unique_name, .. }) => unique_name.clone(),
         _ => None,
     };
+    // A refused create made no record: its pending create must not lead to the record that
+    // holds the name or key instead (the next attempt notes its own).
+    if matches!(
+        error.kind,
+        RecordErrorKind::DuplicateName | RecordErrorKind::Conflict { .. }
+    ) {
+        clear_pending_of(session, w).await;
+    }
     match &error.kind {
         RecordErrorKind::DuplicateName if unique_name.is_some() => {
             let attempt = w.prep.unit.name_attempt + 1;
@@ -338,6 +399,7 @@ async fn on_create_error(session: &Session<'_>, w: &mut Working, side: Side, err
         }
         _ => {
             release_claim(session, w).await;
+            clear_pending_of(session, w).await;
             w.fail(&error);
         }
     }
@@ -580,6 +642,7 @@ async fn commit_links(session: &Session<'_>, units: &mut [Working]) {
                     && matches!(w.prep.plan.link, LinkChange::Create { .. })
                 {
                     release_claim(session, w).await;
+                    clear_pending_of(session, w).await;
                     if w.created.is_none() {
                         w.actions.push(format!(
                             "linked HubSpot {} with QBO {}",
@@ -614,6 +677,7 @@ async fn commit_links(session: &Session<'_>, units: &mut [Working]) {
                     )),
                 };
                 release_claim(session, w).await;
+                clear_pending_of(session, w).await;
                 let unit = w.prep.unit.clone();
                 w.finish(failed(unit, detail, false));
             }

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod initial_sync;
 mod markers;
 mod merges;
+pub mod pending_creates;
 mod ports;
 pub(crate) mod prepare;
 pub mod record_source;

@@ -12,6 +12,7 @@ use crate::ports::{FailureDetail, RecordRef};
 
 use super::markers::match_by_marker;
 use super::merges::follow_merges;
+use super::pending_creates::match_by_pending_create;
 use super::record_source::RecordSource;
 use super::session::{Session, failed, gateway_failure, store_failure};
 use super::unit::{Step, Unit};
@@ -182,12 +183,17 @@ pub(crate) async fn prepare(
     }
 
     // 3. Matching for unlinked records without a known counterpart: first by the marker an
-    // earlier create left on its record, then by natural key.
+    // earlier create left on its record, then by natural key, then, before a create, by a
+    // pending QBO create an earlier attempt left (docs/architecture.md §5 invariant 2).
     if let Err(steps) = match_by_marker(session, &mut pairs, &mut records, source).await {
         out.extend(steps.into_iter().map(PrepareResult::Done));
         return out;
     }
     if let Err(steps) = match_unlinked(session, &mut pairs, &mut records, source).await {
+        out.extend(steps.into_iter().map(PrepareResult::Done));
+        return out;
+    }
+    if let Err(steps) = match_by_pending_create(session, &mut pairs, &mut records, source).await {
         out.extend(steps.into_iter().map(PrepareResult::Done));
         return out;
     }

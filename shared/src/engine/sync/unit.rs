@@ -23,6 +23,9 @@ pub(crate) struct Unit {
     /// A vendor reported the primary anchor merged into this record of its side (a QBO
     /// merge's hint, docs/architecture.md §13); prepare checks it before following it.
     pub merged_into: Option<RecordRef>,
+    /// The HubSpot record of this pair has a pending QBO create (engine/sync/pending_creates.rs)
+    /// that the link write clears.
+    pub clears_pending: bool,
 }
 
 impl Unit {
@@ -33,6 +36,7 @@ impl Unit {
             name_attempt: 0,
             notes: Vec::new(),
             merged_into: None,
+            clears_pending: false,
         }
     }
 
@@ -47,6 +51,7 @@ impl Unit {
             }
         }
         self.notes.extend(other.notes);
+        self.clears_pending |= other.clears_pending;
         if self.merged_into.is_none() {
             self.merged_into = other.merged_into;
         }

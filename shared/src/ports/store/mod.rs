@@ -1,5 +1,6 @@
 //! The store ports: one trait per capability (links, key claims, cursors, status log, leases,
-//! connections, forgetting a kind, initial sync runs) and `Store`, their sum, for contexts that hold all of them.
+//! connections, forgetting a kind, initial sync runs, pending creates) and `Store`, their sum, for
+//! contexts that hold all of them.
 
 mod claims;
 mod connections;
@@ -8,6 +9,7 @@ mod forget;
 mod initial_sync_runs;
 mod leases;
 mod links;
+mod pending_creates;
 mod status_log;
 
 pub use claims::{Claim, ClaimOutcome, Claims, RecordRef};
@@ -17,6 +19,7 @@ pub use forget::ForgetKind;
 pub use initial_sync_runs::{InitialSyncRun, InitialSyncRuns, RunCounts};
 pub use leases::{Lease, Leases};
 pub use links::Links;
+pub use pending_creates::{PendingCreate, PendingCreates};
 pub use status_log::StatusLog;
 
 use crate::model::Side;
@@ -45,7 +48,15 @@ pub enum StoreError {
 /// one capability asks for that trait (`&dyn Cursors`), not for `Store`. Every key starts with
 /// the connection id.
 pub trait Store:
-    Links + Claims + Cursors + StatusLog + Leases + Connections + ForgetKind + InitialSyncRuns
+    Links
+    + Claims
+    + Cursors
+    + StatusLog
+    + Leases
+    + Connections
+    + ForgetKind
+    + InitialSyncRuns
+    + PendingCreates
 {
 }
 
@@ -58,6 +69,7 @@ impl<T> Store for T where
         + Connections
         + ForgetKind
         + InitialSyncRuns
+        + PendingCreates
         + ?Sized
 {
 }

@@ -8,6 +8,7 @@ mod cursors;
 mod initial_sync_runs;
 mod leases;
 mod links;
+mod pending_creates;
 mod status_log;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -21,7 +22,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ports::{
     AuditEntry, Claim, ConnectionRecord, Cursor, ForgetKind, InitialSyncRun, Lease,
-    PendingAuthorization, StoreError, SyncLogEntry, SyncStatus,
+    PendingAuthorization, PendingCreate, RecordRef, StoreError, SyncLogEntry, SyncStatus,
 };
 
 /// How many log entries per connection the memory store keeps by default.
@@ -36,6 +37,7 @@ struct State {
     /// QBO id -> HubSpot id.
     qbo_index: BTreeMap<KindKey, BTreeMap<String, String>>,
     claims: BTreeMap<KindKey, BTreeMap<String, Claim>>,
+    pending_creates: BTreeMap<KindKey, BTreeMap<RecordRef, PendingCreate>>,
     cursors: BTreeMap<(ConnectionId, Side, ObjectKind), Cursor>,
     statuses: BTreeMap<KindKey, BTreeMap<(Side, String), SyncStatus>>,
     log: BTreeMap<ConnectionId, VecDeque<SyncLogEntry>>,
@@ -110,6 +112,7 @@ impl ForgetKind for MemoryStore {
         state.links.remove(&key);
         state.qbo_index.remove(&key);
         state.claims.remove(&key);
+        state.pending_creates.remove(&key);
         state.statuses.remove(&key);
         for side in Side::BOTH {
             state.cursors.remove(&(connection.clone(), side, kind));

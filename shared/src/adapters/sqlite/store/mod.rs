@@ -8,6 +8,7 @@ mod cursors;
 mod initial_sync_runs;
 mod leases;
 mod links;
+mod pending_creates;
 mod status_log;
 
 use std::time::Duration;
@@ -68,7 +69,7 @@ impl ForgetKind for SqliteStore {
         self.db
             .run(move |conn| {
                 let tx = conn.transaction()?;
-                for table in ["links", "claims", "cursors", "statuses"] {
+                for table in ["links", "claims", "pending_creates", "cursors", "statuses"] {
                     tx.execute(
                         &format!("DELETE FROM {table} WHERE connection = ?1 AND kind = ?2"),
                         params![c, kind.as_str()],

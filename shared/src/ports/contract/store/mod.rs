@@ -8,6 +8,7 @@ pub mod forget_kind;
 pub mod initial_sync_runs;
 pub mod leases;
 pub mod links;
+pub mod pending_creates;
 pub mod status_log;
 
 use chrono::{DateTime, Utc};
@@ -97,6 +98,8 @@ macro_rules! store_contract_tests {
             connections::a_deleted_connection_is_gone_with_its_routing,
             forget_kind::forgetting_a_kind_drops_its_state_and_nothing_else,
             initial_sync_runs::runs_replace_conditionally_and_count_per_kind,
+            pending_creates::pending_creates_round_trip_and_a_later_attempt_replaces,
+            pending_creates::pending_creates_are_per_kind_and_cleared_per_source,
         );
     };
     (@checks $fresh:path; $($suite:ident :: $check:ident),* $(,)?) => {
