@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::{InboundRequest, IntakeError, IntakeOutcome, check_size};
-use crate::model::{ConnectionId, ObjectKind, Side, kinds::KINDS};
+use crate::model::kinds::{KINDS, QboOnlyForm};
+use crate::model::{ConnectionId, ObjectKind, Side};
 use crate::ports::{Connections, Job, JobReason, dedup_jobs};
 use crate::quickbooks::webhook::events::{
     EntityChange, Operation, check_content_type, parse_delivery,
@@ -89,9 +90,14 @@ fn change_jobs(
             now,
         )
     };
+    // A QBO-only form rides on its kind's job, named in the id (model/kinds/forms.rs).
+    let id = match QboOnlyForm::named(&change.entity) {
+        Some(form) => form.job_id(&change.entity_id),
+        None => change.entity_id.clone(),
+    };
     let mut jobs = vec![Job {
         changed_at: changed_at(change),
-        ..job(&change.entity_id)
+        ..job(&id)
     }];
     if let Some(merged) = &change.merged_away_id {
         jobs.push(Job {
@@ -115,7 +121,7 @@ fn changed_at(change: &EntityChange) -> Option<DateTime<Utc>> {
 }
 
 /// The kinds a QBO entity name holds: two-way (Customer: contact and company, Item) or
-/// mirrored (Invoice, Payment). Whether a kind syncs is the worker's decision (settings may
+/// mirrored (Invoice, Payment; credit memos and refund receipts ride on payment jobs). Whether a kind syncs is the worker's decision (settings may
 /// change while queued): a Customer change is a job for both customer kinds, and the one the
 /// connection's customer model does not use is done without a read (docs/admin.md §6).
 fn kinds_of(entity: &str) -> Vec<ObjectKind> {
@@ -123,5 +129,6 @@ fn kinds_of(entity: &str) -> Vec<ObjectKind> {
         .iter()
         .filter(|d| d.qbo.entity.eq_ignore_ascii_case(entity))
         .map(|d| d.kind)
+        .chain(QboOnlyForm::named(entity).map(|form| form.kind))
         .collect()
 }

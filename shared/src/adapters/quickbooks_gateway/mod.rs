@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 
 use crate::http::{ClassifyRetry, RetryClass};
 use crate::mapping::{QboFieldType, qbo_fields::qbo_field};
+use crate::model::kinds::QboOnlyForm;
 use crate::model::{NativeValues, ObjectKind, Record, Side, descriptor};
 use crate::ports::{
     Changes, Clock, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError,
@@ -179,22 +180,41 @@ impl QuickbooksGateway {
                 watermark,
             });
         }
+        // QBO-only forms riding on this kind's jobs are asked in the same CDC request and
+        // come back under their job ids (`CreditMemo:12`, model/kinds/forms.rs).
+        let forms: Vec<&QboOnlyForm> = QboOnlyForm::riding_on(kind).collect();
+        let mut entities = vec![E::NAME];
+        entities.extend(forms.iter().map(|f| f.entity));
         let changes = self
             .client
-            .changes_since(&[E::NAME], since.fixed_offset())
+            .changes_since(&entities, since.fixed_offset())
             .await
             .map_err(gateway_error)?;
         let typed: Vec<E> = changes.changed::<E>().map_err(gateway_error)?;
-        let records = typed
+        let mut records = typed
             .iter()
             .map(|e| self.to_record(kind, e))
             .collect::<Result<Vec<_>, _>>()?;
-        let deleted_ids = changes
+        let mut deleted_ids: Vec<String> = changes
             .deleted
             .iter()
             .filter(|d| d.entity == E::NAME)
             .map(|d| d.id.clone())
             .collect();
+        for form in forms {
+            for object in changes.objects.get(form.entity).into_iter().flatten() {
+                let mut record = record_from_json(kind, object, now);
+                record.id = form.job_id(&record.id);
+                records.push(record);
+            }
+            deleted_ids.extend(
+                changes
+                    .deleted
+                    .iter()
+                    .filter(|d| d.entity == form.entity)
+                    .map(|d| form.job_id(&d.id)),
+            );
+        }
         let watermark = changes
             .server_time
             .map(|t| t.with_timezone(&Utc))

@@ -8,10 +8,14 @@ use chrono::NaiveDate;
 use crate::engine::invoicing::action::{
     ActionError, ActionResult, DocAction, DocActionJob, ExecutionRecords, output_names,
 };
+use crate::engine::invoicing::credits::CreditMirror;
 use crate::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords,
 };
 use crate::engine::invoicing::payments::PaymentMirror;
+use crate::model::kinds::QboOnlyForm;
+use crate::quickbooks::Entity;
+use crate::quickbooks::entities::CreditMemo;
 
 use super::action_parties::SyncedParties;
 use super::active::active_connection;
@@ -154,6 +158,9 @@ async fn mirror_once(
     today: NaiveDate,
 ) -> Result<Finished, InvoiceSyncError> {
     let mirror = &invoicing.mirror;
+    if let Some((form, form_id)) = QboOnlyForm::of_job_id(id) {
+        return credit_form_once(mirror, form, form_id, today).await;
+    }
     if kind == ObjectKind::Payment {
         let report = PaymentMirror::with_records(mirror, &invoicing.payment_records)
             .sync_payment(id, today)
@@ -210,6 +217,41 @@ async fn mirror_once(
         note,
         counterpart_id: mirrored.hubspot_id,
         warnings,
+    })
+}
+
+/// One attempt at mirroring QBO credit memo or refund receipt `id` (a payment job naming
+/// the form, model/kinds/forms.rs) as its invoices' notes.
+async fn credit_form_once(
+    mirror: &InvoiceMirror,
+    form: &QboOnlyForm,
+    id: &str,
+    today: NaiveDate,
+) -> Result<Finished, InvoiceSyncError> {
+    let credits = CreditMirror::new(mirror);
+    let report = if form.entity == CreditMemo::NAME {
+        credits.sync_credit_memo(id, today).await?
+    } else {
+        credits.sync_refund_receipt(id, today).await?
+    };
+    let mut note = match report.invoices.as_slice() {
+        [] => format!("{} {id} credits no mirrored invoice", form.entity),
+        ids => format!(
+            "{} {id}: updated invoice(s) {}",
+            form.entity,
+            ids.join(", ")
+        ),
+    };
+    if report.notes_created > 0 {
+        note.push_str(&format!("; {} note(s)", report.notes_created));
+    }
+    if report.notes_updated > 0 {
+        note.push_str(&format!("; {} note(s) rewritten", report.notes_updated));
+    }
+    Ok(Finished {
+        note,
+        counterpart_id: None,
+        warnings: Vec::new(),
     })
 }
 

@@ -3,9 +3,12 @@
 
 mod company;
 mod contact;
+mod forms;
 mod invoice;
 mod payment;
 mod product;
+
+pub use forms::{QBO_ONLY_FORMS, QboOnlyForm};
 
 use super::ids::{ObjectKind, Side};
 use super::record::NativeValues;
