@@ -678,6 +678,14 @@ async fn main() {
         "\ncalls_per_credit_memo={:.2} calls_per_estimate=n/a calls_per_sales_receipt=n/a",
         per(&credits_result, memos)
     );
+    // HubSpot calls (the 110 per 10 s budget, docs/hubspot.md §9.1) per record in steady state
+    // (webhook-driven). The backfill is not batched yet (one job per invoice, as here): n/a.
+    let hubspot_per = |r: &PhaseResult, n: usize| r.hubspot_calls as f64 / n.max(1) as f64;
+    println!(
+        "calls_per_invoice={:.2} calls_per_payment={:.2} backfill_calls_per_invoice=n/a",
+        hubspot_per(&invoices_result, invoices.len()),
+        hubspot_per(&payments_result, payments)
+    );
     let (mismatched, documents) = amounts_check(&bench).await;
     println!("amounts_mismatched={mismatched} documents={documents}");
     bench.e2e.shutdown().await;

@@ -302,14 +302,16 @@ async fn an_unlinked_customers_invoice_links_it_first_then_follows_updates_void_
         }
     })
     .await;
-    let last = rig
-        .status(ObjectKind::Invoice, Side::Quickbooks, &second_id)
-        .await
-        .unwrap();
-    assert!(
-        note_of(&last).contains("voided") || note_of(&last).contains("archived"),
-        "{last:?}"
-    );
+    // The job records its status after its last HubSpot write (the deal refresh), so wait for
+    // it rather than read it the moment `qbo_status` turns voided.
+    eventually("the delete job's status", || async {
+        let last = rig
+            .status(ObjectKind::Invoice, Side::Quickbooks, &second_id)
+            .await?;
+        let note = note_of(&last);
+        (note.contains("voided") || note.contains("archived")).then_some(())
+    })
+    .await;
     rig.shutdown().await;
 }
 

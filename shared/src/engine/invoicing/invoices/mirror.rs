@@ -184,6 +184,34 @@ impl InvoiceMirror {
         today: NaiveDate,
     ) -> Result<MirroredInvoice> {
         let company = self.company().await?;
+        let recorded = match &existing {
+            Some(hs) => {
+                self.associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        // A version already mirrored onto a recorded deal (our own echo, a duplicated webhook,
+        // a payment's invoice update after the payment job): nothing to read or write. The
+        // recorded deal wins resolution, so the contact and products need no lookup.
+        if let Some(hs) = &existing
+            && let Some(first) = recorded.first()
+            && is_same_version(hs, &invoice_properties(&invoice, today, &company))
+        {
+            let mut properties = hs.properties.clone();
+            properties.insert("hs_object_id".into(), hs.id.clone());
+            return Ok(MirroredInvoice {
+                outcome: MirrorOutcome::Unchanged,
+                hubspot_id: Some(hs.id.clone()),
+                deal: Some(DealReference::Recorded(first.clone())),
+                deals: recorded,
+                contact: None,
+                currency: invoice_currency(&invoice, &company),
+                invoice: Some(invoice),
+                properties,
+                deal_attention: None,
+            });
+        }
         let contact = self.linked_contact(&invoice).await?;
         let products = self.linked_products(&invoice).await?;
         let mut unlinked = UnlinkedRecords::default();
@@ -203,13 +231,6 @@ impl InvoiceMirror {
         };
         let lines = plan_line_items(&invoice, &products);
         let signature = lines_signature(&lines);
-        let recorded = match &existing {
-            Some(hs) => {
-                self.associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
-                    .await?
-            }
-            None => Vec::new(),
-        };
         let (deal, deal_attention) = self
             .resolve_deal(&invoice, recorded.first(), &contact, &products)
             .await?;
@@ -553,6 +574,18 @@ impl InvoiceMirror {
             .await?;
         Ok(())
     }
+}
+
+/// Whether the HubSpot invoice shows this QBO version (SyncToken) in this derived status. The
+/// lines are not compared: they change only with the version, except when an item is linked
+/// to a product later, which the next QBO edit of the invoice picks up.
+fn is_same_version(hs: &HubspotObject, planned: &PropertyWrites) -> bool {
+    let same = |name: &str| {
+        planned
+            .get(name)
+            .is_some_and(|v| !v.is_empty() && hs.get(name) == Some(v.as_str()))
+    };
+    same(QBO_SYNC_TOKEN) && same(QBO_STATUS)
 }
 
 /// Whether the HubSpot invoice already shows this version of the QBO invoice: the same
