@@ -11,6 +11,7 @@ use hqsync::engine::jobs::schedule::{poll_connection, sweep_connection};
 use hqsync::engine::jobs::{QueueRun, SyncContext, run_queue_once};
 use hqsync::engine::sync::GatewayPair;
 use hqsync::engine::sync::initial_sync::InitialSyncOptions;
+use hqsync::http::RetryPolicy;
 use hqsync::hubspot::HubspotBudgets;
 use hqsync::local::{
     LocalSandboxAccounts, LocalStack, StateLocation, VendorBudgets, VendorEndpoints,
@@ -162,9 +163,17 @@ impl World {
             }
         };
         // Vendor limits are the sandboxes' business here (turned off above), not real time's.
+        // On a simulated clock a client's backoff would only cost wall time: retries come at
+        // once, and a throttled call is handed back to the queue, which waits in simulated time.
         let budgets = VendorBudgets {
             hubspot: HubspotBudgets::unlimited(),
             quickbooks: CompanyBudgets::unlimited(),
+            retry: Some(RetryPolicy {
+                max_transient_retries: 3,
+                max_throttle_waits: 0,
+                min_backoff: Duration::ZERO,
+                max_backoff: Duration::ZERO,
+            }),
         };
         // The engine holds OAuth tokens that expire on the simulated clock (HubSpot 30 min,
         // QBO 1 h) and refreshes them, QBO rotating its refresh token (docs/architecture.md §7);

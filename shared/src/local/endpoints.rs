@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::adapters::hubspot_gateway::HubspotGateway;
 use crate::adapters::quickbooks_gateway::QuickbooksGateway;
 use crate::engine::sync::GatewayPair;
+use crate::http::RetryPolicy;
 use crate::hubspot::{HubspotBudgets, HubspotClient};
 use crate::model::{ConnectionSettings, Side};
 use crate::ports::{AppCredentials, Clock};
@@ -71,6 +72,10 @@ pub struct VendorEndpoints {
 pub struct VendorBudgets {
     pub hubspot: HubspotBudgets,
     pub quickbooks: CompanyBudgets,
+    /// Replaces both clients' retry policy (`None`: each vendor's own). The chaos harness runs
+    /// on a simulated clock and sets one without backoff or throttle waits, so a retry never
+    /// sleeps on wall time and a throttled call goes back to the queue (docs/chaos.md §1).
+    pub retry: Option<RetryPolicy>,
 }
 
 /// Errors building clients from endpoints (bad URL or realm id).
@@ -231,6 +236,9 @@ impl VendorEndpoints {
     pub fn hubspot_client(&self) -> Result<HubspotClient, EndpointError> {
         let mut builder = HubspotClient::builder(self.hubspot.access_token.clone())
             .budgets(self.budgets.hubspot.clone());
+        if let Some(policy) = self.budgets.retry {
+            builder = builder.retry_policy(policy);
+        }
         if let Some(base) = &self.hubspot.base_url {
             builder = builder.base_url(base.clone());
         }
@@ -252,7 +260,13 @@ impl VendorEndpoints {
             realm,
             self.quickbooks.access_token.clone(),
         )
-        .map(|client| client.with_budgets(self.budgets.quickbooks.clone()))
+        .map(|client| {
+            let client = client.with_budgets(self.budgets.quickbooks.clone());
+            match self.budgets.retry {
+                Some(policy) => client.with_retry_policy(policy),
+                None => client,
+            }
+        })
         .map_err(|e| error(e.to_string()))
     }
 

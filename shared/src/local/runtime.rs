@@ -288,10 +288,12 @@ pub(crate) fn refreshing_gateways(
         Metrics::new(),
     );
     Arc::new(
-        RefreshingGateways::new(refresher, vendors.urls.clone(), clock).with_budgets(
-            vendors.budgets.hubspot.clone(),
-            vendors.budgets.quickbooks.clone(),
-        ),
+        RefreshingGateways::new(refresher, vendors.urls.clone(), clock)
+            .with_budgets(
+                vendors.budgets.hubspot.clone(),
+                vendors.budgets.quickbooks.clone(),
+            )
+            .with_retry_policy(vendors.budgets.retry),
     )
 }
 

@@ -17,6 +17,7 @@ use crate::adapters::quickbooks_gateway::QuickbooksGateway;
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use crate::engine::jobs::{GatewayDirectory, Invoicing};
 use crate::engine::sync::GatewayPair;
+use crate::http::RetryPolicy;
 use crate::http::TokenRenewal;
 use crate::hubspot::{HubspotBudgets, HubspotClient};
 use crate::model::{ConnectionId, Side};
@@ -52,6 +53,8 @@ pub struct RefreshingGateways {
     /// When set (AWS), each connection's main budgets also draw on these buckets, shared by
     /// every container: one per portal and one per realm (docs/aws.md §11).
     shared_buckets: Option<Arc<dyn TokenBuckets>>,
+    /// Replaces both clients' retry policy when set (a simulated clock: docs/chaos.md §1).
+    retry: Option<RetryPolicy>,
     built: Mutex<HashMap<ConnectionId, Built>>,
 }
 
@@ -64,6 +67,7 @@ impl RefreshingGateways {
             metrics: None,
             budgets: None,
             shared_buckets: None,
+            retry: None,
             built: Mutex::default(),
         }
     }
@@ -77,6 +81,12 @@ impl RefreshingGateways {
     /// Builds every client on these budgets (clones share them).
     pub fn with_budgets(mut self, hubspot: HubspotBudgets, quickbooks: CompanyBudgets) -> Self {
         self.budgets = Some((hubspot, quickbooks));
+        self
+    }
+
+    /// Builds every client with this retry policy instead of each vendor's own.
+    pub fn with_retry_policy(mut self, policy: Option<RetryPolicy>) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -154,6 +164,9 @@ impl RefreshingGateways {
                 &record.connection.hubspot_portal_id,
             ));
         }
+        if let Some(policy) = self.retry {
+            builder = builder.retry_policy(policy);
+        }
         let hubspot = builder.build().map_err(|e| other(e.to_string()))?;
         let realm = RealmId::new(record.connection.qbo_realm_id.clone())
             .map_err(|e| other(e.to_string()))?;
@@ -162,6 +175,9 @@ impl RefreshingGateways {
             QboClient::new(&environment, realm, quickbooks_tokens.access_token.clone())
                 .map_err(|e| other(e.to_string()))?
                 .with_token_renewal(renewal(Side::Quickbooks));
+        if let Some(policy) = self.retry {
+            quickbooks = quickbooks.with_retry_policy(policy);
+        }
         if let Some((_, budgets)) = &self.budgets {
             quickbooks = quickbooks.with_budgets(budgets.clone());
         } else if let Some(buckets) = &self.shared_buckets {
