@@ -4,6 +4,7 @@
 mod associations;
 mod auth_and_limits;
 mod batch;
+mod companies;
 mod control;
 mod invoices;
 mod objects;

@@ -545,3 +545,31 @@ async fn a_merge_with_a_new_id_redirects_both_ids_and_sends_merge_and_deletions(
     expected.sort();
     assert_eq!(deleted, expected);
 }
+
+#[tokio::test]
+async fn company_changes_arrive_as_legacy_company_events() {
+    // docs/hubspot.md §2.12, §5.2: companies have the legacy `company.*` types (object 0-2).
+    let (hs, url, r) = hs_with_hooks(0, quiet_config()).await;
+    let c = hs.sandbox.config().clone();
+    let id = hs
+        .create(
+            "companies",
+            json!({"name": "Initech", "domain": "initech.example"}),
+        )
+        .await;
+    let got = r.wait_events(3).await;
+    let events = all_events(&got, &c.client_secret, &url);
+    let creation = events
+        .iter()
+        .find(|e| e["subscriptionType"] == "company.creation")
+        .expect("company.creation");
+    assert_eq!(creation["objectId"], id.parse::<u64>().unwrap());
+    assert!(
+        events
+            .iter()
+            .any(|e| e["subscriptionType"] == "company.propertyChange"
+                && e["propertyName"] == "domain"
+                && e["propertyValue"] == "initech.example"),
+        "{events:?}"
+    );
+}
