@@ -427,6 +427,26 @@ mod tests {
     }
 
     #[test]
+    fn match_on_reorders_and_narrows_the_match_keys() {
+        assert_eq!(
+            MappingSet::defaults(ObjectKind::Company).match_fields(),
+            ["name", "domain"]
+        );
+        let settings = ObjectSettings {
+            match_on: vec!["domain".into()],
+            ..ObjectSettings::default()
+        };
+        let set = MappingSet::build(ObjectKind::Company, &settings).unwrap();
+        assert_eq!(set.match_fields(), ["domain"]);
+        let reversed = ObjectSettings {
+            match_on: vec!["domain".into(), "name".into()],
+            ..ObjectSettings::default()
+        };
+        let set = MappingSet::build(ObjectKind::Company, &reversed).unwrap();
+        assert_eq!(set.match_fields(), ["domain", "name"]);
+    }
+
+    #[test]
     fn product_rows_write_typed_qbo_values_and_have_two_ranked_match_keys() {
         let set = MappingSet::defaults(ObjectKind::Product);
         let canonical = set
