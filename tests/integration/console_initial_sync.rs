@@ -120,6 +120,7 @@ async fn console_initial_sync_preview_counts_equal_the_json_preview_and_names_ar
         ("collisions", n("collisions")),
         ("ambiguous", n("ambiguous")),
         ("excluded", n("excluded")),
+        ("creates_avoided", n("creates_avoided")),
         ("failed", n("failed")),
     ] {
         assert_eq!(shown[cell], expected, "{cell}: {shown:?} vs {contacts}");

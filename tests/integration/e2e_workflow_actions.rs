@@ -14,10 +14,12 @@ use hqsync::engine::invoicing::action::{
     ExecutionRecords,
 };
 use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::engine::sync::initial_sync::InitialSyncOptions;
 use hqsync::hubspot::associations::type_ids;
 use hqsync::hubspot::{InlineAssociation, ObjectType};
 use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
-use hqsync::model::{ConnectionId, ConnectionSettings, DocKind, ObjectKind, Side};
+use hqsync::model::{ConnectionId, ConnectionSettings, DocKind, ObjectKind, QboCreatePolicy, Side};
+use hqsync::ports::SyncOutcome;
 use hqsync::ports::{ClaimOutcome, Claims, RecordRef, StoreError};
 use hqsync::quickbooks::Query;
 use hqsync::quickbooks::entities::{Customer, Estimate, Invoice, Item, SalesReceipt};
@@ -36,10 +38,14 @@ struct Quiet {
 
 impl Quiet {
     async fn start() -> Quiet {
+        Quiet::with(ConnectionSettings::default()).await
+    }
+
+    async fn with(settings: ConnectionSettings) -> Quiet {
         let e2e = E2eStack::start(
             E2eOptions {
                 poll_interval: None,
-                settings: ConnectionSettings::default(),
+                settings,
                 ..E2eOptions::default()
             },
             |hs, qb| {
@@ -671,4 +677,136 @@ async fn each_action_failure_completes_with_a_message_a_user_can_act_on() {
     assert!(records.qbo_invoices().await.is_empty());
     hs.shutdown().await;
     qb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_create_only_when_billed_the_customer_and_items_are_made_at_the_first_invoice() {
+    let mut settings = ConnectionSettings::default();
+    settings.contact.qbo_create = QboCreatePolicy::WhenBilled;
+    settings.product.qbo_create = QboCreatePolicy::WhenBilled;
+    let q = Quiet::with(settings).await;
+    let r = &q.records;
+    let contact = r
+        .create(
+            ObjectType::Contacts,
+            &[("email", "first.bill@example.com"), ("firstname", "First")],
+            vec![],
+        )
+        .await
+        .id;
+    let product = r
+        .create(
+            ObjectType::Products,
+            &[("name", "Billed later"), ("price", "40")],
+            vec![],
+        )
+        .await
+        .id;
+    // A QBO customer that matches a second contact is linked whatever the policy.
+    let matched_customer = r.customer("Matched Already", "matched@example.com").await;
+    let matched = r
+        .create(
+            ObjectType::Contacts,
+            &[("email", "matched@example.com"), ("firstname", "Matched")],
+            vec![],
+        )
+        .await
+        .id;
+
+    let dry = InitialSyncOptions {
+        dry_run: true,
+        ..InitialSyncOptions::default()
+    };
+    let preview = q.e2e.stack.initial_sync(&dry, &|_| {}).await.unwrap();
+    let of = |kind: ObjectKind| {
+        preview
+            .kinds
+            .iter()
+            .find(|k| k.kind == Some(kind))
+            .cloned()
+            .unwrap()
+    };
+    let contacts = of(ObjectKind::Contact);
+    assert_eq!(contacts.creates_avoided, 1, "{contacts:?}");
+    assert_eq!(
+        contacts.creates.get(&Side::Quickbooks),
+        None,
+        "{contacts:?}"
+    );
+    assert_eq!(contacts.new_links, 1, "{contacts:?}");
+    assert_eq!(of(ObjectKind::Product).creates_avoided, 1);
+    let json = serde_json::to_value(&preview).unwrap();
+    let in_json: u64 = json["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["creates_avoided"].as_u64())
+        .sum();
+    assert_eq!(
+        in_json, 2,
+        "the preview JSON carries creates_avoided: {json}"
+    );
+
+    q.e2e
+        .stack
+        .initial_sync(&InitialSyncOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        q.e2e
+            .partner(ObjectKind::Contact, Side::Hubspot, &matched)
+            .await,
+        Some(matched_customer)
+    );
+    assert_eq!(
+        q.e2e
+            .partner(ObjectKind::Contact, Side::Hubspot, &contact)
+            .await,
+        None
+    );
+    assert!(
+        q.customers_with_email("first.bill@example.com")
+            .await
+            .is_empty()
+    );
+    let status = q
+        .e2e
+        .stack
+        .ctx
+        .store
+        .get_status(
+            q.e2e.stack.connection_id(),
+            ObjectKind::Contact,
+            Side::Hubspot,
+            &contact,
+        )
+        .await
+        .unwrap()
+        .expect("a status for the waiting contact");
+    assert!(
+        matches!(&status.outcome, SyncOutcome::Excluded { filter } if filter.contains("only when")),
+        "{status:?}"
+    );
+
+    // The first bill creates them, linked, once.
+    let deal = r.deal("First bill", Some(&contact)).await;
+    r.deal_line_item(&deal, &product, "1", "40").await;
+    let fields = q.run("bill-1", None, &deal, json!({})).await;
+    assert_eq!(fields["hs_execution_state"], "SUCCESS", "{fields}");
+    let customers = q.customers_with_email("first.bill@example.com").await;
+    assert_eq!(customers.len(), 1);
+    assert_eq!(
+        q.e2e
+            .partner(ObjectKind::Contact, Side::Hubspot, &contact)
+            .await,
+        customers[0].id.clone()
+    );
+    assert_eq!(q.items_named("Billed later").await.len(), 1);
+    assert!(
+        q.e2e
+            .partner(ObjectKind::Product, Side::Hubspot, &product)
+            .await
+            .is_some()
+    );
+    q.e2e.shutdown().await;
 }

@@ -183,7 +183,7 @@ fn progress_section(id: &str, run: &RunProgress) -> Markup {
 }
 
 /// The preview's categories shown as counts, in order: `(data-count name, words, count)`.
-fn counts(kind: &KindPreview) -> [(&'static str, &'static str, usize); 11] {
+fn counts(kind: &KindPreview) -> [(&'static str, &'static str, usize); 12] {
     let side =
         |map: &std::collections::BTreeMap<Side, usize>, side| map.get(&side).copied().unwrap_or(0);
     [
@@ -205,6 +205,11 @@ fn counts(kind: &KindPreview) -> [(&'static str, &'static str, usize); 11] {
         ("ambiguous", "Ambiguous matches", kind.ambiguous),
         ("updates", "Updates", kind.updates.values().sum()),
         ("excluded", "Excluded by filters", kind.excluded),
+        (
+            "creates_avoided",
+            "QuickBooks creates avoided (until billed)",
+            kind.creates_avoided,
+        ),
         ("failed", "Cannot sync", kind.failed),
     ]
 }
@@ -219,6 +224,7 @@ fn sample_words(category: &str) -> &str {
         "updates_hubspot" => "Updates in HubSpot",
         "updates_qbo" => "Updates in QuickBooks",
         "excluded" => "Excluded",
+        "creates_avoided" => "Created in QuickBooks only when billed",
         "failed" => "Cannot sync",
         other => other,
     }

@@ -22,5 +22,6 @@ pub use record::{NativeValues, Record};
 pub use settings::{
     ConflictPolicy, ConflictWinner, Connection, ConnectionSettings, CustomMapping, DeletionPolicy,
     Direction, EntryFilters, FilterOp, InvoiceSettings, NameSuffixRule, NewItemSettings,
-    NewItemType, ObjectSettings, PropertyCondition, SettingsError, SyncState, TransformKind,
+    NewItemType, ObjectSettings, PropertyCondition, QboCreatePolicy, SettingsError, SyncState,
+    TransformKind,
 };

@@ -140,6 +140,19 @@ pub struct ObjectSettings {
     /// name, then domain; product: SKU, then name).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub match_on: Vec<String>,
+    /// When the two-way sync creates this kind's records in QBO (contacts and products).
+    pub qbo_create: QboCreatePolicy,
+}
+
+/// When a HubSpot record without a QBO match gets a QBO record: as soon as it syncs, or only
+/// when something bills it (a workflow action or a HubSpot invoice), so QBO is not filled with
+/// every HubSpot contact; matching records are linked either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QboCreatePolicy {
+    #[default]
+    Always,
+    WhenBilled,
 }
 
 /// Whether an object kind syncs. `Deleted` also forgets links and cursors.

@@ -11,7 +11,7 @@ use crate::engine::sync::unit::{Step, Unit};
 use crate::engine::sync::waits::gateway_wait;
 use crate::mapping::MappingSet;
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
-use crate::ports::{Job, RecordRef};
+use crate::ports::{Job, JobReason, RecordRef};
 
 use super::active::active_connection;
 use super::context::SyncContext;
@@ -100,6 +100,7 @@ pub(crate) async fn process_group(
         gateways: &gateways,
         now: ctx.clock.now(),
         consumed: HashMap::new(),
+        billed: jobs.iter().all(|j| j.reason == JobReason::Action),
     };
     let steps = sync_units(&mut session, ctx.queue.as_ref(), &UnitOutcomes, units, None).await;
 

@@ -15,6 +15,10 @@ pub(crate) fn describe_exclusion(exclusion: &Exclusion) -> String {
         Exclusion::Direction { direction, side } => {
             format!("direction {direction:?} does not create records on {side}")
         }
+        Exclusion::NotBilled => {
+            "created in QuickBooks only when a workflow action bills it (qbo_create = when_billed)"
+                .to_owned()
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
-use crate::engine::sync::plan::{Action, LinkChange, Outcome};
+use crate::engine::sync::plan::{Action, Exclusion, LinkChange, Outcome};
 use crate::mapping::{MappingSet, normalise_key};
 use crate::model::{ConnectionId, ObjectKind, Record, Side, SyncState};
 use crate::ports::{Cursor, GatewayError, Job, JobReason, Page, RecordRef, StoreError};
@@ -90,6 +90,9 @@ pub struct KindPreview {
     /// Matches where several records share the key.
     pub ambiguous: usize,
     pub excluded: usize,
+    /// QBO creates the "create only when billed" policy leaves until a workflow action bills
+    /// the record (`qbo_create = "when_billed"`); not counted in `excluded`.
+    pub creates_avoided: usize,
     /// Records that cannot be created on the other side, or (real run) failed.
     pub failed: usize,
     /// Records handed back to the queue (throttling, claims held), real run only.
@@ -239,6 +242,7 @@ pub async fn initial_sync(
             gateways: &gateways,
             now: ports.clock.now(),
             consumed: HashMap::new(),
+            billed: false,
         };
         let anchors: Vec<RecordRef> = snapshot
             .records()
@@ -523,6 +527,11 @@ fn count_planned(
         preview.sample("ambiguous", max, || note.clone());
     }
     match &prepared.plan.outcome {
+        Outcome::Excluded(Exclusion::NotBilled) => {
+            preview.creates_avoided += 1;
+            let who = describe(prepared.unit.primary().side);
+            preview.sample("creates_avoided", max, || who);
+        }
         Outcome::Excluded(exclusion) => {
             preview.excluded += 1;
             let who = describe(prepared.unit.primary().side);
@@ -663,6 +672,11 @@ fn count_applied(
                     report.qbo_id.clone().unwrap_or_default()
                 );
                 preview.sample("links", max, || text);
+            }
+            Outcome::Excluded(Exclusion::NotBilled) => {
+                preview.creates_avoided += 1;
+                let text = report.hubspot_id.clone().unwrap_or_default();
+                preview.sample("creates_avoided", max, || format!("HubSpot {text}"));
             }
             Outcome::Excluded(exclusion) => {
                 preview.excluded += 1;

@@ -223,6 +223,7 @@ pub(crate) async fn prepare(
             link: link.as_ref(),
             hubspot: hubspot.as_ref(),
             quickbooks: quickbooks.as_ref(),
+            billed: session.billed,
         };
         match plan_record_sync(&input) {
             Ok(mut plan) => {

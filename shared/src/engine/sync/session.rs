@@ -25,6 +25,9 @@ pub(crate) struct Session<'a> {
     /// them (so a preview does not pair a record twice and a batch does not match one record
     /// to two).
     pub consumed: HashMap<RecordRef, RecordRef>,
+    /// The session creates what a bill needs (a workflow action's customer and items), so the
+    /// "create in QBO only when billed" policy lets its creates through.
+    pub billed: bool,
 }
 
 impl Session<'_> {

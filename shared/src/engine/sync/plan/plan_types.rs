@@ -22,6 +22,9 @@ pub struct PlanInput<'a> {
     /// is none (not linked and not found, or the linked record no longer exists).
     pub hubspot: Option<&'a Record>,
     pub quickbooks: Option<&'a Record>,
+    /// Something bills the record now (a workflow action), so the kind's "create in QBO only
+    /// when billed" policy allows creating it.
+    pub billed: bool,
 }
 
 /// The planner's answer for one record (pair).
@@ -123,6 +126,8 @@ pub enum Exclusion {
     },
     /// The kind's direction does not allow creating on `side`.
     Direction { direction: Direction, side: Side },
+    /// The kind creates QBO records only when billed, and nothing bills this one yet.
+    NotBilled,
 }
 
 /// The result of planning one record, for the sync log.

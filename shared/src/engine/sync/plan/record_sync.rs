@@ -9,7 +9,7 @@ use super::plan_types::{
 use super::settings_stamp::store_stamp;
 use crate::mapping::{FieldProblem, MappingSet, unique_name_for_create};
 use crate::model::kinds::HubspotCreate;
-use crate::model::{CanonicalValues, Link, Record, Side, SyncState, descriptor};
+use crate::model::{CanonicalValues, Link, QboCreatePolicy, Record, Side, SyncState, descriptor};
 
 /// Plans one record pair (docs/architecture.md §4). Pure: the same input always gives the same plan.
 pub fn plan_record_sync(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
@@ -278,6 +278,12 @@ fn plan_create(input: &PlanInput<'_>, source: &Record) -> Plan {
             }),
             None,
         );
+    }
+    if target == Side::Quickbooks
+        && object.qbo_create == QboCreatePolicy::WhenBilled
+        && !input.billed
+    {
+        return nothing(Outcome::Excluded(Exclusion::NotBilled), None);
     }
     let (hubspot, qbo) = match source.side {
         Side::Hubspot => (Some(source), None),

@@ -103,6 +103,7 @@ impl Case {
             link: self.link.as_ref(),
             hubspot: self.hubspot.as_ref(),
             quickbooks: self.qbo.as_ref(),
+            billed: false,
         })
         .unwrap()
     }
@@ -892,6 +893,7 @@ fn inputs_that_do_not_describe_one_pair_are_refused() {
         link: Some(&linked),
         hubspot: None,
         quickbooks: Some(&other),
+        billed: false,
     };
     assert!(matches!(
         plan_record_sync(&input),
@@ -904,6 +906,7 @@ fn inputs_that_do_not_describe_one_pair_are_refused() {
         link: None,
         hubspot: None,
         quickbooks: Some(&swapped),
+        billed: false,
     };
     assert!(matches!(
         plan_record_sync(&input),
@@ -1211,4 +1214,46 @@ fn amounts_qbo_shows_as_zero_still_sync_every_real_change_and_settle() {
     // HubSpot's "0" against QBO's 0 after a first link is no change either way.
     let plan = linked_products(base(None), hs(Some("0")), qb(json!(0))).plan();
     assert!(plan.writes_nothing(), "{plan:?}");
+}
+
+#[test]
+fn a_when_billed_kind_creates_in_qbo_only_for_a_bill_but_still_links_and_creates_in_hubspot() {
+    let mut settings = ConnectionSettings::default();
+    settings.contact.qbo_create = crate::model::QboCreatePolicy::WhenBilled;
+    let mappings =
+        MappingSet::build(ObjectKind::Contact, settings.object(ObjectKind::Contact)).unwrap();
+    let person = ada_contact(5, "Ada");
+    let input = |billed, hubspot: Option<&Record>, qbo: Option<&Record>| {
+        plan_record_sync(&PlanInput {
+            settings: &settings,
+            mappings: &mappings,
+            link: None,
+            hubspot,
+            quickbooks: qbo,
+            billed,
+        })
+        .unwrap()
+    };
+    let waiting = input(false, Some(&person), None);
+    assert_eq!(waiting.outcome, Outcome::Excluded(Exclusion::NotBilled));
+    assert!(waiting.writes_nothing());
+    assert_eq!(
+        input(true, Some(&person), None).outcome,
+        Outcome::Created {
+            side: Side::Quickbooks
+        }
+    );
+    let existing = ada_customer(6, "Ada");
+    assert_eq!(
+        input(false, Some(&person), Some(&existing)).outcome,
+        Outcome::Linked,
+        "a matching customer is linked whatever the policy"
+    );
+    assert_eq!(
+        input(false, None, Some(&existing)).outcome,
+        Outcome::Created {
+            side: Side::Hubspot
+        },
+        "the policy is about QBO creates only"
+    );
 }

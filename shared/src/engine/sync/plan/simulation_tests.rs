@@ -519,6 +519,7 @@ impl World {
             link: link.as_ref(),
             hubspot: hubspot.as_ref(),
             quickbooks: qbo.as_ref(),
+            billed: false,
         })
         .expect("the world passes consistent inputs");
         Some((link, hubspot, qbo, plan))
