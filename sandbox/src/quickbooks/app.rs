@@ -104,6 +104,16 @@ impl std::ops::Deref for App {
 }
 
 impl App {
+    /// Forgets every remembered `requestid` answer and says how many: a create sent again
+    /// with the same `requestid` then creates anew, as once QBO no longer remembers it
+    /// (docs/quickbooks.md §1: how long QBO keeps them is unverified).
+    pub fn forget_request_ids(&self) -> usize {
+        let mut replays = self.replays.lock().expect("replays lock");
+        let count = replays.len();
+        replays.clear();
+        count
+    }
+
     pub fn new(
         config: QuickbooksSandboxConfig,
         clock: SandboxClock,
@@ -281,7 +291,7 @@ impl SandboxStore for App {
             seed,
             now,
         );
-        self.replays.lock().expect("replays lock").clear();
+        self.forget_request_ids();
         self.core_plus_reads.store(0, Ordering::Relaxed);
         self.throttled.store(0, Ordering::Relaxed);
         self.oauth_switches.clear();

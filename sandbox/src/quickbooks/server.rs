@@ -134,7 +134,7 @@ impl QuickbooksSandbox {
     /// Forgets every remembered `requestid`, as QBO does after its (undocumented) memory
     /// window: a repeated create after this makes a second record (docs/quickbooks.md §1).
     pub fn forget_request_ids(&self) {
-        self.app.replays.lock().expect("replays lock").clear();
+        self.app.forget_request_ids();
     }
 
     /// The next `GET /connect/oauth2` redirects with `error=access_denied`.

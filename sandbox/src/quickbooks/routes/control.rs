@@ -41,12 +41,7 @@ pub fn router() -> Router<App> {
 /// Forgets every replayable `requestid` answer: a create sent again with the same `requestid`
 /// then creates anew, as it would once QBO no longer remembers it (docs/quickbooks.md §1).
 async fn forget_request_ids(State(app): State<App>) -> Response {
-    let forgotten = {
-        let mut replays = app.replays.lock().expect("replay lock");
-        let count = replays.len();
-        replays.clear();
-        count
-    };
+    let forgotten = app.forget_request_ids();
     json_response(StatusCode::OK, json!({"forgotten": forgotten}))
 }
 
