@@ -17,7 +17,12 @@ use serde_json::{Value, json};
 
 /// Voids a QBO form the way the sandbox takes it (`?operation=void`, §4.9; the client has no
 /// void for forms the engine never voids).
-async fn void_form(qb: &QuickbooksSandbox, path: &str, id: &str, sync_token: &str) -> Value {
+pub(crate) async fn void_form(
+    qb: &QuickbooksSandbox,
+    path: &str,
+    id: &str,
+    sync_token: &str,
+) -> Value {
     let url = format!(
         "{}/v3/company/{}/{path}?operation=void",
         qb.base_url().trim_end_matches('/'),

@@ -32,6 +32,7 @@ mod deploy_guide;
 mod dev_runtime;
 mod docs_citations;
 mod e2e_companies;
+mod e2e_credit_jobs;
 mod e2e_credit_memos;
 mod e2e_deal_line_items;
 mod e2e_echo;
