@@ -524,6 +524,41 @@ impl crate::ports::invoicing::QboCredits for FakeQbo {
     }
 }
 
+/// Receivables reads over the fake company's invoices and payments, as the queries would
+/// answer them (docs/hubspot.md §4.1).
+#[async_trait]
+impl crate::ports::invoicing::QboReceivables for FakeQbo {
+    async fn open_invoices_of(&self, customer_id: &str) -> Result<Vec<Invoice>, QboError> {
+        Ok(self
+            .lock()
+            .invoices
+            .values()
+            .filter(|i| i.customer_ref.as_ref().map(|r| r.value.as_str()) == Some(customer_id))
+            .filter(|i| i.balance.unwrap_or_default() > rust_decimal::Decimal::ZERO)
+            .cloned()
+            .collect())
+    }
+    async fn latest_payment_of(&self, customer_id: &str) -> Result<Option<Payment>, QboError> {
+        Ok(self
+            .lock()
+            .payments
+            .values()
+            .filter(|p| p.customer_ref.as_ref().map(|r| r.value.as_str()) == Some(customer_id))
+            .filter(|p| p.total_amt.unwrap_or_default() > rust_decimal::Decimal::ZERO)
+            .max_by_key(|p| p.txn_date)
+            .cloned())
+    }
+    async fn all_open_invoices(&self) -> Result<Vec<Invoice>, QboError> {
+        Ok(self
+            .lock()
+            .invoices
+            .values()
+            .filter(|i| i.balance.unwrap_or_default() > rust_decimal::Decimal::ZERO)
+            .cloned()
+            .collect())
+    }
+}
+
 #[async_trait]
 impl QboCompanySetup for FakeQbo {
     async fn preferences(&self) -> Result<Preferences, QboError> {

@@ -12,6 +12,7 @@ pub mod memory;
 mod quickbooks_credits;
 pub mod quickbooks_gateway;
 mod quickbooks_invoicing;
+mod quickbooks_receivables;
 #[cfg(feature = "aws")]
 pub mod secretsmanager;
 #[cfg(feature = "local")]

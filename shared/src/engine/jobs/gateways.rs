@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use crate::engine::invoicing::invoices::InvoiceMirror;
 use crate::engine::invoicing::payments::PaymentRecordsCapability;
+use crate::engine::invoicing::receivables::ReceivablesSchema;
 use crate::engine::sync::GatewayPair;
 use crate::ports::{Clock, ConnectionRecord, GatewayError};
 
@@ -17,6 +18,8 @@ use crate::ports::{Clock, ConnectionRecord, GatewayError};
 pub struct Invoicing {
     pub mirror: InvoiceMirror,
     pub payment_records: PaymentRecordsCapability,
+    /// Whether the receivables properties were ensured (docs/hubspot.md §4.1).
+    pub receivables: ReceivablesSchema,
 }
 
 impl Invoicing {
@@ -24,6 +27,7 @@ impl Invoicing {
         Invoicing {
             mirror,
             payment_records: PaymentRecordsCapability::new(clock),
+            receivables: ReceivablesSchema::default(),
         }
     }
 }

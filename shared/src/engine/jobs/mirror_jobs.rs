@@ -13,6 +13,7 @@ use crate::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords,
 };
 use crate::engine::invoicing::payments::PaymentMirror;
+use crate::engine::invoicing::receivables::ReceivablesFlow;
 use crate::model::kinds::QboOnlyForm;
 use crate::quickbooks::Entity;
 use crate::quickbooks::entities::CreditMemo;
@@ -181,6 +182,9 @@ async fn mirror_once(
                 report.records_archived
             ));
         }
+        note.push_str(
+            &refresh_receivables(invoicing, &report.customers, &report.deals, today).await?,
+        );
         return Ok(Finished {
             note,
             counterpart_id: None,
@@ -188,6 +192,14 @@ async fn mirror_once(
         });
     }
     let mirrored = mirror.sync_invoice(id, today).await?;
+    let customers: Vec<String> = mirrored
+        .invoice
+        .as_ref()
+        .and_then(|i| i.customer_ref.as_ref())
+        .map(|r| r.value.clone())
+        .into_iter()
+        .collect();
+    let receivables = refresh_receivables(invoicing, &customers, &mirrored.deals, today).await?;
     let what = match mirrored.outcome {
         MirrorOutcome::Created => "created HubSpot invoice",
         MirrorOutcome::Updated => "updated HubSpot invoice",
@@ -203,6 +215,7 @@ async fn mirror_once(
     if let Some(deal) = &mirrored.deal {
         note.push_str(&format!(" on deal {}", deal.deal_id()));
     }
+    note.push_str(&receivables);
     let warnings = mirrored
         .deal_attention
         .map(|message| FieldWarning {
@@ -252,6 +265,28 @@ async fn credit_form_once(
         note,
         counterpart_id: None,
         warnings: Vec::new(),
+    })
+}
+
+/// The receivables of the customers (and deals) an invoice or payment touched
+/// (docs/hubspot.md §4.1); the note says what was written.
+async fn refresh_receivables(
+    invoicing: &Invoicing,
+    customers: &[String],
+    deals: &[String],
+    today: NaiveDate,
+) -> Result<String, InvoiceSyncError> {
+    let flow = ReceivablesFlow::new(&invoicing.mirror, &invoicing.receivables);
+    let mut written = 0;
+    for (i, customer) in customers.iter().enumerate() {
+        // The deals are refreshed once, with the first customer.
+        let deals = if i == 0 { deals } else { &[] };
+        let report = flow.refresh_customer(customer, deals, today).await?;
+        written += report.records_written + report.deals_written;
+    }
+    Ok(match written {
+        0 => String::new(),
+        n => format!("; receivables updated on {n} record(s)"),
     })
 }
 

@@ -14,6 +14,7 @@ mod gateways;
 mod mirror_jobs;
 pub(crate) mod outcomes;
 pub mod overdue;
+pub mod receivables_sweep;
 pub mod retry_schedule;
 pub mod schedule;
 pub mod settle;

@@ -1,6 +1,7 @@
 //! The daily sweep fanned out: the poller queues one sweep job per connection on the bulk lane,
 //! and the worker runs each under the connection's poll lease, starting the sweep run (pages on
-//! the bulk lane, deadline-bound like every job) and queueing the overdue invoices.
+//! the bulk lane, deadline-bound like every job), the customers' receivables and queueing the
+//! overdue invoices.
 
 use std::time::Duration;
 
@@ -110,6 +111,12 @@ async fn sweep_under_lease(ctx: &SyncContext, connection: &ConnectionId) -> Disp
                 reason: error.to_string(),
             };
         }
+    }
+    match super::receivables_sweep::sweep_receivables(ctx, connection).await {
+        Ok(r) => {
+            tracing::info!(connection = %connection, customers = r.customers, written = r.records_written, "receivables swept");
+        }
+        Err(error) => tracing::warn!(connection = %connection, %error, "receivables sweep failed"),
     }
     match sweep_overdue_invoices(ctx, connection).await {
         Ok(jobs) => {

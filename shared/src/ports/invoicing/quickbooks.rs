@@ -67,7 +67,13 @@ pub trait QboCatalog: Send + Sync {
 
 /// Everything the invoicing flows need from one QBO company.
 pub trait QboInvoicing:
-    QboInvoices + QboPayments + super::QboCredits + QboCompanySetup + QboCatalog + std::fmt::Debug
+    QboInvoices
+    + QboPayments
+    + super::QboCredits
+    + super::QboReceivables
+    + QboCompanySetup
+    + QboCatalog
+    + std::fmt::Debug
 {
 }
 
@@ -75,6 +81,7 @@ impl<T> QboInvoicing for T where
     T: QboInvoices
         + QboPayments
         + super::QboCredits
+        + super::QboReceivables
         + QboCompanySetup
         + QboCatalog
         + std::fmt::Debug

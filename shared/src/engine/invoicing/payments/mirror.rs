@@ -36,6 +36,10 @@ pub struct PaymentSyncReport {
     pub records_archived: usize,
     /// A record create was refused: the portal cannot record payments (remembered).
     pub records_refused: bool,
+    /// The QBO customers and HubSpot deals of the invoices touched, whose receivables follow
+    /// (docs/hubspot.md §4.1).
+    pub customers: Vec<String>,
+    pub deals: Vec<String>,
 }
 
 /// Mirrors QBO payments through an [`InvoiceMirror`].
@@ -108,6 +112,7 @@ impl<'a> PaymentMirror<'a> {
                     .sync_payment_credits(&p, today)
                     .await
                     .map(|r| PaymentSyncReport {
+                        customers: p.customer_ref.iter().map(|c| c.value.clone()).collect(),
                         invoice_numbers: r.invoices.clone(),
                         invoices: r.invoices,
                         notes_created: r.notes_created,
@@ -234,6 +239,11 @@ impl<'a> PaymentMirror<'a> {
         step: Option<RecordStep>,
         report: &mut PaymentSyncReport,
     ) -> Result<()> {
+        crate::engine::invoicing::receivables::refresh::note_touched(
+            mirrored,
+            &mut report.customers,
+            &mut report.deals,
+        );
         let Some(invoice_id) = &mirrored.hubspot_id else {
             return Ok(());
         };

@@ -26,6 +26,15 @@ impl OpenInvoice {
         })
     }
 
+    /// An open amount due on `due_date`; `None` unless something is open.
+    pub fn from_parts(balance: Decimal, due_date: Option<NaiveDate>) -> Option<Self> {
+        (balance > Decimal::ZERO).then_some(OpenInvoice {
+            balance,
+            due_date,
+            txn_date: None,
+        })
+    }
+
     /// Days past due on `as_of` (0 or less: not yet due).
     pub fn days_past_due(&self, as_of: NaiveDate) -> i64 {
         self.due_date

@@ -1,0 +1,267 @@
+//! Keeps the receivables properties current (docs/hubspot.md §4.1): after an invoice or payment
+//! of a customer is mirrored, and for every customer with open invoices in the daily sweep.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::aging::{LastPayment, OpenInvoice, Receivables, receivables};
+use super::deal::refresh_deal;
+use super::properties::{
+    LAST_PAYMENT_AMOUNT, LAST_PAYMENT_DATE, changed_properties, customer_receivables_definitions,
+    deal_receivables_definitions, receivables_group, receivables_properties,
+    receivables_property_names,
+};
+use crate::engine::invoicing::invoices::properties::invoice_currency;
+use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError};
+use crate::hubspot::batch::BatchReadOptions;
+use crate::hubspot::values::{parse_date, parse_decimal};
+use crate::hubspot::{HubspotObject, ObjectType};
+use crate::quickbooks::entities::Invoice;
+
+type Result<T> = std::result::Result<T, InvoiceSyncError>;
+
+/// The HubSpot records that can be a QBO customer, with the property holding its QBO id.
+/// A company kind plugs in by adding its row.
+pub const CUSTOMER_RECORDS: &[(ObjectType, &str)] = &[(ObjectType::Contacts, "qbo_customer_id")];
+
+/// HubSpot's batch read limit (docs/hubspot.md §2.2).
+const BATCH_READ: usize = 100;
+
+/// What one refresh did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceivablesReport {
+    /// Customers computed.
+    pub customers: usize,
+    /// HubSpot records written (only the changed properties).
+    pub records_written: usize,
+    /// HubSpot records already current (no write).
+    pub records_unchanged: usize,
+    /// Deals written for their own invoices.
+    pub deals_written: usize,
+}
+
+impl ReceivablesReport {
+    fn add(&mut self, other: ReceivablesReport) {
+        self.customers += other.customers;
+        self.records_written += other.records_written;
+        self.records_unchanged += other.records_unchanged;
+        self.deals_written += other.deals_written;
+    }
+}
+
+/// The receivables properties exist once per connection and container (like the mirror's).
+#[derive(Debug, Default)]
+pub struct ReceivablesSchema(tokio::sync::OnceCell<()>);
+
+impl ReceivablesSchema {
+    /// Creates the group and properties on each customer record kind and on deals.
+    pub async fn ensure(&self, mirror: &InvoiceMirror) -> Result<()> {
+        self.0
+            .get_or_try_init(|| async {
+                let group = receivables_group();
+                let kinds = CUSTOMER_RECORDS
+                    .iter()
+                    .map(|(kind, _)| (*kind, customer_receivables_definitions()))
+                    .chain([(ObjectType::Deals, deal_receivables_definitions())]);
+                for (kind, definitions) in kinds {
+                    mirror.hubspot.ensure_property_group(kind, &group).await?;
+                    mirror.hubspot.ensure_properties(kind, &definitions).await?;
+                }
+                Ok::<(), InvoiceSyncError>(())
+            })
+            .await
+            .map(drop)
+    }
+}
+
+/// The receivables flow of one connection, on the invoice mirror's ports.
+#[derive(Debug)]
+pub struct ReceivablesFlow<'a> {
+    pub mirror: &'a InvoiceMirror,
+    pub schema: &'a ReceivablesSchema,
+}
+
+impl<'a> ReceivablesFlow<'a> {
+    pub fn new(mirror: &'a InvoiceMirror, schema: &'a ReceivablesSchema) -> Self {
+        ReceivablesFlow { mirror, schema }
+    }
+
+    /// Recomputes QBO customer `customer_id` and writes what changed on its HubSpot record(s),
+    /// and on `deals` their own invoices' subset. Calls: 2 QBO queries (open invoices, latest
+    /// payment), 1 HubSpot batch read per customer record kind, at most 1 write each; per
+    /// deal see `deal::refresh_deal`.
+    pub async fn refresh_customer(
+        &self,
+        customer_id: &str,
+        deals: &[String],
+        today: NaiveDate,
+    ) -> Result<ReceivablesReport> {
+        self.schema.ensure(self.mirror).await?;
+        let company = self.mirror.company().await?;
+        let open = self.mirror.qbo.open_invoices_of(customer_id).await?;
+        let payment = self.mirror.qbo.latest_payment_of(customer_id).await?;
+        let last = payment.as_ref().and_then(|p| LastPayment::latest([p]));
+        let currency = open
+            .first()
+            .map(|i| invoice_currency(i, &company))
+            .or_else(|| payment.and_then(|p| p.currency_ref).map(|r| r.value))
+            .unwrap_or_else(|| company.home_currency.clone());
+        let computed = receivables(&open_of(&open), last, &currency, today);
+        let mut report = ReceivablesReport {
+            customers: 1,
+            ..ReceivablesReport::default()
+        };
+        let mut wanted = BTreeMap::new();
+        wanted.insert(customer_id.to_owned(), computed);
+        report.add(self.write_records(&wanted, false).await?);
+        for deal in deals {
+            if refresh_deal(self.mirror, deal, today).await? {
+                report.deals_written += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// The daily sweep: every customer with an open invoice is recomputed as of `today`, so the
+    /// aging moves with the calendar. The last payment does not move with the calendar, so the
+    /// record's stored pair is kept (invoice and payment changes refresh it). Calls: one QBO
+    /// query per 1000 open invoices, one HubSpot batch read per 100 customers and record kind,
+    /// one write per record whose values changed.
+    pub async fn sweep(&self, today: NaiveDate) -> Result<ReceivablesReport> {
+        self.schema.ensure(self.mirror).await?;
+        let company = self.mirror.company().await?;
+        let open = self.mirror.qbo.all_open_invoices().await?;
+        let mut by_customer: BTreeMap<String, Vec<Invoice>> = BTreeMap::new();
+        for invoice in open {
+            if let Some(customer) = invoice.customer_ref.as_ref().map(|r| r.value.clone()) {
+                by_customer.entry(customer).or_default().push(invoice);
+            }
+        }
+        let wanted: BTreeMap<String, Receivables> = by_customer
+            .iter()
+            .map(|(customer, invoices)| {
+                let currency = invoices
+                    .first()
+                    .map(|i| invoice_currency(i, &company))
+                    .unwrap_or_else(|| company.home_currency.clone());
+                let r = receivables(&open_of(invoices), None, &currency, today);
+                (customer.clone(), r)
+            })
+            .collect();
+        let mut report = ReceivablesReport {
+            customers: wanted.len(),
+            ..ReceivablesReport::default()
+        };
+        report.add(self.write_records(&wanted, true).await?);
+        Ok(report)
+    }
+
+    /// Reads the HubSpot records of `wanted`'s customers (in batches) and writes the changed
+    /// properties. With `keep_last_payment` the stored last-payment pair is left as it is.
+    async fn write_records(
+        &self,
+        wanted: &BTreeMap<String, Receivables>,
+        keep_last_payment: bool,
+    ) -> Result<ReceivablesReport> {
+        let mut report = ReceivablesReport::default();
+        let ids: Vec<String> = wanted.keys().cloned().collect();
+        for (kind, id_property) in CUSTOMER_RECORDS {
+            let mut properties = receivables_property_names();
+            properties.push((*id_property).to_owned());
+            let options = BatchReadOptions {
+                properties,
+                id_property: Some((*id_property).to_owned()),
+                ..BatchReadOptions::default()
+            };
+            for chunk in ids.chunks(BATCH_READ) {
+                let read = self
+                    .mirror
+                    .hubspot
+                    .read_records(*kind, chunk, &options)
+                    .await?;
+                for record in read.found {
+                    let Some(r) = record.get(id_property).and_then(|id| wanted.get(id)) else {
+                        continue;
+                    };
+                    let mut values = receivables_properties(r);
+                    if keep_last_payment {
+                        values.remove(LAST_PAYMENT_DATE);
+                        values.remove(LAST_PAYMENT_AMOUNT);
+                    }
+                    if self.write_changed(*kind, &record, &values).await? {
+                        report.records_written += 1;
+                    } else {
+                        report.records_unchanged += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn write_changed(
+        &self,
+        kind: ObjectType,
+        record: &HubspotObject,
+        values: &crate::hubspot::PropertyWrites,
+    ) -> Result<bool> {
+        let changed = changed_properties(&record.properties, values);
+        if changed.is_empty() {
+            return Ok(false);
+        }
+        self.mirror
+            .hubspot
+            .update_record(kind, &record.id, &changed)
+            .await?;
+        Ok(true)
+    }
+}
+
+fn open_of(invoices: &[Invoice]) -> Vec<OpenInvoice> {
+    invoices
+        .iter()
+        .filter_map(OpenInvoice::from_invoice)
+        .collect()
+}
+
+/// A mirrored HubSpot invoice's open part, from the values the mirror wrote (`qbo_balance`,
+/// `qbo_due_date`, `qbo_status`; docs/hubspot.md §2.8).
+pub fn open_of_mirrored(invoice: &HubspotObject) -> Option<OpenInvoice> {
+    use crate::engine::invoicing::invoices::properties::{QBO_BALANCE, QBO_DUE_DATE, QBO_STATUS};
+    if invoice.get(QBO_STATUS) == Some("voided") {
+        return None;
+    }
+    let balance = invoice
+        .get(QBO_BALANCE)
+        .and_then(|b| parse_decimal(b).ok())?;
+    OpenInvoice::from_parts(
+        balance,
+        invoice.get(QBO_DUE_DATE).and_then(|d| parse_date(d).ok()),
+    )
+}
+
+/// Adds the QBO customer and the HubSpot deals of a mirrored invoice to the lists a flow
+/// reports, once each (the payment flow's hook, docs/hubspot.md §4.1).
+pub fn note_touched(
+    mirrored: &crate::engine::invoicing::invoices::MirroredInvoice,
+    customers: &mut Vec<String>,
+    deals: &mut Vec<String>,
+) {
+    let customer = mirrored
+        .invoice
+        .as_ref()
+        .and_then(|i| i.customer_ref.as_ref())
+        .map(|r| r.value.clone());
+    let unseen = |list: &Vec<String>, v: &String| !list.contains(v);
+    if let Some(c) = customer
+        && unseen(customers, &c)
+    {
+        customers.push(c);
+    }
+    for deal in &mirrored.deals {
+        if unseen(deals, deal) {
+            deals.push(deal.clone());
+        }
+    }
+}
