@@ -42,6 +42,7 @@ mod e2e_invoice_jobs;
 mod e2e_invoices;
 mod e2e_merges;
 mod e2e_payment_records;
+mod e2e_receivables;
 mod e2e_stack;
 mod e2e_sync;
 mod e2e_token_refresh;
