@@ -737,8 +737,10 @@ async fn api_calls_per_invoice_and_payment_through_the_pipeline() {
         per_invoice.0 <= 20.0 && per_invoice.1 <= 4.0,
         "{per_invoice:?}"
     );
+    // The customer's receivables (docs/hubspot.md §4.1) add 2 QBO queries after a payment and
+    // 1 after an invoice change, so a payment and its invoice's webhook cost up to 3 more.
     assert!(
-        per_payment.0 <= 30.0 && per_payment.1 <= 6.0,
+        per_payment.0 <= 30.0 && per_payment.1 <= 7.0,
         "{per_payment:?}"
     );
     rig.shutdown().await;

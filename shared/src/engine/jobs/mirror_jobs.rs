@@ -183,7 +183,7 @@ async fn mirror_once(
             ));
         }
         note.push_str(
-            &refresh_receivables(invoicing, &report.customers, &report.deals, today).await?,
+            &refresh_receivables(invoicing, &report.customers, &report.deals, true, today).await?,
         );
         return Ok(Finished {
             note,
@@ -199,7 +199,11 @@ async fn mirror_once(
         .map(|r| r.value.clone())
         .into_iter()
         .collect();
-    let receivables = refresh_receivables(invoicing, &customers, &mirrored.deals, today).await?;
+    // An unchanged invoice (the echo of a payment job that refreshed already) moves nothing.
+    let receivables = match mirrored.outcome {
+        MirrorOutcome::Unchanged | MirrorOutcome::Skipped => String::new(),
+        _ => refresh_receivables(invoicing, &customers, &mirrored.deals, false, today).await?,
+    };
     let what = match mirrored.outcome {
         MirrorOutcome::Created => "created HubSpot invoice",
         MirrorOutcome::Updated => "updated HubSpot invoice",
@@ -274,6 +278,7 @@ async fn refresh_receivables(
     invoicing: &Invoicing,
     customers: &[String],
     deals: &[String],
+    after_payment: bool,
     today: NaiveDate,
 ) -> Result<String, InvoiceSyncError> {
     let flow = ReceivablesFlow::new(&invoicing.mirror, &invoicing.receivables);
@@ -281,7 +286,11 @@ async fn refresh_receivables(
     for (i, customer) in customers.iter().enumerate() {
         // The deals are refreshed once, with the first customer.
         let deals = if i == 0 { deals } else { &[] };
-        let report = flow.refresh_customer(customer, deals, today).await?;
+        let report = if after_payment {
+            flow.refresh_customer(customer, deals, today).await?
+        } else {
+            flow.refresh_after_invoice(customer, deals, today).await?
+        };
         written += report.records_written + report.deals_written;
     }
     Ok(match written {

@@ -87,20 +87,45 @@ impl<'a> ReceivablesFlow<'a> {
         ReceivablesFlow { mirror, schema }
     }
 
-    /// Recomputes QBO customer `customer_id` and writes what changed on its HubSpot record(s),
-    /// and on `deals` their own invoices' subset. Calls: 2 QBO queries (open invoices, latest
-    /// payment), 1 HubSpot batch read per customer record kind, at most 1 write each; per
-    /// deal see `deal::refresh_deal`.
+    /// Recomputes QBO customer `customer_id` after a payment and writes what changed on its
+    /// HubSpot record(s), and on `deals` their own invoices' subset. Calls: 2 QBO queries
+    /// (open invoices, latest payment), 1 HubSpot batch read per customer record kind, at most
+    /// 1 write each; per deal see `deal::refresh_deal`.
     pub async fn refresh_customer(
         &self,
         customer_id: &str,
         deals: &[String],
         today: NaiveDate,
     ) -> Result<ReceivablesReport> {
+        self.refresh(customer_id, deals, today, true).await
+    }
+
+    /// As [`Self::refresh_customer`] after an invoice change, which cannot move the last
+    /// payment: the stored pair is kept and the payment query saved (1 QBO query).
+    pub async fn refresh_after_invoice(
+        &self,
+        customer_id: &str,
+        deals: &[String],
+        today: NaiveDate,
+    ) -> Result<ReceivablesReport> {
+        self.refresh(customer_id, deals, today, false).await
+    }
+
+    async fn refresh(
+        &self,
+        customer_id: &str,
+        deals: &[String],
+        today: NaiveDate,
+        with_payment: bool,
+    ) -> Result<ReceivablesReport> {
         self.schema.ensure(self.mirror).await?;
         let company = self.mirror.company().await?;
         let open = self.mirror.qbo.open_invoices_of(customer_id).await?;
-        let payment = self.mirror.qbo.latest_payment_of(customer_id).await?;
+        let payment = if with_payment {
+            self.mirror.qbo.latest_payment_of(customer_id).await?
+        } else {
+            None
+        };
         let last = payment.as_ref().and_then(|p| LastPayment::latest([p]));
         let currency = open
             .first()
@@ -114,7 +139,7 @@ impl<'a> ReceivablesFlow<'a> {
         };
         let mut wanted = BTreeMap::new();
         wanted.insert(customer_id.to_owned(), computed);
-        report.add(self.write_records(&wanted, false).await?);
+        report.add(self.write_records(&wanted, !with_payment).await?);
         for deal in deals {
             if refresh_deal(self.mirror, deal, today).await? {
                 report.deals_written += 1;

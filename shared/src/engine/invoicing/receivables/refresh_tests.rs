@@ -93,6 +93,17 @@ async fn a_customer_refresh_writes_its_receivables_once_and_then_nothing() {
 
     let again = r.flow().refresh_customer("7", &[], today).await.unwrap();
     assert_eq!((again.records_written, again.records_unchanged), (0, 1));
+
+    // After an invoice change the stored last payment is kept (no payment query).
+    r.qbo.put_invoice(invoice("44", "7", "9.50", "2026-04-01"));
+    let after_invoice = r
+        .flow()
+        .refresh_after_invoice("7", &[], today)
+        .await
+        .unwrap();
+    assert_eq!(after_invoice.records_written, 1);
+    assert_eq!(r.contact_value(OPEN_BALANCE).as_deref(), Some("150.00"));
+    assert_eq!(r.contact_value(LAST_PAYMENT_AMOUNT).as_deref(), Some("25"));
 }
 
 #[tokio::test]
