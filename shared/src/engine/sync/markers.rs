@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::model::kinds::descriptor;
 use crate::model::{Link, Record, Side};
-use crate::ports::RecordRef;
+use crate::ports::{RecordRef, StoreError};
 
 use super::record_source::RecordSource;
 use super::session::{Session, gateway_failure, store_failure};
@@ -99,25 +99,14 @@ pub(super) async fn match_by_marker(
     }
 
     // Only records no link holds yet.
-    let mut linked: HashSet<RecordRef> = HashSet::new();
-    for side in Side::BOTH {
-        let ids: Vec<String> = found
-            .iter()
-            .filter(|(_, r)| r.side == side)
-            .map(|(_, r)| r.id.clone())
-            .collect();
-        if ids.is_empty() {
-            continue;
-        }
-        match session
-            .store
-            .get_links(session.connection_id(), session.kind, side, &ids)
-            .await
-        {
-            Ok(links) => linked.extend(links.iter().map(|l| RecordRef::new(side, l.id(side)))),
-            Err(error) => return Err(fail_all(pairs, &|u| store_failure(u, &error))),
-        }
-    }
+    let candidates: Vec<RecordRef> = found
+        .iter()
+        .map(|(_, r)| RecordRef::new(r.side, r.id.clone()))
+        .collect();
+    let linked = match linked_among(session, &candidates).await {
+        Ok(linked) => linked,
+        Err(error) => return Err(fail_all(pairs, &|u| store_failure(u, &error))),
+    };
     for (i, candidate) in found {
         let primary = pairs[i].0.primary().clone();
         let chosen = RecordRef::new(candidate.side, candidate.id.clone());
@@ -139,4 +128,28 @@ pub(super) async fn match_by_marker(
         pairs[i].0.counterpart = Some(chosen);
     }
     Ok(())
+}
+
+/// Which of `candidates` a link already holds (one store read per side).
+pub(super) async fn linked_among(
+    session: &Session<'_>,
+    candidates: &[RecordRef],
+) -> Result<HashSet<RecordRef>, StoreError> {
+    let mut linked = HashSet::new();
+    for side in Side::BOTH {
+        let ids: Vec<String> = candidates
+            .iter()
+            .filter(|r| r.side == side)
+            .map(|r| r.id.clone())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let links = session
+            .store
+            .get_links(session.connection_id(), session.kind, side, &ids)
+            .await?;
+        linked.extend(links.iter().map(|l| RecordRef::new(side, l.id(side))));
+    }
+    Ok(linked)
 }

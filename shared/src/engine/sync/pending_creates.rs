@@ -1,7 +1,6 @@
 //! Pending QBO creates (docs/architecture.md §5 invariant 2): noted before a HubSpot-to-QBO
 //! create and cleared with its link, so a crash in between still leads to the created record.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +10,7 @@ use crate::model::kinds::descriptor;
 use crate::model::{Link, NativeValues, Record, Side};
 use crate::ports::{PendingCreate, RecordRef, StoreError};
 
+use super::markers::linked_among;
 use super::record_source::RecordSource;
 use super::session::{Session, gateway_failure, store_failure};
 use super::unit::{Step, Unit};
@@ -218,25 +218,11 @@ pub(super) async fn match_by_pending_create(
     }
 
     // Only records no link holds yet.
-    let mut linked: HashSet<RecordRef> = HashSet::new();
-    for side in Side::BOTH {
-        let ids: Vec<String> = found
-            .iter()
-            .filter(|(_, r)| r.side == side)
-            .map(|(_, r)| r.id.clone())
-            .collect();
-        if ids.is_empty() {
-            continue;
-        }
-        match session
-            .store
-            .get_links(session.connection_id(), session.kind, side, &ids)
-            .await
-        {
-            Ok(links) => linked.extend(links.iter().map(|l| RecordRef::new(side, l.id(side)))),
-            Err(error) => return Err(fail_all(pairs, &|u| store_failure(u, &error))),
-        }
-    }
+    let candidates: Vec<RecordRef> = found.iter().map(|(_, r)| r.clone()).collect();
+    let linked = match linked_among(session, &candidates).await {
+        Ok(linked) => linked,
+        Err(error) => return Err(fail_all(pairs, &|u| store_failure(u, &error))),
+    };
     let mut absorbed: Vec<usize> = Vec::new();
     for (i, chosen) in found {
         let primary = pairs[i].0.primary().clone();
