@@ -180,6 +180,16 @@ async fn a_field_edited_on_both_sides_keeps_the_newest_edit_and_logs_the_conflic
         values(&[("CompanyName", "Newer edit (QuickBooks)")]),
     )
     .await;
+    // A later write to a property outside the mapping (as our receivables or invoice writes
+    // are) makes the HubSpot record the newer one; the field's own time still decides.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    e2e.edit(
+        CONTACT,
+        Side::Hubspot,
+        &link.hubspot_id,
+        values(&[("jobtitle", "Written after both edits")]),
+    )
+    .await;
     pipeline.resume();
     eventually("both sides keep the newer QuickBooks edit", || async {
         let h = e2e.read(CONTACT, Side::Hubspot, &link.hubspot_id).await?;

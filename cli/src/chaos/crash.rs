@@ -11,8 +11,8 @@ use hqsync::engine::jobs::{GatewayDirectory, Invoicing};
 use hqsync::engine::sync::GatewayPair;
 use hqsync::model::{ObjectKind, Record, Side};
 use hqsync::ports::{
-    Changes, ConnectionRecord, CreateRequest, DeactivateRequest, FieldCatalog, GatewayError,
-    LiveField, Page, RecordError, RecordGateway, UpdateRequest,
+    Changes, ConnectionRecord, CreateRequest, DeactivateRequest, FieldCatalog, FieldTimes,
+    GatewayError, LiveField, Page, RecordError, RecordGateway, UpdateRequest,
 };
 use tokio::sync::Notify;
 
@@ -155,6 +155,15 @@ impl RecordGateway for CrashingGateway {
 
     async fn read(&self, kind: ObjectKind, ids: &[String]) -> Result<Vec<Record>, GatewayError> {
         self.inner.read(kind, ids).await
+    }
+
+    async fn field_times(
+        &self,
+        kind: ObjectKind,
+        ids: &[String],
+        fields: &[String],
+    ) -> Result<std::collections::BTreeMap<String, FieldTimes>, GatewayError> {
+        self.inner.field_times(kind, ids, fields).await
     }
 
     async fn find_by_field(

@@ -23,7 +23,7 @@ use crate::hubspot::{
 use crate::mapping::mapping_set::MappingSet;
 use crate::model::{ConnectionSettings, NativeValues, ObjectKind, Record, Side, descriptor};
 use crate::ports::{
-    Changes, Clock, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError,
+    Changes, Clock, CreateRequest, DeactivateRequest, FieldTimes, GatewayError, Page, RecordError,
     RecordErrorKind, RecordGateway, UpdateRequest,
 };
 
@@ -300,6 +300,23 @@ fn to_record(kind: ObjectKind, object: &HubspotObject) -> Record {
 }
 
 /// A native value as HubSpot's string; `None` for null/absent.
+/// When each property got its current value: its newest history entry's timestamp.
+fn history_times(object: &HubspotObject) -> FieldTimes {
+    object
+        .properties_with_history
+        .iter()
+        .filter_map(|(name, entries)| {
+            let newest = entries
+                .iter()
+                .filter_map(|e| e.timestamp.as_deref())
+                .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .max()?;
+            Some((name.clone(), newest))
+        })
+        .collect()
+}
+
 fn text_value(values: &NativeValues, key: &str) -> Option<String> {
     match values.get(key)? {
         Value::Null => None,
@@ -424,6 +441,33 @@ impl RecordGateway for HubspotGateway {
             return Ok(Vec::new());
         }
         self.read_by(kind, ids, None).await
+    }
+
+    /// The newest `propertiesWithHistory` timestamp of each field (§2.1); one batch read per
+    /// 50 records (the history limit, §2.2), archived records not looked up.
+    async fn field_times(
+        &self,
+        kind: ObjectKind,
+        ids: &[String],
+        fields: &[String],
+    ) -> Result<BTreeMap<String, FieldTimes>, GatewayError> {
+        if ids.is_empty() || fields.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let options = BatchReadOptions {
+            properties_with_history: fields.to_vec(),
+            ..Default::default()
+        };
+        let read = self
+            .client
+            .batch_read(object_type(kind), ids, &options)
+            .await
+            .map_err(gateway_error)?;
+        Ok(read
+            .found
+            .iter()
+            .map(|object| (object.id.clone(), history_times(object)))
+            .collect())
     }
 
     async fn find_by_field(

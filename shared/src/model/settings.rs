@@ -199,7 +199,8 @@ impl Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictWinner {
-    /// The side whose record was modified last (by `modified_at`); HubSpot on a tie.
+    /// The side whose field was edited last (its own time where the vendor keeps one, else the
+    /// record's `modified_at`; docs/architecture.md §4); HubSpot on a tie.
     #[default]
     NewestWins,
     HubspotWins,

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use super::metrics::Metrics;
 use crate::model::{ObjectKind, Record, Side};
 use crate::ports::{
-    Changes, CreateRequest, DeactivateRequest, FieldCatalog, GatewayError, LiveField, Page,
-    RecordError, RecordGateway, UpdateRequest,
+    Changes, CreateRequest, DeactivateRequest, FieldCatalog, FieldTimes, GatewayError, LiveField,
+    Page, RecordError, RecordGateway, UpdateRequest,
 };
 
 /// Wraps a gateway; every call counts once, whatever its outcome.
@@ -54,6 +54,15 @@ impl RecordGateway for MeteredGateway {
 
     async fn read(&self, kind: ObjectKind, ids: &[String]) -> Result<Vec<Record>, GatewayError> {
         self.count(self.inner.read(kind, ids).await)
+    }
+
+    async fn field_times(
+        &self,
+        kind: ObjectKind,
+        ids: &[String],
+        fields: &[String],
+    ) -> Result<std::collections::BTreeMap<String, FieldTimes>, GatewayError> {
+        self.count(self.inner.field_times(kind, ids, fields).await)
     }
 
     async fn find_by_field(

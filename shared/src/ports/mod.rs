@@ -31,8 +31,8 @@ pub use job_queue::{
 };
 pub use lanes::{BULK_SIGNALS_OVER, Origin, lane_for};
 pub use record_gateway::{
-    Changes, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError, RecordErrorKind,
-    RecordGateway, UpdateRequest,
+    Changes, CreateRequest, DeactivateRequest, FieldTimes, GatewayError, Page, RecordError,
+    RecordErrorKind, RecordGateway, UpdateRequest,
 };
 pub use replay_guard::ReplayGuard;
 pub use store::{

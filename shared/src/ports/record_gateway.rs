@@ -1,6 +1,7 @@
 //! The `RecordGateway` port: vendor-neutral record I/O over `model::Record` that the HubSpot
 //! and QBO adapters implement (batched reads and writes, matching lookups, enumeration, changes).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -201,4 +202,21 @@ pub trait RecordGateway: FieldCatalog + Send + Sync {
         kind: ObjectKind,
         since: DateTime<Utc>,
     ) -> Result<Changes, GatewayError>;
+
+    /// When each of `fields` (native keys) of the records `ids` got its current value, where
+    /// the vendor keeps a per-field history (HubSpot property history, docs/architecture.md §4).
+    /// A record-level modification time moves with writes to any property, ours included, so
+    /// "newest edit wins" compares these when they are known. Vendors without one answer an
+    /// empty map and the record's modification time stands.
+    async fn field_times(
+        &self,
+        _kind: ObjectKind,
+        _ids: &[String],
+        _fields: &[String],
+    ) -> Result<BTreeMap<String, FieldTimes>, GatewayError> {
+        Ok(BTreeMap::new())
+    }
 }
+
+/// Native key -> when the field got its current value, for one record.
+pub type FieldTimes = BTreeMap<String, DateTime<Utc>>;

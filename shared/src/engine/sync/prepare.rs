@@ -1,14 +1,15 @@
 //! The first half of a round: find each unit's link, read both sides in batches, match unlinked
 //! records against the other side (batched lookups, then `choose_match`), and plan each pair.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::engine::sync::plan::{
-    Action, MatchChoice, Plan, PlanInput, active_key, choose_match, plan_record_sync,
+    Action, MatchChoice, PairFieldTimes, Plan, PlanError, PlanInput, active_key, choose_match,
+    plan_record_sync,
 };
 use crate::mapping::MatchKey;
-use crate::model::{CanonicalValue, Link, Record, Side};
-use crate::ports::{FailureDetail, RecordRef};
+use crate::model::{CanonicalValue, ConflictWinner, Link, Record, Side};
+use crate::ports::{FailureDetail, FieldTimes, GatewayError, RecordRef};
 
 use super::markers::match_by_marker;
 use super::merges::follow_merges;
@@ -198,10 +199,13 @@ pub(crate) async fn prepare(
         return out;
     }
 
-    // 4. Plan each pair.
-    let settings = &session.connection.connection.settings;
+    // 4. Plan each pair. A pair whose plan settles a conflict by "newest edit wins" is
+    // planned again with the fields' own times where the vendor keeps them: a write to another
+    // property (ours included) moves a record's time, not the field's (docs/architecture.md §4).
+    let no_times = PairFieldTimes::default();
+    let mut planned = Vec::new();
     for (unit, link) in pairs {
-        let pick = |side: Side| -> Option<&Record> {
+        let pick = |side: Side| -> Option<Record> {
             let id = match &link {
                 Some(link) => link.id(side).to_owned(),
                 None => unit
@@ -213,26 +217,45 @@ pub(crate) async fn prepare(
                     .id
                     .clone(),
             };
-            records.get(&RecordRef::new(side, id))
+            records.get(&RecordRef::new(side, id)).cloned()
         };
-        let hubspot = pick(Side::Hubspot).cloned();
-        let quickbooks = pick(Side::Quickbooks).cloned();
-        let input = PlanInput {
-            settings,
-            mappings: session.mappings,
-            link: link.as_ref(),
-            hubspot: hubspot.as_ref(),
-            quickbooks: quickbooks.as_ref(),
-            billed: session.billed,
+        let pair = Planned {
+            hubspot: pick(Side::Hubspot),
+            quickbooks: pick(Side::Quickbooks),
+            unit,
+            link,
+            plan: None,
         };
-        match plan_record_sync(&input) {
+        let plan = pair.plan_with(session, &no_times);
+        planned.push(Planned {
+            plan: Some(plan),
+            ..pair
+        });
+    }
+    let times = match newest_wins_field_times(session, source, &planned).await {
+        Ok(times) => times,
+        Err(error) => {
+            out.extend(
+                planned
+                    .into_iter()
+                    .map(|p| PrepareResult::Done(gateway_failure(p.unit, &error))),
+            );
+            return out;
+        }
+    };
+    for mut pair in planned {
+        let mut plan = pair.plan.take().expect("planned above");
+        if let Some(times) = times.get(&(pair.hubspot_id(), pair.qbo_id())) {
+            plan = pair.plan_with(session, times);
+        }
+        match plan {
             Ok(mut plan) => {
-                apply_name_attempt(&mut plan, unit.name_attempt);
+                apply_name_attempt(&mut plan, pair.unit.name_attempt);
                 out.push(PrepareResult::Ready(Prepared {
-                    unit,
-                    link,
-                    hubspot,
-                    quickbooks,
+                    unit: pair.unit,
+                    link: pair.link,
+                    hubspot: pair.hubspot,
+                    quickbooks: pair.quickbooks,
                     plan,
                 }));
             }
@@ -242,11 +265,116 @@ pub(crate) async fn prepare(
                     message: format!("internal planning error: {error}"),
                     suggested_fix: None,
                 };
-                out.push(PrepareResult::Done(failed(unit, detail, false)));
+                out.push(PrepareResult::Done(failed(pair.unit, detail, false)));
             }
         }
     }
     out
+}
+
+/// One pair on its way to a plan.
+struct Planned {
+    unit: Unit,
+    link: Option<Link>,
+    hubspot: Option<Record>,
+    quickbooks: Option<Record>,
+    plan: Option<Result<Plan, PlanError>>,
+}
+
+impl Planned {
+    fn record(&self, side: Side) -> Option<&Record> {
+        match side {
+            Side::Hubspot => self.hubspot.as_ref(),
+            Side::Quickbooks => self.quickbooks.as_ref(),
+        }
+    }
+
+    fn plan_with(
+        &self,
+        session: &Session<'_>,
+        field_times: &PairFieldTimes,
+    ) -> Result<Plan, PlanError> {
+        plan_record_sync(&PlanInput {
+            settings: &session.connection.connection.settings,
+            mappings: session.mappings,
+            link: self.link.as_ref(),
+            hubspot: self.hubspot.as_ref(),
+            quickbooks: self.quickbooks.as_ref(),
+            billed: session.billed,
+            field_times,
+        })
+    }
+
+    fn hubspot_id(&self) -> Option<String> {
+        self.hubspot.as_ref().map(|r| r.id.clone())
+    }
+
+    fn qbo_id(&self) -> Option<String> {
+        self.quickbooks.as_ref().map(|r| r.id.clone())
+    }
+}
+
+/// The field times of the pairs whose plan settled a conflict by "newest edit wins", for the
+/// conflicting fields only: one history read per side for all of them (none when no plan has
+/// such a conflict, the usual case).
+async fn newest_wins_field_times(
+    session: &Session<'_>,
+    source: RecordSource<'_>,
+    planned: &[Planned],
+) -> Result<HashMap<(Option<String>, Option<String>), PairFieldTimes>, GatewayError> {
+    let mut fields: BTreeMap<Side, BTreeSet<String>> = BTreeMap::new();
+    let mut ids: BTreeMap<Side, Vec<String>> = BTreeMap::new();
+    let mut wanted = Vec::new();
+    for pair in planned {
+        let Some(Ok(plan)) = &pair.plan else { continue };
+        let newest: Vec<&str> = plan
+            .conflicts
+            .iter()
+            .filter(|c| c.rule == ConflictWinner::NewestWins)
+            .map(|c| c.field.as_str())
+            .collect();
+        if newest.is_empty() {
+            continue;
+        }
+        for side in Side::BOTH {
+            let Some(record) = pair.record(side) else {
+                continue;
+            };
+            ids.entry(side).or_default().push(record.id.clone());
+            let keys = session
+                .mappings
+                .rows()
+                .iter()
+                .filter(|row| newest.contains(&row.field.as_str()))
+                .map(|row| row.native_key(side).to_owned());
+            fields.entry(side).or_default().extend(keys);
+        }
+        wanted.push(pair);
+    }
+    let mut by_side: BTreeMap<Side, BTreeMap<String, FieldTimes>> = BTreeMap::new();
+    for (side, ids) in &ids {
+        let fields: Vec<String> = fields.get(side).into_iter().flatten().cloned().collect();
+        let times = source
+            .field_times(session.kind, *side, ids, &fields)
+            .await?;
+        by_side.insert(*side, times);
+    }
+    let times_of = |side: Side, record: Option<&Record>| -> FieldTimes {
+        record
+            .and_then(|r| by_side.get(&side)?.get(&r.id).cloned())
+            .unwrap_or_default()
+    };
+    Ok(wanted
+        .into_iter()
+        .map(|pair| {
+            let times = PairFieldTimes {
+                hubspot: times_of(Side::Hubspot, pair.hubspot.as_ref()),
+                quickbooks: times_of(Side::Quickbooks, pair.quickbooks.as_ref()),
+            };
+            ((pair.hubspot_id(), pair.qbo_id()), times)
+        })
+        .filter(|(_, times)| *times != PairFieldTimes::default())
+        .collect())
 }
 
 /// Links of all anchors and counterparts, keyed by the record they were found for.

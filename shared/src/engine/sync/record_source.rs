@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::mapping::normalise_key;
 use crate::model::{ObjectKind, Record, Side};
-use crate::ports::GatewayError;
+use crate::ports::{FieldTimes, GatewayError};
 
 use super::gateway_pair::GatewayPair;
 
@@ -142,6 +142,25 @@ impl RecordSource<'_> {
                 gateways.side(side).find_by_field(kind, field, values).await
             }
             RecordSource::Snapshot(snapshot) => Ok(snapshot.find(side, field, values)),
+        }
+    }
+}
+
+impl RecordSource<'_> {
+    /// When `fields` of the records `ids` on `side` got their current values, where the vendor
+    /// keeps a per-field history; a snapshot holds none (record times stand).
+    pub async fn field_times(
+        &self,
+        kind: ObjectKind,
+        side: Side,
+        ids: &[String],
+        fields: &[String],
+    ) -> Result<BTreeMap<String, FieldTimes>, GatewayError> {
+        match self {
+            RecordSource::Live(gateways) if !ids.is_empty() && !fields.is_empty() => {
+                gateways.side(side).field_times(kind, ids, fields).await
+            }
+            _ => Ok(BTreeMap::new()),
         }
     }
 }

@@ -200,7 +200,12 @@ fn decide<'v>(
                     ConflictWinner::HubspotWins => Side::Hubspot,
                     ConflictWinner::QuickbooksWins => Side::Quickbooks,
                     // Ties go to HubSpot, so the result never depends on argument order.
-                    ConflictWinner::NewestWins if qbo.modified_at > hubspot.modified_at => {
+                    // Each side's time for this field: the field's own where the vendor
+                    // keeps one (a write to another property does not make it newer).
+                    ConflictWinner::NewestWins
+                        if qbo.modified_at_of(row.native_key(Side::Quickbooks))
+                            > hubspot.modified_at_of(row.native_key(Side::Hubspot)) =>
+                    {
                         Side::Quickbooks
                     }
                     ConflictWinner::NewestWins => Side::Hubspot,

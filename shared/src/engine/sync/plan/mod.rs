@@ -20,7 +20,7 @@ pub use merge_relink::{
     MergeAttention, MergePlan, is_merge_survivor, merged_elsewhere, merged_ids, plan_merge,
 };
 pub use plan_types::{
-    Action, Conflict, Exclusion, LinkChange, Outcome, Plan, PlanError, PlanInput,
+    Action, Conflict, Exclusion, LinkChange, Outcome, PairFieldTimes, Plan, PlanError, PlanInput,
 };
 pub use record_sync::plan_record_sync;
 pub use settings_stamp::{settings_stamp, synced_under};

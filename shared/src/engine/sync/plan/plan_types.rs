@@ -9,6 +9,7 @@ use crate::model::{
     CanonicalValue, CanonicalValues, ConflictWinner, ConnectionSettings, Direction, Link,
     NativeValues, PropertyCondition, Record, Side,
 };
+use crate::ports::FieldTimes;
 
 /// Everything one record's plan depends on. The caller has read both sides just now.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +26,26 @@ pub struct PlanInput<'a> {
     /// Something bills the record now (a workflow action), so the kind's "create in QBO only
     /// when billed" policy allows creating it.
     pub billed: bool,
+    /// When fields of the two records got their current values, where the vendor says
+    /// (HubSpot property history); "newest edit wins" prefers these to the record times.
+    pub field_times: &'a PairFieldTimes,
+}
+
+/// Per side, native key -> when that field got its current value. Empty by default: then
+/// only the records' modification times are known.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PairFieldTimes {
+    pub hubspot: FieldTimes,
+    pub quickbooks: FieldTimes,
+}
+
+impl PairFieldTimes {
+    pub fn side(&self, side: Side) -> &FieldTimes {
+        match side {
+            Side::Hubspot => &self.hubspot,
+            Side::Quickbooks => &self.quickbooks,
+        }
+    }
 }
 
 /// The planner's answer for one record (pair).
@@ -194,4 +215,17 @@ pub(super) struct SideValues {
     pub natives: crate::model::NativeValues,
     pub unreadable: std::collections::BTreeSet<String>,
     pub modified_at: Option<DateTime<Utc>>,
+    /// Native key -> when that field got its current value, where known.
+    pub field_modified_at: FieldTimes,
+}
+
+impl SideValues {
+    /// When the field at native key `key` got its value: its own time where the vendor keeps
+    /// one, else the record's modification time.
+    pub fn modified_at_of(&self, key: &str) -> Option<DateTime<Utc>> {
+        self.field_modified_at
+            .get(key)
+            .copied()
+            .or(self.modified_at)
+    }
 }

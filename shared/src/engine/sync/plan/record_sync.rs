@@ -7,7 +7,7 @@ use super::plan_types::{
     Action, Exclusion, LinkChange, Outcome, Plan, PlanError, PlanInput, SideValues,
 };
 use super::settings_stamp::store_stamp;
-use crate::mapping::{FieldProblem, MappingSet, unique_name_for_create};
+use crate::mapping::{FieldProblem, unique_name_for_create};
 use crate::model::kinds::HubspotCreate;
 use crate::model::{CanonicalValues, Link, QboCreatePolicy, Record, Side, SyncState, descriptor};
 
@@ -72,10 +72,11 @@ fn nothing(outcome: Outcome, link: Option<&Link>) -> Plan {
 
 /// A record's canonical values; unreadable fields are reported in `problems`.
 fn read_side(
-    mappings: &MappingSet,
+    input: &PlanInput<'_>,
     record: Option<&Record>,
     problems: &mut Vec<FieldProblem>,
 ) -> SideValues {
+    let mappings = input.mappings;
     let Some(record) = record else {
         return SideValues::default();
     };
@@ -87,6 +88,7 @@ fn read_side(
         natives: record.values.clone(),
         unreadable,
         modified_at: Some(record.modified_at),
+        field_modified_at: input.field_times.side(record.side).clone(),
     }
 }
 
@@ -106,8 +108,8 @@ fn merge_pair(
     qbo: Option<&Record>,
 ) -> (FieldMerge, Vec<FieldProblem>) {
     let mut problems = Vec::new();
-    let hs = read_side(input.mappings, hubspot, &mut problems);
-    let qb = read_side(input.mappings, qbo, &mut problems);
+    let hs = read_side(input, hubspot, &mut problems);
+    let qb = read_side(input, qbo, &mut problems);
     let conflict = &input.settings.object(input.mappings.kind()).conflict;
     let mut merge = merge_fields(input.mappings, conflict, baseline, &hs, &qb);
     problems.append(&mut merge.problems);

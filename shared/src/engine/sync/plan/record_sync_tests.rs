@@ -5,6 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::engine::sync::plan::PairFieldTimes;
 use crate::mapping::{MappingSet, MatchKey, TransformError};
 use crate::model::{
     CanonicalValue, CanonicalValues, ConflictWinner, ConnectionId, ConnectionSettings, Direction,
@@ -96,6 +97,10 @@ impl Case {
     }
 
     fn plan(&self) -> Plan {
+        self.plan_with(&PairFieldTimes::default())
+    }
+
+    fn plan_with(&self, field_times: &PairFieldTimes) -> Plan {
         let mappings = MappingSet::build(self.kind, self.settings.object(self.kind)).unwrap();
         plan_record_sync(&PlanInput {
             settings: &self.settings,
@@ -104,6 +109,7 @@ impl Case {
             hubspot: self.hubspot.as_ref(),
             quickbooks: self.qbo.as_ref(),
             billed: false,
+            field_times,
         })
         .unwrap()
     }
@@ -283,6 +289,39 @@ fn a_phone_is_written_as_its_source_shows_it_and_its_echo_plans_nothing() {
     );
     let echo = Case::contacts(Some(stored), Some(hubspot), Some(qbo)).plan();
     assert!(echo.writes_nothing(), "{echo:?}");
+}
+
+#[test]
+fn newest_edit_wins_compares_the_fields_own_times_where_the_vendor_keeps_them() {
+    // The HubSpot record was written at 30 (a property outside the mapping, say receivables),
+    // after QBO's edit at 20, but its firstname got its value at 10.
+    let case = Case::contacts(
+        Some(link(ObjectKind::Contact, ada_baseline())),
+        Some(ada_contact(30, "Augusta")),
+        Some(ada_customer(20, "Ada Augusta")),
+    );
+    let winner = |plan: &Plan| plan.conflicts.first().map(|c| c.winner);
+    assert_eq!(
+        winner(&case.plan()),
+        Some(Side::Hubspot),
+        "record times alone"
+    );
+    let times = PairFieldTimes {
+        hubspot: [("firstname".to_owned(), at(10))].into(),
+        quickbooks: Default::default(),
+    };
+    let plan = case.plan_with(&times);
+    assert_eq!(winner(&plan), Some(Side::Quickbooks));
+    assert_eq!(
+        update_values(&plan, Side::Hubspot),
+        Some(&native(&[("firstname", json!("Ada Augusta"))]))
+    );
+    // A field time newer than the other side's record time still wins for HubSpot.
+    let times = PairFieldTimes {
+        hubspot: [("firstname".to_owned(), at(25))].into(),
+        quickbooks: Default::default(),
+    };
+    assert_eq!(winner(&case.plan_with(&times)), Some(Side::Hubspot));
 }
 
 #[test]
@@ -894,6 +933,7 @@ fn inputs_that_do_not_describe_one_pair_are_refused() {
         hubspot: None,
         quickbooks: Some(&other),
         billed: false,
+        field_times: &Default::default(),
     };
     assert!(matches!(
         plan_record_sync(&input),
@@ -907,6 +947,7 @@ fn inputs_that_do_not_describe_one_pair_are_refused() {
         hubspot: None,
         quickbooks: Some(&swapped),
         billed: false,
+        field_times: &Default::default(),
     };
     assert!(matches!(
         plan_record_sync(&input),
@@ -1231,6 +1272,7 @@ fn a_when_billed_kind_creates_in_qbo_only_for_a_bill_but_still_links_and_creates
             hubspot,
             quickbooks: qbo,
             billed,
+            field_times: &Default::default(),
         })
         .unwrap()
     };

@@ -520,6 +520,7 @@ impl World {
             hubspot: hubspot.as_ref(),
             quickbooks: qbo.as_ref(),
             billed: false,
+            field_times: &Default::default(),
         })
         .expect("the world passes consistent inputs");
         Some((link, hubspot, qbo, plan))
