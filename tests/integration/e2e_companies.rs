@@ -1,19 +1,32 @@
 //! The `company` customer model end to end: HubSpot companies become QBO customers and back,
 //! two contacts of one company make one customer (the collision HubSpot's own integration
 //! fails on), same-named companies get the suffix rule, and switching models with links is
-//! refused by the admin API (docs/admin.md §6).
+//! refused by the admin API (docs/admin.md §6); a company customer's invoice, payment and
+//! receivables reach the company, its primary contact and its deal.
 
+use std::sync::Arc;
+
+use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::engine::invoicing::receivables::properties::{
+    LAST_PAYMENT_AMOUNT, LAST_PAYMENT_DATE, OPEN_BALANCE,
+};
 use hqsync::engine::jobs::{Disposition, process_jobs};
+use hqsync::hubspot::associations::type_ids;
+use hqsync::hubspot::{InlineAssociation, ObjectType};
 use hqsync::model::{ConnectionSettings, CustomerModel, NameSuffixRule, ObjectKind, Record, Side};
 use hqsync::ports::{Job, JobReason, Links, RecordGateway};
 use hqsync_sandbox::Seed;
 use hqsync_tests::admin_server::{AdminServer, AdminServerOptions};
+use hqsync_tests::invoicing::{InvoiceRecords, dec};
 use serde_json::{Value, json};
 
-use crate::e2e_stack::{E2eOptions, E2eStack, text, values};
+use crate::e2e_stack::{E2eOptions, E2eStack, eventually, text, values};
 
 const COMPANY: ObjectKind = ObjectKind::Company;
 const CONTACT: ObjectKind = ObjectKind::Contact;
+/// The unlabeled contact -> company association (docs/hubspot.md §3).
+const CONTACT_TO_COMPANY: u32 = 279;
+const RECEIVABLES: &[&str] = &[OPEN_BALANCE, LAST_PAYMENT_AMOUNT, LAST_PAYMENT_DATE];
 
 fn company_model(suffix: NameSuffixRule) -> ConnectionSettings {
     let mut settings = ConnectionSettings::default();
@@ -214,4 +227,119 @@ async fn switching_the_customer_model_with_links_is_refused_with_the_way_out() {
     assert_eq!(switched.status(), 200);
     let stored: Value = switched.json().await.unwrap();
     assert_eq!(stored["customers"]["model"], "company");
+}
+
+/// A stack under the company model without the poller, and a person's records rig over it.
+async fn company_stack() -> (E2eStack, InvoiceRecords, InvoiceMirror) {
+    let e2e = E2eStack::start(
+        E2eOptions {
+            settings: company_model(NameSuffixRule::Number),
+            poll_interval: None,
+            ..E2eOptions::default()
+        },
+        |_, _| {},
+    )
+    .await;
+    let hubspot = e2e.stack.endpoints.hubspot_client().unwrap();
+    let qbo = e2e.stack.endpoints.quickbooks_client().unwrap();
+    // Reads HubSpot invoices only; its schema makes the invoice id property known up front.
+    let reader = InvoiceMirror::new(
+        Arc::new(hubspot.clone()),
+        Arc::new(qbo.clone()),
+        InvoiceSyncSettings::default(),
+    );
+    reader.ensure_schema().await.unwrap();
+    let records = InvoiceRecords::over(hubspot, qbo).await;
+    (e2e, records, reader)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_customers_invoice_and_payment_reach_the_company_its_primary_contact_and_deal() {
+    let (e2e, records, reader) = company_stack().await;
+    let company = create_company(&e2e, "Initech", "initech.example").await;
+    let customer = e2e.linked_partner(COMPANY, Side::Hubspot, &company).await;
+    // Two contacts of the company; the second names it its primary company (the "Primary"
+    // label, docs/hubspot.md §3), so it is the invoice's contact although its id is higher.
+    records
+        .create(
+            ObjectType::Contacts,
+            &[("email", "milton@initech.example"), ("firstname", "Milton")],
+            vec![InlineAssociation::to(&company, CONTACT_TO_COMPANY)],
+        )
+        .await;
+    let primary = records
+        .create(
+            ObjectType::Contacts,
+            &[("email", "peter@initech.example"), ("firstname", "Peter")],
+            vec![InlineAssociation::to(
+                &company,
+                type_ids::PRIMARY_CONTACT_TO_COMPANY,
+            )],
+        )
+        .await
+        .id;
+    // The company's open deal with the invoice's amount; no contact is on it.
+    let deal = records
+        .create(
+            ObjectType::Deals,
+            &[
+                ("dealname", "Initech renewal"),
+                ("dealstage", "appointmentscheduled"),
+                ("pipeline", "default"),
+                ("amount", "300"),
+            ],
+            vec![InlineAssociation::to(
+                &company,
+                type_ids::PRIMARY_DEAL_TO_COMPANY,
+            )],
+        )
+        .await
+        .id;
+    let item = records.item("Consulting", "150").await;
+    let invoice = records
+        .invoice(&customer, &[(&item, "2", "150")], None, "2099-01-31")
+        .await;
+    let invoice_id = invoice.id.clone().unwrap();
+
+    let mirrored = eventually("the invoice is mirrored", || async {
+        reader.find_hubspot_invoice(&invoice_id).await.unwrap()
+    })
+    .await;
+    let associated = |to| records.associated(ObjectType::Invoices, &mirrored.id, to);
+    assert_eq!(associated(ObjectType::Companies).await, vec![company.clone()]);
+    assert_eq!(associated(ObjectType::Contacts).await, vec![primary.clone()]);
+    assert_eq!(associated(ObjectType::Deals).await, vec![deal.clone()]);
+
+    // Receivables on the company (its properties ensured like the contact ones).
+    let owed = |amount: &'static str| {
+        let records = &records;
+        let company = &company;
+        async move {
+            let found = records
+                .get(ObjectType::Companies, company, RECEIVABLES)
+                .await;
+            (found.get(OPEN_BALANCE).map(dec) == Some(dec(amount))).then_some(found)
+        }
+    };
+    eventually("the company owes 300", || owed("300")).await;
+
+    let payment = records
+        .pay(&customer, &[(&invoice_id, "100")], "CHK-1")
+        .await;
+    let after = eventually("the company owes 200", || owed("200")).await;
+    assert_eq!(after.get(LAST_PAYMENT_AMOUNT).map(dec), Some(dec("100")));
+    assert_eq!(
+        after
+            .get(LAST_PAYMENT_DATE)
+            .map(|d| hqsync::hubspot::values::parse_date(d).unwrap()),
+        payment.txn_date
+    );
+    let deal_owes = records.get(ObjectType::Deals, &deal, RECEIVABLES).await;
+    assert_eq!(deal_owes.get(OPEN_BALANCE).map(dec), Some(dec("200")));
+    // The contacts carry none: under the company model they are not customers.
+    let contact = records
+        .get(ObjectType::Contacts, &primary, RECEIVABLES)
+        .await;
+    assert_eq!(contact.get(OPEN_BALANCE), None);
+    e2e.shutdown().await;
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use super::hubspot_gateway::{link_property, object_type};
 use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
+use crate::hubspot::associations::AssociatedRecord;
 use crate::hubspot::batch::{BatchReadOptions, BatchReadOutcome, BatchWriteOutcome};
 use crate::hubspot::search::{SearchRequest, SearchScan};
 use crate::hubspot::{
@@ -117,6 +118,15 @@ impl HubspotAssociations for HubspotClient {
             .into_iter()
             .map(|a| a.to_object_id)
             .collect())
+    }
+
+    async fn associations_with_labels(
+        &self,
+        from: ObjectType,
+        id: &str,
+        to: ObjectType,
+    ) -> Result<Vec<AssociatedRecord>> {
+        self.list_associations(from, id, to).await
     }
 
     async fn associate_default(

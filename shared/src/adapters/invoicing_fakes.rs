@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
-use crate::hubspot::associations::type_ids;
+use crate::hubspot::associations::{
+    AssociatedRecord, AssociationTypeLabel, HUBSPOT_DEFINED, type_ids,
+};
 use crate::hubspot::batch::{
     BatchItem, BatchReadOptions, BatchReadOutcome, BatchWriteOutcome, ItemOutcome,
 };
@@ -45,6 +47,8 @@ struct Portal {
     objects: BTreeMap<(ObjectType, String), HubspotObject>,
     /// Both directions of each association.
     associations: Vec<(ObjectType, String, ObjectType, String)>,
+    /// Labels of associations, one direction each (`from`, `from_id`, `to`, `to_id`, label).
+    labels: Vec<(ObjectType, String, ObjectType, String, String)>,
     next_id: u64,
     completed: Vec<(String, ExecutionState, OutputFields)>,
 }
@@ -64,7 +68,12 @@ fn not_found() -> HubspotError {
 /// The record type an inline association of `type_id` points to.
 fn target_of(type_id: u32) -> ObjectType {
     match type_id {
-        type_ids::INVOICE_TO_CONTACT | type_ids::PAYMENT_TO_CONTACT => ObjectType::Contacts,
+        type_ids::INVOICE_TO_CONTACT | type_ids::PAYMENT_TO_CONTACT | type_ids::NOTE_TO_CONTACT => {
+            ObjectType::Contacts
+        }
+        type_ids::INVOICE_TO_COMPANY | type_ids::PAYMENT_TO_COMPANY | type_ids::NOTE_TO_COMPANY => {
+            ObjectType::Companies
+        }
         type_ids::INVOICE_TO_DEAL | type_ids::NOTE_TO_DEAL => ObjectType::Deals,
         type_ids::LINE_ITEM_TO_INVOICE | type_ids::PAYMENT_TO_INVOICE => ObjectType::Invoices,
         other => panic!("the fake does not know association type {other}"),
@@ -190,6 +199,9 @@ impl Portal {
         self.associations.retain(|(f, fid, t, tid)| {
             !((*f == object_type && fid == id) || (*t == object_type && tid == id))
         });
+        self.labels.retain(|(f, fid, t, tid, _)| {
+            !((*f == object_type && fid == id) || (*t == object_type && tid == id))
+        });
         Ok(())
     }
 }
@@ -210,6 +222,25 @@ impl FakeHubspot {
 
     pub fn link(&self, from: ObjectType, from_id: &str, to: ObjectType, to_id: &str) {
         self.lock().associate(from, from_id, to, to_id);
+    }
+
+    /// Associates the two records and labels the association `label` in both directions (as
+    /// HubSpot's "Primary" company of a contact, docs/hubspot.md §3).
+    pub fn link_labeled(
+        &self,
+        from: ObjectType,
+        from_id: &str,
+        to: ObjectType,
+        to_id: &str,
+        label: &str,
+    ) {
+        let mut portal = self.lock();
+        portal.associate(from, from_id, to, to_id);
+        for (f, fid, t, tid) in [(from, from_id, to, to_id), (to, to_id, from, from_id)] {
+            portal
+                .labels
+                .push((f, fid.to_owned(), t, tid.to_owned(), label.to_owned()));
+        }
     }
 
     /// Every record of `object_type`.
@@ -332,6 +363,43 @@ impl HubspotAssociations for FakeHubspot {
         to: ObjectType,
     ) -> HsResult<Vec<String>> {
         Ok(self.lock().associated(from, id, to))
+    }
+    async fn associations_with_labels(
+        &self,
+        from: ObjectType,
+        id: &str,
+        to: ObjectType,
+    ) -> HsResult<Vec<AssociatedRecord>> {
+        // The fake keeps no type ids (0): each pair has its unlabeled type and its labels.
+        let portal = self.lock();
+        Ok(portal
+            .associated(from, id, to)
+            .into_iter()
+            .map(|to_id| {
+                let mut types = vec![AssociationTypeLabel {
+                    category: HUBSPOT_DEFINED.into(),
+                    type_id: 0,
+                    label: None,
+                }];
+                types.extend(
+                    portal
+                        .labels
+                        .iter()
+                        .filter(|(f, fid, t, tid, _)| {
+                            *f == from && fid == id && *t == to && *tid == to_id
+                        })
+                        .map(|(.., label)| AssociationTypeLabel {
+                            category: HUBSPOT_DEFINED.into(),
+                            type_id: 0,
+                            label: Some(label.clone()),
+                        }),
+                );
+                AssociatedRecord {
+                    to_object_id: to_id,
+                    association_types: types,
+                }
+            })
+            .collect())
     }
     async fn associate_default(
         &self,

@@ -33,7 +33,16 @@ pub mod type_ids {
     pub const NOTE_TO_DEAL: u32 = 214;
     pub const DEAL_TO_NOTE: u32 = 213;
     pub const NOTE_TO_CONTACT: u32 = 202;
+    pub const PAYMENT_TO_COMPANY: u32 = 389;
+    pub const NOTE_TO_COMPANY: u32 = 190;
+    /// The "Primary" labeled types: a contact's primary company, a deal's primary company.
+    pub const PRIMARY_CONTACT_TO_COMPANY: u32 = 1;
+    pub const PRIMARY_COMPANY_TO_CONTACT: u32 = 2;
+    pub const PRIMARY_DEAL_TO_COMPANY: u32 = 5;
 }
+
+/// The label HubSpot gives its primary association types (docs/hubspot.md §3).
+pub const PRIMARY_LABEL: &str = "Primary";
 
 /// `associationCategory` (§3: `HUBSPOT_DEFINED | USER_DEFINED | INTEGRATOR_DEFINED | WORK`).
 pub const HUBSPOT_DEFINED: &str = "HUBSPOT_DEFINED";

@@ -4,6 +4,9 @@
 
 pub mod action;
 pub mod credits;
+pub mod customer_party;
+#[cfg(test)]
+mod customer_party_tests;
 pub mod deal;
 pub mod invoices;
 pub mod payments;

@@ -319,10 +319,8 @@ async fn link_first(
     };
     let mut groups: Vec<(ObjectKind, Vec<Job>)> = Vec::new();
     if let Some((customer, _)) = &unlinked.customer {
-        groups.push((
-            ObjectKind::Contact,
-            vec![signal(ObjectKind::Contact, customer)],
-        ));
+        let kind = unlinked.customer_model.customer_kind();
+        groups.push((kind, vec![signal(kind, customer)]));
     }
     if !unlinked.items.is_empty() {
         let items = unlinked
@@ -535,6 +533,7 @@ mod tests {
         let unlinked = ended(Err(InvoiceSyncError::Unlinked(UnlinkedRecords {
             customer: Some(("58".into(), Some("Ada".into()))),
             items: vec!["7".into()],
+            ..UnlinkedRecords::default()
         })));
         let JobEnd::Failed {
             detail,

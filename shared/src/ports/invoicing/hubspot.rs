@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
+use crate::hubspot::associations::AssociatedRecord;
 use crate::hubspot::batch::{BatchReadOptions, BatchReadOutcome, BatchWriteOutcome};
 use crate::hubspot::search::{SearchRequest, SearchScan};
 use crate::hubspot::{
@@ -76,6 +77,14 @@ pub trait HubspotAssociations: Send + Sync {
         id: &str,
         to: ObjectType,
     ) -> Result<Vec<String>>;
+    /// The `to` records associated with record `id` of `from`, each with its association
+    /// types and their labels ("Primary", docs/hubspot.md §3), every page.
+    async fn associations_with_labels(
+        &self,
+        from: ObjectType,
+        id: &str,
+        to: ObjectType,
+    ) -> Result<Vec<AssociatedRecord>>;
     /// Adds the default (unlabeled) association, both directions.
     async fn associate_default(
         &self,

@@ -256,6 +256,11 @@ impl<'a> CreditMirror<'a> {
                     .associations
                     .push(InlineAssociation::to(contact, type_ids::NOTE_TO_CONTACT));
             }
+            if let Some(company) = &mirrored.company {
+                input
+                    .associations
+                    .push(InlineAssociation::to(company, type_ids::NOTE_TO_COMPANY));
+            }
             written.push(self.invoices.hubspot.create_note(&input).await?.id);
         }
         report.notes_created += written.len();

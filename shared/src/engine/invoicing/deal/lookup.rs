@@ -1,5 +1,5 @@
-//! The I/O of deal resolution's last step: reads the contact's deals and the open ones' line
-//! items through the HubSpot invoicing port, then lets the pure rule in `resolution` choose.
+//! The I/O of deal resolution's last step: reads the customer's deals (its contact's, or its
+//! company's) and the open ones' line items, then lets the pure rule in `resolution` choose.
 
 use std::collections::BTreeMap;
 
@@ -23,8 +23,19 @@ pub async fn resolve_by_contact(
     invoice: &Invoice,
     products: &BTreeMap<String, String>,
 ) -> Result<(Option<DealReference>, Option<String>), HubspotError> {
+    resolve_by_owner(hubspot, (ObjectType::Contacts, contact), invoice, products).await
+}
+
+/// As [`resolve_by_contact`] over the deals of `owner`: the QBO customer's HubSpot record, a
+/// contact or (under `[customers] model = "company"`, docs/admin.md §6) a company.
+pub async fn resolve_by_owner(
+    hubspot: &dyn HubspotInvoicing,
+    owner: (ObjectType, &str),
+    invoice: &Invoice,
+    products: &BTreeMap<String, String>,
+) -> Result<(Option<DealReference>, Option<String>), HubspotError> {
     let ids = hubspot
-        .associated_ids(ObjectType::Contacts, contact, ObjectType::Deals)
+        .associated_ids(owner.0, owner.1, ObjectType::Deals)
         .await?;
     if ids.is_empty() {
         return Ok((None, None));

@@ -6,7 +6,7 @@ pub mod properties;
 pub mod resolution;
 pub mod stage;
 
-pub use lookup::resolve_by_contact;
+pub use lookup::{resolve_by_contact, resolve_by_owner};
 pub use properties::{deal_property_definitions, latest_invoice_deal_properties};
 pub use resolution::{
     DEAL_MATCH_PROPERTIES, DEAL_WARNING_FIELD, DealCandidate, DealReference, LINE_MATCH_PROPERTIES,

@@ -2,6 +2,7 @@
 //! user can act on ("needs attention"), or a vendor failure to retry.
 
 use crate::hubspot::HubspotError;
+use crate::model::CustomerModel;
 use crate::quickbooks::QboError;
 
 /// QBO records an invoice refers to that have no HubSpot counterpart yet.
@@ -12,6 +13,8 @@ pub struct UnlinkedRecords {
     /// Item Ids of its lines (only when the product sync links items, see
     /// `InvoiceSyncSettings::require_linked_items`).
     pub items: Vec<String>,
+    /// The connection's customer model: which HubSpot object the customer waits for.
+    pub customer_model: CustomerModel,
 }
 
 impl UnlinkedRecords {
@@ -25,8 +28,9 @@ impl std::fmt::Display for UnlinkedRecords {
         let mut parts = Vec::new();
         if let Some((id, name)) = &self.customer {
             parts.push(format!(
-                "QuickBooks customer {} ({id}) is not linked to a HubSpot contact",
-                name.as_deref().unwrap_or("?")
+                "QuickBooks customer {} ({id}) is not linked to a HubSpot {}",
+                name.as_deref().unwrap_or("?"),
+                self.customer_model.customer_kind()
             ));
         }
         if !self.items.is_empty() {

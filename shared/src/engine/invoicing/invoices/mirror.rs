@@ -1,6 +1,6 @@
-//! Applies the invoice plan: reads the QBO invoice, resolves contact, products and deal, then
-//! creates (draft -> line items -> open), updates, voids or archives the HubSpot invoice and
-//! refreshes the deal's latest-invoice properties.
+//! Applies the invoice plan: reads the QBO invoice, resolves its customer's contact (and company),
+//! products and deal, then creates (draft -> line items -> open), updates, voids or archives the
+//! HubSpot invoice and refreshes the deal's latest-invoice properties.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,10 +16,11 @@ use super::properties::{
     new_invoice_properties,
 };
 use super::settings::InvoiceSyncSettings;
+use crate::engine::invoicing::customer_party::{CustomerParty, linked_party};
 use crate::engine::invoicing::deal::properties::deal_group;
 use crate::engine::invoicing::deal::{
     DealReference, InvoiceStage, deal_property_definitions, invoice_stage, is_voided,
-    latest_invoice_deal_properties, parse_deal_reference, resolve_by_contact,
+    latest_invoice_deal_properties, parse_deal_reference, resolve_by_owner,
 };
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::batch::BatchReadOptions;
@@ -59,6 +60,9 @@ pub struct MirroredInvoice {
     pub deals: Vec<String>,
     /// The HubSpot contact the invoice belongs to, when this sync resolved it.
     pub contact: Option<String>,
+    /// The HubSpot company the invoice belongs to, when this sync resolved it (the customer
+    /// is a company under `[customers] model = "company"`, docs/admin.md §6).
+    pub company: Option<String>,
     /// The QBO invoice as read (absent when deleted).
     pub invoice: Option<Invoice>,
     /// The invoice's currency (its `CurrencyRef`, else the company's home currency).
@@ -206,33 +210,38 @@ impl InvoiceMirror {
                 deal: Some(DealReference::Recorded(first.clone())),
                 deals: recorded,
                 contact: None,
+                company: None,
                 currency: invoice_currency(&invoice, &company),
                 invoice: Some(invoice),
                 properties,
                 deal_attention: None,
             });
         }
-        let contact = self.linked_contact(&invoice).await?;
+        let party = self.linked_party(&invoice).await?;
         let products = self.linked_products(&invoice).await?;
-        let mut unlinked = UnlinkedRecords::default();
+        let mut unlinked = UnlinkedRecords {
+            customer_model: self.settings.customer_model,
+            ..UnlinkedRecords::default()
+        };
         if self.settings.require_linked_items {
             unlinked.items = item_ids(&invoice)
                 .into_iter()
                 .filter(|id| !products.contains_key(id))
                 .collect();
         }
-        let contact = match contact {
-            Ok(id) if unlinked.is_empty() => id,
+        let party = match party {
+            Ok(party) if unlinked.is_empty() => party,
             Ok(_) => return Err(InvoiceSyncError::Unlinked(unlinked)),
             Err(customer) => {
                 unlinked.customer = Some(customer);
                 return Err(InvoiceSyncError::Unlinked(unlinked));
             }
         };
+        let contact = party_contact(&party)?;
         let lines = plan_line_items(&invoice, &products);
         let signature = lines_signature(&lines);
         let (deal, deal_attention) = self
-            .resolve_deal(&invoice, recorded.first(), &contact, &products)
+            .resolve_deal(&invoice, recorded.first(), &party, &products)
             .await?;
         let deal_recorded = deal
             .as_ref()
@@ -252,6 +261,11 @@ impl InvoiceMirror {
                     &contact,
                     type_ids::INVOICE_TO_CONTACT,
                 ));
+                if let Some(company) = &party.company {
+                    input
+                        .associations
+                        .push(InlineAssociation::to(company, type_ids::INVOICE_TO_COMPANY));
+                }
                 if let Some(d) = &deal {
                     input.associations.push(InlineAssociation::to(
                         d.deal_id(),
@@ -290,6 +304,7 @@ impl InvoiceMirror {
                     deal,
                     deals,
                     contact: Some(contact),
+                    company: party.company,
                     currency: invoice_currency(&invoice, &company),
                     invoice: Some(invoice),
                     properties,
@@ -341,6 +356,7 @@ impl InvoiceMirror {
             deal,
             deals,
             contact: Some(contact),
+            company: party.company,
             currency: invoice_currency(&invoice, &company),
             invoice: Some(invoice),
             properties,
@@ -398,6 +414,7 @@ impl InvoiceMirror {
             deal: deals.first().cloned().map(DealReference::Recorded),
             deals,
             contact: None,
+            company: None,
             currency,
             invoice,
             properties,
@@ -405,29 +422,25 @@ impl InvoiceMirror {
         })
     }
 
-    /// The HubSpot contact linked to the invoice's customer (the contact sync links them), or
-    /// the customer's `(Id, name)` when it is not linked yet.
-    async fn linked_contact(
+    /// The HubSpot contact (and under `[customers] model = "company"` the company) linked to
+    /// the invoice's customer by the two-way sync, or the customer's `(Id, name)` when it is
+    /// not linked yet.
+    async fn linked_party(
         &self,
         invoice: &Invoice,
-    ) -> Result<std::result::Result<String, (String, Option<String>)>> {
+    ) -> Result<std::result::Result<CustomerParty, (String, Option<String>)>> {
         let customer = invoice.customer_ref.as_ref().ok_or_else(|| {
             InvoiceSyncError::NeedsAttention("the QuickBooks invoice has no customer".into())
         })?;
-        let options = GetOptions {
-            id_property: Some("qbo_customer_id".into()),
-            ..GetOptions::default()
-        };
-        match self
-            .hubspot
-            .get_record(ObjectType::Contacts, &customer.value, &options)
-            .await
+        match linked_party(
+            &*self.hubspot,
+            self.settings.customer_model,
+            &customer.value,
+        )
+        .await?
         {
-            Ok(c) => Ok(Ok(c.id)),
-            Err(HubspotError::NotFound { .. }) => {
-                Ok(Err((customer.value.clone(), customer.name.clone())))
-            }
-            Err(e) => Err(e.into()),
+            Some(party) => Ok(Ok(party)),
+            None => Ok(Err((customer.value.clone(), customer.name.clone()))),
         }
     }
 
@@ -459,7 +472,7 @@ impl InvoiceMirror {
         &self,
         invoice: &Invoice,
         recorded: Option<&String>,
-        contact: &str,
+        party: &CustomerParty,
         products: &BTreeMap<String, String>,
     ) -> Result<(Option<DealReference>, Option<String>)> {
         if let Some(id) = recorded {
@@ -470,10 +483,13 @@ impl InvoiceMirror {
         {
             return Ok((Some(DealReference::InvoiceTag(id)), None));
         }
+        let Some(owner) = party.deal_owner() else {
+            return Ok((None, None));
+        };
         if !self.settings.contact_open_deal_fallback {
             return Ok((None, None));
         }
-        Ok(resolve_by_contact(&*self.hubspot, contact, invoice, products).await?)
+        Ok(resolve_by_owner(&*self.hubspot, owner, invoice, products).await?)
     }
 
     async fn create_line_items(&self, invoice_id: &str, lines: Vec<PropertyWrites>) -> Result<()> {
@@ -600,6 +616,20 @@ fn is_unchanged(hs: &HubspotObject, planned: &PropertyWrites, lines_signature: &
     same(QBO_SYNC_TOKEN) && same(QBO_STATUS) && hs.get(QBO_LINES_SIGNATURE) == Some(lines_signature)
 }
 
+/// The contact a new or updated invoice is associated with: HubSpot opens an invoice only with
+/// one contact (docs/hubspot.md §2.8), so a company customer without contacts waits for one.
+fn party_contact(party: &CustomerParty) -> Result<String> {
+    match (&party.contact, &party.company) {
+        (Some(contact), _) => Ok(contact.clone()),
+        (None, company) => Err(InvoiceSyncError::NeedsAttention(format!(
+            "HubSpot company {} has no contact, and HubSpot opens an invoice only with one \
+             associated contact; associate a contact with the company (its \"Primary\" \
+             company), then retry",
+            company.as_deref().unwrap_or("?")
+        ))),
+    }
+}
+
 fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
     MirroredInvoice {
         outcome: MirrorOutcome::Skipped,
@@ -607,6 +637,7 @@ fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
         deal: None,
         deals: Vec::new(),
         contact: None,
+        company: None,
         currency: String::new(),
         invoice,
         properties: PropertyWrites::new(),

@@ -1,7 +1,7 @@
 //! The invoice flows' runtime options, derived from a connection's settings (the `invoices`
 //! section, the item defaults and the product sync) so they are configured in one place.
 
-use crate::model::{ConnectionSettings, ObjectKind, Side, SyncState};
+use crate::model::{ConnectionSettings, CustomerModel, ObjectKind, Side, SyncState};
 use crate::quickbooks::QboEnvironment;
 use crate::quickbooks::environment::PRODUCTION_WEB_APP;
 
@@ -29,6 +29,9 @@ pub struct InvoiceSyncSettings {
     /// The company's QBO web app (`qbo_invoice_url`): production unless the connection is to
     /// a sandbox company ([`InvoiceSyncSettings::for_environment`]).
     pub qbo_web_app_base: String,
+    /// Whether a QBO customer is a HubSpot contact or company (`[customers] model`,
+    /// docs/admin.md §6): the record invoices, payments and receivables go to.
+    pub customer_model: CustomerModel,
 }
 
 impl InvoiceSyncSettings {
@@ -47,6 +50,7 @@ impl InvoiceSyncSettings {
                 && product.direction.writes_to(Side::Hubspot),
             default_tax_code: invoices.default_tax_code.clone(),
             qbo_web_app_base: PRODUCTION_WEB_APP.into(),
+            customer_model: settings.customers.model,
         }
     }
 

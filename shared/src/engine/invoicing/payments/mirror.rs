@@ -16,6 +16,7 @@ use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, Mirror
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::search::{Filter, FilterGroup, Operator, SearchRequest};
 use crate::hubspot::{CreateInput, HubspotError, InlineAssociation, ObjectType, PropertyWrites};
+use crate::model::CustomerModel;
 use crate::quickbooks::QboError;
 use crate::quickbooks::entities::Payment;
 
@@ -324,6 +325,23 @@ impl<'a> PaymentMirror<'a> {
             input
                 .associations
                 .push(InlineAssociation::to(contact, type_ids::PAYMENT_TO_CONTACT));
+        }
+        // A company customer's payment goes to the company too (docs/admin.md §6); only under
+        // that model is the invoice's company read when this sync did not resolve it.
+        let company = match &mirrored.company {
+            Some(company) => Some(company.clone()),
+            None if self.invoices.settings.customer_model == CustomerModel::Company => self
+                .invoices
+                .associated(ObjectType::Invoices, invoice_id, ObjectType::Companies)
+                .await?
+                .into_iter()
+                .next(),
+            None => None,
+        };
+        if let Some(company) = company {
+            input
+                .associations
+                .push(InlineAssociation::to(company, type_ids::PAYMENT_TO_COMPANY));
         }
         match self.invoices.hubspot.create_payment_record(&input).await {
             Ok(created) => {

@@ -8,7 +8,9 @@ pub mod properties;
 pub mod refresh;
 
 pub use aging::{AgingBuckets, LastPayment, OpenInvoice, Receivables, receivables};
-pub use refresh::{CUSTOMER_RECORDS, ReceivablesFlow, ReceivablesReport, ReceivablesSchema};
+pub use refresh::{
+    CUSTOMER_RECORDS, ReceivablesFlow, ReceivablesReport, ReceivablesSchema, customer_records,
+};
 
 #[cfg(test)]
 mod refresh_tests;

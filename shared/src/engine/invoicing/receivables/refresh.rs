@@ -12,18 +12,33 @@ use super::properties::{
     deal_receivables_definitions, receivables_group, receivables_properties,
     receivables_property_names,
 };
+use crate::engine::invoicing::customer_party::customer_object;
 use crate::engine::invoicing::invoices::properties::invoice_currency;
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError};
 use crate::hubspot::batch::BatchReadOptions;
 use crate::hubspot::values::{parse_date, parse_decimal};
 use crate::hubspot::{HubspotObject, ObjectType};
+use crate::model::CustomerModel;
 use crate::quickbooks::entities::Invoice;
 
 type Result<T> = std::result::Result<T, InvoiceSyncError>;
 
 /// The HubSpot records that can be a QBO customer, with the property holding its QBO id.
-/// A company kind plugs in by adding its row.
-pub const CUSTOMER_RECORDS: &[(ObjectType, &str)] = &[(ObjectType::Contacts, "qbo_customer_id")];
+pub const CUSTOMER_RECORDS: &[(ObjectType, &str)] = &[
+    (ObjectType::Contacts, "qbo_customer_id"),
+    (ObjectType::Companies, "qbo_customer_id"),
+];
+
+/// The rows of [`CUSTOMER_RECORDS`] the connection's customer model links (docs/admin.md §6):
+/// contacts, or companies. Only that object is read, written and given the properties.
+pub fn customer_records(
+    model: CustomerModel,
+) -> impl Iterator<Item = &'static (ObjectType, &'static str)> {
+    let object = customer_object(model);
+    CUSTOMER_RECORDS
+        .iter()
+        .filter(move |(kind, _)| *kind == object)
+}
 
 /// HubSpot's batch read limit (docs/hubspot.md §2.2).
 const BATCH_READ: usize = 100;
@@ -60,8 +75,7 @@ impl ReceivablesSchema {
         self.0
             .get_or_try_init(|| async {
                 let group = receivables_group();
-                let kinds = CUSTOMER_RECORDS
-                    .iter()
+                let kinds = customer_records(mirror.settings.customer_model)
                     .map(|(kind, _)| (*kind, customer_receivables_definitions()))
                     .chain([(ObjectType::Deals, deal_receivables_definitions())]);
                 for (kind, definitions) in kinds {
@@ -191,7 +205,7 @@ impl<'a> ReceivablesFlow<'a> {
     ) -> Result<ReceivablesReport> {
         let mut report = ReceivablesReport::default();
         let ids: Vec<String> = wanted.keys().cloned().collect();
-        for (kind, id_property) in CUSTOMER_RECORDS {
+        for (kind, id_property) in customer_records(self.mirror.settings.customer_model) {
             let mut properties = receivables_property_names();
             properties.push((*id_property).to_owned());
             let options = BatchReadOptions {

@@ -1,0 +1,157 @@
+//! The HubSpot records a QBO customer stands for under the connection's customer model: its
+//! contact, or its company and that company's primary contact (docs/admin.md §6).
+
+use crate::hubspot::associations::{AssociatedRecord, PRIMARY_LABEL};
+use crate::hubspot::{GetOptions, HubspotError, ObjectType};
+use crate::model::CustomerModel;
+use crate::ports::invoicing::HubspotInvoicing;
+
+/// The two-way sync's link property on contacts and companies alike (model/kinds).
+const LINK_PROPERTY: &str = "qbo_customer_id";
+
+/// Who a QBO customer's invoices, payments and receivables belong to in HubSpot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerParty {
+    /// The contact an invoice is associated with: the linked contact, or under `company` the
+    /// company's primary contact ([`primary_contact`]); `None` when the company has no
+    /// contact. HubSpot opens an invoice only with one contact (docs/hubspot.md §2.8).
+    pub contact: Option<String>,
+    /// The linked company under `company`; `None` under `contact`.
+    pub company: Option<String>,
+}
+
+impl CustomerParty {
+    /// The record whose deals deal resolution looks at: the company when the customer is
+    /// one, else the contact (docs/architecture.md §4, deal resolution).
+    pub fn deal_owner(&self) -> Option<(ObjectType, &str)> {
+        match (&self.company, &self.contact) {
+            (Some(company), _) => Some((ObjectType::Companies, company)),
+            (None, Some(contact)) => Some((ObjectType::Contacts, contact)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The HubSpot object a QBO customer is linked to under `model`.
+pub fn customer_object(model: CustomerModel) -> ObjectType {
+    match model {
+        CustomerModel::Contact => ObjectType::Contacts,
+        CustomerModel::Company => ObjectType::Companies,
+    }
+}
+
+/// The HubSpot party of QBO customer `customer_id`, or `None` when the two-way sync has not
+/// linked it yet. Calls: one record read by the link property; under `company` one more
+/// association read (the company's contacts with their labels).
+pub async fn linked_party(
+    hubspot: &dyn HubspotInvoicing,
+    model: CustomerModel,
+    customer_id: &str,
+) -> Result<Option<CustomerParty>, HubspotError> {
+    let options = GetOptions {
+        id_property: Some(LINK_PROPERTY.into()),
+        ..GetOptions::default()
+    };
+    let record = match hubspot
+        .get_record(customer_object(model), customer_id, &options)
+        .await
+    {
+        Ok(record) => record,
+        Err(HubspotError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(match model {
+        CustomerModel::Contact => CustomerParty {
+            contact: Some(record.id),
+            company: None,
+        },
+        CustomerModel::Company => {
+            let contacts = hubspot
+                .associations_with_labels(ObjectType::Companies, &record.id, ObjectType::Contacts)
+                .await?;
+            CustomerParty {
+                contact: primary_contact(&contacts),
+                company: Some(record.id),
+            }
+        }
+    }))
+}
+
+/// A company's primary contact among its associated contacts: the lowest id of those whose
+/// association is labeled "Primary" (the company is their primary company, HubSpot's
+/// `PRIMARY_COMPANY_TO_CONTACT` type 2, docs/hubspot.md §3), else the lowest id of all. HubSpot
+/// has no single primary contact per company: each contact has one primary company, so
+/// several contacts can name the same company primary.
+pub fn primary_contact(contacts: &[AssociatedRecord]) -> Option<String> {
+    let is_primary = |r: &&AssociatedRecord| {
+        r.association_types
+            .iter()
+            .any(|t| t.label.as_deref() == Some(PRIMARY_LABEL))
+    };
+    let lowest = |records: Vec<&AssociatedRecord>| {
+        records
+            .into_iter()
+            .min_by_key(|r| {
+                (
+                    r.to_object_id.parse::<u64>().unwrap_or(u64::MAX),
+                    r.to_object_id.clone(),
+                )
+            })
+            .map(|r| r.to_object_id.clone())
+    };
+    lowest(contacts.iter().filter(is_primary).collect())
+        .or_else(|| lowest(contacts.iter().collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hubspot::associations::AssociationTypeLabel;
+
+    fn record(id: &str, labels: &[Option<&str>]) -> AssociatedRecord {
+        AssociatedRecord {
+            to_object_id: id.into(),
+            association_types: labels
+                .iter()
+                .map(|l| AssociationTypeLabel {
+                    category: "HUBSPOT_DEFINED".into(),
+                    type_id: if l.is_some() { 2 } else { 280 },
+                    label: l.map(str::to_owned),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_primary_labeled_contact_wins_else_the_lowest_id() {
+        let plain = [record("30", &[None]), record("9", &[None])];
+        assert_eq!(primary_contact(&plain).as_deref(), Some("9"));
+        let labeled = [
+            record("9", &[None]),
+            record("40", &[None, Some("Primary")]),
+            record("30", &[Some("Primary")]),
+        ];
+        assert_eq!(primary_contact(&labeled).as_deref(), Some("30"));
+        let custom = [record("12", &[Some("Billing")]), record("5", &[None])];
+        assert_eq!(primary_contact(&custom).as_deref(), Some("5"));
+        assert_eq!(primary_contact(&[]), None);
+    }
+
+    #[test]
+    fn deals_come_from_the_company_when_the_customer_is_one() {
+        let company = CustomerParty {
+            contact: Some("7".into()),
+            company: Some("3".into()),
+        };
+        assert_eq!(company.deal_owner(), Some((ObjectType::Companies, "3")));
+        let contact = CustomerParty {
+            contact: Some("7".into()),
+            company: None,
+        };
+        assert_eq!(contact.deal_owner(), Some((ObjectType::Contacts, "7")));
+        assert_eq!(
+            customer_object(CustomerModel::Company),
+            ObjectType::Companies
+        );
+    }
+}
