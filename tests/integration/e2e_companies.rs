@@ -5,6 +5,7 @@
 //! receivables reach the company, its primary contact and its deal.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use hqsync::engine::invoicing::receivables::properties::{
@@ -13,11 +14,13 @@ use hqsync::engine::invoicing::receivables::properties::{
 use hqsync::engine::jobs::{Disposition, process_jobs};
 use hqsync::hubspot::associations::type_ids;
 use hqsync::hubspot::{InlineAssociation, ObjectType};
+use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
 use hqsync::model::{ConnectionSettings, CustomerModel, NameSuffixRule, ObjectKind, Record, Side};
-use hqsync::ports::{Job, JobReason, Links, RecordGateway};
+use hqsync::ports::{Job, JobReason, Lane, Links, RecordGateway};
 use hqsync_sandbox::Seed;
 use hqsync_tests::admin_server::{AdminServer, AdminServerOptions};
 use hqsync_tests::invoicing::{InvoiceRecords, dec};
+use hqsync_tests::workflow_action::{action_execution, post_signed_action};
 use serde_json::{Value, json};
 
 use crate::e2e_stack::{E2eOptions, E2eStack, eventually, text, values};
@@ -306,8 +309,14 @@ async fn a_company_customers_invoice_and_payment_reach_the_company_its_primary_c
     })
     .await;
     let associated = |to| records.associated(ObjectType::Invoices, &mirrored.id, to);
-    assert_eq!(associated(ObjectType::Companies).await, vec![company.clone()]);
-    assert_eq!(associated(ObjectType::Contacts).await, vec![primary.clone()]);
+    assert_eq!(
+        associated(ObjectType::Companies).await,
+        vec![company.clone()]
+    );
+    assert_eq!(
+        associated(ObjectType::Contacts).await,
+        vec![primary.clone()]
+    );
     assert_eq!(associated(ObjectType::Deals).await, vec![deal.clone()]);
 
     // Receivables on the company (its properties ensured like the contact ones).
@@ -341,5 +350,120 @@ async fn a_company_customers_invoice_and_payment_reach_the_company_its_primary_c
         .get(ObjectType::Contacts, &primary, RECEIVABLES)
         .await;
     assert_eq!(contact.get(OPEN_BALANCE), None);
+    e2e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workflow_action_bills_the_deals_company_created_through_the_sync_at_its_primary_contact()
+ {
+    let (e2e, records, _reader) = company_stack().await;
+    let item = records.item("Setup fee", "250").await;
+    let product = eventually("the item linked", || {
+        e2e.partner(ObjectKind::Product, Side::Quickbooks, &item)
+    })
+    .await;
+    // The company's own webhook job is taken off the queue: the action must find or create its
+    // QBO customer through the two-way sync itself (engine/jobs/action_parties.rs).
+    let pipeline = e2e.stack.pipeline().expect("pipeline running");
+    pipeline.pause();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let company = create_company(&e2e, "Hooli", "hooli.example").await;
+    let primary = records
+        .create(
+            ObjectType::Contacts,
+            &[("email", "gavin@hooli.example"), ("firstname", "Gavin")],
+            vec![InlineAssociation::to(
+                &company,
+                type_ids::PRIMARY_CONTACT_TO_COMPANY,
+            )],
+        )
+        .await
+        .id;
+    let deal = records
+        .create(
+            ObjectType::Deals,
+            &[
+                ("dealname", "Hooli setup"),
+                ("dealstage", "appointmentscheduled"),
+                ("pipeline", "default"),
+                ("deal_currency_code", "USD"),
+            ],
+            vec![InlineAssociation::to(
+                &company,
+                type_ids::PRIMARY_DEAL_TO_COMPANY,
+            )],
+        )
+        .await
+        .id;
+    records.deal_line_item(&deal, &product, "2", "250").await;
+    let queue = e2e.stack.ctx.queue.clone();
+    let started = std::time::Instant::now();
+    let mut seen = false;
+    while !seen {
+        assert!(
+            started.elapsed() < crate::e2e_stack::CONVERGENCE_BOUND,
+            "the company's webhook never queued"
+        );
+        for delivery in queue.receive(Lane::Live, 10).await.unwrap() {
+            seen |= delivery.job.kind == COMPANY && delivery.job.id == company;
+            queue.ack(&[delivery.receipt]).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(e2e.partner(COMPANY, Side::Hubspot, &company).await, None);
+    pipeline.resume();
+
+    let url = format!("{}{CREATE_INVOICE_ACTION_PATH}", e2e.webhook_base);
+    let hubspot = e2e.hubspot.config();
+    let body = action_execution("co-cb-1", hubspot.portal_id, &deal, json!({}));
+    let answer = post_signed_action(&url, &hubspot.client_secret, body).await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let callbacks = eventually("the callback completed", || async {
+        let all = e2e.hubspot.action_callbacks();
+        (!all.is_empty()).then_some(all)
+    })
+    .await;
+    let fields = &callbacks[0].1["outputFields"];
+    assert_eq!(fields["hs_execution_state"], "SUCCESS", "{fields}");
+    let invoice_id = fields["qbo_invoice_id"].as_str().unwrap();
+    let customer = e2e.linked_partner(COMPANY, Side::Hubspot, &company).await;
+    let invoice = records
+        .qbo_invoices()
+        .await
+        .into_iter()
+        .find(|i| i.id.as_deref() == Some(invoice_id))
+        .expect("the action's invoice");
+    assert_eq!(
+        invoice.customer_ref.as_ref().map(|r| r.value.as_str()),
+        Some(customer.as_str())
+    );
+    assert_eq!(
+        invoice
+            .bill_email
+            .as_ref()
+            .and_then(|e| e.address.as_deref()),
+        Some("gavin@hooli.example")
+    );
+    // One QBO customer for the company, made by the sync's create (its CompanyName).
+    let hooli = customers_named(&e2e, "Hooli").await;
+    assert_eq!(hooli.len(), 1, "{hooli:?}");
+    assert_eq!(hooli[0].id, customer);
+    // The invoice comes back as a QBO webhook and is mirrored onto the company and its contact.
+    let hs = eventually("the action's invoice mirrored", || async {
+        let reader = InvoiceMirror::new(
+            Arc::new(records.hubspot.clone()),
+            Arc::new(records.qbo.clone()),
+            InvoiceSyncSettings::default(),
+        );
+        reader.find_hubspot_invoice(invoice_id).await.unwrap()
+    })
+    .await;
+    let associated = |to| records.associated(ObjectType::Invoices, &hs.id, to);
+    assert_eq!(
+        associated(ObjectType::Companies).await,
+        vec![company.clone()]
+    );
+    assert_eq!(associated(ObjectType::Contacts).await, vec![primary]);
+    assert_eq!(associated(ObjectType::Deals).await, vec![deal]);
     e2e.shutdown().await;
 }

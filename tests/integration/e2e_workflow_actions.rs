@@ -363,7 +363,11 @@ struct Resolved {
 
 #[async_trait]
 impl BillingParties for Resolved {
-    async fn customer(&self, _contact_id: &str) -> Result<Counterpart, ActionError> {
+    async fn customer(
+        &self,
+        _kind: hqsync::model::ObjectKind,
+        _id: &str,
+    ) -> Result<Counterpart, ActionError> {
         Ok(Ok(self.customer.clone()))
     }
     async fn items(

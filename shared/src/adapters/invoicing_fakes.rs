@@ -870,7 +870,11 @@ mod tests {
 
     #[async_trait]
     impl BillingParties for LinkedParties {
-        async fn customer(&self, _contact_id: &str) -> Result<Counterpart, ActionError> {
+        async fn customer(
+            &self,
+            _kind: crate::model::ObjectKind,
+            _id: &str,
+        ) -> Result<Counterpart, ActionError> {
             Ok(Ok("8".into()))
         }
         async fn items(

@@ -13,7 +13,7 @@ const LINK_PROPERTY: &str = "qbo_customer_id";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerParty {
     /// The contact an invoice is associated with: the linked contact, or under `company` the
-    /// company's primary contact ([`primary_contact`]); `None` when the company has no
+    /// company's primary contact ([`primary_or_lowest`]); `None` when the company has no
     /// contact. HubSpot opens an invoice only with one contact (docs/hubspot.md §2.8).
     pub contact: Option<String>,
     /// The linked company under `company`; `None` under `contact`.
@@ -70,19 +70,20 @@ pub async fn linked_party(
                 .associations_with_labels(ObjectType::Companies, &record.id, ObjectType::Contacts)
                 .await?;
             CustomerParty {
-                contact: primary_contact(&contacts),
+                contact: primary_or_lowest(&contacts),
                 company: Some(record.id),
             }
         }
     }))
 }
 
-/// A company's primary contact among its associated contacts: the lowest id of those whose
-/// association is labeled "Primary" (the company is their primary company, HubSpot's
-/// `PRIMARY_COMPANY_TO_CONTACT` type 2, docs/hubspot.md §3), else the lowest id of all. HubSpot
-/// has no single primary contact per company: each contact has one primary company, so
-/// several contacts can name the same company primary.
-pub fn primary_contact(contacts: &[AssociatedRecord]) -> Option<String> {
+/// The primary one among a record's associated records: the lowest id of those whose
+/// association is labeled "Primary", else the lowest id of all (docs/hubspot.md §3). For a
+/// company's contacts, "Primary" means the company is the contact's primary company
+/// (`PRIMARY_COMPANY_TO_CONTACT`, type 2): HubSpot has no single primary contact per company,
+/// as each contact has one primary company, so several contacts can name the same company.
+/// For a deal's companies it is the deal's primary company (`PRIMARY_DEAL_TO_COMPANY`, 5).
+pub fn primary_or_lowest(contacts: &[AssociatedRecord]) -> Option<String> {
     let is_primary = |r: &&AssociatedRecord| {
         r.association_types
             .iter()
@@ -125,16 +126,16 @@ mod tests {
     #[test]
     fn the_primary_labeled_contact_wins_else_the_lowest_id() {
         let plain = [record("30", &[None]), record("9", &[None])];
-        assert_eq!(primary_contact(&plain).as_deref(), Some("9"));
+        assert_eq!(primary_or_lowest(&plain).as_deref(), Some("9"));
         let labeled = [
             record("9", &[None]),
             record("40", &[None, Some("Primary")]),
             record("30", &[Some("Primary")]),
         ];
-        assert_eq!(primary_contact(&labeled).as_deref(), Some("30"));
+        assert_eq!(primary_or_lowest(&labeled).as_deref(), Some("30"));
         let custom = [record("12", &[Some("Billing")]), record("5", &[None])];
-        assert_eq!(primary_contact(&custom).as_deref(), Some("5"));
-        assert_eq!(primary_contact(&[]), None);
+        assert_eq!(primary_or_lowest(&custom).as_deref(), Some("5"));
+        assert_eq!(primary_or_lowest(&[]), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The workflow actions' customers and items through the two-way sync: the link store first, then
-//! one two-way pass over the unlinked contacts/products (match by natural key, else create with
-//! the marker and link), so an action never duplicates what the sync would have found.
+//! one two-way pass over the unlinked contacts or companies and products (match by natural key,
+//! else create with the marker and link), so an action never duplicates what the sync would find.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -46,7 +46,7 @@ impl SyncedParties<'_> {
                     let answer = found.remove(id).ok_or_else(|| {
                         format!(
                             "it is not linked yet and the action may not create {kind}s (invoices.create_missing_{}); sync it first",
-                            if kind == ObjectKind::Contact { "customer" } else { "items" }
+                            if is_customer_kind(kind) { "customer" } else { "items" }
                         )
                     });
                     (id.clone(), answer)
@@ -118,9 +118,10 @@ impl SyncedParties<'_> {
 
     fn may_create(&self, kind: ObjectKind) -> bool {
         let invoices = &self.connection.connection.settings.invoices;
-        match kind {
-            ObjectKind::Contact => invoices.create_missing_customer,
-            _ => invoices.create_missing_items,
+        if is_customer_kind(kind) {
+            invoices.create_missing_customer
+        } else {
+            invoices.create_missing_items
         }
     }
 
@@ -165,16 +166,19 @@ impl SyncedParties<'_> {
     }
 }
 
+/// Contacts and companies are QBO customers (one of them per customer model, docs/admin.md §6).
+fn is_customer_kind(kind: ObjectKind) -> bool {
+    matches!(kind, ObjectKind::Contact | ObjectKind::Company)
+}
+
 #[async_trait]
 impl BillingParties for SyncedParties<'_> {
-    async fn customer(&self, contact_id: &str) -> Result<Counterpart, ActionError> {
-        let id = contact_id.to_owned();
-        let mut answers = self
-            .counterparts(ObjectKind::Contact, std::slice::from_ref(&id))
-            .await?;
+    async fn customer(&self, kind: ObjectKind, id: &str) -> Result<Counterpart, ActionError> {
+        let id = id.to_owned();
+        let mut answers = self.counterparts(kind, std::slice::from_ref(&id)).await?;
         Ok(answers
             .remove(&id)
-            .unwrap_or_else(|| Err("the contact sync did not link it".into())))
+            .unwrap_or_else(|| Err(format!("the {kind} sync did not link it"))))
     }
 
     async fn items(

@@ -1,5 +1,6 @@
 //! The actions' worker side, one pipeline for invoices, estimates and sales receipts: reads the
-//! deal, resolves its customer and items through the two-way sync (`BillingParties`), records the
+//! deal, resolves its customer (its contact, or its company under the company customer model)
+//! and items through the two-way sync (`BillingParties`), records the
 //! execution, creates the document (or finds the one an earlier run made), optionally e-mails an
 //! invoice, then completes the callback (SUCCESS or FAIL_CONTINUE with a message).
 
@@ -15,12 +16,13 @@ use super::plan::{
 };
 use super::record::{ExecutionRecords, RecordError, Recorded};
 use super::request::DocActionJob;
+use crate::engine::invoicing::customer_party::primary_or_lowest;
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError};
 use crate::http::{ClassifyRetry, RetryClass};
 use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
 use crate::hubspot::batch::BatchReadOptions;
 use crate::hubspot::{GetOptions, HubspotError, HubspotObject, ObjectType};
-use crate::model::DocKind;
+use crate::model::{CustomerModel, DocKind, ObjectKind};
 use crate::quickbooks::entities::Item;
 use crate::quickbooks::{QboError, RequestId};
 
@@ -115,10 +117,11 @@ fn qbo_stop(kind: DocKind) -> impl Fn(QboError) -> Stop {
     }
 }
 
-/// What the deal gives the document: its lines (items resolved) and its contact.
+/// What the deal gives the document: its lines (items resolved), the HubSpot record that is
+/// the QBO customer (kind, id) and the bill-to e-mail.
 struct DealBill {
     lines: Vec<DealLine>,
-    contact: HubspotObject,
+    customer: (ObjectKind, String),
     email: String,
     currency: Option<String>,
 }
@@ -178,9 +181,12 @@ impl<'a> DocAction<'a> {
         let bill = self.bill(job).await?;
         let customer_id = self
             .parties
-            .customer(&bill.contact.id)
+            .customer(bill.customer.0, &bill.customer.1)
             .await?
-            .map_err(ActionFailure::CustomerNotInQuickbooks)?;
+            .map_err(|why| match bill.customer.0 {
+                ObjectKind::Company => ActionFailure::CompanyNotInQuickbooks(why),
+                _ => ActionFailure::CustomerNotInQuickbooks(why),
+            })?;
         match self
             .records
             .begin(kind, &job.callback_id, &job.deal_id)
@@ -287,6 +293,7 @@ impl<'a> DocAction<'a> {
                 &GetOptions {
                     properties: vec!["dealname".into(), "deal_currency_code".into()],
                     associations: vec!["line_items".into(), "contacts".into()],
+                    // Under the company model the companies come with their labels, below.
                     ..GetOptions::default()
                 },
             )
@@ -299,14 +306,24 @@ impl<'a> DocAction<'a> {
             Err(e) => return Err(e.into()),
         };
         let lines = self.deal_lines(&deal).await?;
-        let contact = self.contact(&deal).await?;
-        let email = contact
-            .get("email")
-            .map(str::to_owned)
-            .ok_or(ActionFailure::ContactWithoutEmail)?;
+        let (customer, email) = match self.mirror.settings.customer_model {
+            CustomerModel::Contact => {
+                let contact = self.contact(&deal).await?;
+                let email = contact
+                    .get("email")
+                    .map(str::to_owned)
+                    .ok_or(ActionFailure::ContactWithoutEmail)?;
+                ((ObjectKind::Contact, contact.id), email)
+            }
+            CustomerModel::Company => {
+                let company = self.company(&deal).await?;
+                let email = self.company_bill_email(&deal, &company).await?;
+                ((ObjectKind::Company, company), email)
+            }
+        };
         Ok(DealBill {
             lines,
-            contact,
+            customer,
             email,
             currency: deal.get("deal_currency_code").map(str::to_owned),
         })
@@ -394,6 +411,52 @@ impl<'a> DocAction<'a> {
             .hubspot
             .get_record(ObjectType::Contacts, id, &options)
             .await?)
+    }
+
+    /// The deal's company under the company customer model (docs/admin.md §6): its primary
+    /// company, else the lowest id (`primary_or_lowest`). One association read.
+    async fn company(&self, deal: &HubspotObject) -> Result<String, Stop> {
+        let companies = self
+            .mirror
+            .hubspot
+            .associations_with_labels(ObjectType::Deals, &deal.id, ObjectType::Companies)
+            .await?;
+        Ok(primary_or_lowest(&companies).ok_or(ActionFailure::NoCompany)?)
+    }
+
+    /// The bill-to e-mail of a company customer: the deal's contact's (as under the contact
+    /// model), else the company's primary contact's (docs/admin.md §6).
+    async fn company_bill_email(
+        &self,
+        deal: &HubspotObject,
+        company: &str,
+    ) -> Result<String, Stop> {
+        let hubspot = &self.mirror.hubspot;
+        let email_of = |contact: &HubspotObject| {
+            contact
+                .get("email")
+                .filter(|e| !e.trim().is_empty())
+                .map(str::to_owned)
+        };
+        if !deal.associated_ids("contacts").is_empty()
+            && let Some(email) = email_of(&self.contact(deal).await?)
+        {
+            return Ok(email);
+        }
+        let contacts = hubspot
+            .associations_with_labels(ObjectType::Companies, company, ObjectType::Contacts)
+            .await?;
+        let Some(primary) = primary_or_lowest(&contacts) else {
+            return Err(ActionFailure::CompanyWithoutEmail.into());
+        };
+        let contact = hubspot
+            .get_record(
+                ObjectType::Contacts,
+                &primary,
+                &GetOptions::properties(["email"]),
+            )
+            .await?;
+        Ok(email_of(&contact).ok_or(ActionFailure::CompanyWithoutEmail)?)
     }
 
     /// US companies use `TAX`/`NON` on lines; others a TaxCode per line (§17.3).

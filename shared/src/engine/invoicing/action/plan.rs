@@ -42,6 +42,16 @@ pub enum ActionFailure {
     ProductNotInQuickbooks(String, String),
     #[error("The deal's contact has no QuickBooks customer: {0}")]
     CustomerNotInQuickbooks(String),
+    #[error("The deal's company has no QuickBooks customer: {0}")]
+    CompanyNotInQuickbooks(String),
+    #[error(
+        "The deal has no associated company; associate the customer's company with the deal (QuickBooks customers are HubSpot companies on this connection)."
+    )]
+    NoCompany,
+    #[error(
+        "Neither the deal's contact nor its company's primary contact has an e-mail to bill; associate a contact with an e-mail with the deal or the company."
+    )]
+    CompanyWithoutEmail,
     #[error(
         "Line item \"{0}\" has a negative quantity or price; QuickBooks documents need positive lines."
     )]
