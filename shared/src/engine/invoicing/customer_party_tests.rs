@@ -175,3 +175,45 @@ async fn an_unlinked_company_customer_says_it_waits_for_a_company() {
         "{unlinked}"
     );
 }
+
+#[tokio::test]
+async fn an_unclear_deal_of_a_company_lists_the_companys_candidates() {
+    let r = rig();
+    let contact = r.contact("peter@initech.example");
+    r.hs.link(
+        ObjectType::Companies,
+        &r.company,
+        ObjectType::Contacts,
+        &contact,
+    );
+    for name in ["Renewal", "Upsell"] {
+        let deal = r.hs.add(
+            ObjectType::Deals,
+            &[
+                ("hs_is_closed", "false"),
+                ("amount", "100"),
+                ("dealname", name),
+            ],
+        );
+        r.hs.link(ObjectType::Companies, &r.company, ObjectType::Deals, &deal);
+    }
+    // The contact's own deal is not the company's: it is not a candidate.
+    let own = r.hs.add(
+        ObjectType::Deals,
+        &[
+            ("hs_is_closed", "false"),
+            ("amount", "100"),
+            ("dealname", "Personal"),
+        ],
+    );
+    r.hs.link(ObjectType::Contacts, &contact, ObjectType::Deals, &own);
+    r.qbo.put_invoice(invoice("100"));
+    let mirrored = r.mirror.sync_invoice("41", today()).await.unwrap();
+    assert_eq!(mirrored.deal, None);
+    let why = mirrored.deal_attention.expect("the candidates are listed");
+    assert!(why.contains("open deal of the company"), "{why}");
+    assert!(
+        why.contains("\"Upsell\"") && !why.contains("Personal"),
+        "{why}"
+    );
+}

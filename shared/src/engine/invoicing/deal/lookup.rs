@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::resolution::{
     DEAL_MATCH_PROPERTIES, DealReference, LINE_MATCH_PROPERTIES, choose_open_deal_by_lines,
-    invoice_line_keys, open_deal_outcome,
+    invoice_line_keys, open_deal_outcome_of,
 };
 use crate::hubspot::batch::BatchReadOptions;
 use crate::hubspot::{HubspotError, ObjectType};
@@ -80,5 +80,9 @@ pub async fn resolve_by_owner(
     }
     let total = invoice.total_amt.unwrap_or_default();
     let choice = choose_open_deal_by_lines(&deals, &lines_of, &invoice_lines, total);
-    Ok(open_deal_outcome(choice, total))
+    let owner_name = match owner.0 {
+        ObjectType::Companies => "company",
+        _ => "contact",
+    };
+    Ok(open_deal_outcome_of(owner_name, choice, total))
 }

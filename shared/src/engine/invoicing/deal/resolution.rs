@@ -255,9 +255,19 @@ pub fn deal_warning_fix() -> String {
 
 /// The warning an ambiguous choice leaves on the invoice's status: the candidates and the fix.
 pub fn ambiguous_deal_message(candidates: &[DealCandidate], total: Decimal) -> String {
+    ambiguous_deal_message_of("contact", candidates, total)
+}
+
+/// As [`ambiguous_deal_message`] for the deals of `owner` ("contact", or "company" under the
+/// company customer model, docs/admin.md §6).
+pub fn ambiguous_deal_message_of(
+    owner: &str,
+    candidates: &[DealCandidate],
+    total: Decimal,
+) -> String {
     let listed: Vec<String> = candidates.iter().map(ToString::to_string).collect();
     format!(
-        "no single open deal of the contact has the invoice's amount {total}; candidates: {}. \
+        "no single open deal of the {owner} has the invoice's amount {total}; candidates: {}. \
          Put \"{DEAL_TAG_PREFIX} <id>\" in the invoice's private note to choose one",
         listed.join(", ")
     )
@@ -265,9 +275,14 @@ pub fn ambiguous_deal_message(candidates: &[DealCandidate], total: Decimal) -> S
 
 /// The warning when several open deals carry the invoice's line items.
 pub fn same_line_items_message(candidates: &[DealCandidate]) -> String {
+    same_line_items_message_of("contact", candidates)
+}
+
+/// As [`same_line_items_message`] for the deals of `owner`.
+pub fn same_line_items_message_of(owner: &str, candidates: &[DealCandidate]) -> String {
     let listed: Vec<String> = candidates.iter().map(ToString::to_string).collect();
     format!(
-        "several open deals of the contact have the invoice's line items; candidates: {}. \
+        "several open deals of the {owner} have the invoice's line items; candidates: {}. \
          Put \"{DEAL_TAG_PREFIX} <id>\" in the invoice's private note to choose one",
         listed.join(", ")
     )
@@ -278,12 +293,21 @@ pub fn open_deal_outcome(
     choice: OpenDealChoice,
     total: Decimal,
 ) -> (Option<DealReference>, Option<String>) {
+    open_deal_outcome_of("contact", choice, total)
+}
+
+/// As [`open_deal_outcome`] for the deals of `owner` ("contact" or "company").
+pub fn open_deal_outcome_of(
+    owner: &str,
+    choice: OpenDealChoice,
+    total: Decimal,
+) -> (Option<DealReference>, Option<String>) {
     match choice {
         OpenDealChoice::LineItems(id) => (Some(DealReference::MatchedLineItems(id)), None),
         OpenDealChoice::One(id) => (Some(DealReference::MatchedOpenDeal(id)), None),
         OpenDealChoice::NoOpenDeal => (None, None),
-        OpenDealChoice::Ambiguous(c) => (None, Some(ambiguous_deal_message(&c, total))),
-        OpenDealChoice::SameLineItems(c) => (None, Some(same_line_items_message(&c))),
+        OpenDealChoice::Ambiguous(c) => (None, Some(ambiguous_deal_message_of(owner, &c, total))),
+        OpenDealChoice::SameLineItems(c) => (None, Some(same_line_items_message_of(owner, &c))),
     }
 }
 
