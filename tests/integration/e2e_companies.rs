@@ -335,7 +335,14 @@ async fn a_company_customers_invoice_and_payment_reach_the_company_its_primary_c
     let payment = records
         .pay(&customer, &[(&invoice_id, "100")], "CHK-1")
         .await;
-    let after = eventually("the company owes 200", || owed("200")).await;
+    // The invoice's own job (its balance changed) may refresh the balance before the
+    // payment's job writes the last-payment pair: wait for both.
+    let after = eventually("the company owes 200 after a payment of 100", || async {
+        owed("200")
+            .await
+            .filter(|found| found.get(LAST_PAYMENT_AMOUNT).is_some())
+    })
+    .await;
     assert_eq!(after.get(LAST_PAYMENT_AMOUNT).map(dec), Some(dec("100")));
     assert_eq!(
         after
