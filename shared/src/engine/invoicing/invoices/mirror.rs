@@ -58,7 +58,8 @@ pub struct MirroredInvoice {
     pub deal: Option<DealReference>,
     /// Every deal the HubSpot invoice is associated with after the sync.
     pub deals: Vec<String>,
-    /// The HubSpot contact the invoice belongs to, when this sync resolved it.
+    /// The HubSpot contact the invoice belongs to, when this sync resolved it or read it with
+    /// the invoice.
     pub contact: Option<String>,
     /// The HubSpot company the invoice belongs to, when this sync resolved it (the customer
     /// is a company under `[customers] model = "company"`, docs/admin.md §6).
@@ -151,6 +152,11 @@ impl InvoiceMirror {
                 .map(|d| d.name)
                 .chain([HS_STATUS.to_owned(), "hs_currency".to_owned()])
                 .collect(),
+            // Its deals and contact come with it (`associations=`, docs/hubspot.md §2.1): one
+            // call, not two more association reads (docs/hubspot.md §9.1 call budget).
+            associations: [ObjectType::Deals, ObjectType::Contacts]
+                .map(|t| t.path_name().to_owned())
+                .to_vec(),
             id_property: Some(QBO_INVOICE_ID.into()),
             ..GetOptions::default()
         };
@@ -188,13 +194,7 @@ impl InvoiceMirror {
         today: NaiveDate,
     ) -> Result<MirroredInvoice> {
         let company = self.company().await?;
-        let recorded = match &existing {
-            Some(hs) => {
-                self.associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
-                    .await?
-            }
-            None => Vec::new(),
-        };
+        let recorded = existing.as_ref().map(recorded_deals).unwrap_or_default();
         // A version already mirrored onto a recorded deal (our own echo, a duplicated webhook,
         // a payment's invoice update after the payment job): nothing to read or write. The
         // recorded deal wins resolution, so the contact and products need no lookup.
@@ -209,7 +209,7 @@ impl InvoiceMirror {
                 hubspot_id: Some(hs.id.clone()),
                 deal: Some(DealReference::Recorded(first.clone())),
                 deals: recorded,
-                contact: None,
+                contact: associated_once(hs, ObjectType::Contacts).into_iter().next(),
                 company: None,
                 currency: invoice_currency(&invoice, &company),
                 invoice: Some(invoice),
@@ -380,9 +380,7 @@ impl InvoiceMirror {
         props.insert(super::properties::QBO_BALANCE.into(), "0".into());
         props.insert(QBO_LAST_UPDATED.into(), Utc::now().to_rfc3339());
         self.hubspot.update_invoice(&hs.id, &props).await?;
-        let deals = self
-            .associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
-            .await?;
+        let deals = recorded_deals(&hs);
         let mut status = PropertyWrites::new();
         status.insert(HS_STATUS.into(), HS_VOIDED.into());
         // UNVERIFIED (docs/hubspot.md §2.8): whether `voided` can be written; archive if not.
@@ -628,6 +626,22 @@ fn party_contact(party: &CustomerParty) -> Result<String> {
             company.as_deref().unwrap_or("?")
         ))),
     }
+}
+
+/// The deals a HubSpot invoice read by [`InvoiceMirror::find_hubspot_invoice`] is associated
+/// with, once each (a labelled and an unlabelled association name the same deal twice).
+fn recorded_deals(hs: &HubspotObject) -> Vec<String> {
+    associated_once(hs, ObjectType::Deals)
+}
+
+fn associated_once(hs: &HubspotObject, to: ObjectType) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in hs.associated_ids(to.path_name()) {
+        if !ids.iter().any(|d| d == id) {
+            ids.push(id.to_owned());
+        }
+    }
+    ids
 }
 
 fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
