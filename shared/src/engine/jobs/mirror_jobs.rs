@@ -14,6 +14,7 @@ use crate::engine::invoicing::invoices::{
 };
 use crate::engine::invoicing::payments::PaymentMirror;
 use crate::engine::invoicing::receivables::ReceivablesFlow;
+use crate::engine::invoicing::receivables::refresh::deals_still_due;
 use crate::model::kinds::QboOnlyForm;
 use crate::quickbooks::Entity;
 use crate::quickbooks::entities::CreditMemo;
@@ -182,8 +183,9 @@ async fn mirror_once(
                 report.records_archived
             ));
         }
+        let deals = deals_still_due(&report.deals, &report.deals_refreshed);
         note.push_str(
-            &refresh_receivables(invoicing, &report.customers, &report.deals, true, today).await?,
+            &refresh_receivables(invoicing, &report.customers, &deals, true, today).await?,
         );
         return Ok(Finished {
             note,
@@ -202,7 +204,10 @@ async fn mirror_once(
     // An unchanged invoice (the echo of a payment job that refreshed already) moves nothing.
     let receivables = match mirrored.outcome {
         MirrorOutcome::Unchanged | MirrorOutcome::Skipped => String::new(),
-        _ => refresh_receivables(invoicing, &customers, &mirrored.deals, false, today).await?,
+        _ => {
+            let deals = deals_still_due(&mirrored.deals, &mirrored.deals_refreshed);
+            refresh_receivables(invoicing, &customers, &deals, false, today).await?
+        }
     };
     let what = match mirrored.outcome {
         MirrorOutcome::Created => "created HubSpot invoice",

@@ -20,7 +20,11 @@ use crate::engine::invoicing::customer_party::{CustomerParty, linked_party};
 use crate::engine::invoicing::deal::properties::deal_group;
 use crate::engine::invoicing::deal::{
     DealReference, InvoiceStage, deal_property_definitions, invoice_stage, is_voided,
-    latest_invoice_deal_properties, parse_deal_reference, resolve_by_owner,
+    parse_deal_reference, resolve_by_owner,
+};
+use crate::engine::invoicing::receivables::deal::{LatestCandidate, refresh_deal_values};
+use crate::engine::invoicing::receivables::properties::{
+    deal_receivables_definitions, receivables_group,
 };
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::batch::BatchReadOptions;
@@ -58,6 +62,9 @@ pub struct MirroredInvoice {
     pub deal: Option<DealReference>,
     /// Every deal the HubSpot invoice is associated with after the sync.
     pub deals: Vec<String>,
+    /// The deals whose latest-invoice values and receivables this sync already refreshed
+    /// (after its own write), so a job's receivables pass skips them.
+    pub deals_refreshed: Vec<String>,
     /// The HubSpot contact the invoice belongs to, when this sync resolved it or read it with
     /// the invoice.
     pub contact: Option<String>,
@@ -138,6 +145,13 @@ impl InvoiceMirror {
                 self.hubspot
                     .ensure_properties(ObjectType::Deals, &deal_property_definitions())
                     .await?;
+                // The deal refresh writes the deal's receivables too (docs/hubspot.md §4.1).
+                self.hubspot
+                    .ensure_property_group(ObjectType::Deals, &receivables_group())
+                    .await?;
+                self.hubspot
+                    .ensure_properties(ObjectType::Deals, &deal_receivables_definitions())
+                    .await?;
                 Ok::<(), InvoiceSyncError>(())
             })
             .await
@@ -209,6 +223,7 @@ impl InvoiceMirror {
                 hubspot_id: Some(hs.id.clone()),
                 deal: Some(DealReference::Recorded(first.clone())),
                 deals: recorded,
+                deals_refreshed: Vec::new(),
                 contact: associated_once(hs, ObjectType::Contacts).into_iter().next(),
                 company: None,
                 currency: invoice_currency(&invoice, &company),
@@ -303,6 +318,7 @@ impl InvoiceMirror {
                     hubspot_id: Some(hs.id),
                     deal,
                     deals,
+                    deals_refreshed: Vec::new(),
                     contact: Some(contact),
                     company: party.company,
                     currency: invoice_currency(&invoice, &company),
@@ -350,11 +366,13 @@ impl InvoiceMirror {
             self.refresh_deal(d.deal_id(), &id, &invoice, today).await?;
         }
         properties.insert("hs_object_id".into(), id.clone());
+        let deals_refreshed = deal.iter().map(|d| d.deal_id().to_owned()).collect();
         Ok(MirroredInvoice {
             outcome,
             hubspot_id: Some(id),
             deal,
             deals,
+            deals_refreshed,
             contact: Some(contact),
             company: party.company,
             currency: invoice_currency(&invoice, &company),
@@ -410,6 +428,7 @@ impl InvoiceMirror {
             outcome,
             hubspot_id: Some(hs.id),
             deal: deals.first().cloned().map(DealReference::Recorded),
+            deals_refreshed: deals.clone(),
             deals,
             contact: None,
             company: None,
@@ -552,7 +571,8 @@ impl InvoiceMirror {
     }
 
     /// Writes `invoice`'s values onto the deal when it is the deal's most recently updated
-    /// QBO invoice (by `qbo_last_updated`, ties to the invoice being synced).
+    /// QBO invoice (by `qbo_last_updated`, ties to the invoice being synced), and the deal's
+    /// receivables in the same pass (one read of the deal's invoices, one write).
     async fn refresh_deal(
         &self,
         deal_id: &str,
@@ -560,32 +580,11 @@ impl InvoiceMirror {
         invoice: &Invoice,
         today: NaiveDate,
     ) -> Result<()> {
-        let ids = self
-            .associated(ObjectType::Deals, deal_id, ObjectType::Invoices)
-            .await?;
-        let options = BatchReadOptions {
-            properties: vec![QBO_LAST_UPDATED.into()],
-            ..BatchReadOptions::default()
+        let latest = LatestCandidate {
+            hubspot_id: hubspot_invoice_id,
+            invoice,
         };
-        let read = self.hubspot.read_invoices(&ids, &options).await?;
-        let stamp = |o: &HubspotObject| o.get(QBO_LAST_UPDATED).unwrap_or("").to_owned();
-        let ours = read
-            .found
-            .iter()
-            .find(|o| o.id == hubspot_invoice_id)
-            .map(stamp)
-            .unwrap_or_default();
-        let newer_elsewhere = read
-            .found
-            .iter()
-            .any(|o| o.id != hubspot_invoice_id && stamp(o) > ours);
-        if newer_elsewhere {
-            return Ok(());
-        }
-        let props = latest_invoice_deal_properties(invoice, today);
-        self.hubspot
-            .update_record(ObjectType::Deals, deal_id, &props)
-            .await?;
+        refresh_deal_values(self, deal_id, Some(latest), today).await?;
         Ok(())
     }
 }
@@ -650,6 +649,7 @@ fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
         hubspot_id: None,
         deal: None,
         deals: Vec::new(),
+        deals_refreshed: Vec::new(),
         contact: None,
         company: None,
         currency: String::new(),

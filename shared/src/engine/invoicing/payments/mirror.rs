@@ -41,6 +41,8 @@ pub struct PaymentSyncReport {
     /// (docs/hubspot.md §4.1).
     pub customers: Vec<String>,
     pub deals: Vec<String>,
+    /// The deals among `deals` whose receivables the invoice syncs already refreshed.
+    pub deals_refreshed: Vec<String>,
 }
 
 /// Mirrors QBO payments through an [`InvoiceMirror`].
@@ -244,6 +246,7 @@ impl<'a> PaymentMirror<'a> {
             mirrored,
             &mut report.customers,
             &mut report.deals,
+            &mut report.deals_refreshed,
         );
         let Some(invoice_id) = &mirrored.hubspot_id else {
             return Ok(());

@@ -281,11 +281,13 @@ pub fn open_of_mirrored(invoice: &HubspotObject) -> Option<OpenInvoice> {
 }
 
 /// Adds the QBO customer and the HubSpot deals of a mirrored invoice to the lists a flow
-/// reports, once each (the payment flow's hook, docs/hubspot.md §4.1).
+/// reports, once each (the payment flow's hook, docs/hubspot.md §4.1); `refreshed` collects the
+/// deals the invoice sync already brought current.
 pub fn note_touched(
     mirrored: &crate::engine::invoicing::invoices::MirroredInvoice,
     customers: &mut Vec<String>,
     deals: &mut Vec<String>,
+    refreshed: &mut Vec<String>,
 ) {
     let customer = mirrored
         .invoice
@@ -303,4 +305,18 @@ pub fn note_touched(
             deals.push(deal.clone());
         }
     }
+    for deal in &mirrored.deals_refreshed {
+        if unseen(refreshed, deal) {
+            refreshed.push(deal.clone());
+        }
+    }
+}
+
+/// The deals of `touched` that no invoice sync of the job refreshed already.
+pub fn deals_still_due(touched: &[String], refreshed: &[String]) -> Vec<String> {
+    touched
+        .iter()
+        .filter(|d| !refreshed.contains(d))
+        .cloned()
+        .collect()
 }
