@@ -1,6 +1,5 @@
 //! Applies the invoice plan: reads the QBO invoice, resolves its customer's contact (and company),
-//! products and deal, then creates (draft -> line items -> open), updates, voids or archives the
-//! HubSpot invoice and refreshes the deal's latest-invoice properties.
+//! products and deal, writes the HubSpot invoice and refreshes the deal in one pass.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
