@@ -9,6 +9,7 @@ async fn run_seed(seed: u64) -> ChaosOutcome {
         ops: 60,
         progress_every: 0,
         forced: Vec::new(),
+        connections: 1,
     })
     .await
     .expect("the chaos run starts and finishes")

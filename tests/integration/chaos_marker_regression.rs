@@ -16,6 +16,7 @@ async fn forced_crash(forced: Forced, kind: ObjectKind, side: Side) -> Vec<Strin
         ops: 0,
         progress_every: 0,
         forced: vec![forced],
+        connections: 1,
     })
     .await
     .expect("the chaos run starts and finishes");

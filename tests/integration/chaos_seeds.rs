@@ -10,6 +10,7 @@ async fn zeros(seed: u64) {
         ops: 200,
         progress_every: 0,
         forced: Vec::new(),
+        connections: 1,
     })
     .await
     .expect("the chaos run starts and finishes");

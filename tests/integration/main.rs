@@ -17,6 +17,7 @@ mod aws_settle_parity;
 mod aws_sqs;
 mod aws_token_buckets;
 mod aws_worker_time;
+mod chaos_connections;
 mod chaos_determinism;
 mod chaos_marker_regression;
 mod chaos_seeds;

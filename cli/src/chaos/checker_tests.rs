@@ -31,6 +31,7 @@ fn link(hs: &str, qb: &str) -> LinkView {
 
 fn edit(at_ms: i64, side: Side, id: &str, field: &str, value: &str) -> PersonEdit {
     PersonEdit {
+        connection: 0,
         at_ms,
         kind: CONTACT,
         side,

@@ -20,6 +20,8 @@ pub enum EditOp {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonEdit {
     pub at_ms: i64,
+    /// Which connection's accounts (0 = the first; docs/chaos.md §9).
+    pub connection: usize,
     pub kind: ObjectKind,
     pub side: Side,
     pub id: String,
@@ -58,8 +60,13 @@ impl Event {
                     .iter()
                     .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
                     .collect();
+                // The first connection's lines are the one-connection run's, unchanged.
+                let connection = match e.connection {
+                    0 => String::new(),
+                    n => format!(" connection={n}"),
+                };
                 format!(
-                    "{} edit {:?} {} {} {} {}",
+                    "{} edit {:?} {} {} {} {}{connection}",
                     e.at_ms,
                     e.op,
                     e.kind,
@@ -136,6 +143,7 @@ mod tests {
     fn edit(at_ms: i64, value: &str) -> Event {
         Event::Edit(PersonEdit {
             at_ms,
+            connection: 0,
             kind: ObjectKind::Contact,
             side: Side::Hubspot,
             id: "1".into(),

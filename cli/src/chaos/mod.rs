@@ -9,6 +9,7 @@ pub mod report;
 pub mod run;
 pub mod sim_clock;
 pub mod snapshot;
+pub mod tenants;
 pub mod webhooks;
 pub mod world;
 

@@ -13,6 +13,8 @@ use super::checker::{Verdict, check};
 use super::crash::{AfterWrite, Armed, WriteStep};
 use super::history::{EditOp, Event, History, PersonEdit};
 use super::ops::{EditableField, Fresh, editable_fields};
+use super::snapshot::Snapshot;
+use super::tenants::{ConnectionEnd, combined, connection_name, crossed_records};
 use super::webhooks::Captured;
 use super::world::{KINDS, StepOutcome, World, canonical_fields};
 
@@ -48,6 +50,9 @@ pub struct ChaosOptions {
     pub progress_every: usize,
     /// Run these scenarios first, then the seeded ops.
     pub forced: Vec<Forced>,
+    /// Connections (1 or 2; docs/chaos.md §9): with 2, the second one's QBO refresh token is
+    /// revoked halfway through the ops.
+    pub connections: usize,
 }
 
 /// What a run found.
@@ -63,6 +68,8 @@ pub struct ChaosOutcome {
     pub history: History,
     /// The final state's lines (the digest's tail).
     pub final_state: Vec<String>,
+    /// With several connections, how each one ended (empty with one).
+    pub connections: Vec<ConnectionEnd>,
 }
 
 struct Run {
@@ -72,12 +79,14 @@ struct Run {
     history: History,
     /// Captured webhooks not yet delivered (delivery order is the seed's choice).
     pending: Vec<Captured>,
-    /// Records a person made: (kind, side, id).
-    made: Vec<(ObjectKind, Side, String)>,
+    /// Records a person made: (connection index, kind, side, id).
+    made: Vec<(usize, ObjectKind, Side, String)>,
+    /// The connection the current operation works on (docs/chaos.md §9).
+    t: usize,
 }
 
 pub async fn run(options: &ChaosOptions) -> anyhow::Result<ChaosOutcome> {
-    let world = World::start(options.seed).await?;
+    let world = World::start(options.seed, options.connections).await?;
     let mut run = Run {
         world,
         rng: StdRng::seed_from_u64(options.seed),
@@ -85,7 +94,10 @@ pub async fn run(options: &ChaosOptions) -> anyhow::Result<ChaosOutcome> {
         history: History::default(),
         pending: Vec::new(),
         made: Vec::new(),
+        t: 0,
     };
+    // With two connections the second one's QBO refresh token is revoked halfway.
+    let fault_at = (options.connections > 1).then_some(options.ops / 2 + 1);
     let started = Instant::now();
     for forced in &options.forced {
         match *forced {
@@ -98,6 +110,9 @@ pub async fn run(options: &ChaosOptions) -> anyhow::Result<ChaosOutcome> {
         }
     }
     for n in 1..=options.ops {
+        if fault_at == Some(n) {
+            run.revoke_connection(1).await?;
+        }
         run.op().await?;
         if options.progress_every > 0 && n % options.progress_every == 0 {
             eprintln!(
@@ -108,18 +123,43 @@ pub async fn run(options: &ChaosOptions) -> anyhow::Result<ChaosOutcome> {
             );
         }
     }
+    if fault_at.is_some_and(|n| n > options.ops) {
+        run.revoke_connection(1).await?;
+    }
     let rounds = run.quiet().await?;
-    let snapshot = run.world.snapshot().await?;
-    let verdict = check(&snapshot, run.history.edits());
-    let final_state = snapshot.lines();
+    let mut snapshots = Vec::new();
+    for t in 0..run.world.tenants.len() {
+        snapshots.push(run.world.snapshot(t).await?);
+    }
+    let (verdict, ends) = if snapshots.len() == 1 {
+        (check(&snapshots[0], run.history.edits()), Vec::new())
+    } else {
+        let mut ends = Vec::new();
+        for (t, snapshot) in snapshots.iter().enumerate() {
+            let (status, reason) = run.world.connection_state(t).await?;
+            let own = || run.history.edits().filter(move |e| e.connection == t);
+            let others = run.history.edits().filter(|e| e.connection != t);
+            ends.push(ConnectionEnd {
+                name: connection_name(t),
+                status,
+                reason,
+                faulted: t == 1,
+                verdict: check(snapshot, own()),
+                crossed: crossed_records(snapshot, own(), others),
+            });
+        }
+        (combined(&ends), ends)
+    };
+    let final_state = state_lines(&snapshots);
     let digest = run.history.digest(&final_state);
     let [edits, faults, deliveries, steps] = run.history.counts();
+    let sum = |f: fn(&Snapshot) -> usize| snapshots.iter().map(f).sum::<usize>();
     let mut info = vec![format!(
         "seed={} edits={edits} faults={faults} deliveries={deliveries} steps={steps} records={} links={} failures={}",
         options.seed,
-        snapshot.records.len(),
-        snapshot.links.len(),
-        snapshot.failures.len()
+        sum(|s| s.records.len()),
+        sum(|s| s.links.len()),
+        sum(|s| s.failures.len())
     )];
     match rounds {
         Some(r) => info.push(format!("quiet after {r} rounds")),
@@ -137,7 +177,21 @@ pub async fn run(options: &ChaosOptions) -> anyhow::Result<ChaosOutcome> {
         quiesced: rounds.is_some(),
         history,
         final_state,
+        connections: ends,
     })
+}
+
+/// The final state's lines of every connection; the first one's as in a one-connection run,
+/// the others' prefixed with their index.
+fn state_lines(snapshots: &[Snapshot]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (t, snapshot) in snapshots.iter().enumerate() {
+        lines.extend(snapshot.lines().into_iter().map(|line| match t {
+            0 => line,
+            t => format!("connection={t} {line}"),
+        }));
+    }
+    lines
 }
 
 impl Run {
@@ -145,12 +199,23 @@ impl Run {
         self.world.clock.now_ms()
     }
 
+    /// `what`, named by its connection when it is not the first (whose lines stay those of
+    /// a one-connection run).
+    fn tagged(&self, what: String) -> String {
+        match self.t {
+            0 => what,
+            t => format!("connection={t} {what}"),
+        }
+    }
+
     fn step_event(&mut self, what: String) {
+        let what = self.tagged(what);
         let at_ms = self.now();
         self.history.push(Event::Step { at_ms, what });
     }
 
     fn fault_event(&mut self, what: String) {
+        let what = self.tagged(what);
         let at_ms = self.now();
         self.history.push(Event::Fault { at_ms, what });
     }
@@ -161,6 +226,11 @@ impl Run {
         self.world.clock.advance(advance).await?;
         let kind = KINDS[self.rng.random_range(0..KINDS.len())];
         let side = Side::BOTH[self.rng.random_range(0..2)];
+        // One connection draws nothing here, so its history stays the one-connection run's.
+        self.t = match self.world.tenants.len() {
+            1 => 0,
+            n => self.rng.random_range(0..n),
+        };
         match self.rng.random_range(0..100) {
             0..12 => {
                 self.create(kind, side).await?;
@@ -181,6 +251,17 @@ impl Run {
             _ => self.fault().await?,
         }
         self.collect().await;
+        self.t = 0;
+        Ok(())
+    }
+
+    /// The person disconnects the app from connection `t`'s QBO company (docs/chaos.md §9):
+    /// the engine finds out at its next QBO call and marks it reconnect-required.
+    async fn revoke_connection(&mut self, t: usize) -> anyhow::Result<()> {
+        self.t = t;
+        self.fault_event("QBO refresh token revoked (the app disconnected)".into());
+        self.world.revoke_qbo_refresh_token(t).await?;
+        self.t = 0;
         Ok(())
     }
 
@@ -221,6 +302,7 @@ impl Run {
         let at_ms = self.now();
         self.history.push(Event::Edit(PersonEdit {
             at_ms,
+            connection: self.t,
             kind,
             side,
             id: id.to_owned(),
@@ -232,11 +314,15 @@ impl Run {
     async fn create(&mut self, kind: ObjectKind, side: Side) -> anyhow::Result<Option<String>> {
         let values = self.fresh.create(&mut self.rng, kind, side);
         let key = format!("chaos-person-{}", self.history.events().len());
-        match self.world.create(kind, side, values.clone(), key).await? {
+        match self
+            .world
+            .create(self.t, kind, side, values.clone(), key)
+            .await?
+        {
             Ok(record) => {
                 let fields = self.edit_fields(kind, side, &values)?;
                 self.record_edit(kind, side, &record.id, EditOp::Create, fields);
-                self.made.push((kind, side, record.id.clone()));
+                self.made.push((self.t, kind, side, record.id.clone()));
                 Ok(Some(record.id))
             }
             Err(refusal) => {
@@ -252,14 +338,14 @@ impl Run {
         let mut ids: Vec<String> = self
             .made
             .iter()
-            .filter(|(k, s, _)| *k == kind && *s == side)
-            .map(|(_, _, id)| id.clone())
+            .filter(|(t, k, s, _)| *t == self.t && *k == kind && *s == side)
+            .map(|(_, _, _, id)| id.clone())
             .collect();
         let links = self
             .world
             .ctx
             .store
-            .list_links(self.world.stack.connection_id(), kind)
+            .list_links(&self.world.tenants[self.t].connection, kind)
             .await?;
         ids.extend(links.iter().map(|l| l.id(side).to_owned()));
         ids.sort();
@@ -270,7 +356,7 @@ impl Run {
         let id = ids[self.rng.random_range(0..ids.len())].clone();
         let active = self
             .world
-            .read(kind, side, &id)
+            .read(self.t, kind, side, &id)
             .await?
             .is_some_and(|r| r.active);
         Ok(active.then_some(id))
@@ -289,7 +375,11 @@ impl Run {
         field: &EditableField,
     ) -> anyhow::Result<()> {
         let values = self.fresh.value(&mut self.rng, kind, side, field);
-        match self.world.update(kind, side, id, values.clone()).await? {
+        match self
+            .world
+            .update(self.t, kind, side, id, values.clone())
+            .await?
+        {
             Ok(_) => {
                 let fields = self.edit_fields(kind, side, &values)?;
                 self.record_edit(kind, side, id, EditOp::Update, fields);
@@ -315,7 +405,7 @@ impl Run {
             .world
             .ctx
             .store
-            .list_links(self.world.stack.connection_id(), kind)
+            .list_links(&self.world.tenants[self.t].connection, kind)
             .await?;
         if links.is_empty() {
             return Ok(());
@@ -327,7 +417,7 @@ impl Run {
             let id = link.id(side).to_owned();
             if self
                 .world
-                .read(kind, side, &id)
+                .read(self.t, kind, side, &id)
                 .await?
                 .is_some_and(|r| r.active)
             {
@@ -342,7 +432,7 @@ impl Run {
         let Some(id) = self.target(kind, side).await? else {
             return Ok(());
         };
-        match self.world.deactivate(kind, side, &id).await? {
+        match self.world.deactivate(self.t, kind, side, &id).await? {
             Ok(()) => self.record_edit(kind, side, &id, EditOp::Deactivate, Default::default()),
             Err(refusal) => self.step_event(format!(
                 "person archive {kind} {side} {id} refused: {refusal}"
@@ -408,7 +498,11 @@ impl Run {
     }
 
     async fn poll(&mut self) {
-        let what = match self.world.poll().await {
+        // The poller passes by a connection that is not active (as the pipeline's does).
+        if !self.active(self.t).await {
+            return self.step_event("poll skipped: not active".into());
+        }
+        let what = match self.world.poll(self.t).await {
             Ok(jobs) => format!("poll queued {jobs}"),
             Err(error) => format!("poll failed: {error}"),
         };
@@ -422,7 +516,7 @@ impl Run {
         let roll = self.rng.random_range(0..100);
         if roll < 10 {
             self.fault_event("QBO access tokens expire now".into());
-            self.world.expire_qbo_tokens().await?;
+            self.world.expire_qbo_tokens(self.t).await?;
             self.step().await;
             return Ok(());
         }
@@ -431,7 +525,7 @@ impl Run {
             let count = self.rng.random_range(1..=3);
             let statuses = vec![status; count];
             self.fault_event(format!("{side} answers {statuses:?} next"));
-            self.world.fail_next(side, &statuses).await?;
+            self.world.fail_next(self.t, side, &statuses).await?;
             self.step().await;
             self.world.clear_faults().await?;
             return Ok(());
@@ -463,7 +557,7 @@ impl Run {
         if !self.crash_then_rekey(kind, side).await? {
             return Ok(());
         }
-        let forgotten = self.world.forget_request_ids().await?;
+        let forgotten = self.world.forget_request_ids(self.t).await?;
         self.fault_event(format!("QBO forgets {forgotten} requestids"));
         self.world.clock.advance(VISIBILITY_PASSED).await?;
         for _ in 0..8 {
@@ -511,12 +605,16 @@ impl Run {
             .world
             .ctx
             .store
-            .list_links(self.world.stack.connection_id(), kind)
+            .list_links(&self.world.tenants[self.t].connection, kind)
             .await?;
         let mut unlinked = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self.world.user.side(other).list_page(kind, cursor).await?;
+            let page = self.world.tenants[self.t]
+                .user
+                .side(other)
+                .list_page(kind, cursor)
+                .await?;
             unlinked.extend(
                 page.records
                     .into_iter()
@@ -570,17 +668,30 @@ impl Run {
                     self.deliver_one(&captured).await?;
                 }
             }
-            let polled = match self.world.poll().await {
-                Ok(jobs) => jobs,
-                Err(error) => {
-                    self.step_event(format!("quiet poll failed: {error}"));
-                    1
+            let mut polled = 0;
+            let mut snapshots = Vec::new();
+            for t in 0..self.world.tenants.len() {
+                if !self.active(t).await {
+                    continue;
                 }
-            };
+                self.t = t;
+                polled += match self.world.poll(t).await {
+                    Ok(jobs) => jobs,
+                    Err(error) => {
+                        self.step_event(format!("quiet poll failed: {error}"));
+                        1
+                    }
+                };
+            }
+            self.t = 0;
             let waiting = self.world.pending_jobs().await?;
-            // A record that keeps failing is retried on its backoff for days: a state that
-            // stays the same for STABLE_ROUNDS rounds after the sweep is quiet too.
-            let state = self.world.snapshot().await?.lines();
+            for t in 0..self.world.tenants.len() {
+                snapshots.push(self.world.snapshot(t).await?);
+            }
+            // A record that keeps failing is retried on its backoff for days (and a paused
+            // connection's jobs wait for its reconnect): a state that stays the same for
+            // STABLE_ROUNDS rounds after the sweep is quiet too.
+            let state = state_lines(&snapshots);
             if swept && self.pending.is_empty() && last_state.as_ref() == Some(&state) {
                 stable += 1;
                 if stable >= STABLE_ROUNDS {
@@ -594,8 +705,15 @@ impl Run {
             // The daily sweep once the queue is idle, or anyway after a few rounds (a record
             // retried on its backoff keeps it busy).
             if !swept && (idle || round >= SWEEP_BY_ROUND) {
-                let (jobs, errors) = self.world.sweep().await;
-                self.step_event(format!("sweep queued {jobs} errors={errors:?}"));
+                for t in 0..self.world.tenants.len() {
+                    if !self.active(t).await {
+                        continue;
+                    }
+                    self.t = t;
+                    let (jobs, errors) = self.world.sweep(t).await;
+                    self.step_event(format!("sweep queued {jobs} errors={errors:?}"));
+                }
+                self.t = 0;
                 swept = true;
                 calm = 0;
             } else if idle {
@@ -609,6 +727,20 @@ impl Run {
             self.world.clock.advance(QUIET_STEP).await?;
         }
         Ok(None)
+    }
+}
+
+impl Run {
+    /// Whether connection `t` is stored active (the first one always is in a one-connection
+    /// run: nothing here changes its status).
+    async fn active(&self, t: usize) -> bool {
+        if self.world.tenants.len() == 1 {
+            return true;
+        }
+        matches!(
+            self.world.connection_state(t).await,
+            Ok((hqsync::ports::ConnectionStatus::Active, _))
+        )
     }
 }
 

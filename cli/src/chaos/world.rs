@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hqsync::engine::jobs::schedule::{poll_connection, sweep_connection};
-use hqsync::engine::jobs::{QueueRun, SyncContext, run_queue_once};
+use hqsync::engine::jobs::{GatewayDirectory, QueueRun, SyncContext, run_queue_once};
 use hqsync::engine::sync::GatewayPair;
-use hqsync::engine::sync::initial_sync::InitialSyncOptions;
+use hqsync::engine::sync::initial_sync::{InitialSyncOptions, initial_sync};
 use hqsync::http::RetryPolicy;
 use hqsync::hubspot::HubspotBudgets;
 use hqsync::local::{
@@ -20,21 +20,24 @@ use hqsync::mapping::MappingSet;
 use hqsync::model::{
     ConnectionId, ConnectionSettings, NativeValues, ObjectKind, Record, Side, SyncState,
 };
+use hqsync::observability::Metrics;
 use hqsync::ports::{
-    CreateRequest, DeactivateRequest, Lane, RecordError, RecordErrorKind, SyncOutcome,
-    UpdateRequest,
+    ConnectionStatus, CreateRequest, DeactivateRequest, Lane, RecordError, RecordErrorKind,
+    SyncOutcome, UpdateRequest,
 };
 use hqsync::quickbooks::CompanyBudgets;
+use hqsync::tokens::{RefreshingGateways, TokenRefresher, VendorOAuth};
 use hqsync_sandbox::Seed;
 use hqsync_sandbox::hubspot::{HubspotSandbox, HubspotSandboxConfig};
 use hqsync_sandbox::quickbooks::{QboLimits, QuickbooksSandbox, QuickbooksSandboxConfig};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use tokio::net::TcpListener;
 
 use super::crash::{ChaosGateways, CrashPlan};
 use super::sim_clock::{FROZEN_SCALE, SimClock};
 use super::snapshot::{FailureView, LinkView, RecordView, Snapshot};
+use super::tenants::{ConnectionRoutes, connection_name};
 use super::webhooks::{Capture, Captured, Intake};
 
 /// The two-way kinds a chaos run edits.
@@ -83,15 +86,23 @@ impl From<&QueueRun> for QueueRunCounts {
     }
 }
 
-pub struct World {
+/// One connection's accounts: its own HubSpot portal and QBO company, and a person's
+/// clients of them.
+pub struct Tenant {
+    pub connection: ConnectionId,
     pub hubspot: HubspotSandbox,
     pub quickbooks: QuickbooksSandbox,
+    /// A person's own clients of both accounts.
+    pub user: GatewayPair,
+}
+
+pub struct World {
+    /// The connections' accounts; the first is the one-connection run's.
+    pub tenants: Vec<Tenant>,
     pub stack: LocalStack,
     /// The engine's context with the crash switch on its gateways.
     pub ctx: SyncContext,
     pub plan: Arc<CrashPlan>,
-    /// A person's own clients of both accounts.
-    pub user: GatewayPair,
     pub clock: Arc<SimClock>,
     pub capture: Capture,
     pub intake: Intake,
@@ -109,59 +120,29 @@ pub fn chaos_settings() -> ConnectionSettings {
 }
 
 impl World {
-    /// Starts everything for `seed` and runs the (empty) initial sync.
-    pub async fn start(seed: u64) -> anyhow::Result<World> {
+    /// Starts everything for `seed` with `connections` connections (each its own sandbox
+    /// pair, sharing the store, queue, worker, poller and intake) and runs their (empty)
+    /// initial syncs.
+    pub async fn start(seed: u64, connections: usize) -> anyhow::Result<World> {
+        anyhow::ensure!(
+            (1..=2).contains(&connections),
+            "--connections is 1 or 2, not {connections}"
+        );
         let capture = Capture::start().await?;
-        let hs_config = HubspotSandboxConfig {
-            seed: Seed::Empty,
-            time_scale: FROZEN_SCALE,
-            search_index_delay: Duration::ZERO,
-            // The simulated clock moves in jumps; the harness decides pacing and faults.
-            burst_limit: 0,
-            search_per_second: 0,
-            webhook_delay: Duration::ZERO,
-            webhook_max_batch: 1,
-            webhook_url: Some(capture.url(Side::Hubspot)),
-            rng_seed: seed,
-            ..HubspotSandboxConfig::default()
-        };
-        let qb_config = QuickbooksSandboxConfig {
-            seed: Seed::Empty,
-            time_scale: FROZEN_SCALE,
-            webhook_max_batch: 1,
-            webhook_delay_ms: 0,
-            webhook_url: Some(capture.url(Side::Quickbooks)),
-            limits: QboLimits {
-                per_minute: 1_000_000,
-                per_second: 1_000_000,
-                batch_per_minute: 1_000_000,
-                core_plus_reads: 0,
-            },
-            rng_seed: seed,
-            ..QuickbooksSandboxConfig::default()
-        };
-        let hubspot =
-            HubspotSandbox::start(TcpListener::bind("127.0.0.1:0").await?, hs_config).await?;
-        let quickbooks =
-            QuickbooksSandbox::start(TcpListener::bind("127.0.0.1:0").await?, qb_config).await?;
-        let clock =
-            Arc::new(SimClock::start(vec![hubspot.base_url(), quickbooks.base_url()]).await?);
+        let mut pairs = Vec::new();
+        for index in 0..connections {
+            pairs.push(start_sandboxes(index, seed, &capture).await?);
+        }
+        let clock = Arc::new(
+            SimClock::start(
+                pairs
+                    .iter()
+                    .flat_map(|(h, q)| [h.base_url(), q.base_url()])
+                    .collect(),
+            )
+            .await?,
+        );
         let http = reqwest::Client::builder().no_proxy().build()?;
-        let (hs, qb) = (hubspot.config(), quickbooks.config());
-        let accounts = |dev_tokens: bool| {
-            let token =
-                |dev: &str| SecretString::from(if dev_tokens { dev } else { "" }.to_owned());
-            LocalSandboxAccounts {
-                hubspot_base_url: hubspot.base_url(),
-                portal_id: hs.portal_id.to_string(),
-                hubspot_token: token(&hs.dev_token),
-                hubspot_client_secret: SecretString::from(hs.client_secret.clone()),
-                quickbooks_base_url: quickbooks.base_url(),
-                realm_id: qb.realm_id.clone(),
-                quickbooks_token: token(&qb.dev_token),
-                quickbooks_verifier_token: SecretString::from(qb.verifier_token.clone()),
-            }
-        };
         // Vendor limits are the sandboxes' business here (turned off above), not real time's.
         // On a simulated clock a client's backoff would only cost wall time: retries come at
         // once, and a throttled call is handed back to the queue, which waits in simulated time.
@@ -175,26 +156,18 @@ impl World {
                 max_backoff: Duration::ZERO,
             }),
         };
-        // The engine holds OAuth tokens that expire on the simulated clock (HubSpot 30 min,
-        // QBO 1 h) and refreshes them, QBO rotating its refresh token (docs/architecture.md §7);
-        // a person works with the sandboxes' static dev tokens.
-        let mut endpoints = VendorEndpoints::local(accounts(false))?
-            .with_hubspot_refresh(
-                SecretString::from(hs.refresh_token.clone()),
-                hs.client_id.clone(),
-            )
-            .with_quickbooks_refresh(
-                qbo_consent(&http, &quickbooks.base_url()).await?,
-                qb.client_id.clone(),
-                SecretString::from(qb.client_secret.clone()),
-            );
-        endpoints.budgets = budgets.clone();
-        let mut person = VendorEndpoints::local(accounts(true))?;
-        person.budgets = budgets;
         let settings = chaos_settings();
+        let mut engine = Vec::new();
+        let mut people = Vec::new();
+        for (hubspot, quickbooks) in &pairs {
+            let (endpoints, person) =
+                tenant_endpoints(&http, hubspot, quickbooks, &budgets).await?;
+            engine.push(endpoints);
+            people.push(person);
+        }
         let mut stack = LocalStack::open_with_clock(
-            ConnectionId::new("chaos")?,
-            endpoints.clone(),
+            ConnectionId::new(connection_name(0))?,
+            engine[0].clone(),
             settings.clone(),
             &StateLocation::Memory,
             clock.clone(),
@@ -205,32 +178,67 @@ impl World {
         stack
             .serve_webhooks(listener, intake_base.clone())?
             .set_ready();
-        stack
-            .initial_sync(&InitialSyncOptions::default(), &|_| {})
-            .await?;
+        // The other connections are stored beside the first one (their tokens in the same
+        // vault, their portal and realm routing their webhooks), with gateways of their own.
+        let mut routes = BTreeMap::new();
+        for (index, endpoints) in engine.iter().enumerate().skip(1) {
+            let id = ConnectionId::new(connection_name(index))?;
+            stack
+                .runtime()
+                .add_configured_connection(id.clone(), endpoints, settings.clone())
+                .await?;
+            routes.insert(id, connection_gateways(&stack, endpoints, clock.clone()));
+        }
+        let inner: Arc<dyn GatewayDirectory> = if routes.is_empty() {
+            stack.ctx.gateways.clone()
+        } else {
+            Arc::new(ConnectionRoutes {
+                default: stack.ctx.gateways.clone(),
+                routes,
+            })
+        };
         let plan = Arc::new(CrashPlan::default());
         let ctx = SyncContext {
             store: stack.ctx.store.clone(),
             queue: stack.ctx.queue.clone(),
             clock: stack.ctx.clock.clone(),
             gateways: Arc::new(ChaosGateways {
-                inner: stack.ctx.gateways.clone(),
+                inner,
                 plan: plan.clone(),
             }),
         };
-        let user = person.gateways(&settings, clock.clone())?;
+        stack
+            .initial_sync(&InitialSyncOptions::default(), &|_| {})
+            .await?;
+        for index in 1..connections {
+            let id = ConnectionId::new(connection_name(index))?;
+            initial_sync(
+                &ctx.sync_ports(),
+                &id,
+                &InitialSyncOptions::default(),
+                &|_| {},
+            )
+            .await?;
+        }
         let intake = Intake::new(
             intake_base,
-            hubspot.config().client_secret.clone(),
-            quickbooks.config().verifier_token.clone(),
+            pairs[0].0.config().client_secret.clone(),
+            pairs[0].1.config().verifier_token.clone(),
         )?;
+        let mut tenants = Vec::new();
+        for (index, ((hubspot, quickbooks), person)) in pairs.into_iter().zip(people).enumerate() {
+            tenants.push(Tenant {
+                connection: ConnectionId::new(connection_name(index))?,
+                user: person.gateways(&settings, clock.clone())?,
+                hubspot,
+                quickbooks,
+            });
+        }
         Ok(World {
-            hubspot,
-            quickbooks,
+            tenants,
             stack,
             ctx,
             plan,
-            user,
             clock,
             capture,
             intake,
@@ -243,12 +251,12 @@ impl World {
     /// next call is refused with 401 and renews its token once, as after an early revocation
     /// (https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq).
     /// QBO forgets every stored `requestid` answer; how many it held.
-    pub async fn forget_request_ids(&self) -> anyhow::Result<u64> {
+    pub async fn forget_request_ids(&self, t: usize) -> anyhow::Result<u64> {
         let answer = self
             .http
             .post(format!(
                 "{}/_sandbox/quickbooks/forget-requestids",
-                self.quickbooks.base_url()
+                self.tenants[t].quickbooks.base_url()
             ))
             .send()
             .await?;
@@ -261,12 +269,12 @@ impl World {
         Ok(body["forgotten"].as_u64().unwrap_or(0))
     }
 
-    pub async fn expire_qbo_tokens(&self) -> anyhow::Result<()> {
+    pub async fn expire_qbo_tokens(&self, t: usize) -> anyhow::Result<()> {
         let answer = self
             .http
             .post(format!(
                 "{}/_sandbox/oauth/expire",
-                self.quickbooks.base_url()
+                self.tenants[t].quickbooks.base_url()
             ))
             .send()
             .await?;
@@ -278,29 +286,89 @@ impl World {
         Ok(())
     }
 
+    /// The person disconnects the app from connection `t`'s QBO company: Intuit revokes the
+    /// engine's current refresh token and its access token with it (`POST
+    /// /v2/oauth2/tokens/revoke`,
+    /// https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#revoke-token-disconnect),
+    /// so the engine's next QBO call is refused with 401 and its renewal with `invalid_grant`.
+    pub async fn revoke_qbo_refresh_token(&self, t: usize) -> anyhow::Result<()> {
+        let tokens = self
+            .stack
+            .vault
+            .tokens(&self.tenants[t].connection, Side::Quickbooks)
+            .await?
+            .context("the connection's QBO tokens")?;
+        let qb = self.tenants[t].quickbooks.config();
+        let answer = self
+            .http
+            .post(format!(
+                "{}/v2/oauth2/tokens/revoke",
+                self.tenants[t].quickbooks.base_url()
+            ))
+            .basic_auth(&qb.client_id, Some(&qb.client_secret))
+            .json(&json!({"token": tokens.refresh_token.expose_secret()}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            answer.status().is_success(),
+            "revoke the QBO refresh token: {}",
+            answer.status()
+        );
+        Ok(())
+    }
+
+    /// Connection `t`'s stored status and, unless active, the engine's reason for not
+    /// running its jobs (what its gateways answer).
+    pub async fn connection_state(&self, t: usize) -> anyhow::Result<(ConnectionStatus, String)> {
+        let record = self
+            .ctx
+            .store
+            .get_connection(&self.tenants[t].connection)
+            .await?
+            .context("the connection is stored")?;
+        if record.status == ConnectionStatus::Active {
+            return Ok((record.status, String::new()));
+        }
+        let reason = match self.ctx.gateways.gateways(&record).await {
+            Ok(_) => String::new(),
+            Err(error) => error.to_string(),
+        };
+        Ok((record.status, reason))
+    }
+
     pub fn mappings(&self, kind: ObjectKind) -> anyhow::Result<MappingSet> {
         Ok(MappingSet::build(kind, self.settings.object(kind))?)
     }
 
     /// Waits until both sandboxes have posted every webhook they queued, then takes them.
     pub async fn outgoing_webhooks(&self) -> Vec<Captured> {
-        self.hubspot.webhooks().wait_idle(WEBHOOK_IDLE_BOUND).await;
-        self.quickbooks.wait_webhooks_idle(WEBHOOK_IDLE_BOUND).await;
+        for tenant in &self.tenants {
+            tenant
+                .hubspot
+                .webhooks()
+                .wait_idle(WEBHOOK_IDLE_BOUND)
+                .await;
+            tenant
+                .quickbooks
+                .wait_webhooks_idle(WEBHOOK_IDLE_BOUND)
+                .await;
+        }
         self.capture.take()
     }
 
     /// A person creates a record; returns it or the vendor's refusal.
     pub async fn create(
         &self,
+        t: usize,
         kind: ObjectKind,
         side: Side,
         values: NativeValues,
         key: String,
     ) -> anyhow::Result<Result<Record, RecordError>> {
         if side == Side::Hubspot {
-            return self.create_in_hubspot(kind, values).await;
+            return self.create_in_hubspot(t, kind, values).await;
         }
-        let mut results = self
+        let mut results = self.tenants[t]
             .user
             .side(side)
             .create(
@@ -319,6 +387,7 @@ impl World {
     /// engine's retry-safe upsert.
     async fn create_in_hubspot(
         &self,
+        t: usize,
         kind: ObjectKind,
         values: NativeValues,
     ) -> anyhow::Result<Result<Record, RecordError>> {
@@ -328,8 +397,11 @@ impl World {
         };
         let answer = self
             .http
-            .post(format!("{}/crm/v3/objects/{path}", self.hubspot.base_url()))
-            .bearer_auth(&self.hubspot.config().dev_token)
+            .post(format!(
+                "{}/crm/v3/objects/{path}",
+                self.tenants[t].hubspot.base_url()
+            ))
+            .bearer_auth(&self.tenants[t].hubspot.config().dev_token)
             .json(&json!({ "properties": values }))
             .send()
             .await?;
@@ -342,7 +414,7 @@ impl World {
             return Ok(Err(refusal));
         }
         let id = body["id"].as_str().context("created HubSpot id")?;
-        self.read(kind, Side::Hubspot, id)
+        self.read(t, kind, Side::Hubspot, id)
             .await?
             .map(Ok)
             .context("the created HubSpot record reads back")
@@ -351,11 +423,12 @@ impl World {
     /// A person reads a record (None when gone).
     pub async fn read(
         &self,
+        t: usize,
         kind: ObjectKind,
         side: Side,
         id: &str,
     ) -> anyhow::Result<Option<Record>> {
-        Ok(self
+        Ok(self.tenants[t]
             .user
             .side(side)
             .read(kind, &[id.to_owned()])
@@ -366,13 +439,17 @@ impl World {
     /// A person edits fields of a record at its current version.
     pub async fn update(
         &self,
+        t: usize,
         kind: ObjectKind,
         side: Side,
         id: &str,
         values: NativeValues,
     ) -> anyhow::Result<Result<Record, RecordError>> {
-        let current = self.read(kind, side, id).await?.context("record to edit")?;
-        let mut results = self
+        let current = self
+            .read(t, kind, side, id)
+            .await?
+            .context("record to edit")?;
+        let mut results = self.tenants[t]
             .user
             .side(side)
             .update(
@@ -390,15 +467,16 @@ impl World {
     /// A person archives (HubSpot) or deactivates (QBO) a record.
     pub async fn deactivate(
         &self,
+        t: usize,
         kind: ObjectKind,
         side: Side,
         id: &str,
     ) -> anyhow::Result<Result<(), RecordError>> {
         let current = self
-            .read(kind, side, id)
+            .read(t, kind, side, id)
             .await?
             .context("record to archive")?;
-        let mut results = self
+        let mut results = self.tenants[t]
             .user
             .side(side)
             .deactivate(
@@ -413,8 +491,8 @@ impl World {
     }
 
     /// The next `n` answers of `side`'s API fail with `statuses` (the sandbox's `failNext`).
-    pub async fn fail_next(&self, side: Side, statuses: &[u16]) -> anyhow::Result<()> {
-        let base = self.base_url(side);
+    pub async fn fail_next(&self, t: usize, side: Side, statuses: &[u16]) -> anyhow::Result<()> {
+        let base = self.base_url(t, side);
         let answer = self
             .http
             .put(format!("{base}/_sandbox/faults"))
@@ -431,19 +509,21 @@ impl World {
 
     /// Clears both sandboxes' faults.
     pub async fn clear_faults(&self) -> anyhow::Result<()> {
-        for side in Side::BOTH {
-            self.http
-                .delete(format!("{}/_sandbox/faults", self.base_url(side)))
-                .send()
-                .await?;
+        for t in 0..self.tenants.len() {
+            for side in Side::BOTH {
+                self.http
+                    .delete(format!("{}/_sandbox/faults", self.base_url(t, side)))
+                    .send()
+                    .await?;
+            }
         }
         Ok(())
     }
 
-    fn base_url(&self, side: Side) -> String {
+    fn base_url(&self, t: usize, side: Side) -> String {
         match side {
-            Side::Hubspot => self.hubspot.base_url(),
-            Side::Quickbooks => self.quickbooks.base_url(),
+            Side::Hubspot => self.tenants[t].hubspot.base_url(),
+            Side::Quickbooks => self.tenants[t].quickbooks.base_url(),
         }
     }
 
@@ -473,14 +553,14 @@ impl World {
     }
 
     /// One poll of the connection (QBO CDC, HubSpot search); returns the jobs it queued.
-    pub async fn poll(&self) -> anyhow::Result<usize> {
-        let report = poll_connection(&self.ctx, self.stack.connection_id()).await?;
+    pub async fn poll(&self, t: usize) -> anyhow::Result<usize> {
+        let report = poll_connection(&self.ctx, &self.tenants[t].connection).await?;
         Ok(report.jobs)
     }
 
     /// The daily sweep now; returns the jobs it queued and its errors.
-    pub async fn sweep(&self) -> (usize, Vec<String>) {
-        let report = sweep_connection(&self.ctx, self.stack.connection_id()).await;
+    pub async fn sweep(&self, t: usize) -> (usize, Vec<String>) {
+        let report = sweep_connection(&self.ctx, &self.tenants[t].connection).await;
         (report.jobs, report.errors)
     }
 
@@ -494,8 +574,8 @@ impl World {
     }
 
     /// Every record of the synced kinds on both sides, the links and the failing statuses.
-    pub async fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        let connection = self.stack.connection_id();
+    pub async fn snapshot(&self, t: usize) -> anyhow::Result<Snapshot> {
+        let connection = &self.tenants[t].connection;
         let mut snapshot = Snapshot {
             started_empty: true,
             ..Snapshot::default()
@@ -505,7 +585,11 @@ impl World {
             for side in Side::BOTH {
                 let mut cursor = None;
                 loop {
-                    let page = self.user.side(side).list_page(kind, cursor).await?;
+                    let page = self.tenants[t]
+                        .user
+                        .side(side)
+                        .list_page(kind, cursor)
+                        .await?;
                     for record in page.records {
                         snapshot.records.push(view(&mappings, &record));
                     }
@@ -556,7 +640,7 @@ impl World {
             .collect();
         for (kind, side, id) in missing {
             let mappings = self.mappings(kind)?;
-            if let Some(record) = self.read(kind, side, &id).await? {
+            if let Some(record) = self.read(t, kind, side, &id).await? {
                 snapshot.records.push(view(&mappings, &record));
             }
         }
@@ -565,10 +649,129 @@ impl World {
 
     pub async fn shutdown(self) {
         self.stack.shutdown().await;
-        self.hubspot.shutdown().await;
-        self.quickbooks.shutdown().await;
+        for tenant in self.tenants {
+            tenant.hubspot.shutdown().await;
+            tenant.quickbooks.shutdown().await;
+        }
         self.capture.stop();
     }
+}
+
+/// The sandbox pair of connection `index`: empty, clocks frozen, webhooks to the capture
+/// server. The first is the one-connection run's; another gets its own portal and realm
+/// ids (the intake routes webhooks by them) under the same app (client secret, verifier).
+async fn start_sandboxes(
+    index: usize,
+    seed: u64,
+    capture: &Capture,
+) -> anyhow::Result<(HubspotSandbox, QuickbooksSandbox)> {
+    let hs_defaults = HubspotSandboxConfig::default();
+    let qb_defaults = QuickbooksSandboxConfig::default();
+    let hs_config = HubspotSandboxConfig {
+        portal_id: hs_defaults.portal_id + index as u64,
+        seed: Seed::Empty,
+        time_scale: FROZEN_SCALE,
+        search_index_delay: Duration::ZERO,
+        // The simulated clock moves in jumps; the harness decides pacing and faults.
+        burst_limit: 0,
+        search_per_second: 0,
+        webhook_delay: Duration::ZERO,
+        webhook_max_batch: 1,
+        webhook_url: Some(capture.url(Side::Hubspot)),
+        rng_seed: seed + index as u64,
+        ..hs_defaults
+    };
+    let realm_id = match index {
+        0 => qb_defaults.realm_id.clone(),
+        n => format!("{}{n}", qb_defaults.realm_id),
+    };
+    let qb_config = QuickbooksSandboxConfig {
+        realm_id,
+        seed: Seed::Empty,
+        time_scale: FROZEN_SCALE,
+        webhook_max_batch: 1,
+        webhook_delay_ms: 0,
+        webhook_url: Some(capture.url(Side::Quickbooks)),
+        limits: QboLimits {
+            per_minute: 1_000_000,
+            per_second: 1_000_000,
+            batch_per_minute: 1_000_000,
+            core_plus_reads: 0,
+        },
+        rng_seed: seed + index as u64,
+        ..qb_defaults
+    };
+    let hubspot = HubspotSandbox::start(TcpListener::bind("127.0.0.1:0").await?, hs_config).await?;
+    let quickbooks =
+        QuickbooksSandbox::start(TcpListener::bind("127.0.0.1:0").await?, qb_config).await?;
+    Ok((hubspot, quickbooks))
+}
+
+/// The engine's endpoints of one sandbox pair and a person's.
+///
+/// The engine holds OAuth tokens that expire on the simulated clock (HubSpot 30 min, QBO
+/// 1 h) and refreshes them, QBO rotating its refresh token (docs/architecture.md §7); a
+/// person works with the sandboxes' static dev tokens.
+async fn tenant_endpoints(
+    http: &reqwest::Client,
+    hubspot: &HubspotSandbox,
+    quickbooks: &QuickbooksSandbox,
+    budgets: &VendorBudgets,
+) -> anyhow::Result<(VendorEndpoints, VendorEndpoints)> {
+    let (hs, qb) = (hubspot.config(), quickbooks.config());
+    let accounts = |dev_tokens: bool| {
+        let token = |dev: &str| SecretString::from(if dev_tokens { dev } else { "" }.to_owned());
+        LocalSandboxAccounts {
+            hubspot_base_url: hubspot.base_url(),
+            portal_id: hs.portal_id.to_string(),
+            hubspot_token: token(&hs.dev_token),
+            hubspot_client_secret: SecretString::from(hs.client_secret.clone()),
+            quickbooks_base_url: quickbooks.base_url(),
+            realm_id: qb.realm_id.clone(),
+            quickbooks_token: token(&qb.dev_token),
+            quickbooks_verifier_token: SecretString::from(qb.verifier_token.clone()),
+        }
+    };
+    let mut endpoints = VendorEndpoints::local(accounts(false))?
+        .with_hubspot_refresh(
+            SecretString::from(hs.refresh_token.clone()),
+            hs.client_id.clone(),
+        )
+        .with_quickbooks_refresh(
+            qbo_consent(http, &quickbooks.base_url()).await?,
+            qb.client_id.clone(),
+            SecretString::from(qb.client_secret.clone()),
+        );
+    endpoints.budgets = budgets.clone();
+    let mut person = VendorEndpoints::local(accounts(true))?;
+    person.budgets = budgets.clone();
+    Ok((endpoints, person))
+}
+
+/// A later connection's gateways: refreshed from its tokens in the stack's vault, a rejected
+/// refresh token marking it reconnect-required in the stack's store, as the first one's.
+fn connection_gateways(
+    stack: &LocalStack,
+    endpoints: &VendorEndpoints,
+    clock: Arc<SimClock>,
+) -> Arc<dyn GatewayDirectory> {
+    let state = &stack.runtime().state;
+    let urls = endpoints.vendor_urls();
+    let refresher = TokenRefresher::new(
+        state.vault.clone(),
+        state.store.clone(),
+        Arc::new(VendorOAuth::new(urls.clone(), clock.clone())),
+        clock.clone(),
+        Metrics::new(),
+    );
+    Arc::new(
+        RefreshingGateways::new(refresher, urls, clock)
+            .with_budgets(
+                endpoints.budgets.hubspot.clone(),
+                endpoints.budgets.quickbooks.clone(),
+            )
+            .with_retry_policy(endpoints.budgets.retry),
+    )
 }
 
 /// A QBO refresh token as after a person's consent (`POST /_sandbox/oauth/connect`).

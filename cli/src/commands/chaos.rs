@@ -25,6 +25,11 @@ pub struct ChaosArgs {
     /// `crash-rekey-retry-first:…` (then QBO forgets its requestids and the retry runs first).
     #[arg(long = "force", value_parser = parse_forced)]
     pub forced: Vec<Forced>,
+    /// Connections sharing the queue, worker, poller and store, each with its own sandbox
+    /// pair (1 or 2). With 2, the second one's QBO refresh token is revoked halfway: it must
+    /// end reconnect-required with its reason while the first converges (docs/chaos.md §9).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub connections: u8,
 }
 
 fn parse_forced(text: &str) -> Result<Forced, String> {
@@ -62,6 +67,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
         ops: args.ops,
         progress_every: args.progress_every,
         forced: args.forced,
+        connections: usize::from(args.connections),
     })
     .await?;
     if let Some(path) = &args.history {
@@ -75,12 +81,15 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
         std::fs::write(path, lines.join("\n") + "\n")?;
     }
     let mut out = std::io::stdout().lock();
+    let info: Vec<String> = (outcome.info.iter().cloned())
+        .chain(outcome.connections.iter().map(|c| c.line()))
+        .collect();
     report::write(
         &mut out,
         outcome.ops,
         &outcome.digest,
         &outcome.verdict,
-        &outcome.info,
+        &info,
     )?;
     drop(out);
     anyhow::ensure!(
