@@ -31,6 +31,7 @@ mod console_operations;
 mod console_pages;
 mod deploy_guide;
 mod dev_runtime;
+mod dev_two_connections;
 mod docs_citations;
 mod e2e_companies;
 mod e2e_credit_jobs;

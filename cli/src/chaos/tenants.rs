@@ -7,8 +7,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use hqsync::engine::jobs::{GatewayDirectory, Invoicing};
 use hqsync::engine::sync::GatewayPair;
+use hqsync::local::{LocalState, VendorEndpoints};
 use hqsync::model::ConnectionId;
-use hqsync::ports::{ConnectionRecord, GatewayError};
+use hqsync::observability::Metrics;
+use hqsync::ports::{Clock, ConnectionRecord, GatewayError};
+use hqsync::tokens::{RefreshingGateways, TokenRefresher, VendorOAuth};
 
 use hqsync::ports::ConnectionStatus;
 
@@ -51,6 +54,32 @@ impl GatewayDirectory for ConnectionRoutes {
     ) -> Result<Arc<Invoicing>, GatewayError> {
         self.of(connection).invoicing(connection).await
     }
+}
+
+/// The gateways of a connection whose accounts are at `endpoints` (its own sandbox pair):
+/// refreshed from its tokens in `state`'s vault, a rejected refresh token marking it
+/// reconnect-required in `state`'s store, exactly as the runtime's own directory does.
+pub fn connection_gateways(
+    state: &LocalState,
+    endpoints: &VendorEndpoints,
+    clock: Arc<dyn Clock>,
+) -> Arc<dyn GatewayDirectory> {
+    let urls = endpoints.vendor_urls();
+    let refresher = TokenRefresher::new(
+        state.vault.clone(),
+        state.store.clone(),
+        Arc::new(VendorOAuth::new(urls.clone(), clock.clone())),
+        clock.clone(),
+        Metrics::new(),
+    );
+    Arc::new(
+        RefreshingGateways::new(refresher, urls, clock)
+            .with_budgets(
+                endpoints.budgets.hubspot.clone(),
+                endpoints.budgets.quickbooks.clone(),
+            )
+            .with_retry_policy(endpoints.budgets.retry),
+    )
 }
 
 /// Every value a connection's person edits wrote (canonical text).

@@ -20,13 +20,11 @@ use hqsync::mapping::MappingSet;
 use hqsync::model::{
     ConnectionId, ConnectionSettings, NativeValues, ObjectKind, Record, Side, SyncState,
 };
-use hqsync::observability::Metrics;
 use hqsync::ports::{
     ConnectionStatus, CreateRequest, DeactivateRequest, Lane, RecordError, RecordErrorKind,
     SyncOutcome, UpdateRequest,
 };
 use hqsync::quickbooks::CompanyBudgets;
-use hqsync::tokens::{RefreshingGateways, TokenRefresher, VendorOAuth};
 use hqsync_sandbox::Seed;
 use hqsync_sandbox::hubspot::{HubspotSandbox, HubspotSandboxConfig};
 use hqsync_sandbox::quickbooks::{QboLimits, QuickbooksSandbox, QuickbooksSandboxConfig};
@@ -37,7 +35,7 @@ use tokio::net::TcpListener;
 use super::crash::{ChaosGateways, CrashPlan};
 use super::sim_clock::{FROZEN_SCALE, SimClock};
 use super::snapshot::{FailureView, LinkView, RecordView, Snapshot};
-use super::tenants::{ConnectionRoutes, connection_name};
+use super::tenants::{ConnectionRoutes, connection_gateways, connection_name};
 use super::webhooks::{Capture, Captured, Intake};
 
 /// The two-way kinds a chaos run edits.
@@ -187,7 +185,10 @@ impl World {
                 .runtime()
                 .add_configured_connection(id.clone(), endpoints, settings.clone())
                 .await?;
-            routes.insert(id, connection_gateways(&stack, endpoints, clock.clone()));
+            routes.insert(
+                id,
+                connection_gateways(&stack.runtime().state, endpoints, clock.clone()),
+            );
         }
         let inner: Arc<dyn GatewayDirectory> = if routes.is_empty() {
             stack.ctx.gateways.clone()
@@ -746,32 +747,6 @@ async fn tenant_endpoints(
     let mut person = VendorEndpoints::local(accounts(true))?;
     person.budgets = budgets.clone();
     Ok((endpoints, person))
-}
-
-/// A later connection's gateways: refreshed from its tokens in the stack's vault, a rejected
-/// refresh token marking it reconnect-required in the stack's store, as the first one's.
-fn connection_gateways(
-    stack: &LocalStack,
-    endpoints: &VendorEndpoints,
-    clock: Arc<SimClock>,
-) -> Arc<dyn GatewayDirectory> {
-    let state = &stack.runtime().state;
-    let urls = endpoints.vendor_urls();
-    let refresher = TokenRefresher::new(
-        state.vault.clone(),
-        state.store.clone(),
-        Arc::new(VendorOAuth::new(urls.clone(), clock.clone())),
-        clock.clone(),
-        Metrics::new(),
-    );
-    Arc::new(
-        RefreshingGateways::new(refresher, urls, clock)
-            .with_budgets(
-                endpoints.budgets.hubspot.clone(),
-                endpoints.budgets.quickbooks.clone(),
-            )
-            .with_retry_policy(endpoints.budgets.retry),
-    )
 }
 
 /// A QBO refresh token as after a person's consent (`POST /_sandbox/oauth/connect`).
