@@ -219,18 +219,14 @@ pub(crate) async fn prepare(
             };
             records.get(&RecordRef::new(side, id)).cloned()
         };
-        let pair = Planned {
+        let pair = Pair {
             hubspot: pick(Side::Hubspot),
             quickbooks: pick(Side::Quickbooks),
             unit,
             link,
-            plan: None,
         };
         let plan = pair.plan_with(session, &no_times);
-        planned.push(Planned {
-            plan: Some(plan),
-            ..pair
-        });
+        planned.push((pair, plan));
     }
     let times = match newest_wins_field_times(session, source, &planned).await {
         Ok(times) => times,
@@ -238,14 +234,13 @@ pub(crate) async fn prepare(
             out.extend(
                 planned
                     .into_iter()
-                    .map(|p| PrepareResult::Done(gateway_failure(p.unit, &error))),
+                    .map(|(pair, _)| PrepareResult::Done(gateway_failure(pair.unit, &error))),
             );
             return out;
         }
     };
-    for mut pair in planned {
-        let mut plan = pair.plan.take().expect("planned above");
-        if let Some(times) = times.get(&(pair.hubspot_id(), pair.qbo_id())) {
+    for (at, (pair, mut plan)) in planned.into_iter().enumerate() {
+        if let Some(times) = times.get(&at) {
             plan = pair.plan_with(session, times);
         }
         match plan {
@@ -272,16 +267,15 @@ pub(crate) async fn prepare(
     out
 }
 
-/// One pair on its way to a plan.
-struct Planned {
+/// One unit's link and records, as read, on their way to a plan.
+struct Pair {
     unit: Unit,
     link: Option<Link>,
     hubspot: Option<Record>,
     quickbooks: Option<Record>,
-    plan: Option<Result<Plan, PlanError>>,
 }
 
-impl Planned {
+impl Pair {
     fn record(&self, side: Side) -> Option<&Record> {
         match side {
             Side::Hubspot => self.hubspot.as_ref(),
@@ -304,14 +298,6 @@ impl Planned {
             field_times,
         })
     }
-
-    fn hubspot_id(&self) -> Option<String> {
-        self.hubspot.as_ref().map(|r| r.id.clone())
-    }
-
-    fn qbo_id(&self) -> Option<String> {
-        self.quickbooks.as_ref().map(|r| r.id.clone())
-    }
 }
 
 /// The field times of the pairs whose plan settled a conflict by "newest edit wins", for the
@@ -320,13 +306,13 @@ impl Planned {
 async fn newest_wins_field_times(
     session: &Session<'_>,
     source: RecordSource<'_>,
-    planned: &[Planned],
-) -> Result<HashMap<(Option<String>, Option<String>), PairFieldTimes>, GatewayError> {
+    planned: &[(Pair, Result<Plan, PlanError>)],
+) -> Result<HashMap<usize, PairFieldTimes>, GatewayError> {
     let mut fields: BTreeMap<Side, BTreeSet<String>> = BTreeMap::new();
     let mut ids: BTreeMap<Side, Vec<String>> = BTreeMap::new();
     let mut wanted = Vec::new();
-    for pair in planned {
-        let Some(Ok(plan)) = &pair.plan else { continue };
+    for (at, (pair, plan)) in planned.iter().enumerate() {
+        let Ok(plan) = plan else { continue };
         let newest: Vec<&str> = plan
             .conflicts
             .iter()
@@ -349,7 +335,7 @@ async fn newest_wins_field_times(
                 .map(|row| row.native_key(side).to_owned());
             fields.entry(side).or_default().extend(keys);
         }
-        wanted.push(pair);
+        wanted.push((at, pair));
     }
     let mut by_side: BTreeMap<Side, BTreeMap<String, FieldTimes>> = BTreeMap::new();
     for (side, ids) in &ids {
@@ -366,12 +352,12 @@ async fn newest_wins_field_times(
     };
     Ok(wanted
         .into_iter()
-        .map(|pair| {
+        .map(|(at, pair)| {
             let times = PairFieldTimes {
                 hubspot: times_of(Side::Hubspot, pair.hubspot.as_ref()),
                 quickbooks: times_of(Side::Quickbooks, pair.quickbooks.as_ref()),
             };
-            ((pair.hubspot_id(), pair.qbo_id()), times)
+            (at, times)
         })
         .filter(|(_, times)| *times != PairFieldTimes::default())
         .collect())
