@@ -2,7 +2,9 @@
 //! admin signs in, connects both sandboxes through their consent pages, previews and starts the
 //! initial sync, changes a mapping, finds the record that then fails with its reason, fixes it
 //! and retries it until it is synced; on the way, a vendor value that is markup shows as text
-//! and a write without the CSRF token is refused. Each page's screenshot is saved.
+//! and a write without the CSRF token is refused. Then every page, at a laptop's and a phone's
+//! width, passes axe-core's WCAG 2.1 A/AA audit, never scrolls sideways and lets Tab reach each
+//! control; each page's screenshot is saved.
 //!
 //! Every step goes through the console's pages (docs/console.md): sign-in, the connect flow,
 //! the initial sync, sync health, a kind's settings and its mapping editor; the admin API only
@@ -11,12 +13,14 @@
 
 use std::time::{Duration, Instant};
 
+use fantoccini::key::Key;
 use hqsync::model::ObjectKind;
 use hqsync_sandbox::Seed;
 use hqsync_sandbox::hubspot::ACTOR_HEADER;
 use hqsync_tests::admin_server::{ADMIN_PASSWORD, SignedIn};
-use hqsync_tests::browser::Browser;
+use hqsync_tests::browser::{Browser, WINDOW};
 use hqsync_tests::dev_stack::DevStack;
+use hqsync_tests::page_audit::{AXE_VERSION, page_problems};
 use hqsync_tests::quickbooks::company_url;
 use serde_json::{Value, json};
 
@@ -39,9 +43,85 @@ async fn sign_in(browser: &Browser, dev: &DevStack) {
     browser.goto(&dev.url("/")).await;
     browser.wait_for("input[name=password]").await;
     browser.screenshot("sign-in").await;
-    browser.fill("input[name=password]", ADMIN_PASSWORD).await;
-    browser.click("button[type=submit]").await;
+    // By keyboard alone: the password typed, then Enter submits the form.
+    browser
+        .fill(
+            "input[name=password]",
+            &format!("{ADMIN_PASSWORD}{}", Key::Enter),
+        )
+        .await;
     browser.wait_for(CONNECT_LOCAL).await;
+}
+
+/// A phone's page area (CSS pixels), for the pages' narrow layout.
+const PHONE: (u32, u32) = (390, 844);
+
+/// Every console page of connection `id`, at a laptop's and a phone's width: a screenshot of
+/// each, and axe-core's WCAG 2.1 A/AA audit, sideways scrolling and Tab reach find nothing.
+async fn audit_every_page(browser: &Browser, dev: &DevStack, id: &str) {
+    let pages = [
+        ("connections".to_string(), "/".to_string()),
+        ("connection".into(), format!("/connections/{id}")),
+        (
+            "objects".into(),
+            format!("/connections/{id}/objects/contact"),
+        ),
+        (
+            "mappings".into(),
+            format!("/connections/{id}/objects/contact/mappings"),
+        ),
+        (
+            "object-delete".into(),
+            format!("/connections/{id}/objects/contact/delete"),
+        ),
+        (
+            "initial-sync".into(),
+            format!("/connections/{id}/initial-sync"),
+        ),
+        ("health".into(), format!("/connections/{id}/health")),
+        ("activity".into(), format!("/connections/{id}/activity")),
+        (
+            "dead-letters".into(),
+            format!("/connections/{id}/dead-letters"),
+        ),
+        ("invoices".into(), format!("/connections/{id}/invoices")),
+        (
+            "connection-delete".into(),
+            format!("/connections/{id}/delete"),
+        ),
+    ];
+    let mut problems = Vec::new();
+    let mut audited = 0;
+    for (area, suffix) in [(WINDOW, ""), (PHONE, "-phone")] {
+        browser.set_page_area(area).await;
+        for (name, path) in &pages {
+            browser.goto(&dev.url(path)).await;
+            browser.wait_for("main#main h1").await;
+            browser.screenshot(&format!("page-{name}{suffix}")).await;
+            if name == "health" && area == PHONE {
+                browser.publish("health-phone").await;
+            }
+            if let Some(found) = page_problems(browser).await {
+                audited += 1;
+                problems.extend(found.into_iter().map(|p| format!("{name}{suffix}: {p}")));
+            }
+        }
+    }
+    // Signed out: the sign-in form.
+    browser.set_page_area(PHONE).await;
+    browser.goto(&dev.url("/")).await;
+    browser.click("#sign-out").await;
+    browser.wait_for("input[name=password]").await;
+    browser.screenshot("page-sign-in-phone").await;
+    if let Some(found) = page_problems(browser).await {
+        audited += 1;
+        problems.extend(found.into_iter().map(|p| format!("sign-in-phone: {p}")));
+    }
+    browser.set_page_area(WINDOW).await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    eprintln!(
+        "console_browser: {audited} page views audited (axe-core {AXE_VERSION}), no problems"
+    );
 }
 
 /// Connects the built-in sandboxes from the signed-in console: HubSpot's consent, our callback,
@@ -431,6 +511,44 @@ async fn an_admin_connects_syncs_changes_a_mapping_and_fixes_a_failing_record_in
     );
 
     assert_eq!(browser.alert_text().await, None);
+    audit_every_page(&browser, &dev, &id).await;
     browser.close().await;
     dev.shutdown().await;
+}
+
+/// The audit [`audit_every_page`] relies on can fail: on a page with one of each problem it
+/// names the unlabelled field, the faint text, the sideways scrolling and the control Tab skips.
+#[tokio::test]
+async fn the_page_audit_finds_each_kind_of_problem_it_checks() {
+    let Some(browser) = Browser::start("console_browser::audit_probe").await else {
+        return;
+    };
+    let page = "<!doctype html><html lang='en'><head><title>Probe</title></head><body><main>\
+                <h1>Probe</h1><input type='text' name='unlabelled'>\
+                <p style='color:#c8c8c8;background:#fff'>faint text</p>\
+                <div style='width:3000px'>wide</div>\
+                <button tabindex='-1'>skipped by Tab</button></main></body></html>";
+    browser
+        .goto(&format!(
+            "data:text/html,{}",
+            url::form_urlencoded::byte_serialize(page.as_bytes())
+                .collect::<String>()
+                .replace('+', "%20")
+        ))
+        .await;
+    let Some(problems) = page_problems(&browser).await else {
+        return;
+    };
+    for expected in [
+        "label (",
+        "color-contrast (",
+        "scrolls sideways",
+        "not reached by Tab: button",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(expected)),
+            "{expected:?} not found in {problems:#?}"
+        );
+    }
+    browser.close().await;
 }

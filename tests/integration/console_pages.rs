@@ -123,7 +123,7 @@ async fn console_sign_in_form_leads_to_the_connections_page_and_sign_out_ends_it
         format!("href=\"/connect?connection={id}&amp;side=quickbooks\""),
         "data-status=\"active\"".to_owned(),
         "id=\"connect-local\"".to_owned(),
-        "/assets/console-1.css".to_owned(),
+        "/assets/console-2.css".to_owned(),
     ] {
         assert!(html.contains(&needle), "{needle} in {html}");
     }

@@ -220,13 +220,13 @@ impl Browser {
             work,
             _driver: driver,
         };
-        browser.fit_viewport().await;
+        browser.set_page_area(WINDOW).await;
         Some(browser)
     }
 
-    /// Sizes the window so the page area (and so every screenshot) is exactly [`WINDOW`]:
-    /// `--window-size` counts the browser's own frame too.
-    async fn fit_viewport(&self) {
+    /// Sizes the window so the page area (and so every screenshot) is exactly `area` (width,
+    /// height in CSS pixels; [`WINDOW`] at start): `--window-size` counts the browser's frame too.
+    pub async fn set_page_area(&self, area: (u32, u32)) {
         for _ in 0..3 {
             let inner = self
                 .execute("return [window.innerWidth, window.innerHeight];", vec![])
@@ -235,7 +235,7 @@ impl Browser {
                 inner[0].as_u64().unwrap_or_default() as u32,
                 inner[1].as_u64().unwrap_or_default() as u32,
             );
-            if (width, height) == WINDOW {
+            if (width, height) == area {
                 return;
             }
             let (outer_width, outer_height) = self
@@ -245,13 +245,13 @@ impl Browser {
                 .unwrap_or_else(|e| panic!("{}", explain("window size", e)));
             self.client
                 .set_window_size(
-                    (outer_width as u32 + WINDOW.0).saturating_sub(width),
-                    (outer_height as u32 + WINDOW.1).saturating_sub(height),
+                    (outer_width as u32 + area.0).saturating_sub(width),
+                    (outer_height as u32 + area.1).saturating_sub(height),
                 )
                 .await
                 .unwrap_or_else(|e| panic!("{}", explain("resize the window", e)));
         }
-        panic!("the page area never became {WINDOW:?}");
+        panic!("the page area never became {area:?}");
     }
 
     /// The WebDriver client, for what this driver does not wrap.

@@ -126,10 +126,11 @@ pub async fn change(
     let model = record.connection.settings.customers.model;
     if target == SyncState::Enabled && model.is_other_customer_kind(kind) {
         return Err(ApiError::Conflict(format!(
-            "QBO customers are HubSpot {}s on this connection, so {kind}s do not sync: set \
+            "QBO customers are HubSpot {} on this connection, so {} do not sync: set \
              `[customers] model = \"{kind}\"` in the settings to make them the customers \
              (docs/admin.md §6)",
-            model.as_str()
+            model.customer_kind().plural(),
+            kind.plural()
         )));
     }
     record.connection.settings.set_state(kind, target);

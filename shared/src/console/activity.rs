@@ -80,20 +80,22 @@ pub async fn show(
             @if conflicts.is_empty() {
                 p id="no-conflicts" { "None among the recent syncs." }
             } @else {
-                table id="activity-conflicts" {
-                    thead { tr { th { "When" } th { "Record" } th { "Field" } th { "HubSpot value" } th { "QuickBooks value" } th { "Kept" } th { "Rule" } } }
-                    tbody {
-                        @for (n, entry) in conflicts.iter().enumerate() {
-                            @if let SyncOutcome::Conflict { conflicts: notes } = &entry.outcome {
-                                @for (m, note) in notes.iter().enumerate() {
-                                    tr id={ "conflict-" (n) "-" (m) } data-field=(note.field) {
-                                        td { (at(entry.at)) }
-                                        td { (record_cell(entry)) }
-                                        td { (note.field) }
-                                        td.hubspot-value { (note.hubspot_value.as_deref().unwrap_or("(empty)")) }
-                                        td.quickbooks-value { (note.quickbooks_value.as_deref().unwrap_or("(empty)")) }
-                                        td data-winner=(note.winner.as_str()) { @match note.winner { Side::Hubspot => { "HubSpot's" } Side::Quickbooks => { "QuickBooks'" } } }
-                                        td.rule { (note.rule) }
+                div.table-scroll role="region" aria-label="Conflicts" tabindex="0" {
+                    table id="activity-conflicts" {
+                        thead { tr { th { "When" } th { "Record" } th { "Field" } th { "HubSpot value" } th { "QuickBooks value" } th { "Kept" } th { "Rule" } } }
+                        tbody {
+                            @for (n, entry) in conflicts.iter().enumerate() {
+                                @if let SyncOutcome::Conflict { conflicts: notes } = &entry.outcome {
+                                    @for (m, note) in notes.iter().enumerate() {
+                                        tr id={ "conflict-" (n) "-" (m) } data-field=(note.field) {
+                                            td { (at(entry.at)) }
+                                            td { (record_cell(entry)) }
+                                            td { (note.field) }
+                                            td.hubspot-value { (note.hubspot_value.as_deref().unwrap_or("(empty)")) }
+                                            td.quickbooks-value { (note.quickbooks_value.as_deref().unwrap_or("(empty)")) }
+                                            td data-winner=(note.winner.as_str()) { @match note.winner { Side::Hubspot => { "HubSpot's" } Side::Quickbooks => { "QuickBooks'" } } }
+                                            td.rule { (note.rule) }
+                                        }
                                     }
                                 }
                             }
@@ -107,17 +109,19 @@ pub async fn show(
             @if log.is_empty() {
                 p id="no-syncs" { "Nothing synced yet." }
             } @else {
-                table id="activity-syncs" {
-                    thead { tr { th { "When" } th { "Kind" } th { "Record" } th { "Direction" } th { "Outcome" } th { "What happened" } } }
-                    tbody {
-                        @for (n, entry) in log.iter().enumerate() {
-                            tr id={ "sync-" (n) } data-outcome=(entry.outcome.label()) {
-                                td { (at(entry.at)) }
-                                td { (entry.kind.to_string()) }
-                                td { (record_cell(entry)) }
-                                td { (direction(entry)) }
-                                td { (outcome_words(&entry.outcome, false)) }
-                                td { p { (entry.action) } (outcome_detail(&entry.outcome)) }
+                div.table-scroll role="region" aria-label="Recent syncs" tabindex="0" {
+                    table id="activity-syncs" {
+                        thead { tr { th { "When" } th { "Kind" } th { "Record" } th { "Direction" } th { "Outcome" } th { "What happened" } } }
+                        tbody {
+                            @for (n, entry) in log.iter().enumerate() {
+                                tr id={ "sync-" (n) } data-outcome=(entry.outcome.label()) {
+                                    td { (at(entry.at)) }
+                                    td { (entry.kind.to_string()) }
+                                    td { (record_cell(entry)) }
+                                    td { (direction(entry)) }
+                                    td { (outcome_words(&entry.outcome, false)) }
+                                    td { p { (entry.action) } (outcome_detail(&entry.outcome)) }
+                                }
                             }
                         }
                     }
@@ -130,15 +134,17 @@ pub async fn show(
             @if audit.is_empty() {
                 p id="no-audit" { "No admin change yet." }
             } @else {
-                table id="activity-audit" {
-                    thead { tr { th { "When" } th { "Who" } th { "What" } th { "Details" } } }
-                    tbody {
-                        @for (n, entry) in audit.iter().enumerate() {
-                            tr id={ "audit-" (n) } data-action=(entry.action) {
-                                td { (at(entry.at)) }
-                                td { (entry.actor) }
-                                td { code { (entry.action) } }
-                                td { (entry.detail) @if entry.connection.is_none() { " (every connection)" } }
+                div.table-scroll role="region" aria-label="Admin audit log" tabindex="0" {
+                    table id="activity-audit" {
+                        thead { tr { th { "When" } th { "Who" } th { "What" } th { "Details" } } }
+                        tbody {
+                            @for (n, entry) in audit.iter().enumerate() {
+                                tr id={ "audit-" (n) } data-action=(entry.action) {
+                                    td { (at(entry.at)) }
+                                    td { (entry.actor) }
+                                    td { code { (entry.action) } }
+                                    td { (entry.detail) @if entry.connection.is_none() { " (every connection)" } }
+                                }
                             }
                         }
                     }

@@ -10,7 +10,7 @@ use crate::admin::AdminContext;
 
 /// Where the stylesheet is served. A change to it changes the name's version, so a year-long
 /// cache never serves a stale copy.
-pub const STYLESHEET_PATH: &str = "/assets/console-1.css";
+pub const STYLESHEET_PATH: &str = "/assets/console-2.css";
 const STYLESHEET: &str = include_str!("console.css");
 
 pub fn routes() -> Router<AdminContext> {
@@ -28,4 +28,29 @@ async fn stylesheet() -> Response {
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FNV-1a over the stylesheet: stable across Rust versions, unlike `DefaultHasher`.
+    fn fingerprint(text: &str) -> u64 {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// The stylesheet [`STYLESHEET_PATH`]'s version names; a change to it fails here until the
+    /// version is bumped and this fingerprint updated, so no browser keeps a stale cached copy.
+    const VERSIONED: (&str, u64) = ("/assets/console-2.css", 15_050_750_232_672_536_879);
+
+    #[test]
+    fn a_changed_stylesheet_gets_a_new_name() {
+        assert_eq!(
+            (STYLESHEET_PATH, fingerprint(STYLESHEET)),
+            VERSIONED,
+            "console.css changed: bump the number in STYLESHEET_PATH and set this fingerprint"
+        );
+    }
 }

@@ -127,14 +127,16 @@ pub async fn home(
             @if rows.is_empty() && listing.broken.is_empty() {
                 p id="no-connections" { "None yet: connect a HubSpot account and a QuickBooks company above." }
             } @else {
-                table id="connections" {
-                    thead { tr { th { "Connection" } th { "Status" } th { "Last sync" } th { "Lag" } th { "Actions" } } }
-                    tbody {
-                        @for r in &rows { (r) }
-                        @for broken in &listing.broken {
-                            tr id={ "connection-" (broken.id) } {
-                                td { (broken.id.to_string()) }
-                                td.status-disconnected colspan="4" { "Cannot be read: " (broken.error) }
+                div.table-scroll role="region" aria-label="Connections" tabindex="0" {
+                    table id="connections" {
+                        thead { tr { th { "Connection" } th { "Status" } th { "Last sync" } th { "Lag" } th { "Actions" } } }
+                        tbody {
+                            @for r in &rows { (r) }
+                            @for broken in &listing.broken {
+                                tr id={ "connection-" (broken.id) } {
+                                    td { (broken.id.to_string()) }
+                                    td.status-disconnected colspan="4" { "Cannot be read: " (broken.error) }
+                                }
                             }
                         }
                     }

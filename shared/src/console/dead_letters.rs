@@ -94,32 +94,34 @@ pub async fn show(
                 input type="hidden" name="csrf_token" value=(signed.csrf_token);
                 button id="dead-letter-redrive-all" type="submit" { "Redrive all " (letters.len()) }
             }
-            table id="dead-letters" {
-                thead { tr { th { "Job" } th { "Lane" } th { "Why it was given up on" } th { "Receives" } th { "When" } th { "Action" } } }
-                tbody {
-                    @for letter in &letters {
-                        tr id={ "dead-letter-" (letter.id) } {
-                            td {
-                                @match &letter.job {
-                                    Some(job) => { (job.kind.to_string()) " " (job.id) " in " (job.side.to_string()) " (" (format!("{:?}", job.reason).to_lowercase()) ")" }
-                                    None => { "A message that no longer reads as a job" }
+            div.table-scroll role="region" aria-label="Dead letters" tabindex="0" {
+                table id="dead-letters" {
+                    thead { tr { th { "Job" } th { "Lane" } th { "Why it was given up on" } th { "Receives" } th { "When" } th { "Action" } } }
+                    tbody {
+                        @for letter in &letters {
+                            tr id={ "dead-letter-" (letter.id) } {
+                                td {
+                                    @match &letter.job {
+                                        Some(job) => { (job.kind.to_string()) " " (job.id) " in " (job.side.to_string()) " (" (format!("{:?}", job.reason).to_lowercase()) ")" }
+                                        None => { "A message that no longer reads as a job" }
+                                    }
                                 }
-                            }
-                            td { (lane_name(letter.lane)) }
-                            td { (letter.reason.as_deref().unwrap_or("Moved by the queue's redrive policy (the worker stopped before settling it)")) }
-                            td { (letter.receive_count) }
-                            td {
-                                @match letter.dead_lettered_at {
-                                    Some(at) => { time datetime=(at.to_rfc3339()) { (at.format("%Y-%m-%d %H:%M UTC")) } }
-                                    None => { "-" }
+                                td { (lane_name(letter.lane)) }
+                                td { (letter.reason.as_deref().unwrap_or("Moved by the queue's redrive policy (the worker stopped before settling it)")) }
+                                td { (letter.receive_count) }
+                                td {
+                                    @match letter.dead_lettered_at {
+                                        Some(at) => { time datetime=(at.to_rfc3339()) { (at.format("%Y-%m-%d %H:%M UTC")) } }
+                                        None => { "-" }
+                                    }
                                 }
-                            }
-                            td {
-                                form method="post" action=(action) {
-                                    input type="hidden" name="csrf_token" value=(signed.csrf_token);
-                                    input type="hidden" name="lane" value=(lane_name(letter.lane));
-                                    input type="hidden" name="letter" value=(letter.id);
-                                    button id={ "dead-letter-redrive-" (letter.id) } type="submit" { "Redrive" }
+                                td {
+                                    form method="post" action=(action) {
+                                        input type="hidden" name="csrf_token" value=(signed.csrf_token);
+                                        input type="hidden" name="lane" value=(lane_name(letter.lane));
+                                        input type="hidden" name="letter" value=(letter.id);
+                                        button id={ "dead-letter-redrive-" (letter.id) } type="submit" { "Redrive" }
+                                    }
                                 }
                             }
                         }

@@ -104,25 +104,27 @@ pub fn section(
         @if empty {
             p id="no-filters" { "No filters: every record syncs." }
         } @else {
-            table id="filters" {
-                thead { tr { th { "Side" } th { "Property" } th { "Condition" } th { "" } } }
-                tbody {
-                    @for side in Side::BOTH {
-                        @for (n, condition) in filters.for_side(side).iter().enumerate() {
-                            tr id={ "filter-" (side) "-" (n) } data-op=(wire_name(&condition.op)) {
-                                td { (side_words(side)) }
-                                td { code { (condition.property) } }
-                                td {
-                                    (op_words(condition.op))
-                                    @if let Some(value) = &condition.value { " " q { (value) } }
-                                    @if !condition.values.is_empty() { " " (condition.values.join(", ")) }
-                                }
-                                td {
-                                    form.inline method="post" action={ (path) "/filters/remove" } {
-                                        input type="hidden" name="csrf_token" value=(csrf);
-                                        input type="hidden" name="side" value=(side);
-                                        input type="hidden" name="index" value=(n);
-                                        button.danger id={ "filter-remove-" (side) "-" (n) } type="submit" { "Remove" }
+            div.table-scroll role="region" aria-label="Entry filters" tabindex="0" {
+                table id="filters" {
+                    thead { tr { th { "Side" } th { "Property" } th { "Condition" } th { "" } } }
+                    tbody {
+                        @for side in Side::BOTH {
+                            @for (n, condition) in filters.for_side(side).iter().enumerate() {
+                                tr id={ "filter-" (side) "-" (n) } data-op=(wire_name(&condition.op)) {
+                                    td { (side_words(side)) }
+                                    td { code { (condition.property) } }
+                                    td {
+                                        (op_words(condition.op))
+                                        @if let Some(value) = &condition.value { " " q { (value) } }
+                                        @if !condition.values.is_empty() { " " (condition.values.join(", ")) }
+                                    }
+                                    td {
+                                        form.inline method="post" action={ (path) "/filters/remove" } {
+                                            input type="hidden" name="csrf_token" value=(csrf);
+                                            input type="hidden" name="side" value=(side);
+                                            input type="hidden" name="index" value=(n);
+                                            button.danger id={ "filter-remove-" (side) "-" (n) } type="submit" { "Remove" }
+                                        }
                                     }
                                 }
                             }

@@ -108,18 +108,20 @@ pub async fn show(
     let notice = (query.notice.as_deref() == Some("retried"))
         .then_some("Queued for a retry: its automatic retries start again from the first.");
     let body = html! {
-        table id="health-counts" {
-            thead { tr { th { "Kind" } th { "In sync" } th { "Conflict" } th { "Excluded" } th { "Failing" } th { "Needs attention" } } }
-            tbody {
-                @for counts in &report.kinds {
-                    @let kind = counts.kind.map(|k| k.to_string()).unwrap_or_default();
-                    tr id={ "health-" (kind) } {
-                        td { (kind) }
-                        td data-count="synced" { (counts.synced) }
-                        td data-count="conflict" { (counts.conflict) }
-                        td data-count="excluded" { (counts.excluded) }
-                        td data-count="failed" { (counts.failed) }
-                        td data-count="needs_attention" { (counts.needs_attention) }
+        div.table-scroll role="region" aria-label="Records by outcome" tabindex="0" {
+            table id="health-counts" {
+                thead { tr { th { "Kind" } th { "In sync" } th { "Conflict" } th { "Excluded" } th { "Failing" } th { "Needs attention" } } }
+                tbody {
+                    @for counts in &report.kinds {
+                        @let kind = counts.kind.map(|k| k.to_string()).unwrap_or_default();
+                        tr id={ "health-" (kind) } {
+                            td { (kind) }
+                            td data-count="synced" { (counts.synced) }
+                            td data-count="conflict" { (counts.conflict) }
+                            td data-count="excluded" { (counts.excluded) }
+                            td data-count="failed" { (counts.failed) }
+                            td data-count="needs_attention" { (counts.needs_attention) }
+                        }
                     }
                 }
             }
@@ -128,11 +130,13 @@ pub async fn show(
         @if report.attention.is_empty() {
             p id="no-failures" { "None: every record synced, or is excluded by a filter." }
         } @else {
-            table id="failing-records" {
-                thead { tr { th { "Record" } th { "State" } th { "Vendor's message" } th { "Suggested fix" } th { "Open" } th { "Action" } } }
-                tbody {
-                    @for (n, failing) in report.attention.iter().enumerate() {
-                        (failing_row(&signed, &links, &id, n, failing))
+            div.table-scroll role="region" aria-label="Failing records" tabindex="0" {
+                table id="failing-records" {
+                    thead { tr { th { "Record" } th { "State" } th { "Vendor's message" } th { "Suggested fix" } th { "Open" } th { "Action" } } }
+                    tbody {
+                        @for (n, failing) in report.attention.iter().enumerate() {
+                            (failing_row(&signed, &links, &id, n, failing))
+                        }
                     }
                 }
             }
@@ -142,10 +146,12 @@ pub async fn show(
         @if rows.is_empty() {
             p id="no-records" { "No record matches." }
         } @else {
-            table id="records" aria-labelledby="records-heading" {
-                thead { tr { th { "Record" } th { "Outcome" } th { "Details" } th { "Open" } th { "Action" } } }
-                tbody {
-                    @for row in &rows { (record_row(&signed, &links, &id, row)) }
+            div.table-scroll role="region" aria-label="Records found" tabindex="0" {
+                table id="records" aria-labelledby="records-heading" {
+                    thead { tr { th { "Record" } th { "Outcome" } th { "Details" } th { "Open" } th { "Action" } } }
+                    tbody {
+                        @for row in &rows { (record_row(&signed, &links, &id, row)) }
+                    }
                 }
             }
         }

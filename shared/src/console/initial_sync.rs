@@ -154,17 +154,19 @@ fn progress_section(id: &str, run: &RunProgress) -> Markup {
             Some((value, max)) => { progress id="initial-sync-progress" value=(value) max=(max) { (value) " of " (max) } }
             None => { progress id="initial-sync-progress" { "starting" } }
         }
-        table id="initial-sync-kinds" {
-            thead { tr { th { "Kind" } th { "Listed" } th { "Queued" } th { "Done" } th { "Failed" } th { "Pages pending" } } }
-            tbody {
-                @for kind in &run.kinds {
-                    tr id={ "progress-" (kind.kind) } {
-                        td { (kind.kind) }
-                        td data-count="listed" { (kind.listed) }
-                        td data-count="queued" { (kind.queued) }
-                        td data-count="done" { (kind.done) }
-                        td data-count="failed" { (kind.failed) }
-                        td data-count="pages_pending" { (kind.pages_pending) }
+        div.table-scroll role="region" aria-label="Initial sync by kind" tabindex="0" {
+            table id="initial-sync-kinds" {
+                thead { tr { th { "Kind" } th { "Listed" } th { "Queued" } th { "Done" } th { "Failed" } th { "Pages pending" } } }
+                tbody {
+                    @for kind in &run.kinds {
+                        tr id={ "progress-" (kind.kind) } {
+                            td { (kind.kind) }
+                            td data-count="listed" { (kind.listed) }
+                            td data-count="queued" { (kind.queued) }
+                            td data-count="done" { (kind.done) }
+                            td data-count="failed" { (kind.failed) }
+                            td data-count="pages_pending" { (kind.pages_pending) }
+                        }
                     }
                 }
             }
@@ -235,29 +237,33 @@ fn preview_section(report: &InitialSyncReport) -> Markup {
     html! {
         h2 { "Preview" }
         p { "A dry run made now: nothing was written anywhere." }
-        table id="preview-counts" {
-            thead {
-                tr {
-                    th { "Kind" }
-                    @for (_, words, _) in counts(&KindPreview::default()) { th { (words) } }
+        div.table-scroll role="region" aria-label="Preview counts" tabindex="0" {
+            table id="preview-counts" {
+                thead {
+                    tr {
+                        th { "Kind" }
+                        @for (_, words, _) in counts(&KindPreview::default()) { th { (words) } }
+                    }
                 }
-            }
-            tbody {
-                @for kind in &report.kinds {
-                    @let name = kind.kind.map(|k| k.to_string()).unwrap_or_default();
-                    tr id={ "preview-" (name) } {
-                        td { (name) }
-                        @for (key, _, count) in counts(kind) { td data-count=(key) { (count) } }
+                tbody {
+                    @for kind in &report.kinds {
+                        @let name = kind.kind.map(|k| k.to_string()).unwrap_or_default();
+                        tr id={ "preview-" (name) } {
+                            td { (name) }
+                            @for (key, _, count) in counts(kind) { td data-count=(key) { (count) } }
+                        }
                     }
                 }
             }
         }
         @if !report.mirrored.is_empty() {
-            table id="preview-mirrored" {
-                thead { tr { th { "Mirrored from QuickBooks" } th { "QuickBooks records to mirror" } } }
-                tbody {
-                    @for kind in &report.mirrored {
-                        tr id={ "preview-" (kind.kind) } { td { (kind.kind) } td data-count="qbo_records" { (kind.qbo_records) } }
+            div.table-scroll role="region" aria-label="Mirrored kinds in the preview" tabindex="0" {
+                table id="preview-mirrored" {
+                    thead { tr { th { "Mirrored from QuickBooks" } th { "QuickBooks records to mirror" } } }
+                    tbody {
+                        @for kind in &report.mirrored {
+                            tr id={ "preview-" (kind.kind) } { td { (kind.kind) } td data-count="qbo_records" { (kind.qbo_records) } }
+                        }
                     }
                 }
             }

@@ -242,36 +242,38 @@ pub async fn show(
             @if invoices.is_empty() {
                 p id="no-invoices" { "No QuickBooks invoice has been mirrored into HubSpot yet." }
             } @else {
-                table id="invoices" {
-                    thead { tr { th { "Number" } th { "Customer" } th { "Total" } th { "Balance" } th { "Status" } th { "Deal" } th { "Open" } } }
-                    tbody {
-                        @for status in &invoices {
-                            @let view = status.counterpart_id.as_ref().and_then(|hs| views.get(hs));
-                            tr id={ "invoice-" (status.id) } {
-                                td { (view.and_then(|v| v.number.as_deref()).unwrap_or("-")) br; small { "QuickBooks " (status.id) } }
-                                td {
-                                    @if let Some(view) = view {
-                                        (view.customer.as_deref().unwrap_or("-"))
-                                        @if let Some(contact) = &view.contact {
-                                            @if let Some(href) = links.hubspot(contact_type, contact) {
-                                                " " a href=(href) target="_blank" rel="noopener noreferrer" { "contact " (contact) }
-                                            } @else { " (contact " (contact) ")" }
-                                        }
-                                    } @else { "-" }
-                                }
-                                td data-amount="total" { (view.and_then(|v| v.total.as_deref()).unwrap_or("-")) }
-                                td data-amount="balance" { (view.and_then(|v| v.balance.as_deref()).unwrap_or("-")) }
-                                td {
-                                    (view.and_then(|v| v.status.as_deref()).unwrap_or("-"))
-                                    @if let SyncOutcome::Failed(_) = &status.outcome { (outcome_detail(&status.outcome)) }
-                                }
-                                td { (deal_links(&links, view.map(|v| v.deals.as_slice()).unwrap_or_default(), &format!("invoice-{}-deal", status.id))) }
-                                td {
-                                    @if let Some(href) = links.quickbooks(ObjectKind::Invoice, &status.id) {
-                                        a id={ "open-qbo-invoice-" (status.id) } href=(href) target="_blank" rel="noopener noreferrer" { "Open in QuickBooks" } br;
+                div.table-scroll role="region" aria-label="Mirrored invoices" tabindex="0" {
+                    table id="invoices" {
+                        thead { tr { th { "Number" } th { "Customer" } th { "Total" } th { "Balance" } th { "Status" } th { "Deal" } th { "Open" } } }
+                        tbody {
+                            @for status in &invoices {
+                                @let view = status.counterpart_id.as_ref().and_then(|hs| views.get(hs));
+                                tr id={ "invoice-" (status.id) } {
+                                    td { (view.and_then(|v| v.number.as_deref()).unwrap_or("-")) br; small { "QuickBooks " (status.id) } }
+                                    td {
+                                        @if let Some(view) = view {
+                                            (view.customer.as_deref().unwrap_or("-"))
+                                            @if let Some(contact) = &view.contact {
+                                                @if let Some(href) = links.hubspot(contact_type, contact) {
+                                                    " " a href=(href) target="_blank" rel="noopener noreferrer" { "contact " (contact) }
+                                                } @else { " (contact " (contact) ")" }
+                                            }
+                                        } @else { "-" }
                                     }
-                                    @if let Some(href) = status.counterpart_id.as_deref().and_then(|hs| links.hubspot(invoice_type, hs)) {
-                                        a id={ "open-hubspot-invoice-" (status.id) } href=(href) target="_blank" rel="noopener noreferrer" { "Open in HubSpot" }
+                                    td data-amount="total" { (view.and_then(|v| v.total.as_deref()).unwrap_or("-")) }
+                                    td data-amount="balance" { (view.and_then(|v| v.balance.as_deref()).unwrap_or("-")) }
+                                    td {
+                                        (view.and_then(|v| v.status.as_deref()).unwrap_or("-"))
+                                        @if let SyncOutcome::Failed(_) = &status.outcome { (outcome_detail(&status.outcome)) }
+                                    }
+                                    td { (deal_links(&links, view.map(|v| v.deals.as_slice()).unwrap_or_default(), &format!("invoice-{}-deal", status.id))) }
+                                    td {
+                                        @if let Some(href) = links.quickbooks(ObjectKind::Invoice, &status.id) {
+                                            a id={ "open-qbo-invoice-" (status.id) } href=(href) target="_blank" rel="noopener noreferrer" { "Open in QuickBooks" } br;
+                                        }
+                                        @if let Some(href) = status.counterpart_id.as_deref().and_then(|hs| links.hubspot(invoice_type, hs)) {
+                                            a id={ "open-hubspot-invoice-" (status.id) } href=(href) target="_blank" rel="noopener noreferrer" { "Open in HubSpot" }
+                                        }
                                     }
                                 }
                             }
@@ -286,29 +288,31 @@ pub async fn show(
             @if payments.is_empty() {
                 p id="no-payments" { "No QuickBooks payment has been mirrored yet." }
             } @else {
-                table id="payments" {
-                    thead { tr { th { "Date" } th { "Amount" } th { "Invoice" } th { "Deal" } th { "Open" } } }
-                    tbody {
-                        @for status in &payments {
-                            @let payment = read_payments.get(&status.id);
-                            @let paid = payment.map(paid_invoices).unwrap_or_default();
-                            tr id={ "payment-" (status.id) } {
-                                td { (payment.and_then(|p| p.txn_date).map(|d| d.to_string()).unwrap_or_else(|| "-".into())) }
-                                td data-amount="amount" { (payment.and_then(|p| p.total_amt).map(|a| a.to_string()).unwrap_or_else(|| "-".into())) }
-                                td {
-                                    @for qbo in &paid {
-                                        @let number = hubspot_of.get(qbo.as_str()).and_then(|hs| views.get(*hs)).and_then(|v| v.number.clone());
-                                        (number.unwrap_or_else(|| format!("QuickBooks {qbo}"))) " "
+                div.table-scroll role="region" aria-label="Mirrored payments" tabindex="0" {
+                    table id="payments" {
+                        thead { tr { th { "Date" } th { "Amount" } th { "Invoice" } th { "Deal" } th { "Open" } } }
+                        tbody {
+                            @for status in &payments {
+                                @let payment = read_payments.get(&status.id);
+                                @let paid = payment.map(paid_invoices).unwrap_or_default();
+                                tr id={ "payment-" (status.id) } {
+                                    td { (payment.and_then(|p| p.txn_date).map(|d| d.to_string()).unwrap_or_else(|| "-".into())) }
+                                    td data-amount="amount" { (payment.and_then(|p| p.total_amt).map(|a| a.to_string()).unwrap_or_else(|| "-".into())) }
+                                    td {
+                                        @for qbo in &paid {
+                                            @let number = hubspot_of.get(qbo.as_str()).and_then(|hs| views.get(*hs)).and_then(|v| v.number.clone());
+                                            (number.unwrap_or_else(|| format!("QuickBooks {qbo}"))) " "
+                                        }
+                                        @if paid.is_empty() { "-" }
                                     }
-                                    @if paid.is_empty() { "-" }
-                                }
-                                td {
-                                    @let deals: Vec<String> = paid.iter().filter_map(|qbo| hubspot_of.get(qbo.as_str()).and_then(|hs| views.get(*hs))).flat_map(|v| v.deals.clone()).collect();
-                                    (deal_links(&links, &deals, &format!("payment-{}-deal", status.id)))
-                                }
-                                td {
-                                    @if let Some(href) = links.quickbooks(ObjectKind::Payment, &status.id) {
-                                        a id={ "open-qbo-payment-" (status.id) } href=(href) target="_blank" rel="noopener noreferrer" { "Open in QuickBooks" }
+                                    td {
+                                        @let deals: Vec<String> = paid.iter().filter_map(|qbo| hubspot_of.get(qbo.as_str()).and_then(|hs| views.get(*hs))).flat_map(|v| v.deals.clone()).collect();
+                                        (deal_links(&links, &deals, &format!("payment-{}-deal", status.id)))
+                                    }
+                                    td {
+                                        @if let Some(href) = links.quickbooks(ObjectKind::Payment, &status.id) {
+                                            a id={ "open-qbo-payment-" (status.id) } href=(href) target="_blank" rel="noopener noreferrer" { "Open in QuickBooks" }
+                                        }
                                     }
                                 }
                             }

@@ -26,7 +26,7 @@ pub fn connection_nav(signed: &super::form::Signed, id: &str) -> Nav {
     links.extend(
         crate::model::ObjectKind::ALL
             .into_iter()
-            .map(|kind| page(&format!("/objects/{kind}"), &format!("{kind}s"))),
+            .map(|kind| page(&format!("/objects/{kind}"), kind.plural())),
     );
     links.extend([
         page("/initial-sync", "Initial sync"),

@@ -138,25 +138,27 @@ fn type_words(field_type: Option<FieldType>) -> String {
 /// remove form.
 pub fn table(rows: &[RowView], remove: impl Fn(usize, &RowView) -> Markup) -> Markup {
     html! {
-        table id="mappings" {
-            thead { tr { th { "HubSpot property" } th { "QuickBooks field" } th { "Direction" } th { "Transform" } th { "Types" } th { "Verdict" } th { "Row" } } }
-            tbody {
-                @for (n, row) in rows.iter().enumerate() {
-                    tr id={ "mapping-row-" (n) } data-origin=(row.origin.name()) {
-                        td { code { (row.hubspot_property) } }
-                        td { code { (row.qbo_field) } }
-                        td { (wire_name(&row.direction)) }
-                        td { (wire_name(&row.transform)) }
-                        @match &row.live {
-                            Some((hubspot, qbo, compatibility)) => {
-                                td { (type_words(*hubspot)) " ⇄ " (type_words(*qbo)) }
-                                (verdict_cell(compatibility))
+        div.table-scroll role="region" aria-label="Field mappings" tabindex="0" {
+            table id="mappings" {
+                thead { tr { th { "HubSpot property" } th { "QuickBooks field" } th { "Direction" } th { "Transform" } th { "Types" } th { "Verdict" } th { "Row" } } }
+                tbody {
+                    @for (n, row) in rows.iter().enumerate() {
+                        tr id={ "mapping-row-" (n) } data-origin=(row.origin.name()) {
+                            td { code { (row.hubspot_property) } }
+                            td { code { (row.qbo_field) } }
+                            td { (wire_name(&row.direction)) }
+                            td { (wire_name(&row.transform)) }
+                            @match &row.live {
+                                Some((hubspot, qbo, compatibility)) => {
+                                    td { (type_words(*hubspot)) " ⇄ " (type_words(*qbo)) }
+                                    (verdict_cell(compatibility))
+                                }
+                                None => { td { "-" } td data-verdict="unknown" { "not checked: the live field lists are unavailable" } }
                             }
-                            None => { td { "-" } td data-verdict="unknown" { "not checked: the live field lists are unavailable" } }
-                        }
-                        td {
-                            span.origin { (row.origin.words()) }
-                            @if row.removable() { " " (remove(n, row)) }
+                            td {
+                                span.origin { (row.origin.words()) }
+                                @if row.removable() { " " (remove(n, row)) }
+                            }
                         }
                     }
                 }
@@ -188,16 +190,18 @@ pub fn type_matrix(answer: &FieldsAnswer) -> Markup {
             .find(|p| p.hubspot_type == h && p.qbo_type == q)
     };
     html! {
-        table id="type-compatibility" {
-            thead { tr { th { "HubSpot type \\ QuickBooks type" } @for q in &qbo { th { (wire_name(q)) } } } }
-            tbody {
-                @for h in &hubspot {
-                    tr data-hubspot-type=(wire_name(h)) {
-                        th { (wire_name(h)) }
-                        @for q in &qbo {
-                            @match cell(*h, *q) {
-                                Some(pair) => { (verdict_cell(&pair.compatibility)) }
-                                None => { td { "-" } }
+        div.table-scroll role="region" aria-label="Type compatibility" tabindex="0" {
+            table id="type-compatibility" {
+                thead { tr { th { "HubSpot type \\ QuickBooks type" } @for q in &qbo { th { (wire_name(q)) } } } }
+                tbody {
+                    @for h in &hubspot {
+                        tr data-hubspot-type=(wire_name(h)) {
+                            th { (wire_name(h)) }
+                            @for q in &qbo {
+                                @match cell(*h, *q) {
+                                    Some(pair) => { (verdict_cell(&pair.compatibility)) }
+                                    None => { td { "-" } }
+                                }
                             }
                         }
                     }

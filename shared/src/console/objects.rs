@@ -118,7 +118,7 @@ pub async fn show(
             p { "Mirrored from QuickBooks into HubSpot only: there is no direction or mapping to set." }
         }
     };
-    let title = format!("{id}: {kind}s");
+    let title = format!("{id}: {}", kind.plural());
     respond(
         StatusCode::OK,
         document(&title, Some(&connection_nav(&signed, &id)), notice, body),

@@ -168,6 +168,17 @@ impl ObjectKind {
         super::kinds::descriptor(self).name
     }
 
+    /// The kind's name for many records, for pages and messages (`"contacts"`, `"companies"`).
+    pub fn plural(self) -> &'static str {
+        match self {
+            ObjectKind::Company => "companies",
+            ObjectKind::Contact => "contacts",
+            ObjectKind::Product => "products",
+            ObjectKind::Invoice => "invoices",
+            ObjectKind::Payment => "payments",
+        }
+    }
+
     /// The vendor's name for this kind's object on a side, for messages and logs.
     pub fn vendor_name(self, side: Side) -> &'static str {
         super::kinds::descriptor(self).vendor_name(side)
