@@ -145,10 +145,12 @@ async fn unreachable_by_tab(browser: &Browser) -> Vec<String> {
                 vec![],
             )
             .await;
-        if let Some(i) = at.as_str().and_then(|s| s.parse::<usize>().ok()) {
-            if let Some(slot) = reached.get_mut(i) {
-                *slot = true;
-            }
+        if let Some(slot) = at
+            .as_str()
+            .and_then(|s| s.parse::<usize>().ok())
+            .and_then(|i| reached.get_mut(i))
+        {
+            *slot = true;
         }
     }
     let missed: Vec<usize> = (0..count).filter(|&i| !reached[i]).collect();
