@@ -300,6 +300,7 @@ async fn delete_forgets_the_kind_at_once_disable_drops_jobs_and_enable_again_off
             &Cursor {
                 watermark: now,
                 last_full_sweep: None,
+                queued: Vec::new(),
             },
         )
         .await

@@ -416,6 +416,7 @@ async fn reconnecting_after_invalid_grant_keeps_links_and_resumes_syncing() {
             &Cursor {
                 watermark: server.clock.now(),
                 last_full_sweep: None,
+                queued: Vec::new(),
             },
         )
         .await

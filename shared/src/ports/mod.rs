@@ -38,7 +38,7 @@ pub use replay_guard::ReplayGuard;
 pub use store::{
     BrokenConnection, Claim, ClaimOutcome, Claims, ConnectionListing, Connections, Cursor, Cursors,
     ForgetKind, InitialSyncRun, InitialSyncRuns, Lease, Leases, Links, PendingCreate,
-    PendingCreates, RecordRef, RunCounts, StatusLog, Store, StoreError,
+    PendingCreates, QueuedVersion, RecordRef, RunCounts, StatusLog, Store, StoreError,
 };
 pub use sync_status::{
     ConflictNote, FailureDetail, FieldWarning, SyncLogEntry, SyncOutcome, SyncStatus,

@@ -157,6 +157,7 @@ pub(crate) async fn run_page_job(
             let cursor = Cursor {
                 watermark: existing.map_or(run.started_at, |c| c.watermark.min(run.started_at)),
                 last_full_sweep: Some(now),
+                queued: Vec::new(),
             };
             if let Err(error) = ctx
                 .store

@@ -14,6 +14,7 @@ mod gateways;
 mod mirror_jobs;
 pub(crate) mod outcomes;
 pub mod overdue;
+mod poll_versions;
 pub mod receivables_sweep;
 pub mod retry_schedule;
 pub mod schedule;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
-use crate::ports::{Cursor, GatewayError, Job, JobReason, RecordRef, StoreError};
+use crate::ports::{Cursor, GatewayError, Job, JobReason, QueuedVersion, StoreError};
 use crate::ports::{Origin, lane_for};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -12,10 +12,19 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::super::sync::initial_sync::{InitialSyncOptions, MirroredBackfill, initial_sync};
 use super::SyncContext;
 use super::overdue::sweep_overdue_invoices;
+use super::poll_versions::{already_known, queued_version, remembered};
 
 /// How far before the watermark each poll starts again, so changes stamped slightly out of
-/// order (clock skew, commits landing late) are not missed. Repeats are harmless signals.
+/// order (clock skew, commits landing late) are not missed. A change already known at its
+/// version is not queued again (poll_versions.rs).
 pub const POLL_OVERLAP: Duration = Duration::from_secs(120);
+
+fn overlap() -> chrono::Duration {
+    chrono::Duration::from_std(POLL_OVERLAP).unwrap_or(chrono::Duration::zero())
+}
+
+/// The version a deletion is remembered at among the queued versions.
+const DELETED: &str = "deleted";
 
 /// The per-connection lease a poll holds, so two polls of one connection never overlap (a slow
 /// poll and the next schedule, or an async retry of the poller); a sweep job takes it too.
@@ -31,6 +40,8 @@ pub struct PollReport {
     pub jobs: usize,
     /// Changed records whose version is the one the link already holds (our own writes).
     pub skipped_echoes: usize,
+    /// Changed mirrored records (and deletions) an earlier poll already queued at this version.
+    pub skipped_queued: usize,
     /// Sides and kinds whose watermark was set for the first time (nothing polled).
     pub started: Vec<(Side, ObjectKind)>,
     /// Sides and kinds that could not be polled this time; their watermark did not move.
@@ -115,18 +126,14 @@ async fn poll_under_lease(
         for &side in polled_sides(kind) {
             let Some(cursor) = ctx.store.get_cursor(connection_id, side, kind).await? else {
                 // Nothing before now needs polling: the initial sync covers the past.
-                let cursor = Cursor {
-                    watermark: ctx.clock.now(),
-                    last_full_sweep: None,
-                };
+                let cursor = Cursor::at(ctx.clock.now());
                 ctx.store
                     .put_cursor(connection_id, side, kind, &cursor)
                     .await?;
                 report.started.push((side, kind));
                 continue;
             };
-            let since = cursor.watermark
-                - chrono::Duration::from_std(POLL_OVERLAP).unwrap_or(chrono::Duration::zero());
+            let since = cursor.watermark - overlap();
             let changes = match gateways.side(side).changed_since(kind, since).await {
                 Ok(changes) => changes,
                 Err(error) => {
@@ -134,25 +141,37 @@ async fn poll_under_lease(
                     continue;
                 }
             };
-            // Mirrored kinds have no links, so nothing of theirs can be an echo.
+            // Two-way kinds know the last version of each record from its link; mirrored kinds
+            // have none, so their cursor remembers what earlier polls queued (poll_versions.rs).
             let links = if kind.is_two_way() {
                 let ids: Vec<String> = changes.records.iter().map(|r| r.id.clone()).collect();
                 ctx.store.get_links(connection_id, kind, side, &ids).await?
             } else {
                 Vec::new()
             };
+            let known = |id: &str| match kind.is_two_way() {
+                true => links
+                    .iter()
+                    .find(|l| l.id(side) == id)
+                    .map(|l| l.version(side)),
+                false => queued_version(&cursor.queued, id),
+            };
             let now = ctx.clock.now();
             let mut jobs = Vec::new();
-            let mut seen: Vec<RecordRef> = Vec::new();
+            let mut queued = Vec::new();
             for record in &changes.records {
-                let echo = links
-                    .iter()
-                    .any(|l| l.id(side) == record.id && l.version(side) == record.version);
-                if echo {
-                    report.skipped_echoes += 1;
+                if already_known(record, known(&record.id)) {
+                    match kind.is_two_way() {
+                        true => report.skipped_echoes += 1,
+                        false => report.skipped_queued += 1,
+                    }
                     continue;
                 }
-                seen.push(RecordRef::new(side, record.id.clone()));
+                queued.push(QueuedVersion {
+                    id: record.id.clone(),
+                    version: record.version.clone(),
+                    changed_at: record.modified_at,
+                });
                 jobs.push(Job::new(
                     connection_id.clone(),
                     kind,
@@ -163,6 +182,17 @@ async fn poll_under_lease(
                 ));
             }
             for id in &changes.deleted_ids {
+                if !kind.is_two_way() && queued_version(&cursor.queued, id) == Some(DELETED) {
+                    report.skipped_queued += 1;
+                    continue;
+                }
+                // A deletion carries no time of its own: remembered until the watermark's
+                // overlap has passed it.
+                queued.push(QueuedVersion {
+                    id: id.clone(),
+                    version: DELETED.to_owned(),
+                    changed_at: changes.watermark,
+                });
                 jobs.push(Job::new(
                     connection_id.clone(),
                     kind,
@@ -178,10 +208,17 @@ async fn poll_under_lease(
                 });
                 report.jobs += ctx.queue.enqueue(lane, jobs, None).await?;
             }
-            // Only after the jobs are safely queued does the watermark move.
+            // Only after the jobs are safely queued does the watermark move (and the queued
+            // versions are remembered).
+            let watermark = changes.watermark.max(cursor.watermark);
+            let queued = match kind.is_two_way() {
+                true => Vec::new(),
+                false => remembered(&cursor.queued, queued, watermark - overlap()),
+            };
             let next = Cursor {
-                watermark: changes.watermark.max(cursor.watermark),
+                watermark,
                 last_full_sweep: cursor.last_full_sweep,
+                queued,
             };
             ctx.store
                 .put_cursor(connection_id, side, kind, &next)
@@ -320,6 +357,54 @@ mod tests {
         let resumed = SweepSchedule::since(Some(start - TimeDelta::hours(1)));
         assert!(!resumed.is_due(start));
         assert!(resumed.is_due(start + TimeDelta::hours(23)));
+    }
+
+    #[tokio::test]
+    async fn a_second_poll_over_the_same_window_queues_no_mirrored_change_again() {
+        use crate::engine::jobs::test_harness::{Harness, values};
+        use crate::ports::JobQueue;
+        use serde_json::json;
+
+        let h = Harness::new().await;
+        // The first poll only sets the watermark.
+        let first = poll_connection(&h.ctx, &h.conn).await.unwrap();
+        assert_eq!(first.jobs, 0);
+        h.clock.advance(Duration::from_secs(1));
+        let invoices: Vec<String> = (0..3)
+            .map(|n| {
+                h.qbo
+                    .insert(ObjectKind::Invoice, values(&[("DocNumber", json!(n))]))
+                    .id
+            })
+            .collect();
+        h.clock.advance(Duration::from_secs(1));
+        let polled = poll_connection(&h.ctx, &h.conn).await.unwrap();
+        assert_eq!(polled.jobs, 3, "{polled:?}");
+        // The jobs ran (taken off the queue); one-second polls inside the 120-s overlap.
+        let taken = h
+            .queue
+            .receive(crate::ports::Lane::Live, 100)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 3);
+        let receipts: Vec<_> = taken.into_iter().map(|d| d.receipt).collect();
+        h.queue.ack(&receipts).await.unwrap();
+        for _ in 0..3 {
+            h.clock.advance(Duration::from_secs(1));
+            let again = poll_connection(&h.ctx, &h.conn).await.unwrap();
+            assert_eq!(again.jobs, 0, "nothing changed since: {again:?}");
+        }
+        // A new version of one invoice is queued once.
+        h.qbo
+            .edit(
+                ObjectKind::Invoice,
+                &invoices[1],
+                values(&[("DocNumber", json!("1b"))]),
+            )
+            .unwrap();
+        h.clock.advance(Duration::from_secs(1));
+        let changed = poll_connection(&h.ctx, &h.conn).await.unwrap();
+        assert_eq!(changed.jobs, 1, "{changed:?}");
     }
 
     #[tokio::test]

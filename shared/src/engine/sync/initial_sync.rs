@@ -330,6 +330,7 @@ pub async fn initial_sync(
                 let cursor = Cursor {
                     watermark: existing.map_or(started, |c| c.watermark.min(started)),
                     last_full_sweep: Some(ports.clock.now()),
+                    queued: Vec::new(),
                 };
                 ports
                     .store
@@ -417,6 +418,7 @@ async fn backfill_mirrored(
         let cursor = Cursor {
             watermark: existing.map_or(started, |c| c.watermark.min(started)),
             last_full_sweep: Some(ports.clock.now()),
+            queued: Vec::new(),
         };
         ports
             .store

@@ -14,7 +14,7 @@ mod status_log;
 
 pub use claims::{Claim, ClaimOutcome, Claims, RecordRef};
 pub use connections::{BrokenConnection, ConnectionListing, Connections};
-pub use cursors::{Cursor, Cursors};
+pub use cursors::{Cursor, Cursors, QueuedVersion};
 pub use forget::ForgetKind;
 pub use initial_sync_runs::{InitialSyncRun, InitialSyncRuns, RunCounts};
 pub use leases::{Lease, Leases};

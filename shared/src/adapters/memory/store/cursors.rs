@@ -18,7 +18,7 @@ impl Cursors for MemoryStore {
         Ok(state
             .cursors
             .get(&(connection.clone(), side, kind))
-            .copied())
+            .cloned())
     }
 
     async fn put_cursor(
@@ -31,7 +31,7 @@ impl Cursors for MemoryStore {
         let mut state = self.lock_state();
         state
             .cursors
-            .insert((connection.clone(), side, kind), *cursor);
+            .insert((connection.clone(), side, kind), cursor.clone());
         Ok(())
     }
 }

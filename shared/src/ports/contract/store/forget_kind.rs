@@ -15,6 +15,7 @@ pub async fn forgetting_a_kind_drops_its_state_and_nothing_else(store: &dyn Stor
     let cursor = Cursor {
         watermark: t(1),
         last_full_sweep: None,
+        queued: Vec::new(),
     };
     for kind in ObjectKind::TWO_WAY {
         store
