@@ -474,3 +474,63 @@ async fn the_workflow_action_bills_the_deals_company_created_through_the_sync_at
     assert_eq!(associated(ObjectType::Deals).await, vec![deal]);
     e2e.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_customers_bill_to_email_is_its_primary_contacts_and_follows_its_changes() {
+    let (e2e, records, _reader) = company_stack().await;
+    let company = create_company(&e2e, "Globex", "globex.example").await;
+    let customer = e2e.linked_partner(COMPANY, Side::Hubspot, &company).await;
+    // Two contacts of one company: the lower id is unlabeled, the higher names the company
+    // its primary company, so it is the bill-to contact (docs/admin.md §6).
+    records
+        .create(
+            ObjectType::Contacts,
+            &[("email", "hank@globex.example"), ("firstname", "Hank")],
+            vec![InlineAssociation::to(&company, CONTACT_TO_COMPANY)],
+        )
+        .await;
+    let primary = records
+        .create(
+            ObjectType::Contacts,
+            &[
+                ("email", "hank.scorpio@globex.example"),
+                ("firstname", "Scorpio"),
+            ],
+            vec![InlineAssociation::to(
+                &company,
+                type_ids::PRIMARY_CONTACT_TO_COMPANY,
+            )],
+        )
+        .await
+        .id;
+    let email_of = |wanted: &'static str| {
+        let e2e = &e2e;
+        let customer = &customer;
+        async move {
+            let record = e2e.read(COMPANY, Side::Quickbooks, customer).await?;
+            (text(&record, "PrimaryEmailAddr.Address") == wanted).then_some(record)
+        }
+    };
+    let billed = eventually("the customer's e-mail is the primary contact's", || {
+        email_of("hank.scorpio@globex.example")
+    })
+    .await;
+    assert_eq!(text(&billed, "DisplayName"), "Globex");
+    // Still one customer: the contacts are no customers of their own.
+    assert_eq!(customers_named(&e2e, "Globex").await.len(), 1);
+    assert!(e2e.links(CONTACT).await.is_empty());
+
+    // The primary contact's e-mail changes in HubSpot: its company is synced again.
+    e2e.edit(
+        CONTACT,
+        Side::Hubspot,
+        &primary,
+        values(&[("email", "scorpio@globex.example")]),
+    )
+    .await;
+    eventually("the customer's e-mail follows the contact's", || {
+        email_of("scorpio@globex.example")
+    })
+    .await;
+    e2e.shutdown().await;
+}

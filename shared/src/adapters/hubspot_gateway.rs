@@ -1,6 +1,7 @@
 //! `HubspotGateway`: the engine's `RecordGateway` port on HubSpot through `HubspotClient`
 //! (batch reads/updates of 100; creates by upsert on email or the unique QBO-id property).
 
+mod derived_values;
 mod fields;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,7 +22,9 @@ use crate::hubspot::{
     ObjectType, PropertyWrites, UpdateInput, UpsertInput,
 };
 use crate::mapping::mapping_set::MappingSet;
-use crate::model::{ConnectionSettings, NativeValues, ObjectKind, Record, Side, descriptor};
+use crate::model::{
+    ConnectionSettings, NativeValues, ObjectKind, PRIMARY_CONTACT_EMAIL, Record, Side, descriptor,
+};
 use crate::ports::{
     Changes, Clock, CreateRequest, DeactivateRequest, FieldTimes, GatewayError, Page, RecordError,
     RecordErrorKind, RecordGateway, UpdateRequest,
@@ -41,6 +44,8 @@ pub struct HubspotGateway {
     clock: Arc<dyn Clock>,
     /// Properties read per kind (the mapped ones plus the system and link properties).
     properties: BTreeMap<ObjectKind, Vec<String>>,
+    /// Whether company reads carry their primary contact's e-mail (`derived_values`).
+    derives_primary_email: bool,
 }
 
 impl HubspotGateway {
@@ -50,6 +55,8 @@ impl HubspotGateway {
             client,
             clock,
             properties: BTreeMap::new(),
+            derives_primary_email: MappingSet::defaults(ObjectKind::Company)
+                .derives(PRIMARY_CONTACT_EMAIL),
         };
         for kind in ObjectKind::TWO_WAY {
             let mapped: Vec<String> = MappingSet::defaults(kind)
@@ -87,6 +94,9 @@ impl HubspotGateway {
     pub fn with_settings(mut self, settings: &ConnectionSettings) -> Self {
         for kind in ObjectKind::TWO_WAY {
             if let Ok(mappings) = MappingSet::build(kind, settings.object(kind)) {
+                if kind == ObjectKind::Company {
+                    self.derives_primary_email = mappings.derives(PRIMARY_CONTACT_EMAIL);
+                }
                 let keys = mappings
                     .native_keys(Side::Hubspot)
                     .into_iter()
@@ -136,6 +146,7 @@ impl HubspotGateway {
                 .map_err(gateway_error)?;
             records.extend(archived.found.iter().map(|o| to_record(kind, o)));
         }
+        self.derive_values(kind, &mut records).await?;
         Ok(records)
     }
 
@@ -166,6 +177,7 @@ impl HubspotGateway {
                 .map_err(gateway_error)?;
             records.extend(scan.results.iter().map(|o| to_record(kind, o)));
         }
+        self.derive_values(kind, &mut records).await?;
         Ok(records)
     }
 
@@ -588,10 +600,36 @@ impl RecordGateway for HubspotGateway {
             (None, false) => Some(ARCHIVED.to_owned()),
             (None, true) => None,
         };
-        Ok(Page {
-            records: page.results.iter().map(|o| to_record(kind, o)).collect(),
-            next,
-        })
+        let mut records: Vec<Record> = page.results.iter().map(|o| to_record(kind, o)).collect();
+        self.derive_values(kind, &mut records).await?;
+        Ok(Page { records, next })
+    }
+
+    /// One batch association read (chunked by 100, docs/hubspot.md §3).
+    async fn associated_ids(
+        &self,
+        from: ObjectKind,
+        ids: &[String],
+        to: ObjectKind,
+    ) -> Result<BTreeMap<String, Vec<String>>, GatewayError> {
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let answer = self
+            .client
+            .batch_read_associations(object_type(from), object_type(to), ids)
+            .await
+            .map_err(gateway_error)?;
+        Ok(answer
+            .into_iter()
+            .filter(|a| !a.to.is_empty())
+            .map(|a| {
+                (
+                    a.from.id,
+                    a.to.into_iter().map(|r| r.to_object_id).collect(),
+                )
+            })
+            .collect())
     }
 
     /// Search on `lastmodifieddate` / `hs_lastmodifieddate` >= `since`, scanned with the
@@ -618,7 +656,8 @@ impl RecordGateway for HubspotGateway {
             .search_all(object_type, &request)
             .await
             .map_err(gateway_error)?;
-        let records: Vec<Record> = scan.results.iter().map(|o| to_record(kind, o)).collect();
+        let mut records: Vec<Record> = scan.results.iter().map(|o| to_record(kind, o)).collect();
+        self.derive_values(kind, &mut records).await?;
         let newest = records.iter().map(|r| r.modified_at).max().unwrap_or(since);
         let margin = chrono::Duration::from_std(SEARCH_LAG_MARGIN).unwrap_or_default();
         let watermark = newest.min(self.clock.now() - margin).max(since);

@@ -99,8 +99,7 @@ pub fn live_rows(kind: ObjectKind, verdicts: &[PairVerdict]) -> Vec<RowView> {
 pub fn saved_rows(kind: ObjectKind, settings: &ObjectSettings) -> Result<Vec<RowView>, String> {
     let set = MappingSet::build(kind, settings).map_err(|e| e.to_string())?;
     Ok(set
-        .rows()
-        .iter()
+        .mapped_rows()
         .map(|row| RowView {
             origin: origin_of(kind, row.custom, &row.hubspot_property, row.qbo_field.path),
             hubspot_property: row.hubspot_property.clone(),

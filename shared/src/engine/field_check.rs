@@ -35,9 +35,9 @@ pub fn check_mappings(
     qbo: &[LiveField],
 ) -> Result<Vec<PairVerdict>, SettingsError> {
     let mappings = MappingSet::build(kind, settings)?;
+    // Derived rows have no HubSpot property to check (docs/admin.md §6).
     Ok(mappings
-        .rows()
-        .iter()
+        .mapped_rows()
         .map(|row| {
             let hubspot_field = hubspot.iter().find(|f| f.name == row.hubspot_property);
             let qbo_field = qbo.iter().find(|f| f.name == row.qbo_field.path);

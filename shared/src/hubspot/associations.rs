@@ -251,9 +251,14 @@ impl HubspotClient {
         to_type: ObjectType,
         ids: &[String],
     ) -> Result<Vec<AssociationsOf>> {
-        let chunks: Vec<&[String]> = ids.chunks(limits::ASSOCIATION_BATCH_SIZE).collect();
+        // Owned chunks: a stream over borrowed ones is not `Send` inside `async_trait` methods
+        // (the HubSpot gateway's derived values call this).
+        let chunks: Vec<Vec<String>> = ids
+            .chunks(limits::ASSOCIATION_BATCH_SIZE)
+            .map(<[String]>::to_vec)
+            .collect();
         let parts: Vec<AssociationReadAnswer> = stream::iter(chunks)
-            .map(|chunk| {
+            .map(|chunk: Vec<String>| {
                 let call = Call::new(
                     "associations.batch_read",
                     Method::POST,
@@ -296,6 +301,33 @@ impl HubspotClient {
             }
         }
     }
+}
+
+/// The primary one among a record's associated records: the lowest id of those whose
+/// association is labeled "Primary", else the lowest id of all (docs/hubspot.md §3). For a
+/// company's contacts, "Primary" means the company is the contact's primary company
+/// (`PRIMARY_COMPANY_TO_CONTACT`, type 2): HubSpot has no single primary contact per company,
+/// as each contact has one primary company, so several contacts can name the same company.
+/// For a deal's companies it is the deal's primary company (`PRIMARY_DEAL_TO_COMPANY`, 5).
+pub fn primary_or_lowest(contacts: &[AssociatedRecord]) -> Option<String> {
+    let is_primary = |r: &&AssociatedRecord| {
+        r.association_types
+            .iter()
+            .any(|t| t.label.as_deref() == Some(PRIMARY_LABEL))
+    };
+    let lowest = |records: Vec<&AssociatedRecord>| {
+        records
+            .into_iter()
+            .min_by_key(|r| {
+                (
+                    r.to_object_id.parse::<u64>().unwrap_or(u64::MAX),
+                    r.to_object_id.clone(),
+                )
+            })
+            .map(|r| r.to_object_id.clone())
+    };
+    lowest(contacts.iter().filter(is_primary).collect())
+        .or_else(|| lowest(contacts.iter().collect()))
 }
 
 #[cfg(test)]

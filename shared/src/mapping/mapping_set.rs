@@ -10,7 +10,7 @@ use super::qbo_fields::{QboField, cannot_clear, forbids_separators, qbo_field, q
 use super::transform::{Transform, TransformError};
 use crate::model::{
     CanonicalValue, CanonicalValues, Direction, NativeValues, ObjectKind, ObjectSettings, Record,
-    SettingsError, Side, TransformKind,
+    SettingsError, Side, TransformKind, descriptor,
 };
 
 /// One mapping row, ready to use.
@@ -26,6 +26,9 @@ pub struct FieldMapping {
     /// Rank among match keys (1 first); `None` = not a match key.
     pub match_rank: Option<u8>,
     pub custom: bool,
+    /// A value the HubSpot gateway derives rather than a HubSpot property (the kind's
+    /// `derived_rows`): one-way to QBO, and an absent value leaves QBO's alone.
+    pub derived: bool,
 }
 
 impl FieldMapping {
@@ -185,6 +188,7 @@ impl MappingSet {
                 direction: settings.direction,
                 match_rank: row.match_rank,
                 custom: false,
+                derived: false,
             });
         }
         rank_match_keys(kind, &settings.match_on, &mut rows)?;
@@ -265,7 +269,28 @@ impl MappingSet {
                 direction,
                 match_rank: None,
                 custom: true,
+                derived: false,
             });
+        }
+        // Derived rows last, where no row writes their QBO field and the kind writes to QBO
+        // (docs/admin.md §6: the company mapping's own e-mail comes first).
+        if let Some(direction) = Direction::ToQuickbooks.intersect(settings.direction) {
+            for derived in descriptor(kind).derived_rows {
+                if rows.iter().any(|r| r.qbo_field.path == derived.qbo_field) {
+                    continue;
+                }
+                rows.push(FieldMapping {
+                    field: derived.hubspot_property.to_owned(),
+                    hubspot_property: derived.hubspot_property.to_owned(),
+                    qbo_field: qbo_field(kind, derived.qbo_field)
+                        .expect("derived rows use known QBO fields"),
+                    transform: Transform::simple(derived.transform),
+                    direction,
+                    match_rank: None,
+                    custom: false,
+                    derived: true,
+                });
+            }
         }
         let set = Self { kind, rows };
         for field in settings.conflict.per_field.keys() {
@@ -298,9 +323,26 @@ impl MappingSet {
         self.rows.iter().map(|r| r.field.as_str()).collect()
     }
 
-    /// The native keys a gateway must read on `side` (HubSpot properties / QBO paths).
+    /// The native keys a gateway must read on `side` (HubSpot properties / QBO paths); a
+    /// derived row has no HubSpot property to read.
     pub fn native_keys(&self, side: Side) -> BTreeSet<&str> {
-        self.rows.iter().map(|r| r.native_key(side)).collect()
+        self.rows
+            .iter()
+            .filter(|r| !(r.derived && side == Side::Hubspot))
+            .map(|r| r.native_key(side))
+            .collect()
+    }
+
+    /// The rows a person maps (default and custom), without the derived ones.
+    pub fn mapped_rows(&self) -> impl Iterator<Item = &FieldMapping> {
+        self.rows.iter().filter(|r| !r.derived)
+    }
+
+    /// Whether the HubSpot gateway must derive `property` for this kind's records.
+    pub fn derives(&self, property: &str) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.derived && r.hubspot_property == property)
     }
 
     /// Native values of `side` -> canonical values; unreadable fields are reported, not guessed.
@@ -688,6 +730,49 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn companies_derive_their_bill_to_email_unless_a_row_writes_it() {
+        use crate::model::PRIMARY_CONTACT_EMAIL;
+        let set = MappingSet::defaults(ObjectKind::Company);
+        let derived = set.row(PRIMARY_CONTACT_EMAIL).expect("the derived row");
+        assert!(derived.derived);
+        assert_eq!(derived.direction, Direction::ToQuickbooks);
+        assert_eq!(derived.qbo_field.path, "PrimaryEmailAddr.Address");
+        assert!(set.derives(PRIMARY_CONTACT_EMAIL));
+        // Not a HubSpot property: never requested, never in the mapping editor's rows.
+        assert!(
+            !set.native_keys(Side::Hubspot)
+                .contains(PRIMARY_CONTACT_EMAIL)
+        );
+        assert!(
+            set.native_keys(Side::Quickbooks)
+                .contains("PrimaryEmailAddr.Address")
+        );
+        assert!(set.mapped_rows().all(|r| !r.derived));
+        assert!(!MappingSet::defaults(ObjectKind::Contact).derives(PRIMARY_CONTACT_EMAIL));
+
+        // The company's own e-mail mapping comes first.
+        let mut own = ObjectSettings::default();
+        own.custom_mappings.push(custom(
+            "billing_email",
+            "PrimaryEmailAddr.Address",
+            TransformKind::Email,
+        ));
+        let set = MappingSet::build(ObjectKind::Company, &own).unwrap();
+        assert!(!set.derives(PRIMARY_CONTACT_EMAIL));
+        assert_eq!(
+            set.row("billing_email").unwrap().qbo_field.path,
+            "PrimaryEmailAddr.Address"
+        );
+        // A kind that only writes HubSpot derives nothing for QBO.
+        let to_hubspot = ObjectSettings {
+            direction: Direction::ToHubspot,
+            ..ObjectSettings::default()
+        };
+        let set = MappingSet::build(ObjectKind::Company, &to_hubspot).unwrap();
+        assert!(!set.derives(PRIMARY_CONTACT_EMAIL));
     }
 
     #[test]

@@ -216,6 +216,19 @@ pub trait RecordGateway: FieldCatalog + Send + Sync {
     ) -> Result<BTreeMap<String, FieldTimes>, GatewayError> {
         Ok(BTreeMap::new())
     }
+
+    /// The ids of `to` records associated with each of the records `ids` of `from` (HubSpot
+    /// associations, docs/hubspot.md §3; a contact's companies under the `company` customer
+    /// model, docs/admin.md §6). Ids without associations are absent; vendors without
+    /// associations answer an empty map.
+    async fn associated_ids(
+        &self,
+        _from: ObjectKind,
+        _ids: &[String],
+        _to: ObjectKind,
+    ) -> Result<BTreeMap<String, Vec<String>>, GatewayError> {
+        Ok(BTreeMap::new())
+    }
 }
 
 /// Native key -> when the field got its current value, for one record.

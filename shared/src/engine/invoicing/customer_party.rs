@@ -1,7 +1,8 @@
 //! The HubSpot records a QBO customer stands for under the connection's customer model: its
 //! contact, or its company and that company's primary contact (docs/admin.md §6).
 
-use crate::hubspot::associations::{AssociatedRecord, PRIMARY_LABEL};
+// One rule for "primary", shared with the HubSpot gateway's derived bill-to e-mail.
+pub use crate::hubspot::associations::primary_or_lowest;
 use crate::hubspot::{GetOptions, HubspotError, ObjectType};
 use crate::model::CustomerModel;
 use crate::ports::invoicing::HubspotInvoicing;
@@ -77,37 +78,10 @@ pub async fn linked_party(
     }))
 }
 
-/// The primary one among a record's associated records: the lowest id of those whose
-/// association is labeled "Primary", else the lowest id of all (docs/hubspot.md §3). For a
-/// company's contacts, "Primary" means the company is the contact's primary company
-/// (`PRIMARY_COMPANY_TO_CONTACT`, type 2): HubSpot has no single primary contact per company,
-/// as each contact has one primary company, so several contacts can name the same company.
-/// For a deal's companies it is the deal's primary company (`PRIMARY_DEAL_TO_COMPANY`, 5).
-pub fn primary_or_lowest(contacts: &[AssociatedRecord]) -> Option<String> {
-    let is_primary = |r: &&AssociatedRecord| {
-        r.association_types
-            .iter()
-            .any(|t| t.label.as_deref() == Some(PRIMARY_LABEL))
-    };
-    let lowest = |records: Vec<&AssociatedRecord>| {
-        records
-            .into_iter()
-            .min_by_key(|r| {
-                (
-                    r.to_object_id.parse::<u64>().unwrap_or(u64::MAX),
-                    r.to_object_id.clone(),
-                )
-            })
-            .map(|r| r.to_object_id.clone())
-    };
-    lowest(contacts.iter().filter(is_primary).collect())
-        .or_else(|| lowest(contacts.iter().collect()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hubspot::associations::AssociationTypeLabel;
+    use crate::hubspot::associations::{AssociatedRecord, AssociationTypeLabel};
 
     fn record(id: &str, labels: &[Option<&str>]) -> AssociatedRecord {
         AssociatedRecord {

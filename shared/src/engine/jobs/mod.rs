@@ -7,6 +7,7 @@ mod action_parties;
 mod active;
 pub mod backfill;
 pub mod backfill_pages;
+mod contact_companies;
 mod context;
 mod dispatch;
 mod disposition;

@@ -14,6 +14,7 @@ use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
 use crate::ports::{Job, JobReason, RecordRef};
 
 use super::active::active_connection;
+use super::contact_companies::queue_contacts_companies;
 use super::context::SyncContext;
 use super::disposition::Disposition;
 use super::outcomes::UnitOutcomes;
@@ -34,7 +35,11 @@ pub(crate) async fn process_group(
     let settings = &connection.connection.settings;
     if settings.customers.model.is_other_customer_kind(kind) {
         // A QBO Customer change is queued for both customer kinds (intake/quickbooks.rs);
-        // the model's other kind has nothing to do (docs/admin.md §6).
+        // the model's other kind has nothing to do (docs/admin.md §6), except that a HubSpot
+        // contact's change re-syncs its companies (their bill-to e-mail is its e-mail).
+        if kind == ObjectKind::Contact {
+            return queue_contacts_companies(ctx, &connection, jobs).await;
+        }
         return all(Disposition::Done);
     }
     let object = settings.object(kind);

@@ -4,7 +4,12 @@
 use super::{Flow, HubspotCreate, HubspotFacts, KindDescriptor, LinkProperty, NameRule, QboFacts};
 use super::{key, row};
 use crate::model::ObjectKind;
-use crate::model::TransformKind::{Phone, Text};
+use crate::model::TransformKind::{Email, Phone, Text};
+
+/// The derived value "the company's primary contact's e-mail" (docs/admin.md §6): not a
+/// HubSpot property (HubSpot's internal names have no dots, so it never collides with one),
+/// filled in by the HubSpot gateway on every company it reads.
+pub const PRIMARY_CONTACT_EMAIL: &str = "primary_contact.email";
 
 pub(super) static COMPANY: KindDescriptor = KindDescriptor {
     kind: ObjectKind::Company,
@@ -71,4 +76,11 @@ pub(super) static COMPANY: KindDescriptor = KindDescriptor {
         row("zip", "BillAddr.PostalCode", Text),
         row("country", "BillAddr.Country", Text),
     ],
+    // The bill-to e-mail: QBO's PrimaryEmailAddr from the company's primary contact, unless a
+    // custom row maps PrimaryEmailAddr.Address (docs/admin.md §6).
+    derived_rows: &[row(
+        PRIMARY_CONTACT_EMAIL,
+        "PrimaryEmailAddr.Address",
+        Email,
+    )],
 };

@@ -69,4 +69,5 @@ pub(super) static CONTACT: KindDescriptor = KindDescriptor {
         row("country", "BillAddr.Country", Text),
         row("website", "WebAddr.URI", Text),
     ],
+    derived_rows: &[],
 };

@@ -42,6 +42,7 @@ pub(super) static INVOICE: KindDescriptor = KindDescriptor {
         ],
     },
     default_rows: &[],
+    derived_rows: &[],
 };
 
 fn invoice_state(settings: &ConnectionSettings) -> SyncState {

@@ -8,6 +8,7 @@ mod invoice;
 mod payment;
 mod product;
 
+pub use company::PRIMARY_CONTACT_EMAIL;
 pub use forms::{QBO_ONLY_FORMS, QboOnlyForm};
 
 use super::ids::{ObjectKind, Side};
@@ -25,6 +26,10 @@ pub struct KindDescriptor {
     pub qbo: QboFacts,
     /// HubSpot property ⇄ QBO field rows used without custom mappings (empty when mirrored).
     pub default_rows: &'static [DefaultRow],
+    /// Values the HubSpot gateway derives from related records rather than reads from a
+    /// property (a company's primary contact's e-mail, docs/admin.md §6): one-way to QBO,
+    /// used only when no other row writes their QBO field, and never clearing it there.
+    pub derived_rows: &'static [DefaultRow],
 }
 
 /// How a kind syncs.

@@ -40,6 +40,7 @@ pub(super) static PAYMENT: KindDescriptor = KindDescriptor {
         ],
     },
     default_rows: &[],
+    derived_rows: &[],
 };
 
 /// Payments follow invoices: without mirrored invoices there is nothing for a payment to update.

@@ -44,6 +44,7 @@ pub(super) static PRODUCT: KindDescriptor = KindDescriptor {
         row("price", "UnitPrice", Decimal),
         row("hs_cost_of_goods_sold", "PurchaseCost", Decimal),
     ],
+    derived_rows: &[],
 };
 
 /// `Type` and the account references of an item created from a HubSpot product.

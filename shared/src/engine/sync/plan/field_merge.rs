@@ -178,6 +178,17 @@ fn decide<'v>(
             conflict: None,
         }
     };
+    // A derived value (the company's primary contact's e-mail, docs/admin.md §6) that is
+    // absent says nothing: QBO's own value stands rather than being cleared.
+    if row.derived && hs.is_none() {
+        return Decision {
+            merged: qb,
+            source: None,
+            write_hubspot: false,
+            write_qbo: false,
+            conflict: None,
+        };
+    }
     match row.direction {
         Direction::ToQuickbooks => source_only(hs, Side::Quickbooks),
         Direction::ToHubspot => source_only(qb, Side::Hubspot),

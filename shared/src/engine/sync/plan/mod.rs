@@ -10,6 +10,8 @@ pub mod record_sync;
 pub mod settings_stamp;
 
 #[cfg(test)]
+mod derived_rows_tests;
+#[cfg(test)]
 mod record_sync_tests;
 #[cfg(test)]
 mod simulation_tests;
