@@ -1,6 +1,7 @@
 //! Benchmark: invoices, payments, credit memos and workflow-action executions through webhooks
 //! -> queue -> worker against rate-limited sandboxes; API calls per record, latency to Synced,
-//! wall time, and whether every HubSpot invoice's amounts equal QBO's.
+//! wall time, and whether every HubSpot invoice's amounts (and every estimate's and sales receipt's
+//! total its workflow got back) equal QBO's.
 
 // The end-to-end tests' stack (both sandboxes + `hqsync::local::LocalStack`), included rather
 // than copied so the bench runs exactly what the tests run; the bench uses only part of it.
@@ -14,13 +15,16 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use hqsync::engine::invoicing::action::output_names;
 use hqsync::engine::invoicing::invoices::properties::{QBO_BALANCE, QBO_TOTAL};
 use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use hqsync::engine::invoicing::receivables::ReceivablesSchema;
 use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
-use hqsync::model::{ObjectKind, Side};
+use hqsync::model::{DocKind, ObjectKind, Side};
 use hqsync::ports::{Lane, SyncOutcome};
-use hqsync::quickbooks::entities::{CreditMemo, Invoice, Line, LinkedTxn, Payment, Ref};
+use hqsync::quickbooks::entities::{
+    CreditMemo, Estimate, Invoice, Line, LinkedTxn, Payment, Ref, SalesReceipt,
+};
 use hqsync_sandbox::hubspot::HubspotSandboxConfig;
 use hqsync_tests::bench_size::bench_divisor;
 use hqsync_tests::invoicing::{InvoiceRecords, dec, sales_line};
@@ -589,15 +593,28 @@ async fn amounts_check(bench: &Bench) -> (usize, usize) {
     (mismatched, documents.len())
 }
 
-/// M executions of the action on M new deals (a linked contact, two line items of linked
-/// products each), POSTed signed to the stack's action route.
-async fn action_phase(bench: &Bench, setup: &Setup) -> (PhaseResult, usize) {
+/// What one action phase made: the callbacks completed and each document's QBO total against
+/// the total the workflow got back.
+struct ActionDocs {
+    completed: usize,
+    /// Documents whose `qbo_{kind}_total` output differs from QBO's `TotalAmt`.
+    mismatched: usize,
+}
+
+/// M executions of `document`'s action ("Create QuickBooks invoice / estimate / sales receipt")
+/// on M new deals (a linked contact, two line items of linked products each), POSTed signed to
+/// the stack's action route.
+async fn action_phase(
+    bench: &Bench,
+    setup: &Setup,
+    document: DocKind,
+) -> (PhaseResult, ActionDocs) {
     let mut deals = Vec::new();
     for m in 0..actions() {
         let (_, contact, _) = &setup.customers[m % CUSTOMERS];
         let deal = bench
             .records
-            .deal(&format!("Action deal {m}"), Some(contact))
+            .deal(&format!("{} deal {m}", document.label()), Some(contact))
             .await;
         for (k, (_, product, price)) in setup.items.iter().take(2).enumerate() {
             let qty = (m + k + 1).to_string();
@@ -611,13 +628,17 @@ async fn action_phase(bench: &Bench, setup: &Setup) -> (PhaseResult, usize) {
     let callbacks_before = bench.e2e.hubspot.action_callbacks().len();
     bench.quiet_start().await;
     let before = bench.counters().await;
-    let url = format!("{}{CREATE_INVOICE_ACTION_PATH}", bench.e2e.webhook_base);
+    let url = format!(
+        "{}{CREATE_INVOICE_ACTION_PATH}?document={}",
+        bench.e2e.webhook_base,
+        document.as_str()
+    );
     let hubspot = bench.e2e.hubspot.config();
     let started = Instant::now();
     let mut pending = Vec::new();
     for (m, deal) in deals.into_iter().enumerate() {
         let body = action_execution(
-            &format!("bench-cb-{m}"),
+            &format!("bench-{}-{m}", document.as_str()),
             hubspot.portal_id,
             &deal,
             json!({"due_in_days": "30"}),
@@ -633,8 +654,32 @@ async fn action_phase(bench: &Bench, setup: &Setup) -> (PhaseResult, usize) {
         });
     }
     let result = bench.finish_phase(pending, started, before, 0).await;
-    let completed = bench.e2e.hubspot.action_callbacks().len() - callbacks_before;
-    (result, completed)
+    let callbacks = bench.e2e.hubspot.action_callbacks();
+    let [id_field, _, _, total_field] = output_names(document);
+    let mut mismatched = 0;
+    for (_, body) in &callbacks[callbacks_before..] {
+        let outputs = &body["outputFields"];
+        let id = outputs[&id_field].as_str().unwrap_or_default();
+        let total = outputs[&total_field]
+            .as_str()
+            .and_then(|t| t.parse::<Decimal>().ok());
+        let qbo = &bench.records.qbo;
+        let doc = match document {
+            DocKind::Invoice => qbo.read::<Invoice>(id).await,
+            DocKind::Estimate => qbo.read::<Estimate>(id).await.map(|e| e.0),
+            DocKind::SalesReceipt => qbo.read::<SalesReceipt>(id).await.map(|r| r.0),
+        };
+        let qbo_total = doc.ok().and_then(|d| d.total_amt).map(|t| t.round_dp(2));
+        if total.map(|t| t.round_dp(2)) != qbo_total || qbo_total.is_none() {
+            mismatched += 1;
+            println!("  amounts differ for QBO {} {id}", document.label());
+        }
+    }
+    let docs = ActionDocs {
+        completed: callbacks.len() - callbacks_before,
+        mismatched,
+    };
+    (result, docs)
 }
 
 #[tokio::main]
@@ -720,28 +765,48 @@ async fn main() {
         &mut credits_result,
     );
 
-    let (mut actions_result, completed) = action_phase(&bench, &setup).await;
-    print_phase(
-        &format!(
-            "{} workflow-action executions (signed POST -> job -> QBO invoice -> callback; the new invoice's webhook and mirror included); {completed} callbacks completed",
-            actions()
-        ),
-        "execution",
-        actions(),
-        &mut actions_result,
-    );
-    let per = |r: &PhaseResult, n: usize| (r.hubspot_calls + r.qbo_calls) as f64 / n.max(1) as f64;
-    // Estimates and sales receipts are not mirrored onto deals (docs/hubspot.md §2.8 covers
-    // invoices only): n/a, not 0.
+    let mut action_results = BTreeMap::new();
+    let mut action_mismatched = 0;
+    for document in [DocKind::Invoice, DocKind::Estimate, DocKind::SalesReceipt] {
+        let (mut result, docs) = action_phase(&bench, &setup, document).await;
+        print_phase(
+            &format!(
+                "{} \"Create QuickBooks {}\" executions (signed POST -> job -> QBO {} -> callback{}); {} callbacks completed",
+                actions(),
+                document.label(),
+                document.label(),
+                if document == DocKind::Invoice {
+                    "; the new invoice's webhook and mirror included"
+                } else {
+                    ""
+                },
+                docs.completed
+            ),
+            "execution",
+            actions(),
+            &mut result,
+        );
+        action_mismatched += docs.mismatched;
+        action_results.insert(document.as_str(), result);
+    }
+    // HubSpot calls (its 110 per 10 s budget, docs/hubspot.md §9.1) per document, as for
+    // invoices below; estimates and sales receipts reach HubSpot through their workflow action
+    // (its callback carries the document's id, number, status and total), so per execution.
+    let hubspot_per = |r: &PhaseResult, n: usize| r.hubspot_calls as f64 / n.max(1) as f64;
+    let qbo_per = |r: &PhaseResult, n: usize| r.qbo_calls as f64 / n.max(1) as f64;
     println!(
-        "\ncalls_per_credit_memo={:.2} calls_per_estimate=n/a(estimates are not mirrored) \
-         calls_per_sales_receipt=n/a(sales receipts are not mirrored)",
-        per(&credits_result, memos)
+        "\ncalls_per_credit_memo={:.2} calls_per_estimate={:.2} calls_per_sales_receipt={:.2} \
+         (HubSpot; QBO: {:.2}, {:.2}, {:.2})",
+        hubspot_per(&credits_result, memos),
+        hubspot_per(&action_results["estimate"], actions()),
+        hubspot_per(&action_results["sales_receipt"], actions()),
+        qbo_per(&credits_result, memos),
+        qbo_per(&action_results["estimate"], actions()),
+        qbo_per(&action_results["sales_receipt"], actions()),
     );
     // HubSpot calls (the 110 per 10 s budget, docs/hubspot.md §9.1) per record in steady state
     // (webhook-driven), all in and without the one-time property checks. The backfill is not
     // batched across invoices yet (one job per invoice, as here): n/a.
-    let hubspot_per = |r: &PhaseResult, n: usize| r.hubspot_calls as f64 / n.max(1) as f64;
     let steady =
         |r: &PhaseResult, n: usize| (r.hubspot_calls - one_time_calls(r)) as f64 / n.max(1) as f64;
     println!(
@@ -757,6 +822,13 @@ async fn main() {
         steady(&credits_result, memos)
     );
     let (mismatched, documents) = amounts_check(&bench).await;
-    println!("amounts_mismatched={mismatched} documents={documents}");
+    // The invoices' mirrors (total and balance) plus the estimates' and sales receipts' totals
+    // as their workflows got them.
+    let action_documents = 2 * actions();
+    println!(
+        "amounts_mismatched={} documents={}",
+        mismatched + action_mismatched,
+        documents + action_documents
+    );
     bench.e2e.shutdown().await;
 }
