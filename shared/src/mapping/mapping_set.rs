@@ -9,8 +9,8 @@ use super::match_key::MatchKey;
 use super::qbo_fields::{QboField, cannot_clear, forbids_separators, qbo_field, qbo_fields};
 use super::transform::{Transform, TransformError};
 use crate::model::{
-    CanonicalValue, CanonicalValues, Direction, NativeValues, ObjectKind, ObjectSettings, Record,
-    SettingsError, Side, TransformKind, descriptor,
+    CanonicalValue, CanonicalValues, Direction, MatchForm, NativeValues, ObjectKind,
+    ObjectSettings, Record, SettingsError, Side, TransformKind, descriptor,
 };
 
 /// One mapping row, ready to use.
@@ -25,6 +25,8 @@ pub struct FieldMapping {
     pub direction: Direction,
     /// Rank among match keys (1 first); `None` = not a match key.
     pub match_rank: Option<u8>,
+    /// How a match key's value is normalised (a domain for `domain` ⇄ `WebAddr.URI`).
+    pub match_form: MatchForm,
     pub custom: bool,
     /// A value the HubSpot gateway derives rather than a HubSpot property (the kind's
     /// `derived_rows`): one-way to QBO, and an absent value leaves QBO's alone.
@@ -187,6 +189,7 @@ impl MappingSet {
                 transform: Transform::simple(row.transform),
                 direction: settings.direction,
                 match_rank: row.match_rank,
+                match_form: row.match_form,
                 custom: false,
                 derived: false,
             });
@@ -268,6 +271,7 @@ impl MappingSet {
                 transform,
                 direction,
                 match_rank: None,
+                match_form: MatchForm::Text,
                 custom: true,
                 derived: false,
             });
@@ -287,6 +291,7 @@ impl MappingSet {
                     transform: Transform::simple(derived.transform),
                     direction,
                     match_rank: None,
+                    match_form: MatchForm::Text,
                     custom: false,
                     derived: true,
                 });
@@ -401,10 +406,11 @@ impl MappingSet {
             .iter()
             .filter_map(|row| {
                 let rank = row.match_rank?;
-                MatchKey::new(
+                MatchKey::of_form(
                     row.field.clone(),
                     &canonical.get(&row.field)?.as_text(),
                     rank,
+                    row.match_form,
                 )
             })
             .collect();
@@ -730,6 +736,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_companys_domain_matches_its_customers_website_in_any_form() {
+        let set = MappingSet::defaults(ObjectKind::Company);
+        let company = Record {
+            side: Side::Hubspot,
+            kind: ObjectKind::Company,
+            id: "1".into(),
+            version: "v".into(),
+            modified_at: chrono::DateTime::UNIX_EPOCH,
+            active: true,
+            values: native(&[("domain", json!("example.com"))]),
+        };
+        let customer = Record {
+            side: Side::Quickbooks,
+            values: native(&[("WebAddr.URI", json!("https://www.Example.com/"))]),
+            ..company.clone()
+        };
+        let keys = set.record_match_keys(&customer);
+        assert_eq!(keys, set.record_match_keys(&company));
+        assert_eq!(keys[0].claim_key(), "domain:example.com");
+        // Names keep the text form: a name is no URL.
+        assert_eq!(set.row("name").unwrap().match_form, MatchForm::Text);
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod qbo_fields;
 pub mod transform;
 
 pub use mapping_set::{Canonicalized, FieldMapping, FieldProblem, MappingSet};
-pub use match_key::{MatchKey, normalise_key};
+pub use match_key::{MatchKey, normalise_domain, normalise_key, normalise_match};
 pub use naming::{UniqueName, unique_name_for_create};
 pub use qbo_fields::{QboField, QboFieldType};
 pub use transform::{Transform, TransformError};

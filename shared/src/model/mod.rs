@@ -16,7 +16,7 @@ pub use canonical::{CanonicalValue, CanonicalValues};
 pub use customer_model::{CustomerModel, CustomerSettings};
 pub use field_types::{Compatibility, FieldType, compatibility, mapping_compatibility};
 pub use ids::{ConnectionId, InvalidConnectionId, ObjectKind, Side, UnknownName};
-pub use kinds::{KindDescriptor, PRIMARY_CONTACT_EMAIL, descriptor};
+pub use kinds::{KindDescriptor, MatchForm, PRIMARY_CONTACT_EMAIL, descriptor};
 pub use link::Link;
 pub use record::{NativeValues, Record};
 pub use settings::{

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::engine::sync::plan::{Action, Exclusion, LinkChange, Outcome};
 use crate::mapping::{MappingSet, normalise_key};
-use crate::model::{ConnectionId, ObjectKind, Record, Side, SyncState};
+use crate::model::{ConnectionId, MatchForm, ObjectKind, Record, Side, SyncState};
 use crate::ports::{Cursor, GatewayError, Job, JobReason, Page, RecordRef, StoreError};
 use crate::ports::{Origin, lane_for};
 
@@ -226,12 +226,12 @@ pub async fn initial_sync(
         for side in Side::BOTH {
             for field in mappings.match_fields() {
                 if let Some(row) = mappings.row(field) {
-                    snapshot.index_field(side, row.native_key(side));
+                    snapshot.index_field(side, row.native_key(side), row.match_form);
                 }
             }
         }
         if let Some(field) = unique_name_field(kind) {
-            snapshot.index_field(Side::Quickbooks, field);
+            snapshot.index_field(Side::Quickbooks, field, MatchForm::Text);
         }
 
         let mut session = Session {

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::mapping::normalise_key;
-use crate::model::{ObjectKind, Record, Side};
+use crate::mapping::normalise_match;
+use crate::model::{MatchForm, ObjectKind, Record, Side};
 use crate::ports::{FieldTimes, GatewayError};
 
 use super::gateway_pair::GatewayPair;
@@ -14,9 +14,13 @@ use super::gateway_pair::GatewayPair;
 #[derive(Debug, Default, Clone)]
 pub struct Snapshot {
     records: HashMap<(Side, String), Record>,
-    /// (side, native field path, normalised value) -> ids, built lazily per field.
-    by_field: BTreeMap<(Side, String), HashMap<String, Vec<String>>>,
+    /// (side, native field path) -> the field's match form and (normalised value -> ids),
+    /// built lazily per field.
+    by_field: BTreeMap<(Side, String), FieldIndex>,
 }
+
+/// One indexed field: its match form and normalised value -> ids.
+type FieldIndex = (MatchForm, HashMap<String, Vec<String>>);
 
 impl Snapshot {
     pub fn new(records: impl IntoIterator<Item = Record>) -> Self {
@@ -52,8 +56,9 @@ impl Snapshot {
         all
     }
 
-    /// Builds the index for `field` on `side` if it is not there yet.
-    pub fn index_field(&mut self, side: Side, field: &str) {
+    /// Builds the index for `field` on `side` if it is not there yet, its values normalised
+    /// as `form` says (a domain for `WebAddr.URI` and `domain`, `mapping::match_key`).
+    pub fn index_field(&mut self, side: Side, field: &str, form: MatchForm) {
         let key = (side, field.to_owned());
         if self.by_field.contains_key(&key) {
             return;
@@ -65,23 +70,27 @@ impl Snapshot {
             }
             if let Some(value) = record.value(field).and_then(value_text) {
                 index
-                    .entry(normalise_key(&value))
+                    .entry(normalise_match(form, &value))
                     .or_default()
                     .push(id.clone());
             }
         }
-        self.by_field.insert(key, index);
+        self.by_field.insert(key, (form, index));
     }
 
     /// Records of `side` whose `field` equals one of `values` (normalised); the field must have
     /// been indexed with [`Snapshot::index_field`], else nothing is found.
     pub fn find(&self, side: Side, field: &str, values: &[String]) -> Vec<Record> {
-        let Some(index) = self.by_field.get(&(side, field.to_owned())) else {
+        let Some((form, index)) = self.by_field.get(&(side, field.to_owned())) else {
             return Vec::new();
         };
         let mut out: Vec<Record> = Vec::new();
         for value in values {
-            for id in index.get(&normalise_key(value)).into_iter().flatten() {
+            for id in index
+                .get(&normalise_match(*form, value))
+                .into_iter()
+                .flatten()
+            {
                 if let Some(record) = self.get(side, id)
                     && !out.iter().any(|r| r.id == record.id)
                 {
@@ -162,5 +171,63 @@ impl RecordSource<'_> {
             }
             _ => Ok(BTreeMap::new()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn company(side: Side, id: &str, field: &str, value: &str) -> Record {
+        Record {
+            side,
+            kind: ObjectKind::Company,
+            id: id.into(),
+            version: "v".into(),
+            modified_at: chrono::DateTime::UNIX_EPOCH,
+            active: true,
+            values: [(field.to_owned(), serde_json::json!(value))].into(),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_finds_websites_by_domain_in_the_domain_form_only() {
+        let mut snapshot = Snapshot::new([
+            company(
+                Side::Quickbooks,
+                "1",
+                "WebAddr.URI",
+                "https://www.Example.com/",
+            ),
+            company(
+                Side::Quickbooks,
+                "2",
+                "WebAddr.URI",
+                "http://shop.example.com",
+            ),
+            company(Side::Quickbooks, "3", "DisplayName", "Example"),
+        ]);
+        snapshot.index_field(Side::Quickbooks, "WebAddr.URI", MatchForm::Domain);
+        snapshot.index_field(Side::Quickbooks, "DisplayName", MatchForm::Text);
+        let found = snapshot.find(Side::Quickbooks, "WebAddr.URI", &["example.com".into()]);
+        assert_eq!(
+            found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["1"]
+        );
+        let found = snapshot.find(
+            Side::Quickbooks,
+            "WebAddr.URI",
+            &["SHOP.example.com/".into()],
+        );
+        assert_eq!(
+            found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["2"]
+        );
+        assert_eq!(
+            snapshot
+                .find(Side::Quickbooks, "DisplayName", &[" example ".into()])
+                .len(),
+            1
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! name then domain and named by DisplayName (docs/hubspot.md §2.12, docs/quickbooks.md §4.1).
 
 use super::{Flow, HubspotCreate, HubspotFacts, KindDescriptor, LinkProperty, NameRule, QboFacts};
-use super::{key, row};
+use super::{domain_key, key, row};
 use crate::model::ObjectKind;
 use crate::model::TransformKind::{Email, Phone, Text};
 
@@ -68,7 +68,7 @@ pub(super) static COMPANY: KindDescriptor = KindDescriptor {
     // connection reorders or narrows them with `[company] match_on`.
     default_rows: &[
         key("name", "CompanyName", Text, 1),
-        key("domain", "WebAddr.URI", Text, 2),
+        domain_key("domain", "WebAddr.URI", Text, 2),
         row("phone", "PrimaryPhone.FreeFormNumber", Phone),
         row("address", "BillAddr.Line1", Text),
         row("city", "BillAddr.City", Text),

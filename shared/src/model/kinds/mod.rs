@@ -131,6 +131,19 @@ pub struct DefaultRow {
     pub transform: TransformKind,
     /// Rank among the kind's match keys (1 = tried first); `None` = not a match key.
     pub match_rank: Option<u8>,
+    /// How the value is normalised when matched.
+    pub match_form: MatchForm,
+}
+
+/// How a match key's value is compared (`mapping::match_key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchForm {
+    /// Trimmed, inner whitespace collapsed, lower-cased.
+    #[default]
+    Text,
+    /// A web domain: lower-cased, without scheme, `www.`, port, path or trailing slash, so
+    /// `https://www.Example.com/` matches `example.com` (HubSpot's `domain` ⇄ QBO's `WebAddr`).
+    Domain,
 }
 
 /// A default row that is not a match key.
@@ -144,6 +157,7 @@ pub(crate) const fn row(
         qbo_field,
         transform,
         match_rank: None,
+        match_form: MatchForm::Text,
     }
 }
 
@@ -159,6 +173,20 @@ pub(crate) const fn key(
         qbo_field,
         transform,
         match_rank: Some(rank),
+        match_form: MatchForm::Text,
+    }
+}
+
+/// A default row that is the kind's match key of `rank`, compared as a web domain.
+pub(crate) const fn domain_key(
+    hubspot_property: &'static str,
+    qbo_field: &'static str,
+    transform: TransformKind,
+    rank: u8,
+) -> DefaultRow {
+    DefaultRow {
+        match_form: MatchForm::Domain,
+        ..key(hubspot_property, qbo_field, transform, rank)
     }
 }
 
