@@ -2,6 +2,7 @@
 //! suites, and end-to-end sync scenarios.
 
 mod admin_api;
+mod admin_contact_merges;
 mod admin_fields;
 mod admin_initial_sync;
 mod admin_settings;

@@ -103,6 +103,36 @@ pub fn samples_table(report: &InitialSyncReport) -> Option<Table> {
     any.then_some(t)
 }
 
+/// Under the `company` customer model, which contacts fall under which company customer.
+pub fn contact_merges_table(report: &InitialSyncReport) -> Option<Table> {
+    let merges = report.contact_merges.as_ref()?;
+    let mut t = table(&["company", "contacts", "e-mails", "QBO customer"]);
+    for m in &merges.examples {
+        t.add_row(vec![
+            m.company.clone(),
+            m.contacts.to_string(),
+            m.emails.join(", "),
+            m.customer.words(),
+        ]);
+    }
+    Some(t)
+}
+
+/// One line of totals over `contact_merges`, when there is one.
+pub fn contact_merges_line(report: &InitialSyncReport) -> Option<String> {
+    let m = report.contact_merges.as_ref()?;
+    Some(format!(
+        "contacts under company customers: {} contacts of {} companies ({} with several); \
+         into existing customers {}, new customers {}, none {}",
+        m.contacts,
+        m.companies,
+        m.companies_with_several_contacts,
+        m.into_existing_customer,
+        m.into_new_customer,
+        m.into_no_customer
+    ))
+}
+
 /// Prints the tables under `title`.
 pub fn print_report(title: &str, report: &InitialSyncReport) {
     println!("\n{title}");
@@ -112,6 +142,12 @@ pub fn print_report(title: &str, report: &InitialSyncReport) {
     }
     if let Some(samples) = samples_table(report) {
         println!("{samples}");
+    }
+    if let Some(line) = contact_merges_line(report) {
+        println!("{line}");
+    }
+    if let Some(merges) = contact_merges_table(report).filter(|t| t.row_count() > 0) {
+        println!("{merges}");
     }
 }
 
@@ -131,6 +167,7 @@ mod tests {
                 qbo_records: 7,
                 queued: if dry_run { 0 } else { 6 },
             }],
+            contact_merges: None,
         }
     }
 
@@ -143,5 +180,46 @@ mod tests {
         assert!(preview.contains("would queue"), "{preview}");
         assert!(!preview.contains("jobs queued"));
         assert!(mirrored_table(&InitialSyncReport::default()).is_none());
+    }
+
+    #[test]
+    fn contact_merges_print_under_the_company_model_only() {
+        use hqsync::engine::sync::contact_merges::{ContactMerge, ContactMerges, CustomerTarget};
+        assert!(contact_merges_table(&report(true)).is_none());
+        assert!(contact_merges_line(&report(true)).is_none());
+        let mut with = report(true);
+        with.contact_merges = Some(ContactMerges {
+            companies: 1,
+            contacts: 2,
+            companies_with_several_contacts: 1,
+            into_new_customer: 1,
+            examples: vec![ContactMerge {
+                company_id: "11".into(),
+                company: "Initech".into(),
+                contacts: 2,
+                emails: vec![
+                    "peter@initech.example".into(),
+                    "milton@initech.example".into(),
+                ],
+                customer: CustomerTarget::Creates {
+                    display_name: "Initech".into(),
+                },
+            }],
+            ..ContactMerges::default()
+        });
+        let table = contact_merges_table(&with).unwrap().to_string();
+        assert!(
+            table.contains("peter@initech.example, milton@initech.example"),
+            "{table}"
+        );
+        assert!(
+            table.contains("creates QBO customer \"Initech\""),
+            "{table}"
+        );
+        let line = contact_merges_line(&with).unwrap();
+        assert!(
+            line.contains("2 contacts of 1 companies (1 with several)"),
+            "{line}"
+        );
     }
 }

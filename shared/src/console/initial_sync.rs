@@ -19,6 +19,7 @@ use crate::admin::connections::load_connection;
 use crate::admin::operations::{initial_sync, preview};
 use crate::admin::{AdminContext, ApiError};
 use crate::engine::jobs::backfill::{RunProgress, RunState};
+use crate::engine::sync::contact_merges::ContactMerges;
 use crate::engine::sync::initial_sync::{InitialSyncReport, KindPreview};
 use crate::model::Side;
 use crate::ports::ConnectionRecord;
@@ -268,6 +269,9 @@ fn preview_section(report: &InitialSyncReport) -> Markup {
                 }
             }
         }
+        @if let Some(merges) = &report.contact_merges {
+            (contact_merges_section(merges))
+        }
         @for kind in &report.kinds {
             @let name = kind.kind.map(|k| k.to_string()).unwrap_or_default();
             @if kind.samples.values().any(|s| !s.is_empty()) {
@@ -277,6 +281,64 @@ fn preview_section(report: &InitialSyncReport) -> Markup {
                         h4 { (sample_words(category)) }
                         ul id={ "examples-" (name) "-" (category) } {
                             @for sample in samples { li { (sample) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `section#contact-merges`: under the `company` customer model, which contacts fall under
+/// which company customer (`td[data-count]` totals, then `table#contact-merges-examples`).
+fn contact_merges_section(merges: &ContactMerges) -> Markup {
+    let totals = [
+        ("companies", "Companies with contacts", merges.companies),
+        ("contacts", "Their contacts", merges.contacts),
+        (
+            "companies_with_several_contacts",
+            "Companies with several contacts",
+            merges.companies_with_several_contacts,
+        ),
+        (
+            "into_existing_customer",
+            "Into an existing QBO customer",
+            merges.into_existing_customer,
+        ),
+        (
+            "into_new_customer",
+            "Into a new QBO customer",
+            merges.into_new_customer,
+        ),
+        (
+            "into_no_customer",
+            "Into no customer",
+            merges.into_no_customer,
+        ),
+    ];
+    html! {
+        section id="contact-merges" {
+            h3 { "Contacts under company customers" }
+            p { "Under the company customer model contacts are no QuickBooks customers: each company with contacts is one customer for all of them, billed at its primary contact's e-mail." }
+            div.table-scroll role="region" aria-label="Contacts under company customers" tabindex="0" {
+                table id="contact-merges-counts" {
+                    thead { tr { @for (_, words, _) in &totals { th { (words) } } } }
+                    tbody { tr { @for (key, _, count) in &totals { td data-count=(key) { (count) } } } }
+                }
+            }
+            @if !merges.examples.is_empty() {
+                div.table-scroll role="region" aria-label="Examples of contacts under company customers" tabindex="0" {
+                    table id="contact-merges-examples" {
+                        thead { tr { th { "Company" } th { "Contacts" } th { "E-mails" } th { "QuickBooks customer" } } }
+                        tbody {
+                            @for m in &merges.examples {
+                                tr id={ "contact-merge-" (m.company_id) } {
+                                    td { (m.company) }
+                                    td data-count="contacts" { (m.contacts) }
+                                    td { (m.emails.join(", ")) }
+                                    td { (m.customer.words()) }
+                                }
+                            }
                         }
                     }
                 }

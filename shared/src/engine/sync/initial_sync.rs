@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use crate::engine::sync::plan::{Action, Exclusion, LinkChange, Outcome};
 use crate::mapping::{MappingSet, normalise_key};
-use crate::model::{ConnectionId, MatchForm, ObjectKind, Record, Side, SyncState};
+use crate::model::{ConnectionId, CustomerModel, MatchForm, ObjectKind, Record, Side, SyncState};
 use crate::ports::{Cursor, GatewayError, Job, JobReason, Page, RecordRef, StoreError};
 use crate::ports::{Origin, lane_for};
 
+use super::contact_merges::{ContactMerges, CustomerTargets, contact_merges};
 use super::describe::describe_exclusion;
 use super::gateway_pair::GatewayPair;
 use super::ports::SyncPorts;
@@ -128,6 +129,10 @@ pub struct InitialSyncReport {
     pub kinds: Vec<KindPreview>,
     /// The mirrored kinds backfilled this run, invoices before payments.
     pub mirrored: Vec<MirroredPreview>,
+    /// Under the `company` customer model, a preview's contacts per company customer
+    /// (docs/admin.md §6); absent otherwise and in a real run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_merges: Option<ContactMerges>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +208,7 @@ pub async fn initial_sync(
         dry_run: options.dry_run,
         kinds: Vec::new(),
         mirrored: Vec::new(),
+        contact_merges: None,
     };
     for kind in kinds {
         let mappings = MappingSet::build(kind, settings.object(kind))
@@ -253,6 +259,11 @@ pub async fn initial_sync(
         let mut handled: HashSet<RecordRef> = HashSet::new();
         let mut names_taken: HashSet<String> = HashSet::new();
         let mut done = 0;
+        // The preview of a company customer model also says which contacts merge where.
+        let mut targets = (options.dry_run
+            && kind == ObjectKind::Company
+            && settings.customers.model == CustomerModel::Company)
+            .then(CustomerTargets::default);
         for chunk in anchors.chunks(options.chunk_size.max(1)) {
             done += chunk.len();
             let units: Vec<Unit> = chunk
@@ -269,6 +280,9 @@ pub async fn initial_sync(
                 )
                 .await;
                 for result in results {
+                    if let Some(targets) = targets.as_mut() {
+                        targets.note(&result);
+                    }
                     count_planned(
                         &mut preview,
                         options.samples,
@@ -337,6 +351,16 @@ pub async fn initial_sync(
                     .put_cursor(connection_id, side, kind, &cursor)
                     .await?;
             }
+        }
+        if let Some(targets) = &targets {
+            let merges = contact_merges(&gateways, &snapshot, targets, options.samples)
+                .await
+                .map_err(|error| InitialSyncError::Listing {
+                    kind: ObjectKind::Contact,
+                    side: Side::Hubspot,
+                    error,
+                })?;
+            report.contact_merges = Some(merges);
         }
         report.kinds.push(preview);
     }
