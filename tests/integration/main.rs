@@ -41,6 +41,7 @@ mod e2e_deal_line_items;
 mod e2e_echo;
 mod e2e_faults;
 mod e2e_invoice_amounts;
+mod e2e_invoice_groups;
 mod e2e_invoice_jobs;
 mod e2e_invoices;
 mod e2e_merges;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::hubspot_gateway::{link_property, object_type};
 use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
 use crate::hubspot::associations::AssociatedRecord;
-use crate::hubspot::batch::{BatchReadOptions, BatchReadOutcome, BatchWriteOutcome};
+use crate::hubspot::batch::{BatchReadOptions, BatchReadOutcome, BatchWriteOutcome, UpdateInput};
 use crate::hubspot::search::{SearchRequest, SearchScan};
 use crate::hubspot::{
     CreateInput, GetOptions, HubspotClient, HubspotError, HubspotObject, ObjectType,
@@ -50,6 +50,14 @@ impl HubspotInvoices for HubspotClient {
 
     async fn archive_invoice(&self, id: &str) -> Result<()> {
         self.archive_object(ObjectType::Invoices, id).await
+    }
+
+    async fn create_invoices(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
+        self.batch_create(ObjectType::Invoices, inputs, None).await
+    }
+
+    async fn update_invoices(&self, inputs: &[UpdateInput]) -> BatchWriteOutcome {
+        self.batch_update(ObjectType::Invoices, inputs, None).await
     }
 }
 
@@ -102,6 +110,14 @@ impl HubspotCrmRecords for HubspotClient {
             .await
             .map(drop)
     }
+
+    async fn update_records(
+        &self,
+        object_type: ObjectType,
+        inputs: &[UpdateInput],
+    ) -> BatchWriteOutcome {
+        self.batch_update(object_type, inputs, None).await
+    }
 }
 
 #[async_trait]
@@ -127,6 +143,27 @@ impl HubspotAssociations for HubspotClient {
         to: ObjectType,
     ) -> Result<Vec<AssociatedRecord>> {
         self.list_associations(from, id, to).await
+    }
+
+    async fn associated_ids_of_many(
+        &self,
+        from: ObjectType,
+        ids: &[String],
+        to: ObjectType,
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        let mut out = std::collections::BTreeMap::<String, Vec<String>>::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        for of in self.batch_read_associations(from, to, ids).await? {
+            let targets = out.entry(of.from.id).or_default();
+            for record in of.to {
+                if !targets.contains(&record.to_object_id) {
+                    targets.push(record.to_object_id);
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn associate_default(

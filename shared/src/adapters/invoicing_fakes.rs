@@ -11,7 +11,8 @@ use crate::hubspot::associations::{
     AssociatedRecord, AssociationTypeLabel, HUBSPOT_DEFINED, type_ids,
 };
 use crate::hubspot::batch::{
-    BatchItem, BatchReadOptions, BatchReadOutcome, BatchWriteOutcome, ItemOutcome,
+    BatchItem, BatchItemError, BatchReadOptions, BatchReadOutcome, BatchWriteOutcome, ItemOutcome,
+    UpdateInput,
 };
 use crate::hubspot::error::ApiErrorBody;
 use crate::hubspot::objects::{AssociationRef, AssociationRefs};
@@ -191,6 +192,39 @@ impl Portal {
         Ok(())
     }
 
+    /// A batch update: one outcome per input, a missing record failing alone.
+    fn update_many(
+        &mut self,
+        object_type: ObjectType,
+        inputs: &[UpdateInput],
+    ) -> BatchWriteOutcome {
+        let items = inputs
+            .iter()
+            .map(|input| BatchItem {
+                key: input.id.clone(),
+                object_write_trace_id: input.id.clone(),
+                outcome: match self.update(object_type, &input.id, &input.properties) {
+                    Ok(()) => {
+                        ItemOutcome::Written(self.objects[&(object_type, input.id.clone())].clone())
+                    }
+                    Err(e) => ItemOutcome::Failed(BatchItemError {
+                        category: Some("OBJECT_NOT_FOUND".into()),
+                        message: e.to_string(),
+                        status: None,
+                        retryable: false,
+                        existing_id: None,
+                        properties: Vec::new(),
+                    }),
+                },
+            })
+            .collect();
+        BatchWriteOutcome {
+            items,
+            requests: 1,
+            ..BatchWriteOutcome::default()
+        }
+    }
+
     /// Archived records lose their associations, as in HubSpot.
     fn archive(&mut self, object_type: ObjectType, id: &str) -> HsResult<()> {
         self.objects
@@ -289,6 +323,26 @@ impl HubspotInvoices for FakeHubspot {
     async fn archive_invoice(&self, id: &str) -> HsResult<()> {
         self.lock().archive(ObjectType::Invoices, id)
     }
+    async fn create_invoices(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
+        let mut portal = self.lock();
+        let items = inputs
+            .iter()
+            .enumerate()
+            .map(|(n, input)| BatchItem {
+                key: n.to_string(),
+                object_write_trace_id: n.to_string(),
+                outcome: ItemOutcome::Written(portal.create(ObjectType::Invoices, input)),
+            })
+            .collect();
+        BatchWriteOutcome {
+            items,
+            requests: 1,
+            ..BatchWriteOutcome::default()
+        }
+    }
+    async fn update_invoices(&self, inputs: &[UpdateInput]) -> BatchWriteOutcome {
+        self.lock().update_many(ObjectType::Invoices, inputs)
+    }
 }
 
 #[async_trait]
@@ -352,6 +406,13 @@ impl HubspotCrmRecords for FakeHubspot {
     ) -> HsResult<()> {
         self.lock().update(object_type, id, properties)
     }
+    async fn update_records(
+        &self,
+        object_type: ObjectType,
+        inputs: &[UpdateInput],
+    ) -> BatchWriteOutcome {
+        self.lock().update_many(object_type, inputs)
+    }
 }
 
 #[async_trait]
@@ -399,6 +460,19 @@ impl HubspotAssociations for FakeHubspot {
                     association_types: types,
                 }
             })
+            .collect())
+    }
+    async fn associated_ids_of_many(
+        &self,
+        from: ObjectType,
+        ids: &[String],
+        to: ObjectType,
+    ) -> HsResult<BTreeMap<String, Vec<String>>> {
+        let portal = self.lock();
+        Ok(ids
+            .iter()
+            .map(|id| (id.clone(), portal.associated(from, id, to)))
+            .filter(|(_, to)| !to.is_empty())
             .collect())
     }
     async fn associate_default(

@@ -252,7 +252,7 @@ impl HubspotClient {
         ids: &[String],
     ) -> Result<Vec<AssociationsOf>> {
         // Owned chunks: a stream over borrowed ones is not `Send` inside `async_trait` methods
-        // (the HubSpot gateway's derived values call this).
+        // (the HubSpot gateway's derived values and the invoicing ports call this).
         let chunks: Vec<Vec<String>> = ids
             .chunks(limits::ASSOCIATION_BATCH_SIZE)
             .map(<[String]>::to_vec)

@@ -10,7 +10,7 @@ use crate::engine::invoicing::action::{
 };
 use crate::engine::invoicing::credits::CreditMirror;
 use crate::engine::invoicing::invoices::{
-    InvoiceMirror, InvoiceSyncError, MirrorOutcome, UnlinkedRecords,
+    InvoiceMirror, InvoiceSyncError, MirrorOutcome, MirroredInvoice, UnlinkedRecords,
 };
 use crate::engine::invoicing::payments::PaymentMirror;
 use crate::engine::invoicing::receivables::ReceivablesFlow;
@@ -33,6 +33,7 @@ use crate::ports::{
 };
 
 /// What a finished job did, in the user's words, and the HubSpot/QBO record on the other end.
+#[derive(Clone)]
 struct Finished {
     note: String,
     counterpart_id: Option<String>,
@@ -41,6 +42,7 @@ struct Finished {
 }
 
 /// How a job ended.
+#[derive(Clone)]
 enum JobEnd {
     Finished(Finished),
     /// Not done; recorded as a failure. `retry` = worth trying again automatically.
@@ -80,34 +82,238 @@ pub(super) async fn process_mirror_group(
         }
     };
     let state = connection.connection.settings.state(kind);
-    let mut answers = Vec::with_capacity(jobs.len());
-    for job in jobs {
+    let mut answers: Vec<Option<Disposition>> = jobs.iter().map(|_| None).collect();
+    // QBO invoices of the group are mirrored together (docs/hubspot.md §9.5); payments,
+    // credit forms and workflow executions one job at a time.
+    let mut invoice_jobs = Vec::new();
+    for (k, job) in jobs.iter().enumerate() {
         if stop_at.is_some_and(|t| Instant::now() >= t) {
-            answers.push(out_of_time());
+            answers[k] = Some(out_of_time());
             continue;
         }
         // Mirrored kinds flow from QBO only; HubSpot-side work is a workflow execution.
         if job.action.is_none() && job.side == Side::Hubspot {
-            answers.push(Disposition::Dropped {
+            answers[k] = Some(Disposition::Dropped {
                 reason: format!("HubSpot {kind} changes are not synced back to QuickBooks"),
             });
             continue;
         }
         // Workflow executions run whatever the mirror settings say: the user asked for them.
         if job.action.is_none() && state != SyncState::Enabled {
-            answers.push(Disposition::Dropped {
+            answers[k] = Some(Disposition::Dropped {
                 reason: format!("{kind} sync is {state:?} for {connection_id}"),
             });
             continue;
         }
+        if kind == ObjectKind::Invoice
+            && job.action.is_none()
+            && QboOnlyForm::of_job_id(&job.id).is_none()
+        {
+            invoice_jobs.push(k);
+            continue;
+        }
         let end = run_job(ctx, &connection, &invoicing, kind, job).await;
-        let answer = match &end {
-            JobEnd::Later { .. } => None,
-            JobEnd::Finished(_) | JobEnd::Failed { .. } => record(ctx, job, &end).await,
-        };
-        answers.push(answer.unwrap_or_else(|| disposition(end)));
+        answers[k] = Some(answer(ctx, job, end).await);
+    }
+    if !invoice_jobs.is_empty() {
+        let group: Vec<&Job> = invoice_jobs.iter().map(|&k| jobs[k]).collect();
+        let ends = run_invoice_group(ctx, &connection, &invoicing, &group).await;
+        for (k, end) in invoice_jobs.into_iter().zip(ends) {
+            answers[k] = Some(answer(ctx, jobs[k], end).await);
+        }
     }
     answers
+        .into_iter()
+        .map(|a| a.expect("every job of the group is answered"))
+        .collect()
+}
+
+/// A job's disposition once its end is recorded (a store failure hands it back).
+async fn answer(ctx: &SyncContext, job: &Job, end: JobEnd) -> Disposition {
+    let recorded = match &end {
+        JobEnd::Later { .. } => None,
+        JobEnd::Finished(_) | JobEnd::Failed { .. } => record(ctx, job, &end).await,
+    };
+    recorded.unwrap_or_else(|| disposition(end))
+}
+
+/// The QBO invoice jobs of one group mirrored together (`InvoiceMirror::sync_invoices`): the
+/// unlinked customers and items of the whole group are linked first, in one pass, and the
+/// receivables refreshed once per customer; one end per job, in order.
+async fn run_invoice_group(
+    ctx: &SyncContext,
+    connection: &ConnectionRecord,
+    invoicing: &Invoicing,
+    jobs: &[&Job],
+) -> Vec<JobEnd> {
+    let today = ctx.clock.now().date_naive();
+    let mut ends: Vec<Option<JobEnd>> = jobs.iter().map(|_| None).collect();
+    let mut pending: Vec<usize> = (0..jobs.len()).collect();
+    let mut linked_first = false;
+    while !pending.is_empty() {
+        let ids: Vec<String> = pending.iter().map(|&k| jobs[k].id.clone()).collect();
+        let results = match invoicing.mirror.sync_invoices(&ids, today).await {
+            Ok(results) => results,
+            Err(error) => {
+                let end = ended(Err(error));
+                for k in pending {
+                    ends[k] = Some(end.clone());
+                }
+                break;
+            }
+        };
+        let mut unlinked_jobs = Vec::new();
+        let mut unlinked = Vec::new();
+        let mut mirrored = Vec::new();
+        for (k, result) in pending.into_iter().zip(results) {
+            match result {
+                Err(InvoiceSyncError::Unlinked(records)) if !linked_first => {
+                    unlinked_jobs.push(k);
+                    unlinked.push(records);
+                }
+                Err(InvoiceSyncError::Unlinked(records)) => {
+                    ends[k] = Some(still_unlinked(&records));
+                }
+                Err(error) => ends[k] = Some(ended(Err(error))),
+                Ok(invoice) => mirrored.push((k, invoice)),
+            }
+        }
+        for (k, end) in finish_invoices(invoicing, mirrored, today).await {
+            ends[k] = Some(end);
+        }
+        pending = Vec::new();
+        if unlinked_jobs.is_empty() {
+            break;
+        }
+        linked_first = true;
+        match link_first(ctx, connection.id(), &unlinked).await {
+            Some(end) => {
+                for k in unlinked_jobs {
+                    ends[k] = Some(end.clone());
+                }
+            }
+            None => pending = unlinked_jobs,
+        }
+    }
+    ends.into_iter()
+        .map(|e| e.expect("every invoice job is answered"))
+        .collect()
+}
+
+/// The mirrored invoices' receivables, once per customer of the group (with the deals its
+/// invoices left due), then each job's note.
+async fn finish_invoices(
+    invoicing: &Invoicing,
+    mirrored: Vec<(usize, MirroredInvoice)>,
+    today: NaiveDate,
+) -> Vec<(usize, JobEnd)> {
+    // An unchanged invoice (the echo of a payment job that refreshed already) moves nothing.
+    let mut customers: Vec<(String, Vec<String>)> = Vec::new();
+    for (_, m) in &mirrored {
+        if matches!(m.outcome, MirrorOutcome::Unchanged | MirrorOutcome::Skipped) {
+            continue;
+        }
+        let Some(customer) = customer_of(m) else {
+            continue;
+        };
+        let due = deals_still_due(&m.deals, &m.deals_refreshed);
+        match customers.iter_mut().find(|(c, _)| *c == customer) {
+            Some((_, deals)) => {
+                for deal in due {
+                    if !deals.contains(&deal) {
+                        deals.push(deal);
+                    }
+                }
+            }
+            None => customers.push((customer, due)),
+        }
+    }
+    let mut notes: Vec<(String, Result<String, JobEnd>)> = Vec::new();
+    for (customer, deals) in customers {
+        let refreshed = refresh_receivables(
+            invoicing,
+            std::slice::from_ref(&customer),
+            &deals,
+            false,
+            today,
+        )
+        .await
+        .map_err(|e| ended(Err(e)));
+        notes.push((customer, refreshed));
+    }
+    mirrored
+        .into_iter()
+        .map(|(k, m)| {
+            let note = match m.outcome {
+                MirrorOutcome::Unchanged | MirrorOutcome::Skipped => Ok(String::new()),
+                _ => customer_of(&m)
+                    .and_then(|c| notes.iter().find(|(n, _)| *n == c))
+                    .map_or(Ok(String::new()), |(_, note)| note.clone()),
+            };
+            let end = match note {
+                Ok(receivables) => JobEnd::Finished(invoice_finished(m, &receivables)),
+                Err(end) => end,
+            };
+            (k, end)
+        })
+        .collect()
+}
+
+fn customer_of(mirrored: &MirroredInvoice) -> Option<String> {
+    mirrored
+        .invoice
+        .as_ref()
+        .and_then(|i| i.customer_ref.as_ref())
+        .map(|r| r.value.clone())
+}
+
+/// A mirrored invoice's job note, in the user's words.
+fn invoice_finished(mirrored: MirroredInvoice, receivables: &str) -> Finished {
+    let what = match mirrored.outcome {
+        MirrorOutcome::Created => "created HubSpot invoice",
+        MirrorOutcome::Updated => "updated HubSpot invoice",
+        MirrorOutcome::Unchanged => "HubSpot invoice already up to date:",
+        MirrorOutcome::Voided => "voided HubSpot invoice",
+        MirrorOutcome::Archived => "archived HubSpot invoice",
+        MirrorOutcome::Skipped => "nothing to mirror (voided or deleted before it was mirrored)",
+    };
+    let mut note = match &mirrored.hubspot_id {
+        Some(hs) if mirrored.outcome != MirrorOutcome::Skipped => format!("{what} {hs}"),
+        _ => what.to_owned(),
+    };
+    if let Some(deal) = &mirrored.deal {
+        note.push_str(&format!(" on deal {}", deal.deal_id()));
+    }
+    note.push_str(receivables);
+    let warnings = mirrored
+        .deal_attention
+        .map(|message| FieldWarning {
+            field: crate::engine::invoicing::deal::DEAL_WARNING_FIELD.to_owned(),
+            side: Side::Hubspot,
+            message,
+            fix: Some(crate::engine::invoicing::deal::deal_warning_fix()),
+        })
+        .into_iter()
+        .collect();
+    Finished {
+        note,
+        counterpart_id: mirrored.hubspot_id,
+        warnings,
+    }
+}
+
+/// Still unlinked after the linking pass: recorded, retried with backoff.
+fn still_unlinked(unlinked: &UnlinkedRecords) -> JobEnd {
+    JobEnd::Failed {
+        detail: FailureDetail {
+            code: None,
+            message: unlinked.to_string(),
+            suggested_fix: Some(
+                "Check the contact/product sync settings (direction, entry filters) and the records' sync status; the invoice syncs once they are linked".into(),
+            ),
+        },
+        retry: true,
+    }
 }
 
 async fn run_job(
@@ -126,33 +332,10 @@ async fn run_job(
     if let Some(execution) = DocActionJob::from_job(job, portal) {
         return run_action(ctx, connection, &invoicing.mirror, &execution, today).await;
     }
-    let mut linked_first = false;
-    loop {
-        match mirror_once(invoicing, kind, &job.id, today).await {
-            Err(InvoiceSyncError::Unlinked(unlinked)) if !linked_first => {
-                linked_first = true;
-                if let Some(end) = link_first(ctx, connection.id(), &unlinked).await {
-                    return end;
-                }
-            }
-            Err(InvoiceSyncError::Unlinked(unlinked)) => {
-                return JobEnd::Failed {
-                    detail: FailureDetail {
-                        code: None,
-                        message: unlinked.to_string(),
-                        suggested_fix: Some(
-                            "Check the contact/product sync settings (direction, entry filters) and the records' sync status; the invoice syncs once they are linked".into(),
-                        ),
-                    },
-                    retry: true,
-                };
-            }
-            other => return ended(other),
-        }
-    }
+    ended(mirror_once(invoicing, kind, &job.id, today).await)
 }
 
-/// One attempt at mirroring QBO invoice or payment `id`.
+/// One attempt at mirroring QBO payment `id` (or the credit form a payment job names).
 async fn mirror_once(
     invoicing: &Invoicing,
     kind: ObjectKind,
@@ -193,53 +376,9 @@ async fn mirror_once(
             warnings: Vec::new(),
         });
     }
-    let mirrored = mirror.sync_invoice(id, today).await?;
-    let customers: Vec<String> = mirrored
-        .invoice
-        .as_ref()
-        .and_then(|i| i.customer_ref.as_ref())
-        .map(|r| r.value.clone())
-        .into_iter()
-        .collect();
-    // An unchanged invoice (the echo of a payment job that refreshed already) moves nothing.
-    let receivables = match mirrored.outcome {
-        MirrorOutcome::Unchanged | MirrorOutcome::Skipped => String::new(),
-        _ => {
-            let deals = deals_still_due(&mirrored.deals, &mirrored.deals_refreshed);
-            refresh_receivables(invoicing, &customers, &deals, false, today).await?
-        }
-    };
-    let what = match mirrored.outcome {
-        MirrorOutcome::Created => "created HubSpot invoice",
-        MirrorOutcome::Updated => "updated HubSpot invoice",
-        MirrorOutcome::Unchanged => "HubSpot invoice already up to date:",
-        MirrorOutcome::Voided => "voided HubSpot invoice",
-        MirrorOutcome::Archived => "archived HubSpot invoice",
-        MirrorOutcome::Skipped => "nothing to mirror (voided or deleted before it was mirrored)",
-    };
-    let mut note = match &mirrored.hubspot_id {
-        Some(hs) if mirrored.outcome != MirrorOutcome::Skipped => format!("{what} {hs}"),
-        _ => what.to_owned(),
-    };
-    if let Some(deal) = &mirrored.deal {
-        note.push_str(&format!(" on deal {}", deal.deal_id()));
-    }
-    note.push_str(&receivables);
-    let warnings = mirrored
-        .deal_attention
-        .map(|message| FieldWarning {
-            field: crate::engine::invoicing::deal::DEAL_WARNING_FIELD.to_owned(),
-            side: Side::Hubspot,
-            message,
-            fix: Some(crate::engine::invoicing::deal::deal_warning_fix()),
-        })
-        .into_iter()
-        .collect();
-    Ok(Finished {
-        note,
-        counterpart_id: mirrored.hubspot_id,
-        warnings,
-    })
+    Err(InvoiceSyncError::NeedsAttention(format!(
+        "{kind} {id} is mirrored with its job group, not alone"
+    )))
 }
 
 /// One attempt at mirroring QBO credit memo or refund receipt `id` (a payment job naming
@@ -304,12 +443,13 @@ async fn refresh_receivables(
     })
 }
 
-/// Syncs the invoice's unlinked customer and items through the two-way engine (which links
-/// or creates them per the connection's settings). `Some` when the job must wait instead.
+/// Syncs the unlinked customers and items of a group's invoices through the two-way engine
+/// (which links or creates them per the connection's settings), one group per kind. `Some`
+/// when the jobs must wait instead.
 async fn link_first(
     ctx: &SyncContext,
     connection: &ConnectionId,
-    unlinked: &UnlinkedRecords,
+    unlinked: &[UnlinkedRecords],
 ) -> Option<JobEnd> {
     let now = ctx.clock.now();
     let signal = |kind, id: &str| {
@@ -323,17 +463,28 @@ async fn link_first(
         )
     };
     let mut groups: Vec<(ObjectKind, Vec<Job>)> = Vec::new();
-    if let Some((customer, _)) = &unlinked.customer {
-        let kind = unlinked.customer_model.customer_kind();
-        groups.push((kind, vec![signal(kind, customer)]));
-    }
-    if !unlinked.items.is_empty() {
-        let items = unlinked
-            .items
-            .iter()
-            .map(|id| signal(ObjectKind::Product, id))
-            .collect();
-        groups.push((ObjectKind::Product, items));
+    let mut seen: Vec<(ObjectKind, String)> = Vec::new();
+    for records in unlinked {
+        let mut wanted: Vec<(ObjectKind, &str)> = Vec::new();
+        if let Some((customer, _)) = &records.customer {
+            wanted.push((records.customer_model.customer_kind(), customer));
+        }
+        wanted.extend(
+            records
+                .items
+                .iter()
+                .map(|id| (ObjectKind::Product, id.as_str())),
+        );
+        for (kind, id) in wanted {
+            if seen.iter().any(|(k, i)| *k == kind && i == id) {
+                continue;
+            }
+            seen.push((kind, id.to_owned()));
+            match groups.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, jobs)) => jobs.push(signal(kind, id)),
+                None => groups.push((kind, vec![signal(kind, id)])),
+            }
+        }
     }
     for (kind, group) in groups {
         let refs: Vec<&Job> = group.iter().collect();

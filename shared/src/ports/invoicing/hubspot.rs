@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::hubspot::action_callbacks::{ExecutionState, OutputFields};
 use crate::hubspot::associations::AssociatedRecord;
-use crate::hubspot::batch::{BatchReadOptions, BatchReadOutcome, BatchWriteOutcome};
+use crate::hubspot::batch::{BatchReadOptions, BatchReadOutcome, BatchWriteOutcome, UpdateInput};
 use crate::hubspot::search::{SearchRequest, SearchScan};
 use crate::hubspot::{
     CreateInput, GetOptions, HubspotError, HubspotObject, ObjectType, PropertyDefinition,
@@ -29,6 +29,11 @@ pub trait HubspotInvoices: Send + Sync {
     async fn create_invoice(&self, input: &CreateInput) -> Result<HubspotObject>;
     async fn update_invoice(&self, id: &str, properties: &PropertyWrites) -> Result<()>;
     async fn archive_invoice(&self, id: &str) -> Result<()>;
+    /// `batch/create`, per-input outcomes in input order (a failed input is in the outcome,
+    /// not an `Err`: every input carries a trace id, docs/hubspot.md §2.2).
+    async fn create_invoices(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome;
+    /// `batch/update` by record id, per-input outcomes in input order (§2.2).
+    async fn update_invoices(&self, inputs: &[UpdateInput]) -> BatchWriteOutcome;
 }
 
 /// HubSpot line items: the lines of a mirrored invoice and of a deal.
@@ -65,6 +70,12 @@ pub trait HubspotCrmRecords: Send + Sync {
         id: &str,
         properties: &PropertyWrites,
     ) -> Result<()>;
+    /// `batch/update` by record id, per-input outcomes in input order (docs/hubspot.md §2.2).
+    async fn update_records(
+        &self,
+        object_type: ObjectType,
+        inputs: &[UpdateInput],
+    ) -> BatchWriteOutcome;
 }
 
 /// Associations between records.
@@ -85,6 +96,14 @@ pub trait HubspotAssociations: Send + Sync {
         id: &str,
         to: ObjectType,
     ) -> Result<Vec<AssociatedRecord>>;
+    /// For each of `ids` (records of `from`), the ids of its `to` records: one associations v4
+    /// `batch/read` per 100 ids (docs/hubspot.md §3, §2.2). Ids without any are absent.
+    async fn associated_ids_of_many(
+        &self,
+        from: ObjectType,
+        ids: &[String],
+        to: ObjectType,
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>>;
     /// Adds the default (unlabeled) association, both directions.
     async fn associate_default(
         &self,

@@ -2,6 +2,8 @@
 //! user can act on ("needs attention"), or a vendor failure to retry.
 
 use crate::hubspot::HubspotError;
+use crate::hubspot::batch::BatchItemError;
+use crate::hubspot::error::ApiErrorBody;
 use crate::model::CustomerModel;
 use crate::quickbooks::QboError;
 
@@ -55,4 +57,34 @@ pub enum InvoiceSyncError {
     Hubspot(#[from] HubspotError),
     #[error("QuickBooks: {0}")]
     Quickbooks(#[from] QboError),
+}
+
+/// A batch input's failure as the error one call would have answered (the vendor's message
+/// kept), so the job records it as it would a single call's.
+pub fn item_error(e: &BatchItemError) -> HubspotError {
+    let body = Box::new(ApiErrorBody {
+        message: Some(e.message.clone()),
+        category: e.category.clone(),
+        ..ApiErrorBody::default()
+    });
+    match e.category.as_deref() {
+        _ if e.retryable => HubspotError::Transient {
+            status: e.status.unwrap_or(503),
+            retry_after: None,
+            body,
+        },
+        Some("VALIDATION_ERROR") => HubspotError::Validation {
+            properties: e.properties.clone(),
+            body,
+        },
+        Some("CONFLICT") => HubspotError::Conflict {
+            existing_id: e.existing_id.clone(),
+            body,
+        },
+        Some("OBJECT_NOT_FOUND") => HubspotError::NotFound { body },
+        _ => HubspotError::Api {
+            status: e.status.unwrap_or(400),
+            body,
+        },
+    }
 }

@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 
-use super::error::{InvoiceSyncError, UnlinkedRecords};
-use super::lines::{item_ids, lines_signature, plan_line_items};
+use super::error::InvoiceSyncError;
+use super::lines::item_ids;
 use super::properties::{
     CompanyFacts, DEFAULT_CURRENCY, HS_OPEN, HS_STATUS, HS_VOIDED, QBO_INVOICE_ID,
-    QBO_LAST_UPDATED, QBO_LINES_SIGNATURE, QBO_PAYMENT_NOTES, QBO_STATUS, QBO_SYNC_TOKEN,
-    hubspot_status, invoice_currency, invoice_properties, invoice_property_definitions,
-    new_invoice_properties,
+    QBO_LAST_UPDATED, QBO_LINES_SIGNATURE, QBO_PAYMENT_NOTES, QBO_STATUS, hubspot_status,
+    invoice_currency, invoice_properties, invoice_property_definitions, new_invoice_properties,
 };
 use super::settings::InvoiceSyncSettings;
+use super::write_plan::{WritePlan, recorded_deals, same_version_echo};
 use crate::engine::invoicing::customer_party::{CustomerParty, linked_party};
 use crate::engine::invoicing::deal::properties::deal_group;
 use crate::engine::invoicing::deal::{
@@ -160,11 +160,7 @@ impl InvoiceMirror {
     /// The mirrored HubSpot invoice of QBO invoice `qbo_id`, if any.
     pub async fn find_hubspot_invoice(&self, qbo_id: &str) -> Result<Option<HubspotObject>> {
         let options = GetOptions {
-            properties: invoice_property_definitions()
-                .into_iter()
-                .map(|d| d.name)
-                .chain([HS_STATUS.to_owned(), "hs_currency".to_owned()])
-                .collect(),
+            properties: mirrored_invoice_properties(),
             // Its deals and contact come with it (`associations=`, docs/hubspot.md §2.1): one
             // call, not two more association reads (docs/hubspot.md §9.1 call budget).
             associations: [ObjectType::Deals, ObjectType::Contacts]
@@ -207,92 +203,32 @@ impl InvoiceMirror {
         today: NaiveDate,
     ) -> Result<MirroredInvoice> {
         let company = self.company().await?;
-        let recorded = existing.as_ref().map(recorded_deals).unwrap_or_default();
-        // A version already mirrored onto a recorded deal (our own echo, a duplicated webhook,
-        // a payment's invoice update after the payment job): nothing to read or write. The
-        // recorded deal wins resolution, so the contact and products need no lookup.
-        if let Some(hs) = &existing
-            && let Some(first) = recorded.first()
-            && is_same_version(hs, &invoice_properties(&invoice, today, &company))
-        {
-            let mut properties = hs.properties.clone();
-            properties.insert("hs_object_id".into(), hs.id.clone());
-            return Ok(MirroredInvoice {
-                outcome: MirrorOutcome::Unchanged,
-                hubspot_id: Some(hs.id.clone()),
-                deal: Some(DealReference::Recorded(first.clone())),
-                deals: recorded,
-                deals_refreshed: Vec::new(),
-                contact: associated_once(hs, ObjectType::Contacts).into_iter().next(),
-                company: None,
-                currency: invoice_currency(&invoice, &company),
-                invoice: Some(invoice),
-                properties,
-                deal_attention: None,
-            });
+        if let Some(echo) = same_version_echo(&invoice, existing.as_ref(), today, &company) {
+            return Ok(echo);
         }
         let party = self.linked_party(&invoice).await?;
-        let products = self.linked_products(&invoice).await?;
-        let mut unlinked = UnlinkedRecords {
-            customer_model: self.settings.customer_model,
-            ..UnlinkedRecords::default()
-        };
-        if self.settings.require_linked_items {
-            unlinked.items = item_ids(&invoice)
-                .into_iter()
-                .filter(|id| !products.contains_key(id))
-                .collect();
-        }
-        let party = match party {
-            Ok(party) if unlinked.is_empty() => party,
-            Ok(_) => return Err(InvoiceSyncError::Unlinked(unlinked)),
-            Err(customer) => {
-                unlinked.customer = Some(customer);
-                return Err(InvoiceSyncError::Unlinked(unlinked));
-            }
-        };
-        let contact = party_contact(&party)?;
-        let lines = plan_line_items(&invoice, &products);
-        let signature = lines_signature(&lines);
-        let (deal, deal_attention) = self
-            .resolve_deal(&invoice, recorded.first(), &party, &products)
-            .await?;
-        let deal_recorded = deal
-            .as_ref()
-            .is_none_or(|d| recorded.iter().any(|r| r == d.deal_id()));
-        let mut deals = recorded;
-        if let Some(d) = &deal
-            && !deal_recorded
+        let products = self.linked_products(&item_ids(&invoice)).await?;
+        let plan = self.plan_write(invoice, existing, party, &products).await?;
+        if plan.existing.is_some()
+            && let Some(unchanged) = plan.clone().unchanged(today, &company)
         {
-            deals.push(d.deal_id().to_owned());
+            return Ok(unchanged);
         }
-        let (id, outcome, mut properties) = match existing {
+        let (id, outcome, properties) = match &plan.existing {
             None => {
-                let mut props = new_invoice_properties(&invoice, today, &company);
-                props.insert(QBO_LINES_SIGNATURE.into(), signature);
-                let mut input = CreateInput::new(props.clone());
-                input.associations.push(InlineAssociation::to(
-                    &contact,
-                    type_ids::INVOICE_TO_CONTACT,
-                ));
-                if let Some(company) = &party.company {
-                    input
-                        .associations
-                        .push(InlineAssociation::to(company, type_ids::INVOICE_TO_COMPANY));
-                }
-                if let Some(d) = &deal {
-                    input.associations.push(InlineAssociation::to(
-                        d.deal_id(),
-                        type_ids::INVOICE_TO_DEAL,
-                    ));
-                }
-                let created = self.hubspot.create_invoice(&input).await?;
-                self.create_line_items(&created.id, lines).await?;
+                let mut props = new_invoice_properties(&plan.invoice, today, &company);
+                props.insert(QBO_LINES_SIGNATURE.into(), plan.signature.clone());
+                let created = self
+                    .hubspot
+                    .create_invoice(&create_input(&plan, &props))
+                    .await?;
+                self.create_line_items(&created.id, plan.lines.clone())
+                    .await?;
                 let mut open = PropertyWrites::new();
                 open.insert(HS_STATUS.into(), HS_OPEN.into());
                 self.hubspot.update_invoice(&created.id, &open).await?;
                 // Paid before it was first mirrored: one more step (draft -> open -> paid).
-                let status = hubspot_status(invoice_stage(&invoice, today));
+                let status = hubspot_status(invoice_stage(&plan.invoice, today));
                 let status = match status {
                     HS_OPEN => HS_OPEN,
                     next => self.move_status(&created.id, next).await?,
@@ -300,52 +236,20 @@ impl InvoiceMirror {
                 props.insert(HS_STATUS.into(), status.into());
                 (created.id, MirrorOutcome::Created, props)
             }
-            Some(hs)
-                if deal_recorded
-                    && is_unchanged(
-                        &hs,
-                        &invoice_properties(&invoice, today, &company),
-                        &signature,
-                    ) =>
-            {
-                // A repeat signal (our own payment re-mirror, a duplicated webhook, a poll
-                // overlap): no invoice, line item or deal write.
-                let mut properties = hs.properties.clone();
-                properties.insert("hs_object_id".into(), hs.id.clone());
-                return Ok(MirroredInvoice {
-                    outcome: MirrorOutcome::Unchanged,
-                    hubspot_id: Some(hs.id),
-                    deal,
-                    deals,
-                    deals_refreshed: Vec::new(),
-                    contact: Some(contact),
-                    company: party.company,
-                    currency: invoice_currency(&invoice, &company),
-                    invoice: Some(invoice),
-                    properties,
-                    deal_attention,
-                });
-            }
             Some(hs) => {
-                let mut props = invoice_properties(&invoice, today, &company);
-                let lines_changed = hs.get(QBO_LINES_SIGNATURE) != Some(signature.as_str());
-                props.insert(QBO_LINES_SIGNATURE.into(), signature);
-                let status = hubspot_status(invoice_stage(&invoice, today));
-                if hs.get(HS_STATUS) != Some(status) {
-                    props.insert(HS_STATUS.into(), status.into());
-                }
+                let mut props = update_properties(&plan, hs, today, &company);
                 self.update_with_status(&hs.id, &mut props).await?;
-                if lines_changed {
+                if hs.get(QBO_LINES_SIGNATURE) != Some(plan.signature.as_str()) {
                     let old = self
                         .associated(ObjectType::Invoices, &hs.id, ObjectType::LineItems)
                         .await?;
-                    self.create_line_items(&hs.id, lines).await?;
+                    self.create_line_items(&hs.id, plan.lines.clone()).await?;
                     if !old.is_empty() {
                         self.hubspot.archive_line_items(&old).await?;
                     }
                 }
-                if let Some(d) = &deal
-                    && !deal_recorded
+                if let Some(d) = &plan.deal
+                    && !plan.deal_recorded
                 {
                     self.hubspot
                         .associate_default(
@@ -358,31 +262,19 @@ impl InvoiceMirror {
                 }
                 let mut merged = hs.properties.clone();
                 merged.extend(props);
-                (hs.id, MirrorOutcome::Updated, merged)
+                (hs.id.clone(), MirrorOutcome::Updated, merged)
             }
         };
-        if let Some(d) = &deal {
-            self.refresh_deal(d.deal_id(), &id, &invoice, today).await?;
+        if let Some(d) = &plan.deal {
+            self.refresh_deal(d.deal_id(), &id, &plan.invoice, today)
+                .await?;
         }
-        properties.insert("hs_object_id".into(), id.clone());
-        let deals_refreshed = deal.iter().map(|d| d.deal_id().to_owned()).collect();
-        Ok(MirroredInvoice {
-            outcome,
-            hubspot_id: Some(id),
-            deal,
-            deals,
-            deals_refreshed,
-            contact: Some(contact),
-            company: party.company,
-            currency: invoice_currency(&invoice, &company),
-            invoice: Some(invoice),
-            properties,
-            deal_attention,
-        })
+        let deals_refreshed = plan.deal.iter().map(|d| d.deal_id().to_owned()).collect();
+        Ok(plan.mirrored(outcome, id, properties, deals_refreshed, &company))
     }
 
     /// QBO voided or deleted the invoice: mark it voided (archive where HubSpot refuses).
-    async fn void_removed(
+    pub(super) async fn void_removed(
         &self,
         hs: HubspotObject,
         invoice: Option<Invoice>,
@@ -441,7 +333,7 @@ impl InvoiceMirror {
     /// The HubSpot contact (and under `[customers] model = "company"` the company) linked to
     /// the invoice's customer by the two-way sync, or the customer's `(Id, name)` when it is
     /// not linked yet.
-    async fn linked_party(
+    pub(super) async fn linked_party(
         &self,
         invoice: &Invoice,
     ) -> Result<std::result::Result<CustomerParty, (String, Option<String>)>> {
@@ -461,8 +353,7 @@ impl InvoiceMirror {
     }
 
     /// QBO item id -> HubSpot product id, for the invoice's items that are linked.
-    async fn linked_products(&self, invoice: &Invoice) -> Result<BTreeMap<String, String>> {
-        let ids = item_ids(invoice);
+    pub(super) async fn linked_products(&self, ids: &[String]) -> Result<BTreeMap<String, String>> {
         if ids.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -473,7 +364,7 @@ impl InvoiceMirror {
         };
         let read = self
             .hubspot
-            .read_records(ObjectType::Products, &ids, &options)
+            .read_records(ObjectType::Products, ids, &options)
             .await?;
         Ok(read
             .found
@@ -484,7 +375,7 @@ impl InvoiceMirror {
 
     /// Deal resolution in its documented order (see `engine::invoicing::deal::resolution`):
     /// the deal, and why none was chosen when the contact's open deals leave it open.
-    async fn resolve_deal(
+    pub(super) async fn resolve_deal(
         &self,
         invoice: &Invoice,
         recorded: Option<&String>,
@@ -508,7 +399,11 @@ impl InvoiceMirror {
         Ok(resolve_by_owner(&*self.hubspot, owner, invoice, products).await?)
     }
 
-    async fn create_line_items(&self, invoice_id: &str, lines: Vec<PropertyWrites>) -> Result<()> {
+    pub(super) async fn create_line_items(
+        &self,
+        invoice_id: &str,
+        lines: Vec<PropertyWrites>,
+    ) -> Result<()> {
         let inputs = lines
             .into_iter()
             .map(|props| {
@@ -533,7 +428,7 @@ impl InvoiceMirror {
     /// Moves `id` to HubSpot status `next`, answering the status it has afterwards: HubSpot may
     /// refuse `paid`/`voided` by PATCH (UNVERIFIED, docs/hubspot.md §2.8); then it stays `open`
     /// and `qbo_status` alone shows QBO's state.
-    async fn move_status(&self, id: &str, next: &'static str) -> Result<&'static str> {
+    pub(super) async fn move_status(&self, id: &str, next: &'static str) -> Result<&'static str> {
         let mut status = PropertyWrites::new();
         status.insert(HS_STATUS.into(), next.into());
         match self.hubspot.update_invoice(id, &status).await {
@@ -547,7 +442,11 @@ impl InvoiceMirror {
 
     /// One update of the mirrored values; when it carries a status HubSpot refuses, the same
     /// update again without the status (the amounts and `qbo_status` still follow QBO).
-    async fn update_with_status(&self, id: &str, props: &mut PropertyWrites) -> Result<()> {
+    pub(super) async fn update_with_status(
+        &self,
+        id: &str,
+        props: &mut PropertyWrites,
+    ) -> Result<()> {
         match self.hubspot.update_invoice(id, props).await {
             Err(HubspotError::Validation { .. }) | Err(HubspotError::Conflict { .. })
                 if props.contains_key(HS_STATUS) =>
@@ -572,7 +471,7 @@ impl InvoiceMirror {
     /// Writes `invoice`'s values onto the deal when it is the deal's most recently updated
     /// QBO invoice (by `qbo_last_updated`, ties to the invoice being synced), and the deal's
     /// receivables in the same pass (one read of the deal's invoices, one write).
-    async fn refresh_deal(
+    pub(super) async fn refresh_deal(
         &self,
         deal_id: &str,
         hubspot_invoice_id: &str,
@@ -588,61 +487,55 @@ impl InvoiceMirror {
     }
 }
 
-/// Whether the HubSpot invoice shows this QBO version (SyncToken) in this derived status. The
-/// lines are not compared: they change only with the version, except when an item is linked
-/// to a product later, which the next QBO edit of the invoice picks up.
-fn is_same_version(hs: &HubspotObject, planned: &PropertyWrites) -> bool {
-    let same = |name: &str| {
-        planned
-            .get(name)
-            .is_some_and(|v| !v.is_empty() && hs.get(name) == Some(v.as_str()))
-    };
-    same(QBO_SYNC_TOKEN) && same(QBO_STATUS)
+/// The properties a mirrored HubSpot invoice is read with.
+pub(super) fn mirrored_invoice_properties() -> Vec<String> {
+    invoice_property_definitions()
+        .into_iter()
+        .map(|d| d.name)
+        .chain([HS_STATUS.to_owned(), "hs_currency".to_owned()])
+        .collect()
 }
 
-/// Whether the HubSpot invoice already shows this version of the QBO invoice: the same
-/// SyncToken (any QBO edit, payment or void moves it), the same derived status and the same
-/// lines. Text properties compared as written, so a mismatch only costs an update.
-fn is_unchanged(hs: &HubspotObject, planned: &PropertyWrites, lines_signature: &str) -> bool {
-    let same = |name: &str| {
-        planned
-            .get(name)
-            .is_some_and(|v| !v.is_empty() && hs.get(name) == Some(v.as_str()))
-    };
-    same(QBO_SYNC_TOKEN) && same(QBO_STATUS) && hs.get(QBO_LINES_SIGNATURE) == Some(lines_signature)
-}
-
-/// The contact a new or updated invoice is associated with: HubSpot opens an invoice only with
-/// one contact (docs/hubspot.md §2.8), so a company customer without contacts waits for one.
-fn party_contact(party: &CustomerParty) -> Result<String> {
-    match (&party.contact, &party.company) {
-        (Some(contact), _) => Ok(contact.clone()),
-        (None, company) => Err(InvoiceSyncError::NeedsAttention(format!(
-            "HubSpot company {} has no contact, and HubSpot opens an invoice only with one \
-             associated contact; associate a contact with the company (its \"Primary\" \
-             company), then retry",
-            company.as_deref().unwrap_or("?")
-        ))),
+/// The create of a new HubSpot invoice for `plan` with `props`: the contact, the company under
+/// `[customers] model = "company"` and the deal inline (docs/hubspot.md §2.8).
+pub(super) fn create_input(plan: &WritePlan, props: &PropertyWrites) -> CreateInput {
+    let mut input = CreateInput::new(props.clone());
+    input.associations.push(InlineAssociation::to(
+        &plan.contact,
+        type_ids::INVOICE_TO_CONTACT,
+    ));
+    if let Some(company) = &plan.party.company {
+        input
+            .associations
+            .push(InlineAssociation::to(company, type_ids::INVOICE_TO_COMPANY));
     }
-}
-
-/// The deals a HubSpot invoice read by [`InvoiceMirror::find_hubspot_invoice`] is associated
-/// with, once each (a labelled and an unlabelled association name the same deal twice).
-fn recorded_deals(hs: &HubspotObject) -> Vec<String> {
-    associated_once(hs, ObjectType::Deals)
-}
-
-fn associated_once(hs: &HubspotObject, to: ObjectType) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
-    for id in hs.associated_ids(to.path_name()) {
-        if !ids.iter().any(|d| d == id) {
-            ids.push(id.to_owned());
-        }
+    if let Some(d) = &plan.deal {
+        input.associations.push(InlineAssociation::to(
+            d.deal_id(),
+            type_ids::INVOICE_TO_DEAL,
+        ));
     }
-    ids
+    input
 }
 
-fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
+/// The update of existing HubSpot invoice `hs` for `plan`: the mirrored values, the lines'
+/// signature and the status when it moved.
+pub(super) fn update_properties(
+    plan: &WritePlan,
+    hs: &HubspotObject,
+    today: NaiveDate,
+    company: &CompanyFacts,
+) -> PropertyWrites {
+    let mut props = invoice_properties(&plan.invoice, today, company);
+    props.insert(QBO_LINES_SIGNATURE.into(), plan.signature.clone());
+    let status = hubspot_status(invoice_stage(&plan.invoice, today));
+    if hs.get(HS_STATUS) != Some(status) {
+        props.insert(HS_STATUS.into(), status.into());
+    }
+    props
+}
+
+pub(super) fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
     MirroredInvoice {
         outcome: MirrorOutcome::Skipped,
         hubspot_id: None,

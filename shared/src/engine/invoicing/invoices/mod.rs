@@ -1,12 +1,15 @@
 //! QBO invoices mirrored one-way into HubSpot invoices: pure planning (`amounts`,
-//! `properties`, `lines`) separate from the I/O that applies it (`mirror`).
+//! `properties`, `lines`, `write_plan`) separate from the I/O that applies it (`mirror` for one
+//! invoice, `group` for a job group's invoices in batches).
 
 pub mod amounts;
 pub mod error;
+mod group;
 pub mod lines;
 pub mod mirror;
 pub mod properties;
 pub mod settings;
+mod write_plan;
 
 pub use error::{InvoiceSyncError, UnlinkedRecords};
 pub use mirror::{InvoiceMirror, MirrorOutcome, MirroredInvoice};

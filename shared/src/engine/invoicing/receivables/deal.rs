@@ -2,18 +2,21 @@
 //! balances aged by their QBO due dates, written on the deal where they changed, together with
 //! the latest-invoice values when the invoice being mirrored is the deal's latest (§2.8).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use chrono::NaiveDate;
 
 use super::aging::receivables;
 use super::properties::{changed_properties, deal_receivables_properties};
 use super::refresh::open_of_mirrored;
 use crate::engine::invoicing::deal::latest_invoice_deal_properties;
+use crate::engine::invoicing::invoices::error::item_error;
 use crate::engine::invoicing::invoices::properties::{
     QBO_BALANCE, QBO_DUE_DATE, QBO_LAST_UPDATED, QBO_STATUS,
 };
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError};
-use crate::hubspot::batch::BatchReadOptions;
-use crate::hubspot::{GetOptions, HubspotObject, ObjectType};
+use crate::hubspot::batch::{BatchReadOptions, UpdateInput};
+use crate::hubspot::{GetOptions, HubspotObject, ObjectType, PropertyWrites};
 use crate::quickbooks::entities::Invoice;
 
 /// HubSpot's batch read limit (docs/hubspot.md §2.2).
@@ -38,19 +41,48 @@ pub async fn refresh_deal(
 }
 
 /// One pass over a deal for both its receivables and (with `latest`) its latest-invoice values,
-/// so an invoice or payment reads the deal's invoices once (docs/hubspot.md §9.1 call budget);
-/// true when written. Calls: 1 association read, 1 invoice batch read per 100 invoices, 1 deal
-/// read, at most 1 deal write (only the changed values).
+/// so an invoice or payment reads the deal's invoices once (docs/hubspot.md §9.5 call budget);
+/// true when written. Calls: as [`refresh_deals`] for one deal.
 pub async fn refresh_deal_values(
     mirror: &InvoiceMirror,
     deal_id: &str,
     latest: Option<LatestCandidate<'_>>,
     today: NaiveDate,
 ) -> Result<bool, InvoiceSyncError> {
-    let ids = mirror
-        .hubspot
-        .associated_ids(ObjectType::Deals, deal_id, ObjectType::Invoices)
-        .await?;
+    Ok(refresh_deals(mirror, &[(deal_id.to_owned(), latest)], today).await? > 0)
+}
+
+/// The deal pass of [`refresh_deal_values`] for several deals at once (a job group's,
+/// docs/hubspot.md §9.5); answers how many deals were written. Calls, whatever the number of
+/// deals up to 100: 1 association read (deal -> invoices; one deal's every page, several
+/// deals' in one v4 batch read), 1 invoice batch read per 100 invoices, 1 deal read (a batch
+/// read for several) and at most 1 batch write of the values that changed.
+pub async fn refresh_deals(
+    mirror: &InvoiceMirror,
+    deals: &[(String, Option<LatestCandidate<'_>>)],
+    today: NaiveDate,
+) -> Result<usize, InvoiceSyncError> {
+    let ids: Vec<String> = deals.iter().map(|(id, _)| id.clone()).collect();
+    let invoices_of: BTreeMap<String, Vec<String>> = match ids.as_slice() {
+        [] => return Ok(0),
+        [one] => [(
+            one.clone(),
+            mirror
+                .hubspot
+                .associated_ids(ObjectType::Deals, one, ObjectType::Invoices)
+                .await?,
+        )]
+        .into(),
+        many => {
+            mirror
+                .hubspot
+                .associated_ids_of_many(ObjectType::Deals, many, ObjectType::Invoices)
+                .await?
+        }
+    };
+    let mut all: Vec<String> = invoices_of.values().flatten().cloned().collect();
+    all.sort();
+    all.dedup();
     let options = BatchReadOptions {
         properties: [
             QBO_BALANCE,
@@ -63,48 +95,99 @@ pub async fn refresh_deal_values(
         .to_vec(),
         ..BatchReadOptions::default()
     };
-    let mut invoices = Vec::new();
-    for chunk in ids.chunks(BATCH_READ) {
-        invoices.extend(mirror.hubspot.read_invoices(chunk, &options).await?.found);
-    }
-    let mut open = Vec::new();
-    let mut currency = None;
-    for invoice in &invoices {
-        if let Some(o) = open_of_mirrored(invoice) {
-            open.push(o);
-            currency = currency.or_else(|| invoice.get("hs_currency").map(str::to_owned));
+    let mut invoices: BTreeMap<String, HubspotObject> = BTreeMap::new();
+    for chunk in all.chunks(BATCH_READ) {
+        for invoice in mirror.hubspot.read_invoices(chunk, &options).await?.found {
+            invoices.insert(invoice.id.clone(), invoice);
         }
     }
-    let currency = match currency {
-        Some(c) => c,
-        None => mirror.company().await?.home_currency,
+    let mut wanted_of: Vec<(String, PropertyWrites)> = Vec::with_capacity(deals.len());
+    for (deal_id, latest) in deals {
+        let theirs: Vec<HubspotObject> = invoices_of
+            .get(deal_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| invoices.get(id).cloned())
+            .collect();
+        let mut open = Vec::new();
+        let mut currency = None;
+        for invoice in &theirs {
+            if let Some(o) = open_of_mirrored(invoice) {
+                open.push(o);
+                currency = currency.or_else(|| invoice.get("hs_currency").map(str::to_owned));
+            }
+        }
+        let currency = match currency {
+            Some(c) => c,
+            None => mirror.company().await?.home_currency,
+        };
+        let mut wanted = deal_receivables_properties(&receivables(&open, None, &currency, today));
+        if let Some(latest) = latest
+            && is_latest(&theirs, latest.hubspot_id)
+        {
+            wanted.extend(latest_invoice_deal_properties(latest.invoice, today));
+        }
+        wanted_of.push((deal_id.clone(), wanted));
+    }
+    let names: BTreeSet<String> = wanted_of
+        .iter()
+        .flat_map(|(_, w)| w.keys().cloned())
+        .collect();
+    let current: BTreeMap<String, HubspotObject> = match ids.as_slice() {
+        [one] => {
+            let deal = mirror
+                .hubspot
+                .get_record(
+                    ObjectType::Deals,
+                    one,
+                    &GetOptions {
+                        properties: names.into_iter().collect(),
+                        ..GetOptions::default()
+                    },
+                )
+                .await?;
+            [(one.clone(), deal)].into()
+        }
+        many => {
+            let options = BatchReadOptions {
+                properties: names.into_iter().collect(),
+                ..BatchReadOptions::default()
+            };
+            let read = mirror
+                .hubspot
+                .read_records(ObjectType::Deals, many, &options)
+                .await?;
+            read.found.into_iter().map(|d| (d.id.clone(), d)).collect()
+        }
     };
-    let mut wanted = deal_receivables_properties(&receivables(&open, None, &currency, today));
-    if let Some(latest) = latest
-        && is_latest(&invoices, latest.hubspot_id)
-    {
-        wanted.extend(latest_invoice_deal_properties(latest.invoice, today));
+    let changes: Vec<UpdateInput> = wanted_of
+        .into_iter()
+        .filter_map(|(id, wanted)| {
+            let deal = current.get(&id)?;
+            let changed = changed_properties(&deal.properties, &wanted);
+            (!changed.is_empty()).then_some(UpdateInput {
+                id,
+                properties: changed,
+            })
+        })
+        .collect();
+    match changes.as_slice() {
+        [] => Ok(0),
+        [one] => {
+            mirror
+                .hubspot
+                .update_record(ObjectType::Deals, &one.id, &one.properties)
+                .await?;
+            Ok(1)
+        }
+        many => {
+            let outcome = mirror.hubspot.update_records(ObjectType::Deals, many).await;
+            if let Some((_, error)) = outcome.failed().next() {
+                return Err(item_error(error).into());
+            }
+            Ok(outcome.written().count())
+        }
     }
-    let deal = mirror
-        .hubspot
-        .get_record(
-            ObjectType::Deals,
-            deal_id,
-            &GetOptions {
-                properties: wanted.keys().cloned().collect(),
-                ..GetOptions::default()
-            },
-        )
-        .await?;
-    let changed = changed_properties(&deal.properties, &wanted);
-    if changed.is_empty() {
-        return Ok(false);
-    }
-    mirror
-        .hubspot
-        .update_record(ObjectType::Deals, deal_id, &changed)
-        .await?;
-    Ok(true)
 }
 
 /// Whether no other invoice of the deal was updated in QBO after `hubspot_id`.

@@ -1,0 +1,232 @@
+//! What writing one QBO invoice into HubSpot takes, decided before any write: the version
+//! check, its party and products (read by the caller, one invoice or a whole group), the lines
+//! and the deal. Shared by the one-invoice path (`mirror`) and the group path (`group`).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::error::{InvoiceSyncError, UnlinkedRecords};
+use super::lines::{item_ids, lines_signature, plan_line_items};
+use super::mirror::{InvoiceMirror, MirrorOutcome, MirroredInvoice};
+use super::properties::{
+    CompanyFacts, QBO_LINES_SIGNATURE, QBO_STATUS, QBO_SYNC_TOKEN, invoice_currency,
+    invoice_properties,
+};
+use crate::engine::invoicing::customer_party::CustomerParty;
+use crate::engine::invoicing::deal::DealReference;
+use crate::hubspot::{HubspotObject, ObjectType, PropertyWrites};
+use crate::quickbooks::entities::Invoice;
+
+type Result<T> = std::result::Result<T, InvoiceSyncError>;
+
+/// The invoice's customer as the two-way sync linked it, or its `(Id, name)` when unlinked.
+pub(super) type PartyLookup = std::result::Result<CustomerParty, (String, Option<String>)>;
+
+/// One invoice to create or update, everything decided.
+#[derive(Debug, Clone)]
+pub(super) struct WritePlan {
+    pub invoice: Invoice,
+    pub existing: Option<HubspotObject>,
+    pub party: CustomerParty,
+    pub contact: String,
+    pub lines: Vec<PropertyWrites>,
+    pub signature: String,
+    pub deal: Option<DealReference>,
+    pub deal_attention: Option<String>,
+    /// The chosen deal is already associated (or there is none).
+    pub deal_recorded: bool,
+    /// Every deal of the invoice after the write.
+    pub deals: Vec<String>,
+}
+
+impl WritePlan {
+    /// The plan's result once written (or found unchanged).
+    pub fn mirrored(
+        self,
+        outcome: MirrorOutcome,
+        hubspot_id: String,
+        mut properties: PropertyWrites,
+        deals_refreshed: Vec<String>,
+        company: &CompanyFacts,
+    ) -> MirroredInvoice {
+        properties.insert("hs_object_id".into(), hubspot_id.clone());
+        MirroredInvoice {
+            outcome,
+            hubspot_id: Some(hubspot_id),
+            deal: self.deal,
+            deals: self.deals,
+            deals_refreshed,
+            contact: Some(self.contact),
+            company: self.party.company,
+            currency: invoice_currency(&self.invoice, company),
+            invoice: Some(self.invoice),
+            properties,
+            deal_attention: self.deal_attention,
+        }
+    }
+
+    /// `Some` when HubSpot already shows this version, lines and deal: a repeat signal (our own
+    /// payment re-mirror, a duplicated webhook, a poll overlap) writes nothing.
+    pub fn unchanged(self, today: NaiveDate, company: &CompanyFacts) -> Option<MirroredInvoice> {
+        let hs = self.existing.as_ref()?;
+        if !self.deal_recorded
+            || !is_unchanged(
+                hs,
+                &invoice_properties(&self.invoice, today, company),
+                &self.signature,
+            )
+        {
+            return None;
+        }
+        let (id, properties) = (hs.id.clone(), hs.properties.clone());
+        Some(self.mirrored(
+            MirrorOutcome::Unchanged,
+            id,
+            properties,
+            Vec::new(),
+            company,
+        ))
+    }
+}
+
+/// A version already mirrored onto a recorded deal (our own echo, a duplicated webhook, a
+/// payment's invoice update after the payment job): nothing to read or write. The recorded
+/// deal wins resolution, so the contact and products need no lookup.
+pub(super) fn same_version_echo(
+    invoice: &Invoice,
+    existing: Option<&HubspotObject>,
+    today: NaiveDate,
+    company: &CompanyFacts,
+) -> Option<MirroredInvoice> {
+    let hs = existing?;
+    let recorded = recorded_deals(hs);
+    let first = recorded.first()?;
+    if !is_same_version(hs, &invoice_properties(invoice, today, company)) {
+        return None;
+    }
+    let mut properties = hs.properties.clone();
+    properties.insert("hs_object_id".into(), hs.id.clone());
+    Some(MirroredInvoice {
+        outcome: MirrorOutcome::Unchanged,
+        hubspot_id: Some(hs.id.clone()),
+        deal: Some(DealReference::Recorded(first.clone())),
+        deals_refreshed: Vec::new(),
+        contact: associated_once(hs, ObjectType::Contacts).into_iter().next(),
+        company: None,
+        currency: invoice_currency(invoice, company),
+        invoice: Some(invoice.clone()),
+        properties,
+        deal_attention: None,
+        deals: recorded,
+    })
+}
+
+impl InvoiceMirror {
+    /// Plans the write of `invoice` over its HubSpot copy `existing` with its party and the
+    /// group's linked products (QBO item id -> HubSpot product id). `Unlinked` names what the
+    /// two-way sync must link first; the deal is resolved here (docs/hubspot.md §8).
+    pub(super) async fn plan_write(
+        &self,
+        invoice: Invoice,
+        existing: Option<HubspotObject>,
+        party: PartyLookup,
+        products: &BTreeMap<String, String>,
+    ) -> Result<WritePlan> {
+        let recorded = existing.as_ref().map(recorded_deals).unwrap_or_default();
+        let mut unlinked = UnlinkedRecords {
+            customer_model: self.settings.customer_model,
+            ..UnlinkedRecords::default()
+        };
+        if self.settings.require_linked_items {
+            unlinked.items = item_ids(&invoice)
+                .into_iter()
+                .filter(|id| !products.contains_key(id))
+                .collect();
+        }
+        let party = match party {
+            Ok(party) if unlinked.is_empty() => party,
+            Ok(_) => return Err(InvoiceSyncError::Unlinked(unlinked)),
+            Err(customer) => {
+                unlinked.customer = Some(customer);
+                return Err(InvoiceSyncError::Unlinked(unlinked));
+            }
+        };
+        let contact = party_contact(&party)?;
+        let lines = plan_line_items(&invoice, products);
+        let signature = lines_signature(&lines);
+        let (deal, deal_attention) = self
+            .resolve_deal(&invoice, recorded.first(), &party, products)
+            .await?;
+        let deal_recorded = deal
+            .as_ref()
+            .is_none_or(|d| recorded.iter().any(|r| r == d.deal_id()));
+        let mut deals = recorded;
+        if let Some(d) = &deal
+            && !deal_recorded
+        {
+            deals.push(d.deal_id().to_owned());
+        }
+        Ok(WritePlan {
+            invoice,
+            existing,
+            party,
+            contact,
+            lines,
+            signature,
+            deal,
+            deal_attention,
+            deal_recorded,
+            deals,
+        })
+    }
+}
+
+/// Whether the HubSpot invoice shows this QBO version (SyncToken) in this derived status. The
+/// lines are not compared: they change only with the version, except when an item is linked
+/// to a product later, which the next QBO edit of the invoice picks up.
+fn is_same_version(hs: &HubspotObject, planned: &PropertyWrites) -> bool {
+    let same = |name: &str| {
+        planned
+            .get(name)
+            .is_some_and(|v| !v.is_empty() && hs.get(name) == Some(v.as_str()))
+    };
+    same(QBO_SYNC_TOKEN) && same(QBO_STATUS)
+}
+
+/// Whether the HubSpot invoice already shows this version of the QBO invoice: the same
+/// SyncToken (any QBO edit, payment or void moves it), the same derived status and the same
+/// lines. Text properties compared as written, so a mismatch only costs an update.
+fn is_unchanged(hs: &HubspotObject, planned: &PropertyWrites, lines_signature: &str) -> bool {
+    is_same_version(hs, planned) && hs.get(QBO_LINES_SIGNATURE) == Some(lines_signature)
+}
+
+/// The contact a new or updated invoice is associated with: HubSpot opens an invoice only with
+/// one contact (docs/hubspot.md §2.8), so a company customer without contacts waits for one.
+fn party_contact(party: &CustomerParty) -> Result<String> {
+    match (&party.contact, &party.company) {
+        (Some(contact), _) => Ok(contact.clone()),
+        (None, company) => Err(InvoiceSyncError::NeedsAttention(format!(
+            "HubSpot company {} has no contact, and HubSpot opens an invoice only with one \
+             associated contact; associate a contact with the company (its \"Primary\" \
+             company), then retry",
+            company.as_deref().unwrap_or("?")
+        ))),
+    }
+}
+
+/// The deals a HubSpot invoice read with its associations is associated with, once each (a
+/// labelled and an unlabelled association name the same deal twice).
+pub(super) fn recorded_deals(hs: &HubspotObject) -> Vec<String> {
+    associated_once(hs, ObjectType::Deals)
+}
+
+pub(super) fn associated_once(hs: &HubspotObject, to: ObjectType) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in hs.associated_ids(to.path_name()) {
+        if !ids.iter().any(|d| d == id) {
+            ids.push(id.to_owned());
+        }
+    }
+    ids
+}

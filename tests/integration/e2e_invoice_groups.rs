@@ -1,0 +1,181 @@
+//! A job group's QBO invoices mirrored together through both sandboxes
+//! (`InvoiceMirror::sync_invoices`, docs/hubspot.md §9.5): the HubSpot calls are per group,
+//! not per invoice, and a record HubSpot refuses fails alone with HubSpot's message.
+
+use std::sync::Arc;
+
+use hqsync::engine::invoicing::invoices::properties as inv;
+use hqsync::engine::invoicing::invoices::{
+    InvoiceMirror, InvoiceSyncError, InvoiceSyncSettings, MirrorOutcome,
+};
+use hqsync::engine::invoicing::receivables::properties::OPEN_BALANCE;
+use hqsync::hubspot::ObjectType;
+use hqsync_tests::invoicing::{InvoiceSandboxes, LinkedDeal, dec, today};
+use hqsync_tests::sandbox_stats::requests_served;
+
+/// Both sandboxes, `customers` linked customers with a deal each (one linked item), a mirror.
+async fn rig(customers: usize) -> (InvoiceSandboxes, Vec<LinkedDeal>, InvoiceMirror) {
+    let sandboxes = InvoiceSandboxes::start().await;
+    let mut linked = Vec::new();
+    for c in 0..customers {
+        linked.push(
+            sandboxes
+                .records
+                .linked_deal(
+                    (
+                        &format!("Group Buyer {c}"),
+                        &format!("group.buyer{c}@example.com"),
+                    ),
+                    (&format!("Group item {c}"), "40"),
+                    &format!("Group deal {c}"),
+                )
+                .await,
+        );
+    }
+    let mirror = InvoiceMirror::new(
+        Arc::new(sandboxes.records.hubspot.clone()),
+        Arc::new(sandboxes.records.qbo.clone()),
+        InvoiceSyncSettings::default(),
+    );
+    // The schema exists from the first mirrored invoice on: not part of a group's budget.
+    mirror.ensure_schema().await.unwrap();
+    (sandboxes, linked, mirror)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifty_invoice_group_costs_fewer_hubspot_calls_than_invoices() {
+    const N: usize = 50;
+    let (sandboxes, linked, mirror) = rig(5).await;
+    let records = &sandboxes.records;
+    let mut ids = Vec::new();
+    for i in 0..N {
+        let deal = &linked[i % linked.len()];
+        // Distinct quantities: equal bodies would replay one create.
+        let invoice = records
+            .tagged_invoice(deal, &(i + 1).to_string(), "2099-01-31")
+            .await;
+        ids.push(invoice.id.unwrap());
+    }
+    let hs_url = sandboxes.hs.base_url();
+    let before = requests_served(&hs_url).await;
+    let results = mirror.sync_invoices(&ids, today()).await.unwrap();
+    let backfill = requests_served(&hs_url).await - before;
+    println!("{N} new invoices over 5 deals as one group: {backfill} HubSpot calls");
+    assert_eq!(results.len(), N);
+    for (id, result) in ids.iter().zip(&results) {
+        let mirrored = result.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(mirrored.outcome, MirrorOutcome::Created, "{id}");
+    }
+    // Per group, not per invoice or deal: the copies, contacts and products read once each,
+    // the invoices, their lines, `open` written once each, one deal pass (4 calls).
+    assert!(
+        backfill < N as u64,
+        "{backfill} HubSpot calls for {N} invoices"
+    );
+    assert!(backfill <= 12, "{backfill} HubSpot calls for one group");
+
+    // Every copy is open, with its line, contact and deal, and its QBO total.
+    let first = results[0].as_ref().unwrap();
+    let hs_id = first.hubspot_id.clone().unwrap();
+    let hs = records
+        .get(
+            ObjectType::Invoices,
+            &hs_id,
+            &["hs_invoice_status", inv::QBO_TOTAL],
+        )
+        .await;
+    assert_eq!(hs.get("hs_invoice_status"), Some("open"));
+    assert_eq!(hs.get(inv::QBO_TOTAL).map(dec), Some(dec("40")));
+    assert_eq!(
+        records
+            .associated(ObjectType::Invoices, &hs_id, ObjectType::Deals)
+            .await,
+        vec![linked[0].deal.clone()]
+    );
+    assert_eq!(
+        records
+            .associated(ObjectType::Invoices, &hs_id, ObjectType::LineItems)
+            .await
+            .len(),
+        1
+    );
+    // The deal shows its invoices' receivables: ten open invoices of 40 x qty each.
+    let open: rust_decimal::Decimal = (0..N)
+        .filter(|i| i % 5 == 0)
+        .map(|i| dec("40") * rust_decimal::Decimal::from(i as u64 + 1))
+        .sum();
+    let deal = records
+        .get(ObjectType::Deals, &linked[0].deal, &[OPEN_BALANCE])
+        .await;
+    assert_eq!(deal.get(OPEN_BALANCE).map(dec), Some(open), "{deal:?}");
+    // Its latest invoice is the group's last one on it (the 46th, 46 x 40).
+    let latest = records.deal_props(&linked[0].deal).await;
+    assert_eq!(
+        latest.get("qbo_latest_invoice_amount_due").map(|v| dec(v)),
+        Some(dec("1840")),
+        "{latest:?}"
+    );
+
+    // The same group again, nothing changed in QBO: reads only.
+    let before = requests_served(&hs_url).await;
+    let again = mirror.sync_invoices(&ids, today()).await.unwrap();
+    let steady = requests_served(&hs_url).await - before;
+    println!("the same {N} invoices again, unchanged: {steady} HubSpot calls");
+    assert!(again.iter().all(|r| {
+        r.as_ref()
+            .is_ok_and(|m| m.outcome == MirrorOutcome::Unchanged)
+    }));
+    assert!(steady <= 3, "{steady} HubSpot calls for an unchanged group");
+    sandboxes.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_invoice_hubspot_refuses_fails_alone_with_hubspots_message() {
+    let (sandboxes, linked, mirror) = rig(1).await;
+    let records = &sandboxes.records;
+    let deal = &linked[0];
+    let good = records.tagged_invoice(deal, "1", "2099-01-31").await;
+    // A deal tag naming a deal that does not exist: HubSpot refuses the association.
+    let bad = records
+        .invoice(
+            &deal.customer,
+            &[(&deal.item, "2", &deal.price)],
+            Some("HubSpot deal: 999999999"),
+            "2099-01-31",
+        )
+        .await;
+    let also_good = records.tagged_invoice(deal, "3", "2099-01-31").await;
+    let ids: Vec<String> = [&good, &bad, &also_good]
+        .iter()
+        .map(|i| i.id.clone().unwrap())
+        .collect();
+    let results = mirror.sync_invoices(&ids, today()).await.unwrap();
+    assert!(
+        matches!(&results[0], Ok(m) if m.outcome == MirrorOutcome::Created),
+        "{:?}",
+        results[0]
+    );
+    assert!(
+        matches!(&results[2], Ok(m) if m.outcome == MirrorOutcome::Created),
+        "{:?}",
+        results[2]
+    );
+    match &results[1] {
+        Err(InvoiceSyncError::Hubspot(e)) => {
+            let message = e.to_string();
+            assert!(message.contains("999999999"), "{message}");
+        }
+        other => panic!("the refused invoice fails with HubSpot's error: {other:?}"),
+    }
+    // The others were written in full.
+    for m in [&results[0], &results[2]] {
+        let hs_id = m.as_ref().unwrap().hubspot_id.clone().unwrap();
+        let hs = records
+            .get(ObjectType::Invoices, &hs_id, &["hs_invoice_status"])
+            .await;
+        assert_eq!(hs.get("hs_invoice_status"), Some("open"));
+    }
+    let copies = mirror.find_hubspot_invoice(&ids[1]).await.unwrap();
+    assert!(copies.is_none(), "no HubSpot copy of the refused invoice");
+    sandboxes.shutdown().await;
+}
