@@ -150,6 +150,7 @@ fn create(
     )?;
     body.insert("CustomerRef".into(), customer.clone());
     keep_non_payment_links(&mut body, None);
+    let estimates = super::estimate_conversion::linked_estimates(company, &body)?;
     let today = company.today(now_ms);
     let txn_date = text(&body, "TxnDate")
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -179,6 +180,9 @@ fn create(
     body.entry("Deposit").or_insert(0.into());
     let created = company.insert_new(EntityKind::Invoice, None, body, now_ms);
     refresh_customer_balance(company, &customer_id);
+    if let Some(id) = created.get("Id").and_then(Value::as_str) {
+        super::estimate_conversion::close_converted(company, &estimates, id, now_ms);
+    }
     Ok(created)
 }
 

@@ -5,6 +5,7 @@ mod currency;
 mod customer_balance;
 mod customer_tree;
 mod customers;
+mod estimate_conversion;
 pub mod fields;
 mod invoices;
 mod items;

@@ -1,4 +1,4 @@
-//! The one-way invoicing flows: QBO invoices, payments and credits mirrored into HubSpot, the
+//! The one-way invoicing flows: QBO invoices, payments, credits and estimates mirrored into HubSpot, the
 //! deal they belong to, the "Create QuickBooks invoice" workflow action, the overdue sweep and
 //! the customer's receivables on its HubSpot record.
 
@@ -8,6 +8,7 @@ pub mod customer_party;
 #[cfg(test)]
 mod customer_party_tests;
 pub mod deal;
+pub mod estimates;
 pub mod invoices;
 pub mod payments;
 pub mod receivables;

@@ -9,6 +9,7 @@ use crate::engine::invoicing::action::{
     ActionError, ActionResult, DocAction, DocActionJob, ExecutionRecords, output_names,
 };
 use crate::engine::invoicing::credits::CreditMirror;
+use crate::engine::invoicing::estimates::EstimateMirror;
 use crate::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, MirrorOutcome, MirroredInvoice, UnlinkedRecords,
 };
@@ -17,7 +18,7 @@ use crate::engine::invoicing::receivables::ReceivablesFlow;
 use crate::engine::invoicing::receivables::refresh::deals_still_due;
 use crate::model::kinds::QboOnlyForm;
 use crate::quickbooks::Entity;
-use crate::quickbooks::entities::CreditMemo;
+use crate::quickbooks::entities::{CreditMemo, Estimate};
 
 use super::action_parties::SyncedParties;
 use super::active::active_connection;
@@ -344,6 +345,14 @@ async fn mirror_once(
 ) -> Result<Finished, InvoiceSyncError> {
     let mirror = &invoicing.mirror;
     if let Some((form, form_id)) = QboOnlyForm::of_job_id(id) {
+        if form.entity == Estimate::NAME {
+            let report = EstimateMirror::new(mirror).sync_estimate(form_id).await?;
+            return Ok(Finished {
+                note: report.summary(),
+                counterpart_id: report.deal,
+                warnings: Vec::new(),
+            });
+        }
         return credit_form_once(mirror, form, form_id, today).await;
     }
     if kind == ObjectKind::Payment {

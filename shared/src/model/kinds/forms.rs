@@ -1,10 +1,10 @@
-//! QBO-only forms (credit memos, refund receipts) that have no HubSpot object of their own:
-//! their webhook and CDC changes ride on a mirrored kind's jobs, the form named in the job id.
+//! QBO-only forms (credit memos, refund receipts, estimates) that have no HubSpot object of their
+//! own: their webhook and CDC changes ride on a mirrored kind's jobs, the form named in the job id.
 
 use super::super::ids::ObjectKind;
 
-/// A QBO entity mirrored only as notes on another kind's HubSpot records (docs/architecture.md
-/// §3, "QBO-only forms").
+/// A QBO entity mirrored only as notes and properties on another kind's HubSpot records
+/// (docs/architecture.md §3, "QBO-only forms").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QboOnlyForm {
     /// QBO entity name in webhooks, CDC and reads (`CreditMemo`).
@@ -14,8 +14,10 @@ pub struct QboOnlyForm {
 }
 
 /// Credit memos and refund receipts reach HubSpot through payment jobs: they change invoice
-/// balances as payments do and follow the payment switch (docs/quickbooks.md §4.9).
-pub static QBO_ONLY_FORMS: [QboOnlyForm; 2] = [
+/// balances as payments do and follow the payment switch (docs/quickbooks.md §4.9). Estimates
+/// ride on invoice jobs and follow the invoice switch: they show on the deal as invoices do
+/// (docs/hubspot.md §2.13).
+pub static QBO_ONLY_FORMS: [QboOnlyForm; 3] = [
     QboOnlyForm {
         entity: "CreditMemo",
         kind: ObjectKind::Payment,
@@ -23,6 +25,10 @@ pub static QBO_ONLY_FORMS: [QboOnlyForm; 2] = [
     QboOnlyForm {
         entity: "RefundReceipt",
         kind: ObjectKind::Payment,
+    },
+    QboOnlyForm {
+        entity: "Estimate",
+        kind: ObjectKind::Invoice,
     },
 ];
 
@@ -67,9 +73,12 @@ mod tests {
         assert_eq!(id, "CreditMemo:12");
         assert_eq!(QboOnlyForm::of_job_id(&id), Some((memo, "12")));
         assert_eq!(QboOnlyForm::of_job_id("12"), None);
-        assert_eq!(QboOnlyForm::of_job_id("Estimate:3"), None);
+        assert_eq!(QboOnlyForm::of_job_id("SalesReceipt:3"), None);
         assert!(QboOnlyForm::named("Payment").is_none());
         assert_eq!(QboOnlyForm::riding_on(ObjectKind::Payment).count(), 2);
-        assert_eq!(QboOnlyForm::riding_on(ObjectKind::Invoice).count(), 0);
+        let estimate = QboOnlyForm::named("estimate").expect("estimates ride on invoice jobs");
+        assert_eq!(estimate.kind, ObjectKind::Invoice);
+        assert_eq!(QboOnlyForm::of_job_id("Estimate:3"), Some((estimate, "3")));
+        assert_eq!(QboOnlyForm::riding_on(ObjectKind::Invoice).count(), 1);
     }
 }

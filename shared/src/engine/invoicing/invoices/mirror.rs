@@ -390,6 +390,16 @@ impl InvoiceMirror {
         {
             return Ok((Some(DealReference::InvoiceTag(id)), None));
         }
+        // Converted from an estimate without the tag: the estimate's deal (docs/hubspot.md §2.13).
+        if let Some(id) = crate::engine::invoicing::estimates::mirror::deal_of_source_estimate(
+            &*self.qbo,
+            invoice,
+            self.settings.deal_reference_field.as_deref(),
+        )
+        .await?
+        {
+            return Ok((Some(DealReference::InvoiceTag(id)), None));
+        }
         let Some(owner) = party.deal_owner() else {
             return Ok((None, None));
         };

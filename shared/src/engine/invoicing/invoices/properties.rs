@@ -35,6 +35,9 @@ pub const QBO_LAST_UPDATED: &str = "qbo_last_updated";
 pub const QBO_SYNC_TOKEN: &str = "qbo_sync_token";
 /// A digest of the planned line items: they are replaced only when it changes.
 pub const QBO_LINES_SIGNATURE: &str = "qbo_lines_signature";
+/// The QBO estimate the invoice was converted from (its `LinkedTxn` of type Estimate,
+/// docs/hubspot.md §2.13); written only for converted invoices.
+pub const QBO_ESTIMATE_ID: &str = "qbo_estimate_id";
 /// Tokens of payment notes already written for this invoice (`p<id>` received, `x<id>`
 /// voided/deleted), so each note is added once.
 pub const QBO_PAYMENT_NOTES: &str = "qbo_payment_notes";
@@ -112,6 +115,7 @@ pub fn invoice_property_definitions() -> Vec<PropertyDefinition> {
         text(QBO_SYNC_TOKEN, "QuickBooks version (SyncToken)"),
         text(QBO_LINES_SIGNATURE, "QuickBooks lines signature"),
         text(QBO_PAYMENT_NOTES, "QuickBooks payment notes written"),
+        text(QBO_ESTIMATE_ID, "QuickBooks estimate it was converted from"),
     ]
 }
 
@@ -181,6 +185,9 @@ pub fn invoice_properties(
         QBO_SYNC_TOKEN.into(),
         invoice.sync_token.clone().unwrap_or_default(),
     );
+    if let Some(estimate) = crate::engine::invoicing::estimates::facts::source_estimate(invoice) {
+        w.insert(QBO_ESTIMATE_ID.into(), estimate.to_owned());
+    }
     if let Some(d) = invoice.txn_date {
         w.insert("hs_invoice_date".into(), epoch_ms(d));
     }
