@@ -75,6 +75,7 @@ pub async fn run(_args: DemoArgs) -> anyhow::Result<()> {
     stack.shutdown().await;
     demo.sandboxes.shutdown().await;
     told?;
+    crate::demo::companies::run().await?;
     println!(
         "\nDemo finished in {:.1} s. Run `hqsync dev --seed demo` to keep a stack running, then \
          open the console at {}/ and sign in with the admin password it prints.",

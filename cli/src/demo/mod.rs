@@ -1,7 +1,8 @@
-//! `hqsync demo`'s parts: the stack on free ports (`setup`), a person's edits through the vendor
-//! APIs and waiting for the sync to show them (`actor`), and the scripted story (`story`).
+//! `hqsync demo`'s parts: the stack on free ports (`setup`), a person's edits (`actor`), the
+//! scripted story (`story`), the invoicing chapter, and company customers (`companies`).
 
 pub mod actor;
+pub mod companies;
 pub mod invoicing;
 pub mod setup;
 pub mod story;

@@ -22,6 +22,11 @@ async fn free_port() -> anyhow::Result<TcpListener> {
 /// Starts everything; webhooks are served (jobs wait in the queue) but the pipeline is not
 /// started, so the initial sync runs first.
 pub async fn start() -> anyhow::Result<DemoStack> {
+    start_with(ConnectionSettings::default()).await
+}
+
+/// [`start`] with the connection's `settings` (the company chapter's `[customers] model`).
+pub async fn start_with(settings: ConnectionSettings) -> anyhow::Result<DemoStack> {
     let webhook_listener = free_port().await?;
     let webhook_base = format!("http://{}", webhook_listener.local_addr()?);
     let mut hubspot = HubspotSandboxConfig {
@@ -38,7 +43,7 @@ pub async fn start() -> anyhow::Result<DemoStack> {
     let mut stack = LocalStack::open(
         ConnectionId::new(LOCAL_CONNECTION_ID)?,
         sandboxes.endpoints()?,
-        ConnectionSettings::default(),
+        settings,
         &StateLocation::Memory,
     )
     .await?;
