@@ -2,10 +2,11 @@
 //! under which company customer, in the admin API's JSON (`contact_merges`) and on the
 //! console's initial-sync page; under `contact` the field is absent (docs/admin.md §6).
 
+use hqsync::engine::sync::initial_sync::{InitialSyncOptions, initial_sync};
 use hqsync::hubspot::associations::type_ids;
 use hqsync::hubspot::{InlineAssociation, ObjectType};
-use hqsync::model::{ConnectionSettings, CustomerModel, ObjectKind};
-use hqsync::ports::CreateRequest;
+use hqsync::model::{ConnectionSettings, CustomerModel, ObjectKind, Side};
+use hqsync::ports::{CreateRequest, Links};
 use hqsync_tests::admin_server::{AdminServer, AdminServerOptions};
 use hqsync_tests::invoicing::InvoiceRecords;
 use serde_json::{Value, json};
@@ -175,6 +176,55 @@ async fn the_company_models_preview_shows_which_contacts_merge_into_which_custom
             customer.id
         )),
         "{row}"
+    );
+
+    // The initial sync itself (its snapshot, listed page by page) bills each company's
+    // customer at its primary contact: Peter for Initech, Globex's only contact for Globex.
+    initial_sync(
+        &server.ctx.sync.sync_ports(),
+        server.connection_id(),
+        &InitialSyncOptions::default(),
+        &|_| {},
+    )
+    .await
+    .expect("initial sync");
+    for (company, email) in [
+        (&initech, "peter@initech.example"),
+        (&globex, "hank@globex.example"),
+    ] {
+        let link = server
+            .store
+            .get_link(
+                server.connection_id(),
+                ObjectKind::Company,
+                Side::Hubspot,
+                company,
+            )
+            .await
+            .unwrap()
+            .expect("the company is linked");
+        let customer = pair
+            .quickbooks
+            .read(ObjectKind::Company, std::slice::from_ref(&link.qbo_id))
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(
+            customer.value("PrimaryEmailAddr.Address"),
+            Some(&json!(email)),
+            "{customer:?}"
+        );
+    }
+    assert_eq!(
+        server
+            .store
+            .list_links(server.connection_id(), ObjectKind::Contact)
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "contacts are no customers"
     );
 }
 
