@@ -54,6 +54,7 @@ mod e2e_token_refresh;
 mod e2e_workflow_actions;
 mod fuzz_targets;
 mod hubspot_client;
+mod hubspot_derived_email;
 mod hubspot_sandbox;
 mod oauth_sandboxes;
 mod quickbooks_client;
