@@ -9,6 +9,7 @@ use super::note::{CreditEvent, CreditForm, CreditNote, Removal, credit_note_html
 use super::tokens::CreditTokens;
 use crate::engine::invoicing::invoices::properties::{QBO_INVOICE_ID, QBO_PAYMENT_NOTES};
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
+use crate::engine::invoicing::payments::mirror::is_voided_payment;
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::search::{Filter, FilterGroup, Operator, SearchRequest};
 use crate::hubspot::{CreateInput, InlineAssociation, ObjectType, PropertyWrites};
@@ -50,6 +51,9 @@ struct FormFacts {
     date: Option<NaiveDate>,
     /// `None`: live; else how it stopped counting.
     removed: Option<Removal>,
+    /// The payments that apply a credit memo now (recorded on its invoices, so its note can
+    /// say why once it is no longer applied).
+    appliers: Vec<String>,
 }
 
 /// Mirrors QBO credit memos and refund receipts through an [`InvoiceMirror`].
@@ -107,18 +111,23 @@ impl<'a> CreditMirror<'a> {
             Err(e) => return Err(e.into()),
         };
         let mut applied: Vec<(String, Decimal)> = Vec::new();
+        let mut appliers = Vec::new();
         if let Some(m) = memo.as_ref().filter(|m| !m.is_voided()) {
             for payment_id in m.linked("Payment") {
+                let before = applied.len();
                 if let Some(p) = known.filter(|p| p.id.as_deref() == Some(payment_id.as_str())) {
                     applied.extend(credit_per_invoice(p, memo_id));
-                    continue;
+                } else {
+                    let payment = match self.invoices.qbo.read_payment(&payment_id).await {
+                        Ok(p) => p,
+                        Err(QboError::NotFound(_)) => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    applied.extend(credit_per_invoice(&payment, memo_id));
                 }
-                let payment = match self.invoices.qbo.read_payment(&payment_id).await {
-                    Ok(p) => p,
-                    Err(QboError::NotFound(_)) => continue,
-                    Err(e) => return Err(e.into()),
-                };
-                applied.extend(credit_per_invoice(&payment, memo_id));
+                if applied.len() > before {
+                    appliers.push(payment_id);
+                }
             }
         }
         let facts = FormFacts {
@@ -132,6 +141,7 @@ impl<'a> CreditMirror<'a> {
                 Some(_) if applied.is_empty() => Some(Removal::Unapplied),
                 Some(_) => None,
             },
+            appliers,
         };
         self.apply(&facts, applied, today).await
     }
@@ -172,6 +182,7 @@ impl<'a> CreditMirror<'a> {
                 Some(r) if r.is_voided() => Some(Removal::Voided),
                 Some(_) => None,
             },
+            appliers: Vec::new(),
         };
         self.apply(&facts, applied, today).await
     }
@@ -196,6 +207,10 @@ impl<'a> CreditMirror<'a> {
             for qbo_id in self.noted_invoices(facts).await? {
                 let mirrored = self.invoices.sync_invoice(&qbo_id, today).await?;
                 report.invoices.push(qbo_id);
+                let how = match how {
+                    Removal::Unapplied => self.why_unapplied(&mirrored, facts).await?,
+                    other => other,
+                };
                 self.note_removed(&mirrored, facts, how, &mut report)
                     .await?;
             }
@@ -227,6 +242,33 @@ impl<'a> CreditMirror<'a> {
             .collect())
     }
 
+    /// Why a credit memo noted on this invoice is no longer applied: a payment recorded as
+    /// applying it was voided or deleted (one payment read each), else just unapplied.
+    async fn why_unapplied(
+        &self,
+        mirrored: &MirroredInvoice,
+        facts: &FormFacts,
+    ) -> Result<Removal> {
+        let tokens = CreditTokens::of(&mirrored.properties);
+        if tokens.removal_noted(facts.form, &facts.id) {
+            // Already rewritten: nothing to decide (note_removed writes nothing).
+            return Ok(Removal::Unapplied);
+        }
+        for payment in tokens.applied_by(&facts.id) {
+            match self.invoices.qbo.read_payment(&payment).await {
+                Ok(p) if is_voided_payment(&p) => {
+                    return Ok(Removal::PaymentRemoved { deleted: false });
+                }
+                Ok(_) => {}
+                Err(QboError::NotFound(_)) => {
+                    return Ok(Removal::PaymentRemoved { deleted: true });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Removal::Unapplied)
+    }
+
     async fn note_applied(
         &self,
         mirrored: &MirroredInvoice,
@@ -238,8 +280,13 @@ impl<'a> CreditMirror<'a> {
             return Ok(());
         };
         let mut tokens = CreditTokens::of(&mirrored.properties);
+        let new_appliers = facts.form == CreditForm::CreditMemo
+            && tokens.add_applied_by(&facts.id, &facts.appliers);
         if tokens.noted(facts.form, &facts.id) {
-            return Ok(());
+            return match new_appliers {
+                true => self.save(invoice_id, &tokens).await,
+                false => Ok(()),
+            };
         }
         let body = credit_note_html(&note(mirrored, facts, CreditEvent::Applied, Some(amount)));
         let mut written = Vec::new();

@@ -44,6 +44,10 @@ pub enum Removal {
     Voided,
     Deleted,
     Unapplied,
+    /// Unapplied because the payment that applied it was voided (or deleted).
+    PaymentRemoved {
+        deleted: bool,
+    },
 }
 
 /// The facts a note shows.
@@ -91,6 +95,12 @@ pub fn credit_note_html(note: &CreditNote) -> String {
                 Removal::Voided => "was voided",
                 Removal::Deleted => "was deleted",
                 Removal::Unapplied => "is no longer applied",
+                Removal::PaymentRemoved { deleted: false } => {
+                    "is no longer applied: the payment that applied it was voided"
+                }
+                Removal::PaymentRemoved { deleted: true } => {
+                    "is no longer applied: the payment that applied it was deleted"
+                }
             };
             format!("QuickBooks {form} {number} for invoice {invoice} {how}")
         }
@@ -154,6 +164,16 @@ mod tests {
             },
         ));
         assert!(voided.contains("for invoice 1045 was voided"), "{voided}");
+        let payment_voided = credit_note_html(&note(
+            CreditForm::CreditMemo,
+            CreditEvent::Removed {
+                how: Removal::PaymentRemoved { deleted: false },
+            },
+        ));
+        assert!(
+            payment_voided.contains("the payment that applied it was voided"),
+            "{payment_voided}"
+        );
         assert!(!voided.contains("Credited"), "{voided}");
     }
 }

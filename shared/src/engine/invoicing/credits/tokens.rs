@@ -1,6 +1,7 @@
 //! The credit bookkeeping in a HubSpot invoice's `qbo_payment_notes` (beside the payment
 //! tokens): `c<id>` once a credit memo's note exists, `n<id>=<note>.<note>` the notes written,
-//! `v<id>` once they say it was undone; `f`, `m`, `w` likewise for refund receipts.
+//! `v<id>` once they say it was undone; `f`, `m`, `w` likewise for refund receipts;
+//! `k<memo>=<payment>.<payment>` the payments that applied a credit memo here.
 
 use super::note::CreditForm;
 use crate::engine::invoicing::invoices::properties::QBO_PAYMENT_NOTES;
@@ -94,6 +95,53 @@ impl CreditTokens {
         }
     }
 
+    fn appliers_key(memo_id: &str) -> String {
+        format!("k{memo_id}=")
+    }
+
+    /// The QBO payments recorded as applying credit memo `memo_id` to this invoice.
+    pub fn applied_by(&self, memo_id: &str) -> Vec<String> {
+        let key = Self::appliers_key(memo_id);
+        self.0
+            .iter()
+            .find_map(|t| t.strip_prefix(&key))
+            .map(|ids| {
+                ids.split('.')
+                    .filter(|i| !i.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Records `payments` among those applying credit memo `memo_id` here; whether any was new.
+    pub fn add_applied_by(&mut self, memo_id: &str, payments: &[String]) -> bool {
+        let mut all = self.applied_by(memo_id);
+        let before = all.len();
+        for payment in payments {
+            if !all.contains(payment) {
+                all.push(payment.clone());
+            }
+        }
+        if all.len() == before {
+            return false;
+        }
+        let key = Self::appliers_key(memo_id);
+        self.0.retain(|t| !t.starts_with(&key));
+        self.0.push(format!("{key}{}", all.join(".")));
+        true
+    }
+
+    /// The credit memos payment `payment_id` is recorded as applying here.
+    pub fn memos_applied_by(&self, payment_id: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter_map(|t| t.strip_prefix('k')?.split_once('='))
+            .filter(|(_, payments)| payments.split('.').any(|p| p == payment_id))
+            .map(|(memo, _)| memo.to_owned())
+            .collect()
+    }
+
     /// Records that the notes now say the form was undone.
     pub fn set_removal_noted(&mut self, form: CreditForm, id: &str) {
         self.push(Self::removed_token(form, id));
@@ -119,6 +167,16 @@ mod tests {
         tokens.set_removal_noted(memo, "9");
         assert!(tokens.removal_noted(memo, "9"));
         assert_eq!(tokens.value(), "p7 r7=55 c9 n9=101.102 v9");
+        assert!(tokens.add_applied_by("9", &["7".into()]));
+        assert!(
+            !tokens.add_applied_by("9", &["7".into()]),
+            "already recorded"
+        );
+        assert!(tokens.add_applied_by("9", &["8".into()]));
+        assert_eq!(tokens.applied_by("9"), ["7", "8"]);
+        assert_eq!(tokens.memos_applied_by("8"), ["9"]);
+        assert!(tokens.memos_applied_by("55").is_empty());
+        assert!(tokens.value().ends_with("v9 k9=7.8"), "{}", tokens.value());
         assert_eq!(
             CreditTokens::noted_token(CreditForm::RefundReceipt, "4"),
             "f4"

@@ -3,12 +3,13 @@
 //! record per invoice paid; all remembered as tokens on the HubSpot invoice.
 
 use chrono::{NaiveDate, Utc};
-use rust_decimal::Decimal;
 
 use super::capability::{PaymentRecordsCapability, is_portal_refusal};
+use super::cash::{cash_per_invoice, has_cash};
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
 use super::records::{PaymentRecordFacts, payment_record_properties};
 use super::tokens::PaymentTokens;
+use crate::engine::invoicing::credits::{CreditMirror, CreditTokens};
 use crate::engine::invoicing::invoices::properties::{
     QBO_BILL_EMAIL, QBO_INVOICE_ID, QBO_PAYMENT_NOTES,
 };
@@ -109,18 +110,29 @@ impl<'a> PaymentMirror<'a> {
             Err(e) => return Err(e.into()),
         };
         match payment {
-            // A payment that uses a credit memo's credit is the memo's application (§4.9).
+            // A payment that uses a credit memo's credit is the memo's application (§4.9);
+            // the money it brings besides is a payment like any other (cash.rs).
             Some(p) if crate::engine::invoicing::credits::uses_credit(&p) => {
-                crate::engine::invoicing::credits::CreditMirror::new(self.invoices)
+                let credits = CreditMirror::new(self.invoices)
                     .sync_payment_credits(&p, today)
-                    .await
-                    .map(|r| PaymentSyncReport {
-                        customers: p.customer_ref.iter().map(|c| c.value.clone()).collect(),
-                        invoice_numbers: r.invoices.clone(),
-                        invoices: r.invoices,
-                        notes_created: r.notes_created,
-                        ..PaymentSyncReport::default()
-                    })
+                    .await?;
+                let mut report = match has_cash(&p) {
+                    true => self.received(&p, today).await?,
+                    false => PaymentSyncReport::default(),
+                };
+                for invoice in credits.invoices {
+                    if !report.invoices.contains(&invoice) {
+                        report.invoice_numbers.push(invoice.clone());
+                        report.invoices.push(invoice);
+                    }
+                }
+                report.notes_created += credits.notes_created;
+                for customer in p.customer_ref.iter().map(|c| c.value.clone()) {
+                    if !report.customers.contains(&customer) {
+                        report.customers.push(customer);
+                    }
+                }
+                Ok(report)
             }
             Some(p) if !is_voided_payment(&p) => self.received(&p, today).await,
             other => {
@@ -134,11 +146,7 @@ impl<'a> PaymentMirror<'a> {
     async fn received(&self, payment: &Payment, today: NaiveDate) -> Result<PaymentSyncReport> {
         let payment_id = payment.id.clone().unwrap_or_default();
         let mut report = PaymentSyncReport::default();
-        let applied: Vec<(String, Option<Decimal>)> = payment
-            .applied_invoices()
-            .map(|(id, amount)| (id.to_owned(), amount))
-            .collect();
-        for (invoice_id, amount) in applied {
+        for (invoice_id, amount) in cash_per_invoice(payment) {
             let mirrored = self.invoices.sync_invoice(&invoice_id, today).await?;
             report.invoices.push(invoice_id);
             report.invoice_numbers.push(invoice_number(&mirrored));
@@ -203,6 +211,7 @@ impl<'a> PaymentMirror<'a> {
             ..SearchRequest::default()
         };
         let found = self.invoices.hubspot.search_invoices(&request).await?;
+        let mut memos: Vec<String> = Vec::new();
         for hs in found.results {
             let Some(qbo_id) = hs.get(QBO_INVOICE_ID).map(str::to_owned) else {
                 continue;
@@ -225,8 +234,21 @@ impl<'a> PaymentMirror<'a> {
                     .and_then(|i| i.balance)
                     .unwrap_or_default(),
             };
+            for memo in CreditTokens::of(&mirrored.properties).memos_applied_by(payment_id) {
+                if !memos.contains(&memo) {
+                    memos.push(memo);
+                }
+            }
             self.apply_event(&mirrored, note, Some(RecordStep::Archive), &mut report)
                 .await?;
+        }
+        // Credit memos it applied besides its money: their notes say it was voided too, now
+        // rather than when the memos' own changes arrive (credits::mirror, either order).
+        for memo in memos {
+            let credits = CreditMirror::new(self.invoices)
+                .sync_credit_memo(&memo, today)
+                .await?;
+            report.notes_created += credits.notes_created;
         }
         Ok(report)
     }

@@ -3,6 +3,7 @@
 //! portal allows it (detected), one HubSpot payment record per invoice paid.
 
 pub mod capability;
+pub mod cash;
 pub mod mirror;
 pub mod note;
 pub mod records;
