@@ -1,15 +1,18 @@
-//! QBO estimates through the whole local pipeline: an estimate tagged with its deal shows on the
-//! deal (latest-estimate properties, one note rewritten as it moves), and an estimate converted
-//! to an invoice links both ways (docs/hubspot.md §2.13).
+//! QBO estimates through the whole local pipeline: an estimate tagged with its deal (in QBO or by
+//! the "Create QuickBooks estimate" action) shows on the deal (latest-estimate properties, one
+//! note rewritten as it moves), and one converted to an invoice links both ways (docs/hubspot.md
+//! §2.13).
 
 use std::sync::Arc;
 
 use hqsync::engine::invoicing::estimates::{EstimateMirror, NoteChange};
 use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use hqsync::hubspot::ObjectType;
+use hqsync::local::webhook_server::CREATE_INVOICE_ACTION_PATH;
 use hqsync::model::{ObjectKind, Side};
 use hqsync::quickbooks::entities::{Estimate, Invoice, LinkedTxn, Ref};
 use hqsync_tests::invoicing::{InvoiceRecords, sales_line};
+use hqsync_tests::workflow_action::{action_execution, post_signed_action};
 use serde_json::json;
 
 use crate::e2e_stack::{E2eOptions, E2eStack, eventually};
@@ -29,6 +32,7 @@ struct Rig {
     records: InvoiceRecords,
     customer: String,
     item: String,
+    product: String,
     deal: String,
 }
 
@@ -50,7 +54,7 @@ impl Rig {
             e2e.partner(ObjectKind::Contact, Side::Quickbooks, &customer)
         })
         .await;
-        eventually("item linked", || {
+        let product = eventually("item linked", || {
             e2e.partner(ObjectKind::Product, Side::Quickbooks, &item)
         })
         .await;
@@ -60,6 +64,7 @@ impl Rig {
             records,
             customer,
             item,
+            product,
             deal,
         }
     }
@@ -249,5 +254,49 @@ async fn an_estimate_converted_to_an_invoice_links_both_ways() {
             .then_some(notes)
     })
     .await;
+    rig.e2e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_estimate_made_by_the_workflow_action_shows_on_its_deal() {
+    let rig = Rig::start().await;
+    rig.records
+        .deal_line_item(&rig.deal, &rig.product, "3", "120")
+        .await;
+    let url = format!(
+        "{}{CREATE_INVOICE_ACTION_PATH}?document=estimate",
+        rig.e2e.webhook_base
+    );
+    let hubspot = rig.e2e.hubspot.config();
+    let body = action_execution(
+        "est-deal-1",
+        hubspot.portal_id,
+        &rig.deal,
+        json!({"due_date": "2099-04-01"}),
+    );
+    let answer = post_signed_action(&url, &hubspot.client_secret, body).await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let fields = eventually("the action's callback", || async {
+        rig.e2e
+            .hubspot
+            .action_callbacks()
+            .into_iter()
+            .find(|(c, _)| c == "est-deal-1")
+            .map(|(_, body)| body["outputFields"].clone())
+    })
+    .await;
+    assert_eq!(fields["hs_execution_state"], "SUCCESS", "{fields}");
+    let number = fields["qbo_estimate_number"].as_str().unwrap().to_owned();
+    // The estimate's own QBO webhook brings it back onto the deal it was made from.
+    rig.deal_shows("qbo_latest_estimate_number", &number).await;
+    assert_eq!(
+        rig.deal_value("qbo_latest_estimate_id").await,
+        fields["qbo_estimate_id"].as_str().unwrap()
+    );
+    assert_eq!(rig.deal_value("qbo_latest_estimate_total").await, "360");
+    let note = rig
+        .one_note_saying(&format!("estimate {number} sent for approval"))
+        .await;
+    assert!(note.contains("2099-04-01"), "{note}");
     rig.e2e.shutdown().await;
 }
