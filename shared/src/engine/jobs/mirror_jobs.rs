@@ -201,63 +201,63 @@ async fn run_invoice_group(
         .collect()
 }
 
-/// The mirrored invoices' receivables, once per customer of the group (with the deals its
-/// invoices left due), then each job's note.
+/// The mirrored invoices' receivables in one pass for the whole group (every customer and the
+/// deals its invoices left due, `ReceivablesFlow::refresh_after_invoices`), then each job's note.
 async fn finish_invoices(
     invoicing: &Invoicing,
     mirrored: Vec<(usize, MirroredInvoice)>,
     today: NaiveDate,
 ) -> Vec<(usize, JobEnd)> {
     // An unchanged invoice (the echo of a payment job that refreshed already) moves nothing.
-    let mut customers: Vec<(String, Vec<String>)> = Vec::new();
-    for (_, m) in &mirrored {
-        if matches!(m.outcome, MirrorOutcome::Unchanged | MirrorOutcome::Skipped) {
-            continue;
+    let moved = |m: &MirroredInvoice| {
+        !matches!(m.outcome, MirrorOutcome::Unchanged | MirrorOutcome::Skipped)
+    };
+    let mut customers: Vec<String> = Vec::new();
+    let mut deals: Vec<String> = Vec::new();
+    for (_, m) in mirrored.iter().filter(|(_, m)| moved(m)) {
+        if let Some(customer) = customer_of(m)
+            && !customers.contains(&customer)
+        {
+            customers.push(customer);
         }
-        let Some(customer) = customer_of(m) else {
-            continue;
-        };
-        let due = deals_still_due(&m.deals, &m.deals_refreshed);
-        match customers.iter_mut().find(|(c, _)| *c == customer) {
-            Some((_, deals)) => {
-                for deal in due {
-                    if !deals.contains(&deal) {
-                        deals.push(deal);
-                    }
-                }
+        for deal in deals_still_due(&m.deals, &m.deals_refreshed) {
+            if !deals.contains(&deal) {
+                deals.push(deal);
             }
-            None => customers.push((customer, due)),
         }
     }
-    let mut notes: Vec<(String, Result<String, JobEnd>)> = Vec::new();
-    for (customer, deals) in customers {
-        let refreshed = refresh_receivables(
-            invoicing,
-            std::slice::from_ref(&customer),
-            &deals,
-            false,
-            today,
-        )
-        .await
-        .map_err(|e| ended(Err(e)));
-        notes.push((customer, refreshed));
-    }
+    let receivables = if customers.is_empty() {
+        Ok(String::new())
+    } else {
+        ReceivablesFlow::new(&invoicing.mirror, &invoicing.receivables)
+            .refresh_after_invoices(&customers, &deals, today)
+            .await
+            .map(|report| receivables_note(report.records_written + report.deals_written))
+            .map_err(|e| ended(Err(e)))
+    };
     mirrored
         .into_iter()
         .map(|(k, m)| {
-            let note = match m.outcome {
-                MirrorOutcome::Unchanged | MirrorOutcome::Skipped => Ok(String::new()),
-                _ => customer_of(&m)
-                    .and_then(|c| notes.iter().find(|(n, _)| *n == c))
-                    .map_or(Ok(String::new()), |(_, note)| note.clone()),
+            let note = if moved(&m) {
+                receivables.clone()
+            } else {
+                Ok(String::new())
             };
             let end = match note {
-                Ok(receivables) => JobEnd::Finished(invoice_finished(m, &receivables)),
+                Ok(note) => JobEnd::Finished(invoice_finished(m, &note)),
                 Err(end) => end,
             };
             (k, end)
         })
         .collect()
+}
+
+/// What a receivables pass wrote, as the end of a job's note.
+fn receivables_note(written: usize) -> String {
+    match written {
+        0 => String::new(),
+        n => format!("; receivables updated on {n} record(s)"),
+    }
 }
 
 fn customer_of(mirrored: &MirroredInvoice) -> Option<String> {
@@ -446,10 +446,7 @@ async fn refresh_receivables(
         };
         written += report.records_written + report.deals_written;
     }
-    Ok(match written {
-        0 => String::new(),
-        n => format!("; receivables updated on {n} record(s)"),
-    })
+    Ok(receivables_note(written))
 }
 
 /// Syncs the unlinked customers and items of a group's invoices through the two-way engine

@@ -6,16 +6,17 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::aging::{LastPayment, OpenInvoice, Receivables, receivables};
-use super::deal::refresh_deal;
+use super::deal::{LatestCandidate, refresh_deal, refresh_deals};
 use super::properties::{
     LAST_PAYMENT_AMOUNT, LAST_PAYMENT_DATE, changed_properties, customer_receivables_definitions,
     deal_receivables_definitions, receivables_group, receivables_properties,
     receivables_property_names,
 };
 use crate::engine::invoicing::customer_party::customer_object;
+use crate::engine::invoicing::invoices::error::item_error;
 use crate::engine::invoicing::invoices::properties::invoice_currency;
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError};
-use crate::hubspot::batch::BatchReadOptions;
+use crate::hubspot::batch::{BatchReadOptions, UpdateInput};
 use crate::hubspot::values::{parse_date, parse_decimal};
 use crate::hubspot::{HubspotObject, ObjectType};
 use crate::model::CustomerModel;
@@ -125,6 +126,38 @@ impl<'a> ReceivablesFlow<'a> {
         self.refresh(customer_id, deals, today, false).await
     }
 
+    /// As [`Self::refresh_after_invoice`] for a job group's customers at once: one QBO query
+    /// per customer, then one HubSpot batch read of their records and one batch write of those
+    /// that changed; the `deals` in one pass (`deal::refresh_deals`).
+    pub async fn refresh_after_invoices(
+        &self,
+        customer_ids: &[String],
+        deals: &[String],
+        today: NaiveDate,
+    ) -> Result<ReceivablesReport> {
+        self.schema.ensure(self.mirror).await?;
+        let company = self.mirror.company().await?;
+        let mut wanted = BTreeMap::new();
+        for customer_id in customer_ids {
+            let open = self.mirror.qbo.open_invoices_of(customer_id).await?;
+            let currency = open
+                .first()
+                .map(|i| invoice_currency(i, &company))
+                .unwrap_or_else(|| company.home_currency.clone());
+            let computed = receivables(&open_of(&open), None, &currency, today);
+            wanted.insert(customer_id.clone(), computed);
+        }
+        let mut report = ReceivablesReport {
+            customers: wanted.len(),
+            ..ReceivablesReport::default()
+        };
+        report.add(self.write_records(&wanted, true).await?);
+        let deals: Vec<(String, Option<LatestCandidate>)> =
+            deals.iter().map(|d| (d.clone(), None)).collect();
+        report.deals_written += refresh_deals(self.mirror, &deals, today).await?;
+        Ok(report)
+    }
+
     async fn refresh(
         &self,
         customer_id: &str,
@@ -219,6 +252,7 @@ impl<'a> ReceivablesFlow<'a> {
                     .hubspot
                     .read_records(*kind, chunk, &options)
                     .await?;
+                let mut changes = Vec::new();
                 for record in read.found {
                     let Some(r) = record.get(id_property).and_then(|id| wanted.get(id)) else {
                         continue;
@@ -228,33 +262,50 @@ impl<'a> ReceivablesFlow<'a> {
                         values.remove(LAST_PAYMENT_DATE);
                         values.remove(LAST_PAYMENT_AMOUNT);
                     }
-                    if self.write_changed(*kind, &record, &values).await? {
-                        report.records_written += 1;
-                    } else {
-                        report.records_unchanged += 1;
+                    match receivables_update(&record, &values) {
+                        Some(change) => changes.push(change),
+                        None => report.records_unchanged += 1,
                     }
                 }
+                report.records_written += self.write_changes(*kind, &changes).await?;
             }
         }
         Ok(report)
     }
 
-    async fn write_changed(
-        &self,
-        kind: ObjectType,
-        record: &HubspotObject,
-        values: &crate::hubspot::PropertyWrites,
-    ) -> Result<bool> {
-        let changed = changed_properties(&record.properties, values);
-        if changed.is_empty() {
-            return Ok(false);
+    /// Writes the changed values: one update for one record, one batch update for several
+    /// (docs/hubspot.md §2.2). Answers how many records were written.
+    async fn write_changes(&self, kind: ObjectType, changes: &[UpdateInput]) -> Result<usize> {
+        match changes {
+            [] => Ok(0),
+            [one] => {
+                self.mirror
+                    .hubspot
+                    .update_record(kind, &one.id, &one.properties)
+                    .await?;
+                Ok(1)
+            }
+            many => {
+                let outcome = self.mirror.hubspot.update_records(kind, many).await;
+                if let Some((_, error)) = outcome.failed().next() {
+                    return Err(item_error(error).into());
+                }
+                Ok(outcome.written().count())
+            }
         }
-        self.mirror
-            .hubspot
-            .update_record(kind, &record.id, &changed)
-            .await?;
-        Ok(true)
     }
+}
+
+/// The update of `record` to `values` where they differ from what it holds.
+fn receivables_update(
+    record: &HubspotObject,
+    values: &crate::hubspot::PropertyWrites,
+) -> Option<UpdateInput> {
+    let changed = changed_properties(&record.properties, values);
+    (!changed.is_empty()).then(|| UpdateInput {
+        id: record.id.clone(),
+        properties: changed,
+    })
 }
 
 fn open_of(invoices: &[Invoice]) -> Vec<OpenInvoice> {
