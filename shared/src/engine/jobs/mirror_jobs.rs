@@ -116,6 +116,11 @@ pub(super) async fn process_mirror_group(
         let end = run_job(ctx, &connection, &invoicing, kind, job).await;
         answers[k] = Some(answer(ctx, job, end).await);
     }
+    if stop_at.is_some_and(|t| Instant::now() >= t) {
+        for k in invoice_jobs.drain(..) {
+            answers[k] = Some(out_of_time());
+        }
+    }
     if !invoice_jobs.is_empty() {
         let group: Vec<&Job> = invoice_jobs.iter().map(|&k| jobs[k]).collect();
         let ends = run_invoice_group(ctx, &connection, &invoicing, &group).await;
@@ -149,7 +154,17 @@ async fn run_invoice_group(
 ) -> Vec<JobEnd> {
     let today = ctx.clock.now().date_naive();
     let mut ends: Vec<Option<JobEnd>> = jobs.iter().map(|_| None).collect();
-    let mut pending: Vec<usize> = (0..jobs.len()).collect();
+    // The same invoice twice (the worker coalesces repeats, but a caller may not) is mirrored
+    // once and both jobs get that end.
+    let first_of: Vec<usize> = jobs
+        .iter()
+        .map(|job| {
+            jobs.iter()
+                .position(|other| other.id == job.id)
+                .expect("the job itself")
+        })
+        .collect();
+    let mut pending: Vec<usize> = (0..jobs.len()).filter(|&k| first_of[k] == k).collect();
     let mut linked_first = false;
     while !pending.is_empty() {
         let ids: Vec<String> = pending.iter().map(|&k| jobs[k].id.clone()).collect();
@@ -196,8 +211,12 @@ async fn run_invoice_group(
             None => pending = unlinked_jobs,
         }
     }
-    ends.into_iter()
-        .map(|e| e.expect("every invoice job is answered"))
+    (0..jobs.len())
+        .map(|k| {
+            ends[first_of[k]]
+                .clone()
+                .expect("every invoice job is answered")
+        })
         .collect()
 }
 
