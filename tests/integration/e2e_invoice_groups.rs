@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
+use hqsync::engine::invoicing::invoices::mirror::payment_note_tokens;
 use hqsync::engine::invoicing::invoices::properties as inv;
 use hqsync::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, InvoiceSyncSettings, MirrorOutcome,
 };
+use hqsync::engine::invoicing::payments::{PaymentEvent, PaymentMirror, PreparedInvoices};
 use hqsync::engine::invoicing::receivables::properties::OPEN_BALANCE;
 use hqsync::hubspot::ObjectType;
 use hqsync_tests::invoicing::{InvoiceSandboxes, LinkedDeal, dec, today};
@@ -177,5 +179,67 @@ async fn one_invoice_hubspot_refuses_fails_alone_with_hubspots_message() {
     }
     let copies = mirror.find_hubspot_invoice(&ids[1]).await.unwrap();
     assert!(copies.is_none(), "no HubSpot copy of the refused invoice");
+    sandboxes.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_groups_payments_share_one_mirror_of_their_invoices_and_each_is_noted_once() {
+    let (sandboxes, linked, mirror) = rig(2).await;
+    let records = &sandboxes.records;
+    let mut invoices = Vec::new();
+    for (i, deal) in linked.iter().enumerate() {
+        let invoice = records
+            .tagged_invoice(deal, &(i + 5).to_string(), "2099-01-31")
+            .await;
+        invoices.push(invoice.id.unwrap());
+    }
+    mirror.sync_invoices(&invoices, today()).await.unwrap();
+    // Two payments on the first invoice, one on the second.
+    let payments = [
+        records
+            .pay(&linked[0].customer, &[(&invoices[0], "10")], "G-1")
+            .await,
+        records
+            .pay(&linked[0].customer, &[(&invoices[0], "20")], "G-2")
+            .await,
+        records
+            .pay(&linked[1].customer, &[(&invoices[1], "30")], "G-3")
+            .await,
+    ]
+    .map(|p| p.id.unwrap());
+    let hs_url = sandboxes.hs.base_url();
+    let before = requests_served(&hs_url).await;
+    let prepared = PreparedInvoices::mirror(&mirror, &payments, today()).await;
+    let payment_mirror = PaymentMirror::new(&mirror).with_prepared(&prepared);
+    for id in &payments {
+        let report = payment_mirror.sync_payment(id, today()).await.unwrap();
+        assert_eq!(report.notes_created, 1, "{id}: {report:?}");
+    }
+    let calls = requests_served(&hs_url).await - before;
+    println!("3 payments on 2 invoices as one group: {calls} HubSpot calls");
+    // Each payment noted once on its deal; both payments' tokens on the first invoice.
+    assert_eq!(records.notes_of(&linked[0].deal).await.len(), 2);
+    assert_eq!(records.notes_of(&linked[1].deal).await.len(), 1);
+    let hs = mirror
+        .find_hubspot_invoice(&invoices[0])
+        .await
+        .unwrap()
+        .unwrap();
+    let tokens = payment_note_tokens(&hs.properties);
+    for id in &payments[..2] {
+        assert!(
+            tokens.contains(&PaymentEvent::Received.token(id)),
+            "{id} in {tokens:?}"
+        );
+    }
+    assert_eq!(hs.get(inv::QBO_BALANCE).map(dec), Some(dec("170")));
+    // Repeats (a duplicated webhook) write nothing new.
+    for id in &payments {
+        let report = payment_mirror.sync_payment(id, today()).await.unwrap();
+        assert_eq!(report.notes_created, 0, "{id}");
+    }
+    // The two invoices mirrored once (10 calls) and a note and a token update per payment;
+    // without the group's mirror each payment re-mirrors its invoice alone (8 calls each, 30).
+    assert!(calls <= 16, "{calls} HubSpot calls for 3 payments");
     sandboxes.shutdown().await;
 }

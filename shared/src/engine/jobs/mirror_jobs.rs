@@ -13,7 +13,7 @@ use crate::engine::invoicing::estimates::EstimateMirror;
 use crate::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, MirrorOutcome, MirroredInvoice, UnlinkedRecords,
 };
-use crate::engine::invoicing::payments::PaymentMirror;
+use crate::engine::invoicing::payments::{PaymentMirror, PreparedInvoices};
 use crate::engine::invoicing::receivables::ReceivablesFlow;
 use crate::engine::invoicing::receivables::refresh::deals_still_due;
 use crate::model::kinds::QboOnlyForm;
@@ -87,6 +87,7 @@ pub(super) async fn process_mirror_group(
     // QBO invoices of the group are mirrored together (docs/hubspot.md §9.5); payments,
     // credit forms and workflow executions one job at a time.
     let mut invoice_jobs = Vec::new();
+    let prepared = prepare_payments(ctx, &invoicing, kind, state, jobs).await;
     for (k, job) in jobs.iter().enumerate() {
         if stop_at.is_some_and(|t| Instant::now() >= t) {
             answers[k] = Some(out_of_time());
@@ -113,7 +114,7 @@ pub(super) async fn process_mirror_group(
             invoice_jobs.push(k);
             continue;
         }
-        let end = run_job(ctx, &connection, &invoicing, kind, job).await;
+        let end = run_job(ctx, &connection, &invoicing, kind, job, prepared.as_ref()).await;
         answers[k] = Some(answer(ctx, job, end).await);
     }
     if stop_at.is_some_and(|t| Instant::now() >= t) {
@@ -132,6 +133,35 @@ pub(super) async fn process_mirror_group(
         .into_iter()
         .map(|a| a.expect("every job of the group is answered"))
         .collect()
+}
+
+/// For a group of QBO payment jobs, the invoices they paid mirrored together first
+/// (`PreparedInvoices`), so each payment job takes its invoices from there instead of
+/// mirroring them one by one. `None` for other kinds or a single payment.
+async fn prepare_payments(
+    ctx: &SyncContext,
+    invoicing: &Invoicing,
+    kind: ObjectKind,
+    state: SyncState,
+    jobs: &[&Job],
+) -> Option<PreparedInvoices> {
+    if kind != ObjectKind::Payment || state != SyncState::Enabled {
+        return None;
+    }
+    let ids: Vec<String> = jobs
+        .iter()
+        .filter(|job| {
+            job.action.is_none()
+                && job.side == Side::Quickbooks
+                && QboOnlyForm::of_job_id(&job.id).is_none()
+        })
+        .map(|job| job.id.clone())
+        .collect();
+    if ids.len() < 2 {
+        return None;
+    }
+    let today = ctx.clock.now().date_naive();
+    Some(PreparedInvoices::mirror(&invoicing.mirror, &ids, today).await)
 }
 
 /// A job's disposition once its end is recorded (a store failure hands it back).
@@ -342,6 +372,7 @@ async fn run_job(
     invoicing: &Invoicing,
     kind: ObjectKind,
     job: &Job,
+    prepared: Option<&PreparedInvoices>,
 ) -> JobEnd {
     let today = ctx.clock.now().date_naive();
     let portal = connection
@@ -352,7 +383,7 @@ async fn run_job(
     if let Some(execution) = DocActionJob::from_job(job, portal) {
         return run_action(ctx, connection, &invoicing.mirror, &execution, today).await;
     }
-    ended(mirror_once(invoicing, kind, &job.id, today).await)
+    ended(mirror_once(invoicing, kind, &job.id, today, prepared).await)
 }
 
 /// One attempt at mirroring QBO payment `id` (or the credit form a payment job names).
@@ -361,6 +392,7 @@ async fn mirror_once(
     kind: ObjectKind,
     id: &str,
     today: NaiveDate,
+    prepared: Option<&PreparedInvoices>,
 ) -> Result<Finished, InvoiceSyncError> {
     let mirror = &invoicing.mirror;
     if let Some((form, form_id)) = QboOnlyForm::of_job_id(id) {
@@ -375,9 +407,11 @@ async fn mirror_once(
         return credit_form_once(mirror, form, form_id, today).await;
     }
     if kind == ObjectKind::Payment {
-        let report = PaymentMirror::with_records(mirror, &invoicing.payment_records)
-            .sync_payment(id, today)
-            .await?;
+        let mut payments = PaymentMirror::with_records(mirror, &invoicing.payment_records);
+        if let Some(prepared) = prepared {
+            payments = payments.with_prepared(prepared);
+        }
+        let report = payments.sync_payment(id, today).await?;
         let mut note = match report.invoice_numbers.as_slice() {
             [] => "applied to no mirrored invoice".to_owned(),
             numbers => format!("updated invoice(s) {}", numbers.join(", ")),

@@ -7,6 +7,7 @@ use chrono::{NaiveDate, Utc};
 use super::capability::{PaymentRecordsCapability, is_portal_refusal};
 use super::cash::{cash_per_invoice, has_cash};
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
+use super::prepared::PreparedInvoices;
 use super::records::{PaymentRecordFacts, payment_record_properties};
 use super::tokens::PaymentTokens;
 use crate::engine::invoicing::credits::{CreditMirror, CreditTokens};
@@ -53,6 +54,9 @@ pub struct PaymentMirror<'a> {
     /// `Some`: also create HubSpot payment records where this says the portal may allow it.
     /// Records already created are archived on void/delete either way.
     pub records: Option<&'a PaymentRecordsCapability>,
+    /// The invoices the job group's payments paid, mirrored together beforehand (`prepared`);
+    /// an invoice not there is mirrored by the payment itself.
+    pub prepared: Option<&'a PreparedInvoices>,
 }
 
 /// What to do about the payment record of one invoice for one event.
@@ -80,6 +84,7 @@ impl<'a> PaymentMirror<'a> {
         PaymentMirror {
             invoices,
             records: None,
+            prepared: None,
         }
     }
 
@@ -92,7 +97,14 @@ impl<'a> PaymentMirror<'a> {
         PaymentMirror {
             invoices,
             records: Some(capability),
+            prepared: None,
         }
+    }
+
+    /// Takes the invoices of `prepared` instead of mirroring each one again.
+    pub fn with_prepared(mut self, prepared: &'a PreparedInvoices) -> Self {
+        self.prepared = Some(prepared);
+        self
     }
 
     /// Brings HubSpot up to date with QBO payment `payment_id` (created, updated, voided or
@@ -147,7 +159,10 @@ impl<'a> PaymentMirror<'a> {
         let payment_id = payment.id.clone().unwrap_or_default();
         let mut report = PaymentSyncReport::default();
         for (invoice_id, amount) in cash_per_invoice(payment) {
-            let mirrored = self.invoices.sync_invoice(&invoice_id, today).await?;
+            let mut mirrored = match self.prepared.and_then(|p| p.get(&invoice_id)) {
+                Some(mirrored) => mirrored,
+                None => self.invoices.sync_invoice(&invoice_id, today).await?,
+            };
             report.invoices.push(invoice_id);
             report.invoice_numbers.push(invoice_number(&mirrored));
             let currency = mirrored.currency.clone();
@@ -183,7 +198,11 @@ impl<'a> PaymentMirror<'a> {
                     customer_email: mirrored.properties.get(QBO_BILL_EMAIL).cloned(),
                 })
             });
-            self.apply_event(&mirrored, note, step, &mut report).await?;
+            self.apply_event(&mut mirrored, note, step, &mut report)
+                .await?;
+            if let Some(prepared) = self.prepared {
+                prepared.put(&report.invoices[report.invoices.len() - 1], &mirrored);
+            }
         }
         Ok(report)
     }
@@ -216,7 +235,7 @@ impl<'a> PaymentMirror<'a> {
             let Some(qbo_id) = hs.get(QBO_INVOICE_ID).map(str::to_owned) else {
                 continue;
             };
-            let mirrored = self.invoices.sync_invoice(&qbo_id, today).await?;
+            let mut mirrored = self.invoices.sync_invoice(&qbo_id, today).await?;
             report.invoices.push(qbo_id);
             report.invoice_numbers.push(invoice_number(&mirrored));
             let note = PaymentNote {
@@ -239,7 +258,7 @@ impl<'a> PaymentMirror<'a> {
                     memos.push(memo);
                 }
             }
-            self.apply_event(&mirrored, note, Some(RecordStep::Archive), &mut report)
+            self.apply_event(&mut mirrored, note, Some(RecordStep::Archive), &mut report)
                 .await?;
         }
         // Credit memos it applied besides its money: their notes say it was voided too, now
@@ -259,7 +278,7 @@ impl<'a> PaymentMirror<'a> {
     /// (at least once); a failed record step still records the note token first.
     async fn apply_event(
         &self,
-        mirrored: &MirroredInvoice,
+        mirrored: &mut MirroredInvoice,
         note: PaymentNote,
         step: Option<RecordStep>,
         report: &mut PaymentSyncReport,
@@ -293,6 +312,11 @@ impl<'a> PaymentMirror<'a> {
         };
         if tokens != before {
             let saved = self.save_tokens(invoice_id, &tokens).await;
+            if saved.is_ok() {
+                mirrored
+                    .properties
+                    .insert(QBO_PAYMENT_NOTES.into(), tokens.value());
+            }
             stepped?;
             return saved;
         }
