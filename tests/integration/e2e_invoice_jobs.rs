@@ -791,3 +791,55 @@ async fn an_invoice_whose_deal_is_not_clear_is_synced_with_the_candidate_deals_l
     );
     rig.shutdown().await;
 }
+
+/// Invoices arriving together (their webhooks batched into one job group, docs/hubspot.md
+/// §9.5): the one HubSpot refuses (its deal tag names no deal) ends Failed with HubSpot's
+/// message, and the others are Synced with their HubSpot invoices on their deal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_group_the_invoice_hubspot_refuses_fails_alone_with_hubspots_message() {
+    let rig = start(ConnectionSettings::default()).await;
+    let customer = rig.customer("Group Buyer", "group.buyer@example.com").await;
+    let item = rig.item("Group item", "10").await;
+    let contact = rig.linked(ObjectKind::Contact, &customer).await;
+    rig.linked(ObjectKind::Product, &item).await;
+    let deal = rig.deal("Group deal", Some(&contact)).await;
+    let first = rig.invoice(&customer, &item, "1", "10", Some(&deal)).await;
+    let refused = rig
+        .invoice(&customer, &item, "2", "10", Some("999999999"))
+        .await;
+    let last = rig.invoice(&customer, &item, "3", "10", Some(&deal)).await;
+    let refused_id = refused.id.clone().unwrap();
+    let status = eventually("the refused invoice's Failed status", || async {
+        rig.status(ObjectKind::Invoice, Side::Quickbooks, &refused_id)
+            .await
+            .filter(|s| matches!(s.outcome, SyncOutcome::Failed(_)))
+    })
+    .await;
+    let SyncOutcome::Failed(detail) = &status.outcome else {
+        unreachable!()
+    };
+    assert!(detail.message.contains("999999999"), "{detail:?}");
+    for invoice in [&first, &last] {
+        let id = invoice.id.clone().unwrap();
+        eventually(&format!("invoice {id} synced"), || async {
+            rig.status(ObjectKind::Invoice, Side::Quickbooks, &id)
+                .await
+                .filter(synced)
+        })
+        .await;
+        let hs = rig.hs_invoice_where("mirrored", &id, |_| true).await;
+        assert_eq!(
+            rig.associated(ObjectType::Invoices, &hs.id, ObjectType::Deals)
+                .await,
+            vec![deal.clone()]
+        );
+    }
+    assert!(
+        rig.reader
+            .find_hubspot_invoice(&refused_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    rig.shutdown().await;
+}
