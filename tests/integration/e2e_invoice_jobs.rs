@@ -735,11 +735,12 @@ async fn api_calls_per_invoice_and_payment_through_the_pipeline() {
     );
     // The HubSpot budget of docs/hubspot.md §9.5: 4.8 to 7.2 per invoice and 11.8 to 12.8 per
     // payment when measured (the QBO sandbox delivers the invoices' webhooks in batches, so
-    // their jobs are mirrored as groups; how they fall into groups varies with the machine's
-    // load); the ceilings leave room for that and for the webhooks' order (which job sees the
-    // change first), not for one job per invoice (about 11.4) or a per-line loop.
+    // their jobs are mirrored as groups). How they fall into groups depends on the machine's
+    // load, down to one job per invoice (about 11.4), so this ceiling only refuses worse than
+    // that (a per-line or per-association loop); what a group saves is pinned where the group
+    // is fixed, in e2e_invoice_groups (50 invoices in at most 12 calls).
     assert!(
-        per_invoice.0 <= 10.0 && per_invoice.1 <= 4.0,
+        per_invoice.0 <= 12.0 && per_invoice.1 <= 4.0,
         "{per_invoice:?}"
     );
     // The customer's receivables (docs/hubspot.md §4.1) add 2 QBO queries after a payment and
