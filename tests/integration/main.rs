@@ -50,6 +50,7 @@ mod e2e_mixed_payments;
 mod e2e_payment_records;
 mod e2e_receivables;
 mod e2e_stack;
+mod e2e_sub_customers;
 mod e2e_sync;
 mod e2e_token_refresh;
 mod e2e_workflow_actions;

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::http::{ClassifyRetry, RetryClass};
+use crate::hubspot::associations::primary_or_lowest;
 use crate::hubspot::batch::BatchItemError;
 use crate::hubspot::properties::PropertyDefinition;
 use crate::hubspot::search::{Filter, FilterGroup, SearchRequest};
@@ -629,6 +630,26 @@ impl RecordGateway for HubspotGateway {
                     a.to.into_iter().map(|r| r.to_object_id).collect(),
                 )
             })
+            .collect())
+    }
+
+    async fn primary_associated_ids(
+        &self,
+        from: ObjectKind,
+        ids: &[String],
+        to: ObjectKind,
+    ) -> Result<BTreeMap<String, String>, GatewayError> {
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let answer = self
+            .client
+            .batch_read_associations(object_type(from), object_type(to), ids)
+            .await
+            .map_err(gateway_error)?;
+        Ok(answer
+            .into_iter()
+            .filter_map(|a| Some((a.from.id, primary_or_lowest(&a.to)?)))
             .collect())
     }
 

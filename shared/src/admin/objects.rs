@@ -123,8 +123,12 @@ pub async fn change(
                 .into(),
         ));
     }
-    let model = record.connection.settings.customers.model;
-    if target == SyncState::Enabled && model.is_other_customer_kind(kind) {
+    let customers = record.connection.settings.customers;
+    let model = customers.model;
+    if target == SyncState::Enabled
+        && model.is_other_customer_kind(kind)
+        && !customers.syncs_other_kind(kind)
+    {
         return Err(ApiError::Conflict(format!(
             "QBO customers are HubSpot {} on this connection, so {} do not sync: set \
              `[customers] model = \"{kind}\"` in the settings to make them the customers \

@@ -9,12 +9,48 @@ use super::ids::ObjectKind;
 /// already has customer links cannot switch: the admin API refuses with 409 and the reason.
 /// ```toml
 /// [customers]
-/// model = "company"   # HubSpot companies are QBO customers; contacts stay in HubSpot
+/// model = "company"   # HubSpot companies are QBO customers
+/// contacts = "sub_customers"   # their contacts are QBO sub-customers (default "hubspot_only")
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CustomerSettings {
     pub model: CustomerModel,
+    /// Where a company's contacts go under `model = "company"` (docs/admin.md §6).
+    #[serde(skip_serializing_if = "ContactPlacement::is_default")]
+    pub contacts: ContactPlacement,
+}
+
+impl CustomerSettings {
+    /// Whether contacts sync one-way to QBO as sub-customers (`Job: true`, `ParentRef` = their
+    /// company's customer) of their companies' QBO customers (docs/admin.md §6).
+    pub fn sub_customers(&self) -> bool {
+        self.model == CustomerModel::Company && self.contacts == ContactPlacement::SubCustomers
+    }
+
+    /// Whether `kind` syncs under these settings although it is the model's other customer
+    /// kind: contacts, as sub-customers.
+    pub fn syncs_other_kind(&self, kind: ObjectKind) -> bool {
+        kind == ObjectKind::Contact && self.sub_customers()
+    }
+}
+
+/// What becomes of HubSpot contacts under the `company` customer model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactPlacement {
+    /// Contacts stay in HubSpot; only their e-mail reaches QBO, as the bill-to e-mail.
+    #[default]
+    HubspotOnly,
+    /// Each contact with a company is a QBO sub-customer of its company's customer, synced
+    /// HubSpot → QBO only.
+    SubCustomers,
+}
+
+impl ContactPlacement {
+    fn is_default(&self) -> bool {
+        *self == ContactPlacement::HubspotOnly
+    }
 }
 
 /// The HubSpot object a QBO customer is linked to.

@@ -13,7 +13,7 @@ pub mod settings;
 
 pub use action::{ActionExecution, ActionInputs, DocKind};
 pub use canonical::{CanonicalValue, CanonicalValues};
-pub use customer_model::{CustomerModel, CustomerSettings};
+pub use customer_model::{ContactPlacement, CustomerModel, CustomerSettings};
 pub use field_types::{Compatibility, FieldType, compatibility, mapping_compatibility};
 pub use ids::{ConnectionId, InvalidConnectionId, ObjectKind, Side, UnknownName};
 pub use kinds::{KindDescriptor, MatchForm, PRIMARY_CONTACT_EMAIL, descriptor};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::customer_model::CustomerSettings;
+use super::customer_model::{ContactPlacement, CustomerModel, CustomerSettings};
 use super::ids::{ConnectionId, ObjectKind, Side};
 use super::record::NativeValues;
 
@@ -572,7 +572,8 @@ impl ConnectionSettings {
         match kind {
             ObjectKind::Contact | ObjectKind::Company => {
                 let state = self.object(kind).state;
-                let is_model = self.customers.model.customer_kind() == kind;
+                let is_model = self.customers.model.customer_kind() == kind
+                    || self.customers.syncs_other_kind(kind);
                 if is_model || state == SyncState::Deleted {
                     state
                 } else {
@@ -591,6 +592,16 @@ impl ConnectionSettings {
     /// Checks the whole document: filter conditions, custom-mapping shapes and their fields
     /// (through `mapping::MappingSet::build`), conflict overrides and account ids.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.customers.contacts == ContactPlacement::SubCustomers
+            && self.customers.model != CustomerModel::Company
+        {
+            // Sub-customers hang under company customers (docs/admin.md §6).
+            return Err(SettingsError::invalid(
+                "customers.contacts",
+                "\"sub_customers\" needs model = \"company\": under the contact model every \
+                 contact is a top-level QBO customer already",
+            ));
+        }
         for kind in ObjectKind::TWO_WAY {
             let object = self.object(kind);
             for side in Side::BOTH {
@@ -639,7 +650,6 @@ impl ConnectionSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::CustomerModel;
 
     #[test]
     fn an_empty_document_means_the_documented_defaults() {
@@ -809,6 +819,27 @@ mod tests {
         }
         let err = ConnectionSettings::from_json_str("{\"contact\": ").unwrap_err();
         assert!(matches!(err, SettingsError::Json(_)), "{err}");
+    }
+
+    #[test]
+    fn contacts_are_sub_customers_only_under_the_company_model() {
+        let sub = ConnectionSettings::from_toml_str(
+            "[customers]\nmodel = \"company\"\ncontacts = \"sub_customers\"",
+        )
+        .unwrap();
+        assert!(sub.customers.sub_customers());
+        assert_eq!(sub.state(ObjectKind::Contact), SyncState::Enabled);
+        assert_eq!(sub.state(ObjectKind::Company), SyncState::Enabled);
+        let only = ConnectionSettings::from_toml_str("[customers]\nmodel = \"company\"").unwrap();
+        assert_eq!(only.customers.contacts, ContactPlacement::HubspotOnly);
+        assert!(!only.customers.sub_customers());
+        let err = ConnectionSettings::from_toml_str("[customers]\ncontacts = \"sub_customers\"")
+            .unwrap_err();
+        assert_eq!(err.field(), Some("customers.contacts"), "{err}");
+        assert!(err.reason().contains("model = \"company\""), "{err}");
+        let err =
+            ConnectionSettings::from_toml_str("[customers]\ncontacts = \"jobs\"").unwrap_err();
+        assert_eq!(err.field(), Some("customers.contacts"), "{err}");
     }
 
     #[test]

@@ -229,6 +229,19 @@ pub trait RecordGateway: FieldCatalog + Send + Sync {
     ) -> Result<BTreeMap<String, Vec<String>>, GatewayError> {
         Ok(BTreeMap::new())
     }
+
+    /// Per record of `ids`, the primary one of its associated records of kind `to` (labeled
+    /// "Primary", else the lowest id: docs/hubspot.md §3), in one batch association read; a
+    /// contact's company for a sub-customer's parent (docs/admin.md §6). Ids without
+    /// associations are absent; vendors without associations answer an empty map.
+    async fn primary_associated_ids(
+        &self,
+        _from: ObjectKind,
+        _ids: &[String],
+        _to: ObjectKind,
+    ) -> Result<BTreeMap<String, String>, GatewayError> {
+        Ok(BTreeMap::new())
+    }
 }
 
 /// Native key -> when the field got its current value, for one record.

@@ -20,6 +20,7 @@ pub mod receivables_sweep;
 pub mod retry_schedule;
 pub mod schedule;
 pub mod settle;
+mod sub_customers;
 pub mod sweep_job;
 mod sweep_unchanged;
 mod two_way;

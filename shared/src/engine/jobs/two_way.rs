@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 
+use crate::engine::sync::customer_scope::CustomerScope;
 use crate::engine::sync::echo_marks::qbo_change_is_known;
 use crate::engine::sync::rounds::sync_units;
 use crate::engine::sync::session::Session;
 use crate::engine::sync::unit::{Step, Unit};
 use crate::engine::sync::waits::gateway_wait;
 use crate::mapping::MappingSet;
-use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
+use crate::model::{ConnectionId, Direction, ObjectKind, Side, SyncState};
 use crate::ports::{Job, JobReason, RecordRef};
 
 use super::active::active_connection;
@@ -19,6 +20,7 @@ use super::context::SyncContext;
 use super::disposition::Disposition;
 use super::outcomes::UnitOutcomes;
 use super::retry_schedule::TRANSIENT_RETRY;
+use super::sub_customers::contact_parents;
 
 /// One connection and a two-way kind: settings and gateways, then the units of the jobs.
 pub(crate) async fn process_group(
@@ -32,8 +34,28 @@ pub(crate) async fn process_group(
         Ok(connection) => connection,
         Err(disposition) => return all(disposition),
     };
+    let sub_customers = connection
+        .connection
+        .settings
+        .customers
+        .syncs_other_kind(kind);
+    if sub_customers {
+        // The contacts' companies re-derive their bill-to e-mail as under `hubspot_only`.
+        let queued = queue_contacts_companies(ctx, &connection, jobs).await;
+        if let Some(held) = queued.iter().find(|d| **d != Disposition::Done) {
+            return all(held.clone());
+        }
+    }
+    let connection = if sub_customers {
+        // Sub-customers sync HubSpot → QBO only (docs/admin.md §6).
+        let mut one_way = connection.clone();
+        one_way.connection.settings.contact.direction = Direction::ToQuickbooks;
+        one_way
+    } else {
+        connection
+    };
     let settings = &connection.connection.settings;
-    if settings.customers.model.is_other_customer_kind(kind) {
+    if settings.customers.model.is_other_customer_kind(kind) && !sub_customers {
         // A QBO Customer change is queued for both customer kinds (intake/quickbooks.rs);
         // the model's other kind has nothing to do (docs/admin.md §6), except that a HubSpot
         // contact's change re-syncs its companies (their bill-to e-mail is its e-mail).
@@ -77,8 +99,31 @@ pub(crate) async fn process_group(
         }
     };
 
+    let mut scope = if settings.customers.sub_customers() {
+        CustomerScope::TopLevel
+    } else {
+        CustomerScope::Any
+    };
+    let mut held: HashMap<String, Disposition> = HashMap::new();
+    if sub_customers {
+        match contact_parents(ctx, connection_id, &gateways, jobs).await {
+            Ok(found) => {
+                held = found.held;
+                scope = CustomerScope::SubCustomers {
+                    parents: found.parents,
+                };
+            }
+            Err(disposition) => return all(disposition),
+        }
+    }
+
     let mut units: Vec<Unit> = Vec::new();
-    for (job, _) in jobs.iter().zip(&known).filter(|(_, known)| !**known) {
+    let is_held = |job: &Job| job.side == Side::Hubspot && held.contains_key(&job.id);
+    for (job, _) in jobs
+        .iter()
+        .zip(&known)
+        .filter(|(job, known)| !**known && !is_held(job))
+    {
         let anchor = RecordRef::new(job.side, job.id.clone());
         let merged_into = job
             .merged_into
@@ -106,6 +151,7 @@ pub(crate) async fn process_group(
         now: ctx.clock.now(),
         consumed: HashMap::new(),
         billed: jobs.iter().all(|j| j.reason == JobReason::Action),
+        scope,
     };
     let steps = sync_units(&mut session, ctx.queue.as_ref(), &UnitOutcomes, units, None).await;
 
@@ -121,8 +167,8 @@ pub(crate) async fn process_group(
     }
     jobs.iter()
         .map(|job| {
-            by_anchor
-                .get(&RecordRef::new(job.side, job.id.clone()))
+            let held = held.get(&job.id).filter(|_| job.side == Side::Hubspot);
+            held.or_else(|| by_anchor.get(&RecordRef::new(job.side, job.id.clone())))
                 .cloned()
                 .unwrap_or(Disposition::Done)
         })

@@ -12,6 +12,7 @@ use crate::ports::{Cursor, GatewayError, Job, JobReason, Page, RecordRef, StoreE
 use crate::ports::{Origin, lane_for};
 
 use super::contact_merges::{ContactMerges, CustomerTargets, contact_merges};
+use super::customer_scope::CustomerScope;
 use super::describe::describe_exclusion;
 use super::gateway_pair::GatewayPair;
 use super::ports::SyncPorts;
@@ -200,6 +201,9 @@ pub async fn initial_sync(
     let kinds: Vec<ObjectKind> = ObjectKind::TWO_WAY
         .into_iter()
         .filter(|k| settings.state(*k) == SyncState::Enabled)
+        // Sub-customer contacts need their companies' customers first; they are created as
+        // their changes arrive (docs/admin.md §6), never in a snapshot round.
+        .filter(|k| !settings.customers.syncs_other_kind(*k))
         .collect();
     if !options.dry_run {
         prepare_connection(&gateways, &kinds).await?;
@@ -249,6 +253,11 @@ pub async fn initial_sync(
             now: ports.clock.now(),
             consumed: HashMap::new(),
             billed: false,
+            scope: if settings.customers.sub_customers() {
+                CustomerScope::TopLevel
+            } else {
+                CustomerScope::Any
+            },
         };
         let anchors: Vec<RecordRef> = snapshot
             .records()

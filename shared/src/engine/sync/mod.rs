@@ -5,6 +5,7 @@ pub mod plan;
 
 pub(crate) mod apply;
 pub mod contact_merges;
+pub(crate) mod customer_scope;
 pub(crate) mod describe;
 pub mod echo_marks;
 mod gateway_pair;

@@ -142,7 +142,7 @@ pub(crate) async fn prepare(
     for (side, ids) in &wanted {
         match source.read(session.kind, *side, ids).await {
             Ok(found) => {
-                for record in found {
+                for record in found.into_iter().filter(|r| session.scope.admits(r)) {
                     records.insert(RecordRef::new(record.side, record.id.clone()), record);
                 }
             }
@@ -296,6 +296,7 @@ impl Pair {
             quickbooks: self.quickbooks.as_ref(),
             billed: session.billed,
             field_times,
+            parent: session.scope.parent_of(self.hubspot.as_ref()),
         })
     }
 }
@@ -451,7 +452,7 @@ async fn match_unlinked(
         for chunk in values.chunks(LOOKUP_CHUNK) {
             match source.find(session.kind, *side, field, chunk).await {
                 Ok(found) => {
-                    for record in found {
+                    for record in found.into_iter().filter(|r| session.scope.admits(r)) {
                         pool.insert(RecordRef::new(record.side, record.id.clone()), record);
                     }
                 }

@@ -9,6 +9,7 @@ use crate::mapping::MappingSet;
 use crate::model::{ConnectionId, ObjectKind};
 use crate::ports::{ConnectionRecord, FailureDetail, GatewayError, RecordRef, Store, StoreError};
 
+use super::customer_scope::CustomerScope;
 use super::gateway_pair::GatewayPair;
 use super::unit::{Step, Unit, UnitReport, UnitResult};
 use super::waits::{STORE_RETRY, gateway_wait};
@@ -28,6 +29,8 @@ pub(crate) struct Session<'a> {
     /// The session creates what a bill needs (a workflow action's customer and items), so the
     /// "create in QBO only when billed" policy lets its creates through.
     pub billed: bool,
+    /// The QBO customers this kind pairs with, and sub-customers' parents (docs/admin.md §6).
+    pub scope: CustomerScope,
 }
 
 impl Session<'_> {

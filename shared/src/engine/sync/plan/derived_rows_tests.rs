@@ -68,6 +68,7 @@ fn plan(hubspot_email: Option<&str>, qbo_email: Option<&str>, base: Option<&str>
         quickbooks: Some(&record(Side::Quickbooks, "q1", &qbo)),
         billed: false,
         field_times: &PairFieldTimes::default(),
+        parent: None,
     })
     .unwrap()
 }

@@ -29,6 +29,9 @@ pub struct PlanInput<'a> {
     /// When fields of the two records got their current values, where the vendor says
     /// (HubSpot property history); "newest edit wins" prefers these to the record times.
     pub field_times: &'a PairFieldTimes,
+    /// The QBO customer a create in QBO is a sub-customer of (`Job: true`, `ParentRef`): a
+    /// contact's company's customer under `contacts = "sub_customers"` (docs/admin.md §6).
+    pub parent: Option<&'a str>,
 }
 
 /// Per side, native key -> when that field got its current value. Empty by default: then

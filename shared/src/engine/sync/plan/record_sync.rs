@@ -323,6 +323,12 @@ fn plan_create(input: &PlanInput<'_>, source: &Record) -> Plan {
             if let Some(create_defaults) = facts.qbo.create_defaults {
                 create_defaults(input.settings, &mut values);
             }
+            if let Some(parent) = input.parent {
+                // A sub-customer: `Job` with its parent's `ParentRef`
+                // (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/customer).
+                values.insert("Job".into(), serde_json::Value::Bool(true));
+                values.insert("ParentRef.value".into(), parent.into());
+            }
             unique_name = Some(name);
         }
         Side::Hubspot => match facts.hubspot.create {

@@ -110,6 +110,7 @@ impl Case {
             quickbooks: self.qbo.as_ref(),
             billed: false,
             field_times,
+            parent: None,
         })
         .unwrap()
     }
@@ -934,6 +935,7 @@ fn inputs_that_do_not_describe_one_pair_are_refused() {
         quickbooks: Some(&other),
         billed: false,
         field_times: &Default::default(),
+        parent: None,
     };
     assert!(matches!(
         plan_record_sync(&input),
@@ -948,6 +950,7 @@ fn inputs_that_do_not_describe_one_pair_are_refused() {
         quickbooks: Some(&swapped),
         billed: false,
         field_times: &Default::default(),
+        parent: None,
     };
     assert!(matches!(
         plan_record_sync(&input),
@@ -1273,6 +1276,7 @@ fn a_when_billed_kind_creates_in_qbo_only_for_a_bill_but_still_links_and_creates
             quickbooks: qbo,
             billed,
             field_times: &Default::default(),
+            parent: None,
         })
         .unwrap()
     };

@@ -521,6 +521,7 @@ impl World {
             quickbooks: qbo.as_ref(),
             billed: false,
             field_times: &Default::default(),
+            parent: None,
         })
         .expect("the world passes consistent inputs");
         Some((link, hubspot, qbo, plan))
