@@ -1,13 +1,17 @@
 //! Contacts as QBO sub-customers under the `company` customer model end to end: two
 //! same-named contacts of one company (the collision HubSpot's own integration fails on) end
-//! as two sub-customers of the company's customer, a job made in QBO makes no HubSpot company,
-//! and the setting is refused outside the company model (docs/admin.md §6).
+//! as two sub-customers of the company's customer, a contact without a company stays in
+//! HubSpot, one whose company has no customer yet waits for it, a job made in QBO makes no
+//! HubSpot company, and the setting is refused outside the company model (docs/admin.md §6).
 
-use hqsync::hubspot::{InlineAssociation, ObjectType};
+use hqsync::engine::jobs::{Disposition, process_jobs};
+use hqsync::hubspot::{InlineAssociation, ObjectType, PropertyDefinition};
 use hqsync::model::{
     ConnectionSettings, ContactPlacement, CustomerModel, NameSuffixRule, ObjectKind, Record, Side,
 };
-use hqsync_tests::admin_server::AdminServer;
+use hqsync::ports::{Job, JobReason, Links};
+use hqsync::quickbooks::Customer;
+use hqsync_tests::admin_server::{AdminServer, AdminServerOptions};
 use hqsync_tests::invoicing::{InvoiceRecords, dec};
 use serde_json::{Value, json};
 
@@ -63,6 +67,15 @@ async fn sub_customer_of(e2e: &E2eStack, contact: &str) -> Record {
 async fn two_same_named_contacts_of_one_company_become_two_sub_customers_of_its_customer() {
     let (e2e, records) = stack().await;
     let (company, parent) = linked_company(&e2e, &records, "Initech").await;
+    // A contact without a company, before the others: it stays in HubSpot only.
+    let lone = records
+        .create(
+            ObjectType::Contacts,
+            &[("email", "lone@wolf.example"), ("firstname", "Lone")],
+            vec![],
+        )
+        .await
+        .id;
     // Two contacts named alike, and one without a name (its DisplayName falls back to its
     // company's, which the parent holds): QBO needs one DisplayName per customer, jobs
     // included, so the suffix rule settles both collisions.
@@ -103,6 +116,16 @@ async fn two_same_named_contacts_of_one_company_become_two_sub_customers_of_its_
     assert_eq!(links.len(), 3);
     assert!(links.iter().all(|l| l.qbo_id != parent), "{links:?}");
     assert_eq!(e2e.links(COMPANY).await.len(), 1);
+    assert_eq!(e2e.partner(CONTACT, Side::Hubspot, &lone).await, None);
+    let lone = e2e
+        .find(
+            CONTACT,
+            Side::Quickbooks,
+            "PrimaryEmailAddr.Address",
+            "lone@wolf.example",
+        )
+        .await;
+    assert!(lone.is_empty(), "{lone:?}");
 
     // A sub-customer's invoice is in its parent's BalanceWithJobs
     // (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/customer).
@@ -179,4 +202,89 @@ async fn sub_customers_outside_the_company_model_are_refused_with_the_field() {
     assert_eq!(accepted.status(), 200);
     let stored: Value = accepted.json().await.unwrap();
     assert_eq!(stored["customers"]["contacts"], "sub_customers");
+}
+
+#[tokio::test]
+async fn a_contact_waits_for_its_companys_customer_and_then_becomes_its_sub_customer() {
+    let server = AdminServer::start_with(AdminServerOptions {
+        settings: sub_customers(),
+        ..AdminServerOptions::default()
+    })
+    .await;
+    let records = InvoiceRecords::over(
+        server.endpoints.hubspot_client().unwrap(),
+        server.endpoints.quickbooks_client().unwrap(),
+    )
+    .await;
+    records.ensure_link_properties().await;
+    records
+        .hubspot
+        .ensure_properties(
+            ObjectType::Companies,
+            &[PropertyDefinition::text(
+                "qbo_customer_id",
+                "QuickBooks customer ID",
+                "companyinformation",
+            )
+            .unique()],
+        )
+        .await
+        .unwrap();
+    let company = records
+        .create(ObjectType::Companies, &[("name", "Umbrella")], vec![])
+        .await
+        .id;
+    let contact = records
+        .create(
+            ObjectType::Contacts,
+            &[("email", "alice@umbrella.example"), ("firstname", "Alice")],
+            vec![InlineAssociation::to(&company, CONTACT_TO_COMPANY)],
+        )
+        .await
+        .id;
+    let id = server.connection_id().clone();
+    let job = |kind: ObjectKind, record: &str| {
+        Job::new(
+            id.clone(),
+            kind,
+            Side::Hubspot,
+            record.to_owned(),
+            JobReason::Webhook,
+            server.ctx.sync.clock.now(),
+        )
+    };
+    // The company has no QBO customer yet: the contact is handed back with the reason, and
+    // no top-level customer is made for it.
+    let results = process_jobs(&server.ctx.sync, vec![job(CONTACT, &contact)]).await;
+    match &results[0].disposition {
+        Disposition::RetryAfter { reason, .. } => {
+            assert!(reason.contains("no QBO customer yet"), "{reason}")
+        }
+        other => panic!("expected a retry, got {other:?}"),
+    }
+    assert!(
+        server
+            .store
+            .list_links(&id, CONTACT)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let results = process_jobs(&server.ctx.sync, vec![job(COMPANY, &company)]).await;
+    assert_eq!(results[0].disposition, Disposition::Done);
+    let parent = server.store.list_links(&id, COMPANY).await.unwrap()[0]
+        .qbo_id
+        .clone();
+    let results = process_jobs(&server.ctx.sync, vec![job(CONTACT, &contact)]).await;
+    assert_eq!(results[0].disposition, Disposition::Done);
+    let links = server.store.list_links(&id, CONTACT).await.unwrap();
+    assert_eq!(links.len(), 1);
+    let customer = records
+        .qbo
+        .read::<Customer>(&links[0].qbo_id)
+        .await
+        .unwrap();
+    assert_eq!(customer.job, Some(true));
+    assert_eq!(customer.parent_ref.map(|r| r.value), Some(parent));
 }
