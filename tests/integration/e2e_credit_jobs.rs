@@ -4,11 +4,14 @@
 use std::sync::Arc;
 
 use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::engine::invoicing::receivables::properties::OPEN_BALANCE;
+use hqsync::hubspot::ObjectType;
 use hqsync::model::kinds::QBO_ONLY_FORMS;
 use hqsync::model::{ObjectKind, Side};
 use hqsync::ports::{SyncOutcome, SyncStatus};
 use hqsync::quickbooks::entities::{CreditMemo, Line, LinkedTxn, Payment, Ref, RefundReceipt};
 use hqsync_tests::invoicing::{InvoiceRecords, dec, sales_line};
+use rust_decimal::Decimal;
 
 use crate::e2e_credit_memos::void_form;
 use crate::e2e_stack::{E2eOptions, E2eStack, eventually};
@@ -25,6 +28,8 @@ struct Rig {
     e2e: E2eStack,
     records: InvoiceRecords,
     customer: String,
+    /// The HubSpot contact linked to `customer`, where its receivables show.
+    contact: String,
     item: String,
     deal: String,
     invoice: String,
@@ -83,6 +88,7 @@ impl Rig {
             e2e,
             records,
             customer,
+            contact,
             item,
             deal,
             invoice,
@@ -162,6 +168,18 @@ impl Rig {
         .await;
         let notes = self.note_saying("was voided").await;
         assert_eq!(notes.len(), 1, "rewritten in place: {notes:?}");
+        // The credit no longer counts: the customer owes the invoice's whole 100.00 again.
+        eventually("the contact's open balance back at 100", || async {
+            let contact = self
+                .records
+                .get(ObjectType::Contacts, &self.contact, &[OPEN_BALANCE])
+                .await;
+            let balance = contact
+                .get(OPEN_BALANCE)
+                .and_then(|v| v.parse::<Decimal>().ok());
+            (balance == Some(Decimal::from(100))).then_some(())
+        })
+        .await;
         let status = eventually("the memo's own job", || {
             self.form_status("CreditMemo", memo_id)
         })

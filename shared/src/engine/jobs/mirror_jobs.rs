@@ -404,7 +404,7 @@ async fn mirror_once(
                 warnings: Vec::new(),
             });
         }
-        return credit_form_once(mirror, form, form_id, today).await;
+        return credit_form_once(invoicing, form, form_id, today).await;
     }
     if kind == ObjectKind::Payment {
         let mut payments = PaymentMirror::with_records(mirror, &invoicing.payment_records);
@@ -444,14 +444,15 @@ async fn mirror_once(
 }
 
 /// One attempt at mirroring QBO credit memo or refund receipt `id` (a payment job naming
-/// the form, model/kinds/forms.rs) as its invoices' notes.
+/// the form, model/kinds/forms.rs) as its invoices' notes, then the receivables of their
+/// customers and deals, which the credit lowered or raised again.
 async fn credit_form_once(
-    mirror: &InvoiceMirror,
+    invoicing: &Invoicing,
     form: &QboOnlyForm,
     id: &str,
     today: NaiveDate,
 ) -> Result<Finished, InvoiceSyncError> {
-    let credits = CreditMirror::new(mirror);
+    let credits = CreditMirror::new(&invoicing.mirror);
     let report = if form.entity == CreditMemo::NAME {
         credits.sync_credit_memo(id, today).await?
     } else {
@@ -471,6 +472,8 @@ async fn credit_form_once(
     if report.notes_updated > 0 {
         note.push_str(&format!("; {} note(s) rewritten", report.notes_updated));
     }
+    let deals = deals_still_due(&report.deals, &report.deals_refreshed);
+    note.push_str(&refresh_receivables(invoicing, &report.customers, &deals, true, today).await?);
     Ok(Finished {
         note,
         counterpart_id: None,

@@ -27,6 +27,36 @@ pub struct CreditSyncReport {
     pub notes_created: usize,
     /// Notes rewritten because the form was voided, deleted or unapplied.
     pub notes_updated: usize,
+    /// The QBO customers of those invoices, whose receivables follow (docs/hubspot.md §4.1).
+    pub customers: Vec<String>,
+    /// The HubSpot deals of those invoices, and those their mirror already refreshed.
+    pub deals: Vec<String>,
+    pub deals_refreshed: Vec<String>,
+}
+
+impl CreditSyncReport {
+    /// Records what a re-mirrored invoice's receivables depend on.
+    fn touched(&mut self, mirrored: &MirroredInvoice) {
+        let customer = mirrored
+            .invoice
+            .as_ref()
+            .and_then(|i| i.customer_ref.as_ref())
+            .map(|c| c.value.clone());
+        for (list, values) in [
+            (
+                &mut self.customers,
+                customer.into_iter().collect::<Vec<_>>(),
+            ),
+            (&mut self.deals, mirrored.deals.clone()),
+            (&mut self.deals_refreshed, mirrored.deals_refreshed.clone()),
+        ] {
+            for value in values {
+                if !list.contains(&value) {
+                    list.push(value);
+                }
+            }
+        }
+    }
 }
 
 /// Whether a payment uses a credit memo's credit (a line linking a `CreditMemo`, §4.9).
@@ -199,6 +229,7 @@ impl<'a> CreditMirror<'a> {
         let mut report = CreditSyncReport::default();
         for (invoice_id, amount) in applied {
             let mirrored = self.invoices.sync_invoice(&invoice_id, today).await?;
+            report.touched(&mirrored);
             report.invoices.push(invoice_id);
             self.note_applied(&mirrored, facts, amount, &mut report)
                 .await?;
@@ -206,6 +237,7 @@ impl<'a> CreditMirror<'a> {
         if let Some(how) = facts.removed {
             for qbo_id in self.noted_invoices(facts).await? {
                 let mirrored = self.invoices.sync_invoice(&qbo_id, today).await?;
+                report.touched(&mirrored);
                 report.invoices.push(qbo_id);
                 let how = match how {
                     Removal::Unapplied => self.why_unapplied(&mirrored, facts).await?,
