@@ -50,6 +50,22 @@ pub struct HubspotGateway {
 }
 
 impl HubspotGateway {
+    /// One batch association read `from` → `to` of `ids` (chunked by 100, docs/hubspot.md §3).
+    async fn read_associations(
+        &self,
+        from: ObjectKind,
+        ids: &[String],
+        to: ObjectKind,
+    ) -> Result<Vec<crate::hubspot::associations::AssociationsOf>, GatewayError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.client
+            .batch_read_associations(object_type(from), object_type(to), ids)
+            .await
+            .map_err(gateway_error)
+    }
+
     /// Reads the properties of the default mappings (`MappingSet::defaults`).
     pub fn new(client: HubspotClient, clock: Arc<dyn Clock>) -> Self {
         let mut gateway = HubspotGateway {
@@ -613,14 +629,7 @@ impl RecordGateway for HubspotGateway {
         ids: &[String],
         to: ObjectKind,
     ) -> Result<BTreeMap<String, Vec<String>>, GatewayError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let answer = self
-            .client
-            .batch_read_associations(object_type(from), object_type(to), ids)
-            .await
-            .map_err(gateway_error)?;
+        let answer = self.read_associations(from, ids, to).await?;
         Ok(answer
             .into_iter()
             .filter(|a| !a.to.is_empty())
@@ -639,14 +648,7 @@ impl RecordGateway for HubspotGateway {
         ids: &[String],
         to: ObjectKind,
     ) -> Result<BTreeMap<String, String>, GatewayError> {
-        if ids.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let answer = self
-            .client
-            .batch_read_associations(object_type(from), object_type(to), ids)
-            .await
-            .map_err(gateway_error)?;
+        let answer = self.read_associations(from, ids, to).await?;
         Ok(answer
             .into_iter()
             .filter_map(|a| Some((a.from.id, primary_or_lowest(&a.to)?)))

@@ -192,6 +192,28 @@ impl Portal {
         Ok(())
     }
 
+    /// A batch create: one written outcome per input, keyed by its position.
+    fn create_many(
+        &mut self,
+        object_type: ObjectType,
+        inputs: &[CreateInput],
+    ) -> BatchWriteOutcome {
+        let items = inputs
+            .iter()
+            .enumerate()
+            .map(|(n, input)| BatchItem {
+                key: n.to_string(),
+                object_write_trace_id: n.to_string(),
+                outcome: ItemOutcome::Written(self.create(object_type, input)),
+            })
+            .collect();
+        BatchWriteOutcome {
+            items,
+            requests: 1,
+            ..BatchWriteOutcome::default()
+        }
+    }
+
     /// A batch update: one outcome per input, a missing record failing alone.
     fn update_many(
         &mut self,
@@ -324,21 +346,7 @@ impl HubspotInvoices for FakeHubspot {
         self.lock().archive(ObjectType::Invoices, id)
     }
     async fn create_invoices(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
-        let mut portal = self.lock();
-        let items = inputs
-            .iter()
-            .enumerate()
-            .map(|(n, input)| BatchItem {
-                key: n.to_string(),
-                object_write_trace_id: n.to_string(),
-                outcome: ItemOutcome::Written(portal.create(ObjectType::Invoices, input)),
-            })
-            .collect();
-        BatchWriteOutcome {
-            items,
-            requests: 1,
-            ..BatchWriteOutcome::default()
-        }
+        self.lock().create_many(ObjectType::Invoices, &inputs)
     }
     async fn update_invoices(&self, inputs: &[UpdateInput]) -> BatchWriteOutcome {
         self.lock().update_many(ObjectType::Invoices, inputs)
@@ -355,21 +363,7 @@ impl HubspotLineItems for FakeHubspot {
         Ok(self.lock().read(ObjectType::LineItems, ids, options))
     }
     async fn create_line_items(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
-        let mut portal = self.lock();
-        let items = inputs
-            .iter()
-            .enumerate()
-            .map(|(n, input)| BatchItem {
-                key: n.to_string(),
-                object_write_trace_id: n.to_string(),
-                outcome: ItemOutcome::Written(portal.create(ObjectType::LineItems, input)),
-            })
-            .collect();
-        BatchWriteOutcome {
-            items,
-            requests: 1,
-            ..BatchWriteOutcome::default()
-        }
+        self.lock().create_many(ObjectType::LineItems, &inputs)
     }
     async fn archive_line_items(&self, ids: &[String]) -> HsResult<usize> {
         let mut portal = self.lock();

@@ -64,6 +64,40 @@ impl PropertyDefinition {
         }
     }
 
+    /// A dropdown (`enumeration` + `select`) of `(label, value)` options, shown in their order.
+    pub fn select<'a>(
+        name: &str,
+        label: &str,
+        group: &str,
+        options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
+        PropertyDefinition {
+            kind: "enumeration".into(),
+            field_type: "select".into(),
+            options: options
+                .into_iter()
+                .enumerate()
+                .map(|(i, (label, value))| PropertyOption {
+                    label: label.into(),
+                    value: value.into(),
+                    hidden: false,
+                    display_order: Some(i as i32),
+                })
+                .collect(),
+            ..Self::text(name, label, group)
+        }
+    }
+
+    /// A number shown as an amount of money (`number` + currency display hint).
+    pub fn currency(name: &str, label: &str, group: &str) -> Self {
+        PropertyDefinition {
+            kind: "number".into(),
+            field_type: "number".into(),
+            number_display_hint: Some("currency".into()),
+            ..Self::text(name, label, group)
+        }
+    }
+
     /// Marks the property unique, so it can be an `idProperty` (§4; cannot be changed later).
     pub fn unique(mut self) -> Self {
         self.has_unique_value = true;

@@ -72,17 +72,7 @@ impl CreditTokens {
 
     /// The HubSpot notes written for the form.
     pub fn notes(&self, form: CreditForm, id: &str) -> Vec<String> {
-        let key = Self::notes_key(form, id);
-        self.0
-            .iter()
-            .find_map(|t| t.strip_prefix(&key))
-            .map(|ids| {
-                ids.split('.')
-                    .filter(|i| !i.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.ids_after(&Self::notes_key(form, id))
     }
 
     /// Records the form's notes (`notes` may be empty: an invoice on no deal).
@@ -95,16 +85,11 @@ impl CreditTokens {
         }
     }
 
-    fn appliers_key(memo_id: &str) -> String {
-        format!("k{memo_id}=")
-    }
-
-    /// The QBO payments recorded as applying credit memo `memo_id` to this invoice.
-    pub fn applied_by(&self, memo_id: &str) -> Vec<String> {
-        let key = Self::appliers_key(memo_id);
+    /// The `.`-separated ids of the token that starts with `key` (none without one).
+    fn ids_after(&self, key: &str) -> Vec<String> {
         self.0
             .iter()
-            .find_map(|t| t.strip_prefix(&key))
+            .find_map(|t| t.strip_prefix(key))
             .map(|ids| {
                 ids.split('.')
                     .filter(|i| !i.is_empty())
@@ -112,6 +97,15 @@ impl CreditTokens {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    fn appliers_key(memo_id: &str) -> String {
+        format!("k{memo_id}=")
+    }
+
+    /// The QBO payments recorded as applying credit memo `memo_id` to this invoice.
+    pub fn applied_by(&self, memo_id: &str) -> Vec<String> {
+        self.ids_after(&Self::appliers_key(memo_id))
     }
 
     /// Records `payments` among those applying credit memo `memo_id` here; whether any was new.

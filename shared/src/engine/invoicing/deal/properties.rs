@@ -4,7 +4,6 @@
 use chrono::NaiveDate;
 
 use super::stage::{InvoiceStage, invoice_stage};
-use crate::hubspot::properties::PropertyOption;
 use crate::hubspot::values::{format_date, format_decimal};
 use crate::hubspot::{PropertyDefinition, PropertyGroup, PropertyWrites};
 use crate::quickbooks::entities::Invoice;
@@ -27,39 +26,24 @@ pub fn deal_group() -> PropertyGroup {
 
 /// The five definitions, as suggested in docs/hubspot.md §4.
 pub fn deal_property_definitions() -> Vec<PropertyDefinition> {
-    let status_options = InvoiceStage::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, s)| PropertyOption {
-            label: s.label().into(),
-            value: s.value().into(),
-            hidden: false,
-            display_order: Some(i as i32),
-        })
-        .collect();
     vec![
-        PropertyDefinition {
-            kind: "number".into(),
-            field_type: "number".into(),
-            number_display_hint: Some("currency".into()),
-            ..PropertyDefinition::text(
-                AMOUNT_DUE,
-                "Latest QuickBooks invoice amount due",
-                DEAL_GROUP_NAME,
-            )
-        },
+        PropertyDefinition::currency(
+            AMOUNT_DUE,
+            "Latest QuickBooks invoice amount due",
+            DEAL_GROUP_NAME,
+        ),
         PropertyDefinition::text(
             RECIPIENT,
             "Latest QuickBooks invoice recipient",
             DEAL_GROUP_NAME,
         ),
         PropertyDefinition::text(NUMBER, "Latest QuickBooks invoice number", DEAL_GROUP_NAME),
-        PropertyDefinition {
-            kind: "enumeration".into(),
-            field_type: "select".into(),
-            options: status_options,
-            ..PropertyDefinition::text(STATUS, "Latest QuickBooks invoice status", DEAL_GROUP_NAME)
-        },
+        PropertyDefinition::select(
+            STATUS,
+            "Latest QuickBooks invoice status",
+            DEAL_GROUP_NAME,
+            InvoiceStage::ALL.iter().map(|s| (s.label(), s.value())),
+        ),
         PropertyDefinition {
             kind: "date".into(),
             field_type: "date".into(),

@@ -3,7 +3,6 @@
 
 use super::facts::{EstimateFacts, EstimateStatus};
 use crate::engine::invoicing::deal::properties::DEAL_GROUP_NAME;
-use crate::hubspot::properties::PropertyOption;
 use crate::hubspot::values::format_decimal;
 use crate::hubspot::{PropertyDefinition, PropertyWrites};
 
@@ -20,31 +19,20 @@ pub const ESTIMATE_NOTES: &str = "qbo_estimate_notes";
 /// Every deal property the estimate mirror reads or writes.
 pub fn estimate_deal_definitions() -> Vec<PropertyDefinition> {
     let text = |name: &str, label: &str| PropertyDefinition::text(name, label, DEAL_GROUP_NAME);
-    let status_options = EstimateStatus::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, s)| PropertyOption {
-            label: s.label().into(),
-            value: s.value().into(),
-            hidden: false,
-            display_order: Some(i as i32),
-        })
-        .collect();
     vec![
         text(ESTIMATE_ID, "Latest QuickBooks estimate ID"),
         text(ESTIMATE_NUMBER, "Latest QuickBooks estimate number"),
-        PropertyDefinition {
-            kind: "enumeration".into(),
-            field_type: "select".into(),
-            options: status_options,
-            ..text(ESTIMATE_STATUS, "Latest QuickBooks estimate status")
-        },
-        PropertyDefinition {
-            kind: "number".into(),
-            field_type: "number".into(),
-            number_display_hint: Some("currency".into()),
-            ..text(ESTIMATE_TOTAL, "Latest QuickBooks estimate total")
-        },
+        PropertyDefinition::select(
+            ESTIMATE_STATUS,
+            "Latest QuickBooks estimate status",
+            DEAL_GROUP_NAME,
+            EstimateStatus::ALL.iter().map(|s| (s.label(), s.value())),
+        ),
+        PropertyDefinition::currency(
+            ESTIMATE_TOTAL,
+            "Latest QuickBooks estimate total",
+            DEAL_GROUP_NAME,
+        ),
         text(ESTIMATE_URL, "Latest QuickBooks estimate link"),
         text(
             ESTIMATE_INVOICE,
