@@ -216,6 +216,14 @@ impl RecordGateway for CrashingGateway {
         self.inner.list_page(kind, cursor).await
     }
 
+    async fn list_form_page(
+        &self,
+        form: &'static hqsync::model::kinds::QboOnlyForm,
+        cursor: Option<String>,
+    ) -> Result<Page, GatewayError> {
+        self.inner.list_form_page(form, cursor).await
+    }
+
     async fn changed_since(
         &self,
         kind: ObjectKind,

@@ -75,7 +75,7 @@ pub fn mirrored_table(report: &InitialSyncReport) -> Option<Table> {
             m.queued
         };
         t.add_row(vec![
-            m.kind.as_str().to_owned(),
+            m.label(),
             m.qbo_records.to_string(),
             would.to_string(),
         ]);
@@ -164,6 +164,7 @@ mod tests {
             kinds: Vec::new(),
             mirrored: vec![MirroredPreview {
                 kind: ObjectKind::Invoice,
+                form: None,
                 qbo_records: 7,
                 queued: if dry_run { 0 } else { 6 },
             }],

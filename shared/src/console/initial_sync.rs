@@ -263,7 +263,7 @@ fn preview_section(report: &InitialSyncReport) -> Markup {
                     thead { tr { th { "Mirrored from QuickBooks" } th { "QuickBooks records to mirror" } } }
                     tbody {
                         @for kind in &report.mirrored {
-                            tr id={ "preview-" (kind.kind) } { td { (kind.kind) } td data-count="qbo_records" { (kind.qbo_records) } }
+                            tr id={ "preview-" (kind.label()) } { td { (kind.label()) } td data-count="qbo_records" { (kind.qbo_records) } }
                         }
                     }
                 }

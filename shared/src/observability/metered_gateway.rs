@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::metrics::Metrics;
+use crate::model::kinds::QboOnlyForm;
 use crate::model::{ObjectKind, Record, Side};
 use crate::ports::{
     Changes, CreateRequest, DeactivateRequest, FieldCatalog, FieldTimes, GatewayError, LiveField,
@@ -104,6 +105,14 @@ impl RecordGateway for MeteredGateway {
         cursor: Option<String>,
     ) -> Result<Page, GatewayError> {
         self.count(self.inner.list_page(kind, cursor).await)
+    }
+
+    async fn list_form_page(
+        &self,
+        form: &'static QboOnlyForm,
+        cursor: Option<String>,
+    ) -> Result<Page, GatewayError> {
+        self.count(self.inner.list_form_page(form, cursor).await)
     }
 
     async fn changed_since(

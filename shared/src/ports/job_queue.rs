@@ -75,6 +75,10 @@ pub struct BackfillPage {
     /// The vendor's cursor after the previous page; `None` for the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// The QBO-only form this page lists (`Estimate`, model/kinds/forms.rs) instead of the
+    /// kind's own records; the kind's listing hands over to it after its last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
 }
 
 impl Job {
@@ -116,7 +120,8 @@ impl Job {
     }
 
     /// The page job listing page `page` of `kind` on `side` for initial sync run `run`. Its
-    /// id names run and page, so it never coalesces with a record's job or another page.
+    /// id names run, form (if any) and page, so it never coalesces with a record's job or
+    /// another page.
     pub fn backfill_page(
         connection: ConnectionId,
         kind: ObjectKind,
@@ -134,7 +139,10 @@ impl Job {
                 connection,
                 kind,
                 side,
-                format!("{run}:page:{}", page.number),
+                match &page.form {
+                    None => format!("{run}:page:{}", page.number),
+                    Some(form) => format!("{run}:page:{form}:{}", page.number),
+                },
                 JobReason::Backfill,
                 seen_at,
             )
@@ -426,6 +434,7 @@ mod tests {
             BackfillPage {
                 number: 2,
                 after: Some("40".into()),
+                form: None,
             },
             at(0),
         );

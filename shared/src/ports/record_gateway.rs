@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::fields::FieldCatalog;
 use crate::http::{ClassifyRetry, RetryClass};
+use crate::model::kinds::QboOnlyForm;
 use crate::model::{NativeValues, ObjectKind, Record, Side};
 
 /// Create one record. `idempotency_key` is deterministic (≤ 36 chars, a UUID v5 derived from
@@ -194,6 +195,19 @@ pub trait RecordGateway: FieldCatalog + Send + Sync {
         kind: ObjectKind,
         cursor: Option<String>,
     ) -> Result<Page, GatewayError>;
+
+    /// One page of all records of QBO-only `form` (estimates), as `form.kind` records under
+    /// their job ids (`Estimate:41`, model/kinds/forms.rs); start with `cursor = None`. Only
+    /// QBO has them: the default answers that this side keeps none.
+    async fn list_form_page(
+        &self,
+        form: &'static QboOnlyForm,
+        _cursor: Option<String>,
+    ) -> Result<Page, GatewayError> {
+        Err(GatewayError::Other {
+            message: format!("{} keeps no {} records", self.side(), form.entity),
+        })
+    }
 
     /// Records changed at or after `since` (QBO CDC; HubSpot search on last-modified with a
     /// cursor that survives the 10k search cap).

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::model::kinds::QboOnlyForm;
 use crate::model::{NativeValues, ObjectKind, Record, Side};
 use crate::ports::{
     Changes, Clock, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError,
@@ -72,6 +73,8 @@ struct RecordFault {
 struct State {
     next_id: u64,
     records: BTreeMap<(ObjectKind, u64), Record>,
+    /// QBO-only forms (estimates) by entity and id; their records carry their job ids.
+    forms: BTreeMap<(&'static str, u64), Record>,
     deleted: Vec<(ObjectKind, String, DateTime<Utc>)>,
     idempotency: BTreeMap<String, (ObjectKind, u64)>,
     /// Merged-away ids -> the record they were merged into (reads follow it, as HubSpot's do).
@@ -147,6 +150,7 @@ impl MemoryGateway {
                 deleted: Vec::new(),
                 idempotency: BTreeMap::new(),
                 merged_into: BTreeMap::new(),
+                forms: BTreeMap::new(),
                 record_faults: Vec::new(),
                 call_faults: VecDeque::new(),
                 lost_create_responses: 0,
@@ -212,6 +216,19 @@ impl MemoryGateway {
         state.next_id += 1;
         let record = self.new_record(kind, id, values, now);
         state.records.insert((kind, id), record.clone());
+        record
+    }
+
+    /// Seeds a QBO-only `form` record (an estimate) that `list_form_page` lists under its job
+    /// id (`Estimate:7`), as a `form.kind` record.
+    pub fn insert_form(&self, form: &'static QboOnlyForm, values: NativeValues) -> Record {
+        let now = self.clock.now();
+        let mut state = self.lock_state();
+        let id = state.next_id;
+        state.next_id += 1;
+        let mut record = self.new_record(form.kind, id, values, now);
+        record.id = form.job_id(&record.id);
+        state.forms.insert((form.entity, id), record.clone());
         record
     }
 
@@ -628,6 +645,37 @@ impl RecordGateway for MemoryGateway {
             None
         };
         Ok(Page { records, next })
+    }
+
+    async fn list_form_page(
+        &self,
+        form: &'static QboOnlyForm,
+        cursor: Option<String>,
+    ) -> Result<Page, GatewayError> {
+        self.begin_call(|c| c.list_page += 1)?;
+        let after: u64 = match cursor {
+            Some(c) => c.parse().map_err(|_| GatewayError::Other {
+                message: format!("bad page cursor {c:?}"),
+            })?,
+            None => 0,
+        };
+        let state = self.lock_state();
+        let mut listed: Vec<(u64, Record)> = state
+            .forms
+            .range((form.entity, after + 1)..=(form.entity, u64::MAX))
+            .take(self.page_size + 1)
+            .map(|((_, id), r)| (*id, r.clone()))
+            .collect();
+        let next = if listed.len() > self.page_size {
+            listed.truncate(self.page_size);
+            listed.last().map(|(id, _)| id.to_string())
+        } else {
+            None
+        };
+        Ok(Page {
+            records: listed.into_iter().map(|(_, r)| r).collect(),
+            next,
+        })
     }
 
     async fn changed_since(

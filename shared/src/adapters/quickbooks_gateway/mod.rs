@@ -19,7 +19,9 @@ use crate::ports::{
     Changes, Clock, CreateRequest, DeactivateRequest, GatewayError, Page, RecordError,
     RecordErrorKind, RecordGateway, UpdateRequest,
 };
-use crate::quickbooks::entities::{Invoice, NAME_LIST_ENTITIES, Payment};
+use crate::quickbooks::entities::{
+    CreditMemo, Estimate, Invoice, NAME_LIST_ENTITIES, Payment, RefundReceipt,
+};
 use crate::quickbooks::limits::{CDC_LOOKBACK, MAX_QUERY_RESULTS};
 use crate::quickbooks::{Account, Customer, Entity, Item, QboClient, QboError, Query};
 
@@ -543,6 +545,26 @@ impl RecordGateway for QuickbooksGateway {
         cursor: Option<String>,
     ) -> Result<Page, GatewayError> {
         with_entity!(descriptor(kind).qbo.entity, E => self.list_as::<E>(kind, cursor).await)
+    }
+
+    async fn list_form_page(
+        &self,
+        form: &'static QboOnlyForm,
+        cursor: Option<String>,
+    ) -> Result<Page, GatewayError> {
+        let mut page = if form.entity == Estimate::NAME {
+            self.list_as::<Estimate>(form.kind, cursor).await?
+        } else if form.entity == CreditMemo::NAME {
+            self.list_as::<CreditMemo>(form.kind, cursor).await?
+        } else if form.entity == RefundReceipt::NAME {
+            self.list_as::<RefundReceipt>(form.kind, cursor).await?
+        } else {
+            return Err(unknown_entity(form.entity));
+        };
+        for record in &mut page.records {
+            record.id = form.job_id(&record.id);
+        }
+        Ok(page)
     }
 
     async fn changed_since(

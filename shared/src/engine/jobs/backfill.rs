@@ -300,6 +300,7 @@ pub async fn start_run(
                     BackfillPage {
                         number: 1,
                         after: None,
+                        form: None,
                     },
                     now,
                 )

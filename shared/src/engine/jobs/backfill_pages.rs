@@ -1,9 +1,13 @@
 //! The worker's side of a fanned-out initial sync: a page job lists one page, queues one record
-//! job per record and the next page job; finished record jobs are counted into their run.
+//! job per record and the next page job (a kind's last page hands over to its estimates);
+//! finished record jobs are counted into their run.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
+
 use crate::engine::sync::waits::gateway_wait;
+use crate::model::kinds::QboOnlyForm;
 use crate::model::{ConnectionId, ObjectKind};
 use crate::ports::{
     BackfillPage, BackfillTag, Cursor, InitialSyncRuns, Job, JobReason, RunCounts, StoreError,
@@ -53,10 +57,21 @@ pub(crate) async fn run_page_job(
             };
         }
     };
-    let listed = gateways
-        .side(job.side)
-        .list_page(job.kind, page.after.clone())
-        .await;
+    let form = match page.form.as_deref() {
+        None => None,
+        Some(entity) => match QboOnlyForm::exactly(entity) {
+            Some(form) => Some(form),
+            None => {
+                let reason = format!("page job names no QuickBooks form {entity:?}");
+                return give_up_page(ctx, job, run_id, reason).await;
+            }
+        },
+    };
+    let side = gateways.side(job.side);
+    let listed = match form {
+        None => side.list_page(job.kind, page.after.clone()).await,
+        Some(form) => side.list_form_page(form, page.after.clone()).await,
+    };
     let listed = match listed {
         Ok(listed) => listed,
         Err(error) => {
@@ -66,9 +81,10 @@ pub(crate) async fn run_page_job(
                     reason: error.to_string(),
                 },
                 None => {
+                    let listing = page.form.clone().unwrap_or_else(|| job.kind.to_string());
                     let reason = format!(
-                        "listing page {} of {} on {} failed: {error}",
-                        page.number, job.kind, job.side
+                        "listing page {} of {listing} on {} failed: {error}",
+                        page.number, job.side
                     );
                     give_up_page(ctx, job, run_id, reason).await
                 }
@@ -132,6 +148,7 @@ pub(crate) async fn run_page_job(
                 BackfillPage {
                     number: page.number + 1,
                     after: Some(after),
+                    form: page.form.clone(),
                 },
                 now,
             );
@@ -146,25 +163,36 @@ pub(crate) async fn run_page_job(
             delta.pages_queued = 1;
         }
         None => {
-            let existing = match ctx
-                .store
-                .get_cursor(&job.connection, job.side, job.kind)
-                .await
+            // The kind's own listing ends: the poller takes over from the run's start (the
+            // kind's CDC request brings its forms' changes too).
+            if form.is_none()
+                && let Err(disposition) = set_cursor(ctx, job, run.started_at, now).await
             {
-                Ok(existing) => existing,
-                Err(error) => return store_retry(error),
-            };
-            let cursor = Cursor {
-                watermark: existing.map_or(run.started_at, |c| c.watermark.min(run.started_at)),
-                last_full_sweep: Some(now),
-                queued: Vec::new(),
-            };
-            if let Err(error) = ctx
-                .store
-                .put_cursor(&job.connection, job.side, job.kind, &cursor)
-                .await
-            {
-                return store_retry(error);
+                return disposition;
+            }
+            // The next form listed with the kind (estimates after invoices), counted into the
+            // kind's pages.
+            if let Some(next_form) = next_form(job.kind, form) {
+                let next = Job::backfill_page(
+                    job.connection.clone(),
+                    job.kind,
+                    job.side,
+                    run_id,
+                    BackfillPage {
+                        number: 1,
+                        after: None,
+                        form: Some(next_form.entity.to_owned()),
+                    },
+                    now,
+                );
+                if let Err(error) = ctx
+                    .queue
+                    .enqueue(lane_for(Origin::Bulk), vec![next], None)
+                    .await
+                {
+                    return retry(error.to_string());
+                }
+                delta.pages_queued = 1;
             }
         }
     }
@@ -176,6 +204,41 @@ pub(crate) async fn run_page_job(
         tracing::warn!(%error, run = run_id, "could not count a listed page");
     }
     Disposition::Done
+}
+
+/// The form listed after `current` (the kind's own records when `None`) for `kind`.
+fn next_form(
+    kind: ObjectKind,
+    current: Option<&'static QboOnlyForm>,
+) -> Option<&'static QboOnlyForm> {
+    let mut forms = QboOnlyForm::backfilled_with(kind);
+    match current {
+        None => forms.next(),
+        Some(current) => forms.skip_while(|f| *f != current).nth(1),
+    }
+}
+
+/// Sets the side's cursor after a full listing begun at `started`.
+async fn set_cursor(
+    ctx: &SyncContext,
+    job: &Job,
+    started: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), Disposition> {
+    let existing = ctx
+        .store
+        .get_cursor(&job.connection, job.side, job.kind)
+        .await
+        .map_err(store_retry)?;
+    let cursor = Cursor {
+        watermark: existing.map_or(started, |c| c.watermark.min(started)),
+        last_full_sweep: Some(now),
+        queued: Vec::new(),
+    };
+    ctx.store
+        .put_cursor(&job.connection, job.side, job.kind, &cursor)
+        .await
+        .map_err(store_retry)
 }
 
 /// Ends a page job that can never list its page: counted as a failed page with `reason`.

@@ -29,6 +29,8 @@ mod worker;
 #[cfg(test)]
 mod backfill_tests;
 #[cfg(test)]
+mod estimate_backfill_tests;
+#[cfg(test)]
 mod initial_sync_tests;
 #[cfg(test)]
 pub(crate) mod test_harness;

@@ -1,12 +1,14 @@
 //! Initial sync (backfill): enumerate both sides, match, plan; a dry run returns a preview and
 //! writes nothing, a real run applies through the worker's path (`sync_units`) chunk by chunk.
-//! Mirrored kinds (invoices, payments) are backfilled by queueing one bulk job per QBO record.
+//! Mirrored kinds (invoices, estimates, payments) are backfilled by queueing one bulk job per
+//! QBO record.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use crate::engine::sync::plan::{Action, Exclusion, LinkChange, Outcome};
 use crate::mapping::{MappingSet, normalise_key};
+use crate::model::kinds::QboOnlyForm;
 use crate::model::{ConnectionId, CustomerModel, MatchForm, ObjectKind, Record, Side, SyncState};
 use crate::ports::{Cursor, GatewayError, Job, JobReason, Page, RecordRef, StoreError};
 use crate::ports::{Origin, lane_for};
@@ -115,10 +117,24 @@ impl KindPreview {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MirroredPreview {
     pub kind: ObjectKind,
+    /// The QBO-only form riding on `kind` (`Estimate`) when the row counts its records rather
+    /// than the kind's own (model/kinds/forms.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<&'static str>,
     /// QBO records listed.
     pub qbo_records: usize,
     /// Bulk-lane jobs queued (0 in a dry run).
     pub queued: usize,
+}
+
+impl MirroredPreview {
+    /// What the row counts, as people read it: `invoice`, `estimate`, `payment`.
+    pub fn label(&self) -> String {
+        match self.form {
+            Some(form) => form.to_lowercase(),
+            None => self.kind.to_string(),
+        }
+    }
 }
 
 /// The result of an initial sync (or its preview) for every enabled kind (the admin API's
@@ -128,7 +144,8 @@ pub struct InitialSyncReport {
     pub dry_run: bool,
     /// The two-way kinds.
     pub kinds: Vec<KindPreview>,
-    /// The mirrored kinds backfilled this run, invoices before payments.
+    /// The mirrored kinds backfilled this run: invoices, estimates (a form riding on invoices),
+    /// payments.
     pub mirrored: Vec<MirroredPreview>,
     /// Under the `company` customer model, a preview's contacts per company customer
     /// (docs/admin.md §6); absent otherwise and in a real run.
@@ -386,19 +403,43 @@ pub async fn initial_sync(
         {
             continue;
         }
-        let backfill = backfill_mirrored(ports, &gateways, connection_id, kind, options, progress);
+        let backfill = backfill_mirrored(
+            ports,
+            &gateways,
+            connection_id,
+            kind,
+            None,
+            options,
+            progress,
+        );
         report.mirrored.push(backfill.await?);
+        for form in QboOnlyForm::backfilled_with(kind) {
+            let backfill = backfill_mirrored(
+                ports,
+                &gateways,
+                connection_id,
+                kind,
+                Some(form),
+                options,
+                progress,
+            );
+            report.mirrored.push(backfill.await?);
+        }
     }
     Ok(report)
 }
 
 /// Queues one bulk job per QBO record of the mirrored `kind` (the worker mirrors each), page
 /// by page, then sets the QBO cursor so the poller takes over from when the listing began.
+/// With `form`, the form's records instead (its jobs are `kind` jobs named `Estimate:41`);
+/// the kind's cursor, set by its own listing just before, already covers them (the kind's
+/// CDC request asks for its forms too).
 async fn backfill_mirrored(
     ports: &SyncPorts<'_>,
     gateways: &GatewayPair,
     connection_id: &ConnectionId,
     kind: ObjectKind,
+    form: Option<&'static QboOnlyForm>,
     options: &InitialSyncOptions,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<MirroredPreview, InitialSyncError> {
@@ -406,19 +447,26 @@ async fn backfill_mirrored(
     let started = ports.clock.now();
     let mut preview = MirroredPreview {
         kind,
+        form: form.map(|f| f.entity),
         qbo_records: 0,
         queued: 0,
     };
     let mut cursor = None;
     let mut throttles = 0;
     loop {
-        let page = next_page(gateways, kind, side, cursor.take(), &mut throttles).await?;
+        let page = match form {
+            None => next_page(gateways, kind, side, cursor.take(), &mut throttles).await?,
+            Some(form) => next_form_page(gateways, form, cursor.take(), &mut throttles).await?,
+        };
         preview.qbo_records += page.records.len();
-        progress(SyncProgress::Listing {
-            kind,
-            side,
-            records: preview.qbo_records,
-        });
+        // Progress reports the kind's own listing (a form's count would read as the kind's).
+        if form.is_none() {
+            progress(SyncProgress::Listing {
+                kind,
+                side,
+                records: preview.qbo_records,
+            });
+        }
         if !options.dry_run && !page.records.is_empty() {
             let now = ports.clock.now();
             let jobs: Vec<Job> = page
@@ -446,7 +494,7 @@ async fn backfill_mirrored(
             None => break,
         }
     }
-    if !options.dry_run {
+    if !options.dry_run && form.is_none() {
         let existing = ports.store.get_cursor(connection_id, side, kind).await?;
         let cursor = Cursor {
             watermark: existing.map_or(started, |c| c.watermark.min(started)),
@@ -503,6 +551,36 @@ async fn next_page(
                 tokio::time::sleep(wait).await;
             }
             Err(error) => return Err(InitialSyncError::Listing { kind, side, error }),
+        }
+    }
+}
+
+/// The page of QBO-only `form` after `cursor`, waiting out throttling as [`next_page`] does.
+async fn next_form_page(
+    gateways: &GatewayPair,
+    form: &'static QboOnlyForm,
+    cursor: Option<String>,
+    throttles: &mut u32,
+) -> Result<Page, InitialSyncError> {
+    let side = Side::Quickbooks;
+    loop {
+        match gateways
+            .side(side)
+            .list_form_page(form, cursor.clone())
+            .await
+        {
+            Ok(page) => return Ok(page),
+            Err(GatewayError::Throttled { wait }) if *throttles < MAX_LIST_THROTTLES => {
+                *throttles += 1;
+                tokio::time::sleep(wait).await;
+            }
+            Err(error) => {
+                return Err(InitialSyncError::Listing {
+                    kind: form.kind,
+                    side,
+                    error,
+                });
+            }
         }
     }
 }

@@ -11,6 +11,10 @@ pub struct QboOnlyForm {
     pub entity: &'static str,
     /// The mirrored kind whose jobs carry the form's changes (its switch governs them too).
     pub kind: ObjectKind,
+    /// Whether the initial sync lists the form after its kind (docs/admin.md §4): estimates,
+    /// which show on the deal whatever their age; credit memos and refund receipts are not
+    /// (the backfilled invoices' balances already count them).
+    pub backfilled: bool,
 }
 
 /// Credit memos and refund receipts reach HubSpot through payment jobs: they change invoice
@@ -21,14 +25,17 @@ pub static QBO_ONLY_FORMS: [QboOnlyForm; 3] = [
     QboOnlyForm {
         entity: "CreditMemo",
         kind: ObjectKind::Payment,
+        backfilled: false,
     },
     QboOnlyForm {
         entity: "RefundReceipt",
         kind: ObjectKind::Payment,
+        backfilled: false,
     },
     QboOnlyForm {
         entity: "Estimate",
         kind: ObjectKind::Invoice,
+        backfilled: true,
     },
 ];
 
@@ -43,6 +50,16 @@ impl QboOnlyForm {
     /// The forms whose changes ride on `kind`'s jobs.
     pub fn riding_on(kind: ObjectKind) -> impl Iterator<Item = &'static QboOnlyForm> {
         QBO_ONLY_FORMS.iter().filter(move |f| f.kind == kind)
+    }
+
+    /// The forms the initial sync lists after `kind`'s own records, in order.
+    pub fn backfilled_with(kind: ObjectKind) -> impl Iterator<Item = &'static QboOnlyForm> {
+        QboOnlyForm::riding_on(kind).filter(|f| f.backfilled)
+    }
+
+    /// The form QBO names `entity`, exactly as written in a page job (`Estimate`).
+    pub fn exactly(entity: &str) -> Option<&'static QboOnlyForm> {
+        QBO_ONLY_FORMS.iter().find(|f| f.entity == entity)
     }
 
     /// The job id of form `id`: `CreditMemo:12` (QBO ids are digits, so no payment id has a
@@ -80,5 +97,12 @@ mod tests {
         assert_eq!(estimate.kind, ObjectKind::Invoice);
         assert_eq!(QboOnlyForm::of_job_id("Estimate:3"), Some((estimate, "3")));
         assert_eq!(QboOnlyForm::riding_on(ObjectKind::Invoice).count(), 1);
+        let backfilled: Vec<&str> = QboOnlyForm::backfilled_with(ObjectKind::Invoice)
+            .map(|f| f.entity)
+            .collect();
+        assert_eq!(backfilled, ["Estimate"]);
+        assert_eq!(QboOnlyForm::backfilled_with(ObjectKind::Payment).count(), 0);
+        assert_eq!(QboOnlyForm::exactly("Estimate"), Some(estimate));
+        assert_eq!(QboOnlyForm::exactly("estimate"), None);
     }
 }
