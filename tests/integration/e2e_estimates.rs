@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::e2e_stack::{E2eOptions, E2eStack, eventually};
 
-const DEAL_PROPERTIES: &[&str] = &[
+pub(crate) const DEAL_PROPERTIES: &[&str] = &[
     "qbo_latest_estimate_id",
     "qbo_latest_estimate_number",
     "qbo_latest_estimate_status",
@@ -27,18 +27,19 @@ const DEAL_PROPERTIES: &[&str] = &[
     "qbo_estimate_notes",
 ];
 
-struct Rig {
-    e2e: E2eStack,
-    records: InvoiceRecords,
+/// Shared with e2e_estimate_deletes.rs.
+pub(crate) struct Rig {
+    pub(crate) e2e: E2eStack,
+    pub(crate) records: InvoiceRecords,
     customer: String,
     item: String,
     product: String,
-    deal: String,
+    pub(crate) deal: String,
 }
 
 impl Rig {
     /// Both vendors' webhooks on, a linked customer and item, and a deal.
-    async fn start() -> Rig {
+    pub(crate) async fn start() -> Rig {
         let e2e = E2eStack::start(E2eOptions::default(), |_, qb| {
             qb.limits.per_second = 0;
         })
@@ -70,7 +71,7 @@ impl Rig {
     }
 
     /// A QBO estimate of `qty` surveys tagged with the deal, as our action writes it.
-    async fn estimate(&self, qty: &str) -> Estimate {
+    pub(crate) async fn estimate(&self, qty: &str) -> Estimate {
         self.records
             .qbo
             .create_idempotent(&Estimate(Invoice {
@@ -87,7 +88,7 @@ impl Rig {
     }
 
     /// A mirror over the same sandboxes, to read or repeat what the pipeline did.
-    fn mirror(&self) -> InvoiceMirror {
+    pub(crate) fn mirror(&self) -> InvoiceMirror {
         InvoiceMirror::new(
             Arc::new(self.records.hubspot.clone()),
             Arc::new(self.records.qbo.clone()),
@@ -95,7 +96,7 @@ impl Rig {
         )
     }
 
-    async fn deal_value(&self, name: &str) -> String {
+    pub(crate) async fn deal_value(&self, name: &str) -> String {
         let deal = self
             .records
             .get(ObjectType::Deals, &self.deal, DEAL_PROPERTIES)
@@ -104,7 +105,7 @@ impl Rig {
     }
 
     /// Waits until deal property `name` reads `value`.
-    async fn deal_shows(&self, name: &str, value: &str) {
+    pub(crate) async fn deal_shows(&self, name: &str, value: &str) {
         eventually(&format!("deal {name} = {value:?}"), || async {
             (self.deal_value(name).await == value).then_some(())
         })
@@ -112,7 +113,7 @@ impl Rig {
     }
 
     /// Waits until the deal has exactly one note and it contains `text`; the note.
-    async fn one_note_saying(&self, text: &str) -> String {
+    pub(crate) async fn one_note_saying(&self, text: &str) -> String {
         eventually(&format!("one deal note saying {text:?}"), || async {
             let notes = self.records.notes_of(&self.deal).await;
             match notes.as_slice() {
@@ -172,7 +173,10 @@ async fn an_estimate_tagged_with_its_deal_shows_on_the_deal_and_follows_its_stat
     // A repeated delivery of the same version adds and rewrites nothing.
     let token = accepted.0.sync_token.clone().unwrap();
     let bookkeeping = rig.deal_value("qbo_estimate_notes").await;
-    assert!(bookkeeping.ends_with(&format!("@{token}")), "{bookkeeping}");
+    assert!(
+        bookkeeping.ends_with(&format!("@{token}#{number}")),
+        "{bookkeeping}"
+    );
     let mirror = rig.mirror();
     for _ in 0..2 {
         let again = EstimateMirror::new(&mirror)

@@ -397,7 +397,9 @@ impl QboClient {
         self.delete::<Payment>(id, sync_token).await
     }
 
-    async fn delete<E: Entity>(&self, id: &str, sync_token: &str) -> Result<Deleted, QboError> {
+    /// Deletes a transaction of entity `E` (an estimate, a credit memo): `POST
+    /// /{entity}?operation=delete` with `Id` + `SyncToken` (§5.5).
+    pub async fn delete<E: Entity>(&self, id: &str, sync_token: &str) -> Result<Deleted, QboError> {
         let body = version_body(id, sync_token, &[]);
         let value = self
             .post_versioned(E::PATH, &[("operation", "delete")], body)

@@ -206,7 +206,11 @@ fn update(
     Ok(updated)
 }
 
-/// `operation=delete` (§5.5): leaves a tombstone for CDC.
+/// `operation=delete` (§5.5): leaves a tombstone for CDC; the form is gone from reads (610),
+/// queries and listings, and its webhook says `Delete`. An estimate is deleted this way with
+/// its `Id` and `SyncToken` (it has no void), answered with the deletion marker
+/// `{"Estimate": {"status": "Deleted", "domain": "QBO", "Id": ..}}`
+/// (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/estimate).
 pub fn delete(
     company: &mut Company,
     kind: EntityKind,

@@ -9,7 +9,6 @@ use crate::engine::invoicing::action::{
     ActionError, ActionResult, DocAction, DocActionJob, ExecutionRecords, output_names,
 };
 use crate::engine::invoicing::credits::CreditMirror;
-use crate::engine::invoicing::estimates::EstimateMirror;
 use crate::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, MirrorOutcome, MirroredInvoice, UnlinkedRecords,
 };
@@ -18,15 +17,16 @@ use crate::engine::invoicing::receivables::ReceivablesFlow;
 use crate::engine::invoicing::receivables::refresh::deals_still_due;
 use crate::model::kinds::QboOnlyForm;
 use crate::quickbooks::Entity;
-use crate::quickbooks::entities::{CreditMemo, Estimate};
+use crate::quickbooks::entities::CreditMemo;
 
 use super::action_parties::SyncedParties;
 use super::active::active_connection;
 use super::context::SyncContext;
 use super::disposition::{Disposition, out_of_time};
+use super::estimate_jobs::{estimate_id, mirror_estimate};
 use super::gateways::Invoicing;
 use super::outcomes::{Recorded, record_job};
-use super::retry_schedule::gateway_wait;
+use super::retry_schedule::{STORE_RETRY, gateway_wait};
 use super::two_way::process_group;
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
 use crate::ports::{
@@ -383,6 +383,20 @@ async fn run_job(
     if let Some(execution) = DocActionJob::from_job(job, portal) {
         return run_action(ctx, connection, &invoicing.mirror, &execution, today).await;
     }
+    if let Some(estimate) = estimate_id(job) {
+        // An estimate's deal is remembered by its job's status row (estimate_jobs.rs).
+        return match mirror_estimate(ctx, &invoicing.mirror, job, estimate).await {
+            Ok(result) => ended(result.map(|report| Finished {
+                note: report.summary(),
+                counterpart_id: report.deal,
+                warnings: Vec::new(),
+            })),
+            Err(error) => JobEnd::Later {
+                delay: STORE_RETRY,
+                reason: error.to_string(),
+            },
+        };
+    }
     ended(mirror_once(invoicing, kind, &job.id, today, prepared).await)
 }
 
@@ -396,14 +410,6 @@ async fn mirror_once(
 ) -> Result<Finished, InvoiceSyncError> {
     let mirror = &invoicing.mirror;
     if let Some((form, form_id)) = QboOnlyForm::of_job_id(id) {
-        if form.entity == Estimate::NAME {
-            let report = EstimateMirror::new(mirror).sync_estimate(form_id).await?;
-            return Ok(Finished {
-                note: report.summary(),
-                counterpart_id: report.deal,
-                warnings: Vec::new(),
-            });
-        }
         return credit_form_once(invoicing, form, form_id, today).await;
     }
     if kind == ObjectKind::Payment {

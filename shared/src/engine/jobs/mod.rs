@@ -11,6 +11,7 @@ mod contact_companies;
 mod context;
 mod dispatch;
 mod disposition;
+mod estimate_jobs;
 mod gateways;
 mod mirror_jobs;
 pub(crate) mod outcomes;

@@ -1,5 +1,6 @@
-//! An estimate's one deal note (its number, status, total, expiry, the invoice it became) and
-//! the deal's bookkeeping of it: `e<estimate>=<note>@<SyncToken>` tokens in `qbo_estimate_notes`.
+//! An estimate's one deal note (its number, status, total, expiry, the invoice it became), the
+//! note saying it was deleted, and the deal's bookkeeping of them:
+//! `e<estimate>=<note>@<SyncToken>#<number>` tokens in `qbo_estimate_notes`.
 
 use std::collections::BTreeMap;
 
@@ -53,9 +54,30 @@ pub fn estimate_note_html(facts: &EstimateFacts) -> String {
     rows.concat()
 }
 
-/// The deal's notes per estimate: which HubSpot note shows it and for which version.
+/// The note saying estimate `number` is gone (a deleted estimate cannot be read, so nothing
+/// else about it is known any more).
+pub fn deleted_note_html(number: &str) -> String {
+    format!(
+        "<p><strong>Estimate {} was deleted in QuickBooks</strong></p>",
+        escape(number)
+    )
+}
+
+/// What the deal remembers of one estimate's note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteToken {
+    /// The HubSpot note showing the estimate.
+    pub note: String,
+    /// The estimate's `SyncToken` the note shows.
+    pub version: String,
+    /// The estimate's number as people know it, for the note saying it was deleted; absent in
+    /// tokens written before it was kept.
+    pub number: Option<String>,
+}
+
+/// The deal's notes per estimate: which HubSpot note shows it, for which version and number.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EstimateNotes(BTreeMap<String, (String, String)>);
+pub struct EstimateNotes(BTreeMap<String, NoteToken>);
 
 impl EstimateNotes {
     /// From the deal's `qbo_estimate_notes` value (absent: none; foreign tokens are ignored).
@@ -65,8 +87,17 @@ impl EstimateNotes {
             .split_whitespace()
             .filter_map(|t| {
                 let (estimate, rest) = t.strip_prefix('e')?.split_once('=')?;
-                let (note, version) = rest.split_once('@')?;
-                Some((estimate.to_owned(), (note.to_owned(), version.to_owned())))
+                let (note, rest) = rest.split_once('@')?;
+                let (version, number) = match rest.split_once('#') {
+                    Some((version, number)) => (version, decode(number)),
+                    None => (rest, None),
+                };
+                let token = NoteToken {
+                    note: note.to_owned(),
+                    version: version.to_owned(),
+                    number,
+                };
+                Some((estimate.to_owned(), token))
             })
             .collect();
         EstimateNotes(notes)
@@ -76,7 +107,14 @@ impl EstimateNotes {
     pub fn value(&self) -> String {
         self.0
             .iter()
-            .map(|(estimate, (note, version))| format!("e{estimate}={note}@{version}"))
+            .map(|(estimate, t)| {
+                let number = t
+                    .number
+                    .as_deref()
+                    .map(|n| format!("#{}", encode(n)))
+                    .unwrap_or_default();
+                format!("e{estimate}={}@{}{number}", t.note, t.version)
+            })
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -85,14 +123,41 @@ impl EstimateNotes {
     pub fn note(&self, estimate: &str) -> Option<(&str, &str)> {
         self.0
             .get(estimate)
-            .map(|(note, version)| (note.as_str(), version.as_str()))
+            .map(|t| (t.note.as_str(), t.version.as_str()))
     }
 
-    /// Records that `note` now shows `version` of `estimate`.
-    pub fn set(&mut self, estimate: &str, note: &str, version: &str) {
-        self.0
-            .insert(estimate.to_owned(), (note.to_owned(), version.to_owned()));
+    /// Records that `note` now shows `version` of `estimate`, numbered `number`.
+    pub fn set(&mut self, estimate: &str, note: &str, version: &str, number: &str) {
+        let token = NoteToken {
+            note: note.to_owned(),
+            version: version.to_owned(),
+            number: Some(number.to_owned()),
+        };
+        self.0.insert(estimate.to_owned(), token);
     }
+
+    /// Forgets `estimate` (deleted in QBO), answering what was remembered of it.
+    pub fn remove(&mut self, estimate: &str) -> Option<NoteToken> {
+        self.0.remove(estimate)
+    }
+
+    /// The estimates noted on the deal, newest (highest QBO id) first.
+    pub fn newest_first(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.0.keys().cloned().collect();
+        ids.sort_by_key(|id| std::cmp::Reverse(id.parse::<u64>().unwrap_or(0)));
+        ids
+    }
+}
+
+/// A number inside a whitespace-separated token: form-urlencoded (no space, `#` or `@` left).
+fn encode(number: &str) -> String {
+    url::form_urlencoded::byte_serialize(number.as_bytes()).collect()
+}
+
+fn decode(encoded: &str) -> Option<String> {
+    let pair = format!("n={encoded}");
+    let (_, number) = url::form_urlencoded::parse(pair.as_bytes()).next()?;
+    Some(number.into_owned())
 }
 
 #[cfg(test)]
@@ -147,8 +212,19 @@ mod tests {
         let mut notes = EstimateNotes::parse(Some("e41=900@0 junk e7=901@3"));
         assert_eq!(notes.note("41"), Some(("900", "0")));
         assert_eq!(notes.note("8"), None);
-        notes.set("41", "900", "2");
-        assert_eq!(notes.value(), "e41=900@2 e7=901@3");
+        notes.set("41", "900", "2", "EST 1001#a");
+        assert_eq!(notes.value(), "e41=900@2#EST+1001%23a e7=901@3");
+        let again = EstimateNotes::parse(Some(&notes.value()));
+        assert_eq!(again, notes, "the number survives its encoding");
+        assert_eq!(notes.newest_first(), ["41", "7"]);
+        let gone = notes.remove("41").unwrap();
+        assert_eq!(gone.number.as_deref(), Some("EST 1001#a"));
+        assert_eq!(notes.remove("7").unwrap().number, None, "an older token");
+        assert_eq!(notes.value(), "");
         assert_eq!(EstimateNotes::parse(None), EstimateNotes::default());
+        assert_eq!(
+            deleted_note_html("<7>"),
+            "<p><strong>Estimate &lt;7&gt; was deleted in QuickBooks</strong></p>"
+        );
     }
 }

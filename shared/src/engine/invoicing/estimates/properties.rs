@@ -57,6 +57,21 @@ pub fn latest_estimate_properties(facts: &EstimateFacts) -> PropertyWrites {
     writes
 }
 
+/// The latest-estimate values of a deal whose estimates are all deleted: empty.
+pub fn cleared_latest_properties() -> PropertyWrites {
+    [
+        ESTIMATE_ID,
+        ESTIMATE_NUMBER,
+        ESTIMATE_STATUS,
+        ESTIMATE_TOTAL,
+        ESTIMATE_URL,
+        ESTIMATE_INVOICE,
+    ]
+    .into_iter()
+    .map(|name| (name.to_owned(), String::new()))
+    .collect()
+}
+
 /// Whether estimate `id` is the deal's latest, given the id the deal shows now: none yet, the
 /// same one, or a newer one (QBO ids grow with each new transaction, so the newest estimate
 /// wins whatever order their changes arrive in).
@@ -101,5 +116,12 @@ mod tests {
         assert_eq!(values[ESTIMATE_STATUS], "accepted");
         assert_eq!(values[ESTIMATE_INVOICE], "");
         assert!(values.keys().all(|k| names.contains(k)), "{values:?}");
+        let cleared = cleared_latest_properties();
+        assert_eq!(
+            cleared.keys().collect::<Vec<_>>(),
+            values.keys().collect::<Vec<_>>(),
+            "clearing empties every latest-estimate value"
+        );
+        assert!(cleared.values().all(String::is_empty));
     }
 }
