@@ -9,7 +9,7 @@ use hqsync::engine::invoicing::invoices::properties as inv;
 use hqsync::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, InvoiceSyncSettings, MirrorOutcome,
 };
-use hqsync::engine::invoicing::payments::{PaymentEvent, PaymentMirror, PreparedInvoices};
+use hqsync::engine::invoicing::payments::{PaymentEvent, PaymentMirror};
 use hqsync::engine::invoicing::receivables::properties::OPEN_BALANCE;
 use hqsync::hubspot::ObjectType;
 use hqsync_tests::invoicing::{InvoiceSandboxes, LinkedDeal, dec, today};
@@ -209,10 +209,13 @@ async fn a_groups_payments_share_one_mirror_of_their_invoices_and_each_is_noted_
     .map(|p| p.id.unwrap());
     let hs_url = sandboxes.hs.base_url();
     let before = requests_served(&hs_url).await;
-    let prepared = PreparedInvoices::mirror(&mirror, &payments, today()).await;
-    let payment_mirror = PaymentMirror::new(&mirror).with_prepared(&prepared);
-    for id in &payments {
-        let report = payment_mirror.sync_payment(id, today()).await.unwrap();
+    let payment_mirror = PaymentMirror::new(&mirror);
+    let reports = payment_mirror
+        .sync_payments(&payments, today())
+        .await
+        .unwrap();
+    for (id, report) in payments.iter().zip(reports) {
+        let report = report.unwrap();
         assert_eq!(report.notes_created, 1, "{id}: {report:?}");
     }
     let calls = requests_served(&hs_url).await - before;
@@ -238,8 +241,9 @@ async fn a_groups_payments_share_one_mirror_of_their_invoices_and_each_is_noted_
         let report = payment_mirror.sync_payment(id, today()).await.unwrap();
         assert_eq!(report.notes_created, 0, "{id}");
     }
-    // The two invoices mirrored once (10 calls) and a note and a token update per payment;
-    // without the group's mirror each payment re-mirrors its invoice alone (8 calls each, 30).
-    assert!(calls <= 16, "{calls} HubSpot calls for 3 payments");
+    // The two invoices mirrored once (10 calls), one notes batch create and one token batch
+    // update for the group; without the group's mirror each payment re-mirrors its invoice
+    // alone (8 calls each, 30).
+    assert!(calls <= 12, "{calls} HubSpot calls for 3 payments");
     sandboxes.shutdown().await;
 }

@@ -185,6 +185,10 @@ impl HubspotTimeline for HubspotClient {
         self.create_object(ObjectType::Notes, input).await
     }
 
+    async fn create_notes(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
+        self.batch_create(ObjectType::Notes, inputs, None).await
+    }
+
     async fn create_payment_record(&self, input: &CreateInput) -> Result<HubspotObject> {
         self.create_object(ObjectType::CommercePayments, input)
             .await

@@ -192,7 +192,24 @@ impl Portal {
         Ok(())
     }
 
-    /// A batch create: one written outcome per input, keyed by its position.
+    /// The first inline association of `input` whose target record does not exist.
+    fn missing_target(&self, input: &CreateInput) -> Option<String> {
+        input.associations.iter().find_map(|a| {
+            a.types
+                .iter()
+                .map(|t| target_of(t.association_type_id))
+                .find(|to| !self.objects.contains_key(&(*to, a.to.id.clone())))
+                .map(|to| {
+                    format!(
+                        "Association target {} of type {to:?} does not exist",
+                        a.to.id
+                    )
+                })
+        })
+    }
+
+    /// A batch create: one outcome per input, keyed by its position; an input associated with a
+    /// record that does not exist fails alone, as in HubSpot (docs/hubspot.md §2.2).
     fn create_many(
         &mut self,
         object_type: ObjectType,
@@ -204,7 +221,17 @@ impl Portal {
             .map(|(n, input)| BatchItem {
                 key: n.to_string(),
                 object_write_trace_id: n.to_string(),
-                outcome: ItemOutcome::Written(self.create(object_type, input)),
+                outcome: match self.missing_target(input) {
+                    None => ItemOutcome::Written(self.create(object_type, input)),
+                    Some(message) => ItemOutcome::Failed(BatchItemError {
+                        category: Some("VALIDATION_ERROR".into()),
+                        message,
+                        status: Some(400),
+                        retryable: false,
+                        existing_id: None,
+                        properties: Vec::new(),
+                    }),
+                },
             })
             .collect();
         BatchWriteOutcome {
@@ -485,6 +512,9 @@ impl HubspotAssociations for FakeHubspot {
 impl HubspotTimeline for FakeHubspot {
     async fn create_note(&self, input: &CreateInput) -> HsResult<HubspotObject> {
         Ok(self.lock().create(ObjectType::Notes, input))
+    }
+    async fn create_notes(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
+        self.lock().create_many(ObjectType::Notes, &inputs)
     }
     async fn create_payment_record(&self, input: &CreateInput) -> HsResult<HubspotObject> {
         Ok(self.lock().create(ObjectType::CommercePayments, input))

@@ -1,5 +1,5 @@
-//! The worker's one-way jobs: QBO invoices and payments mirrored into HubSpot, and "Create
-//! QuickBooks invoice" executions; unlinked customers/items are synced first, outcomes recorded.
+//! The worker's one-way jobs: QBO invoices mirrored into HubSpot (payments and credit forms in
+//! `payment_jobs`), and "Create QuickBooks invoice" executions; outcomes recorded.
 
 use std::time::{Duration, Instant};
 
@@ -8,16 +8,12 @@ use chrono::NaiveDate;
 use crate::engine::invoicing::action::{
     ActionError, ActionResult, DocAction, DocActionJob, ExecutionRecords, output_names,
 };
-use crate::engine::invoicing::credits::CreditMirror;
 use crate::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, MirrorOutcome, MirroredInvoice, UnlinkedRecords,
 };
-use crate::engine::invoicing::payments::{PaymentMirror, PreparedInvoices};
 use crate::engine::invoicing::receivables::ReceivablesFlow;
-use crate::engine::invoicing::receivables::refresh::deals_still_due;
+use crate::engine::invoicing::receivables::refresh::{deals_still_due, moves_receivables};
 use crate::model::kinds::QboOnlyForm;
-use crate::quickbooks::Entity;
-use crate::quickbooks::entities::CreditMemo;
 
 use super::action_parties::SyncedParties;
 use super::active::active_connection;
@@ -26,6 +22,7 @@ use super::disposition::{Disposition, out_of_time};
 use super::estimate_jobs::{estimate_id, mirror_estimate};
 use super::gateways::Invoicing;
 use super::outcomes::{Recorded, record_job};
+use super::payment_jobs::{credit_form_once, run_payment_group};
 use super::retry_schedule::{STORE_RETRY, gateway_wait};
 use super::two_way::process_group;
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
@@ -35,16 +32,16 @@ use crate::ports::{
 
 /// What a finished job did, in the user's words, and the HubSpot/QBO record on the other end.
 #[derive(Clone)]
-struct Finished {
-    note: String,
-    counterpart_id: Option<String>,
+pub(super) struct Finished {
+    pub(super) note: String,
+    pub(super) counterpart_id: Option<String>,
     /// Synced, with something a person should look at (an invoice whose deal is not clear).
-    warnings: Vec<FieldWarning>,
+    pub(super) warnings: Vec<FieldWarning>,
 }
 
 /// How a job ended.
 #[derive(Clone)]
-enum JobEnd {
+pub(super) enum JobEnd {
     Finished(Finished),
     /// Not done; recorded as a failure. `retry` = worth trying again automatically.
     Failed {
@@ -84,10 +81,10 @@ pub(super) async fn process_mirror_group(
     };
     let state = connection.connection.settings.state(kind);
     let mut answers: Vec<Option<Disposition>> = jobs.iter().map(|_| None).collect();
-    // QBO invoices of the group are mirrored together (docs/hubspot.md §9.5); payments,
-    // credit forms and workflow executions one job at a time.
+    // QBO invoices of the group are mirrored together, and its QBO payments applied together
+    // (docs/hubspot.md §9.5); credit forms and workflow executions one job at a time.
     let mut invoice_jobs = Vec::new();
-    let prepared = prepare_payments(ctx, &invoicing, kind, state, jobs).await;
+    let mut payment_jobs = Vec::new();
     for (k, job) in jobs.iter().enumerate() {
         if stop_at.is_some_and(|t| Instant::now() >= t) {
             answers[k] = Some(out_of_time());
@@ -114,12 +111,26 @@ pub(super) async fn process_mirror_group(
             invoice_jobs.push(k);
             continue;
         }
-        let end = run_job(ctx, &connection, &invoicing, kind, job, prepared.as_ref()).await;
+        if kind == ObjectKind::Payment
+            && job.action.is_none()
+            && QboOnlyForm::of_job_id(&job.id).is_none()
+        {
+            payment_jobs.push(k);
+            continue;
+        }
+        let end = run_job(ctx, &connection, &invoicing, kind, job).await;
         answers[k] = Some(answer(ctx, job, end).await);
     }
     if stop_at.is_some_and(|t| Instant::now() >= t) {
-        for k in invoice_jobs.drain(..) {
+        for k in invoice_jobs.drain(..).chain(payment_jobs.drain(..)) {
             answers[k] = Some(out_of_time());
+        }
+    }
+    if !payment_jobs.is_empty() {
+        let group: Vec<&Job> = payment_jobs.iter().map(|&k| jobs[k]).collect();
+        let ends = run_payment_group(ctx, &invoicing, &group).await;
+        for (k, end) in payment_jobs.into_iter().zip(ends) {
+            answers[k] = Some(answer(ctx, jobs[k], end).await);
         }
     }
     if !invoice_jobs.is_empty() {
@@ -133,35 +144,6 @@ pub(super) async fn process_mirror_group(
         .into_iter()
         .map(|a| a.expect("every job of the group is answered"))
         .collect()
-}
-
-/// For a group of QBO payment jobs, the invoices they paid mirrored together first
-/// (`PreparedInvoices`), so each payment job takes its invoices from there instead of
-/// mirroring them one by one. `None` for other kinds or a single payment.
-async fn prepare_payments(
-    ctx: &SyncContext,
-    invoicing: &Invoicing,
-    kind: ObjectKind,
-    state: SyncState,
-    jobs: &[&Job],
-) -> Option<PreparedInvoices> {
-    if kind != ObjectKind::Payment || state != SyncState::Enabled {
-        return None;
-    }
-    let ids: Vec<String> = jobs
-        .iter()
-        .filter(|job| {
-            job.action.is_none()
-                && job.side == Side::Quickbooks
-                && QboOnlyForm::of_job_id(&job.id).is_none()
-        })
-        .map(|job| job.id.clone())
-        .collect();
-    if ids.len() < 2 {
-        return None;
-    }
-    let today = ctx.clock.now().date_naive();
-    Some(PreparedInvoices::mirror(&invoicing.mirror, &ids, today).await)
 }
 
 /// A job's disposition once its end is recorded (a store failure hands it back).
@@ -258,9 +240,7 @@ async fn finish_invoices(
     today: NaiveDate,
 ) -> Vec<(usize, JobEnd)> {
     // An unchanged invoice (the echo of a payment job that refreshed already) moves nothing.
-    let moved = |m: &MirroredInvoice| {
-        !matches!(m.outcome, MirrorOutcome::Unchanged | MirrorOutcome::Skipped)
-    };
+    let moved = |m: &MirroredInvoice| moves_receivables(m.outcome);
     let mut customers: Vec<String> = Vec::new();
     let mut deals: Vec<String> = Vec::new();
     for (_, m) in mirrored.iter().filter(|(_, m)| moved(m)) {
@@ -302,7 +282,7 @@ async fn finish_invoices(
 }
 
 /// What a receivables pass wrote, as the end of a job's note.
-fn receivables_note(written: usize) -> String {
+pub(super) fn receivables_note(written: usize) -> String {
     match written {
         0 => String::new(),
         n => format!("; receivables updated on {n} record(s)"),
@@ -372,7 +352,6 @@ async fn run_job(
     invoicing: &Invoicing,
     kind: ObjectKind,
     job: &Job,
-    prepared: Option<&PreparedInvoices>,
 ) -> JobEnd {
     let today = ctx.clock.now().date_naive();
     let portal = connection
@@ -397,118 +376,23 @@ async fn run_job(
             },
         };
     }
-    ended(mirror_once(invoicing, kind, &job.id, today, prepared).await)
+    ended(mirror_once(invoicing, kind, &job.id, today).await)
 }
 
-/// One attempt at mirroring QBO payment `id` (or the credit form a payment job names).
+/// One attempt at mirroring the credit form (credit memo or refund receipt) a payment job
+/// names; estimates are `estimate_jobs`', payments and invoices run with their groups.
 async fn mirror_once(
     invoicing: &Invoicing,
     kind: ObjectKind,
     id: &str,
     today: NaiveDate,
-    prepared: Option<&PreparedInvoices>,
 ) -> Result<Finished, InvoiceSyncError> {
-    let mirror = &invoicing.mirror;
     if let Some((form, form_id)) = QboOnlyForm::of_job_id(id) {
         return credit_form_once(invoicing, form, form_id, today).await;
-    }
-    if kind == ObjectKind::Payment {
-        let mut payments = PaymentMirror::with_records(mirror, &invoicing.payment_records);
-        if let Some(prepared) = prepared {
-            payments = payments.with_prepared(prepared);
-        }
-        let report = payments.sync_payment(id, today).await?;
-        let mut note = match report.invoice_numbers.as_slice() {
-            [] => "applied to no mirrored invoice".to_owned(),
-            numbers => format!("updated invoice(s) {}", numbers.join(", ")),
-        };
-        if report.notes_created > 0 {
-            note.push_str(&format!("; {} deal note(s)", report.notes_created));
-        }
-        if report.records_created > 0 {
-            note.push_str(&format!("; {} payment record(s)", report.records_created));
-        }
-        if report.records_archived > 0 {
-            note.push_str(&format!(
-                "; {} payment record(s) archived",
-                report.records_archived
-            ));
-        }
-        let deals = deals_still_due(&report.deals, &report.deals_refreshed);
-        note.push_str(
-            &refresh_receivables(invoicing, &report.customers, &deals, true, today).await?,
-        );
-        return Ok(Finished {
-            note,
-            counterpart_id: None,
-            warnings: Vec::new(),
-        });
     }
     Err(InvoiceSyncError::NeedsAttention(format!(
         "{kind} {id} is mirrored with its job group, not alone"
     )))
-}
-
-/// One attempt at mirroring QBO credit memo or refund receipt `id` (a payment job naming
-/// the form, model/kinds/forms.rs) as its invoices' notes, then the receivables of their
-/// customers and deals, which the credit lowered or raised again.
-async fn credit_form_once(
-    invoicing: &Invoicing,
-    form: &QboOnlyForm,
-    id: &str,
-    today: NaiveDate,
-) -> Result<Finished, InvoiceSyncError> {
-    let credits = CreditMirror::new(&invoicing.mirror);
-    let report = if form.entity == CreditMemo::NAME {
-        credits.sync_credit_memo(id, today).await?
-    } else {
-        credits.sync_refund_receipt(id, today).await?
-    };
-    let mut note = match report.invoices.as_slice() {
-        [] => format!("{} {id} credits no mirrored invoice", form.entity),
-        ids => format!(
-            "{} {id}: updated invoice(s) {}",
-            form.entity,
-            ids.join(", ")
-        ),
-    };
-    if report.notes_created > 0 {
-        note.push_str(&format!("; {} note(s)", report.notes_created));
-    }
-    if report.notes_updated > 0 {
-        note.push_str(&format!("; {} note(s) rewritten", report.notes_updated));
-    }
-    let deals = deals_still_due(&report.deals, &report.deals_refreshed);
-    note.push_str(&refresh_receivables(invoicing, &report.customers, &deals, true, today).await?);
-    Ok(Finished {
-        note,
-        counterpart_id: None,
-        warnings: Vec::new(),
-    })
-}
-
-/// The receivables of the customers (and deals) an invoice or payment touched
-/// (docs/hubspot.md §4.1); the note says what was written.
-async fn refresh_receivables(
-    invoicing: &Invoicing,
-    customers: &[String],
-    deals: &[String],
-    after_payment: bool,
-    today: NaiveDate,
-) -> Result<String, InvoiceSyncError> {
-    let flow = ReceivablesFlow::new(&invoicing.mirror, &invoicing.receivables);
-    let mut written = 0;
-    for (i, customer) in customers.iter().enumerate() {
-        // The deals are refreshed once, with the first customer.
-        let deals = if i == 0 { deals } else { &[] };
-        let report = if after_payment {
-            flow.refresh_customer(customer, deals, today).await?
-        } else {
-            flow.refresh_after_invoice(customer, deals, today).await?
-        };
-        written += report.records_written + report.deals_written;
-    }
-    Ok(receivables_note(written))
 }
 
 /// Syncs the unlinked customers and items of a group's invoices through the two-way engine
@@ -625,7 +509,7 @@ async fn run_action(
 }
 
 /// A vendor or data failure as a job end.
-fn ended(result: Result<Finished, InvoiceSyncError>) -> JobEnd {
+pub(super) fn ended(result: Result<Finished, InvoiceSyncError>) -> JobEnd {
     let error = match result {
         Ok(finished) => return JobEnd::Finished(finished),
         Err(InvoiceSyncError::NeedsAttention(message)) => {

@@ -16,6 +16,7 @@ mod gateways;
 mod mirror_jobs;
 pub(crate) mod outcomes;
 pub mod overdue;
+mod payment_jobs;
 mod poll_versions;
 pub mod receivables_sweep;
 pub mod retry_schedule;

@@ -118,6 +118,10 @@ pub trait HubspotAssociations: Send + Sync {
 #[async_trait]
 pub trait HubspotTimeline: Send + Sync {
     async fn create_note(&self, input: &CreateInput) -> Result<HubspotObject>;
+    /// Notes `batch/create` (with their inline associations), per-input outcomes in input
+    /// order: a refused note is in the outcome, not an `Err` (every input carries a trace id,
+    /// docs/hubspot.md §2.2).
+    async fn create_notes(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome;
     /// A commerce payment record; portals without HubSpot payments refuse it (§2.9).
     async fn create_payment_record(&self, input: &CreateInput) -> Result<HubspotObject>;
     async fn archive_payment_record(&self, id: &str) -> Result<()>;

@@ -2,18 +2,18 @@
 //! properties), adds the deal notes once and, where the portal allows, one HubSpot payment
 //! record per invoice paid; all remembered as tokens on the HubSpot invoice.
 
+use std::collections::BTreeMap;
+
 use chrono::{NaiveDate, Utc};
 
 use super::capability::{PaymentRecordsCapability, is_portal_refusal};
-use super::cash::{cash_per_invoice, has_cash};
+use super::cash::has_cash;
+use super::group::deal_note;
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
-use super::prepared::PreparedInvoices;
 use super::records::{PaymentRecordFacts, payment_record_properties};
 use super::tokens::PaymentTokens;
-use crate::engine::invoicing::credits::{CreditMirror, CreditTokens};
-use crate::engine::invoicing::invoices::properties::{
-    QBO_BILL_EMAIL, QBO_INVOICE_ID, QBO_PAYMENT_NOTES,
-};
+use crate::engine::invoicing::credits::{CreditMirror, CreditTokens, uses_credit};
+use crate::engine::invoicing::invoices::properties::{QBO_INVOICE_ID, QBO_PAYMENT_NOTES};
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::search::{Filter, FilterGroup, Operator, SearchRequest};
@@ -54,15 +54,10 @@ pub struct PaymentMirror<'a> {
     /// `Some`: also create HubSpot payment records where this says the portal may allow it.
     /// Records already created are archived on void/delete either way.
     pub records: Option<&'a PaymentRecordsCapability>,
-    /// The invoices the job group's payments paid, mirrored together beforehand (`prepared`);
-    /// an invoice not there is mirrored by the payment itself.
-    pub prepared: Option<&'a PreparedInvoices>,
 }
 
 /// What to do about the payment record of one invoice for one event.
 enum RecordStep {
-    /// Create it once (received payment), unless the portal cannot.
-    Create(PaymentRecordFacts),
     /// Archive the one created, if any (voided/deleted payment).
     Archive,
 }
@@ -84,7 +79,6 @@ impl<'a> PaymentMirror<'a> {
         PaymentMirror {
             invoices,
             records: None,
-            prepared: None,
         }
     }
 
@@ -97,14 +91,7 @@ impl<'a> PaymentMirror<'a> {
         PaymentMirror {
             invoices,
             records: Some(capability),
-            prepared: None,
         }
-    }
-
-    /// Takes the invoices of `prepared` instead of mirroring each one again.
-    pub fn with_prepared(mut self, prepared: &'a PreparedInvoices) -> Self {
-        self.prepared = Some(prepared);
-        self
     }
 
     /// Brings HubSpot up to date with QBO payment `payment_id` (created, updated, voided or
@@ -115,12 +102,71 @@ impl<'a> PaymentMirror<'a> {
         payment_id: &str,
         today: NaiveDate,
     ) -> Result<PaymentSyncReport> {
+        let mut answers = self.sync_payments(&[payment_id.to_owned()], today).await?;
+        answers.pop().expect("one answer per payment")
+    }
+
+    /// Brings HubSpot up to date with QBO payments `ids` (one job group), one answer per id in
+    /// order. The received payments are applied together (`group.rs`: their invoices mirrored
+    /// as one group, one notes batch create, one token batch update); payments that apply a
+    /// credit memo, voided and deleted ones one at a time. A repeated id is applied once; its
+    /// later copies answer an empty report. `Err`: a failure of the whole group.
+    pub async fn sync_payments(
+        &self,
+        ids: &[String],
+        today: NaiveDate,
+    ) -> Result<Vec<Result<PaymentSyncReport>>> {
         self.invoices.ensure_schema().await?;
-        let payment = match self.invoices.qbo.read_payment(payment_id).await {
-            Ok(p) => Some(p),
-            Err(QboError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let mut answers: BTreeMap<String, Result<PaymentSyncReport>> = BTreeMap::new();
+        let mut received = Vec::new();
+        for id in ids {
+            if answers.contains_key(id)
+                || received.iter().any(|p: &Payment| p.id.as_ref() == Some(id))
+            {
+                continue;
+            }
+            let payment = match self.invoices.qbo.read_payment(id).await {
+                Ok(p) => Some(p),
+                Err(QboError::NotFound(_)) => None,
+                Err(e) => {
+                    answers.insert(id.clone(), Err(e.into()));
+                    continue;
+                }
+            };
+            match payment {
+                Some(mut p) if !uses_credit(&p) && !is_voided_payment(&p) => {
+                    p.id = Some(id.clone());
+                    received.push(p);
+                }
+                other => {
+                    let answer = self.one_at_a_time(id, other, today).await;
+                    answers.insert(id.clone(), answer);
+                }
+            }
+        }
+        if !received.is_empty() {
+            let together = self.received_together(&received, today).await?;
+            for (payment, answer) in received.iter().zip(together) {
+                answers.insert(payment.id.clone().unwrap_or_default(), answer);
+            }
+        }
+        Ok(ids
+            .iter()
+            .map(|id| {
+                answers
+                    .remove(id)
+                    .unwrap_or_else(|| Ok(PaymentSyncReport::default()))
+            })
+            .collect())
+    }
+
+    /// A payment that applies a credit memo, or one voided or deleted (`None`).
+    async fn one_at_a_time(
+        &self,
+        payment_id: &str,
+        payment: Option<Payment>,
+        today: NaiveDate,
+    ) -> Result<PaymentSyncReport> {
         match payment {
             // A payment that uses a credit memo's credit is the memo's application (§4.9);
             // the money it brings besides is a payment like any other (cash.rs).
@@ -129,7 +175,11 @@ impl<'a> PaymentMirror<'a> {
                     .sync_payment_credits(&p, today)
                     .await?;
                 let mut report = match has_cash(&p) {
-                    true => self.received(&p, today).await?,
+                    true => self
+                        .received_together(std::slice::from_ref(&p), today)
+                        .await?
+                        .pop()
+                        .expect("one answer per payment")?,
                     false => PaymentSyncReport::default(),
                 };
                 for invoice in credits.invoices {
@@ -146,65 +196,17 @@ impl<'a> PaymentMirror<'a> {
                 }
                 Ok(report)
             }
-            Some(p) if !is_voided_payment(&p) => self.received(&p, today).await,
+            Some(p) if !is_voided_payment(&p) => self
+                .received_together(std::slice::from_ref(&p), today)
+                .await?
+                .pop()
+                .expect("one answer per payment"),
             other => {
                 let deleted = other.is_none();
                 self.removed(payment_id, other.as_ref(), deleted, today)
                     .await
             }
         }
-    }
-
-    async fn received(&self, payment: &Payment, today: NaiveDate) -> Result<PaymentSyncReport> {
-        let payment_id = payment.id.clone().unwrap_or_default();
-        let mut report = PaymentSyncReport::default();
-        for (invoice_id, amount) in cash_per_invoice(payment) {
-            let mut mirrored = match self.prepared.and_then(|p| p.get(&invoice_id)) {
-                Some(mirrored) => mirrored,
-                None => self.invoices.sync_invoice(&invoice_id, today).await?,
-            };
-            report.invoices.push(invoice_id);
-            report.invoice_numbers.push(invoice_number(&mirrored));
-            let currency = mirrored.currency.clone();
-            let note = PaymentNote {
-                event: PaymentEvent::Received,
-                payment_id: payment_id.clone(),
-                amount,
-                currency: currency.clone(),
-                date: payment.txn_date,
-                method: payment
-                    .payment_method_ref
-                    .as_ref()
-                    .map(|r| r.name.clone().unwrap_or_else(|| r.value.clone())),
-                reference: payment.payment_ref_num.clone(),
-                invoice_number: invoice_number(&mirrored),
-                remaining_balance: mirrored
-                    .invoice
-                    .as_ref()
-                    .and_then(|i| i.balance)
-                    .unwrap_or_default(),
-            };
-            // A line without an amount cannot be recorded (hs_initial_amount is required).
-            let step = amount.map(|amount| {
-                RecordStep::Create(PaymentRecordFacts {
-                    amount,
-                    currency,
-                    date: payment.txn_date.unwrap_or(today),
-                    method: payment
-                        .payment_method_ref
-                        .as_ref()
-                        .and_then(|r| r.name.clone()),
-                    reference: payment.payment_ref_num.clone(),
-                    customer_email: mirrored.properties.get(QBO_BILL_EMAIL).cloned(),
-                })
-            });
-            self.apply_event(&mut mirrored, note, step, &mut report)
-                .await?;
-            if let Some(prepared) = self.prepared {
-                prepared.put(&report.invoices[report.invoices.len() - 1], &mirrored);
-            }
-        }
-        Ok(report)
     }
 
     async fn removed(
@@ -300,10 +302,6 @@ impl<'a> PaymentMirror<'a> {
             tokens.insert(token);
         }
         let stepped = match step {
-            Some(RecordStep::Create(facts)) => {
-                self.record_once(mirrored, &note.payment_id, &facts, &mut tokens, report)
-                    .await
-            }
             Some(RecordStep::Archive) => {
                 self.archive_record(&note.payment_id, &mut tokens, report)
                     .await
@@ -325,22 +323,20 @@ impl<'a> PaymentMirror<'a> {
 
     /// One note per deal of the invoice (the deals the invoice sync just saw).
     async fn write_notes(&self, deals: &[String], note: &PaymentNote) -> Result<usize> {
+        let stamp = Utc::now().to_rfc3339();
+        let body = payment_note_html(note);
         for deal in deals {
-            let mut props = PropertyWrites::new();
-            props.insert("hs_timestamp".into(), Utc::now().to_rfc3339());
-            props.insert("hs_note_body".into(), payment_note_html(note));
-            let mut input = CreateInput::new(props);
-            input
-                .associations
-                .push(InlineAssociation::to(deal, type_ids::NOTE_TO_DEAL));
-            self.invoices.hubspot.create_note(&input).await?;
+            self.invoices
+                .hubspot
+                .create_note(&deal_note(deal, &body, &stamp))
+                .await?;
         }
         Ok(deals.len())
     }
 
     /// Creates the payment record of (`payment_id`, invoice) unless one is recorded or the
     /// portal is known not to allow it; a refusal is remembered, not an error.
-    async fn record_once(
+    pub(super) async fn record_once(
         &self,
         mirrored: &MirroredInvoice,
         payment_id: &str,
@@ -440,7 +436,7 @@ impl<'a> PaymentMirror<'a> {
     }
 }
 
-fn invoice_number(m: &MirroredInvoice) -> String {
+pub(super) fn invoice_number(m: &MirroredInvoice) -> String {
     m.invoice
         .as_ref()
         .and_then(|i| i.doc_number.clone().or_else(|| i.id.clone()))

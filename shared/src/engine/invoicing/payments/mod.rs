@@ -4,15 +4,14 @@
 
 pub mod capability;
 pub mod cash;
+pub mod group;
 pub mod mirror;
 pub mod note;
-pub mod prepared;
 pub mod records;
 pub mod tokens;
 
 pub use capability::{PaymentRecordsCapability, PaymentRecordsState, is_portal_refusal};
 pub use mirror::{PaymentMirror, PaymentSyncReport};
 pub use note::{PaymentEvent, PaymentNote, payment_note_html};
-pub use prepared::PreparedInvoices;
 pub use records::{PaymentRecordFacts, payment_method_type, payment_record_properties};
 pub use tokens::PaymentTokens;

@@ -371,3 +371,11 @@ pub fn deals_still_due(touched: &[String], refreshed: &[String]) -> Vec<String> 
         .cloned()
         .collect()
 }
+
+/// Whether a mirrored invoice moved what its customer and deals owe: an unchanged one (the echo
+/// of a job that refreshed already) or one with nothing to mirror did not. The one rule for
+/// invoice and payment jobs (docs/hubspot.md §4.1).
+pub fn moves_receivables(outcome: crate::engine::invoicing::invoices::MirrorOutcome) -> bool {
+    use crate::engine::invoicing::invoices::MirrorOutcome;
+    !matches!(outcome, MirrorOutcome::Unchanged | MirrorOutcome::Skipped)
+}
