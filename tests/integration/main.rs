@@ -48,6 +48,7 @@ mod e2e_invoice_jobs;
 mod e2e_invoices;
 mod e2e_merges;
 mod e2e_mixed_payments;
+mod e2e_payment_groups;
 mod e2e_payment_records;
 mod e2e_receivables;
 mod e2e_stack;

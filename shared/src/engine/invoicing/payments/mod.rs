@@ -15,3 +15,6 @@ pub use mirror::{PaymentMirror, PaymentSyncReport};
 pub use note::{PaymentEvent, PaymentNote, payment_note_html};
 pub use records::{PaymentRecordFacts, payment_method_type, payment_record_properties};
 pub use tokens::PaymentTokens;
+
+#[cfg(test)]
+mod group_tests;

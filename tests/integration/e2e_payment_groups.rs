@@ -1,0 +1,210 @@
+//! A job group of QBO payments through the worker (`process_jobs`) against both sandboxes: the
+//! HubSpot calls are per group, not per payment (docs/hubspot.md §9.5), and a re-delivered
+//! group adds no note.
+
+use chrono::Utc;
+use hqsync::engine::invoicing::invoices::properties as inv;
+use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
+use hqsync::engine::invoicing::payments::{PaymentEvent, PaymentTokens};
+use hqsync::engine::invoicing::receivables::properties::{LAST_PAYMENT_AMOUNT, OPEN_BALANCE};
+use hqsync::engine::jobs::{Disposition, process_jobs};
+use hqsync::hubspot::ObjectType;
+use hqsync::model::{ObjectKind, Side};
+use hqsync::ports::{Job, JobReason, SyncOutcome};
+use hqsync_tests::invoicing::{InvoiceRecords, LinkedDeal, dec};
+use hqsync_tests::sandbox_stats::requests_served;
+
+use crate::e2e_stack::{E2eOptions, E2eStack};
+
+/// Payments in the group (one per customer, deal and invoice).
+const PAYMENTS: usize = 5;
+
+/// The stack with no webhooks and no poller (only the jobs the test hands the worker run), a
+/// person's clients, and `PAYMENTS` linked customers each with a deal and a mirrored invoice
+/// of 100.00.
+struct Rig {
+    e2e: E2eStack,
+    records: InvoiceRecords,
+    linked: Vec<LinkedDeal>,
+    invoices: Vec<String>,
+    reader: InvoiceMirror,
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let e2e = E2eStack::start(
+            E2eOptions {
+                poll_interval: None,
+                ..E2eOptions::default()
+            },
+            |hs, qb| {
+                hs.webhook_url = None;
+                qb.webhook_url = None;
+            },
+        )
+        .await;
+        let hubspot = e2e.stack.endpoints.hubspot_client().unwrap();
+        let qbo = e2e.stack.endpoints.quickbooks_client().unwrap();
+        let records = InvoiceRecords::over(hubspot.clone(), qbo.clone()).await;
+        records.ensure_link_properties().await;
+        let mut linked = Vec::new();
+        let mut invoices = Vec::new();
+        for c in 0..PAYMENTS {
+            let deal = records
+                .linked_deal(
+                    (&format!("Payer {c}"), &format!("payer{c}@example.com")),
+                    (&format!("Service {c}"), "100"),
+                    &format!("Payer deal {c}"),
+                )
+                .await;
+            let invoice = records.tagged_invoice(&deal, "1", "2099-01-31").await;
+            invoices.push(invoice.id.unwrap());
+            linked.push(deal);
+        }
+        let reader = InvoiceMirror::new(
+            std::sync::Arc::new(hubspot),
+            std::sync::Arc::new(qbo),
+            InvoiceSyncSettings::default(),
+        );
+        let rig = Rig {
+            e2e,
+            records,
+            linked,
+            invoices,
+            reader,
+        };
+        let mirrored = rig.run(ObjectKind::Invoice, &rig.invoices).await;
+        assert!(
+            mirrored.iter().all(|d| *d == Disposition::Done),
+            "{mirrored:?}"
+        );
+        rig
+    }
+
+    /// `ids` of `kind` handed to the worker together (one job group); their dispositions.
+    async fn run(&self, kind: ObjectKind, ids: &[String]) -> Vec<Disposition> {
+        let jobs = ids
+            .iter()
+            .map(|id| {
+                Job::new(
+                    self.e2e.stack.connection_id().clone(),
+                    kind,
+                    Side::Quickbooks,
+                    id,
+                    JobReason::Webhook,
+                    Utc::now(),
+                )
+            })
+            .collect();
+        process_jobs(&self.e2e.stack.ctx, jobs)
+            .await
+            .into_iter()
+            .map(|r| r.disposition)
+            .collect()
+    }
+
+    /// The HubSpot calls `run` makes.
+    async fn counted(&self, kind: ObjectKind, ids: &[String]) -> (u64, Vec<Disposition>) {
+        let url = self.e2e.hubspot.base_url();
+        let before = requests_served(&url).await;
+        let answers = self.run(kind, ids).await;
+        (requests_served(&url).await - before, answers)
+    }
+
+    /// The recorded job note of payment `id` (synced), or the failure.
+    async fn payment_status(&self, id: &str) -> SyncOutcome {
+        self.e2e
+            .stack
+            .ctx
+            .store
+            .get_status(
+                self.e2e.stack.connection_id(),
+                ObjectKind::Payment,
+                Side::Quickbooks,
+                id,
+            )
+            .await
+            .unwrap()
+            .expect("a recorded status")
+            .outcome
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_payments_as_one_job_group_cost_a_group_of_calls_and_a_redelivery_adds_no_note() {
+    let rig = Rig::start().await;
+    let mut payments = Vec::new();
+    for (deal, invoice) in rig.linked.iter().zip(&rig.invoices) {
+        let payment = rig
+            .records
+            .pay(
+                &deal.customer,
+                &[(invoice, "40")],
+                &format!("GRP-{invoice}"),
+            )
+            .await;
+        payments.push(payment.id.unwrap());
+    }
+    let (calls, answers) = rig.counted(ObjectKind::Payment, &payments).await;
+    println!("{PAYMENTS} payments as one job group: {calls} HubSpot calls");
+    assert!(
+        answers.iter().all(|d| *d == Disposition::Done),
+        "{answers:?}"
+    );
+    for (k, id) in payments.iter().enumerate() {
+        let SyncOutcome::Synced { note, .. } = rig.payment_status(id).await else {
+            panic!("payment {id} is not synced");
+        };
+        let note = note.unwrap_or_default();
+        assert!(note.contains("1 deal note(s)"), "{id}: {note}");
+        let notes = rig.records.notes_of(&rig.linked[k].deal).await;
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("payment of 40 USD"), "{}", notes[0]);
+        let hs = rig
+            .reader
+            .find_hubspot_invoice(&rig.invoices[k])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(hs.get(inv::QBO_BALANCE).map(dec), Some(dec("60")));
+        assert!(
+            PaymentTokens::of(&hs.properties).contains(&PaymentEvent::Received.token(id)),
+            "{hs:?}"
+        );
+        // The group's receivables pass: the balance and this payment as the last one.
+        let contact = rig
+            .records
+            .get(
+                ObjectType::Contacts,
+                &rig.linked[k].contact,
+                &[OPEN_BALANCE, LAST_PAYMENT_AMOUNT],
+            )
+            .await;
+        assert_eq!(contact.get(OPEN_BALANCE).map(dec), Some(dec("60")));
+        assert_eq!(contact.get(LAST_PAYMENT_AMOUNT).map(dec), Some(dec("40")));
+    }
+    // Per group: the five invoices mirrored together (copies, associations, contacts and
+    // products read, one batch update, one deal pass), one notes batch create, the one refused
+    // payment-record probe (the sandbox portal has no payment processing, docs/hubspot.md
+    // §2.9), one token batch update; then per customer one receivables read and write.
+    assert!(calls <= 23, "{calls} HubSpot calls for {PAYMENTS} payments");
+
+    // The same group again (a re-delivery): nothing new is written.
+    let (again, answers) = rig.counted(ObjectKind::Payment, &payments).await;
+    println!("the same {PAYMENTS} payments re-delivered: {again} HubSpot calls");
+    assert!(
+        answers.iter().all(|d| *d == Disposition::Done),
+        "{answers:?}"
+    );
+    for linked in &rig.linked {
+        assert_eq!(rig.records.notes_of(&linked.deal).await.len(), 1);
+    }
+    // The copies' reads and each customer's receivables read; no write.
+    assert!(again <= 3 + PAYMENTS as u64, "{again} HubSpot calls");
+
+    // The invoices' own update jobs after the payments' group: already mirrored, reads only.
+    let (echo, _) = rig.counted(ObjectKind::Invoice, &rig.invoices).await;
+    println!("their {PAYMENTS} invoices' update jobs afterwards: {echo} HubSpot calls");
+    assert!(echo <= 3, "{echo} HubSpot calls");
+    rig.e2e.shutdown().await;
+}
