@@ -189,8 +189,8 @@ impl HubspotTimeline for HubspotClient {
         self.batch_create(ObjectType::Notes, inputs, None).await
     }
 
-    async fn create_payment_record(&self, input: &CreateInput) -> Result<HubspotObject> {
-        self.create_object(ObjectType::CommercePayments, input)
+    async fn create_payment_records(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
+        self.batch_create(ObjectType::CommercePayments, inputs, None)
             .await
     }
 

@@ -516,8 +516,9 @@ impl HubspotTimeline for FakeHubspot {
     async fn create_notes(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
         self.lock().create_many(ObjectType::Notes, &inputs)
     }
-    async fn create_payment_record(&self, input: &CreateInput) -> HsResult<HubspotObject> {
-        Ok(self.lock().create(ObjectType::CommercePayments, input))
+    async fn create_payment_records(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome {
+        self.lock()
+            .create_many(ObjectType::CommercePayments, &inputs)
     }
     async fn archive_payment_record(&self, id: &str) -> HsResult<()> {
         self.lock().archive(ObjectType::CommercePayments, id)

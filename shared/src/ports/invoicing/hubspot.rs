@@ -122,8 +122,9 @@ pub trait HubspotTimeline: Send + Sync {
     /// order: a refused note is in the outcome, not an `Err` (every input carries a trace id,
     /// docs/hubspot.md §2.2).
     async fn create_notes(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome;
-    /// A commerce payment record; portals without HubSpot payments refuse it (§2.9).
-    async fn create_payment_record(&self, input: &CreateInput) -> Result<HubspotObject>;
+    /// Commerce payment records `batch/create`, per-input outcomes in input order; portals
+    /// without HubSpot payments refuse the request (403, every input failed, §2.9).
+    async fn create_payment_records(&self, inputs: Vec<CreateInput>) -> BatchWriteOutcome;
     async fn archive_payment_record(&self, id: &str) -> Result<()>;
 }
 

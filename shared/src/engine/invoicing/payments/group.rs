@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use super::capability::is_portal_refusal;
 use super::cash::cash_per_invoice;
 use super::mirror::{PaymentMirror, PaymentSyncReport, invoice_number};
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
@@ -133,29 +134,8 @@ impl<'a> PaymentMirror<'a> {
             }
         }
 
-        for a in &applied {
-            let (Some(facts), None) = (&a.record, &failed[a.payment]) else {
-                continue;
-            };
-            let kept = tokens.get_mut(&a.invoice).expect("tokens of every invoice");
-            let before = kept.now.clone();
-            let recorded = self
-                .record_once(
-                    &mirrored[&a.invoice],
-                    &a.note.payment_id,
-                    facts,
-                    &mut kept.now,
-                    &mut reports[a.payment],
-                )
-                .await;
-            if kept.now != before {
-                kept.changed_by.push(a.payment);
-            }
-            if let Err(e) = recorded {
-                failed[a.payment] = Some(e);
-            }
-        }
-
+        self.create_records(&applied, &mirrored, &mut tokens, &mut reports, &mut failed)
+            .await;
         self.save_all_tokens(&mirrored, &tokens, &mut failed).await;
         Ok(reports
             .into_iter()
@@ -220,6 +200,73 @@ impl<'a> PaymentMirror<'a> {
             return BatchWriteOutcome::default();
         }
         self.invoices.hubspot.create_notes(inputs).await
+    }
+
+    /// The payment records not created yet of the payments still going, in one batch create
+    /// (HubSpot documents `commerce_payments` `batch/create`, docs/hubspot.md §2.9), unless the
+    /// portal is known not to allow them. A refusal is remembered, not an error; another
+    /// refused input fails its payment.
+    async fn create_records(
+        &self,
+        applied: &[Applied],
+        mirrored: &BTreeMap<String, MirroredInvoice>,
+        tokens: &mut BTreeMap<String, InvoiceTokens>,
+        reports: &mut [PaymentSyncReport],
+        failed: &mut [Option<InvoiceSyncError>],
+    ) {
+        let Some(capability) = self.records.filter(|c| c.should_try()) else {
+            return;
+        };
+        let mut inputs = Vec::new();
+        let mut owners = Vec::new();
+        for a in applied {
+            let (Some(facts), None) = (&a.record, &failed[a.payment]) else {
+                continue;
+            };
+            let m = &mirrored[&a.invoice];
+            let Some(invoice_id) = m.hubspot_id.as_deref() else {
+                continue;
+            };
+            if tokens[&a.invoice]
+                .now
+                .record_of(&a.note.payment_id)
+                .is_some()
+            {
+                continue;
+            }
+            match self.record_input(m, invoice_id, facts).await {
+                Ok(input) => {
+                    inputs.push(input);
+                    owners.push(a);
+                }
+                Err(e) => failed[a.payment] = Some(e),
+            }
+        }
+        if inputs.is_empty() {
+            return;
+        }
+        let outcome = self.invoices.hubspot.create_payment_records(inputs).await;
+        for (n, a) in owners.into_iter().enumerate() {
+            match (
+                outcome.items.get(n).map(|i| &i.outcome),
+                input_error(&outcome, n, "create"),
+            ) {
+                (Some(ItemOutcome::Written(created)), _) => {
+                    capability.mark_available();
+                    let kept = tokens.get_mut(&a.invoice).expect("tokens of every invoice");
+                    kept.now.set_record(&a.note.payment_id, &created.id);
+                    kept.changed_by.push(a.payment);
+                    reports[a.payment].records_created += 1;
+                }
+                (_, Some(error)) if is_portal_refusal(&error) => {
+                    capability.mark_refused();
+                    reports[a.payment].records_refused = true;
+                }
+                (_, error) => {
+                    failed[a.payment].get_or_insert(error.expect("not written").into());
+                }
+            }
+        }
     }
 
     /// Every invoice whose tokens changed, in one batch update; a refused update fails the

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
 
-use super::capability::{PaymentRecordsCapability, is_portal_refusal};
+use super::capability::PaymentRecordsCapability;
 use super::cash::has_cash;
 use super::group::deal_note;
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
@@ -334,25 +334,15 @@ impl<'a> PaymentMirror<'a> {
         Ok(deals.len())
     }
 
-    /// Creates the payment record of (`payment_id`, invoice) unless one is recorded or the
-    /// portal is known not to allow it; a refusal is remembered, not an error.
-    pub(super) async fn record_once(
+    /// The create of the payment record of `facts` on the mirrored invoice: associated with the
+    /// invoice, its contact and, under the company model, its company (docs/admin.md §6); those
+    /// this sync did not resolve are read.
+    pub(super) async fn record_input(
         &self,
         mirrored: &MirroredInvoice,
-        payment_id: &str,
+        invoice_id: &str,
         facts: &PaymentRecordFacts,
-        tokens: &mut PaymentTokens,
-        report: &mut PaymentSyncReport,
-    ) -> Result<()> {
-        let Some(capability) = self.records else {
-            return Ok(());
-        };
-        if tokens.record_of(payment_id).is_some() || !capability.should_try() {
-            return Ok(());
-        }
-        let Some(invoice_id) = mirrored.hubspot_id.as_deref() else {
-            return Ok(());
-        };
+    ) -> Result<CreateInput> {
         let contacts = match &mirrored.contact {
             Some(contact) => vec![contact.clone()],
             None => {
@@ -371,8 +361,8 @@ impl<'a> PaymentMirror<'a> {
                 .associations
                 .push(InlineAssociation::to(contact, type_ids::PAYMENT_TO_CONTACT));
         }
-        // A company customer's payment goes to the company too (docs/admin.md §6); only under
-        // that model is the invoice's company read when this sync did not resolve it.
+        // Only under the company model is the invoice's company read when this sync did not
+        // resolve it.
         let company = match &mirrored.company {
             Some(company) => Some(company.clone()),
             None if self.invoices.settings.customer_model == CustomerModel::Company => self
@@ -388,20 +378,7 @@ impl<'a> PaymentMirror<'a> {
                 .associations
                 .push(InlineAssociation::to(company, type_ids::PAYMENT_TO_COMPANY));
         }
-        match self.invoices.hubspot.create_payment_record(&input).await {
-            Ok(created) => {
-                capability.mark_available();
-                tokens.set_record(payment_id, &created.id);
-                report.records_created += 1;
-                Ok(())
-            }
-            Err(e) if is_portal_refusal(&e) => {
-                capability.mark_refused();
-                report.records_refused = true;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ok(input)
     }
 
     /// Archives the payment record created for `payment_id` (HubSpot keeps it in the recycle
