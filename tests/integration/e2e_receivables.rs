@@ -114,7 +114,8 @@ async fn a_customers_receivables_reach_its_contact_and_deal_and_age_with_the_cal
     assert_eq!(customer.balance, Some(dec("550")));
     assert_eq!(customer.balance_with_jobs, Some(dec("550")));
 
-    // A repeat: 2 QBO queries, 1 contact read and 3 deal calls, no write.
+    // A repeat: 2 QBO queries, 1 contact read and 2 deal calls (the deal with its invoice
+    // associations, its invoices), no write.
     let (hs0, qb0) = (
         requests_served(&hs.base_url()).await,
         records.qbo.requests_sent(),
@@ -134,7 +135,7 @@ async fn a_customers_receivables_reach_its_contact_and_deal_and_age_with_the_cal
     );
     assert_eq!((again.records_written, again.deals_written), (0, 0));
     assert_eq!(qbo_calls, 2);
-    assert_eq!(hubspot_calls, 4);
+    assert_eq!(hubspot_calls, 3);
 
     // Sixteen days later, without any QBO change, the sweep moves every invoice a bucket on.
     let (hs0, qb0) = (

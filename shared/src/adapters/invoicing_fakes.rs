@@ -155,9 +155,13 @@ impl Portal {
                 .into_iter()
                 .map(|id| AssociationRef { id, kind: None })
                 .collect();
-            found
-                .associations
-                .insert(name.clone(), AssociationRefs { results });
+            found.associations.insert(
+                name.clone(),
+                AssociationRefs {
+                    results,
+                    paging: None,
+                },
+            );
         }
         Ok(found)
     }

@@ -160,10 +160,21 @@ pub struct PropertyHistoryEntry {
     pub updated_by_user_id: Option<u64>,
 }
 
+/// One type's associations on a record read with `associations=` (HubSpot's
+/// `CollectionResponseAssociatedId`): a first page, with `paging.next` when there are more
+/// (https://developers.hubspot.com/changelog/announcing-a-change-to-how-v3-crm-apis-return-association-data).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct AssociationRefs {
     pub results: Vec<AssociationRef>,
+    pub paging: Option<Paging>,
+}
+
+impl AssociationRefs {
+    /// Whether these are all of them (no further page to read).
+    pub fn is_complete(&self) -> bool {
+        self.paging.as_ref().is_none_or(|p| p.next.is_none())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

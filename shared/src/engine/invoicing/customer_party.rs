@@ -3,7 +3,7 @@
 
 // One rule for "primary", shared with the HubSpot gateway's derived bill-to e-mail.
 pub use crate::hubspot::associations::primary_or_lowest;
-use crate::hubspot::{GetOptions, HubspotError, ObjectType};
+use crate::hubspot::{GetOptions, HubspotError, HubspotObject, ObjectType};
 use crate::model::CustomerModel;
 use crate::ports::invoicing::HubspotInvoicing;
 
@@ -49,7 +49,26 @@ pub async fn linked_party(
     model: CustomerModel,
     customer_id: &str,
 ) -> Result<Option<CustomerParty>, HubspotError> {
+    Ok(linked_party_record(hubspot, model, customer_id, &[])
+        .await?
+        .map(|(party, _)| party))
+}
+
+/// [`linked_party`] and the linked record itself, read with `properties` (and the link
+/// property), so a later step of the same job can use its values without reading it again.
+/// Calls: as [`linked_party`].
+pub async fn linked_party_record(
+    hubspot: &dyn HubspotInvoicing,
+    model: CustomerModel,
+    customer_id: &str,
+    properties: &[String],
+) -> Result<Option<(CustomerParty, HubspotObject)>, HubspotError> {
+    let mut names = properties.to_vec();
+    if !names.is_empty() && !names.iter().any(|n| n == LINK_PROPERTY) {
+        names.push(LINK_PROPERTY.into());
+    }
     let options = GetOptions {
+        properties: names,
         id_property: Some(LINK_PROPERTY.into()),
         ..GetOptions::default()
     };
@@ -61,9 +80,9 @@ pub async fn linked_party(
         Err(HubspotError::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    Ok(Some(match model {
+    let party = match model {
         CustomerModel::Contact => CustomerParty {
-            contact: Some(record.id),
+            contact: Some(record.id.clone()),
             company: None,
         },
         CustomerModel::Company => {
@@ -72,10 +91,11 @@ pub async fn linked_party(
                 .await?;
             CustomerParty {
                 contact: primary_or_lowest(&contacts),
-                company: Some(record.id),
+                company: Some(record.id.clone()),
             }
         }
-    }))
+    };
+    Ok(Some((party, record)))
 }
 
 #[cfg(test)]

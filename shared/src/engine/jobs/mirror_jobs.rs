@@ -12,7 +12,9 @@ use crate::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, MirrorOutcome, MirroredInvoice, UnlinkedRecords,
 };
 use crate::engine::invoicing::receivables::ReceivablesFlow;
-use crate::engine::invoicing::receivables::refresh::{deals_still_due, moves_receivables};
+use crate::engine::invoicing::receivables::refresh::{
+    KnownRecords, deals_still_due, moves_receivables,
+};
 use crate::model::kinds::QboOnlyForm;
 
 use super::action_parties::SyncedParties;
@@ -233,7 +235,8 @@ async fn run_invoice_group(
 }
 
 /// The mirrored invoices' receivables in one pass for the whole group (every customer and the
-/// deals its invoices left due, `ReceivablesFlow::refresh_after_invoices`), then each job's note.
+/// deals its invoices left due, `ReceivablesFlow::refresh_after_mirrored`, with the customers'
+/// records the invoice sync read), then each job's note.
 async fn finish_invoices(
     invoicing: &Invoicing,
     mirrored: Vec<(usize, MirroredInvoice)>,
@@ -243,7 +246,12 @@ async fn finish_invoices(
     let moved = |m: &MirroredInvoice| moves_receivables(m.outcome);
     let mut customers: Vec<String> = Vec::new();
     let mut deals: Vec<String> = Vec::new();
+    // The customers' records as the invoice sync read them: not read again.
+    let mut known = KnownRecords::new();
     for (_, m) in mirrored.iter().filter(|(_, m)| moved(m)) {
+        if let (Some(customer), Some(record)) = (customer_of(m), &m.customer_record) {
+            known.insert(customer, record.clone());
+        }
         if let Some(customer) = customer_of(m)
             && !customers.contains(&customer)
         {
@@ -259,7 +267,7 @@ async fn finish_invoices(
         Ok(String::new())
     } else {
         ReceivablesFlow::new(&invoicing.mirror, &invoicing.receivables)
-            .refresh_after_invoices(&customers, &deals, today)
+            .refresh_after_mirrored(&customers, &deals, &known, today)
             .await
             .map(|report| receivables_note(report.records_written + report.deals_written))
             .map_err(|e| ended(Err(e)))

@@ -16,10 +16,15 @@ use super::properties::{
     CompanyFacts, HS_OPEN, HS_STATUS, QBO_INVOICE_ID, QBO_LAST_UPDATED, QBO_LINES_SIGNATURE,
     hubspot_status, invoice_properties, new_invoice_properties,
 };
-use super::write_plan::{PartyLookup, WritePlan, same_version_echo};
-use crate::engine::invoicing::customer_party::{CustomerParty, customer_object, linked_party};
+use super::write_plan::{PartyLookup, WritePlan, lines_unchanged, same_version_echo};
+use crate::engine::invoicing::customer_party::{
+    CustomerParty, customer_object, linked_party_record,
+};
 use crate::engine::invoicing::deal::{invoice_stage, is_voided};
-use crate::engine::invoicing::receivables::deal::{LatestCandidate, refresh_deals};
+use crate::engine::invoicing::receivables::deal::{
+    KnownInvoices, LatestCandidate, refresh_deals_knowing,
+};
+use crate::engine::invoicing::receivables::refresh::customer_record_properties;
 use crate::hubspot::PropertyWrites;
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::batch::{BatchItemError, BatchReadOptions, ItemOutcome, UpdateInput};
@@ -87,8 +92,11 @@ impl InvoiceMirror {
         }
         let customers: Vec<&Invoice> = to_plan.iter().map(|(_, inv, _)| inv).collect();
         let parties = self.linked_parties(&customers).await?;
+        // Only the invoices whose lines changed need their products (a payment's echo moves
+        // the balance and status alone).
         let items: BTreeSet<String> = to_plan
             .iter()
+            .filter(|(_, inv, hs)| !lines_unchanged(inv, hs.as_ref()))
             .flat_map(|(_, inv, _)| item_ids(inv))
             .collect();
         let products = self
@@ -103,11 +111,20 @@ impl InvoiceMirror {
                 )));
                 continue;
             };
-            let party: PartyLookup = parties
-                .get(&customer.value)
-                .cloned()
+            let linked = parties.get(&customer.value).cloned();
+            let record = linked.as_ref().and_then(|(_, record)| record.clone());
+            let party: PartyLookup = linked
+                .map(|(party, _)| party)
                 .ok_or((customer.value, customer.name));
-            match self.plan_write(invoice, hs, party, &products).await {
+            let products = (!lines_unchanged(&invoice, hs.as_ref())).then_some(&products);
+            let planned = self
+                .plan_write(invoice, hs, party, products)
+                .await
+                .map(|mut plan| {
+                    plan.customer_record = record;
+                    plan
+                });
+            match planned {
                 Err(e) => answers[i] = Some(Err(e)),
                 Ok(plan) if plan.existing.is_none() => creates.push((i, plan)),
                 Ok(plan) => match plan.clone().unchanged(today, &company) {
@@ -167,9 +184,13 @@ impl InvoiceMirror {
                         kind: None,
                     })
                     .collect();
-                object
-                    .associations
-                    .insert(to.path_name().to_owned(), AssociationRefs { results });
+                object.associations.insert(
+                    to.path_name().to_owned(),
+                    AssociationRefs {
+                        results,
+                        paging: None,
+                    },
+                );
             }
         }
         Ok(found
@@ -197,13 +218,14 @@ impl InvoiceMirror {
             .await
     }
 
-    /// QBO customer id -> its linked HubSpot party, for the invoices' customers: one batch
-    /// read of the contacts by `qbo_customer_id` under the contact model; under the company
-    /// model each company's contacts are read too (`customer_party::linked_party`).
+    /// QBO customer id -> its linked HubSpot party and record (with its receivables values,
+    /// for the job's receivables pass), for the invoices' customers: one batch read of the
+    /// contacts by `qbo_customer_id` under the contact model; under the company model each
+    /// company and its contacts (`customer_party::linked_party_record`).
     async fn linked_parties(
         &self,
         invoices: &[&Invoice],
-    ) -> Result<BTreeMap<String, CustomerParty>> {
+    ) -> Result<BTreeMap<String, (CustomerParty, Option<HubspotObject>)>> {
         let customers: BTreeSet<String> = invoices
             .iter()
             .filter_map(|inv| inv.customer_ref.as_ref().map(|r| r.value.clone()))
@@ -213,16 +235,19 @@ impl InvoiceMirror {
             return Ok(parties);
         }
         let model = self.settings.customer_model;
+        let properties = customer_record_properties();
         if model == CustomerModel::Company {
             for customer in customers {
-                if let Some(party) = linked_party(&*self.hubspot, model, &customer).await? {
-                    parties.insert(customer, party);
+                let linked =
+                    linked_party_record(&*self.hubspot, model, &customer, &properties).await?;
+                if let Some((party, record)) = linked {
+                    parties.insert(customer, (party, Some(record)));
                 }
             }
             return Ok(parties);
         }
         let options = BatchReadOptions {
-            properties: vec![CUSTOMER_LINK.into()],
+            properties,
             id_property: Some(CUSTOMER_LINK.into()),
             ..BatchReadOptions::default()
         };
@@ -233,13 +258,11 @@ impl InvoiceMirror {
             .await?;
         for record in read.found {
             if let Some(customer) = record.get(CUSTOMER_LINK) {
-                parties.insert(
-                    customer.to_owned(),
-                    CustomerParty {
-                        contact: Some(record.id.clone()),
-                        company: None,
-                    },
-                );
+                let party = CustomerParty {
+                    contact: Some(record.id.clone()),
+                    company: None,
+                };
+                parties.insert(customer.to_owned(), (party, Some(record.clone())));
             }
         }
         Ok(parties)
@@ -261,7 +284,7 @@ impl InvoiceMirror {
         let mut inputs = Vec::with_capacity(creates.len());
         for (_, plan) in &creates {
             let mut p = new_invoice_properties(&plan.invoice, today, company);
-            p.insert(QBO_LINES_SIGNATURE.into(), plan.signature.clone());
+            plan.insert_signatures(&mut p);
             inputs.push(create_input(plan, &p));
             props.push(p);
         }
@@ -596,7 +619,13 @@ impl InvoiceMirror {
                 (deal.to_owned(), Some(latest))
             })
             .collect();
-        refresh_deals(self, &deals, today).await?;
+        // The group's own invoices as just written: the pass reads only the deals' others.
+        let known: KnownInvoices = written
+            .iter()
+            .filter_map(|(_, _, result)| result.as_ref().ok())
+            .map(|(id, _, properties)| (id.clone(), properties.clone()))
+            .collect();
+        refresh_deals_knowing(self, &deals, &known, today).await?;
         Ok(())
     }
 }

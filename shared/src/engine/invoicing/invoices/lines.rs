@@ -68,6 +68,13 @@ pub fn plan_line_items(
         .collect()
 }
 
+/// A digest of the invoice's lines as QBO has them, without the products they are linked to
+/// (`qbo_lines_source`): while it holds, a re-mirror needs no product read (docs/hubspot.md
+/// §9.5). A product linked later shows in the line items at the next change of the lines.
+pub fn source_signature(invoice: &Invoice) -> String {
+    lines_signature(&plan_line_items(invoice, &BTreeMap::new()))
+}
+
 /// A digest of planned line items; equal digests mean nothing to replace.
 pub fn lines_signature(lines: &[PropertyWrites]) -> String {
     let mut hash = Sha256::new();

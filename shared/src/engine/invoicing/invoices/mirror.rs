@@ -14,17 +14,22 @@ use super::properties::{
     invoice_currency, invoice_properties, invoice_property_definitions, new_invoice_properties,
 };
 use super::settings::InvoiceSyncSettings;
-use super::write_plan::{WritePlan, recorded_deals, same_version_echo};
-use crate::engine::invoicing::customer_party::{CustomerParty, linked_party};
+use super::write_plan::{
+    PartyLookup, WritePlan, lines_unchanged, recorded_deals, same_version_echo,
+};
+use crate::engine::invoicing::customer_party::{CustomerParty, linked_party_record};
 use crate::engine::invoicing::deal::properties::deal_group;
 use crate::engine::invoicing::deal::{
     DealReference, InvoiceStage, deal_property_definitions, invoice_stage, is_voided,
     parse_deal_reference, resolve_by_owner,
 };
-use crate::engine::invoicing::receivables::deal::{LatestCandidate, refresh_deal_values};
+use crate::engine::invoicing::receivables::deal::{
+    KnownInvoices, LatestCandidate, refresh_deals_knowing,
+};
 use crate::engine::invoicing::receivables::properties::{
     deal_receivables_definitions, receivables_group,
 };
+use crate::engine::invoicing::receivables::refresh::customer_record_properties;
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::batch::BatchReadOptions;
 use crate::hubspot::{
@@ -79,6 +84,10 @@ pub struct MirroredInvoice {
     /// Why no deal was chosen although the contact has open deals (the candidates, the fix):
     /// the invoice is mirrored to the contact and its status carries this as a warning.
     pub deal_attention: Option<String>,
+    /// The customer's HubSpot record (its contact, or its company under the company model) as
+    /// this sync read it, with its receivables values, so the job's receivables pass does not
+    /// read it again (`ReceivablesFlow::refresh_after_mirrored`, docs/hubspot.md §9.5).
+    pub customer_record: Option<HubspotObject>,
 }
 
 /// Mirrors QBO invoices of one connection into HubSpot, through the invoicing ports.
@@ -206,9 +215,16 @@ impl InvoiceMirror {
         if let Some(echo) = same_version_echo(&invoice, existing.as_ref(), today, &company) {
             return Ok(echo);
         }
-        let party = self.linked_party(&invoice).await?;
-        let products = self.linked_products(&item_ids(&invoice)).await?;
-        let plan = self.plan_write(invoice, existing, party, &products).await?;
+        let (party, record) = self.linked_party(&invoice).await?;
+        // Only the balance or status moved: the line items stay and no product is read.
+        let products = match lines_unchanged(&invoice, existing.as_ref()) {
+            true => None,
+            false => Some(self.linked_products(&item_ids(&invoice)).await?),
+        };
+        let mut plan = self
+            .plan_write(invoice, existing, party, products.as_ref())
+            .await?;
+        plan.customer_record = record;
         if plan.existing.is_some()
             && let Some(unchanged) = plan.clone().unchanged(today, &company)
         {
@@ -217,7 +233,7 @@ impl InvoiceMirror {
         let (id, outcome, properties) = match &plan.existing {
             None => {
                 let mut props = new_invoice_properties(&plan.invoice, today, &company);
-                props.insert(QBO_LINES_SIGNATURE.into(), plan.signature.clone());
+                plan.insert_signatures(&mut props);
                 let created = self
                     .hubspot
                     .create_invoice(&create_input(&plan, &props))
@@ -266,7 +282,7 @@ impl InvoiceMirror {
             }
         };
         if let Some(d) = &plan.deal {
-            self.refresh_deal(d.deal_id(), &id, &plan.invoice, today)
+            self.refresh_deal(d.deal_id(), &id, &plan.invoice, &properties, today)
                 .await?;
         }
         let deals_refreshed = plan.deal.iter().map(|d| d.deal_id().to_owned()).collect();
@@ -302,11 +318,12 @@ impl InvoiceMirror {
             Err(e) => return Err(e.into()),
         };
         let voided = invoice.clone().unwrap_or_else(|| voided_stand_in(&hs));
-        for deal in &deals {
-            self.refresh_deal(deal, &hs.id, &voided, today).await?;
-        }
         let mut properties = hs.properties.clone();
         properties.extend(props);
+        for deal in &deals {
+            self.refresh_deal(deal, &hs.id, &voided, &properties, today)
+                .await?;
+        }
         properties.insert("hs_object_id".into(), hs.id.clone());
         let currency = match &invoice {
             Some(inv) => invoice_currency(inv, &company),
@@ -327,28 +344,31 @@ impl InvoiceMirror {
             invoice,
             properties,
             deal_attention: None,
+            customer_record: None,
         })
     }
 
     /// The HubSpot contact (and under `[customers] model = "company"` the company) linked to
     /// the invoice's customer by the two-way sync, or the customer's `(Id, name)` when it is
-    /// not linked yet.
+    /// not linked yet; with the linked record read with its receivables values (for the job's
+    /// receivables pass, docs/hubspot.md §9.5).
     pub(super) async fn linked_party(
         &self,
         invoice: &Invoice,
-    ) -> Result<std::result::Result<CustomerParty, (String, Option<String>)>> {
+    ) -> Result<(PartyLookup, Option<HubspotObject>)> {
         let customer = invoice.customer_ref.as_ref().ok_or_else(|| {
             InvoiceSyncError::NeedsAttention("the QuickBooks invoice has no customer".into())
         })?;
-        match linked_party(
+        match linked_party_record(
             &*self.hubspot,
             self.settings.customer_model,
             &customer.value,
+            &customer_record_properties(),
         )
         .await?
         {
-            Some(party) => Ok(Ok(party)),
-            None => Ok(Err((customer.value.clone(), customer.name.clone()))),
+            Some((party, record)) => Ok((Ok(party), Some(record))),
+            None => Ok((Err((customer.value.clone(), customer.name.clone())), None)),
         }
     }
 
@@ -480,19 +500,23 @@ impl InvoiceMirror {
 
     /// Writes `invoice`'s values onto the deal when it is the deal's most recently updated
     /// QBO invoice (by `qbo_last_updated`, ties to the invoice being synced), and the deal's
-    /// receivables in the same pass (one read of the deal's invoices, one write).
+    /// receivables in the same pass (the deal read with its invoices, the other invoices read,
+    /// one write). `properties` are the HubSpot invoice's after this sync's write, so it is not
+    /// read back.
     pub(super) async fn refresh_deal(
         &self,
         deal_id: &str,
         hubspot_invoice_id: &str,
         invoice: &Invoice,
+        properties: &PropertyWrites,
         today: NaiveDate,
     ) -> Result<()> {
         let latest = LatestCandidate {
             hubspot_id: hubspot_invoice_id,
             invoice,
         };
-        refresh_deal_values(self, deal_id, Some(latest), today).await?;
+        let known: KnownInvoices = [(hubspot_invoice_id.to_owned(), properties.clone())].into();
+        refresh_deals_knowing(self, &[(deal_id.to_owned(), Some(latest))], &known, today).await?;
         Ok(())
     }
 }
@@ -537,7 +561,7 @@ pub(super) fn update_properties(
     company: &CompanyFacts,
 ) -> PropertyWrites {
     let mut props = invoice_properties(&plan.invoice, today, company);
-    props.insert(QBO_LINES_SIGNATURE.into(), plan.signature.clone());
+    plan.insert_signatures(&mut props);
     let status = hubspot_status(invoice_stage(&plan.invoice, today));
     if hs.get(HS_STATUS) != Some(status) {
         props.insert(HS_STATUS.into(), status.into());
@@ -558,6 +582,7 @@ pub(super) fn skipped(invoice: Option<Invoice>) -> MirroredInvoice {
         invoice,
         properties: PropertyWrites::new(),
         deal_attention: None,
+        customer_record: None,
     }
 }
 

@@ -35,6 +35,9 @@ pub const QBO_LAST_UPDATED: &str = "qbo_last_updated";
 pub const QBO_SYNC_TOKEN: &str = "qbo_sync_token";
 /// A digest of the planned line items: they are replaced only when it changes.
 pub const QBO_LINES_SIGNATURE: &str = "qbo_lines_signature";
+/// A digest of the QBO lines without their products (`lines::source_signature`): while it
+/// holds, a re-mirror reads no products.
+pub const QBO_LINES_SOURCE: &str = "qbo_lines_source";
 /// The QBO estimate the invoice was converted from (its `LinkedTxn` of type Estimate,
 /// docs/hubspot.md §2.13); written only for converted invoices.
 pub const QBO_ESTIMATE_ID: &str = "qbo_estimate_id";
@@ -114,6 +117,10 @@ pub fn invoice_property_definitions() -> Vec<PropertyDefinition> {
         text(QBO_LAST_UPDATED, "QuickBooks last updated"),
         text(QBO_SYNC_TOKEN, "QuickBooks version (SyncToken)"),
         text(QBO_LINES_SIGNATURE, "QuickBooks lines signature"),
+        text(
+            QBO_LINES_SOURCE,
+            "QuickBooks lines signature without products",
+        ),
         text(QBO_PAYMENT_NOTES, "QuickBooks payment notes written"),
         text(QBO_ESTIMATE_ID, "QuickBooks estimate it was converted from"),
     ]

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::error::{InvoiceSyncError, UnlinkedRecords};
-use super::lines::{item_ids, lines_signature, plan_line_items};
+use super::lines::{item_ids, lines_signature, plan_line_items, source_signature};
 use super::mirror::{InvoiceMirror, MirrorOutcome, MirroredInvoice};
 use super::properties::{
-    CompanyFacts, QBO_LINES_SIGNATURE, QBO_STATUS, QBO_SYNC_TOKEN, invoice_currency,
-    invoice_properties,
+    CompanyFacts, QBO_LINES_SIGNATURE, QBO_LINES_SOURCE, QBO_STATUS, QBO_SYNC_TOKEN,
+    invoice_currency, invoice_properties,
 };
 use crate::engine::invoicing::customer_party::CustomerParty;
 use crate::engine::invoicing::deal::DealReference;
@@ -30,8 +30,14 @@ pub(super) struct WritePlan {
     pub existing: Option<HubspotObject>,
     pub party: CustomerParty,
     pub contact: String,
+    /// The line items to write when `signature` differs from the copy's (empty when the
+    /// lines were found unchanged without reading the products, [`lines_unchanged`]).
     pub lines: Vec<PropertyWrites>,
     pub signature: String,
+    /// [`source_signature`] of the invoice (`qbo_lines_source`).
+    pub source: String,
+    /// The customer's HubSpot record as read for this plan, with its receivables values.
+    pub customer_record: Option<HubspotObject>,
     pub deal: Option<DealReference>,
     pub deal_attention: Option<String>,
     /// The chosen deal is already associated (or there is none).
@@ -41,6 +47,12 @@ pub(super) struct WritePlan {
 }
 
 impl WritePlan {
+    /// Writes the two line signatures (with and without products) into `props`.
+    pub fn insert_signatures(&self, props: &mut PropertyWrites) {
+        props.insert(QBO_LINES_SIGNATURE.into(), self.signature.clone());
+        props.insert(QBO_LINES_SOURCE.into(), self.source.clone());
+    }
+
     /// The plan's result once written (or found unchanged).
     pub fn mirrored(
         self,
@@ -63,6 +75,7 @@ impl WritePlan {
             invoice: Some(self.invoice),
             properties,
             deal_attention: self.deal_attention,
+            customer_record: self.customer_record,
         }
     }
 
@@ -119,26 +132,41 @@ pub(super) fn same_version_echo(
         properties,
         deal_attention: None,
         deals: recorded,
+        customer_record: None,
+    })
+}
+
+/// Whether the copy `existing` already has `invoice`'s lines (the same
+/// [`source_signature`]) on a recorded deal: then neither the products (for the line items)
+/// nor deal resolution need a read, and the line items stay (docs/hubspot.md §9.5).
+pub(super) fn lines_unchanged(invoice: &Invoice, existing: Option<&HubspotObject>) -> bool {
+    existing.is_some_and(|hs| {
+        !recorded_deals(hs).is_empty()
+            && hs.get(QBO_LINES_SIGNATURE).is_some()
+            && hs.get(QBO_LINES_SOURCE) == Some(source_signature(invoice).as_str())
     })
 }
 
 impl InvoiceMirror {
     /// Plans the write of `invoice` over its HubSpot copy `existing` with its party and the
-    /// group's linked products (QBO item id -> HubSpot product id). `Unlinked` names what the
-    /// two-way sync must link first; the deal is resolved here (docs/hubspot.md §8).
+    /// group's linked products (QBO item id -> HubSpot product id; `None` when the lines are
+    /// unchanged, [`lines_unchanged`], and the copy's line items stay). `Unlinked` names what
+    /// the two-way sync must link first; the deal is resolved here (docs/hubspot.md §8).
     pub(super) async fn plan_write(
         &self,
         invoice: Invoice,
         existing: Option<HubspotObject>,
         party: PartyLookup,
-        products: &BTreeMap<String, String>,
+        products: Option<&BTreeMap<String, String>>,
     ) -> Result<WritePlan> {
         let recorded = existing.as_ref().map(recorded_deals).unwrap_or_default();
         let mut unlinked = UnlinkedRecords {
             customer_model: self.settings.customer_model,
             ..UnlinkedRecords::default()
         };
-        if self.settings.require_linked_items {
+        if self.settings.require_linked_items
+            && let Some(products) = products
+        {
             unlinked.items = item_ids(&invoice)
                 .into_iter()
                 .filter(|id| !products.contains_key(id))
@@ -153,10 +181,27 @@ impl InvoiceMirror {
             }
         };
         let contact = party_contact(&party)?;
-        let lines = plan_line_items(&invoice, products);
-        let signature = lines_signature(&lines);
+        let source = source_signature(&invoice);
+        let kept = existing
+            .as_ref()
+            .and_then(|hs| hs.get(QBO_LINES_SIGNATURE))
+            .map(str::to_owned);
+        let no_products = BTreeMap::new();
+        let (lines, signature) = match (products, kept) {
+            (None, Some(kept)) => (Vec::new(), kept),
+            (products, _) => {
+                let lines = plan_line_items(&invoice, products.unwrap_or(&no_products));
+                let signature = lines_signature(&lines);
+                (lines, signature)
+            }
+        };
         let (deal, deal_attention) = self
-            .resolve_deal(&invoice, recorded.first(), &party, products)
+            .resolve_deal(
+                &invoice,
+                recorded.first(),
+                &party,
+                products.unwrap_or(&no_products),
+            )
             .await?;
         let deal_recorded = deal
             .as_ref()
@@ -174,6 +219,8 @@ impl InvoiceMirror {
             contact,
             lines,
             signature,
+            source,
+            customer_record: None,
             deal,
             deal_attention,
             deal_recorded,

@@ -44,6 +44,20 @@ pub fn customer_records(
 /// HubSpot's batch read limit (docs/hubspot.md §2.2).
 const BATCH_READ: usize = 100;
 
+/// The properties a customer's HubSpot record is read with so the receivables pass can
+/// compare with it: the receivables and the link property (`qbo_customer_id`, the same on
+/// contacts and companies). The invoice sync reads the customer's record with these, so the
+/// job's receivables pass need not read it again (docs/hubspot.md §9.5).
+pub fn customer_record_properties() -> Vec<String> {
+    let mut names = receivables_property_names();
+    names.push(CUSTOMER_RECORDS[0].1.to_owned());
+    names
+}
+
+/// QBO customer id -> its HubSpot record as a job just read it with
+/// [`customer_record_properties`].
+pub type KnownRecords = BTreeMap<String, HubspotObject>;
+
 /// What one refresh did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReceivablesReport {
@@ -135,6 +149,20 @@ impl<'a> ReceivablesFlow<'a> {
         deals: &[String],
         today: NaiveDate,
     ) -> Result<ReceivablesReport> {
+        self.refresh_after_mirrored(customer_ids, deals, &KnownRecords::new(), today)
+            .await
+    }
+
+    /// As [`Self::refresh_after_invoices`], taking the customers' records the invoice sync
+    /// already read (`known`, `MirroredInvoice::customer_record`) instead of reading them
+    /// again: a job group of one customer then costs the receivables pass one write at most.
+    pub async fn refresh_after_mirrored(
+        &self,
+        customer_ids: &[String],
+        deals: &[String],
+        known: &KnownRecords,
+        today: NaiveDate,
+    ) -> Result<ReceivablesReport> {
         self.schema.ensure(self.mirror).await?;
         let company = self.mirror.company().await?;
         let mut wanted = BTreeMap::new();
@@ -151,7 +179,7 @@ impl<'a> ReceivablesFlow<'a> {
             customers: wanted.len(),
             ..ReceivablesReport::default()
         };
-        report.add(self.write_records(&wanted, true).await?);
+        report.add(self.write_records(&wanted, true, known).await?);
         let deals: Vec<(String, Option<LatestCandidate>)> =
             deals.iter().map(|d| (d.clone(), None)).collect();
         report.deals_written += refresh_deals(self.mirror, &deals, today).await?;
@@ -186,7 +214,10 @@ impl<'a> ReceivablesFlow<'a> {
         };
         let mut wanted = BTreeMap::new();
         wanted.insert(customer_id.to_owned(), computed);
-        report.add(self.write_records(&wanted, !with_payment).await?);
+        report.add(
+            self.write_records(&wanted, !with_payment, &KnownRecords::new())
+                .await?,
+        );
         for deal in deals {
             if refresh_deal(self.mirror, deal, today).await? {
                 report.deals_written += 1;
@@ -225,49 +256,65 @@ impl<'a> ReceivablesFlow<'a> {
             customers: wanted.len(),
             ..ReceivablesReport::default()
         };
-        report.add(self.write_records(&wanted, true).await?);
+        report.add(
+            self.write_records(&wanted, true, &KnownRecords::new())
+                .await?,
+        );
         Ok(report)
     }
 
-    /// Reads the HubSpot records of `wanted`'s customers (in batches) and writes the changed
-    /// properties. With `keep_last_payment` the stored last-payment pair is left as it is.
+    /// Reads the HubSpot records of `wanted`'s customers (in batches; those in `known` were
+    /// read by the job already) and writes the changed properties. With `keep_last_payment`
+    /// the stored last-payment pair is left as it is.
     async fn write_records(
         &self,
         wanted: &BTreeMap<String, Receivables>,
         keep_last_payment: bool,
+        known: &KnownRecords,
     ) -> Result<ReceivablesReport> {
         let mut report = ReceivablesReport::default();
-        let ids: Vec<String> = wanted.keys().cloned().collect();
         for (kind, id_property) in customer_records(self.mirror.settings.customer_model) {
-            let mut properties = receivables_property_names();
-            properties.push((*id_property).to_owned());
             let options = BatchReadOptions {
-                properties,
+                properties: customer_record_properties(),
                 id_property: Some((*id_property).to_owned()),
                 ..BatchReadOptions::default()
             };
+            let in_hand: Vec<HubspotObject> = wanted
+                .keys()
+                .filter_map(|id| known.get(id).cloned())
+                .collect();
+            let ids: Vec<String> = wanted
+                .keys()
+                .filter(|id| !known.contains_key(*id))
+                .cloned()
+                .collect();
+            let mut found = in_hand;
             for chunk in ids.chunks(BATCH_READ) {
                 let read = self
                     .mirror
                     .hubspot
                     .read_records(*kind, chunk, &options)
                     .await?;
-                let mut changes = Vec::new();
-                for record in read.found {
-                    let Some(r) = record.get(id_property).and_then(|id| wanted.get(id)) else {
-                        continue;
-                    };
-                    let mut values = receivables_properties(r);
-                    if keep_last_payment {
-                        values.remove(LAST_PAYMENT_DATE);
-                        values.remove(LAST_PAYMENT_AMOUNT);
-                    }
-                    match receivables_update(&record, &values) {
-                        Some(change) => changes.push(change),
-                        None => report.records_unchanged += 1,
-                    }
+                found.extend(read.found);
+            }
+            let mut changes = Vec::new();
+            for record in found {
+                let Some(r) = record.get(id_property).and_then(|id| wanted.get(id)) else {
+                    continue;
+                };
+                let mut values = receivables_properties(r);
+                if keep_last_payment {
+                    values.remove(LAST_PAYMENT_DATE);
+                    values.remove(LAST_PAYMENT_AMOUNT);
                 }
-                report.records_written += self.write_changes(*kind, &changes).await?;
+                match receivables_update(&record, &values) {
+                    Some(change) => changes.push(change),
+                    None => report.records_unchanged += 1,
+                }
+            }
+            // Batch updates take 100 inputs each (docs/hubspot.md §2.2).
+            for chunk in changes.chunks(BATCH_READ) {
+                report.records_written += self.write_changes(*kind, chunk).await?;
             }
         }
         Ok(report)
