@@ -7,10 +7,11 @@ use std::sync::Arc;
 use hqsync::engine::invoicing::invoices::mirror::payment_note_tokens;
 use hqsync::engine::invoicing::invoices::properties as inv;
 use hqsync::engine::invoicing::invoices::{
-    InvoiceMirror, InvoiceSyncError, InvoiceSyncSettings, MirrorOutcome,
+    InvoiceMirror, InvoiceSyncError, InvoiceSyncSettings, MirrorOutcome, MirroredInvoice,
 };
 use hqsync::engine::invoicing::payments::{PaymentEvent, PaymentMirror};
 use hqsync::engine::invoicing::receivables::properties::OPEN_BALANCE;
+use hqsync::engine::invoicing::receivables::{ReceivablesFlow, ReceivablesSchema};
 use hqsync::hubspot::ObjectType;
 use hqsync_tests::invoicing::{InvoiceSandboxes, LinkedDeal, dec, today};
 use hqsync_tests::sandbox_stats::requests_served;
@@ -245,5 +246,136 @@ async fn a_groups_payments_share_one_mirror_of_their_invoices_and_each_is_noted_
     // update for the group; without the group's mirror each payment re-mirrors its invoice
     // alone (8 calls each, 30).
     assert!(calls <= 12, "{calls} HubSpot calls for 3 payments");
+    sandboxes.shutdown().await;
+}
+
+/// A job group's whole HubSpot cost: its invoices mirrored, then its receivables pass, as the
+/// worker runs them (`mirror_jobs::finish_invoices`); answers the mirrored invoices and the
+/// HubSpot calls both made.
+async fn group_cost(
+    sandboxes: &InvoiceSandboxes,
+    mirror: &InvoiceMirror,
+    schema: &ReceivablesSchema,
+    ids: &[String],
+) -> (Vec<MirroredInvoice>, u64) {
+    let hs_url = sandboxes.hs.base_url();
+    let before = requests_served(&hs_url).await;
+    let mirrored: Vec<MirroredInvoice> = mirror
+        .sync_invoices(ids, today())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let moving: Vec<&MirroredInvoice> = mirrored
+        .iter()
+        .filter(|m| !matches!(m.outcome, MirrorOutcome::Unchanged))
+        .collect();
+    ReceivablesFlow::new(mirror, schema)
+        .refresh_after_mirrored(&moving, today())
+        .await
+        .unwrap();
+    let calls = requests_served(&hs_url).await - before;
+    (mirrored, calls)
+}
+
+/// The fixed cost of an invoice job group (docs/hubspot.md §9.5): a lone new invoice, a lone
+/// invoice whose balance alone moved (a payment's echo) and five of those as one group, each
+/// with its receivables pass. A balance-only change reads no products, keeps the line items,
+/// reads the customer's record once for both passes and the deal with its invoices at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_groups_fixed_hubspot_cost_is_pinned() {
+    let (sandboxes, linked, mirror) = rig(5).await;
+    let records = &sandboxes.records;
+    let schema = ReceivablesSchema::default();
+    schema.ensure(&mirror).await.unwrap();
+    let mut ids = Vec::new();
+    for (i, deal) in linked.iter().enumerate() {
+        let invoice = records
+            .tagged_invoice(deal, &(i + 2).to_string(), "2099-01-31")
+            .await;
+        ids.push(invoice.id.unwrap());
+    }
+
+    // A lone new invoice: its copy looked up, the contact, the products, the create, its line
+    // items, `open`, the deal (read with its invoices, written) and the contact's receivables.
+    let (created, lone_new) = group_cost(&sandboxes, &mirror, &schema, &ids[..1]).await;
+    println!("a lone new invoice: {lone_new} HubSpot calls");
+    assert_eq!(created[0].outcome, MirrorOutcome::Created);
+    assert!(
+        lone_new <= 9,
+        "{lone_new} HubSpot calls for a lone new invoice"
+    );
+    let (_, rest) = group_cost(&sandboxes, &mirror, &schema, &ids[1..]).await;
+    println!("four new invoices as one group: {rest} HubSpot calls");
+
+    // A payment moves the first invoice's balance alone (QBO: 80 -> 50).
+    let hs_id = created[0].hubspot_id.clone().unwrap();
+    let lines_before = records
+        .associated(ObjectType::Invoices, &hs_id, ObjectType::LineItems)
+        .await;
+    records
+        .pay(&linked[0].customer, &[(&ids[0], "30")], "L-1")
+        .await;
+    let (updated, lone_update) = group_cost(&sandboxes, &mirror, &schema, &ids[..1]).await;
+    println!("a lone balance-only update: {lone_update} HubSpot calls");
+    assert_eq!(updated[0].outcome, MirrorOutcome::Updated);
+    let hs = records
+        .get(ObjectType::Invoices, &hs_id, &[inv::QBO_BALANCE])
+        .await;
+    assert_eq!(hs.get(inv::QBO_BALANCE).map(dec), Some(dec("50")));
+    // The line items stay: nothing was rewritten that did not change.
+    assert_eq!(
+        records
+            .associated(ObjectType::Invoices, &hs_id, ObjectType::LineItems)
+            .await,
+        lines_before
+    );
+    // The deal and the contact owe the new balance.
+    let deal = records
+        .get(ObjectType::Deals, &linked[0].deal, &[OPEN_BALANCE])
+        .await;
+    assert_eq!(deal.get(OPEN_BALANCE).map(dec), Some(dec("50")), "{deal:?}");
+    let contact = records
+        .get(ObjectType::Contacts, &linked[0].contact, &[OPEN_BALANCE])
+        .await;
+    assert_eq!(contact.get(OPEN_BALANCE).map(dec), Some(dec("50")));
+    // The copy with its deal and contact, the contact (with its receivables), the invoice
+    // update, the deal with its invoices, the deal's and the contact's writes.
+    assert!(
+        lone_update <= 6,
+        "{lone_update} HubSpot calls for a lone balance-only update"
+    );
+
+    // Five payments, one per customer, then their invoices' echoes as one group.
+    for (k, (deal, id)) in linked.iter().zip(&ids).enumerate() {
+        records
+            .pay(&deal.customer, &[(id, "10")], &format!("L-G{k}"))
+            .await;
+    }
+    let (group, five) = group_cost(&sandboxes, &mirror, &schema, &ids).await;
+    println!("five balance-only updates as one group: {five} HubSpot calls");
+    assert!(group.iter().all(|m| m.outcome == MirrorOutcome::Updated));
+    for (k, deal) in linked.iter().enumerate() {
+        // 40 x (k + 2), less 10 (and the first invoice's 30 before).
+        let owed = dec("40") * rust_decimal::Decimal::from(k as u64 + 2)
+            - dec("10")
+            - if k == 0 { dec("30") } else { dec("0") };
+        let contact = records
+            .get(ObjectType::Contacts, &deal.contact, &[OPEN_BALANCE])
+            .await;
+        assert_eq!(contact.get(OPEN_BALANCE).map(dec), Some(owed), "{k}");
+        let on_deal = records
+            .get(ObjectType::Deals, &deal.deal, &[OPEN_BALANCE])
+            .await;
+        assert_eq!(on_deal.get(OPEN_BALANCE).map(dec), Some(owed), "{k}");
+    }
+    // The copies and their deals and contacts (3), the contacts (1), the invoices' batch
+    // update (1), the deals' associations and the deals (2), the deals' and the contacts'
+    // batch writes (2); the deals' invoices are the group's own, so not read back.
+    assert!(
+        five <= 9,
+        "{five} HubSpot calls for five balance-only updates"
+    );
     sandboxes.shutdown().await;
 }

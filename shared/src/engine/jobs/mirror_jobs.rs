@@ -12,9 +12,7 @@ use crate::engine::invoicing::invoices::{
     InvoiceMirror, InvoiceSyncError, MirrorOutcome, MirroredInvoice, UnlinkedRecords,
 };
 use crate::engine::invoicing::receivables::ReceivablesFlow;
-use crate::engine::invoicing::receivables::refresh::{
-    KnownRecords, deals_still_due, moves_receivables,
-};
+use crate::engine::invoicing::receivables::refresh::moves_receivables;
 use crate::model::kinds::QboOnlyForm;
 
 use super::action_parties::SyncedParties;
@@ -234,9 +232,9 @@ async fn run_invoice_group(
         .collect()
 }
 
-/// The mirrored invoices' receivables in one pass for the whole group (every customer and the
-/// deals its invoices left due, `ReceivablesFlow::refresh_after_mirrored`, with the customers'
-/// records the invoice sync read), then each job's note.
+/// The mirrored invoices' receivables in one pass for the whole group (every customer, the
+/// deals its invoices left due, the customers' records the invoice sync read:
+/// `ReceivablesFlow::refresh_after_mirrored`), then each job's note.
 async fn finish_invoices(
     invoicing: &Invoicing,
     mirrored: Vec<(usize, MirroredInvoice)>,
@@ -244,34 +242,16 @@ async fn finish_invoices(
 ) -> Vec<(usize, JobEnd)> {
     // An unchanged invoice (the echo of a payment job that refreshed already) moves nothing.
     let moved = |m: &MirroredInvoice| moves_receivables(m.outcome);
-    let mut customers: Vec<String> = Vec::new();
-    let mut deals: Vec<String> = Vec::new();
-    // The customers' records as the invoice sync read them: not read again.
-    let mut known = KnownRecords::new();
-    for (_, m) in mirrored.iter().filter(|(_, m)| moved(m)) {
-        if let (Some(customer), Some(record)) = (customer_of(m), &m.customer_record) {
-            known.insert(customer, record.clone());
-        }
-        if let Some(customer) = customer_of(m)
-            && !customers.contains(&customer)
-        {
-            customers.push(customer);
-        }
-        for deal in deals_still_due(&m.deals, &m.deals_refreshed) {
-            if !deals.contains(&deal) {
-                deals.push(deal);
-            }
-        }
-    }
-    let receivables = if customers.is_empty() {
-        Ok(String::new())
-    } else {
-        ReceivablesFlow::new(&invoicing.mirror, &invoicing.receivables)
-            .refresh_after_mirrored(&customers, &deals, &known, today)
-            .await
-            .map(|report| receivables_note(report.records_written + report.deals_written))
-            .map_err(|e| ended(Err(e)))
-    };
+    let moving: Vec<&MirroredInvoice> = mirrored
+        .iter()
+        .map(|(_, m)| m)
+        .filter(|m| moved(m))
+        .collect();
+    let receivables = ReceivablesFlow::new(&invoicing.mirror, &invoicing.receivables)
+        .refresh_after_mirrored(&moving, today)
+        .await
+        .map(|report| receivables_note(report.records_written + report.deals_written))
+        .map_err(|e| ended(Err(e)));
     mirrored
         .into_iter()
         .map(|(k, m)| {
@@ -295,14 +275,6 @@ pub(super) fn receivables_note(written: usize) -> String {
         0 => String::new(),
         n => format!("; receivables updated on {n} record(s)"),
     }
-}
-
-fn customer_of(mirrored: &MirroredInvoice) -> Option<String> {
-    mirrored
-        .invoice
-        .as_ref()
-        .and_then(|i| i.customer_ref.as_ref())
-        .map(|r| r.value.clone())
 }
 
 /// A mirrored invoice's job note, in the user's words.

@@ -15,7 +15,7 @@ use super::properties::{
 use crate::engine::invoicing::customer_party::customer_object;
 use crate::engine::invoicing::invoices::error::item_error;
 use crate::engine::invoicing::invoices::properties::invoice_currency;
-use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError};
+use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
 use crate::hubspot::batch::{BatchReadOptions, UpdateInput};
 use crate::hubspot::values::{parse_date, parse_decimal};
 use crate::hubspot::{HubspotObject, ObjectType};
@@ -149,14 +149,52 @@ impl<'a> ReceivablesFlow<'a> {
         deals: &[String],
         today: NaiveDate,
     ) -> Result<ReceivablesReport> {
-        self.refresh_after_mirrored(customer_ids, deals, &KnownRecords::new(), today)
+        self.refresh_customers_knowing(customer_ids, deals, &KnownRecords::new(), today)
             .await
     }
 
-    /// As [`Self::refresh_after_invoices`], taking the customers' records the invoice sync
-    /// already read (`known`, `MirroredInvoice::customer_record`) instead of reading them
-    /// again: a job group of one customer then costs the receivables pass one write at most.
+    /// The receivables pass of a job group's mirrored invoices that moved something: each
+    /// customer once, the deals their syncs left due (`deals_still_due`), and the customers'
+    /// records as the syncs read them (`MirroredInvoice::customer_record`), so a group of one
+    /// customer costs this pass its QBO query and one HubSpot write at most when its deals
+    /// were refreshed by the sync (docs/hubspot.md §9.5). Nothing to do without a customer.
     pub async fn refresh_after_mirrored(
+        &self,
+        mirrored: &[&MirroredInvoice],
+        today: NaiveDate,
+    ) -> Result<ReceivablesReport> {
+        let mut customers: Vec<String> = Vec::new();
+        let mut deals: Vec<String> = Vec::new();
+        let mut known = KnownRecords::new();
+        for m in mirrored {
+            let customer = m
+                .invoice
+                .as_ref()
+                .and_then(|i| i.customer_ref.as_ref())
+                .map(|r| r.value.clone());
+            let Some(customer) = customer else { continue };
+            if let Some(record) = &m.customer_record {
+                known.insert(customer.clone(), record.clone());
+            }
+            if !customers.contains(&customer) {
+                customers.push(customer);
+            }
+            for deal in deals_still_due(&m.deals, &m.deals_refreshed) {
+                if !deals.contains(&deal) {
+                    deals.push(deal);
+                }
+            }
+        }
+        if customers.is_empty() {
+            return Ok(ReceivablesReport::default());
+        }
+        self.refresh_customers_knowing(&customers, &deals, &known, today)
+            .await
+    }
+
+    /// As [`Self::refresh_after_invoices`], taking the customers' records already read
+    /// (`known`) instead of reading them again.
+    async fn refresh_customers_knowing(
         &self,
         customer_ids: &[String],
         deals: &[String],
