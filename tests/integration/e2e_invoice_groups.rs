@@ -377,5 +377,25 @@ async fn an_invoice_groups_fixed_hubspot_cost_is_pinned() {
         five <= 9,
         "{five} HubSpot calls for five balance-only updates"
     );
+
+    // Two echoes as one group: each copy read with its associations (2 calls, not 3).
+    for (k, (deal, id)) in linked.iter().zip(&ids).enumerate().skip(1).take(2) {
+        records
+            .pay(&deal.customer, &[(id, "5")], &format!("L-P{k}"))
+            .await;
+    }
+    let (pair, two) = group_cost(&sandboxes, &mirror, &schema, &ids[1..3]).await;
+    println!("two balance-only updates as one group: {two} HubSpot calls");
+    assert!(pair.iter().all(|m| m.outcome == MirrorOutcome::Updated));
+    let hs = records
+        .get(
+            ObjectType::Invoices,
+            pair[1].hubspot_id.as_deref().unwrap(),
+            &[inv::QBO_BALANCE],
+        )
+        .await;
+    // The third invoice: 40 x 4, less 10 and 5.
+    assert_eq!(hs.get(inv::QBO_BALANCE).map(dec), Some(dec("145")));
+    assert!(two <= 8, "{two} HubSpot calls for two balance-only updates");
     sandboxes.shutdown().await;
 }

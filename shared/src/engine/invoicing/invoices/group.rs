@@ -43,6 +43,10 @@ const CUSTOMER_LINK: &str = "qbo_customer_id";
 /// docs/quickbooks.md §9; the client's own limiter keeps the rest).
 const QBO_READS_IN_FLIGHT: usize = 4;
 
+/// Up to this many copies are read one GET each with their associations (1 call each);
+/// more take a batch read and two association batch reads (3 calls).
+const GET_EACH_UP_TO: usize = 2;
+
 /// A written invoice: its HubSpot id, what happened and its properties afterwards.
 type Written = (String, MirrorOutcome, PropertyWrites);
 
@@ -150,11 +154,22 @@ impl InvoiceMirror {
 
     /// The HubSpot copies of QBO invoices `ids` by `qbo_invoice_id`, with their deals and
     /// contacts: one batch read per 100 (`idProperty`, docs/hubspot.md §2.1) and, when any
-    /// exist, one associations batch read each for deals and contacts (§3).
+    /// exist, one associations batch read each for deals and contacts (§3). Two or fewer are
+    /// read one by one with their associations (`associations=` on the GET): at most two
+    /// calls instead of three.
     async fn find_hubspot_invoices(
         &self,
         ids: &[String],
     ) -> Result<BTreeMap<String, HubspotObject>> {
+        if ids.len() <= GET_EACH_UP_TO {
+            let mut found = BTreeMap::new();
+            for id in ids {
+                if let Some(hs) = self.find_hubspot_invoice(id).await? {
+                    found.insert(id.clone(), hs);
+                }
+            }
+            return Ok(found);
+        }
         let options = BatchReadOptions {
             properties: mirrored_invoice_properties(),
             id_property: Some(QBO_INVOICE_ID.into()),
