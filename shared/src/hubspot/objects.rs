@@ -490,6 +490,27 @@ mod tests {
     }
 
     #[test]
+    fn associations_on_a_get_say_when_more_pages_follow() {
+        // The shape of `SimplePublicObjectWithAssociations.associations` (HubSpot's SDK model
+        // `CollectionResponseAssociatedId`, see AssociationRefs).
+        let deal: HubspotObject = serde_json::from_value(serde_json::json!({
+            "id": "7",
+            "properties": {},
+            "associations": {
+                "invoices": {
+                    "results": [{"id": "11", "type": "deal_to_invoice"}],
+                    "paging": {"next": {"after": "MTE%3D", "link": "?after=MTE%3D"}}
+                },
+                "contacts": {"results": [{"id": "3", "type": "deal_to_contact"}]}
+            }
+        }))
+        .unwrap();
+        assert_eq!(deal.associated_ids("invoices"), ["11"]);
+        assert!(!deal.associations["invoices"].is_complete());
+        assert!(deal.associations["contacts"].is_complete());
+    }
+
+    #[test]
     fn typed_accessors_convert_strings_at_the_edge() {
         let deal: HubspotObject =
             serde_json::from_str(&fixture("deal-create-response.json")).unwrap();

@@ -277,3 +277,79 @@ pub(super) fn associated_once(hs: &HubspotObject, to: ObjectType) -> Vec<String>
     }
     ids
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hubspot::objects::{AssociationRef, AssociationRefs};
+    use crate::quickbooks::entities::{Line, Ref, SalesItemLineDetail};
+
+    fn invoice(qty: &str) -> Invoice {
+        Invoice {
+            line: vec![Line {
+                amount: Some("40".parse().unwrap()),
+                detail_type: Some("SalesItemLineDetail".into()),
+                sales_item_line_detail: Some(SalesItemLineDetail {
+                    item_ref: Some(Ref {
+                        value: "5".into(),
+                        name: Some("Widget".into()),
+                    }),
+                    qty: Some(qty.parse().unwrap()),
+                    unit_price: Some("40".parse().unwrap()),
+                    ..Default::default()
+                }),
+                ..Line::default()
+            }],
+            ..Invoice::default()
+        }
+    }
+
+    /// A copy mirrored from `mirrored` (its lines linked to product 901), on `deal` if any.
+    fn copy(mirrored: &Invoice, deal: Option<&str>) -> HubspotObject {
+        let products = BTreeMap::from([("5".to_owned(), "901".to_owned())]);
+        let mut hs = HubspotObject {
+            id: "100".into(),
+            ..HubspotObject::default()
+        };
+        hs.properties.insert(
+            QBO_LINES_SIGNATURE.into(),
+            lines_signature(&plan_line_items(mirrored, &products)),
+        );
+        hs.properties
+            .insert(QBO_LINES_SOURCE.into(), source_signature(mirrored));
+        if let Some(deal) = deal {
+            hs.associations.insert(
+                "deals".into(),
+                AssociationRefs {
+                    results: vec![AssociationRef {
+                        id: deal.into(),
+                        kind: None,
+                    }],
+                    paging: None,
+                },
+            );
+        }
+        hs
+    }
+
+    #[test]
+    fn only_a_change_of_the_lines_on_a_recorded_deal_needs_the_products() {
+        let mirrored = invoice("2");
+        // The balance moved (a payment): same lines, the copy keeps its line items.
+        let mut paid = mirrored.clone();
+        paid.balance = Some("10".parse().unwrap());
+        assert!(lines_unchanged(&paid, Some(&copy(&mirrored, Some("7")))));
+        // A quantity changed: new line items, so the products are read.
+        assert!(!lines_unchanged(
+            &invoice("3"),
+            Some(&copy(&mirrored, Some("7")))
+        ));
+        // No recorded deal (resolution may look at the products) or no copy yet.
+        assert!(!lines_unchanged(&paid, Some(&copy(&mirrored, None))));
+        assert!(!lines_unchanged(&paid, None));
+        // A copy mirrored before `qbo_lines_source` existed reads them once.
+        let mut older = copy(&mirrored, Some("7"));
+        older.properties.remove(QBO_LINES_SOURCE);
+        assert!(!lines_unchanged(&paid, Some(&older)));
+    }
+}
