@@ -59,6 +59,7 @@ mod e2e_workflow_actions;
 mod fuzz_targets;
 mod hubspot_client;
 mod hubspot_derived_email;
+mod hubspot_property_batches;
 mod hubspot_sandbox;
 mod oauth_sandboxes;
 mod quickbooks_client;

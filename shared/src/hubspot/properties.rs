@@ -213,6 +213,11 @@ impl HubspotClient {
     ) -> Result<EnsureReport> {
         let existing = self.list_properties(object_type).await?;
         let mut report = EnsureReport::default();
+        let missing: Vec<&PropertyDefinition> = wanted
+            .iter()
+            .filter(|w| !existing.iter().any(|p| p.name == w.name))
+            .collect();
+        let created_together = self.create_together(object_type, &missing).await;
         for want in wanted {
             if let Some(have) = existing.iter().find(|p| p.name == want.name) {
                 if have.kind != want.kind || have.has_unique_value != want.has_unique_value {
@@ -227,6 +232,10 @@ impl HubspotClient {
                     )));
                 }
                 report.already_present.push(want.name.clone());
+                continue;
+            }
+            if created_together.contains(&want.name) {
+                report.created.push(want.name.clone());
                 continue;
             }
             let create = Call::new(
@@ -244,6 +253,46 @@ impl HubspotClient {
             }
         }
         Ok(report)
+    }
+
+    /// Creates several missing properties in one `POST .../batch/create` per 100 ("using the
+    /// same rules as when creating an individual property",
+    /// https://developers.hubspot.com/docs/api-reference/latest/crm/properties/batch/create-properties),
+    /// answering the names created (docs/hubspot.md §4). Fewer than two need no batch; whatever the batch did not
+    /// create (a 207's errors, or the call failing) is created one by one after it, where a
+    /// conflict means another writer created it first.
+    async fn create_together(
+        &self,
+        object_type: ObjectType,
+        missing: &[&PropertyDefinition],
+    ) -> Vec<String> {
+        #[derive(Deserialize)]
+        struct Created {
+            #[serde(default)]
+            results: Vec<PropertyDefinition>,
+        }
+        if missing.len() < 2 {
+            return Vec::new();
+        }
+        let mut names = Vec::new();
+        for chunk in missing.chunks(100) {
+            let create = Call::new(
+                "properties.batch_create",
+                Method::POST,
+                format!(
+                    "{}/batch/create",
+                    version::properties(object_type.path_name())
+                ),
+            )
+            .json(json!({ "inputs": chunk }));
+            match self.send::<Created>(create).await {
+                Ok(created) => names.extend(created.results.into_iter().map(|p| p.name)),
+                Err(error) => {
+                    tracing::info!(%error, "properties batch create failed; creating one by one")
+                }
+            }
+        }
+        names
     }
 }
 
