@@ -39,6 +39,7 @@ mod e2e_credit_jobs;
 mod e2e_credit_memos;
 mod e2e_deal_line_items;
 mod e2e_echo;
+mod e2e_estimate_backfill;
 mod e2e_estimate_deletes;
 mod e2e_estimates;
 mod e2e_faults;
