@@ -350,6 +350,38 @@ async fn dynamodb_statuses_of_synced_records_expire_but_failures_stay() {
     let failed = raw("h2").await;
     assert!(!failed.contains_key("expires_at"));
     assert_eq!(failed["outcome"].as_s().unwrap(), "failed");
+
+    // An estimate's status names the deal its deletion is noted on: it never expires
+    // (docs/hubspot.md §2.13).
+    let estimate = SyncStatus {
+        kind: ObjectKind::Invoice,
+        side: Side::Quickbooks,
+        counterpart_id: Some("9001".into()),
+        ..status(
+            "Estimate:41",
+            SyncOutcome::Synced {
+                note: None,
+                warnings: Vec::new(),
+            },
+        )
+    };
+    store.put_status(&c, &estimate).await.unwrap();
+    let kept = moto
+        .dynamodb
+        .get_item()
+        .table_name(store.table_name())
+        .key("pk", AttributeValue::S("CONN#acme#invoice".into()))
+        .key(
+            "sk",
+            AttributeValue::S("STATUS#quickbooks#Estimate:41".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the estimate's status under the documented key");
+    assert!(!kept.contains_key("expires_at"), "{kept:?}");
+    assert_eq!(kept["outcome"].as_s().unwrap(), "synced");
 }
 
 fn connection_record(id: &str, portal: &str, realm: &str) -> ConnectionRecord {

@@ -11,6 +11,7 @@ use super::DynamoStore;
 use super::item::{get_json, get_s, json, keyed, n, s, time};
 use super::keys::{self, EXPIRES_AT};
 use super::{LOG_RETENTION, STATUS_RETENTION};
+use crate::model::kinds::QboOnlyForm;
 use crate::model::{ConnectionId, ObjectKind, Side};
 use crate::ports::{StatusLog, StoreError, SyncLogEntry, SyncOutcome, SyncStatus};
 
@@ -51,11 +52,13 @@ impl StatusLog for DynamoStore {
         item.insert(OUTCOME.into(), s(status.outcome.label()));
         item.insert(UPDATED_AT.into(), time(status.updated_at));
         // Statuses of records that are fine expire after a while (a record that changes gets
-        // a new status anyway); failures and conflicts stay until they are resolved.
+        // a new status anyway); failures and conflicts stay until they are resolved, and so
+        // do the statuses that remember something (an estimate's deal, model/kinds/forms.rs).
         if matches!(
             status.outcome,
             SyncOutcome::Synced { .. } | SyncOutcome::Excluded { .. }
-        ) {
+        ) && !QboOnlyForm::status_kept(&status.id)
+        {
             item.insert(
                 EXPIRES_AT.into(),
                 n(self.expiry(status.updated_at, STATUS_RETENTION)),

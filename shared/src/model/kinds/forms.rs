@@ -62,6 +62,13 @@ impl QboOnlyForm {
         QBO_ONLY_FORMS.iter().find(|f| f.entity == entity)
     }
 
+    /// Whether the status row of job `job_id` must outlive the store's status retention: an
+    /// estimate's names the deal it was mirrored onto, which its deletion, however late, is
+    /// noted on (docs/hubspot.md §2.13).
+    pub fn status_kept(job_id: &str) -> bool {
+        QboOnlyForm::of_job_id(job_id).is_some_and(|(form, _)| form.entity == "Estimate")
+    }
+
     /// The job id of form `id`: `CreditMemo:12` (QBO ids are digits, so no payment id has a
     /// colon).
     pub fn job_id(&self, id: &str) -> String {
@@ -104,5 +111,7 @@ mod tests {
         assert_eq!(QboOnlyForm::backfilled_with(ObjectKind::Payment).count(), 0);
         assert_eq!(QboOnlyForm::exactly("Estimate"), Some(estimate));
         assert_eq!(QboOnlyForm::exactly("estimate"), None);
+        assert!(QboOnlyForm::status_kept("Estimate:3"));
+        assert!(!QboOnlyForm::status_kept("CreditMemo:3") && !QboOnlyForm::status_kept("3"));
     }
 }
