@@ -10,3 +10,6 @@ pub use facts::{EstimateFacts, EstimateStatus};
 pub use mirror::{EstimateMirror, EstimateSyncReport, NoteChange};
 pub use note::{EstimateNotes, estimate_note_html};
 pub use properties::{estimate_deal_definitions, latest_estimate_properties};
+
+#[cfg(test)]
+mod deletion_tests;
