@@ -1,15 +1,16 @@
 //! A QBO estimate deleted after it reached its deal (docs/hubspot.md §2.13): QBO answers its
 //! read with 610 and lists it no more; the deal gets one note saying so, its latest-estimate
 //! values fall back to the next most recent live estimate, or clear when none is left, and a
-//! repeated signal adds nothing.
+//! repeated signal (re-delivered through the pipeline, or the mirror run again) adds nothing.
 
 use std::sync::Arc;
 
+use chrono::Utc;
 use hqsync::adapters::quickbooks_gateway::QuickbooksGateway;
 use hqsync::engine::invoicing::estimates::EstimateMirror;
 use hqsync::model::kinds::QboOnlyForm;
 use hqsync::model::{ObjectKind, Side};
-use hqsync::ports::{RecordGateway, SystemClock};
+use hqsync::ports::{Job, JobReason, Lane, RecordGateway, SyncOutcome, SystemClock};
 use hqsync::quickbooks::QboError;
 use hqsync::quickbooks::entities::Estimate;
 
@@ -131,8 +132,55 @@ async fn a_deleted_estimate_hands_the_deal_to_the_next_one_then_clears_it_with_o
         "{bookkeeping}"
     );
 
-    // A repeated delivery of the deletion adds nothing and writes nothing.
+    // A repeated delivery of the deletion, through the pipeline, adds nothing and writes
+    // nothing; its status still remembers the deal.
     assert_eq!(remembered_deal(&rig, &newer_id).await, rig.deal);
+    let stack = &rig.e2e.stack;
+    let job_id = format!("Estimate:{newer_id}");
+    let status_of = || async {
+        stack
+            .ctx
+            .store
+            .get_status(
+                stack.connection_id(),
+                ObjectKind::Invoice,
+                Side::Quickbooks,
+                &job_id,
+            )
+            .await
+            .expect("store")
+            .expect("the estimate's status")
+    };
+    let before = status_of().await.updated_at;
+    let redelivered = Job::new(
+        stack.connection_id().clone(),
+        ObjectKind::Invoice,
+        Side::Quickbooks,
+        job_id.clone(),
+        JobReason::Webhook,
+        Utc::now(),
+    );
+    stack
+        .ctx
+        .queue
+        .enqueue(Lane::Live, vec![redelivered], None)
+        .await
+        .unwrap();
+    let again = eventually("the re-delivered deletion is recorded", || async {
+        let status = status_of().await;
+        (status.updated_at > before).then_some(status)
+    })
+    .await;
+    assert_eq!(again.counterpart_id.as_deref(), Some(rig.deal.as_str()));
+    match &again.outcome {
+        SyncOutcome::Synced { note, .. } => {
+            let note = note.as_deref().unwrap_or_default();
+            assert!(note.contains("already noted"), "{note}");
+        }
+        other => panic!("the re-delivery is recorded as synced: {other:?}"),
+    }
+    assert_eq!(rig.records.notes_of(&rig.deal).await.len(), 3);
+    assert_eq!(rig.deal_value("qbo_estimate_notes").await, bookkeeping);
     let mirror = rig.mirror();
     for _ in 0..2 {
         let again = EstimateMirror::new(&mirror)
