@@ -52,6 +52,11 @@ struct Portal {
     labels: Vec<(ObjectType, String, ObjectType, String, String)>,
     next_id: u64,
     completed: Vec<(String, ExecutionState, OutputFields)>,
+    /// Refuse an invoice create that names a status (a portal where only drafts can be
+    /// created, docs/hubspot.md §2.8 UNVERIFIED).
+    drafts_only: bool,
+    /// Invoice creates asked for, refused ones included.
+    invoice_creates: usize,
 }
 
 /// A HubSpot portal in memory.
@@ -77,6 +82,7 @@ fn target_of(type_id: u32) -> ObjectType {
         }
         type_ids::INVOICE_TO_DEAL | type_ids::NOTE_TO_DEAL => ObjectType::Deals,
         type_ids::LINE_ITEM_TO_INVOICE | type_ids::PAYMENT_TO_INVOICE => ObjectType::Invoices,
+        type_ids::INVOICE_TO_LINE_ITEM => ObjectType::LineItems,
         other => panic!("the fake does not know association type {other}"),
     }
 }
@@ -299,6 +305,16 @@ impl FakeHubspot {
     }
 
     /// Adds a record (as a user would in HubSpot) and returns its id.
+    /// From now on refuse invoice creates that name a status (see `Portal::drafts_only`).
+    pub fn only_drafts_on_create(&self) {
+        self.lock().drafts_only = true;
+    }
+
+    /// How many invoice creates were asked for, refused ones included.
+    pub fn invoice_creates(&self) -> usize {
+        self.lock().invoice_creates
+    }
+
     pub fn add(&self, object_type: ObjectType, properties: &[(&str, &str)]) -> String {
         let props = properties
             .iter()
@@ -368,7 +384,18 @@ impl HubspotInvoices for FakeHubspot {
         ))
     }
     async fn create_invoice(&self, input: &CreateInput) -> HsResult<HubspotObject> {
-        Ok(self.lock().create(ObjectType::Invoices, input))
+        let mut portal = self.lock();
+        portal.invoice_creates += 1;
+        if portal.drafts_only && input.properties.contains_key("hs_invoice_status") {
+            return Err(HubspotError::Validation {
+                properties: vec!["hs_invoice_status".into()],
+                body: Box::new(ApiErrorBody {
+                    message: Some("Invoices are created as drafts".into()),
+                    ..ApiErrorBody::default()
+                }),
+            });
+        }
+        Ok(portal.create(ObjectType::Invoices, input))
     }
     async fn update_invoice(&self, id: &str, properties: &PropertyWrites) -> HsResult<()> {
         self.lock().update(ObjectType::Invoices, id, properties)
@@ -884,6 +911,35 @@ mod tests {
             r.hs.linked(ObjectType::Invoices, &id, ObjectType::Deals),
             vec![twin]
         );
+    }
+
+    #[tokio::test]
+    async fn where_only_drafts_can_be_created_a_new_invoice_is_opened_by_a_second_write() {
+        let r = rig();
+        r.hs.only_drafts_on_create();
+        r.qbo.put_invoice(invoice("0", "100", None));
+        let created = r.mirror.sync_invoice("41", today()).await.unwrap();
+        assert_eq!(created.outcome, MirrorOutcome::Created);
+        let id = created.hubspot_id.clone().unwrap();
+        let invoices = r.hs.all(ObjectType::Invoices);
+        assert_eq!(invoices.len(), 1, "one invoice, not a second one");
+        assert_eq!(invoices[0].get("hs_invoice_status"), Some("open"));
+        // Its one line item, created before it, is associated.
+        assert_eq!(
+            r.hs.linked(ObjectType::Invoices, &id, ObjectType::LineItems)
+                .len(),
+            1
+        );
+        assert_eq!(r.hs.all(ObjectType::LineItems).len(), 1);
+        // The refused `open` create is not tried again: the next new invoice is a draft
+        // first (one create each).
+        let before = r.hs.invoice_creates();
+        let mut next = invoice("0", "50", None);
+        next.id = Some("42".into());
+        r.qbo.put_invoice(next);
+        r.mirror.sync_invoice("42", today()).await.unwrap();
+        assert_eq!(r.hs.invoice_creates() - before, 1);
+        assert_eq!(r.hs.all(ObjectType::Invoices).len(), 2);
     }
 
     #[tokio::test]

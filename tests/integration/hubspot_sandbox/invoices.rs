@@ -146,3 +146,70 @@ async fn payments_need_amount_and_date() {
         .await;
     assert_error(&r, 400, "VALIDATION_ERROR");
 }
+
+/// A create that names `open` (UNVERIFIED, docs/hubspot.md §2.8) is taken as the draft -> open
+/// move made at once, under its rule: one contact and a line item among the create's inline
+/// associations; the totals follow the line items.
+#[tokio::test]
+async fn an_invoice_created_open_needs_its_contact_and_a_line_item_inline() {
+    let hs = Hs::quiet().await;
+    let contact = hs
+        .create("contacts", json!({"email": "open.buyer@x.example"}))
+        .await;
+    let li = hs
+        .create(
+            "line_items",
+            json!({"name": "Work", "price": "60.00", "quantity": "2"}),
+        )
+        .await;
+    let to = |id: &str, type_id: u32| json!({"to": {"id": id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]});
+    let props = json!({"hs_currency": "USD", "hs_invoice_status": "open"});
+    // Without a line item: refused, and nothing is created.
+    let refused = hs
+        .post(
+            "/crm/v3/objects/invoices",
+            json!({"properties": props, "associations": [to(&contact, 177)]}),
+        )
+        .await;
+    assert_error(&refused, 400, "VALIDATION_ERROR");
+    let none = hs.get("/crm/v3/objects/invoices").await;
+    assert_eq!(none.body["results"].as_array().map(Vec::len), Some(0));
+    // `paid` is no move from a draft.
+    let paid = json!({"hs_currency": "USD", "hs_invoice_status": "paid"});
+    let refused = hs
+        .post(
+            "/crm/v3/objects/invoices",
+            json!({"properties": paid, "associations": [to(&contact, 177), to(&li, 409)]}),
+        )
+        .await;
+    assert_error(&refused, 400, "VALIDATION_ERROR");
+    // With both inline: open at once, billed from its line item.
+    let created = hs
+        .post(
+            "/crm/v3/objects/invoices",
+            json!({"properties": props, "associations": [to(&contact, 177), to(&li, 409)]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["properties"]["hs_invoice_status"], "open");
+    let id = created.body["id"].as_str().unwrap();
+    let read = hs
+        .get(&format!(
+            "/crm/v3/objects/invoices/{id}?properties=hs_amount_billed&associations=line_items"
+        ))
+        .await;
+    assert_eq!(read.body["properties"]["hs_amount_billed"], "120.00");
+    assert_eq!(
+        read.body["associations"]["line_items"]["results"][0]["id"],
+        li.as_str()
+    );
+    // The batch create applies the same rule per input.
+    let batch = hs
+        .post(
+            "/crm/v3/objects/invoices/batch/create",
+            json!({"inputs": [{"properties": props, "associations": [to(&contact, 177)], "objectWriteTraceId": "t1"}]}),
+        )
+        .await;
+    assert_eq!(batch.status, 207, "{}", batch.body);
+    assert_eq!(batch.body["numErrors"], 1);
+}

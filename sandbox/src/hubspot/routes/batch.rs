@@ -12,7 +12,9 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::objects::{CreateInput, apply_inline, id_text, render_full, resolve_inline};
+use super::objects::{
+    CreateInput, apply_inline, check_create_status, id_text, render_full, resolve_inline,
+};
 use super::{QueryParams, batch_inputs, batch_response, body, kind, unordered};
 use crate::hubspot::app::SharedHub;
 use crate::hubspot::errors::{ApiError, BatchError};
@@ -181,7 +183,11 @@ async fn create(
             let provisional = store.peek_next_id() + planned.len() as u64;
             let checked = store
                 .check_create(kind, &input.properties, &claims)
-                .and_then(|w| Ok((w, resolve_inline(store, kind, &input.associations)?)));
+                .and_then(|w| Ok((w, resolve_inline(store, kind, &input.associations)?)))
+                .and_then(|(w, a)| {
+                    check_create_status(store, kind, &w, &a)?;
+                    Ok((w, a))
+                });
             match checked {
                 Ok((writes, assocs)) => {
                     claims.extend(store.claims(kind, provisional, &writes));

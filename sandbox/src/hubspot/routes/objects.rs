@@ -15,7 +15,7 @@ use crate::hubspot::app::SharedHub;
 use crate::hubspot::errors::ApiError;
 use crate::hubspot::object_types::ObjectKind;
 use crate::hubspot::record::{PropertySelection, Record};
-use crate::hubspot::store::{Actor, Store, WriteCtx};
+use crate::hubspot::store::{Actor, PropertyWrites, Store, WriteCtx};
 
 pub fn router() -> axum::Router<SharedHub> {
     let mut r = Router::new();
@@ -169,6 +169,20 @@ pub fn resolve_inline(
         out.push((to_kind, to_id, ids));
     }
     Ok(out)
+}
+
+/// A new invoice's status against its inline associations (`Store::check_invoice_create`).
+pub fn check_create_status(
+    store: &Store,
+    kind: ObjectKind,
+    writes: &PropertyWrites,
+    assocs: &ResolvedAssociations,
+) -> Result<(), ApiError> {
+    if kind != ObjectKind::Invoice {
+        return Ok(());
+    }
+    let kinds: Vec<ObjectKind> = assocs.iter().map(|(to, _, _)| *to).collect();
+    store.check_invoice_create(writes, &kinds)
 }
 
 /// Applies resolved associations from a new record.
@@ -329,6 +343,7 @@ async fn create(
         // the body; here a valid body is needed to reach it.
         hub.check_create_allowed(kind)?;
         let assocs = resolve_inline(store, kind, &input.associations)?;
+        check_create_status(store, kind, &writes, &assocs)?;
         let id = store.apply_create(kind, writes, ctx);
         apply_inline(store, kind, id, assocs, ctx)?;
         let record = store.record(kind, id).expect("just created");

@@ -98,6 +98,9 @@ pub struct InvoiceMirror {
     pub settings: InvoiceSyncSettings,
     schema: tokio::sync::OnceCell<()>,
     company: tokio::sync::OnceCell<CompanyFacts>,
+    /// HubSpot refused a create naming `open` (`create::create_open`): new invoices are
+    /// created as drafts and opened by a second write from then on.
+    pub(super) open_on_create_refused: std::sync::atomic::AtomicBool,
 }
 
 impl InvoiceMirror {
@@ -112,6 +115,7 @@ impl InvoiceMirror {
             settings,
             schema: tokio::sync::OnceCell::new(),
             company: tokio::sync::OnceCell::new(),
+            open_on_create_refused: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -234,23 +238,15 @@ impl InvoiceMirror {
             None => {
                 let mut props = new_invoice_properties(&plan.invoice, today, &company);
                 plan.insert_signatures(&mut props);
-                let created = self
-                    .hubspot
-                    .create_invoice(&create_input(&plan, &props))
-                    .await?;
-                self.create_line_items(&created.id, plan.lines.clone())
-                    .await?;
-                let mut open = PropertyWrites::new();
-                open.insert(HS_STATUS.into(), HS_OPEN.into());
-                self.hubspot.update_invoice(&created.id, &open).await?;
+                let created = self.create_open(&plan, &props).await?;
                 // Paid before it was first mirrored: one more step (draft -> open -> paid).
                 let status = hubspot_status(invoice_stage(&plan.invoice, today));
                 let status = match status {
                     HS_OPEN => HS_OPEN,
-                    next => self.move_status(&created.id, next).await?,
+                    next => self.move_status(&created, next).await?,
                 };
                 props.insert(HS_STATUS.into(), status.into());
-                (created.id, MirrorOutcome::Created, props)
+                (created, MirrorOutcome::Created, props)
             }
             Some(hs) => {
                 let mut props = update_properties(&plan, hs, today, &company);
