@@ -15,7 +15,7 @@ use crate::hubspot::batch::{
     UpdateInput,
 };
 use crate::hubspot::error::ApiErrorBody;
-use crate::hubspot::objects::{AssociationRef, AssociationRefs};
+use crate::hubspot::objects::{AssociationRef, AssociationRefs, NextPage, Paging};
 use crate::hubspot::search::{SearchRequest, SearchScan};
 use crate::hubspot::{
     CreateInput, GetOptions, HubspotError, HubspotObject, ObjectType, PropertyDefinition,
@@ -57,6 +57,9 @@ struct Portal {
     drafts_only: bool,
     /// Invoice creates asked for, refused ones included.
     invoice_creates: usize,
+    /// Associations on a GET come in pages of this many (`paging.next` when more follow);
+    /// `None`: all at once.
+    association_page: Option<usize>,
 }
 
 /// A HubSpot portal in memory.
@@ -156,18 +159,25 @@ impl Portal {
             .ok_or_else(not_found)?;
         for name in &options.associations {
             let to = ObjectType::from_path_name(name).expect("a known object type");
-            let results = self
+            let mut results: Vec<AssociationRef> = self
                 .associated(object_type, &found.id, to)
                 .into_iter()
                 .map(|id| AssociationRef { id, kind: None })
                 .collect();
-            found.associations.insert(
-                name.clone(),
-                AssociationRefs {
-                    results,
-                    paging: None,
-                },
-            );
+            let mut paging = None;
+            if let Some(page) = self.association_page
+                && results.len() > page
+            {
+                results.truncate(page);
+                paging = Some(Paging {
+                    next: Some(NextPage {
+                        after: Some(page.to_string()),
+                    }),
+                });
+            }
+            found
+                .associations
+                .insert(name.clone(), AssociationRefs { results, paging });
         }
         Ok(found)
     }
@@ -308,6 +318,11 @@ impl FakeHubspot {
     /// From now on refuse invoice creates that name a status (see `Portal::drafts_only`).
     pub fn only_drafts_on_create(&self) {
         self.lock().drafts_only = true;
+    }
+
+    /// From now on a GET's associations come `page` at a time (see `Portal::association_page`).
+    pub fn page_associations_by(&self, page: usize) {
+        self.lock().association_page = Some(page);
     }
 
     /// How many invoice creates were asked for, refused ones included.

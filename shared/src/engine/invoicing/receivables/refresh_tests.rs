@@ -155,3 +155,32 @@ async fn a_mirrored_invoice_refreshes_its_deal_with_its_own_invoices_only() {
     assert_eq!(deal.get(LAST_PAYMENT_DATE), None);
     assert_eq!(r.contact_value(OPEN_BALANCE).as_deref(), Some("160"));
 }
+
+#[tokio::test]
+async fn a_deal_whose_invoice_associations_are_paged_counts_all_of_them() {
+    let r = rig();
+    let deal = r.hs.add(ObjectType::Deals, &[("dealname", "Renewal")]);
+    let as_of = date("2026-03-15");
+    for (id, balance) in [("41", "100"), ("42", "60"), ("43", "15")] {
+        r.qbo.put_invoice(invoice(id, "7", balance, "2026-03-01"));
+        let mirrored = r.mirror.sync_invoice(id, as_of).await.unwrap();
+        let hs_invoice = mirrored.hubspot_id.unwrap();
+        r.hs.link(ObjectType::Deals, &deal, ObjectType::Invoices, &hs_invoice);
+    }
+    // HubSpot pages a GET's associations (docs/hubspot.md §2.1): the deal read brings the
+    // first invoice only, and the rest are read through the associations API.
+    r.hs.page_associations_by(1);
+    let report = r
+        .flow()
+        .refresh_customer("7", std::slice::from_ref(&deal), as_of)
+        .await
+        .unwrap();
+    assert_eq!(report.deals_written, 1);
+    let deal =
+        r.hs.all(ObjectType::Deals)
+            .into_iter()
+            .find(|d| d.id == deal)
+            .unwrap();
+    assert_eq!(deal.get(OPEN_BALANCE), Some("175"));
+    assert_eq!(deal.get(OPEN_INVOICES), Some("3"));
+}
