@@ -242,7 +242,6 @@ impl Portal {
                 key: n.to_string(),
                 object_write_trace_id: n.to_string(),
                 outcome: match self.missing_target(input) {
-                    None => ItemOutcome::Written(self.create(object_type, input)),
                     Some(message) => ItemOutcome::Failed(BatchItemError {
                         category: Some("VALIDATION_ERROR".into()),
                         message,
@@ -251,6 +250,17 @@ impl Portal {
                         existing_id: None,
                         properties: Vec::new(),
                     }),
+                    None => match self.create_invoice_checked(object_type, input) {
+                        Ok(created) => ItemOutcome::Written(created),
+                        Err(refused) => ItemOutcome::Failed(BatchItemError {
+                            category: Some("VALIDATION_ERROR".into()),
+                            message: refused.to_string(),
+                            status: None,
+                            retryable: false,
+                            existing_id: None,
+                            properties: vec!["hs_invoice_status".into()],
+                        }),
+                    },
                 },
             })
             .collect();
@@ -259,6 +269,28 @@ impl Portal {
             requests: 1,
             ..BatchWriteOutcome::default()
         }
+    }
+
+    /// A create, counting invoice creates and refusing one that names a status where only
+    /// drafts can be created (`drafts_only`).
+    fn create_invoice_checked(
+        &mut self,
+        object_type: ObjectType,
+        input: &CreateInput,
+    ) -> HsResult<HubspotObject> {
+        if object_type == ObjectType::Invoices {
+            self.invoice_creates += 1;
+            if self.drafts_only && input.properties.contains_key("hs_invoice_status") {
+                return Err(HubspotError::Validation {
+                    properties: vec!["hs_invoice_status".into()],
+                    body: Box::new(ApiErrorBody {
+                        message: Some("Invoices are created as drafts".into()),
+                        ..ApiErrorBody::default()
+                    }),
+                });
+            }
+        }
+        Ok(self.create(object_type, input))
     }
 
     /// A batch update: one outcome per input, a missing record failing alone.
@@ -399,18 +431,8 @@ impl HubspotInvoices for FakeHubspot {
         ))
     }
     async fn create_invoice(&self, input: &CreateInput) -> HsResult<HubspotObject> {
-        let mut portal = self.lock();
-        portal.invoice_creates += 1;
-        if portal.drafts_only && input.properties.contains_key("hs_invoice_status") {
-            return Err(HubspotError::Validation {
-                properties: vec!["hs_invoice_status".into()],
-                body: Box::new(ApiErrorBody {
-                    message: Some("Invoices are created as drafts".into()),
-                    ..ApiErrorBody::default()
-                }),
-            });
-        }
-        Ok(portal.create(ObjectType::Invoices, input))
+        self.lock()
+            .create_invoice_checked(ObjectType::Invoices, input)
     }
     async fn update_invoice(&self, id: &str, properties: &PropertyWrites) -> HsResult<()> {
         self.lock().update(ObjectType::Invoices, id, properties)
@@ -955,6 +977,35 @@ mod tests {
         r.mirror.sync_invoice("42", today()).await.unwrap();
         assert_eq!(r.hs.invoice_creates() - before, 1);
         assert_eq!(r.hs.all(ObjectType::Invoices).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn where_only_drafts_can_be_created_a_groups_new_invoices_are_opened_after() {
+        let r = rig();
+        r.hs.only_drafts_on_create();
+        let ids: Vec<String> = ["51", "52", "53"].map(str::to_owned).to_vec();
+        for id in &ids {
+            let mut next = invoice("0", "100", None);
+            next.id = Some(id.clone());
+            r.qbo.put_invoice(next);
+        }
+        let results = r.mirror.sync_invoices(&ids, today()).await.unwrap();
+        for result in &results {
+            assert_eq!(result.as_ref().unwrap().outcome, MirrorOutcome::Created);
+        }
+        let invoices = r.hs.all(ObjectType::Invoices);
+        assert_eq!(invoices.len(), 3, "one invoice each, not a second one");
+        for hs in &invoices {
+            assert_eq!(hs.get("hs_invoice_status"), Some("open"), "{hs:?}");
+            assert_eq!(
+                r.hs.linked(ObjectType::Invoices, &hs.id, ObjectType::LineItems)
+                    .len(),
+                1
+            );
+        }
+        assert_eq!(r.hs.all(ObjectType::LineItems).len(), 3);
+        // Three `open` creates refused (in one batch), then three drafts.
+        assert_eq!(r.hs.invoice_creates(), 6);
     }
 
     #[tokio::test]

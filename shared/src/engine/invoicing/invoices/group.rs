@@ -283,9 +283,10 @@ impl InvoiceMirror {
         Ok(parties)
     }
 
-    /// New invoices: one batch create (draft, contact and deal inline), one batch create of
-    /// all their line items, one batch update to `open`, and one more for those already paid
-    /// (docs/hubspot.md §2.8: draft -> open -> paid).
+    /// New invoices: created `open` with their line items inline (`create::create_open_all`, 2
+    /// calls), or where HubSpot refuses that as drafts, their line items and a batch update to
+    /// `open` (3 calls); one more batch update for those already paid (docs/hubspot.md §2.8:
+    /// draft -> open -> paid).
     async fn create_all(
         &self,
         creates: Vec<(usize, WritePlan)>,
@@ -296,31 +297,16 @@ impl InvoiceMirror {
             return Vec::new();
         }
         let mut props: Vec<PropertyWrites> = Vec::with_capacity(creates.len());
-        let mut inputs = Vec::with_capacity(creates.len());
         for (_, plan) in &creates {
             let mut p = new_invoice_properties(&plan.invoice, today, company);
             plan.insert_signatures(&mut p);
-            inputs.push(create_input(plan, &p));
             props.push(p);
         }
-        let outcome = self.hubspot.create_invoices(inputs.clone()).await;
-        let mut created: Vec<Result<String>> = Vec::with_capacity(creates.len());
-        for (k, input) in inputs.iter().enumerate() {
-            created.push(match outcome.items.get(k).map(|item| &item.outcome) {
-                Some(ItemOutcome::Written(o)) => Ok(o.id.clone()),
-                // The whole request failed (not one input): each one alone, so the others land.
-                Some(ItemOutcome::Failed(e)) if whole_request(e) => self
-                    .hubspot
-                    .create_invoice(input)
-                    .await
-                    .map(|o| o.id)
-                    .map_err(Into::into),
-                Some(ItemOutcome::Failed(e)) => Err(item_error(e).into()),
-                Some(ItemOutcome::Unreported) | None => Err(unreported("create")),
-            });
-        }
-        let lines = self.create_lines_of(&creates, created).await;
-        let opened = self.open_all(lines).await;
+        let opened = if self.opens_on_create(creates.iter().map(|(_, plan)| plan)) {
+            self.create_open_all(&creates, &props).await
+        } else {
+            self.create_drafts_then_open(&creates, &props).await
+        };
         let stages: Vec<&'static str> = creates
             .iter()
             .map(|(_, plan)| hubspot_status(invoice_stage(&plan.invoice, today)))
@@ -338,6 +324,39 @@ impl InvoiceMirror {
                 (i, plan, result)
             })
             .collect()
+    }
+
+    /// The documented order for a group's new invoices (docs/hubspot.md §2.8): one batch
+    /// create of the drafts (contact and deal inline), one of all their line items, one batch
+    /// update to `open`; the ids of those opened, in order.
+    async fn create_drafts_then_open(
+        &self,
+        creates: &[(usize, WritePlan)],
+        props: &[PropertyWrites],
+    ) -> Vec<Result<String>> {
+        let inputs: Vec<CreateInput> = creates
+            .iter()
+            .zip(props)
+            .map(|((_, plan), p)| create_input(plan, p))
+            .collect();
+        let outcome = self.hubspot.create_invoices(inputs.clone()).await;
+        let mut created: Vec<Result<String>> = Vec::with_capacity(creates.len());
+        for (k, input) in inputs.iter().enumerate() {
+            created.push(match outcome.items.get(k).map(|item| &item.outcome) {
+                Some(ItemOutcome::Written(o)) => Ok(o.id.clone()),
+                // The whole request failed (not one input): each one alone, so the others land.
+                Some(ItemOutcome::Failed(e)) if whole_request(e) => self
+                    .hubspot
+                    .create_invoice(input)
+                    .await
+                    .map(|o| o.id)
+                    .map_err(Into::into),
+                Some(ItemOutcome::Failed(e)) => Err(item_error(e).into()),
+                Some(ItemOutcome::Unreported) | None => Err(unreported("create")),
+            });
+        }
+        let lines = self.create_lines_of(creates, created).await;
+        self.open_all(lines).await
     }
 
     /// The line items of the written invoices, one batch create for all of them; an invoice
@@ -647,7 +666,7 @@ impl InvoiceMirror {
 
 /// A batch failure of the whole request (it carries the HTTP status) that is not worth a
 /// retry: the inputs are tried one by one.
-fn whole_request(e: &BatchItemError) -> bool {
+pub(super) fn whole_request(e: &BatchItemError) -> bool {
     e.status.is_some() && !e.retryable
 }
 
@@ -658,7 +677,7 @@ fn status_input(id: &str, status: &str) -> UpdateInput {
     }
 }
 
-fn unreported(what: &str) -> InvoiceSyncError {
+pub(super) fn unreported(what: &str) -> InvoiceSyncError {
     HubspotError::Transient {
         status: 502,
         retry_after: None,
