@@ -1,6 +1,6 @@
-//! A job group of QBO payments through the worker (`process_jobs`) against both sandboxes: the
-//! HubSpot calls are per group, not per payment (docs/hubspot.md §9.5), and a re-delivered
-//! group adds no note.
+//! Job groups of QBO payments and of credit memos through the worker (`process_jobs`) against
+//! both sandboxes: the HubSpot calls are per group, not per document (docs/hubspot.md §9.5), a
+//! re-delivered group adds no note, and a voided memo's note is rewritten in place.
 
 use chrono::Utc;
 use hqsync::engine::invoicing::invoices::properties as inv;
@@ -9,11 +9,14 @@ use hqsync::engine::invoicing::payments::{PaymentEvent, PaymentTokens};
 use hqsync::engine::invoicing::receivables::properties::{LAST_PAYMENT_AMOUNT, OPEN_BALANCE};
 use hqsync::engine::jobs::{Disposition, process_jobs};
 use hqsync::hubspot::ObjectType;
+use hqsync::model::kinds::QBO_ONLY_FORMS;
 use hqsync::model::{ObjectKind, Side};
 use hqsync::ports::{Job, JobReason, SyncOutcome};
-use hqsync_tests::invoicing::{InvoiceRecords, LinkedDeal, dec};
+use hqsync::quickbooks::entities::{CreditMemo, Line, LinkedTxn, Payment, Ref};
+use hqsync_tests::invoicing::{InvoiceRecords, LinkedDeal, dec, sales_line};
 use hqsync_tests::sandbox_stats::requests_served;
 
+use crate::e2e_credit_memos::void_form;
 use crate::e2e_stack::{E2eOptions, E2eStack};
 
 /// Payments in the group (one per customer, deal and invoice).
@@ -111,6 +114,46 @@ impl Rig {
         (requests_served(&url).await - before, answers)
     }
 
+    /// A credit memo of `credit` for customer `k`, applied to its invoice by a payment of 0
+    /// (docs/quickbooks.md §4.9); the memo's id.
+    async fn applied_memo(&self, k: usize, credit: &str) -> String {
+        let customer = &self.linked[k].customer;
+        let memo: CreditMemo = self
+            .records
+            .qbo
+            .create_idempotent(&CreditMemo {
+                customer_ref: Some(Ref::to(customer.clone())),
+                line: vec![sales_line(&self.linked[k].item, "1", credit)],
+                ..CreditMemo::default()
+            })
+            .await
+            .unwrap();
+        let memo_id = memo.id.unwrap();
+        let mut application = Payment {
+            customer_ref: Some(Ref::to(customer.clone())),
+            total_amt: Some(dec("0")),
+            ..Payment::default()
+        };
+        for (id, txn_type) in [(&self.invoices[k], "Invoice"), (&memo_id, "CreditMemo")] {
+            application.line.push(Line {
+                amount: Some(dec(credit)),
+                linked_txn: vec![LinkedTxn {
+                    txn_id: id.clone(),
+                    txn_type: txn_type.into(),
+                    ..LinkedTxn::default()
+                }],
+                ..Line::default()
+            });
+        }
+        let _: Payment = self
+            .records
+            .qbo
+            .create_idempotent(&application)
+            .await
+            .unwrap();
+        memo_id
+    }
+
     /// The recorded job note of payment `id` (synced), or the failure.
     async fn payment_status(&self, id: &str) -> SyncOutcome {
         self.e2e
@@ -206,5 +249,93 @@ async fn five_payments_as_one_job_group_cost_a_group_of_calls_and_a_redelivery_a
     let (echo, _) = rig.counted(ObjectKind::Invoice, &rig.invoices).await;
     println!("their {PAYMENTS} invoices' update jobs afterwards: {echo} HubSpot calls");
     assert!(echo <= 3, "{echo} HubSpot calls");
+    rig.e2e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_credit_memos_as_one_job_group_cost_a_group_of_calls_and_a_void_rewrites_its_note() {
+    let rig = Rig::start().await;
+    let memo_form = QBO_ONLY_FORMS
+        .iter()
+        .find(|f| f.entity == "CreditMemo")
+        .unwrap();
+    let mut memos = Vec::new();
+    for k in 0..PAYMENTS {
+        memos.push(rig.applied_memo(k, "30").await);
+    }
+    let jobs: Vec<String> = memos.iter().map(|id| memo_form.job_id(id)).collect();
+    let (calls, answers) = rig.counted(ObjectKind::Payment, &jobs).await;
+    println!("{PAYMENTS} credit memos as one job group: {calls} HubSpot calls");
+    assert!(
+        answers.iter().all(|d| *d == Disposition::Done),
+        "{answers:?}"
+    );
+    for (k, job) in jobs.iter().enumerate() {
+        let SyncOutcome::Synced { note, .. } = rig.payment_status(job).await else {
+            panic!("{job} is not synced");
+        };
+        let note = note.unwrap_or_default();
+        assert!(note.contains(&rig.invoices[k]), "{job}: {note}");
+        let notes = rig.records.notes_of(&rig.linked[k].deal).await;
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("credit memo"), "{}", notes[0]);
+        let hs = rig
+            .reader
+            .find_hubspot_invoice(&rig.invoices[k])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(hs.get(inv::QBO_BALANCE).map(dec), Some(dec("70")));
+        // The group's receivables pass (one batch read and write of the customers).
+        let contact = rig
+            .records
+            .get(
+                ObjectType::Contacts,
+                &rig.linked[k].contact,
+                &[OPEN_BALANCE],
+            )
+            .await;
+        assert_eq!(contact.get(OPEN_BALANCE).map(dec), Some(dec("70")));
+    }
+    // Per group: the five invoices mirrored together, one notes batch create, one token batch
+    // update, one batch read and one batch write of the customers' receivables.
+    assert!(
+        calls <= 14,
+        "{calls} HubSpot calls for {PAYMENTS} credit memos"
+    );
+
+    let (again, _) = rig.counted(ObjectKind::Payment, &jobs).await;
+    println!("the same {PAYMENTS} credit memos re-delivered: {again} HubSpot calls");
+    for linked in &rig.linked {
+        assert_eq!(rig.records.notes_of(&linked.deal).await.len(), 1);
+    }
+    assert!(again <= 3, "{again} HubSpot calls: the copies' reads only");
+
+    // The first memo voided: its own job rewrites its note in place, the customer owes 100.
+    let current: CreditMemo = rig.records.qbo.read(&memos[0]).await.unwrap();
+    void_form(
+        &rig.e2e.quickbooks,
+        "creditmemo",
+        &memos[0],
+        current.sync_token.as_deref().unwrap(),
+    )
+    .await;
+    let answers = rig.run(ObjectKind::Payment, &jobs[..1]).await;
+    assert!(
+        answers.iter().all(|d| *d == Disposition::Done),
+        "{answers:?}"
+    );
+    let notes = rig.records.notes_of(&rig.linked[0].deal).await;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("was voided"), "{}", notes[0]);
+    let contact = rig
+        .records
+        .get(
+            ObjectType::Contacts,
+            &rig.linked[0].contact,
+            &[OPEN_BALANCE],
+        )
+        .await;
+    assert_eq!(contact.get(OPEN_BALANCE).map(dec), Some(dec("100")));
     rig.e2e.shutdown().await;
 }

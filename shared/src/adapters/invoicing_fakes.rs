@@ -27,7 +27,7 @@ use crate::ports::invoicing::{
     HubspotTimeline, QboCatalog, QboCompanySetup, QboInvoices, QboPayments, WorkflowCallbacks,
 };
 use crate::quickbooks::entities::{
-    Account, CompanyInfo, Customer, Invoice, Item, Payment, Preferences,
+    Account, CompanyInfo, Customer, Invoice, Item, Payment, Preferences, RefundReceipt,
 };
 use crate::quickbooks::error::ApiFault;
 use crate::quickbooks::{QboError, RequestId};
@@ -630,6 +630,7 @@ impl WorkflowCallbacks for FakeHubspot {
 struct Company {
     invoices: BTreeMap<String, Invoice>,
     payments: BTreeMap<String, Payment>,
+    refund_receipts: BTreeMap<String, RefundReceipt>,
     created: Vec<String>,
     next_id: u64,
 }
@@ -658,6 +659,11 @@ impl FakeQbo {
     pub fn put_payment(&self, payment: Payment) {
         let id = payment.id.clone().expect("a payment with an Id");
         self.lock().payments.insert(id, payment);
+    }
+
+    pub fn put_refund_receipt(&self, receipt: RefundReceipt) {
+        let id = receipt.id.clone().expect("a refund receipt with an Id");
+        self.lock().refund_receipts.insert(id, receipt);
     }
 
     /// The invoices created through the port.
@@ -751,11 +757,12 @@ impl crate::ports::invoicing::QboCredits for FakeQbo {
     ) -> Result<crate::quickbooks::entities::CreditMemo, QboError> {
         Err(QboError::NotFound(missing()))
     }
-    async fn read_refund_receipt(
-        &self,
-        _id: &str,
-    ) -> Result<crate::quickbooks::entities::RefundReceipt, QboError> {
-        Err(QboError::NotFound(missing()))
+    async fn read_refund_receipt(&self, id: &str) -> Result<RefundReceipt, QboError> {
+        self.lock()
+            .refund_receipts
+            .get(id)
+            .cloned()
+            .ok_or_else(|| QboError::NotFound(missing()))
     }
 }
 

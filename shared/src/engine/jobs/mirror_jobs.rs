@@ -22,7 +22,7 @@ use super::disposition::{Disposition, out_of_time};
 use super::estimate_jobs::{estimate_id, mirror_estimate};
 use super::gateways::Invoicing;
 use super::outcomes::{Recorded, record_job};
-use super::payment_jobs::{credit_form_once, run_payment_group};
+use super::payment_jobs::run_payment_group;
 use super::retry_schedule::{STORE_RETRY, gateway_wait};
 use super::two_way::process_group;
 use crate::model::{ConnectionId, ObjectKind, Side, SyncState};
@@ -81,8 +81,9 @@ pub(super) async fn process_mirror_group(
     };
     let state = connection.connection.settings.state(kind);
     let mut answers: Vec<Option<Disposition>> = jobs.iter().map(|_| None).collect();
-    // QBO invoices of the group are mirrored together, and its QBO payments applied together
-    // (docs/hubspot.md §9.5); credit forms and workflow executions one job at a time.
+    // QBO invoices of the group are mirrored together, and its QBO payments and credit forms
+    // applied together (docs/hubspot.md §9.5); estimates and workflow executions one job at a
+    // time.
     let mut invoice_jobs = Vec::new();
     let mut payment_jobs = Vec::new();
     for (k, job) in jobs.iter().enumerate() {
@@ -111,10 +112,7 @@ pub(super) async fn process_mirror_group(
             invoice_jobs.push(k);
             continue;
         }
-        if kind == ObjectKind::Payment
-            && job.action.is_none()
-            && QboOnlyForm::of_job_id(&job.id).is_none()
-        {
+        if kind == ObjectKind::Payment && job.action.is_none() {
             payment_jobs.push(k);
             continue;
         }
@@ -356,23 +354,11 @@ async fn run_job(
             },
         };
     }
-    ended(mirror_once(invoicing, kind, &job.id, today).await)
-}
-
-/// One attempt at mirroring the credit form (credit memo or refund receipt) a payment job
-/// names; estimates are `estimate_jobs`', payments and invoices run with their groups.
-async fn mirror_once(
-    invoicing: &Invoicing,
-    kind: ObjectKind,
-    id: &str,
-    today: NaiveDate,
-) -> Result<Finished, InvoiceSyncError> {
-    if let Some((form, form_id)) = QboOnlyForm::of_job_id(id) {
-        return credit_form_once(invoicing, form, form_id, today).await;
-    }
-    Err(InvoiceSyncError::NeedsAttention(format!(
-        "{kind} {id} is mirrored with its job group, not alone"
-    )))
+    // Invoices, payments and credit forms run with their groups (`payment_jobs`).
+    ended(Err(InvoiceSyncError::NeedsAttention(format!(
+        "{kind} {} is mirrored with its job group, not alone",
+        job.id
+    ))))
 }
 
 /// Syncs the unlinked customers and items of a group's invoices through the two-way engine

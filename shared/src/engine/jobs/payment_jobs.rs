@@ -1,10 +1,11 @@
-//! The worker's payment jobs: a group's QBO payments applied in one pass with the receivables
-//! refreshed once for the group, and the credit memo and refund receipt jobs (docs/hubspot.md §9.5).
+//! The worker's payment jobs: a group's QBO payments, and the credit memos and refund receipts
+//! riding on payment jobs, each applied in one pass, the receivables refreshed once for the group.
 
 use chrono::NaiveDate;
 
-use crate::engine::invoicing::credits::CreditMirror;
+use crate::engine::invoicing::credits::{CreditForm, CreditMirror, CreditSyncReport};
 use crate::engine::invoicing::invoices::InvoiceSyncError;
+use crate::engine::invoicing::payments::batch_writes::add_once;
 use crate::engine::invoicing::payments::{PaymentMirror, PaymentSyncReport};
 use crate::engine::invoicing::receivables::ReceivablesFlow;
 use crate::engine::invoicing::receivables::refresh::deals_still_due;
@@ -17,68 +18,153 @@ use super::context::SyncContext;
 use super::gateways::Invoicing;
 use super::mirror_jobs::{Finished, JobEnd, ended, receivables_note};
 
-/// The QBO payment jobs of one group applied together (`PaymentMirror::sync_payments`), then
-/// the receivables of every customer they touched and the deals still due, once for the group
-/// (docs/hubspot.md §4.1); one end per job, in order. The same payment twice is applied once
-/// and both jobs get its end.
+type Answer<T> = Result<T, InvoiceSyncError>;
+
+/// What a payment job names: a QBO payment, or a credit form riding on payment jobs.
+#[derive(Clone, PartialEq)]
+enum Subject {
+    Payment(String),
+    Form(CreditForm, String),
+}
+
+impl Subject {
+    fn of(job: &Job) -> Subject {
+        match QboOnlyForm::of_job_id(&job.id) {
+            Some((form, id)) if form.entity == CreditMemo::NAME => {
+                Subject::Form(CreditForm::CreditMemo, id.to_owned())
+            }
+            Some((_, id)) => Subject::Form(CreditForm::RefundReceipt, id.to_owned()),
+            None => Subject::Payment(job.id.clone()),
+        }
+    }
+}
+
+/// What one subject's pass did (its error, or its report).
+enum Done {
+    Payment(Answer<PaymentSyncReport>),
+    Form(Answer<CreditSyncReport>),
+}
+
+/// The payment jobs of one group (QBO payments, credit memos, refund receipts): the payments
+/// applied together (`PaymentMirror::sync_payments`), the forms together
+/// (`CreditMirror::sync_forms`), then the receivables of every customer they touched and the
+/// deals still due, once for the group (docs/hubspot.md §4.1); one end per job, in order. The
+/// same subject twice is applied once and both jobs get its end.
 pub(super) async fn run_payment_group(
     ctx: &SyncContext,
     invoicing: &Invoicing,
     jobs: &[&Job],
 ) -> Vec<JobEnd> {
     let today = ctx.clock.now().date_naive();
-    let mut ids: Vec<String> = Vec::new();
+    let mut subjects: Vec<Subject> = Vec::new();
     for job in jobs {
-        if !ids.contains(&job.id) {
-            ids.push(job.id.clone());
+        let subject = Subject::of(job);
+        if !subjects.contains(&subject) {
+            subjects.push(subject);
         }
     }
-    let payments = PaymentMirror::with_records(&invoicing.mirror, &invoicing.payment_records);
-    let answers = match payments.sync_payments(&ids, today).await {
-        Ok(answers) => answers,
+    let done = match apply(invoicing, &subjects, today).await {
+        Ok(done) => done,
         Err(error) => {
             let end = ended(Err(error));
             return jobs.iter().map(|_| end.clone()).collect();
         }
     };
-    let mut customers: Vec<String> = Vec::new();
+    // Payments move their customers' last payment too; credit forms only balances.
+    let mut paid: Vec<String> = Vec::new();
+    let mut credited: Vec<String> = Vec::new();
     let mut touched: Vec<String> = Vec::new();
     let mut refreshed: Vec<String> = Vec::new();
-    for report in answers.iter().flatten() {
-        for (list, values) in [
-            (&mut customers, &report.customers),
-            (&mut touched, &report.deals),
-            (&mut refreshed, &report.deals_refreshed),
-        ] {
-            for value in values {
-                if !list.contains(value) {
-                    list.push(value.clone());
-                }
-            }
-        }
+    for answer in &done {
+        let (customers, of, deals, deals_refreshed) = match answer {
+            Done::Payment(Ok(r)) => (&mut paid, &r.customers, &r.deals, &r.deals_refreshed),
+            Done::Form(Ok(r)) => (&mut credited, &r.customers, &r.deals, &r.deals_refreshed),
+            Done::Payment(Err(_)) | Done::Form(Err(_)) => continue,
+        };
+        add_once(customers, of.iter().cloned());
+        add_once(&mut touched, deals.iter().cloned());
+        add_once(&mut refreshed, deals_refreshed.iter().cloned());
     }
+    credited.retain(|c| !paid.contains(c));
     let deals = deals_still_due(&touched, &refreshed);
-    let receivables = refresh_receivables(invoicing, &customers, &deals, today)
+    let receivables = refresh_receivables(invoicing, &paid, &credited, &deals, today)
         .await
         .map_err(|e| ended(Err(e)));
-    let ends: Vec<JobEnd> = answers
+    let ends: Vec<JobEnd> = done
         .into_iter()
-        .map(|answer| match (answer, &receivables) {
-            (Err(error), _) => ended(Err(error)),
-            (Ok(_), Err(end)) => end.clone(),
-            (Ok(report), Ok(note)) => JobEnd::Finished(payment_finished(&report, note)),
+        .zip(&subjects)
+        .map(|(answer, subject)| {
+            let finished = match answer {
+                Done::Payment(Ok(report)) => payment_finished(&report),
+                Done::Form(Ok(report)) => form_finished(subject, &report),
+                Done::Payment(Err(e)) | Done::Form(Err(e)) => return ended(Err(e)),
+            };
+            match &receivables {
+                Ok(note) => JobEnd::Finished(Finished {
+                    note: finished.note + note,
+                    ..finished
+                }),
+                Err(end) => end.clone(),
+            }
         })
         .collect();
     jobs.iter()
         .map(|job| {
-            let k = ids.iter().position(|id| *id == job.id).expect("its id");
+            let subject = Subject::of(job);
+            let k = subjects
+                .iter()
+                .position(|s| *s == subject)
+                .expect("its subject");
             ends[k].clone()
         })
         .collect()
 }
 
-/// A payment job's note, in the user's words.
-fn payment_finished(report: &PaymentSyncReport, receivables: &str) -> Finished {
+/// The group's payments and forms applied, one answer per subject in order.
+async fn apply(invoicing: &Invoicing, subjects: &[Subject], today: NaiveDate) -> Answer<Vec<Done>> {
+    let payment_ids: Vec<String> = subjects
+        .iter()
+        .filter_map(|s| match s {
+            Subject::Payment(id) => Some(id.clone()),
+            Subject::Form(..) => None,
+        })
+        .collect();
+    let forms: Vec<(CreditForm, String)> = subjects
+        .iter()
+        .filter_map(|s| match s {
+            Subject::Form(form, id) => Some((*form, id.clone())),
+            Subject::Payment(_) => None,
+        })
+        .collect();
+    let mut payments = match payment_ids.is_empty() {
+        true => Vec::new(),
+        false => {
+            PaymentMirror::with_records(&invoicing.mirror, &invoicing.payment_records)
+                .sync_payments(&payment_ids, today)
+                .await?
+        }
+    }
+    .into_iter();
+    let mut credits = match forms.is_empty() {
+        true => Vec::new(),
+        false => {
+            CreditMirror::new(&invoicing.mirror)
+                .sync_forms(&forms, today)
+                .await?
+        }
+    }
+    .into_iter();
+    Ok(subjects
+        .iter()
+        .map(|s| match s {
+            Subject::Payment(_) => Done::Payment(payments.next().expect("one per payment")),
+            Subject::Form(..) => Done::Form(credits.next().expect("one per form")),
+        })
+        .collect())
+}
+
+/// A payment job's note, in the user's words (the receivables' part follows).
+fn payment_finished(report: &PaymentSyncReport) -> Finished {
     let mut note = match report.invoice_numbers.as_slice() {
         [] => "applied to no mirrored invoice".to_owned(),
         numbers => format!("updated invoice(s) {}", numbers.join(", ")),
@@ -95,7 +181,6 @@ fn payment_finished(report: &PaymentSyncReport, receivables: &str) -> Finished {
             report.records_archived
         ));
     }
-    note.push_str(receivables);
     Finished {
         note,
         counterpart_id: None,
@@ -103,28 +188,16 @@ fn payment_finished(report: &PaymentSyncReport, receivables: &str) -> Finished {
     }
 }
 
-/// One attempt at mirroring QBO credit memo or refund receipt `id` (a payment job naming
-/// the form, model/kinds/forms.rs) as its invoices' notes, then the receivables of their
-/// customers and deals, which the credit lowered or raised again.
-pub(super) async fn credit_form_once(
-    invoicing: &Invoicing,
-    form: &QboOnlyForm,
-    id: &str,
-    today: NaiveDate,
-) -> Result<Finished, InvoiceSyncError> {
-    let credits = CreditMirror::new(&invoicing.mirror);
-    let report = if form.entity == CreditMemo::NAME {
-        credits.sync_credit_memo(id, today).await?
-    } else {
-        credits.sync_refund_receipt(id, today).await?
+/// A credit memo or refund receipt job's note (model/kinds/forms.rs names the form).
+fn form_finished(subject: &Subject, report: &CreditSyncReport) -> Finished {
+    let (entity, id) = match subject {
+        Subject::Form(CreditForm::CreditMemo, id) => ("CreditMemo", id),
+        Subject::Form(CreditForm::RefundReceipt, id) => ("RefundReceipt", id),
+        Subject::Payment(id) => ("Payment", id),
     };
     let mut note = match report.invoices.as_slice() {
-        [] => format!("{} {id} credits no mirrored invoice", form.entity),
-        ids => format!(
-            "{} {id}: updated invoice(s) {}",
-            form.entity,
-            ids.join(", ")
-        ),
+        [] => format!("{entity} {id} credits no mirrored invoice"),
+        ids => format!("{entity} {id}: updated invoice(s) {}", ids.join(", ")),
     };
     if report.notes_created > 0 {
         note.push_str(&format!("; {} note(s)", report.notes_created));
@@ -132,29 +205,32 @@ pub(super) async fn credit_form_once(
     if report.notes_updated > 0 {
         note.push_str(&format!("; {} note(s) rewritten", report.notes_updated));
     }
-    let deals = deals_still_due(&report.deals, &report.deals_refreshed);
-    note.push_str(&refresh_receivables(invoicing, &report.customers, &deals, today).await?);
-    Ok(Finished {
+    Finished {
         note,
         counterpart_id: None,
         warnings: Vec::new(),
-    })
+    }
 }
 
-/// The receivables of the customers (with their last payment) and deals a payment or credit
-/// form touched (docs/hubspot.md §4.1); the note says what was written.
+/// The receivables a group's payments and forms moved (docs/hubspot.md §4.1): each paid
+/// customer with its last payment (`refresh_customer`), the customers only credited in one
+/// batch pass with the deals still due (`refresh_after_invoices`: a credit does not move the
+/// last payment); the note says what was written.
 async fn refresh_receivables(
     invoicing: &Invoicing,
-    customers: &[String],
+    paid: &[String],
+    credited: &[String],
     deals: &[String],
     today: NaiveDate,
 ) -> Result<String, InvoiceSyncError> {
     let flow = ReceivablesFlow::new(&invoicing.mirror, &invoicing.receivables);
     let mut written = 0;
-    for (i, customer) in customers.iter().enumerate() {
-        // The deals are refreshed once, with the first customer.
-        let deals = if i == 0 { deals } else { &[] };
-        let report = flow.refresh_customer(customer, deals, today).await?;
+    for customer in paid {
+        let report = flow.refresh_customer(customer, &[], today).await?;
+        written += report.records_written;
+    }
+    if !credited.is_empty() || !deals.is_empty() {
+        let report = flow.refresh_after_invoices(credited, deals, today).await?;
         written += report.records_written + report.deals_written;
     }
     Ok(receivables_note(written))

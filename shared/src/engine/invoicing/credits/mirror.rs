@@ -2,17 +2,17 @@
 //! (through the invoice mirror), writes one note per deal (and contact) once, and rewrites
 //! those notes in place when the form is voided, deleted or no longer applied.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::note::{CreditEvent, CreditForm, CreditNote, Removal, credit_note_html};
+use super::note::{CreditEvent, CreditForm, CreditNote, Removal};
 use super::tokens::CreditTokens;
 use crate::engine::invoicing::invoices::properties::{QBO_INVOICE_ID, QBO_PAYMENT_NOTES};
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
+use crate::engine::invoicing::payments::batch_writes::add_once;
 use crate::engine::invoicing::payments::mirror::is_voided_payment;
-use crate::hubspot::associations::type_ids;
+use crate::engine::invoicing::receivables::refresh::moves_receivables;
 use crate::hubspot::search::{Filter, FilterGroup, Operator, SearchRequest};
-use crate::hubspot::{CreateInput, InlineAssociation, ObjectType, PropertyWrites};
 use crate::quickbooks::QboError;
 use crate::quickbooks::entities::Payment;
 
@@ -35,27 +35,35 @@ pub struct CreditSyncReport {
 }
 
 impl CreditSyncReport {
-    /// Records what a re-mirrored invoice's receivables depend on.
-    fn touched(&mut self, mirrored: &MirroredInvoice) {
+    /// Records what a re-mirrored invoice's receivables depend on (docs/hubspot.md §4.1): its
+    /// customer and deals only when this mirror moved them (`moves_receivables`); an unchanged
+    /// invoice's were refreshed by whoever mirrored the change (a credit never moves the last
+    /// payment).
+    pub(super) fn touched(&mut self, mirrored: &MirroredInvoice) {
+        if !moves_receivables(mirrored.outcome) {
+            return;
+        }
         let customer = mirrored
             .invoice
             .as_ref()
             .and_then(|i| i.customer_ref.as_ref())
             .map(|c| c.value.clone());
-        for (list, values) in [
-            (
-                &mut self.customers,
-                customer.into_iter().collect::<Vec<_>>(),
-            ),
-            (&mut self.deals, mirrored.deals.clone()),
-            (&mut self.deals_refreshed, mirrored.deals_refreshed.clone()),
-        ] {
-            for value in values {
-                if !list.contains(&value) {
-                    list.push(value);
-                }
-            }
-        }
+        add_once(&mut self.customers, customer);
+        add_once(&mut self.deals, mirrored.deals.iter().cloned());
+        add_once(
+            &mut self.deals_refreshed,
+            mirrored.deals_refreshed.iter().cloned(),
+        );
+    }
+
+    /// Adds `other` (another form of the same sync) to this report.
+    fn add(&mut self, other: CreditSyncReport) {
+        self.invoices.extend(other.invoices);
+        self.notes_created += other.notes_created;
+        self.notes_updated += other.notes_updated;
+        add_once(&mut self.customers, other.customers);
+        add_once(&mut self.deals, other.deals);
+        add_once(&mut self.deals_refreshed, other.deals_refreshed);
     }
 }
 
@@ -74,16 +82,25 @@ fn credit_memos_of(payment: &Payment) -> impl Iterator<Item = &str> {
 }
 
 /// The facts of the form that every note of one sync shares.
-struct FormFacts {
-    form: CreditForm,
-    id: String,
-    number: String,
-    date: Option<NaiveDate>,
+pub(super) struct FormFacts {
+    pub(super) form: CreditForm,
+    pub(super) id: String,
+    pub(super) number: String,
+    pub(super) date: Option<NaiveDate>,
     /// `None`: live; else how it stopped counting.
-    removed: Option<Removal>,
+    pub(super) removed: Option<Removal>,
     /// The payments that apply a credit memo now (recorded on its invoices, so its note can
     /// say why once it is no longer applied).
-    appliers: Vec<String>,
+    pub(super) appliers: Vec<String>,
+}
+
+/// What one form's sync has to do: note the invoices it applies to (with the amount), or,
+/// when it no longer counts, rewrite the notes on the invoices it was noted on.
+pub(super) struct FormPlan {
+    pub(super) facts: FormFacts,
+    pub(super) applied: Vec<(String, Decimal)>,
+    /// The invoices its notes were written on (searched only when it no longer counts).
+    pub(super) noted: Vec<String>,
 }
 
 /// Mirrors QBO credit memos and refund receipts through an [`InvoiceMirror`].
@@ -98,20 +115,23 @@ impl<'a> CreditMirror<'a> {
     }
 
     /// A payment that uses credit memos (its webhook, CDC or poll): each memo's sync, which
-    /// reads the memo's payments itself. The payment's cash, if any, is not noted here.
+    /// reads the memo's payments itself (the known one excepted), in one pass. The payment's
+    /// cash, if any, is not noted here.
     pub async fn sync_payment_credits(
         &self,
         payment: &Payment,
         today: NaiveDate,
     ) -> Result<CreditSyncReport> {
-        let mut report = CreditSyncReport::default();
+        self.invoices.ensure_schema().await?;
         let mut memos: Vec<&str> = credit_memos_of(payment).collect();
         memos.dedup();
+        let mut plans = Vec::new();
         for memo in memos {
-            let one = self.memo_with(memo, Some(payment), today).await?;
-            report.invoices.extend(one.invoices);
-            report.notes_created += one.notes_created;
-            report.notes_updated += one.notes_updated;
+            plans.push(self.memo_plan(memo, Some(payment)).await?);
+        }
+        let mut report = CreditSyncReport::default();
+        for answer in self.apply_all(&plans, today).await? {
+            report.add(answer?);
         }
         Ok(report)
     }
@@ -123,18 +143,62 @@ impl<'a> CreditMirror<'a> {
         memo_id: &str,
         today: NaiveDate,
     ) -> Result<CreditSyncReport> {
-        self.memo_with(memo_id, None, today).await
+        let forms = [(CreditForm::CreditMemo, memo_id.to_owned())];
+        self.sync_forms(&forms, today)
+            .await?
+            .pop()
+            .expect("one answer per form")
     }
 
-    /// As [`Self::sync_credit_memo`], with one of the memo's payments already read (`known`),
-    /// so it is not read again.
-    async fn memo_with(
+    /// Brings HubSpot up to date with QBO refund receipt `receipt_id`: the invoices it links
+    /// (QBO changes no invoice balance for a refund, §4.9) get their note. A receipt that
+    /// names no invoice is not mirrored.
+    pub async fn sync_refund_receipt(
         &self,
-        memo_id: &str,
-        known: Option<&Payment>,
+        receipt_id: &str,
         today: NaiveDate,
     ) -> Result<CreditSyncReport> {
+        let forms = [(CreditForm::RefundReceipt, receipt_id.to_owned())];
+        self.sync_forms(&forms, today)
+            .await?
+            .pop()
+            .expect("one answer per form")
+    }
+
+    /// Brings HubSpot up to date with the credit memos and refund receipts `forms` (one job
+    /// group), one answer per form in order: each form read (with a credit memo's payments),
+    /// then all of them applied in one pass (`group.rs`). `Err`: a failure of the whole group.
+    pub async fn sync_forms(
+        &self,
+        forms: &[(CreditForm, String)],
+        today: NaiveDate,
+    ) -> Result<Vec<Result<CreditSyncReport>>> {
         self.invoices.ensure_schema().await?;
+        let mut plans = Vec::new();
+        let mut answers: Vec<Option<Result<CreditSyncReport>>> = Vec::new();
+        for (form, id) in forms {
+            let plan = match form {
+                CreditForm::CreditMemo => self.memo_plan(id, None).await,
+                CreditForm::RefundReceipt => self.receipt_plan(id).await,
+            };
+            match plan {
+                Ok(plan) => {
+                    plans.push(plan);
+                    answers.push(None);
+                }
+                Err(e) => answers.push(Some(Err(e))),
+            }
+        }
+        let mut applied = self.apply_all(&plans, today).await?.into_iter();
+        Ok(answers
+            .into_iter()
+            .map(|answer| answer.unwrap_or_else(|| applied.next().expect("one answer per plan")))
+            .collect())
+    }
+
+    /// What credit memo `memo_id` applies now (its payments read, `known` excepted), or where it
+    /// was noted when it no longer counts.
+    async fn memo_plan(&self, memo_id: &str, known: Option<&Payment>) -> Result<FormPlan> {
         let memo = match self.invoices.qbo.read_credit_memo(memo_id).await {
             Ok(m) => Some(m),
             Err(QboError::NotFound(_)) => None,
@@ -173,18 +237,12 @@ impl<'a> CreditMirror<'a> {
             },
             appliers,
         };
-        self.apply(&facts, applied, today).await
+        self.plan(facts, applied).await
     }
 
-    /// Brings HubSpot up to date with QBO refund receipt `receipt_id`: the invoices it links
-    /// (QBO changes no invoice balance for a refund, §4.9) get their note. A receipt that
-    /// names no invoice is not mirrored.
-    pub async fn sync_refund_receipt(
-        &self,
-        receipt_id: &str,
-        today: NaiveDate,
-    ) -> Result<CreditSyncReport> {
-        self.invoices.ensure_schema().await?;
+    /// What refund receipt `receipt_id` applies to (the whole refund on each invoice it links),
+    /// or where it was noted when voided or deleted.
+    async fn receipt_plan(&self, receipt_id: &str) -> Result<FormPlan> {
         let receipt = match self.invoices.qbo.read_refund_receipt(receipt_id).await {
             Ok(r) => Some(r),
             Err(QboError::NotFound(_)) => None,
@@ -214,40 +272,21 @@ impl<'a> CreditMirror<'a> {
             },
             appliers: Vec::new(),
         };
-        self.apply(&facts, applied, today).await
+        self.plan(facts, applied).await
     }
 
-    /// Re-mirrors the invoices the form applies to and notes them once; when it no longer
-    /// counts, the invoices it was noted on (found by their token) are re-mirrored and their
-    /// notes rewritten.
-    async fn apply(
-        &self,
-        facts: &FormFacts,
-        applied: Vec<(String, Decimal)>,
-        today: NaiveDate,
-    ) -> Result<CreditSyncReport> {
-        let mut report = CreditSyncReport::default();
-        for (invoice_id, amount) in applied {
-            let mirrored = self.invoices.sync_invoice(&invoice_id, today).await?;
-            report.touched(&mirrored);
-            report.invoices.push(invoice_id);
-            self.note_applied(&mirrored, facts, amount, &mut report)
-                .await?;
-        }
-        if let Some(how) = facts.removed {
-            for qbo_id in self.noted_invoices(facts).await? {
-                let mirrored = self.invoices.sync_invoice(&qbo_id, today).await?;
-                report.touched(&mirrored);
-                report.invoices.push(qbo_id);
-                let how = match how {
-                    Removal::Unapplied => self.why_unapplied(&mirrored, facts).await?,
-                    other => other,
-                };
-                self.note_removed(&mirrored, facts, how, &mut report)
-                    .await?;
-            }
-        }
-        Ok(report)
+    /// The plan of a form: when it no longer counts, the invoices it was noted on are found by
+    /// their token.
+    async fn plan(&self, facts: FormFacts, applied: Vec<(String, Decimal)>) -> Result<FormPlan> {
+        let noted = match facts.removed {
+            Some(_) => self.noted_invoices(&facts).await?,
+            None => Vec::new(),
+        };
+        Ok(FormPlan {
+            facts,
+            applied,
+            noted,
+        })
     }
 
     /// The QBO ids of the invoices the form's notes were written on. Search is eventually
@@ -276,12 +315,11 @@ impl<'a> CreditMirror<'a> {
 
     /// Why a credit memo noted on this invoice is no longer applied: a payment recorded as
     /// applying it was voided or deleted (one payment read each), else just unapplied.
-    async fn why_unapplied(
+    pub(super) async fn why_unapplied(
         &self,
-        mirrored: &MirroredInvoice,
+        tokens: &CreditTokens,
         facts: &FormFacts,
     ) -> Result<Removal> {
-        let tokens = CreditTokens::of(&mirrored.properties);
         if tokens.removal_noted(facts.form, &facts.id) {
             // Already rewritten: nothing to decide (note_removed writes nothing).
             return Ok(Removal::Unapplied);
@@ -299,96 +337,6 @@ impl<'a> CreditMirror<'a> {
             }
         }
         Ok(Removal::Unapplied)
-    }
-
-    async fn note_applied(
-        &self,
-        mirrored: &MirroredInvoice,
-        facts: &FormFacts,
-        amount: Decimal,
-        report: &mut CreditSyncReport,
-    ) -> Result<()> {
-        let Some(invoice_id) = &mirrored.hubspot_id else {
-            return Ok(());
-        };
-        let mut tokens = CreditTokens::of(&mirrored.properties);
-        let new_appliers = facts.form == CreditForm::CreditMemo
-            && tokens.add_applied_by(&facts.id, &facts.appliers);
-        if tokens.noted(facts.form, &facts.id) {
-            return match new_appliers {
-                true => self.save(invoice_id, &tokens).await,
-                false => Ok(()),
-            };
-        }
-        let body = credit_note_html(&note(mirrored, facts, CreditEvent::Applied, Some(amount)));
-        let mut written = Vec::new();
-        for deal in &mirrored.deals {
-            let mut props = PropertyWrites::new();
-            props.insert("hs_timestamp".into(), Utc::now().to_rfc3339());
-            props.insert("hs_note_body".into(), body.clone());
-            let mut input = CreateInput::new(props);
-            input
-                .associations
-                .push(InlineAssociation::to(deal, type_ids::NOTE_TO_DEAL));
-            if let Some(contact) = &mirrored.contact {
-                input
-                    .associations
-                    .push(InlineAssociation::to(contact, type_ids::NOTE_TO_CONTACT));
-            }
-            if let Some(company) = &mirrored.company {
-                input
-                    .associations
-                    .push(InlineAssociation::to(company, type_ids::NOTE_TO_COMPANY));
-            }
-            written.push(self.invoices.hubspot.create_note(&input).await?.id);
-        }
-        report.notes_created += written.len();
-        tokens.set_noted(facts.form, &facts.id, &written);
-        self.save(invoice_id, &tokens).await
-    }
-
-    async fn note_removed(
-        &self,
-        mirrored: &MirroredInvoice,
-        facts: &FormFacts,
-        how: Removal,
-        report: &mut CreditSyncReport,
-    ) -> Result<()> {
-        let Some(invoice_id) = &mirrored.hubspot_id else {
-            return Ok(());
-        };
-        let mut tokens = CreditTokens::of(&mirrored.properties);
-        if !tokens.noted(facts.form, &facts.id) || tokens.removal_noted(facts.form, &facts.id) {
-            return Ok(());
-        }
-        let body = credit_note_html(&note(mirrored, facts, CreditEvent::Removed { how }, None));
-        for note_id in tokens.notes(facts.form, &facts.id) {
-            let mut props = PropertyWrites::new();
-            props.insert("hs_note_body".into(), body.clone());
-            match self
-                .invoices
-                .hubspot
-                .update_record(ObjectType::Notes, &note_id, &props)
-                .await
-            {
-                // A note someone deleted stays deleted.
-                Ok(()) | Err(crate::hubspot::HubspotError::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-            report.notes_updated += 1;
-        }
-        tokens.set_removal_noted(facts.form, &facts.id);
-        self.save(invoice_id, &tokens).await
-    }
-
-    async fn save(&self, invoice_id: &str, tokens: &CreditTokens) -> Result<()> {
-        let mut record = PropertyWrites::new();
-        record.insert(QBO_PAYMENT_NOTES.into(), tokens.value());
-        self.invoices
-            .hubspot
-            .update_invoice(invoice_id, &record)
-            .await?;
-        Ok(())
     }
 }
 
@@ -422,7 +370,7 @@ fn number(doc_number: Option<String>, id: &str) -> String {
     doc_number.unwrap_or_else(|| id.to_owned())
 }
 
-fn note(
+pub(super) fn note(
     mirrored: &MirroredInvoice,
     facts: &FormFacts,
     event: CreditEvent,

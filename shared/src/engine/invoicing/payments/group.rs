@@ -6,20 +6,19 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use super::batch_writes::{InvoiceTokens, input_outcome, save_tokens};
 use super::capability::is_portal_refusal;
 use super::cash::cash_per_invoice;
 use super::mirror::{PaymentMirror, PaymentSyncReport, invoice_number};
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
 use super::records::PaymentRecordFacts;
 use super::tokens::PaymentTokens;
-use crate::engine::invoicing::invoices::error::item_error;
-use crate::engine::invoicing::invoices::properties::{QBO_BILL_EMAIL, QBO_PAYMENT_NOTES};
+use crate::engine::invoicing::invoices::properties::QBO_BILL_EMAIL;
 use crate::engine::invoicing::invoices::{InvoiceSyncError, MirroredInvoice};
 use crate::engine::invoicing::receivables::refresh::{moves_receivables, note_touched};
 use crate::hubspot::associations::type_ids;
-use crate::hubspot::batch::{BatchWriteOutcome, ItemOutcome, UpdateInput};
-use crate::hubspot::error::ApiErrorBody;
-use crate::hubspot::{CreateInput, HubspotError, InlineAssociation, PropertyWrites};
+use crate::hubspot::batch::BatchWriteOutcome;
+use crate::hubspot::{CreateInput, InlineAssociation, PropertyWrites};
 use crate::quickbooks::entities::Payment;
 
 type Result<T> = std::result::Result<T, InvoiceSyncError>;
@@ -36,13 +35,7 @@ struct Applied {
     notes: Option<Vec<usize>>,
 }
 
-/// The payment tokens of one invoice as read, and as the pass leaves them.
-struct InvoiceTokens {
-    read: PaymentTokens,
-    now: PaymentTokens,
-    /// The payments of the group whose bookkeeping changed `now`.
-    changed_by: Vec<usize>,
-}
+type Tokens = InvoiceTokens<PaymentTokens>;
 
 impl<'a> PaymentMirror<'a> {
     /// Applies received payments `payments` (distinct, read from QBO, no credit memo applied,
@@ -98,19 +91,9 @@ impl<'a> PaymentMirror<'a> {
                 });
             }
         }
-        let mut tokens: BTreeMap<String, InvoiceTokens> = mirrored
+        let mut tokens: BTreeMap<String, Tokens> = mirrored
             .iter()
-            .map(|(id, m)| {
-                let read = PaymentTokens::of(&m.properties);
-                let now = read.clone();
-                let changed_by = Vec::new();
-                let tokens = InvoiceTokens {
-                    read,
-                    now,
-                    changed_by,
-                };
-                (id.clone(), tokens)
-            })
+            .map(|(id, m)| (id.clone(), Tokens::new(PaymentTokens::of(&m.properties))))
             .collect();
 
         let notes = self.create_notes(&mut applied, &mirrored, &tokens).await;
@@ -120,12 +103,12 @@ impl<'a> PaymentMirror<'a> {
             };
             match positions
                 .iter()
-                .find_map(|&n| input_error(&notes, n, "create"))
+                .find_map(|&n| input_outcome(&notes, n, "create").err())
             {
                 None => {
                     let kept = tokens.get_mut(&a.invoice).expect("tokens of every invoice");
                     kept.now.insert(a.note.event.token(&a.note.payment_id));
-                    kept.changed_by.push(a.payment);
+                    kept.changed_by(a.payment);
                     reports[a.payment].notes_created += positions.len();
                 }
                 Some(error) => {
@@ -136,7 +119,14 @@ impl<'a> PaymentMirror<'a> {
 
         self.create_records(&applied, &mirrored, &mut tokens, &mut reports, &mut failed)
             .await;
-        self.save_all_tokens(&mirrored, &tokens, &mut failed).await;
+        let writes = tokens
+            .iter()
+            .filter_map(|(id, kept)| {
+                let hubspot_id = mirrored[id].hubspot_id.as_deref()?;
+                kept.write(hubspot_id, PaymentTokens::value)
+            })
+            .collect();
+        save_tokens(self.invoices, writes, &mut failed).await;
         Ok(reports
             .into_iter()
             .zip(failed)
@@ -181,7 +171,7 @@ impl<'a> PaymentMirror<'a> {
         &self,
         applied: &mut [Applied],
         mirrored: &BTreeMap<String, MirroredInvoice>,
-        tokens: &BTreeMap<String, InvoiceTokens>,
+        tokens: &BTreeMap<String, Tokens>,
     ) -> BatchWriteOutcome {
         let stamp = Utc::now().to_rfc3339();
         let mut inputs = Vec::new();
@@ -210,7 +200,7 @@ impl<'a> PaymentMirror<'a> {
         &self,
         applied: &[Applied],
         mirrored: &BTreeMap<String, MirroredInvoice>,
-        tokens: &mut BTreeMap<String, InvoiceTokens>,
+        tokens: &mut BTreeMap<String, Tokens>,
         reports: &mut [PaymentSyncReport],
         failed: &mut [Option<InvoiceSyncError>],
     ) {
@@ -247,63 +237,20 @@ impl<'a> PaymentMirror<'a> {
         }
         let outcome = self.invoices.hubspot.create_payment_records(inputs).await;
         for (n, a) in owners.into_iter().enumerate() {
-            match (
-                outcome.items.get(n).map(|i| &i.outcome),
-                input_error(&outcome, n, "create"),
-            ) {
-                (Some(ItemOutcome::Written(created)), _) => {
+            match input_outcome(&outcome, n, "create") {
+                Ok(created) => {
                     capability.mark_available();
                     let kept = tokens.get_mut(&a.invoice).expect("tokens of every invoice");
                     kept.now.set_record(&a.note.payment_id, &created.id);
-                    kept.changed_by.push(a.payment);
+                    kept.changed_by(a.payment);
                     reports[a.payment].records_created += 1;
                 }
-                (_, Some(error)) if is_portal_refusal(&error) => {
+                Err(error) if is_portal_refusal(&error) => {
                     capability.mark_refused();
                     reports[a.payment].records_refused = true;
                 }
-                (_, error) => {
-                    failed[a.payment].get_or_insert(error.expect("not written").into());
-                }
-            }
-        }
-    }
-
-    /// Every invoice whose tokens changed, in one batch update; a refused update fails the
-    /// payments whose bookkeeping it carried.
-    async fn save_all_tokens(
-        &self,
-        mirrored: &BTreeMap<String, MirroredInvoice>,
-        tokens: &BTreeMap<String, InvoiceTokens>,
-        failed: &mut [Option<InvoiceSyncError>],
-    ) {
-        let mut updates = Vec::new();
-        let mut carried = Vec::new();
-        for (invoice, kept) in tokens {
-            let Some(hubspot_id) = &mirrored[invoice].hubspot_id else {
-                continue;
-            };
-            if kept.now == kept.read {
-                continue;
-            }
-            let mut properties = PropertyWrites::new();
-            properties.insert(QBO_PAYMENT_NOTES.into(), kept.now.value());
-            updates.push(UpdateInput {
-                id: hubspot_id.clone(),
-                properties,
-            });
-            carried.push(&kept.changed_by);
-        }
-        if updates.is_empty() {
-            return;
-        }
-        let outcome = self.invoices.hubspot.update_invoices(&updates).await;
-        for (n, payments) in carried.into_iter().enumerate() {
-            for &k in payments {
-                if failed[k].is_none()
-                    && let Some(error) = input_error(&outcome, n, "update")
-                {
-                    failed[k] = Some(error.into());
+                Err(error) => {
+                    failed[a.payment].get_or_insert(error.into());
                 }
             }
         }
@@ -380,23 +327,4 @@ pub(super) fn deal_note(deal: &str, body: &str, stamp: &str) -> CreateInput {
         .associations
         .push(InlineAssociation::to(deal, type_ids::NOTE_TO_DEAL));
     input
-}
-
-/// Input `n` of a batch write as the error one call would have answered; `None` when written.
-/// An input HubSpot did not report is a fault to retry.
-fn input_error(outcome: &BatchWriteOutcome, n: usize, what: &str) -> Option<HubspotError> {
-    match outcome.items.get(n).map(|item| &item.outcome) {
-        Some(ItemOutcome::Written(_)) => None,
-        Some(ItemOutcome::Failed(e)) => Some(item_error(e)),
-        Some(ItemOutcome::Unreported) | None => Some(HubspotError::Transient {
-            status: 502,
-            retry_after: None,
-            body: Box::new(ApiErrorBody {
-                message: Some(format!(
-                    "HubSpot did not report this input of the batch {what}"
-                )),
-                ..ApiErrorBody::default()
-            }),
-        }),
-    }
 }

@@ -2,6 +2,7 @@
 //! exactly once per payment event a note on each associated deal's timeline, and, where the
 //! portal allows it (detected), one HubSpot payment record per invoice paid.
 
+pub mod batch_writes;
 pub mod capability;
 pub mod cash;
 pub mod group;
