@@ -56,12 +56,6 @@ pub struct PaymentMirror<'a> {
     pub records: Option<&'a PaymentRecordsCapability>,
 }
 
-/// What to do about the payment record of one invoice for one event.
-enum RecordStep {
-    /// Archive the one created, if any (voided/deleted payment).
-    Archive,
-}
-
 /// A voided payment comes back zeroed, without lines, "Voided" in PrivateNote (§5.5).
 /// UNVERIFIED (docs/quickbooks.md §7): no explicit void marker exists.
 pub fn is_voided_payment(payment: &Payment) -> bool {
@@ -260,8 +254,7 @@ impl<'a> PaymentMirror<'a> {
                     memos.push(memo);
                 }
             }
-            self.apply_event(&mut mirrored, note, Some(RecordStep::Archive), &mut report)
-                .await?;
+            self.apply_removal(&mut mirrored, note, &mut report).await?;
         }
         // Credit memos it applied besides its money: their notes say it was voided too, now
         // rather than when the memos' own changes arrive (credits::mirror, either order).
@@ -274,15 +267,14 @@ impl<'a> PaymentMirror<'a> {
         Ok(report)
     }
 
-    /// Adds the note to each deal of the invoice unless its token is recorded, creates or
-    /// archives the payment record unless its token says it is done, then records the tokens
-    /// in one invoice update. A crash before that update can repeat a note or a record once
-    /// (at least once); a failed record step still records the note token first.
-    async fn apply_event(
+    /// A voided or deleted payment on one invoice it was noted on: the note to each deal of the
+    /// invoice unless its token is recorded, the payment record archived unless its token is
+    /// gone, then the tokens in one invoice update. A crash before that update can repeat a note
+    /// once (at least once); a failed archive still records the note token first.
+    async fn apply_removal(
         &self,
         mirrored: &mut MirroredInvoice,
         note: PaymentNote,
-        step: Option<RecordStep>,
         report: &mut PaymentSyncReport,
     ) -> Result<()> {
         crate::engine::invoicing::receivables::refresh::note_touched(
@@ -301,13 +293,9 @@ impl<'a> PaymentMirror<'a> {
             report.notes_created += self.write_notes(&mirrored.deals, &note).await?;
             tokens.insert(token);
         }
-        let stepped = match step {
-            Some(RecordStep::Archive) => {
-                self.archive_record(&note.payment_id, &mut tokens, report)
-                    .await
-            }
-            None => Ok(()),
-        };
+        let stepped = self
+            .archive_record(&note.payment_id, &mut tokens, report)
+            .await;
         if tokens != before {
             let saved = self.save_tokens(invoice_id, &tokens).await;
             if saved.is_ok() {
