@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use crate::engine::invoicing::credits::{CreditForm, CreditMirror, CreditSyncReport};
+use crate::engine::invoicing::credits::{CreditForm, CreditSyncReport};
 use crate::engine::invoicing::invoices::InvoiceSyncError;
 use crate::engine::invoicing::payments::batch_writes::add_once;
 use crate::engine::invoicing::payments::{PaymentMirror, PaymentSyncReport};
@@ -45,11 +45,11 @@ enum Done {
     Form(Answer<CreditSyncReport>),
 }
 
-/// The payment jobs of one group (QBO payments, credit memos, refund receipts): the payments
-/// applied together (`PaymentMirror::sync_payments`), the forms together
-/// (`CreditMirror::sync_forms`), then the receivables of every customer they touched and the
-/// deals still due, once for the group (docs/hubspot.md §4.1); one end per job, in order. The
-/// same subject twice is applied once and both jobs get its end.
+/// The payment jobs of one group (QBO payments, credit memos, refund receipts): the money
+/// applied in one pass and the credit in one (`PaymentMirror::sync_group`), then the
+/// receivables of every customer they touched and the deals still due, once for the group
+/// (docs/hubspot.md §4.1); one end per job, in order. The same subject twice is applied once
+/// and both jobs get its end.
 pub(super) async fn run_payment_group(
     ctx: &SyncContext,
     invoicing: &Invoicing,
@@ -70,14 +70,17 @@ pub(super) async fn run_payment_group(
             return jobs.iter().map(|_| end.clone()).collect();
         }
     };
-    // Payments move their customers' last payment too; credit forms only balances.
+    // Payments that bring money move their customers' last payment too; credit only balances.
     let mut paid: Vec<String> = Vec::new();
     let mut credited: Vec<String> = Vec::new();
     let mut touched: Vec<String> = Vec::new();
     let mut refreshed: Vec<String> = Vec::new();
     for answer in &done {
         let (customers, of, deals, deals_refreshed) = match answer {
-            Done::Payment(Ok(r)) => (&mut paid, &r.customers, &r.deals, &r.deals_refreshed),
+            Done::Payment(Ok(r)) if r.moves_last_payment => {
+                (&mut paid, &r.customers, &r.deals, &r.deals_refreshed)
+            }
+            Done::Payment(Ok(r)) => (&mut credited, &r.customers, &r.deals, &r.deals_refreshed),
             Done::Form(Ok(r)) => (&mut credited, &r.customers, &r.deals, &r.deals_refreshed),
             Done::Payment(Err(_)) | Done::Form(Err(_)) => continue,
         };
@@ -120,7 +123,8 @@ pub(super) async fn run_payment_group(
         .collect()
 }
 
-/// The group's payments and forms applied, one answer per subject in order.
+/// The group's payments and forms applied (`PaymentMirror::sync_group`), one answer per
+/// subject in order.
 async fn apply(invoicing: &Invoicing, subjects: &[Subject], today: NaiveDate) -> Answer<Vec<Done>> {
     let payment_ids: Vec<String> = subjects
         .iter()
@@ -136,24 +140,11 @@ async fn apply(invoicing: &Invoicing, subjects: &[Subject], today: NaiveDate) ->
             Subject::Payment(_) => None,
         })
         .collect();
-    let mut payments = match payment_ids.is_empty() {
-        true => Vec::new(),
-        false => {
-            PaymentMirror::with_records(&invoicing.mirror, &invoicing.payment_records)
-                .sync_payments(&payment_ids, today)
-                .await?
-        }
-    }
-    .into_iter();
-    let mut credits = match forms.is_empty() {
-        true => Vec::new(),
-        false => {
-            CreditMirror::new(&invoicing.mirror)
-                .sync_forms(&forms, today)
-                .await?
-        }
-    }
-    .into_iter();
+    let answers = PaymentMirror::with_records(&invoicing.mirror, &invoicing.payment_records)
+        .sync_group(&payment_ids, &forms, today)
+        .await?;
+    let mut payments = answers.payments.into_iter();
+    let mut credits = answers.forms.into_iter();
     Ok(subjects
         .iter()
         .map(|s| match s {

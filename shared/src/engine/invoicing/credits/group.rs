@@ -36,7 +36,7 @@ impl<'a> CreditMirror<'a> {
     /// in order; a write HubSpot refuses fails its own form with HubSpot's message. A note is
     /// recorded only once created, so a repeat writes nothing new; a crash between the notes and
     /// the token update repeats them once (at least once). `Err`: the group's mirror failed.
-    pub(super) async fn apply_all(
+    pub(crate) async fn apply_all(
         &self,
         plans: &[FormPlan],
         today: NaiveDate,
@@ -90,9 +90,10 @@ impl<'a> CreditMirror<'a> {
                 {
                     kept.changed_by(k);
                 }
+                // The same form twice in the group (its job and a payment applying it).
                 let planned = created_by
                     .iter()
-                    .any(|b: &Batched| b.form == k && b.invoice == *invoice);
+                    .any(|b: &Batched| same_form(plans, b.form, k) && b.invoice == *invoice);
                 if kept.now.noted(facts.form, &facts.id) || planned {
                     continue;
                 }
@@ -113,7 +114,11 @@ impl<'a> CreditMirror<'a> {
                 reports[k].touched(m);
                 reports[k].invoices.push(invoice.clone());
                 let kept = &tokens[invoice];
+                let planned = rewritten_by
+                    .iter()
+                    .any(|b: &Batched| same_form(plans, b.form, k) && b.invoice == *invoice);
                 if m.hubspot_id.is_none()
+                    || planned
                     || !kept.now.noted(facts.form, &facts.id)
                     || kept.now.removal_noted(facts.form, &facts.id)
                 {
@@ -241,6 +246,12 @@ impl<'a> CreditMirror<'a> {
         }
         Ok(mirrored)
     }
+}
+
+/// Whether plans `a` and `b` are about the same form.
+fn same_form(plans: &[FormPlan], a: usize, b: usize) -> bool {
+    let (a, b) = (&plans[a].facts, &plans[b].facts);
+    a.form == b.form && a.id == b.id
 }
 
 /// Every invoice a plan names (those it applies to, those it was noted on).

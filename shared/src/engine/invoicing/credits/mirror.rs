@@ -57,7 +57,7 @@ impl CreditSyncReport {
     }
 
     /// Adds `other` (another form of the same sync) to this report.
-    fn add(&mut self, other: CreditSyncReport) {
+    pub(crate) fn add(&mut self, other: CreditSyncReport) {
         self.invoices.extend(other.invoices);
         self.notes_created += other.notes_created;
         self.notes_updated += other.notes_updated;
@@ -82,7 +82,7 @@ fn credit_memos_of(payment: &Payment) -> impl Iterator<Item = &str> {
 }
 
 /// The facts of the form that every note of one sync shares.
-pub(super) struct FormFacts {
+pub(crate) struct FormFacts {
     pub(super) form: CreditForm,
     pub(super) id: String,
     pub(super) number: String,
@@ -96,7 +96,7 @@ pub(super) struct FormFacts {
 
 /// What one form's sync has to do: note the invoices it applies to (with the amount), or,
 /// when it no longer counts, rewrite the notes on the invoices it was noted on.
-pub(super) struct FormPlan {
+pub(crate) struct FormPlan {
     pub(super) facts: FormFacts,
     pub(super) applied: Vec<(String, Decimal)>,
     /// The invoices its notes were written on (searched only when it no longer counts).
@@ -114,26 +114,17 @@ impl<'a> CreditMirror<'a> {
         CreditMirror { invoices }
     }
 
-    /// A payment that uses credit memos (its webhook, CDC or poll): each memo's sync, which
-    /// reads the memo's payments itself (the known one excepted), in one pass. The payment's
-    /// cash, if any, is not noted here.
-    pub async fn sync_payment_credits(
-        &self,
-        payment: &Payment,
-        today: NaiveDate,
-    ) -> Result<CreditSyncReport> {
-        self.invoices.ensure_schema().await?;
+    /// The plans of the credit memos `payment` applies (its webhook, CDC or poll), one per
+    /// memo; each memo's other payments are read, this one is known. Its cash, if any, is not
+    /// noted here (`payments::cash`).
+    pub(crate) async fn payment_plans(&self, payment: &Payment) -> Result<Vec<FormPlan>> {
         let mut memos: Vec<&str> = credit_memos_of(payment).collect();
         memos.dedup();
         let mut plans = Vec::new();
         for memo in memos {
             plans.push(self.memo_plan(memo, Some(payment)).await?);
         }
-        let mut report = CreditSyncReport::default();
-        for answer in self.apply_all(&plans, today).await? {
-            report.add(answer?);
-        }
-        Ok(report)
+        Ok(plans)
     }
 
     /// Brings HubSpot up to date with QBO credit memo `memo_id` (created, applied, voided,
@@ -177,11 +168,7 @@ impl<'a> CreditMirror<'a> {
         let mut plans = Vec::new();
         let mut answers: Vec<Option<Result<CreditSyncReport>>> = Vec::new();
         for (form, id) in forms {
-            let plan = match form {
-                CreditForm::CreditMemo => self.memo_plan(id, None).await,
-                CreditForm::RefundReceipt => self.receipt_plan(id).await,
-            };
-            match plan {
+            match self.form_plan(*form, id).await {
                 Ok(plan) => {
                     plans.push(plan);
                     answers.push(None);
@@ -194,6 +181,14 @@ impl<'a> CreditMirror<'a> {
             .into_iter()
             .map(|answer| answer.unwrap_or_else(|| applied.next().expect("one answer per plan")))
             .collect())
+    }
+
+    /// The plan of form `id` (a job's credit memo or refund receipt).
+    pub(crate) async fn form_plan(&self, form: CreditForm, id: &str) -> Result<FormPlan> {
+        match form {
+            CreditForm::CreditMemo => self.memo_plan(id, None).await,
+            CreditForm::RefundReceipt => self.receipt_plan(id).await,
+        }
     }
 
     /// What credit memo `memo_id` applies now (its payments read, `known` excepted), or where it

@@ -52,7 +52,13 @@ impl<'a> PaymentMirror<'a> {
         today: NaiveDate,
     ) -> Result<Vec<Result<PaymentSyncReport>>> {
         let mut mirrored = self.mirror_paid_invoices(payments, today).await?;
-        let mut reports = vec![PaymentSyncReport::default(); payments.len()];
+        let mut reports = vec![
+            PaymentSyncReport {
+                moves_last_payment: true,
+                ..PaymentSyncReport::default()
+            };
+            payments.len()
+        ];
         let mut failed: Vec<Option<InvoiceSyncError>> = payments.iter().map(|_| None).collect();
         let mut applied = Vec::new();
         for (k, payment) in payments.iter().enumerate() {

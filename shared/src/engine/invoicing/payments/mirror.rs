@@ -6,13 +6,16 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
 
+use super::batch_writes::add_once;
 use super::capability::PaymentRecordsCapability;
 use super::cash::has_cash;
 use super::group::deal_note;
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
 use super::records::{PaymentRecordFacts, payment_record_properties};
 use super::tokens::PaymentTokens;
-use crate::engine::invoicing::credits::{CreditMirror, CreditTokens, uses_credit};
+use crate::engine::invoicing::credits::{
+    CreditForm, CreditMirror, CreditSyncReport, CreditTokens, uses_credit,
+};
 use crate::engine::invoicing::invoices::properties::{QBO_INVOICE_ID, QBO_PAYMENT_NOTES};
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
 use crate::hubspot::associations::type_ids;
@@ -45,6 +48,43 @@ pub struct PaymentSyncReport {
     pub deals: Vec<String>,
     /// The deals among `deals` whose receivables the invoice syncs already refreshed.
     pub deals_refreshed: Vec<String>,
+    /// Whether the payment moves (or, voided or deleted, may move) its customer's last payment:
+    /// it brings money; a payment that only applies credit does not (docs/hubspot.md §4.1).
+    pub moves_last_payment: bool,
+}
+
+/// What [`PaymentMirror::sync_group`] did: one answer per payment, one per credit form.
+#[derive(Debug)]
+pub struct GroupAnswers {
+    pub payments: Vec<Result<PaymentSyncReport>>,
+    pub forms: Vec<Result<CreditSyncReport>>,
+}
+
+/// Whose credit a plan of the group's credit pass is: a form job's, or a payment's.
+enum CreditOwner {
+    Form(usize),
+    Payment(String),
+}
+
+/// A crediting payment's report: its cash part's, with what its memos' credit did (the
+/// customers and deals whose receivables follow, docs/hubspot.md §4.1).
+fn with_credit(
+    mut report: PaymentSyncReport,
+    credit: CreditSyncReport,
+    payment: &Payment,
+) -> PaymentSyncReport {
+    for invoice in credit.invoices {
+        if !report.invoices.contains(&invoice) {
+            report.invoice_numbers.push(invoice.clone());
+            report.invoices.push(invoice);
+        }
+    }
+    report.notes_created += credit.notes_created;
+    add_once(&mut report.customers, credit.customers);
+    add_once(&mut report.deals, credit.deals);
+    add_once(&mut report.deals_refreshed, credit.deals_refreshed);
+    report.moves_last_payment = has_cash(payment);
+    report
 }
 
 /// Mirrors QBO payments through an [`InvoiceMirror`].
@@ -101,26 +141,43 @@ impl<'a> PaymentMirror<'a> {
     }
 
     /// Brings HubSpot up to date with QBO payments `ids` (one job group), one answer per id in
-    /// order. The received payments are applied together (`group.rs`: their invoices mirrored
-    /// as one group, one notes batch create, one token batch update); payments that apply a
-    /// credit memo, voided and deleted ones one at a time. A repeated id is applied once; its
-    /// later copies answer an empty report. `Err`: a failure of the whole group.
+    /// order ([`Self::sync_group`] without credit forms).
     pub async fn sync_payments(
         &self,
         ids: &[String],
         today: NaiveDate,
     ) -> Result<Vec<Result<PaymentSyncReport>>> {
+        Ok(self.sync_group(ids, &[], today).await?.payments)
+    }
+
+    /// Brings HubSpot up to date with the payment jobs of one group: QBO payments `ids` and the
+    /// credit memos and refund receipts `forms`, one answer each in order. The received money
+    /// is applied in one pass (`group.rs`: the invoices mirrored as one group, one notes batch
+    /// create, one token batch update), the credit (the forms, and the memos the payments
+    /// apply) in one credit pass (`credits/group.rs`); voided and deleted payments one at a
+    /// time. A repeated id is applied once; its later copies answer an empty report. `Err`: a
+    /// failure of the whole group.
+    pub async fn sync_group(
+        &self,
+        ids: &[String],
+        forms: &[(CreditForm, String)],
+        today: NaiveDate,
+    ) -> Result<GroupAnswers> {
         self.invoices.ensure_schema().await?;
+        let credits = CreditMirror::new(self.invoices);
         let mut answers: BTreeMap<String, Result<PaymentSyncReport>> = BTreeMap::new();
-        let mut received = Vec::new();
+        let mut received: Vec<Payment> = Vec::new();
+        let mut crediting: Vec<Payment> = Vec::new();
         for id in ids {
-            if answers.contains_key(id)
-                || received.iter().any(|p: &Payment| p.id.as_ref() == Some(id))
-            {
+            let seen = |p: &Payment| p.id.as_ref() == Some(id);
+            if answers.contains_key(id) || received.iter().any(seen) || crediting.iter().any(seen) {
                 continue;
             }
             let payment = match self.invoices.qbo.read_payment(id).await {
-                Ok(p) => Some(p),
+                Ok(mut p) => {
+                    p.id = Some(id.clone());
+                    Some(p)
+                }
                 Err(QboError::NotFound(_)) => None,
                 Err(e) => {
                     answers.insert(id.clone(), Err(e.into()));
@@ -128,79 +185,106 @@ impl<'a> PaymentMirror<'a> {
                 }
             };
             match payment {
-                Some(mut p) if !uses_credit(&p) && !is_voided_payment(&p) => {
-                    p.id = Some(id.clone());
-                    received.push(p);
+                // A payment that uses a credit memo's credit is the memo's application (§4.9);
+                // the money it brings besides is a payment like any other (cash.rs).
+                Some(p) if uses_credit(&p) => {
+                    if has_cash(&p) {
+                        received.push(p.clone());
+                    }
+                    crediting.push(p);
                 }
+                Some(p) if !is_voided_payment(&p) => received.push(p),
                 other => {
-                    let answer = self.one_at_a_time(id, other, today).await;
+                    let deleted = other.is_none();
+                    let answer = self.removed(id, other.as_ref(), deleted, today).await;
                     answers.insert(id.clone(), answer);
                 }
             }
         }
+
+        // The credit pass: the forms, then the memos each crediting payment applies.
+        let mut plans = Vec::new();
+        let mut owners = Vec::new();
+        let mut form_answers: Vec<Option<Result<CreditSyncReport>>> =
+            forms.iter().map(|_| None).collect();
+        for (j, (form, id)) in forms.iter().enumerate() {
+            match credits.form_plan(*form, id).await {
+                Ok(plan) => {
+                    plans.push(plan);
+                    owners.push(CreditOwner::Form(j));
+                }
+                Err(e) => form_answers[j] = Some(Err(e)),
+            }
+        }
+        let mut credited: BTreeMap<String, Result<CreditSyncReport>> = BTreeMap::new();
+        for payment in &crediting {
+            let id = payment.id.clone().unwrap_or_default();
+            match credits.payment_plans(payment).await {
+                Ok(mine) => {
+                    owners.extend(mine.iter().map(|_| CreditOwner::Payment(id.clone())));
+                    plans.extend(mine);
+                    credited.insert(id, Ok(CreditSyncReport::default()));
+                }
+                Err(e) => {
+                    credited.insert(id, Err(e));
+                }
+            }
+        }
+        let applied = match plans.is_empty() {
+            true => Vec::new(),
+            false => credits.apply_all(&plans, today).await?,
+        };
+        for (owner, answer) in owners.into_iter().zip(applied) {
+            match owner {
+                CreditOwner::Form(j) => form_answers[j] = Some(answer),
+                CreditOwner::Payment(id) => {
+                    let so_far = credited
+                        .entry(id)
+                        .or_insert(Ok(CreditSyncReport::default()));
+                    match (so_far, answer) {
+                        (Ok(report), Ok(more)) => report.add(more),
+                        (so_far @ Ok(_), Err(e)) => *so_far = Err(e),
+                        (Err(_), _) => {}
+                    }
+                }
+            }
+        }
+
+        // The money pass: the received payments and the crediting payments' cash.
+        let mut cash: BTreeMap<String, Result<PaymentSyncReport>> = BTreeMap::new();
         if !received.is_empty() {
             let together = self.received_together(&received, today).await?;
             for (payment, answer) in received.iter().zip(together) {
-                answers.insert(payment.id.clone().unwrap_or_default(), answer);
+                cash.insert(payment.id.clone().unwrap_or_default(), answer);
             }
         }
-        Ok(ids
-            .iter()
-            .map(|id| {
-                answers
-                    .remove(id)
-                    .unwrap_or_else(|| Ok(PaymentSyncReport::default()))
-            })
-            .collect())
-    }
-
-    /// A payment that applies a credit memo, or one voided or deleted (`None`).
-    async fn one_at_a_time(
-        &self,
-        payment_id: &str,
-        payment: Option<Payment>,
-        today: NaiveDate,
-    ) -> Result<PaymentSyncReport> {
-        match payment {
-            // A payment that uses a credit memo's credit is the memo's application (§4.9);
-            // the money it brings besides is a payment like any other (cash.rs).
-            Some(p) if crate::engine::invoicing::credits::uses_credit(&p) => {
-                let credits = CreditMirror::new(self.invoices)
-                    .sync_payment_credits(&p, today)
-                    .await?;
-                let mut report = match has_cash(&p) {
-                    true => self
-                        .received_together(std::slice::from_ref(&p), today)
-                        .await?
-                        .pop()
-                        .expect("one answer per payment")?,
-                    false => PaymentSyncReport::default(),
-                };
-                for invoice in credits.invoices {
-                    if !report.invoices.contains(&invoice) {
-                        report.invoice_numbers.push(invoice.clone());
-                        report.invoices.push(invoice);
-                    }
-                }
-                report.notes_created += credits.notes_created;
-                for customer in p.customer_ref.iter().map(|c| c.value.clone()) {
-                    if !report.customers.contains(&customer) {
-                        report.customers.push(customer);
-                    }
-                }
-                Ok(report)
-            }
-            Some(p) if !is_voided_payment(&p) => self
-                .received_together(std::slice::from_ref(&p), today)
-                .await?
-                .pop()
-                .expect("one answer per payment"),
-            other => {
-                let deleted = other.is_none();
-                self.removed(payment_id, other.as_ref(), deleted, today)
-                    .await
-            }
+        for payment in &crediting {
+            let id = payment.id.clone().unwrap_or_default();
+            let money = cash.remove(&id).unwrap_or(Ok(PaymentSyncReport::default()));
+            let credit = credited
+                .remove(&id)
+                .unwrap_or(Ok(CreditSyncReport::default()));
+            let answer = match (money, credit) {
+                (Ok(report), Ok(credit)) => Ok(with_credit(report, credit, payment)),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+            answers.insert(id, answer);
         }
+        answers.extend(cash);
+        Ok(GroupAnswers {
+            payments: ids
+                .iter()
+                .map(|id| {
+                    answers
+                        .remove(id)
+                        .unwrap_or_else(|| Ok(PaymentSyncReport::default()))
+                })
+                .collect(),
+            forms: form_answers
+                .into_iter()
+                .map(|a| a.expect("every form is answered"))
+                .collect(),
+        })
     }
 
     async fn removed(
@@ -210,7 +294,10 @@ impl<'a> PaymentMirror<'a> {
         deleted: bool,
         today: NaiveDate,
     ) -> Result<PaymentSyncReport> {
-        let mut report = PaymentSyncReport::default();
+        let mut report = PaymentSyncReport {
+            moves_last_payment: true,
+            ..PaymentSyncReport::default()
+        };
         // The payment's lines are gone; the invoices it was noted on remember it.
         // Search is eventually consistent (docs/hubspot.md §2.4): a very recent note may be
         // missed here and then the retry finds it.

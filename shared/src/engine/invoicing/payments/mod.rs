@@ -12,7 +12,7 @@ pub mod records;
 pub mod tokens;
 
 pub use capability::{PaymentRecordsCapability, PaymentRecordsState, is_portal_refusal};
-pub use mirror::{PaymentMirror, PaymentSyncReport};
+pub use mirror::{GroupAnswers, PaymentMirror, PaymentSyncReport};
 pub use note::{PaymentEvent, PaymentNote, payment_note_html};
 pub use records::{PaymentRecordFacts, payment_method_type, payment_record_properties};
 pub use tokens::PaymentTokens;
