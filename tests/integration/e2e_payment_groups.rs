@@ -235,11 +235,11 @@ async fn five_payments_as_one_job_group_cost_a_group_of_calls_and_a_redelivery_a
         assert_eq!(contact.get(OPEN_BALANCE).map(dec), Some(dec("60")));
         assert_eq!(contact.get(LAST_PAYMENT_AMOUNT).map(dec), Some(dec("40")));
     }
-    // Per group: the five invoices mirrored together (copies, associations, contacts and
-    // products read, one batch update, one deal pass), one notes batch create, the one refused
+    // Per group: the five invoices mirrored together (8: copies and their associations, the
+    // contacts, one batch update, one deal pass), one notes batch create, the one refused
     // payment-record probe (the sandbox portal has no payment processing, docs/hubspot.md
     // §2.9), one token batch update; then per customer one receivables read and write.
-    assert!(calls <= 23, "{calls} HubSpot calls for {PAYMENTS} payments");
+    assert!(calls <= 21, "{calls} HubSpot calls for {PAYMENTS} payments");
 
     // The same group again (a re-delivery): nothing new is written.
     let (again, answers) = rig.counted(ObjectKind::Payment, &payments).await;
@@ -318,7 +318,7 @@ async fn five_credit_memos_as_one_job_group_cost_a_group_of_calls_and_a_void_rew
     // update, one batch read and one batch write of the customers' receivables (a payment of 0
     // moves no last payment, so its customer is refreshed with the credited ones).
     assert!(
-        calls <= 14,
+        calls <= 12,
         "{calls} HubSpot calls for {PAYMENTS} credit memos"
     );
     for application in &applications {
@@ -397,9 +397,9 @@ async fn where_the_portal_takes_payments_a_groups_records_are_one_batch_create_m
         assert!(note.contains("1 payment record(s)"), "{id}: {note}");
         assert_eq!(records_of(k).await.len(), 1, "payment {id}");
     }
-    // The invoice group 10, notes 1, the records in one batch create (their contacts known
+    // The invoice group 8, notes 1, the records in one batch create (their contacts known
     // from the mirror, no association read), tokens 1, receivables 2 per customer.
-    assert!(calls <= 19, "{calls} HubSpot calls for 3 payments");
+    assert!(calls <= 17, "{calls} HubSpot calls for 3 payments");
 
     let answers = rig.run(ObjectKind::Payment, &payments).await;
     assert!(
