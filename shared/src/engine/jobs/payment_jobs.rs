@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use crate::engine::invoicing::credits::{CreditForm, CreditSyncReport};
 use crate::engine::invoicing::invoices::InvoiceSyncError;
-use crate::engine::invoicing::payments::batch_writes::add_once;
+use crate::engine::invoicing::payments::report_lists::add_once;
 use crate::engine::invoicing::payments::{PaymentMirror, PaymentSyncReport};
 use crate::engine::invoicing::receivables::ReceivablesFlow;
 use crate::engine::invoicing::receivables::refresh::deals_still_due;

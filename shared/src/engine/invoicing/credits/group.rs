@@ -11,9 +11,8 @@ use super::mirror::{CreditMirror, CreditSyncReport, FormPlan, note};
 use super::note::{CreditEvent, CreditForm, Removal, credit_note_html};
 use super::tokens::CreditTokens;
 use crate::engine::invoicing::invoices::{InvoiceSyncError, MirroredInvoice};
-use crate::engine::invoicing::payments::batch_writes::{
-    InvoiceTokens, add_once, input_outcome, save_tokens,
-};
+use crate::engine::invoicing::payments::batch_writes::{InvoiceTokens, input_outcome, save_tokens};
+use crate::engine::invoicing::payments::report_lists::add_once;
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::batch::{BatchWriteOutcome, UpdateInput};
 use crate::hubspot::{CreateInput, HubspotError, InlineAssociation, ObjectType, PropertyWrites};

@@ -71,15 +71,6 @@ pub async fn save_tokens(
     }
 }
 
-/// Distinct values in first-seen order: the lists a pass reports (customers, deals).
-pub fn add_once(list: &mut Vec<String>, values: impl IntoIterator<Item = String>) {
-    for value in values {
-        if !list.contains(&value) {
-            list.push(value);
-        }
-    }
-}
-
 /// The bookkeeping tokens (`T`: payment or credit tokens) of one invoice a pass touches: as
 /// read, as the pass leaves them, and the documents of the group that changed them.
 #[derive(Debug, Clone)]

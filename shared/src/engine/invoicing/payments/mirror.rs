@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
 
-use super::batch_writes::add_once;
 use super::capability::PaymentRecordsCapability;
 use super::cash::has_cash;
 use super::group::deal_note;
 use super::note::{PaymentEvent, PaymentNote, payment_note_html};
 use super::records::{PaymentRecordFacts, payment_record_properties};
+use super::report_lists::add_once;
 use super::tokens::PaymentTokens;
 use crate::engine::invoicing::credits::{
     CreditForm, CreditMirror, CreditSyncReport, CreditTokens, uses_credit,

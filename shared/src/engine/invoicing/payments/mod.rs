@@ -9,6 +9,7 @@ pub mod group;
 pub mod mirror;
 pub mod note;
 pub mod records;
+pub mod report_lists;
 pub mod tokens;
 
 pub use capability::{PaymentRecordsCapability, PaymentRecordsState, is_portal_refusal};
