@@ -37,6 +37,7 @@ mod docs_citations;
 mod e2e_companies;
 mod e2e_credit_jobs;
 mod e2e_credit_memos;
+mod e2e_credit_void_race;
 mod e2e_deal_line_items;
 mod e2e_echo;
 mod e2e_estimate_backfill;

@@ -14,9 +14,13 @@ use crate::engine::invoicing::payments::report_lists::add_once;
 use crate::engine::invoicing::receivables::refresh::moves_receivables;
 use crate::hubspot::search::{Filter, FilterGroup, Operator, SearchRequest};
 use crate::quickbooks::QboError;
-use crate::quickbooks::entities::Payment;
+use crate::quickbooks::entities::{CreditMemo, Payment};
 
 type Result<T> = std::result::Result<T, InvoiceSyncError>;
+
+/// Reads of a credit memo per sync when it reads live but unapplied (memo_plan): the first,
+/// and re-reads while it keeps changing under the sync.
+const MEMO_READ_ROUNDS: u32 = 3;
 
 /// What one credit sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -194,31 +198,28 @@ impl<'a> CreditMirror<'a> {
     /// What credit memo `memo_id` applies now (its payments read, `known` excepted), or where it
     /// was noted when it no longer counts.
     async fn memo_plan(&self, memo_id: &str, known: Option<&Payment>) -> Result<FormPlan> {
-        let memo = match self.invoices.qbo.read_credit_memo(memo_id).await {
-            Ok(m) => Some(m),
-            Err(QboError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let mut applied: Vec<(String, Decimal)> = Vec::new();
-        let mut appliers = Vec::new();
-        if let Some(m) = memo.as_ref().filter(|m| !m.is_voided()) {
-            for payment_id in m.linked("Payment") {
-                let before = applied.len();
-                if let Some(p) = known.filter(|p| p.id.as_deref() == Some(payment_id.as_str())) {
-                    applied.extend(credit_per_invoice(p, memo_id));
-                } else {
-                    let payment = match self.invoices.qbo.read_payment(&payment_id).await {
-                        Ok(p) => p,
-                        Err(QboError::NotFound(_)) => continue,
-                        Err(e) => return Err(e.into()),
-                    };
-                    applied.extend(credit_per_invoice(&payment, memo_id));
-                }
-                if applied.len() > before {
-                    appliers.push(payment_id);
-                }
+        let mut memo = self.read_memo(memo_id).await?;
+        let mut rounds = 1;
+        let (applied, appliers) = loop {
+            let (applied, appliers) = self.credit_applied(memo.as_ref(), memo_id, known).await?;
+            // A live memo no payment applies is rewritten "no longer applied", once and for good
+            // (credits/group.rs): unless it still reads the same after its payments were read, it
+            // changed meanwhile (QBO has no transactions: a void releases the payments' credit
+            // first, docs/quickbooks.md §4.9) and its new state decides.
+            let live_unapplied =
+                memo.as_ref().is_some_and(|m| !m.is_voided()) && applied.is_empty();
+            if !live_unapplied || rounds == MEMO_READ_ROUNDS {
+                break (applied, appliers);
             }
-        }
+            let again = self.read_memo(memo_id).await?;
+            let unchanged = matches!((&memo, &again), (Some(a), Some(b))
+                if a.sync_token.is_some() && a.sync_token == b.sync_token);
+            if unchanged {
+                break (applied, appliers);
+            }
+            memo = again;
+            rounds += 1;
+        };
         let facts = FormFacts {
             form: CreditForm::CreditMemo,
             id: memo_id.to_owned(),
@@ -233,6 +234,47 @@ impl<'a> CreditMirror<'a> {
             appliers,
         };
         self.plan(facts, applied).await
+    }
+
+    /// Credit memo `memo_id` as QBO has it now (`None`: deleted).
+    async fn read_memo(&self, memo_id: &str) -> Result<Option<CreditMemo>> {
+        match self.invoices.qbo.read_credit_memo(memo_id).await {
+            Ok(m) => Ok(Some(m)),
+            Err(QboError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The memo's credit per invoice in the payments it links (one read each, `known` not
+    /// read again), and those payments; none for a voided or deleted memo.
+    async fn credit_applied(
+        &self,
+        memo: Option<&CreditMemo>,
+        memo_id: &str,
+        known: Option<&Payment>,
+    ) -> Result<(Vec<(String, Decimal)>, Vec<String>)> {
+        let mut applied: Vec<(String, Decimal)> = Vec::new();
+        let mut appliers = Vec::new();
+        let Some(m) = memo.filter(|m| !m.is_voided()) else {
+            return Ok((applied, appliers));
+        };
+        for payment_id in m.linked("Payment") {
+            let before = applied.len();
+            if let Some(p) = known.filter(|p| p.id.as_deref() == Some(payment_id.as_str())) {
+                applied.extend(credit_per_invoice(p, memo_id));
+            } else {
+                let payment = match self.invoices.qbo.read_payment(&payment_id).await {
+                    Ok(p) => p,
+                    Err(QboError::NotFound(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                applied.extend(credit_per_invoice(&payment, memo_id));
+            }
+            if applied.len() > before {
+                appliers.push(payment_id);
+            }
+        }
+        Ok((applied, appliers))
     }
 
     /// What refund receipt `receipt_id` applies to (the whole refund on each invoice it links),
