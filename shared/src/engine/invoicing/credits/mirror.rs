@@ -327,8 +327,8 @@ impl<'a> CreditMirror<'a> {
     }
 
     /// The QBO ids of the invoices the form's notes were written on. Search is eventually
-    /// consistent (docs/hubspot.md §2.4): a note written a moment ago may be missed once and
-    /// found by the next signal.
+    /// consistent (docs/hubspot.md §2.4): a note written a moment before the form's void or
+    /// deletion may be missed, and nothing signals it again (a known gap, §2.4).
     async fn noted_invoices(&self, facts: &FormFacts) -> Result<Vec<String>> {
         let request = SearchRequest {
             filter_groups: vec![FilterGroup {

@@ -299,8 +299,8 @@ impl<'a> PaymentMirror<'a> {
             ..PaymentSyncReport::default()
         };
         // The payment's lines are gone; the invoices it was noted on remember it.
-        // Search is eventually consistent (docs/hubspot.md §2.4): a very recent note may be
-        // missed here and then the retry finds it.
+        // Search is eventually consistent (docs/hubspot.md §2.4): a note written a moment
+        // before the void or deletion may be missed, and nothing signals it again (§2.4).
         let request = SearchRequest {
             filter_groups: vec![FilterGroup {
                 filters: vec![Filter::compare(
