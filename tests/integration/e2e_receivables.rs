@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use hqsync::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use hqsync::engine::invoicing::receivables::properties::*;
+use hqsync::engine::invoicing::receivables::refresh::KnownRecords;
 use hqsync::engine::invoicing::receivables::{ReceivablesFlow, ReceivablesSchema};
 use hqsync::hubspot::ObjectType;
 use hqsync::quickbooks::entities::Customer;
@@ -80,7 +81,13 @@ async fn a_customers_receivables_reach_its_contact_and_deal_and_age_with_the_cal
     let deals = vec![linked.deal.clone()];
 
     let first = flow
-        .refresh_customer(&linked.customer, &deals, as_of)
+        .refresh_after_payments(
+            std::slice::from_ref(&linked.customer),
+            &[],
+            &deals,
+            &KnownRecords::new(),
+            as_of,
+        )
         .await
         .unwrap();
     // The deal is already current: each invoice sync refreshed its deal's receivables in the
@@ -121,7 +128,13 @@ async fn a_customers_receivables_reach_its_contact_and_deal_and_age_with_the_cal
         records.qbo.requests_sent(),
     );
     let again = flow
-        .refresh_customer(&linked.customer, &deals, as_of)
+        .refresh_after_payments(
+            std::slice::from_ref(&linked.customer),
+            &[],
+            &deals,
+            &KnownRecords::new(),
+            as_of,
+        )
         .await
         .unwrap();
     let (hs1, qb1) = (

@@ -8,7 +8,7 @@ use crate::engine::invoicing::invoices::InvoiceSyncError;
 use crate::engine::invoicing::payments::report_lists::add_once;
 use crate::engine::invoicing::payments::{PaymentMirror, PaymentSyncReport};
 use crate::engine::invoicing::receivables::ReceivablesFlow;
-use crate::engine::invoicing::receivables::refresh::deals_still_due;
+use crate::engine::invoicing::receivables::refresh::{KnownRecords, deals_still_due};
 use crate::model::kinds::QboOnlyForm;
 use crate::ports::Job;
 use crate::quickbooks::Entity;
@@ -75,7 +75,11 @@ pub(super) async fn run_payment_group(
     let mut credited: Vec<String> = Vec::new();
     let mut touched: Vec<String> = Vec::new();
     let mut refreshed: Vec<String> = Vec::new();
+    let mut known = KnownRecords::new();
     for answer in &done {
+        if let Done::Payment(Ok(r)) = answer {
+            known.extend(r.customer_records.clone());
+        }
         let (customers, of, deals, deals_refreshed) = match answer {
             Done::Payment(Ok(r)) if r.moves_last_payment => {
                 (&mut paid, &r.customers, &r.deals, &r.deals_refreshed)
@@ -90,7 +94,7 @@ pub(super) async fn run_payment_group(
     }
     credited.retain(|c| !paid.contains(c));
     let deals = deals_still_due(&touched, &refreshed);
-    let receivables = refresh_receivables(invoicing, &paid, &credited, &deals, today)
+    let receivables = refresh_receivables(invoicing, &paid, &credited, &deals, &known, today)
         .await
         .map_err(|e| ended(Err(e)));
     let ends: Vec<JobEnd> = done
@@ -203,26 +207,25 @@ fn form_finished(subject: &Subject, report: &CreditSyncReport) -> Finished {
     }
 }
 
-/// The receivables a group's payments and forms moved (docs/hubspot.md §4.1): each paid
-/// customer with its last payment (`refresh_customer`), the customers only credited in one
-/// batch pass with the deals still due (`refresh_after_invoices`: a credit does not move the
-/// last payment); the note says what was written.
+/// The receivables a group's payments and forms moved (docs/hubspot.md §4.1), in one pass
+/// (`ReceivablesFlow::refresh_after_payments`): the paid customers with their last payment, the
+/// customers only credited keeping theirs (a credit does not move it), the deals still due; the
+/// records the invoice pass read (`known`) are not read again. The note says what was written.
 async fn refresh_receivables(
     invoicing: &Invoicing,
     paid: &[String],
     credited: &[String],
     deals: &[String],
+    known: &KnownRecords,
     today: NaiveDate,
 ) -> Result<String, InvoiceSyncError> {
+    if paid.is_empty() && credited.is_empty() && deals.is_empty() {
+        return Ok(receivables_note(0));
+    }
     let flow = ReceivablesFlow::new(&invoicing.mirror, &invoicing.receivables);
-    let mut written = 0;
-    for customer in paid {
-        let report = flow.refresh_customer(customer, &[], today).await?;
-        written += report.records_written;
-    }
-    if !credited.is_empty() || !deals.is_empty() {
-        let report = flow.refresh_after_invoices(credited, deals, today).await?;
-        written += report.records_written + report.deals_written;
-    }
+    let report = flow
+        .refresh_after_payments(paid, credited, deals, known, today)
+        .await?;
+    let written = report.records_written + report.deals_written;
     Ok(receivables_note(written))
 }

@@ -314,6 +314,15 @@ fn touched(mirrored: &MirroredInvoice, report: &mut PaymentSyncReport) {
         &mut report.deals,
         &mut report.deals_refreshed,
     );
+    let customer = mirrored
+        .invoice
+        .as_ref()
+        .and_then(|i| i.customer_ref.as_ref());
+    if let (Some(customer), Some(record)) = (customer, &mirrored.customer_record) {
+        report
+            .customer_records
+            .insert(customer.value.clone(), record.clone());
+    }
     if !moves_receivables(mirrored.outcome) {
         for deal in &mirrored.deals {
             if !report.deals_refreshed.contains(deal) {

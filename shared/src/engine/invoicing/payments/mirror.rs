@@ -18,6 +18,7 @@ use crate::engine::invoicing::credits::{
 };
 use crate::engine::invoicing::invoices::properties::{QBO_INVOICE_ID, QBO_PAYMENT_NOTES};
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
+use crate::engine::invoicing::receivables::refresh::KnownRecords;
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::search::{Filter, FilterGroup, Operator, SearchRequest};
 use crate::hubspot::{CreateInput, HubspotError, InlineAssociation, ObjectType, PropertyWrites};
@@ -28,7 +29,7 @@ use crate::quickbooks::entities::Payment;
 type Result<T> = std::result::Result<T, InvoiceSyncError>;
 
 /// What one payment sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PaymentSyncReport {
     /// QBO invoice ids whose HubSpot invoice was brought up to date.
     pub invoices: Vec<String>,
@@ -51,6 +52,10 @@ pub struct PaymentSyncReport {
     /// Whether the payment moves (or, voided or deleted, may move) its customer's last payment:
     /// it brings money; a payment that only applies credit does not (docs/hubspot.md §4.1).
     pub moves_last_payment: bool,
+    /// The `customers`' HubSpot records as the invoice pass read them
+    /// (`MirroredInvoice::customer_record`), so the receivables pass need not read them again
+    /// (docs/hubspot.md §9.5).
+    pub customer_records: KnownRecords,
 }
 
 /// What [`PaymentMirror::sync_group`] did: one answer per payment, one per credit form.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::aging::{LastPayment, OpenInvoice, Receivables, receivables};
-use super::deal::{LatestCandidate, refresh_deal, refresh_deals};
+use super::deal::{LatestCandidate, refresh_deals};
 use super::properties::{
     LAST_PAYMENT_AMOUNT, LAST_PAYMENT_DATE, changed_properties, customer_receivables_definitions,
     deal_receivables_definitions, receivables_group, receivables_properties,
@@ -116,28 +116,36 @@ impl<'a> ReceivablesFlow<'a> {
         ReceivablesFlow { mirror, schema }
     }
 
-    /// Recomputes QBO customer `customer_id` after a payment and writes what changed on its
-    /// HubSpot record(s), and on `deals` their own invoices' subset. Calls: 2 QBO queries
-    /// (open invoices, latest payment), 1 HubSpot batch read per customer record kind, at most
-    /// 1 write each; per deal see `deal::refresh_deal`.
-    pub async fn refresh_customer(
+    /// The receivables pass of a payment job group (docs/hubspot.md §4.1): the `paid`
+    /// customers recomputed with their last payment, the `credited` ones (a credit does not move
+    /// the last payment) keeping the stored pair, and the `deals` in one pass
+    /// (`deal::refresh_deals`). Calls: 2 QBO queries per paid customer (open invoices, latest
+    /// payment), 1 per credited one; 1 HubSpot batch read per 100 customers not in `known` (the
+    /// records the group's invoice pass read) and 1 write of the records that changed.
+    pub async fn refresh_after_payments(
         &self,
-        customer_id: &str,
+        paid: &[String],
+        credited: &[String],
         deals: &[String],
+        known: &KnownRecords,
         today: NaiveDate,
     ) -> Result<ReceivablesReport> {
-        self.refresh(customer_id, deals, today, true).await
+        self.refresh_customers_knowing(paid, credited, deals, known, today)
+            .await
     }
 
-    /// As [`Self::refresh_customer`] after an invoice change, which cannot move the last
-    /// payment: the stored pair is kept and the payment query saved (1 QBO query).
+    /// Recomputes QBO customer `customer_id` after an invoice change, which cannot move the
+    /// last payment: the stored pair is kept and the payment query saved (1 QBO query, 1
+    /// HubSpot batch read, at most 1 write; the `deals` as `deal::refresh_deals`).
     pub async fn refresh_after_invoice(
         &self,
         customer_id: &str,
         deals: &[String],
         today: NaiveDate,
     ) -> Result<ReceivablesReport> {
-        self.refresh(customer_id, deals, today, false).await
+        let customers = [customer_id.to_owned()];
+        self.refresh_customers_knowing(&[], &customers, deals, &KnownRecords::new(), today)
+            .await
     }
 
     /// As [`Self::refresh_after_invoice`] for a job group's customers at once: one QBO query
@@ -149,7 +157,7 @@ impl<'a> ReceivablesFlow<'a> {
         deals: &[String],
         today: NaiveDate,
     ) -> Result<ReceivablesReport> {
-        self.refresh_customers_knowing(customer_ids, deals, &KnownRecords::new(), today)
+        self.refresh_customers_knowing(&[], customer_ids, deals, &KnownRecords::new(), today)
             .await
     }
 
@@ -188,15 +196,17 @@ impl<'a> ReceivablesFlow<'a> {
         if customers.is_empty() {
             return Ok(ReceivablesReport::default());
         }
-        self.refresh_customers_knowing(&customers, &deals, &known, today)
+        self.refresh_customers_knowing(&[], &customers, &deals, &known, today)
             .await
     }
 
-    /// As [`Self::refresh_after_invoices`], taking the customers' records already read
-    /// (`known`) instead of reading them again.
+    /// The one customer pass: the `paid` customers with their last payment, the `credited`
+    /// ones (those also paid go with the paid) keeping the stored pair, their records taken
+    /// from `known` where the job read them already, then the `deals` in one pass.
     async fn refresh_customers_knowing(
         &self,
-        customer_ids: &[String],
+        paid: &[String],
+        credited: &[String],
         deals: &[String],
         known: &KnownRecords,
         today: NaiveDate,
@@ -204,7 +214,19 @@ impl<'a> ReceivablesFlow<'a> {
         self.schema.ensure(self.mirror).await?;
         let company = self.mirror.company().await?;
         let mut wanted = BTreeMap::new();
-        for customer_id in customer_ids {
+        for customer_id in paid {
+            let open = self.mirror.qbo.open_invoices_of(customer_id).await?;
+            let payment = self.mirror.qbo.latest_payment_of(customer_id).await?;
+            let last = payment.as_ref().and_then(|p| LastPayment::latest([p]));
+            let currency = open
+                .first()
+                .map(|i| invoice_currency(i, &company))
+                .or_else(|| payment.and_then(|p| p.currency_ref).map(|r| r.value))
+                .unwrap_or_else(|| company.home_currency.clone());
+            let computed = receivables(&open_of(&open), last, &currency, today);
+            wanted.insert(customer_id.clone(), computed);
+        }
+        for customer_id in credited.iter().filter(|c| !paid.contains(c)) {
             let open = self.mirror.qbo.open_invoices_of(customer_id).await?;
             let currency = open
                 .first()
@@ -217,50 +239,10 @@ impl<'a> ReceivablesFlow<'a> {
             customers: wanted.len(),
             ..ReceivablesReport::default()
         };
-        report.add(self.write_records(&wanted, true, known).await?);
+        report.add(self.write_records(&wanted, paid, known).await?);
         let deals: Vec<(String, Option<LatestCandidate>)> =
             deals.iter().map(|d| (d.clone(), None)).collect();
         report.deals_written += refresh_deals(self.mirror, &deals, today).await?;
-        Ok(report)
-    }
-
-    async fn refresh(
-        &self,
-        customer_id: &str,
-        deals: &[String],
-        today: NaiveDate,
-        with_payment: bool,
-    ) -> Result<ReceivablesReport> {
-        self.schema.ensure(self.mirror).await?;
-        let company = self.mirror.company().await?;
-        let open = self.mirror.qbo.open_invoices_of(customer_id).await?;
-        let payment = if with_payment {
-            self.mirror.qbo.latest_payment_of(customer_id).await?
-        } else {
-            None
-        };
-        let last = payment.as_ref().and_then(|p| LastPayment::latest([p]));
-        let currency = open
-            .first()
-            .map(|i| invoice_currency(i, &company))
-            .or_else(|| payment.and_then(|p| p.currency_ref).map(|r| r.value))
-            .unwrap_or_else(|| company.home_currency.clone());
-        let computed = receivables(&open_of(&open), last, &currency, today);
-        let mut report = ReceivablesReport {
-            customers: 1,
-            ..ReceivablesReport::default()
-        };
-        let mut wanted = BTreeMap::new();
-        wanted.insert(customer_id.to_owned(), computed);
-        report.add(
-            self.write_records(&wanted, !with_payment, &KnownRecords::new())
-                .await?,
-        );
-        for deal in deals {
-            if refresh_deal(self.mirror, deal, today).await? {
-                report.deals_written += 1;
-            }
-        }
         Ok(report)
     }
 
@@ -295,19 +277,20 @@ impl<'a> ReceivablesFlow<'a> {
             ..ReceivablesReport::default()
         };
         report.add(
-            self.write_records(&wanted, true, &KnownRecords::new())
+            self.write_records(&wanted, &[], &KnownRecords::new())
                 .await?,
         );
         Ok(report)
     }
 
     /// Reads the HubSpot records of `wanted`'s customers (in batches; those in `known` were
-    /// read by the job already) and writes the changed properties. With `keep_last_payment`
-    /// the stored last-payment pair is left as it is.
+    /// read by the job already) and writes the changed properties: one batch write per 100.
+    /// Only the `paid` customers' last-payment pair is written; the others keep the stored
+    /// one (docs/hubspot.md §4.1). The one write policy of every receivables pass.
     async fn write_records(
         &self,
         wanted: &BTreeMap<String, Receivables>,
-        keep_last_payment: bool,
+        paid: &[String],
         known: &KnownRecords,
     ) -> Result<ReceivablesReport> {
         let mut report = ReceivablesReport::default();
@@ -337,11 +320,14 @@ impl<'a> ReceivablesFlow<'a> {
             }
             let mut changes = Vec::new();
             for record in found {
-                let Some(r) = record.get(id_property).and_then(|id| wanted.get(id)) else {
+                let Some((customer, r)) = record
+                    .get(id_property)
+                    .and_then(|id| wanted.get_key_value(id))
+                else {
                     continue;
                 };
                 let mut values = receivables_properties(r);
-                if keep_last_payment {
+                if !paid.contains(customer) {
                     values.remove(LAST_PAYMENT_DATE);
                     values.remove(LAST_PAYMENT_AMOUNT);
                 }

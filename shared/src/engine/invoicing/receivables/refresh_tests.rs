@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::properties::*;
-use super::refresh::{ReceivablesFlow, ReceivablesSchema};
+use super::refresh::{KnownRecords, ReceivablesFlow, ReceivablesSchema};
 use crate::adapters::invoicing_fakes::{FakeHubspot, FakeQbo};
 use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncSettings};
 use crate::hubspot::ObjectType;
@@ -80,7 +80,11 @@ async fn a_customer_refresh_writes_its_receivables_once_and_then_nothing() {
         .unwrap(),
     );
     let today = date("2026-03-15");
-    let report = r.flow().refresh_customer("7", &[], today).await.unwrap();
+    let report = r
+        .flow()
+        .refresh_after_payments(&["7".to_owned()], &[], &[], &KnownRecords::new(), today)
+        .await
+        .unwrap();
     assert_eq!((report.customers, report.records_written), (1, 1));
     assert_eq!(r.contact_value(OPEN_BALANCE).as_deref(), Some("140.50"));
     assert_eq!(r.contact_value(OVERDUE).as_deref(), Some("140.50"));
@@ -91,7 +95,11 @@ async fn a_customer_refresh_writes_its_receivables_once_and_then_nothing() {
     assert_eq!(r.contact_value(LAST_PAYMENT_AMOUNT).as_deref(), Some("25"));
     assert!(r.contact_value(LAST_PAYMENT_DATE).is_some());
 
-    let again = r.flow().refresh_customer("7", &[], today).await.unwrap();
+    let again = r
+        .flow()
+        .refresh_after_payments(&["7".to_owned()], &[], &[], &KnownRecords::new(), today)
+        .await
+        .unwrap();
     assert_eq!((again.records_written, again.records_unchanged), (0, 1));
 
     // After an invoice change the stored last payment is kept (no payment query).
@@ -111,7 +119,13 @@ async fn the_sweep_moves_aging_with_the_calendar_and_keeps_the_last_payment() {
     let r = rig();
     r.qbo.put_invoice(invoice("41", "7", "100", "2026-03-01"));
     r.flow()
-        .refresh_customer("7", &[], date("2026-03-31"))
+        .refresh_after_payments(
+            &["7".to_owned()],
+            &[],
+            &[],
+            &KnownRecords::new(),
+            date("2026-03-31"),
+        )
         .await
         .unwrap();
     assert_eq!(r.contact_value(DAYS_1_30).as_deref(), Some("100"));
@@ -140,7 +154,13 @@ async fn a_mirrored_invoice_refreshes_its_deal_with_its_own_invoices_only() {
     r.qbo.put_invoice(invoice("42", "7", "60", "2026-04-01"));
     let report = r
         .flow()
-        .refresh_customer("7", std::slice::from_ref(&deal), date("2026-03-15"))
+        .refresh_after_payments(
+            &["7".to_owned()],
+            &[],
+            std::slice::from_ref(&deal),
+            &KnownRecords::new(),
+            date("2026-03-15"),
+        )
         .await
         .unwrap();
     assert_eq!(report.deals_written, 1);
@@ -172,7 +192,13 @@ async fn a_deal_whose_invoice_associations_are_paged_counts_all_of_them() {
     r.hs.page_associations_by(1);
     let report = r
         .flow()
-        .refresh_customer("7", std::slice::from_ref(&deal), as_of)
+        .refresh_after_payments(
+            &["7".to_owned()],
+            &[],
+            std::slice::from_ref(&deal),
+            &KnownRecords::new(),
+            as_of,
+        )
         .await
         .unwrap();
     assert_eq!(report.deals_written, 1);
@@ -183,4 +209,54 @@ async fn a_deal_whose_invoice_associations_are_paged_counts_all_of_them() {
             .unwrap();
     assert_eq!(deal.get(OPEN_BALANCE), Some("175"));
     assert_eq!(deal.get(OPEN_INVOICES), Some("3"));
+}
+
+#[tokio::test]
+async fn a_payment_groups_pass_writes_the_last_payment_of_the_paid_customers_only() {
+    let r = rig();
+    let other = r.hs.add(
+        ObjectType::Contacts,
+        &[
+            ("qbo_customer_id", "8"),
+            (LAST_PAYMENT_AMOUNT, "5"),
+            (LAST_PAYMENT_DATE, "2026-01-05"),
+        ],
+    );
+    r.qbo.put_invoice(invoice("41", "7", "100", "2026-03-01"));
+    r.qbo.put_invoice(invoice("43", "8", "50", "2026-03-01"));
+    for (id, customer, amount) in [("90", "7", 25), ("91", "8", 30)] {
+        r.qbo.put_payment(
+            serde_json::from_value::<Payment>(serde_json::json!({
+                "Id": id, "TxnDate": "2026-02-20", "TotalAmt": amount,
+                "CustomerRef": {"value": customer}
+            }))
+            .unwrap(),
+        );
+    }
+    // Customer 7 paid (and was credited too): it goes with the paid. Customer 8 was only
+    // credited: its stored last payment stays, though QBO holds a later one.
+    let paid = ["7".to_owned()];
+    let credited = ["8".to_owned(), "7".to_owned()];
+    let report = r
+        .flow()
+        .refresh_after_payments(
+            &paid,
+            &credited,
+            &[],
+            &KnownRecords::new(),
+            date("2026-03-15"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.customers, report.records_written), (2, 2));
+    assert_eq!(r.contact_value(LAST_PAYMENT_AMOUNT).as_deref(), Some("25"));
+    assert_eq!(r.contact_value(OPEN_BALANCE).as_deref(), Some("100"));
+    let other =
+        r.hs.all(ObjectType::Contacts)
+            .into_iter()
+            .find(|c| c.id == other)
+            .unwrap();
+    assert_eq!(other.get(OPEN_BALANCE), Some("50"));
+    assert_eq!(other.get(LAST_PAYMENT_AMOUNT), Some("5"));
+    assert_eq!(other.get(LAST_PAYMENT_DATE), Some("2026-01-05"));
 }
