@@ -148,19 +148,6 @@ impl<'a> ReceivablesFlow<'a> {
             .await
     }
 
-    /// As [`Self::refresh_after_invoice`] for a job group's customers at once: one QBO query
-    /// per customer, then one HubSpot batch read of their records and one batch write of those
-    /// that changed; the `deals` in one pass (`deal::refresh_deals`).
-    pub async fn refresh_after_invoices(
-        &self,
-        customer_ids: &[String],
-        deals: &[String],
-        today: NaiveDate,
-    ) -> Result<ReceivablesReport> {
-        self.refresh_customers_knowing(&[], customer_ids, deals, &KnownRecords::new(), today)
-            .await
-    }
-
     /// The receivables pass of a job group's mirrored invoices that moved something: each
     /// customer once, the deals their syncs left due (`deals_still_due`), and the customers'
     /// records as the syncs read them (`MirroredInvoice::customer_record`), so a group of one
