@@ -11,7 +11,9 @@ use super::mirror::{CreditMirror, CreditSyncReport, FormPlan, note};
 use super::note::{CreditEvent, CreditForm, Removal, credit_note_html};
 use super::tokens::CreditTokens;
 use crate::engine::invoicing::invoices::{InvoiceSyncError, MirroredInvoice};
-use crate::engine::invoicing::payments::batch_writes::{InvoiceTokens, input_outcome, save_tokens};
+use crate::engine::invoicing::payments::batch_writes::{
+    InvoiceTokens, input_outcome, settle_group,
+};
 use crate::engine::invoicing::payments::report_lists::add_once;
 use crate::hubspot::associations::type_ids;
 use crate::hubspot::batch::{BatchWriteOutcome, UpdateInput};
@@ -204,22 +206,15 @@ impl<'a> CreditMirror<'a> {
             }
         }
 
-        let writes = tokens
-            .iter()
-            .filter_map(|(id, kept)| {
-                let hubspot_id = mirrored[id].hubspot_id.as_deref()?;
-                kept.write(hubspot_id, CreditTokens::value)
-            })
-            .collect();
-        save_tokens(self.invoices, writes, &mut failed).await;
-        Ok(reports
-            .into_iter()
-            .zip(failed)
-            .map(|(report, failure)| match failure {
-                Some(e) => Err(e),
-                None => Ok(report),
-            })
-            .collect())
+        Ok(settle_group(
+            self.invoices,
+            &tokens,
+            &mirrored,
+            CreditTokens::value,
+            reports,
+            failed,
+        )
+        .await)
     }
 
     /// The invoices `plans` name, mirrored as one group; one the group could not mirror is left

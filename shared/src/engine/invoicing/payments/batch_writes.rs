@@ -3,7 +3,9 @@
 
 use crate::engine::invoicing::invoices::error::item_error;
 use crate::engine::invoicing::invoices::properties::QBO_PAYMENT_NOTES;
-use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError};
+use std::collections::BTreeMap;
+
+use crate::engine::invoicing::invoices::{InvoiceMirror, InvoiceSyncError, MirroredInvoice};
 use crate::hubspot::batch::{BatchWriteOutcome, ItemOutcome, UpdateInput};
 use crate::hubspot::error::ApiErrorBody;
 use crate::hubspot::{HubspotError, HubspotObject, PropertyWrites};
@@ -69,6 +71,35 @@ pub async fn save_tokens(
             }
         }
     }
+}
+
+/// The end of a payment or credit pass: every changed invoice's tokens (`value` renders them)
+/// saved in one `batch/update` (`save_tokens`), then each document's answer, its report or the
+/// first error that failed it, in order.
+pub async fn settle_group<T: Clone + PartialEq, R>(
+    mirror: &InvoiceMirror,
+    tokens: &BTreeMap<String, InvoiceTokens<T>>,
+    mirrored: &BTreeMap<String, MirroredInvoice>,
+    value: impl Fn(&T) -> String,
+    reports: Vec<R>,
+    mut failed: Vec<Option<InvoiceSyncError>>,
+) -> Vec<Result<R, InvoiceSyncError>> {
+    let writes = tokens
+        .iter()
+        .filter_map(|(id, kept)| {
+            let hubspot_id = mirrored[id].hubspot_id.as_deref()?;
+            kept.write(hubspot_id, &value)
+        })
+        .collect();
+    save_tokens(mirror, writes, &mut failed).await;
+    reports
+        .into_iter()
+        .zip(failed)
+        .map(|(report, failure)| match failure {
+            Some(e) => Err(e),
+            None => Ok(report),
+        })
+        .collect()
 }
 
 /// The bookkeeping tokens (`T`: payment or credit tokens) of one invoice a pass touches: as

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use super::batch_writes::{InvoiceTokens, input_outcome, save_tokens};
+use super::batch_writes::{InvoiceTokens, input_outcome, settle_group};
 use super::capability::is_portal_refusal;
 use super::cash::cash_per_invoice;
 use super::mirror::{PaymentMirror, PaymentSyncReport, invoice_number};
@@ -125,22 +125,15 @@ impl<'a> PaymentMirror<'a> {
 
         self.create_records(&applied, &mirrored, &mut tokens, &mut reports, &mut failed)
             .await;
-        let writes = tokens
-            .iter()
-            .filter_map(|(id, kept)| {
-                let hubspot_id = mirrored[id].hubspot_id.as_deref()?;
-                kept.write(hubspot_id, PaymentTokens::value)
-            })
-            .collect();
-        save_tokens(self.invoices, writes, &mut failed).await;
-        Ok(reports
-            .into_iter()
-            .zip(failed)
-            .map(|(report, failure)| match failure {
-                Some(e) => Err(e),
-                None => Ok(report),
-            })
-            .collect())
+        Ok(settle_group(
+            self.invoices,
+            &tokens,
+            &mirrored,
+            PaymentTokens::value,
+            reports,
+            failed,
+        )
+        .await)
     }
 
     /// The invoices `payments` paid, mirrored as one group. An invoice the group could not
