@@ -228,17 +228,7 @@ impl<'a> CreditMirror<'a> {
         for plan in plans {
             add_once(&mut wanted, invoices_of(plan));
         }
-        let mut mirrored = BTreeMap::new();
-        if wanted.is_empty() {
-            return Ok(mirrored);
-        }
-        let results = self.invoices.sync_invoices(&wanted, today).await?;
-        for (id, result) in wanted.into_iter().zip(results) {
-            if let Ok(m) = result {
-                mirrored.insert(id, m);
-            }
-        }
-        Ok(mirrored)
+        self.invoices.sync_invoices_kept(&wanted, today).await
     }
 }
 

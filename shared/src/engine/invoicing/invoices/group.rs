@@ -51,6 +51,25 @@ const GET_EACH_UP_TO: usize = 2;
 type Written = (String, MirrorOutcome, PropertyWrites);
 
 impl InvoiceMirror {
+    /// The invoices `ids` mirrored as one group (`sync_invoices`), by QBO id; one the group
+    /// could not mirror is left out, for its document's own sync to mirror and report.
+    pub async fn sync_invoices_kept(
+        &self,
+        ids: &[String],
+        today: NaiveDate,
+    ) -> Result<BTreeMap<String, MirroredInvoice>> {
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let results = self.sync_invoices(ids, today).await?;
+        Ok(ids
+            .iter()
+            .cloned()
+            .zip(results)
+            .filter_map(|(id, result)| result.ok().map(|m| (id, m)))
+            .collect())
+    }
+
     /// Brings the HubSpot invoices of QBO invoices `ids` (one job group) up to date as of
     /// `today`, one answer per id in order. The HubSpot calls are per group, not per invoice:
     /// one batch read of the copies (and one association read each for their deals and

@@ -151,17 +151,7 @@ impl<'a> PaymentMirror<'a> {
                 }
             }
         }
-        let mut mirrored = BTreeMap::new();
-        if wanted.is_empty() {
-            return Ok(mirrored);
-        }
-        let results = self.invoices.sync_invoices(&wanted, today).await?;
-        for (id, result) in wanted.into_iter().zip(results) {
-            if let Ok(m) = result {
-                mirrored.insert(id, m);
-            }
-        }
-        Ok(mirrored)
+        self.invoices.sync_invoices_kept(&wanted, today).await
     }
 
     /// Every note of `applied` not written yet (one per deal of its invoice), in one batch
